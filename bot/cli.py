@@ -1,0 +1,168 @@
+"""The `steward` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.settings import Settings, SettingsError
+
+EXIT_CONFIG = 2
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"steward: {message}", file=sys.stderr)
+    return code
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"steward: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def _parse_now(raw: str | None) -> datetime:
+    if raw is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise SystemExit(_fail(f"--now must be an ISO-8601 date-time such as 2026-03-02T09:00:00-05:00, not {raw!r}", EXIT_CONFIG)) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="steward",
+        description="Steward: the Slack-first accountability assistant. With no Slack tokens, `steward run` starts the local sandbox.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (the sandbox when SLACK_BOT_TOKEN/SLACK_APP_TOKEN are unset)")
+    run.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
+    sb = sub.add_parser("sandbox", help="run the bot against a local Slack emulator with a demo workspace")
+    sb.add_argument("--port", type=int, default=None, help="port of the sandbox web page (default: any free port)")
+
+    db = sub.add_parser("db", help="database migrations")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    dbsub.add_parser("migrate", help="apply pending migrations")
+    dbsub.add_parser("status", help="list applied and pending migrations (exit 1 if an applied file changed)")
+    new = dbsub.add_parser("new", help="create the next numbered migration file")
+    new.add_argument("name")
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
+    jsub.add_parser("list", help="list jobs and their schedules")
+    jrun = jsub.add_parser("run", help="run one job once, now or as if at --now")
+    jrun.add_argument("name")
+    jrun.add_argument("--now", help="ISO-8601 instant to run the job as if it were (default: now)")
+
+    sub.add_parser("doctor", help="check the installation: database, pgvector, migrations, Slack, OpenAI")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    settings = load_settings()
+    from bot.log import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        if args.command in ("run", "sandbox"):
+            from bot.app import run_bot
+
+            return asyncio.run(run_bot(settings, sandbox=args.command == "sandbox", sandbox_port=getattr(args, "port", None)))
+        if args.command == "db":
+            if args.db_command is None:
+                parser.parse_args(["db", "--help"])
+            return asyncio.run(_db(settings, args))
+        if args.command == "jobs":
+            if args.jobs_command is None:
+                parser.parse_args(["jobs", "--help"])
+            return asyncio.run(_jobs(settings, args))
+        if args.command == "doctor":
+            from bot.doctor import run_doctor
+
+            return asyncio.run(run_doctor(settings))
+    except KeyboardInterrupt:
+        return 130
+    parser.print_help()
+    return 0
+
+
+async def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from db import migrate
+    from db.database import check_server, locate
+
+    if args.db_command == "new":
+        try:
+            path = migrate.new_migration(args.name)
+        except migrate.MigrationError as exc:
+            return _fail(str(exc))
+        print(f"created {path}")
+        return 0
+
+    db = locate(settings)
+    try:
+        async with await db.connect() as conn:
+            if args.db_command == "migrate":
+                await check_server(conn)
+                try:
+                    applied = await migrate.migrate(conn)
+                except migrate.MigrationError as exc:
+                    return _fail(str(exc))
+                print("\n".join(f"applied {label}" for label in applied) if applied else "nothing to apply: the schema is current")
+                return 0
+            states = await migrate.status(conn)
+            width = max((len(s.label) for s in states), default=10)
+            for s in states:
+                when = f"  {s.applied_at:%Y-%m-%d %H:%M:%S}" if s.applied_at else ""
+                print(f"{s.label:<{width}}  {s.state:<8}  {(s.checksum or '')[:12]}{when}")
+            changed = [s for s in states if s.state in ("changed", "missing")]
+            for s in changed:
+                what = "was changed after it was applied" if s.state == "changed" else "was applied but its file is gone"
+                print(f"error: migration {s.label} {what}; restore it and add a new migration instead", file=sys.stderr)
+            pending = sum(1 for s in states if s.state == "pending")
+            print(f"{len(states) - pending - len(changed)} applied, {pending} pending")
+            return 1 if changed else 0
+    finally:
+        await db.close()
+
+
+async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from jobs import registry
+
+    if args.jobs_command == "list":
+        from jobs.schedule import describe_schedule
+
+        schedule = describe_schedule()
+        for name, spec in registry.all_jobs().items():
+            print(f"{name:<20} {schedule.get(name, 'on demand'):<28} {spec.description}")
+        return 0
+
+    try:
+        spec = registry.get(args.name)
+    except KeyError:
+        names = ", ".join(registry.all_jobs())
+        return _fail(f"no job named {args.name!r}; known jobs: {names}")
+    now = _parse_now(args.now)
+    from bot.runtime import job_runtime
+
+    async with job_runtime(settings) as deps:
+        result = await spec.run(deps, now)
+    print(json.dumps(result, indent=2, default=str, sort_keys=True) if result is not None else "done")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

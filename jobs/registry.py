@@ -1,0 +1,41 @@
+"""Every named job Steward can run, by name. The schedule (when they run) lives in jobs/schedule.py."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.deps import Deps
+
+JobFn = Callable[[Deps, datetime], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    run: JobFn
+    description: str
+
+
+def _jobs() -> dict[str, JobSpec]:
+    from jobs import retention
+
+    specs = [
+        JobSpec("retention", retention.run, "all retention rules at once (drafts, raw messages, audit logs)"),
+        JobSpec("retention-daily", retention.run_daily, "drafts and raw channel messages past retention"),
+        JobSpec("retention-monthly", retention.run_monthly, "security audit logs and rate-limit events > 90 days"),
+    ]
+    return {s.name: s for s in specs}
+
+
+def all_jobs() -> dict[str, JobSpec]:
+    return _jobs()
+
+
+def get(name: str) -> JobSpec:
+    jobs = _jobs()
+    if name not in jobs:
+        raise KeyError(name)
+    return jobs[name]

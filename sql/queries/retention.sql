@@ -1,0 +1,33 @@
+-- Retention (SPEC F16). Every boundary is strict: a row exactly at the cut-off is kept.
+
+-- name: delete_expired_drafts
+-- Drafts whose 24-hour window passed without a confirmation.
+DELETE FROM task_drafts d
+WHERE d.expires_at IS NOT NULL
+  AND d.expires_at < %(now)s
+  AND d.status <> 'confirmed'
+  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.draft_id = d.id)
+
+-- name: delete_old_confirmed_drafts
+-- Kept 30 days as an audit trail of what was said against what was parsed; then the task is the truth.
+DELETE FROM task_drafts d
+WHERE d.created_at < %(now)s - interval '30 days'
+  AND (d.status = 'confirmed' OR EXISTS (SELECT 1 FROM tasks t WHERE t.draft_id = d.id))
+
+-- name: delete_abandoned_drafts
+DELETE FROM task_drafts d
+WHERE d.created_at < %(now)s - interval '7 days'
+  AND d.status <> 'confirmed'
+  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.draft_id = d.id)
+
+-- name: delete_old_channel_messages
+DELETE FROM channel_messages
+WHERE created_at < %(now)s - make_interval(days => %(days)s)
+
+-- name: delete_old_security_audit_logs
+DELETE FROM security_audit_logs
+WHERE created_at < %(now)s - interval '90 days'
+
+-- name: delete_old_rate_limit_events
+DELETE FROM rate_limit_events
+WHERE created_at < %(now)s - interval '90 days'
