@@ -1,13 +1,135 @@
-"""When each job runs. The only module that imports APScheduler."""
+"""When each job runs. The only module that imports APScheduler.
+
+Every process builds the same scheduler; a job body runs only in the leader (see
+jobs/leader.py), and each (job, scheduled minute) is claimed once in ``job_runs`` so a
+trigger runs once even during a leadership hand-over.
+"""
 
 from __future__ import annotations
 
-# name -> (cron fields, human description). Times are UTC unless a job works per organization.
-CRON: dict[str, tuple[dict[str, str], str]] = {
-    "retention-daily": ({"hour": "2", "minute": "0"}, "daily at 02:00 UTC"),
-    "retention-monthly": ({"day": "1", "hour": "2", "minute": "30"}, "monthly, 1st at 02:30 UTC"),
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from psycopg.types.json import Jsonb
+
+from bot.deps import Deps
+from bot.log import get_logger
+from jobs import registry
+from jobs.leader import Leadership
+
+log = get_logger(__name__)
+
+MISFIRE_GRACE_SECONDS = 300
+
+# name -> (trigger kind, trigger fields, human description). Cron times are UTC; jobs that
+# work per organization tick every minute and decide per organization what is due.
+SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
+    "retention-daily": ("cron", {"hour": 2, "minute": 0}, "daily at 02:00 UTC"),
+    "retention-monthly": ("cron", {"day": 1, "hour": 2, "minute": 30}, "monthly, the 1st at 02:30 UTC"),
+    "workspace-sync": ("cron", {"hour": 3, "minute": 15}, "daily at 03:15 UTC (and at start)"),
 }
 
 
 def describe_schedule() -> dict[str, str]:
-    return {name: text for name, (_, text) in CRON.items()}
+    return {name: text for name, (_, _, text) in SCHEDULE.items()}
+
+
+def _trigger(kind: str, fields: dict[str, Any]) -> Any:
+    if kind == "cron":
+        return CronTrigger(timezone="UTC", **fields)
+    if kind == "interval":
+        return IntervalTrigger(**fields)
+    raise ValueError(kind)
+
+
+class Scheduler:
+    def __init__(self, deps: Deps, leadership: Leadership) -> None:
+        self.deps = deps
+        self.leadership = leadership
+        self.aps = AsyncIOScheduler(
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+        )
+
+    def start(self) -> None:
+        jobs = registry.all_jobs()
+        for name, (kind, fields, _) in SCHEDULE.items():
+            if name in jobs:
+                self.aps.add_job(self.run_claimed, _trigger(kind, fields), args=[name], id=name, name=name,
+                                 replace_existing=True)
+        self.aps.start()
+
+    def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    def add_date_job(self, job_id: str, at: datetime, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """One-off jobs (reminders). They still run only in the leader."""
+        self.aps.add_job(self._leader_only, DateTrigger(run_date=at), args=[fn, *args], id=job_id,
+                         replace_existing=True, misfire_grace_time=None)
+
+    def remove_job(self, job_id: str) -> None:
+        if self.aps.get_job(job_id):
+            self.aps.remove_job(job_id)
+
+    async def _leader_only(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        if self.leadership.is_leader:
+            await fn(*args)
+
+    async def run_claimed(self, name: str, scheduled_for: datetime | None = None) -> Any:
+        """Run job ``name`` for this trigger if we lead and nobody ran it yet."""
+        if not self.leadership.is_leader:
+            return None
+        now = self.deps.now()
+        slot = scheduled_for or now.replace(second=0, microsecond=0)
+        async with self.deps.pool.connection() as conn:
+            row = await (await conn.execute(
+                "INSERT INTO job_runs (job_name, scheduled_for, started_at, status) VALUES (%s, %s, %s, 'running') "
+                "ON CONFLICT (job_name, scheduled_for) DO NOTHING RETURNING id",
+                (name, slot, now),
+            )).fetchone()
+        if row is None:
+            return None
+        return await self._run(name, row[0], now)
+
+    async def _run(self, name: str, run_id: int, now: datetime) -> Any:
+        spec = registry.get(name)
+        metrics = self.deps.metrics
+        status, summary = "succeeded", None
+        try:
+            summary = await spec.run(self.deps, now)
+        except Exception as exc:
+            status, summary = "failed", {"error": f"{type(exc).__name__}: {exc}"}
+            log.exception("job_failed", job=name)
+        finally:
+            if metrics is not None:
+                metrics.job_runs[name] = metrics.job_runs.get(name, 0) + 1
+            async with self.deps.pool.connection() as conn:
+                await conn.execute(
+                    "UPDATE job_runs SET finished_at = %s, status = %s, summary = %s WHERE id = %s",
+                    (self.deps.now(), status, Jsonb(summary if isinstance(summary, dict | list) else {"result": str(summary)}), run_id),
+                )
+        log.info("job_ran", job=name, status=status)
+        return summary
+
+
+def next_runs(after: datetime, count: int = 1) -> dict[str, list[datetime]]:
+    """When each scheduled job fires next (for `steward jobs list`)."""
+    out: dict[str, list[datetime]] = {}
+    for name, (kind, fields, _) in SCHEDULE.items():
+        trig = _trigger(kind, fields)
+        times, prev = [], None
+        t = after
+        for _ in range(count):
+            nxt = trig.get_next_fire_time(prev, t)
+            if nxt is None:
+                break
+            times.append(nxt)
+            prev, t = nxt, nxt + timedelta(seconds=1)
+        out[name] = times
+    return out

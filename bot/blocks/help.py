@@ -1,0 +1,45 @@
+"""What Steward can do, as text and Block Kit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SECTIONS: list[tuple[str, list[str]]] = [
+    ("Tasks", [
+        "Tell me what you'll do in a DM (\u201cI'll redo the Acme landing page by Friday and fix the login bug\u201d) and confirm the draft",
+        "`/task add <text>` \u00b7 `/task done T-12` \u00b7 `/task drop T-12 <reason>` \u00b7 `/task move T-12 <stage>` \u00b7 `/tasks [@user] [client]`",
+        "`/board [@user|client]` shows the pipeline",
+    ]),
+    ("Daily rhythm", [
+        "Reply in the morning standup thread with your plan; I track it through the day",
+        "`/ooo <dates> [reason]` when you're away \u00b7 `/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
+    ]),
+    ("Reminders and memory", [
+        "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/remind` \u00b7 `/reminders`",
+        "Ask me what's going on with a client or project: `/ask <question>` or mention me",
+    ]),
+    ("Settings", [
+        "`/steward help` this list \u00b7 `/steward my-data` everything I hold about you",
+        "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`",
+    ]),
+]
+
+HELP_TEXT = "Here's what I can do:\n" + "\n".join(
+    f"*{title}*\n" + "\n".join(f"\u2022 {line}" for line in lines) for title, lines in SECTIONS
+)
+
+
+def help_blocks() -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Steward keeps your team's commitments on track"}},
+    ]
+    for title, lines in SECTIONS:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*\n" + "\n".join(f"\u2022 {line}" for line in lines)}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Open my App Home tab for your tasks, today's plan and your board."}]})
+    return blocks
+
+
+def unknown_subcommand(word: str, known: list[str]) -> str:
+    shown = word if len(word) <= 40 else word[:40] + "\u2026"
+    options = ", ".join(f"`{k}`" for k in known)
+    return f"I don't know `/steward {shown}` yet. Try `/steward help` to see what I can do" + (f" (commands: {options})." if options else ".")

@@ -1,0 +1,66 @@
+"""auth.test, users.*, team.info."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from bot.emulators.slack.api_conversations import page_by_id
+from bot.emulators.slack.args import Args
+from bot.emulators.slack.errors import SlackError
+from bot.emulators.slack.models import JsonDict
+from bot.emulators.slack.workspace import Workspace
+
+Handler = Callable[[Workspace, Args], JsonDict]
+
+
+def auth_test(ws: Workspace, args: Args) -> JsonDict:
+    identity = ws.identity
+    return {
+        "url": f"https://{identity.domain}.slack.com/",
+        "team": identity.team_name,
+        "user": ws.bot_user.name,
+        "team_id": identity.team_id,
+        "user_id": identity.bot_user_id,
+        "bot_id": identity.bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+def users_list(ws: Workspace, args: Args) -> JsonDict:
+    page, metadata = page_by_id(list(ws.users), args, "user", 1000)
+    return {"members": [ws.users[u].to_api() for u in page], "cache_ts": int(time.time()), **metadata}
+
+
+def users_info(ws: Workspace, args: Args) -> JsonDict:
+    return {"user": ws.user(args.get_str("user")).to_api()}
+
+
+def users_lookup_by_email(ws: Workspace, args: Args) -> JsonDict:
+    email = args.required("email").lower()
+    user = next((u for u in ws.users.values() if (u.email or "").lower() == email), None)
+    if user is None:
+        raise SlackError("users_not_found")
+    return {"user": user.to_api()}
+
+
+def team_info(ws: Workspace, args: Args) -> JsonDict:
+    identity = ws.identity
+    return {
+        "team": {
+            "id": identity.team_id,
+            "name": identity.team_name,
+            "domain": identity.domain,
+            "email_domain": "",
+            "icon": {"image_default": True},
+        }
+    }
+
+
+METHODS: dict[str, Handler] = {
+    "auth.test": auth_test,
+    "users.list": users_list,
+    "users.info": users_info,
+    "users.lookupByEmail": users_lookup_by_email,
+    "team.info": team_info,
+}

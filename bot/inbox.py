@@ -1,0 +1,253 @@
+"""The durable inbox: store every envelope, ack it, then process it from the table.
+
+Live path (``InboxSocketModeHandler.handle``): the envelope is inserted (unique on its event
+key) and committed, *then* acked. A duplicate or a Slack retry of an event already stored
+is acked and dropped. Processing happens in :class:`InboxWorker`, which claims rows with
+``FOR UPDATE SKIP LOCKED`` (so several processes share the work), replays each payload
+through the Bolt app (``process_before_response=True``: the listener has finished when
+dispatch returns), and marks it done, retries it with backoff, or dead-letters it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from bot.errors import StewardError
+from bot.log import bound_context, get_logger
+from db.queries import Q
+
+log = get_logger(__name__)
+
+MAX_ATTEMPTS = 5
+LEASE_SECONDS = 120
+KINDS = ("events_api", "slash_commands", "interactive")
+
+
+def event_key(kind: str, payload: dict[str, Any], envelope_id: str | None = None) -> str:
+    """The identity of an envelope's content, stable across Slack's redeliveries."""
+    if kind == "events_api" and payload.get("event_id"):
+        return f"ev:{payload['event_id']}"
+    trigger = payload.get("trigger_id")
+    if trigger:
+        # A slash command or an interaction is unique by its trigger; a button on a view
+        # or message carries the action_ts as well, for good measure.
+        actions = payload.get("actions") or [{}]
+        return f"{kind[:3]}:{trigger}:{actions[0].get('action_ts', '')}"
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{kind[:3]}:sha256:{hashlib.sha256(canonical.encode()).hexdigest()}"
+
+
+def team_of(payload: dict[str, Any]) -> str | None:
+    team = payload.get("team_id") or payload.get("team")
+    if isinstance(team, dict):
+        return team.get("id")
+    if team is None and isinstance(payload.get("user"), dict):
+        return payload["user"].get("team_id")
+    return team
+
+
+async def store(pool: AsyncConnectionPool, kind: str, payload: dict[str, Any], key: str) -> int | None:
+    """Insert the envelope; return its id, or None when it was already stored."""
+    kind = kind if kind in KINDS else "other"
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            Q["inbox_store"], {"event_key": key, "kind": kind, "team_id": team_of(payload), "payload": Jsonb(payload)}
+        )
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+# Ack payloads that must be computed at ack time (for example a view submission's
+# validation errors): callback_id -> function(payload) -> ack payload or None.
+AckHook = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+@dataclass
+class Metrics:
+    events_received: int = 0
+    events_duplicate: int = 0
+    events_processed: int = 0
+    events_failed: int = 0
+    events_dead: int = 0
+    notifications_sent: int = 0
+    notifications_failed: int = 0
+    job_runs: dict[str, int] = field(default_factory=dict)
+    ack_latencies_ms: list[float] = field(default_factory=list)
+
+
+class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
+    """Socket Mode handler that writes the envelope to the inbox before acking it."""
+
+    def __init__(self, app: AsyncApp, app_token: str, *, pool: AsyncConnectionPool, worker: InboxWorker,
+                 metrics: Metrics, ack_hooks: dict[str, AckHook] | None = None, **kwargs: Any) -> None:
+        super().__init__(app, app_token, **kwargs)
+        self.pool = pool
+        self.worker = worker
+        self.metrics = metrics
+        self.ack_hooks = ack_hooks or {}
+
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        payload = req.payload if isinstance(req.payload, dict) else {"raw": req.payload}
+        key = event_key(req.type, payload, req.envelope_id)
+        self.metrics.events_received += 1
+        try:
+            row_id = await store(self.pool, req.type, payload, key)
+        except Exception:
+            # No durable write, no ack: Slack will redeliver the event (and a command shows the user an error).
+            log.exception("inbox_store_failed", event_key=key)
+            return
+        ack_payload = self._ack_payload(req.type, payload) if row_id is not None else None
+        await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=ack_payload))
+        self.metrics.ack_latencies_ms.append((loop.time() - started) * 1000)
+        if len(self.metrics.ack_latencies_ms) > 10_000:
+            del self.metrics.ack_latencies_ms[:5_000]
+        if row_id is None:
+            self.metrics.events_duplicate += 1
+            log.info("inbox_duplicate_ignored", event_key=key, retry_attempt=req.retry_attempt)
+            return
+        self.worker.wake()
+
+    def _ack_payload(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if kind == "interactive" and payload.get("type") == "view_submission":
+            callback = (payload.get("view") or {}).get("callback_id", "")
+            hook = self.ack_hooks.get(callback)
+            if hook is not None:
+                try:
+                    return hook(payload)
+                except Exception:  # a validator bug must not block the ack
+                    log.exception("ack_hook_failed", callback_id=callback)
+        return None
+
+
+@dataclass
+class Outcome:
+    """What the listener run for one inbox row came to; filled by the app's error handler."""
+
+    error: BaseException | None = None
+
+
+CURRENT_OUTCOME: ContextVar[Outcome | None] = ContextVar("steward_inbox_outcome", default=None)
+
+DeadLetterHook = Callable[[dict[str, Any], str], Awaitable[None]]
+
+
+class InboxWorker:
+    def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
+                 batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None) -> None:
+        self.app = app
+        self.pool = pool
+        self.metrics = metrics
+        self.concurrency = concurrency
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.on_dead_letter = on_dead_letter
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(concurrency)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="inbox-worker")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                claimed = await self.drain_once()
+            except Exception:
+                log.exception("inbox_claim_failed")
+                claimed = 0
+            if claimed:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain_once(self) -> int:
+        """Claim one batch and start processing it; return how many rows were claimed."""
+        free = max(1, min(self.batch, self._free_slots()))
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(Q["inbox_claim"], {"limit": free, "lease_seconds": LEASE_SECONDS})).fetchall()
+        for row in rows:
+            await self._slots.acquire()
+            task = asyncio.create_task(self._process_row(*row))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return len(rows)
+
+    def _free_slots(self) -> int:
+        return self.concurrency - len(self._running)
+
+    async def _process_row(self, row_id: int, key: str, kind: str, team_id: str | None, payload: dict[str, Any],
+                           attempts: int) -> None:
+        try:
+            await self.process(row_id, key, kind, payload, attempts)
+        finally:
+            self._slots.release()
+
+    async def process(self, row_id: int, key: str, kind: str, payload: dict[str, Any], attempts: int) -> None:
+        outcome = Outcome()
+        token = CURRENT_OUTCOME.set(outcome)
+        try:
+            with bound_context(event_key=key, inbox_id=row_id):
+                request = AsyncBoltRequest(body=payload, mode="socket_mode", context={"inbox_id": row_id, "attempt": attempts})
+                try:
+                    response = await self.app.async_dispatch(request)
+                    status = response.status
+                except Exception as exc:  # dispatch itself failed (malformed payload and the like)
+                    outcome.error = exc
+                    status = 500
+        finally:
+            CURRENT_OUTCOME.reset(token)
+        error = outcome.error
+        if status < 500 or isinstance(error, StewardError):
+            # Handled: done. 404 means no listener wanted it (bot's own messages, noise).
+            async with self.pool.connection() as conn:
+                await conn.execute(Q["inbox_done"], {"id": row_id})
+            self.metrics.events_processed += 1
+            return
+        message = f"{type(error).__name__}: {error}" if error else f"dispatch returned {status}"
+        self.metrics.events_failed += 1
+        if attempts >= MAX_ATTEMPTS:
+            async with self.pool.connection() as conn:
+                await conn.execute(Q["inbox_dead"], {"id": row_id, "error": message[:2000]})
+            self.metrics.events_dead += 1
+            log.error("inbox_dead_letter", event_key=key, attempts=attempts, error=message[:500])
+            if self.on_dead_letter is not None:
+                try:
+                    await self.on_dead_letter(payload, message)
+                except Exception:
+                    log.exception("dead_letter_notice_failed", event_key=key)
+            return
+        delay = min(300, 2 ** attempts)
+        async with self.pool.connection() as conn:
+            await conn.execute(Q["inbox_retry"], {"id": row_id, "error": message[:2000], "delay_seconds": delay})
+        log.warning("inbox_retry_scheduled", event_key=key, attempts=attempts, delay_seconds=delay, error=message[:500])

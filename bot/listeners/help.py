@@ -1,0 +1,49 @@
+"""`/steward help`, DM "help", and the `/steward` sub-command router."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks import help as render
+from bot.deps import Deps
+
+SubcommandHandler = Callable[..., Awaitable[None]]
+
+
+def subcommands(deps: Deps) -> dict[str, SubcommandHandler]:
+    """`/steward <word> ...` handlers, filled by features at registration."""
+    return deps.extras.setdefault("steward_subcommands", {})
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    subcommands(deps)["help"] = steward_help
+    app.command("/steward")(partial(steward_command, deps=deps))
+    app.message(re.compile(r"^\s*(help|\?|what can you do\??)\s*$", re.IGNORECASE))(partial(dm_help, deps=deps))
+
+
+async def steward_help(ack: Any, respond: Any, **_: Any) -> None:
+    await ack()
+    await respond(text=render.HELP_TEXT, blocks=render.help_blocks(), response_type="ephemeral")
+
+
+async def steward_command(ack: Any, command: dict[str, Any], respond: Any, deps: Deps, **kwargs: Any) -> None:
+    text = (command.get("text") or "").strip()
+    word, _, rest = text.partition(" ")
+    word = word.lower() or "help"
+    handler = subcommands(deps).get(word)
+    if handler is None:
+        await ack()
+        await respond(text=render.unknown_subcommand(word, sorted(subcommands(deps))), response_type="ephemeral")
+        return
+    await handler(ack=ack, respond=respond, command=command, args=rest.strip(), deps=deps, **kwargs)
+
+
+async def dm_help(message: dict[str, Any], say: Any, deps: Deps, **_: Any) -> None:
+    if message.get("channel_type") != "im":
+        return
+    await say(text=render.HELP_TEXT, blocks=render.help_blocks())

@@ -1,0 +1,225 @@
+"""Notifications (SPEC F11): every proactive message Steward sends goes through here.
+
+``notify`` records a notification (unique on its dedupe key) and one delivery per target.
+The :class:`Dispatcher`, running in every process, claims due deliveries with
+``FOR UPDATE SKIP LOCKED``, sends them, and records Slack's ``ts``. Non-urgent DMs wait
+out the recipient's quiet hours (in their own timezone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.types.json import Jsonb
+from slack_sdk.errors import SlackApiError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from bot.log import get_logger
+from db.queries import Q
+
+log = get_logger(__name__)
+
+QUIET_START = time(20, 0)
+QUIET_END = time(8, 0)
+TargetType = Literal["dm", "channel", "thread"]
+# Slack errors that will not change on retry: the delivery fails at once.
+PERMANENT_ERRORS = {
+    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "invalid_auth", "account_inactive",
+    "no_text", "invalid_blocks", "msg_too_long", "cannot_dm_bot", "user_disabled", "restricted_action",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    type: TargetType
+    id: str  # a Slack user id for "dm"; a channel id for "channel" and "thread"
+    thread_ts: str | None = None
+
+    @staticmethod
+    def dm(user: str) -> Target:
+        return Target("dm", user)
+
+    @staticmethod
+    def channel(channel: str) -> Target:
+        return Target("channel", channel)
+
+    @staticmethod
+    def thread(channel: str, ts: str) -> Target:
+        return Target("thread", channel, ts)
+
+
+def quiet_until(now: datetime, tz: str | None, start: time = QUIET_START, end: time = QUIET_END) -> datetime | None:
+    """If ``now`` falls in quiet hours for someone in ``tz``, when they end (aware, UTC); else None."""
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except Exception:
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    t = local.time()
+    in_quiet = (t >= start or t < end) if start > end else (start <= t < end)
+    if not in_quiet:
+        return None
+    end_day = local.date() if t < end else local.date() + timedelta(days=1)
+    # Build the end in local wall time; ZoneInfo resolves DST gaps/folds for us.
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+async def notify(
+    conn: psycopg.AsyncConnection,
+    *,
+    organization_id: int,
+    kind: str,
+    dedupe_key: str,
+    text: str,
+    targets: list[Target],
+    now: datetime,
+    blocks: list[dict[str, Any]] | None = None,
+    urgent: bool = False,
+    user_id: int | None = None,
+    not_before: datetime | None = None,
+) -> int | None:
+    """Queue a notification. Returns its id, or None when ``dedupe_key`` was already used."""
+    payload = {"text": text, "blocks": blocks}
+    async with conn.transaction():
+        row = await (await conn.execute(Q["notification_insert"], {
+            "organization_id": organization_id, "recipient_id": user_id, "kind": kind, "urgent": urgent,
+            "dedupe_key": dedupe_key, "payload": Jsonb(payload),
+        })).fetchone()
+        if row is None:
+            return None
+        notification_id = row[0]
+        for target in targets:
+            due = max(not_before or now, now)
+            status = "pending"
+            if target.type == "dm" and not urgent:
+                tz_row = await (await conn.execute(Q["recipient_timezone"], {
+                    "organization_id": organization_id, "slack_user_id": target.id})).fetchone()
+                held = quiet_until(due, tz_row[0] if tz_row else None)
+                if held is not None:
+                    due, status = held, "held"
+            await conn.execute(Q["delivery_insert"], {
+                "organization_id": organization_id, "notification_id": notification_id, "target_type": target.type,
+                "target_id": target.id, "thread_ts": target.thread_ts, "status": status,
+                "next_attempt_at": due, "not_before": due if status == "held" else not_before,
+            })
+    return notification_id
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        return status >= 500
+    return isinstance(exc, (OSError, asyncio.TimeoutError))
+
+
+class Dispatcher:
+    def __init__(self, pool: Any, client: Any, clock: Any, metrics: Any = None, *, batch: int = 50,
+                 poll_seconds: float = 1.0, concurrency: int = 4) -> None:
+        self.pool = pool
+        self.client = client
+        self.clock = clock
+        self.metrics = metrics
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="notification-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                sent = await self.run_once()
+            except Exception:
+                log.exception("dispatcher_failed")
+                sent = 0
+            if sent:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        now = self.clock.now()
+        async with self.pool.connection() as conn:
+            for (delivery_id,) in await (await conn.execute(Q["delivery_abandon_interrupted"], {"now": now})).fetchall():
+                log.error("notification_interrupted", delivery_id=delivery_id)
+            rows = await (await conn.execute(Q["delivery_claim"], {"now": now, "limit": self.batch})).fetchall()
+        if not rows:
+            return 0
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: tuple[Any, ...]) -> None:
+            async with slots:
+                await self._deliver(*row)
+
+        await asyncio.gather(*(one(r) for r in rows))
+        return len(rows)
+
+    async def _deliver(self, delivery_id: int, target_type: str, target_id: str, thread_ts: str | None,
+                       attempts: int, payload: dict[str, Any], kind: str, organization_id: int) -> None:
+        args: dict[str, Any] = {"channel": target_id, "text": payload.get("text") or " "}
+        if payload.get("blocks"):
+            args["blocks"] = payload["blocks"]
+        if target_type == "thread" and thread_ts:
+            args["thread_ts"] = thread_ts
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_transient), stop=stop_after_attempt(3),
+                wait=wait_exponential(multiplier=0.2, max=2), reraise=True,
+            ):
+                with attempt:
+                    response = await self.client.chat_postMessage(**args)
+        except SlackApiError as exc:
+            await self._failed(delivery_id, attempts, exc, kind)
+            return
+        except Exception as exc:  # network trouble after tenacity gave up
+            await self._reschedule(delivery_id, attempts, f"{type(exc).__name__}: {exc}", None)
+            return
+        async with self.pool.connection() as conn:
+            await conn.execute(Q["delivery_sent"], {"id": delivery_id, "slack_ts": response.get("ts"), "now": self.clock.now()})
+        if self.metrics is not None:
+            self.metrics.notifications_sent += 1
+
+    async def _failed(self, delivery_id: int, attempts: int, exc: SlackApiError, kind: str) -> None:
+        response = exc.response
+        error = response.get("error") if response is not None else str(exc)
+        if self.metrics is not None:
+            self.metrics.notifications_failed += 1
+        if response is not None and response.status_code == 429:
+            retry_after = float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)) or 1)
+            log.info("notification_rate_limited", delivery_id=delivery_id, retry_after=retry_after)
+            await self._reschedule(delivery_id, attempts, "ratelimited", retry_after)
+            return
+        if error in PERMANENT_ERRORS or attempts >= 6:
+            log.error("notification_failed", delivery_id=delivery_id, kind=kind, error=error)
+            async with self.pool.connection() as conn:
+                await conn.execute(Q["delivery_failed"], {"id": delivery_id, "error": str(error)[:500]})
+            return
+        await self._reschedule(delivery_id, attempts, str(error), None)
+
+    async def _reschedule(self, delivery_id: int, attempts: int, error: str, after_seconds: float | None) -> None:
+        delay = after_seconds if after_seconds is not None else min(600.0, 2.0 ** attempts)
+        async with self.pool.connection() as conn:
+            await conn.execute(Q["delivery_reschedule"], {
+                "id": delivery_id, "error": error[:500], "next_attempt_at": self.clock.now() + timedelta(seconds=delay)})
+        if after_seconds is not None:
+            # Wake up when it is due rather than at the next poll.
+            asyncio.get_running_loop().call_later(delay, self._wake.set)

@@ -1,0 +1,97 @@
+"""The Bolt app: one AsyncApp, listeners registered per feature, one error handler."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.errors import StewardError
+from bot.inbox import CURRENT_OUTCOME
+from bot.log import bind_context, get_logger
+
+log = get_logger(__name__)
+
+# Feature modules under bot/listeners, each with register(app, deps). Order matters only
+# for message listeners that overlap; the catch-all DM handler registers last.
+FEATURES = ("workspace", "help", "home", "dm")
+
+
+def build_client(token: str, api_url: str) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token,
+        base_url=api_url,
+        timeout=15,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FEATURES) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        # Processing happens from the inbox, after the ack: when dispatch returns, the
+        # listener has finished, so the worker knows whether the row is done.
+        process_before_response=True,
+        request_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+    )
+    app.error(_error_handler)
+    for name in features:
+        module = importlib.import_module(f"bot.listeners.{name}")
+        module.register(app, deps)
+    return app
+
+
+async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    outcome = CURRENT_OUTCOME.get()
+    if outcome is not None:
+        outcome.error = error
+    if isinstance(error, StewardError):
+        await tell_user(client, body, error.user_message, context)
+        return
+    log.error("listener_failed", error=f"{type(error).__name__}: {error}", exc_info=error)
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(channel, user) of the person who caused this payload."""
+    event = body.get("event") or {}
+    user = body.get("user_id") or event.get("user")
+    if isinstance(body.get("user"), dict):
+        user = body["user"].get("id")
+    channel = body.get("channel_id") or event.get("channel")
+    if isinstance(body.get("channel"), dict):
+        channel = body["channel"].get("id")
+    return channel, user
+
+
+async def tell_user(client: AsyncWebClient, body: dict[str, Any], text: str, context: Any = None) -> None:
+    """A private reply to whoever caused ``body``: via response_url when there is one, else ephemeral/DM."""
+    respond = getattr(context, "respond", None) if context is not None else None
+    try:
+        if body.get("response_url") and respond is not None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        channel, user = _where(body)
+        if user is None:
+            return
+        if channel and channel.startswith("D"):
+            await client.chat_postMessage(channel=channel, text=text)
+        elif channel:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+        else:
+            await client.chat_postMessage(channel=user, text=text)
+    except Exception:
+        log.exception("tell_user_failed")
+
+
+def bind_request_context(body: dict[str, Any]) -> None:
+    channel, user = _where(body)
+    bind_context(slack_user=user, channel=channel)

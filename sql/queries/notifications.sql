@@ -1,0 +1,53 @@
+-- The single outbound path (SPEC F11).
+
+-- name: notification_insert
+INSERT INTO notifications (organization_id, recipient_id, kind, urgent, dedupe_key, payload)
+VALUES (%(organization_id)s, %(recipient_id)s, %(kind)s, %(urgent)s, %(dedupe_key)s, %(payload)s)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id
+
+-- name: delivery_insert
+INSERT INTO notification_deliveries (organization_id, notification_id, target_type, target_id, thread_ts, status, next_attempt_at, not_before)
+VALUES (%(organization_id)s, %(notification_id)s, %(target_type)s, %(target_id)s, %(thread_ts)s, %(status)s, %(next_attempt_at)s, %(not_before)s)
+ON CONFLICT DO NOTHING
+RETURNING id
+
+-- name: delivery_claim
+UPDATE notification_deliveries d
+SET status = 'sending', locked_at = %(now)s, attempts = d.attempts + 1
+FROM notifications n
+WHERE d.id IN (
+    SELECT id FROM notification_deliveries
+    WHERE status IN ('pending', 'held') AND next_attempt_at <= %(now)s
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+AND n.id = d.notification_id
+RETURNING d.id, d.target_type, d.target_id, d.thread_ts, d.attempts, n.payload, n.kind, n.organization_id
+
+-- name: delivery_sent
+UPDATE notification_deliveries
+SET status = 'sent', slack_ts = %(slack_ts)s, sent_at = %(now)s, last_error = NULL
+WHERE id = %(id)s
+
+-- name: delivery_reschedule
+UPDATE notification_deliveries
+SET status = 'pending', next_attempt_at = %(next_attempt_at)s, last_error = %(error)s
+WHERE id = %(id)s
+
+-- name: delivery_failed
+UPDATE notification_deliveries SET status = 'failed', last_error = %(error)s WHERE id = %(id)s
+
+-- name: delivery_abandon_interrupted
+-- A delivery left 'sending' by a dead process may or may not have reached Slack. Sending it
+-- again could post it twice, so it is marked failed (and logged) rather than retried.
+UPDATE notification_deliveries
+SET status = 'failed', last_error = 'interrupted while sending; not resent to avoid a duplicate'
+WHERE status = 'sending' AND locked_at < %(now)s - interval '5 minutes'
+RETURNING id
+
+-- name: recipient_timezone
+SELECT u.timezone
+FROM platform_identities pi JOIN users u ON u.id = pi.user_id
+WHERE pi.organization_id = %(organization_id)s AND pi.platform = 'slack' AND pi.external_id = %(slack_user_id)s
