@@ -1,22 +1,173 @@
-"""The composition root for the running bot: settings → logging → database → app → scheduler."""
+"""The composition root for the running bot:
+settings → logging → database → Slack client → app → inbox worker → socket mode → scheduler."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from psycopg_pool import AsyncConnectionPool
+from slack_bolt.async_app import AsyncApp
+
+from bot.clock import Clock
+from bot.deps import Deps
+from bot.health import HealthServer
+from bot.inbox import InboxSocketModeHandler, InboxWorker, Metrics
 from bot.log import get_logger
 from bot.runtime import database
-from bot.settings import Settings
+from bot.services import workspace
+from bot.services.notifications import Dispatcher
+from bot.settings import Secret, Settings
+from bot.slack_app import FEATURES, build_app, build_client, tell_user
+from jobs.leader import Leadership
+from jobs.schedule import Scheduler
 
 log = get_logger(__name__)
 
 
-async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: int | None = None) -> int:
-    async with database(settings):
-        log.info("database_ready")
-        print("Steward: database ready. The Slack side is not wired yet; press Ctrl-C to stop.", flush=True)
+@dataclass
+class Steward:
+    """One running bot process (several may share a database)."""
+
+    settings: Settings
+    pool: AsyncConnectionPool
+    dsn: str
+    clock: Clock = field(default_factory=Clock)
+    features: tuple[str, ...] = FEATURES
+    health_port: int | None = None  # None: settings.port; 0: any free port
+    leader_retry_seconds: float = 15.0
+    sandbox: bool = False
+    metrics: Metrics = field(default_factory=Metrics)
+    deps: Deps = field(init=False)
+    app: AsyncApp = field(init=False)
+    worker: InboxWorker = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+    handler: InboxSocketModeHandler | None = field(init=False, default=None)
+    leadership: Leadership = field(init=False)
+    scheduler: Scheduler = field(init=False)
+    health: HealthServer | None = field(init=False, default=None)
+    org_id: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        token = self.settings.slack_bot_token.reveal() if self.settings.slack_bot_token else ""
+        client = build_client(token, self.settings.slack_api_url)
+        self.deps = Deps(settings=self.settings, pool=self.pool, clock=self.clock, slack=client, metrics=self.metrics)
+        self.deps.extras["sandbox"] = self.sandbox
+        self.dispatcher = Dispatcher(self.pool, client, self.clock, self.metrics)
+        self.deps.extras["dispatcher"] = self.dispatcher
+        self.leadership = Leadership(self.dsn, retry_seconds=self.leader_retry_seconds)
+        self.scheduler = Scheduler(self.deps, self.leadership)
+        self.deps.extras["scheduler"] = self.scheduler
+        self.app = build_app(self.deps, client, self.features)
+        self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice)
+
+    async def _dead_letter_notice(self, payload: dict[str, Any], error: str) -> None:
+        await tell_user(self.deps.slack, payload,
+                        "Sorry, something went wrong while I was handling that, and I've logged it for the admins. "
+                        "Please try again in a little while.")
+
+    def socket_connected(self) -> bool:
+        client = getattr(self.handler, "client", None)
+        if client is None:
+            return False
+        current = getattr(client, "current_session", None)
+        return current is not None and not current.closed
+
+    async def sync_workspace(self) -> None:
+        async with self.pool.connection() as conn:
+            result = await workspace.sync_workspace(conn, self.deps.slack, admins=self.settings.admins, now=self.clock.now())
+        self.org_id = result.organization_id
+
+    async def start(self, *, connect: bool = True) -> None:
+        # Workspace first, so the first event finds its organization and people.
         try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
+            await self.sync_workspace()
+        except Exception:
+            log.exception("workspace_sync_failed")
+        self.worker.start()
+        self.dispatcher.start()
+        await self.leadership.start()
+        self.scheduler.start()
+        port = self.settings.port if self.health_port is None else self.health_port
+        self.health = HealthServer(self.pool, self.metrics, socket_connected=self.socket_connected,
+                                   is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack")
+        try:
+            self.health_port = await self.health.start("127.0.0.1" if self.sandbox else "0.0.0.0", port)
+        except OSError as exc:
+            log.warning("health_server_not_started", port=port, error=str(exc))
+            self.health = None
+        if connect:
+            await self.connect()
+
+    async def connect(self) -> None:
+        app_token = self.settings.slack_app_token.reveal() if self.settings.slack_app_token else ""
+        # The handler must be built inside the running loop.
+        self.handler = InboxSocketModeHandler(self.app, app_token, pool=self.pool, worker=self.worker, metrics=self.metrics,
+                                              ack_hooks=self.deps.extras.setdefault("ack_hooks", {}))
+        await self.handler.connect_async()
+
+    async def stop(self) -> None:
+        if self.handler is not None:
+            try:
+                await self.handler.close_async()
+            except Exception:
+                log.exception("socket_close_failed")
+        self.scheduler.shutdown()
+        await self.worker.stop()
+        await self.dispatcher.stop()
+        await self.leadership.stop()
+        if self.health is not None:
+            await self.health.stop()
+        try:
+            await self.deps.slack.session.close() if getattr(self.deps.slack, "session", None) else None
+        except Exception:
             pass
+
+
+async def _wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # pragma: no cover - non-Unix
+            pass
+    await stop.wait()
+
+
+async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: int | None = None) -> int:
+    sandbox_env = None
+    if sandbox or not settings.slack_configured:
+        from bot.sandbox import Sandbox
+
+        sandbox_env = Sandbox(web_port=sandbox_port)
+        await sandbox_env.start()
+        settings = replace(settings, slack_bot_token=Secret(sandbox_env.bot_token),
+                           slack_app_token=Secret(sandbox_env.app_token), slack_api_url=sandbox_env.api_url)
+    try:
+        async with database(settings) as db:
+            assert db.pool is not None
+            bot = Steward(settings, db.pool, db.dsn, sandbox=sandbox_env is not None,
+                          clock=sandbox_env.clock if sandbox_env else Clock())
+            if sandbox_env is not None:
+                sandbox_env.attach(bot)
+            await bot.start()
+            where = f"health on :{bot.health_port}" if bot.health_port else "no health server"
+            if sandbox_env is not None:
+                print(f"\nSteward is running in the local sandbox (no Slack account needed).\n"
+                      f"  Open {sandbox_env.web_url} in your browser: pick who you are, DM Steward, post in channels.\n"
+                      f"  ({where}; Ctrl-C to stop)\n", flush=True)
+            else:
+                print(f"Steward is connected to Slack ({where}, pid {os.getpid()} on {socket.gethostname()}). Ctrl-C to stop.", flush=True)
+            try:
+                await _wait_for_stop_signal()
+            finally:
+                await bot.stop()
+    finally:
+        if sandbox_env is not None:
+            await sandbox_env.stop()
     return 0

@@ -1,0 +1,70 @@
+"""Who is asking: a global middleware puts the organization and the Steward user in the
+context of every request; team_join / user_change keep people current."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from bot.log import bind_context
+from bot.services import workspace
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.middleware(partial(resolve_org_and_user, deps=deps))
+    app.event("team_join")(partial(on_member_changed, deps=deps))
+    app.event("user_change")(partial(on_member_changed, deps=deps))
+
+
+def _team_id(body: dict[str, Any]) -> str | None:
+    team = body.get("team_id") or body.get("team")
+    if isinstance(team, dict):
+        team = team.get("id")
+    if not team and isinstance(body.get("user"), dict):
+        team = body["user"].get("team_id")
+    return team
+
+
+def _slack_user(body: dict[str, Any]) -> str | None:
+    if isinstance(body.get("user"), dict):
+        return body["user"].get("id")
+    if body.get("user_id"):
+        return body["user_id"]
+    event = body.get("event") or {}
+    user = event.get("user")
+    return user if isinstance(user, str) else None
+
+
+async def resolve_org_and_user(context: Any, body: dict[str, Any], client: Any, next: Any, deps: Deps) -> Any:  # noqa: A002
+    team_id = _team_id(body) or context.get("team_id")
+    slack_user = _slack_user(body)
+    if team_id:
+        now = deps.now()
+        async with deps.pool.connection() as conn:
+            org = await workspace.org_by_team(conn, team_id)
+            if org is None:
+                auth = await client.auth_test()
+                await workspace.ensure_org(conn, team_id=team_id, name=auth.get("team") or team_id, now=now,
+                                           bot_user_id=auth.get("user_id"), bot_id=auth.get("bot_id"))
+                org = await workspace.org_by_team(conn, team_id)
+            context["org"] = org
+            if org is not None and slack_user and slack_user != org.bot_user_id:
+                user = await workspace.ensure_user(conn, client, org, slack_user, admins=deps.settings.admins, now=now)
+                context["steward_user"] = user
+        bind_context(organization_id=getattr(context.get("org"), "id", None), slack_user=slack_user)
+    return await next()
+
+
+async def on_member_changed(event: dict[str, Any], context: Any, deps: Deps, **_: Any) -> None:
+    org = context.get("org")
+    member = event.get("user")
+    if org is None or not isinstance(member, dict) or not member.get("id"):
+        return
+    async with deps.pool.connection() as conn:
+        try:
+            await workspace.upsert_member(conn, org.id, org.team_id, member, now=deps.now())
+        except workspace._Raced:
+            pass

@@ -1,0 +1,211 @@
+"""Text helpers: splitting a message into task fragments, lead-in stripping, title cleanup."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_F = re.IGNORECASE
+
+# Verbs that start a new task after "and" / "," / "then". Unambiguous ones split always;
+# AMBIGUOUS ones (also common nouns: "design issues", "update docs") split only when followed by
+# something that looks like an object: a determiner/pronoun, a capitalised word, a mention, a number.
+VERBS: frozenset[str] = frozenset(
+    """
+    add analyse analyze answer archive arrange ask assign attend audit automate backup book brief build buy
+    cancel chase clean cleanup clear close collect compile confirm configure contact coordinate create
+    debug decide delete deliver deploy draft drop edit email estimate evaluate expense export extend
+    figure file finalise finalize find finish fix follow forward gather get give go grab handle help hire
+    host implement import install interview investigate invite invoice launch look mail make map meet
+    merge migrate move notify onboard open optimise optimize order organise organize outline pay pick ping
+    plan polish post prep prepare present print prioritise prioritize proofread publish pull push put read
+    rebuild reconcile record redesign redo refactor refund remind remove renew reorganize repair replace
+    reply report request rerun research reschedule resolve respond restart review revise rewrite run
+    schedule send set setup share ship sign sketch sort start submit summarise summarize sync talk tell
+    test text tidy track train translate triage try tweak update upgrade upload verify visit wrap write
+    """.split()
+)
+AMBIGUOUS_VERBS: frozenset[str] = frozenset(
+    """
+    answer archive audit backup book call check cleanup copy design draft email estimate expense file
+    invoice look map mail order outline plan post present print record reply report request research
+    review schedule set setup sketch sort start sync talk test text track train update upload visit
+    """.split()
+)
+_OBJECT_START = re.compile(
+    r"^(?:the|a|an|my|our|your|their|his|her|its|this|that|these|those|some|all|any|every|each|both|"
+    r"it|them|him|me|us|up|out|in|on|off|over|back|down|through|with|about|to|for|from|new|next|"
+    r"[A-Z][\w.&-]*|<[@#!][^>]*>|@\w+|#\w+|\d[\w.]*)\b"
+)
+
+_MODAL = (
+    r"(?:['’]ll|will|shall|['’]d\s+like\s+to|would\s+like\s+to|must|should|can|could|may|might|"
+    r"need\s+to|needs\s+to|have\s+to|have\s+got\s+to|['’]ve\s+got\s+to|got\s+to|gotta|gonna|"
+    r"(?:['’]m|am|are|['’]re)\s+(?:going\s+to|gonna|planning\s+to|trying\s+to|supposed\s+to|about\s+to)|"
+    r"want\s+to|wanna|plan\s+to|hope\s+to|try\s+to)"
+)
+_ADV = r"(?:(?:also|still|really|definitely|probably|just|then|first|quickly)\s+)*"
+_LEAD_INS = re.compile(
+    r"^(?:"
+    r"(?:todo|to-do|to\s+do|tasks?|action\s+items?|next\s+steps?|reminder|note)\s*[:\-–]\s*"
+    r"|(?:ok(?:ay)?|so|also|and|then|plus|finally|firstly|secondly|lastly|oh|btw|hey|hi|alright|"
+    r"and\s+then|after\s+that|afterwards)\b[,:]?\s*"
+    r"|(?:first|second|third|next)\s*[,:]\s*"
+    r"|(?:please|pls|plz|kindly)\b[,:]?\s*"
+    r"|(?:can|could|would|will)\s+(?:you|someone|somebody|we|u)\s+(?:please\s+|pls\s+)?"
+    r"|(?:i|we)(?:\s+|(?=['’]))" + _ADV + _MODAL + r"\s+" + _ADV
+    + r"|(?:need|needs|have|has|got|going|plan|want|try|remember|hope)\s+to\s+"
+    r"|(?:don['’]?t|do\s+not)\s+forget\s+(?:to\s+)?|make\s+sure\s+to\s+|be\s+sure\s+to\s+"
+    r"|(?:must|should|gotta|gonna)\s+"
+    r"|let(?:['’]s|\s+us|\s+me)\s+"
+    r"|(?:someone|somebody|anyone)\s+(?:needs?\s+to|should|must|has\s+to|pls|please)\s+"
+    r")",
+    _F,
+)
+# "I'm fixing the bug" -> "fixing the bug"
+_PROGRESSIVE = re.compile(r"^(?:i|we)\s*(?:['’]m|am|are|['’]re)\s+(?:(?:also|still|currently|just)\s+)?(?=\w+ing\b)", _F)
+
+_BULLET = re.compile(r"^\s*(?:(?:[-*•◦▪‣–—+>]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\d{1,3}\))\s+|\[[ xX✓✔]?\]\s*)+")
+_CLAUSE_SEP = re.compile(
+    r"\s*,\s*(?:(?:and\s+then|and|then|plus|&|also)\s+)?|\s+(?:and\s+then|and|then|plus|&|also|as\s+well\s+as)\s+",
+    _F,
+)
+_SENTENCE_SEP = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“(<:])")
+_ABBREV_END = re.compile(r"(?:\b(?:[A-Za-z]|e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|approx|incl|p\.m|a\.m)\.)$", _F)
+
+_TRAILING_JUNK = re.compile(
+    r"(?:[\s,;:\-–—/]|\b(?:and|or|by|on|at|to|for|due|from|until|till|before|the|this|next|then|please|pls|plz|"
+    r"thanks|thank\s+you|thx|ty|so|also|of|in|with|el|la|le|am|um|à|a|o)\b)+$",
+    _F,
+)
+_TRAILING_PUNCT = re.compile(r"[\s.,;:!?\-–—/]+$")
+_LEADING_JUNK = re.compile(r"^(?:[\s,;:.\-–—/)\]]|\b(?:and|then|to|also|plus)\b\s)+", _F)
+_SHORTCODE = re.compile(r":[a-z0-9_+\-]+:", _F)
+_WORDISH = re.compile(r"[^\W_]")
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")
+_SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:.!?)])")
+
+MAX_TITLE = 200
+
+
+def normalize(text: str) -> str:
+    """NFC, no zero-width characters, unified line breaks."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    return re.sub(r"[\u200b\u200c\u200d\u2060\ufeff]", "", text)
+
+
+def lines_of(text: str) -> list[str]:
+    out = []
+    for line in normalize(text).split("\n"):
+        line = _BULLET.sub("", line).strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def sentences_of(line: str) -> list[str]:
+    """Split on ';' and on sentence ends followed by a capital (not after "e.g." / "Dr." / "3 p.m.")."""
+    parts: list[str] = []
+    for chunk in line.split(";"):
+        start = 0
+        for m in _SENTENCE_SEP.finditer(chunk):
+            if _ABBREV_END.search(chunk, 0, m.start()):
+                continue
+            parts.append(chunk[start : m.start()])
+            start = m.end()
+        parts.append(chunk[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def strip_lead_ins(s: str) -> str:
+    for _ in range(6):
+        t = _LEAD_INS.sub("", s, count=1)
+        t = _PROGRESSIVE.sub("", t, count=1)
+        if t == s:
+            break
+        s = t
+    return s
+
+
+def _first_word(s: str) -> tuple[str, str]:
+    """(first word lowercased, rest) ignoring leading emoji/punctuation."""
+    m = re.match(r"^[^\w<@#]*([\w'’-]+)\s*(.*)$", s, re.S)
+    if not m:
+        return "", ""
+    return m.group(1).lower(), m.group(2)
+
+
+_LEADING_WHEN = re.compile(r"^(?:today|tomorrow|tonight|later|afterwards|this\s+(?:morning|afternoon|evening))\b,?\s*", _F)
+
+
+def starts_with_verb(s: str) -> bool:
+    s = strip_lead_ins(_LEADING_WHEN.sub("", strip_lead_ins(s.strip())))
+    word, rest = _first_word(s)
+    if word not in VERBS and word not in AMBIGUOUS_VERBS:
+        return False
+    if word in AMBIGUOUS_VERBS:
+        return bool(_OBJECT_START.match(rest))
+    return True
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """Split on ',', 'and', 'then', '&' only where the next clause starts with a verb and the
+    clause before it has at least two words ("review and merge the PR" stays one task)."""
+    pieces: list[str] = []
+    start = 0
+    for m in _CLAUSE_SEP.finditer(sentence):
+        left = sentence[start : m.start()]
+        right = sentence[m.end() :]
+        if len(strip_lead_ins(left.strip()).split()) < 2 or not starts_with_verb(right):
+            continue
+        pieces.append(left)
+        start = m.end()
+    pieces.append(sentence[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def remove_spans(text: str, spans: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> str:
+    for a, b in sorted(spans, reverse=True):
+        text = text[:a] + " " + text[b:]
+    return text
+
+
+def clean_title(s: str) -> str:
+    s = _EMPTY_BRACKETS.sub(" ", s)
+    s = _SPACES.sub(" ", s).strip()
+    s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
+    for _ in range(4):
+        t = _LEADING_JUNK.sub("", s)
+        t = strip_lead_ins(t)
+        t = _TRAILING_PUNCT.sub("", t)
+        t = _TRAILING_JUNK.sub("", t)
+        t = t.strip()
+        if t == s:
+            break
+        s = t
+    # a dangling "(" or opening quote left behind
+    if s.count("(") > s.count(")"):
+        s = s.rstrip("( ")
+    return s
+
+
+def has_content(s: str) -> bool:
+    """False for emoji-only / punctuation-only / shortcode-only fragments."""
+    return bool(_WORDISH.search(_SHORTCODE.sub("", s)))
+
+
+def clamp(s: str, limit: int = MAX_TITLE) -> str:
+    if len(s) <= limit:
+        return s
+    return s[: limit - 1].rstrip() + "…"
+
+
+def fold(s: str) -> str:
+    """Lowercase, accents removed, possessive 's dropped, punctuation -> space."""
+    s = unicodedata.normalize("NFKD", s.lower().replace("’", "'"))
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = re.sub(r"'s\b", "", s)
+    s = re.sub(r"[^\w]+|_", " ", s)
+    return _SPACES.sub(" ", s).strip()

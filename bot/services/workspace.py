@@ -1,0 +1,197 @@
+"""Workspace sync (SPEC F1): the Slack team becomes an organization, its people users.
+
+Deactivated Slack users become inactive, never deleted. ``STEWARD_ADMINS`` (Slack ids or
+emails) are made admins; with none configured, the workspace's owners are. A person first
+seen in an event is created on the spot from ``users.info``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from bot.log import get_logger
+from db.queries import Q
+from db.rows import Organization, User
+
+log = get_logger(__name__)
+
+# Called inside the creating transaction when an organization is first created (features
+# add their defaults here: pipeline stages, task types...).
+OrgCreatedHook = Callable[[psycopg.AsyncConnection, int], Awaitable[None]]
+ORG_CREATED_HOOKS: list[OrgCreatedHook] = []
+
+
+@dataclass
+class SyncResult:
+    organization_id: int
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    skipped_bots: int = 0
+    admins: int = 0
+
+
+def _valid_tz(tz: str | None) -> str:
+    if not tz:
+        return "UTC"
+    try:
+        ZoneInfo(tz)
+        return tz
+    except Exception:
+        return "UTC"
+
+
+def _is_person(member: dict[str, Any]) -> bool:
+    return not (member.get("is_bot") or member.get("is_app_user") or member.get("id") == "USLACKBOT")
+
+
+async def org_by_team(conn: psycopg.AsyncConnection, team_id: str) -> Organization | None:
+    cur = conn.cursor(row_factory=class_row(Organization))
+    await cur.execute(Q["org_by_team"], {"team_id": team_id})
+    return await cur.fetchone()
+
+
+async def ensure_org(conn: psycopg.AsyncConnection, *, team_id: str, name: str, now: datetime,
+                     team_domain: str | None = None, bot_user_id: str | None = None, bot_id: str | None = None,
+                     app_id: str | None = None) -> int:
+    """The organization of a Slack team, created (with its defaults) the first time."""
+    async with conn.transaction():
+        await conn.execute(Q["org_lock_team"], {"team_id": team_id})
+        existing = await org_by_team(conn, team_id)
+        if existing is None:
+            org_id = (await (await conn.execute(Q["org_insert"], {"name": name or team_id})).fetchone())[0]  # type: ignore[index]
+            for hook in ORG_CREATED_HOOKS:
+                await hook(conn, org_id)
+            log.info("organization_created", organization_id=org_id, team_id=team_id)
+        else:
+            org_id = existing.id
+            await conn.execute(Q["org_rename"], {"organization_id": org_id, "name": name or existing.name})
+        await conn.execute(Q["connection_upsert"], {
+            "organization_id": org_id, "team_id": team_id, "team_name": name, "team_domain": team_domain,
+            "bot_user_id": bot_user_id, "bot_id": bot_id, "app_id": app_id, "now": now,
+        })
+    return org_id
+
+
+async def user_by_slack_id(conn: psycopg.AsyncConnection, org_id: int, slack_id: str) -> User | None:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["user_by_slack_id"], {"organization_id": org_id, "slack_id": slack_id})
+    return await cur.fetchone()
+
+
+async def user_by_id(conn: psycopg.AsyncConnection, org_id: int, user_id: int) -> User | None:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["user_by_id"], {"organization_id": org_id, "user_id": user_id})
+    return await cur.fetchone()
+
+
+async def users_of_org(conn: psycopg.AsyncConnection, org_id: int) -> list[User]:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["users_of_org"], {"organization_id": org_id})
+    return await cur.fetchall()
+
+
+def _wants_admin(member: dict[str, Any], admins: Iterable[str]) -> bool:
+    email = ((member.get("profile") or {}).get("email") or "").lower()
+    wanted = {a.lower() for a in admins}
+    return member.get("id", "").lower() in wanted or (bool(email) and email in wanted)
+
+
+async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str, member: dict[str, Any], *,
+                        now: datetime, make_admin: bool = False) -> tuple[int, bool]:
+    """Create or refresh one Slack member; returns (user id, created)."""
+    profile = member.get("profile") or {}
+    values = {
+        "organization_id": org_id, "now": now,
+        "email": profile.get("email") or None,
+        "display_name": (profile.get("display_name") or member.get("name") or profile.get("real_name") or member["id"])[:200],
+        "real_name": (profile.get("real_name") or member.get("real_name") or None),
+        "timezone": _valid_tz(member.get("tz")),
+        "active": not member.get("deleted", False),
+        "make_admin": make_admin,
+    }
+    ident = {"username": member.get("name"), "profile": Jsonb({k: profile.get(k) for k in ("title", "image_72", "status_text") if profile.get(k)})}
+    async with conn.transaction():
+        existing = await user_by_slack_id(conn, org_id, member["id"])
+        if existing is not None:
+            await conn.execute(Q["user_update_from_slack"], {**values, "user_id": existing.id})
+            await conn.execute(Q["identity_update"], {**ident, "organization_id": org_id, "user_id": existing.id})
+            return existing.id, False
+        user_id = (await (await conn.execute(Q["user_insert"], {**values, "role": "admin" if make_admin else "member"})).fetchone())[0]  # type: ignore[index]
+        inserted = await (await conn.execute(Q["identity_insert"], {
+            **ident, "organization_id": org_id, "user_id": user_id, "team_id": team_id, "slack_id": member["id"]})).fetchone()
+        if inserted is None:
+            # Another process created this person a moment ago: keep theirs, drop ours.
+            raise _Raced()
+    return user_id, True
+
+
+class _Raced(Exception):
+    pass
+
+
+async def sync_workspace(conn: psycopg.AsyncConnection, client: Any, *, admins: Iterable[str], now: datetime) -> SyncResult:
+    auth = await client.auth_test()
+    team_id = auth["team_id"]
+    try:
+        team = (await client.team_info()).get("team") or {}
+    except Exception:
+        team = {}
+    org_id = await ensure_org(conn, team_id=team_id, name=team.get("name") or auth.get("team") or team_id, now=now,
+                              team_domain=team.get("domain"), bot_user_id=auth.get("user_id"), bot_id=auth.get("bot_id"),
+                              app_id=auth.get("app_id"))
+    admins = tuple(admins)
+    result = SyncResult(organization_id=org_id)
+    members: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await client.users_list(limit=200, cursor=cursor) if cursor else await client.users_list(limit=200)
+        members.extend(page.get("members") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    no_admin_configured = not admins
+    for member in members:
+        if not _is_person(member):
+            result.skipped_bots += 1
+            continue
+        make_admin = _wants_admin(member, admins) or (no_admin_configured and bool(member.get("is_owner") or member.get("is_primary_owner")))
+        try:
+            _, created = await upsert_member(conn, org_id, team_id, member, now=now, make_admin=make_admin)
+        except _Raced:
+            _, created = await upsert_member(conn, org_id, team_id, member, now=now, make_admin=make_admin)
+        result.created += created
+        result.updated += not created
+        result.deactivated += bool(member.get("deleted"))
+        result.admins += make_admin
+    log.info("workspace_synced", organization_id=org_id, created=result.created, updated=result.updated,
+             deactivated=result.deactivated)
+    return result
+
+
+async def ensure_user(conn: psycopg.AsyncConnection, client: Any, org: Organization, slack_id: str, *,
+                      admins: Iterable[str], now: datetime) -> User | None:
+    """The Steward user for a Slack id, created on the spot when first seen."""
+    user = await user_by_slack_id(conn, org.id, slack_id)
+    if user is not None:
+        return user
+    try:
+        member = (await client.users_info(user=slack_id)).get("user")
+    except Exception:
+        log.warning("users_info_failed", slack_id=slack_id)
+        member = None
+    if not member or not _is_person(member):
+        return None
+    try:
+        await upsert_member(conn, org.id, org.team_id, member, now=now, make_admin=_wants_admin(member, admins))
+    except _Raced:
+        pass
+    return await user_by_slack_id(conn, org.id, slack_id)

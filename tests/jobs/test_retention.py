@@ -1,0 +1,108 @@
+"""Retention deletes exactly the rows past each boundary (one second either side) and nothing else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from bot.deps import Deps
+from bot.settings import Settings
+from jobs import retention
+from tests.helpers import fetchval, make_org, make_user
+
+NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+S = timedelta(seconds=1)
+
+
+async def _draft(conn: psycopg.AsyncConnection, org: int, user: int, label: str, *, created: datetime,
+                 expires: datetime | None, status: str = "pending") -> int:
+    return await fetchval(conn, """
+        INSERT INTO task_drafts (organization_id, user_id, raw_text, status, expires_at, created_at, confirmed_at)
+        VALUES (%s, %s, %s, %s, %s, %s, CASE WHEN %s = 'confirmed' THEN %s END) RETURNING id""",
+        (org, user, label, status, expires, created, status, created))
+
+
+async def _left(conn: psycopg.AsyncConnection, table: str, column: str) -> set[str]:
+    rows = await (await conn.execute(f"SELECT {column} FROM {table}")).fetchall()  # noqa: S608 - test helper
+    return {r[0] for r in rows}
+
+
+async def test_daily_rules_cut_exactly_at_each_boundary(pool, conn: psycopg.AsyncConnection) -> None:  # type: ignore[no-untyped-def]
+    org = await make_org(conn)
+    user = await make_user(conn, org)
+    far = NOW + timedelta(days=1)
+    # 1. expired (unconfirmed) drafts: expires_at < now
+    await _draft(conn, org, user, "expired-1s-ago", created=NOW - timedelta(hours=25), expires=NOW - S)
+    await _draft(conn, org, user, "expires-in-1s", created=NOW - timedelta(hours=23), expires=NOW + S)
+    # 2. confirmed drafts older than 30 days (a confirmed draft never "expires")
+    d_old = await _draft(conn, org, user, "confirmed-30d+1s", created=NOW - timedelta(days=30) - S, expires=NOW - timedelta(days=29), status="confirmed")
+    d_new = await _draft(conn, org, user, "confirmed-30d-1s", created=NOW - timedelta(days=30) + S, expires=NOW - timedelta(days=29), status="confirmed")
+    for draft in (d_old, d_new):
+        await conn.execute("INSERT INTO tasks (organization_id, title, user_id, draft_id) VALUES (%s, 'x', %s, %s)", (org, user, draft))
+    # 3. abandoned (never confirmed) drafts older than 7 days, even without an expiry
+    await _draft(conn, org, user, "abandoned-7d+1s", created=NOW - timedelta(days=7) - S, expires=None, status="rejected")
+    await _draft(conn, org, user, "abandoned-7d-1s", created=NOW - timedelta(days=7) + S, expires=None, status="rejected")
+    await _draft(conn, org, user, "pending-fresh", created=NOW - timedelta(hours=1), expires=far)
+    # 4. raw channel messages older than CONTEXT_RAW_RETENTION_DAYS (7 by default)
+    for label, created in (("1.000001", NOW - timedelta(days=7) - S), ("2.000002", NOW - timedelta(days=7) + S)):
+        await conn.execute("INSERT INTO channel_messages (organization_id, channel_id, ts, text, created_at) VALUES (%s, 'C1', %s, 'hi', %s)",
+                           (org, label, created))
+    # Audit logs are not touched by the daily rules.
+    await conn.execute("INSERT INTO security_audit_logs (organization_id, event_type, created_at) VALUES (%s, 'x', %s)", (org, NOW - timedelta(days=400)))
+
+    deps = Deps(settings=Settings.from_env({}), pool=pool)
+    deleted = await retention.run_daily(deps, NOW)
+
+    assert deleted == {"expired_drafts": 1, "old_confirmed_drafts": 1, "abandoned_drafts": 1, "old_channel_messages": 1}
+    assert await _left(conn, "task_drafts", "raw_text") == {"expires-in-1s", "confirmed-30d-1s", "abandoned-7d-1s", "pending-fresh"}
+    assert await _left(conn, "channel_messages", "ts") == {"2.000002"}
+    assert await fetchval(conn, "SELECT count(*) FROM security_audit_logs") == 1
+    # The task of the deleted confirmed draft keeps its data, with draft_id nulled.
+    assert await fetchval(conn, "SELECT count(*) FROM tasks WHERE draft_id IS NULL") == 1
+    assert await fetchval(conn, "SELECT count(*) FROM tasks") == 2
+
+
+async def test_raw_message_retention_follows_the_setting(pool, conn: psycopg.AsyncConnection) -> None:  # type: ignore[no-untyped-def]
+    org = await make_org(conn)
+    for ts, age in (("1.1", timedelta(days=3) + S), ("2.2", timedelta(days=3) - S)):
+        await conn.execute("INSERT INTO channel_messages (organization_id, channel_id, ts, created_at) VALUES (%s, 'C1', %s, %s)", (org, ts, NOW - age))
+    deps = Deps(settings=Settings.from_env({"CONTEXT_RAW_RETENTION_DAYS": "3"}), pool=pool)
+    assert (await retention.run_daily(deps, NOW))["old_channel_messages"] == 1
+    assert await _left(conn, "channel_messages", "ts") == {"2.2"}
+
+
+async def test_monthly_rules_cut_at_90_days(pool, conn: psycopg.AsyncConnection) -> None:  # type: ignore[no-untyped-def]
+    org = await make_org(conn)
+    user = await make_user(conn, org)
+    for label, age in (("old", timedelta(days=90) + S), ("young", timedelta(days=90) - S)):
+        await conn.execute("INSERT INTO security_audit_logs (organization_id, event_type, description, created_at) VALUES (%s, 'permission_denied', %s, %s)",
+                           (org, label, NOW - age))
+        await conn.execute("INSERT INTO rate_limit_events (organization_id, user_id, action, external_user_id, created_at) VALUES (%s, %s, 'llm.parse', %s, %s)",
+                           (org, user, label, NOW - age))
+    await _draft(conn, org, user, "ancient-draft", created=NOW - timedelta(days=100), expires=None)
+    deps = Deps(settings=Settings.from_env({}), pool=pool)
+    assert await retention.run_monthly(deps, NOW) == {"old_security_audit_logs": 1, "old_rate_limit_events": 1}
+    assert await _left(conn, "security_audit_logs", "description") == {"young"}
+    assert await _left(conn, "rate_limit_events", "external_user_id") == {"young"}
+    assert await fetchval(conn, "SELECT count(*) FROM task_drafts") == 1  # monthly leaves drafts alone
+
+
+def test_cli_runs_retention_and_prints_counts(db_dsn: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
+    env["DATABASE_URL"] = db_dsn
+    proc = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "retention", "--now", "2026-06-15T02:00:00+00:00"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    counts = json.loads(proc.stdout)
+    assert set(counts) == {"expired_drafts", "old_confirmed_drafts", "abandoned_drafts", "old_channel_messages",
+                           "old_security_audit_logs", "old_rate_limit_events"}
+    assert all(v == 0 for v in counts.values())
+    bad = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "retention", "--now", "yesterday"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "ISO-8601" in bad.stderr
