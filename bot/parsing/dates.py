@@ -489,18 +489,32 @@ def _scan(text: str, rules: list[tuple[re.Pattern[str], Handler]], ctx: Ctx, tak
     return hits
 
 
-def find_dates(text: str, ctx: Ctx) -> list[Hit]:
-    """Date hits (English rules, then the non-English fallback), sorted by position."""
+def find_dates(text: str, ctx: Ctx, mask: list[tuple[int, int]] | None = None) -> list[Hit]:
+    """Date hits (English rules, then the non-English fallback), sorted by position.
+
+    ``mask``: spans already understood (clock times) that the fallback must not look at.
+    """
     taken: list[tuple[int, int]] = []
     hits = _scan(text, _DATE_RULES, ctx, taken)
     if _foreign_candidate(text):
-        hits.extend(_foreign_dates(text, ctx, taken))
+        hits.extend(_foreign_dates(text, ctx, taken, list(mask or ())))
         hits.sort(key=lambda h: h.start)
     return hits
 
 
 def find_times(text: str, ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hit]:
     return _scan(text, _TIME_RULES, ctx, list(taken))
+
+
+def find_all(text: str, ctx: Ctx) -> tuple[list[Hit], list[Hit]]:
+    """(date hits, time hits): English dates first, then clock times, then foreign dates."""
+    taken: list[tuple[int, int]] = []
+    dates = _scan(text, _DATE_RULES, ctx, taken)
+    times = _scan(text, _TIME_RULES, ctx, taken)
+    if _foreign_candidate(text):
+        dates.extend(_foreign_dates(text, ctx, [(h.start, h.end) for h in dates], [(h.start, h.end) for h in times]))
+        dates.sort(key=lambda h: h.start)
+    return dates, times
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,7 +636,7 @@ def _extend_left(text: str, start: int) -> int:
     return m.start() if m else start
 
 
-def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hit]:
+def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]], mask: list[tuple[int, int]]) -> list[Hit]:
     hits: list[Hit] = []
     for rx, val in _FOREIGN_TABLE:
         for m in rx.finditer(text):
@@ -636,7 +650,7 @@ def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hi
             h.start = _extend_left(text, h.start)
             taken.append((h.start, h.end))
             hits.append(h)
-    toks = [(w, m) for w, m in _foreign_tokens(text) if not _overlaps(taken, m.start(), m.end())]
+    toks = [(w, m) for w, m in _foreign_tokens(text) if not _overlaps(taken + mask, m.start(), m.end())]
     if not toks:
         return hits
     vocab, weekday_of, months = _foreign_vocab()
@@ -647,7 +661,7 @@ def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hi
                 langs.append(lang)
     # blank out what is already understood so dateparser does not see it twice
     masked = list(text)
-    for a, b in taken:
+    for a, b in taken + mask:
         masked[a:b] = " " * (b - a)
     masked_text = "".join(masked)
     cursor = 0
@@ -660,7 +674,7 @@ def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hi
         cursor = end
         sub_toks = {m.group().lower() for m in _TOKEN.finditer(sub)}
         gated = {w for w in sub_toks if w in vocab}
-        if not gated or _overlaps(taken, pos, end):
+        if not gated or _overlaps(taken + mask, pos, end):
             continue  # only trust dateparser on the gated vocabulary
         if gated <= months and not re.search(r"\d", sub):
             continue  # a bare month name ("Mars", "mayo") is not a due date
@@ -708,8 +722,7 @@ def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[
     Date: a hit introduced by a deadline connector (by/due/on/before/until) wins, otherwise the
     last date phrase ("move the Friday sync to Monday" -> Monday). Time: the first clock time.
     """
-    dates = find_dates(text, ctx)
-    times = find_times(text, ctx, [(h.start, h.end) for h in dates])
+    dates, times = find_all(text, ctx)
     if not dates and not times:
         return None, []
     date_hit: Hit | None = None

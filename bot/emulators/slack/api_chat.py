@@ -61,7 +61,12 @@ def update_message(ws: Workspace, args: Args) -> JsonDict:
     if args.has("attachments"):
         message["attachments"] = args.get_json("attachments")
     message["edited"] = {"user": ws.identity.bot_user_id, "ts": ws.clock.next_ts()}
-    return {"channel": channel.id, "ts": message["ts"], "text": message["text"], "message": public_message(message)}
+    return {
+        "channel": channel.id,
+        "ts": message["ts"],
+        "text": message["text"],
+        "message": public_message(message),
+    }
 
 
 def delete_message(ws: Workspace, args: Args) -> JsonDict:
@@ -87,7 +92,10 @@ def post_ephemeral(ws: Workspace, args: Args) -> JsonDict:
 def get_permalink(ws: Workspace, args: Args) -> JsonDict:
     channel = ws.visible_channel(args.get_str("channel"))
     message = ws.find_message(channel.id, args.get_str("message_ts"))
-    return {"channel": channel.id, "permalink": ws.permalink(channel.id, message["ts"], message.get("thread_ts"))}
+    return {
+        "channel": channel.id,
+        "permalink": ws.permalink(channel.id, message["ts"], message.get("thread_ts")),
+    }
 
 
 def add_reaction(ws: Workspace, args: Args) -> JsonDict:

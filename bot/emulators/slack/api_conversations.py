@@ -152,7 +152,11 @@ def make_join(on_join: MembershipHook) -> Handler:
         bot = ws.identity.bot_user_id
         if channel.has_member(bot):
             warning = "already_in_channel"
-            return {"channel": channel.to_api(), "warning": warning, "response_metadata": {"warnings": [warning]}}
+            return {
+                "channel": channel.to_api(),
+                "warning": warning,
+                "response_metadata": {"warnings": [warning]},
+            }
         channel.members.append(bot)
         on_join(channel, bot)
         return {"channel": channel.to_api()}

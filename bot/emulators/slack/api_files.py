@@ -38,11 +38,18 @@ def complete_upload(ws: Workspace, args: Args) -> JsonDict:
     entries = args.get_json("files")
     if not isinstance(entries, list) or not entries:
         raise SlackError("invalid_arguments")
-    channel_refs = [*args.get_list("channels"), *([args.get_str("channel_id") or ""] if args.has("channel_id") else [])]
+    channel_refs = [
+        *args.get_list("channels"),
+        *([args.get_str("channel_id") or ""] if args.has("channel_id") else []),
+    ]
     channels = [ws.post_target(ref) for ref in channel_refs]
     for channel in channels:
         ws.require_postable(channel)
-    files = [ws.files.complete(str(entry.get("id")), entry.get("title")) for entry in entries if isinstance(entry, dict)]
+    files = [
+        ws.files.complete(str(entry.get("id")), entry.get("title"))
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
     for channel in channels:
         _share(ws, channel, files, args)
     return {"files": [{"id": f.id, "title": f.title} for f in files]}

@@ -21,7 +21,13 @@ class Args:
         value = self.values.get(name)
         if value in (None, ""):
             return default
-        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, dict | list) else str(value)
+        return (
+            value
+            if isinstance(value, str)
+            else json.dumps(value)
+            if isinstance(value, dict | list)
+            else str(value)
+        )
 
     def required(self, name: str, error: str = "invalid_arguments") -> str:
         value = self.get_str(name)

@@ -154,7 +154,13 @@ def channel_ref(channel: Channel) -> JsonDict:
 
 
 def slash_command(
-    identity: Identity, user: User, channel: Channel, command: str, text: str, response_url: str, trigger_id: str
+    identity: Identity,
+    user: User,
+    channel: Channel,
+    command: str,
+    text: str,
+    response_url: str,
+    trigger_id: str,
 ) -> JsonDict:
     return {
         "token": VERIFICATION_TOKEN,
@@ -196,7 +202,9 @@ def find_element(blocks: list[JsonDict], action_id: str) -> tuple[str | None, Js
     return None, None
 
 
-def action(action_id: str, block_id: str, element: JsonDict | None, value: str | None, extra: JsonDict) -> JsonDict:
+def action(
+    action_id: str, block_id: str, element: JsonDict | None, value: str | None, extra: JsonDict
+) -> JsonDict:
     element = element or {"type": "button"}
     built: JsonDict = {
         "action_id": action_id,
@@ -270,7 +278,11 @@ def view_closed(identity: Identity, user: User, view: JsonDict, is_cleared: bool
 
 
 def global_shortcut(identity: Identity, user: User, callback_id: str, trigger_id: str) -> JsonDict:
-    return {**_interaction_base(identity, user, "shortcut", trigger_id), "callback_id": callback_id, "action_ts": _now_ts()}
+    return {
+        **_interaction_base(identity, user, "shortcut", trigger_id),
+        "callback_id": callback_id,
+        "action_ts": _now_ts(),
+    }
 
 
 def message_shortcut(

@@ -35,7 +35,11 @@ class CallRecorder:
         return None
 
     async def wait_for(
-        self, method: str, predicate: CallPredicate | None = None, timeout: float = 5, since: int = 0
+        self,
+        method: str,
+        predicate: CallPredicate | None = None,
+        timeout: float = 5,  # noqa: ASYNC109 (the documented test API)
+        since: int = 0,
     ) -> RecordedCall:
         """The first matching call not returned before (from index `since`), waiting for it if needed."""
         deadline = time.monotonic() + timeout

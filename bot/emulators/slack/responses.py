@@ -35,7 +35,9 @@ def _post_new(ws: Workspace, target: ResponseTarget, body: JsonDict) -> None:
         channel = ws.channel(target.channel_id)
         ws.bot_message(channel, text, blocks=blocks, thread_ts=thread_ts)
         return
-    ephemeral = Ephemeral(target.channel_id, target.user_id, text, blocks, ws.clock.next_ts(), thread_ts, "response_url")
+    ephemeral = Ephemeral(
+        target.channel_id, target.user_id, text, blocks, ws.clock.next_ts(), thread_ts, "response_url"
+    )
     ws.post_ephemeral(ephemeral)
 
 

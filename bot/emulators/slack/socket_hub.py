@@ -48,16 +48,18 @@ def hello_frame(app_id: str, num_connections: int) -> JsonDict:
     }
 
 
-async def _acked_within(event: asyncio.Event, timeout: float) -> bool:
+async def _acked_within(event: asyncio.Event, seconds: float) -> bool:
     try:
-        await asyncio.wait_for(event.wait(), timeout)
+        await asyncio.wait_for(event.wait(), seconds)
     except TimeoutError:
         return False
     return True
 
 
 class SocketHub:
-    def __init__(self, app_id: str, ids: IdFactory, ack_timeout: float = 3.0, connect_wait: float = 5.0) -> None:
+    def __init__(
+        self, app_id: str, ids: IdFactory, ack_timeout: float = 3.0, connect_wait: float = 5.0
+    ) -> None:
         self.app_id = app_id
         self.ids = ids
         self.ack_timeout = ack_timeout
@@ -117,7 +119,7 @@ class SocketHub:
         if not self.live:
             self._has_live.clear()
 
-    async def wait_for_connections(self, count: int = 1, timeout: float = 5) -> None:
+    async def wait_for_connections(self, count: int = 1, timeout: float = 5) -> None:  # noqa: ASYNC109 (the documented test API)
         deadline = time.monotonic() + timeout
         while len(self.live) < count:
             if time.monotonic() >= deadline:
@@ -221,7 +223,9 @@ class SocketHub:
         delivery.gave_up = True
         log.info("event %s was never acked; Slack gives up", delivery.event_id)
 
-    async def send_interactive(self, kind: str, payload: JsonDict, accepts_response_payload: bool) -> EnvelopeRecord:
+    async def send_interactive(
+        self, kind: str, payload: JsonDict, accepts_response_payload: bool
+    ) -> EnvelopeRecord:
         record = EnvelopeRecord(
             envelope_id=self.ids.envelope_id(),
             type=kind,
@@ -245,7 +249,9 @@ class SocketHub:
             envelope_id = raw["envelope_id"]
             payload = raw.get("payload")
             self._register(
-                EnvelopeRecord(envelope_id, str(raw.get("type")), payload if isinstance(payload, dict) else {})
+                EnvelopeRecord(
+                    envelope_id, str(raw.get("type")), payload if isinstance(payload, dict) else {}
+                )
             )
         await self.send_text(raw if isinstance(raw, str) else json.dumps(raw))
         return envelope_id

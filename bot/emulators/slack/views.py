@@ -84,7 +84,9 @@ class ViewRegistry:
         if view_id:
             view = self.views.get(view_id)
         else:
-            view = next((v for v in self.views.values() if external_id and v.get("external_id") == external_id), None)
+            view = next(
+                (v for v in self.views.values() if external_id and v.get("external_id") == external_id), None
+            )
         if view is None or not self._is_live(view["id"]):
             raise SlackError("not_found")
         return view
@@ -94,7 +96,9 @@ class ViewRegistry:
 
     # ---- changes
 
-    def _build(self, spec: JsonDict, owner: ViewOwner, view_id: str, root: str, previous: str | None) -> JsonDict:
+    def _build(
+        self, spec: JsonDict, owner: ViewOwner, view_id: str, root: str, previous: str | None
+    ) -> JsonDict:
         return {
             "id": view_id,
             "team_id": owner.team_id,

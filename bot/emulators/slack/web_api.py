@@ -80,7 +80,9 @@ def token_error(method: str, token: str | None, tokens: Tokens) -> SlackError | 
 
 
 class WebApi:
-    def __init__(self, workspace: Workspace, tokens: Tokens, limiter: RateLimiter, recorder: CallRecorder) -> None:
+    def __init__(
+        self, workspace: Workspace, tokens: Tokens, limiter: RateLimiter, recorder: CallRecorder
+    ) -> None:
         self.workspace = workspace
         self.tokens = tokens
         self.limiter = limiter

@@ -125,7 +125,9 @@ class Workspace:
         bot = self.identity.bot_user_id
         members = [user_id] if user_id == bot else [user_id, bot]
         return self.add_channel(
-            Channel(id=channel_id, name=channel_id, bot_user_id=bot, is_im=True, im_user=user_id, members=members)
+            Channel(
+                id=channel_id, name=channel_id, bot_user_id=bot, is_im=True, im_user=user_id, members=members
+            )
         )
 
     def mpim_channel(self, user_ids: list[str]) -> Channel:

@@ -1,0 +1,652 @@
+"""SlackEmulator: a loopback Slack workspace (Web API + Socket Mode) that keeps state and records calls."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import secrets
+from typing import Any
+
+from aiohttp import web
+
+from bot.emulators.slack import api_chat, api_conversations, api_files, api_people, api_views, payloads
+from bot.emulators.slack.args import Args
+from bot.emulators.slack.errors import SlackError
+from bot.emulators.slack.models import (
+    Channel,
+    EnvelopeRecord,
+    InteractionResult,
+    JsonDict,
+    RecordedCall,
+    ResponsePost,
+    User,
+)
+from bot.emulators.slack.ratelimit import RateLimiter
+from bot.emulators.slack.recorder import CallPredicate, CallRecorder
+from bot.emulators.slack.responses import MAX_USES, apply_response
+from bot.emulators.slack.socket_hub import SocketHub
+from bot.emulators.slack.web_api import Tokens, WebApi, bearer_token
+from bot.emulators.slack.workspace import Ephemeral, Identity, ResponseTarget, Workspace, rich_text_blocks
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def _domain(team_name: str) -> str:
+    return re.sub(r"[^a-z0-9-]", "", team_name.lower().replace(" ", "-")) or "workspace"
+
+
+class SlackEmulator:
+    """One Slack workspace with one installed app (the bot) on loopback.
+
+    Seed it (`add_user`, `add_channel`, `add_message`), `start()` it, point
+    `AsyncWebClient(base_url=emu.api_url)` at it, and drive the bot as people would
+    (`user_message`, `slash_command`, `click_button`, `submit_view`…).
+    """
+
+    def __init__(
+        self,
+        team_id: str = "T1",
+        team_name: str = "Demo",
+        bot_token: str = "xoxb-emulator-bot-token",
+        app_token: str = "xapp-emulator-app-token",
+        rate_limit_per_minute: int | None = None,
+        *,
+        bot_user_id: str = "UBOT",
+        bot_id: str = "B1",
+        app_id: str = "A1",
+        bot_name: str = "steward",
+        ack_timeout: float = 3.0,
+        echo_own_events: bool = False,
+    ) -> None:
+        identity = Identity(team_id, team_name, _domain(team_name), bot_user_id, bot_id, app_id, bot_name)
+        self.workspace = Workspace(identity)
+        self.workspace.add_user(
+            User(bot_user_id, team_id, bot_name, real_name=bot_name.title(), is_bot=True, bot_id=bot_id)
+        )
+        self.workspace.add_user(User("USLACKBOT", team_id, "slackbot", real_name="Slackbot"))
+        self.tokens = Tokens(bot_token, app_token)
+        self.limiter = RateLimiter(rate_limit_per_minute)
+        self.recorder = CallRecorder()
+        self.hub = SocketHub(app_id, self.workspace.ids, ack_timeout)
+        self.api = WebApi(self.workspace, self.tokens, self.limiter, self.recorder)
+        self.api.register(api_chat.METHODS)
+        self.api.register(api_conversations.methods(on_join=self._on_bot_join))
+        self.api.register(api_people.METHODS)
+        self.api.register(api_views.METHODS)
+        self.api.register(api_files.METHODS)
+        self.api.register({"apps.connections.open": self._connections_open})
+        self.echo_own_events = echo_own_events
+        self.workspace.bot_message_hooks.append(self._echo_bot_message)
+        self.response_posts: list[ResponsePost] = []
+        self.undelivered_events: list[JsonDict] = []
+        self.base_url = ""
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> SlackEmulator:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_route("*", "/api/{method}", self.api.handle)
+        app.router.add_get("/link", self.hub.handle_websocket)
+        app.router.add_get("/link/", self.hub.handle_websocket)
+        app.router.add_post("/response/{response_id}", self._on_response_post)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
+        app.router.add_get("/files/{file_id}/download/{name}", self._download)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound_port = self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{bound_port}"
+        self.workspace.base_url = self.base_url
+        return self
+
+    async def stop(self) -> None:
+        await self.hub.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SlackEmulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    # ------------------------------------------------------------------ identity and settings
+
+    @property
+    def identity(self) -> Identity:
+        return self.workspace.identity
+
+    @property
+    def team_id(self) -> str:
+        return self.identity.team_id
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.identity.bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        return self.identity.bot_id
+
+    @property
+    def app_id(self) -> str:
+        return self.identity.app_id
+
+    @property
+    def bot_token(self) -> str:
+        return self.tokens.bot
+
+    @bot_token.setter
+    def bot_token(self, token: str) -> None:
+        """Changing it makes the old token answer invalid_auth (a revoked install)."""
+        self.tokens.bot = token
+
+    @property
+    def app_token(self) -> str:
+        return self.tokens.app
+
+    @property
+    def ack_timeout(self) -> float:
+        return self.hub.ack_timeout
+
+    @ack_timeout.setter
+    def ack_timeout(self, seconds: float) -> None:
+        self.hub.ack_timeout = seconds
+
+    @property
+    def trigger_ttl(self) -> float:
+        return self.workspace.views.trigger_ttl
+
+    @trigger_ttl.setter
+    def trigger_ttl(self, seconds: float) -> None:
+        self.workspace.views.trigger_ttl = seconds
+
+    @property
+    def rate_limit_per_minute(self) -> int | None:
+        return self.limiter.per_minute
+
+    @rate_limit_per_minute.setter
+    def rate_limit_per_minute(self, limit: int | None) -> None:
+        self.limiter.per_minute = limit
+
+    def set_rate_limit(self, method: str = "*", times: int = 1, retry_after: int = 1) -> None:
+        """The next `times` calls of `method` ("*" for any) answer HTTP 429 with Retry-After."""
+        self.limiter.inject(method, times, retry_after)
+
+    # ------------------------------------------------------------------ seeding
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        real_name: str = "",
+        email: str | None = None,
+        tz: str = "UTC",
+        is_admin: bool = False,
+        deleted: bool = False,
+        is_bot: bool = False,
+        *,
+        is_owner: bool = False,
+        display_name: str = "",
+    ) -> User:
+        user = User(
+            user_id,
+            self.team_id,
+            name,
+            real_name=real_name or name,
+            email=email,
+            tz=tz,
+            is_admin=is_admin,
+            is_owner=is_owner,
+            deleted=deleted,
+            is_bot=is_bot,
+            display_name=display_name,
+        )
+        return self.workspace.add_user(user)
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        is_private: bool = False,
+        members: list[str] | None = None,
+        *,
+        is_archived: bool = False,
+        topic: str = "",
+        purpose: str = "",
+    ) -> Channel:
+        channel = Channel(
+            channel_id,
+            name,
+            self.bot_user_id,
+            is_private=is_private,
+            members=list(dict.fromkeys(members or [])),
+            is_archived=is_archived,
+            topic=topic,
+            purpose=purpose,
+        )
+        return self.workspace.add_channel(channel)
+
+    def add_message(
+        self,
+        channel: str,
+        text: str,
+        user: str | None = None,
+        *,
+        ts: str | None = None,
+        thread_ts: str | None = None,
+        blocks: list[JsonDict] | None = None,
+    ) -> JsonDict:
+        """Store a message without sending any event (history to backfill); no user means the bot."""
+        target = self.workspace.post_target(channel)
+        extra: JsonDict = {"ts": ts} if ts is not None else {}
+        if user is None or user == self.bot_user_id:
+            return self.workspace.bot_message(target, text, blocks=blocks, thread_ts=thread_ts, **extra)
+        if blocks is not None:
+            extra["blocks"] = blocks
+        return self.workspace.user_message(self.workspace.user(user).id, target, text, thread_ts, **extra)
+
+    async def dm_channel(self, user: str) -> str:
+        """The id of the im ("D…") between this person and the bot."""
+        return self.workspace.dm_channel(user).id
+
+    # ------------------------------------------------------------------ state views
+
+    def messages(self, channel: str, include_replies: bool = True) -> list[JsonDict]:
+        """Copies of the stored messages, oldest first (thread replies included unless asked not to)."""
+        log_ = self.workspace.store.log(self.workspace.post_target(channel).id).all()
+        return [copy.deepcopy(m) for m in log_ if include_replies or m.get("thread_ts") in (None, m["ts"])]
+
+    def thread(self, channel: str, ts: str) -> list[JsonDict]:
+        """Copies of the replies under a parent message (the parent itself excluded)."""
+        channel_id = self.workspace.post_target(channel).id
+        return [copy.deepcopy(m) for m in self.workspace.store.log(channel_id).replies(ts)]
+
+    def message(self, channel: str, ts: str) -> JsonDict | None:
+        found = self.workspace.store.find(self.workspace.post_target(channel).id, ts)
+        return copy.deepcopy(found) if found is not None else None
+
+    @property
+    def ephemerals(self) -> list[Ephemeral]:
+        return self.workspace.ephemerals
+
+    def ephemerals_for(self, user: str) -> list[Ephemeral]:
+        return [e for e in self.workspace.ephemerals if e.user == user]
+
+    @property
+    def home_views(self) -> dict[str, JsonDict]:
+        return self.workspace.views.home_views
+
+    @property
+    def open_views(self) -> dict[str, JsonDict]:
+        return self.workspace.views.open_views
+
+    def issue_trigger_id(self, user: str, issued_at: float | None = None) -> str:
+        """A trigger_id as an interaction would carry (issued_at is time.monotonic())."""
+        return self.workspace.views.issue_trigger(self.workspace.user(user).id, issued_at)
+
+    # ------------------------------------------------------------------ recorded calls
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        return self.recorder.calls
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        return self.recorder.calls_to(method)
+
+    async def wait_for_call(
+        self,
+        method: str,
+        predicate: CallPredicate | None = None,
+        timeout: float = 5,  # noqa: ASYNC109 (the documented test API)
+        since: int = 0,
+    ) -> RecordedCall:
+        """The first matching call no earlier wait_for_call returned (from index `since`), waiting if needed."""
+        return await self.recorder.wait_for(method, predicate, timeout, since)
+
+    # ------------------------------------------------------------------ sockets and envelopes
+
+    @property
+    def connections(self) -> int:
+        return len(self.hub.live)
+
+    @property
+    def envelopes(self) -> list[EnvelopeRecord]:
+        return self.hub.envelopes
+
+    @property
+    def acked_envelopes(self) -> list[EnvelopeRecord]:
+        return [e for e in self.hub.envelopes if e.acked]
+
+    @property
+    def unacked_envelopes(self) -> list[EnvelopeRecord]:
+        return [e for e in self.hub.envelopes if not e.acked]
+
+    @property
+    def timed_out_interactions(self) -> list[EnvelopeRecord]:
+        return self.hub.timed_out
+
+    def envelopes_for_event(self, event_id: str) -> list[EnvelopeRecord]:
+        delivery = self.hub.deliveries.get(event_id)
+        return list(delivery.attempts) if delivery is not None else []
+
+    async def wait_for_connections(self, count: int = 1, timeout: float = 5) -> None:  # noqa: ASYNC109 (the documented test API)
+        await self.hub.wait_for_connections(count, timeout)
+
+    def drop_sockets(self, close_frame: bool = True) -> Any:
+        """Close every socket (close frame, or a TCP reset); await the result to wait for the closes."""
+        return self.hub.drop(close_frame)
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        await self.hub.send_disconnect(reason)
+
+    async def send_raw_envelope(self, raw: JsonDict | str) -> str | None:
+        return await self.hub.send_raw(raw)
+
+    # ------------------------------------------------------------------ events people cause
+
+    async def _deliver(self, channel: Channel | None, event: JsonDict) -> EnvelopeRecord | None:
+        """Send an events_api envelope, unless the bot is not in the channel (Slack sends nothing)."""
+        if channel is not None and not self.workspace.bot_is_member(channel):
+            log.warning("bot is not in %s: %s event not delivered", channel.id, event.get("type"))
+            self.undelivered_events.append(event)
+            return None
+        payload = payloads.event_callback(self.identity, event, self.workspace.ids.new("Ev"))
+        return await self.hub.send_event(payload)
+
+    def _join_if_needed(self, channel: Channel, user_id: str) -> None:
+        if not channel.is_im and not channel.has_member(user_id):
+            channel.members.append(user_id)
+
+    async def user_message(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
+        """A person posts; the bot gets `message` (and `app_mention` when mentioned outside a DM)."""
+        person = self.workspace.user(user)
+        target = self.workspace.post_target(channel)
+        self._join_if_needed(target, person.id)
+        message = self.workspace.user_message(person.id, target, text, thread_ts)
+        parent_user = self._parent_user(target, message)
+        await self._deliver(target, payloads.message_event(target, message, parent_user))
+        if f"<@{self.bot_user_id}>" in text and not target.is_im:
+            await self._deliver(target, payloads.app_mention_event(target, message))
+        return str(message["ts"])
+
+    def _parent_user(self, channel: Channel, message: JsonDict) -> str | None:
+        thread_ts = message.get("thread_ts")
+        if thread_ts is None or thread_ts == message["ts"]:
+            return None
+        parent = self.workspace.store.find(channel.id, thread_ts)
+        return str(parent.get("user")) if parent is not None else None
+
+    async def edit_message(self, channel: str, ts: str, new_text: str) -> str | None:
+        target = self.workspace.post_target(channel)
+        message = self.workspace.find_message(target.id, ts)
+        previous = copy.deepcopy(message)
+        event_ts = self.workspace.clock.next_ts()
+        message["text"] = new_text
+        if "client_msg_id" in message:
+            message["blocks"] = rich_text_blocks(new_text)
+        message["edited"] = {"user": message.get("user"), "ts": event_ts}
+        record = await self._deliver(
+            target, payloads.message_changed_event(target, previous, message, event_ts)
+        )
+        return record.envelope_id if record else None
+
+    async def delete_message(self, channel: str, ts: str) -> str | None:
+        target = self.workspace.post_target(channel)
+        previous = self.workspace.delete_message(target.id, ts)
+        event = payloads.message_deleted_event(target, previous, self.workspace.clock.next_ts())
+        record = await self._deliver(target, event)
+        return record.envelope_id if record else None
+
+    async def open_app_home(self, user: str) -> str | None:
+        person = self.workspace.user(user)
+        dm = self.workspace.dm_channel(person.id)
+        view = self.home_views.get(person.id)
+        record = await self._deliver(None, payloads.app_home_opened_event(person.id, dm.id, view))
+        return record.envelope_id if record else None
+
+    async def member_joined(self, user: str, channel: str, inviter: str | None = None) -> str | None:
+        """Someone (or the bot itself) joins; the bot hears it if it is in the channel afterwards."""
+        person = self.workspace.user(user)
+        target = self.workspace.channel(channel)
+        self._join_if_needed(target, person.id)
+        record = await self._deliver(
+            target, payloads.member_joined_event(self.identity, person.id, target, inviter)
+        )
+        return record.envelope_id if record else None
+
+    async def react(self, user: str, channel: str, ts: str, name: str) -> str | None:
+        person = self.workspace.user(user)
+        target = self.workspace.post_target(channel)
+        message = self.workspace.find_message(target.id, ts)
+        reactions: list[JsonDict] = message.setdefault("reactions", [])
+        reaction = next((r for r in reactions if r["name"] == name), None)
+        if reaction is None:
+            reaction = {"name": name, "users": [], "count": 0}
+            reactions.append(reaction)
+        if person.id not in reaction["users"]:
+            reaction["users"].append(person.id)
+            reaction["count"] = len(reaction["users"])
+        record = await self._deliver(
+            target, payloads.reaction_added_event(person.id, name, target.id, message)
+        )
+        return record.envelope_id if record else None
+
+    # ------------------------------------------------------------------ interactions
+
+    def _response_target(
+        self, channel_id: str | None, user_id: str, message_ts: str | None
+    ) -> ResponseTarget:
+        response_id = secrets.token_hex(12)
+        target = ResponseTarget(response_id, channel_id, user_id, message_ts)
+        self.workspace.response_targets[response_id] = target
+        return target
+
+    def _response_url_for(self, response_id: str) -> str:
+        return f"{self.base_url}/response/{response_id}"
+
+    async def _interact(
+        self, kind: str, payload: JsonDict, trigger_id: str, target: ResponseTarget | None
+    ) -> InteractionResult:
+        record = await self.hub.send_interactive(
+            kind, payload, accepts_response_payload=kind == "slash_commands"
+        )
+        url = self._response_url_for(target.response_id) if target is not None else None
+        result = InteractionResult(record, url, trigger_id)
+        if target is not None:
+            target.on_post = lambda body: result.add_response(ResponsePost(target.response_id, body))
+        await self.hub.await_ack(record)
+        return result
+
+    async def slash_command(
+        self, user: str, command: str, text: str = "", channel: str | None = None
+    ) -> InteractionResult:
+        """Run a slash command; returns once acked (or timed out) with the ack and later respond()s."""
+        person = self.workspace.user(user)
+        target_channel = (
+            self.workspace.post_target(channel) if channel else self.workspace.dm_channel(person.id)
+        )
+        trigger_id = self.issue_trigger_id(person.id)
+        target = self._response_target(target_channel.id, person.id, None)
+        payload = payloads.slash_command(
+            self.identity,
+            person,
+            target_channel,
+            command,
+            text,
+            self._response_url_for(target.response_id),
+            trigger_id,
+        )
+        result = await self._interact("slash_commands", payload, trigger_id, target)
+        if result.acked and not result.timed_out and (result.ack_text or result.ack_blocks):
+            apply_response(self.workspace, target, result.ack or {})
+        return result
+
+    def _action(
+        self,
+        blocks: list[JsonDict],
+        action_id: str,
+        value: str | None,
+        block_id: str | None,
+        fields: JsonDict | None,
+    ) -> JsonDict:
+        found_block_id, element = payloads.find_element(blocks, action_id)
+        chosen_block_id = block_id or found_block_id or secrets.token_hex(3)
+        return payloads.action(action_id, chosen_block_id, element, value, fields or {})
+
+    async def click_button(
+        self,
+        user: str,
+        message_ts: str | None = None,
+        channel: str | None = None,
+        action_id: str = "",
+        value: str | None = None,
+        block_id: str | None = None,
+        *,
+        view_id: str | None = None,
+        fields: JsonDict | None = None,
+    ) -> InteractionResult:
+        """A block_actions click on a message button (message_ts + channel) or a view's (view_id).
+
+        `fields` adds action fields for other elements (e.g. {"selected_option": {...}}).
+        """
+        if not action_id:
+            raise ValueError("action_id is required")
+        person = self.workspace.user(user)
+        trigger_id = self.issue_trigger_id(person.id)
+        if view_id is not None:
+            view = self.workspace.views.views[view_id]
+            act = self._action(view.get("blocks", []), action_id, value, block_id, fields)
+            payload = payloads.block_actions_on_view(self.identity, person, view, [act], trigger_id)
+            return await self._interact("interactive", payload, trigger_id, None)
+        target_channel = self.workspace.post_target(channel)
+        message = self.workspace.find_message(target_channel.id, message_ts)
+        act = self._action(message.get("blocks", []), action_id, value, block_id, fields)
+        target = self._response_target(target_channel.id, person.id, message["ts"])
+        url = self._response_url_for(target.response_id)
+        payload = payloads.block_actions_on_message(
+            self.identity, person, target_channel, message, [act], url, trigger_id
+        )
+        return await self._interact("interactive", payload, trigger_id, target)
+
+    async def submit_view(
+        self, user: str, view_id: str, values: dict[str, dict[str, JsonDict]] | None = None
+    ) -> JsonDict | None:
+        """Submit an open modal; returns the ack payload ({} for a bare ack, None when not acked in time)."""
+        person = self.workspace.user(user)
+        view = self.workspace.views.views[view_id]
+        view["state"] = {"values": copy.deepcopy(values or {})}
+        trigger_id = self.issue_trigger_id(person.id)
+        payload = payloads.view_submission(self.identity, person, view, trigger_id)
+        result = await self._interact("interactive", payload, trigger_id, None)
+        if result.timed_out:
+            return None
+        ack = result.ack or {}
+        self.workspace.views.apply_submission_ack(view_id, ack, api_views.owner(self.workspace))
+        return ack
+
+    async def close_view(self, user: str, view_id: str, is_cleared: bool = False) -> InteractionResult | None:
+        """The person closes a modal; view_closed is sent only when the view asked (notify_on_close)."""
+        person = self.workspace.user(user)
+        view = self.workspace.views.views[view_id]
+        self.workspace.views.close(view_id, clear=is_cleared)
+        if not view.get("notify_on_close"):
+            return None
+        payload = payloads.view_closed(self.identity, person, view, is_cleared)
+        return await self._interact("interactive", payload, "", None)
+
+    async def shortcut(self, user: str, callback_id: str) -> InteractionResult:
+        person = self.workspace.user(user)
+        trigger_id = self.issue_trigger_id(person.id)
+        payload = payloads.global_shortcut(self.identity, person, callback_id, trigger_id)
+        return await self._interact("interactive", payload, trigger_id, None)
+
+    async def message_shortcut(
+        self, user: str, callback_id: str, channel: str, message_ts: str
+    ) -> InteractionResult:
+        person = self.workspace.user(user)
+        target_channel = self.workspace.post_target(channel)
+        message = self.workspace.find_message(target_channel.id, message_ts)
+        trigger_id = self.issue_trigger_id(person.id)
+        target = self._response_target(target_channel.id, person.id, message["ts"])
+        payload = payloads.message_shortcut(
+            self.identity,
+            person,
+            callback_id,
+            target_channel,
+            message,
+            self._response_url_for(target.response_id),
+            trigger_id,
+        )
+        return await self._interact("interactive", payload, trigger_id, target)
+
+    # ------------------------------------------------------------------ HTTP endpoints besides /api
+
+    def _connections_open(self, workspace: Workspace, args: Args) -> JsonDict:
+        ticket = self.hub.issue_ticket()
+        ws_base = "ws" + self.base_url.removeprefix("http")
+        return {"url": f"{ws_base}/link/?ticket={ticket}&app_id={self.app_id}"}
+
+    async def _on_response_post(self, request: web.Request) -> web.Response:
+        target = self.workspace.response_targets.get(request.match_info["response_id"])
+        if target is None:
+            return web.Response(status=404, text="invalid_url")
+        try:
+            body = json.loads(await request.text())
+        except json.JSONDecodeError:
+            return web.Response(status=400, text="invalid_payload")
+        if not isinstance(body, dict):
+            return web.Response(status=400, text="invalid_payload")
+        target.uses += 1
+        if target.uses > MAX_USES:
+            return web.Response(status=404, text="used_url")
+        post = ResponsePost(target.response_id, body)
+        self.response_posts.append(post)
+        if target.on_post is not None:
+            target.on_post(body)
+        try:
+            apply_response(self.workspace, target, body)
+        except SlackError as error:
+            return web.Response(status=400, text=error.code)
+        return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        stored = self.workspace.files.receive(request.match_info["file_id"], await request.read())
+        if stored is None:
+            return web.Response(status=404, text="file_not_found", content_type="text/plain")
+        return web.Response(text=f"OK - {len(stored.content or b'')}", content_type="text/plain")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if bearer_token(request) != self.tokens.bot:
+            return web.Response(status=403, text="forbidden")
+        try:
+            stored = self.workspace.files.get(request.match_info["file_id"])
+        except SlackError:
+            return web.Response(status=404, text="file_not_found")
+        return web.Response(body=stored.content or b"", content_type=stored.mimetype)
+
+    # ------------------------------------------------------------------ the bot's own echoes
+
+    def _echo_bot_message(self, channel: Channel, message: JsonDict) -> None:
+        if self.echo_own_events and self.hub.live and self.workspace.bot_is_member(channel):
+            event = payloads.message_event(channel, message, self._parent_user(channel, message))
+            self.hub.spawn(self._deliver_quietly(channel, event))
+
+    def _on_bot_join(self, channel: Channel, user_id: str) -> None:
+        if self.echo_own_events and self.hub.live:
+            event = payloads.member_joined_event(self.identity, user_id, channel, None)
+            self.hub.spawn(self._deliver_quietly(channel, event))
+
+    async def _deliver_quietly(self, channel: Channel, event: JsonDict) -> None:
+        await self._deliver(channel, event)

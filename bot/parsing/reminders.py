@@ -1,0 +1,167 @@
+"""parse_reminder: "remind me to X <when>" -> ParsedReminder (one-off or recurring)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from .dates import WEEKDAYS, Ctx, Hit, find_all, make_ctx, resolve_when
+from .models import DateOrder, ParsedReminder, Recurrence
+from .text import clean_title, has_content, remove_spans
+
+_F = re.IGNORECASE
+DEFAULT_REMINDER_TIME = time(9, 0)
+
+_TRIGGER = re.compile(
+    r"^\W*(?:(?:hey|hi|ok|okay|please|pls|can\s+you|could\s+you|would\s+you)\b[,\s]*)*"
+    r"(?:remind\s+(?:me|us|everyone|the\s+team|<[@!][^>]+>|@\w+)(?:\s+(?:to|that|about|of|again))?"
+    r"|set\s+(?:a\s+|up\s+a\s+)?reminder(?:\s+(?:for\s+me\s+)?(?:to|for|about|that))?"
+    r"|reminder\s*(?:[:\-–]|to\b|about\b|that\b)|(?:don['’]?t|do\s+not)\s+let\s+me\s+forget(?:\s+(?:to|about))?"
+    r"|(?:ping|nudge|poke)\s+me(?:\s+(?:to|about))?)\s*",
+    _F,
+)
+_LEAD_TO = re.compile(r"^(?:to|that|about|of)\s+", _F)
+
+_WD_WORD = r"(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?s?"
+_WD_LIST = rf"{_WD_WORD}(?:\s*(?:,|&|/|\band\b|\bor\b)\s*{_WD_WORD})*"
+_EVERY = r"(?:every|each|on|on\s+every)"
+_REC_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"\b(?:{_EVERY}\s+)?(?:week\s*days?|work\s*days?|business\s+days?|working\s+days?)\b|\bmon(?:day)?s?\s*(?:-|–|to|through|thru)\s*fri(?:day)?s?\b", _F), "weekdays"),
+    (re.compile(rf"\b(?:{_EVERY}\s+)weekends?\b|\bweekends\b", _F), "weekends"),
+    (re.compile(rf"\b(?:every|each)\s+(?P<other>other\s+)?(?:single\s+)?(?P<list>{_WD_LIST})\b|\b(?:on\s+)?(?P<plural>{_WD_WORD[:-3]}s(?:\s*(?:,|&|\band\b)\s*{_WD_WORD})*)\b", _F), "list"),
+    (re.compile(r"\bevery\s+(?P<n>\d+|two|three|four)\s+(?P<unit>days?|weeks?|months?)\b|\bevery\s+(?P<other>other)\s+(?P<unit2>day|week|month)\b", _F), "interval"),
+    (re.compile(r"\b(?:every\s+(?:single\s+)?day|each\s+day|daily|every\s+(?P<pod>morning|afternoon|evening|night))\b", _F), "daily"),
+    (re.compile(r"\b(?:every\s+week|each\s+week|weekly)\b", _F), "weekly"),
+    (re.compile(r"\b(?:on\s+)?the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+(?:of\s+)?(?:every|each)\s+month\b|\b(?:every|each)\s+month\s+on\s+the\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b|\b(?:every\s+month|monthly|each\s+month)\b(?:\s+on\s+the\s+(?P<d3>[0-3]?\d)(?:st|nd|rd|th)?\b)?", _F), "monthly"),
+]  # fmt: skip
+_WORDNUM = {"two": 2, "three": 3, "four": 4}
+_POD = {"morning": time(9, 0), "afternoon": time(14, 0), "evening": time(18, 0), "night": time(20, 0)}
+
+
+def _weekday_index(word: str) -> int:
+    w = word.lower().rstrip("s") if word.lower() not in WEEKDAYS else word.lower()
+    for key, idx in WEEKDAYS.items():
+        if w == key or w.startswith(key[:3]) and (w in WEEKDAYS or len(w) <= 3 or w.endswith("day") or w == key):
+            return idx
+    return WEEKDAYS[w[:3]]
+
+
+def _find_recurrence(text: str, ctx: Ctx) -> tuple[dict[str, object], tuple[int, int], time | None] | None:
+    for rx, kind in _REC_RULES:
+        m = rx.search(text)
+        if m is None:
+            continue
+        span = (m.start(), m.end())
+        gd = m.groupdict()
+        if kind == "weekdays":
+            return {"kind": "weekly", "weekdays": [0, 1, 2, 3, 4]}, span, None
+        if kind == "weekends":
+            return {"kind": "weekly", "weekdays": [5, 6]}, span, None
+        if kind == "list":
+            raw = gd.get("list") or gd.get("plural") or ""
+            days = sorted({_weekday_index(w) for w in re.findall(r"[a-z]+", raw, _F) if w.lower() not in ("and", "or")})
+            spec: dict[str, object] = {"kind": "weekly", "weekdays": days}
+            if gd.get("other"):
+                spec["interval"] = 2
+            return spec, span, None
+        if kind == "interval":
+            n = 2 if gd.get("other") else (int(gd["n"]) if gd["n"].isdigit() else _WORDNUM[gd["n"].lower()])
+            unit = (gd.get("unit") or gd.get("unit2") or "day").lower()
+            if unit.startswith("day"):
+                spec = {"kind": "daily"}
+            elif unit.startswith("week"):
+                spec = {"kind": "weekly", "weekdays": [ctx.today.weekday()]}
+            else:
+                spec = {"kind": "monthly", "day": ctx.today.day}
+            if n != 1:
+                spec["interval"] = n
+            return spec, span, None
+        if kind == "daily":
+            pod = _POD.get((gd.get("pod") or "").lower())
+            return {"kind": "daily"}, span, pod
+        if kind == "weekly":
+            return {"kind": "weekly", "weekdays": [ctx.today.weekday()]}, span, None
+        d = gd.get("d") or gd.get("d2") or gd.get("d3")
+        day = int(d) if d else ctx.today.day
+        if not 1 <= day <= 31:
+            return None
+        return {"kind": "monthly", "day": day}, span, None
+    return None
+
+
+def _first_occurrence(spec: Recurrence, ctx: Ctx) -> datetime:
+    at = time(spec["hour"], spec["minute"])
+    now = ctx.now
+    for offset in range(0, 400):
+        d = ctx.today + timedelta(days=offset)
+        if spec["kind"] == "weekly" and d.weekday() not in spec["weekdays"]:
+            continue
+        if spec["kind"] == "monthly" and d.day != min(spec["day"], _days_in_month(d)):
+            continue
+        cand = datetime.combine(d, at, ctx.zone)
+        if cand > now:
+            return cand
+    raise ValueError("no occurrence within 400 days")  # pragma: no cover
+
+
+def _days_in_month(d) -> int:  # noqa: ANN001
+    import calendar
+
+    return calendar.monthrange(d.year, d.month)[1]
+
+
+def parse_reminder(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY") -> ParsedReminder | None:
+    """Parse a reminder request.
+
+    Returns None when no date/time/recurrence is stated at all, when nothing is left to remind
+    about, or when the moment is in the past. A date without a clock time fires at 09:00 local
+    (``has_time=False``); if that is already past today, at the next full hour.
+    Recurring reminders without a time fire at 09:00; ``fire_at`` is their first occurrence.
+    """
+    ctx = make_ctx(now, tz, date_order)
+    m = _TRIGGER.match(text)
+    body = text[m.end() :] if m else text
+
+    rec = _find_recurrence(body, ctx)
+    if rec is not None:
+        spec_d, span, pod_time = rec
+        rest = remove_spans(body, [span])
+        _, times = find_all(rest, ctx)
+        t = times[0] if times else None
+        at = t.at if t is not None and t.at is not None else (pod_time or DEFAULT_REMINDER_TIME)
+        spans = [(t.start, t.end)] if t is not None else []
+        what = _clean_what(remove_spans(rest, spans))
+        if not what:
+            return None
+        spec: Recurrence = {"kind": spec_d["kind"], "hour": at.hour, "minute": at.minute}  # type: ignore[typeddict-item]
+        for key in ("weekdays", "day", "interval"):
+            if key in spec_d:
+                spec[key] = spec_d[key]  # type: ignore[literal-required]
+        return ParsedReminder(what, _first_occurrence(spec, ctx), spec, has_time=t is not None or pod_time is not None)
+
+    when, _ = resolve_when(body, ctx, keep_today_past=False)
+    if when is None:
+        return None
+    what = _clean_what(remove_spans(body, when.spans))
+    if not what:
+        return None
+    if when.instant is not None:
+        fire_at = when.instant
+    elif when.at is not None:
+        fire_at = datetime.combine(when.day, when.at, ctx.zone)
+        if fire_at <= ctx.now and when.day == ctx.today and not when.explicit_past:
+            fire_at = datetime.combine(when.day, when.at, ctx.zone) + timedelta(days=1)
+    else:
+        fire_at = datetime.combine(when.day, DEFAULT_REMINDER_TIME, ctx.zone)
+        if fire_at <= ctx.now and when.day == ctx.today:
+            fire_at = (ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    if fire_at <= ctx.now:
+        return None
+    return ParsedReminder(what, fire_at, None, has_time=when.at is not None or when.instant is not None)
+
+
+def _clean_what(s: str) -> str:
+    s = clean_title(s)
+    s = _LEAD_TO.sub("", s).strip()
+    s = clean_title(s)
+    return s if has_content(s) else ""
