@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from .dates import WEEKDAYS, Ctx, Hit, find_all, make_ctx, resolve_when
+from .dates import Ctx, find_all, make_ctx, resolve_when
 from .models import DateOrder, ParsedReminder, Recurrence
 from .text import clean_title, has_content, remove_spans
 
@@ -13,37 +14,40 @@ _F = re.IGNORECASE
 DEFAULT_REMINDER_TIME = time(9, 0)
 
 _TRIGGER = re.compile(
-    r"^\W*(?:(?:hey|hi|ok|okay|please|pls|can\s+you|could\s+you|would\s+you)\b[,\s]*)*"
-    r"(?:remind\s+(?:me|us|everyone|the\s+team|<[@!][^>]+>|@\w+)(?:\s+(?:to|that|about|of|again))?"
-    r"|set\s+(?:a\s+|up\s+a\s+)?reminder(?:\s+(?:for\s+me\s+)?(?:to|for|about|that))?"
-    r"|reminder\s*(?:[:\-–]|to\b|about\b|that\b)|(?:don['’]?t|do\s+not)\s+let\s+me\s+forget(?:\s+(?:to|about))?"
-    r"|(?:ping|nudge|poke)\s+me(?:\s+(?:to|about))?)\s*",
+    r"\b(?:remind\s+(?:me|us|everyone|the\s+team|<[@!][^>]+>|@\w+)(?:\s+(?:to|that|about|of|again)\b)?"
+    r"|set\s+(?:a\s+|up\s+a\s+)?reminder(?:\s+(?:for\s+me\s+)?(?:to|for|about|that)\b)?"
+    r"|reminder\s*(?:[:\-–]|(?:to|about|that)\b)|(?:don['’]?t|do\s+not)\s+let\s+me\s+forget(?:\s+(?:to|about)\b)?"
+    r"|(?:ping|nudge|poke)\s+me(?:\s+(?:to|about)\b)?)\s*",
     _F,
 )
+_POLITE = re.compile(r"^\W*(?:(?:hey|hi|ok|okay|please|pls|can\s+you|could\s+you|would\s+you)\b[,\s]*)+", _F)
 _LEAD_TO = re.compile(r"^(?:to|that|about|of)\s+", _F)
 
-_WD_WORD = r"(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?s?"
-_WD_LIST = rf"{_WD_WORD}(?:\s*(?:,|&|/|\band\b|\bor\b)\s*{_WD_WORD})*"
+_WD_WORD = r"(?:mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
+_WD_PLURAL = r"(?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)"
+_WD_ANY = rf"(?:{_WD_PLURAL}|{_WD_WORD})"
+_SEP = r"\s*(?:,|&|/|\band\b|\bor\b)\s*"
 _EVERY = r"(?:every|each|on|on\s+every)"
+# "weekly"/"daily"/"monthly" count only as adverbs: "send the weekly report" is not a recurrence
+_ADVERB_END = r"(?<!the\s)(?<!my\s)(?<!our\s)(?<!a\s)(?=\s*(?:$|[,.;!]|at\b|on\b|@|from\b|starting\b|before\b|after\b|in\s+the\b|\d))"
 _REC_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"\b(?:{_EVERY}\s+)?(?:week\s*days?|work\s*days?|business\s+days?|working\s+days?)\b|\bmon(?:day)?s?\s*(?:-|–|to|through|thru)\s*fri(?:day)?s?\b", _F), "weekdays"),
-    (re.compile(rf"\b(?:{_EVERY}\s+)weekends?\b|\bweekends\b", _F), "weekends"),
-    (re.compile(rf"\b(?:every|each)\s+(?P<other>other\s+)?(?:single\s+)?(?P<list>{_WD_LIST})\b|\b(?:on\s+)?(?P<plural>{_WD_WORD[:-3]}s(?:\s*(?:,|&|\band\b)\s*{_WD_WORD})*)\b", _F), "list"),
+    (re.compile(rf"\b{_EVERY}\s+(?:week\s*day|work\s*day|business\s+day|working\s+day)s?\b|\b(?:weekdays|workdays)\b|\bmon(?:day)?s?\s*(?:-|–|to|through|thru)\s*fri(?:day)?s?\b", _F), "weekdays"),
+    (re.compile(rf"\b{_EVERY}\s+weekends?\b|\bweekends\b", _F), "weekends"),
+    (re.compile(rf"\b(?:every|each)\s+(?P<other>other\s+)?(?:single\s+)?(?P<list>{_WD_ANY}(?:{_SEP}{_WD_ANY})*)\b|\b(?:on\s+)?(?P<plural>{_WD_PLURAL}(?:{_SEP}{_WD_ANY})*)\b", _F), "list"),
     (re.compile(r"\bevery\s+(?P<n>\d+|two|three|four)\s+(?P<unit>days?|weeks?|months?)\b|\bevery\s+(?P<other>other)\s+(?P<unit2>day|week|month)\b", _F), "interval"),
-    (re.compile(r"\b(?:every\s+(?:single\s+)?day|each\s+day|daily|every\s+(?P<pod>morning|afternoon|evening|night))\b", _F), "daily"),
-    (re.compile(r"\b(?:every\s+week|each\s+week|weekly)\b", _F), "weekly"),
-    (re.compile(r"\b(?:on\s+)?the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+(?:of\s+)?(?:every|each)\s+month\b|\b(?:every|each)\s+month\s+on\s+the\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b|\b(?:every\s+month|monthly|each\s+month)\b(?:\s+on\s+the\s+(?P<d3>[0-3]?\d)(?:st|nd|rd|th)?\b)?", _F), "monthly"),
+    (re.compile(rf"\b(?:every\s+(?:single\s+)?day|each\s+day|every\s+(?P<pod>morning|afternoon|evening|night))\b|\bdaily\b{_ADVERB_END}", _F), "daily"),
+    (re.compile(rf"\b(?:every\s+week|each\s+week)\b|\bweekly\b{_ADVERB_END}", _F), "weekly"),
+    (re.compile(rf"\b(?:on\s+)?the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+(?:of\s+)?(?:every|each)\s+month\b|\b(?:every|each)\s+month\s+on\s+the\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b|(?:\b(?:every\s+month|each\s+month)\b|\bmonthly\b{_ADVERB_END})(?:\s+on\s+the\s+(?P<d3>[0-3]?\d)(?:st|nd|rd|th)?\b)?", _F), "monthly"),
 ]  # fmt: skip
 _WORDNUM = {"two": 2, "three": 3, "four": 4}
 _POD = {"morning": time(9, 0), "afternoon": time(14, 0), "evening": time(18, 0), "night": time(20, 0)}
 
 
+_WD3 = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
 def _weekday_index(word: str) -> int:
-    w = word.lower().rstrip("s") if word.lower() not in WEEKDAYS else word.lower()
-    for key, idx in WEEKDAYS.items():
-        if w == key or w.startswith(key[:3]) and (w in WEEKDAYS or len(w) <= 3 or w.endswith("day") or w == key):
-            return idx
-    return WEEKDAYS[w[:3]]
+    return _WD3[word.lower()[:3]]
 
 
 def _find_recurrence(text: str, ctx: Ctx) -> tuple[dict[str, object], tuple[int, int], time | None] | None:
@@ -59,7 +63,7 @@ def _find_recurrence(text: str, ctx: Ctx) -> tuple[dict[str, object], tuple[int,
             return {"kind": "weekly", "weekdays": [5, 6]}, span, None
         if kind == "list":
             raw = gd.get("list") or gd.get("plural") or ""
-            days = sorted({_weekday_index(w) for w in re.findall(r"[a-z]+", raw, _F) if w.lower() not in ("and", "or")})
+            days = sorted({_weekday_index(w) for w in re.findall(r"[a-z]+", raw, _F) if w.lower()[:3] in _WD3})
             spec: dict[str, object] = {"kind": "weekly", "weekdays": days}
             if gd.get("other"):
                 spec["interval"] = 2
@@ -104,9 +108,7 @@ def _first_occurrence(spec: Recurrence, ctx: Ctx) -> datetime:
     raise ValueError("no occurrence within 400 days")  # pragma: no cover
 
 
-def _days_in_month(d) -> int:  # noqa: ANN001
-    import calendar
-
+def _days_in_month(d: date) -> int:
     return calendar.monthrange(d.year, d.month)[1]
 
 
@@ -119,8 +121,9 @@ def parse_reminder(text: str, *, now: datetime, tz: str, date_order: DateOrder =
     Recurring reminders without a time fire at 09:00; ``fire_at`` is their first occurrence.
     """
     ctx = make_ctx(now, tz, date_order)
-    m = _TRIGGER.match(text)
-    body = text[m.end() :] if m else text
+    m = _TRIGGER.search(text)
+    body = remove_spans(text, [(m.start(), m.end())]) if m else text
+    body = _POLITE.sub("", body)
 
     rec = _find_recurrence(body, ctx)
     if rec is not None:

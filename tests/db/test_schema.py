@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 Conn = psycopg.AsyncConnection[Any]
 
 TODAY = date(2025, 3, 3)
-NOW = datetime(2025, 3, 3, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 
 # Not organization-scoped: Steward's own plumbing, plus organizations itself.
 UNSCOPED_TABLES = {"organizations", "event_inbox", "job_runs"}
@@ -88,8 +88,10 @@ async def populate(conn: Conn, org: int, tag: str = "a") -> dict[str, int]:
     await add("member", "users", display_name="Sam", manager_id=ids["manager"], timezone="Europe/Paris")
     await add("admin", "users", display_name="Ada", role="admin")
     await add("connection", "platform_connections", external_team_id=team, team_name="Acme")
-    await add("identity", "platform_identities", user_id=ids["member"], external_team_id=team, external_id=f"U{org}")
-    await add("ramp_up", "user_ramp_up", user_id=ids["member"], ends_on=TODAY + timedelta(days=30),
+    await add(
+        "identity", "platform_identities", user_id=ids["member"], external_team_id=team, external_id=f"U{org}"
+    )
+    await add("ramp_up", "user_ramp_up", user_id=ids["member"], starts_on=TODAY, ends_on=TODAY + timedelta(days=30),
               created_by=ids["manager"])  # fmt: skip
     await add("client", "clients", name="Acme Corp", slack_channel_id="C-acme", description="Retail")
     await add("project", "projects", name="Launch", client_id=ids["client"], owner_id=ids["manager"],
@@ -115,12 +117,16 @@ async def populate(conn: Conn, org: int, tag: str = "a") -> dict[str, int]:
     await add("task_type", "task_type_map", keyword="landing page", task_type="web", size="m", weight=3)
     await add("task_status", "task_statuses", task_id=ids["task"], user_id=ids["member"], status_date=TODAY,
               status="carry_forward")  # fmt: skip
-    await add("blocker", "blockers", task_id=ids["task"], user_id=ids["member"], description="Waiting on copy")
+    await add(
+        "blocker", "blockers", task_id=ids["task"], user_id=ids["member"], description="Waiting on copy"
+    )
     await add("mood", "mood_entries", user_id=ids["member"], score=4, local_date=TODAY)
     await add("journal", "journals", user_id=ids["member"], body="Good day", local_date=TODAY)
     await add("flag", "flags", user_id=ids["member"], type="low_mood", title="Low mood", task_id=ids["task"],
               raised_by=ids["manager"], status="resolved", resolved_by=ids["manager"], resolved_at=NOW)  # fmt: skip
-    await add("inquiry", "inquiry_threads", flag_id=ids["flag"], user_id=ids["member"], opened_by=ids["manager"])
+    await add(
+        "inquiry", "inquiry_threads", flag_id=ids["flag"], user_id=ids["member"], opened_by=ids["manager"]
+    )
     await add("inquiry_message", "inquiry_messages", thread_id=ids["inquiry"], sender_id=ids["manager"],
               sender_role="manager", body="How are you doing?")  # fmt: skip
     await add("audit", "audit_logs", actor_id=ids["manager"], action="card.revoked", entity_type="card")
@@ -373,12 +379,22 @@ WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace
 """
 
 
-@pytest.mark.parametrize(("name", "table", "columns", "unique", "partial"), NAMED_INDEXES, ids=lambda v: str(v))
-async def test_named_index(conn: Conn, name: str, table: str, columns: list[str], unique: bool, partial: bool) -> None:
+@pytest.mark.parametrize(
+    ("name", "table", "columns", "unique", "partial"), NAMED_INDEXES, ids=lambda v: str(v)
+)
+async def test_named_index(
+    conn: Conn, name: str, table: str, columns: list[str], unique: bool, partial: bool
+) -> None:
     row = await (await conn.execute(_INDEX_QUERY, (name,))).fetchone()
     assert row is not None, f"index {name} is missing"
     got_table, got_unique, got_partial, method, got_columns, _ = row
-    assert (got_table, got_columns, got_unique, got_partial, method) == (table, columns, unique, partial, "btree")
+    assert (got_table, got_columns, got_unique, got_partial, method) == (
+        table,
+        columns,
+        unique,
+        partial,
+        "btree",
+    )
 
 
 @pytest.mark.parametrize("table", ["context_observations", "context_summaries"])
@@ -621,7 +637,9 @@ async def test_foreign_keys_are_tenant_safe_with_the_expected_rules(conn: Conn) 
 
 
 async def _rows(conn: Conn, table: str, row_id: int) -> list[tuple[Any, ...]]:
-    return await fetchall(conn, sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier(table)), (row_id,))
+    return await fetchall(
+        conn, sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier(table)), (row_id,)
+    )
 
 
 # (parent table, parent key, child table, child key, column, rule) over populate()'s rows.
@@ -762,7 +780,9 @@ CHECK_CASES = [
 async def test_check_constraint(conn: Conn, table: str, key: str, column: str, bad: Any, good: Any) -> None:
     org = await make_org(conn)
     ids = await populate(conn, org)
-    update = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(sql.Identifier(table), sql.Identifier(column))
+    update = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
+        sql.Identifier(table), sql.Identifier(column)
+    )
     with pytest.raises(errors.CheckViolation):
         await conn.execute(update, (bad, ids[key]))
     await conn.execute(update, (good, ids[key]))
@@ -770,11 +790,17 @@ async def test_check_constraint(conn: Conn, table: str, key: str, column: str, b
 
 @pytest.mark.parametrize(
     ("column", "bad", "good"),
-    [("wip_mode", "ignore", "block"), ("workdays", [0, 1], [1, 2, 3, 4, 5, 6]), ("quiet_hours_end", None, "07:00")],
+    [
+        ("wip_mode", "ignore", "block"),
+        ("workdays", [0, 1], [1, 2, 3, 4, 5, 6]),
+        ("quiet_hours_end", None, "07:00"),
+    ],
 )
 async def test_org_settings_checks(conn: Conn, column: str, bad: Any, good: Any) -> None:
     org = await make_org(conn)
-    update = sql.SQL("UPDATE org_settings SET {} = %s WHERE organization_id = %s").format(sql.Identifier(column))
+    update = sql.SQL("UPDATE org_settings SET {} = %s WHERE organization_id = %s").format(
+        sql.Identifier(column)
+    )
     with pytest.raises(errors.CheckViolation):
         await conn.execute(update, (bad, org))
     await conn.execute(update, (good, org))
@@ -786,7 +812,8 @@ async def test_org_settings_checks(conn: Conn, column: str, bad: Any, good: Any)
 async def test_event_inbox_checks(conn: Conn, kind: str, status: str) -> None:
     with pytest.raises(errors.CheckViolation):
         await conn.execute(
-            "INSERT INTO event_inbox (event_key, kind, status, payload) VALUES ('Ev1', %s, %s, '{}')", (kind, status)
+            "INSERT INTO event_inbox (event_key, kind, status, payload) VALUES ('Ev1', %s, %s, '{}')",
+            (kind, status),
         )
 
 
@@ -821,8 +848,12 @@ async def test_unique_keys_make_retries_no_ops(conn: Conn) -> None:
         ("INSERT INTO platform_identities (organization_id, user_id, external_team_id, external_id) "
          "VALUES (%s, %s, %s, %s)", (org, ids["manager"], f"TA{org}", f"U{org}")),
     ]  # fmt: skip
-    await conn.execute("INSERT INTO event_inbox (event_key, kind, payload) VALUES ('Ev1', 'events_api', '{}')")
-    await conn.execute("INSERT INTO job_runs (job_name, scheduled_for) VALUES ('retention', '2025-03-03 02:00Z')")
+    await conn.execute(
+        "INSERT INTO event_inbox (event_key, kind, payload) VALUES ('Ev1', 'events_api', '{}')"
+    )
+    await conn.execute(
+        "INSERT INTO job_runs (job_name, scheduled_for) VALUES ('retention', '2025-03-03 02:00Z')"
+    )
     await conn.execute("INSERT INTO kpi_snapshots (organization_id, period_start, period_end) VALUES (%s, %s, %s)",
                        (org, TODAY, TODAY))  # fmt: skip
     for query, params in duplicates:
@@ -837,7 +868,9 @@ async def test_unique_keys_make_retries_no_ops(conn: Conn) -> None:
 
 async def test_concurrent_inserts_get_consecutive_display_ids(conn: Conn) -> None:
     acme, globex = await make_org(conn), await make_org(conn, "Globex")
-    assert await fetchval(conn, "SELECT count(*) FROM task_counters") == 0  # the first inserts race to create it
+    assert (
+        await fetchval(conn, "SELECT count(*) FROM task_counters") == 0
+    )  # the first inserts race to create it
     extra = await asyncio.gather(
         *(psycopg.AsyncConnection.connect(conn.info.dsn, autocommit=True) for _ in range(50))
     )

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -457,10 +458,15 @@ class SlackEmulator:
         return f"{self.base_url}/response/{response_id}"
 
     async def _interact(
-        self, kind: str, payload: JsonDict, trigger_id: str, target: ResponseTarget | None
+        self,
+        kind: str,
+        payload: JsonDict,
+        trigger_id: str,
+        target: ResponseTarget | None,
+        on_ack: Callable[[EnvelopeRecord], None] | None = None,
     ) -> InteractionResult:
         record = await self.hub.send_interactive(
-            kind, payload, accepts_response_payload=kind == "slash_commands"
+            kind, payload, accepts_response_payload=kind == "slash_commands", on_ack=on_ack
         )
         url = self._response_url_for(target.response_id) if target is not None else None
         result = InteractionResult(record, url, trigger_id)
@@ -488,10 +494,19 @@ class SlackEmulator:
             self._response_url_for(target.response_id),
             trigger_id,
         )
-        result = await self._interact("slash_commands", payload, trigger_id, target)
-        if result.acked and not result.timed_out and (result.ack_text or result.ack_blocks):
-            apply_response(self.workspace, target, result.ack or {})
-        return result
+        return await self._interact(
+            "slash_commands",
+            payload,
+            trigger_id,
+            target,
+            lambda record: self._show_command_ack(target, record),
+        )
+
+    def _show_command_ack(self, target: ResponseTarget, record: EnvelopeRecord) -> None:
+        """Text or blocks in a command's ack reach the user like a response_url message."""
+        ack = record.ack_payload or {}
+        if ack.get("text") or ack.get("blocks"):
+            apply_response(self.workspace, target, ack)
 
     def _action(
         self,

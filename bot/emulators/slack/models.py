@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -192,6 +192,7 @@ class EnvelopeRecord:
     ack_payload: JsonDict | None = None
     timed_out: bool = False
     delivery: Delivery | None = None
+    on_ack: Callable[[EnvelopeRecord], None] | None = None
     ack_received: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property

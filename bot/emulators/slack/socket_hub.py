@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,13 +224,18 @@ class SocketHub:
         log.info("event %s was never acked; Slack gives up", delivery.event_id)
 
     async def send_interactive(
-        self, kind: str, payload: JsonDict, accepts_response_payload: bool
+        self,
+        kind: str,
+        payload: JsonDict,
+        accepts_response_payload: bool,
+        on_ack: Callable[[EnvelopeRecord], None] | None = None,
     ) -> EnvelopeRecord:
         record = EnvelopeRecord(
             envelope_id=self.ids.envelope_id(),
             type=kind,
             payload=payload,
             accepts_response_payload=accepts_response_payload,
+            on_ack=on_ack,
         )
         return await self._send_record(record)
 
@@ -286,6 +291,8 @@ class SocketHub:
         record.ack_received.set()
         if record.delivery is not None:
             record.delivery.acked.set()
+        if record.on_ack is not None and not record.timed_out:
+            record.on_ack(record)
 
     # ---- background work
 
