@@ -55,7 +55,7 @@ async def fetchall(conn: Conn, query: str | sql.Composable, params: Any = None) 
     return await (await conn.execute(query, params)).fetchall()
 
 
-async def insert(conn: Conn, table: str, **cols: Any) -> int:
+async def insert(conn: Conn, table: str, /, **cols: Any) -> int:
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
         sql.Identifier(table),
         sql.SQL(", ").join(map(sql.Identifier, cols)),
@@ -80,8 +80,8 @@ async def populate(conn: Conn, org: int, tag: str = "a") -> dict[str, int]:
     """One row in every organization-scoped table (org_settings and task_counters come from triggers)."""
     ids: dict[str, int] = {}
 
-    async def add(key: str, table: str, **cols: Any) -> None:
-        ids[key] = await insert(conn, table, organization_id=org, **cols)
+    async def add(name: str, table: str, /, **cols: Any) -> None:
+        ids[name] = await insert(conn, table, organization_id=org, **cols)
 
     team = f"T{tag.upper()}{org}"
     await add("manager", "users", display_name="Mara", role="manager", email=f"mara-{tag}-{org}@example.com")

@@ -1,0 +1,154 @@
+"""The demo workspace the sandbox starts with: a small agency, three channels and a little history."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from bot.emulators.slack import SlackEmulator
+
+DEMO_TEAM_ID = "T0DEMOAGCY"
+DEMO_TEAM_NAME = "Demo Agency"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    id: str
+    name: str
+    real_name: str
+    email: str
+    tz: str
+    title: str
+    is_owner: bool = False
+
+
+@dataclass(frozen=True)
+class DemoChannel:
+    id: str
+    name: str
+    members: tuple[str, ...]
+    with_bot: bool
+    is_private: bool = False
+    topic: str = ""
+    purpose: str = ""
+
+
+PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("maya", "U0DEMOMAYA", "maya", "Maya Thompson", "maya.thompson@demo-agency.example",
+               "America/New_York", "Managing Director", is_owner=True),
+    DemoPerson("daniel", "U0DEMODANI", "daniel", "Daniel Okafor", "daniel.okafor@demo-agency.example",
+               "Europe/London", "Design Lead"),
+    DemoPerson("lena", "U0DEMOLENA", "lena", "Lena Fischer", "lena.fischer@demo-agency.example",
+               "Europe/Berlin", "Backend Developer"),
+    DemoPerson("priya", "U0DEMOPRIY", "priya", "Priya Raman", "priya.raman@demo-agency.example",
+               "Asia/Kolkata", "Frontend Developer"),
+    DemoPerson("sam", "U0DEMOSAMR", "sam", "Sam Rivera", "sam.rivera@demo-agency.example",
+               "America/Los_Angeles", "Account Manager"),
+)
+
+_IDS = {p.key: p.id for p in PEOPLE}
+
+CHANNELS: tuple[DemoChannel, ...] = (
+    DemoChannel("C0DEMOSTND", "standup", tuple(p.id for p in PEOPLE), with_bot=True,
+                topic="Daily check-ins: what you did, what's next, what's blocking you",
+                purpose="Async standup for the whole team"),
+    DemoChannel("C0DEMOACME", "client-acme", (_IDS["maya"], _IDS["daniel"], _IDS["priya"]), with_bot=True,
+                topic="Acme landing page redesign + SSO renewal",
+                purpose="Everything for our client Acme Corp"),
+    DemoChannel("C0DEMOLEAD", "leadership", (_IDS["maya"], _IDS["sam"]), with_bot=False, is_private=True,
+                topic="Hiring, budgets, client health", purpose="Private: leadership only"),
+)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What seed_demo created: people by key ("maya"…) and channels by name ("client-acme"…)."""
+
+    team_name: str
+    people: dict[str, str]
+    channels: dict[str, str]
+    manager: str
+
+    def person(self, key: str) -> DemoPerson:
+        return next(p for p in PEOPLE if p.key == key)
+
+
+def _day(d: date) -> str:
+    return f"{d:%A}, {d:%B} {d.day}"
+
+
+def _next_weekday(start: date, weekday: int) -> date:
+    """The next given weekday strictly after `start` (Monday is 0)."""
+    return start + timedelta(days=(weekday - start.weekday() - 1) % 7 + 1)
+
+
+def _ts(moment: datetime, seq: int) -> str:
+    return f"{int(moment.timestamp())}.{seq:06d}"
+
+
+def demo_emulator(**kwargs: object) -> SlackEmulator:
+    """A new (not started) emulator named and seeded as the demo workspace."""
+    emulator = SlackEmulator(team_id=DEMO_TEAM_ID, team_name=DEMO_TEAM_NAME, bot_name="steward", **kwargs)  # type: ignore[arg-type]
+    seed_demo(emulator)
+    return emulator
+
+
+def seed_demo(emulator: SlackEmulator, now: datetime | None = None) -> Demo:
+    """Seed people, channels and a little #client-acme history (no events are sent).
+
+    Name the emulator's team "Demo Agency" when building it (or use `demo_emulator()`).
+    """
+    now = now or datetime.fromtimestamp(time.time(), UTC)
+    for p in PEOPLE:
+        emulator.add_user(p.id, p.name, p.real_name, email=p.email, tz=p.tz, is_admin=p.is_owner,
+                          is_owner=p.is_owner, display_name=p.real_name.split()[0])
+    for c in CHANNELS:
+        members = [*c.members, emulator.bot_user_id] if c.with_bot else list(c.members)
+        emulator.add_channel(c.id, c.name, is_private=c.is_private, members=members,
+                             topic=c.topic, purpose=c.purpose)
+    _history(emulator, now)
+    return Demo(
+        team_name=DEMO_TEAM_NAME,
+        people={p.key: p.id for p in PEOPLE},
+        channels={c.name: c.id for c in CHANNELS},
+        manager=_IDS["maya"],
+    )
+
+
+def _history(emulator: SlackEmulator, now: datetime) -> None:
+    today = now.date()
+    cert_expiry = today + timedelta(days=12)
+    metadata_due = cert_expiry - timedelta(days=5)
+    thursday = _next_weekday(today, 3)
+    review = _next_weekday(today + timedelta(days=2), 2)
+    start = now - timedelta(hours=27)
+    seq = 0
+
+    def post(hours_after_start: float, who: str | None, text: str, thread: str | None = None) -> str:
+        nonlocal seq
+        seq += 1
+        ts = _ts(start + timedelta(hours=hours_after_start), seq)
+        user = _IDS[who] if who else None
+        emulator.add_message(CHANNELS[1].id if thread is None or thread else CHANNELS[1].id, text, user,
+                             ts=ts, thread_ts=thread)
+        return ts
+
+    post(0.0, "maya",
+         f"Kicking off the *Acme landing page redesign* this week :rocket: <@{_IDS['daniel']}> has the wireframes, "
+         f"<@{_IDS['priya']}> is on the build. We review it with Acme on {_day(review)}.")
+    post(0.4, "daniel",
+         "Wireframes v2 are in the shared drive: new hero, the pricing table and a testimonial strip. "
+         "Comments welcome before end of day tomorrow.")
+    sso = post(1.5, "priya",
+               f"Heads up: Acme's *SSO certificate* expires on *{_day(cert_expiry)}*. Their IT team needs our new "
+               f"metadata by {_day(metadata_due)} or logins will break.")
+    post(1.8, "maya", f"Good catch. <@{_IDS['priya']}> can you own the renewal? I'll tell their IT lead it's coming.",
+         thread=sso)
+    post(2.0, "priya", f"Yes, I'll take it and send them the metadata by {_day(metadata_due)}.", thread=sso)
+    deploy = post(20.0, "daniel",
+                  f"Staging deploy of the new landing page is planned for *{_day(thursday)}* at 3pm London time. "
+                  "Anything that should go in needs to be merged the day before.")
+    post(20.5, "priya", "The contact form fix will make it :white_check_mark:", thread=deploy)
+    post(21.0, "maya", "Great. Let's make sure Acme gets a staging link the same afternoon.")
