@@ -39,3 +39,45 @@ class User:
     @property
     def mention(self) -> str:
         return f"<@{self.slack_id}>"
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    organization_id: int
+    display_id: str
+    title: str
+    status: str
+    priority: str
+    user_id: int | None
+    stage_id: int | None
+    client_id: int | None
+    project_id: int | None
+    draft_id: int | None
+    due_date: object | None
+    due_at: datetime | None
+    task_type: str | None
+    size: str | None
+    weight: int
+    carry_forward_count: int
+    source: str
+    client_name: str | None
+    project_name: str | None
+    stage_name: str | None
+    owner_slack_id: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("done", "dropped")
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: int
+    name: str
+    slug: str
+    color: str
+    position: int
+    wip_limit: int | None
+    is_done_stage: bool
+    open_count: int

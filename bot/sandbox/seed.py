@@ -126,14 +126,16 @@ def _history(emulator: SlackEmulator, now: datetime) -> None:
     start = now - timedelta(hours=27)
     seq = 0
 
-    def post(hours_after_start: float, who: str | None, text: str, thread: str | None = None) -> str:
+    def post(hours_after_start: float, who: str, text: str, thread: str | None = None, channel: int = 1) -> str:
         nonlocal seq
         seq += 1
         ts = _ts(start + timedelta(hours=hours_after_start), seq)
-        user = _IDS[who] if who else None
-        emulator.add_message(CHANNELS[1].id if thread is None or thread else CHANNELS[1].id, text, user,
-                             ts=ts, thread_ts=thread)
+        emulator.add_message(CHANNELS[channel].id, text, _IDS[who], ts=ts, thread_ts=thread)
         return ts
+
+    post(-0.5, "maya", "Morning all :wave: Drop your standup here before 10am your time: "
+         "what you did yesterday, what's next, and anything blocking you.", channel=0)
+    post(-0.2, "sam", "Acme renewal call moved to next week. Budget talk is on the agenda.", channel=2)
 
     post(0.0, "maya",
          f"Kicking off the *Acme landing page redesign* this week :rocket: <@{_IDS['daniel']}> has the wireframes, "

@@ -68,6 +68,9 @@ async def ensure_org(conn: psycopg.AsyncConnection, *, team_id: str, name: str, 
         existing = await org_by_team(conn, team_id)
         if existing is None:
             org_id = (await (await conn.execute(Q["org_insert"], {"name": name or team_id})).fetchone())[0]  # type: ignore[index]
+            from bot.services import tasks  # the defaults every organization starts with
+
+            await tasks.create_defaults(conn, org_id)
             for hook in ORG_CREATED_HOOKS:
                 await hook(conn, org_id)
             log.info("organization_created", organization_id=org_id, team_id=team_id)

@@ -392,7 +392,7 @@ async def test_unacked_event_is_resent_three_times_with_the_same_event_id(emu: S
 
 
 async def test_acked_event_is_not_resent_and_commands_are_never_retried(emu: SlackEmulator) -> None:
-    emu.ack_timeout = 0.1
+    emu.ack_timeout = 0.25
     acking = await RawSocket.connect(emu, ack=True)
     try:
         await emu.user_message(user="U100", channel="C100", text="hi")
@@ -436,6 +436,41 @@ async def test_bot_reconnects_after_drop_sockets(emu: SlackEmulator, bot: Bot) -
     assert len(emu.calls_to("apps.connections.open")) == 2
     assert emu.connections == 1
     assert emu.messages("C100")[-1]["text"] == "echo: still there?"
+
+
+async def test_bot_reconnects_after_a_disconnect_message(emu: SlackEmulator, bot: Bot) -> None:
+    await emu.send_disconnect("refresh_requested")
+
+    await emu.user_message(user="U100", channel="C100", text="after refresh")
+    await emu.wait_for_call("chat.postMessage")
+
+    assert len(emu.calls_to("apps.connections.open")) == 2
+
+
+async def test_tcp_reset_closes_the_socket_without_a_close_frame(emu: SlackEmulator) -> None:
+    raw = await RawSocket.connect(emu)
+    try:
+        await emu.wait_for_connections(1)
+        await emu.drop_sockets(close_frame=False)
+        await eventually(lambda: raw.ws.closed and emu.connections == 0)
+    finally:
+        await raw.close()
+
+    assert raw.ws.close_code != 1001
+
+
+async def test_own_messages_are_echoed_when_asked(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    emu.echo_own_events = True
+    raw = await RawSocket.connect(emu, ack=True)
+    try:
+        await emu.wait_for_connections(1)
+        posted = await client.chat_postMessage(channel="C100", text="from the bot")
+        events = await raw.wait_for_envelopes(1)
+    finally:
+        await raw.close()
+
+    event = events[0]["payload"]["event"]
+    assert (event["bot_id"], event["user"], event["ts"]) == (emu.bot_id, emu.bot_user_id, posted["ts"])
 
 
 async def test_malformed_envelopes_do_not_break_the_bot(emu: SlackEmulator, bot: Bot) -> None:
@@ -483,6 +518,7 @@ async def test_per_minute_rate_limit_is_per_method(emu: SlackEmulator, client: A
     assert other["ok"]
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
 @pytest.mark.parametrize(
     ("method", "kwargs", "error"),
     [

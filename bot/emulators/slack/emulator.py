@@ -465,9 +465,8 @@ class SlackEmulator:
         target: ResponseTarget | None,
         on_ack: Callable[[EnvelopeRecord], None] | None = None,
     ) -> InteractionResult:
-        record = await self.hub.send_interactive(
-            kind, payload, accepts_response_payload=kind == "slash_commands", on_ack=on_ack
-        )
+        accepts_payload = kind == "slash_commands" or payload.get("type") == "view_submission"
+        record = await self.hub.send_interactive(kind, payload, accepts_payload, on_ack)
         url = self._response_url_for(target.response_id) if target is not None else None
         result = InteractionResult(record, url, trigger_id)
         if target is not None:
@@ -560,7 +559,9 @@ class SlackEmulator:
     ) -> JsonDict | None:
         """Submit an open modal; returns the ack payload ({} for a bare ack, None when not acked in time)."""
         person = self.workspace.user(user)
-        view = self.workspace.views.views[view_id]
+        view = self.open_views.get(view_id)
+        if view is None:
+            raise ValueError(f"view {view_id} is not open")
         view["state"] = {"values": copy.deepcopy(values or {})}
         trigger_id = self.issue_trigger_id(person.id)
         payload = payloads.view_submission(self.identity, person, view, trigger_id)

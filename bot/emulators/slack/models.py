@@ -16,6 +16,10 @@ JsonDict = dict[str, Any]
 class _ApiView(Mapping[str, Any]):
     """Read-only dict access to a record's Web API shape (`user["name"]`, `user.get("tz")`)."""
 
+    # Records are entities: compare and hash by identity, not by their (time-dependent) API shape.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     def to_api(self) -> JsonDict:
         raise NotImplementedError
 

@@ -1,0 +1,34 @@
+"""Security events (SPEC F17): permission denials and suspected prompt injection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from bot.errors import PermissionDenied
+from bot.log import get_logger
+from db.queries import Q
+
+log = get_logger(__name__)
+
+
+async def record(conn: psycopg.AsyncConnection, *, organization_id: int, event_type: str, threat_level: str,
+                 description: str, user_id: int | None = None, slack_user_id: str | None = None,
+                 details: dict[str, Any] | None = None) -> None:
+    await conn.execute(Q["security_event_insert"], {
+        "organization_id": organization_id, "user_id": user_id, "external_user_id": slack_user_id,
+        "event_type": event_type, "threat_level": threat_level, "description": description[:1000],
+        "details": Jsonb(details or {}),
+    })
+    log.warning("security_event", event_type=event_type, threat_level=threat_level, organization_id=organization_id)
+
+
+async def deny(conn: psycopg.AsyncConnection, *, organization_id: int, actor: Any, action: str, message: str,
+               details: dict[str, Any] | None = None) -> PermissionDenied:
+    """Log a permission denial and return the error to raise."""
+    await record(conn, organization_id=organization_id, event_type="permission_denied", threat_level="low",
+                 description=f"{action} refused", user_id=getattr(actor, "id", None),
+                 slack_user_id=getattr(actor, "slack_id", None), details={"action": action, **(details or {})})
+    return PermissionDenied(message)

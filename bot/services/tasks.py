@@ -1,0 +1,282 @@
+"""Tasks, the pipeline and task types (SPEC F2, F3): the rules, with no Slack in sight."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from bot.errors import InvalidInput, NotFound
+from bot.services import security, workspace
+from db.queries import Q
+from db.rows import Stage, Task, User
+
+# name, slug, colour, WIP limit, is the done stage
+DEFAULT_STAGES: tuple[tuple[str, str, str, int | None, bool], ...] = (
+    ("Backlog", "backlog", "#9E9E9E", None, False),
+    ("To do", "to-do", "#2196F3", None, False),
+    ("In progress", "in-progress", "#FF9800", 5, False),
+    ("Review", "review", "#9C27B0", 3, False),
+    ("Done", "done", "#4CAF50", None, True),
+)
+DEFAULT_STAGE_SLUG = "to-do"
+IN_PROGRESS_SLUG = "in-progress"
+_DISPLAY = re.compile(r"^\s*(?:t-?)?(\d{1,9})\s*$", re.IGNORECASE)
+MAX_TITLE = 200
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "stage"
+
+
+async def create_defaults(conn: psycopg.AsyncConnection, org_id: int) -> None:
+    """Default stages and task types for a new organization."""
+    from bot.parsing import DEFAULT_TASK_TYPES
+
+    for position, (name, slug, color, wip, done) in enumerate(DEFAULT_STAGES):
+        await conn.execute(Q["stage_insert"], {"organization_id": org_id, "name": name, "slug": slug, "color": color,
+                                               "position": position, "wip_limit": wip, "is_done_stage": done})
+    for rule in DEFAULT_TASK_TYPES:
+        await conn.execute(Q["task_type_insert"], {"organization_id": org_id, "keyword": rule.keyword.lower(),
+                                                   "task_type": rule.task_type, "size": rule.size, "weight": rule.weight})
+
+
+def parse_display_id(text: str) -> int:
+    match = _DISPLAY.match(text or "")
+    if not match:
+        raise InvalidInput(f"`{(text or '').strip()[:30]}` isn't a task id. Task ids look like `T-12`.")
+    return int(match.group(1))
+
+
+async def get(conn: psycopg.AsyncConnection, org_id: int, task_id: int) -> Task:
+    cur = conn.cursor(row_factory=class_row(Task))
+    await cur.execute(Q["task_by_id"], {"organization_id": org_id, "task_id": task_id})
+    task = await cur.fetchone()
+    if task is None:
+        raise NotFound("I couldn't find that task.")
+    return task
+
+
+async def by_display(conn: psycopg.AsyncConnection, org_id: int, text: str) -> Task:
+    number = parse_display_id(text)
+    row = await (await conn.execute(Q["task_id_by_display"], {"organization_id": org_id, "number": number})).fetchone()
+    if row is None:
+        raise NotFound(f"There's no task T-{number} here.")
+    return await get(conn, org_id, row[0])
+
+
+async def list_tasks(conn: psycopg.AsyncConnection, org_id: int, *, user_id: int | None = None,
+                     client_id: int | None = None, open_only: bool = True, limit: int = 50) -> list[Task]:
+    cur = conn.cursor(row_factory=class_row(Task))
+    await cur.execute(Q["tasks_list"], {"organization_id": org_id, "user_id": user_id, "client_id": client_id,
+                                        "open_only": open_only, "limit": limit})
+    return await cur.fetchall()
+
+
+async def stages(conn: psycopg.AsyncConnection, org_id: int) -> list[Stage]:
+    cur = conn.cursor(row_factory=class_row(Stage))
+    await cur.execute(Q["stages_of_org"], {"organization_id": org_id})
+    return await cur.fetchall()
+
+
+def find_stage(all_stages: Sequence[Stage], text: str) -> Stage:
+    wanted = slugify(text)
+    for stage in all_stages:
+        if stage.slug == wanted or stage.name.lower() == text.strip().lower():
+            return stage
+    for stage in all_stages:  # a unique prefix is enough ("prog", "rev")
+        if stage.slug.startswith(wanted) or wanted in stage.slug:
+            return stage
+    names = ", ".join(f"`{s.name}`" for s in all_stages)
+    raise InvalidInput(f"There's no stage called `{text.strip()[:40]}`. Stages: {names}.")
+
+
+async def task_types(conn: psycopg.AsyncConnection, org_id: int) -> list[Any]:
+    from bot.parsing import TaskTypeRule
+
+    rows = await (await conn.execute(Q["task_types_of_org"], {"organization_id": org_id})).fetchall()
+    return [TaskTypeRule(keyword=r[0], task_type=r[1], size=r[2], weight=r[3]) for r in rows]
+
+
+async def clients_and_projects(conn: psycopg.AsyncConnection, org_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    clients = {r[1]: r[0] for r in await (await conn.execute(Q["clients_of_org"], {"organization_id": org_id})).fetchall()}
+    projects = {r[1]: r[0] for r in await (await conn.execute(Q["projects_of_org"], {"organization_id": org_id})).fetchall()}
+    return clients, projects
+
+
+async def log_change(conn: psycopg.AsyncConnection, task: Task | int, org_id: int, actor: User | None, action: str,
+                     from_value: Any = None, to_value: Any = None, note: str | None = None) -> None:
+    await conn.execute(Q["task_log_insert"], {
+        "organization_id": org_id, "task_id": task if isinstance(task, int) else task.id,
+        "actor_id": actor.id if actor else None, "action": action,
+        "from_value": Jsonb(from_value) if from_value is not None else None,
+        "to_value": Jsonb(to_value) if to_value is not None else None, "note": note,
+    })
+
+
+@dataclass(frozen=True)
+class NewTask:
+    title: str
+    due_date: date | None = None
+    due_at: datetime | None = None
+    task_type: str | None = None
+    size: str | None = None
+    weight: int = 1
+    priority: str = "medium"
+    client_id: int | None = None
+    project_id: int | None = None
+    description: str | None = None
+
+
+def clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise InvalidInput("A task needs a title.")
+    return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "\u2026"
+
+
+async def create(conn: psycopg.AsyncConnection, org_id: int, actor: User | None, owner_id: int, new: NewTask, *,
+                 source: str, draft_id: int | None = None, source_channel_id: str | None = None,
+                 source_ts: str | None = None, stage_slug: str = DEFAULT_STAGE_SLUG) -> Task:
+    """Insert a task (its T-n id comes from the per-organization counter) and log it."""
+    stage_id = next((s.id for s in await stages(conn, org_id) if s.slug == stage_slug), None)
+    priority = new.priority if new.priority in ("low", "medium", "high", "urgent") else "medium"
+    async with conn.transaction():
+        row = await (await conn.execute(Q["task_insert"], {
+            "organization_id": org_id, "title": clean_title(new.title), "description": new.description,
+            "priority": priority, "user_id": owner_id, "created_by": actor.id if actor else None, "stage_id": stage_id,
+            "project_id": new.project_id, "client_id": new.client_id, "draft_id": draft_id, "due_date": new.due_date,
+            "due_at": new.due_at, "task_type": new.task_type, "size": new.size, "weight": max(0, int(new.weight)),
+            "source": source, "source_channel_id": source_channel_id, "source_ts": source_ts,
+        })).fetchone()
+        task_id = row[0]  # type: ignore[index]
+        await log_change(conn, task_id, org_id, actor, "created", None,
+                         {"title": new.title, "due_date": new.due_date.isoformat() if new.due_date else None})
+    return await get(conn, org_id, task_id)
+
+
+async def owner_of(conn: psycopg.AsyncConnection, task: Task) -> User | None:
+    return await workspace.user_by_id(conn, task.organization_id, task.user_id) if task.user_id else None
+
+
+async def require_can_change(conn: psycopg.AsyncConnection, actor: User, task: Task, action: str) -> None:
+    """Members change their own tasks; managers also their reports'; admins all."""
+    if actor.is_admin or task.user_id == actor.id:
+        return
+    owner = await owner_of(conn, task)
+    if actor.role == "manager" and owner is not None and owner.manager_id == actor.id:
+        return
+    raise await security.deny(conn, organization_id=task.organization_id, actor=actor, action=f"task.{action}",
+                              message=f"Sorry, {task.display_id} isn't yours to change. You can change your own tasks"
+                                      + (" and your reports'." if actor.role == "manager" else "; ask its owner or a manager."),
+                              details={"task": task.display_id})
+
+
+async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, status: str, now: datetime,
+                      reason: str | None = None) -> Task:
+    async with conn.transaction():
+        if status == "done":
+            done_stage = next((s.id for s in await stages(conn, task.organization_id) if s.is_done_stage), None)
+            await conn.execute(
+                "UPDATE tasks SET status = 'done', completed_at = %s, stage_id = coalesce(%s, stage_id) "
+                "WHERE organization_id = %s AND id = %s", (now, done_stage, task.organization_id, task.id))
+        elif status == "dropped":
+            await conn.execute(
+                "UPDATE tasks SET status = 'dropped', dropped_at = %s, dropped_reason = %s WHERE organization_id = %s AND id = %s",
+                (now, reason, task.organization_id, task.id))
+        else:
+            await conn.execute("UPDATE tasks SET status = %s WHERE organization_id = %s AND id = %s",
+                               (status, task.organization_id, task.id))
+        await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
+    return await get(conn, task.organization_id, task.id)
+
+
+async def complete(conn: psycopg.AsyncConnection, actor: User, task: Task, now: datetime) -> Task:
+    await require_can_change(conn, actor, task, "done")
+    if task.status == "done":
+        raise InvalidInput(f"{task.display_id} is already done. \u2705")
+    return await _set_status(conn, actor, task, "done", now)
+
+
+async def drop(conn: psycopg.AsyncConnection, actor: User, task: Task, reason: str, now: datetime) -> Task:
+    await require_can_change(conn, actor, task, "drop")
+    if not reason.strip():
+        raise InvalidInput(f"Please say why you're dropping {task.display_id}: `/task drop {task.display_id} <reason>`.")
+    if task.status == "dropped":
+        raise InvalidInput(f"{task.display_id} is already dropped.")
+    return await _set_status(conn, actor, task, "dropped", now, reason.strip()[:500])
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    task: Task
+    warning: str | None = None
+
+
+async def move(conn: psycopg.AsyncConnection, actor: User, task: Task, stage_text: str, now: datetime) -> MoveResult:
+    await require_can_change(conn, actor, task, "move")
+    all_stages = await stages(conn, task.organization_id)
+    target = find_stage(all_stages, stage_text)
+    if target.id == task.stage_id:
+        raise InvalidInput(f"{task.display_id} is already in {target.name}.")
+    if target.is_done_stage:
+        return MoveResult(await complete(conn, actor, task, now))
+    warning = None
+    if target.wip_limit is not None and target.open_count >= target.wip_limit:
+        mode = (await (await conn.execute(Q["wip_mode_of_org"], {"organization_id": task.organization_id})).fetchone() or ["warn"])[0]
+        over = f"{target.name} already holds {target.open_count} of its {target.wip_limit}-task WIP limit"
+        if mode == "block":
+            raise InvalidInput(f"{over}, so I can't move {task.display_id} there. Finish or move something out first.")
+        warning = f"\u26a0\ufe0f Heads up: {over}; it's now over the limit."
+    new_status = "in_progress" if target.slug == IN_PROGRESS_SLUG else ("pending" if task.status in ("done", "in_progress") else task.status)
+    async with conn.transaction():
+        await conn.execute("UPDATE tasks SET stage_id = %s, status = %s, completed_at = NULL WHERE organization_id = %s AND id = %s",
+                           (target.id, new_status, task.organization_id, task.id))
+        await log_change(conn, task, task.organization_id, actor, "moved", task.stage_name, target.name)
+    return MoveResult(await get(conn, task.organization_id, task.id), warning)
+
+
+async def assign(conn: psycopg.AsyncConnection, actor: User, task: Task, new_owner: User) -> Task:
+    await require_can_change(conn, actor, task, "assign")
+    if not (actor.is_admin or actor.id == new_owner.id or (actor.role == "manager" and new_owner.manager_id == actor.id)
+            or task.user_id == actor.id):
+        raise await security.deny(conn, organization_id=task.organization_id, actor=actor, action="task.assign",
+                                  message="Sorry, you can't assign tasks to that person.")
+    async with conn.transaction():
+        await conn.execute("UPDATE tasks SET user_id = %s WHERE organization_id = %s AND id = %s",
+                           (new_owner.id, task.organization_id, task.id))
+        await log_change(conn, task, task.organization_id, actor, "assigned", task.owner_slack_id, new_owner.slack_id)
+    return await get(conn, task.organization_id, task.id)
+
+
+async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title: str | None = None,
+               due_date: date | None | str = "keep", client_id: int | None | str = "keep", size: str | None = None) -> Task:
+    await require_can_change(conn, actor, task, "edit")
+    changes: dict[str, Any] = {}
+    if title is not None and clean_title(title) != task.title:
+        changes["title"] = clean_title(title)
+    if due_date != "keep" and due_date != task.due_date:
+        changes["due_date"] = due_date
+    if client_id != "keep" and client_id != task.client_id:
+        changes["client_id"] = client_id
+    if size and size != task.size:
+        if size not in ("xs", "s", "m", "l", "xl"):
+            raise InvalidInput("Size must be one of xs, s, m, l, xl.")
+        changes["size"] = size
+    if not changes:
+        return task
+    sets = ", ".join(f"{k} = %({k})s" for k in changes)
+    async with conn.transaction():
+        await conn.execute(f"UPDATE tasks SET {sets} WHERE organization_id = %(org)s AND id = %(id)s",  # noqa: S608 - keys are ours
+                           {**changes, "org": task.organization_id, "id": task.id})
+        before = {k: (getattr(task, k).isoformat() if hasattr(getattr(task, k), "isoformat") else getattr(task, k)) for k in changes}
+        after = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()}
+        await log_change(conn, task, task.organization_id, actor, "edited", before, after)
+    return await get(conn, task.organization_id, task.id)

@@ -1,0 +1,79 @@
+-- Tasks, stages and task types (SPEC F2, F3).
+
+
+-- name: stage_insert
+INSERT INTO pipeline_stages (organization_id, name, slug, color, position, wip_limit, is_done_stage)
+VALUES (%(organization_id)s, %(name)s, %(slug)s, %(color)s, %(position)s, %(wip_limit)s, %(is_done_stage)s)
+RETURNING id
+
+-- name: task_type_insert
+INSERT INTO task_type_map (organization_id, keyword, task_type, size, weight)
+VALUES (%(organization_id)s, %(keyword)s, %(task_type)s, %(size)s, %(weight)s)
+ON CONFLICT (organization_id, keyword) DO UPDATE
+SET task_type = EXCLUDED.task_type, size = EXCLUDED.size, weight = EXCLUDED.weight
+
+-- name: task_types_of_org
+SELECT keyword, task_type, size, weight FROM task_type_map WHERE organization_id = %(organization_id)s ORDER BY length(keyword) DESC, keyword
+
+-- name: stages_of_org
+SELECT s.id, s.name, s.slug, s.color, s.position, s.wip_limit, s.is_done_stage,
+       (SELECT count(*) FROM tasks t WHERE t.organization_id = s.organization_id AND t.stage_id = s.id
+          AND t.status NOT IN ('done', 'dropped'))::int AS open_count
+FROM pipeline_stages s
+WHERE s.organization_id = %(organization_id)s
+ORDER BY s.position, s.id
+
+-- name: task_insert
+INSERT INTO tasks (organization_id, title, description, status, priority, user_id, created_by, stage_id, project_id,
+                   client_id, draft_id, due_date, due_at, task_type, size, weight, source, source_channel_id, source_ts)
+VALUES (%(organization_id)s, %(title)s, %(description)s, 'pending', %(priority)s, %(user_id)s, %(created_by)s, %(stage_id)s,
+        %(project_id)s, %(client_id)s, %(draft_id)s, %(due_date)s, %(due_at)s, %(task_type)s, %(size)s, %(weight)s,
+        %(source)s, %(source_channel_id)s, %(source_ts)s)
+RETURNING id
+
+-- name: task_by_id
+SELECT t.id, t.organization_id, t.display_id, t.title, t.status, t.priority, t.user_id, t.stage_id, t.client_id,
+       t.project_id, t.draft_id, t.due_date, t.due_at, t.task_type, t.size, t.weight, t.carry_forward_count, t.source,
+       c.name AS client_name, p.name AS project_name, s.name AS stage_name, pi.external_id AS owner_slack_id
+FROM tasks t
+LEFT JOIN clients c ON c.organization_id = t.organization_id AND c.id = t.client_id
+LEFT JOIN projects p ON p.organization_id = t.organization_id AND p.id = t.project_id
+LEFT JOIN pipeline_stages s ON s.organization_id = t.organization_id AND s.id = t.stage_id
+LEFT JOIN platform_identities pi ON pi.organization_id = t.organization_id AND pi.user_id = t.user_id AND pi.platform = 'slack'
+WHERE t.organization_id = %(organization_id)s AND t.id = %(task_id)s
+
+-- name: task_id_by_display
+SELECT id FROM tasks WHERE organization_id = %(organization_id)s AND display_number = %(number)s
+
+-- name: tasks_list
+SELECT t.id, t.organization_id, t.display_id, t.title, t.status, t.priority, t.user_id, t.stage_id, t.client_id,
+       t.project_id, t.draft_id, t.due_date, t.due_at, t.task_type, t.size, t.weight, t.carry_forward_count, t.source,
+       c.name AS client_name, p.name AS project_name, s.name AS stage_name, pi.external_id AS owner_slack_id
+FROM tasks t
+LEFT JOIN clients c ON c.organization_id = t.organization_id AND c.id = t.client_id
+LEFT JOIN projects p ON p.organization_id = t.organization_id AND p.id = t.project_id
+LEFT JOIN pipeline_stages s ON s.organization_id = t.organization_id AND s.id = t.stage_id
+LEFT JOIN platform_identities pi ON pi.organization_id = t.organization_id AND pi.user_id = t.user_id AND pi.platform = 'slack'
+WHERE t.organization_id = %(organization_id)s
+  AND (%(user_id)s::bigint IS NULL OR t.user_id = %(user_id)s)
+  AND (%(client_id)s::bigint IS NULL OR t.client_id = %(client_id)s)
+  AND (%(open_only)s = false OR t.status NOT IN ('done', 'dropped'))
+ORDER BY t.due_date NULLS LAST, t.display_number
+LIMIT %(limit)s
+
+-- name: task_log_insert
+INSERT INTO task_logs (organization_id, task_id, actor_id, action, from_value, to_value, note)
+VALUES (%(organization_id)s, %(task_id)s, %(actor_id)s, %(action)s, %(from_value)s, %(to_value)s, %(note)s)
+
+-- name: security_event_insert
+INSERT INTO security_audit_logs (organization_id, user_id, external_user_id, event_type, threat_level, description, details)
+VALUES (%(organization_id)s, %(user_id)s, %(external_user_id)s, %(event_type)s, %(threat_level)s, %(description)s, %(details)s)
+
+-- name: clients_of_org
+SELECT id, name FROM clients WHERE organization_id = %(organization_id)s AND active ORDER BY name
+
+-- name: projects_of_org
+SELECT id, name FROM projects WHERE organization_id = %(organization_id)s AND status = 'active' ORDER BY name
+
+-- name: wip_mode_of_org
+SELECT wip_mode FROM org_settings WHERE organization_id = %(organization_id)s
