@@ -1,11 +1,13 @@
-"""Direct messages nobody else claimed: a polite pointer to what Steward understands.
+"""Direct messages: routed to the first feature that recognises them, else a polite pointer.
 
-Registered last: Bolt runs the first matching message listener, so feature listeners
-(drafts, reminders, questions...) registered before this one take what they recognise.
+Features add routes (``add_route``) at registration: a matcher on the text and a handler.
+The catch-all (drafts, once registered) comes last. Registered as the last message listener,
+because Bolt runs only the first matching listener.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -14,28 +16,37 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 
 MAX_TEXT = 4000
+Matcher = Callable[[str], bool]
+Handler = Callable[..., Awaitable[None]]
+
+
+def add_route(deps: Deps, name: str, matcher: Matcher, handler: Handler, *, priority: int = 50) -> None:
+    routes = deps.extras.setdefault("dm_routes", [])
+    routes.append((priority, name, matcher, handler))
+    routes.sort(key=lambda r: r[0])
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    app.message()(partial(fallback, deps=deps))
+    app.message()(partial(on_message, deps=deps))
 
 
-def _has_words(text: str) -> bool:
+def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-async def fallback(message: dict[str, Any], say: Any, deps: Deps, **_: Any) -> None:
-    if message.get("channel_type") != "im":
+async def on_message(message: dict[str, Any], say: Any, deps: Deps, **kwargs: Any) -> None:
+    if message.get("channel_type") != "im" or message.get("subtype"):
         return
     text = message.get("text") or ""
-    handler = deps.extras.get("dm_handler")
-    if handler is not None and _has_words(text) and len(text) <= MAX_TEXT:
-        await handler(message=message, say=say, deps=deps, **_)
-        return
     if len(text) > MAX_TEXT:
         await say(text=f"That's a long message ({len(text):,} characters); I read up to {MAX_TEXT:,}. "
                        "Could you send me the part you want me to act on?")
-    elif not _has_words(text):
+        return
+    if not has_words(text):
         await say(text="\U0001F44B Got it! If you want me to do something, tell me in words, or type `help`.")
-    else:
-        await say(text="I'm not sure what to do with that yet. Type `help` to see what I can do.")
+        return
+    for _priority, _name, matcher, handler in deps.extras.get("dm_routes", []):
+        if matcher(text):
+            await handler(message=message, say=say, deps=deps, **kwargs)
+            return
+    await say(text="I'm not sure what to do with that yet. Type `help` to see what I can do.")

@@ -374,24 +374,29 @@ def _h_rel_day(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return h
 
 
-_DATE_RULES: list[tuple[re.Pattern[str], Handler]] = [
-    (re.compile(_PRE + r"(?<![\d/.])(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?:(?:T|\s+)(?P<hh>\d{1,2}):(?P<mm>\d{2}))?(?![\d/])", _F), _h_iso),
-    (re.compile(_PRE + r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})(?![\d/.]|\.\d)", _F), _h_num_year),
-    (re.compile(_PRE + r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _F), _h_num),
-    (re.compile(_PRE + rf"\b(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON_ALT})\b\.?(?:,?\s+(?P<y>\d{{4}})\b)?", _F), _h_month_name),
-    (re.compile(_PRE + rf"\b(?P<mon>{_MON_ALT})\b\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?", _F), _h_month_name),
-    (re.compile(_PRE + r"\b(?:the\s+)?day\s+after\s+tomorrow\b", _F), _h_day_after),
-    (re.compile(_PRE + rf"\b(?:in|within)\s+(?:the\s+next\s+)?(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\b", _F), _h_in),
-    (re.compile(_PRE + rf"\b(?:(?P<mod>this|next|last|past|coming|upcoming|the\s+coming|the\s+following|following)\s+)?(?P<wd>{_WD_ALT})\b\.?{_END}(?:\s+(?P<nw>next\s+week|this\s+week|after\s+next))?(?:\s+(?P<pod>{_POD_ALT}))?", _F), _h_weekday),
-    (re.compile(_PRE + rf"\b(?P<w>today|tonight|tomorrow|tomorow|tmrw|tmrow|tmr|2morrow|yesterday|this\s+(?:{_POD_ALT}))\b{_END}(?:\s+(?P<pod>{_POD_ALT}))?", _F), _h_rel_day),
-    (re.compile(_PRE + r"\b(?:the\s+)?end\s+of\s+next\s+week\b", _F), _h_end_next_week),
-    (re.compile(_PRE + r"\b(?:eow|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:work\s*)?week)\b", _F), _h_eow),
-    (re.compile(_PRE + r"\b(?:early\s+|all\s+(?:of\s+)?|the\s+whole\s+)?(?:next|the\s+following|the\s+coming)\s+week\b(?P<after>\s+after)?|\bthe\s+week\s+after\s+next\b", _F), _h_next_week),
-    (re.compile(_PRE + r"\b(?:this|later\s+this|sometime\s+this|all|the\s+whole|the\s+rest\s+of\s+the)\s+week\b", _F), _h_this_week),
-    (re.compile(_PRE + r"\b(?:this\s+|the\s+|(?P<next>next)\s+)?weekend\b", _F), _h_weekend),
-    (re.compile(_PRE + r"\b(?:eom|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month)\b", _F), _h_eom),
-    (re.compile(_PRE + r"\bnext\s+month\b", _F), _h_next_month),
-    (re.compile(_PRE + rf"\b(?:the\s+)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?(?:{_MON_ALT})\b)", _F), _h_ordinal),
+DIGIT = frozenset({"#"})  # the rule needs a digit somewhere in the text
+_REL_WORDS = frozenset({"today", "tonight", "tomorrow", "tomorow", "tmrw", "tmrow", "tmr", "2morrow", "yesterday", "this"})
+_WORDS = re.compile(r"[a-z]+|\d")
+
+_DATE_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
+    (re.compile(_PRE + r"(?<![\d/.])(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?:(?:T|\s+)(?P<hh>\d{1,2}):(?P<mm>\d{2}))?(?![\d/])", _F), _h_iso, DIGIT),
+    (re.compile(_PRE + r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})(?![\d/.]|\.\d)", _F), _h_num_year, DIGIT),
+    (re.compile(_PRE + r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _F), _h_num, DIGIT),
+    (re.compile(_PRE + rf"\b(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON_ALT})\b\.?(?:,?\s+(?P<y>\d{{4}})\b)?", _F), _h_month_name, frozenset(MONTHS)),
+    (re.compile(_PRE + rf"\b(?P<mon>{_MON_ALT})\b\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?", _F), _h_month_name, frozenset(MONTHS)),
+    (re.compile(_PRE + r"\b(?:the\s+)?day\s+after\s+tomorrow\b", _F), _h_day_after, frozenset({"tomorrow"})),
+    (re.compile(_PRE + rf"\b(?:in|within)\s+(?:the\s+next\s+)?(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\b", _F), _h_in, frozenset({"in", "within"})),
+    (re.compile(_PRE + rf"\b(?:(?P<mod>this|next|last|past|coming|upcoming|the\s+coming|the\s+following|following)\s+)?(?P<wd>{_WD_ALT})\b\.?{_END}(?:\s+(?P<nw>next\s+week|this\s+week|after\s+next))?(?:\s+(?P<pod>{_POD_ALT}))?", _F), _h_weekday, frozenset(WEEKDAYS)),
+    (re.compile(_PRE + rf"\b(?P<w>today|tonight|tomorrow|tomorow|tmrw|tmrow|tmr|2morrow|yesterday|this\s+(?:{_POD_ALT}))\b{_END}(?:\s+(?P<pod>{_POD_ALT}))?", _F), _h_rel_day, _REL_WORDS),
+    (re.compile(_PRE + rf"\b(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\s+from\s+(?:now|today)\b", _F), _h_in, frozenset({"from"})),
+    (re.compile(_PRE + r"\b(?:the\s+)?end\s+of\s+next\s+week\b", _F), _h_end_next_week, frozenset({"end"})),
+    (re.compile(_PRE + r"\b(?:eow|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:work\s*)?week)\b", _F), _h_eow, frozenset({"eow", "end"})),
+    (re.compile(_PRE + r"\b(?:early\s+|all\s+(?:of\s+)?|the\s+whole\s+)?(?:next|the\s+following|the\s+coming)\s+week\b(?P<after>\s+after)?|\bthe\s+week\s+after\s+next\b", _F), _h_next_week, frozenset({"week"})),
+    (re.compile(_PRE + r"\b(?:this|later\s+this|sometime\s+this|all|the\s+whole|the\s+rest\s+of\s+the)\s+week\b", _F), _h_this_week, frozenset({"week"})),
+    (re.compile(_PRE + r"\b(?:this\s+|the\s+|(?P<next>next)\s+)?weekend\b", _F), _h_weekend, frozenset({"weekend"})),
+    (re.compile(_PRE + r"\b(?:eom|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month)\b", _F), _h_eom, frozenset({"eom", "end"})),
+    (re.compile(_PRE + r"\bnext\s+month\b", _F), _h_next_month, frozenset({"month"})),
+    (re.compile(_PRE + rf"\b(?:the\s+)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?(?:{_MON_ALT})\b)", _F), _h_ordinal, DIGIT),
 ]
 
 
@@ -446,13 +451,13 @@ def _h_eod(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return Hit(m.start(), m.end(), "time", at=ctx.end_of_day, eod=True, prefix=_norm_pre(m["pre"]))
 
 
-_TIME_RULES: list[tuple[re.Pattern[str], Handler]] = [
-    (re.compile(_TPRE + r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?!\w)", _F), _h_ampm),
-    (re.compile(_TPRE + r"(?<![\d:/.])(?P<h>[01]?\d|2[0-3])(?::|h)(?P<m>[0-5]\d)(?![\d:])(?:\s*(?:uhr|h)\b)?", _F), _h_24),
-    (re.compile(_TPRE + r"\b(?P<h>\d{1,2})\s*(?P<unit>uhr|h|o['’]?clock)\b", _F), _h_oclock),
-    (re.compile(r"(?:\b(?:at|a\s+las|a\s+la|um|alle|às)\s+|@\s*)(?P<h>\d{1,2})\b(?![:./\d%]|\s*(?:%|percent|people|users|items|tasks|bugs|tickets|hours?|hrs?|h\b|mins?|minutes?|days?|weeks?|months?|years?|am\b|pm\b|a\.m|p\.m|k\b))", _F), _h_at),
-    (re.compile(_TPRE + r"\b(?P<w>noon|midday|midnight)\b", _F), _h_noon),
-    (re.compile(_TPRE + r"\b(?:eod|cob|eob|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+|work(?:ing)?\s+)?day|close\s+of\s+(?:business|play)|end\s+of\s+(?:today|play))\b", _F), _h_eod),
+_TIME_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
+    (re.compile(_TPRE + r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?!\w)", _F), _h_ampm, DIGIT),
+    (re.compile(_TPRE + r"(?<![\d:/.])(?P<h>[01]?\d|2[0-3])(?::|h)(?P<m>[0-5]\d)(?![\d:])(?:\s*(?:uhr|h)\b)?", _F), _h_24, DIGIT),
+    (re.compile(_TPRE + r"\b(?P<h>\d{1,2})\s*(?P<unit>uhr|h|o['’]?clock)\b", _F), _h_oclock, DIGIT),
+    (re.compile(r"(?:\b(?:at|a\s+las|a\s+la|um|alle|às)\s+|@\s*)(?P<h>\d{1,2})\b(?![:./\d%]|\s*(?:%|percent|people|users|items|tasks|bugs|tickets|hours?|hrs?|h\b|mins?|minutes?|days?|weeks?|months?|years?|am\b|pm\b|a\.m|p\.m|k\b))", _F), _h_at, DIGIT),
+    (re.compile(_TPRE + r"\b(?P<w>noon|midday|midnight)\b", _F), _h_noon, frozenset({"noon", "midday", "midnight"})),
+    (re.compile(_TPRE + r"\b(?:eod|cob|eob|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+|work(?:ing)?\s+)?day|close\s+of\s+(?:business|play)|end\s+of\s+(?:today|play))\b", _F), _h_eod, frozenset({"eod", "cob", "eob", "end", "close"})),
 ]
 
 
@@ -471,9 +476,26 @@ def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
     return any(s < b and a < e for a, b in spans)
 
 
-def _scan(text: str, rules: list[tuple[re.Pattern[str], Handler]], ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hit]:
+def _features(text: str) -> frozenset[str]:
+    """Lowercase words of the text, plus "#" when it has a digit: a cheap pre-filter for the rules."""
+    words = set(_WORDS.findall(text.lower()))
+    if any(w.isdigit() for w in words):
+        words.add("#")
+    return frozenset(words)
+
+
+def _scan(
+    text: str,
+    rules: list[tuple[re.Pattern[str], Handler, frozenset[str]]],
+    ctx: Ctx,
+    taken: list[tuple[int, int]],
+    features: frozenset[str] | None = None,
+) -> list[Hit]:
     hits: list[Hit] = []
-    for rx, handler in rules:
+    feats = features if features is not None else _features(text)
+    for rx, handler, needs in rules:
+        if feats.isdisjoint(needs):
+            continue
         for m in rx.finditer(text):
             if m.end() == m.start() or _overlaps(taken, m.start(), m.end()):
                 continue
@@ -509,8 +531,9 @@ def find_times(text: str, ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hit]:
 def find_all(text: str, ctx: Ctx) -> tuple[list[Hit], list[Hit]]:
     """(date hits, time hits): English dates first, then clock times, then foreign dates."""
     taken: list[tuple[int, int]] = []
-    dates = _scan(text, _DATE_RULES, ctx, taken)
-    times = _scan(text, _TIME_RULES, ctx, taken)
+    feats = _features(text)
+    dates = _scan(text, _DATE_RULES, ctx, taken, feats)
+    times = _scan(text, _TIME_RULES, ctx, taken, feats)
     if _foreign_candidate(text):
         dates.extend(_foreign_dates(text, ctx, [(h.start, h.end) for h in dates], [(h.start, h.end) for h in times]))
         dates.sort(key=lambda h: h.start)

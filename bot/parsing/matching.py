@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .models import DEFAULT_TASK_TYPE, TaskTypeRule
+from .models import DEFAULT_TASK_TYPE, DEFAULT_TASK_TYPES, TaskTypeRule
 from .text import fold
 
 # ---------------------------------------------------------------------------------------------
@@ -28,12 +28,15 @@ def _type_matcher(rules: tuple[TaskTypeRule, ...]) -> tuple[re.Pattern[str] | No
     alts.sort(key=lambda a: (-a[0], a[1]))
     order = tuple(rules[i] for _, i, _ in alts)
     pattern = "|".join(f"(?P<k{n}>{body})" for n, (_, _, body) in enumerate(alts))
-    return re.compile(rf"(?<!\w)(?:{pattern})(?:e?s)?(?!\w)", re.IGNORECASE), order
+    return re.compile(rf"(?<![\w-])(?:{pattern})(?:e?s)?(?![\w-])", re.IGNORECASE), order
+
+
+_DEFAULT_MATCHER = _type_matcher(DEFAULT_TASK_TYPES)
 
 
 def match_task_type(title: str, rules: Sequence[TaskTypeRule], default: TaskTypeRule = DEFAULT_TASK_TYPE) -> TaskTypeRule:
     """The earliest keyword in the title wins (longest at the same position, then list order)."""
-    rx, order = _type_matcher(tuple(rules))
+    rx, order = _DEFAULT_MATCHER if rules is DEFAULT_TASK_TYPES else _type_matcher(tuple(rules))
     if rx is None:
         return default
     m = rx.search(title)

@@ -42,7 +42,7 @@ _URGENT_ANY = re.compile(
 _HIGH_ANY = re.compile(r"(?<!!)!!(?!!)")
 # priority words that are removed only at the edges or in brackets ("URGENT: fix prod", "fix prod (urgent)")
 _PRIO_WORDS = r"urgent(?:ly)?|important|high[\s-]+pri(?:ority)?|critical|emergency|p[0-4]"
-_PRIO_EDGE_START = re.compile(rf"^\s*[\[(]?\s*(?P<w>{_PRIO_WORDS})\s*[\])]?\s*(?:[:\-–!]+\s*|\s+)", _F)
+_PRIO_EDGE_START = re.compile(rf"^\s*[\[(]?\s*(?P<w>{_PRIO_WORDS})\s*[\])]?\s*(?:[:,\-–!]+\s*|\s+)", _F)
 _PRIO_EDGE_END = re.compile(rf"[\s,\-–(\[]+(?P<w>{_PRIO_WORDS})\s*[\])]?\s*[.!]*\s*$", _F)
 _PRIO_BRACKET = re.compile(rf"[\[(]\s*(?P<w>{_PRIO_WORDS})\s*[\])]", _F)
 _PRIO_ANYWHERE = re.compile(rf"\b(?P<w>{_PRIO_WORDS})\b", _F)
@@ -132,15 +132,49 @@ def parse_tasks(
             header_when, _ = resolve_when(_POSSESSIVE.sub("", line), base_ctx)
             continue
         for sentence in sentences_of(line):
+            pending: _Mod | None = None  # a modifier-only clause at the start of the sentence
+            first_in_sentence = len(tasks)
             for frag in split_clauses(sentence):
-                task = _parse_fragment(frag, base_ctx, header_when, task_types, default_type, clients, projects)
-                if isinstance(task, ParsedTask):
-                    tasks.append(task)
-                elif task is not None and tasks and tasks[-1].due_date is None:
-                    # a date on its own ("Fix the bug. Tomorrow.") belongs to the previous task
-                    due_at, due_date, has_time = _due(base_ctx, task, end_of_day)
-                    tasks[-1] = replace(tasks[-1], due_at=due_at, due_date=due_date, has_time=has_time, overdue=task.explicit_past)
+                res = _parse_fragment(frag, base_ctx, header_when, task_types, default_type, clients, projects)
+                if isinstance(res, ParsedTask):
+                    if pending is not None:
+                        res, pending = _apply_mod(res, pending, base_ctx), None
+                    tasks.append(res)
+                elif res is not None:
+                    if len(tasks) > first_in_sentence:  # "fix the bug, no rush" / "..., by Friday"
+                        tasks[-1] = _apply_mod(tasks[-1], res, base_ctx)
+                    else:  # "whenever you have time, refactor X" / "Tomorrow, fix X"
+                        pending = res
+            if pending is not None and tasks:  # "Fix the bug. Tomorrow."
+                tasks[-1] = _apply_mod(tasks[-1], pending, base_ctx)
     return tasks
+
+
+@dataclass(frozen=True, slots=True)
+class _Mod:
+    """What a clause without a title carried: a date and/or priority markers."""
+
+    when: When | None
+    prio: _Prio
+
+
+def _apply_mod(t: ParsedTask, mod: _Mod, ctx: Ctx) -> ParsedTask:
+    if mod.when is not None and t.due_date is None:
+        due_at, due_date, has_time = _due(ctx, mod.when, ctx.end_of_day)
+        t = replace(t, due_at=due_at, due_date=due_date, has_time=has_time, overdue=mod.when.explicit_past)
+    p = _Prio(t.priority, t.no_rush)
+    if mod.prio.no_rush:
+        p.no_rush = True
+        if p.priority == "normal":
+            p.priority = "low"
+    if mod.prio.priority != "low":
+        p.bump(mod.prio.priority)
+    if (p.priority, p.no_rush) != (t.priority, t.no_rush):
+        t = replace(t, priority=p.priority, no_rush=p.no_rush)
+    if mod.prio.asap and t.due_date is None:
+        at = ctx.end_of_day if ctx.now.time() < ctx.end_of_day else time(23, 59)
+        t = replace(t, due_at=datetime.combine(ctx.today, at, ctx.zone), due_date=ctx.today, has_time=True)
+    return t
 
 
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -154,15 +188,17 @@ def _parse_fragment(
     default_type: TaskTypeRule,
     clients: Sequence[str],
     projects: Sequence[str],
-) -> ParsedTask | When | None:
-    """A task, or the When of a date-only fragment, or None for an empty/emoji-only fragment."""
+) -> ParsedTask | _Mod | None:
+    """A task; or, for a clause without a title, the date/priority it carried (None if nothing)."""
     if _PAST_INTENT.search(frag):
         ctx = make_ctx(ctx.now, ctx.tz, ctx.date_order, ctx.end_of_day, past_intent=True)
     body, prio = _extract_priority(frag)
     when, _ = resolve_when(body, ctx)
     title = clean_title(body if when is None else remove_spans(body, when.spans))
     if not title or not has_content(title):
-        return when
+        if when is None and prio.priority == "normal" and not prio.no_rush:
+            return None
+        return _Mod(when, prio)
     title = clamp(title)
     if when is None and header_when is not None:
         when = header_when

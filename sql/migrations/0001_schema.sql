@@ -1019,8 +1019,7 @@ CREATE TABLE ooo_records (
         REFERENCES users (organization_id, id) ON DELETE SET NULL (created_by)
 );
 CREATE INDEX ooo_records_user_id_idx ON ooo_records (user_id, start_date, end_date);
-CREATE INDEX ooo_records_organization_id_idx ON ooo_records (organization_id, start_date, end_date)
-    WHERE cancelled_at IS NULL;
+CREATE INDEX ooo_records_organization_id_idx ON ooo_records (organization_id, start_date, end_date);
 CREATE INDEX ooo_records_created_by_idx ON ooo_records (created_by);
 
 -- =====================================================================================================

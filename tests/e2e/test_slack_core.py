@@ -148,6 +148,8 @@ async def test_malformed_huge_and_emoji_only_input(emulator: SlackEmulator, stew
 
 async def test_health_and_metrics(emulator: SlackEmulator, steward: Steward) -> None:
     await dm(emulator, SAM, "help")
+    # The counter moves once the inbox row is marked done, just after the reply went out.
+    await _wait_until(lambda: _true(steward.metrics.events_processed >= 1))
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{steward.health_port}/healthz") as resp:
             body = json.loads(await resp.text())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
 import re
 import secrets
 from collections.abc import Callable
-from typing import Any
 
 from aiohttp import web
 
@@ -164,6 +164,15 @@ class SlackEmulator:
     @ack_timeout.setter
     def ack_timeout(self, seconds: float) -> None:
         self.hub.ack_timeout = seconds
+
+    @property
+    def connect_wait(self) -> float:
+        """How long sending an envelope waits for a socket to be connected before NoSocketConnected."""
+        return self.hub.connect_wait
+
+    @connect_wait.setter
+    def connect_wait(self, seconds: float) -> None:
+        self.hub.connect_wait = seconds
 
     @property
     def trigger_ttl(self) -> float:
@@ -345,7 +354,7 @@ class SlackEmulator:
     async def wait_for_connections(self, count: int = 1, timeout: float = 5) -> None:  # noqa: ASYNC109 (the documented test API)
         await self.hub.wait_for_connections(count, timeout)
 
-    def drop_sockets(self, close_frame: bool = True) -> Any:
+    def drop_sockets(self, close_frame: bool = True) -> asyncio.Task[None]:
         """Close every socket (close frame, or a TCP reset); await the result to wait for the closes."""
         return self.hub.drop(close_frame)
 

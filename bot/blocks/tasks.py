@@ -1,0 +1,163 @@
+"""Block Kit for drafts, tasks and the board. Pure functions: data in, blocks out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from db.rows import Stage, Task
+
+SIZES = ("xs", "s", "m", "l", "xl")
+SIZE_LABEL = {"xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL"}
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def due_label(due: date | str | None, today: date | None = None, due_at: datetime | str | None = None) -> str:
+    if due is None:
+        return "no due date"
+    d = date.fromisoformat(due) if isinstance(due, str) else due
+    when = d.strftime("%a %-d %b")
+    if today is not None:
+        delta = (d - today).days
+        when = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(delta, when)
+        if delta < -1:
+            when = f"{when} (overdue)"
+    if due_at:
+        at = datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at
+        when += at.strftime(" %H:%M")
+    return when
+
+
+def draft_item_line(item: dict[str, Any], today: date | None) -> str:
+    bits = [f"due {due_label(item.get('due_date'), today)}"]
+    if item.get("size"):
+        bits.append(f"size {SIZE_LABEL.get(item['size'], item['size'])}")
+    if item.get("client"):
+        bits.append(f"client {_esc(item['client'])}")
+    if item.get("project"):
+        bits.append(f"project {_esc(item['project'])}")
+    if item.get("priority") in ("high", "urgent"):
+        bits.append(f"*{item['priority']}*")
+    return f"*{_esc(item['title'])}*\n" + " \u00b7 ".join(bits)
+
+
+def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None = None) -> list[dict[str, Any]]:
+    items = draft.items
+    count = len(items)
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text":
+        f"Here's what I understood: *{count} task{'s' if count != 1 else ''}*. Confirm to add {'them' if count != 1 else 'it'} to your list."}}]
+    for i, item in enumerate(items):
+        blocks.append({"type": "section", "block_id": f"draft_item_{i}", "text": {"type": "mrkdwn", "text": draft_item_line(item, today)},
+                       "accessory": {"type": "button", "action_id": "draft_edit", "text": {"type": "plain_text", "text": "Edit"},
+                                     "value": f"{draft.id}:{i}"}})
+    note = fallback_reason or (draft.parsed.get("note") if isinstance(draft.parsed, dict) else None)
+    if note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":information_source: {_esc(note)}"}]})
+    blocks.append({"type": "actions", "block_id": "draft_actions", "elements": [
+        {"type": "button", "action_id": "draft_confirm", "style": "primary", "text": {"type": "plain_text", "text": "Confirm"}, "value": str(draft.id)},
+        {"type": "button", "action_id": "draft_cancel", "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}, "value": str(draft.id)},
+    ]})
+    return blocks
+
+
+def draft_done(draft: Any, created: list[Task], today: date | None) -> list[dict[str, Any]]:
+    lines = "\n".join(f"\u2022 `{t.display_id}` {_esc(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": f":white_check_mark: Added {len(created)} task{'s' if len(created) != 1 else ''}:\n{lines}"}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "`/tasks` lists them; `/task done T-n` when finished."}]}]
+
+
+def draft_closed(text: str) -> list[dict[str, Any]]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[str]) -> dict[str, Any]:
+    size = item.get("size") if item.get("size") in SIZES else None
+    size_el: dict[str, Any] = {"type": "static_select", "action_id": "size",
+                               "options": [{"text": {"type": "plain_text", "text": SIZE_LABEL[s]}, "value": s} for s in SIZES]}
+    if size:
+        size_el["initial_option"] = {"text": {"type": "plain_text", "text": SIZE_LABEL[size]}, "value": size}
+    date_el: dict[str, Any] = {"type": "datepicker", "action_id": "due_date"}
+    if item.get("due_date"):
+        date_el["initial_date"] = item["due_date"]
+    return {
+        "type": "modal", "callback_id": "draft_edit", "private_metadata": f"{draft_id}:{index}",
+        "title": {"type": "plain_text", "text": "Edit task"}, "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
+             "element": {"type": "plain_text_input", "action_id": "title", "initial_value": item.get("title", ""), "max_length": 200}},
+            {"type": "input", "block_id": "due_date", "optional": True, "label": {"type": "plain_text", "text": "Due date"}, "element": date_el},
+            {"type": "input", "block_id": "client", "optional": True, "label": {"type": "plain_text", "text": "Client"},
+             "hint": {"type": "plain_text", "text": ("Known clients: " + ", ".join(clients))[:150] if clients else "No clients set up yet"},
+             "element": {"type": "plain_text_input", "action_id": "client", "initial_value": item.get("client") or ""}},
+            {"type": "input", "block_id": "project", "optional": True, "label": {"type": "plain_text", "text": "Project"},
+             "element": {"type": "plain_text_input", "action_id": "project", "initial_value": item.get("project") or ""}},
+            {"type": "input", "block_id": "size", "optional": True, "label": {"type": "plain_text", "text": "Size"}, "element": size_el},
+        ],
+    }
+
+
+def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> str:
+    bits = [f"`{task.display_id}` {_esc(task.title)}"]
+    meta = [due_label(task.due_date, today)]
+    if task.stage_name:
+        meta.append(task.stage_name)
+    if task.client_name:
+        meta.append(_esc(task.client_name))
+    if task.carry_forward_count:
+        meta.append(f"carried {task.carry_forward_count}\u00d7" + (" :warning:" if task.carry_forward_count >= 3 else ""))
+    if show_owner and task.owner_slack_id:
+        meta.append(f"<@{task.owner_slack_id}>")
+    return " ".join(bits) + " \u2014 " + " \u00b7 ".join(meta)
+
+
+def task_list(title: str, tasks: list[Task], today: date | None, *, show_owner: bool = False, buttons: bool = False) -> list[dict[str, Any]]:
+    if not tasks:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_esc(title)}*\nNothing open. :sparkles:"}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_esc(title)}* ({len(tasks)})"}}]
+    for task in tasks[:40]:
+        block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": task_line(task, today, show_owner=show_owner)}}
+        if buttons:
+            block["accessory"] = {"type": "overflow", "action_id": "task_menu", "options": [
+                {"text": {"type": "plain_text", "text": "Mark done"}, "value": f"done:{task.id}"},
+                {"text": {"type": "plain_text", "text": "Move to In progress"}, "value": f"move:{task.id}:in-progress"},
+                {"text": {"type": "plain_text", "text": "Move to Review"}, "value": f"move:{task.id}:review"},
+            ]}
+        blocks.append(block)
+    if len(tasks) > 40:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"\u2026and {len(tasks) - 40} more."}]})
+    return blocks
+
+
+def home_task_rows(tasks: list[Task], today: date | None) -> list[dict[str, Any]]:
+    if not tasks:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": "No open tasks. Tell me in a DM what you're working on."}}]
+    rows: list[dict[str, Any]] = []
+    for task in tasks[:15]:
+        rows.append({"type": "section", "text": {"type": "mrkdwn", "text": task_line(task, today)}})
+        rows.append({"type": "actions", "block_id": f"home_task_{task.id}", "elements": [
+            {"type": "button", "action_id": "home_task_done", "text": {"type": "plain_text", "text": "Done"}, "style": "primary", "value": str(task.id)},
+            {"type": "button", "action_id": "home_task_move", "text": {"type": "plain_text", "text": "Start" if task.status == "pending" else "To review"},
+             "value": f"{task.id}:{'in-progress' if task.status == 'pending' else 'review'}"},
+        ]})
+    return rows
+
+
+def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: str) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+    by_stage: dict[int | None, list[Task]] = {}
+    for t in tasks:
+        by_stage.setdefault(t.stage_id, []).append(t)
+    for stage in stages:
+        in_stage = by_stage.get(stage.id, [])
+        limit = f" / {stage.wip_limit}" if stage.wip_limit else ""
+        over = " :rotating_light: over WIP limit" if stage.wip_limit and stage.open_count > stage.wip_limit else ""
+        head = f"*{_esc(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
+        body = "\n".join(f"\u2022 {task_line(t, today, show_owner=True)}" for t in in_stage[:10]) or "_empty_"
+        if len(in_stage) > 10:
+            body += f"\n\u2026and {len(in_stage) - 10} more"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{head}\n{body}"[:2900]}})
+    return blocks[:50]

@@ -1,0 +1,438 @@
+"""Tasks from words (F2), task commands, the board (F3) and App Home's "My tasks"."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks import tasks as render
+from bot.deps import Deps
+from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.listeners import dm, home
+from bot.services import drafts, security, workspace
+from bot.services import tasks as task_service
+from db.rows import Task, User
+
+TASK_USAGE = ("Usage: `/task add <what, by when>` \u00b7 `/task done T-12` \u00b7 `/task drop T-12 <reason>` \u00b7 "
+              "`/task move T-12 <stage>` \u00b7 `/task edit T-12` \u00b7 `/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.command("/task")(partial(task_command, deps=deps))
+    app.command("/tasks")(partial(tasks_command, deps=deps))
+    app.command("/board")(partial(board_command, deps=deps))
+    app.action("draft_confirm")(partial(on_draft_confirm, deps=deps))
+    app.action("draft_cancel")(partial(on_draft_cancel, deps=deps))
+    app.action("draft_edit")(partial(on_draft_edit, deps=deps))
+    app.view("draft_edit")(partial(on_draft_edit_submit, deps=deps))
+    app.action("task_edit_open")(partial(on_task_edit_open, deps=deps))
+    app.view("task_edit")(partial(on_task_edit_submit, deps=deps))
+    app.action("home_task_done")(partial(on_home_done, deps=deps))
+    app.action("home_task_move")(partial(on_home_move, deps=deps))
+    app.event("app_mention")(partial(on_mention, deps=deps))
+    dm.add_route(deps, "draft", lambda _text: True, partial(draft_from_dm, source="dm"), priority=100)
+    home.sections(deps).append(("My tasks", my_tasks_section))
+    home.sections(deps).append(("My board", my_board_section))
+    deps.extras.setdefault("ack_hooks", {})["draft_edit"] = validate_edit
+    deps.extras["ack_hooks"]["task_edit"] = validate_edit
+
+
+def _today(user: User | None, now: datetime) -> date:
+    try:
+        return now.astimezone(ZoneInfo(user.timezone if user else "UTC")).date()
+    except Exception:
+        return now.date()
+
+
+def _who(context: Any) -> tuple[Any, User]:
+    org, user = context.get("org"), context.get("steward_user")
+    if org is None or user is None:
+        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
+    return org, user
+
+
+# ---------------------------------------------------------------- drafts
+
+async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None, ts: str | None) -> tuple[Any, str | None]:
+    now = deps.now()
+    async with deps.pool.connection() as conn:
+        types = await task_service.task_types(conn, org.id)
+        clients, projects = await task_service.clients_and_projects(conn, org.id)
+    result = await deps.ai.parse_tasks(text, now=now, tz=user.timezone, task_types=types, clients=list(clients), projects=list(projects))
+    items = [drafts.item_from_parsed(p, clients, projects) for p in result.value]
+    note = None
+    if result.source == "offline" and result.fallback_reason:
+        note = f"Parsed offline: {result.fallback_reason}. Check the dates before confirming."
+    async with deps.pool.connection() as conn:
+        if result.threat is not None:
+            level, reason = result.threat
+            await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=level,
+                                  description=reason, user_id=user.id, slack_user_id=user.slack_id,
+                                  details={"source": source, "text": text[:500]})
+        if not items:
+            return None, note
+        draft = await drafts.create(conn, org.id, user, text, items, parser=result.source, now=now, source=source, note=note,
+                                    source_channel_id=channel, source_ts=ts)
+    return draft, note
+
+
+async def draft_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, source: str = "dm", **_: Any) -> None:
+    org, user = _who(context)
+    draft, _note = await make_draft(deps, org, user, message.get("text") or "", source=source,
+                                    channel=message.get("channel"), ts=message.get("ts"))
+    if draft is None:
+        await say(text="I couldn't find a task in that. Try something like \u201cI'll send the Acme report by Friday\u201d, or type `help`.")
+        return
+    today = _today(user, deps.now())
+    blocks = render.draft_preview(draft, today)
+    posted = await say(text=f"Draft: {len(draft.items)} task(s). Confirm?", blocks=blocks,
+                       thread_ts=message.get("thread_ts") if source == "mention" else None)
+    async with deps.pool.connection() as conn:
+        await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
+
+
+async def on_mention(event: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> None:
+    text = _MENTION.sub("", event.get("text") or "").strip()
+    if not dm.has_words(text):
+        await say(text="Hi! Tell me what you'll do (\u201cI'll fix the login bug by Friday\u201d) or ask me something.",
+                  thread_ts=event.get("thread_ts") or event.get("ts"))
+        return
+    for _p, name, matcher, handler in deps.extras.get("mention_routes", []):
+        if matcher(text):
+            await handler(event={**event, "text": text}, say=say, deps=deps, context=context, client=client)
+            return
+    org, user = _who(context)
+    draft, _note = await make_draft(deps, org, user, text, source="mention", channel=event.get("channel"), ts=event.get("ts"))
+    thread = event.get("thread_ts") or event.get("ts")
+    if draft is None:
+        await say(text="I couldn't find a task in that. Try \u201c@steward I'll send the report by Friday\u201d.", thread_ts=thread)
+        return
+    # The preview is private to its author, so it goes to their DM.
+    posted = await client.chat_postMessage(channel=user.slack_id, text="Draft from your mention: confirm?",
+                                           blocks=render.draft_preview(draft, _today(user, deps.now())))
+    async with deps.pool.connection() as conn:
+        await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
+    await client.chat_postEphemeral(channel=event["channel"], user=user.slack_id, text="I sent you a draft to confirm in our DM. :memo:")
+
+
+async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[str, Any]], text: str) -> None:
+    if draft.preview_channel_id and draft.preview_ts:
+        await client.chat_update(channel=draft.preview_channel_id, ts=draft.preview_ts, text=text, blocks=blocks)
+
+
+def _draft_id(body: dict[str, Any]) -> int:
+    value = (body.get("actions") or [{}])[0].get("value") or ""
+    try:
+        return int(value.split(":")[0])
+    except ValueError:
+        raise InvalidInput("That button is broken; please tell me again.") from None
+
+
+async def _closed_preview(client: Any, deps: Deps, org: Any, user: User, draft_id: int, error: InvalidInput) -> None:
+    """Expired or finished drafts: the buttons say so politely, and the preview stops offering them."""
+    async with deps.pool.connection() as conn:
+        try:
+            draft = await drafts.get(conn, org.id, draft_id)
+        except NotFound:
+            raise error from None
+    if draft.user_id == user.id:
+        await _update_preview(client, draft, render.draft_closed(f":hourglass: {error}"), str(error))
+    raise error
+
+
+async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    draft_id = _draft_id(body)
+    async with deps.pool.connection() as conn:
+        try:
+            draft, created = await drafts.confirm(conn, org.id, user, draft_id, deps.now())
+        except drafts.DraftExpired as exc:
+            draft, created = None, []
+            expired = exc
+        else:
+            expired = None
+    if expired is not None:
+        await _closed_preview(client, deps, org, user, draft_id, expired)
+    assert draft is not None
+    await _update_preview(client, draft, render.draft_done(draft, created, _today(user, deps.now())),
+                          f"Added {len(created)} task(s): " + ", ".join(t.display_id for t in created))
+
+
+async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    draft_id = _draft_id(body)
+    async with deps.pool.connection() as conn:
+        try:
+            draft = await drafts.cancel(conn, org.id, user, draft_id, deps.now())
+        except drafts.DraftExpired as exc:
+            await _closed_preview(client, deps, org, user, draft_id, exc)
+            return
+    await _update_preview(client, draft, render.draft_closed(":wastebasket: Cancelled: nothing was added."), "Draft cancelled.")
+
+
+async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    value = (body.get("actions") or [{}])[0].get("value") or ""
+    try:
+        draft_id, index = (int(v) for v in value.split(":"))
+    except ValueError:
+        raise InvalidInput("That button is broken; please tell me again.") from None
+    async with deps.pool.connection() as conn:
+        draft = await drafts.get(conn, org.id, draft_id)
+        if drafts.is_expired(draft, deps.now()) or draft.status != "pending":
+            try:
+                drafts._check_open(draft, user, deps.now())
+            except drafts.DraftExpired as exc:
+                await _closed_preview(client, deps, org, user, draft_id, exc)
+        if draft.user_id != user.id:
+            raise PermissionDenied("That draft belongs to someone else.")
+        clients, _ = await task_service.clients_and_projects(conn, org.id)
+    if not 0 <= index < len(draft.items):
+        raise NotFound("That task isn't in the draft any more.")
+    await client.views_open(trigger_id=body["trigger_id"], view=render.edit_modal(draft_id, index, draft.items[index], list(clients)))
+
+
+def _view_values(view: dict[str, Any]) -> dict[str, Any]:
+    values = ((view.get("state") or {}).get("values")) or {}
+    out: dict[str, Any] = {}
+    for block_id, actions in values.items():
+        for _action_id, v in actions.items():
+            out[block_id] = v.get("value") if "value" in v else (v.get("selected_date") or (v.get("selected_option") or {}).get("value"))
+    return out
+
+
+def validate_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Run at ack time so a bad title shows next to its field in the modal."""
+    values = _view_values(payload.get("view") or {})
+    title = (values.get("title") or "").strip()
+    if not title:
+        return {"response_action": "errors", "errors": {"title": "A task needs a title."}}
+    if len(title) > 200:
+        return {"response_action": "errors", "errors": {"title": "Keep the title under 200 characters."}}
+    return None
+
+
+async def on_draft_edit_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    draft_id, index = (int(v) for v in (view.get("private_metadata") or "0:0").split(":"))
+    values = _view_values(view)
+    title = (values.get("title") or "").strip()
+    if not title:
+        return  # the ack already showed the error
+    async with deps.pool.connection() as conn:
+        clients, projects = await task_service.clients_and_projects(conn, org.id)
+        client_name = _match_name(values.get("client"), clients)
+        project_name = _match_name(values.get("project"), projects)
+        changes = {"title": task_service.clean_title(title), "due_date": values.get("due_date"),
+                   "client": client_name, "client_id": clients.get(client_name) if client_name else None,
+                   "project": project_name, "project_id": projects.get(project_name) if project_name else None}
+        if values.get("size"):
+            changes["size"] = values["size"]
+        draft = await drafts.edit_item(conn, org.id, user, draft_id, index, changes, deps.now())
+    await _update_preview(client, draft, render.draft_preview(draft, _today(user, deps.now())), "Draft updated.")
+
+
+def _match_name(raw: str | None, known: dict[str, int]) -> str | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    for name in known:
+        if name.lower() == raw.lower() or name.lower().startswith(raw.lower()):
+            return name
+    return raw  # kept as written; no id
+
+
+# ---------------------------------------------------------------- commands
+
+async def _user_by_mention(conn: Any, org: Any, text: str) -> User | None:
+    match = _MENTION.search(text)
+    if not match:
+        return None
+    found = await workspace.user_by_slack_id(conn, org.id, match.group(1))
+    if found is None:
+        raise NotFound("I don't know that person yet.")
+    return found
+
+
+async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    text = (command.get("text") or "").strip()
+    verb, _, rest = text.partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    now = deps.now()
+    today = _today(user, now)
+    if verb in ("", "help"):
+        await respond(text=TASK_USAGE, response_type="ephemeral")
+        return
+    if verb == "add":
+        if not dm.has_words(rest):
+            raise InvalidInput("Tell me the task: `/task add redo the Acme landing page by Friday`.")
+        draft, _ = await make_draft(deps, org, user, rest, source="slash", channel=command.get("channel_id"), ts=None)
+        if draft is None:
+            raise InvalidInput("I couldn't find a task in that. Try `/task add send the report by Friday`.")
+        posted = await client.chat_postMessage(channel=user.slack_id, text="Draft: confirm?", blocks=render.draft_preview(draft, today))
+        async with deps.pool.connection() as conn:
+            await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
+        await respond(text=f"I put a draft of {len(draft.items)} task(s) in our DM for you to confirm. :memo:", response_type="ephemeral")
+        return
+    if verb == "list":
+        await tasks_command(ack=_noop, command={**command, "text": rest}, respond=respond, context=context, deps=deps)
+        return
+    ref, _, tail = rest.partition(" ")
+    if not ref:
+        raise InvalidInput(TASK_USAGE)
+    async with deps.pool.connection() as conn:
+        task = await task_service.by_display(conn, org.id, ref)
+        if verb == "done":
+            task = await task_service.complete(conn, user, task, now)
+            await respond(text=f":white_check_mark: {task.display_id} {task.title} is done. Nice work!", response_type="ephemeral")
+        elif verb == "drop":
+            task = await task_service.drop(conn, user, task, tail, now)
+            await respond(text=f":wastebasket: Dropped {task.display_id} ({tail.strip()[:200]}).", response_type="ephemeral")
+        elif verb == "move":
+            if not tail.strip():
+                raise InvalidInput(f"Where to? `/task move {task.display_id} <stage>`")
+            result = await task_service.move(conn, user, task, tail, now)
+            text = f":arrow_right: Moved {result.task.display_id} to {result.task.stage_name}."
+            await respond(text=text + (f"\n{result.warning}" if result.warning else ""), response_type="ephemeral")
+        elif verb == "assign":
+            new_owner = await _user_by_mention(conn, org, tail)
+            if new_owner is None:
+                raise InvalidInput(f"Who to? `/task assign {task.display_id} @someone`")
+            task = await task_service.assign(conn, user, task, new_owner)
+            await respond(text=f":bust_in_silhouette: {task.display_id} is now <@{new_owner.slack_id}>'s.", response_type="ephemeral")
+        elif verb == "edit":
+            await task_service.require_can_change(conn, user, task, "edit")
+            clients, _ = await task_service.clients_and_projects(conn, org.id)
+            item = {"title": task.title, "due_date": task.due_date.isoformat() if task.due_date else None,
+                    "client": task.client_name, "project": task.project_name, "size": task.size}
+            modal = render.edit_modal(task.id, 0, item, list(clients))
+            modal["callback_id"] = "task_edit"
+            modal["private_metadata"] = str(task.id)
+            await client.views_open(trigger_id=command["trigger_id"], view=modal)
+        else:
+            raise InvalidInput(f"I don't know `/task {verb[:20]}`. {TASK_USAGE}")
+
+
+async def _noop(*_: Any, **__: Any) -> None:
+    return None
+
+
+async def on_task_edit_open(ack: Any, **_: Any) -> None:
+    await ack()
+
+
+async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    values = _view_values(view)
+    async with deps.pool.connection() as conn:
+        task = await task_service.get(conn, org.id, int(view.get("private_metadata") or 0))
+        clients, _ = await task_service.clients_and_projects(conn, org.id)
+        client_name = _match_name(values.get("client"), clients)
+        due = values.get("due_date")
+        task = await task_service.edit(conn, user, task, title=values.get("title"),
+                                       due_date=date.fromisoformat(due) if due else None,
+                                       client_id=clients.get(client_name) if client_name else None, size=values.get("size"))
+    await client.chat_postMessage(channel=user.slack_id, text=f":pencil2: Updated {task.display_id}: {task.title}")
+
+
+async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    text = (command.get("text") or "").strip()
+    async with deps.pool.connection() as conn:
+        who = await _user_by_mention(conn, org, text) or (None if _MENTION.sub("", text).strip().lower() in ("all", "everyone") else user)
+        rest = _MENTION.sub("", text).strip()
+        client_id, client_name = None, None
+        if rest and rest.lower() not in ("all", "everyone"):
+            clients, _ = await task_service.clients_and_projects(conn, org.id)
+            client_name = _match_name(rest, clients)
+            client_id = clients.get(client_name) if client_name else None
+            if client_id is None:
+                raise InvalidInput(f"I don't know a client called `{rest[:40]}`." + (f" Clients: {', '.join(clients)}." if clients else ""))
+        items = await task_service.list_tasks(conn, org.id, user_id=who.id if who else None, client_id=client_id)
+    title = "Your open tasks" if who and who.id == user.id else (f"{who.display_name}'s open tasks" if who else "Everyone's open tasks")
+    if client_name:
+        title += f" for {client_name}"
+    await respond(text=title, blocks=render.task_list(title, items, _today(user, deps.now()), show_owner=who is None), response_type="ephemeral")
+
+
+async def board_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    text = (command.get("text") or "").strip()
+    async with deps.pool.connection() as conn:
+        who = await _user_by_mention(conn, org, text)
+        rest = _MENTION.sub("", text).strip()
+        client_id, title = None, "Team board"
+        if who:
+            title = f"{who.display_name}'s board"
+        if rest:
+            clients, _ = await task_service.clients_and_projects(conn, org.id)
+            name = _match_name(rest, clients)
+            client_id = clients.get(name) if name else None
+            if client_id is None:
+                raise InvalidInput(f"I don't know a client called `{rest[:40]}`.")
+            title = f"Board for {name}"
+        all_stages = await task_service.stages(conn, org.id)
+        items = await task_service.list_tasks(conn, org.id, user_id=who.id if who else None, client_id=client_id, limit=500)
+    await respond(text=title, blocks=render.board(all_stages, items, _today(user, deps.now()), title=title), response_type="ephemeral")
+
+
+# ---------------------------------------------------------------- App Home
+
+async def my_tasks_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]]:
+    async with deps.pool.connection() as conn:
+        items = await task_service.list_tasks(conn, org.id, user_id=user.id)
+    return render.home_task_rows(items, _today(user, deps.now()))
+
+
+async def my_board_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]]:
+    async with deps.pool.connection() as conn:
+        all_stages = await task_service.stages(conn, org.id)
+        items = await task_service.list_tasks(conn, org.id, user_id=user.id, limit=200)
+    counts: dict[int | None, int] = {}
+    for t in items:
+        counts[t.stage_id] = counts.get(t.stage_id, 0) + 1
+    line = " \u00b7 ".join(f"{s.name}: {counts.get(s.id, 0)}" + (f" (team {s.open_count}/{s.wip_limit})" if s.wip_limit else "")
+                           for s in all_stages if not s.is_done_stage)
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": line or "No stages."}]}]
+
+
+async def _home_change(body: dict[str, Any], client: Any, context: Any, deps: Deps, change: str) -> None:
+    org, user = _who(context)
+    value = (body.get("actions") or [{}])[0].get("value") or ""
+    now = deps.now()
+    async with deps.pool.connection() as conn:
+        task: Task = await task_service.get(conn, org.id, int(value.split(":")[0]))
+        if change == "done":
+            await task_service.complete(conn, user, task, now)
+            warning = None
+        else:
+            result = await task_service.move(conn, user, task, value.split(":")[1], now)
+            warning = result.warning
+    await home.publish_home(client, deps, org, user)
+    if warning:
+        await client.chat_postMessage(channel=user.slack_id, text=warning)
+
+
+async def on_home_done(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    await _home_change(body, client, context, deps, "done")
+
+
+async def on_home_move(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    await _home_change(body, client, context, deps, "move")
