@@ -23,6 +23,7 @@ from bot.services import workspace
 from bot.services.notifications import Dispatcher
 from bot.settings import Secret, Settings
 from bot.slack_app import FEATURES, build_app, build_client, tell_user
+from jobs import reminders as reminder_jobs
 from jobs.leader import Leadership
 from jobs.schedule import Scheduler
 
@@ -55,7 +56,10 @@ class Steward:
     def __post_init__(self) -> None:
         token = self.settings.slack_bot_token.reveal() if self.settings.slack_bot_token else ""
         client = build_client(token, self.settings.slack_api_url)
-        self.deps = Deps(settings=self.settings, pool=self.pool, clock=self.clock, slack=client, metrics=self.metrics)
+        from bot.ai import AI
+
+        self.deps = Deps(settings=self.settings, pool=self.pool, clock=self.clock, slack=client, metrics=self.metrics,
+                         ai=AI.from_settings(self.settings))
         self.deps.extras["sandbox"] = self.sandbox
         self.dispatcher = Dispatcher(self.pool, client, self.clock, self.metrics)
         self.deps.extras["dispatcher"] = self.dispatcher
@@ -92,6 +96,11 @@ class Steward:
         self.dispatcher.start()
         await self.leadership.start()
         self.scheduler.start()
+        try:
+            restored = await reminder_jobs.restore(self.deps)
+            log.info("reminders_restored", **restored)
+        except Exception:
+            log.exception("reminders_restore_failed")
         port = self.settings.port if self.health_port is None else self.health_port
         self.health = HealthServer(self.pool, self.metrics, socket_connected=self.socket_connected,
                                    is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack")
@@ -123,9 +132,9 @@ class Steward:
         if self.health is not None:
             await self.health.stop()
         try:
-            await self.deps.slack.session.close() if getattr(self.deps.slack, "session", None) else None
+            await self.deps.ai.aclose()
         except Exception:
-            pass
+            log.exception("ai_close_failed")
 
 
 async def _wait_for_stop_signal() -> None:

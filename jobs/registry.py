@@ -20,12 +20,13 @@ class JobSpec:
 
 
 def _jobs() -> dict[str, JobSpec]:
-    from jobs import retention, workspace_sync
+    from jobs import reminders, retention, workspace_sync
 
     specs = [
         JobSpec("retention", retention.run, "all retention rules at once (drafts, raw messages, audit logs)"),
         JobSpec("retention-daily", retention.run_daily, "drafts and raw channel messages past retention"),
         JobSpec("retention-monthly", retention.run_monthly, "security audit logs and rate-limit events > 90 days"),
+        JobSpec("reminders", reminders.run, "fire reminders that are due (missed ones fire late, once)"),
         JobSpec("workspace-sync", workspace_sync.run, "Slack people into users (deactivated become inactive)"),
     ]
     return {s.name: s for s in specs}

@@ -32,6 +32,7 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "retention-daily": ("cron", {"hour": 2, "minute": 0}, "daily at 02:00 UTC"),
     "retention-monthly": ("cron", {"day": 1, "hour": 2, "minute": 30}, "monthly, the 1st at 02:30 UTC"),
     "workspace-sync": ("cron", {"hour": 3, "minute": 15}, "daily at 03:15 UTC (and at start)"),
+    "reminders": ("interval", {"seconds": 30}, "every 30 s (plus a timer per reminder)"),
 }
 
 

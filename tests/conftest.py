@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -26,11 +28,14 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_prox
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    data_dir = Path(tmp_path_factory.mktemp("steward-data"))
+def pg() -> Iterator[EmbeddedPostgres]:
+    # Not under pytest's tmp_path: as root the server runs as an unprivileged user, and pytest
+    # resets /tmp/pytest-of-<user> to mode 0700 whenever another pytest session starts.
+    data_dir = Path(tempfile.mkdtemp(prefix="steward-test-pg-"))
     server = start_embedded(data_dir, database="postgres")
     yield server
     server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _admin(pg: EmbeddedPostgres) -> psycopg.Connection:

@@ -34,7 +34,9 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-async def on_message(message: dict[str, Any], say: Any, deps: Deps, **kwargs: Any) -> None:
+async def on_message(message: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps) -> None:
+    # Bolt injects only the arguments a listener names, so the route handlers get them passed on.
+    kwargs = {"context": context, "client": client}
     if message.get("channel_type") != "im" or message.get("subtype"):
         return
     text = message.get("text") or ""

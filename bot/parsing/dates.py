@@ -266,7 +266,14 @@ def _h_in(m: re.Match[str], ctx: Ctx) -> Hit | None:
     if unit.startswith(("min", "hour", "hr")) or unit == "h":
         minutes = n * (1 if unit.startswith("min") else 60)
         inst = (ctx.now.astimezone(ZoneInfo("UTC")) + timedelta(minutes=minutes)).astimezone(ctx.zone)
-        return Hit(m.start(), m.end(), "instant", day=inst.date(), at=inst.time().replace(second=0, microsecond=0), instant=inst)
+        return Hit(
+            m.start(),
+            m.end(),
+            "instant",
+            day=inst.date(),
+            at=inst.time().replace(second=0, microsecond=0),
+            instant=inst,
+        )
     n = int(n)
     if unit.startswith(("business", "working")):
         day = _add_business_days(ctx.today, n)
@@ -375,28 +382,125 @@ def _h_rel_day(m: re.Match[str], ctx: Ctx) -> Hit | None:
 
 
 DIGIT = frozenset({"#"})  # the rule needs a digit somewhere in the text
-_REL_WORDS = frozenset({"today", "tonight", "tomorrow", "tomorow", "tmrw", "tmrow", "tmr", "2morrow", "yesterday", "this"})
+_REL_WORDS = frozenset(
+    {"today", "tonight", "tomorrow", "tomorow", "tmrw", "tmrow", "tmr", "2morrow", "yesterday", "this"}
+)
 _WORDS = re.compile(r"[a-z]+|\d")
 
 _DATE_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
-    (re.compile(_PRE + r"(?<![\d/.])(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?:(?:T|\s+)(?P<hh>\d{1,2}):(?P<mm>\d{2}))?(?![\d/])", _F), _h_iso, DIGIT),
-    (re.compile(_PRE + r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})(?![\d/.]|\.\d)", _F), _h_num_year, DIGIT),
+    (
+        re.compile(
+            _PRE
+            + r"(?<![\d/.])(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?:(?:T|\s+)(?P<hh>\d{1,2}):(?P<mm>\d{2}))?(?![\d/])",
+            _F,
+        ),
+        _h_iso,
+        DIGIT,
+    ),
+    (
+        re.compile(
+            _PRE + r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})(?![\d/.]|\.\d)", _F
+        ),
+        _h_num_year,
+        DIGIT,
+    ),
     (re.compile(_PRE + r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _F), _h_num, DIGIT),
-    (re.compile(_PRE + rf"\b(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON_ALT})\b\.?(?:,?\s+(?P<y>\d{{4}})\b)?", _F), _h_month_name, frozenset(MONTHS)),
-    (re.compile(_PRE + rf"\b(?P<mon>{_MON_ALT})\b\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?", _F), _h_month_name, frozenset(MONTHS)),
+    (
+        re.compile(
+            _PRE
+            + rf"\b(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON_ALT})\b\.?(?:,?\s+(?P<y>\d{{4}})\b)?",
+            _F,
+        ),
+        _h_month_name,
+        frozenset(MONTHS),
+    ),
+    (
+        re.compile(
+            _PRE
+            + rf"\b(?P<mon>{_MON_ALT})\b\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?",
+            _F,
+        ),
+        _h_month_name,
+        frozenset(MONTHS),
+    ),
     (re.compile(_PRE + r"\b(?:the\s+)?day\s+after\s+tomorrow\b", _F), _h_day_after, frozenset({"tomorrow"})),
-    (re.compile(_PRE + rf"\b(?:in|within)\s+(?:the\s+next\s+)?(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\b", _F), _h_in, frozenset({"in", "within"})),
-    (re.compile(_PRE + rf"\b(?:(?P<mod>this|next|last|past|coming|upcoming|the\s+coming|the\s+following|following)\s+)?(?P<wd>{_WD_ALT})\b\.?{_END}(?:\s+(?P<nw>next\s+week|this\s+week|after\s+next))?(?:\s+(?P<pod>{_POD_ALT}))?", _F), _h_weekday, frozenset(WEEKDAYS)),
-    (re.compile(_PRE + rf"\b(?P<w>today|tonight|tomorrow|tomorow|tmrw|tmrow|tmr|2morrow|yesterday|this\s+(?:{_POD_ALT}))\b{_END}(?:\s+(?P<pod>{_POD_ALT}))?", _F), _h_rel_day, _REL_WORDS),
-    (re.compile(_PRE + rf"\b(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\s+from\s+(?:now|today)\b", _F), _h_in, frozenset({"from"})),
+    (
+        re.compile(
+            _PRE
+            + rf"\b(?:in|within)\s+(?:the\s+next\s+)?(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\b",
+            _F,
+        ),
+        _h_in,
+        frozenset({"in", "within"}),
+    ),
+    (
+        re.compile(
+            _PRE
+            + rf"\b(?:(?P<mod>this|next|last|past|coming|upcoming|the\s+coming|the\s+following|following)\s+)?(?P<wd>{_WD_ALT})\b\.?{_END}(?:\s+(?P<nw>next\s+week|this\s+week|after\s+next))?(?:\s+(?P<pod>{_POD_ALT}))?",
+            _F,
+        ),
+        _h_weekday,
+        frozenset(WEEKDAYS),
+    ),
+    (
+        re.compile(
+            _PRE
+            + rf"\b(?P<w>today|tonight|tomorrow|tomorow|tmrw|tmrow|tmr|2morrow|yesterday|this\s+(?:{_POD_ALT}))\b{_END}(?:\s+(?P<pod>{_POD_ALT}))?",
+            _F,
+        ),
+        _h_rel_day,
+        _REL_WORDS,
+    ),
+    (
+        re.compile(
+            _PRE
+            + rf"\b(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\s+from\s+(?:now|today)\b",
+            _F,
+        ),
+        _h_in,
+        frozenset({"from"}),
+    ),
     (re.compile(_PRE + r"\b(?:the\s+)?end\s+of\s+next\s+week\b", _F), _h_end_next_week, frozenset({"end"})),
-    (re.compile(_PRE + r"\b(?:eow|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:work\s*)?week)\b", _F), _h_eow, frozenset({"eow", "end"})),
-    (re.compile(_PRE + r"\b(?:early\s+|all\s+(?:of\s+)?|the\s+whole\s+)?(?:next|the\s+following|the\s+coming)\s+week\b(?P<after>\s+after)?|\bthe\s+week\s+after\s+next\b", _F), _h_next_week, frozenset({"week"})),
-    (re.compile(_PRE + r"\b(?:this|later\s+this|sometime\s+this|all|the\s+whole|the\s+rest\s+of\s+the)\s+week\b", _F), _h_this_week, frozenset({"week"})),
-    (re.compile(_PRE + r"\b(?:this\s+|the\s+|(?P<next>next)\s+)?weekend\b", _F), _h_weekend, frozenset({"weekend"})),
-    (re.compile(_PRE + r"\b(?:eom|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month)\b", _F), _h_eom, frozenset({"eom", "end"})),
+    (
+        re.compile(_PRE + r"\b(?:eow|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:work\s*)?week)\b", _F),
+        _h_eow,
+        frozenset({"eow", "end"}),
+    ),
+    (
+        re.compile(
+            _PRE
+            + r"\b(?:early\s+|all\s+(?:of\s+)?|the\s+whole\s+)?(?:next|the\s+following|the\s+coming)\s+week\b(?P<after>\s+after)?|\bthe\s+week\s+after\s+next\b",
+            _F,
+        ),
+        _h_next_week,
+        frozenset({"week"}),
+    ),
+    (
+        re.compile(
+            _PRE + r"\b(?:this|later\s+this|sometime\s+this|all|the\s+whole|the\s+rest\s+of\s+the)\s+week\b",
+            _F,
+        ),
+        _h_this_week,
+        frozenset({"week"}),
+    ),
+    (
+        re.compile(_PRE + r"\b(?:this\s+|the\s+|(?P<next>next)\s+)?weekend\b", _F),
+        _h_weekend,
+        frozenset({"weekend"}),
+    ),
+    (
+        re.compile(_PRE + r"\b(?:eom|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month)\b", _F),
+        _h_eom,
+        frozenset({"eom", "end"}),
+    ),
     (re.compile(_PRE + r"\bnext\s+month\b", _F), _h_next_month, frozenset({"month"})),
-    (re.compile(_PRE + rf"\b(?:the\s+)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?(?:{_MON_ALT})\b)", _F), _h_ordinal, DIGIT),
+    (
+        re.compile(
+            _PRE + rf"\b(?:the\s+)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?(?:{_MON_ALT})\b)", _F
+        ),
+        _h_ordinal,
+        DIGIT,
+    ),
 ]
 
 
@@ -452,12 +556,41 @@ def _h_eod(m: re.Match[str], ctx: Ctx) -> Hit | None:
 
 
 _TIME_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
-    (re.compile(_TPRE + r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?!\w)", _F), _h_ampm, DIGIT),
-    (re.compile(_TPRE + r"(?<![\d:/.])(?P<h>[01]?\d|2[0-3])(?::|h)(?P<m>[0-5]\d)(?![\d:])(?:\s*(?:uhr|h)\b)?", _F), _h_24, DIGIT),
+    (
+        re.compile(_TPRE + r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?!\w)", _F),
+        _h_ampm,
+        DIGIT,
+    ),
+    (
+        re.compile(
+            _TPRE + r"(?<![\d:/.])(?P<h>[01]?\d|2[0-3])(?::|h)(?P<m>[0-5]\d)(?![\d:])(?:\s*(?:uhr|h)\b)?", _F
+        ),
+        _h_24,
+        DIGIT,
+    ),
     (re.compile(_TPRE + r"\b(?P<h>\d{1,2})\s*(?P<unit>uhr|h|o['’]?clock)\b", _F), _h_oclock, DIGIT),
-    (re.compile(r"(?:\b(?:at|a\s+las|a\s+la|um|alle|às)\s+|@\s*)(?P<h>\d{1,2})\b(?![:./\d%]|\s*(?:%|percent|people|users|items|tasks|bugs|tickets|hours?|hrs?|h\b|mins?|minutes?|days?|weeks?|months?|years?|am\b|pm\b|a\.m|p\.m|k\b))", _F), _h_at, DIGIT),
-    (re.compile(_TPRE + r"\b(?P<w>noon|midday|midnight)\b", _F), _h_noon, frozenset({"noon", "midday", "midnight"})),
-    (re.compile(_TPRE + r"\b(?:eod|cob|eob|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+|work(?:ing)?\s+)?day|close\s+of\s+(?:business|play)|end\s+of\s+(?:today|play))\b", _F), _h_eod, frozenset({"eod", "cob", "eob", "end", "close"})),
+    (
+        re.compile(
+            r"(?:\b(?:at|a\s+las|a\s+la|um|alle|às)\s+|@\s*)(?P<h>\d{1,2})\b(?![:./\d%]|\s*(?:%|percent|people|users|items|tasks|bugs|tickets|hours?|hrs?|h\b|mins?|minutes?|days?|weeks?|months?|years?|am\b|pm\b|a\.m|p\.m|k\b))",
+            _F,
+        ),
+        _h_at,
+        DIGIT,
+    ),
+    (
+        re.compile(_TPRE + r"\b(?P<w>noon|midday|midnight)\b", _F),
+        _h_noon,
+        frozenset({"noon", "midday", "midnight"}),
+    ),
+    (
+        re.compile(
+            _TPRE
+            + r"\b(?:eod|cob|eob|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+|work(?:ing)?\s+)?day|close\s+of\s+(?:business|play)|end\s+of\s+(?:today|play))\b",
+            _F,
+        ),
+        _h_eod,
+        frozenset({"eod", "cob", "eob", "end", "close"}),
+    ),
 ]
 
 
@@ -535,7 +668,9 @@ def find_all(text: str, ctx: Ctx) -> tuple[list[Hit], list[Hit]]:
     dates = _scan(text, _DATE_RULES, ctx, taken, feats)
     times = _scan(text, _TIME_RULES, ctx, taken, feats)
     if _foreign_candidate(text):
-        dates.extend(_foreign_dates(text, ctx, [(h.start, h.end) for h in dates], [(h.start, h.end) for h in times]))
+        dates.extend(
+            _foreign_dates(text, ctx, [(h.start, h.end) for h in dates], [(h.start, h.end) for h in times])
+        )
         dates.sort(key=lambda h: h.start)
     return dates, times
 
@@ -555,7 +690,12 @@ _EXTRA_GATE = {
 }
 # phrases dateparser gets wrong or misses -> (offset in days | "next_monday")
 _FOREIGN_TABLE: list[tuple[re.Pattern[str], str | int]] = [
-    (re.compile(r"\bpasado\s+mañana\b|\bdepois\s+de\s+amanhã\b|\baprès-demain\b|\bübermorgen\b|\bdopodomani\b", _F), 2),
+    (
+        re.compile(
+            r"\bpasado\s+mañana\b|\bdepois\s+de\s+amanhã\b|\baprès-demain\b|\bübermorgen\b|\bdopodomani\b", _F
+        ),
+        2,
+    ),
     (
         re.compile(
             r"\b(?:(?:la|a)\s+)?(?:próxima|proxima)\s+semana\b|\b(?:la\s+)?semana\s+que\s+viene\b|\b(?:a\s+)?semana\s+que\s+vem\b"
@@ -646,7 +786,8 @@ def _dp_settings(tz: str, date_order: str, base: datetime) -> Any:
 def _dp_search(text: str, langs: tuple[str, ...], ctx: Ctx) -> list[tuple[str, datetime]]:
     from dateparser.search import search_dates
 
-    base = ctx.now.replace(tzinfo=None, microsecond=0)
+    # only the date of a dateparser result is used, so a midnight base keeps one cached Settings per day
+    base = datetime.combine(ctx.today, time(0, 0))
     try:
         res = search_dates(text, languages=list(langs), settings=_dp_settings(ctx.tz, ctx.date_order, base))
     except Exception:  # dateparser raises on odd input; the offline parser must never crash
@@ -654,12 +795,18 @@ def _dp_search(text: str, langs: tuple[str, ...], ctx: Ctx) -> list[tuple[str, d
     return list(res or [])
 
 
+_WINDOW = 60
+_MAX_WINDOWS = 3
+
+
 def _extend_left(text: str, start: int) -> int:
     m = _FOREIGN_LEAD.search(text, 0, start)
     return m.start() if m else start
 
 
-def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]], mask: list[tuple[int, int]]) -> list[Hit]:
+def _foreign_dates(
+    text: str, ctx: Ctx, taken: list[tuple[int, int]], mask: list[tuple[int, int]]
+) -> list[Hit]:
     hits: list[Hit] = []
     for rx, val in _FOREIGN_TABLE:
         for m in rx.finditer(text):
@@ -687,14 +834,28 @@ def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]], mask: list
     for a, b in taken + mask:
         masked[a:b] = " " * (b - a)
     masked_text = "".join(masked)
-    cursor = 0
-    for sub, dt in _dp_search(masked_text, tuple(langs), ctx):
-        sub = re.sub(r"[\s,;]+(?:y|e|et|und|and|o|ou|oder|ed)?[\s,;]*$", "", sub, flags=_F)
-        pos = masked_text.find(sub, cursor)
-        if pos < 0 or not sub:
-            continue
+    # dateparser's cost grows with the text: only show it short windows around the gate words
+    windows: list[list[int]] = []
+    for _, m in toks[: _MAX_WINDOWS * 2]:
+        a, b = max(0, m.start() - _WINDOW), min(len(text), m.end() + _WINDOW)
+        if windows and a <= windows[-1][1] and b - windows[-1][0] <= 4 * _WINDOW:
+            windows[-1][1] = b
+        else:
+            windows.append([a, b])
+    found: list[tuple[int, str, datetime]] = []
+    for a, b in windows[:_MAX_WINDOWS]:
+        if found and a < found[-1][0] + len(found[-1][1]):
+            a = found[-1][0] + len(found[-1][1])
+        cursor = a
+        for sub, dt in _dp_search(masked_text[a:b], tuple(langs), ctx):
+            sub = re.sub(r"[\s,;]+(?:y|e|et|und|and|o|ou|oder|ed)?[\s,;]*$", "", sub, flags=_F)
+            pos = masked_text.find(sub, cursor, b)
+            if pos < 0 or not sub:
+                continue
+            cursor = pos + len(sub)
+            found.append((pos, sub, dt))
+    for pos, sub, dt in found:
         end = pos + len(sub)
-        cursor = end
         sub_toks = {m.group().lower() for m in _TOKEN.finditer(sub)}
         gated = {w for w in sub_toks if w in vocab}
         if not gated or _overlaps(taken + mask, pos, end):
@@ -708,8 +869,14 @@ def _foreign_dates(text: str, ctx: Ctx, taken: list[tuple[int, int]], mask: list
             # our weekday semantics: the next occurrence, today included
             h.day = next_weekday(ctx.today, weekday_of[wd_words[0]])
             h.weekday = True
-        elif day < ctx.today:
-            h.explicit_past = True
+        else:
+            if not re.search(r"\d{4}", sub) and day.year > ctx.today.year:
+                # dateparser pushes a yearless date that is today into next year
+                same_year = _valid(ctx.today.year, day.month, day.day)
+                if same_year is not None and same_year >= ctx.today:
+                    h.day = same_year
+            if h.day is not None and h.day < ctx.today:
+                h.explicit_past = True
         h.start = _extend_left(text, pos)
         taken.append((h.start, h.end))
         hits.append(h)
@@ -761,7 +928,9 @@ def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[
 
     if date_hit is not None and date_hit.instant is not None and time_hit is None:
         inst = date_hit.instant
-        return When(inst.date(), inst.time().replace(second=0, microsecond=0), inst, False, tuple(spans)), dates
+        return When(
+            inst.date(), inst.time().replace(second=0, microsecond=0), inst, False, tuple(spans)
+        ), dates
 
     now = ctx.now
     at: time | None = None
@@ -774,7 +943,12 @@ def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[
     if date_hit is not None and date_hit.day is not None:
         day = date_hit.day
         past = date_hit.explicit_past or (ctx.past_intent and day < ctx.today)
-        if at is not None and day == ctx.today and datetime.combine(day, at, ctx.zone) < now and not ctx.past_intent:
+        if (
+            at is not None
+            and day == ctx.today
+            and datetime.combine(day, at, ctx.zone) < now
+            and not ctx.past_intent
+        ):
             if eod:
                 at = time(23, 59)  # "EOD" after hours means "before I go to bed"
             elif date_hit.weekday and not date_hit.relative_today:

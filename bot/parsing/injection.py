@@ -14,7 +14,9 @@ from .models import ThreatLevel
 _F = re.IGNORECASE
 _ADJ = r"(?:previous|prior|above|earlier|preceding|former|original|initial|system|hidden|existing|safety|these|those)"
 _STRONG = r"(?:instructions?|prompts?|directives?|guardrails?|programming|system\s+prompt)"
-_WEAK = r"(?:rules?|guidelines?|constraints?|messages?|context|directions?|orders?|commands?|text|conversation)"
+_WEAK = (
+    r"(?:rules?|guidelines?|constraints?|messages?|context|directions?|orders?|commands?|text|conversation)"
+)
 _IGNORE = r"(?:ignore|disregard|forget|bypass|override|overrule)"
 _MENTION = r"(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>|@[\w.\-]+)"
 

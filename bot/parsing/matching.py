@@ -34,7 +34,9 @@ def _type_matcher(rules: tuple[TaskTypeRule, ...]) -> tuple[re.Pattern[str] | No
 _DEFAULT_MATCHER = _type_matcher(DEFAULT_TASK_TYPES)
 
 
-def match_task_type(title: str, rules: Sequence[TaskTypeRule], default: TaskTypeRule = DEFAULT_TASK_TYPE) -> TaskTypeRule:
+def match_task_type(
+    title: str, rules: Sequence[TaskTypeRule], default: TaskTypeRule = DEFAULT_TASK_TYPE
+) -> TaskTypeRule:
     """The earliest keyword in the title wins (longest at the same position, then list order)."""
     rx, order = _DEFAULT_MATCHER if rules is DEFAULT_TASK_TYPES else _type_matcher(tuple(rules))
     if rx is None:
@@ -54,7 +56,25 @@ _SUFFIXES = {
     "studios", "agency", "project", "app", "website", "site", "team", "and", "the",
 }  # fmt: skip
 _TLD = re.compile(r"\.(?:com|io|co|net|org|ai|app|dev|de|fr|es|uk|us)\b", re.IGNORECASE)
-_STOP = {"the", "a", "an", "and", "or", "of", "for", "to", "in", "on", "at", "my", "our", "new", "app", "site", "team"}
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "for",
+    "to",
+    "in",
+    "on",
+    "at",
+    "my",
+    "our",
+    "new",
+    "app",
+    "site",
+    "team",
+}
 
 
 def name_variants(name: str) -> list[str]:

@@ -43,22 +43,35 @@ _OOO_AS_NOUN = re.compile(
 _REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:parental|maternity|paternity)\s+leave\b", _F), "parental"),
     (re.compile(r"\b(?:public|bank|national)\s+holiday\b", _F), "holiday"),
-    (re.compile(r"\b(?:sick|ill|unwell|flu|covid|fever|migraine|under\s+the\s+weather|not\s+feeling\s+well|medical\s+leave)\b", _F), "sick"),
+    (
+        re.compile(
+            r"\b(?:sick|ill|unwell|flu|covid|fever|migraine|under\s+the\s+weather|not\s+feeling\s+well|medical\s+leave)\b",
+            _F,
+        ),
+        "sick",
+    ),
     (re.compile(r"\b(?:doctor|dentist|appointment|hospital|surgery)\b", _F), "appointment"),
-    (re.compile(r"\b(?:vacation|vacay|holidays?|pto|annual\s+leave|honeymoon|trip|beach|skiing)\b", _F), "vacation"),
+    (
+        re.compile(r"\b(?:vacation|vacay|holidays?|pto|annual\s+leave|honeymoon|trip|beach|skiing)\b", _F),
+        "vacation",
+    ),
     (re.compile(r"\b(?:travel(?:l?ing)?|conference|offsite|business\s+trip|flying)\b", _F), "travel"),
     (re.compile(r"\b(?:personal|family|bereavement|funeral|moving|wedding)\b", _F), "personal"),
 ]
 
 _RANGE_SEP = re.compile(r"^\s*(?:-|–|—|to|through|thru|until|till|til|->|→|and\s+back\s+on)\s*$", _F)
 _LIST_SEP = re.compile(r"^\s*(?:,|and|&|,\s*and|or)\s*$", _F)
-_BACK = re.compile(r"\b(?:back|returning|return|in\s+the\s+office|back\s+in\s+the\s+office)\s*(?:on\s*)?$", _F)
+_BACK = re.compile(
+    r"\b(?:back|returning|return|in\s+the\s+office|back\s+in\s+the\s+office)\s*(?:on\s*)?$", _F
+)
 _DURATION = re.compile(
     r"\bfor\s+(?:the\s+next\s+)?(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few)\s+"
     r"(?P<unit>(?:business\s+|working\s+|work\s+)?days?|weeks?)\b",
     _F,
 )
-_REST_OF_WEEK = re.compile(r"\b(?:for\s+)?(?:the\s+)?rest\s+of\s+(?:the|this)\s+week\b|\ball\s+week\b|\bthe\s+whole\s+week\b", _F)
+_REST_OF_WEEK = re.compile(
+    r"\b(?:for\s+)?(?:the\s+)?rest\s+of\s+(?:the|this)\s+week\b|\ball\s+week\b|\bthe\s+whole\s+week\b", _F
+)
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 # "Dec 20-24", "December 20 to 24", "20-24 Dec", "20th to 24th of December"
 _DAY_RANGE = re.compile(
@@ -175,7 +188,11 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
         n = int(dur["n"]) if dur["n"].isdigit() else _NUMS[re.sub(r"\s+", " ", dur["n"].lower())]
         unit = dur["unit"].lower()
         if unit.startswith(("business", "working", "work")):
-            end = _add_business_days(start - timedelta(days=1), n) if start.weekday() < 5 else _add_business_days(start, n)
+            end = (
+                _add_business_days(start - timedelta(days=1), n)
+                if start.weekday() < 5
+                else _add_business_days(start, n)
+            )
         elif unit.startswith("week"):
             end = start + timedelta(days=7 * n - 1)
         else:

@@ -63,7 +63,9 @@ def _find_recurrence(text: str, ctx: Ctx) -> tuple[dict[str, object], tuple[int,
             return {"kind": "weekly", "weekdays": [5, 6]}, span, None
         if kind == "list":
             raw = gd.get("list") or gd.get("plural") or ""
-            days = sorted({_weekday_index(w) for w in re.findall(r"[a-z]+", raw, _F) if w.lower()[:3] in _WD3})
+            days = sorted(
+                {_weekday_index(w) for w in re.findall(r"[a-z]+", raw, _F) if w.lower()[:3] in _WD3}
+            )
             spec: dict[str, object] = {"kind": "weekly", "weekdays": days}
             if gd.get("other"):
                 spec["interval"] = 2
@@ -112,7 +114,9 @@ def _days_in_month(d: date) -> int:
     return calendar.monthrange(d.year, d.month)[1]
 
 
-def parse_reminder(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY") -> ParsedReminder | None:
+def parse_reminder(
+    text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY"
+) -> ParsedReminder | None:
     """Parse a reminder request.
 
     Returns None when no date/time/recurrence is stated at all, when nothing is left to remind
@@ -140,7 +144,9 @@ def parse_reminder(text: str, *, now: datetime, tz: str, date_order: DateOrder =
         for key in ("weekdays", "day", "interval"):
             if key in spec_d:
                 spec[key] = spec_d[key]  # type: ignore[literal-required]
-        return ParsedReminder(what, _first_occurrence(spec, ctx), spec, has_time=t is not None or pod_time is not None)
+        return ParsedReminder(
+            what, _first_occurrence(spec, ctx), spec, has_time=t is not None or pod_time is not None
+        )
 
     when, _ = resolve_when(body, ctx, keep_today_past=False)
     if when is None:

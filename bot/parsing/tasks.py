@@ -37,7 +37,8 @@ _NO_RUSH = re.compile(
     _F,
 )
 _URGENT_ANY = re.compile(
-    r"\(?\b(?:asap|a\.s\.a\.p\.?|immediately|right\s+away|top\s+priority|highest\s+priority)(?!\w)\)?|!{3,}", _F
+    r"\(?\b(?:asap|a\.s\.a\.p\.?|immediately|right\s+away|top\s+priority|highest\s+priority)(?!\w)\)?|!{3,}",
+    _F,
 )
 _HIGH_ANY = re.compile(r"(?<!!)!!(?!!)")
 # priority words that are removed only at the edges or in brackets ("URGENT: fix prod", "fix prod (urgent)")
@@ -135,7 +136,9 @@ def parse_tasks(
             pending: _Mod | None = None  # a modifier-only clause at the start of the sentence
             first_in_sentence = len(tasks)
             for frag in split_clauses(sentence):
-                res = _parse_fragment(frag, base_ctx, header_when, task_types, default_type, clients, projects)
+                res = _parse_fragment(
+                    frag, base_ctx, header_when, task_types, default_type, clients, projects
+                )
                 if isinstance(res, ParsedTask):
                     if pending is not None:
                         res, pending = _apply_mod(res, pending, base_ctx), None

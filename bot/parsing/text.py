@@ -53,7 +53,11 @@ _LEAD_INS = re.compile(
     r"|(?:first|second|third|next)\s*[,:]\s*"
     r"|(?:please|pls|plz|kindly)\b[,:]?\s*"
     r"|(?:can|could|would|will)\s+(?:you|someone|somebody|we|u)\s+(?:please\s+|pls\s+)?"
-    r"|(?:i|we)(?:\s+|(?=['’]))" + _ADV + _MODAL + r"\s+" + _ADV
+    r"|(?:i|we)(?:\s+|(?=['’]))"
+    + _ADV
+    + _MODAL
+    + r"\s+"
+    + _ADV
     + r"|(?:need|needs|have|has|got|going|plan|want|try|remember|hope)\s+to\s+"
     r"|(?:don['’]?t|do\s+not)\s+forget\s+(?:to\s+)?|make\s+sure\s+to\s+|be\s+sure\s+to\s+"
     r"|(?:must|should|gotta|gonna)\s+"
@@ -63,7 +67,9 @@ _LEAD_INS = re.compile(
     _F,
 )
 # "I'm fixing the bug" -> "fixing the bug"
-_PROGRESSIVE = re.compile(r"^(?:i|we)\s*(?:['’]m|am|are|['’]re)\s+(?:(?:also|still|currently|just)\s+)?(?=\w+ing\b)", _F)
+_PROGRESSIVE = re.compile(
+    r"^(?:i|we)\s*(?:['’]m|am|are|['’]re)\s+(?:(?:also|still|currently|just)\s+)?(?=\w+ing\b)", _F
+)
 
 _BULLET = re.compile(r"^\s*(?:(?:[-*•◦▪‣–—+>]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\d{1,3}\))\s+|\[[ xX✓✔]?\]\s*)+")
 _CLAUSE_SEP = re.compile(
@@ -137,7 +143,9 @@ def _first_word(s: str) -> tuple[str, str]:
     return m.group(1).lower(), m.group(2)
 
 
-_LEADING_WHEN = re.compile(r"^(?:today|tomorrow|tonight|later|afterwards|this\s+(?:morning|afternoon|evening))\b,?\s*", _F)
+_LEADING_WHEN = re.compile(
+    r"^(?:today|tomorrow|tonight|later|afterwards|this\s+(?:morning|afternoon|evening))\b,?\s*", _F
+)
 
 
 def starts_with_verb(s: str) -> bool:

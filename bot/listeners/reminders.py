@@ -1,0 +1,106 @@
+"""Reminders from words (F10): "remind me to …" in a DM, /remind, /reminders."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from bot.errors import InvalidInput
+from bot.listeners import dm
+from bot.services import reminders
+from jobs import reminders as reminder_jobs
+
+_REMIND = re.compile(r"^\s*(please\s+)?remind\s+me\b", re.IGNORECASE)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.command("/remind")(partial(remind_command, deps=deps))
+    app.command("/reminders")(partial(reminders_command, deps=deps))
+    app.action("reminder_cancel")(partial(on_cancel, deps=deps))
+    dm.add_route(deps, "reminder", lambda text: bool(_REMIND.match(text)), partial(remind_from_dm), priority=20)
+
+
+def _who(context: Any) -> tuple[Any, Any]:
+    org, user = context.get("org"), context.get("steward_user")
+    if org is None or user is None:
+        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
+    return org, user
+
+
+def _cancel_button(reminder: reminders.Reminder) -> dict[str, Any]:
+    return {"type": "button", "action_id": "reminder_cancel", "text": {"type": "plain_text", "text": "Cancel"},
+            "value": str(reminder.id), "style": "danger"}
+
+
+async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[reminders.Reminder, str]:
+    now = deps.now()
+    if not _REMIND.match(text):
+        text = "remind me " + text.removeprefix("me ").strip()
+    result = await deps.ai.parse_reminder(text, now=now, tz=user.timezone)
+    parsed = result.value
+    if parsed is None:
+        raise InvalidInput("When should I remind you? Try \u201cremind me to send the invoice tomorrow at 3pm\u201d "
+                           "or \u201cremind me every Monday at 9 to plan the week\u201d.")
+    async with deps.pool.connection() as conn:
+        reminder = await reminders.create(conn, org.id, user, parsed.what, parsed.fire_at, recurrence=parsed.recurrence,
+                                          source_text=text, now=now)
+    reminder_jobs.schedule(deps, reminder)
+    when = reminders.when_text(reminder.fire_at, reminder.timezone, now)
+    repeat = f" ({reminders.describe(reminder.recurrence)})" if reminder.recurrence else ""
+    default_time = "" if getattr(parsed, "has_time", True) else " (you didn't say a time, so I picked 09:00)"
+    return reminder, f":alarm_clock: OK, I'll remind you to *{reminder.text}* {when} your time{repeat}{default_time}."
+
+
+async def remind_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, **_: Any) -> None:
+    org, user = _who(context)
+    reminder, text = await create_from_text(deps, org, user, message.get("text") or "")
+    await say(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}, "accessory": _cancel_button(reminder)}])
+
+
+async def remind_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    text = (command.get("text") or "").strip()
+    if not text:
+        raise InvalidInput("Usage: `/remind me to send the invoice tomorrow at 3pm`")
+    reminder, reply = await create_from_text(deps, org, user, text)
+    await respond(text=reply, response_type="ephemeral",
+                  blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": reply}, "accessory": _cancel_button(reminder)}])
+
+
+def list_blocks(items: list[reminders.Reminder], now: Any) -> list[dict[str, Any]]:
+    if not items:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": "You have no reminders. Try \u201cremind me to \u2026 tomorrow at 3pm\u201d."}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Your reminders* ({len(items)})"}}]
+    for r in items:
+        repeat = f" \u00b7 {reminders.describe(r.recurrence)}" if r.recurrence else ""
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{r.text}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_"},
+                       "accessory": _cancel_button(r)})
+    return blocks
+
+
+async def reminders_command(ack: Any, respond: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    async with deps.pool.connection() as conn:
+        items = await reminders.pending_for(conn, org.id, user.id)
+    await respond(text="Your reminders", blocks=list_blocks(items, deps.now()), response_type="ephemeral")
+
+
+async def on_cancel(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    reminder_id = int((body.get("actions") or [{}])[0].get("value") or 0)
+    async with deps.pool.connection() as conn:
+        reminder = await reminders.cancel(conn, org.id, user, reminder_id, deps.now())
+        remaining = await reminders.pending_for(conn, org.id, user.id)
+    scheduler = deps.extras.get("scheduler")
+    if scheduler is not None:
+        scheduler.remove_job(f"reminder:{reminder.id}")
+    blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f":x: Cancelled: {reminder.text}"}]}] + list_blocks(remaining, deps.now())
+    if body.get("response_url"):
+        await respond(text=f"Cancelled: {reminder.text}", blocks=blocks, replace_original=True)
