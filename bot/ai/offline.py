@@ -34,7 +34,8 @@ _ACK = re.compile(
 )
 _FILLER = frozenset(
     """so much very all everyone everybody guys team folks again for this that it you y'all yall
-    a an the and or to of in on at is are was be me us we i really just too also both""".split()
+    a an the and or to of in on at is are was be me us we i really just too also both happy nice good great
+    have has hope day days weekend week monday tuesday wednesday thursday friday saturday sunday""".split()
 )
 _STOP = frozenset(
     """a an the and or but of to in on at by for with from is are was were be been it its this that what
@@ -72,7 +73,7 @@ def is_substantive(sentence: str) -> bool:
     rest = _ACK.sub("", sentence.strip())
     rest_words = [w.lower() for w in _WORD.findall(rest)]
     content = [w for w in rest_words if w not in _FILLER]
-    return len(rest_words) >= 3 and len(content) >= 2
+    return len(rest_words) >= 3 and len(content) >= 3
 
 
 def parse_hint(hint: str | None) -> tuple[str, str] | None:

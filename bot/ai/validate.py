@@ -144,7 +144,8 @@ def _fold(name: str) -> str:
     text = re.sub(r"['’]s\b", "", text)
     text = re.sub(r"\.(?:com|io|co|net|org|ai|app|dev)\b", "", text)
     words = re.findall(r"[^\W_]+", text)
-    suffixes = {"inc", "llc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "plc", "sa", "bv"}
+    suffixes = {"inc", "llc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "plc", "sa", "bv",
+                "project", "client", "team", "app"}
     while len(words) > 1 and words[-1] in suffixes:
         words.pop()
     if len(words) > 1 and words[0] == "the":
@@ -154,8 +155,8 @@ def _fold(name: str) -> str:
 
 def loose_match(name: object, candidates: Sequence[str]) -> str | None:
     """The candidate (as listed) that ``name`` loosely refers to: equal after folding case,
-    accents, punctuation, possessives and company suffixes; or all words of one contained in the
-    other; or nearly the same spelling. None when nothing fits (the model invented it)."""
+    accents, punctuation, possessives and company suffixes; or all of its words found in the
+    model's name; or nearly the same spelling. None when nothing fits (the model invented it)."""
     if not isinstance(name, str) or not name.strip() or not candidates:
         return None
     target = _fold(name)
@@ -169,9 +170,8 @@ def loose_match(name: object, candidates: Sequence[str]) -> str | None:
             continue
         if folded == target:
             return candidate
-        words = set(folded.split())
-        if (words <= target_words or target_words <= words) and min(len(folded), len(target)) >= 3:
-            score = 0.9
+        if set(folded.split()) <= target_words and len(folded) >= 3:
+            score = 0.9  # the model's name contains the listed one ("Acme marketing site" -> "Acme")
         else:
             score = difflib.SequenceMatcher(None, folded, target).ratio()
         if score >= 0.85 and (best is None or score > best[0]):

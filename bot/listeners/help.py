@@ -31,7 +31,10 @@ async def steward_help(ack: Any, respond: Any, **_: Any) -> None:
     await respond(text=render.HELP_TEXT, blocks=render.help_blocks(), response_type="ephemeral")
 
 
-async def steward_command(ack: Any, command: dict[str, Any], respond: Any, deps: Deps, **kwargs: Any) -> None:
+async def steward_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, client: Any, body: dict[str, Any],
+                          deps: Deps) -> None:
+    # Bolt injects only the arguments a listener names; sub-commands get them passed on.
+    kwargs = {"context": context, "client": client, "body": body}
     text = (command.get("text") or "").strip()
     word, _, rest = text.partition(" ")
     word = word.lower() or "help"

@@ -118,7 +118,11 @@ class Sandbox:
         app.router.add_post("/api/clock", self._clock)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.web_port or 0).start()
+        try:
+            await web.TCPSite(self._runner, self.host, self.web_port or 0).start()
+        except OSError as exc:
+            await self.stop()
+            raise OSError(exc.errno, f"the sandbox page cannot listen on {self.host}:{self.web_port}: {exc.strerror}") from exc
         port = self._runner.addresses[0][1]
         self.web_port = port
         shown_host = f"[{self.host}]" if ":" in self.host else self.host

@@ -89,7 +89,7 @@ def channels_for(emulator: SlackEmulator, user_id: str) -> list[JsonDict]:
     return found
 
 
-def _ephemeral_json(e: Any, index: int) -> JsonDict:
+def _ephemeral_json(e: Any) -> JsonDict:
     return {
         "ts": e.ts,
         "user": None,
@@ -117,7 +117,7 @@ def conversation(emulator: SlackEmulator, user_id: str, channel_id: str, thread_
     log = ws.store.log(channel.id).all()
     top = [_message_json(m) for m in log if m.get("thread_ts") in (None, m["ts"])]
     mine = [e for e in emulator.ephemerals_for(user_id) if e.channel == channel.id]
-    top += [_ephemeral_json(e, i) for i, e in enumerate(mine) if not e.thread_ts]
+    top += [_ephemeral_json(e) for e in mine if not e.thread_ts]
     top.sort(key=lambda m: _ts_key(str(m["ts"])))
     result: JsonDict = {
         "channel": {
@@ -130,13 +130,14 @@ def conversation(emulator: SlackEmulator, user_id: str, channel_id: str, thread_
             "is_member": channel.has_member(user_id),
         },
         "messages": top,
+        "ephemerals": [_ephemeral_json(e) for e in mine],
         "thread": None,
     }
     if thread_ts:
         parent = ws.store.find(channel.id, thread_ts)
         if parent is not None:
             replies = [_message_json(m) for m in ws.store.log(channel.id).replies(thread_ts)]
-            replies += [_ephemeral_json(e, i) for i, e in enumerate(mine) if e.thread_ts == thread_ts]
+            replies += [_ephemeral_json(e) for e in mine if e.thread_ts == thread_ts]
             replies.sort(key=lambda m: _ts_key(str(m["ts"])))
             result["thread"] = {"ts": thread_ts, "parent": _message_json(parent), "replies": replies}
     return result

@@ -32,3 +32,18 @@ async def deny(conn: psycopg.AsyncConnection, *, organization_id: int, actor: An
                  description=f"{action} refused", user_id=getattr(actor, "id", None),
                  slack_user_id=getattr(actor, "slack_id", None), details={"action": action, **(details or {})})
     return PermissionDenied(message)
+
+
+async def audit(conn: psycopg.AsyncConnection, *, organization_id: int, actor: Any, action: str,
+                entity_type: str | None = None, entity_id: str | int | None = None, details: dict[str, Any] | None = None) -> None:
+    """An admin or manager action, for the audit trail (SPEC F17)."""
+    await conn.execute(
+        "INSERT INTO audit_logs (organization_id, actor_id, action, entity_type, entity_id, details) VALUES (%s, %s, %s, %s, %s, %s)",
+        (organization_id, getattr(actor, "id", None), action, entity_type, None if entity_id is None else str(entity_id), Jsonb(details or {})),
+    )
+
+
+async def require_admin(conn: psycopg.AsyncConnection, *, organization_id: int, actor: Any, action: str) -> None:
+    if not getattr(actor, "is_admin", False):
+        raise await deny(conn, organization_id=organization_id, actor=actor, action=action,
+                         message="Sorry, only Steward admins can do that. Ask an admin, or see `/steward help`.")

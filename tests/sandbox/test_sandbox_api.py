@@ -170,8 +170,10 @@ async def test_slash_commands_modals_and_app_home(
     await post(http, sandbox, "api/message", {"as": MAYA, "channel": ACME, "text": "/echo again"})
     assert [c["text"] for c in echo_bot.commands] == ["hello there", "again"]
     assert echo_bot.commands[1]["channel_id"] == ACME
-    eph = [m for m in (await state(http, sandbox, **{"as": MAYA, "channel": dm}))["messages"] if m.get("ephemeral")]
+    in_dm = await state(http, sandbox, **{"as": MAYA, "channel": dm})
+    eph = [m for m in in_dm["messages"] if m.get("ephemeral")]
     assert eph[0]["text"] == "echo: hello there"
+    assert [e["text"] for e in in_dm["ephemerals"]] == ["echo: hello there"]
     await post(http, sandbox, "api/command", {"as": MAYA, "channel": dm, "text": "not a command"}, status=400)
 
     # Buttons on an ephemeral message work too.
@@ -280,12 +282,14 @@ async def test_page_and_static_files_are_served_locally(sandbox: Sandbox, http: 
         assert response.status == 421
 
 
-@pytest.mark.parametrize("port", [None])
-async def test_start_and_stop_twice(port: int | None) -> None:
+async def test_start_stop_and_a_busy_port() -> None:
     for _ in range(2):
-        async with Sandbox(web_port=port) as sb:
+        async with Sandbox() as sb:
             assert sb.web_url.startswith("http://127.0.0.1:") and sb.api_url.endswith("/api/")
             assert sb.bot_token.startswith("xoxb-") and sb.app_token.startswith("xapp-")
+            busy = sb.web_port
+            with pytest.raises(OSError, match="cannot listen"):
+                await Sandbox(web_port=busy).start()
 
 
 async def _async(value: Any) -> Any:

@@ -30,6 +30,17 @@
       .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
   }
 
+  const svg = (body) => '<svg class="ico" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">' + body + '</svg>';
+  const ICON = {
+    house: svg('<path d="M2 7.6 8 2.2l6 5.4V14h-4v-4H6v4H2z" fill="currentColor"/>'),
+    lock: svg('<rect x="3" y="7" width="10" height="7.5" rx="1.5" fill="currentColor"/><path d="M5.2 7V5.2a2.8 2.8 0 0 1 5.6 0V7" fill="none" stroke="currentColor" stroke-width="1.6"/>'),
+    reply: svg('<path d="M2 2.8h12v8.4H6.4L3.2 14v-2.8H2z" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linejoin="round"/>'),
+    eye: svg('<path d="M1 8s2.6-4.8 7-4.8S15 8 15 8s-2.6 4.8-7 4.8S1 8 1 8z" fill="none" stroke="currentColor" stroke-width="1.4"/><circle cx="8" cy="8" r="2.1" fill="currentColor"/>'),
+    image: svg('<rect x="1.5" y="2.5" width="13" height="11" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.3"/><path d="M3 12l3.5-4 2.5 3 1.8-2L13 12z" fill="currentColor"/><circle cx="11" cy="5.6" r="1.2" fill="currentColor"/>'),
+    clip: svg('<path d="M10.5 4.5 5.3 9.7a1.6 1.6 0 0 0 2.3 2.3l5.6-5.6a3 3 0 0 0-4.3-4.3L3.3 7.7a4.4 4.4 0 0 0 6.2 6.2l4-4" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linecap="round"/>'),
+  };
+  const iconNode = (name) => { const span = document.createElement('span'); span.innerHTML = ICON[name]; return span.firstChild; };
+
   const S = {
     as: localStorage.getItem('steward-sandbox.as') || null,
     channel: null,
@@ -399,7 +410,7 @@
       return { node, get, actionId, empty: () => node.value.trim() === '' };
     }
     if (type === 'image') {
-      return { node: el('span', { class: 'blk-image-inline', title: element.alt_text || '' }, '\uD83D\uDDBC\uFE0F'), get: null, actionId };
+      return { node: el('span', { class: 'blk-image-inline', title: element.alt_text || '' }, iconNode('image')), get: null, actionId };
     }
     return { node: el('span', { class: 'blk-unknown' }, plain(element.text) || `[${type}]`), get: null, actionId };
   }
@@ -471,7 +482,7 @@
           break;
         case 'context':
           box.append(el('div', { class: 'blk-context' }, (block.elements || []).map((e) => (e.type === 'image'
-            ? el('span', { title: e.alt_text || '' }, '\uD83D\uDDBC\uFE0F')
+            ? el('span', { title: e.alt_text || '' }, iconNode('image'))
             : el('span', { html: textHtml(e) })))));
           break;
         case 'divider':
@@ -483,7 +494,7 @@
           break;
         case 'image':
           box.append(el('div', { class: 'blk-image', role: 'img', 'aria-label': block.alt_text || 'image' },
-            '\uD83D\uDDBC\uFE0F ', plain(block.title) || block.alt_text || 'Image'));
+            iconNode('image'), ' ', plain(block.title) || block.alt_text || 'Image'));
           break;
         case 'rich_text':
           box.append(el('div', { class: 'msg-text', html: richText(block) }));
@@ -509,7 +520,7 @@
           break;
         }
         case 'file':
-          box.append(el('div', { class: 'blk-unknown' }, '\uD83D\uDCCE file ' + (block.external_id || '')));
+          box.append(el('div', { class: 'blk-unknown' }, iconNode('clip'), ' file ' + (block.external_id || '')));
           break;
         default: {
           const text = block.text ? textHtml(block.text) : esc(`[${block.type} block]`);
@@ -575,7 +586,7 @@
       const select = $('#who');
       select.innerHTML = '';
       for (const p of humans) {
-        select.append(el('option', { value: p.id }, p.real_name + (p.title ? ' \u2014 ' + p.title : '')));
+        select.append(el('option', { value: p.id, title: p.title || null }, p.real_name));
       }
     }
     $('#who').value = S.as;
@@ -585,7 +596,8 @@
       meBox.innerHTML = '';
       meBox.append(avatar(p), el('div', {},
         el('div', {}, el('strong', {}, p.real_name), p.is_owner ? el('span', { class: 'tag', title: 'Workspace owner' }, 'OWNER') : null),
-        el('div', {}, p.tz.replace(/_/g, ' '), ' \u00B7 ', fmt(new Date(st.now), { hour: 'numeric', minute: '2-digit' }), ' local')));
+        p.title ? el('div', { class: 'sub' }, p.title) : null,
+        el('div', { class: 'sub' }, p.tz.replace(/_/g, ' '), ' \u00B7 ', fmt(new Date(st.now), { hour: 'numeric', minute: '2-digit' }), ' local')));
     }
   }
 
@@ -637,7 +649,7 @@
         'data-testid': 'channel-' + c.name, 'data-channel-id': c.id, 'aria-current': active ? 'page' : null,
         title: c.bot_is_member ? null : 'Steward is not in this channel',
         onclick: () => openChannel(c.id),
-      }, el('span', { class: 'nav-icon', 'aria-hidden': 'true' }, c.kind === 'private' ? '\uD83D\uDD12' : '#'), c.name,
+      }, el('span', { class: 'nav-icon', 'aria-hidden': 'true' }, c.kind === 'private' ? iconNode('lock') : '#'), c.name,
       !c.bot_is_member ? el('span', { class: 'note' }, 'no bot') : null,
       isUnread ? el('span', { class: 'unread-dot', 'aria-label': 'unread' }) : null);
       list.append(el('li', {}, button));
@@ -668,7 +680,7 @@
       body.append(el('div', { class: 'reactions' }, m.reactions.map((r) => el('span', { class: 'reaction' }, (EMOJI[r.name] || ':' + r.name + ':') + ' ' + r.count))));
     }
     if (isEphemeral) {
-      body.append(el('div', { class: 'eph-note' }, '\uD83D\uDC41\uFE0F Only visible to you',
+      body.append(el('div', { class: 'eph-note' }, iconNode('eye'), 'Only visible to you',
         el('button', { type: 'button', class: 'link-btn', 'data-testid': 'dismiss', onclick: () => dismiss(m.ts) }, 'Dismiss')));
     }
     if (!inThread && m.reply_count) {
@@ -680,7 +692,7 @@
     node.append(body);
     if (!inThread && !isEphemeral) {
       node.append(el('div', { class: 'msg-actions' },
-        el('button', { type: 'button', 'data-testid': 'reply-in-thread', 'aria-label': 'Reply in thread', onclick: () => openThread(m.ts) }, '\uD83D\uDCAC Reply')));
+        el('button', { type: 'button', 'data-testid': 'reply-in-thread', 'aria-label': 'Reply in thread', onclick: () => openThread(m.ts) }, iconNode('reply'), ' Reply')));
     }
     return node;
   }
@@ -698,12 +710,19 @@
     $('#home').hidden = !isHome;
     if (isHome) {
       $('#conv-title').textContent = 'Steward';
+      $('#conv-title').dataset.key = 'home';
       $('#conv-topic').textContent = 'Your Steward Home: what needs you today';
       renderHome();
       return;
     }
     const c = st.channel;
-    $('#conv-title').textContent = c.kind === 'im' ? 'Steward' : (c.kind === 'private' ? '\uD83D\uDD12 ' : '# ') + c.name;
+    const title = $('#conv-title');
+    if (title.dataset.key !== c.id) {
+      title.dataset.key = c.id;
+      title.textContent = '';
+      if (c.kind === 'private') title.append(iconNode('lock'), ' ');
+      title.append(c.kind === 'im' ? 'Steward' : (c.kind === 'private' ? '' : '# ') + c.name);
+    }
     $('#conv-topic').textContent = c.kind === 'im'
       ? 'Your direct messages with Steward. Only you can see them.'
       : (c.topic || '') + (c.bot_is_member ? '' : ' \u00B7 Steward is not in this channel, so it does not see these messages.');
@@ -718,7 +737,7 @@
     box.innerHTML = '';
     if (!st.messages.length) {
       box.append(el('div', { class: 'empty' }, c.kind === 'im'
-        ? [el('div', { class: 'big' }, '\uD83D\uDC4B'), el('p', {}, 'This is the start of your conversation with Steward.'),
+        ? [el('div', { class: 'big' }, avatar(null)), el('p', {}, 'This is the start of your conversation with Steward.'),
           el('p', { html: 'Try <code>help</code>, tell it about a task, or run a slash command like <code>/steward help</code>.' })]
         : [el('p', {}, 'No messages in #' + c.name + ' yet.')]));
     }
@@ -737,7 +756,7 @@
     const box = $('#home');
     box.innerHTML = '';
     if (!home) {
-      box.append(el('div', { class: 'empty' }, el('div', { class: 'big' }, '\uD83C\uDFE0'),
+      box.append(el('div', { class: 'empty' }, el('div', { class: 'big', html: ICON.house }),
         el('p', {}, S.st.connected ? 'Opening your Steward Home\u2026' : 'Steward is not connected yet, so its Home tab is empty.')));
       return;
     }
