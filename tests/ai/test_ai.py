@@ -6,7 +6,8 @@ import json
 import math
 import os
 import time
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from typing import Any
 
 import pytest
