@@ -7,8 +7,8 @@ BLAKE2b into an index and a sign (so collisions cancel out on average instead of
 Counts are dampened (1 + ln tf), each feature group is weighted, and the vector is L2-normalised,
 so cosine similarity is a dot product and pgvector's ``<=>`` behaves as with real embeddings.
 
-Properties: deterministic across processes and machines (no ``hash()``), pure Python, about
-10k short texts a second. It knows nothing about synonyms: "car" and "automobile" are unrelated.
+Properties: deterministic across processes and machines (no ``hash()``), pure Python (1,000
+Slack-sized texts take 0.15-0.5 s). It knows nothing about synonyms: "car" and "automobile" are unrelated.
 An empty text gets a fixed unit vector (never a zero vector, whose cosine distance is undefined).
 
 Vectors from this function and from a real embedding model live in different spaces: never

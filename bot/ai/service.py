@@ -38,6 +38,7 @@ EMBED_BATCH_CHARS = 600_000  # ~150k tokens: well under the 300k-token request l
 EMBED_MAX_CHARS = 8_000  # per input (the model limit is 8,192 tokens)
 MAX_INPUT_CHARS = 4_000  # a message to parse (tasks, reminder, OOO); longer ones are cut
 MAX_QUESTION_CHARS = 2_000
+INJECTION_SCAN_CHARS = 50_000
 MAX_FACTS, FACT_CHARS = 40, 600
 MAX_MEMORY, MEMORY_CHARS = 12, 500
 MAX_SUMMARY_INPUTS, SUMMARY_INPUT_CHARS = 80, 400
@@ -289,8 +290,8 @@ class AI:
         date_order: str = "MDY",
         end_of_day: time = time(17, 0),
     ) -> ParseResult[list[ParsedTask]]:
+        threat = _screen(text)
         text, truncated = _prepare(text, MAX_INPUT_CHARS)
-        threat = parsing.looks_like_injection(text)
         zone = ZoneInfo(tz)
         context = {
             **_local_context(now, zone, tz),
@@ -323,8 +324,8 @@ class AI:
     async def parse_reminder(
         self, text: str, *, now: datetime, tz: str, date_order: str = "MDY"
     ) -> ParseResult[ParsedReminder | None]:
+        threat = _screen(text)
         text, truncated = _prepare(text, MAX_INPUT_CHARS)
-        threat = parsing.looks_like_injection(text)
         zone = ZoneInfo(tz)
         context = {**_local_context(now, zone, tz), "date_order": date_order}
 
@@ -346,8 +347,8 @@ class AI:
         )
 
     async def parse_ooo(self, text: str, *, now: datetime, tz: str, date_order: str = "MDY") -> ParseResult[ParsedOoo | None]:
+        threat = _screen(text)
         text, truncated = _prepare(text, MAX_INPUT_CHARS)
-        threat = parsing.looks_like_injection(text)
         zone = ZoneInfo(tz)
         context = {**_local_context(now, zone, tz), "date_order": date_order}
 
@@ -415,11 +416,14 @@ class AI:
                     json.dumps({"ts": m["ts"], "user": m["user"], "text": p.neutralise_tags(m["text"])}, ensure_ascii=False)
                     for m in chunk
                 )
-                found, n = await self._structured(
-                    p.SCHEMA_OBSERVATIONS, p.observations_schema(), p.SYSTEM_OBSERVATIONS, context,
-                    p.wrap("user_message", lines),
-                    lambda d: v.observations_from_output(d, known_ts=known, hint=hint, entities=entities),
-                )  # fmt: skip
+                try:
+                    found, n = await self._structured(
+                        p.SCHEMA_OBSERVATIONS, p.observations_schema(), p.SYSTEM_OBSERVATIONS, context,
+                        p.wrap("user_message", lines),
+                        lambda d: v.observations_from_output(d, known_ts=known, hint=hint, entities=entities),
+                    )  # fmt: skip
+                except _Fallback as exc:  # one failed chunk: the whole batch is done offline, consistently
+                    raise _Fallback(exc.reason, attempts + exc.attempts) from exc
                 attempts += n
                 for obs in found:
                     if obs.content.casefold() not in seen:
@@ -435,20 +439,20 @@ class AI:
         ``memory`` is earlier conversation, for continuity. Offline: the facts sharing the most words
         with the question, listed with their [n].
         """
+        asked = _screen(question)
         question, truncated = _prepare(question, MAX_QUESTION_CHARS)
         facts = [str(f)[:FACT_CHARS] for f in list(facts)[:MAX_FACTS]]
         memory = [str(m)[:MEMORY_CHARS] for m in list(memory)[-MAX_MEMORY:]]
-        threat = worst_threat(
-            [parsing.looks_like_injection(question)]
-            + [_stored(parsing.looks_like_injection(t)) for t in (*facts, *memory)]
-        )
+        threat = worst_threat([asked] + [_stored(parsing.looks_like_injection(t)) for t in (*facts, *memory)])
 
         def offline() -> str:
             return off.offline_answer(question, facts)
 
         if not question.strip():
             return ParseResult("What would you like to know?", "offline", "the question is empty", threat, truncated)
-        parts = [p.wrap("facts", "\n".join(f"[{i}] {p.neutralise_tags(f)}" for i, f in enumerate(facts, 1)) or "(none)")]
+        if not facts:  # nothing to answer from: no need to ask the model
+            return ParseResult(offline(), "offline", "there are no facts to answer from", threat, truncated)
+        parts = [p.wrap("facts", "\n".join(f"[{i}] {p.neutralise_tags(f)}" for i, f in enumerate(facts, 1)))]
         if memory:
             parts.append(p.wrap("memory", "\n".join(p.neutralise_tags(m) for m in memory)))
         parts.append(p.wrap("user_message", p.neutralise_tags(question)))
@@ -532,6 +536,11 @@ class AI:
                 )
             out.append(vec)
         return out
+
+
+def _screen(text: object) -> Threat | None:
+    """looks_like_injection over the whole input (also the part cut off before parsing)."""
+    return parsing.looks_like_injection(str(text or "")[:INJECTION_SCAN_CHARS])
 
 
 def _stored(threat: Threat | None) -> Threat | None:

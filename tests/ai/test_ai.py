@@ -525,3 +525,27 @@ async def test_empty_and_huge_input(ai: AI, fake: OpenAIFake) -> None:
     assert huge.truncated is True
     assert huge.source == "llm"
     assert len(_user_content(fake)) < 4100
+
+
+async def test_long_histories_are_read_in_chunks_and_fall_back_together(ai: AI, fake: OpenAIFake) -> None:
+    history = [
+        {"text": f"Acme milestone {i} was signed off by the client today", "ts": f"17000000{i:02d}.000100", "channel": "C1", "user": "U1"}
+        for i in range(45)
+    ]
+    result = await ai.extract_observations(history, entity_hint="client:Acme")
+    assert result.source == "llm"
+    assert [len(c.body["messages"][-1]["content"].splitlines()) - 2 for c in fake.calls] == [40, 5]
+    assert len(result.value) == 45
+
+    replies = iter([{"observations": []}, "not json"])
+    fake.script(lambda messages, schema: next(replies))
+    result = await ai.extract_observations(history, entity_hint="client:Acme")
+    assert result.source == "offline"
+    assert result.attempts == 2
+    assert len(result.value) == 45
+
+
+async def test_no_facts_means_no_model_call(ai: AI, fake: OpenAIFake) -> None:
+    result = await ai.answer("what's up with Acme?", [])
+    assert result.value == "I don't have anything on that yet."
+    assert fake.calls == []
