@@ -23,9 +23,8 @@ from bot.errors import InvalidInput, NotFound, StewardError
 from bot.log import get_logger
 from bot.parsing import parse_ooo as detect_ooo
 from bot.parsing.text import fold, lines_of, sentences_of
-from bot.services import ooo
+from bot.services import ooo, security
 from bot.services import rhythm as rules
-from bot.services import security
 from bot.services import tasks as task_service
 from bot.services.rhythm import Rhythm
 from db.queries import Q

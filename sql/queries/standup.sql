@@ -95,6 +95,13 @@ WHERE organization_id = %(organization_id)s AND thread_date > %(thread_date)s AN
 ORDER BY thread_date, id
 LIMIT 1
 
+-- name: notifications_existing
+-- Which of these notices were already queued (so a minute's tick skips them without a write).
+SELECT dedupe_key FROM notifications WHERE dedupe_key = ANY(%(keys)s)
+
+-- name: submission_of_user_in_thread
+SELECT id FROM thread_submissions WHERE morning_thread_id = %(thread_id)s AND user_id = %(user_id)s
+
 -- name: thread_mark_nudged
 UPDATE morning_threads SET nudges_sent_at = coalesce(nudges_sent_at, %(now)s) WHERE id = %(id)s
 

@@ -1,0 +1,358 @@
+"""Block Kit for the daily rhythm: the morning thread, reply answers, nudges, the manager summary,
+the end-of-day check-in, out of office and the settings. Pure functions: data in, blocks out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.services import ooo as ooo_service
+from bot.services import rhythm as rules
+
+SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section
+MAX_BLOCKS = 48
+TASKS_PER_PERSON = 6
+CHECKBOXES_PER_GROUP = 10  # Slack's limit for one checkboxes element
+
+
+def esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def day_label(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def _section(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, label: str | None = None) -> str:
+    line = f"`{display_id}` {esc(title)}"
+    if carry_forward_count >= rules.CARRY_WARNING:
+        line += f" :warning: *{rules.carry_label(carry_forward_count)}*"
+    elif carry_forward_count > 0:
+        line += f" _({rules.carry_label(carry_forward_count)})_"
+    if label:
+        line += f" _{label}_"
+    return line
+
+
+def _pack(lines: Sequence[str], room: int) -> tuple[list[dict[str, Any]], int]:
+    """Lines packed into as few sections as fit; returns (blocks, lines left out)."""
+    blocks: list[dict[str, Any]] = []
+    chunk = ""
+    for i, line in enumerate(lines):
+        if len(line) > SECTION_LIMIT:
+            line = line[: SECTION_LIMIT - 1] + "\u2026"
+        if chunk and len(chunk) + 1 + len(line) > SECTION_LIMIT:
+            if len(blocks) + 1 >= room:
+                return blocks + [_section(chunk)], len(lines) - i
+            blocks.append(_section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(_section(chunk))
+    return blocks, 0
+
+
+def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The morning thread: who is on today, their open tasks (carried ones first, with counts), who is out."""
+    text = f"Daily standup \u00b7 {day_label(day)}: reply in this thread with your plan for today."
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f":sunrise: Daily standup \u00b7 {day_label(day)}"}},
+        _section("Reply *in this thread* with what you'll do today. Mention tasks as `T-12` (or by name), say what's "
+                 "blocking you, and if you'll be out (\u201cI'm out Thursday\u201d). I'll turn it into today's plan."),
+    ]
+    lines = []
+    for person, tasks in people:
+        name = f"*{esc(person.display_name)}*"
+        if not tasks:
+            lines.append(f"\u2022 {name} \u2014 _no open tasks_")
+            continue
+        shown = [task_line(t.display_id, t.title, t.carry_forward_count) for t in tasks[:TASKS_PER_PERSON]]
+        more = f" \u00b7 _+{len(tasks) - TASKS_PER_PERSON} more_" if len(tasks) > TASKS_PER_PERSON else ""
+        lines.append(f"\u2022 {name} \u2014 " + " \u00b7 ".join(shown) + more)
+    tail = []
+    if out:
+        tail.append(_context(":palm_tree: Out today: " + ", ".join(esc(p.display_name) for p in out)))
+    tail.append(_context(f":repeat: = carried forward from an earlier day \u00b7 :warning: carried {rules.CARRY_WARNING}+ times"))
+    packed, left = _pack(lines, MAX_BLOCKS - len(blocks) - len(tail) - 1)
+    blocks += packed
+    if left:
+        blocks.append(_context(f"\u2026and {left} more people: everyone sees their own list in my App Home."))
+    blocks += tail
+    return text, blocks
+
+
+def _plan_lines(plan: Sequence[Any], created_ids: set[int]) -> list[str]:
+    out = []
+    for item in plan:
+        label = "new" if item.task_id in created_ids else ("carried" if item.source == "carried" and item.carry_forward_count == 0 else None)
+        mark = ":white_check_mark: " if item.is_done else (":wastebasket: " if item.is_dropped else "")
+        out.append(mark + task_line(item.display_id, item.title, item.carry_forward_count, label=label))
+    return out
+
+
+def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: str,
+                  note: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """The bot's answer under a reply: today's plan, completions, blockers, out of office; Undo / Edit."""
+    created_ids = {r.id for r in outcome.created}
+    parts = []
+    plan_lines = _plan_lines(plan, created_ids)
+    if plan_lines:
+        parts.append(f"*Plan for {day_label(outcome.plan_date)}:* " + " \u00b7 ".join(plan_lines))
+    if outcome.completed:
+        parts.append(":white_check_mark: Done: " + ", ".join(f"`{r.display_id}`" for r in outcome.completed))
+    for _id, description, task in outcome.blockers:
+        parts.append(f":construction: Blocker{f' on `{task}`' if task else ''}: {esc(description[:200])}")
+    for _id, start, end, reason in outcome.ooo:
+        parts.append(f":palm_tree: Out {ooo_service.describe(start, end)}{f' ({esc(reason)})' if reason else ''}: "
+                     "I won't nudge you on those days.")
+    for n in outcome.notes:
+        parts.append(f":information_source: {n}")
+    if outcome.removed:
+        parts.append(":leftwards_arrow_with_hook: Removed after your edit: " + ", ".join(f"`{d}`" for d in outcome.removed))
+    if not parts:
+        parts.append("I didn't find any tasks in that. Mention them as `T-12` or describe them (\u201cfix the login bug\u201d) "
+                     "and I'll add them to today's plan.")
+    late = " _(late)_" if outcome.is_late else ""
+    head = f"Thanks <@{user.slack_id}>!{late}"
+    text = f"Thanks! {len(plan)} task(s) on your plan for {day_label(outcome.plan_date)}."
+    value = f"{outcome.submission_id}:{message_ts}"
+    blocks = [_section(head + "\n" + "\n".join(parts)[:SECTION_LIMIT - len(head) - 1])]
+    if note:
+        blocks.append(_context(f":information_source: {esc(note)}"))
+    blocks.append({"type": "actions", "block_id": "standup_reply_actions", "elements": [
+        {"type": "button", "action_id": "standup_undo", "text": {"type": "plain_text", "text": "Undo"}, "value": value},
+        {"type": "button", "action_id": "standup_edit", "text": {"type": "plain_text", "text": "Edit"}, "value": value},
+    ]})
+    return text, blocks
+
+
+def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone") -> tuple[str, list[dict[str, Any]]]:
+    gone = f" Removed {', '.join(f'`{d}`' for d in removed)}." if removed else ""
+    text = f":leftwards_arrow_with_hook: {why}: nothing from <@{user.slack_id}>'s reply is on today's plan any more.{gone}"
+    return text, [_section(text)]
+
+
+def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str, list[dict[str, Any]]]:
+    where = f"<{link}|today's standup thread>" if link else f"today's standup thread in <#{channel_id}>"
+    text = (f":wave: Hi {esc(user.display_name)}, you haven't posted your plan in {where} yet. "
+            "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
+    return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [_section(text)]
+
+
+def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, total: int, day: date,
+                    channel_id: str) -> tuple[str, list[dict[str, Any]]]:
+    names = ", ".join(f"<@{p.slack_id}>" for p in missing)
+    n = len(missing)
+    text = (f"Standup {day_label(day)}: {n} of your reports {'hasn' if n == 1 else 'haven'}'t posted in <#{channel_id}> yet: {names}.")
+    lines = [text, f"{replied} of {total} of your reports have replied."]
+    if out:
+        lines.append(":palm_tree: Out of office: " + ", ".join(esc(p.display_name) for p in out))
+    return text, [_section("\n".join(lines))]
+
+
+# ---------------------------------------------------------------- end of day
+
+def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    open_items = [i for i in items if not i.is_dropped]
+    dropped = [i for i in items if i.is_dropped]
+    text = f"End of day \u00b7 {day_label(day)}: tick what you finished; the rest carries forward."
+    blocks: list[dict[str, Any]] = [
+        _section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished today. Anything left unticked carries "
+                 "forward to your next day's plan."),
+    ]
+    for g in range(0, len(open_items), CHECKBOXES_PER_GROUP):
+        group = open_items[g: g + CHECKBOXES_PER_GROUP]
+        options = [{"text": {"type": "mrkdwn", "text": task_line(i.display_id, i.title, i.carry_forward_count)[:150]},
+                    "value": str(i.task_id)} for i in group]
+        element: dict[str, Any] = {"type": "checkboxes", "action_id": "eod_toggle", "options": options}
+        ticked = [o for o, i in zip(options, group, strict=True) if i.is_done]
+        if ticked:
+            element["initial_options"] = ticked
+        blocks.append({"type": "actions", "block_id": f"eod:{day.isoformat()}:{g // CHECKBOXES_PER_GROUP}", "elements": [element]})
+    if dropped:
+        blocks.append(_context(":wastebasket: Dropped: " + " \u00b7 ".join(
+            f"`{i.display_id}` {esc(i.title)}" + (f" ({esc(i.answer_reason)})" if i.answer_reason else "") for i in dropped)))
+    blocks.append({"type": "actions", "block_id": "eod_buttons", "elements": [
+        {"type": "button", "action_id": "eod_all_done", "style": "primary", "text": {"type": "plain_text", "text": "All done"},
+         "value": day.isoformat()},
+        {"type": "button", "action_id": "eod_drop_open", "text": {"type": "plain_text", "text": "Drop\u2026"}, "value": day.isoformat()},
+    ]})
+    done = sum(1 for i in items if i.is_done)
+    blocks.append(_context(f"{done} of {len(items)} done."))
+    return text, blocks
+
+
+def eod_closed(day: date, items: Sequence[Any]) -> list[dict[str, Any]]:
+    done = sum(1 for i in items if i.is_done)
+    dropped = sum(1 for i in items if i.is_dropped)
+    carried = len(items) - done - dropped
+    return [_section(f"*End of day \u00b7 {day_label(day)}* (closed)\n{done} done \u00b7 {carried} carried forward \u00b7 {dropped} dropped.")]
+
+
+def drop_modal(day: date, items: Sequence[Any], metadata: str) -> dict[str, Any]:
+    options = [{"text": {"type": "plain_text", "text": f"{i.display_id} {i.title}"[:75]}, "value": str(i.task_id)}
+               for i in items if not i.is_done and not i.is_dropped][:100]
+    return {
+        "type": "modal", "callback_id": "eod_drop", "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Drop a task"},
+        "submit": {"type": "plain_text", "text": "Drop"}, "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "task", "label": {"type": "plain_text", "text": "Task"},
+             "element": {"type": "static_select", "action_id": "task", "options": options or
+                         [{"text": {"type": "plain_text", "text": "(nothing left to drop)"}, "value": "0"}]}},
+            {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Why drop it?"},
+             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True, "max_length": 500,
+                         "placeholder": {"type": "plain_text", "text": "e.g. the client cancelled it"}}},
+        ],
+    }
+
+
+def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal", "callback_id": "standup_reply_edit", "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Edit your standup"},
+        "submit": {"type": "plain_text", "text": "Update"}, "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Your plan for today"},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "initial_value": text[:3000],
+                         "max_length": 3000}},
+            _context("I'll update today's plan to match: tasks you remove are taken back, new ones are added."),
+        ],
+    }
+
+
+# ---------------------------------------------------------------- out of office
+
+def ooo_saved(start: date, end: date, reason: str | None, ooo_id: int) -> tuple[str, list[dict[str, Any]]]:
+    text = (f":palm_tree: Got it: you're out {ooo_service.describe(start, end)}{f' ({esc(reason)})' if reason else ''}. "
+            "I won't expect standup replies or send check-ins those days.")
+    return text, [_section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
+                                            "value": str(ooo_id)})]
+
+
+def ooo_list(records: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    if not records:
+        text = "You have no out-of-office days coming up. Add some with `/ooo Monday to Wednesday vacation`."
+        return text, [_section(text)]
+    blocks: list[dict[str, Any]] = [_section(f"*Your out-of-office days* ({len(records)})")]
+    for r in records[:40]:
+        reason = f" \u00b7 {esc(r.reason)}" if r.reason else ""
+        origin = "from a message" if r.source == "parsed" else "added with /ooo"
+        blocks.append(_section(f"{ooo_service.describe(r.start_date, r.end_date)}{reason} \u00b7 _{origin}_",
+                               accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Cancel"},
+                                          "value": str(r.id)}))
+    return f"You have {len(records)} out-of-office entr{'y' if len(records) == 1 else 'ies'}.", blocks
+
+
+# ---------------------------------------------------------------- settings
+
+def settings_text(r: rules.Rhythm) -> str:
+    channel = f"<#{r.standup_channel_id}>" if r.standup_channel_id else "_not set_ (`/steward standup channel #standup`)"
+    holidays = ", ".join(d.isoformat() for d in sorted(r.holidays)[:12]) or "none"
+    if len(r.holidays) > 12:
+        holidays += f" (+{len(r.holidays) - 12})"
+    mood = f"on at {r.mood_checkin_time:%H:%M}" if r.mood_checkin_enabled else "off"
+    return "\n".join([
+        "*Daily standup settings*",
+        f"\u2022 Channel: {channel}",
+        f"\u2022 Morning thread: {r.morning_time:%H:%M} {r.timezone}, {rules.describe_days(r.workdays)}",
+        f"\u2022 Holidays: {holidays}",
+        f"\u2022 Nudge after {r.nudge_delay_minutes} min \u00b7 manager summary after {r.manager_summary_delay_minutes} min",
+        f"\u2022 End-of-day check-in: {r.end_of_day_time:%H:%M} \u00b7 mood check-in: {mood}",
+        f"\u2022 Times follow: {'each person' + chr(39) + 's own clock' if r.use_member_local_time else 'the team timezone'}",
+    ])
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def settings_modal(r: rules.Rhythm) -> dict[str, Any]:
+    days = [_option(n.title(), str(i + 1)) for i, n in enumerate(rules.WEEKDAY_NAMES)]
+    channel_el: dict[str, Any] = {"type": "conversations_select", "action_id": "channel",
+                                  "filter": {"include": ["public", "private"], "exclude_bot_users": True}}
+    if r.standup_channel_id:
+        channel_el["initial_conversation"] = r.standup_channel_id
+    on = [_option("On", "on")]
+
+    def checkbox(block_id: str, label: str, checked: bool) -> dict[str, Any]:
+        el: dict[str, Any] = {"type": "checkboxes", "action_id": block_id, "options": [_option(label, "on")]}
+        if checked:
+            el["initial_options"] = on if label == "On" else [_option(label, "on")]
+        return {"type": "input", "block_id": block_id, "optional": True, "label": {"type": "plain_text", "text": " "}, "element": el}
+
+    def timepicker(block_id: str, label: str, value: Any) -> dict[str, Any]:
+        return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
+                "element": {"type": "timepicker", "action_id": block_id, "initial_time": f"{value:%H:%M}"}}
+
+    def number(block_id: str, label: str, value: int) -> dict[str, Any]:
+        return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
+                "element": {"type": "number_input", "action_id": block_id, "is_decimal_allowed": False,
+                            "min_value": "0", "max_value": "720", "initial_value": str(value)}}
+
+    return {
+        "type": "modal", "callback_id": "standup_settings",
+        "title": {"type": "plain_text", "text": "Daily standup"},
+        "submit": {"type": "plain_text", "text": "Save"}, "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "channel", "label": {"type": "plain_text", "text": "Standup channel"}, "element": channel_el},
+            timepicker("morning_time", "Morning thread at", r.morning_time),
+            {"type": "input", "block_id": "timezone", "label": {"type": "plain_text", "text": "Team timezone"},
+             "element": {"type": "plain_text_input", "action_id": "timezone", "initial_value": r.timezone,
+                         "placeholder": {"type": "plain_text", "text": "America/New_York"}}},
+            {"type": "input", "block_id": "workdays", "label": {"type": "plain_text", "text": "Workdays"},
+             "element": {"type": "checkboxes", "action_id": "workdays", "options": days,
+                         **({"initial_options": [days[d - 1] for d in sorted(r.workdays)]} if r.workdays else {})}},
+            {"type": "input", "block_id": "holidays", "optional": True, "label": {"type": "plain_text", "text": "Holidays"},
+             "hint": {"type": "plain_text", "text": "Dates, comma-separated: 2026-12-25, 2026-12-26"},
+             "element": {"type": "plain_text_input", "action_id": "holidays",
+                         "initial_value": ", ".join(d.isoformat() for d in sorted(r.holidays))}},
+            number("nudge_delay_minutes", "Nudge people who haven't replied after (minutes)", r.nudge_delay_minutes),
+            number("manager_summary_delay_minutes", "Send managers who's missing after (minutes)", r.manager_summary_delay_minutes),
+            timepicker("end_of_day_time", "End-of-day check-in at", r.end_of_day_time),
+            {"type": "input", "block_id": "mood_checkin_enabled", "optional": True,
+             "label": {"type": "plain_text", "text": "Daily mood check-in"},
+             "element": {"type": "checkboxes", "action_id": "mood_checkin_enabled", "options": on,
+                         **({"initial_options": on} if r.mood_checkin_enabled else {})}},
+            timepicker("mood_checkin_time", "Mood check-in at", r.mood_checkin_time),
+            {"type": "input", "block_id": "use_member_local_time", "optional": True,
+             "label": {"type": "plain_text", "text": "Nudges and check-ins at each person's own local time"},
+             "element": {"type": "checkboxes", "action_id": "use_member_local_time", "options": on,
+                         **({"initial_options": on} if r.use_member_local_time else {})}},
+        ],
+    }
+
+
+# ---------------------------------------------------------------- App Home: Today
+
+def today_section(day: date, plan: Sequence[Any], *, thread_link: str | None, submitted: bool, out: str | None,
+                  mood_line: str | None, settings_line: str | None, is_admin: bool) -> list[dict[str, Any]]:
+    lines = []
+    if out:
+        lines.append(f":palm_tree: You're out of office ({out}).")
+    elif thread_link:
+        lines.append(f":white_check_mark: You've posted in <{thread_link}|today's standup>." if submitted
+                     else f":speech_balloon: <{thread_link}|Today's standup thread> is up: reply with your plan.")
+    if plan:
+        lines.append(f"*Plan for {day_label(day)}:* " + " \u00b7 ".join(_plan_lines(plan, set())))
+    elif not out:
+        lines.append("_Nothing on today's plan yet._")
+    if mood_line:
+        lines.append(mood_line)
+    blocks: list[dict[str, Any]] = [_section("\n".join(lines)[:SECTION_LIMIT])]
+    if settings_line:
+        extra: dict[str, Any] = {}
+        if is_admin:
+            extra["accessory"] = {"type": "button", "action_id": "standup_settings_open", "text": {"type": "plain_text", "text": "Standup settings"},
+                                  "value": "open"}
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": settings_line[:SECTION_LIMIT]}, **extra})
+    return blocks

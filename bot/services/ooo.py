@@ -1,0 +1,82 @@
+"""Out of office (SPEC F4): ooo_records, manual (/ooo) or parsed from what people write.
+
+People out of office on a date are skipped by that date's thread listing, nudges, the manager
+summary, the end-of-day check-in and the mood check-in (and, later, by cards and escalations:
+they ask :func:`bot.services.standup.ooo_user_ids`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import psycopg
+from psycopg.rows import class_row
+
+from bot.errors import InvalidInput, NotFound
+from db.queries import Q
+from db.rows import User
+
+MAX_DAYS = 366
+REASON_MAX = 200
+# "/ooo Monday to Wednesday" carries no absence words of its own: the parser is told it is one.
+_ABSENCE_WORDS = re.compile(r"\b(?:out|off|ooo|away|vacation|holiday|leave|sick|pto|travel(?:l?ing)?)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class OooRecord:
+    id: int
+    start_date: date
+    end_date: date
+    reason: str | None
+    source: str
+    cancelled_at: datetime | None
+
+
+def as_statement(text: str) -> str:
+    """`/ooo` text as a sentence the OOO parser recognises ("Mon-Wed" -> "I'm out Mon-Wed")."""
+    text = " ".join(text.split())
+    return text if _ABSENCE_WORDS.search(text) else f"I'm out {text}"
+
+
+def check_range(start: date, end: date, today: date) -> None:
+    if end < today:
+        raise InvalidInput(f"{describe(start, end)} is in the past. Tell me about days to come, like `/ooo Friday`.")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput("That's more than a year; please add it in shorter stretches.")
+
+
+async def record(conn: psycopg.AsyncConnection, org_id: int, user: User, start: date, end: date, reason: str | None, *,
+                 source: str, channel_id: str | None = None, ts: str | None = None, actor: User | None = None) -> int:
+    if end < start:
+        start, end = end, start
+    row = await (await conn.execute(Q["ooo_insert"], {
+        "organization_id": org_id, "user_id": user.id, "start_date": start, "end_date": end,
+        "reason": reason.strip()[:REASON_MAX] if reason and reason.strip() else None, "source": source,
+        "source_channel_id": channel_id, "source_ts": ts, "created_by": (actor or user).id})).fetchone()
+    return int(row[0])  # type: ignore[index]
+
+
+async def upcoming(conn: psycopg.AsyncConnection, org_id: int, user_id: int, today: date) -> list[OooRecord]:
+    cur = conn.cursor(row_factory=class_row(OooRecord))
+    await cur.execute(Q["ooo_of_user"], {"organization_id": org_id, "user_id": user_id, "from_date": today})
+    return await cur.fetchall()
+
+
+async def cancel(conn: psycopg.AsyncConnection, org_id: int, user: User, ooo_id: int, now: datetime) -> OooRecord:
+    row = await (await conn.execute(Q["ooo_get"], {"organization_id": org_id, "id": ooo_id})).fetchone()
+    if row is None or row[1] != user.id:
+        raise NotFound("I couldn't find that out-of-office entry of yours. `/ooo list` shows them.")
+    if row[6] is not None:
+        raise InvalidInput("That out-of-office entry was already cancelled.")
+    await conn.execute(Q["ooo_cancel"], {"organization_id": org_id, "user_id": user.id, "id": ooo_id, "now": now})
+    return OooRecord(row[0], row[2], row[3], row[4], row[5], now)
+
+
+def describe(start: date, end: date) -> str:
+    if start == end:
+        return f"{start:%a} {start.day} {start:%b}"
+    if start.year == end.year and start.month == end.month:
+        return f"{start:%a} {start.day} \u2013 {end:%a} {end.day} {end:%b}"
+    return f"{start:%a} {start.day} {start:%b} \u2013 {end:%a} {end.day} {end:%b}"

@@ -1,0 +1,85 @@
+"""The sandbox as a newcomer meets it: the real Steward behind the page, driven in Chromium."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import pytest_asyncio
+
+from bot.app import Steward
+from bot.sandbox import Sandbox
+from bot.settings import Secret, Settings
+from db.pool import open_pool
+from tests.helpers import fetchval
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest_asyncio.fixture
+async def sandbox_bot(db_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Steward]]:
+    sandbox = Sandbox()
+    await sandbox.start()
+    settings = replace(Settings.from_env({"STEWARD_DATA_DIR": str(tmp_path)}), slack_bot_token=Secret(sandbox.bot_token),
+                       slack_app_token=Secret(sandbox.app_token), slack_api_url=sandbox.api_url)
+    pool = await open_pool(db_dsn, min_size=1, max_size=8)
+    bot = Steward(settings, pool, db_dsn, clock=sandbox.clock, sandbox=True, health_port=0)
+    sandbox.attach(bot)
+    await bot.start()
+    await sandbox.emulator.wait_for_connections(1)
+    try:
+        yield sandbox, bot
+    finally:
+        await bot.stop()
+        await pool.close()
+        await sandbox.stop()
+
+
+@pytest_asyncio.fixture
+async def page() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = await browser.new_context(viewport={"width": 1360, "height": 820})
+        page = await context.new_page()
+        try:
+            yield page
+        finally:
+            await browser.close()
+
+
+async def test_newcomer_dms_steward_and_confirms_a_task(sandbox_bot: tuple[Sandbox, Steward], page: Any, db_dsn: str) -> None:
+    from playwright.async_api import expect
+
+    sandbox, _bot = sandbox_bot
+    priya = sandbox.demo.people["priya"]
+    await page.goto(sandbox.web_url)
+    await page.get_by_test_id("who").select_option(priya)
+    await expect(page.get_by_test_id("status")).to_contain_text("connected")
+    await page.get_by_test_id("dm-steward").click()
+
+    await page.get_by_test_id("composer").fill("help")
+    await page.get_by_test_id("send").click()
+    await expect(page.get_by_test_id("message").filter(has_text="Tell me what you'll do in a DM")).to_be_visible(timeout=15_000)
+
+    await page.get_by_test_id("composer").fill("I'll redo the Acme landing page by Friday and fix the login bug")
+    await page.get_by_test_id("send").click()
+    confirm = page.locator('[data-testid="block-button"][data-action-id="draft_confirm"]')
+    await expect(confirm).to_be_visible(timeout=15_000)
+    await confirm.click()
+    await expect(page.get_by_test_id("message").filter(has_text="Added 2 tasks")).to_be_visible(timeout=15_000)
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        assert await fetchval(conn, "SELECT string_agg(display_id, ',' ORDER BY display_number) FROM tasks") == "T-1,T-2"
+
+    await page.get_by_test_id("home-tab").click()
+    await expect(page.get_by_test_id("home-view")).to_contain_text("T-1", timeout=15_000)
+    await page.screenshot(path="/tmp/sandbox-steward.png")
