@@ -84,7 +84,11 @@ class Steward:
     async def sync_workspace(self) -> None:
         async with self.pool.connection() as conn:
             result = await workspace.sync_workspace(conn, self.deps.slack, admins=self.settings.admins, now=self.clock.now())
-        self.org_id = result.organization_id
+            self.org_id = result.organization_id
+            if self.sandbox:
+                from bot.sandbox.seed import seed_steward
+
+                await seed_steward(conn, self.org_id)
 
     async def start(self, *, connect: bool = True) -> None:
         # Workspace first, so the first event finds its organization and people.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from bot.emulators.slack import SlackEmulator
 
@@ -154,3 +155,23 @@ def _history(emulator: SlackEmulator, now: datetime) -> None:
                   "Anything that should go in needs to be merged the day before.")
     post(20.5, "priya", "The contact form fix will make it :white_check_mark:", thread=deploy)
     post(21.0, "maya", "Great. Let's make sure Acme gets a staging link the same afternoon.")
+
+
+async def seed_steward(conn: Any, org_id: int) -> None:
+    """The demo organization's own data in Steward: a client tied to #client-acme, the standup
+    settings, and Maya as everyone's manager. Only fills what is missing, so restarts keep edits."""
+    has_client = await (await conn.execute("SELECT 1 FROM clients WHERE organization_id = %s LIMIT 1", (org_id,))).fetchone()
+    if not has_client:
+        await conn.execute(
+            "INSERT INTO clients (organization_id, name, slack_channel_id, description) VALUES (%s, 'Acme Corp', %s, %s)",
+            (org_id, CHANNELS[1].id, "Long-standing client: landing page redesign, SSO, staging deploys."))
+    await conn.execute(
+        "UPDATE org_settings SET standup_channel_id = coalesce(standup_channel_id, %s), "
+        "timezone = CASE WHEN timezone = 'UTC' THEN 'America/New_York' ELSE timezone END WHERE organization_id = %s",
+        (CHANNELS[0].id, org_id))
+    await conn.execute(
+        "UPDATE users u SET manager_id = m.id "
+        "FROM platform_identities mi JOIN users m ON m.id = mi.user_id, platform_identities ui "
+        "WHERE mi.organization_id = %s AND mi.external_id = %s AND ui.organization_id = %s AND ui.user_id = u.id "
+        "AND ui.external_id <> %s AND u.manager_id IS NULL",
+        (org_id, _IDS["maya"], org_id, _IDS["maya"]))

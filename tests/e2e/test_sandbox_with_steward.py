@@ -79,6 +79,9 @@ async def test_newcomer_dms_steward_and_confirms_a_task(sandbox_bot: tuple[Sandb
     await expect(page.get_by_test_id("message").filter(has_text="Added 2 tasks")).to_be_visible(timeout=15_000)
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT string_agg(display_id, ',' ORDER BY display_number) FROM tasks") == "T-1,T-2"
+        # The sandbox organization comes with its client, tied to #client-acme, and Maya as manager.
+        assert await fetchval(conn, "SELECT c.name FROM tasks t JOIN clients c ON c.id = t.client_id WHERE t.display_number = 1") == "Acme Corp"
+        assert await fetchval(conn, "SELECT count(*) FROM users WHERE manager_id IS NOT NULL") == 4
 
     await page.get_by_test_id("home-tab").click()
     await expect(page.get_by_test_id("home-view")).to_contain_text("T-1", timeout=15_000)

@@ -1,0 +1,510 @@
+"""The daily rhythm in Slack (F4, F5): `/steward standup` settings, replies in the morning thread
+(new, edited, deleted, Undo / Edit), the end-of-day check-in, and App Home's "Today"."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks import standup as render
+from bot.deps import Deps
+from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.listeners import help as help_listener
+from bot.listeners import home
+from bot.log import get_logger
+from bot.services import mood as mood_service
+from bot.services import ooo as ooo_service
+from bot.services import rhythm as rules
+from bot.services import security, standup, workspace
+from bot.services import tasks as task_service
+from db.rows import User
+
+log = get_logger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    help_listener.subcommands(deps)["standup"] = standup_subcommand
+    app.view("standup_settings")(partial(on_settings_submit, deps=deps))
+    app.action("standup_settings_open")(partial(on_settings_open, deps=deps))
+    app.message(matchers=[partial(is_standup_reply, deps=deps)])(partial(on_thread_reply, deps=deps))
+    app.event({"type": "message", "subtype": "message_changed"}, matchers=[partial(is_standup_edit, deps=deps)])(
+        partial(on_reply_edited, deps=deps))
+    app.event({"type": "message", "subtype": "message_deleted"}, matchers=[partial(is_standup_delete, deps=deps)])(
+        partial(on_reply_deleted, deps=deps))
+    app.action("standup_undo")(partial(on_undo, deps=deps))
+    app.action("standup_edit")(partial(on_edit_open, deps=deps))
+    app.view("standup_reply_edit")(partial(on_edit_submit, deps=deps))
+    app.action("eod_toggle")(partial(on_eod_toggle, deps=deps))
+    app.action("eod_all_done")(partial(on_eod_all_done, deps=deps))
+    app.action("eod_drop_open")(partial(on_eod_drop_open, deps=deps))
+    app.view("eod_drop")(partial(on_eod_drop_submit, deps=deps))
+    hooks = deps.extras.setdefault("ack_hooks", {})
+    hooks["standup_settings"] = validate_settings
+    hooks["standup_reply_edit"] = validate_reply_edit
+    hooks["eod_drop"] = validate_drop
+    home.sections(deps).append(("Today", today_section))
+
+
+def _who(context: Any) -> tuple[Any, User]:
+    org, user = context.get("org"), context.get("steward_user")
+    if org is None or user is None:
+        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
+    return org, user
+
+
+def _view_values(view: dict[str, Any]) -> dict[str, Any]:
+    """block_id -> the element's value (text, time, date, option value, list of option values, conversation)."""
+    values = ((view.get("state") or {}).get("values")) or {}
+    out: dict[str, Any] = {}
+    for block_id, actions in values.items():
+        for _action_id, v in actions.items():
+            if "selected_options" in v:
+                out[block_id] = [o.get("value") for o in v.get("selected_options") or []]
+            elif "selected_conversation" in v:
+                out[block_id] = v.get("selected_conversation")
+            elif "selected_time" in v:
+                out[block_id] = v.get("selected_time")
+            elif "selected_option" in v:
+                out[block_id] = (v.get("selected_option") or {}).get("value")
+            else:
+                out[block_id] = v.get("value")
+    return out
+
+
+# ---------------------------------------------------------------- settings
+
+async def standup_subcommand(ack: Any, respond: Any, command: dict[str, Any], args: str, deps: Deps, context: Any = None,
+                             client: Any = None, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    words = args.strip()
+    async with deps.pool.connection() as conn:
+        current = await standup.rhythm_of(conn, org.id)
+        if words.lower() in ("show", "status", "settings", "help", "?"):
+            await respond(text=render.settings_text(current) + "\n\n" + standup.SETTINGS_USAGE, response_type="ephemeral")
+            return
+        if not user.is_admin:
+            raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.settings",
+                                      message="Sorry, only Steward admins can change the standup settings. "
+                                              "`/steward standup show` shows them.")
+        if not words:
+            await client.views_open(trigger_id=command["trigger_id"], view=render.settings_modal(current))
+            return
+        changes = standup.parse_settings_words(words, current)
+        updated = await standup.update_rhythm(conn, org.id, user, changes)
+    await respond(text=":white_check_mark: Saved.\n" + render.settings_text(updated), response_type="ephemeral")
+
+
+async def on_settings_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    async with deps.pool.connection() as conn:
+        if not user.is_admin:
+            raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.settings",
+                                      message="Sorry, only Steward admins can change the standup settings.")
+        current = await standup.rhythm_of(conn, org.id)
+    await client.views_open(trigger_id=body["trigger_id"], view=render.settings_modal(current))
+
+
+def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The modal's values as column changes, and per-field errors."""
+    changes: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+
+    def attempt(block: str, fn: Any) -> None:
+        try:
+            fn()
+        except InvalidInput as exc:
+            errors[block] = str(exc)[:150]
+
+    if values.get("channel"):
+        changes["standup_channel_id"] = values["channel"]
+    for block in ("morning_time", "end_of_day_time", "mood_checkin_time"):
+        if values.get(block):
+            attempt(block, lambda b=block: changes.__setitem__(b, standup.parse_time(values[b])))
+    tz = (values.get("timezone") or "").strip()
+    if tz and not rules.valid_timezone(tz):
+        errors["timezone"] = "Use a timezone name like America/New_York or Europe/Berlin."
+    elif tz:
+        changes["timezone"] = tz
+    if "workdays" in values:
+        days = [int(d) for d in values.get("workdays") or [] if str(d).isdigit()]
+        if not days:
+            errors["workdays"] = "Pick at least one workday."
+        changes["workdays"] = sorted(set(days))
+    attempt("holidays", lambda: changes.__setitem__("holidays", standup.parse_dates(values.get("holidays") or "")))
+    for block, what in (("nudge_delay_minutes", "nudges"), ("manager_summary_delay_minutes", "the manager summary")):
+        if values.get(block) not in (None, ""):
+            attempt(block, lambda b=block, w=what: changes.__setitem__(b, standup.parse_minutes(str(values[b]), w)))
+    changes["mood_checkin_enabled"] = "on" in (values.get("mood_checkin_enabled") or [])
+    changes["use_member_local_time"] = "on" in (values.get("use_member_local_time") or [])
+    return changes, errors
+
+
+def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """At ack time, so a mistake shows next to its field."""
+    changes, errors = settings_changes(_view_values(payload.get("view") or {}))
+    if not errors:
+        merged = standup.merge(rules.Rhythm(), changes)
+        if "end_of_day_time" in changes and "morning_time" in changes and merged.end_of_day_time <= merged.morning_time:
+            errors["end_of_day_time"] = "The end of day must come after the morning thread."
+        if merged.manager_summary_delay_minutes < merged.nudge_delay_minutes and {
+                "manager_summary_delay_minutes", "nudge_delay_minutes"} <= changes.keys():
+            errors["manager_summary_delay_minutes"] = "Send the summary after the nudges."
+    return {"response_action": "errors", "errors": errors} if errors else None
+
+
+async def on_settings_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    changes, errors = settings_changes(_view_values(view))
+    if errors:
+        return  # the ack showed them
+    async with deps.pool.connection() as conn:
+        updated = await standup.update_rhythm(conn, org.id, user, changes)
+    await client.chat_postMessage(channel=user.slack_id, text=":white_check_mark: Standup settings saved.\n" + render.settings_text(updated))
+
+
+# ---------------------------------------------------------------- replies in the morning thread
+
+def _reply_event(event: dict[str, Any]) -> bool:
+    ts, thread_ts = event.get("ts"), event.get("thread_ts")
+    return (bool(thread_ts) and thread_ts != ts and event.get("channel_type") != "im" and not event.get("bot_id")
+            and event.get("subtype") in (None, "thread_broadcast", "file_share"))
+
+
+async def _find_thread(deps: Deps, context: Any, channel: str | None, thread_ts: str | None) -> bool:
+    org = context.get("org")
+    if org is None or not channel or not thread_ts:
+        return False
+    async with deps.pool.connection() as conn:
+        thread = await standup.thread_by_ts(conn, org.id, channel, thread_ts)
+    if thread is None:
+        return False
+    context["morning_thread"] = thread
+    return True
+
+
+async def is_standup_reply(body: dict[str, Any], context: Any, deps: Deps) -> bool:
+    event = body.get("event") or {}
+    return _reply_event(event) and await _find_thread(deps, context, event.get("channel"), event.get("thread_ts"))
+
+
+async def is_standup_edit(body: dict[str, Any], context: Any, deps: Deps) -> bool:
+    event = body.get("event") or {}
+    message = event.get("message") or {}
+    if not message.get("thread_ts") or message.get("thread_ts") == message.get("ts") or message.get("bot_id"):
+        return False
+    return await _find_thread(deps, context, event.get("channel"), message.get("thread_ts"))
+
+
+async def is_standup_delete(body: dict[str, Any], context: Any, deps: Deps) -> bool:
+    event = body.get("event") or {}
+    previous = event.get("previous_message") or {}
+    if not previous.get("thread_ts") or previous.get("thread_ts") == previous.get("ts") or previous.get("bot_id"):
+        return False
+    return await _find_thread(deps, context, event.get("channel"), previous.get("thread_ts"))
+
+
+async def _user_of(deps: Deps, org: Any, slack_id: str | None) -> User | None:
+    if not slack_id or slack_id == org.bot_user_id:
+        return None
+    async with deps.pool.connection() as conn:
+        return await workspace.user_by_slack_id(conn, org.id, slack_id)
+
+
+async def on_thread_reply(message: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
+    org, user = context.get("org"), context.get("steward_user")
+    if org is None or user is None:
+        return
+    await handle_reply(deps, client, org, context["morning_thread"], user, message["ts"], message.get("text") or "")
+
+
+async def on_reply_edited(event: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
+    org = context.get("org")
+    message = event.get("message") or {}
+    user = await _user_of(deps, org, message.get("user"))
+    if user is None:
+        return
+    previous = (event.get("previous_message") or {}).get("text")
+    if previous is not None and previous == message.get("text"):
+        return  # an unfurl or a reaction, not an edit of the words
+    await handle_reply(deps, client, org, context["morning_thread"], user, message["ts"], message.get("text") or "")
+
+
+async def on_reply_deleted(event: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
+    org = context.get("org")
+    previous = event.get("previous_message") or {}
+    user = await _user_of(deps, org, previous.get("user"))
+    thread = context["morning_thread"]
+    if user is None:
+        return
+    async with deps.pool.connection() as conn:
+        row = await (await conn.execute(standup.Q["submission_of_user_in_thread"], {"thread_id": thread.id, "user_id": user.id})).fetchone()
+        if row is None:
+            return
+        try:
+            _, entry = await standup.submission_entry(conn, org.id, row[0], previous["ts"])
+        except NotFound:
+            return
+        removed = await standup.undo_reply(conn, org.id, user, row[0], previous["ts"], deps.now())
+    if entry.get("reply_ts"):
+        text, blocks = render.reply_undone(user, removed, why="Reply deleted")
+        await client.chat_update(channel=thread.channel_id, ts=entry["reply_ts"], text=text, blocks=blocks)
+
+
+async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.MorningThread, user: User, message_ts: str, text: str,
+                       *, answer_in: tuple[str, str] | None = None) -> standup.ReplyOutcome:
+    """Parse one reply and record it; answer under it (or update the earlier answer)."""
+    now = deps.now()
+    async with deps.pool.connection() as conn:
+        rhythm = await standup.rhythm_of(conn, org.id)
+        types = await task_service.task_types(conn, org.id)
+        clients, projects = await task_service.clients_and_projects(conn, org.id)
+    day = rules.personal_day(thread.thread_date, thread.posted_at, rhythm, user.timezone)
+    plan_date = thread.thread_date if not day.closed(now) else rules.local_date(now, day.tz)
+    parts = standup.split_reply(text, now=now, tz=user.timezone)
+    tasks: list[Any] = []
+    source, note, threat = "offline", None, None
+    if parts.task_lines:
+        result = await deps.ai.parse_tasks(parts.task_text, now=now, tz=user.timezone, task_types=types,
+                                           clients=list(clients), projects=list(projects))
+        tasks, source, threat = list(result.value), result.source, result.threat
+        if result.source == "offline" and result.fallback_reason and not deps.settings.offline_ai:
+            note = f"Parsed offline ({result.fallback_reason}): check the tasks, and use Edit if I got one wrong."
+    found_ooo = []
+    for sentence in parts.ooo:
+        parsed = await deps.ai.parse_ooo(sentence, now=now, tz=user.timezone)
+        threat = threat or parsed.threat
+        if parsed.value is not None:
+            found_ooo.append(parsed.value)
+    reply = standup.ParsedReply(parts=parts, tasks=tasks, ooo=found_ooo, parser=source, clients=clients, projects=projects)
+    async with deps.pool.connection() as conn:
+        if threat is not None:
+            await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=threat[0],
+                                  description=threat[1], user_id=user.id, slack_user_id=user.slack_id,
+                                  details={"source": "standup_thread", "text": text[:500]})
+        outcome = await standup.apply_reply(conn, org_id=org.id, thread=thread, user=user, message_ts=message_ts, text=text,
+                                            parsed=reply, is_late=day.is_late(now), plan_date=plan_date, now=now)
+        plan = await standup.plan_of(conn, org.id, user.id, outcome.plan_date)
+    if outcome.replayed and outcome.reply_ts:
+        return outcome  # a redelivery of a reply already answered
+    summary_text, blocks = render.reply_summary(user, outcome, plan, message_ts=message_ts, note=note)
+    where = answer_in or ((thread.channel_id, outcome.reply_ts) if outcome.reply_ts else None)
+    if where is not None and where[1]:
+        await client.chat_update(channel=where[0], ts=where[1], text=summary_text, blocks=blocks)
+        return outcome
+    posted = await client.chat_postMessage(channel=thread.channel_id, thread_ts=thread.thread_ts, text=summary_text, blocks=blocks)
+    async with deps.pool.connection() as conn:
+        await standup.set_reply_ts(conn, org.id, outcome.submission_id, message_ts, posted["ts"])
+    outcome.reply_ts = posted["ts"]
+    return outcome
+
+
+def _reply_ref(body: dict[str, Any]) -> tuple[int, str]:
+    value = (body.get("actions") or [{}])[0].get("value") or ""
+    sub, _, ts = value.partition(":")
+    if not sub.isdigit() or not ts:
+        raise InvalidInput("That button is broken; please reply in the thread again.")
+    return int(sub), ts
+
+
+async def on_undo(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    submission_id, message_ts = _reply_ref(body)
+    async with deps.pool.connection() as conn:
+        removed = await standup.undo_reply(conn, org.id, user, submission_id, message_ts, deps.now())
+    text, blocks = render.reply_undone(user, removed)
+    container = body.get("container") or {}
+    await client.chat_update(channel=container.get("channel_id") or body["channel"]["id"],
+                             ts=container.get("message_ts") or body["message"]["ts"], text=text, blocks=blocks)
+
+
+async def on_edit_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    submission_id, message_ts = _reply_ref(body)
+    async with deps.pool.connection() as conn:
+        sub, entry = await standup.submission_entry(conn, org.id, submission_id, message_ts)
+        if sub.user_id != user.id:
+            raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.edit",
+                                      message="Only the person who wrote that reply can edit it.",
+                                      details={"submission_id": submission_id})
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or body["channel"]["id"]
+    reply_ts = container.get("message_ts") or body["message"]["ts"]
+    metadata = f"{submission_id}|{message_ts}|{channel}|{reply_ts}"
+    await client.views_open(trigger_id=body["trigger_id"], view=render.edit_reply_modal(entry.get("text") or "", metadata))
+
+
+def validate_reply_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
+    text = (_view_values(payload.get("view") or {}).get("text") or "").strip()
+    if not any(ch.isalnum() for ch in text):
+        return {"response_action": "errors", "errors": {"text": "Write your plan, or use Undo to take the reply back."}}
+    return None
+
+
+async def on_edit_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    text = (_view_values(view).get("text") or "").strip()
+    if not any(ch.isalnum() for ch in text):
+        return
+    try:
+        sub_id, message_ts, channel, reply_ts = (view.get("private_metadata") or "").split("|")
+    except ValueError:
+        raise InvalidInput("That form is broken; please edit your message in the thread instead.") from None
+    async with deps.pool.connection() as conn:
+        sub, _entry = await standup.submission_entry(conn, org.id, int(sub_id), message_ts)
+        if sub.user_id != user.id:
+            raise PermissionDenied("Only the person who wrote that reply can edit it.")
+        thread = await standup.thread_by_id(conn, org.id, sub.thread_id)
+    if thread is None:
+        raise NotFound("That standup thread is gone.")
+    await handle_reply(deps, client, org, thread, user, message_ts, text, answer_in=(channel, reply_ts))
+
+
+# ---------------------------------------------------------------- end of day
+
+def _eod_day(value: str | None) -> date:
+    try:
+        return date.fromisoformat((value or "").split(":")[0])
+    except ValueError:
+        raise InvalidInput("That check-in button is broken.") from None
+
+
+async def _refresh_checkin(client: Any, body: dict[str, Any], day: date, items: list[standup.PlanItem]) -> None:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    if channel and ts:
+        text, blocks = render.eod_checkin(day, items)
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+async def _closed_checkin(client: Any, body: dict[str, Any], deps: Deps, org: Any, user: User, day: date) -> None:
+    async with deps.pool.connection() as conn:
+        items = await standup.plan_of(conn, org.id, user.id, day)
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    if channel and ts:
+        await client.chat_update(channel=channel, ts=ts, text="This day is closed.", blocks=render.eod_closed(day, items))
+
+
+async def on_eod_toggle(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    action = (body.get("actions") or [{}])[0]
+    block_id = action.get("block_id") or ""
+    day = _eod_day(block_id.removeprefix("eod:"))
+    selected = {int(o["value"]) for o in action.get("selected_options") or [] if str(o.get("value", "")).isdigit()}
+    # The group's own options: ticks in one group never touch another group's tasks.
+    shown = set()
+    for block in (body.get("message") or {}).get("blocks") or []:
+        if block.get("block_id") == block_id:
+            for element in block.get("elements") or []:
+                shown |= {int(o["value"]) for o in element.get("options") or [] if str(o.get("value", "")).isdigit()}
+    try:
+        async with deps.pool.connection() as conn:
+            items = await standup.mark_done(conn, org.id, user, day, selected, deps.now(), only=shown or None)
+    except standup.DayClosed:
+        await _closed_checkin(client, body, deps, org, user, day)
+        raise
+    await _refresh_checkin(client, body, day, items)
+
+
+async def on_eod_all_done(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    day = _eod_day((body.get("actions") or [{}])[0].get("value"))
+    try:
+        async with deps.pool.connection() as conn:
+            items = await standup.plan_of(conn, org.id, user.id, day)
+            everything = {i.task_id for i in items if not i.is_dropped}
+            items = await standup.mark_done(conn, org.id, user, day, everything, deps.now())
+    except standup.DayClosed:
+        await _closed_checkin(client, body, deps, org, user, day)
+        raise
+    await _refresh_checkin(client, body, day, items)
+
+
+async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    day = _eod_day((body.get("actions") or [{}])[0].get("value"))
+    async with deps.pool.connection() as conn:
+        items = await standup.plan_of(conn, org.id, user.id, day)
+    if items and all(i.closed_at is not None for i in items):
+        await _closed_checkin(client, body, deps, org, user, day)
+        raise standup.DayClosed()
+    if not any(not i.is_done and not i.is_dropped for i in items):
+        raise InvalidInput("There's nothing left to drop on that day's plan.")
+    container = body.get("container") or {}
+    metadata = "|".join([day.isoformat(), container.get("channel_id") or body["channel"]["id"],
+                         container.get("message_ts") or body["message"]["ts"]])
+    await client.views_open(trigger_id=body["trigger_id"], view=render.drop_modal(day, items, metadata))
+
+
+def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:
+    values = _view_values(payload.get("view") or {})
+    errors = {}
+    if not str(values.get("task") or "").isdigit() or values.get("task") == "0":
+        errors["task"] = "Pick the task to drop."
+    if not (values.get("reason") or "").strip():
+        errors["reason"] = "Say why, so the team knows (e.g. \u201cthe client cancelled it\u201d)."
+    return {"response_action": "errors", "errors": errors} if errors else None
+
+
+async def on_eod_drop_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = _who(context)
+    values = _view_values(view)
+    if validate_drop({"view": view}) is not None:
+        return
+    day_text, channel, ts = (view.get("private_metadata") or "||").split("|")
+    day = _eod_day(day_text)
+    async with deps.pool.connection() as conn:
+        items = await standup.drop_planned(conn, org.id, user, day, int(values["task"]), values["reason"], deps.now())
+    if channel and ts:
+        text, blocks = render.eod_checkin(day, items)
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+# ---------------------------------------------------------------- App Home: Today
+
+async def today_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]]:
+    now = deps.now()
+    async with deps.pool.connection() as conn:
+        rhythm = await standup.rhythm_of(conn, org.id)
+        today = rules.local_date(now, rhythm.person_tz(user.timezone))
+        org_today = rules.local_date(now, rhythm.timezone)
+        thread = await standup.posted_thread_for(conn, org.id, org_today)
+        plan = await standup.plan_of(conn, org.id, user.id, thread.thread_date if thread else org_today)
+        out = [r for r in await ooo_service.upcoming(conn, org.id, user.id, today) if r.start_date <= today <= r.end_date]
+        submitted = bool(thread and user.id in await standup.submitter_ids(conn, thread.id))
+        domain = await standup.team_domain(conn, org.id)
+        mood_today = await mood_service.of_day(conn, org.id, user.id, today)
+        team = await mood_service.team_mood(conn, org.id, user, today=today) if user.is_manager else None
+    link = standup.permalink(domain, thread.channel_id, thread.thread_ts) if thread else None
+    mood_bits = []
+    if mood_today:
+        mood_bits.append(f"Your mood today: {mood_service.emoji(mood_today[0])} {mood_today[0]}/5 (only you see this)")
+    if team is not None:
+        mood_bits.append(f"Team mood, last 7 days: {mood_service.describe_average(team.average)} from {team.people} people"
+                         if team.enough else "Team mood, last 7 days: not enough responses yet (I show it from 3 people up).")
+    settings_line = None
+    if user.is_admin:
+        channel = f"<#{rhythm.standup_channel_id}>" if rhythm.standup_channel_id else "no channel yet"
+        settings_line = (f"Standup: {channel} at {rhythm.morning_time:%H:%M} {rhythm.timezone}, "
+                         f"{rules.describe_days(rhythm.workdays)}; end of day {rhythm.end_of_day_time:%H:%M}.")
+    return render.today_section(thread.thread_date if thread else org_today, plan, thread_link=link, submitted=submitted,
+                                out=ooo_service.describe(out[0].start_date, out[0].end_date) if out else None,
+                                mood_line="\n".join(mood_bits) or None, settings_line=settings_line, is_admin=user.is_admin)
+
+
+__all__ = ["handle_reply", "register", "time"]
