@@ -33,6 +33,11 @@ def pg() -> Iterator[EmbeddedPostgres]:
     # resets /tmp/pytest-of-<user> to mode 0700 whenever another pytest session starts.
     data_dir = Path(tempfile.mkdtemp(prefix="steward-test-pg-"))
     server = start_embedded(data_dir, database="postgres")
+    # A throwaway server: durability buys nothing here, speed does.
+    with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
+        for setting in ("fsync = off", "synchronous_commit = off", "full_page_writes = off"):
+            conn.execute(f"ALTER SYSTEM SET {setting}")
+        conn.execute("SELECT pg_reload_conf()")
     yield server
     server.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -63,7 +68,8 @@ def create_database(pg: EmbeddedPostgres, *, template: str | None = TEMPLATE) ->
     name = f"steward_test_{os.getpid()}_{next(_counter)}"
     with _admin(pg) as conn:
         if template:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            # FILE_COPY clones a small template about four times faster than the default WAL_LOG.
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(name), sql.Identifier(template)))
         else:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return name

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -243,14 +243,14 @@ async def on_reply_deleted(event: dict[str, Any], context: Any, client: Any, dep
     if user is None:
         return
     async with deps.pool.connection() as conn:
-        row = await (await conn.execute(standup.Q["submission_of_user_in_thread"], {"thread_id": thread.id, "user_id": user.id})).fetchone()
-        if row is None:
+        submission_id = await standup.submission_id_of(conn, thread.id, user.id)
+        if submission_id is None:
             return
         try:
-            _, entry = await standup.submission_entry(conn, org.id, row[0], previous["ts"])
+            _, entry = await standup.submission_entry(conn, org.id, submission_id, previous["ts"])
         except NotFound:
             return
-        removed = await standup.undo_reply(conn, org.id, user, row[0], previous["ts"], deps.now())
+        removed = await standup.undo_reply(conn, org.id, user, submission_id, previous["ts"], deps.now())
     if entry.get("reply_ts"):
         text, blocks = render.reply_undone(user, removed, why="Reply deleted")
         await client.chat_update(channel=thread.channel_id, ts=entry["reply_ts"], text=text, blocks=blocks)
@@ -506,5 +506,3 @@ async def today_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]
                                 out=ooo_service.describe(out[0].start_date, out[0].end_date) if out else None,
                                 mood_line="\n".join(mood_bits) or None, settings_line=settings_line, is_admin=user.is_admin)
 
-
-__all__ = ["handle_reply", "register", "time"]

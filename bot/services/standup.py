@@ -266,6 +266,22 @@ async def update_rhythm(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     return merged
 
 
+async def organizations(conn: psycopg.AsyncConnection) -> list[int]:
+    return [r[0] for r in await (await conn.execute(Q["rhythm_organizations"])).fetchall()]
+
+
+async def set_default_channel(conn: psycopg.AsyncConnection, org_id: int, channel_id: str) -> bool:
+    """Use ``channel_id`` as the standup channel unless an admin already chose one."""
+    cur = await conn.execute(Q["rhythm_default_channel"], {"organization_id": org_id, "channel_id": channel_id})
+    return cur.rowcount > 0
+
+
+async def existing_keys(conn: psycopg.AsyncConnection, keys: Sequence[str]) -> set[str]:
+    if not keys:
+        return set()
+    return {r[0] for r in await (await conn.execute(Q["notifications_existing"], {"keys": list(keys)})).fetchall()}
+
+
 # ---------------------------------------------------------------- people
 
 async def users_by_slack_ids(conn: psycopg.AsyncConnection, org_id: int, slack_ids: Sequence[str]) -> list[User]:
@@ -367,6 +383,11 @@ async def create_thread(conn: psycopg.AsyncConnection, org_id: int, channel_id: 
     row = await (await conn.execute(Q["thread_insert"], {
         "organization_id": org_id, "channel_id": channel_id, "thread_date": day, "participant_ids": list(participant_ids)})).fetchone()
     return row[0] if row else None
+
+
+async def thread_exists(conn: psycopg.AsyncConnection, org_id: int, channel_id: str, day: date) -> bool:
+    row = await (await conn.execute(Q["thread_exists"], {"organization_id": org_id, "channel_id": channel_id, "thread_date": day})).fetchone()
+    return row is not None
 
 
 async def seed_carried(conn: psycopg.AsyncConnection, org_id: int, day: date, user_ids: Sequence[int]) -> int:
@@ -824,6 +845,11 @@ async def undo_reply(conn: psycopg.AsyncConnection, org_id: int, user: User, sub
             # Nothing left: the person has not replied, as far as nudges and reports are concerned.
             await conn.execute(Q["submission_delete"], {"organization_id": org_id, "id": submission_id})
     return removed
+
+
+async def submission_id_of(conn: psycopg.AsyncConnection, thread_id: int, user_id: int) -> int | None:
+    row = await (await conn.execute(Q["submission_of_user_in_thread"], {"thread_id": thread_id, "user_id": user_id})).fetchone()
+    return int(row[0]) if row else None
 
 
 async def submission_entry(conn: psycopg.AsyncConnection, org_id: int, submission_id: int, message_ts: str) -> tuple[Submission, dict[str, Any]]:

@@ -11,6 +11,10 @@ SELECT o.id FROM organizations o
 WHERE o.active AND EXISTS (SELECT 1 FROM platform_connections pc WHERE pc.organization_id = o.id AND pc.status = 'active')
 ORDER BY o.id
 
+-- name: rhythm_default_channel
+UPDATE org_settings SET standup_channel_id = %(channel_id)s
+WHERE organization_id = %(organization_id)s AND standup_channel_id IS NULL
+
 -- name: team_domain_of_org
 SELECT team_domain FROM platform_connections WHERE organization_id = %(organization_id)s AND platform = 'slack' LIMIT 1
 
@@ -43,6 +47,10 @@ INSERT INTO morning_threads (organization_id, channel_id, thread_date, status, p
 VALUES (%(organization_id)s, %(channel_id)s, %(thread_date)s, 'scheduled', %(participant_ids)s)
 ON CONFLICT (organization_id, channel_id, thread_date) DO NOTHING
 RETURNING id
+
+-- name: thread_exists
+SELECT 1 FROM morning_threads
+WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s AND thread_date = %(thread_date)s
 
 -- name: threads_sync_posted
 -- The thread is posted by the notification dispatcher; copy its ts once it has been sent.
