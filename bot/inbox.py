@@ -150,7 +150,10 @@ DeadLetterHook = Callable[[dict[str, Any], str], Awaitable[None]]
 
 class InboxWorker:
     def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
-                 batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None) -> None:
+                 batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
+                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self.backoff_base = backoff_base
+        self.max_attempts = max_attempts
         self.app = app
         self.pool = pool
         self.metrics = metrics
@@ -236,7 +239,7 @@ class InboxWorker:
             return
         message = f"{type(error).__name__}: {error}" if error else f"dispatch returned {status}"
         self.metrics.events_failed += 1
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= self.max_attempts:
             async with self.pool.connection() as conn:
                 await conn.execute(Q["inbox_dead"], {"id": row_id, "error": message[:2000]})
             self.metrics.events_dead += 1
@@ -247,7 +250,7 @@ class InboxWorker:
                 except Exception:
                     log.exception("dead_letter_notice_failed", event_key=key)
             return
-        delay = min(300, 2 ** attempts)
+        delay = min(300.0, self.backoff_base * 2 ** attempts)
         async with self.pool.connection() as conn:
             await conn.execute(Q["inbox_retry"], {"id": row_id, "error": message[:2000], "delay_seconds": delay})
         log.warning("inbox_retry_scheduled", event_key=key, attempts=attempts, delay_seconds=delay, error=message[:500])

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
-from bot.services import reminders
+from bot.services import ratelimit, reminders
 from jobs import reminders as reminder_jobs
 
 _REMIND = re.compile(r"^\s*(please\s+)?remind\s+me\b", re.IGNORECASE)
@@ -40,6 +40,8 @@ async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[
     now = deps.now()
     if not _REMIND.match(text):
         text = "remind me " + text.removeprefix("me ").strip()
+    async with deps.pool.connection() as conn:
+        await ratelimit.check(conn, organization_id=org.id, user_id=user.id, slack_id=user.slack_id, action="llm.parse", now=now)
     result = await deps.ai.parse_reminder(text, now=now, tz=user.timezone)
     parsed = result.value
     if parsed is None:

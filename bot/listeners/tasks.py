@@ -14,7 +14,7 @@ from bot.blocks import tasks as render
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.listeners import dm, home
-from bot.services import drafts, security, workspace
+from bot.services import drafts, ratelimit, security, workspace
 from bot.services import tasks as task_service
 from db.rows import Task, User
 
@@ -62,6 +62,7 @@ def _who(context: Any) -> tuple[Any, User]:
 async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None, ts: str | None) -> tuple[Any, str | None]:
     now = deps.now()
     async with deps.pool.connection() as conn:
+        await ratelimit.check(conn, organization_id=org.id, user_id=user.id, slack_id=user.slack_id, action="llm.parse", now=now)
         types = await task_service.task_types(conn, org.id)
         clients, projects = await task_service.clients_and_projects(conn, org.id)
     result = await deps.ai.parse_tasks(text, now=now, tz=user.timezone, task_types=types, clients=list(clients), projects=list(projects))

@@ -160,3 +160,46 @@ async def test_health_and_metrics(emulator: SlackEmulator, steward: Steward) -> 
     assert "steward_events_received_total" in metrics
     processed = [line for line in metrics.splitlines() if line.startswith("steward_events_processed_total ")]
     assert processed and int(processed[0].split()[1]) >= 1
+
+
+async def test_failing_event_is_retried_then_dead_lettered_and_doctor_shows_it(
+        emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
+    from bot.doctor import collect
+    from bot.settings import Settings
+
+    calls: list[int] = []
+
+    async def explode(ack, **_):  # type: ignore[no-untyped-def]
+        await ack()
+        calls.append(1)
+        raise RuntimeError("the widget fell over")
+
+    steward.app.command("/explode")(explode)
+    steward.worker.backoff_base = 0.01
+    steward.worker.poll_seconds = 0.05
+    mark = len(emulator.calls)
+    await emulator.slash_command(SAM, "/explode", "now", channel=ACME)
+    notice = await emulator.wait_for_call("chat.postEphemeral", lambda c: "something went wrong" in c.args.get("text", ""),
+                                          since=mark, timeout=20)
+    assert notice.args["user"] == SAM
+    assert len(calls) == 5  # five attempts, then the dead letter
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        row = await (await conn.execute("SELECT status, attempts, last_error FROM event_inbox WHERE payload->>'command' = '/explode'")).fetchone()
+    assert row[0] == "dead" and row[1] == 5 and "widget fell over" in row[2]
+    checks = await collect(Settings.from_env({"DATABASE_URL": db_dsn}))
+    inbox = next(c for c in checks if c.name == "event inbox")
+    assert inbox.status == "WARN" and "1 dead-lettered" in inbox.detail
+
+
+async def test_llm_backed_actions_are_rate_limited_per_person(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        user_id = await fetchval(conn, "SELECT user_id FROM platform_identities WHERE external_id = %s", (SAM,))
+        org = await fetchval(conn, "SELECT id FROM organizations")
+        await conn.execute("INSERT INTO rate_limit_events (organization_id, user_id, action, created_at) "
+                           "SELECT %s, %s, 'llm.parse', now() FROM generate_series(1, 20)", (org, user_id))
+    reply = await dm(emulator, SAM, "fix the login bug by Friday")
+    assert "going a bit fast" in reply["text"] and "Nothing you sent was lost" in reply["text"]
+    other = await dm(emulator, PRIYA, "fix the signup bug by Friday")  # others are not affected
+    assert "going a bit fast" not in other.get("text", "")
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        assert await fetchval(conn, "SELECT count(*) FROM rate_limit_events WHERE NOT allowed AND user_id = %s", (user_id,)) == 1

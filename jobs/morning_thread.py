@@ -1,0 +1,116 @@
+"""morning-thread (F4): on workdays at the organization's morning time, post the day's thread.
+
+Ticks every minute. Per organization: due only on a workday (not a holiday) between the morning
+time and the end of day in the organization's timezone, so a restart at 09:07 still posts the
+09:00 thread and nothing is posted at 18:00. One thread per organization, channel and date: the
+morning_threads row is claimed (unique) in the same transaction that queues the post, so two
+processes, a re-run or `steward jobs run morning-thread` never post twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import standup as render
+from bot.deps import Deps
+from bot.log import get_logger
+from bot.services import rhythm as rules
+from bot.services import standup
+from bot.services.notifications import Target, notify
+from jobs import day_close
+
+log = get_logger(__name__)
+
+
+def wake_dispatcher(deps: Deps) -> None:
+    dispatcher = deps.extras.get("dispatcher")
+    if dispatcher is not None:
+        dispatcher.wake()
+
+
+async def for_each_org(deps: Deps, now: datetime, fn: Any) -> dict[str, Any]:
+    """Run ``fn(deps, org_id, now)`` for every organization; one failing does not stop the others."""
+    async with deps.pool.connection() as conn:
+        org_ids = await standup.organizations(conn)
+    results: dict[str, Any] = {}
+    for org_id in org_ids:
+        try:
+            results[str(org_id)] = await fn(deps, org_id, now)
+        except Exception as exc:
+            log.exception("rhythm_job_failed_for_org", organization_id=org_id, job=getattr(fn, "__module__", "?"))
+            results[str(org_id)] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    wake_dispatcher(deps)
+    return results
+
+
+async def channel_members(deps: Deps, channel_id: str) -> list[str]:
+    members: list[str] = []
+    cursor = None
+    while True:
+        page = await deps.slack.conversations_members(channel=channel_id, limit=1000, **({"cursor": cursor} if cursor else {}))
+        members.extend(page.get("members") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members
+
+
+async def _sandbox_channel(deps: Deps, org_id: int) -> str | None:
+    """In the sandbox, the demo's #standup is the standup channel until an admin picks another."""
+    if not deps.extras.get("sandbox") or deps.slack is None:
+        return None
+    page = await deps.slack.conversations_list(types="public_channel", exclude_archived=True, limit=200)
+    channel = next((c["id"] for c in page.get("channels") or [] if c.get("name") == "standup"), None)
+    if channel is None:
+        return None
+    async with deps.pool.connection() as conn:
+        await standup.set_default_channel(conn, org_id, channel)
+    return channel
+
+
+async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
+    async with deps.pool.connection() as conn:
+        rhythm = await standup.rhythm_of(conn, org_id)
+        await standup.sync_posted(conn, org_id)
+    channel = rhythm.standup_channel_id or await _sandbox_channel(deps, org_id)
+    if not channel:
+        return {"skipped": "no standup channel: an admin can set one with `/steward standup channel #name`"}
+    day = rules.thread_due(now, rhythm)
+    if day is None:
+        local = rules.local_date(now, rhythm.timezone)
+        nxt = rules.next_thread_at(now, rhythm)
+        why = ("holiday" if local in rhythm.holidays else "not a workday" if not rules.is_workday(local, rhythm)
+               else "outside the morning window")
+        return {"skipped": why, "next": nxt.isoformat() if nxt else None}
+    # Close any day whose time has come first, so the listing never shows stale carry counts.
+    await day_close.close_for_org(deps, org_id, now, rhythm=rhythm)
+    async with deps.pool.connection() as conn:
+        if await standup.thread_exists(conn, org_id, channel, day):
+            return {"skipped": "already posted", "date": day.isoformat()}
+    try:
+        members = await channel_members(deps, channel)
+    except SlackApiError as exc:
+        error = (exc.response or {}).get("error") if exc.response is not None else str(exc)
+        log.error("standup_channel_unreadable", organization_id=org_id, channel=channel, error=error)
+        return {"skipped": f"can't read the standup channel's members ({error}); invite me to <#{channel}>"}
+    async with deps.pool.connection() as conn, conn.transaction():
+        people = await standup.users_by_slack_ids(conn, org_id, members)
+        out_ids = await standup.ooo_user_ids(conn, org_id, [p.id for p in people], day)
+        thread_id = await standup.create_thread(conn, org_id, channel, day, [p.id for p in people])
+        if thread_id is None:
+            return {"skipped": "already posted", "date": day.isoformat()}
+        present = [p for p in people if p.id not in out_ids]
+        await standup.seed_carried(conn, org_id, day, [p.id for p in present])
+        open_tasks = await standup.open_tasks_of(conn, org_id, [p.id for p in present])
+        text, blocks = render.thread_message(day, [(p, open_tasks.get(p.id, [])) for p in present],
+                                             [p for p in people if p.id in out_ids])
+        await notify(conn, organization_id=org_id, kind=standup.THREAD_KIND, dedupe_key=standup.thread_dedupe_key(org_id, channel, day),
+                     text=text, blocks=blocks, targets=[Target.channel(channel)], now=now)
+    log.info("morning_thread_queued", organization_id=org_id, date=day.isoformat(), participants=len(people), out=len(out_ids))
+    return {"posted": day.isoformat(), "thread_id": thread_id, "participants": len(people), "out_of_office": len(out_ids)}
+
+
+async def run(deps: Deps, now: datetime) -> dict[str, Any]:
+    return await for_each_org(deps, now, post_for_org)
