@@ -20,7 +20,16 @@ class JobSpec:
 
 
 def _jobs() -> dict[str, JobSpec]:
-    from jobs import reminders, retention, workspace_sync
+    from jobs import (
+        day_close,
+        end_of_day,
+        mood_checkin,
+        morning_thread,
+        nudges,
+        reminders,
+        retention,
+        workspace_sync,
+    )
 
     specs = [
         JobSpec("retention", retention.run, "all retention rules at once (drafts, raw messages, audit logs)"),
@@ -28,6 +37,11 @@ def _jobs() -> dict[str, JobSpec]:
         JobSpec("retention-monthly", retention.run_monthly, "security audit logs and rate-limit events > 90 days"),
         JobSpec("reminders", reminders.run, "fire reminders that are due (missed ones fire late, once)"),
         JobSpec("workspace-sync", workspace_sync.run, "Slack people into users (deactivated become inactive)"),
+        JobSpec("morning-thread", morning_thread.run, "post each organization's standup thread when its morning is due"),
+        JobSpec("nudges", nudges.run, "DM people who haven't replied, then managers who's missing (each once)"),
+        JobSpec("end-of-day", end_of_day.run, "DM the end-of-day check-in with the day's planned tasks"),
+        JobSpec("day-close", day_close.run, "close finished days: one task status per planned task, carry the rest"),
+        JobSpec("mood-checkin", mood_checkin.run, "DM the daily mood check-in where it is on"),
     ]
     return {s.name: s for s in specs}
 

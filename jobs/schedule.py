@@ -33,6 +33,12 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "retention-monthly": ("cron", {"day": 1, "hour": 2, "minute": 30}, "monthly, the 1st at 02:30 UTC"),
     "workspace-sync": ("cron", {"hour": 3, "minute": 15}, "daily at 03:15 UTC (and at start)"),
     "reminders": ("interval", {"seconds": 30}, "every 30 s (plus a timer per reminder)"),
+    # The daily rhythm: each tick decides per organization, in its timezone, what is due.
+    "morning-thread": ("cron", {"minute": "*"}, "every minute (posts at each organization's morning time)"),
+    "nudges": ("cron", {"minute": "*"}, "every minute (after each thread's nudge and summary delays)"),
+    "end-of-day": ("cron", {"minute": "*"}, "every minute (at each organization's end-of-day time)"),
+    "day-close": ("cron", {"minute": "*"}, "every minute (closes days at their midnight)"),
+    "mood-checkin": ("cron", {"minute": "*"}, "every minute (at the mood check-in time, where on)"),
 }
 
 

@@ -97,9 +97,9 @@ async def notify(
             due = max(not_before or now, now)
             status = "pending"
             if target.type == "dm" and not urgent:
-                tz_row = await (await conn.execute(Q["recipient_timezone"], {
+                row = await (await conn.execute(Q["recipient_quiet_hours"], {
                     "organization_id": organization_id, "slack_user_id": target.id})).fetchone()
-                held = quiet_until(due, tz_row[0] if tz_row else None)
+                held = quiet_until(due, row[0], row[1], row[2]) if row and row[1] is not None else None
                 if held is not None:
                     due, status = held, "held"
             await conn.execute(Q["delivery_insert"], {

@@ -395,6 +395,19 @@ async def seed_carried(conn: psycopg.AsyncConnection, org_id: int, day: date, us
     return cur.rowcount
 
 
+async def mark_nudged(conn: psycopg.AsyncConnection, thread_id: int, now: datetime) -> None:
+    await conn.execute(Q["thread_mark_nudged"], {"id": thread_id, "now": now})
+
+
+async def mark_summarised(conn: psycopg.AsyncConnection, thread_id: int, now: datetime) -> None:
+    await conn.execute(Q["thread_mark_summarised"], {"id": thread_id, "now": now})
+
+
+async def people_with_plan(conn: psycopg.AsyncConnection, org_id: int, day: date) -> list[int]:
+    rows = await (await conn.execute(Q["plan_people_for_date"], {"organization_id": org_id, "plan_date": day})).fetchall()
+    return [r[0] for r in rows]
+
+
 async def submitter_ids(conn: psycopg.AsyncConnection, thread_id: int) -> set[int]:
     return {r[0] for r in await (await conn.execute(Q["thread_submitter_ids"], {"thread_id": thread_id})).fetchall()}
 

@@ -47,7 +47,11 @@ SET status = 'failed', last_error = 'interrupted while sending; not resent to av
 WHERE status = 'sending' AND locked_at < %(now)s - interval '5 minutes'
 RETURNING id
 
--- name: recipient_timezone
-SELECT u.timezone
-FROM platform_identities pi JOIN users u ON u.id = pi.user_id
-WHERE pi.organization_id = %(organization_id)s AND pi.platform = 'slack' AND pi.external_id = %(slack_user_id)s
+-- name: recipient_quiet_hours
+-- The recipient's timezone and their organization's quiet hours (NULL when it has none).
+SELECT coalesce(u.timezone, s.timezone, 'UTC'), s.quiet_hours_start, s.quiet_hours_end
+FROM org_settings s
+LEFT JOIN platform_identities pi ON pi.organization_id = s.organization_id AND pi.platform = 'slack'
+                                 AND pi.external_id = %(slack_user_id)s
+LEFT JOIN users u ON u.organization_id = pi.organization_id AND u.id = pi.user_id
+WHERE s.organization_id = %(organization_id)s

@@ -139,3 +139,28 @@ async def test_dm_notification_uses_the_dm_and_records_ts(emulator: SlackEmulato
         await _wait(lambda: fetchval(conn, "SELECT slack_ts IS NOT NULL FROM notification_deliveries WHERE target_id = %s", (SAM,)))
     channel = await emulator.dm_channel(SAM)
     assert [m["text"] for m in emulator.messages(channel)] == ["Hello Sam"]
+
+
+async def test_quiet_hours_follow_the_organization_setting(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
+    late = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)  # 23:30 in Kolkata
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        org = await _org(conn)
+        await conn.execute("UPDATE org_settings SET quiet_hours_start = NULL, quiet_hours_end = NULL")
+        await notify(conn, organization_id=org, kind="test.fyi", dedupe_key="no-quiet", text="FYI", targets=[Target.dm(PRIYA)], now=late)
+        assert await fetchval(conn, "SELECT status FROM notification_deliveries") == "pending"
+        await conn.execute("UPDATE org_settings SET quiet_hours_start = '22:00', quiet_hours_end = '07:00'")
+        await notify(conn, organization_id=org, kind="test.fyi", dedupe_key="quiet", text="FYI", targets=[Target.dm(PRIYA)], now=late)
+        held = await fetchval(conn, "SELECT next_attempt_at FROM notification_deliveries WHERE status = 'held'")
+    assert held == datetime(2026, 3, 5, 1, 30, tzinfo=UTC)  # 07:00 in Kolkata
+
+
+async def test_steward_admins_by_email_and_id(emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> None:
+    running = await start_steward(emulator, db_dsn, tmp_path, STEWARD_ADMINS=f"sam@acme.test, {PRIYA}")
+    try:
+        async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+            roles = dict(await (await conn.execute(
+                "SELECT pi.external_id, u.role FROM users u JOIN platform_identities pi ON pi.user_id = u.id")).fetchall())
+    finally:
+        await running.stop()
+    assert roles[SAM] == "admin" and roles[PRIYA] == "admin"
+    assert roles["U0MAYA"] == "member"  # the owner is not made admin when admins are configured

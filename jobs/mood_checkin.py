@@ -1,0 +1,55 @@
+"""mood-checkin (F8): when the organization turned it on, a DM with five mood buttons at the mood
+check-in time on workdays (the organization's clock, or each person's with local time on).
+
+Ticks every minute; once per person and day (dedupe key); not to people out of office that day
+or who already answered (`/mood`). Who gets it: the people of the latest morning thread, or every
+active person when there is no standup yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.blocks import mood as render
+from bot.deps import Deps
+from bot.services import mood, standup
+from bot.services import rhythm as rules
+from bot.services.notifications import Target, notify
+
+
+def checkin_key(org_id: int, user_id: int, day: Any) -> str:
+    return f"mood.checkin:{org_id}:{user_id}:{day.isoformat()}"
+
+
+async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
+    counts = {"sent": 0}
+    async with deps.pool.connection() as conn:
+        rhythm = await standup.rhythm_of(conn, org_id)
+        if not rhythm.mood_checkin_enabled:
+            return {"skipped": "mood check-in is off (`/steward standup mood on`)"}
+        threads = await standup.recent_threads(conn, org_id, rules.local_date(now, rhythm.timezone).replace(day=1))
+        if threads:
+            people = [p for p in await standup.users_by_ids(conn, org_id, threads[-1].participant_ids) if p.active]
+        else:
+            people = await standup.active_users(conn, org_id)
+        due = {p.id: rules.mood_due(now, rhythm, p.timezone) for p in people}
+        people = [p for p in people if due[p.id] is not None]
+        sent = await standup.existing_keys(conn, [checkin_key(org_id, p.id, due[p.id]) for p in people])
+        for p in people:
+            day = due[p.id]
+            assert day is not None
+            key = checkin_key(org_id, p.id, day)
+            if key in sent or await standup.ooo_user_ids(conn, org_id, [p.id], day) or await mood.of_day(conn, org_id, p.id, day):
+                continue
+            text, blocks = render.checkin(day)
+            if await notify(conn, organization_id=org_id, kind="mood.checkin", dedupe_key=key, text=text, blocks=blocks,
+                            targets=[Target.dm(p.slack_id)], now=now, user_id=p.id):
+                counts["sent"] += 1
+    return counts
+
+
+async def run(deps: Deps, now: datetime) -> dict[str, Any]:
+    from jobs.morning_thread import for_each_org
+
+    return await for_each_org(deps, now, checkins_for_org)
