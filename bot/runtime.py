@@ -24,8 +24,24 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 @asynccontextmanager
 async def job_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Deps]:
-    """Deps for running a job once from the command line (no socket connection)."""
+    """Deps for running a job once from the command line: the database, the AI interface, and
+    the Slack Web API when tokens are set (no socket connection)."""
+    from bot.ai import AI
+    from bot.services.notifications import Dispatcher
+    from bot.slack_app import build_client
+
     async with database(settings) as db:
         assert db.pool is not None
-        deps = Deps(settings=settings, pool=db.pool, clock=clock or Clock())
-        yield deps
+        clock = clock or Clock()
+        slack = build_client(settings.slack_bot_token.reveal(), settings.slack_api_url) if settings.slack_bot_token else None
+        deps = Deps(settings=settings, pool=db.pool, clock=clock, slack=slack, ai=AI.from_settings(settings))
+        if slack is not None:
+            deps.extras["dispatcher"] = Dispatcher(db.pool, slack, clock)
+        try:
+            yield deps
+            if slack is not None:
+                # Deliver what the job queued now, rather than waiting for a running bot to.
+                while await deps.extras["dispatcher"].run_once():
+                    pass
+        finally:
+            await deps.ai.aclose()

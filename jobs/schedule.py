@@ -8,7 +8,7 @@ trigger runs once even during a leadership hand-over.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -123,20 +123,3 @@ class Scheduler:
                 )
         log.info("job_ran", job=name, status=status)
         return summary
-
-
-def next_runs(after: datetime, count: int = 1) -> dict[str, list[datetime]]:
-    """When each scheduled job fires next (for `steward jobs list`)."""
-    out: dict[str, list[datetime]] = {}
-    for name, (kind, fields, _) in SCHEDULE.items():
-        trig = _trigger(kind, fields)
-        times, prev = [], None
-        t = after
-        for _ in range(count):
-            nxt = trig.get_next_fire_time(prev, t)
-            if nxt is None:
-                break
-            times.append(nxt)
-            prev, t = nxt, nxt + timedelta(seconds=1)
-        out[name] = times
-    return out

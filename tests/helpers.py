@@ -36,3 +36,21 @@ async def make_user(conn: psycopg.AsyncConnection, org_id: int, name: str = "ali
 async def fetchval(conn: psycopg.AsyncConnection, sql: str, params: Any = None) -> Any:
     row = await (await conn.execute(sql, params)).fetchone()
     return row[0] if row else None
+
+
+async def eventually(check: Any, within: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll ``check()`` (a plain or async callable) until it returns something truthy."""
+    import asyncio
+    import inspect
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(interval)

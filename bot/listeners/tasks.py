@@ -104,7 +104,7 @@ async def on_mention(event: dict[str, Any], say: Any, deps: Deps, context: Any, 
         await say(text="Hi! Tell me what you'll do (\u201cI'll fix the login bug by Friday\u201d) or ask me something.",
                   thread_ts=event.get("thread_ts") or event.get("ts"))
         return
-    for _p, name, matcher, handler in deps.extras.get("mention_routes", []):
+    for _p, _name, matcher, handler in deps.extras.get("mention_routes", []):
         if matcher(text):
             await handler(event={**event, "text": text}, say=say, deps=deps, context=context, client=client)
             return
@@ -191,7 +191,7 @@ async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: An
         draft = await drafts.get(conn, org.id, draft_id)
         if drafts.is_expired(draft, deps.now()) or draft.status != "pending":
             try:
-                drafts._check_open(draft, user, deps.now())
+                drafts.check_open(draft, user, deps.now())
             except drafts.DraftExpired as exc:
                 await _closed_preview(client, deps, org, user, draft_id, exc)
         if draft.user_id != user.id:

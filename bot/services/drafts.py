@@ -75,7 +75,7 @@ async def set_preview(conn: psycopg.AsyncConnection, draft: Draft, channel: str,
                        (channel, ts, draft.organization_id, draft.id))
 
 
-def _check_open(draft: Draft, actor: User, now: datetime) -> None:
+def check_open(draft: Draft, actor: User, now: datetime) -> None:
     if draft.user_id != actor.id:
         raise PermissionDenied("That draft belongs to someone else.")
     if draft.status == "confirmed":
@@ -94,7 +94,7 @@ async def confirm(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft
     async with conn.transaction():
         draft = await get(conn, org_id, draft_id, for_update=True)
         try:
-            _check_open(draft, actor, now)
+            check_open(draft, actor, now)
         except DraftExpired:
             await conn.execute("UPDATE task_drafts SET status = 'expired' WHERE organization_id = %s AND id = %s AND status = 'pending'",
                                (org_id, draft_id))
@@ -118,7 +118,7 @@ async def confirm(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft
 async def cancel(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft_id: int, now: datetime) -> Draft:
     async with conn.transaction():
         draft = await get(conn, org_id, draft_id, for_update=True)
-        _check_open(draft, actor, now)
+        check_open(draft, actor, now)
         await conn.execute("UPDATE task_drafts SET status = 'rejected', rejected_at = %s WHERE organization_id = %s AND id = %s",
                            (now, org_id, draft_id))
     return await get(conn, org_id, draft_id)
@@ -128,7 +128,7 @@ async def edit_item(conn: psycopg.AsyncConnection, org_id: int, actor: User, dra
                     changes: dict[str, Any], now: datetime) -> Draft:
     async with conn.transaction():
         draft = await get(conn, org_id, draft_id, for_update=True)
-        _check_open(draft, actor, now)
+        check_open(draft, actor, now)
         items = draft.items
         if not 0 <= index < len(items):
             raise NotFound("That task isn't in the draft any more.")

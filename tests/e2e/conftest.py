@@ -80,13 +80,13 @@ async def steward(emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> Async
         await running.stop()
 
 
-async def dm(emu: SlackEmulator, user: str, text: str, *, timeout: float = 10) -> dict[str, Any]:
+async def dm(emu: SlackEmulator, user: str, text: str, *, within: float = 10) -> dict[str, Any]:
     """Send Steward a DM as ``user`` and return the bot's next message in that DM."""
     channel = await emu.dm_channel(user)
     mark = len(emu.calls)
     await emu.user_message(user, channel, text)
     call = await emu.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (channel, user),
-                                   timeout=timeout, since=mark)
+                                   timeout=within, since=mark)
     return call.args
 
 

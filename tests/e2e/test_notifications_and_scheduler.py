@@ -12,20 +12,12 @@ from bot.app import Steward
 from bot.emulators.slack import SlackEmulator
 from bot.services.notifications import Target, notify, quiet_until
 from tests.e2e.conftest import ACME, PRIYA, SAM, start_steward
-from tests.helpers import fetchval
+from tests.helpers import eventually, fetchval
 
 
 async def _org(conn: psycopg.AsyncConnection) -> int:
     return await fetchval(conn, "SELECT id FROM organizations")
 
-
-async def _wait(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_rate_limited_twice_then_delivered_once(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
@@ -37,7 +29,7 @@ async def test_rate_limited_twice_then_delivered_once(emulator: SlackEmulator, s
                            targets=[Target.channel(ACME)], now=datetime.now(UTC), urgent=True)
         assert nid is not None
         steward.dispatcher.wake()
-        await _wait(lambda: fetchval(conn, "SELECT status = 'sent' FROM notification_deliveries WHERE notification_id = %s", (nid,)))
+        await eventually(lambda: fetchval(conn, "SELECT status = 'sent' FROM notification_deliveries WHERE notification_id = %s", (nid,)))
         ts = await fetchval(conn, "SELECT slack_ts FROM notification_deliveries WHERE notification_id = %s", (nid,))
     posts = [c for c in emulator.calls[mark:] if c.method == "chat.postMessage" and c.args.get("text") == "Ping!"]
     assert len(posts) == 3  # two 429s, then the one that landed
@@ -57,7 +49,7 @@ async def test_same_dedupe_key_is_sent_once(emulator: SlackEmulator, steward: St
                               targets=[Target.channel(ACME)], now=now, urgent=True)
         assert first is not None and second is None
         steward.dispatcher.wake()
-        await _wait(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notification_deliveries WHERE status = 'sent'"))
+        await eventually(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notification_deliveries WHERE status = 'sent'"))
     await asyncio.sleep(0.3)
     assert len([m for m in emulator.messages(ACME) if m.get("text") == "Only once"]) == 1
 
@@ -110,14 +102,14 @@ async def test_two_processes_each_job_once_each_notification_once_and_leader_han
                              targets=[Target.channel(ACME)], now=now, urgent=True)
             a.bot.dispatcher.wake()
             b.bot.dispatcher.wake()
-            await _wait(lambda: fetchval(conn, "SELECT count(*) = 40 FROM notification_deliveries WHERE status = 'sent'"))
+            await eventually(lambda: fetchval(conn, "SELECT count(*) = 40 FROM notification_deliveries WHERE status = 'sent'"))
         texts = [m["text"] for m in emulator.messages(ACME) if m.get("text", "").startswith("fan ")]
         assert sorted(texts) == sorted(f"fan {i}" for i in range(40))
 
         # Kill the leader (its connection, and so its advisory lock, goes away): the other takes over.
         leader, other = (a, b) if a.bot.leadership.is_leader else (b, a)
         await leader.stop()
-        await _wait(lambda: _true(other.bot.leadership.is_leader), timeout=5)
+        await eventually(lambda: (other.bot.leadership.is_leader), within=5)
     finally:
         for r in (a, b):
             try:
@@ -126,9 +118,6 @@ async def test_two_processes_each_job_once_each_notification_once_and_leader_han
                 pass
 
 
-async def _true(value: bool) -> bool:
-    return value
-
 
 async def test_dm_notification_uses_the_dm_and_records_ts(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
@@ -136,7 +125,7 @@ async def test_dm_notification_uses_the_dm_and_records_ts(emulator: SlackEmulato
         await notify(conn, organization_id=org, kind="test.dm", dedupe_key="dm-1", text="Hello Sam", targets=[Target.dm(SAM)],
                      now=datetime.now(UTC), urgent=True)
         steward.dispatcher.wake()
-        await _wait(lambda: fetchval(conn, "SELECT slack_ts IS NOT NULL FROM notification_deliveries WHERE target_id = %s", (SAM,)))
+        await eventually(lambda: fetchval(conn, "SELECT slack_ts IS NOT NULL FROM notification_deliveries WHERE target_id = %s", (SAM,)))
     channel = await emulator.dm_channel(SAM)
     assert [m["text"] for m in emulator.messages(channel)] == ["Hello Sam"]
 

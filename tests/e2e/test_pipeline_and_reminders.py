@@ -15,7 +15,7 @@ from bot.emulators.slack import SlackEmulator
 from bot.services import reminders, workspace
 from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, start_steward
 from tests.e2e.test_tasks import _make_task, _preview, send_dm
-from tests.helpers import fetchval
+from tests.helpers import eventually, fetchval
 
 NOW = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
 
@@ -65,17 +65,9 @@ async def test_removing_a_stage_with_tasks_asks_where_they_go(emulator: SlackEmu
     # The emulator cannot press buttons on ephemeral messages; the command form gives the same answer.
     await _cmd(emulator, MAYA, "/steward", "stage remove to do into backlog")
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
-        await _poll(lambda: fetchval(conn, "SELECT count(*) = 0 FROM pipeline_stages WHERE slug = 'to-do'"))
+        await eventually(lambda: fetchval(conn, "SELECT count(*) = 0 FROM pipeline_stages WHERE slug = 'to-do'"))
         assert await fetchval(conn, "SELECT s.slug FROM tasks t JOIN pipeline_stages s ON s.id = t.stage_id") == "backlog"
 
-
-async def _poll(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_tasktype_add_changes_parsing(emulator: SlackEmulator, bot, db_dsn: str) -> None:  # type: ignore[no-untyped-def]

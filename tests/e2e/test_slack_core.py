@@ -12,18 +12,7 @@ import psycopg
 from bot.app import Steward
 from bot.emulators.slack import SlackEmulator
 from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, TEAM, dm, start_steward
-from tests.helpers import fetchval
-
-
-async def _wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)
+from tests.helpers import eventually, fetchval
 
 
 async def test_dm_help_and_slash_help(emulator: SlackEmulator, steward: Steward) -> None:
@@ -101,7 +90,7 @@ async def test_event_stored_but_not_processed_survives_a_crash(
     mark = len(emulator.calls)
     await emulator.user_message(SAM, channel, "help")
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
-        await _wait_until(lambda: fetchval(conn, "SELECT count(*) FROM event_inbox WHERE status = 'pending' AND payload->'event'->>'text' = 'help'"))
+        await eventually(lambda: fetchval(conn, "SELECT count(*) FROM event_inbox WHERE status = 'pending' AND payload->'event'->>'text' = 'help'"))
     assert all(e.acked for e in emulator.envelopes)  # acked after the durable write
     await first.stop()
     assert not [c for c in emulator.calls[mark:] if c.method == "chat.postMessage" and c.args.get("channel") == channel]
@@ -119,13 +108,10 @@ async def test_event_stored_but_not_processed_survives_a_crash(
 async def test_socket_drop_reconnects_and_handles_next_event(emulator: SlackEmulator, steward: Steward) -> None:
     opens_before = len(emulator.calls_to("apps.connections.open"))
     emulator.drop_sockets()
-    await _wait_until(lambda: _true(len(emulator.calls_to("apps.connections.open")) > opens_before and emulator.connections >= 1))
+    await eventually(lambda: (len(emulator.calls_to("apps.connections.open")) > opens_before and emulator.connections >= 1))
     reply = await dm(emulator, PRIYA, "help")
     assert "Here's what I can do" in reply["text"]
 
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def test_malformed_huge_and_emoji_only_input(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
@@ -149,7 +135,7 @@ async def test_malformed_huge_and_emoji_only_input(emulator: SlackEmulator, stew
 async def test_health_and_metrics(emulator: SlackEmulator, steward: Steward) -> None:
     await dm(emulator, SAM, "help")
     # The counter moves once the inbox row is marked done, just after the reply went out.
-    await _wait_until(lambda: _true(steward.metrics.events_processed >= 1))
+    await eventually(lambda: (steward.metrics.events_processed >= 1))
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{steward.health_port}/healthz") as resp:
             body = json.loads(await resp.text())
