@@ -599,6 +599,10 @@ EXPECTED_FKS = {
     ("sop_records", "client_id"): ("clients", "n"),
     ("sop_records", "deploy_schedule_id"): ("client_deploy_schedules", "n"),
     ("sop_records", "task_id"): ("tasks", "n"),
+    # 0003_daily_rhythm: the day's plan, one row per person, task and date.
+    ("day_plan_items", "submission_id"): ("thread_submissions", "n"),
+    ("day_plan_items", "task_id"): ("tasks", "c"),
+    ("day_plan_items", "user_id"): ("users", "c"),
 }
 
 
