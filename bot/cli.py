@@ -146,8 +146,11 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
         from jobs.schedule import describe_schedule
 
         schedule = describe_schedule()
-        for name, spec in registry.all_jobs().items():
-            print(f"{name:<20} {schedule.get(name, 'on demand'):<28} {spec.description}")
+        jobs = registry.all_jobs()
+        name_w = max(len(n) for n in jobs)
+        when_w = max(len(schedule.get(n, "on demand")) for n in jobs)
+        for name, spec in jobs.items():
+            print(f"{name:<{name_w}}  {schedule.get(name, 'on demand'):<{when_w}}  {spec.description}")
         return 0
 
     try:
