@@ -29,6 +29,8 @@ from jobs.schedule import Scheduler
 
 log = get_logger(__name__)
 
+DEFAULT_SANDBOX_PORT = 8765
+
 
 @dataclass
 class Steward:
@@ -157,8 +159,15 @@ async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: in
     if sandbox or not settings.slack_configured:
         from bot.sandbox import Sandbox
 
-        sandbox_env = Sandbox(web_port=sandbox_port)
-        await sandbox_env.start()
+        # A stable address for the page when it is free (so a bookmark keeps working), else any port.
+        sandbox_env = Sandbox(web_port=sandbox_port or DEFAULT_SANDBOX_PORT)
+        try:
+            await sandbox_env.start()
+        except OSError:
+            if sandbox_port:
+                raise
+            sandbox_env = Sandbox(web_port=None)
+            await sandbox_env.start()
         settings = replace(settings, slack_bot_token=Secret(sandbox_env.bot_token),
                            slack_app_token=Secret(sandbox_env.app_token), slack_api_url=sandbox_env.api_url)
     try:
