@@ -179,7 +179,7 @@ async def fire(conn: psycopg.AsyncConnection, reminder: Reminder, now: datetime)
             return False
         text = f":alarm_clock: Reminder: {reminder.text}"
         if late:
-            text += f"\n_(Sorry, this is late: it was due {when_text(reminder.fire_at, reminder.timezone, now)}, while I was offline.)_"
+            text += f"\n_(Sorry, this is late: it was due {when_text(reminder.fire_at, reminder.timezone, now)}.)_"
         await notify(conn, organization_id=reminder.organization_id, kind="reminder.fired",
                      dedupe_key=f"reminder:{reminder.id}:{reminder.fire_at.isoformat()}", text=text,
                      targets=[Target.dm(reminder.slack_id)], now=now, urgent=True, user_id=reminder.user_id)
