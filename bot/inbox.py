@@ -29,6 +29,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.errors import StewardError
 from bot.log import bound_context, get_logger
+from bot.worker import PollingWorker
 from db.queries import Q
 
 log = get_logger(__name__)
@@ -148,10 +149,13 @@ CURRENT_OUTCOME: ContextVar[Outcome | None] = ContextVar("steward_inbox_outcome"
 DeadLetterHook = Callable[[dict[str, Any], str], Awaitable[None]]
 
 
-class InboxWorker:
+class InboxWorker(PollingWorker):
+    name = "inbox-worker"
+
     def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
                  batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
                  backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS) -> None:
+        super().__init__(poll_seconds=poll_seconds)
         self.backoff_base = backoff_base
         self.max_attempts = max_attempts
         self.app = app
@@ -159,42 +163,16 @@ class InboxWorker:
         self.metrics = metrics
         self.concurrency = concurrency
         self.batch = batch
-        self.poll_seconds = poll_seconds
         self.on_dead_letter = on_dead_letter
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(concurrency)
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="inbox-worker")
-
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await super().stop()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                claimed = await self.drain_once()
-            except Exception:
-                log.exception("inbox_claim_failed")
-                claimed = 0
-            if claimed:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-
-    async def drain_once(self) -> int:
+    async def run_once(self) -> int:
         """Claim one batch and start processing it; return how many rows were claimed."""
         free = max(1, min(self.batch, self._free_slots()))
         async with self.pool.connection() as conn:

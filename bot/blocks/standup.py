@@ -20,6 +20,10 @@ def esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def name(person: Any) -> str:
+    return esc(getattr(person, "real_name", None) or person.display_name)
+
+
 def day_label(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
@@ -71,16 +75,16 @@ def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: 
     ]
     lines = []
     for person, tasks in people:
-        name = f"*{esc(person.display_name)}*"
+        who = f"*{name(person)}*"
         if not tasks:
-            lines.append(f"\u2022 {name} \u2014 _no open tasks_")
+            lines.append(f"\u2022 {who} \u2014 _no open tasks_")
             continue
         shown = [task_line(t.display_id, t.title, t.carry_forward_count) for t in tasks[:TASKS_PER_PERSON]]
         more = f" \u00b7 _+{len(tasks) - TASKS_PER_PERSON} more_" if len(tasks) > TASKS_PER_PERSON else ""
-        lines.append(f"\u2022 {name} \u2014 " + " \u00b7 ".join(shown) + more)
+        lines.append(f"\u2022 {who} \u2014 " + " \u00b7 ".join(shown) + more)
     tail = []
     if out:
-        tail.append(_context(":palm_tree: Out today: " + ", ".join(esc(p.display_name) for p in out)))
+        tail.append(_context(":palm_tree: Out today: " + ", ".join(name(p) for p in out)))
     tail.append(_context(f":repeat: = carried forward from an earlier day \u00b7 :warning: carried {rules.CARRY_WARNING}+ times"))
     packed, left = _pack(lines, MAX_BLOCKS - len(blocks) - len(tail) - 1)
     blocks += packed
@@ -143,7 +147,7 @@ def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone") -> tupl
 
 def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str, list[dict[str, Any]]]:
     where = f"<{link}|today's standup thread>" if link else f"today's standup thread in <#{channel_id}>"
-    text = (f":wave: Hi {esc(user.display_name)}, you haven't posted your plan in {where} yet. "
+    text = (f":wave: Hi {name(user)}, you haven't posted your plan in {where} yet. "
             "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
     return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [_section(text)]
 
@@ -155,7 +159,7 @@ def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, to
     text = (f"Standup {day_label(day)}: {n} of your reports {'hasn' if n == 1 else 'haven'}'t posted in <#{channel_id}> yet: {names}.")
     lines = [text, f"{replied} of {total} of your reports have replied."]
     if out:
-        lines.append(":palm_tree: Out of office: " + ", ".join(esc(p.display_name) for p in out))
+        lines.append(":palm_tree: Out of office: " + ", ".join(name(p) for p in out))
     return text, [_section("\n".join(lines))]
 
 

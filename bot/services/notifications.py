@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.log import get_logger
+from bot.worker import PollingWorker
 from db.queries import Q
 
 log = get_logger(__name__)
@@ -117,44 +118,18 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, asyncio.TimeoutError))
 
 
-class Dispatcher:
+class Dispatcher(PollingWorker):
+    name = "notification-dispatcher"
+
     def __init__(self, pool: Any, client: Any, clock: Any, metrics: Any = None, *, batch: int = 50,
                  poll_seconds: float = 1.0, concurrency: int = 4) -> None:
+        super().__init__(poll_seconds=poll_seconds)
         self.pool = pool
         self.client = client
         self.clock = clock
         self.metrics = metrics
         self.batch = batch
-        self.poll_seconds = poll_seconds
         self.concurrency = concurrency
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="notification-dispatcher")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("dispatcher_failed")
-                sent = 0
-            if sent:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
 
     async def run_once(self) -> int:
         now = self.clock.now()

@@ -21,7 +21,8 @@ from db.rows import User
 MAX_DAYS = 366
 REASON_MAX = 200
 # "/ooo Monday to Wednesday" carries no absence words of its own: the parser is told it is one.
-_ABSENCE_WORDS = re.compile(r"\b(?:out|off|ooo|away|vacation|holiday|leave|sick|pto|travel(?:l?ing)?)\b", re.IGNORECASE)
+_STATEMENT = re.compile(r"^\s*(?:i['\u2019]?m|i\s+am|i['\u2019]?ll|i\s+will|we['\u2019]?re|out|off|ooo|away|on\s+(?:vacation|leave|holiday))\b",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class OooRecord:
 def as_statement(text: str) -> str:
     """`/ooo` text as a sentence the OOO parser recognises ("Mon-Wed" -> "I'm out Mon-Wed")."""
     text = " ".join(text.split())
-    return text if _ABSENCE_WORDS.search(text) else f"I'm out {text}"
+    return text if _STATEMENT.match(text) else f"I'm out {text}"
 
 
 def check_range(start: date, end: date, today: date) -> None:

@@ -15,6 +15,8 @@ ALTER TABLE context_summaries ALTER COLUMN embedding SET STORAGE MAIN;
 
 -- Searches are scoped to the channels the asker is a member of; "memory off" deletes a channel's rows.
 CREATE INDEX context_observations_channel_idx ON context_observations (organization_id, channel_id);
+-- The summary job looks at recently written observations only.
+CREATE INDEX context_observations_created_at_idx ON context_observations (created_at);
 
 -- A summary may only be shown to someone who can see every channel its observations came from.
 ALTER TABLE context_summaries ADD COLUMN source_channel_ids text[] NOT NULL DEFAULT '{}';

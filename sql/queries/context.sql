@@ -193,9 +193,9 @@ WHERE id = ANY (%(ids)s) AND claimed_until = %(lease_until)s
 INSERT INTO context_observations (organization_id, entity_type, entity_key, entity_id, channel_id, source_message_ts,
                                   content, observed_at, embedding, embedding_model)
 SELECT %(organization_id)s, o.entity_type, o.entity_key, o.entity_id, %(channel_id)s,
-       string_to_array(o.source_ts, ' '), o.content, o.observed_at, o.embedding::vector, %(embedding_model)s
+       string_to_array(o.source_ts, ' '), o.content, o.observed_at, o.embedding, %(embedding_model)s
 FROM unnest(%(entity_type)s::text[], %(entity_key)s::text[], %(entity_id)s::bigint[], %(source_ts)s::text[],
-            %(content)s::text[], %(observed_at)s::timestamptz[], %(embedding)s::text[])
+            %(content)s::text[], %(observed_at)s::timestamptz[], %(embedding)s::vector[])
      AS o (entity_type, entity_key, entity_id, source_ts, content, observed_at, embedding)
 
 -- name: observations_to_reembed

@@ -1,0 +1,50 @@
+"""A background loop over a table: run a batch, and when there was nothing to do, sleep until
+woken (something was just queued) or until the next poll (work queued by another process)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.log import get_logger
+
+log = get_logger(__name__)
+
+
+class PollingWorker:
+    name = "worker"
+
+    def __init__(self, *, poll_seconds: float = 1.0) -> None:
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        """Do one batch; return how much was done (0 means sleep)."""
+        raise NotImplementedError
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                done = await self.run_once()
+            except Exception:
+                log.exception(f"{self.name}_failed")
+                done = 0
+            if done:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
