@@ -9,12 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from bot.errors import InvalidInput, NotFound
 from bot.services import security, workspace
 from db.queries import Q
+from db.repos.tasks import get, id_by_number, list_tasks, stages  # noqa: F401 - callers use task_service.list_tasks
 from db.rows import Stage, Task, User
 
 # name, slug, colour, WIP limit, is the done stage
@@ -55,35 +55,15 @@ def parse_display_id(text: str) -> int:
     return int(match.group(1))
 
 
-async def get(conn: psycopg.AsyncConnection, org_id: int, task_id: int) -> Task:
-    cur = conn.cursor(row_factory=class_row(Task))
-    await cur.execute(Q["task_by_id"], {"organization_id": org_id, "task_id": task_id})
-    task = await cur.fetchone()
-    if task is None:
-        raise NotFound("I couldn't find that task.")
-    return task
-
 
 async def by_display(conn: psycopg.AsyncConnection, org_id: int, text: str) -> Task:
     number = parse_display_id(text)
-    row = await (await conn.execute(Q["task_id_by_display"], {"organization_id": org_id, "number": number})).fetchone()
-    if row is None:
+    task_id = await id_by_number(conn, org_id, number)
+    if task_id is None:
         raise NotFound(f"There's no task T-{number} here.")
-    return await get(conn, org_id, row[0])
+    return await get(conn, org_id, task_id)
 
 
-async def list_tasks(conn: psycopg.AsyncConnection, org_id: int, *, user_id: int | None = None,
-                     client_id: int | None = None, open_only: bool = True, limit: int = 50) -> list[Task]:
-    cur = conn.cursor(row_factory=class_row(Task))
-    await cur.execute(Q["tasks_list"], {"organization_id": org_id, "user_id": user_id, "client_id": client_id,
-                                        "open_only": open_only, "limit": limit})
-    return await cur.fetchall()
-
-
-async def stages(conn: psycopg.AsyncConnection, org_id: int) -> list[Stage]:
-    cur = conn.cursor(row_factory=class_row(Stage))
-    await cur.execute(Q["stages_of_org"], {"organization_id": org_id})
-    return await cur.fetchall()
 
 
 def find_stage(all_stages: Sequence[Stage], text: str) -> Stage:

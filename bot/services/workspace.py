@@ -14,14 +14,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from bot.log import get_logger
 from db.queries import Q
+from db.repos.users import org_by_team, user_by_id, user_by_slack_id, users_of_org
 from db.rows import Organization, User
 
 log = get_logger(__name__)
+
+# Data access lives in db/repos; these names stay here for the services that use them.
+__all__ = ["org_by_team", "user_by_id", "user_by_slack_id", "users_of_org"]
 
 # Called inside the creating transaction when an organization is first created (features
 # add their defaults here: pipeline stages, task types...).
@@ -53,11 +56,6 @@ def _is_person(member: dict[str, Any]) -> bool:
     return not (member.get("is_bot") or member.get("is_app_user") or member.get("id") == "USLACKBOT")
 
 
-async def org_by_team(conn: psycopg.AsyncConnection, team_id: str) -> Organization | None:
-    cur = conn.cursor(row_factory=class_row(Organization))
-    await cur.execute(Q["org_by_team"], {"team_id": team_id})
-    return await cur.fetchone()
-
 
 async def ensure_org(conn: psycopg.AsyncConnection, *, team_id: str, name: str, now: datetime,
                      team_domain: str | None = None, bot_user_id: str | None = None, bot_id: str | None = None,
@@ -84,22 +82,7 @@ async def ensure_org(conn: psycopg.AsyncConnection, *, team_id: str, name: str, 
     return org_id
 
 
-async def user_by_slack_id(conn: psycopg.AsyncConnection, org_id: int, slack_id: str) -> User | None:
-    cur = conn.cursor(row_factory=class_row(User))
-    await cur.execute(Q["user_by_slack_id"], {"organization_id": org_id, "slack_id": slack_id})
-    return await cur.fetchone()
 
-
-async def user_by_id(conn: psycopg.AsyncConnection, org_id: int, user_id: int) -> User | None:
-    cur = conn.cursor(row_factory=class_row(User))
-    await cur.execute(Q["user_by_id"], {"organization_id": org_id, "user_id": user_id})
-    return await cur.fetchone()
-
-
-async def users_of_org(conn: psycopg.AsyncConnection, org_id: int) -> list[User]:
-    cur = conn.cursor(row_factory=class_row(User))
-    await cur.execute(Q["users_of_org"], {"organization_id": org_id})
-    return await cur.fetchall()
 
 
 def _wants_admin(member: dict[str, Any], admins: Iterable[str]) -> bool:

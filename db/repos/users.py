@@ -1,0 +1,33 @@
+"""People and organizations, as domain objects (db/rows.py)."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.rows import class_row
+
+from db.queries import Q
+from db.rows import Organization, User
+
+
+async def org_by_team(conn: psycopg.AsyncConnection, team_id: str) -> Organization | None:
+    cur = conn.cursor(row_factory=class_row(Organization))
+    await cur.execute(Q["org_by_team"], {"team_id": team_id})
+    return await cur.fetchone()
+
+
+async def user_by_slack_id(conn: psycopg.AsyncConnection, org_id: int, slack_id: str) -> User | None:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["user_by_slack_id"], {"organization_id": org_id, "slack_id": slack_id})
+    return await cur.fetchone()
+
+
+async def user_by_id(conn: psycopg.AsyncConnection, org_id: int, user_id: int) -> User | None:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["user_by_id"], {"organization_id": org_id, "user_id": user_id})
+    return await cur.fetchone()
+
+
+async def users_of_org(conn: psycopg.AsyncConnection, org_id: int) -> list[User]:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["users_of_org"], {"organization_id": org_id})
+    return await cur.fetchall()
