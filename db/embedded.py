@@ -80,9 +80,12 @@ def _ensure_database(admin_dsn: str, database: str) -> None:
     from psycopg import sql
 
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-        if not exists:
-            try:
+        # Two processes starting together would both see no database and both create it
+        # (the loser gets a unique violation): serialise the check and the create.
+        conn.execute("SELECT pg_advisory_lock(hashtext('steward-create-database'))")
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our check and our create
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('steward-create-database'))")
