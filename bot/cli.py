@@ -75,27 +75,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     settings = load_settings()
     from bot.log import configure_logging
+    from db.database import DatabaseError
+    from db.embedded import EmbeddedPostgresError
+    from db.migrate import MigrationError
 
     configure_logging(settings.log_level, settings.log_format)
     try:
-        if args.command in ("run", "sandbox"):
-            from bot.app import run_bot
-
-            return asyncio.run(run_bot(settings, sandbox=args.command == "sandbox", sandbox_port=getattr(args, "port", None)))
-        if args.command == "db":
-            if args.db_command is None:
-                parser.parse_args(["db", "--help"])
-            return asyncio.run(_db(settings, args))
-        if args.command == "jobs":
-            if args.jobs_command is None:
-                parser.parse_args(["jobs", "--help"])
-            return asyncio.run(_jobs(settings, args))
-        if args.command == "doctor":
-            from bot.doctor import run_doctor
-
-            return asyncio.run(run_doctor(settings))
+        return _dispatch(parser, args, settings)
+    except (MigrationError, DatabaseError, EmbeddedPostgresError) as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in ("run", "sandbox"):
+        from bot.app import run_bot
+
+        return asyncio.run(run_bot(settings, sandbox=args.command == "sandbox", sandbox_port=getattr(args, "port", None)))
+    if args.command == "db":
+        if args.db_command is None:
+            parser.parse_args(["db", "--help"])
+        return asyncio.run(_db(settings, args))
+    if args.command == "jobs":
+        if args.jobs_command is None:
+            parser.parse_args(["jobs", "--help"])
+        return asyncio.run(_jobs(settings, args))
+    if args.command == "doctor":
+        from bot.doctor import run_doctor
+
+        return asyncio.run(run_doctor(settings))
     parser.print_help()
     return 0
 

@@ -107,3 +107,15 @@ def test_cli_status_reports_tampered_file(empty_db_dsn: str, tmp_path: Path) -> 
     bad = run("db", "status")
     assert bad.returncode == 1
     assert "changed" in bad.stdout and "0001_" in bad.stderr
+
+
+def test_schema_behind_with_auto_migrate_off_says_run_migrate(empty_db_dsn: str) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
+    env.update({"DATABASE_URL": empty_db_dsn, "STEWARD_AUTO_MIGRATE": "false"})
+    for args in (("jobs", "run", "retention"), ("run",)):
+        proc = subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        assert "run `steward db migrate`" in proc.stderr
+        assert "does not exist" not in proc.stderr and "Traceback" not in proc.stderr
