@@ -27,7 +27,7 @@ async def close_for_org(deps: Deps, org_id: int, now: datetime, *, rhythm: Rhyth
         for _, day in open_days:
             if day not in posted:
                 thread = await standup.posted_thread_for(conn, org_id, day)
-                posted[day] = thread.posted_at if thread else None
+                posted[day] = thread.started_at if thread else None
     totals = {"people": 0, "done": 0, "carried": 0, "dropped": 0}
     still_open: list[date] = []
     for user_id, day in open_days:

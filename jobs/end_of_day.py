@@ -38,7 +38,7 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
                 key = checkin_key(org_id, p.id, thread.thread_date)
                 if p.id in out or key in sent:
                     continue
-                day = rules.personal_day(thread.thread_date, thread.posted_at, rhythm, p.timezone)
+                day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, p.timezone)
                 if not day.checkin_due(now):
                     continue
                 held = quiet_until(now, p.timezone)

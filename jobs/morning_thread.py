@@ -57,24 +57,27 @@ async def channel_members(deps: Deps, channel_id: str) -> list[str]:
             return members
 
 
-async def _sandbox_channel(deps: Deps, org_id: int) -> str | None:
+async def _sandbox_channel(deps: Deps, org_id: int) -> bool:
     """In the sandbox, the demo's #standup is the standup channel until an admin picks another."""
     if not deps.extras.get("sandbox") or deps.slack is None:
-        return None
+        return False
     page = await deps.slack.conversations_list(types="public_channel", exclude_archived=True, limit=200)
     channel = next((c["id"] for c in page.get("channels") or [] if c.get("name") == "standup"), None)
     if channel is None:
-        return None
+        return False
     async with deps.pool.connection() as conn:
-        await standup.set_default_channel(conn, org_id, channel)
-    return channel
+        return await standup.set_default_channel(conn, org_id, channel)
 
 
 async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
     async with deps.pool.connection() as conn:
         rhythm = await standup.rhythm_of(conn, org_id)
         await standup.sync_posted(conn, org_id)
-    channel = rhythm.standup_channel_id or await _sandbox_channel(deps, org_id)
+    channel = rhythm.standup_channel_id
+    if channel is None and await _sandbox_channel(deps, org_id):
+        async with deps.pool.connection() as conn:
+            rhythm = await standup.rhythm_of(conn, org_id)
+        channel = rhythm.standup_channel_id
     if not channel:
         return {"skipped": "no standup channel: an admin can set one with `/steward standup channel #name`"}
     day = rules.thread_due(now, rhythm)
@@ -98,7 +101,7 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
     async with deps.pool.connection() as conn, conn.transaction():
         people = await standup.users_by_slack_ids(conn, org_id, members)
         out_ids = await standup.ooo_user_ids(conn, org_id, [p.id for p in people], day)
-        thread_id = await standup.create_thread(conn, org_id, channel, day, [p.id for p in people])
+        thread_id = await standup.create_thread(conn, org_id, channel, day, [p.id for p in people], now)
         if thread_id is None:
             return {"skipped": "already posted", "date": day.isoformat()}
         present = [p for p in people if p.id not in out_ids]

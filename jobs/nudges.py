@@ -40,7 +40,7 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
         out = await standup.ooo_user_ids(conn, org_id, [p.id for p in people], thread.thread_date)
         expected = [p for p in people if p.id not in out]
         missing = [p for p in expected if p.id not in submitted]
-        days = {p.id: rules.personal_day(thread.thread_date, thread.posted_at, rhythm, p.timezone) for p in people}
+        days = {p.id: rules.personal_day(thread.thread_date, thread.started_at, rhythm, p.timezone) for p in people}
         keys = [nudge_key(org_id, thread.id, p.id) for p in missing]
         by_manager: dict[int, list[User]] = {}
         for p in people:

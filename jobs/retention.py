@@ -16,8 +16,10 @@ DAILY_RULES = (
     "delete_old_confirmed_drafts",
     "delete_abandoned_drafts",
     "delete_old_channel_messages",
+    "delete_processed_inbox_events",
+    "delete_old_job_runs",
 )
-MONTHLY_RULES = ("delete_old_security_audit_logs", "delete_old_rate_limit_events")
+MONTHLY_RULES = ("delete_old_security_audit_logs", "delete_old_rate_limit_events", "delete_old_dead_letters")
 
 
 async def _apply(deps: Deps, now: datetime, rules: tuple[str, ...]) -> dict[str, int]:

@@ -54,6 +54,17 @@ def _trigger(kind: str, fields: dict[str, Any]) -> Any:
     raise ValueError(kind)
 
 
+def trigger_slot(name: str, now: datetime) -> datetime:
+    """The trigger a run at ``now`` belongs to: its minute, or its interval for faster jobs.
+    Every process computes the same slot, so ``job_runs`` lets exactly one of them run it."""
+    kind, fields, _ = SCHEDULE.get(name, ("cron", {}, ""))
+    seconds = 60
+    if kind == "interval":
+        seconds = int(fields.get("seconds", 0) + 60 * fields.get("minutes", 0) + 3600 * fields.get("hours", 0)) or 60
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
+
+
 class Scheduler:
     def __init__(self, deps: Deps, leadership: Leadership) -> None:
         self.deps = deps
@@ -93,7 +104,7 @@ class Scheduler:
         if not self.leadership.is_leader:
             return None
         now = self.deps.now()
-        slot = scheduled_for or now.replace(second=0, microsecond=0)
+        slot = scheduled_for or trigger_slot(name, now)
         async with self.deps.pool.connection() as conn:
             row = await (await conn.execute(
                 "INSERT INTO job_runs (job_name, scheduled_for, started_at, status) VALUES (%s, %s, %s, 'running') "

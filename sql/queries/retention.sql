@@ -31,3 +31,19 @@ WHERE created_at < %(now)s - interval '90 days'
 -- name: delete_old_rate_limit_events
 DELETE FROM rate_limit_events
 WHERE created_at < %(now)s - interval '90 days'
+
+-- Steward's own bookkeeping (not in the reference, but it grows with every event and minute).
+
+-- name: delete_processed_inbox_events
+-- Processed envelopes are only needed to recognise Slack's retries (minutes); dead letters stay
+-- for the monthly rule so an admin can still look at them.
+DELETE FROM event_inbox
+WHERE status = 'done' AND received_at < %(now)s - interval '7 days'
+
+-- name: delete_old_job_runs
+DELETE FROM job_runs
+WHERE started_at < %(now)s - interval '30 days'
+
+-- name: delete_old_dead_letters
+DELETE FROM event_inbox
+WHERE status = 'dead' AND received_at < %(now)s - interval '90 days'

@@ -54,7 +54,8 @@ async def test_daily_rules_cut_exactly_at_each_boundary(pool, conn: psycopg.Asyn
     deps = Deps(settings=Settings.from_env({}), pool=pool)
     deleted = await retention.run_daily(deps, NOW)
 
-    assert deleted == {"expired_drafts": 1, "old_confirmed_drafts": 1, "abandoned_drafts": 1, "old_channel_messages": 1}
+    assert deleted == {"expired_drafts": 1, "old_confirmed_drafts": 1, "abandoned_drafts": 1, "old_channel_messages": 1,
+                       "processed_inbox_events": 0, "old_job_runs": 0}
     assert await _left(conn, "task_drafts", "raw_text") == {"expires-in-1s", "confirmed-30d-1s", "abandoned-7d-1s", "pending-fresh"}
     assert await _left(conn, "channel_messages", "ts") == {"2.000002"}
     assert await fetchval(conn, "SELECT count(*) FROM security_audit_logs") == 1
@@ -82,7 +83,8 @@ async def test_monthly_rules_cut_at_90_days(pool, conn: psycopg.AsyncConnection)
                            (org, user, label, NOW - age))
     await _draft(conn, org, user, "ancient-draft", created=NOW - timedelta(days=100), expires=None)
     deps = Deps(settings=Settings.from_env({}), pool=pool)
-    assert await retention.run_monthly(deps, NOW) == {"old_security_audit_logs": 1, "old_rate_limit_events": 1}
+    assert await retention.run_monthly(deps, NOW) == {"old_security_audit_logs": 1, "old_rate_limit_events": 1,
+                                                      "old_dead_letters": 0}
     assert await _left(conn, "security_audit_logs", "description") == {"young"}
     assert await _left(conn, "rate_limit_events", "external_user_id") == {"young"}
     assert await fetchval(conn, "SELECT count(*) FROM task_drafts") == 1  # monthly leaves drafts alone
@@ -101,8 +103,25 @@ def test_cli_runs_retention_and_prints_counts(db_dsn: str, tmp_path) -> None:  #
     assert proc.returncode == 0, proc.stderr
     counts = json.loads(proc.stdout)
     assert set(counts) == {"expired_drafts", "old_confirmed_drafts", "abandoned_drafts", "old_channel_messages",
-                           "old_security_audit_logs", "old_rate_limit_events"}
+                           "old_security_audit_logs", "old_rate_limit_events", "processed_inbox_events", "old_job_runs",
+                           "old_dead_letters"}
     assert all(v == 0 for v in counts.values())
     bad = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "retention", "--now", "yesterday"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "ISO-8601" in bad.stderr
+
+
+async def test_bookkeeping_is_trimmed_but_dead_letters_are_kept_longer(pool, conn: psycopg.AsyncConnection) -> None:  # type: ignore[no-untyped-def]
+    week, month, quarter = timedelta(days=7), timedelta(days=30), timedelta(days=90)
+    for key, status, age in (("old-done", "done", week + S), ("new-done", "done", week - S),
+                             ("old-dead", "dead", week + S), ("ancient-dead", "dead", quarter + S), ("pending", "pending", month)):
+        await conn.execute("INSERT INTO event_inbox (event_key, kind, payload, status, received_at) VALUES (%s, 'events_api', '{}', %s, %s)",
+                           (key, status, NOW - age))
+    for name, age in (("old", month + S), ("new", month - S)):
+        await conn.execute("INSERT INTO job_runs (job_name, scheduled_for, started_at) VALUES (%s, %s, %s)", (name, NOW - age, NOW - age))
+    deps = Deps(settings=Settings.from_env({}), pool=pool)
+    daily = await retention.run_daily(deps, NOW)
+    assert (daily["processed_inbox_events"], daily["old_job_runs"]) == (1, 1)
+    assert (await retention.run_monthly(deps, NOW))["old_dead_letters"] == 1
+    assert await _left(conn, "event_inbox", "event_key") == {"new-done", "old-dead", "pending"}
+    assert await _left(conn, "job_runs", "job_name") == {"new"}

@@ -103,3 +103,12 @@ def test_every_named_query_loads() -> None:
     queries = load()
     for name in ("inbox_store", "inbox_claim", "delivery_claim", "notification_insert", "delete_expired_drafts", "org_by_team"):
         assert name in queries
+
+
+def test_trigger_slots() -> None:
+    from jobs.schedule import trigger_slot
+
+    at = datetime(2026, 3, 4, 9, 0, 44, 500, tzinfo=UTC)
+    assert trigger_slot("retention-daily", at) == datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    assert trigger_slot("reminders", at) == datetime(2026, 3, 4, 9, 0, 30, tzinfo=UTC)  # every 30 s
+    assert trigger_slot("reminders", at.replace(second=29)) == datetime(2026, 3, 4, 9, 0, 0, tzinfo=UTC)
