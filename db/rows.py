@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Task:
     client_id: int | None
     project_id: int | None
     draft_id: int | None
-    due_date: object | None
+    due_date: date | None
     due_at: datetime | None
     task_type: str | None
     size: str | None

@@ -235,7 +235,7 @@ class AI:
         response_format = {"type": "json_schema", "json_schema": {"name": schema_name, "strict": True, "schema": schema}}
 
         async def send(client: openai.AsyncOpenAI, budget: float) -> Any:
-            return await client.chat.completions.create(
+            return await client.chat.completions.create(  # type: ignore[call-overload]
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
                 response_format=response_format,  # type: ignore[arg-type]

@@ -325,7 +325,7 @@ def reminder_from_output(doc: object, *, now: datetime, zone: ZoneInfo) -> Parse
             raise InvalidOutput("the reminder time is in the past")
     if fire_at - local_now > FUTURE_LIMIT:
         raise InvalidOutput("the reminder is more than three years away")
-    return ParsedReminder(what=what, fire_at=fire_at, recurrence=recurrence, has_time=has_time)
+    return ParsedReminder(what=what, fire_at=fire_at, recurrence=recurrence, has_time=has_time)  # type: ignore[arg-type]
 
 
 def _recurrence(value: object) -> dict[str, Any] | None:
@@ -341,7 +341,8 @@ def _recurrence(value: object) -> dict[str, Any] | None:
         out["hour"] = hour
         out["minute"] = minute if minute is not None and 0 <= minute <= 59 else 0
     if kind == "weekly":
-        days = r.get("weekdays") if isinstance(r.get("weekdays"), list) else []
+        raw_days = r.get("weekdays")
+        days: list[Any] = raw_days if isinstance(raw_days, list) else []
         weekdays = sorted({w for w in (as_int(x) for x in days) if w is not None and 0 <= w <= 6})
         if weekdays:
             out["weekdays"] = weekdays

@@ -540,7 +540,7 @@ def _echo(messages: list[JsonDict]) -> str:
 
 
 def _now_tz(ctx: JsonDict) -> tuple[datetime, str]:
-    tz = ctx.get("timezone") if isinstance(ctx.get("timezone"), str) else "UTC"
+    tz = str(ctx.get("timezone")) if isinstance(ctx.get("timezone"), str) else "UTC"
     try:
         now = datetime.fromisoformat(str(ctx.get("now")))
     except ValueError:
@@ -572,7 +572,7 @@ def default_model(messages: list[JsonDict], schema_name: str | None) -> Any:
 def _tasks(text: str, ctx: JsonDict) -> JsonDict:
     from bot.parsing import DEFAULT_TASK_TYPES, TaskTypeRule, parse_tasks
 
-    rules = []
+    rules: list[TaskTypeRule] = []
     for group in ctx.get("task_types") or []:
         try:
             rules.extend(TaskTypeRule(k, group["type"], group["size"], int(group["weight"])) for k in group["keywords"])

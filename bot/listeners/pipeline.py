@@ -40,7 +40,7 @@ def _stage_list(stages: list[Any]) -> str:
 async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
     await ack()
     org, user = _who(context)
-    verb, _, rest = args.strip().partition(" ")
+    verb, _sep, rest = args.strip().partition(" ")
     verb, rest = verb.lower(), rest.strip()
     async with deps.pool.connection() as conn:
         if verb in ("", "list"):
@@ -60,11 +60,11 @@ async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: 
             stage = await pipeline.rename_stage(conn, org.id, user, old, new)
             message = f"Renamed to *{stage.name}*."
         elif verb == "limit":
-            name, _, value = rest.rpartition(" ")
+            name, _sep, value = rest.rpartition(" ")
             stage = await pipeline.set_limit(conn, org.id, user, name, value)
             message = f"*{stage.name}* WIP limit: {stage.wip_limit or 'none'}."
         elif verb == "reorder":
-            name, _, value = rest.rpartition(" ")
+            name, _sep, value = rest.rpartition(" ")
             await pipeline.reorder(conn, org.id, user, name, value)
             message = "Reordered."
         elif verb == "remove":
@@ -100,7 +100,7 @@ async def on_remove_into(ack: Any, body: dict[str, Any], respond: Any, context: 
 async def tasktype_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
     await ack()
     org, user = _who(context)
-    verb, _, rest = args.strip().partition(" ")
+    verb, _sep, rest = args.strip().partition(" ")
     async with deps.pool.connection() as conn:
         if verb.lower() == "add":
             keyword, task_type, size, weight = await pipeline.add_task_type(conn, org.id, user, rest)

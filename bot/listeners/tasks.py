@@ -152,13 +152,11 @@ async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context:
     org, user = _who(context)
     draft_id = _draft_id(body)
     async with deps.pool.connection() as conn:
+        expired: drafts.DraftExpired | None = None
         try:
             draft, created = await drafts.confirm(conn, org.id, user, draft_id, deps.now())
         except drafts.DraftExpired as exc:
-            draft, created = None, []
-            expired = exc
-        else:
-            expired = None
+            draft, created, expired = None, [], exc
     if expired is not None:
         await _closed_preview(client, deps, org, user, draft_id, expired)
     assert draft is not None
@@ -269,7 +267,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
     await ack()
     org, user = _who(context)
     text = (command.get("text") or "").strip()
-    verb, _, rest = text.partition(" ")
+    verb, _sep, rest = text.partition(" ")
     verb, rest = verb.lower(), rest.strip()
     now = deps.now()
     today = _today(user, now)
@@ -279,7 +277,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
     if verb == "add":
         if not dm.has_words(rest):
             raise InvalidInput("Tell me the task: `/task add redo the Acme landing page by Friday`.")
-        draft, _ = await make_draft(deps, org, user, rest, source="slash", channel=command.get("channel_id"), ts=None)
+        draft, _note = await make_draft(deps, org, user, rest, source="slash", channel=command.get("channel_id"), ts=None)
         if draft is None:
             raise InvalidInput("I couldn't find a task in that. Try `/task add send the report by Friday`.")
         posted = await client.chat_postMessage(channel=user.slack_id, text="Draft: confirm?", blocks=render.draft_preview(draft, today))
@@ -290,7 +288,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
     if verb == "list":
         await tasks_command(ack=_noop, command={**command, "text": rest}, respond=respond, context=context, deps=deps)
         return
-    ref, _, tail = rest.partition(" ")
+    ref, _sep, tail = rest.partition(" ")
     if not ref:
         raise InvalidInput(TASK_USAGE)
     async with deps.pool.connection() as conn:

@@ -143,7 +143,7 @@ def parse_reminder(
         spec: Recurrence = {"kind": spec_d["kind"], "hour": at.hour, "minute": at.minute}  # type: ignore[typeddict-item]
         for key in ("weekdays", "day", "interval"):
             if key in spec_d:
-                spec[key] = spec_d[key]  # type: ignore[literal-required]
+                spec[key] = spec_d[key]  # type: ignore[literal-required,typeddict-item]
         return ParsedReminder(
             what, _first_occurrence(spec, ctx), spec, has_time=t is not None or pod_time is not None
         )
