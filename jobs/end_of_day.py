@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.blocks import standup as render
 from bot.deps import Deps
+from bot.services import ooo, standup
 from bot.services import rhythm as rules
-from bot.services import standup
 from bot.services.notifications import Target, notify, quiet_until
 
 
@@ -32,8 +32,8 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
         for thread in threads:
             user_ids = await standup.people_with_plan(conn, org_id, thread.thread_date)
             people = [p for p in await standup.users_by_ids(conn, org_id, user_ids) if p.active]
-            out = await standup.ooo_user_ids(conn, org_id, [p.id for p in people], thread.thread_date)
-            sent = await standup.existing_keys(conn, [checkin_key(org_id, p.id, thread.thread_date) for p in people])
+            out = await ooo.out_on(conn, org_id, [p.id for p in people], thread.thread_date)
+            sent = await standup.existing_keys(conn, org_id, [checkin_key(org_id, p.id, thread.thread_date) for p in people])
             for p in people:
                 key = checkin_key(org_id, p.id, thread.thread_date)
                 if p.id in out or key in sent:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.blocks import mood as render
 from bot.deps import Deps
-from bot.services import mood, standup
+from bot.services import mood, ooo, standup
 from bot.services import rhythm as rules
 from bot.services.notifications import Target, notify
 
@@ -35,12 +35,12 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
             people = await standup.active_users(conn, org_id)
         due = {p.id: rules.mood_due(now, rhythm, p.timezone) for p in people}
         people = [p for p in people if due[p.id] is not None]
-        sent = await standup.existing_keys(conn, [checkin_key(org_id, p.id, due[p.id]) for p in people])
+        sent = await standup.existing_keys(conn, org_id, [checkin_key(org_id, p.id, due[p.id]) for p in people])
         for p in people:
             day = due[p.id]
             assert day is not None
             key = checkin_key(org_id, p.id, day)
-            if key in sent or await standup.ooo_user_ids(conn, org_id, [p.id], day) or await mood.of_day(conn, org_id, p.id, day):
+            if key in sent or await ooo.out_on(conn, org_id, [p.id], day) or await mood.of_day(conn, org_id, p.id, day):
                 continue
             text, blocks = render.checkin(day)
             if await notify(conn, organization_id=org_id, kind="mood.checkin", dedupe_key=key, text=text, blocks=blocks,

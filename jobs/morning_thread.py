@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.log import get_logger
+from bot.services import ooo, standup
 from bot.services import rhythm as rules
-from bot.services import standup
 from bot.services.notifications import Target, notify
 from jobs import day_close
 
@@ -87,11 +87,11 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
         why = ("holiday" if local in rhythm.holidays else "not a workday" if not rules.is_workday(local, rhythm)
                else "outside the morning window")
         return {"skipped": why, "next": nxt.isoformat() if nxt else None}
-    # Close any day whose time has come first, so the listing never shows stale carry counts.
-    await day_close.close_for_org(deps, org_id, now, rhythm=rhythm)
     async with deps.pool.connection() as conn:
         if await standup.thread_exists(conn, org_id, channel, day):
             return {"skipped": "already posted", "date": day.isoformat()}
+    # Close any day whose time has come first, so the listing never shows stale carry counts.
+    await day_close.close_for_org(deps, org_id, now, rhythm=rhythm)
     try:
         members = await channel_members(deps, channel)
     except SlackApiError as exc:
@@ -100,7 +100,7 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
         return {"skipped": f"can't read the standup channel's members ({error}); invite me to <#{channel}>"}
     async with deps.pool.connection() as conn, conn.transaction():
         people = await standup.users_by_slack_ids(conn, org_id, members)
-        out_ids = await standup.ooo_user_ids(conn, org_id, [p.id for p in people], day)
+        out_ids = await ooo.out_on(conn, org_id, [p.id for p in people], day)
         thread_id = await standup.create_thread(conn, org_id, channel, day, [p.id for p in people], now)
         if thread_id is None:
             return {"skipped": "already posted", "date": day.isoformat()}

@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.blocks import standup as render
 from bot.deps import Deps
+from bot.services import ooo, standup
 from bot.services import rhythm as rules
-from bot.services import standup
 from bot.services.notifications import Target, notify, quiet_until
 from bot.services.rhythm import Rhythm
 from db.rows import User
@@ -36,8 +36,8 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
     counts = {"nudged": 0, "summaries": 0, "quiet": 0}
     async with deps.pool.connection() as conn:
         people = [p for p in await standup.users_by_ids(conn, org_id, thread.participant_ids) if p.active]
-        submitted = await standup.submitter_ids(conn, thread.id)
-        out = await standup.ooo_user_ids(conn, org_id, [p.id for p in people], thread.thread_date)
+        submitted = await standup.submitter_ids(conn, thread)
+        out = await ooo.out_on(conn, org_id, [p.id for p in people], thread.thread_date)
         expected = [p for p in people if p.id not in out]
         missing = [p for p in expected if p.id not in submitted]
         days = {p.id: rules.personal_day(thread.thread_date, thread.started_at, rhythm, p.timezone) for p in people}
@@ -47,7 +47,7 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
             if p.manager_id is not None:
                 by_manager.setdefault(p.manager_id, []).append(p)
         keys += [summary_key(org_id, thread.id, m) for m in by_manager]
-        sent = await standup.existing_keys(conn, keys)
+        sent = await standup.existing_keys(conn, org_id, keys)
         managers = {m.id: m for m in await standup.users_by_ids(conn, org_id, list(by_manager)) if m.active}
 
         for p in missing:
@@ -86,9 +86,9 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
                             blocks=blocks, targets=[Target.dm(manager.slack_id)], now=now, user_id=manager.id):
                 counts["summaries"] += 1
         if counts["nudged"]:
-            await standup.mark_nudged(conn, thread.id, now)
+            await standup.mark_nudged(conn, thread, now)
         if counts["summaries"]:
-            await standup.mark_summarised(conn, thread.id, now)
+            await standup.mark_summarised(conn, thread, now)
     return counts
 
 

@@ -21,6 +21,8 @@ class JobSpec:
 
 def _jobs() -> dict[str, JobSpec]:
     from jobs import (
+        backfill,
+        context_pipeline,
         day_close,
         end_of_day,
         mood_checkin,
@@ -42,6 +44,9 @@ def _jobs() -> dict[str, JobSpec]:
         JobSpec("end-of-day", end_of_day.run, "DM the end-of-day check-in with the day's planned tasks"),
         JobSpec("day-close", day_close.run, "close finished days: one task status per planned task, carry the rest"),
         JobSpec("mood-checkin", mood_checkin.run, "DM the daily mood check-in where it is on"),
+        JobSpec("context", context_pipeline.run, "channel messages -> observations (+ embeddings) -> summaries"),
+        JobSpec("context-summaries", context_pipeline.run_summaries, "regenerate summaries with enough new observations"),
+        JobSpec("context-backfill", backfill.run, "resume channel history backfills (pending, or whose process died)"),
     ]
     return {s.name: s for s in specs}
 

@@ -85,7 +85,7 @@ def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: 
     tail = []
     if out:
         tail.append(_context(":palm_tree: Out today: " + ", ".join(name(p) for p in out)))
-    tail.append(_context(f":repeat: = carried forward from an earlier day \u00b7 :warning: carried {rules.CARRY_WARNING}+ times"))
+    tail.append(_context(f"_carried N\u00d7_: still open from earlier days \u00b7 :warning: carried {rules.CARRY_WARNING} or more times"))
     packed, left = _pack(lines, MAX_BLOCKS - len(blocks) - len(tail) - 1)
     blocks += packed
     if left:
@@ -147,7 +147,9 @@ def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone") -> tupl
 
 def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str, list[dict[str, Any]]]:
     where = f"<{link}|today's standup thread>" if link else f"today's standup thread in <#{channel_id}>"
-    text = (f":wave: Hi {name(user)}, you haven't posted your plan in {where} yet. "
+    words = (getattr(user, "real_name", None) or user.display_name or "").split()
+    first = words[0] if words else "there"
+    text = (f":wave: Hi {esc(first)}, you haven't posted your plan in {where} yet. "
             "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
     return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [_section(text)]
 

@@ -40,7 +40,7 @@ def _who(context: Any) -> tuple[Any, User]:
 async def record_and_flag(deps: Deps, org: Any, user: User, score: int, note: str | None, day: date) -> mood.Recorded:
     """Record a score; a low run raises a private flag and tells the manager (once, through notify)."""
     now = deps.now()
-    async with deps.pool.connection() as conn:
+    async with deps.pool.connection() as conn, conn.transaction():
         recorded = await mood.record(conn, org.id, user, score, note, now=now, local_date=day)
         if recorded.flag_id is not None:
             for recipient in await mood.flag_recipients(conn, org.id, user):
@@ -122,7 +122,7 @@ async def journal_command(ack: Any, command: dict[str, Any], respond: Any, conte
     await ack()
     org, user = _who(context)
     text = (command.get("text") or "").strip()
-    verb, _, rest = text.partition(" ")
+    verb = text.partition(" ")[0]
     if not text or verb.lower() == "help":
         await respond(text=JOURNAL_USAGE, response_type="ephemeral")
         return

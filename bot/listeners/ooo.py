@@ -96,7 +96,8 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
     org, user = _who(context)
     text = message.get("text") or ""
     now = deps.now()
-    absence, rest = [], []
+    absence: list[str] = []
+    rest: list[str] = []
     for line in lines_of(text):
         for sentence in sentences_of(line):
             (absence if detect_ooo(sentence, now=now, tz=user.timezone) is not None else rest).append(sentence)

@@ -147,13 +147,12 @@ def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
     """At ack time, so a mistake shows next to its field."""
     changes, errors = settings_changes(_view_values(payload.get("view") or {}))
-    if not errors:
-        merged = standup.merge(rules.Rhythm(), changes)
-        if "end_of_day_time" in changes and "morning_time" in changes and merged.end_of_day_time <= merged.morning_time:
-            errors["end_of_day_time"] = "The end of day must come after the morning thread."
-        if merged.manager_summary_delay_minutes < merged.nudge_delay_minutes and {
-                "manager_summary_delay_minutes", "nudge_delay_minutes"} <= changes.keys():
-            errors["manager_summary_delay_minutes"] = "Send the summary after the nudges."
+    merged = standup.merge(rules.Rhythm(), changes)
+    if {"end_of_day_time", "morning_time"} <= changes.keys() and merged.end_of_day_time <= merged.morning_time:
+        errors.setdefault("end_of_day_time", "The end of day must come after the morning thread.")
+    if ({"manager_summary_delay_minutes", "nudge_delay_minutes"} <= changes.keys()
+            and merged.manager_summary_delay_minutes < merged.nudge_delay_minutes):
+        errors.setdefault("manager_summary_delay_minutes", "Send the summary after the nudges.")
     return {"response_action": "errors", "errors": errors} if errors else None
 
 
@@ -218,9 +217,10 @@ async def _user_of(deps: Deps, org: Any, slack_id: str | None) -> User | None:
 
 async def on_thread_reply(message: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
     org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
+    text = message.get("text") or ""
+    if org is None or user is None or standup.is_conversation(text, org.bot_user_id):
         return
-    await handle_reply(deps, client, org, context["morning_thread"], user, message["ts"], message.get("text") or "")
+    await handle_reply(deps, client, org, context["morning_thread"], user, message["ts"], text)
 
 
 async def on_reply_edited(event: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
@@ -243,11 +243,11 @@ async def on_reply_deleted(event: dict[str, Any], context: Any, client: Any, dep
     if user is None:
         return
     async with deps.pool.connection() as conn:
-        submission_id = await standup.submission_id_of(conn, thread.id, user.id)
+        submission_id = await standup.submission_id_of(conn, thread, user.id)
         if submission_id is None:
             return
         try:
-            _, entry = await standup.submission_entry(conn, org.id, submission_id, previous["ts"])
+            entry = (await standup.submission_entry(conn, org.id, submission_id, previous["ts"]))[1]
         except NotFound:
             return
         removed = await standup.undo_reply(conn, org.id, user, submission_id, previous["ts"], deps.now())
@@ -264,7 +264,7 @@ async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.Mornin
         rhythm = await standup.rhythm_of(conn, org.id)
         types = await task_service.task_types(conn, org.id)
         clients, projects = await task_service.clients_and_projects(conn, org.id)
-    day = rules.personal_day(thread.thread_date, thread.posted_at, rhythm, user.timezone)
+    day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, user.timezone)
     plan_date = thread.thread_date if not day.closed(now) else rules.local_date(now, day.tz)
     parts = standup.split_reply(text, now=now, tz=user.timezone)
     tasks: list[Any] = []
@@ -290,8 +290,8 @@ async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.Mornin
         outcome = await standup.apply_reply(conn, org_id=org.id, thread=thread, user=user, message_ts=message_ts, text=text,
                                             parsed=reply, is_late=day.is_late(now), plan_date=plan_date, now=now)
         plan = await standup.plan_of(conn, org.id, user.id, outcome.plan_date)
-    if outcome.replayed and outcome.reply_ts:
-        return outcome  # a redelivery of a reply already answered
+    if outcome.chatter or (outcome.replayed and outcome.reply_ts):
+        return outcome  # "thanks!" after their update, or a redelivery of a reply already answered
     summary_text, blocks = render.reply_summary(user, outcome, plan, message_ts=message_ts, note=note)
     where = answer_in or ((thread.channel_id, outcome.reply_ts) if outcome.reply_ts else None)
     if where is not None and where[1]:
@@ -486,7 +486,7 @@ async def today_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]
         thread = await standup.posted_thread_for(conn, org.id, org_today)
         plan = await standup.plan_of(conn, org.id, user.id, thread.thread_date if thread else org_today)
         out = [r for r in await ooo_service.upcoming(conn, org.id, user.id, today) if r.start_date <= today <= r.end_date]
-        submitted = bool(thread and user.id in await standup.submitter_ids(conn, thread.id))
+        submitted = bool(thread and user.id in await standup.submitter_ids(conn, thread))
         domain = await standup.team_domain(conn, org.id)
         mood_today = await mood_service.of_day(conn, org.id, user.id, today)
         team = await mood_service.team_mood(conn, org.id, user, today=today) if user.is_manager else None

@@ -2,12 +2,13 @@
 
 People out of office on a date are skipped by that date's thread listing, nudges, the manager
 summary, the end-of-day check-in and the mood check-in (and, later, by cards and escalations:
-they ask :func:`bot.services.standup.ooo_user_ids`).
+they ask :func:`out_on`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -57,6 +58,12 @@ async def record(conn: psycopg.AsyncConnection, org_id: int, user: User, start: 
         "reason": reason.strip()[:REASON_MAX] if reason and reason.strip() else None, "source": source,
         "source_channel_id": channel_id, "source_ts": ts, "created_by": (actor or user).id})).fetchone()
     return int(row[0])  # type: ignore[index]
+
+
+async def out_on(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[int], day: date) -> set[int]:
+    """Which of these people are out of office on ``day``."""
+    rows = await (await conn.execute(Q["ooo_people_on"], {"organization_id": org_id, "user_ids": list(user_ids), "day": day})).fetchall()
+    return {r[0] for r in rows}
 
 
 async def upcoming(conn: psycopg.AsyncConnection, org_id: int, user_id: int, today: date) -> list[OooRecord]:

@@ -15,11 +15,12 @@ Vocabulary
     check-in and the day's close then happen on the person's own clock on their personal day.
   * Windows (each instant inclusive at the start, exclusive at the end):
       thread       [morning, end of day) on a workday, organization clock;
-      nudge        [max(posted, personal morning) + nudge delay, personal end of day);
-      summary      [max(posted, personal morning) + summary delay, close);
+      nudge        [max(start, personal morning) + nudge delay, personal end of day);
+      summary      [max(start, personal morning) + summary delay, close);
       check-in     [personal end of day, close);
       close        from the personal midnight ending the personal day;
       mood         [mood time, midnight) on the person's workday (their clock with local time on).
+    where *start* is when the thread was queued (a thread caught up late moves the day's times with it).
     Jobs tick every minute and act on everything whose window contains ``now``, so a missed
     minute (a restart, a deploy) is caught up on the next tick and never doubled: each action is
     recorded once (unique rows or notification dedupe keys).
@@ -174,18 +175,18 @@ class PersonalDay:
         return at > self.nudge_at
 
 
-def personal_day(thread_date: date, posted_at: datetime | None, rhythm: Rhythm, person_tz: str | None = None) -> PersonalDay:
+def personal_day(thread_date: date, started_at: datetime | None, rhythm: Rhythm, person_tz: str | None = None) -> PersonalDay:
     tz = rhythm.person_tz(person_tz)
-    posted = posted_at or morning_at(thread_date, rhythm)
+    started = started_at or morning_at(thread_date, rhythm)
     if tz == rhythm.timezone:
         day = thread_date
     else:
-        local = posted.astimezone(zone(tz))
+        local = started.astimezone(zone(tz))
         day = local.date()
         if local.time() >= rhythm.end_of_day_time:
             day += timedelta(days=1)
-    start = max(posted, morning_at(day, rhythm, tz))
-    checkin = max(end_of_day_at(day, rhythm, tz), posted)
+    start = max(started, morning_at(day, rhythm, tz))
+    checkin = max(end_of_day_at(day, rhythm, tz), started)
     close = end_of_local_day(day, tz)
     return PersonalDay(thread_date=thread_date, day=day, tz=tz, nudge_at=start + rhythm.nudge_delay,
                        summary_at=start + rhythm.summary_delay, checkin_at=checkin, close_at=close)

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from bot.errors import InvalidInput, NotFound, StewardError
+from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.log import get_logger
 from bot.parsing import parse_ooo as detect_ooo
 from bot.parsing.text import fold, lines_of, sentences_of
@@ -249,6 +249,10 @@ async def update_rhythm(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="standup.settings")
     current = await rhythm_of(conn, org_id)
     changes = {k: v for k, v in changes.items() if k in _SETTING_COLUMNS}
+    if (changes.get("standup_channel_id") and current.standup_channel_id is None and "timezone" not in changes
+            and current.timezone == "UTC" and actor.timezone != "UTC" and rules.valid_timezone(actor.timezone)):
+        # First set-up: the team's clock is the admin's until they say otherwise (UTC mornings surprise people).
+        changes["timezone"] = actor.timezone
     merged = merge(current, changes)
     check_settings(merged)
     if not changes:
@@ -271,15 +275,17 @@ async def organizations(conn: psycopg.AsyncConnection) -> list[int]:
 
 
 async def set_default_channel(conn: psycopg.AsyncConnection, org_id: int, channel_id: str) -> bool:
-    """Use ``channel_id`` as the standup channel unless an admin already chose one."""
+    """Use ``channel_id`` as the standup channel unless an admin already chose one (and, while the
+    timezone is still the default, the first admin's timezone)."""
     cur = await conn.execute(Q["rhythm_default_channel"], {"organization_id": org_id, "channel_id": channel_id})
     return cur.rowcount > 0
 
 
-async def existing_keys(conn: psycopg.AsyncConnection, keys: Sequence[str]) -> set[str]:
+async def existing_keys(conn: psycopg.AsyncConnection, org_id: int, keys: Sequence[str]) -> set[str]:
     if not keys:
         return set()
-    return {r[0] for r in await (await conn.execute(Q["notifications_existing"], {"keys": list(keys)})).fetchall()}
+    rows = await (await conn.execute(Q["notifications_existing"], {"organization_id": org_id, "keys": list(keys)})).fetchall()
+    return {r[0] for r in rows}
 
 
 # ---------------------------------------------------------------- people
@@ -302,11 +308,6 @@ async def active_users(conn: psycopg.AsyncConnection, org_id: int) -> list[User]
     return await cur.fetchall()
 
 
-async def ooo_user_ids(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[int], day: date) -> set[int]:
-    rows = await (await conn.execute(Q["ooo_people_on"], {"organization_id": org_id, "user_ids": list(user_ids), "day": day})).fetchall()
-    return {r[0] for r in rows}
-
-
 # ---------------------------------------------------------------- morning threads
 
 @dataclass(frozen=True)
@@ -319,6 +320,11 @@ class MorningThread:
     status: str
     posted_at: datetime | None
     participant_ids: list[int]
+    created_at: datetime  # when the job queued it (its clock): the day's times count from here
+
+    @property
+    def started_at(self) -> datetime:
+        return self.created_at
 
 
 async def _thread(conn: psycopg.AsyncConnection, query: str, params: dict[str, Any]) -> MorningThread | None:
@@ -336,11 +342,25 @@ async def sync_posted(conn: psycopg.AsyncConnection, org_id: int | None = None) 
     return len(posted)
 
 
+class ThreadNotReady(Exception):
+    """A reply arrived under a thread whose post has not been recorded yet: retried from the inbox."""
+
+
 async def thread_by_ts(conn: psycopg.AsyncConnection, org_id: int, channel_id: str, thread_ts: str) -> MorningThread | None:
+    """The morning thread ``thread_ts`` in ``channel_id``, or None for any other thread.
+
+    A reply can beat the dispatcher's record of the post it answers (by milliseconds): while a
+    thread in that channel is still being posted, ThreadNotReady makes the inbox try again shortly
+    rather than lose the reply."""
     params = {"organization_id": org_id, "channel_id": channel_id, "thread_ts": thread_ts}
     found = await _thread(conn, "thread_by_ts", params)
-    if found is None and await sync_posted(conn, org_id):
+    if found is None:
+        await sync_posted(conn, org_id)  # possibly a no-op because another process just did it
         found = await _thread(conn, "thread_by_ts", params)
+    if found is None:
+        pending = await (await conn.execute(Q["thread_pending_in_channel"], {"organization_id": org_id, "channel_id": channel_id})).fetchone()
+        if pending is not None:
+            raise ThreadNotReady(f"morning thread {pending[0]} in {channel_id} is still being posted")
     return found
 
 
@@ -378,10 +398,12 @@ async def open_tasks_of(conn: psycopg.AsyncConnection, org_id: int, user_ids: Se
     return out
 
 
-async def create_thread(conn: psycopg.AsyncConnection, org_id: int, channel_id: str, day: date, participant_ids: Sequence[int]) -> int | None:
+async def create_thread(conn: psycopg.AsyncConnection, org_id: int, channel_id: str, day: date, participant_ids: Sequence[int],
+                        now: datetime) -> int | None:
     """Claim the (organization, channel, day) thread; None when it already exists."""
     row = await (await conn.execute(Q["thread_insert"], {
-        "organization_id": org_id, "channel_id": channel_id, "thread_date": day, "participant_ids": list(participant_ids)})).fetchone()
+        "organization_id": org_id, "channel_id": channel_id, "thread_date": day, "participant_ids": list(participant_ids),
+        "now": now})).fetchone()
     return row[0] if row else None
 
 
@@ -395,12 +417,12 @@ async def seed_carried(conn: psycopg.AsyncConnection, org_id: int, day: date, us
     return cur.rowcount
 
 
-async def mark_nudged(conn: psycopg.AsyncConnection, thread_id: int, now: datetime) -> None:
-    await conn.execute(Q["thread_mark_nudged"], {"id": thread_id, "now": now})
+async def mark_nudged(conn: psycopg.AsyncConnection, thread: MorningThread, now: datetime) -> None:
+    await conn.execute(Q["thread_mark_nudged"], {"organization_id": thread.organization_id, "id": thread.id, "now": now})
 
 
-async def mark_summarised(conn: psycopg.AsyncConnection, thread_id: int, now: datetime) -> None:
-    await conn.execute(Q["thread_mark_summarised"], {"id": thread_id, "now": now})
+async def mark_summarised(conn: psycopg.AsyncConnection, thread: MorningThread, now: datetime) -> None:
+    await conn.execute(Q["thread_mark_summarised"], {"organization_id": thread.organization_id, "id": thread.id, "now": now})
 
 
 async def people_with_plan(conn: psycopg.AsyncConnection, org_id: int, day: date) -> list[int]:
@@ -408,8 +430,9 @@ async def people_with_plan(conn: psycopg.AsyncConnection, org_id: int, day: date
     return [r[0] for r in rows]
 
 
-async def submitter_ids(conn: psycopg.AsyncConnection, thread_id: int) -> set[int]:
-    return {r[0] for r in await (await conn.execute(Q["thread_submitter_ids"], {"thread_id": thread_id})).fetchall()}
+async def submitter_ids(conn: psycopg.AsyncConnection, thread: MorningThread) -> set[int]:
+    rows = await (await conn.execute(Q["thread_submitter_ids"], {"organization_id": thread.organization_id, "thread_id": thread.id})).fetchall()
+    return {r[0] for r in rows}
 
 
 # ---------------------------------------------------------------- replies: the pure part
@@ -442,6 +465,16 @@ _CHATTER = re.compile(
     re.IGNORECASE,
 )
 _REF_CLAUSES = re.compile(r"\s*[,;]\s*(?:and\s+|then\s+)?|\s+(?:and\s+then|and|then|plus|&)\s+", re.IGNORECASE)
+
+
+_LEADING_MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def is_conversation(text: str, bot_user_id: str | None) -> bool:
+    """A reply that talks to someone else ("@Maya nice work!") is conversation, not a standup update,
+    unless it names tasks."""
+    m = _LEADING_MENTION.match(text or "")
+    return bool(m and m.group(1) != bot_user_id and not _TASK_REF.search(text))
 
 
 @dataclass
@@ -579,6 +612,7 @@ class ReplyOutcome:
     removed: list[str] = field(default_factory=list)  # display ids of tasks an edit took back
     reply_ts: str | None = None
     replayed: bool = False  # the same message was already recorded (a redelivery)
+    chatter: bool = False  # a later message with nothing in it ("thanks!"): not recorded
 
     @property
     def empty(self) -> bool:
@@ -666,6 +700,8 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
         previous = messages.get(message_ts)
         if previous is not None and previous.get("text") == text:
             return ReplyOutcome.from_json(submission_id, plan_date, late, previous)
+        if previous is None and messages and parsed.parts.empty and not parsed.tasks:
+            return ReplyOutcome(submission_id, plan_date, late, chatter=True)
         outcome = ReplyOutcome(submission_id, plan_date, late)
         mine = (await open_tasks_of(conn, org_id, [user.id])).get(user.id, [])
         prev_created: list[int] = [r["id"] for r in (previous or {}).get("created", [])]
@@ -739,8 +775,8 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
         # 3. The plan.
         await conn.execute(Q["plan_remove_for_message"], {"organization_id": org_id, "submission_id": submission_id,
                                                           "message_ts": message_ts, "keep": plan_ids})
-        for task_id in plan_ids:
-            await conn.execute(Q["plan_insert"], {"organization_id": org_id, "user_id": user.id, "task_id": task_id,
+        for planned_id in plan_ids:
+            await conn.execute(Q["plan_insert"], {"organization_id": org_id, "user_id": user.id, "task_id": planned_id,
                                                   "plan_date": plan_date, "source": "submission",
                                                   "submission_id": submission_id, "message_ts": message_ts})
 
@@ -754,13 +790,10 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
                 outcome.blockers.append((kept["id"], kept["description"], kept.get("task")))
                 continue
             task = all_refs.get(number) if number else None
-            if task is None and number is None:
-                guess = best_match(sentence, mine, threshold=0.6)
-                task_id, display = (guess.id, guess.display_id) if guess else (None, None)
-            else:
-                task_id, display = (task.id, task.display_id) if task else (None, None)
+            on: Any = best_match(sentence, mine, threshold=0.6) if task is None and number is None else task
+            display = on.display_id if on is not None else None
             blocker_row = await (await conn.execute(Q["blocker_insert"], {
-                "organization_id": org_id, "task_id": task_id, "user_id": user.id, "description": sentence[:1000],
+                "organization_id": org_id, "task_id": on.id if on is not None else None, "user_id": user.id, "description": sentence[:1000],
                 "next_escalation_at": now + delay})).fetchone()
             outcome.blockers.append((blocker_row[0], sentence[:1000], display))  # type: ignore[index]
         for stale in prev_blockers.values():
@@ -828,15 +861,19 @@ class Submission:
 async def undo_reply(conn: psycopg.AsyncConnection, org_id: int, user: User, submission_id: int, message_ts: str,
                      now: datetime) -> list[str]:
     """Take back everything one reply put on the record; returns what was removed (for the answer)."""
+    owner = await (await conn.execute(Q["submission_owner"], {"organization_id": org_id, "id": submission_id})).fetchone()
+    if owner is not None and owner[0] != user.id:
+        # Outside the transaction below, so the denial stays on record.
+        raise await security.deny(conn, organization_id=org_id, actor=user, action="standup.undo",
+                                  message="Only the person who wrote that reply can undo it.",
+                                  details={"submission_id": submission_id})
     async with conn.transaction():
         row = await (await conn.execute(Q["submission_get"], {"organization_id": org_id, "id": submission_id})).fetchone()
         if row is None:
             raise NotFound("That reply isn't on record any more.")
         sub = Submission(row[0], row[1], row[2], dict(row[3] or {}), bool(row[4]))
         if sub.user_id != user.id:
-            raise await security.deny(conn, organization_id=org_id, actor=user, action="standup.undo",
-                                      message="Only the person who wrote that reply can undo it.",
-                                      details={"submission_id": submission_id})
+            raise PermissionDenied("Only the person who wrote that reply can undo it.")
         messages = dict(sub.parsed.get("messages") or {})
         entry = messages.pop(message_ts, None)
         if entry is None:
@@ -860,8 +897,9 @@ async def undo_reply(conn: psycopg.AsyncConnection, org_id: int, user: User, sub
     return removed
 
 
-async def submission_id_of(conn: psycopg.AsyncConnection, thread_id: int, user_id: int) -> int | None:
-    row = await (await conn.execute(Q["submission_of_user_in_thread"], {"thread_id": thread_id, "user_id": user_id})).fetchone()
+async def submission_id_of(conn: psycopg.AsyncConnection, thread: MorningThread, user_id: int) -> int | None:
+    row = await (await conn.execute(Q["submission_of_user_in_thread"], {
+        "organization_id": thread.organization_id, "thread_id": thread.id, "user_id": user_id})).fetchone()
     return int(row[0]) if row else None
 
 
@@ -984,7 +1022,7 @@ async def close_day(conn: psycopg.AsyncConnection, org_id: int, user_id: int, da
                 "organization_id": org_id, "task_id": item.task_id, "user_id": user_id, "status_date": day, "status": status,
                 "reason": item.answer_reason if status == "dropped" else None,
                 "answered": item.answered_at is not None or status != "carry_forward"})).fetchone()
-            await conn.execute(Q["plan_close_item"], {"id": item.id, "now": now})
+            await conn.execute(Q["plan_close_item"], {"organization_id": org_id, "id": item.id, "now": now})
             if inserted is None:
                 continue
             if status == "carry_forward":
@@ -998,7 +1036,7 @@ async def close_day(conn: psycopg.AsyncConnection, org_id: int, user_id: int, da
                 result.dropped += 1
         # A later thread already up (someone far from the organization's clock): carry into it now.
         nxt = await _thread(conn, "thread_next_after", {"organization_id": org_id, "thread_date": day})
-        if result.carried and nxt is not None and not await ooo_user_ids(conn, org_id, [user_id], nxt.thread_date):
+        if result.carried and nxt is not None and not await ooo.out_on(conn, org_id, [user_id], nxt.thread_date):
             await seed_carried(conn, org_id, nxt.thread_date, [user_id])
     return result
 

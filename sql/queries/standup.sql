@@ -12,8 +12,12 @@ WHERE o.active AND EXISTS (SELECT 1 FROM platform_connections pc WHERE pc.organi
 ORDER BY o.id
 
 -- name: rhythm_default_channel
-UPDATE org_settings SET standup_channel_id = %(channel_id)s
-WHERE organization_id = %(organization_id)s AND standup_channel_id IS NULL
+UPDATE org_settings s
+SET standup_channel_id = %(channel_id)s,
+    timezone = CASE WHEN s.timezone = 'UTC' THEN coalesce(
+        (SELECT u.timezone FROM users u WHERE u.organization_id = s.organization_id AND u.role = 'admin' AND u.active
+         ORDER BY u.id LIMIT 1), 'UTC') ELSE s.timezone END
+WHERE s.organization_id = %(organization_id)s AND s.standup_channel_id IS NULL
 
 -- name: team_domain_of_org
 SELECT team_domain FROM platform_connections WHERE organization_id = %(organization_id)s AND platform = 'slack' LIMIT 1
@@ -43,8 +47,9 @@ ORDER BY u.display_name, u.id
 
 -- name: thread_insert
 -- Unique on (organization, channel, date): a second process or a re-run inserts nothing.
-INSERT INTO morning_threads (organization_id, channel_id, thread_date, status, participant_ids)
-VALUES (%(organization_id)s, %(channel_id)s, %(thread_date)s, 'scheduled', %(participant_ids)s)
+-- created_at is the job's clock: nudge and check-in times count from it, not from when the post got through.
+INSERT INTO morning_threads (organization_id, channel_id, thread_date, status, participant_ids, created_at)
+VALUES (%(organization_id)s, %(channel_id)s, %(thread_date)s, 'scheduled', %(participant_ids)s, %(now)s)
 ON CONFLICT (organization_id, channel_id, thread_date) DO NOTHING
 RETURNING id
 
@@ -74,30 +79,35 @@ WHERE mt.status = 'scheduled'
 RETURNING mt.id
 
 -- name: thread_by_ts
-SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids
+SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids, created_at
 FROM morning_threads
 WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s AND thread_ts = %(thread_ts)s
 
+-- name: thread_pending_in_channel
+SELECT id FROM morning_threads
+WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s AND status = 'scheduled'
+LIMIT 1
+
 -- name: thread_by_id
-SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids
+SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids, created_at
 FROM morning_threads WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: threads_recent
 -- Threads whose day may still need nudges, summaries, check-ins or its close.
-SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids
+SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids, created_at
 FROM morning_threads
 WHERE organization_id = %(organization_id)s AND thread_date >= %(since)s AND status IN ('posted', 'closed')
 ORDER BY thread_date, id
 
 -- name: thread_latest_posted_for_date
-SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids
+SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids, created_at
 FROM morning_threads
 WHERE organization_id = %(organization_id)s AND thread_date = %(thread_date)s AND status IN ('posted', 'closed')
 ORDER BY posted_at DESC NULLS LAST, id DESC
 LIMIT 1
 
 -- name: thread_next_after
-SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids
+SELECT id, organization_id, channel_id, thread_date, thread_ts, status, posted_at, participant_ids, created_at
 FROM morning_threads
 WHERE organization_id = %(organization_id)s AND thread_date > %(thread_date)s AND status IN ('scheduled', 'posted')
 ORDER BY thread_date, id
@@ -105,23 +115,26 @@ LIMIT 1
 
 -- name: notifications_existing
 -- Which of these notices were already queued (so a minute's tick skips them without a write).
-SELECT dedupe_key FROM notifications WHERE dedupe_key = ANY(%(keys)s)
+SELECT dedupe_key FROM notifications WHERE organization_id = %(organization_id)s AND dedupe_key = ANY(%(keys)s)
 
 -- name: submission_of_user_in_thread
-SELECT id FROM thread_submissions WHERE morning_thread_id = %(thread_id)s AND user_id = %(user_id)s
+SELECT id FROM thread_submissions
+WHERE organization_id = %(organization_id)s AND morning_thread_id = %(thread_id)s AND user_id = %(user_id)s
 
 -- name: thread_mark_nudged
-UPDATE morning_threads SET nudges_sent_at = coalesce(nudges_sent_at, %(now)s) WHERE id = %(id)s
+UPDATE morning_threads SET nudges_sent_at = coalesce(nudges_sent_at, %(now)s)
+WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: thread_mark_summarised
-UPDATE morning_threads SET summary_sent_at = coalesce(summary_sent_at, %(now)s) WHERE id = %(id)s
+UPDATE morning_threads SET summary_sent_at = coalesce(summary_sent_at, %(now)s)
+WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: threads_close_through
 UPDATE morning_threads SET status = 'closed', closed_at = %(now)s
 WHERE organization_id = %(organization_id)s AND status = 'posted' AND thread_date < %(before)s
 
 -- name: thread_submitter_ids
-SELECT user_id FROM thread_submissions WHERE morning_thread_id = %(thread_id)s
+SELECT user_id FROM thread_submissions WHERE organization_id = %(organization_id)s AND morning_thread_id = %(thread_id)s
 
 -- ------------------------------------------------------------------ submissions
 
@@ -143,6 +156,9 @@ WHERE id = %(id)s
 SELECT s.id, s.morning_thread_id, s.user_id, coalesce(s.parsed, '{}'::jsonb), s.is_late
 FROM thread_submissions s WHERE s.organization_id = %(organization_id)s AND s.id = %(id)s
 FOR UPDATE
+
+-- name: submission_owner
+SELECT user_id FROM thread_submissions WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: submission_delete
 DELETE FROM thread_submissions WHERE organization_id = %(organization_id)s AND id = %(id)s
@@ -234,7 +250,8 @@ UPDATE day_plan_items SET answered_at = coalesce(answered_at, %(now)s)
 WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND plan_date = %(plan_date)s AND closed_at IS NULL
 
 -- name: plan_close_item
-UPDATE day_plan_items SET closed_at = %(now)s WHERE id = %(id)s AND closed_at IS NULL RETURNING id
+UPDATE day_plan_items SET closed_at = %(now)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND closed_at IS NULL RETURNING id
 
 -- name: task_status_insert
 -- One snapshot per task and day: a second close inserts nothing.

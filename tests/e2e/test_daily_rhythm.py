@@ -5,7 +5,7 @@ scheduler (as production and the sandbox run them) with the clock moved."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,8 @@ import pytest_asyncio
 from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
-from bot.services import standup, workspace
 from bot.services import tasks as task_service
+from bot.services import workspace
 from jobs import morning_thread
 from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, start_steward
 from tests.helpers import fetchval
@@ -40,7 +40,7 @@ async def run_job(bot: Steward, name: str) -> Any:
     return await bot.scheduler.run_claimed(name, bot.clock.now())
 
 
-async def wait_until(predicate: Any, timeout: float = 15.0) -> None:
+async def wait_until(predicate: Any, timeout: float = 15.0) -> None:  # noqa: ASYNC109 (a test helper)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not await predicate():
@@ -97,8 +97,9 @@ async def reply(emu: SlackEmulator, user: str, thread_ts: str, text: str) -> tup
     """Reply in the thread as ``user``; returns (the reply's ts, the bot's answer under it)."""
     mark = len(emu.calls)
     ts = await emu.user_message(user, STANDUP, text, thread_ts=thread_ts)
-    answer = await emu.wait_for_call("chat.postMessage", lambda c: c.args.get("thread_ts") == thread_ts, since=mark, timeout=15)
-    return ts, answer.args
+    await emu.wait_for_call("chat.postMessage", lambda c: c.args.get("thread_ts") == thread_ts, since=mark, timeout=15)
+    answers = [m for m in emu.thread(STANDUP, thread_ts) if m.get("bot_id") or m.get("user") == emu.bot_user_id]
+    return ts, answers[-1]
 
 
 async def dms_to(emu: SlackEmulator, user: str) -> list[dict[str, Any]]:
@@ -141,13 +142,13 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
     assert "only Steward admins" in (await refused.wait_for_response(timeout=10)).text
     answer = await configure(emulator, SETTINGS)
     assert "Saved" in answer and "09:00 America/New_York" in answer and "Mon\u2013Fri" in answer
-    await set_managers(db_dsn, MAYA, [SAM, PRIYA, DIEGO, LEE])
+    await set_managers(db_dsn, MAYA, [PRIYA, SAM, DIEGO, LEE])
     t1 = await add_task(db_dsn, MAYA, "Finish the Q1 report")
     t2 = await add_task(db_dsn, MAYA, "Update the Acme contract")
     t3 = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
-    await add_task(db_dsn, SAM, "Write the onboarding docs")
-    # Priya will be away on Friday (it is already Thursday evening in Kolkata).
-    ooo = await emulator.slash_command(PRIYA, "/ooo", "Friday vacation")
+    await add_task(db_dsn, PRIYA, "Write the onboarding docs")
+    # Sam will be away on Friday.
+    ooo = await emulator.slash_command(SAM, "/ooo", "Friday vacation")
     assert "Fri 6 Mar" in (await ooo.wait_for_response(timeout=10)).text
 
     # Friday 08:59 in New York: nothing yet. 09:00 (14:00 UTC, winter time): the thread.
@@ -161,9 +162,9 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
     posted = await wait_thread(emulator, mark)
     listing = thread_text(posted)
     assert "Friday 6 March" in listing
-    for name in ("Maya", "Sam", "Diego", "Lee"):
+    for name in ("Maya", "Priya", "Diego", "Lee"):
         assert name in listing
-    assert "Out today: Priya" in listing and "Priya Nair* \u2014" not in listing and "*priya*" not in listing
+    assert "Out today: Sam" in listing and "Sam Carter* \u2014" not in listing and "*sam*" not in listing
     assert t1 in listing and t3 in listing
     # Run again (a re-run, another minute): still one thread.
     clock.at = utc(2026, 3, 6, 14, 1, 30)
@@ -178,27 +179,27 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
     clock.at = utc(2026, 3, 6, 14, 5, 30)
     _, maya_answer = await reply(emulator, MAYA, thread_ts,
                                  f"Morning! Today: finish {t1} and write the Acme blog post. Blocked on legal review for {t2}")
-    _, sam_answer = await reply(emulator, SAM, thread_ts, "Fix the login bug, then review the homepage copy")
+    _, priya_answer = await reply(emulator, PRIYA, thread_ts, "Fix the login bug, then review the homepage copy")
     _, diego_answer = await reply(emulator, DIEGO, thread_ts, f"{t3} and deploy the staging build")
     assert t1 in str(maya_answer["blocks"]) and "Blocker on" in str(maya_answer["blocks"])
-    assert any(b.get("block_id") == "standup_reply_actions" for b in sam_answer["blocks"])
+    assert any(b.get("block_id") == "standup_reply_actions" for b in priya_answer["blocks"])
     assert "(late)" not in str(diego_answer["blocks"])
     async with await db(db_dsn) as conn:
         plans = await (await conn.execute(
             "SELECT pi.external_id, t.display_id, t.title, p.source FROM day_plan_items p JOIN tasks t ON t.id = p.task_id "
             "JOIN platform_identities pi ON pi.user_id = p.user_id WHERE p.plan_date = %s ORDER BY t.display_number", (FRIDAY,))).fetchall()
         by_person: dict[str, list[str]] = {}
-        for who, display, title, _source in plans:
+        for who, _display, title, _source in plans:
             by_person.setdefault(who, []).append(title)
         assert by_person[MAYA][0] == "Finish the Q1 report" and "blog post" in by_person[MAYA][1].lower()
         assert len(by_person[MAYA]) == 2  # the blocked contract is not on the plan
-        assert [("login" in t.lower(), "homepage" in t.lower()) for t in by_person[SAM]] == [(True, False), (False, True)]
+        assert [("login" in t.lower(), "homepage" in t.lower()) for t in by_person[PRIYA]] == [(True, False), (False, True)]
         assert by_person[DIEGO][0] == "Fix the checkout bug" and "staging" in by_person[DIEGO][1].lower()
         assert await fetchval(conn, "SELECT t.display_id FROM blockers b JOIN tasks t ON t.id = b.task_id") == t2
         assert await fetchval(conn, "SELECT count(*) FROM thread_submissions WHERE NOT is_late") == 3
         assert await fetchval(conn, "SELECT count(*) FROM tasks WHERE source = 'thread'") == 4
 
-    # 09:59: nobody nudged yet. 10:00: Lee (no reply) is nudged once; Priya (out) never.
+    # 09:59: nobody nudged yet. 10:00: Lee (no reply) is nudged once; Sam (out) never.
     clock.at = utc(2026, 3, 6, 14, 59, 30)
     await run_job(bot, "nudges")
     assert await notification_count(db_dsn, "standup.nudge") == 0
@@ -213,7 +214,7 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
         await run_job(bot, "nudges")
     assert await notification_count(db_dsn, "standup.nudge") == 1
     assert await notification_count(db_dsn, "standup.nudge", LEE) == 1
-    assert await notification_count(db_dsn, "standup.nudge", PRIYA) == 0
+    assert await notification_count(db_dsn, "standup.nudge", SAM) == 0
 
     # 11:00: Maya, their manager, gets one summary naming exactly the missing report.
     clock.at = utc(2026, 3, 6, 16, 0, 30)
@@ -223,23 +224,25 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
     summary = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (MAYA, maya_dm), since=mark, timeout=15)
     named = summary.args["text"]
     assert f"<@{LEE}>" in named
-    for other in (SAM, PRIYA, DIEGO):
+    for other in (PRIYA, SAM, DIEGO):
         assert f"<@{other}>" not in named
     clock.at = utc(2026, 3, 6, 16, 5, 30)
     await run_job(bot, "nudges")
     assert await notification_count(db_dsn, "standup.manager_summary") == 1
 
-    # 17:30: the end-of-day check-in (not for Lee: nothing planned; not for Priya: out; not for Sam:
-    # 22:30 in London is quiet time until after the day closes).
+    # 17:30: the end-of-day check-in (not for Lee: nothing planned; not for Sam: out). Priya's waits
+    # out her quiet hours (04:00 in Kolkata) and she never answers.
     clock.at = utc(2026, 3, 6, 22, 30, 30)
     mark = len(emulator.calls)
     await run_job(bot, "end-of-day")
     diego_dm = await emulator.dm_channel(DIEGO)
     await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (DIEGO, diego_dm), since=mark, timeout=15)
     await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (MAYA, maya_dm), since=mark, timeout=15)
-    assert await notification_count(db_dsn, "standup.eod_checkin") == 2
-    for absent in (LEE, PRIYA, SAM):
+    assert await notification_count(db_dsn, "standup.eod_checkin") == 3
+    for absent in (LEE, SAM):
         assert await notification_count(db_dsn, "standup.eod_checkin", absent) == 0
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT status FROM notification_deliveries WHERE target_id = %s", (PRIYA,)) == "held"
 
     def checkin(channel: str) -> dict[str, Any]:
         return next(m for m in emulator.messages(channel) if any(str(b.get("block_id", "")).startswith("eod:") for b in m.get("blocks", [])))
@@ -282,13 +285,13 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
             "SELECT pi.external_id, t.title, s.status, s.reason, s.answered, t.carry_forward_count FROM task_statuses s "
             "JOIN tasks t ON t.id = s.task_id JOIN platform_identities pi ON pi.user_id = s.user_id "
             "WHERE s.status_date = %s ORDER BY t.display_number", (FRIDAY,))).fetchall()
-        assert await fetchval(conn, "SELECT count(*) FROM task_statuses") == 8
+        assert await fetchval(conn, "SELECT count(*) FROM task_statuses") == 6  # one per planned task
     statuses = {(who, title): (status, reason, answered, carried) for who, title, status, reason, answered, carried in rows}
     assert statuses[(MAYA, "Finish the Q1 report")] == ("done", None, True, 0)
     blog = next(v for (who, title), v in statuses.items() if who == MAYA and "blog" in title.lower())
     assert blog == ("dropped", "Client postponed it", True, 0)
     assert sorted(v for (who, _), v in statuses.items() if who == DIEGO) == [("done", None, True, 0)] * 2
-    assert sorted(v for (who, _), v in statuses.items() if who == SAM) == [("carry_forward", None, False, 1)] * 2
+    assert sorted(v for (who, _), v in statuses.items() if who == PRIYA) == [("carry_forward", None, False, 1)] * 2
 
     # The weekend: no threads.
     for day in (7, 8):
@@ -307,8 +310,8 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
     await run_job(bot, "morning-thread")
     monday = thread_text(await wait_thread(emulator, mark))
     assert "Monday 9 March" in monday and "Out today" not in monday
-    sam_line = next(line for line in monday.splitlines() if "Sam" in line)
-    assert sam_line.count("carried 1\u00d7") == 2 and "login" in sam_line.lower()
+    priya_line = next(line for line in monday.splitlines() if "Priya" in line)
+    assert priya_line.count("carried 1\u00d7") == 2 and "login" in priya_line.lower()
     async with await db(db_dsn) as conn:
         carried = await fetchval(conn, "SELECT count(*) FROM day_plan_items WHERE plan_date = %s AND source = 'carried'", (MONDAY,))
     assert carried == 2
@@ -373,9 +376,7 @@ async def test_late_reply_edited_reply_undo_and_ooo_from_a_dm(emulator: SlackEmu
     mark = len(emulator.calls)
     await run_job(bot, "morning-thread")
     await wait_thread(emulator, mark)
-    async with await db(db_dsn) as conn:
-        await wait_until(lambda: fetchval(conn, "SELECT status = 'posted' FROM morning_threads"))
-        thread_ts = await fetchval(conn, "SELECT thread_ts FROM morning_threads")
+    thread_ts = thread_roots(emulator)[-1]["ts"]
 
     # On time, then edited: the plan follows the edit (the dropped task is taken back).
     clock.at = utc(2026, 3, 6, 14, 10, 30)
@@ -420,6 +421,20 @@ async def test_late_reply_edited_reply_undo_and_ooo_from_a_dm(emulator: SlackEmu
         assert await fetchval(conn, "SELECT count(*) FROM security_audit_logs WHERE event_type = 'permission_denied' "
                                     "AND details->>'action' = 'standup.undo'") == 1
 
+    # Talking to someone in the thread is not a standup update; deleting a reply takes it back.
+    await emulator.user_message(MAYA, STANDUP, f"<@{SAM}> nice, ping me when the login fix is up", thread_ts=thread_ts)
+    priya_ts, priya_answer = await reply(emulator, PRIYA, thread_ts, "Plan the Q2 offsite")
+    mark = len(emulator.calls)
+    await emulator.delete_message(STANDUP, priya_ts)
+    deleted = await emulator.wait_for_call("chat.update", since=mark, timeout=15)
+    assert deleted.args["ts"] == priya_answer["ts"] and "Reply deleted" in deleted.args["text"]
+    async with await db(db_dsn) as conn:
+        await wait_until(lambda: fetchval(conn, "SELECT count(*) = 0 FROM event_inbox WHERE status <> 'done'"))
+        who = [r[0] for r in await (await conn.execute(
+            "SELECT pi.external_id FROM thread_submissions s JOIN platform_identities pi ON pi.user_id = s.user_id")).fetchall()]
+        assert await fetchval(conn, "SELECT count(*) FROM tasks WHERE title ILIKE '%%offsite%%' OR title ILIKE '%%ping me%%'") == 0
+    assert who == [SAM]
+
 
 async def test_mood_privacy_and_the_low_mood_flag(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
     await configure(emulator, SETTINGS + " mood 16:30")
@@ -428,7 +443,8 @@ async def test_mood_privacy_and_the_low_mood_flag(emulator: SlackEmulator, bot: 
 
     async def command(user: str, name: str, text: str) -> str:
         result = await emulator.slash_command(user, name, text)
-        return (await result.wait_for_response(timeout=10)).text
+        response = await result.wait_for_response(timeout=10)
+        return response.text + str(response.body.get("blocks") or "")
 
     assert "Logged 4/5" in await command(SAM, "/mood", "4")
     assert "Logged 3/5" in await command(PRIYA, "/mood", "3 busy")
@@ -477,3 +493,56 @@ async def test_mood_privacy_and_the_low_mood_flag(emulator: SlackEmulator, bot: 
     assert kind == "low_mood" and private is True and target == DIEGO
     for secret in ("rough", "terrible", "launch", "slipped", "Worried", "sleeping"):
         assert secret not in title + description + evidence
+
+
+async def test_settings_modal_and_the_today_section(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    # A member cannot open the settings; the refusal is logged.
+    refused = await emulator.slash_command(SAM, "/steward", "standup")
+    assert "only Steward admins" in (await refused.wait_for_response(timeout=10)).text
+    # The admin's modal: a bad timezone and an end of day before the morning are shown next to their fields.
+    mark = len(emulator.calls)
+    await emulator.slash_command(MAYA, "/steward", "standup")
+    await emulator.wait_for_call("views.open", since=mark, timeout=15)
+    view_id = next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "standup_settings")
+
+    def values(tz: str, eod: str) -> dict[str, dict[str, Any]]:
+        return {
+            "channel": {"channel": {"type": "conversations_select", "selected_conversation": STANDUP}},
+            "morning_time": {"morning_time": {"type": "timepicker", "selected_time": "08:45"}},
+            "timezone": {"timezone": {"type": "plain_text_input", "value": tz}},
+            "workdays": {"workdays": {"type": "checkboxes", "selected_options": [{"value": str(d)} for d in (1, 2, 3, 4)]}},
+            "holidays": {"holidays": {"type": "plain_text_input", "value": "2026-12-25, 2026-12-24"}},
+            "nudge_delay_minutes": {"nudge_delay_minutes": {"type": "number_input", "value": "30"}},
+            "manager_summary_delay_minutes": {"manager_summary_delay_minutes": {"type": "number_input", "value": "90"}},
+            "end_of_day_time": {"end_of_day_time": {"type": "timepicker", "selected_time": eod}},
+            "mood_checkin_enabled": {"mood_checkin_enabled": {"type": "checkboxes", "selected_options": [{"value": "on"}]}},
+            "mood_checkin_time": {"mood_checkin_time": {"type": "timepicker", "selected_time": "16:00"}},
+            "use_member_local_time": {"use_member_local_time": {"type": "checkboxes", "selected_options": []}},
+        }
+
+    ack = await emulator.submit_view(MAYA, view_id, values("Mars/Olympus_Mons", "07:00"))
+    assert ack is not None and set(ack["errors"]) == {"timezone", "end_of_day_time"}
+    mark = len(emulator.calls)
+    await emulator.submit_view(MAYA, view_id, values("Europe/Berlin", "17:00"))
+    await emulator.wait_for_call("chat.postMessage", lambda c: "settings saved" in c.args.get("text", ""), since=mark, timeout=15)
+    async with await db(db_dsn) as conn:
+        row = await (await conn.execute(
+            "SELECT standup_channel_id, morning_time::text, timezone, workdays, holidays, nudge_delay_minutes, "
+            "manager_summary_delay_minutes, end_of_day_time::text, mood_checkin_enabled FROM org_settings")).fetchone()
+        audited = await fetchval(conn, "SELECT count(*) FROM audit_logs WHERE action = 'standup.settings_changed'")
+        denied = await fetchval(conn, "SELECT count(*) FROM security_audit_logs WHERE details->>'action' = 'standup.settings'")
+    assert row == (STANDUP, "08:45:00", "Europe/Berlin", [1, 2, 3, 4], [date(2026, 12, 24), date(2026, 12, 25)], 30, 90,
+                   "17:00:00", True)
+    assert audited == 1 and denied == 1
+
+    # Thursday 08:45 in Berlin: the thread; Sam replies; his App Home shows today's plan.
+    clock.at = utc(2026, 3, 5, 7, 45, 30)
+    mark = len(emulator.calls)
+    await run_job(bot, "morning-thread")
+    await wait_thread(emulator, mark)
+    await reply(emulator, SAM, thread_roots(emulator)[-1]["ts"], "Draft the Q2 roadmap")
+    mark = len(emulator.calls)
+    await emulator.open_app_home(SAM)
+    published = await emulator.wait_for_call("views.publish", lambda c: c.args.get("user_id") == SAM, since=mark, timeout=15)
+    home = str(published.args["view"]["blocks"])
+    assert "*Today*" in home and "Plan for Thursday 5 March" in home and "Q2 roadmap" in home
