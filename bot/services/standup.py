@@ -514,15 +514,14 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     parts = ReplyParts()
     section = "plan"
     for line in lines_of(text):
-        header = _HEADER.match(line)
-        if header:
-            h = re.sub(r"\s+", "", header.group("h").lower())
-            section = "done" if h in _DONE_HEADERS else "blocker" if h in _BLOCKER_HEADERS else "plan"
-            line = header.group("rest").strip()
-            if not line:
-                continue
         for sentence in sentences_of(line):
             sentence = sentence.strip()
+            # Headers start sections on their own line or mid-line ("Yesterday: x. Today: y.").
+            header = _HEADER.match(sentence)
+            if header:
+                h = re.sub(r"\s+", "", header.group("h").lower())
+                section = "done" if h in _DONE_HEADERS else "blocker" if h in _BLOCKER_HEADERS else "plan"
+                sentence = header.group("rest").strip()
             if not sentence or _CHATTER.match(sentence):
                 continue
             refs = list(_TASK_REF.finditer(sentence))

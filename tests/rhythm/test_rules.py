@@ -151,6 +151,15 @@ def test_split_reply_sections_refs_blockers_and_absence() -> None:
     assert parts.ooo == ["I'm out Monday to Wednesday"]
 
 
+def test_split_reply_sections_on_one_line() -> None:
+    parts = standup.split_reply(
+        "Yesterday: wireframes review. Today: renew the Acme SSO certificate and write the deploy checklist. "
+        "Blocked on the metadata from Acme IT", now=NOW, tz="UTC")
+    assert parts.task_lines == ["renew the Acme SSO certificate and write the deploy checklist."]
+    assert parts.blockers == [("Blocked on the metadata from Acme IT", None)]
+    assert parts.done_refs == [] and parts.plan_refs == []
+
+
 def test_split_reply_done_words_and_no_blockers() -> None:
     parts = standup.split_reply("T-3 is done, T-4 next\n\u2705 T-5\nBlockers: none\nwaiting for the client on the logo",
                                 now=NOW, tz="UTC")
