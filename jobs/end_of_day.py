@@ -15,7 +15,7 @@ from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.services import ooo, standup
 from bot.services import rhythm as rules
-from bot.services.notifications import Target, notify, quiet_until
+from bot.services.notifications import Target, notify, quiet_hours_end
 
 
 def checkin_key(org_id: int, user_id: int, day: Any) -> str:
@@ -41,7 +41,7 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
                 day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, p.timezone)
                 if not day.checkin_due(now):
                     continue
-                held = quiet_until(now, p.timezone)
+                held = await quiet_hours_end(conn, org_id, p.slack_id, now)
                 if held is not None and held >= day.close_at:
                     counts["quiet"] += 1
                     continue

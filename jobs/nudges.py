@@ -16,7 +16,7 @@ from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.services import ooo, standup
 from bot.services import rhythm as rules
-from bot.services.notifications import Target, notify, quiet_until
+from bot.services.notifications import Target, notify, quiet_hours_end
 from bot.services.rhythm import Rhythm
 from db.rows import User
 
@@ -54,7 +54,7 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
             key, day = nudge_key(org_id, thread.id, p.id), days[p.id]
             if key in sent or not day.nudge_due(now):
                 continue
-            held = quiet_until(now, p.timezone)
+            held = await quiet_hours_end(conn, org_id, p.slack_id, now)
             if held is not None and held >= day.checkin_at:
                 counts["quiet"] += 1
                 continue
@@ -76,7 +76,7 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
             close = min(days[r.id].close_at for r in present)
             if not due <= now < close:
                 continue
-            held = quiet_until(now, manager.timezone)
+            held = await quiet_hours_end(conn, org_id, manager.slack_id, now)
             if held is not None and held >= close:
                 counts["quiet"] += 1
                 continue

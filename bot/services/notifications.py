@@ -70,6 +70,16 @@ def quiet_until(now: datetime, tz: str | None, start: time = QUIET_START, end: t
     return datetime.combine(end_day, end, tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
+async def quiet_hours_end(conn: psycopg.AsyncConnection, organization_id: int, slack_user_id: str,
+                          now: datetime) -> datetime | None:
+    """When the person's quiet hours (their organization's, in their timezone) end, if ``now`` is in them."""
+    row = await (await conn.execute(Q["recipient_quiet_hours"], {
+        "organization_id": organization_id, "slack_user_id": slack_user_id})).fetchone()
+    if row is None or row[1] is None:
+        return None
+    return quiet_until(now, row[0], row[1], row[2])
+
+
 async def notify(
     conn: psycopg.AsyncConnection,
     *,
@@ -98,9 +108,7 @@ async def notify(
             due = max(not_before or now, now)
             status = "pending"
             if target.type == "dm" and not urgent:
-                row = await (await conn.execute(Q["recipient_quiet_hours"], {
-                    "organization_id": organization_id, "slack_user_id": target.id})).fetchone()
-                held = quiet_until(due, row[0], row[1], row[2]) if row and row[1] is not None else None
+                held = await quiet_hours_end(conn, organization_id, target.id, due)
                 if held is not None:
                     due, status = held, "held"
             await conn.execute(Q["delivery_insert"], {
