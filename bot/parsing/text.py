@@ -85,6 +85,13 @@ _TRAILING_JUNK = re.compile(
     _F,
 )
 _TRAILING_PUNCT = re.compile(r"[\s.,;:!?\-–—/]+$")
+# "…, should be done", "… hopefully", "… if all goes well": how sure someone is is not part of the task.
+_TRAILING_HEDGE = re.compile(
+    r"[\s,;\-–—(]*(?:(?:it|that|this|which)\s+)?(?:(?:should|will|would|might|may|hope(?:fully)?\s+(?:it\s+)?(?:will\s+)?)"
+    r"\s*(?:be\s+)?(?:done|finished|ready|complete(?:d)?|wrapped(?:\s+up)?|shipped)|hopefully|if\s+all\s+goes\s+well|"
+    r"fingers\s+crossed)\W*$",
+    _F,
+)
 _LEADING_JUNK = re.compile(r"^(?:[\s,;:.\-–—/)\]]|\b(?:and|then|to|also|plus)\b\s)+", _F)
 _SHORTCODE = re.compile(r":[a-z0-9_+\-]+:", _F)
 _WORDISH = re.compile(r"[^\W_]")
@@ -188,6 +195,7 @@ def clean_title(s: str) -> str:
         t = _LEADING_JUNK.sub("", s)
         t = strip_lead_ins(t)
         t = _TRAILING_PUNCT.sub("", t)
+        t = _TRAILING_HEDGE.sub("", t)
         t = _TRAILING_JUNK.sub("", t)
         t = t.strip()
         if t == s:

@@ -525,6 +525,8 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
             if not sentence or _CHATTER.match(sentence):
                 continue
             refs = list(_TASK_REF.finditer(sentence))
+            if not refs and _NO_BLOCKER.search(sentence) and not _BLOCKER.search(_NO_BLOCKER.sub("", sentence)):
+                continue  # "No blockers": nothing to open, and not a task either
             if section == "blocker" or (_BLOCKER.search(sentence) and not _NO_BLOCKER.search(sentence)):
                 if not _NO_BLOCKER.search(sentence):
                     parts.blockers.append((sentence, int(refs[0].group(1)) if refs else None))

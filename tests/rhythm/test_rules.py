@@ -160,6 +160,12 @@ def test_split_reply_sections_on_one_line() -> None:
     assert parts.done_refs == [] and parts.plan_refs == []
 
 
+def test_no_blockers_is_neither_a_blocker_nor_a_task() -> None:
+    parts = standup.split_reply("Today I'll finish T-3 and review Sam's PR. No blockers", now=NOW, tz="UTC")
+    assert parts.plan_refs == [3] and parts.blockers == []
+    assert all("blocker" not in line.lower() for line in parts.task_lines)
+
+
 def test_split_reply_done_words_and_no_blockers() -> None:
     parts = standup.split_reply("T-3 is done, T-4 next\n\u2705 T-5\nBlockers: none\nwaiting for the client on the logo",
                                 now=NOW, tz="UTC")
