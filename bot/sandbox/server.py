@@ -14,9 +14,7 @@ from aiohttp import web
 
 from bot.clock import Clock, utcnow
 from bot.emulators.slack import NoSocketConnected, SlackEmulator, SlackError
-from bot.emulators.slack import payloads as slack_payloads
 from bot.emulators.slack.ids import TsClock
-from bot.emulators.slack.workspace import ResponseTarget
 from bot.sandbox import state
 from bot.sandbox.seed import DEMO_TEAM_ID, DEMO_TEAM_NAME, Demo, seed_demo
 
@@ -302,36 +300,13 @@ class Sandbox:
     async def _ephemeral_click(self, user_id: str, channel_id: str, ts: str, action_id: str, value: Any,
                                block_id: str | None, fields: JsonDict | None) -> web.Response:
         """A click on an ephemeral message (Slack's container says is_ephemeral and carries no message)."""
-        emu = self.emulator
-        ws = emu.workspace
-        ephemeral = next((e for e in emu.ephemerals_for(user_id) if e.channel == channel_id and e.ts == ts), None)
-        if ephemeral is None:
-            raise ApiError(404, "message_not_found")
-        person = ws.user(user_id)
-        channel = ws.channel(channel_id)
-        found_block, element = slack_payloads.find_element(ephemeral.blocks or [], action_id)
-        act = slack_payloads.action(action_id, block_id or found_block or secrets.token_hex(3), element,
-                                    value if isinstance(value, str) else None, fields or {})
-        response_id = secrets.token_hex(12)
-        target = ResponseTarget(response_id, channel.id, person.id, None)
-
-        def on_post(body: JsonDict) -> None:
-            if body.get("replace_original") or body.get("delete_original"):
-                if ephemeral in ws.ephemerals:
-                    ws.ephemerals.remove(ephemeral)
-
-        target.on_post = on_post
-        ws.response_targets[response_id] = target
-        trigger_id = emu.issue_trigger_id(person.id)
-        fake = {"type": "message", "ts": ts, "text": ephemeral.text, "blocks": ephemeral.blocks or []}
-        if ephemeral.thread_ts:
-            fake["thread_ts"] = ephemeral.thread_ts
-        payload = slack_payloads.block_actions_on_message(
-            emu.identity, person, channel, fake, [act], f"{emu.base_url}/response/{response_id}", trigger_id)
-        payload["container"]["is_ephemeral"] = True
-        payload.pop("message", None)
-        record = await emu.hub.send_interactive("interactive", payload, accepts_response_payload=False)
-        if not await emu.hub.await_ack(record):
+        try:
+            result = await self.emulator.click_ephemeral_button(user_id, channel_id, ts, action_id,
+                                                                value if isinstance(value, str) else None, block_id,
+                                                                fields=fields)
+        except SlackError as exc:
+            raise ApiError(404, str(exc)) from exc
+        if not result.acked:
             return _json({"ok": False, "error": "operation_timeout",
                           "message": "Steward did not answer that click in time."})
         return _json({"ok": True})

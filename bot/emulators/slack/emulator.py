@@ -473,13 +473,26 @@ class SlackEmulator:
         trigger_id: str,
         target: ResponseTarget | None,
         on_ack: Callable[[EnvelopeRecord], None] | None = None,
+        after_post: Callable[[JsonDict], None] | None = None,
     ) -> InteractionResult:
         accepts_payload = kind == "slash_commands" or payload.get("type") == "view_submission"
-        record = await self.hub.send_interactive(kind, payload, accepts_payload, on_ack)
         url = self._response_url_for(target.response_id) if target is not None else None
-        result = InteractionResult(record, url, trigger_id)
+        result: InteractionResult | None = None
+        early: list[JsonDict] = []  # responses that arrive before the result exists
         if target is not None:
-            target.on_post = lambda body: result.add_response(ResponsePost(target.response_id, body))
+            def on_post(body: JsonDict) -> None:
+                if result is None:
+                    early.append(body)
+                else:
+                    result.add_response(ResponsePost(target.response_id, body))
+                if after_post is not None:
+                    after_post(body)
+
+            target.on_post = on_post
+        record = await self.hub.send_interactive(kind, payload, accepts_payload, on_ack)
+        result = InteractionResult(record, url, trigger_id)
+        for body in early:
+            result.add_response(ResponsePost(target.response_id if target else "", body))
         await self.hub.await_ack(record)
         return result
 
@@ -562,6 +575,42 @@ class SlackEmulator:
             self.identity, person, target_channel, message, [act], url, trigger_id
         )
         return await self._interact("interactive", payload, trigger_id, target)
+
+    async def click_ephemeral_button(
+        self,
+        user: str,
+        channel: str,
+        ephemeral_ts: str,
+        action_id: str,
+        value: str | None = None,
+        block_id: str | None = None,
+        *,
+        fields: JsonDict | None = None,
+    ) -> InteractionResult:
+        """A click on an ephemeral message: Slack's container says is_ephemeral and carries no message.
+        A response_url POST that replaces or deletes the original removes the ephemeral."""
+        ws = self.workspace
+        ephemeral = next((e for e in self.ephemerals_for(user) if e.channel == channel and e.ts == ephemeral_ts), None)
+        if ephemeral is None:
+            raise SlackError("message_not_found")
+        person = ws.user(user)
+        target_channel = ws.channel(channel)
+        act = self._action(ephemeral.blocks or [], action_id, value, block_id, fields)
+        target = self._response_target(target_channel.id, person.id, None)
+        trigger_id = self.issue_trigger_id(person.id)
+        fake: JsonDict = {"type": "message", "ts": ephemeral.ts, "text": ephemeral.text, "blocks": ephemeral.blocks or []}
+        if ephemeral.thread_ts:
+            fake["thread_ts"] = ephemeral.thread_ts
+        payload = payloads.block_actions_on_message(
+            self.identity, person, target_channel, fake, [act], self._response_url_for(target.response_id), trigger_id)
+        payload["container"]["is_ephemeral"] = True
+        payload.pop("message", None)
+
+        def drop_replaced(body: JsonDict) -> None:
+            if (body.get("replace_original") or body.get("delete_original")) and ephemeral in ws.ephemerals:
+                ws.ephemerals.remove(ephemeral)
+
+        return await self._interact("interactive", payload, trigger_id, target, after_post=drop_replaced)
 
     async def submit_view(
         self, user: str, view_id: str, values: dict[str, dict[str, JsonDict]] | None = None
