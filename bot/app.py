@@ -133,6 +133,11 @@ class Steward:
                 log.exception("socket_close_failed")
         self.scheduler.shutdown()
         await self.worker.stop()
+        # Long work started by listeners (history backfills) stops here and resumes on the next start.
+        background = list(self.deps.extras.get("background_tasks", ()))
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await self.dispatcher.stop()
         await self.leadership.stop()
         if self.health is not None:

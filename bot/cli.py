@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     jrun.add_argument("--now", help="ISO-8601 instant to run the job as if it were (default: now)")
 
     sub.add_parser("doctor", help="check the installation: database, pgvector, migrations, Slack, OpenAI")
+
+    bf = sub.add_parser("backfill", help="read channel history into context memory (resumable)")
+    bf.add_argument("channels", nargs="*", metavar="CHANNEL", help="channel names (#general) or ids")
+    bf.add_argument("--all", action="store_true", dest="all_channels", help="every channel Steward is a member of")
+    bf.add_argument("--days", type=int, default=None, help="how far back to read (default 30)")
     return parser
 
 
@@ -101,6 +106,14 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, setting
         if args.jobs_command is None:
             parser.parse_args(["jobs", "--help"])
         return asyncio.run(_jobs(settings, args))
+    if args.command == "backfill":
+        if bool(args.channels) == args.all_channels:
+            parser.error("backfill: name one or more channels, or --all")
+        if args.days is not None and args.days < 1:
+            parser.error("backfill: --days must be at least 1")
+        from jobs.backfill import cli as backfill_cli
+
+        return asyncio.run(backfill_cli(settings, args.channels, args.all_channels, args.days))
     if args.command == "doctor":
         from bot.doctor import run_doctor
 

@@ -21,7 +21,7 @@ log = get_logger(__name__)
 
 # Feature modules under bot/listeners, each with register(app, deps). Order matters only
 # for message listeners that overlap; the catch-all DM handler registers last.
-FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "ooo", "mood", "dm")
+FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "ooo", "mood", "context", "privacy", "dm")
 
 
 def build_client(token: str, api_url: str) -> AsyncWebClient:
@@ -47,6 +47,11 @@ def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FE
     for name in features:
         module = importlib.import_module(f"bot.listeners.{name}")
         module.register(app, deps)
+    # Catch-alls that must come after every feature's listeners (Bolt runs only the first match).
+    for name in features:
+        register_last = getattr(importlib.import_module(f"bot.listeners.{name}"), "register_last", None)
+        if register_last is not None:
+            register_last(app, deps)
     return app
 
 

@@ -2,9 +2,11 @@
 
 Resumable: each page's messages and the next cursor are written in one transaction, so a crash
 resumes at the page it was on (and a page fetched twice inserts nothing twice: messages are unique
-per organization, channel and ts). A backfill is claimed before it runs (pending, or running with no
-progress for STALE_SECONDS), so two processes never fetch the same channel. Slack's 429s are obeyed
-(the client retries twice after Retry-After; then this module waits and retries too).
+per organization, channel and ts). A process runs a channel's backfill only while it holds the
+channel's advisory lock on a dedicated connection: two processes never fetch the same channel, and
+one that dies (even killed -9) releases the lock with its connection, so the next run resumes at
+once. Slack's 429s are obeyed (the client retries twice after Retry-After; then this module waits
+and retries too).
 
 Started when Steward joins a channel (member_joined_channel for the bot itself), by
 `steward backfill <channel>|--all [--days N]`, and resumed by the scheduled `context-backfill` job.
@@ -31,7 +33,6 @@ log = get_logger(__name__)
 
 DEFAULT_DAYS = 30
 PAGE_LIMIT = 200
-STALE_SECONDS = 120
 MAX_RATE_LIMIT_WAITS = 8
 MAX_RETRY_AFTER = 120.0
 PERMANENT_ERRORS = frozenset({"channel_not_found", "not_in_channel", "missing_scope", "is_archived", "invalid_auth",
@@ -117,14 +118,36 @@ async def _finish(pool: AsyncConnectionPool, state_id: int, status: str, error: 
 
 
 async def backfill_channel(pool: AsyncConnectionPool, client: Any, org_id: int, channel_id: str, now: datetime, *,
-                           on_progress: ProgressHook | None = None, page_limit: int = PAGE_LIMIT,
-                           stale_seconds: int = STALE_SECONDS) -> Progress | None:
+                           on_progress: ProgressHook | None = None, page_limit: int = PAGE_LIMIT) -> Progress | None:
     """Run (or resume) the channel's backfill to the end. None when there is none to run (not
-    requested, finished, or running in another process)."""
+    requested, finished, or running in another live process)."""
+    params = {"organization_id": org_id, "channel_id": channel_id}
+    async with pool.connection() as lock_conn:
+        row = await (await lock_conn.execute(Q["backfill_lock"], params)).fetchone()
+        if not (row and row[0]):
+            return None
+        try:
+            return await _run(pool, client, org_id, channel_id, now, on_progress=on_progress, page_limit=page_limit)
+        finally:
+            try:
+                await asyncio.shield(lock_conn.execute(Q["backfill_unlock"], params))
+            except BaseException:  # never hand a connection still holding the lock back to the pool
+                await lock_conn.close()
+                raise
+
+
+async def _report(on_progress: ProgressHook | None, progress: Progress) -> None:
+    if on_progress is not None:
+        result = on_progress(progress)
+        if asyncio.iscoroutine(result):
+            await result
+
+
+async def _run(pool: AsyncConnectionPool, client: Any, org_id: int, channel_id: str, now: datetime, *,
+               on_progress: ProgressHook | None, page_limit: int) -> Progress | None:
     async with pool.connection() as conn:
         claimed = await (await conn.execute(Q["backfill_claim"], {
-            "organization_id": org_id, "channel_id": channel_id, "now": now, "stale_seconds": stale_seconds,
-        })).fetchone()
+            "organization_id": org_id, "channel_id": channel_id, "now": now})).fetchone()
     if claimed is None:
         return None
     state_id, cursor, oldest_ts, latest_ts, reached_ts, messages, replies, pages = claimed
@@ -150,15 +173,12 @@ async def backfill_channel(pool: AsyncConnectionPool, client: Any, org_id: int, 
                 reached_ts=oldest_on_page, messages=len(rows), replies=len(reply_rows))
             reached_ts = oldest_on_page or reached_ts
             progress = Progress(channel_id, "running", messages, replies, pages, fraction(oldest_ts, latest_ts, reached_ts))
-            if on_progress is not None:
-                result = on_progress(progress)
-                if asyncio.iscoroutine(result):
-                    await result
+            await _report(on_progress, progress)
             if not next_cursor:
                 break
             cursor = next_cursor
     except asyncio.CancelledError:
-        # Shutting down: the next process resumes from the saved cursor at once.
+        # Shutting down: the next process resumes from the saved cursor.
         await asyncio.shield(_finish(pool, state_id, "pending", "interrupted (shutdown)", now))
         raise
     except SlackApiError as exc:
@@ -174,10 +194,7 @@ async def backfill_channel(pool: AsyncConnectionPool, client: Any, org_id: int, 
     await _finish(pool, state_id, "complete", None, now)
     log.info("backfill_complete", channel=channel_id, messages=messages, replies=replies, pages=pages)
     progress = Progress(channel_id, "complete", messages, replies, pages, 1.0)
-    if on_progress is not None:
-        result = on_progress(progress)
-        if asyncio.iscoroutine(result):
-            await result
+    await _report(on_progress, progress)
     return progress
 
 
@@ -202,8 +219,8 @@ def start_in_background(deps: Deps, org_id: int, channel_id: str) -> asyncio.Tas
     return task
 
 
-async def run(deps: Deps, now: datetime, *, stale_seconds: int = STALE_SECONDS, limit: int = 20) -> dict[str, Any]:
-    """The scheduled job: resume every pending backfill (and those whose process died)."""
+async def run(deps: Deps, now: datetime, *, limit: int = 20) -> dict[str, Any]:
+    """The scheduled job: resume every pending backfill, and those whose process died."""
     client = deps.slack
     if client is None:
         from bot.slack_app import build_client
@@ -212,10 +229,10 @@ async def run(deps: Deps, now: datetime, *, stale_seconds: int = STALE_SECONDS, 
             return {"skipped": "no Slack bot token"}
         client = build_client(deps.settings.slack_bot_token.reveal(), deps.settings.slack_api_url)
     async with deps.pool.connection() as conn:
-        rows = await (await conn.execute(Q["backfills_resumable"], {"stale_seconds": stale_seconds, "limit": limit})).fetchall()
+        rows = await (await conn.execute(Q["backfills_resumable"], {"limit": limit})).fetchall()
     done: dict[str, Any] = {}
     for org_id, channel_id in rows:
-        progress = await backfill_channel(deps.pool, client, org_id, channel_id, now, stale_seconds=stale_seconds)
+        progress = await backfill_channel(deps.pool, client, org_id, channel_id, now)
         if progress is not None:
             done[channel_id] = {"status": progress.status, "messages": progress.messages, "replies": progress.replies,
                                 "pages": progress.pages}

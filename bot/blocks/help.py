@@ -20,7 +20,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ]),
     ("Settings", [
         "`/steward help` this list \u00b7 `/steward my-data` everything I hold about you",
-        "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`",
+        "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward export|erase @person`",
     ]),
 ]
 

@@ -31,7 +31,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action("draft_cancel")(partial(on_draft_cancel, deps=deps))
     app.action("draft_edit")(partial(on_draft_edit, deps=deps))
     app.view("draft_edit")(partial(on_draft_edit_submit, deps=deps))
-    app.action("task_edit_open")(partial(on_task_edit_open, deps=deps))
     app.view("task_edit")(partial(on_task_edit_submit, deps=deps))
     app.action("home_task_done")(partial(on_home_done, deps=deps))
     app.action("home_task_move")(partial(on_home_move, deps=deps))
@@ -98,7 +97,7 @@ async def draft_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: 
         await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
 
 
-async def on_mention(event: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> None:
+async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps, **_: Any) -> None:
     text = _MENTION.sub("", event.get("text") or "").strip()
     if not dm.has_words(text):
         await say(text="Hi! Tell me what you'll do (\u201cI'll fix the login bug by Friday\u201d) or ask me something.",
@@ -326,10 +325,6 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
 
 async def _noop(*_: Any, **__: Any) -> None:
     return None
-
-
-async def on_task_edit_open(ack: Any, **_: Any) -> None:
-    await ack()
 
 
 async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:

@@ -56,6 +56,7 @@ _STOPWORDS = frozenset(
     please pls thanks hey hi steward again also just still yet now today there's is there's""".split()
 )
 _TERM = re.compile(r"[^\s]+")
+_SLACK_REF = re.compile(r"<[@#!][^>]*>")  # mentions of people, channels, groups
 _TRIM = ".,;:!?\"'()[]{}<>*_`~"
 
 
@@ -90,9 +91,7 @@ def terms_of(text: str, *, drop: Sequence[str] = ()) -> list[str]:
     """The searchable terms of a question: words and ids, lower-cased, without question words."""
     dropped = {d.casefold() for d in drop}
     out: list[str] = []
-    for raw in _TERM.findall(text or ""):
-        if raw.startswith("<") and raw.endswith(">"):  # Slack mentions and links
-            continue
+    for raw in _TERM.findall(_SLACK_REF.sub(" ", text or "")):
         term = raw.strip(_TRIM).casefold()
         term = re.sub(r"['’]s$", "", term)
         if len(term) < 2 and not term.isdigit():
@@ -108,7 +107,8 @@ def terms_of(text: str, *, drop: Sequence[str] = ()) -> list[str]:
 
 @dataclass
 class _Stats:
-    per_channel: dict[str | None, int]
+    per_channel: dict[str | None, int]  # observations in the current vector space
+    other_space: int  # observations embedded in another space (a model change not re-embedded yet)
     table_rows: int
     expires: float
 
@@ -123,9 +123,15 @@ async def _stats(conn: psycopg.AsyncConnection[Any], org_id: int, space: str) ->
         return cached
     rows = await (await conn.execute(Q["search_plan_stats"], {"organization_id": org_id, "embedding_model": space})).fetchall()
     total_row = await (await conn.execute(Q["search_table_rows"])).fetchone()
-    per_channel = {r[0]: int(r[1]) for r in rows}
-    table_rows = max(int(total_row[0]) if total_row else 0, sum(per_channel.values()))
-    stats = _Stats(per_channel, table_rows, now + STATS_TTL_SECONDS)
+    per_channel: dict[str | None, int] = {}
+    other = 0
+    for channel, same_space, count in rows:
+        if same_space:
+            per_channel[channel] = int(count)
+        else:
+            other += int(count)
+    table_rows = max(int(total_row[0]) if total_row else 0, sum(per_channel.values()) + other)
+    stats = _Stats(per_channel, other, table_rows, now + STATS_TTL_SECONDS)
     if len(_STATS) > 10_000:
         _STATS.clear()
     _STATS[(org_id, space)] = stats
@@ -148,32 +154,35 @@ def choose_plan(rows: int, table_rows: int) -> str:
     return "exact"
 
 
+@dataclass(frozen=True)
+class Plan:
+    path: str  # "hnsw" | "exact"
+    filter_space: bool  # some of the organization's rows are in another vector space
+
+
 async def plan_for(conn: psycopg.AsyncConnection[Any], org_id: int, space: str,
-                   channels: Sequence[str] | None = None, entity: Entity | None = None) -> str:
-    if entity is not None:  # one entity's rows: few, and a filter the HNSW index cannot apply
-        return "exact"
+                   channels: Sequence[str] | None = None, entity: Entity | None = None) -> Plan:
     stats = await _stats(conn, org_id, space)
+    if entity is not None:  # one entity's rows: few, and a filter the HNSW index cannot apply
+        return Plan("exact", stats.other_space > 0)
     rows = sum(stats.per_channel.values()) if channels is None else sum(stats.per_channel.get(c, 0) for c in channels)
-    return choose_plan(rows, stats.table_rows)
+    return Plan(choose_plan(rows, stats.table_rows), stats.other_space > 0)
 
 
 # ------------------------------------------------------------------------------ the two sides
 
 
-async def _set_local(conn: psycopg.AsyncConnection[Any], plan: str) -> None:
-    settings = {"plan_cache_mode": "force_custom_plan"}
-    if plan == "hnsw":
-        settings.update({
-            "hnsw.ef_search": str(EF_SEARCH),
-            "hnsw.iterative_scan": "relaxed_order",
-            "hnsw.max_scan_tuples": str(MAX_SCAN_TUPLES),
-            "enable_seqscan": "off",
-        })
-    names = list(settings)
-    await conn.execute(
-        "SELECT " + ", ".join(f"set_config(%s, %s, true)" for _ in names),
-        [x for name in names for x in (name, settings[name])],
-    )
+async def _set_local(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The HNSW path's settings, for this transaction only."""
+    settings = {
+        "plan_cache_mode": "force_custom_plan",
+        "hnsw.ef_search": str(EF_SEARCH),
+        "hnsw.iterative_scan": "relaxed_order",
+        "hnsw.max_scan_tuples": str(MAX_SCAN_TUPLES),
+        "enable_seqscan": "off",
+    }
+    await conn.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+                       [x for name, value in settings.items() for x in (name, value)])
 
 
 def _row_hit(row: Any, *, distance: float | None = None, matched: int = 0) -> Hit:
@@ -183,22 +192,80 @@ def _row_hit(row: Any, *, distance: float | None = None, matched: int = 0) -> Hi
 
 async def vector_search(conn: psycopg.AsyncConnection[Any], org_id: int, vector: Sequence[float], *, space: str,
                         limit: int, channels: Sequence[str] | None = None, entity: Entity | None = None,
-                        max_distance: float | None = None, plan: str | None = None) -> list[Hit]:
-    """Nearest observations (distance < threshold) in one organization. Opens its own transaction
-    (for SET LOCAL) unless one is already open."""
+                        max_distance: float | None = None, plan: Plan | None = None) -> list[Hit]:
+    """Nearest observations (distance < threshold) in one organization."""
     plan = plan or await plan_for(conn, org_id, space, channels, entity)
     params = {
-        "organization_id": org_id, "query": Vector(list(vector)), "embedding_model": space, "limit": limit,
+        "organization_id": org_id, "query": Vector(list(vector)), "limit": limit,
+        "embedding_model": space if plan.filter_space else None,
         "channels": list(channels) if channels is not None else None,
         "entity_type": entity.type if entity else None, "entity_key": entity.key if entity else None,
         "max_distance": max_distance if max_distance is not None else max_distance_for(space),
     }
-    query = Q["search_vector_hnsw"] if plan == "hnsw" else Q["search_vector_exact"]
-    async with conn.transaction():
-        await _set_local(conn, plan)
-        # prepare=False: never a server-side prepared statement, so never a generic plan.
-        rows = await (await conn.execute(query, params, prepare=False)).fetchall()
+    # prepare=False: never a server-side prepared statement, so never a generic plan (the unnamed
+    # statement is planned with these values; the NULL filters fold away).
+    if plan.path == "exact":
+        rows = await (await conn.execute(Q["search_vector_exact"], params, prepare=False)).fetchall()
+    else:  # BEGIN, the SET LOCALs, the query and COMMIT in one round trip
+        async with conn.pipeline(), conn.transaction():
+            await _set_local(conn)
+            cur = await conn.execute(Q["search_vector_hnsw"], params, prepare=False)
+        rows = await cur.fetchall()
     return [_row_hit(r, distance=float(r[8])) for r in rows]
+
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+def _numbered(query: str) -> str:
+    """%(name)s placeholders as $1, $2... (the same name, the same number)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    return _PARAM.sub(number, query)
+
+
+async def explain(conn: psycopg.AsyncConnection[Any], org_id: int, vector: Sequence[float], *, space: str,
+                  limit: int = 10, channels: Sequence[str] | None = None, entity: Entity | None = None,
+                  generic: bool = False) -> tuple[Plan, Any]:
+    """The plan :func:`vector_search` gets (``generic``: the plan a prepared statement would fall
+    back to after many executions, from EXPLAIN (GENERIC_PLAN), PostgreSQL 16+)."""
+    plan = await plan_for(conn, org_id, space, channels, entity)
+    query = Q["search_vector_hnsw"] if plan.path == "hnsw" else Q["search_vector_exact"]
+    params = {
+        "organization_id": org_id, "query": Vector(list(vector)), "limit": limit,
+        "embedding_model": space if plan.filter_space else None,
+        "channels": list(channels) if channels is not None else None,
+        "entity_type": entity.type if entity else None, "entity_key": entity.key if entity else None,
+        "max_distance": max_distance_for(space),
+    }
+    async with conn.transaction():
+        if plan.path == "hnsw":
+            await _set_local(conn)
+        if generic:
+            row = await (await conn.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + _numbered(query))).fetchone()
+        else:
+            row = await (await conn.execute("EXPLAIN (FORMAT JSON) " + query, params, prepare=False)).fetchone()
+    assert row is not None
+    return plan, row[0]
+
+
+def plan_indexes(plan: Any) -> set[str]:
+    """Index names anywhere in an EXPLAIN (FORMAT JSON) plan."""
+    found: set[str] = set()
+    if isinstance(plan, dict):
+        if "Index Name" in plan:
+            found.add(plan["Index Name"])
+        for value in plan.values():
+            found |= plan_indexes(value)
+    elif isinstance(plan, list):
+        for item in plan:
+            found |= plan_indexes(item)
+    return found
 
 
 async def text_search(conn: psycopg.AsyncConnection[Any], org_id: int, terms: Sequence[str], *, limit: int,

@@ -191,12 +191,15 @@ WHERE id = ANY (%(ids)s) AND claimed_until = %(lease_until)s
 
 -- name: observations_insert
 INSERT INTO context_observations (organization_id, entity_type, entity_key, entity_id, channel_id, source_message_ts,
-                                  content, observed_at, embedding, embedding_model)
+                                  content, observed_at, embedding, embedding_model, created_at)
 SELECT %(organization_id)s, o.entity_type, o.entity_key, o.entity_id, %(channel_id)s,
-       string_to_array(o.source_ts, ' '), o.content, o.observed_at, o.embedding, %(embedding_model)s
+       string_to_array(o.source_ts, ' '), o.content, o.observed_at, o.embedding, %(embedding_model)s, %(now)s
 FROM unnest(%(entity_type)s::text[], %(entity_key)s::text[], %(entity_id)s::bigint[], %(source_ts)s::text[],
             %(content)s::text[], %(observed_at)s::timestamptz[], %(embedding)s::vector[])
      AS o (entity_type, entity_key, entity_id, source_ts, content, observed_at, embedding)
+-- Memory switched off while the batch was being extracted: its facts are not written.
+WHERE NOT EXISTS (SELECT 1 FROM context_channels c
+                  WHERE c.organization_id = %(organization_id)s AND c.channel_id = %(channel_id)s AND NOT c.memory_enabled)
 
 -- name: observations_to_reembed
 -- Observations embedded in another vector space (the model changed, or a key was added/removed).
@@ -280,27 +283,32 @@ WHERE distance < %(max_distance)s
 -- ============================================================================== search
 
 -- name: search_plan_stats
--- Per-channel observation counts of one organization, in the current vector space (cached a minute).
-SELECT channel_id, count(*)::int
+-- Observation counts of one organization per channel and vector space (cached a minute).
+SELECT channel_id, embedding_model IS NOT DISTINCT FROM %(embedding_model)s, count(*)::int
 FROM context_observations
-WHERE organization_id = %(organization_id)s AND embedding_model = %(embedding_model)s
-GROUP BY channel_id
+WHERE organization_id = %(organization_id)s
+GROUP BY 1, 2
 
 -- name: search_table_rows
 SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'context_observations'::regclass
 
 -- name: search_vector_exact
--- Small tenants: an exact scan of the organization's rows (the btree finds them, a top-N sort
--- ranks them; "+ 0" keeps the planner off the HNSW index, whose filtered scan starves here).
--- The 0.3-style threshold is applied outside the materialized top-k, never inside the scan.
+-- Small tenants: an exact scan of the organization's rows (the btree finds them, a top-N sort ranks
+-- them). OFFSET 0 keeps the subquery apart, so the ORDER BY cannot be served by the HNSW index
+-- (whose filtered scan starves here) and the distance is computed once per row. The threshold is
+-- applied outside the materialized top-k, never inside the scan.
 WITH nearest AS MATERIALIZED (
-    SELECT o.id, o.embedding <=> %(query)s AS distance
-    FROM context_observations o
-    WHERE o.organization_id = %(organization_id)s
-      AND o.embedding_model = %(embedding_model)s
-      AND (%(channels)s::text[] IS NULL OR o.channel_id = ANY (%(channels)s::text[]))
-      AND (%(entity_type)s::text IS NULL OR (o.entity_type = %(entity_type)s AND o.entity_key = %(entity_key)s))
-    ORDER BY (o.embedding <=> %(query)s) + 0
+    SELECT scored.id, scored.distance
+    FROM (
+        SELECT o.id, o.embedding <=> %(query)s AS distance
+        FROM context_observations o
+        WHERE o.organization_id = %(organization_id)s
+          AND (%(embedding_model)s::text IS NULL OR o.embedding_model = %(embedding_model)s)
+          AND (%(channels)s::text[] IS NULL OR o.channel_id = ANY (%(channels)s::text[]))
+          AND (%(entity_type)s::text IS NULL OR (o.entity_type = %(entity_type)s AND o.entity_key = %(entity_key)s))
+        OFFSET 0
+    ) AS scored
+    ORDER BY scored.distance
     LIMIT %(limit)s
 )
 SELECT o.id, o.content, o.entity_type, o.entity_key, o.entity_id, o.channel_id, o.source_message_ts, o.observed_at,
@@ -317,7 +325,7 @@ WITH nearest AS MATERIALIZED (
     SELECT o.id, o.embedding <=> %(query)s AS distance
     FROM context_observations o
     WHERE o.organization_id + 0 = %(organization_id)s
-      AND o.embedding_model = %(embedding_model)s
+      AND (%(embedding_model)s::text IS NULL OR o.embedding_model = %(embedding_model)s)
       AND (%(channels)s::text[] IS NULL OR o.channel_id = ANY (%(channels)s::text[]))
     ORDER BY o.embedding <=> %(query)s
     LIMIT %(limit)s
@@ -372,17 +380,24 @@ SET status = 'pending', days = EXCLUDED.days, oldest_ts = EXCLUDED.oldest_ts, la
 WHERE backfill_state.status IN ('complete', 'failed')
 RETURNING id
 
+-- name: backfill_lock
+-- Held (on a dedicated connection) for as long as a process runs the channel's backfill. A process
+-- that dies loses its connection and with it the lock, so its backfill can be resumed at once.
+SELECT pg_try_advisory_lock(hashtextextended('steward-backfill:' || %(organization_id)s || ':' || %(channel_id)s, 0))
+
+-- name: backfill_unlock
+SELECT pg_advisory_unlock(hashtextextended('steward-backfill:' || %(organization_id)s || ':' || %(channel_id)s, 0))
+
 -- name: backfill_claim
--- Take a backfill to run: pending ones, and running ones whose process stopped reporting progress.
+-- Take a backfill to run (under its lock): a pending one, or one left "running" by a process that died.
 UPDATE backfill_state
 SET status = 'running', started_at = coalesce(started_at, %(now)s), last_error = NULL
-WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s
-  AND (status = 'pending' OR (status = 'running' AND updated_at < now() - make_interval(secs => %(stale_seconds)s)))
+WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s AND status IN ('pending', 'running')
 RETURNING id, cursor, oldest_ts, latest_ts, reached_ts, messages_fetched, replies_fetched, pages
 
 -- name: backfills_resumable
 SELECT organization_id, channel_id FROM backfill_state
-WHERE status = 'pending' OR (status = 'running' AND updated_at < now() - make_interval(secs => %(stale_seconds)s))
+WHERE status IN ('pending', 'running')
 ORDER BY created_at
 LIMIT %(limit)s
 

@@ -1,0 +1,150 @@
+"""Block Kit for context memory: answers with their sources, a person's memories, App Home's
+"Memory" section and backfill progress."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.services.context import Answer, Memory, SourceLink
+
+MAX_SECTION = 2900  # Slack's limit for a section's text is 3,000 characters
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION]}]}
+
+
+def _when(ts: str) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC).strftime("%b %-d")
+    except (ValueError, OverflowError):
+        return "message"
+
+
+def source_label(source: SourceLink) -> str:
+    where = f"#{source.channel_name}" if source.channel_name else "message"
+    label = f"{where}, {_when(source.ts)}"
+    return f"[{source.number}] <{source.permalink}|{label}>" if source.permalink else f"[{source.number}] {label}"
+
+
+def answer_text(answer: Answer) -> str:
+    """The plain-text fallback (notifications, screen readers): the answer and its links."""
+    if not answer.sources:
+        return answer.text
+    return answer.text + "\nSources: " + " · ".join(source_label(s) for s in answer.sources)
+
+
+def answer_blocks(answer: Answer) -> list[dict[str, Any]]:
+    blocks = [_section(answer.text)]
+    if answer.sources:
+        blocks.append(_context("Sources: " + " · ".join(source_label(s) for s in answer.sources)))
+    if answer.note:
+        blocks.append(_context(f":information_source: {answer.note}"))
+    return blocks
+
+
+# ------------------------------------------------------------------------------ `/steward memory`
+
+
+def memories_blocks(memories: Sequence[Memory], *, channel_line: str | None = None) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [_section("*What you asked me to remember*")]
+    if not memories:
+        blocks.append(_section("Nothing yet. Tell me in a DM: \u201cremember that I prefer afternoon reminders\u201d."))
+    for m in memories:
+        blocks.append({
+            "type": "section",
+            "block_id": f"memory_{m.id}",
+            "text": {"type": "mrkdwn", "text": f"\u2022 {m.value}"[:MAX_SECTION]},
+            "accessory": {"type": "button", "action_id": "memory_delete", "value": str(m.id), "style": "danger",
+                          "text": {"type": "plain_text", "text": "Delete"}},
+        })
+    if memories:
+        blocks.append({"type": "actions", "block_id": "memory_actions", "elements": [{
+            "type": "button", "action_id": "memory_delete_all", "value": "all", "style": "danger",
+            "text": {"type": "plain_text", "text": "Forget all"},
+            "confirm": {"title": {"type": "plain_text", "text": "Forget everything?"},
+                        "text": {"type": "mrkdwn", "text": f"I'll delete all {len(memories)} things you asked me to remember."},
+                        "confirm": {"type": "plain_text", "text": "Forget all"},
+                        "deny": {"type": "plain_text", "text": "Keep them"}},
+        }]})
+    if channel_line:
+        blocks.append(_context(channel_line))
+    return blocks
+
+
+def memories_text(memories: Sequence[Memory]) -> str:
+    if not memories:
+        return "I don't remember anything you told me yet."
+    return "What you asked me to remember:\n" + "\n".join(f"\u2022 {m.value}" for m in memories)
+
+
+# ------------------------------------------------------------------------------ App Home
+
+
+def progress_bar(fraction: float, width: int = 10) -> str:
+    fraction = min(1.0, max(0.0, fraction))
+    filled = round(fraction * width)
+    return "\u2593" * filled + "\u2591" * (width - filled)
+
+
+def backfill_fraction(status: str | None, oldest_ts: str | None, latest_ts: str | None, reached_ts: str | None) -> float:
+    """Share of the time window covered: history is fetched newest first, down to oldest_ts."""
+    if status == "complete":
+        return 1.0
+    try:
+        latest = float(latest_ts) if latest_ts else None
+        reached = float(reached_ts) if reached_ts else None
+        oldest = float(oldest_ts) if oldest_ts else None
+    except ValueError:
+        return 0.0
+    if latest is None or reached is None:
+        return 0.0
+    if oldest is None or latest <= oldest:
+        return 0.5 if reached < latest else 0.0  # whole history: no known end
+    return (latest - reached) / (latest - oldest)
+
+
+def backfill_line(row: dict[str, Any]) -> str:
+    status = row.get("backfill_status")
+    if status is None:
+        return "no backfill"
+    counts = f"{row.get('messages_fetched') or 0:,} messages, {row.get('replies_fetched') or 0:,} replies, {row.get('pages') or 0} pages"
+    if status == "complete":
+        return f"backfill complete ({counts})"
+    if status == "failed":
+        return f"backfill failed: {(row.get('last_error') or 'unknown error')[:120]} ({counts})"
+    fraction = backfill_fraction(status, row.get("oldest_ts"), row.get("latest_ts"), row.get("reached_ts"))
+    verb = "backfilling" if status == "running" else "backfill queued"
+    return f"{verb} {progress_bar(fraction)} {fraction:.0%} ({counts})"
+
+
+def home_memory_admin(rows: Sequence[dict[str, Any]], *, offline: bool) -> list[dict[str, Any]]:
+    if not rows:
+        return [_section("I'm not remembering any channel yet. Invite me to a channel (`/invite @Steward`) and I'll "
+                         "read its recent history; `/steward memory off` in a channel stops that.")]
+    lines = []
+    for r in rows:
+        name = f"<#{r['channel_id']}>"
+        lock = " :lock:" if r.get("is_private") else ""
+        if not r.get("memory_enabled"):
+            lines.append(f"{name}{lock}: memory *off*")
+            continue
+        pending = f", {r['pending']:,} waiting" if r.get("pending") else ""
+        lines.append(f"{name}{lock}: {r['messages']:,} messages, {r['observations']:,} facts{pending} \u00b7 {backfill_line(r)}")
+    blocks = [_section("\n".join(lines))]
+    note = "Answers use only channels the asker is in. `/steward memory off` in a channel forgets it."
+    if offline:
+        note += " Offline mode: facts are whole sentences and answers list them (no OpenAI key)."
+    blocks.append(_context(note))
+    return blocks
+
+
+def home_memory_member(count: int) -> list[dict[str, Any]]:
+    what = f"I remember {count} thing{'s' if count != 1 else ''} you told me" if count else "You haven't asked me to remember anything"
+    return [_context(f"{what} \u00b7 `/steward memory` to review or delete \u00b7 ask me anything with `/ask`")]

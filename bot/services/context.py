@@ -1,0 +1,730 @@
+"""Context memory (SPEC F15): what Steward remembers from channels, and answers from it.
+
+* Ingestion: channel messages (never DMs) become channel_messages; edits and deletions are applied
+  (and the observations taken from the old text go); bot messages, joins and other noise are skipped;
+  a channel whose memory an admin switched off stores nothing, and switching it off forgets it.
+* Pipeline: unprocessed messages are claimed in batches (lease + SKIP LOCKED), turned into
+  observations through the AI interface (offline: one per substantive sentence), tied to the client or
+  project the channel belongs to, or the one named in the fact, or the channel itself; embedded in
+  one call per batch; written; marked processed.
+* Summaries: an entity's summary is regenerated when enough new observations arrived.
+* Answers: only from the channels the asker is a member of (a cached conversations.members), with
+  the source messages' permalinks; "I don't know" when nothing passes.
+* Conversation sessions (30 idle minutes) and explicit user memory ("remember that ...").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from pgvector import Vector
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from bot.ai import AIUnavailable, Observation
+from bot.log import get_logger
+from bot.services import search, security
+from bot.services.search import Entity, Hit
+from db.queries import Q
+
+log = get_logger(__name__)
+
+Conn = psycopg.AsyncConnection[Any]
+
+KEEP_SUBTYPES = (None, "thread_broadcast", "file_share", "me_message")
+MEMBERS_TTL = timedelta(minutes=15)
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_KEEP = 12  # messages kept in a session
+LEASE = timedelta(minutes=5)
+PIPELINE_BATCH = 200
+SUMMARY_MIN_FIRST = 2  # observations before an entity gets its first summary
+SUMMARY_MIN_NEW = 3  # new observations before a summary is regenerated
+SUMMARY_WINDOW = timedelta(days=30)
+SUMMARY_INPUTS = 60
+ANSWER_FACTS = 8
+REEMBED_BATCH = 256
+_TS = re.compile(r"^\d+(\.\d+)?$")
+
+
+def ts_time(ts: str | None) -> datetime | None:
+    if not ts or not _TS.match(ts):
+        return None
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def normalise_key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"\s+", " ", text).strip()[:200]
+
+
+# ============================================================================== ingestion
+
+
+def message_row(message: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stored fields of a Slack message, or None for noise: bots (Steward included), joins,
+    topic changes and other subtypes, Slackbot, messages without text."""
+    subtype = message.get("subtype")
+    if subtype not in KEEP_SUBTYPES or message.get("hidden"):
+        return None
+    if message.get("bot_id") or message.get("bot_profile") or message.get("app_id"):
+        return None
+    user, text, ts = message.get("user"), message.get("text"), message.get("ts")
+    if not isinstance(user, str) or not user or user == "USLACKBOT":
+        return None
+    if not isinstance(text, str) or not text.strip() or not isinstance(ts, str) or not _TS.match(ts):
+        return None
+    thread_ts = message.get("thread_ts")
+    edited = message.get("edited") if isinstance(message.get("edited"), dict) else None
+    return {
+        "ts": ts,
+        "thread_ts": thread_ts if isinstance(thread_ts, str) and _TS.match(thread_ts) else None,
+        "user_id": user,
+        "subtype": subtype,
+        "text": text,  # verbatim
+        "edited_at": ts_time(edited.get("ts")) if edited else None,
+    }
+
+
+async def ensure_channel(conn: Conn, org_id: int, channel_id: str, *, is_private: bool | None = None,
+                         name: str | None = None) -> None:
+    await conn.execute(Q["context_channel_ensure"], {"organization_id": org_id, "channel_id": channel_id,
+                                                     "is_private": is_private, "name": name})
+
+
+async def store_messages(conn: Conn, org_id: int, channel_id: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert new messages (one statement); returns how many were new. Memory off: none."""
+    if not rows:
+        return 0
+    cur = await conn.execute(Q["messages_insert"], {
+        "organization_id": org_id, "channel_id": channel_id,
+        "ts": [r["ts"] for r in rows], "thread_ts": [r["thread_ts"] for r in rows],
+        "user_id": [r["user_id"] for r in rows], "subtype": [r["subtype"] for r in rows],
+        "text": [r["text"] for r in rows], "edited_at": [r["edited_at"] for r in rows],
+    })
+    return cur.rowcount
+
+
+async def forget_messages(conn: Conn, org_id: int, channel_id: str, ts: Sequence[str]) -> None:
+    """Observations taken from these messages go (or lose the link, when other messages support them)."""
+    params = {"organization_id": org_id, "channel_id": channel_id, "ts": list(ts)}
+    await conn.execute(Q["observations_delete_sourced_only_by"], params)
+    await conn.execute(Q["observations_unlink_messages"], params)
+
+
+async def apply_edit(conn: Conn, org_id: int, channel_id: str, message: Mapping[str, Any], now: datetime) -> bool:
+    """message_changed: True when the stored text changed (the message is then processed again)."""
+    if message.get("subtype") == "tombstone":  # a thread parent deleted under its replies
+        ts = message.get("ts")
+        return await apply_delete(conn, org_id, channel_id, ts, now) if isinstance(ts, str) else False
+    row = message_row(message)
+    if row is None:
+        return False
+    async with conn.transaction():
+        changed = await (await conn.execute(Q["message_edit"], {"organization_id": org_id, "channel_id": channel_id,
+                                                                **row})).fetchone()
+        if changed is not None:
+            await forget_messages(conn, org_id, channel_id, [row["ts"]])
+    return changed is not None
+
+
+async def apply_delete(conn: Conn, org_id: int, channel_id: str, ts: str, now: datetime) -> bool:
+    if not _TS.match(ts or ""):
+        return False
+    async with conn.transaction():
+        gone = await (await conn.execute(Q["message_delete"], {"organization_id": org_id, "channel_id": channel_id,
+                                                               "ts": ts, "now": now})).fetchone()
+        await forget_messages(conn, org_id, channel_id, [ts])
+    return gone is not None
+
+
+# ============================================================================== channels and members
+
+
+@dataclass(frozen=True)
+class ChannelMemory:
+    channel_id: str
+    name: str | None
+    is_private: bool
+    memory_enabled: bool
+    memory_changed_at: datetime | None
+
+
+async def channel_memory(conn: Conn, org_id: int, channel_id: str) -> ChannelMemory:
+    row = await (await conn.execute(Q["context_channel_get"], {"organization_id": org_id, "channel_id": channel_id})).fetchone()
+    if row is None:
+        return ChannelMemory(channel_id, None, False, True, None)
+    return ChannelMemory(row[0], row[1], row[2], row[3], row[4])
+
+
+async def set_memory(conn: Conn, org_id: int, channel_id: str, enabled: bool, *, actor: Any, now: datetime) -> dict[str, int]:
+    """Switch a channel's memory on or off; off forgets its messages, observations, summaries and
+    backfill. Audit-logged. Returns what was deleted."""
+    deleted: dict[str, int] = {}
+    params = {"organization_id": org_id, "channel_id": channel_id}
+    async with conn.transaction():
+        await conn.execute(Q["context_channel_set_memory"], {**params, "enabled": enabled, "now": now})
+        if not enabled:
+            for what in ("messages", "observations", "summaries", "backfill"):
+                cur = await conn.execute(Q[f"channel_forget_{what}"], params)
+                deleted[what] = cur.rowcount
+        await security.audit(conn, organization_id=org_id, actor=actor,
+                             action="context.memory_on" if enabled else "context.memory_off",
+                             entity_type="channel", entity_id=channel_id, details=deleted)
+    search.forget_stats(org_id)
+    return deleted
+
+
+async def member_joined(conn: Conn, org_id: int, channel_id: str, slack_user_id: str) -> None:
+    await conn.execute(Q["context_channel_add_member"], {"organization_id": org_id, "channel_id": channel_id,
+                                                         "slack_user_id": slack_user_id})
+
+
+async def member_left(conn: Conn, org_id: int, channel_id: str, slack_user_id: str) -> None:
+    await conn.execute(Q["context_channel_remove_member"], {"organization_id": org_id, "channel_id": channel_id,
+                                                            "slack_user_id": slack_user_id})
+
+
+async def _all_members(client: Any, channel_id: str) -> list[str]:
+    members: list[str] = []
+    cursor = None
+    while True:
+        response = await client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+        members.extend(m for m in response.get("members") or [] if isinstance(m, str))
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members
+
+
+async def sync_members(conn: Conn, client: Any, org_id: int, now: datetime, *, ttl: timedelta = MEMBERS_TTL) -> int:
+    """Refresh the member lists that are missing or older than ``ttl`` (conversations.info and
+    conversations.members); returns how many channels were refreshed."""
+    from slack_sdk.errors import SlackApiError
+
+    rows = await (await conn.execute(Q["context_channels_needing_members"],
+                                     {"organization_id": org_id, "stale_before": now - ttl})).fetchall()
+    for (channel_id,) in rows:
+        name, is_private = None, None
+        try:
+            info = (await client.conversations_info(channel=channel_id)).get("channel") or {}
+            name, is_private = info.get("name"), bool(info.get("is_private"))
+            members = await _all_members(client, channel_id)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else str(exc)
+            if error not in ("channel_not_found", "not_in_channel", "is_archived", "missing_scope"):
+                raise
+            log.warning("context_members_unavailable", channel=channel_id, error=error)
+            members = []  # nobody can be shown what we cannot check
+        await conn.execute(Q["context_channel_set_members"], {
+            "organization_id": org_id, "channel_id": channel_id, "member_ids": members, "now": now,
+            "name": name, "is_private": is_private})
+    return len(rows)
+
+
+async def visible_channels(conn: Conn, client: Any, org_id: int, slack_user_id: str, now: datetime, *,
+                           shown_in: str | None = None) -> list[str]:
+    """The remembered channels ``slack_user_id`` is a member of. ``shown_in``: the answer will be
+    visible to everyone in that channel, so other private channels are left out."""
+    await sync_members(conn, client, org_id, now)
+    rows = await (await conn.execute(Q["context_channels_of_member"],
+                                     {"organization_id": org_id, "slack_user_id": slack_user_id})).fetchall()
+    return sorted(c for c, private in rows if shown_in is None or not private or c == shown_in)
+
+
+async def channel_names(conn: Conn, org_id: int, channel_ids: Iterable[str]) -> dict[str, str]:
+    rows = await (await conn.execute(Q["context_channel_names"],
+                                     {"organization_id": org_id, "channel_ids": sorted(set(channel_ids))})).fetchall()
+    return {r[0]: r[1] for r in rows if r[1]}
+
+
+# ============================================================================== entities
+
+
+_GENERIC = frozenset("the a an inc llc ltd co corp company group team project client app site web new".split())
+
+
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    """The full name, or its first distinctive word ("Acme" for "Acme Corp"), as a whole word."""
+    words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if w]
+    if not words:
+        return None
+    options = [re.escape(name.casefold().strip())]
+    first = next((w for w in words if w not in _GENERIC and len(w) >= 3), None)
+    if first and len(words) > 1:
+        options.append(re.escape(first))
+    return re.compile(r"(?<![\w-])(?:" + "|".join(options) + r")(?![\w-])")
+
+
+@dataclass
+class Known:
+    """An organization's clients, projects and people, for tying facts to entities."""
+
+    entities: list[tuple[str, int, str, str | None]] = field(default_factory=list)  # type, id, name, channel
+    _patterns: dict[int, re.Pattern[str] | None] = field(default_factory=dict)
+
+    def channel_entity(self, channel_id: str | None) -> Entity | None:
+        for kind, ident, name, channel in self.entities:
+            if channel and channel == channel_id and kind in ("client", "project"):
+                return Entity(kind, normalise_key(name), name, ident)
+        return None
+
+    def hint(self, channel_id: str | None) -> str | None:
+        entity = self.channel_entity(channel_id)
+        return f"{entity.type}:{entity.name}" if entity else None
+
+    def names(self) -> list[str]:
+        return [name for kind, _, name, _ in self.entities if kind in ("client", "project")]
+
+    def by_name(self, kind: str | None, name: str | None) -> Entity | None:
+        if not name:
+            return None
+        wanted = normalise_key(name)
+        for k, ident, known, _ in self.entities:
+            if kind not in (None, k):
+                continue
+            key = normalise_key(known)
+            if key == wanted or key.split(" ")[0] == wanted or wanted.startswith(key + " "):
+                return Entity(k, key, known, ident)
+        return None
+
+    def named_in(self, text: str, kinds: Sequence[str] = ("client", "project")) -> Entity | None:
+        folded = text.casefold()
+        for i, (kind, ident, name, _) in enumerate(self.entities):
+            if kind not in kinds:
+                continue
+            if i not in self._patterns:
+                self._patterns[i] = _name_pattern(name)
+            pattern = self._patterns[i]
+            if pattern is not None and pattern.search(folded):
+                return Entity(kind, normalise_key(name), name, ident)
+        return None
+
+    def person(self, user_id: int) -> Entity | None:
+        for kind, ident, name, _ in self.entities:
+            if kind == "person" and ident == user_id:
+                return Entity(kind, normalise_key(name), name, ident)
+        return None
+
+    def resolve(self, obs: Observation, channel_id: str) -> Entity:
+        """What a fact is about: the entity the extraction named (matched to a known client, project
+        or person), else the channel's client or project, else one named in the fact, else the channel."""
+        kind = {"client": "client", "project": "project", "person": "person"}.get(obs.entity_type)
+        named = self.by_name(kind, obs.entity_name)
+        if named is None and obs.entity_name and obs.entity_type == "other":
+            named = self.by_name(None, obs.entity_name)
+        if named is not None:
+            return named
+        channel_entity = self.channel_entity(channel_id)
+        if channel_entity is not None:
+            return channel_entity
+        mentioned = self.named_in(obs.content)
+        if mentioned is not None:
+            return mentioned
+        if obs.entity_name and obs.entity_type in ("client", "project", "person", "team", "other"):
+            name = obs.entity_name if obs.entity_type != "team" else "team"
+            return Entity("topic", normalise_key(name), name)
+        return Entity("channel", channel_id, channel_id)
+
+
+async def load_known(conn: Conn, org_id: int) -> Known:
+    rows = await (await conn.execute(Q["context_known_entities"], {"organization_id": org_id})).fetchall()
+    return Known([(r[0], r[1], r[2], r[3]) for r in rows])
+
+
+# ============================================================================== pipeline
+
+
+@dataclass
+class PipelineRun:
+    messages: int = 0
+    observations: int = 0
+    batches: int = 0
+    embed_calls: int = 0
+    reembedded: int = 0
+    deferred: int = 0  # messages left for later (AI embeddings unavailable)
+    extraction: str = ""  # "llm" / "offline"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+
+
+async def _extract(conn: Conn, ai: Any, org_id: int, channel_id: str, rows: Sequence[Any], known: Known,
+                   run: PipelineRun) -> list[tuple[Entity, Observation, datetime | None]]:
+    messages = [{"ts": r[3], "user": r[5], "channel": channel_id, "text": r[6]} for r in rows]
+    posted = {r[3]: r[7] for r in rows}
+    result = await ai.extract_observations(messages, entity_hint=known.hint(channel_id), entities=known.names())
+    run.extraction = result.source
+    if result.threat is not None:
+        level, reason = result.threat
+        await security.record(conn, organization_id=org_id, event_type="prompt_injection", threat_level=level,
+                              description=f"in channel messages: {reason}",
+                              details={"channel_id": channel_id, "source": "context_pipeline"})
+    out = []
+    for obs in result.value:
+        sources = [ts for ts in obs.source_ts if ts in posted]
+        if not sources or not obs.content.strip():
+            continue
+        observed = max((posted[ts] for ts in sources if posted[ts] is not None), default=None)
+        out.append((known.resolve(obs, channel_id), Observation(obs.content, obs.entity_type, obs.entity_name, sources),
+                    observed))
+    return out
+
+
+async def process_batch(pool: AsyncConnectionPool, ai: Any, now: datetime, *, limit: int = PIPELINE_BATCH) -> PipelineRun:
+    """Claim up to ``limit`` messages, extract, embed (one call), write, mark processed."""
+    run = PipelineRun()
+    lease_until = now + LEASE
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(Q["messages_claim"], {"now": now, "lease_until": lease_until, "limit": limit})).fetchall()
+    if not rows:
+        return run
+    run.batches = 1
+    lease = rows[0][8]
+    ids = [r[0] for r in rows]
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for r in rows:
+        groups.setdefault((r[1], r[2]), []).append(r)
+    found: dict[tuple[int, str], list[tuple[Entity, Observation, datetime | None]]] = {}
+    known_by_org: dict[int, Known] = {}
+    try:
+        async with pool.connection() as conn:
+            for (org_id, channel_id), group in groups.items():
+                if org_id not in known_by_org:
+                    known_by_org[org_id] = await load_known(conn, org_id)
+                found[(org_id, channel_id)] = await _extract(conn, ai, org_id, channel_id, group, known_by_org[org_id], run)
+        texts = [obs.content for items in found.values() for _, obs, _ in items]
+        vectors = await ai.embed(texts) if texts else []
+        run.embed_calls += 1 if texts else 0
+    except AIUnavailable as exc:
+        async with pool.connection() as conn:
+            await conn.execute(Q["messages_release"], {"ids": ids, "lease_until": lease})
+        log.warning("context_pipeline_deferred", reason=exc.reason, messages=len(ids))
+        run.deferred = len(ids)
+        run.batches = 0
+        return run
+    space = ai.embedding_space
+    position = 0
+    async with pool.connection() as conn, conn.transaction():
+        for (org_id, channel_id), items in found.items():
+            if not items:
+                continue
+            chunk = vectors[position:position + len(items)]
+            position += len(items)
+            cur = await conn.execute(Q["observations_insert"], {
+                "organization_id": org_id, "channel_id": channel_id, "embedding_model": space, "now": now,
+                "entity_type": [e.type for e, _, _ in items], "entity_key": [e.key for e, _, _ in items],
+                "entity_id": [e.id for e, _, _ in items], "source_ts": [" ".join(o.source_ts) for _, o, _ in items],
+                "content": [o.content for _, o, _ in items], "observed_at": [t for _, _, t in items],
+                "embedding": [Vector(v) for v in chunk],
+            })
+            run.observations += cur.rowcount
+        await conn.execute(Q["messages_mark_processed"], {"ids": ids, "lease_until": lease, "now": now})
+    run.messages = len(ids)
+    return run
+
+
+async def reembed(pool: AsyncConnectionPool, ai: Any, *, limit: int = REEMBED_BATCH) -> int:
+    """Observations embedded in another vector space (the model changed) get new vectors, a batch
+    per run; until then the vector side of search simply does not see them (full text still does)."""
+    space = ai.embedding_space
+    async with pool.connection() as conn, conn.transaction():
+        rows = await (await conn.execute(Q["observations_to_reembed"], {"embedding_model": space, "limit": limit})).fetchall()
+        if not rows:
+            return 0
+        vectors = await ai.embed([r[1] for r in rows])
+        cur = conn.cursor()
+        await cur.executemany(Q["observation_set_embedding"],
+                              [{"id": r[0], "embedding": Vector(v), "embedding_model": space} for r, v in zip(rows, vectors, strict=True)])
+    return len(rows)
+
+
+# ============================================================================== summaries
+
+
+async def regenerate_summaries(pool: AsyncConnectionPool, ai: Any, now: datetime, *, limit: int = 20) -> int:
+    async with pool.connection() as conn:
+        await conn.execute(Q["summaries_orphaned"])
+        due = await (await conn.execute(Q["summaries_due"], {
+            "since": now - SUMMARY_WINDOW, "min_first": SUMMARY_MIN_FIRST, "min_new": SUMMARY_MIN_NEW, "limit": limit,
+        })).fetchall()
+        if not due:
+            return 0
+        prepared = []
+        known_by_org: dict[int, Known] = {}
+        for org_id, kind, key, entity_id, _fresh in due:
+            params = {"organization_id": org_id, "entity_type": kind, "entity_key": key}
+            observations = await (await conn.execute(Q["entity_observations"], {**params, "limit": SUMMARY_INPUTS})).fetchall()
+            count, channels = await (await conn.execute(Q["entity_observation_count"], params)).fetchone()  # type: ignore[misc]
+            if org_id not in known_by_org:
+                known_by_org[org_id] = await load_known(conn, org_id)
+            name = await _display_name(conn, known_by_org[org_id], org_id, kind, key, entity_id)
+            prepared.append((params, entity_id, name, [o[1] for o in observations], count, channels))
+    texts = []
+    for _params, _eid, name, observations, _count, _channels in prepared:
+        result = await ai.summarize(name, observations)
+        texts.append(result.value)
+    vectors = await ai.embed(texts)
+    async with pool.connection() as conn:
+        for (params, entity_id, name, _obs, count, channels), text, vector in zip(prepared, texts, vectors, strict=True):
+            await conn.execute(Q["summary_upsert"], {
+                **params, "entity_id": entity_id, "display_name": name, "summary": text, "embedding": Vector(vector),
+                "embedding_model": ai.embedding_space, "observation_count": count, "source_channel_ids": list(channels),
+                "now": now,
+            })
+    return len(prepared)
+
+
+async def _display_name(conn: Conn, known: Known, org_id: int, kind: str, key: str, entity_id: int | None) -> str:
+    for k, ident, name, _ in known.entities:
+        if k == kind and (ident == entity_id or normalise_key(name) == key):
+            return name
+    if kind == "channel":
+        names = await channel_names(conn, org_id, [key])
+        return "#" + names[key] if key in names else "this channel"
+    return key
+
+
+# ============================================================================== answers
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    number: int
+    channel_id: str
+    ts: str
+    permalink: str | None
+    channel_name: str | None
+
+
+@dataclass
+class Answer:
+    text: str
+    knew: bool
+    hits: list[Hit] = field(default_factory=list)
+    sources: list[SourceLink] = field(default_factory=list)
+    entity: Entity | None = None
+    source: str = "offline"  # llm | offline
+    note: str | None = None
+
+
+I_DONT_KNOW = ("I don't know: nothing I've seen in your channels answers that yet. "
+               "(I only use channels you're a member of.)")
+_CITE = re.compile(r"\[(\d{1,2})\]")
+_CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+async def entity_in_question(conn: Conn, org_id: int, known: Known, question: str) -> Entity | None:
+    """The client, project, person or channel the question is about, if it names one."""
+    found = known.named_in(question)
+    if found is not None:
+        return found
+    channel = _CHANNEL_MENTION.search(question)
+    if channel:
+        name = channel.group(2) or (await channel_names(conn, org_id, [channel.group(1)])).get(channel.group(1))
+        return Entity("channel", channel.group(1), "#" + name if name else "that channel")
+    person = _USER_MENTION.search(question)
+    if person:
+        row = await (await conn.execute(
+            "SELECT user_id FROM platform_identities WHERE organization_id = %s AND external_id = %s",
+            (org_id, person.group(1)))).fetchone()
+        if row is not None:
+            return known.person(row[0])
+    return known.named_in(question, kinds=("person",))
+
+
+async def gather(conn: Conn, org_id: int, question: str, *, vector: list[float] | None, space: str,
+                 channels: list[str], entity: Entity | None, previous: Entity | None, k: int = ANSWER_FACTS) -> tuple[list[Hit], Entity | None]:
+    """The facts an answer is built from, and the entity they are about."""
+    drop = entity.name.split() if entity else ()
+    topic = search.terms_of(question, drop=drop)
+    if entity is not None and not topic:  # "what's the status with Acme?": its latest facts
+        return await search.recent_of_entity(conn, org_id, entity, limit=k, channels=channels), entity
+    for scope in ([entity] if entity else []) + ([previous] if previous and not entity else []):
+        hits = await search.search(conn, org_id, question, k, scope, vector=vector, space=space, channels=channels)
+        if hits:
+            return hits, scope
+    return await search.search(conn, org_id, question, k, vector=vector, space=space, channels=channels), entity
+
+
+async def answer(pool: AsyncConnectionPool, ai: Any, client: Any, org_id: int, asker: Any, question: str, now: datetime, *,
+                 shown_in: str | None = None, previous: Entity | None = None, memory: Sequence[str] = ()) -> Answer:
+    """Answer ``question`` for ``asker`` (a User) from what Steward remembers of the channels they
+    are in. ``shown_in``: the channel the answer is posted in (None: privately)."""
+    async with pool.connection() as conn:
+        channels = await visible_channels(conn, client, org_id, asker.slack_id, now, shown_in=shown_in)
+        known = await load_known(conn, org_id)
+        entity = await entity_in_question(conn, org_id, known, question)
+    if not channels:
+        return Answer(I_DONT_KNOW, knew=False, entity=entity)
+    try:
+        vector: list[float] | None = (await ai.embed([question]))[0]
+    except AIUnavailable as exc:  # the full-text side still answers
+        log.warning("context_question_not_embedded", reason=exc.reason)
+        vector = None
+    async with pool.connection() as conn:
+        hits, entity = await gather(conn, org_id, question, vector=vector, space=ai.embedding_space, channels=channels,
+                                    entity=entity, previous=previous)
+        summary = None
+        if entity is not None:
+            row = await (await conn.execute(Q["summary_of_entity"], {
+                "organization_id": org_id, "entity_type": entity.type, "entity_key": entity.key, "channels": channels,
+            })).fetchone()
+            summary = row[3] if row else None
+        names = await channel_names(conn, org_id, [h.channel_id for h in hits if h.channel_id])
+    if not hits and summary is None:
+        return Answer(I_DONT_KNOW, knew=False, entity=entity)
+    facts = [h.content for h in hits]
+    if summary and not ai.offline:
+        facts.append(f"Summary of what is known about {entity.name if entity else 'this'}: {summary}")
+    result = await ai.answer(question, facts, memory=memory)
+    if result.threat is not None:
+        level, reason = result.threat
+        async with pool.connection() as conn:
+            await security.record(conn, organization_id=org_id, event_type="prompt_injection", threat_level=level,
+                                  description=f"in a question: {reason}", user_id=asker.id, slack_user_id=asker.slack_id,
+                                  details={"question": question[:500]})
+    # The facts the answer cites ([n]) are its sources; an answer citing nothing shows none.
+    cited = [int(n) for n in _CITE.findall(result.value)]
+    numbers = [n for n in dict.fromkeys(cited) if 1 <= n <= len(hits)]
+    linkable = [(n, hits[n - 1]) for n in numbers if hits[n - 1].channel_id and hits[n - 1].source_message_ts]
+    links = await asyncio.gather(*(permalink(client, h.channel_id or "", h.source_message_ts[0]) for _, h in linkable))
+    sources = [SourceLink(n, h.channel_id or "", h.source_message_ts[0], link, names.get(h.channel_id or ""))
+               for (n, h), link in zip(linkable, links, strict=True)]
+    note = f"Answered offline: {result.fallback_reason}." if result.source == "offline" and not ai.offline else None
+    return Answer(result.value, knew=bool(numbers), hits=hits, sources=sources, entity=entity, source=result.source, note=note)
+
+
+async def permalink(client: Any, channel_id: str, ts: str) -> str | None:
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        response = await client.chat_getPermalink(channel=channel_id, message_ts=ts)
+    except SlackApiError as exc:  # deleted since, or the channel is gone: the fact stands without a link
+        log.info("context_permalink_unavailable", channel=channel_id, ts=ts,
+                 error=exc.response.get("error") if exc.response is not None else str(exc))
+        return None
+    link = response.get("permalink")
+    return link if isinstance(link, str) else None
+
+
+# ============================================================================== sessions
+
+
+@dataclass
+class Session:
+    organization_id: int
+    user_id: int
+    channel_id: str
+    thread_ts: str | None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def entity(self) -> Entity | None:
+        for m in reversed(self.messages):
+            e = m.get("entity")
+            if m.get("role") == "assistant" and isinstance(e, dict) and e.get("type") and e.get("key"):
+                return Entity(e["type"], e["key"], e.get("name") or e["key"], e.get("id"))
+        return None
+
+    def memory(self, limit: int = 6) -> list[str]:
+        """The last turns, for the model's continuity."""
+        return [f"{'Person' if m.get('role') == 'user' else 'Steward'}: {m.get('text', '')}" for m in self.messages[-limit:]]
+
+    def add(self, role: str, text: str, now: datetime, entity: Entity | None = None) -> None:
+        item: dict[str, Any] = {"role": role, "text": text[:1500], "at": now.isoformat()}
+        if entity is not None:
+            item["entity"] = {"type": entity.type, "key": entity.key, "name": entity.name, "id": entity.id}
+        self.messages = (self.messages + [item])[-SESSION_KEEP:]
+
+
+async def load_session(conn: Conn, org_id: int, user_id: int, channel_id: str, now: datetime,
+                       thread_ts: str | None = None) -> Session:
+    """The person's conversation here; an empty one when it was idle for more than 30 minutes."""
+    row = await (await conn.execute(Q["session_get"], {"organization_id": org_id, "user_id": user_id,
+                                                       "channel_id": channel_id, "thread_ts": thread_ts})).fetchone()
+    session = Session(org_id, user_id, channel_id, thread_ts)
+    if row is not None and (row[3] is None or row[3] > now):
+        session.messages = list(row[1] or [])
+    return session
+
+
+async def save_session(conn: Conn, session: Session, now: datetime) -> None:
+    await conn.execute(Q["session_save"], {
+        "organization_id": session.organization_id, "user_id": session.user_id, "channel_id": session.channel_id,
+        "thread_ts": session.thread_ts, "messages": Jsonb(session.messages), "now": now, "expires_at": now + SESSION_IDLE,
+    })
+
+
+# ============================================================================== user memory
+
+REMEMBER = re.compile(r"^\s*(?:(?:please|pls|hey|steward)[,\s]+)*(?:remember|note)(?:\s+that|\s*:|\s*,)?\s+(?P<what>\S.*)$",
+                      re.IGNORECASE | re.DOTALL)
+MEMORY_MAX = 500
+MEMORY_LIMIT = 50
+
+
+def remembered_text(text: str) -> str | None:
+    """ "remember that I prefer afternoon reminders" -> "I prefer afternoon reminders"."""
+    match = REMEMBER.match(text or "")
+    if not match:
+        return None
+    what = re.sub(r"\s+", " ", match.group("what")).strip().rstrip(".!")
+    return what[:MEMORY_MAX] if len(re.findall(r"\w+", what)) >= 2 else None
+
+
+def memory_key(value: str) -> str:
+    words = [w for w in re.findall(r"[^\W_]+", value.casefold()) if w not in search._STOPWORDS]
+    return "note:" + "-".join(words[:8])[:120] if words else "note:" + normalise_key(value)[:120]
+
+
+def second_person(value: str) -> str:
+    """For the confirmation: "I prefer my mornings" -> "you prefer your mornings"."""
+    swaps = {"i": "you", "i'm": "you're", "im": "you're", "my": "your", "me": "you", "mine": "yours", "myself": "yourself",
+             "i've": "you've", "i'll": "you'll", "i'd": "you'd", "am": "are"}
+    return re.sub(r"\b(i'm|i've|i'll|i'd|im|i|my|me|mine|myself|am)\b",
+                  lambda m: swaps[m.group(1).lower()], value, flags=re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: int
+    key: str
+    value: str
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+async def remember(conn: Conn, org_id: int, user_id: int, value: str) -> tuple[Memory, bool]:
+    """Store (or refresh) one thing a person asked Steward to remember. Returns (memory, was_known)."""
+    key = memory_key(value)
+    row = await (await conn.execute(Q["user_memory_upsert"], {"organization_id": org_id, "user_id": user_id,
+                                                               "key": key, "value": value})).fetchone()
+    assert row is not None
+    mine = await memories_of(conn, org_id, user_id)
+    memory = next(m for m in mine if m.id == row[0])
+    return memory, bool(row[1])
+
+
+async def memories_of(conn: Conn, org_id: int, user_id: int, limit: int = MEMORY_LIMIT) -> list[Memory]:
+    rows = await (await conn.execute(Q["user_memory_list"], {"organization_id": org_id, "user_id": user_id,
+                                                             "limit": limit})).fetchall()
+    return [Memory(*r) for r in rows]
+
+
+async def forget_memory(conn: Conn, org_id: int, user_id: int, memory_id: int) -> str | None:
+    row = await (await conn.execute(Q["user_memory_delete"], {"organization_id": org_id, "user_id": user_id,
+                                                               "id": memory_id})).fetchone()
+    return row[0] if row else None
+
+
+async def forget_all_memories(conn: Conn, org_id: int, user_id: int) -> int:
+    cur = await conn.execute(Q["user_memory_delete_all"], {"organization_id": org_id, "user_id": user_id})
+    return cur.rowcount
