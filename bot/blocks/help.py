@@ -17,10 +17,11 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Reminders and memory", [
         "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/remind` \u00b7 `/reminders`",
         "Ask me what's going on with a client or project: `/ask <question>` or mention me",
+        "\u201cremember that I prefer afternoon reminders\u201d \u00b7 `/steward memory` shows and deletes what I remember about you",
     ]),
     ("Settings", [
         "`/steward help` this list \u00b7 `/steward my-data` everything I hold about you",
-        "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward export|erase @person`",
+        "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward memory off` (in a channel), `/steward export|erase @person`",
     ]),
 ]
 
