@@ -102,6 +102,15 @@ class Steward:
         self.dispatcher.start()
         await self.leadership.start()
         self.scheduler.start()
+        if self.org_id is not None:
+            try:
+                from jobs import backfill
+
+                asked = await backfill.request_unseen(self.deps, self.org_id)
+                if asked:
+                    log.info("backfill_requested_for_new_channels", channels=asked)
+            except Exception:
+                log.exception("backfill_request_failed")
         try:
             restored = await reminder_jobs.restore(self.deps)
             log.info("reminders_restored", **restored)

@@ -64,6 +64,25 @@ async def request(pool: AsyncConnectionPool, org_id: int, channel_id: str, *, da
     return row is not None
 
 
+async def request_unseen(deps: Deps, org_id: int) -> list[str]:
+    """Backfill channels Steward was invited to before it first ran (no backfill yet, memory not off).
+    The minute job then reads them; returns the channel ids asked for."""
+    if deps.slack is None:
+        return []
+    channels = await _resolve(deps.slack, [], True)
+    async with deps.pool.connection() as conn:
+        rows = await (await conn.execute(
+            "SELECT channel_id FROM backfill_state WHERE organization_id = %s "
+            "UNION SELECT channel_id FROM context_channels WHERE organization_id = %s AND NOT memory_enabled",
+            (org_id, org_id))).fetchall()
+    seen = {r[0] for r in rows}
+    asked = []
+    for channel_id, _name in channels:
+        if channel_id not in seen and await request(deps.pool, org_id, channel_id, days=DEFAULT_DAYS, now=deps.now()):
+            asked.append(channel_id)
+    return asked
+
+
 async def _slack(call: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
     """One Web API call, waiting out rate limits (Retry-After) beyond the client's own retries."""
     for attempt in range(MAX_RATE_LIMIT_WAITS + 1):

@@ -522,3 +522,22 @@ async def test_pipeline_claims_are_exclusive_across_processes(emulator: SlackEmu
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM context_observations") == 40
         assert await fetchval(conn, "SELECT count(DISTINCT source_message_ts) FROM context_observations") == 40
+
+
+async def test_channels_joined_before_the_first_start_are_backfilled(emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> None:
+    # History written before Steward ever ran, in a channel it was already invited to.
+    for i in range(5):
+        emulator.add_message(ACME, f"Acme asked us to move the launch review to Thursday, note {i}", MAYA)
+    running = await _start(emulator, db_dsn, tmp_path)
+    try:
+        async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+            org = await fetchval(conn, "SELECT id FROM organizations")
+            assert await fetchval(conn, "SELECT status FROM backfill_state WHERE channel_id = %s", (ACME,)) == "pending"
+            await backfill.run(running.bot.deps, running.bot.deps.now())
+            await eventually(lambda: fetchval(conn, "SELECT status = 'complete' FROM backfill_state WHERE channel_id = %s", (ACME,)))
+            assert await fetchval(conn, "SELECT count(*) FROM channel_messages WHERE organization_id = %s AND channel_id = %s",
+                                  (org, ACME)) == 5
+        # A restart asks for nothing more: the channel has been seen.
+        assert await backfill.request_unseen(running.bot.deps, org) == []
+    finally:
+        await running.stop()
