@@ -491,7 +491,8 @@ async def test_mentions_answer_in_the_thread_without_other_private_channels(
     # "remember that ..." in a mention is private to its author.
     await emulator.user_message(SAM, ACME, f"<@{emulator.bot_user_id}> remember that I review copy on Mondays")
     await eventually(lambda: _count_is(db_dsn, "SELECT count(*) FROM user_memory", None, 1))
-    assert any("review copy on Mondays" in e.text for e in emulator.ephemerals_for(SAM))
+    # The row is written before the reply goes out: wait for the reply rather than race it.
+    await eventually(lambda: any("review copy on Mondays" in e.text for e in emulator.ephemerals_for(SAM)))
 
 
 async def test_app_home_shows_memory_progress_to_admins(emulator: SlackEmulator, offline: Running, db_dsn: str) -> None:
