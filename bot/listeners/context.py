@@ -19,6 +19,7 @@ from bot.blocks import context as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm, help, home
+from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.services import context as memory
 from bot.services import ratelimit, security
@@ -73,12 +74,6 @@ async def _observed(**_: Any) -> None:
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
-
-def _who(context: Any) -> tuple[Any, Any]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
 
 
 # ============================================================================== channel events
@@ -160,14 +155,14 @@ async def _answer(deps: Deps, org: Any, user: Any, question: str, *, channel_id:
 
 
 async def question_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> None:
-    org, user = _who(context)
+    org, user = who(context)
     result = await _answer(deps, org, user, message.get("text") or "", channel_id=message["channel"], thread_ts=None,
                            shown_in=None, client=client)
     await say(text=render.answer_text(result), blocks=render.answer_blocks(result), unfurl_links=False)
 
 
 async def question_from_mention(event: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> None:
-    org, user = _who(context)
+    org, user = who(context)
     thread = event.get("thread_ts") or event.get("ts")
     channel = str(event.get("channel") or user.slack_id)
     result = await _answer(deps, org, user, event.get("text") or "", channel_id=channel, thread_ts=thread,
@@ -177,7 +172,7 @@ async def question_from_mention(event: dict[str, Any], say: Any, deps: Deps, con
 
 async def ask_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     question = (command.get("text") or "").strip()
     if not dm.has_words(question):
         await respond(text="Ask me about a client, a project or anything said in your channels: "
@@ -203,12 +198,12 @@ async def _remember(deps: Deps, org: Any, user: Any, text: str) -> str:
 
 
 async def remember_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, **_: Any) -> None:
-    org, user = _who(context)
+    org, user = who(context)
     await say(text=await _remember(deps, org, user, message.get("text") or ""))
 
 
 async def remember_from_mention(event: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> None:
-    org, user = _who(context)
+    org, user = who(context)
     text = await _remember(deps, org, user, event.get("text") or "")
     await client.chat_postEphemeral(channel=event["channel"], user=user.slack_id, text=text)
 
@@ -225,7 +220,7 @@ def _channel_line(state: memory.ChannelMemory | None, channel_id: str | None) ->
 async def memory_command(ack: Any, respond: Any, command: dict[str, Any], args: str, context: Any, deps: Deps,
                          **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     verb = args.strip().lower()
     channel_id = command.get("channel_id")
     now = deps.now()
@@ -274,7 +269,7 @@ async def _refresh_memories(respond: Any, deps: Deps, org: Any, user: Any, note:
 
 async def on_memory_delete(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     raw = ((body.get("actions") or [{}])[0].get("value") or "").strip()
     if not raw.isdigit():
         raise InvalidInput("That button is broken; run `/steward memory` again.")
@@ -286,7 +281,7 @@ async def on_memory_delete(ack: Any, body: dict[str, Any], respond: Any, context
 
 async def on_memory_delete_all(ack: Any, respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     async with deps.pool.connection() as conn:
         count = await memory.forget_all_memories(conn, org.id, user.id)
     await _refresh_memories(respond, deps, org, user, f":wastebasket: Forgot {count} thing{'s' if count != 1 else ''}.")

@@ -12,7 +12,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import mood as render
 from bot.deps import Deps
-from bot.errors import InvalidInput, NotFound
+from bot.errors import NotFound
+from bot.listeners.workspace import who
 from bot.services import mood, notifications, workspace
 from bot.services import rhythm as rules
 from db.rows import User
@@ -29,12 +30,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action("mood_note_open")(partial(on_note_open, deps=deps))
     app.view("mood_note")(partial(on_note_submit, deps=deps))
 
-
-def _who(context: Any) -> tuple[Any, User]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
 
 
 async def record_and_flag(deps: Deps, org: Any, user: User, score: int, note: str | None, day: date) -> mood.Recorded:
@@ -57,7 +52,7 @@ async def record_and_flag(deps: Deps, org: Any, user: User, score: int, note: st
 
 async def mood_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = (command.get("text") or "").strip()
     today = rules.local_date(deps.now(), user.timezone)
     if text.lower() in ("team", "team mood"):
@@ -77,7 +72,7 @@ async def mood_command(ack: Any, command: dict[str, Any], respond: Any, context:
 
 async def on_mood_pick(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     action = (body.get("actions") or [{}])[0]
     score = int(action["action_id"].removeprefix("mood_"))
     try:
@@ -93,7 +88,7 @@ async def on_mood_pick(ack: Any, body: dict[str, Any], respond: Any, context: An
 
 async def on_note_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     day = date.fromisoformat((body.get("actions") or [{}])[0].get("value") or "")
     async with deps.pool.connection() as conn:
         saved = await mood.of_day(conn, org.id, user.id, day)
@@ -106,7 +101,7 @@ async def on_note_open(ack: Any, body: dict[str, Any], client: Any, context: Any
 
 async def on_note_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     day_text, channel, ts = ((view.get("private_metadata") or "") + "||").split("|")[:3]
     day = date.fromisoformat(day_text)
     note = (((view.get("state") or {}).get("values") or {}).get("note") or {}).get("note", {}).get("value") or ""
@@ -120,7 +115,7 @@ async def on_note_submit(ack: Any, view: dict[str, Any], client: Any, context: A
 
 async def journal_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = (command.get("text") or "").strip()
     verb = text.partition(" ")[0]
     if not text or verb.lower() == "help":

@@ -12,6 +12,7 @@ from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
+from bot.listeners.workspace import who
 from bot.parsing import parse_ooo as detect_ooo
 from bot.parsing.text import lines_of, sentences_of
 from bot.services import ooo, security
@@ -31,12 +32,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
 def _states_absence(deps: Deps, text: str) -> bool:
     return detect_ooo(text, now=deps.now(), tz="UTC") is not None
 
-
-def _who(context: Any) -> tuple[Any, User]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
 
 
 async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None = None,
@@ -61,7 +56,7 @@ async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, sourc
 
 async def ooo_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = " ".join((command.get("text") or "").split())
     verb = text.split(" ")[0].lower() if text else ""
     today = rules.local_date(deps.now(), user.timezone)
@@ -93,7 +88,7 @@ async def ooo_command(ack: Any, command: dict[str, Any], respond: Any, context: 
 
 async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, **kwargs: Any) -> None:
     """"I'm out Monday to Wednesday" in a DM; the rest of the message (if any) goes on to the task drafts."""
-    org, user = _who(context)
+    org, user = who(context)
     text = message.get("text") or ""
     now = deps.now()
     absence: list[str] = []
@@ -115,7 +110,7 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
 
 async def on_undo(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     value = (body.get("actions") or [{}])[0].get("value") or ""
     if not value.isdigit():
         raise InvalidInput("That button is broken; `/ooo list` shows your days off.")

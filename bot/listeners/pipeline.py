@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners.help import subcommands
+from bot.listeners.workspace import who
 from bot.services import pipeline
 from bot.services import tasks as task_service
 
@@ -25,12 +26,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action("stage_remove_into")(partial(on_remove_into, deps=deps))
 
 
-def _who(context: Any) -> tuple[Any, Any]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
-
 
 def _stage_list(stages: list[Any]) -> str:
     return "\n".join(f"{i + 1}. *{s.name}* (`{s.slug}`) \u2014 {s.open_count} open" + (f" / WIP {s.wip_limit}" if s.wip_limit else "")
@@ -39,7 +34,7 @@ def _stage_list(stages: list[Any]) -> str:
 
 async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     verb, _sep, rest = args.strip().partition(" ")
     verb, rest = verb.lower(), rest.strip()
     async with deps.pool.connection() as conn:
@@ -87,7 +82,7 @@ async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: 
 
 async def on_remove_into(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     stage_id, target_id = ((body.get("actions") or [{}])[0].get("value") or "0:0").split(":")
     async with deps.pool.connection() as conn:
         stages = {s.id: s for s in await task_service.stages(conn, org.id)}
@@ -99,7 +94,7 @@ async def on_remove_into(ack: Any, body: dict[str, Any], respond: Any, context: 
 
 async def tasktype_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     verb, _sep, rest = args.strip().partition(" ")
     async with deps.pool.connection() as conn:
         if verb.lower() == "add":

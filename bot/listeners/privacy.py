@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
 from bot.listeners.help import subcommands
+from bot.listeners.workspace import who
 from bot.services import privacy, security, workspace
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -23,12 +24,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     subcommands(deps)["erase"] = erase_person
     app.action("privacy_erase_confirm")(partial(on_erase_confirm, deps=deps))
 
-
-def _who(context: Any) -> tuple[Any, Any]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
 
 
 async def _person(conn: Any, org: Any, args: str) -> Any:
@@ -43,7 +38,7 @@ async def _person(conn: Any, org: Any, args: str) -> Any:
 
 async def my_data(ack: Any, respond: Any, deps: Deps, context: Any, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     async with deps.pool.connection() as conn:
         counts = await privacy.summary(conn, org.id, user)
     lines = "\n".join(f"\u2022 {label}: *{n}*" for label, n in counts.items())
@@ -55,7 +50,7 @@ async def my_data(ack: Any, respond: Any, deps: Deps, context: Any, **_: Any) ->
 
 async def export_person(ack: Any, respond: Any, args: str, client: Any, deps: Deps, context: Any, **_: Any) -> None:
     await ack()
-    org, admin = _who(context)
+    org, admin = who(context)
     async with deps.pool.connection() as conn:
         person = await _person(conn, org, args)
         data = await privacy.export(conn, org.id, admin, person)
@@ -68,7 +63,7 @@ async def export_person(ack: Any, respond: Any, args: str, client: Any, deps: De
 
 async def erase_person(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
     await ack()
-    org, admin = _who(context)
+    org, admin = who(context)
     async with deps.pool.connection() as conn:
         await security.require_admin(conn, organization_id=org.id, actor=admin, action="person.erase")
         person = await _person(conn, org, args)
@@ -84,7 +79,7 @@ async def erase_person(ack: Any, respond: Any, args: str, deps: Deps, context: A
 
 async def on_erase_confirm(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, admin = _who(context)
+    org, admin = who(context)
     slack_id = (body.get("actions") or [{}])[0].get("value") or ""
     async with deps.pool.connection() as conn:
         person = await workspace.user_by_slack_id(conn, org.id, slack_id)

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
+from bot.listeners.workspace import who
 from bot.services import ratelimit, reminders
 from jobs import reminders as reminder_jobs
 
@@ -23,12 +24,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action("reminder_cancel")(partial(on_cancel, deps=deps))
     dm.add_route(deps, "reminder", lambda text: bool(_REMIND.match(text)), partial(remind_from_dm), priority=20)
 
-
-def _who(context: Any) -> tuple[Any, Any]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
 
 
 def _cancel_button(reminder: reminders.Reminder) -> dict[str, Any]:
@@ -58,14 +53,14 @@ async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[
 
 
 async def remind_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, **_: Any) -> None:
-    org, user = _who(context)
+    org, user = who(context)
     reminder, text = await create_from_text(deps, org, user, message.get("text") or "")
     await say(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}, "accessory": _cancel_button(reminder)}])
 
 
 async def remind_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = (command.get("text") or "").strip()
     if not text:
         raise InvalidInput("Usage: `/remind me to send the invoice tomorrow at 3pm`")
@@ -87,7 +82,7 @@ def list_blocks(items: list[reminders.Reminder], now: Any) -> list[dict[str, Any
 
 async def reminders_command(ack: Any, respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     async with deps.pool.connection() as conn:
         items = await reminders.pending_for(conn, org.id, user.id)
     await respond(text="Your reminders", blocks=list_blocks(items, deps.now()), response_type="ephemeral")
@@ -95,7 +90,7 @@ async def reminders_command(ack: Any, respond: Any, context: Any, deps: Deps, **
 
 async def on_cancel(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     reminder_id = int((body.get("actions") or [{}])[0].get("value") or 0)
     async with deps.pool.connection() as conn:
         reminder = await reminders.cancel(conn, org.id, user, reminder_id, deps.now())

@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.listeners import help as help_listener
 from bot.listeners import home
+from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.services import mood as mood_service
 from bot.services import ooo as ooo_service
@@ -48,12 +49,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     home.sections(deps).append(("Today", today_section))
 
 
-def _who(context: Any) -> tuple[Any, User]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
-
 
 def _view_values(view: dict[str, Any]) -> dict[str, Any]:
     """block_id -> the element's value (text, time, date, option value, list of option values, conversation)."""
@@ -79,7 +74,7 @@ def _view_values(view: dict[str, Any]) -> dict[str, Any]:
 async def standup_subcommand(ack: Any, respond: Any, command: dict[str, Any], args: str, deps: Deps, context: Any = None,
                              client: Any = None, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     words = args.strip()
     async with deps.pool.connection() as conn:
         current = await standup.rhythm_of(conn, org.id)
@@ -100,7 +95,7 @@ async def standup_subcommand(ack: Any, respond: Any, command: dict[str, Any], ar
 
 async def on_settings_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     async with deps.pool.connection() as conn:
         if not user.is_admin:
             raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.settings",
@@ -158,7 +153,7 @@ def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 async def on_settings_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     changes, errors = settings_changes(_view_values(view))
     if errors:
         return  # the ack showed them
@@ -314,7 +309,7 @@ def _reply_ref(body: dict[str, Any]) -> tuple[int, str]:
 
 async def on_undo(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     submission_id, message_ts = _reply_ref(body)
     async with deps.pool.connection() as conn:
         removed = await standup.undo_reply(conn, org.id, user, submission_id, message_ts, deps.now())
@@ -326,7 +321,7 @@ async def on_undo(ack: Any, body: dict[str, Any], client: Any, context: Any, dep
 
 async def on_edit_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     submission_id, message_ts = _reply_ref(body)
     async with deps.pool.connection() as conn:
         sub, entry = await standup.submission_entry(conn, org.id, submission_id, message_ts)
@@ -350,7 +345,7 @@ def validate_reply_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 async def on_edit_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = (_view_values(view).get("text") or "").strip()
     if not any(ch.isalnum() for ch in text):
         return
@@ -398,7 +393,7 @@ async def _closed_checkin(client: Any, body: dict[str, Any], deps: Deps, org: An
 
 async def on_eod_toggle(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     action = (body.get("actions") or [{}])[0]
     block_id = action.get("block_id") or ""
     day = _eod_day(block_id.removeprefix("eod:"))
@@ -420,7 +415,7 @@ async def on_eod_toggle(ack: Any, body: dict[str, Any], client: Any, context: An
 
 async def on_eod_all_done(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     day = _eod_day((body.get("actions") or [{}])[0].get("value"))
     try:
         async with deps.pool.connection() as conn:
@@ -435,7 +430,7 @@ async def on_eod_all_done(ack: Any, body: dict[str, Any], client: Any, context: 
 
 async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     day = _eod_day((body.get("actions") or [{}])[0].get("value"))
     async with deps.pool.connection() as conn:
         items = await standup.plan_of(conn, org.id, user.id, day)
@@ -462,7 +457,7 @@ def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 async def on_eod_drop_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     values = _view_values(view)
     if validate_drop({"view": view}) is not None:
         return

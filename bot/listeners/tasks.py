@@ -14,6 +14,7 @@ from bot.blocks import tasks as render
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.listeners import dm, home
+from bot.listeners.workspace import who
 from bot.services import drafts, ratelimit, security, workspace
 from bot.services import tasks as task_service
 from db.rows import Task, User
@@ -49,12 +50,6 @@ def _today(user: User | None, now: datetime) -> date:
         return now.date()
 
 
-def _who(context: Any) -> tuple[Any, User]:
-    org, user = context.get("org"), context.get("steward_user")
-    if org is None or user is None:
-        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
-    return org, user
-
 
 # ---------------------------------------------------------------- drafts
 
@@ -83,7 +78,7 @@ async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str
 
 
 async def draft_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, source: str = "dm", **_: Any) -> None:
-    org, user = _who(context)
+    org, user = who(context)
     draft, _note = await make_draft(deps, org, user, message.get("text") or "", source=source,
                                     channel=message.get("channel"), ts=message.get("ts"))
     if draft is None:
@@ -107,7 +102,7 @@ async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any,
         if matcher(text):
             await handler(event={**event, "text": text}, say=say, deps=deps, context=context, client=client)
             return
-    org, user = _who(context)
+    org, user = who(context)
     draft, _note = await make_draft(deps, org, user, text, source="mention", channel=event.get("channel"), ts=event.get("ts"))
     thread = event.get("thread_ts") or event.get("ts")
     if draft is None:
@@ -148,7 +143,7 @@ async def _closed_preview(client: Any, deps: Deps, org: Any, user: User, draft_i
 
 async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     draft_id = _draft_id(body)
     async with deps.pool.connection() as conn:
         expired: drafts.DraftExpired | None = None
@@ -165,7 +160,7 @@ async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context:
 
 async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     draft_id = _draft_id(body)
     async with deps.pool.connection() as conn:
         try:
@@ -178,7 +173,7 @@ async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: 
 
 async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     value = (body.get("actions") or [{}])[0].get("value") or ""
     try:
         draft_id, index = (int(v) for v in value.split(":"))
@@ -221,7 +216,7 @@ def validate_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 async def on_draft_edit_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     draft_id, index = (int(v) for v in (view.get("private_metadata") or "0:0").split(":"))
     values = _view_values(view)
     title = (values.get("title") or "").strip()
@@ -264,7 +259,7 @@ async def _user_by_mention(conn: Any, org: Any, text: str) -> User | None:
 
 async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = (command.get("text") or "").strip()
     verb, _sep, rest = text.partition(" ")
     verb, rest = verb.lower(), rest.strip()
@@ -329,7 +324,7 @@ async def _noop(*_: Any, **__: Any) -> None:
 
 async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     values = _view_values(view)
     async with deps.pool.connection() as conn:
         task = await task_service.get(conn, org.id, int(view.get("private_metadata") or 0))
@@ -344,10 +339,10 @@ async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, clie
 
 async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
-        who = await _user_by_mention(conn, org, text) or (None if _MENTION.sub("", text).strip().lower() in ("all", "everyone") else user)
+        person = await _user_by_mention(conn, org, text) or (None if _MENTION.sub("", text).strip().lower() in ("all", "everyone") else user)
         rest = _MENTION.sub("", text).strip()
         client_id, client_name = None, None
         if rest and rest.lower() not in ("all", "everyone"):
@@ -356,23 +351,23 @@ async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context
             client_id = clients.get(client_name) if client_name else None
             if client_id is None:
                 raise InvalidInput(f"I don't know a client called `{rest[:40]}`." + (f" Clients: {', '.join(clients)}." if clients else ""))
-        items = await task_service.list_tasks(conn, org.id, user_id=who.id if who else None, client_id=client_id)
-    title = "Your open tasks" if who and who.id == user.id else (f"{who.display_name}'s open tasks" if who else "Everyone's open tasks")
+        items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id)
+    title = "Your open tasks" if person and person.id == user.id else (f"{person.display_name}'s open tasks" if person else "Everyone's open tasks")
     if client_name:
         title += f" for {client_name}"
-    await respond(text=title, blocks=render.task_list(title, items, _today(user, deps.now()), show_owner=who is None), response_type="ephemeral")
+    await respond(text=title, blocks=render.task_list(title, items, _today(user, deps.now()), show_owner=person is None), response_type="ephemeral")
 
 
 async def board_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
-    org, user = _who(context)
+    org, user = who(context)
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
-        who = await _user_by_mention(conn, org, text)
+        person = await _user_by_mention(conn, org, text)
         rest = _MENTION.sub("", text).strip()
         client_id, title = None, "Team board"
-        if who:
-            title = f"{who.display_name}'s board"
+        if person:
+            title = f"{person.display_name}'s board"
         if rest:
             clients, _ = await task_service.clients_and_projects(conn, org.id)
             name = _match_name(rest, clients)
@@ -381,7 +376,7 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
                 raise InvalidInput(f"I don't know a client called `{rest[:40]}`.")
             title = f"Board for {name}"
         all_stages = await task_service.stages(conn, org.id)
-        items = await task_service.list_tasks(conn, org.id, user_id=who.id if who else None, client_id=client_id, limit=500)
+        items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id, limit=500)
     await respond(text=title, blocks=render.board(all_stages, items, _today(user, deps.now()), title=title), response_type="ephemeral")
 
 
@@ -406,7 +401,7 @@ async def my_board_section(deps: Deps, org: Any, user: User) -> list[dict[str, A
 
 
 async def _home_change(body: dict[str, Any], client: Any, context: Any, deps: Deps, change: str) -> None:
-    org, user = _who(context)
+    org, user = who(context)
     value = (body.get("actions") or [{}])[0].get("value") or ""
     now = deps.now()
     async with deps.pool.connection() as conn:

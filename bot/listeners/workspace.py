@@ -9,14 +9,24 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
+from bot.errors import InvalidInput
 from bot.log import bind_context
 from bot.services import workspace
+from db.rows import Organization, User
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     app.middleware(partial(resolve_org_and_user, deps=deps))
     app.event("team_join")(partial(on_member_changed, deps=deps))
     app.event("user_change")(partial(on_member_changed, deps=deps))
+
+
+def who(context: Any) -> tuple[Organization, User]:
+    """The organization and the Steward user behind a request (put there by the middleware below)."""
+    org, user = context.get("org"), context.get("steward_user")
+    if org is None or user is None:
+        raise InvalidInput("I don't know you yet; give me a moment to sync the workspace and try again.")
+    return org, user
 
 
 def _team_id(body: dict[str, Any]) -> str | None:
