@@ -1,0 +1,118 @@
+"""Clients and projects (SPEC F12): what tasks and memory are about. Admins manage them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from bot.errors import InvalidInput, NotFound
+from bot.services import security
+from db.rows import User
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    name: str
+    slack_channel_id: str | None
+    description: str | None
+    open_tasks: int
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    client_name: str | None
+    slack_channel_id: str | None
+    open_tasks: int
+
+
+def _name(raw: str, what: str) -> str:
+    name = " ".join(raw.split()).strip(" \"'")[:120]
+    if not name:
+        raise InvalidInput(f"The {what} needs a name.")
+    return name
+
+
+async def list_clients(conn: psycopg.AsyncConnection, org_id: int) -> list[Client]:
+    rows = await (await conn.execute(
+        "SELECT c.id, c.name, c.slack_channel_id, c.description, "
+        "(SELECT count(*) FROM tasks t WHERE t.organization_id = c.organization_id AND t.client_id = c.id "
+        " AND t.status NOT IN ('done', 'dropped'))::int "
+        "FROM clients c WHERE c.organization_id = %s AND c.active ORDER BY lower(c.name)", (org_id,))).fetchall()
+    return [Client(*r) for r in rows]
+
+
+async def list_projects(conn: psycopg.AsyncConnection, org_id: int) -> list[Project]:
+    rows = await (await conn.execute(
+        "SELECT p.id, p.name, c.name, p.slack_channel_id, "
+        "(SELECT count(*) FROM tasks t WHERE t.organization_id = p.organization_id AND t.project_id = p.id "
+        " AND t.status NOT IN ('done', 'dropped'))::int "
+        "FROM projects p LEFT JOIN clients c ON c.organization_id = p.organization_id AND c.id = p.client_id "
+        "WHERE p.organization_id = %s AND p.status = 'active' ORDER BY lower(p.name)", (org_id,))).fetchall()
+    return [Project(*r) for r in rows]
+
+
+def _find(items: list, name: str, what: str):  # type: ignore[no-untyped-def,type-arg]
+    wanted = name.strip().lower()
+    exact = [i for i in items if i.name.lower() == wanted]
+    if exact:
+        return exact[0]
+    loose = [i for i in items if i.name.lower().startswith(wanted)]
+    if len(loose) == 1:
+        return loose[0]
+    known = ", ".join(i.name for i in items) or "none yet"
+    raise NotFound(f"I don't know a {what} called `{name.strip()[:60]}`. {what.title()}s: {known}.")
+
+
+async def add_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str, channel_id: str | None,
+                     description: str | None = None) -> Client:
+    await security.require_admin(conn, organization_id=org_id, actor=actor, action="client.add")
+    name = _name(name, "client")
+    if any(c.name.lower() == name.lower() for c in await list_clients(conn, org_id)):
+        raise InvalidInput(f"There's already a client called {name}.")
+    async with conn.transaction():
+        await conn.execute("INSERT INTO clients (organization_id, name, slack_channel_id, description) VALUES (%s, %s, %s, %s)",
+                           (org_id, name, channel_id, description))
+        await security.audit(conn, organization_id=org_id, actor=actor, action="client.added", entity_type="client",
+                             entity_id=name, details={"channel": channel_id})
+    return _find(await list_clients(conn, org_id), name, "client")
+
+
+async def add_project(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str, client_name: str | None,
+                      channel_id: str | None) -> Project:
+    await security.require_admin(conn, organization_id=org_id, actor=actor, action="project.add")
+    name = _name(name, "project")
+    client = _find(await list_clients(conn, org_id), client_name, "client") if client_name else None
+    if any(p.name.lower() == name.lower() for p in await list_projects(conn, org_id)):
+        raise InvalidInput(f"There's already a project called {name}.")
+    async with conn.transaction():
+        await conn.execute("INSERT INTO projects (organization_id, name, client_id, slack_channel_id, owner_id) VALUES (%s, %s, %s, %s, %s)",
+                           (org_id, name, client.id if client else None, channel_id, actor.id))
+        await security.audit(conn, organization_id=org_id, actor=actor, action="project.added", entity_type="project",
+                             entity_id=name, details={"client": client.name if client else None, "channel": channel_id})
+    return _find(await list_projects(conn, org_id), name, "project")
+
+
+async def remove_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str) -> Client:
+    """Archive (not delete): past tasks and memory keep their client."""
+    await security.require_admin(conn, organization_id=org_id, actor=actor, action="client.remove")
+    client = _find(await list_clients(conn, org_id), name, "client")
+    async with conn.transaction():
+        await conn.execute("UPDATE clients SET active = false WHERE organization_id = %s AND id = %s", (org_id, client.id))
+        await security.audit(conn, organization_id=org_id, actor=actor, action="client.archived", entity_type="client",
+                             entity_id=client.id, details={"name": client.name})
+    return client
+
+
+async def remove_project(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str, now: object) -> Project:
+    await security.require_admin(conn, organization_id=org_id, actor=actor, action="project.remove")
+    project = _find(await list_projects(conn, org_id), name, "project")
+    async with conn.transaction():
+        await conn.execute("UPDATE projects SET status = 'archived', archived_at = %s WHERE organization_id = %s AND id = %s",
+                           (now, org_id, project.id))
+        await security.audit(conn, organization_id=org_id, actor=actor, action="project.archived", entity_type="project",
+                             entity_id=project.id, details={"name": project.name})
+    return project
