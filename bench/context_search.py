@@ -152,19 +152,6 @@ NAIVE = ("SELECT id, embedding <=> %(q)s FROM context_observations WHERE organiz
          "ORDER BY embedding <=> %(q)s LIMIT %(k)s")
 
 
-def plan_indexes(plan: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(plan, dict):
-        if "Index Name" in plan:
-            found.add(plan["Index Name"])
-        for value in plan.values():
-            found |= plan_indexes(value)
-    elif isinstance(plan, list):
-        for item in plan:
-            found |= plan_indexes(item)
-    return found
-
-
 async def search_part(rows: int, orgs: int, nqueries: int, data_dir: Path) -> None:
     import psycopg
     from pgvector.psycopg import register_vector_async
@@ -254,18 +241,18 @@ async def search_part(rows: int, orgs: int, nqueries: int, data_dir: Path) -> No
                     await conn.execute(hnsw_sql, params, prepare=True)
                 plan_rows = await (await conn.execute("EXPLAIN (FORMAT JSON) " + hnsw_sql, params)).fetchone()
             print(f"\nbig tenant, Steward's HNSW statement under a generic plan after 8 prepared executions: "
-                  f"indexes {sorted(plan_indexes(plan_rows[0]))}")
+                  f"indexes {sorted(search.plan_indexes(plan_rows[0]))}")
             async with conn.transaction():
                 await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
                 await conn.execute("SET LOCAL hnsw.ef_search = 100")
                 plan_rows = await (await conn.execute(
                     "EXPLAIN (FORMAT JSON) " + NAIVE, {"org": big, "q": q, "k": K})).fetchone()
             print(f"big tenant, the reference query under a generic plan with ef_search 100: "
-                  f"indexes {sorted(plan_indexes(plan_rows[0]))}")
+                  f"indexes {sorted(search.plan_indexes(plan_rows[0]))}")
             small = org_ids[1]
             plan_rows = await (await conn.execute("EXPLAIN (FORMAT JSON) " + search.Q["search_vector_exact"], {
                 **params, "organization_id": small, "entity_type": None, "entity_key": None})).fetchone()
-            print(f"small tenant, Steward's exact statement: indexes {sorted(plan_indexes(plan_rows[0]))}")
+            print(f"small tenant, Steward's exact statement: indexes {sorted(search.plan_indexes(plan_rows[0]))}")
     finally:
         pg.stop()
 
