@@ -14,8 +14,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 DATABASE_NAME = "steward"
 
 
@@ -43,12 +41,22 @@ class EmbeddedPostgres:
         with PostgresServer._lock:
             handles = server.global_process_id_list  # type: ignore[attr-defined]
             me = os.getpid()
-            others = [pid for pid in handles._get() if pid != me and psutil.pid_exists(pid)]
+            others = [pid for pid in handles._get() if pid != me and _alive(pid)]
             handles.put(others)
             if others:
                 return False
             server._stop()  # type: ignore[attr-defined]
             return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it just isn't ours
+    return True
 
 
 def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> EmbeddedPostgres:
