@@ -181,6 +181,10 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
         names = ", ".join(registry.all_jobs())
         return _fail(f"no job named {args.name!r}; known jobs: {names}")
     now = _parse_now(args.now)
+    if spec.needs_slack and not settings.slack_configured:
+        return _fail(f"{spec.name} talks to Slack, and no Slack tokens are set. Set SLACK_BOT_TOKEN and SLACK_APP_TOKEN, "
+                     "or in the sandbox run it from the page's job picker (the sandbox's Slack lives inside `steward run`).",
+                     EXIT_CONFIG)
     from bot.runtime import job_runtime
 
     async with job_runtime(settings) as deps:

@@ -17,6 +17,7 @@ class JobSpec:
     name: str
     run: JobFn
     description: str
+    needs_slack: bool = False  # reads from Slack itself (queued notices are delivered by the running bot)
 
 
 def _jobs() -> dict[str, JobSpec]:
@@ -38,15 +39,18 @@ def _jobs() -> dict[str, JobSpec]:
         JobSpec("retention-daily", retention.run_daily, "drafts and raw channel messages past retention"),
         JobSpec("retention-monthly", retention.run_monthly, "security audit logs and rate-limit events > 90 days"),
         JobSpec("reminders", reminders.run, "fire reminders that are due (missed ones fire late, once)"),
-        JobSpec("workspace-sync", workspace_sync.run, "Slack people into users (deactivated become inactive)"),
-        JobSpec("morning-thread", morning_thread.run, "post each organization's standup thread when its morning is due"),
+        JobSpec("workspace-sync", workspace_sync.run, "Slack people into users (deactivated become inactive)",
+                needs_slack=True),
+        JobSpec("morning-thread", morning_thread.run, "post each organization's standup thread when its morning is due",
+                needs_slack=True),
         JobSpec("nudges", nudges.run, "DM people who haven't replied, then managers who's missing (each once)"),
         JobSpec("end-of-day", end_of_day.run, "DM the end-of-day check-in with the day's planned tasks"),
         JobSpec("day-close", day_close.run, "close finished days: one task status per planned task, carry the rest"),
         JobSpec("mood-checkin", mood_checkin.run, "DM the daily mood check-in where it is on"),
         JobSpec("context", context_pipeline.run, "channel messages -> observations (+ embeddings) -> summaries"),
         JobSpec("context-summaries", context_pipeline.run_summaries, "regenerate summaries with enough new observations"),
-        JobSpec("context-backfill", backfill.run, "resume channel history backfills (pending, or whose process died)"),
+        JobSpec("context-backfill", backfill.run, "resume channel history backfills (pending, or whose process died)",
+                needs_slack=True),
     ]
     return {s.name: s for s in specs}
 

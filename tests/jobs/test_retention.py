@@ -125,3 +125,19 @@ async def test_bookkeeping_is_trimmed_but_dead_letters_are_kept_longer(pool, con
     assert (await retention.run_monthly(deps, NOW))["old_dead_letters"] == 1
     assert await _left(conn, "event_inbox", "event_key") == {"new-done", "old-dead", "pending"}
     assert await _left(conn, "job_runs", "job_name") == {"new"}
+
+
+def test_cli_job_that_needs_slack_says_so_without_tokens(db_dsn: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
+    env["DATABASE_URL"] = db_dsn
+    proc = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "morning-thread", "--now", "2026-03-09T09:00:00-04:00"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "morning-thread talks to Slack" in proc.stderr and "Traceback" not in proc.stderr
+    nudges = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "nudges", "--now", "2026-03-09T10:00:00-04:00"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert nudges.returncode == 0, nudges.stderr  # it only queues notices: no Slack needed
