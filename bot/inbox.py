@@ -62,9 +62,21 @@ def team_of(payload: dict[str, Any]) -> str | None:
     return team
 
 
+def storable(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL characters: they become U+FFFD, everything else is kept."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
 async def store(pool: AsyncConnectionPool, kind: str, payload: dict[str, Any], key: str) -> int | None:
     """Insert the envelope; return its id, or None when it was already stored."""
     kind = kind if kind in KINDS else "other"
+    payload = storable(payload)
     async with pool.connection() as conn:
         cur = await conn.execute(
             Q["inbox_store"], {"event_key": key, "kind": kind, "team_id": team_of(payload), "payload": Jsonb(payload)}
