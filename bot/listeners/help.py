@@ -26,6 +26,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.message(re.compile(r"^\s*(help|\?|what can you do\??)\s*$", re.IGNORECASE))(partial(dm_help, deps=deps))
 
 
+def register_last(app: AsyncApp, deps: Deps) -> None:
+    # A slash command no feature handles (an old manifest, a typo'd app config) still gets an answer.
+    app.command(re.compile(r"^/.*"))(partial(unknown_command, deps=deps))
+
+
+async def unknown_command(ack: Any, command: dict[str, Any], respond: Any, deps: Deps) -> None:
+    await ack()
+    name = (command.get("command") or "/?")[:40]
+    await respond(text=f"`{name}` isn't something I can do yet. Type `/steward help` to see what I can do.",
+                  response_type="ephemeral")
+
+
 async def steward_help(ack: Any, respond: Any, **_: Any) -> None:
     await ack()
     await respond(text=render.HELP_TEXT, blocks=render.help_blocks(), response_type="ephemeral")

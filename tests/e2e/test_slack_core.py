@@ -160,17 +160,19 @@ async def test_failing_event_is_retried_then_dead_lettered_and_doctor_shows_it(
         calls.append(1)
         raise RuntimeError("the widget fell over")
 
-    steward.app.command("/explode")(explode)
+    from bot.listeners.help import subcommands
+
+    subcommands(steward.deps)["explode"] = explode
     steward.worker.backoff_base = 0.01
     steward.worker.poll_seconds = 0.05
     mark = len(emulator.calls)
-    await emulator.slash_command(SAM, "/explode", "now", channel=ACME)
+    await emulator.slash_command(SAM, "/steward", "explode now", channel=ACME)
     notice = await emulator.wait_for_call("chat.postEphemeral", lambda c: "something went wrong" in c.args.get("text", ""),
                                           since=mark, timeout=20)
     assert notice.args["user"] == SAM
     assert len(calls) == 5  # five attempts, then the dead letter
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
-        row = await (await conn.execute("SELECT status, attempts, last_error FROM event_inbox WHERE payload->>'command' = '/explode'")).fetchone()
+        row = await (await conn.execute("SELECT status, attempts, last_error FROM event_inbox WHERE payload->>'text' = 'explode now'")).fetchone()
     assert row[0] == "dead" and row[1] == 5 and "widget fell over" in row[2]
     checks = await collect(Settings.from_env({"DATABASE_URL": db_dsn}))
     inbox = next(c for c in checks if c.name == "event inbox")
@@ -189,3 +191,9 @@ async def test_llm_backed_actions_are_rate_limited_per_person(emulator: SlackEmu
     assert "going a bit fast" not in other.get("text", "")
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM rate_limit_events WHERE NOT allowed AND user_id = %s", (user_id,)) == 1
+
+
+async def test_a_command_nobody_handles_still_gets_an_answer(emulator: SlackEmulator, steward: Steward) -> None:
+    result = await emulator.slash_command(SAM, "/kudos", "<@U0PRIYA> thanks!", channel=ACME)
+    response = await result.wait_for_response(timeout=10)
+    assert "`/kudos` isn't something I can do yet" in response.text
