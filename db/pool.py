@@ -31,6 +31,9 @@ async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, name: st
         open=False,
         name=name,
         configure=configure_connection,
+        # A connection the server dropped (restart, failover, idle kill) is found and replaced
+        # on checkout instead of failing the caller's first statement.
+        check=AsyncConnectionPool.check_connection,
         kwargs={"autocommit": True},
         timeout=30,
     )

@@ -197,3 +197,24 @@ async def test_a_command_nobody_handles_still_gets_an_answer(emulator: SlackEmul
     result = await emulator.slash_command(SAM, "/kudos", "<@U0PRIYA> thanks!", channel=ACME)
     response = await result.wait_for_response(timeout=10)
     assert "`/kudos` isn't something I can do yet" in response.text
+
+
+async def test_database_dropping_every_connection_loses_nothing(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
+    await dm(emulator, SAM, "help")  # warm: the pool holds connections now
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as admin:
+        # What a PostgreSQL restart or failover does to every client: all sessions killed.
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    # Slack does not retry a slash command: it must be stored and acked on the first try.
+    result = await emulator.slash_command(SAM, "/steward", "help", channel=ACME)
+    assert result.acked and not result.timed_out
+    assert "Here's what I can do" in (await result.wait_for_response(timeout=10)).text
+    reply = await dm(emulator, PRIYA, "help", within=20)
+    assert "Here's what I can do" in reply["text"]
+    # The scheduler's leadership connection died too; it is taken again.
+    await eventually(lambda: _leader(steward), within=10)
+
+
+async def _leader(steward: Steward) -> bool:
+    await steward.leadership.try_acquire()
+    return steward.leadership.is_leader
