@@ -43,6 +43,9 @@ async def main(events: int, concurrency: int, rate: float | None) -> None:
                 await emu.user_message(PEOPLE[i % len(PEOPLE)], "CBENCH", f"status update number {i}: shipping the thing")
 
         await asyncio.gather(*(send(i) for i in range(events)))
+        # Every envelope acked (so stored), then every inbox row processed.
+        while sum(1 for e in emu.envelopes[first_env:] if e.acked) < events and time.perf_counter() - start < 120:
+            await asyncio.sleep(0.02)
         async with await psycopg.AsyncConnection.connect(b.dsn, autocommit=True) as conn:
             while True:
                 row = await (await conn.execute("SELECT count(*) FROM event_inbox WHERE status IN ('pending', 'processing')")).fetchone()
