@@ -44,7 +44,9 @@ async def main(events: int, concurrency: int, rate: float | None) -> None:
 
         await asyncio.gather(*(send(i) for i in range(events)))
         # Every envelope acked (so stored), then every inbox row processed.
-        while sum(1 for e in emu.envelopes[first_env:] if e.acked) < events and time.perf_counter() - start < 120:
+        while True:
+            if sum(1 for e in emu.envelopes[first_env:] if e.acked) >= events or time.perf_counter() - start > 120:
+                break
             await asyncio.sleep(0.02)
         async with await psycopg.AsyncConnection.connect(b.dsn, autocommit=True) as conn:
             while True:
