@@ -33,7 +33,7 @@ def seed(emu: SlackEmulator) -> None:
 
 @pytest_asyncio.fixture
 async def emulator() -> AsyncIterator[SlackEmulator]:
-    emu = SlackEmulator(team_id=TEAM, team_name="Acme Agency", ack_timeout=1.0)
+    emu = SlackEmulator(team_id=TEAM, team_name="Acme Agency", ack_timeout=3.0)  # Slack's own limit
     seed(emu)
     await emu.start()
     try:

@@ -201,7 +201,6 @@ async def test_a_command_nobody_handles_still_gets_an_answer(emulator: SlackEmul
 
 async def test_database_dropping_every_connection_loses_nothing(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
     await dm(emulator, SAM, "help")  # warm: the pool holds connections now
-    emulator.ack_timeout = 3.0  # Slack's own limit (the fixture uses 1 s to keep other tests quick)
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as admin:
         # What a PostgreSQL restart or failover does to every client: all sessions killed.
         await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
