@@ -109,6 +109,8 @@ class Steward:
                 asked = await backfill.request_unseen(self.deps, self.org_id)
                 if asked:
                     log.info("backfill_requested_for_new_channels", channels=asked)
+                for channel_id in asked:  # start now rather than at the next minute's job
+                    backfill.start_in_background(self.deps, self.org_id, channel_id)
             except Exception:
                 log.exception("backfill_request_failed")
         try:
