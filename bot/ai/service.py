@@ -324,47 +324,37 @@ class AI:
     async def parse_reminder(
         self, text: str, *, now: datetime, tz: str, date_order: str = "MDY"
     ) -> ParseResult[ParsedReminder | None]:
-        threat = _screen(text)
-        text, truncated = _prepare(text, MAX_INPUT_CHARS)
-        zone = ZoneInfo(tz)
-        context = {**_local_context(now, zone, tz), "date_order": date_order}
-
-        def offline() -> ParsedReminder | None:
-            return parsing.parse_reminder(text, now=now, tz=tz, date_order=date_order)  # type: ignore[arg-type]
-
-        if not text.strip():
-            return ParseResult(None, "offline", "the message is empty", threat, truncated)
-        user = p.wrap("user_message", p.neutralise_tags(text))
-        return await self._run(
-            "parse_reminder",
-            lambda: self._structured(
-                p.SCHEMA_REMINDER, p.reminder_schema(), p.SYSTEM_REMINDER, context, user,
-                lambda d: v.reminder_from_output(d, now=now, zone=zone), max_tokens=1024,
-            ),  # fmt: skip
-            offline,
-            threat=threat,
-            truncated=truncated,
+        return await self._parse_one(
+            "parse_reminder", text, now=now, tz=tz, date_order=date_order, schema_name=p.SCHEMA_REMINDER,
+            schema=p.reminder_schema(), system=p.SYSTEM_REMINDER, from_output=v.reminder_from_output,
+            offline_parse=parsing.parse_reminder, max_tokens=1024,
         )
 
     async def parse_ooo(self, text: str, *, now: datetime, tz: str, date_order: str = "MDY") -> ParseResult[ParsedOoo | None]:
+        return await self._parse_one(
+            "parse_ooo", text, now=now, tz=tz, date_order=date_order, schema_name=p.SCHEMA_OOO,
+            schema=p.ooo_schema(), system=p.SYSTEM_OOO, from_output=v.ooo_from_output,
+            offline_parse=parsing.parse_ooo, max_tokens=512,
+        )
+
+    async def _parse_one(self, name: str, text: str, *, now: datetime, tz: str, date_order: str, schema_name: str,
+                         schema: dict[str, Any], system: str, from_output: Callable[..., Any],
+                         offline_parse: Callable[..., Any], max_tokens: int) -> ParseResult[Any]:
+        """One dated thing (a reminder, an absence) from words: the model, or the offline parser."""
         threat = _screen(text)
         text, truncated = _prepare(text, MAX_INPUT_CHARS)
         zone = ZoneInfo(tz)
         context = {**_local_context(now, zone, tz), "date_order": date_order}
-
-        def offline() -> ParsedOoo | None:
-            return parsing.parse_ooo(text, now=now, tz=tz, date_order=date_order)  # type: ignore[arg-type]
-
         if not text.strip():
             return ParseResult(None, "offline", "the message is empty", threat, truncated)
         user = p.wrap("user_message", p.neutralise_tags(text))
         return await self._run(
-            "parse_ooo",
+            name,
             lambda: self._structured(
-                p.SCHEMA_OOO, p.ooo_schema(), p.SYSTEM_OOO, context, user,
-                lambda d: v.ooo_from_output(d, now=now, zone=zone), max_tokens=512,
+                schema_name, schema, system, context, user,
+                lambda d: from_output(d, now=now, zone=zone), max_tokens=max_tokens,
             ),  # fmt: skip
-            offline,
+            lambda: offline_parse(text, now=now, tz=tz, date_order=date_order),
             threat=threat,
             truncated=truncated,
         )
