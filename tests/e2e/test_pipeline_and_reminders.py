@@ -170,3 +170,37 @@ async def test_openai_failing_three_times_falls_back_to_offline_draft(emulator: 
     finally:
         await running.stop()
         await fake.stop()
+
+
+async def test_reminder_cancel_button_cancels_it(emulator: SlackEmulator, bot, db_dsn: str) -> None:  # type: ignore[no-untyped-def]
+    reply = await send_dm(emulator, SAM, "remind me to renew the domain tomorrow at 10am")
+    channel = await emulator.dm_channel(SAM)
+    message = next(m for m in emulator.messages(channel)
+                   if "renew the domain" in m.get("text", "") and any("accessory" in b for b in m.get("blocks") or []))
+    button = message["blocks"][0]["accessory"]
+    assert button["action_id"] == "reminder_cancel" and reply
+    result = await emulator.click_button(SAM, message_ts=message["ts"], channel=channel, action_id="reminder_cancel", value=button["value"])
+    response = await result.wait_for_response(timeout=10)
+    assert "Cancelled: renew the domain" in response.text
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        assert await fetchval(conn, "SELECT status FROM reminders") == "cancelled"
+    # Someone else pressing it (a forwarded message) is refused.
+    other = await emulator.click_button(PRIYA, message_ts=message["ts"], channel=channel, action_id="reminder_cancel", value=button["value"])
+    assert "isn't yours" in (await other.wait_for_response(timeout=10)).text
+
+
+async def test_app_home_move_button_starts_a_task(emulator: SlackEmulator, bot, db_dsn: str) -> None:  # type: ignore[no-untyped-def]
+    await _make_task(emulator, SAM, "draft the Q2 roadmap by Friday")
+    mark = len(emulator.calls)
+    await emulator.open_app_home(SAM)
+    await emulator.wait_for_call("views.publish", since=mark, timeout=10)
+    view = emulator.home_views[SAM]
+    start = next(e for b in view["blocks"] if b.get("type") == "actions" for e in b["elements"] if e["action_id"] == "home_task_move")
+    assert start["text"]["text"] == "Start"
+    mark = len(emulator.calls)
+    await emulator.click_button(SAM, view_id=view["id"], action_id="home_task_move", value=start["value"])
+    await emulator.wait_for_call("views.publish", since=mark, timeout=10)
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        row = await (await conn.execute("SELECT t.status, s.slug FROM tasks t JOIN pipeline_stages s ON s.id = t.stage_id")).fetchone()
+    assert row == ("in_progress", "in-progress")
+    assert "To review" in str(emulator.home_views[SAM]["blocks"])
