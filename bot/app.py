@@ -19,7 +19,7 @@ from bot.health import HealthServer
 from bot.inbox import InboxSocketModeHandler, InboxWorker, Metrics
 from bot.log import get_logger
 from bot.runtime import database
-from bot.services import workspace
+from bot.services import onboarding, workspace
 from bot.services.notifications import Dispatcher
 from bot.settings import Secret, Settings
 from bot.slack_app import FEATURES, build_app, build_client, tell_user
@@ -91,6 +91,8 @@ class Steward:
                 from bot.sandbox.seed import seed_steward
 
                 await seed_steward(conn, self.org_id)
+            if await onboarding.welcome_admins(conn, self.org_id, self.clock.now()):
+                self.dispatcher.wake()
 
     async def start(self, *, connect: bool = True) -> None:
         # Workspace first, so the first event finds its organization and people.

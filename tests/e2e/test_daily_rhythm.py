@@ -337,7 +337,8 @@ async def test_no_thread_on_holidays_and_never_twice_with_two_processes(emulator
         await run_job(a.bot if a.bot.leadership.is_leader else b.bot, "morning-thread")
         await wait_thread(emulator, mark)
         async with await db(db_dsn) as conn:
-            await wait_until(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notification_deliveries WHERE status = 'sent'"))
+            await wait_until(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notification_deliveries d JOIN notifications n "
+                                                    "ON n.id = d.notification_id WHERE d.status = 'sent' AND n.kind = 'standup.thread'"))
             assert await fetchval(conn, "SELECT count(*) FROM morning_threads") == 1
             assert await fetchval(conn, "SELECT count(*) FROM notifications WHERE kind = 'standup.thread'") == 1
         assert len(thread_roots(emulator)) == 1

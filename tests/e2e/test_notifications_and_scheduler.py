@@ -49,7 +49,7 @@ async def test_same_dedupe_key_is_sent_once(emulator: SlackEmulator, steward: St
                               targets=[Target.channel(ACME)], now=now, urgent=True)
         assert first is not None and second is None
         steward.dispatcher.wake()
-        await eventually(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notification_deliveries WHERE status = 'sent'"))
+        await eventually(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE d.status = 'sent' AND n.kind = 'test.once'"))
     await asyncio.sleep(0.3)
     assert len([m for m in emulator.messages(ACME) if m.get("text") == "Only once"]) == 1
 
@@ -66,7 +66,8 @@ async def test_quiet_hours_hold_non_urgent_dms(emulator: SlackEmulator, steward:
         await notify(conn, organization_id=org, kind="test.urgent", dedupe_key="urgent", text="Now!", targets=[Target.dm(PRIYA)],
                      now=late, urgent=True)
         rows = dict(await (await conn.execute(
-            "SELECT n.dedupe_key, d.status FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id")).fetchall())
+            "SELECT n.dedupe_key, d.status FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id "
+            "WHERE n.kind LIKE 'test.%%'")).fetchall())
         held_until = await fetchval(conn, "SELECT next_attempt_at FROM notification_deliveries WHERE status = 'held'")
     assert rows == {"fyi": "held", "urgent": "pending"}
     assert held_until == until
@@ -102,7 +103,7 @@ async def test_two_processes_each_job_once_each_notification_once_and_leader_han
                              targets=[Target.channel(ACME)], now=now, urgent=True)
             a.bot.dispatcher.wake()
             b.bot.dispatcher.wake()
-            await eventually(lambda: fetchval(conn, "SELECT count(*) = 40 FROM notification_deliveries WHERE status = 'sent'"))
+            await eventually(lambda: fetchval(conn, "SELECT count(*) = 40 FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE d.status = 'sent' AND n.kind = 'test.fanout'"))
         texts = [m["text"] for m in emulator.messages(ACME) if m.get("text", "").startswith("fan ")]
         assert sorted(texts) == sorted(f"fan {i}" for i in range(40))
 
@@ -136,7 +137,7 @@ async def test_quiet_hours_follow_the_organization_setting(emulator: SlackEmulat
         org = await _org(conn)
         await conn.execute("UPDATE org_settings SET quiet_hours_start = NULL, quiet_hours_end = NULL")
         await notify(conn, organization_id=org, kind="test.fyi", dedupe_key="no-quiet", text="FYI", targets=[Target.dm(PRIYA)], now=late)
-        assert await fetchval(conn, "SELECT status FROM notification_deliveries") == "pending"
+        assert await fetchval(conn, "SELECT d.status FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.dedupe_key = 'no-quiet'") == "pending"
         await conn.execute("UPDATE org_settings SET quiet_hours_start = '22:00', quiet_hours_end = '07:00'")
         await notify(conn, organization_id=org, kind="test.fyi", dedupe_key="quiet", text="FYI", targets=[Target.dm(PRIYA)], now=late)
         held = await fetchval(conn, "SELECT next_attempt_at FROM notification_deliveries WHERE status = 'held'")

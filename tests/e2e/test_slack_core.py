@@ -218,3 +218,19 @@ async def test_database_dropping_every_connection_loses_nothing(emulator: SlackE
 async def _leader(steward: Steward) -> bool:
     await steward.leadership.try_acquire()
     return steward.leadership.is_leader
+
+
+async def test_admins_get_one_welcome_with_the_setup_steps(emulator: SlackEmulator, steward: Steward, db_dsn: str,
+                                                           tmp_path: Path) -> None:
+    maya_dm = await emulator.dm_channel(MAYA)
+    welcome = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (MAYA, maya_dm), timeout=10)
+    assert "I'm Steward" in welcome.args["text"] and "/steward standup channel" in welcome.args["text"]
+    # A second process (or a restart) does not welcome again; members are not welcomed at all.
+    second = await start_steward(emulator, db_dsn, tmp_path / "second")
+    try:
+        await second.bot.dispatcher.run_once()
+    finally:
+        await second.stop()
+    texts = [m["text"] for m in emulator.messages(maya_dm) if "I'm Steward" in m.get("text", "")]
+    assert len(texts) == 1
+    assert not [m for m in emulator.messages(await emulator.dm_channel(SAM)) if "I'm Steward" in m.get("text", "")]
