@@ -60,6 +60,9 @@ async def test_quiet_hours_hold_non_urgent_dms(emulator: SlackEmulator, steward:
     until = quiet_until(late, "Asia/Kolkata")
     assert until == datetime(2026, 3, 5, 2, 30, tzinfo=UTC)  # 08:00 IST
     assert quiet_until(datetime(2026, 3, 4, 6, 0, tzinfo=UTC), "Asia/Kolkata") is None  # 11:30 IST
+    # These notices are dated in March 2026 and the bot's clock is real: keep its dispatcher from
+    # sending them while we look at what notify() decided.
+    await steward.dispatcher.stop()
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         org = await _org(conn)
         await notify(conn, organization_id=org, kind="test.fyi", dedupe_key="fyi", text="FYI", targets=[Target.dm(PRIYA)], now=late)
@@ -133,6 +136,7 @@ async def test_dm_notification_uses_the_dm_and_records_ts(emulator: SlackEmulato
 
 async def test_quiet_hours_follow_the_organization_setting(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
     late = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)  # 23:30 in Kolkata
+    await steward.dispatcher.stop()  # see test_quiet_hours_hold_non_urgent_dms
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         org = await _org(conn)
         await conn.execute("UPDATE org_settings SET quiet_hours_start = NULL, quiet_hours_end = NULL")
