@@ -67,7 +67,7 @@ async def start_steward(emu: SlackEmulator, db_dsn: str, tmp_path: Path, *, cloc
     before = emu.connections
     await bot.start(connect=connect)
     if connect:
-        await emu.wait_for_connections(before + 1)
+        await emu.wait_for_connections(before + 1, timeout=20)
     return Running(bot, pool)
 
 

@@ -319,7 +319,7 @@ class SlackEmulator:
         self,
         method: str,
         predicate: CallPredicate | None = None,
-        timeout: float = 5,  # noqa: ASYNC109 (the documented test API)
+        timeout: float = 10,  # noqa: ASYNC109 (the documented test API)
         since: int = 0,
     ) -> RecordedCall:
         """The first matching call no earlier wait_for_call returned (from index `since`), waiting if needed."""
@@ -351,7 +351,7 @@ class SlackEmulator:
         delivery = self.hub.deliveries.get(event_id)
         return list(delivery.attempts) if delivery is not None else []
 
-    async def wait_for_connections(self, count: int = 1, timeout: float = 5) -> None:  # noqa: ASYNC109 (the documented test API)
+    async def wait_for_connections(self, count: int = 1, timeout: float = 10) -> None:  # noqa: ASYNC109 (the documented test API)
         await self.hub.wait_for_connections(count, timeout)
 
     def drop_sockets(self, close_frame: bool = True) -> asyncio.Task[None]:

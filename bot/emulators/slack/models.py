@@ -283,11 +283,11 @@ class InteractionResult:
         self.responses.append(post)
         self._new_response.set()
 
-    async def wait_for_ack(self, timeout: float = 5) -> JsonDict | None:  # noqa: ASYNC109 (the documented test API)
+    async def wait_for_ack(self, timeout: float = 10) -> JsonDict | None:  # noqa: ASYNC109 (the documented test API)
         await asyncio.wait_for(self.envelope.ack_received.wait(), timeout)
         return self.ack
 
-    async def wait_for_response(self, timeout: float = 5) -> ResponsePost:  # noqa: ASYNC109 (the documented test API)
+    async def wait_for_response(self, timeout: float = 10) -> ResponsePost:  # noqa: ASYNC109 (the documented test API)
         """The next response_url POST not yet returned by this method."""
         deadline = time.monotonic() + timeout
         while self._seen >= len(self.responses):

@@ -38,7 +38,7 @@ class CallRecorder:
         self,
         method: str,
         predicate: CallPredicate | None = None,
-        timeout: float = 5,  # noqa: ASYNC109 (the documented test API)
+        timeout: float = 10,  # noqa: ASYNC109 (the documented test API)
         since: int = 0,
     ) -> RecordedCall:
         """The first matching call not returned before (from index `since`), waiting for it if needed."""

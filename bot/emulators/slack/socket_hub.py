@@ -119,7 +119,7 @@ class SocketHub:
         if not self.live:
             self._has_live.clear()
 
-    async def wait_for_connections(self, count: int = 1, timeout: float = 5) -> None:  # noqa: ASYNC109 (the documented test API)
+    async def wait_for_connections(self, count: int = 1, timeout: float = 10) -> None:  # noqa: ASYNC109 (the documented test API)
         deadline = time.monotonic() + timeout
         while len(self.live) < count:
             if time.monotonic() >= deadline:
