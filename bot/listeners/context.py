@@ -31,7 +31,6 @@ _QUESTION = re.compile(
     r"any\s+updates?|anything\s+new)\b",
     re.IGNORECASE,
 )
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 MAX_QUESTION = 2000
 
 

@@ -13,14 +13,13 @@ from slack_bolt.async_app import AsyncApp
 from bot.blocks import mood as render
 from bot.deps import Deps
 from bot.errors import NotFound
-from bot.listeners.workspace import who
+from bot.listeners.workspace import USER_MENTION, who
 from bot.services import mood, notifications, workspace
 from bot.services import rhythm as rules
 from db.rows import User
 
 MOOD_USAGE = "Usage: `/mood 4` or `/mood 2 long day, too many meetings` (1 rough \u2026 5 great) \u00b7 `/mood team` (managers)"
 JOURNAL_USAGE = "Usage: `/journal <text>` to write (only you can read it) \u00b7 `/journal list` to read yours"
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -121,8 +120,8 @@ async def journal_command(ack: Any, command: dict[str, Any], respond: Any, conte
     if not text or verb.lower() == "help":
         await respond(text=JOURNAL_USAGE, response_type="ephemeral")
         return
-    mentioned = _MENTION.search(text)
-    if verb.lower() in ("list", "read", "show") or (mentioned and not _MENTION.sub("", text).strip(" ,.:")):
+    mentioned = USER_MENTION.search(text)
+    if verb.lower() in ("list", "read", "show") or (mentioned and not USER_MENTION.sub("", text).strip(" ,.:")):
         async with deps.pool.connection() as conn:
             author = None
             if mentioned:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import partial
 from typing import Any
 
@@ -12,10 +11,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
 from bot.listeners.help import subcommands
-from bot.listeners.workspace import who
+from bot.listeners.workspace import mentioned_user, who
 from bot.services import privacy, security, workspace
-
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -27,12 +24,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def _person(conn: Any, org: Any, args: str) -> Any:
-    match = _MENTION.search(args or "")
-    if not match:
-        raise InvalidInput("Who? Mention them: `/steward export @someone`.")
-    person = await workspace.user_by_slack_id(conn, org.id, match.group(1))
+    person = await mentioned_user(conn, org, args, unknown="I don't hold anything about that person.")
     if person is None:
-        raise NotFound("I don't hold anything about that person.")
+        raise InvalidInput("Who? Mention them: `/steward export @someone`.")
     return person
 
 

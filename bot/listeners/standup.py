@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import standup as render
+from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.listeners import help as help_listener
@@ -49,24 +50,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     home.sections(deps).append(("Today", today_section))
 
 
-
-def _view_values(view: dict[str, Any]) -> dict[str, Any]:
-    """block_id -> the element's value (text, time, date, option value, list of option values, conversation)."""
-    values = ((view.get("state") or {}).get("values")) or {}
-    out: dict[str, Any] = {}
-    for block_id, actions in values.items():
-        for _action_id, v in actions.items():
-            if "selected_options" in v:
-                out[block_id] = [o.get("value") for o in v.get("selected_options") or []]
-            elif "selected_conversation" in v:
-                out[block_id] = v.get("selected_conversation")
-            elif "selected_time" in v:
-                out[block_id] = v.get("selected_time")
-            elif "selected_option" in v:
-                out[block_id] = (v.get("selected_option") or {}).get("value")
-            else:
-                out[block_id] = v.get("value")
-    return out
 
 
 # ---------------------------------------------------------------- settings
@@ -141,7 +124,7 @@ def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
     """At ack time, so a mistake shows next to its field."""
-    changes, errors = settings_changes(_view_values(payload.get("view") or {}))
+    changes, errors = settings_changes(view_values(payload.get("view") or {}))
     merged = standup.merge(rules.Rhythm(), changes)
     if {"end_of_day_time", "morning_time"} <= changes.keys() and merged.end_of_day_time <= merged.morning_time:
         errors.setdefault("end_of_day_time", "The end of day must come after the morning thread.")
@@ -154,7 +137,7 @@ def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_settings_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    changes, errors = settings_changes(_view_values(view))
+    changes, errors = settings_changes(view_values(view))
     if errors:
         return  # the ack showed them
     async with deps.pool.connection() as conn:
@@ -337,7 +320,7 @@ async def on_edit_open(ack: Any, body: dict[str, Any], client: Any, context: Any
 
 
 def validate_reply_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
-    text = (_view_values(payload.get("view") or {}).get("text") or "").strip()
+    text = (view_values(payload.get("view") or {}).get("text") or "").strip()
     if not any(ch.isalnum() for ch in text):
         return {"response_action": "errors", "errors": {"text": "Write your plan, or use Undo to take the reply back."}}
     return None
@@ -346,7 +329,7 @@ def validate_reply_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_edit_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    text = (_view_values(view).get("text") or "").strip()
+    text = (view_values(view).get("text") or "").strip()
     if not any(ch.isalnum() for ch in text):
         return
     try:
@@ -446,7 +429,7 @@ async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context:
 
 
 def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:
-    values = _view_values(payload.get("view") or {})
+    values = view_values(payload.get("view") or {})
     errors = {}
     if not str(values.get("task") or "").isdigit() or values.get("task") == "0":
         errors["task"] = "Pick the task to drop."
@@ -458,7 +441,7 @@ def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_eod_drop_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    values = _view_values(view)
+    values = view_values(view)
     if validate_drop({"view": view}) is not None:
         return
     day_text, channel, ts = (view.get("private_metadata") or "||").split("|")

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import tasks as render
+from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.listeners import dm, home
-from bot.listeners.workspace import who
-from bot.services import drafts, ratelimit, security, workspace
+from bot.listeners.workspace import USER_MENTION, mentioned_user, who
+from bot.services import drafts, ratelimit, security
 from bot.services import tasks as task_service
+from bot.services.rhythm import local_date
 from db.rows import Task, User
 
 TASK_USAGE = ("Usage: `/task add <what, by when>` \u00b7 `/task done T-12` \u00b7 `/task drop T-12 <reason>` \u00b7 "
               "`/task move T-12 <stage>` \u00b7 `/task edit T-12` \u00b7 `/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`")
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -44,10 +43,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _today(user: User | None, now: datetime) -> date:
-    try:
-        return now.astimezone(ZoneInfo(user.timezone if user else "UTC")).date()
-    except Exception:
-        return now.date()
+    return local_date(now, user.timezone if user else "UTC")
 
 
 
@@ -93,7 +89,7 @@ async def draft_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: 
 
 
 async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps, **_: Any) -> None:
-    text = _MENTION.sub("", event.get("text") or "").strip()
+    text = USER_MENTION.sub("", event.get("text") or "").strip()
     if not dm.has_words(text):
         await say(text="Hi! Tell me what you'll do (\u201cI'll fix the login bug by Friday\u201d) or ask me something.",
                   thread_ts=event.get("thread_ts") or event.get("ts"))
@@ -194,18 +190,10 @@ async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: An
     await client.views_open(trigger_id=body["trigger_id"], view=render.edit_modal(draft_id, index, draft.items[index], list(clients)))
 
 
-def _view_values(view: dict[str, Any]) -> dict[str, Any]:
-    values = ((view.get("state") or {}).get("values")) or {}
-    out: dict[str, Any] = {}
-    for block_id, actions in values.items():
-        for _action_id, v in actions.items():
-            out[block_id] = v.get("value") if "value" in v else (v.get("selected_date") or (v.get("selected_option") or {}).get("value"))
-    return out
-
 
 def validate_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
     """Run at ack time so a bad title shows next to its field in the modal."""
-    values = _view_values(payload.get("view") or {})
+    values = view_values(payload.get("view") or {})
     title = (values.get("title") or "").strip()
     if not title:
         return {"response_action": "errors", "errors": {"title": "A task needs a title."}}
@@ -218,7 +206,7 @@ async def on_draft_edit_submit(ack: Any, body: dict[str, Any], view: dict[str, A
     await ack()
     org, user = who(context)
     draft_id, index = (int(v) for v in (view.get("private_metadata") or "0:0").split(":"))
-    values = _view_values(view)
+    values = view_values(view)
     title = (values.get("title") or "").strip()
     if not title:
         return  # the ack already showed the error
@@ -246,15 +234,6 @@ def _match_name(raw: str | None, known: dict[str, int]) -> str | None:
 
 
 # ---------------------------------------------------------------- commands
-
-async def _user_by_mention(conn: Any, org: Any, text: str) -> User | None:
-    match = _MENTION.search(text)
-    if not match:
-        return None
-    found = await workspace.user_by_slack_id(conn, org.id, match.group(1))
-    if found is None:
-        raise NotFound("I don't know that person yet.")
-    return found
 
 
 async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -300,7 +279,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
             text = f":arrow_right: Moved {result.task.display_id} to {result.task.stage_name}."
             await respond(text=text + (f"\n{result.warning}" if result.warning else ""), response_type="ephemeral")
         elif verb == "assign":
-            new_owner = await _user_by_mention(conn, org, tail)
+            new_owner = await mentioned_user(conn, org, tail)
             if new_owner is None:
                 raise InvalidInput(f"Who to? `/task assign {task.display_id} @someone`")
             task = await task_service.assign(conn, user, task, new_owner)
@@ -325,7 +304,7 @@ async def _noop(*_: Any, **__: Any) -> None:
 async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    values = _view_values(view)
+    values = view_values(view)
     async with deps.pool.connection() as conn:
         task = await task_service.get(conn, org.id, int(view.get("private_metadata") or 0))
         clients, _ = await task_service.clients_and_projects(conn, org.id)
@@ -342,8 +321,8 @@ async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context
     org, user = who(context)
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
-        person = await _user_by_mention(conn, org, text) or (None if _MENTION.sub("", text).strip().lower() in ("all", "everyone") else user)
-        rest = _MENTION.sub("", text).strip()
+        person = await mentioned_user(conn, org, text) or (None if USER_MENTION.sub("", text).strip().lower() in ("all", "everyone") else user)
+        rest = USER_MENTION.sub("", text).strip()
         client_id, client_name = None, None
         if rest and rest.lower() not in ("all", "everyone"):
             clients, _ = await task_service.clients_and_projects(conn, org.id)
@@ -363,8 +342,8 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
     org, user = who(context)
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
-        person = await _user_by_mention(conn, org, text)
-        rest = _MENTION.sub("", text).strip()
+        person = await mentioned_user(conn, org, text)
+        rest = USER_MENTION.sub("", text).strip()
         client_id, title = None, "Team board"
         if person:
             title = f"{person.display_name}'s board"
