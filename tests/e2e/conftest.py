@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from bot.app import Steward
 from bot.clock import Clock
-from bot.emulators.slack import SlackEmulator
+from bot.emulators.slack import ResponsePost, SlackEmulator
 from bot.settings import Settings
 from db.pool import open_pool
 
@@ -78,6 +78,16 @@ async def steward(emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> Async
         yield running.bot
     finally:
         await running.stop()
+
+
+async def answer(emu: SlackEmulator, user: str, command: str, text: str = "", *, channel: str = ACME) -> ResponsePost:
+    """Run a slash command as ``user`` and return Steward's response to it."""
+    result = await emu.slash_command(user, command, text, channel=channel)
+    return await result.wait_for_response(timeout=10)
+
+
+async def answer_text(emu: SlackEmulator, user: str, command: str, text: str = "", *, channel: str = ACME) -> str:
+    return (await answer(emu, user, command, text, channel=channel)).text or ""
 
 
 async def dm(emu: SlackEmulator, user: str, text: str, *, within: float = 10) -> dict[str, Any]:

@@ -6,26 +6,21 @@ import psycopg
 
 from bot.app import Steward
 from bot.emulators.slack import SlackEmulator
-from tests.e2e.conftest import ACME, MAYA, SAM
+from tests.e2e.conftest import ACME, MAYA, SAM, answer_text
 from tests.e2e.test_tasks import _make_task
 from tests.helpers import fetchval
 
 
-async def _cmd(emu: SlackEmulator, user: str, text: str) -> str:
-    result = await emu.slash_command(user, "/steward", text, channel=ACME)
-    return (await result.wait_for_response(timeout=10)).text or ""
-
-
 async def test_admin_adds_clients_and_projects_and_tasks_use_them(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
-    assert "only Steward admins" in await _cmd(emulator, SAM, "client add Globex")
-    added = await _cmd(emulator, MAYA, f"client add Globex Corporation <#{ACME}|client-acme> \u2014 manufacturing, since 2024")
+    assert "only Steward admins" in await answer_text(emulator, SAM, "/steward", "client add Globex")
+    added = await answer_text(emulator, MAYA, "/steward", f"client add Globex Corporation <#{ACME}|client-acme> \u2014 manufacturing, since 2024")
     assert "Added client *Globex Corporation*" in added and ACME in added
-    assert "already a client" in await _cmd(emulator, MAYA, "client add globex corporation")
-    assert "Added project *Website relaunch* for Globex Corporation" in await _cmd(emulator, MAYA, "project add Website relaunch for globex")
-    assert "I don't know a client called `Initech`" in await _cmd(emulator, MAYA, "project add Billing for Initech")
+    assert "already a client" in await answer_text(emulator, MAYA, "/steward", "client add globex corporation")
+    assert "Added project *Website relaunch* for Globex Corporation" in await answer_text(emulator, MAYA, "/steward", "project add Website relaunch for globex")
+    assert "I don't know a client called `Initech`" in await answer_text(emulator, MAYA, "/steward", "project add Billing for Initech")
 
     await _make_task(emulator, SAM, "update the Globex pricing page by Friday")
-    listing = await _cmd(emulator, SAM, "clients")
+    listing = await answer_text(emulator, SAM, "/steward", "clients")
     assert "*Globex Corporation*" in listing and "1 open task" in listing
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT c.name FROM tasks t JOIN clients c ON c.id = t.client_id") == "Globex Corporation"
@@ -33,8 +28,8 @@ async def test_admin_adds_clients_and_projects_and_tasks_use_them(emulator: Slac
         assert row == (ACME, "manufacturing, since 2024")
         assert await fetchval(conn, "SELECT c.name FROM projects p JOIN clients c ON c.id = p.client_id") == "Globex Corporation"
 
-    assert "Archived client *Globex Corporation*" in await _cmd(emulator, MAYA, "client remove globex")
-    assert "No clients yet" in await _cmd(emulator, MAYA, "client list")
+    assert "Archived client *Globex Corporation*" in await answer_text(emulator, MAYA, "/steward", "client remove globex")
+    assert "No clients yet" in await answer_text(emulator, MAYA, "/steward", "client list")
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM tasks WHERE client_id IS NOT NULL") == 1  # history keeps it
         actions = [r[0] for r in await (await conn.execute("SELECT action FROM audit_logs ORDER BY id")).fetchall()]

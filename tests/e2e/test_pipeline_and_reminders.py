@@ -13,7 +13,7 @@ from bot.clock import Clock, FrozenClock
 from bot.emulators.openai_fake import OpenAIFake
 from bot.emulators.slack import SlackEmulator
 from bot.services import reminders, workspace
-from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, start_steward
+from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, answer_text, start_steward
 from tests.e2e.test_tasks import _make_task, _preview, send_dm
 from tests.helpers import eventually, fetchval
 
@@ -29,20 +29,16 @@ async def bot(emulator: SlackEmulator, db_dsn: str, tmp_path: Path):  # type: ig
         await running.stop()
 
 
-async def _cmd(emu: SlackEmulator, user: str, command: str, text: str) -> str:
-    result = await emu.slash_command(user, command, text, channel=ACME)
-    return (await result.wait_for_response(timeout=10)).text or ""
-
 
 async def test_admin_manages_stages_and_members_cannot(emulator: SlackEmulator, bot, db_dsn: str) -> None:  # type: ignore[no-untyped-def]
-    refused = await _cmd(emulator, SAM, "/steward", "stage add QA limit 2")
+    refused = await answer_text(emulator, SAM, "/steward", "stage add QA limit 2")
     assert "only Steward admins" in refused
-    added = await _cmd(emulator, MAYA, "/steward", "stage add QA limit 2 color #00BCD4")
+    added = await answer_text(emulator, MAYA, "/steward", "stage add QA limit 2 color #00BCD4")
     assert "Added stage *QA*" in added
-    assert await _cmd(emulator, MAYA, "/steward", "stage rename qa to Quality check") and True
-    limit = await _cmd(emulator, MAYA, "/steward", "stage limit quality check 4")
+    assert await answer_text(emulator, MAYA, "/steward", "stage rename qa to Quality check") and True
+    limit = await answer_text(emulator, MAYA, "/steward", "stage limit quality check 4")
     assert "WIP limit: 4" in limit
-    await _cmd(emulator, MAYA, "/steward", "stage reorder quality-check 1")
+    await answer_text(emulator, MAYA, "/steward", "stage reorder quality-check 1")
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         rows = await (await conn.execute("SELECT slug, wip_limit, color FROM pipeline_stages ORDER BY position")).fetchall()
         denied = await fetchval(conn, "SELECT count(*) FROM security_audit_logs WHERE event_type = 'permission_denied'")
@@ -63,7 +59,7 @@ async def test_removing_a_stage_with_tasks_asks_where_they_go(emulator: SlackEmu
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM pipeline_stages WHERE slug = 'to-do'") == 1  # nothing removed yet
     # The emulator cannot press buttons on ephemeral messages; the command form gives the same answer.
-    await _cmd(emulator, MAYA, "/steward", "stage remove to do into backlog")
+    await answer_text(emulator, MAYA, "/steward", "stage remove to do into backlog")
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         await eventually(lambda: fetchval(conn, "SELECT count(*) = 0 FROM pipeline_stages WHERE slug = 'to-do'"))
         assert await fetchval(conn, "SELECT s.slug FROM tasks t JOIN pipeline_stages s ON s.id = t.stage_id") == "backlog"
@@ -71,7 +67,7 @@ async def test_removing_a_stage_with_tasks_asks_where_they_go(emulator: SlackEmu
 
 
 async def test_tasktype_add_changes_parsing(emulator: SlackEmulator, bot, db_dsn: str) -> None:  # type: ignore[no-untyped-def]
-    reply = await _cmd(emulator, MAYA, "/steward", "tasktype add audit compliance l 8")
+    reply = await answer_text(emulator, MAYA, "/steward", "tasktype add audit compliance l 8")
     assert "are now *compliance*, size L, weight 8" in reply
     await _make_task(emulator, SAM, "audit the vendor contracts by Friday")
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:

@@ -8,20 +8,15 @@ import psycopg
 
 from bot.app import Steward
 from bot.emulators.slack import SlackEmulator
-from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM
+from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, answer
 from tests.e2e.test_tasks import _make_task
 from tests.helpers import fetchval
-
-
-async def _cmd(emu: SlackEmulator, user: str, text: str) -> object:
-    result = await emu.slash_command(user, "/steward", text, channel=ACME)
-    return await result.wait_for_response(timeout=10)
 
 
 async def test_my_data_shows_a_person_what_is_held(emulator: SlackEmulator, steward: Steward) -> None:
     await _make_task(emulator, SAM, "fix the login bug by Friday")
     await (await emulator.slash_command(SAM, "/journal", "a private thought", channel=ACME)).wait_for_response(timeout=10)
-    reply = await _cmd(emulator, SAM, "my-data")
+    reply = await answer(emulator, SAM, "/steward", "my-data")
     text = reply.text  # type: ignore[attr-defined]
     assert "What I hold about you" in text and "role member" in text
     assert "\u2022 tasks: *1*" in text and "\u2022 journal entries: *1*" in text and "\u2022 task drafts: *1*" in text
@@ -31,11 +26,11 @@ async def test_my_data_shows_a_person_what_is_held(emulator: SlackEmulator, stew
 async def test_export_and_erase_are_admin_only_and_complete(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
     await _make_task(emulator, SAM, "fix the login bug by Friday")
     await (await emulator.slash_command(SAM, "/journal", "a private thought", channel=ACME)).wait_for_response(timeout=10)
-    refused = await _cmd(emulator, PRIYA, f"export <@{SAM}|sam>")
+    refused = await answer(emulator, PRIYA, "/steward", f"export <@{SAM}|sam>")
     assert "only Steward admins" in refused.text  # type: ignore[attr-defined]
 
     mark = len(emulator.calls)
-    done = await _cmd(emulator, MAYA, f"export <@{SAM}|sam>")
+    done = await answer(emulator, MAYA, "/steward", f"export <@{SAM}|sam>")
     assert "sent you the export" in done.text  # type: ignore[attr-defined]
     upload = await emulator.wait_for_call("files.completeUploadExternal", since=mark, timeout=10)
     assert upload is not None
@@ -49,7 +44,7 @@ async def test_export_and_erase_are_admin_only_and_complete(emulator: SlackEmula
     assert [t["title"] for t in exported["tasks"]] == ["fix the login bug"]
     assert [j["body"] for j in exported["journals"]] == ["a private thought"]
 
-    ask = await _cmd(emulator, MAYA, f"erase <@{SAM}|sam>")
+    ask = await answer(emulator, MAYA, "/steward", f"erase <@{SAM}|sam>")
     assert "cannot be undone" in str(ask.blocks)  # type: ignore[attr-defined]
     ephemeral = emulator.ephemerals_for(MAYA)[-1]
     await emulator.click_ephemeral_button(MAYA, ACME, ephemeral.ts, "privacy_erase_confirm", SAM)
