@@ -29,6 +29,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.errors import StewardError
 from bot.log import bound_context, get_logger
+from bot.slack_limits import slack_refusal
 from bot.worker import PollingWorker
 from db.queries import Q
 
@@ -221,10 +222,13 @@ class InboxWorker(PollingWorker):
         finally:
             CURRENT_OUTCOME.reset(token)
         error = outcome.error
-        if status < 500 or isinstance(error, StewardError):
-            # Handled: done. 404 means no listener wanted it (bot's own messages, noise).
+        refused = slack_refusal(error) if error is not None else None
+        if status < 500 or isinstance(error, StewardError) or refused is not None:
+            # Handled: done. 404 means no listener wanted it (bot's own messages, noise). A permanent
+            # Slack refusal is done too (the person was told; a retry would be refused the same way),
+            # with Slack's answer kept in last_error for the operator.
             async with self.pool.connection() as conn:
-                await conn.execute(Q["inbox_done"], {"id": row_id})
+                await conn.execute(Q["inbox_done"], {"id": row_id, "error": f"slack refused: {refused}" if refused else None})
             self.metrics.events_processed += 1
             return
         message = f"{type(error).__name__}: {error}" if error else f"dispatch returned {status}"

@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.errors import StewardError
 from bot.inbox import CURRENT_OUTCOME
 from bot.log import bind_context, get_logger
+from bot.slack_limits import slack_refusal
 
 log = get_logger(__name__)
 
@@ -62,7 +63,39 @@ async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWe
     if isinstance(error, StewardError):
         await tell_user(client, body, error.user_message, context)
         return
+    code = slack_refusal(error)
+    if code is not None:
+        # Retrying would only be refused again: say what happened instead of "something went wrong".
+        log.error("slack_refused", error=code, messages=_refusal_details(error))
+        await tell_user(client, body, refusal_message(code), context)
+        return
     log.error("listener_failed", error=f"{type(error).__name__}: {error}", exc_info=error)
+
+
+def _refusal_details(error: BaseException) -> list[str]:
+    response = getattr(error, "response", None)
+    if response is None:
+        return []
+    return list(response.get("errors") or (response.get("response_metadata") or {}).get("messages") or [])[:5]
+
+
+_REFUSAL_WHY = {
+    "invalid_blocks": "my answer didn't fit in one Slack message",
+    "invalid_blocks_format": "my answer didn't fit in one Slack message",
+    "msg_too_long": "my answer was longer than Slack allows in one message",
+    "invalid_arguments": "my answer didn't fit Slack's limits",
+    "channel_not_found": "I can't see that channel",
+    "not_in_channel": "I'm not a member of that channel (add me with `/invite @Steward`)",
+    "is_archived": "that channel is archived",
+    "user_not_in_channel": "that person isn't in the channel",
+}
+
+
+def refusal_message(code: str) -> str:
+    """What to tell a person whose request ended in a permanent Slack refusal ``code``."""
+    why = _REFUSAL_WHY.get(code, "Slack refused my reply")
+    return (f"Sorry, I couldn't finish that: {why} (Slack said `{code}`), and trying again would get the same "
+            "answer. Try asking for less at once; if it keeps happening, please tell your Steward admin.")
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot import slack_limits as L
 from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
+from bot.slack_limits import ELLIPSIS, fit_text
 
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section
 MAX_BLOCKS = 48
 TASKS_PER_PERSON = 6
-CHECKBOXES_PER_GROUP = 10  # Slack's limit for one checkboxes element
+CHECKBOXES_PER_GROUP = L.CHECKBOX_OPTIONS
 
 
 def esc(text: str) -> str:
@@ -36,15 +38,22 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, label: str | None = None) -> str:
-    line = f"`{display_id}` {esc(title)}"
+def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, label: str | None = None,
+              limit: int | None = None) -> str:
+    """"`T-12` title _(carried 2×)_" in mrkdwn; with ``limit`` (characters), the title is shortened
+    (never mid-word or mid-mention) so the whole line fits, keeping the id and the carry count."""
+    tail = ""
     if carry_forward_count >= rules.CARRY_WARNING:
-        line += f" :warning: *{rules.carry_label(carry_forward_count)}*"
+        tail += f" :warning: *{rules.carry_label(carry_forward_count)}*"
     elif carry_forward_count > 0:
-        line += f" _({rules.carry_label(carry_forward_count)})_"
+        tail += f" _({rules.carry_label(carry_forward_count)})_"
     if label:
-        line += f" _{label}_"
-    return line
+        tail += f" _{label}_"
+    head = f"`{display_id}` "
+    shown = esc(title)
+    if limit is not None:
+        shown = fit_text(shown, max(limit - len(head) - len(tail), len(ELLIPSIS)))
+    return head + shown + tail
 
 
 def _pack(lines: Sequence[str], room: int) -> tuple[list[dict[str, Any]], int]:
@@ -175,15 +184,19 @@ def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, An
         _section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished today. Anything left unticked carries "
                  "forward to your next day's plan."),
     ]
-    for g in range(0, len(open_items), CHECKBOXES_PER_GROUP):
+    # One checkboxes group per 10 tasks (Slack's limit), as many groups as fit beside the other blocks.
+    room = (L.MESSAGE_BLOCKS - 5) * CHECKBOXES_PER_GROUP
+    for g in range(0, min(len(open_items), room), CHECKBOXES_PER_GROUP):
         group = open_items[g: g + CHECKBOXES_PER_GROUP]
-        options = [{"text": {"type": "mrkdwn", "text": task_line(i.display_id, i.title, i.carry_forward_count)[:150]},
+        options = [{"text": {"type": "mrkdwn", "text": task_line(i.display_id, i.title, i.carry_forward_count, limit=L.OPTION_TEXT)},
                     "value": str(i.task_id)} for i in group]
         element: dict[str, Any] = {"type": "checkboxes", "action_id": "eod_toggle", "options": options}
         ticked = [o for o, i in zip(options, group, strict=True) if i.is_done]
         if ticked:
             element["initial_options"] = ticked
         blocks.append({"type": "actions", "block_id": f"eod:{day.isoformat()}:{g // CHECKBOXES_PER_GROUP}", "elements": [element]})
+    if len(open_items) > room:
+        blocks.append(_context(f"\u2026and {len(open_items) - room} more planned tasks: mark them with `/task done T-n`."))
     if dropped:
         blocks.append(_context(":wastebasket: Dropped: " + " \u00b7 ".join(
             f"`{i.display_id}` {esc(i.title)}" + (f" ({esc(i.answer_reason)})" if i.answer_reason else "") for i in dropped)))
@@ -205,8 +218,8 @@ def eod_closed(day: date, items: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def drop_modal(day: date, items: Sequence[Any], metadata: str) -> dict[str, Any]:
-    options = [{"text": {"type": "plain_text", "text": f"{i.display_id} {i.title}"[:75]}, "value": str(i.task_id)}
-               for i in items if not i.is_done and not i.is_dropped][:100]
+    options = [{"text": {"type": "plain_text", "text": fit_text(f"{i.display_id} {i.title}", L.OPTION_TEXT)}, "value": str(i.task_id)}
+               for i in items if not i.is_done and not i.is_dropped][:L.SELECT_OPTIONS]
     return {
         "type": "modal", "callback_id": "eod_drop", "private_metadata": metadata,
         "title": {"type": "plain_text", "text": "Drop a task"},

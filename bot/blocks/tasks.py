@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from bot import slack_limits as L
+from bot.blocks.kit import context, option, pack_sections, plain, section
+from bot.slack_limits import fit_text
 from db.rows import Stage, Task
 
 SIZES = ("xs", "s", "m", "l", "xl")
@@ -44,29 +47,55 @@ def draft_item_line(item: dict[str, Any], today: date | None) -> str:
     return f"*{_esc(item['title'])}*\n" + " \u00b7 ".join(bits)
 
 
+# A draft shows each task in its own section with an Edit button up to this many tasks; a longer
+# draft lists them compactly (numbered lines in as few sections as fit) with one "Edit a task…"
+# select, so that any draft fits in one message (Slack: 50 blocks, 3,000 characters a section).
+DETAILED_DRAFT_ITEMS = 15
+
+
 def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None = None) -> list[dict[str, Any]]:
+    """The draft's preview message: what was understood, Confirm / Cancel, and a way to edit each task.
+
+    ``draft`` has ``id``, ``items`` (the parsed task dicts) and ``parsed``; ``today`` is the person's
+    local date (for "due tomorrow"). Always within Slack's message limits (``bot/slack_limits.py``).
+    """
     items = draft.items
     count = len(items)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text":
         f"Here's what I understood: *{count} task{'s' if count != 1 else ''}*. Confirm to add {'them' if count != 1 else 'it'} to your list."}}]
-    for i, item in enumerate(items):
-        blocks.append({"type": "section", "block_id": f"draft_item_{i}", "text": {"type": "mrkdwn", "text": draft_item_line(item, today)},
-                       "accessory": {"type": "button", "action_id": "draft_edit", "text": {"type": "plain_text", "text": "Edit"},
-                                     "value": f"{draft.id}:{i}"}})
+    buttons: list[dict[str, Any]] = []
+    if count <= DETAILED_DRAFT_ITEMS:
+        for i, item in enumerate(items):
+            blocks.append({"type": "section", "block_id": f"draft_item_{i}",
+                           "text": {"type": "mrkdwn", "text": fit_text(draft_item_line(item, today), L.SECTION_TEXT)},
+                           "accessory": {"type": "button", "action_id": "draft_edit", "text": {"type": "plain_text", "text": "Edit"},
+                                         "value": f"{draft.id}:{i}"}})
+    else:
+        lines = [f"{i + 1}. " + draft_item_line(item, today).replace("\n", " \u2014 ", 1) for i, item in enumerate(items)]
+        blocks.extend(pack_sections(lines, L.MESSAGE_BLOCKS - 4)[0])
+        editable = items[: L.SELECT_OPTIONS]
+        buttons.append({"type": "static_select", "action_id": "draft_edit", "placeholder": plain("Edit a task\u2026", L.PLACEHOLDER),
+                        "options": [option(f"{i + 1}. {item['title']}", f"{draft.id}:{i}") for i, item in enumerate(editable)]})
+        if count > len(editable):
+            blocks.append(context(f"The list to edit from shows the first {len(editable)}; change the others after confirming "
+                                   "with `/task edit T-n`."))
     note = fallback_reason or (draft.parsed.get("note") if isinstance(draft.parsed, dict) else None)
     if note:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":information_source: {_esc(note)}"}]})
+        blocks.append(context(f":information_source: {_esc(note)}"))
     blocks.append({"type": "actions", "block_id": "draft_actions", "elements": [
         {"type": "button", "action_id": "draft_confirm", "style": "primary", "text": {"type": "plain_text", "text": "Confirm"}, "value": str(draft.id)},
         {"type": "button", "action_id": "draft_cancel", "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}, "value": str(draft.id)},
+        *buttons,
     ]})
     return blocks
 
 
 def draft_done(draft: Any, created: list[Task], today: date | None) -> list[dict[str, Any]]:
-    lines = "\n".join(f"\u2022 `{t.display_id}` {_esc(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created)
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": f":white_check_mark: Added {len(created)} task{'s' if len(created) != 1 else ''}:\n{lines}"}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "`/tasks` lists them; `/task done T-n` when finished."}]}]
+    """The preview once confirmed: every task created, with its id (packed to fit one message)."""
+    head = f":white_check_mark: Added {len(created)} task{'s' if len(created) != 1 else ''}:"
+    lines = [f"\u2022 `{t.display_id}` {_esc(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created]
+    listed, _left = pack_sections([head, *lines], L.MESSAGE_BLOCKS - 1)
+    return [*listed, context("`/tasks` lists them; `/task done T-n` when finished.")]
 
 
 def draft_closed(text: str) -> list[dict[str, Any]]:
@@ -114,50 +143,49 @@ def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> st
     return " ".join(bits) + " \u2014 " + " \u00b7 ".join(meta)
 
 
-def task_list(title: str, tasks: list[Task], today: date | None, *, show_owner: bool = False, buttons: bool = False) -> list[dict[str, Any]]:
+HOME_TASKS = 15  # App Home shows this many tasks with buttons; `/tasks` lists them all
+BOARD_TASKS_PER_STAGE = 10
+
+
+def task_list(title: str, tasks: list[Task], today: date | None, *, show_owner: bool = False) -> list[dict[str, Any]]:
+    """``/tasks``: a header line and one line per task, packed into as few sections as fit one message;
+    past that, a note says how many more there are and how to narrow the list."""
     if not tasks:
-        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_esc(title)}*\nNothing open. :sparkles:"}}]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_esc(title)}* ({len(tasks)})"}}]
-    for task in tasks[:40]:
-        block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": task_line(task, today, show_owner=show_owner)}}
-        if buttons:
-            block["accessory"] = {"type": "overflow", "action_id": "task_menu", "options": [
-                {"text": {"type": "plain_text", "text": "Mark done"}, "value": f"done:{task.id}"},
-                {"text": {"type": "plain_text", "text": "Move to In progress"}, "value": f"move:{task.id}:in-progress"},
-                {"text": {"type": "plain_text", "text": "Move to Review"}, "value": f"move:{task.id}:review"},
-            ]}
-        blocks.append(block)
-    if len(tasks) > 40:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"\u2026and {len(tasks) - 40} more."}]})
-    return blocks
+        return [section(f"*{_esc(title)}*\nNothing open. :sparkles:")]
+    lines = [f"*{_esc(title)}* ({len(tasks)})", *(f"\u2022 {task_line(t, today, show_owner=show_owner)}" for t in tasks)]
+    packed, _left = pack_sections(lines, L.MESSAGE_BLOCKS, more="\u2026and {n} more: narrow the list with `/tasks <client>`.")
+    return packed
 
 
 def home_task_rows(tasks: list[Task], today: date | None) -> list[dict[str, Any]]:
+    """App Home's "My tasks": the first ``HOME_TASKS`` with Done / Start buttons, then a pointer to the rest."""
     if not tasks:
-        return [{"type": "section", "text": {"type": "mrkdwn", "text": "No open tasks. Tell me in a DM what you're working on."}}]
+        return [section("No open tasks. Tell me in a DM what you're working on.")]
     rows: list[dict[str, Any]] = []
-    for task in tasks[:15]:
-        rows.append({"type": "section", "text": {"type": "mrkdwn", "text": task_line(task, today)}})
+    for task in tasks[:HOME_TASKS]:
+        rows.append(section(task_line(task, today)))
         rows.append({"type": "actions", "block_id": f"home_task_{task.id}", "elements": [
-            {"type": "button", "action_id": "home_task_done", "text": {"type": "plain_text", "text": "Done"}, "style": "primary", "value": str(task.id)},
-            {"type": "button", "action_id": "home_task_move", "text": {"type": "plain_text", "text": "Start" if task.status == "pending" else "To review"},
+            {"type": "button", "action_id": "home_task_done", "text": plain("Done", L.BUTTON_TEXT), "style": "primary", "value": str(task.id)},
+            {"type": "button", "action_id": "home_task_move", "text": plain("Start" if task.status == "pending" else "To review", L.BUTTON_TEXT),
              "value": f"{task.id}:{'in-progress' if task.status == 'pending' else 'review'}"},
         ]})
+    if len(tasks) > HOME_TASKS:
+        rows.append(context(f"\u2026and {len(tasks) - HOME_TASKS} more: `/tasks` lists them all."))
     return rows
 
 
 def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: str) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+    """``/board``: one section per stage (count, WIP limit, its first tasks), within one message."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(title, L.HEADER_TEXT)}]
     by_stage: dict[int | None, list[Task]] = {}
     for t in tasks:
         by_stage.setdefault(t.stage_id, []).append(t)
-    for stage in stages:
+    for stage in stages[: L.MESSAGE_BLOCKS - 1]:
         in_stage = by_stage.get(stage.id, [])
         limit = f" / {stage.wip_limit}" if stage.wip_limit else ""
         over = " :rotating_light: over WIP limit" if stage.wip_limit and stage.open_count > stage.wip_limit else ""
         head = f"*{_esc(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
-        body = "\n".join(f"\u2022 {task_line(t, today, show_owner=True)}" for t in in_stage[:10]) or "_empty_"
-        if len(in_stage) > 10:
-            body += f"\n\u2026and {len(in_stage) - 10} more"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{head}\n{body}"[:2900]}})
-    return blocks[:50]
+        lines = [f"\u2022 {task_line(t, today, show_owner=True)}" for t in in_stage[:BOARD_TASKS_PER_STAGE]] or ["_empty_"]
+        packed, _left = pack_sections([head, *lines], 1, not_listed=max(0, len(in_stage) - BOARD_TASKS_PER_STAGE))
+        blocks.extend(packed)
+    return blocks

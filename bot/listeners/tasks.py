@@ -17,8 +17,11 @@ from bot.listeners.workspace import USER_MENTION, mentioned_user, who
 from bot.services import drafts, ratelimit, security
 from bot.services import tasks as task_service
 from bot.services.rhythm import local_date
+from bot.slack_limits import slack_refusal
 from db.rows import Task, User
 
+# Open tasks read for a list, a board or App Home; counts and "…and N more" notes are exact up to it.
+LIST_LIMIT = 2000
 TASK_USAGE = ("Usage: `/task add <what, by when>` \u00b7 `/task done T-12` \u00b7 `/task drop T-12 <reason>` \u00b7 "
               "`/task move T-12 <stage>` \u00b7 `/task edit T-12` \u00b7 `/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`")
 
@@ -80,12 +83,9 @@ async def draft_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: 
     if draft is None:
         await say(text="I couldn't find a task in that. Try something like \u201cI'll send the Acme report by Friday\u201d, or type `help`.")
         return
-    today = _today(user, deps.now())
-    blocks = render.draft_preview(draft, today)
-    posted = await say(text=f"Draft: {len(draft.items)} task(s). Confirm?", blocks=blocks,
+    await post_preview(client, deps, org, user, draft, channel=message.get("channel") or user.slack_id,
+                       text=f"Draft: {len(draft.items)} task(s). Confirm?",
                        thread_ts=message.get("thread_ts") if source == "mention" else None)
-    async with deps.pool.connection() as conn:
-        await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
 
 
 async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps, **_: Any) -> None:
@@ -105,11 +105,29 @@ async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any,
         await say(text="I couldn't find a task in that. Try \u201c@steward I'll send the report by Friday\u201d.", thread_ts=thread)
         return
     # The preview is private to its author, so it goes to their DM.
-    posted = await client.chat_postMessage(channel=user.slack_id, text="Draft from your mention: confirm?",
-                                           blocks=render.draft_preview(draft, _today(user, deps.now())))
+    await post_preview(client, deps, org, user, draft, channel=user.slack_id, text="Draft from your mention: confirm?")
+    await client.chat_postEphemeral(channel=event["channel"], user=user.slack_id, text="I sent you a draft to confirm in our DM. :memo:")
+
+
+async def post_preview(client: Any, deps: Deps, org: Any, user: User, draft: drafts.Draft, *, channel: str, text: str,
+                       thread_ts: str | None = None) -> None:
+    """Post the draft's preview and remember where it is. When Slack refuses the preview for good
+    (``PERMANENT_ERRORS``), the draft is discarded (no orphan rows) and the person is told why."""
+    blocks = render.draft_preview(draft, _today(user, deps.now()))
+    try:
+        posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread_ts)
+    except Exception as exc:
+        async with deps.pool.connection() as conn:
+            await drafts.discard(conn, org.id, draft.id)
+        code = slack_refusal(exc)
+        if code is None:
+            raise  # transient: the inbox retries the whole message, which makes a fresh draft
+        raise InvalidInput(
+            f"I read {len(draft.items)} task(s) in that, but Slack refused to show you the draft (`{code}`), so I "
+            "saved nothing. Please send it again in smaller parts (say 20 tasks at a time)."
+        ) from exc
     async with deps.pool.connection() as conn:
         await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
-    await client.chat_postEphemeral(channel=event["channel"], user=user.slack_id, text="I sent you a draft to confirm in our DM. :memo:")
 
 
 async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[str, Any]], text: str) -> None:
@@ -170,7 +188,9 @@ async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: 
 async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    value = (body.get("actions") or [{}])[0].get("value") or ""
+    action = (body.get("actions") or [{}])[0]
+    # The Edit button of one task, or the "Edit a task…" select of a long draft.
+    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
     try:
         draft_id, index = (int(v) for v in value.split(":"))
     except ValueError:
@@ -243,7 +263,6 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
     verb, _sep, rest = text.partition(" ")
     verb, rest = verb.lower(), rest.strip()
     now = deps.now()
-    today = _today(user, now)
     if verb in ("", "help"):
         await respond(text=TASK_USAGE, response_type="ephemeral")
         return
@@ -253,9 +272,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
         draft, _note = await make_draft(deps, org, user, rest, source="slash", channel=command.get("channel_id"), ts=None)
         if draft is None:
             raise InvalidInput("I couldn't find a task in that. Try `/task add send the report by Friday`.")
-        posted = await client.chat_postMessage(channel=user.slack_id, text="Draft: confirm?", blocks=render.draft_preview(draft, today))
-        async with deps.pool.connection() as conn:
-            await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
+        await post_preview(client, deps, org, user, draft, channel=user.slack_id, text="Draft: confirm?")
         await respond(text=f"I put a draft of {len(draft.items)} task(s) in our DM for you to confirm. :memo:", response_type="ephemeral")
         return
     if verb == "list":
@@ -330,7 +347,8 @@ async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context
             client_id = clients.get(client_name) if client_name else None
             if client_id is None:
                 raise InvalidInput(f"I don't know a client called `{rest[:40]}`." + (f" Clients: {', '.join(clients)}." if clients else ""))
-        items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id)
+        items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id,
+                                              limit=LIST_LIMIT)
     title = "Your open tasks" if person and person.id == user.id else (f"{person.display_name}'s open tasks" if person else "Everyone's open tasks")
     if client_name:
         title += f" for {client_name}"
@@ -355,7 +373,8 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
                 raise InvalidInput(f"I don't know a client called `{rest[:40]}`.")
             title = f"Board for {name}"
         all_stages = await task_service.stages(conn, org.id)
-        items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id, limit=500)
+        items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id,
+                                              limit=LIST_LIMIT)
     await respond(text=title, blocks=render.board(all_stages, items, _today(user, deps.now()), title=title), response_type="ephemeral")
 
 
@@ -363,14 +382,14 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
 
 async def my_tasks_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]]:
     async with deps.pool.connection() as conn:
-        items = await task_service.list_tasks(conn, org.id, user_id=user.id)
+        items = await task_service.list_tasks(conn, org.id, user_id=user.id, limit=LIST_LIMIT)
     return render.home_task_rows(items, _today(user, deps.now()))
 
 
 async def my_board_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]]:
     async with deps.pool.connection() as conn:
         all_stages = await task_service.stages(conn, org.id)
-        items = await task_service.list_tasks(conn, org.id, user_id=user.id, limit=200)
+        items = await task_service.list_tasks(conn, org.id, user_id=user.id, limit=LIST_LIMIT)
     counts: dict[int | None, int] = {}
     for t in items:
         counts[t.stage_id] = counts.get(t.stage_id, 0) + 1

@@ -70,6 +70,12 @@ async def get(conn: psycopg.AsyncConnection, org_id: int, draft_id: int, *, for_
     return Draft(*row)
 
 
+async def discard(conn: psycopg.AsyncConnection, org_id: int, draft_id: int) -> None:
+    """Delete a pending draft that was never shown (its preview could not be posted)."""
+    await conn.execute("DELETE FROM task_drafts WHERE organization_id = %s AND id = %s AND status = 'pending'",
+                       (org_id, draft_id))
+
+
 async def set_preview(conn: psycopg.AsyncConnection, draft: Draft, channel: str, ts: str) -> None:
     await conn.execute("UPDATE task_drafts SET preview_channel_id = %s, preview_ts = %s WHERE organization_id = %s AND id = %s",
                        (channel, ts, draft.organization_id, draft.id))

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.log import get_logger
+from bot.slack_limits import PERMANENT_ERRORS
 from bot.worker import PollingWorker
 from db.queries import Q
 
@@ -28,11 +29,6 @@ log = get_logger(__name__)
 QUIET_START = time(20, 0)
 QUIET_END = time(8, 0)
 TargetType = Literal["dm", "channel", "thread"]
-# Slack errors that will not change on retry: the delivery fails at once.
-PERMANENT_ERRORS = {
-    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "invalid_auth", "account_inactive",
-    "no_text", "invalid_blocks", "msg_too_long", "cannot_dm_bot", "user_disabled", "restricted_action",
-}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ WHERE e.id IN (
 RETURNING e.id, e.event_key, e.kind, e.team_id, e.payload, e.attempts
 
 -- name: inbox_done
-UPDATE event_inbox SET status = 'done', processed_at = now(), last_error = NULL WHERE id = %(id)s
+UPDATE event_inbox SET status = 'done', processed_at = now(), last_error = %(error)s WHERE id = %(id)s
 
 -- name: inbox_retry
 UPDATE event_inbox

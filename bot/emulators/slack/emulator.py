@@ -194,6 +194,10 @@ class SlackEmulator:
         """The next `times` calls of `method` ("*" for any) answer HTTP 429 with Retry-After."""
         self.limiter.inject(method, times, retry_after)
 
+    def refuse_next(self, method: str, error: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are refused with Slack error code ``error``."""
+        self.api.refuse_next(method, error, times)
+
     # ------------------------------------------------------------------ seeding
 
     def add_user(

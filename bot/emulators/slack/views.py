@@ -10,7 +10,7 @@ from typing import Any
 from bot.emulators.slack.errors import SlackError
 from bot.emulators.slack.ids import IdFactory
 from bot.emulators.slack.models import JsonDict
-from bot.emulators.slack.validation import MAX_VIEW_BLOCKS, validate_blocks
+from bot.emulators.slack.validation import validate_view
 
 MAX_STACK = 3
 
@@ -35,12 +35,7 @@ def _new_hash() -> str:
 
 
 def _checked_spec(spec: Any, expected_type: str) -> JsonDict:
-    if not isinstance(spec, dict) or spec.get("type") != expected_type:
-        raise SlackError("invalid_arguments")
-    if expected_type == "modal" and not isinstance(spec.get("title"), dict):
-        raise SlackError("invalid_arguments")
-    validate_blocks(spec.get("blocks", []), MAX_VIEW_BLOCKS)
-    return spec
+    return validate_view(spec, expected_type)
 
 
 @dataclass

@@ -88,6 +88,12 @@ class WebApi:
         self.limiter = limiter
         self.recorder = recorder
         self.methods: dict[str, Handler] = {}
+        self.refusals: dict[str, list[str]] = {}
+
+    def refuse_next(self, method: str, error: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}`` (HTTP 200),
+        as Slack does when it refuses a request (a limit it tightened, a channel gone...)."""
+        self.refusals.setdefault(method, []).extend([error] * times)
 
     def register(self, methods: dict[str, Handler]) -> None:
         self.methods.update(methods)
@@ -120,6 +126,9 @@ class WebApi:
         retry_after = self.limiter.check(method, at)
         if retry_after is not None:
             return ApiAnswer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+        refusals = self.refusals.get(method)
+        if refusals:
+            return _error(SlackError(refusals.pop(0)))
         try:
             return _ok(handler(self.workspace, args))
         except SlackError as error:
