@@ -15,7 +15,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/ooo <dates> [reason]` when you're away \u00b7 `/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
     ]),
     ("Reminders and memory", [
-        "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/remind` \u00b7 `/reminders`",
+        "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/reminder` \u00b7 `/reminders`",
         "Ask me what's going on with a client or project: `/ask <question>` or mention me",
         "\u201cremember that I prefer afternoon reminders\u201d \u00b7 `/steward memory` shows and deletes what I remember about you",
     ]),

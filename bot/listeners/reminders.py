@@ -1,4 +1,7 @@
-"""Reminders from words (F10): "remind me to …" in a DM, /remind, /reminders."""
+"""Reminders from words (F10): "remind me to …" in a DM, `/reminder`, `/reminders`.
+
+`/remind` is one of Slack's built-in commands (Slackbot's own reminders): a workspace keeps it, so an
+app's `/remind` is never reached. Steward's command is `/reminder`; `/reminders` lists them."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_limits as L
+from bot.blocks import kit
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
@@ -19,7 +24,7 @@ _REMIND = re.compile(r"^\s*(please\s+)?remind\s+me\b", re.IGNORECASE)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    app.command("/remind")(partial(remind_command, deps=deps))
+    app.command("/reminder")(partial(remind_command, deps=deps))
     app.command("/reminders")(partial(reminders_command, deps=deps))
     app.action("reminder_cancel")(partial(on_cancel, deps=deps))
     dm.add_route(deps, "reminder", lambda text: bool(_REMIND.match(text)), partial(remind_from_dm), priority=20)
@@ -63,7 +68,7 @@ async def remind_command(ack: Any, command: dict[str, Any], respond: Any, contex
     org, user = who(context)
     text = (command.get("text") or "").strip()
     if not text:
-        raise InvalidInput("Usage: `/remind me to send the invoice tomorrow at 3pm`")
+        raise InvalidInput("Usage: `/reminder me to send the invoice tomorrow at 3pm` (or DM me \u201cremind me to \u2026\u201d).")
     reminder, reply = await create_from_text(deps, org, user, text)
     await respond(text=reply, response_type="ephemeral",
                   blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": reply}, "accessory": _cancel_button(reminder)}])
@@ -72,11 +77,13 @@ async def remind_command(ack: Any, command: dict[str, Any], respond: Any, contex
 def list_blocks(items: list[reminders.Reminder], now: Any) -> list[dict[str, Any]]:
     if not items:
         return [{"type": "section", "text": {"type": "mrkdwn", "text": "You have no reminders. Try \u201cremind me to \u2026 tomorrow at 3pm\u201d."}}]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Your reminders* ({len(items)})"}}]
-    for r in items:
+    blocks: list[dict[str, Any]] = [kit.section(f"*Your reminders* ({len(items)})")]
+    shown = items[: L.MESSAGE_BLOCKS - 2]  # one section (with its Cancel button) each
+    for r in shown:
         repeat = f" \u00b7 {reminders.describe(r.recurrence)}" if r.recurrence else ""
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{r.text}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_"},
-                       "accessory": _cancel_button(r)})
+        blocks.append(kit.section(f"{r.text}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_", accessory=_cancel_button(r)))
+    if len(items) > len(shown):
+        blocks.append(kit.context(f"\u2026and {len(items) - len(shown)} more, due later: cancel some above to see them."))
     return blocks
 
 

@@ -88,6 +88,18 @@ async def test_reminder_from_a_dm_is_stored_in_the_persons_timezone(emulator: Sl
     assert "every Mon at 09:00" in recurring["text"]
 
 
+async def test_reminder_command_is_one_slack_routes_to_steward(emulator: SlackEmulator, bot, db_dsn: str) -> None:  # type: ignore[no-untyped-def]
+    # Slack keeps /remind for Slackbot; Steward's command is /reminder (the manifest declares it).
+    manifest = (Path(__file__).parents[2] / "manifest.yaml").read_text()
+    assert "command: /reminder\n" in manifest and "command: /remind\n" not in manifest
+    reply = await answer_text(emulator, PRIYA, "/reminder", "me to call the bank tomorrow at 3pm")
+    assert "I'll remind you to *call the bank*" in reply
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        assert await fetchval(conn, "SELECT fire_at FROM reminders") == datetime(2026, 3, 6, 9, 30, tzinfo=UTC)
+    usage = await answer_text(emulator, PRIYA, "/reminder", "")
+    assert "/reminder me to" in usage
+
+
 async def _reminder(db_dsn: str, slack_id: str, text: str, fire_at: datetime, now: datetime) -> int:
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         org = await fetchval(conn, "SELECT id FROM organizations")
