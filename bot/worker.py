@@ -4,6 +4,7 @@ woken (something was just queued) or until the next poll (work queued by another
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 from bot.log import get_logger
 
@@ -26,7 +27,8 @@ class PollingWorker:
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=self.name)
+        # The loop runs in its own empty context: it must not log whatever was bound where it started.
+        self._task = asyncio.create_task(self._loop(), name=self.name, context=contextvars.Context())
 
     async def stop(self) -> None:
         if self._task:

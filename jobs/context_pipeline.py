@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.ai import AIUnavailable
 from bot.deps import Deps
-from bot.log import get_logger
+from bot.log import get_logger, is_idle
 from bot.services import context as memory
 
 log = get_logger(__name__)
@@ -54,7 +54,7 @@ async def run_pipeline(deps: Deps, now: datetime, *, batch: int = memory.PIPELIN
                 break
         if not total.deferred:
             total.reembedded = await memory.reembed(deps.pool, ai)
-    log.info("context_pipeline_done", **total.as_dict())
+    (log.debug if is_idle(total.as_dict()) else log.info)("context_pipeline_done", **total.as_dict())
     return total.as_dict()
 
 
