@@ -140,22 +140,5 @@ def fit_text(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
         if following == "" or following.isspace():
             last_space_cut = cut
     keep = last_space_cut if last_space_cut > 0 else cut
-    return text[:keep].rstrip(" \t\n,;:-\u2013\u2014") + ellipsis
-
-
-def fit_lines(lines: list[str], limit: int, *, more: str = "\u2026and {n} more") -> str:
-    """As many whole ``lines`` as fit in ``limit`` characters, joined by newlines, then a note saying
-    how many were left out (``more``, formatted with ``n``). When not even the first line fits
-    beside the note, it is shortened with ``fit_text``. Used for section texts (``SECTION_TEXT``)."""
-    joined = "\n".join(lines)
-    if len(joined) <= limit:
-        return joined
-    used = 0
-    for keep in range(len(lines) + 1):
-        note = more.format(n=len(lines) - keep)
-        if keep == len(lines) or used + len(lines[keep]) + 1 + len(note) + 1 > limit:
-            if keep == 0:
-                return fit_text(lines[0], limit - len(note) - 1) + "\n" + more.format(n=len(lines) - 1)
-            return "\n".join([*lines[:keep], note])
-        used += len(lines[keep]) + 1
-    return joined  # not reached: the loop returns once a line does not fit
+    # Trailing spaces, commas and dashes go; ";" and ":" stay (they may close "&amp;" or ":rocket:").
+    return text[:keep].rstrip(" \t\n,-\u2013\u2014") + ellipsis
