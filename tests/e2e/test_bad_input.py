@@ -14,7 +14,7 @@ from tests.helpers import eventually, fetchval
 
 JUNK = ["", "   ", "\U0001F4A5\U0001F4A5", "x" * 5000, "<@U0NOBODY>", "T-999999999999", "'; DROP TABLE tasks;--",
         "\u202e\u0000weird", "remind me", "12/45/2026", "add", "move T-1", "off off off"]
-COMMANDS = ["/task", "/tasks", "/board", "/remind", "/reminders", "/ooo", "/mood", "/journal", "/ask", "/steward"]
+COMMANDS = ["/task", "/tasks", "/board", "/reminders", "/ooo", "/mood", "/journal", "/ask", "/steward"]
 
 
 @pytest.mark.timeout(300)
