@@ -177,7 +177,8 @@ async def open_sandbox(settings: Settings, conn: Any, *, port: int | None, reset
     """Start the sandbox for `steward run`/`steward sandbox`: its workspace restored from the data
     directory when it matches the database, else both reset together (bot/sandbox/persistence.py).
 
-    `port` None: DEFAULT_SANDBOX_PORT when free, else any free port; a given port must be free (OSError).
+    `port` None: DEFAULT_SANDBOX_PORT when free, else any free port; 0: any free port; another port must
+    be free (else OSError). Returns the started Sandbox; its `notice` says why it was reset, if it was.
     """
     from bot.sandbox import DEMO_TEAM_ID, Sandbox
     from bot.sandbox.persistence import StateFile, reconcile
@@ -187,11 +188,12 @@ async def open_sandbox(settings: Settings, conn: Any, *, port: int | None, reset
     if notice:
         log.warning("sandbox_reset", notice=notice)
     # A stable address for the page when it is free (so a bookmark keeps working), else any port.
-    sandbox = Sandbox(web_port=port or DEFAULT_SANDBOX_PORT, state_file=state_file, saved=saved, notice=notice)
+    sandbox = Sandbox(web_port=DEFAULT_SANDBOX_PORT if port is None else port, state_file=state_file, saved=saved,
+                      notice=notice)
     try:
         await sandbox.start()
     except OSError:
-        if port:
+        if port is not None:
             raise
         sandbox = Sandbox(web_port=None, state_file=state_file, saved=saved, notice=notice)
         await sandbox.start()

@@ -546,9 +546,11 @@ class SlackEmulator:
         )
         refused = commands.refusal(command, thread_ts)
         if refused is not None:
+            joined = False
             if refused.command == "/invite":
-                refused = await self._invite(person.id, target_channel, text)
-            self._slackbot_says(person.id, target_channel.id, refused.message, thread_ts)
+                refused, joined = await self._invite(person.id, target_channel, text)
+            if not joined:  # a join shows as its own channel message instead
+                self._slackbot_says(person.id, target_channel.id, refused.message, thread_ts)
             raise refused
         command = commands.normalise(command)
         if self.should_escape(command):
@@ -579,16 +581,16 @@ class SlackEmulator:
         self.workspace.post_ephemeral(Ephemeral(channel_id, user_id, text, None, self.workspace.clock.next_ts(),
                                                 thread_ts, source="slackbot"))
 
-    async def _invite(self, inviter: str, channel: Channel, text: str) -> CommandNotDelivered:
+    async def _invite(self, inviter: str, channel: Channel, text: str) -> tuple[CommandNotDelivered, bool]:
         """Slack's /invite @person [#channel]: add the people, tell the bot (member_joined_channel)."""
         escaped = link_typed(self.workspace, inviter, text, user_labels=True)
         named = re.search(r"<#([CG][A-Z0-9]+)", escaped)
         where = self.workspace.channel(named.group(1)) if named else channel
         people = list(dict.fromkeys(re.findall(r"<@([UW][A-Z0-9]+)", escaped)))
         if where.is_im or where.is_mpim:
-            return CommandNotDelivered("built_in", "/invite", "You can't add people to a direct message.")
+            return CommandNotDelivered("built_in", "/invite", "You can't add people to a direct message."), False
         if not people:
-            return CommandNotDelivered("built_in", "/invite", "Who should join? Type /invite @name.")
+            return CommandNotDelivered("built_in", "/invite", "Who should join? Type /invite @name."), False
         added = [p for p in people if p in self.workspace.users and not where.has_member(p)]
         for user_id in added:
             self.workspace.store_message(where, {"type": "message", "subtype": "channel_join", "user": user_id,
@@ -596,7 +598,7 @@ class SlackEmulator:
             await self.member_joined(user_id, where.id, inviter)
         names = ", ".join("@" + self.workspace.user(p).name for p in added)
         message = f"Added {names} to #{where.name}." if added else f"They are already in #{where.name}."
-        return CommandNotDelivered("built_in", "/invite", message)
+        return CommandNotDelivered("built_in", "/invite", message), bool(added)
 
     def _show_command_ack(self, target: ResponseTarget, record: EnvelopeRecord) -> None:
         """Text or blocks in a command's ack reach the user like a response_url message."""
