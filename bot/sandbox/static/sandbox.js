@@ -682,7 +682,7 @@
     node.append(avatar(isBot ? null : p));
     const body = el('div', { class: 'msg-body' });
     body.append(el('div', { class: 'meta' },
-      el('span', { class: 'author' }, name), isBot ? el('span', { class: 'app-badge', style: 'background:#e8e8e8;color:#555' }, 'APP') : null,
+      el('span', { class: 'author' }, name), isBot && !fromSlack ? el('span', { class: 'app-badge', style: 'background:#e8e8e8;color:#555' }, 'APP') : null,
       el('time', { datetime: tsDate(m.ts).toISOString(), title: fmt(tsDate(m.ts), { dateStyle: 'full', timeStyle: 'short' }) }, fmtTime(m.ts)),
       m.edited ? el('span', { class: 'edited' }, '(edited)') : null));
     if (m.blocks && m.blocks.length) body.append(renderBlocks(m.blocks, ctx));
