@@ -175,14 +175,16 @@ async def test_a_saved_sandbox_of_another_database_resets_both(conn: psycopg.Asy
     assert marker.id > 0
 
 
-def test_reset_is_refused_when_steward_would_connect_to_slack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import build_parser, main
+async def test_reset_is_refused_when_steward_would_connect_to_slack(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.app import run_bot
+    from bot.cli import build_parser
+    from bot.settings import Settings
 
     assert build_parser().parse_args(["sandbox", "--reset", "--port", "0"]).reset
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-real")
-    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-real")
-    monkeypatch.setenv("STEWARD_DATA_DIR", str(tmp_path))
-    assert main(["run", "--reset"]) == 2
+    assert build_parser().parse_args(["run", "--reset"]).reset
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-real", "SLACK_APP_TOKEN": "xapp-real",
+                                  "STEWARD_DATA_DIR": str(tmp_path)})
+    assert await run_bot(settings, reset=True) == 2
     assert "nothing was reset" in capsys.readouterr().err
     assert not (tmp_path / "postgres").exists()  # refused before touching anything

@@ -1102,8 +1102,8 @@
   async function openPermalink(e) {
     const link = e.target.closest && e.target.closest('a[href]');
     if (!link || !S.st || !S.st.team.domain) return;
-    const prefix = `https://${S.st.team.domain}.slack.com/archives/`;
-    if (!link.href.startsWith(prefix)) return;
+    const url = new URL(link.href);
+    if (url.protocol !== 'https:' || url.hostname !== S.st.team.domain + '.slack.com' || !url.pathname.startsWith('/archives/')) return;
     e.preventDefault();
     let data;
     try {
