@@ -788,7 +788,7 @@
     const nearBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 80;
     body.innerHTML = '';
     body.append(messageNode(st.thread.parent, { channel: st.channel.id }, true));
-    const n = st.thread.replies.length;
+    const n = st.thread.replies.filter((r) => !r.ephemeral).length;
     body.append(el('div', { class: 'reply-count' }, n + (n === 1 ? ' reply' : ' replies')));
     for (const r of st.thread.replies) body.append(messageNode(r, { channel: st.channel.id }, true));
     if (nearBottom || S.sigs.threadFor !== st.thread.ts) body.scrollTop = body.scrollHeight;
