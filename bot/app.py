@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import socket
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -172,42 +173,83 @@ async def _wait_for_stop_signal() -> None:
     await stop.wait()
 
 
-async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: int | None = None) -> int:
-    sandbox_env = None
-    if sandbox or not settings.slack_configured:
-        from bot.sandbox import Sandbox
+async def open_sandbox(settings: Settings, conn: Any, *, port: int | None, reset: bool = False) -> Any:
+    """Start the sandbox for `steward run`/`steward sandbox`: its workspace restored from the data
+    directory when it matches the database, else both reset together (bot/sandbox/persistence.py).
 
-        # A stable address for the page when it is free (so a bookmark keeps working), else any port.
-        sandbox_env = Sandbox(web_port=sandbox_port or DEFAULT_SANDBOX_PORT)
-        try:
-            await sandbox_env.start()
-        except OSError:
-            if sandbox_port:
-                raise
-            sandbox_env = Sandbox(web_port=None)
-            await sandbox_env.start()
-        settings = replace(settings, slack_bot_token=Secret(sandbox_env.bot_token),
-                           slack_app_token=Secret(sandbox_env.app_token), slack_api_url=sandbox_env.api_url)
+    `port` None: DEFAULT_SANDBOX_PORT when free, else any free port; 0: any free port; another port must
+    be free (else OSError). Returns the started Sandbox; its `notice` says why it was reset, if it was.
+    """
+    from bot.sandbox import DEMO_TEAM_ID, Sandbox
+    from bot.sandbox.persistence import StateFile, reconcile
+
+    state_file = StateFile(settings.data_dir)
+    saved, notice = await reconcile(conn, state_file, DEMO_TEAM_ID, reset=reset)
+    if notice:
+        log.warning("sandbox_reset", notice=notice)
+    # A stable address for the page when it is free (so a bookmark keeps working), else any port.
+    sandbox = Sandbox(web_port=DEFAULT_SANDBOX_PORT if port is None else port, state_file=state_file, saved=saved,
+                      notice=notice)
     try:
-        async with database(settings) as db:
-            assert db.pool is not None
+        await sandbox.start()
+    except OSError:
+        if port is not None:
+            raise
+        sandbox = Sandbox(web_port=None, state_file=state_file, saved=saved, notice=notice)
+        await sandbox.start()
+    return sandbox
+
+
+async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: int | None = None,
+                  reset: bool = False) -> int:
+    """Run Steward until SIGINT/SIGTERM: connected to Slack, or to the sandbox (no tokens, or `sandbox`).
+
+    `reset` (sandbox only) starts the sandbox's workspace and Steward's data for it afresh.
+    """
+    use_sandbox = sandbox or not settings.slack_configured
+    if reset and not use_sandbox:
+        print("steward: --reset resets the local sandbox, and Slack tokens are set, so Steward would connect to "
+              "Slack instead; nothing was reset. Unset SLACK_BOT_TOKEN/SLACK_APP_TOKEN or run `steward sandbox --reset`.",
+              file=sys.stderr)
+        return 2
+    sandbox_env = None
+    async with database(settings) as db:
+        assert db.pool is not None
+        try:
+            if use_sandbox:
+                async with db.pool.connection() as conn:
+                    sandbox_env = await open_sandbox(settings, conn, port=sandbox_port, reset=reset)
+                settings = replace(settings, slack_bot_token=Secret(sandbox_env.bot_token),
+                                   slack_app_token=Secret(sandbox_env.app_token), slack_api_url=sandbox_env.api_url)
             bot = Steward(settings, db.pool, db.dsn, sandbox=sandbox_env is not None,
                           clock=sandbox_env.clock if sandbox_env else Clock())
             if sandbox_env is not None:
                 sandbox_env.attach(bot)
             await bot.start()
+            if sandbox_env is not None:
+                await bind_sandbox(sandbox_env, db.pool)
             where = f"health on :{bot.health_port}" if bot.health_port else "no health server"
             if sandbox_env is not None:
-                print(f"\nSteward is running in the local sandbox (no Slack account needed).\n"
+                notice = f"  {sandbox_env.notice}\n" if sandbox_env.notice else ""
+                print(f"\nSteward is running in the local sandbox (no Slack account needed).\n{notice}"
                       f"  Open {sandbox_env.web_url} in your browser: pick who you are, DM Steward, post in channels.\n"
-                      f"  ({where}; Ctrl-C to stop)\n", flush=True)
+                      f"  ({where}; the sandbox is kept in {sandbox_env.state_file.path}; Ctrl-C to stop)\n", flush=True)
             else:
                 print(f"Steward is connected to Slack ({where}, pid {os.getpid()} on {socket.gethostname()}). Ctrl-C to stop.", flush=True)
             try:
                 await _wait_for_stop_signal()
             finally:
                 await bot.stop()
-    finally:
-        if sandbox_env is not None:
-            await sandbox_env.stop()
+        finally:
+            if sandbox_env is not None:
+                await sandbox_env.stop()
     return 0
+
+
+async def bind_sandbox(sandbox_env: Any, pool: AsyncConnectionPool) -> None:
+    """Tie the sandbox's saved workspace to the demo organization the bot just synced."""
+    from bot.sandbox import DEMO_TEAM_ID
+    from bot.sandbox.persistence import demo_organization
+
+    async with pool.connection() as conn:
+        sandbox_env.bind_organization(await demo_organization(conn, DEMO_TEAM_ID))

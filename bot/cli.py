@@ -46,8 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot (the sandbox when SLACK_BOT_TOKEN/SLACK_APP_TOKEN are unset)")
     run.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
+    reset_help = ("sandbox only: start the sandbox's channels, DMs and messages and Steward's data for the demo "
+                  "workspace afresh (both are otherwise kept between runs)")
+    run.add_argument("--reset", action="store_true", help=reset_help)
     sb = sub.add_parser("sandbox", help="run the bot against a local Slack emulator with a demo workspace")
-    sb.add_argument("--port", type=int, default=None, help="port of the sandbox web page (default: any free port)")
+    sb.add_argument("--port", type=int, default=None,
+                    help="port of the sandbox web page (default: 8765 when free, else any free port)")
+    sb.add_argument("--reset", action="store_true", help=reset_help)
 
     db = sub.add_parser("db", help="database migrations")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION")
@@ -97,7 +102,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, setting
     if args.command in ("run", "sandbox"):
         from bot.app import run_bot
 
-        return asyncio.run(run_bot(settings, sandbox=args.command == "sandbox", sandbox_port=getattr(args, "port", None)))
+        return asyncio.run(run_bot(settings, sandbox=args.command == "sandbox", sandbox_port=getattr(args, "port", None),
+                                   reset=args.reset))
     if args.command == "db":
         if args.db_command is None:
             parser.parse_args(["db", "--help"])

@@ -110,6 +110,11 @@ def seed_demo(emulator: SlackEmulator, now: datetime | None = None) -> Demo:
         emulator.add_channel(c.id, c.name, is_private=c.is_private, members=members,
                              topic=c.topic, purpose=c.purpose)
     _history(emulator, now)
+    return demo()
+
+
+def demo() -> Demo:
+    """Who and what the demo workspace has (also when it was restored rather than seeded)."""
     return Demo(
         team_name=DEMO_TEAM_NAME,
         people={p.key: p.id for p in PEOPLE},

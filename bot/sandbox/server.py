@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
 from bot.clock import Clock, utcnow
-from bot.emulators.slack import NoSocketConnected, SlackEmulator, SlackError
+from bot.emulators.slack import CommandNotDelivered, NoSocketConnected, SlackEmulator, SlackError, snapshot
 from bot.emulators.slack.ids import TsClock
-from bot.sandbox import state
-from bot.sandbox.seed import DEMO_TEAM_ID, DEMO_TEAM_NAME, Demo, seed_demo
+from bot.emulators.slack.mentions import plain_mentions
+from bot.sandbox import jobs, state
+from bot.sandbox.composer import compose
+from bot.sandbox.emoji_table import shortcodes
+from bot.sandbox.persistence import OrgMarker, SavedSandbox, StateFile
+from bot.sandbox.seed import DEMO_TEAM_ID, DEMO_TEAM_NAME, Demo, demo, seed_demo
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+"""The app manifest of a source checkout (not in the wheel): should_escape per command, when present."""
+AUTOSAVE_SECONDS = 1.0
 JsonDict = dict[str, Any]
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+_PERMALINK = re.compile(r"^/archives/([CDG][A-Z0-9]+)/p(\d{7,})$")
 
 
 class _ShiftedTsClock(TsClock):
@@ -62,9 +73,18 @@ class Sandbox:
     run jobs, and open `web_url`.
     """
 
-    def __init__(self, web_port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, web_port: int | None = None, host: str = "127.0.0.1", *, state_file: StateFile | None = None,
+                 saved: SavedSandbox | None = None, notice: str | None = None, manifest: Path | None = MANIFEST) -> None:
+        """`state_file`: where the workspace is kept between runs (None: nothing is kept); `saved`: what to
+        restore instead of seeding the demo; `notice`: shown on the page (e.g. why the sandbox was reset)."""
         self.host = host
         self.web_port = web_port
+        self.state_file = state_file
+        self.saved = saved
+        self.notice = notice
+        self.manifest = manifest
+        self.organization: OrgMarker | None = saved.organization if saved else None
+        self._autosave: asyncio.Task[None] | None = None
         self.clock = Clock()
         self.emulator = SlackEmulator(
             team_id=DEMO_TEAM_ID,
@@ -98,12 +118,21 @@ class Sandbox:
         self.bot = bot
 
     async def start(self) -> Sandbox:
+        if self.manifest is not None:
+            self.emulator.load_manifest(self.manifest)
         await self.emulator.start(self.host, 0)
-        self.demo = seed_demo(self.emulator, now=self.clock.now())
+        if self.saved is not None:
+            self.clock.offset = timedelta(seconds=self.saved.clock_offset_seconds)
+            snapshot.restore(self.emulator.workspace, self.saved.workspace)
+            self.demo = demo()
+        else:
+            self.demo = seed_demo(self.emulator, now=self.clock.now())
         app = web.Application(middlewares=[self._guard], client_max_size=2 * 1024 * 1024)
         app.router.add_get("/", self._index)
         app.router.add_static("/static/", STATIC, append_version=False)
         app.router.add_get("/api/state", self._state)
+        app.router.add_get("/api/emoji", self._emoji)
+        app.router.add_get("/api/permalink", self._permalink)
         app.router.add_get("/api/jobs", self._jobs)
         app.router.add_post("/api/jobs/{name}", self._run_job)
         app.router.add_post("/api/message", self._message)
@@ -126,13 +155,44 @@ class Sandbox:
         shown_host = f"[{self.host}]" if ":" in self.host else self.host
         self.web_url = f"http://{shown_host}:{port}/"
         log.info("sandbox page on %s (emulated Slack on %s)", self.web_url, self.api_url)
+        if self.state_file is not None:
+            self.save()
+            self._autosave = asyncio.create_task(self._autosave_loop())
         return self
 
     async def stop(self) -> None:
+        if self._autosave is not None:
+            self._autosave.cancel()
+            await asyncio.gather(self._autosave, return_exceptions=True)
+            self._autosave = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self.save()
         await self.emulator.stop()
+
+    # ---------------------------------------------------------------- keeping the workspace between runs
+
+    def bind_organization(self, marker: OrgMarker | None) -> None:
+        """Tie the saved workspace to Steward's demo organization (see bot/sandbox/persistence.py)."""
+        self.organization = marker
+        self.save()
+
+    def save(self) -> bool:
+        """Write the workspace, clock and organization to the state file now (False: nothing changed)."""
+        if self.state_file is None:
+            return False
+        saved = SavedSandbox(snapshot.dump(self.emulator.workspace), self.clock.offset.total_seconds(),
+                             self.organization)
+        return self.state_file.write(saved)
+
+    async def _autosave_loop(self) -> None:
+        while True:
+            await asyncio.sleep(AUTOSAVE_SECONDS)
+            try:
+                self.save()
+            except OSError:
+                log.exception("sandbox state not saved")
 
     async def __aenter__(self) -> Sandbox:
         return await self.start()
@@ -216,7 +276,9 @@ class Sandbox:
         now = self.clock.now()
         return _json({
             "ok": True,
-            "team": {"id": self.emulator.team_id, "name": self.emulator.identity.team_name},
+            "team": {"id": self.emulator.team_id, "name": self.emulator.identity.team_name,
+                     "domain": self.emulator.identity.domain},
+            "notice": self.notice,
             "bot": {"id": self.emulator.bot_user_id, "name": "Steward"},
             "as": user_id,
             "people": state.people(self.emulator),
@@ -241,10 +303,12 @@ class Sandbox:
         if not isinstance(text, str) or not text.strip():
             raise ApiError(400, "no_text", "type a message first")
         thread_ts = body.get("thread_ts") or None
-        if text.lstrip().startswith("/") and not thread_ts and body.get("commands", True):
-            return await self._run_command(user_id, channel_id, text)
-        ts = await self.emulator.user_message(user_id, channel_id, text, thread_ts)
-        return _json({"ok": True, "ts": ts, "channel": channel_id})
+        picked = _picked(body)
+        if text.lstrip().startswith("/") and body.get("commands", True):
+            return await self._run_command(user_id, channel_id, text, picked, thread_ts)
+        sent = compose(self.emulator.workspace, user_id, text, picked)
+        ts = await self.emulator.user_message(user_id, channel_id, sent, thread_ts)
+        return _json({"ok": True, "ts": ts, "channel": channel_id, "text": sent})
 
     async def _command(self, request: web.Request) -> web.Response:
         body = await self._body(request)
@@ -253,14 +317,23 @@ class Sandbox:
         command = str(body.get("command") or "")
         text = str(body.get("text") or "")
         line = f"{command} {text}".strip() if command else text
-        return await self._run_command(user_id, channel_id, line)
+        picked = _picked(body)
+        return await self._run_command(user_id, channel_id, line, picked, body.get("thread_ts") or None)
 
-    async def _run_command(self, user_id: str, channel_id: str, line: str) -> web.Response:
+    async def _run_command(self, user_id: str, channel_id: str, line: str, picked: list[Any],
+                           thread_ts: str | None) -> web.Response:
         line = line.strip()
         if not line.startswith("/") or len(line) < 2:
             raise ApiError(400, "not_a_command", "a slash command starts with /, e.g. /steward help")
         command, _, text = line.partition(" ")
-        result = await self.emulator.slash_command(user_id, command, text.strip(), channel_id)
+        sent = compose(self.emulator.workspace, user_id, text.strip(), picked, command=True)
+        try:
+            result = await self.emulator.slash_command(user_id, command, sent, channel_id, thread_ts=thread_ts)
+        except CommandNotDelivered as refused:
+            # Slack answered itself (a Slackbot note is in the conversation); a thread refusal keeps the text.
+            if refused.reason == "not_in_thread":
+                return _json({"ok": False, "error": "not_supported_in_threads", "message": refused.message})
+            return _json({"ok": True, "slack": refused.message, "reason": refused.reason, "channel": channel_id})
         if result.timed_out:
             return _json({"ok": False, "error": "operation_timeout",
                           "message": f"{command} failed: Steward did not answer in time."})
@@ -383,20 +456,52 @@ class Sandbox:
         return when.astimezone(UTC)
 
     async def _jobs(self, request: web.Request) -> web.Response:
-        return _json({"ok": True, "jobs": _job_list(), "bot_attached": self.bot is not None})
+        return _json({"ok": True, "jobs": jobs.job_menu(), "bot_attached": self.bot is not None})
 
     async def _run_job(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         if self.bot is None:
             raise ApiError(409, "no_bot", "no bot is attached to the sandbox")
-        known = {j["name"] for j in _job_list()}
+        known = {j["name"] for j in jobs.job_menu()}
         if known and name not in known:
             raise ApiError(404, "unknown_job", f"no job named {name!r}")
         try:
             result = await self.bot.scheduler.run_claimed(name, scheduled_for=self.clock.now())
         except KeyError as exc:
             raise ApiError(404, "unknown_job", f"no job named {name!r}") from exc
-        return _json({"ok": True, "job": name, "result": result})
+        summary = jobs.summarise(name, result, lambda text: plain_mentions(self.emulator.workspace, text))
+        return _json({"ok": True, "job": name, "result": result, "summary": summary})
+
+    # ---------------------------------------------------------------- emoji and permalinks
+
+    async def _emoji(self, request: web.Request) -> web.Response:
+        response = _json({"ok": True, "emoji": shortcodes()})
+        response.headers["Cache-Control"] = "max-age=86400"
+        return response
+
+    async def _permalink(self, request: web.Request) -> web.Response:
+        """Where a permalink Steward cited points: {channel, ts, thread_ts} if this person can see it."""
+        user_id = self._person(request.query.get("as"))
+        url = urlparse(request.query.get("url") or "")
+        found = _PERMALINK.match(url.path)
+        if url.hostname != f"{self.emulator.identity.domain}.slack.com" or found is None:
+            raise ApiError(400, "not_a_permalink", "that is not a link to a message in this workspace")
+        channel_id, digits = found.groups()
+        ts = f"{digits[:-6]}.{digits[-6:]}"
+        channel_id = self._visible_channel(user_id, channel_id)
+        message = self.emulator.message(channel_id, ts)
+        if message is None:
+            raise ApiError(404, "message_not_found", "that message is no longer there")
+        thread_ts = next(iter(parse_qs(url.query).get("thread_ts", [])), None) or message.get("thread_ts")
+        if thread_ts == ts:
+            thread_ts = None  # a thread's parent shows in the channel itself
+        return _json({"ok": True, "channel": channel_id, "ts": ts, "thread_ts": thread_ts})
+
+
+def _picked(body: JsonDict) -> list[Any]:
+    """The people and channels picked from the composer's autocomplete: [{"label", "id"}, …]."""
+    picked = body.get("picked")
+    return picked if isinstance(picked, list) else []
 
 
 def _hostname(host_header: str) -> str:
@@ -404,18 +509,3 @@ def _hostname(host_header: str) -> str:
         return host_header.split("]")[0] + "]"
     return host_header.rsplit(":", 1)[0]
 
-
-def _job_list() -> list[JsonDict]:
-    try:
-        from jobs import registry
-    except Exception:  # the page still works without the jobs package
-        log.exception("jobs registry unavailable")
-        return []
-    try:
-        from jobs.schedule import describe_schedule
-
-        schedule = describe_schedule()
-    except Exception:
-        schedule = {}
-    return [{"name": name, "description": spec.description, "schedule": schedule.get(name, "on demand")}
-            for name, spec in registry.all_jobs().items()]

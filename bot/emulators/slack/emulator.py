@@ -8,13 +8,24 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from aiohttp import web
 
-from bot.emulators.slack import api_chat, api_conversations, api_files, api_people, api_views, payloads
+from bot.emulators.slack import (
+    api_chat,
+    api_conversations,
+    api_files,
+    api_people,
+    api_views,
+    commands,
+    payloads,
+)
 from bot.emulators.slack.args import Args
+from bot.emulators.slack.commands import CommandNotDelivered
 from bot.emulators.slack.errors import SlackError
+from bot.emulators.slack.mentions import link_typed, plain_mentions
 from bot.emulators.slack.models import (
     Channel,
     EnvelopeRecord,
@@ -62,6 +73,7 @@ class SlackEmulator:
         bot_name: str = "steward",
         ack_timeout: float = 3.0,
         echo_own_events: bool = False,
+        command_escaping: Mapping[str, bool] | None = None,
     ) -> None:
         identity = Identity(team_id, team_name, _domain(team_name), bot_user_id, bot_id, app_id, bot_name)
         self.workspace = Workspace(identity)
@@ -84,6 +96,8 @@ class SlackEmulator:
         self.workspace.bot_message_hooks.append(self._echo_bot_message)
         self.response_posts: list[ResponsePost] = []
         self.undelivered_events: list[JsonDict] = []
+        self.command_escaping: dict[str, bool] = {}
+        self.configure_commands(command_escaping or {})
         self.base_url = ""
         self._runner: web.AppRunner | None = None
 
@@ -189,6 +203,25 @@ class SlackEmulator:
     @rate_limit_per_minute.setter
     def rate_limit_per_minute(self, limit: int | None) -> None:
         self.limiter.per_minute = limit
+
+    def configure_commands(self, escaping: Mapping[str, bool]) -> None:
+        """Say, per slash command ("/task"), whether the app's manifest has should_escape: true.
+
+        Commands not named here are escaped (`commands.DEFAULT_SHOULD_ESCAPE`).
+        """
+        self.command_escaping.update({commands.normalise(name): bool(flag) for name, flag in escaping.items()})
+
+    def load_manifest(self, path: Path | str) -> dict[str, bool]:
+        """Read should_escape per command from a Slack app manifest (manifest.yaml); absent file: nothing.
+
+        Returns what was read. Raises ValueError for a file that is not a manifest.
+        """
+        found = commands.load_manifest_escaping(Path(path))
+        self.configure_commands(found)
+        return found
+
+    def should_escape(self, command: str) -> bool:
+        return self.command_escaping.get(commands.normalise(command), commands.DEFAULT_SHOULD_ESCAPE)
 
     def set_rate_limit(self, method: str = "*", times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` ("*" for any) answer HTTP 429 with Retry-After."""
@@ -501,13 +534,33 @@ class SlackEmulator:
         return result
 
     async def slash_command(
-        self, user: str, command: str, text: str = "", channel: str | None = None
+        self, user: str, command: str, text: str = "", channel: str | None = None, thread_ts: str | None = None
     ) -> InteractionResult:
-        """Run a slash command; returns once acked (or timed out) with the ack and later respond()s."""
+        """Run a slash command; returns once acked (or timed out) with the ack and later respond()s.
+
+        `text` is what Slack's client sends; with should_escape (see `configure_commands`) typed
+        `@name`/`#channel`/links become `<@U…|name>`/`<#C…|name>`/`<…>`, without it markup becomes
+        plain `@name`/`#channel`. Raises `CommandNotDelivered` (no envelope is sent, and Slackbot tells
+        the person, as an ephemeral) for Slack's built-in commands (`/invite` is acted out), another
+        app's command, or an app's command typed in a thread (`thread_ts`).
+        """
         person = self.workspace.user(user)
         target_channel = (
             self.workspace.post_target(channel) if channel else self.workspace.dm_channel(person.id)
         )
+        refused = commands.refusal(command, thread_ts)
+        if refused is not None:
+            joined = False
+            if refused.command == "/invite":
+                refused, joined = await self._invite(person.id, target_channel, text)
+            if not joined:  # a join shows as its own channel message instead
+                self._slackbot_says(person.id, target_channel.id, refused.message, thread_ts)
+            raise refused
+        command = commands.normalise(command)
+        if self.should_escape(command):
+            text = link_typed(self.workspace, person.id, text, user_labels=True)
+        else:
+            text = plain_mentions(self.workspace, text)
         trigger_id = self.issue_trigger_id(person.id)
         target = self._response_target(target_channel.id, person.id, None)
         payload = payloads.slash_command(
@@ -526,6 +579,30 @@ class SlackEmulator:
             target,
             lambda record: self._show_command_ack(target, record),
         )
+
+    def _slackbot_says(self, user_id: str, channel_id: str, text: str, thread_ts: str | None) -> None:
+        """A message from Slack itself, seen only by this person (as Slackbot's ephemerals are)."""
+        self.workspace.post_ephemeral(Ephemeral(channel_id, user_id, text, None, self.workspace.clock.next_ts(),
+                                                thread_ts, source="slackbot"))
+
+    async def _invite(self, inviter: str, channel: Channel, text: str) -> tuple[CommandNotDelivered, bool]:
+        """Slack's /invite @person [#channel]: add the people, tell the bot (member_joined_channel)."""
+        escaped = link_typed(self.workspace, inviter, text, user_labels=True)
+        named = re.search(r"<#([CG][A-Z0-9]+)", escaped)
+        where = self.workspace.channel(named.group(1)) if named else channel
+        people = list(dict.fromkeys(re.findall(r"<@([UW][A-Z0-9]+)", escaped)))
+        if where.is_im or where.is_mpim:
+            return CommandNotDelivered("built_in", "/invite", "You can't add people to a direct message."), False
+        if not people:
+            return CommandNotDelivered("built_in", "/invite", "Who should join? Type /invite @name."), False
+        added = [p for p in people if p in self.workspace.users and not where.has_member(p)]
+        for user_id in added:
+            self.workspace.store_message(where, {"type": "message", "subtype": "channel_join", "user": user_id,
+                                                 "inviter": inviter, "text": f"<@{user_id}> has joined the channel"})
+            await self.member_joined(user_id, where.id, inviter)
+        names = ", ".join("@" + self.workspace.user(p).name for p in added)
+        message = f"Added {names} to #{where.name}." if added else f"They are already in #{where.name}."
+        return CommandNotDelivered("built_in", "/invite", message), bool(added)
 
     def _show_command_ack(self, target: ResponseTarget, record: EnvelopeRecord) -> None:
         """Text or blocks in a command's ack reach the user like a response_url message."""

@@ -158,30 +158,21 @@
     return parts;
   }
 
-  const EMOJI = {
-    white_check_mark: '\u2705', heavy_check_mark: '\u2714\uFE0F', check: '\u2714\uFE0F', x: '\u274C',
-    warning: '\u26A0\uFE0F', rotating_light: '\uD83D\uDEA8', wave: '\uD83D\uDC4B', tada: '\uD83C\uDF89',
-    rocket: '\uD83D\uDE80', eyes: '\uD83D\uDC40', sparkles: '\u2728', memo: '\uD83D\uDCDD', pencil: '\uD83D\uDCDD',
-    spiral_calendar_pad: '\uD83D\uDDD3\uFE0F', calendar: '\uD83D\uDCC5', date: '\uD83D\uDCC5', alarm_clock: '\u23F0',
-    hourglass: '\u231B', hourglass_flowing_sand: '\u23F3', bell: '\uD83D\uDD14', test_tube: '\uD83E\uDDEA',
-    electric_plug: '\uD83D\uDD0C', bulb: '\uD83D\uDCA1', pushpin: '\uD83D\uDCCC', clipboard: '\uD83D\uDCCB',
-    inbox_tray: '\uD83D\uDCE5', outbox_tray: '\uD83D\uDCE4', thumbsup: '\uD83D\uDC4D', '+1': '\uD83D\uDC4D',
-    thumbsdown: '\uD83D\uDC4E', raised_hands: '\uD83D\uDE4C', clap: '\uD83D\uDC4F', fire: '\uD83D\uDD25',
-    sunny: '\u2600\uFE0F', sunrise: '\uD83C\uDF05', coffee: '\u2615', zzz: '\uD83D\uDCA4', busts_in_silhouette: '\uD83D\uDC65',
-    bust_in_silhouette: '\uD83D\uDC64', speech_balloon: '\uD83D\uDCAC', mag: '\uD83D\uDD0D', link: '\uD83D\uDD17',
-    lock: '\uD83D\uDD12', key: '\uD83D\uDD11', gear: '\u2699\uFE0F', hammer_and_wrench: '\uD83D\uDEE0\uFE0F',
-    chart_with_upwards_trend: '\uD83D\uDCC8', bar_chart: '\uD83D\uDCCA', dart: '\uD83C\uDFAF', star: '\u2B50',
-    heart: '\u2764\uFE0F', question: '\u2753', grey_question: '\u2754', exclamation: '\u2757', information_source: '\u2139\uFE0F',
-    large_green_circle: '\uD83D\uDFE2', large_yellow_circle: '\uD83D\uDFE1', red_circle: '\uD83D\uDD34',
-    large_blue_circle: '\uD83D\uDD35', white_circle: '\u26AA', black_circle: '\u26AB', arrow_right: '\u27A1\uFE0F',
-    repeat: '\uD83D\uDD01', no_entry: '\u26D4', no_entry_sign: '\uD83D\uDEAB', stopwatch: '\u23F1\uFE0F',
-    smile: '\uD83D\uDE04', slightly_smiling_face: '\uD83D\uDE42', thinking_face: '\uD83E\uDD14', muscle: '\uD83D\uDCAA',
-    package: '\uD83D\uDCE6', books: '\uD83D\uDCDA', construction: '\uD83D\uDEA7', trophy: '\uD83C\uDFC6',
-    house: '\uD83C\uDFE0', envelope: '\u2709\uFE0F', robot_face: '\uD83E\uDD16', wastebasket: '\uD83D\uDDD1\uFE0F',
-  };
+  // Every Slack shortcode (:palm_tree:, :+1:, :skin-tone-2:), served by the sandbox from the `emoji` package.
+  let EMOJI = {};
+
+  async function loadEmoji() {
+    try {
+      const data = await (await fetch('/api/emoji')).json();
+      EMOJI = data.emoji || {};
+    } catch (err) { return; }
+    S.sigs = {};
+    S.modalKey = null;
+    if (S.st) render();
+  }
 
   function emojify(html) {
-    return html.replace(/:([a-z0-9_+\-]+):/g, (match, name) => EMOJI[name] || match);
+    return html.replace(/:([\w+\-]+):/g, (match, name) => EMOJI[name] || match);
   }
 
   function channelName(id) {
@@ -577,6 +568,25 @@
     renderThread();
     renderModal();
     renderJobs();
+    renderNotice();
+    showHighlight();
+  }
+
+  /** Scroll once to the message a permalink pointed at (it stays highlighted until you go elsewhere). */
+  function showHighlight() {
+    if (!S.highlight || S.highlightShown === S.highlight) return;
+    const where = S.thread ? '#thread-body' : '#messages';
+    const node = document.querySelector(`${where} [data-testid="message"][data-ts="${S.highlight}"]`);
+    if (!node) return;
+    node.scrollIntoView({ block: 'center' });
+    S.highlightShown = S.highlight;
+  }
+
+  function renderNotice() {
+    const box = $('#notice');
+    const text = S.st.notice;
+    box.hidden = !text || S.noticeDismissed === text;
+    if (text) $('#notice-text').textContent = text;
   }
 
   function renderWho() {
@@ -658,19 +668,21 @@
 
   function messageNode(m, ctxBase, inThread) {
     const isEphemeral = !!m.ephemeral;
+    const fromSlack = m.source === 'slackbot';
     const p = isEphemeral ? person(S.st.bot.id) : person(m.user);
     const isBot = isEphemeral || !!m.bot_id || (p && p.is_bot);
-    const name = isBot ? 'Steward' : (p ? p.real_name : (m.user || 'someone'));
+    const name = fromSlack ? 'Slackbot' : isBot ? 'Steward' : (p ? p.real_name : (m.user || 'someone'));
     const ctx = Object.assign({}, ctxBase, { ts: m.ts, ephemeral: isEphemeral });
     const node = el('div', {
-      class: 'msg' + (isEphemeral ? ' ephemeral' : '') + (isBot ? ' from-bot' : ''),
+      class: 'msg' + (isEphemeral ? ' ephemeral' : '') + (isBot ? ' from-bot' : '') + (fromSlack ? ' from-slackbot' : '') +
+        (m.ts === S.highlight ? ' highlight' : ''),
       'data-testid': 'message', 'data-ts': m.ts, 'data-user': isBot ? S.st.bot.id : (m.user || ''),
-      'data-kind': isEphemeral ? 'ephemeral' : isBot ? 'bot' : 'user',
+      'data-kind': fromSlack ? 'slackbot' : isEphemeral ? 'ephemeral' : isBot ? 'bot' : 'user',
     });
     node.append(avatar(isBot ? null : p));
     const body = el('div', { class: 'msg-body' });
     body.append(el('div', { class: 'meta' },
-      el('span', { class: 'author' }, name), isBot ? el('span', { class: 'app-badge', style: 'background:#e8e8e8;color:#555' }, 'APP') : null,
+      el('span', { class: 'author' }, name), isBot && !fromSlack ? el('span', { class: 'app-badge', style: 'background:#e8e8e8;color:#555' }, 'APP') : null,
       el('time', { datetime: tsDate(m.ts).toISOString(), title: fmt(tsDate(m.ts), { dateStyle: 'full', timeStyle: 'short' }) }, fmtTime(m.ts)),
       m.edited ? el('span', { class: 'edited' }, '(edited)') : null));
     if (m.blocks && m.blocks.length) body.append(renderBlocks(m.blocks, ctx));
@@ -729,7 +741,7 @@
     const composer = $('#composer');
     const placeholder = c.kind === 'im' ? 'Message Steward' : 'Message #' + c.name;
     if (composer.placeholder !== placeholder) composer.placeholder = placeholder;
-    if (!sig('messages', [c.id, st.messages, st.people.length, S.as, dayKey(new Date(st.now))])) return;
+    if (!sig('messages', [c.id, st.messages, st.people.length, S.as, dayKey(new Date(st.now)), S.highlight])) return;
     const box = $('#messages');
     const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
     const switched = S.sigs.lastChannel !== c.id + S.as;
@@ -771,12 +783,12 @@
     $('#layout').classList.toggle('with-thread', open);
     if (!open) { S.sigs.thread = null; return; }
     $('#thread-where').textContent = st.channel.kind === 'im' ? 'with Steward' : '#' + st.channel.name;
-    if (!sig('thread', [st.thread, st.channel.id, S.as])) return;
+    if (!sig('thread', [st.thread, st.channel.id, S.as, S.highlight])) return;
     const body = $('#thread-body');
     const nearBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 80;
     body.innerHTML = '';
     body.append(messageNode(st.thread.parent, { channel: st.channel.id }, true));
-    const n = st.thread.replies.length;
+    const n = st.thread.replies.filter((r) => !r.ephemeral).length;
     body.append(el('div', { class: 'reply-count' }, n + (n === 1 ? ' reply' : ' replies')));
     for (const r of st.thread.replies) body.append(messageNode(r, { channel: st.channel.id }, true));
     if (nearBottom || S.sigs.threadFor !== st.thread.ts) body.scrollTop = body.scrollHeight;
@@ -872,15 +884,18 @@
     const select = $('#job-select');
     select.innerHTML = '';
     if (!S.jobs.length) select.append(el('option', { value: '' }, 'no jobs'));
-    for (const job of S.jobs) {
-      select.append(el('option', { value: job.name, title: job.description + ' (' + job.schedule + ')' }, job.name));
+    const groups = [['The day\u2019s rhythm', S.jobs.filter((j) => j.daily)], ['Other jobs', S.jobs.filter((j) => !j.daily)]];
+    for (const [label, jobs] of groups) {
+      if (!jobs.length) continue;
+      select.append(el('optgroup', { label }, jobs.map((job) =>
+        el('option', { value: job.name, title: job.description + ' (' + job.schedule + ')' }, job.name))));
     }
   }
 
   // ------------------------------------------------------------------ navigation and input
 
   function go(changes) {
-    Object.assign(S, changes);
+    Object.assign(S, { highlight: null }, changes);
     S.sigs.sidebar = null;
     load();
   }
@@ -903,30 +918,163 @@
     go({ channel: S.st ? S.st.dm : null, thread: null, view: 'messages' });
   }
 
-  async function send(text, threadTs) {
-    const body = { as: S.as, channel: S.channel, text };
+  async function send(text, threadTs, picked) {
+    const body = { as: S.as, channel: S.channel, text, picked };
     let result;
     if (!threadTs && text.trim().startsWith('/')) result = await post('/api/command', body);
     else result = await post('/api/message', Object.assign(body, { thread_ts: threadTs || null }));
+    if (result.ok && result.slack) toast(result.slack);   // Slack handled it (a built-in command)
     await load();
     return result;
   }
 
-  function wireComposer(form, textarea, threadGetter) {
+  // ------------------------------------------------------------------ @people and #channel autocomplete
+
+  const AC_LIMIT = 8;
+
+  /**
+   * The composer's autocomplete, as Slack's: typing @ or # lists people or channels; arrow keys move,
+   * Enter or Tab picks, Escape closes. A pick inserts "@Daniel " / "#standup " and is remembered so that
+   * the message goes out as <@U…> / <#C…|name> (the server builds the markup from the picked id).
+   */
+  function autocomplete(textarea, list) {
+    const ac = { open: false, items: [], index: 0, start: 0, picked: [] };
+
+    function query() {
+      const before = textarea.value.slice(0, textarea.selectionStart);
+      const m = before.match(/(^|[\s(\[{"'])([@#])([\w.\-]*)$/);
+      return m ? { trigger: m[2], text: m[3].toLowerCase(), start: before.length - m[3].length - 1 } : null;
+    }
+
+    function candidates(q) {
+      if (!S.st) return [];
+      const starts = (words) => words.some((w) => (w || '').toLowerCase().startsWith(q.text));
+      if (q.trigger === '@') {
+        return S.st.people
+          .filter((p) => !p.deleted && starts([p.name, p.display_name, ...p.real_name.split(' ')]))
+          .sort((a, b) => Number(a.is_bot) - Number(b.is_bot) || a.real_name.localeCompare(b.real_name))
+          .slice(0, AC_LIMIT)
+          .map((p) => ({ id: p.id, label: '@' + (p.is_bot ? 'Steward' : p.display_name), title: p.is_bot ? 'Steward' : p.real_name,
+            sub: p.is_bot ? 'app' : '@' + p.name, person: p }));
+      }
+      return S.st.channels
+        .filter((c) => c.kind !== 'im' && c.kind !== 'mpim' && c.name.toLowerCase().includes(q.text))
+        .sort((a, b) => Number(!a.name.startsWith(q.text)) - Number(!b.name.startsWith(q.text)) || a.name.localeCompare(b.name))
+        .slice(0, AC_LIMIT)
+        .map((c) => ({ id: c.id, label: '#' + c.name, title: c.name, sub: c.kind === 'private' ? 'private' : (c.topic || ''), channel: c }));
+    }
+
+    function close() {
+      ac.open = false;
+      list.hidden = true;
+      list.innerHTML = '';
+      textarea.setAttribute('aria-expanded', 'false');
+      textarea.removeAttribute('aria-activedescendant');
+    }
+
+    function draw() {
+      list.innerHTML = '';
+      ac.items.forEach((item, i) => {
+        const option = el('li', {
+          id: list.id + '-' + i, role: 'option', 'data-testid': 'ac-option', 'data-id': item.id,
+          'aria-selected': String(i === ac.index),
+          onmousedown: (e) => { e.preventDefault(); ac.index = i; pick(); },
+        }, item.person ? avatar(item.person, true) : el('span', { class: 'hash', 'aria-hidden': 'true' }, item.channel.kind === 'private' ? iconNode('lock') : '#'),
+        el('span', {}, item.title), el('span', { class: 'sub' }, item.sub));
+        list.append(option);
+      });
+      list.hidden = false;
+      textarea.setAttribute('aria-expanded', 'true');
+      textarea.setAttribute('aria-activedescendant', list.id + '-' + ac.index);
+      const active = list.children[ac.index];
+      if (active) active.scrollIntoView({ block: 'nearest' });
+    }
+
+    function refresh() {
+      const q = query();
+      const items = q ? candidates(q) : [];
+      if (!items.length) { close(); return; }
+      const same = ac.open && ac.start === q.start && ac.items.length === items.length;
+      ac.items = items;
+      ac.start = q.start;
+      if (!same) ac.index = 0;
+      ac.open = true;
+      draw();
+    }
+
+    function pick() {
+      const item = ac.items[ac.index];
+      if (!item) return;
+      const end = textarea.selectionStart;
+      const value = textarea.value;
+      const insert = item.label + ' ';
+      textarea.value = value.slice(0, ac.start) + insert + value.slice(end);
+      const caret = ac.start + insert.length;
+      textarea.setSelectionRange(caret, caret);
+      ac.picked.push({ label: item.label, id: item.id });
+      close();
+      autosize(textarea);
+    }
+
+    function onKey(e) {
+      if (!ac.open) return false;
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        const step = e.key === 'ArrowDown' ? 1 : -1;
+        ac.index = (ac.index + step + ac.items.length) % ac.items.length;
+        draw();
+      } else if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+        pick();
+      } else if (e.key === 'Escape') {
+        close();
+      } else {
+        return false;
+      }
+      e.preventDefault();
+      return true;
+    }
+
+    /** What was picked and is still in the text, in the order it appears (what the server expects). */
+    function picked(text) {
+      const seen = {};
+      const found = [];
+      for (const p of ac.picked) {
+        let at = -1;
+        for (let n = 0; n <= (seen[p.label] || 0); n += 1) {
+          at = text.indexOf(p.label, at + 1);
+          if (at < 0) break;
+        }
+        seen[p.label] = (seen[p.label] || 0) + 1;
+        if (at >= 0) found.push({ at, label: p.label, id: p.id });
+      }
+      return found.sort((a, b) => a.at - b.at).map(({ label, id }) => ({ label, id }));
+    }
+
+    textarea.addEventListener('input', refresh);
+    textarea.addEventListener('click', refresh);
+    textarea.addEventListener('blur', () => setTimeout(close, 150));
+    return { onKey, picked, close, forget: () => { ac.picked = []; } };
+  }
+
+  function wireComposer(form, textarea, list, threadGetter) {
+    const ac = autocomplete(textarea, list);
     const submit = async () => {
       const text = textarea.value;
       if (!text.trim()) return;
+      ac.close();
       textarea.value = '';
       autosize(textarea);
-      const result = await send(text, threadGetter());
+      const result = await send(text, threadGetter(), ac.picked(text));
       if (!result.ok && result.error !== 'not_connected' && result.error !== 'operation_timeout') {
         textarea.value = text;   // give the text back so nothing typed is lost
         autosize(textarea);
+      } else {
+        ac.forget();
       }
     };
     form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
     textarea.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+      if (e.isComposing || ac.onKey(e)) return;
+      if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); submit(); }
     });
     textarea.addEventListener('input', () => autosize(textarea));
   }
@@ -950,6 +1098,23 @@
     return day.toISOString().slice(0, 10) + 'T09:00';
   }
 
+  /** A link to a message in this workspace (a permalink Steward cited) opens that message here. */
+  async function openPermalink(e) {
+    const link = e.target.closest && e.target.closest('a[href]');
+    if (!link || !S.st || !S.st.team.domain) return;
+    const url = new URL(link.href);
+    if (url.protocol !== 'https:' || url.hostname !== S.st.team.domain + '.slack.com' || !url.pathname.startsWith('/archives/')) return;
+    e.preventDefault();
+    let data;
+    try {
+      const query = new URLSearchParams({ as: S.as, url: link.href });
+      data = await (await fetch('/api/permalink?' + query.toString(), { cache: 'no-store' })).json();
+    } catch (err) { toast('The sandbox server is not answering.', true); return; }
+    if (!data.ok) { toast(data.message || 'That message cannot be opened.', true); return; }
+    S.highlightShown = null;
+    go({ channel: data.channel, thread: data.thread_ts || null, view: 'messages', highlight: data.ts });
+  }
+
   function wire() {
     $('#who').addEventListener('change', (e) => {
       localStorage.setItem('steward-sandbox.as', e.target.value);
@@ -962,8 +1127,10 @@
     $('#home-tab').addEventListener('click', openHome);
     $('#tab-home').addEventListener('click', openHome);
     $('#thread-close').addEventListener('click', () => go({ thread: null }));
-    wireComposer($('#composer-form'), $('#composer'), () => null);
-    wireComposer($('#thread-form'), $('#thread-composer'), () => S.thread);
+    wireComposer($('#composer-form'), $('#composer'), $('#composer-ac'), () => null);
+    wireComposer($('#thread-form'), $('#thread-composer'), $('#thread-composer-ac'), () => S.thread);
+    $('#notice-close').addEventListener('click', () => { S.noticeDismissed = S.st && S.st.notice; renderNotice(); });
+    document.addEventListener('click', openPermalink);
     document.querySelectorAll('[data-testid="clock-advance"]').forEach((b) => {
       b.addEventListener('click', () => clock({ advance_minutes: +b.dataset.minutes }));
     });
@@ -988,12 +1155,13 @@
       button.disabled = true;
       const result = await post('/api/jobs/' + encodeURIComponent(name), {});
       button.disabled = false;
-      if (result.ok) toast(`Ran ${name}` + (result.result !== null && result.result !== undefined ? ': ' + JSON.stringify(result.result).slice(0, 160) : ''));
+      if (result.ok) toast(result.summary || `Ran ${name}.`);
       await load();
     });
   }
 
   wire();
+  loadEmoji();
   loadJobs();
   pollLoop();
 }());
