@@ -52,8 +52,8 @@ EMOJI = re.compile(r"(?<!\d):[a-z0-9_+\-]{1,100}:(?::skin-tone-[2-6]:)?")
 _TOKEN = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
 _ENTITY = {"amp": "&", "lt": "<", "gt": ">"}
 _ENTITY_TEXT = re.compile(r"&(?:amp|lt|gt);")
-_USER = re.compile(r"@([UW][A-Z0-9]{2,})(?:\|(.*))?", re.S)
-_CHANNEL = re.compile(r"#([CG][A-Z0-9]{2,})(?:\|(.*))?", re.S)
+_USER = re.compile(r"@([UW][A-Z0-9]+)(?:\|(.*))?", re.S)
+_CHANNEL = re.compile(r"#([CG][A-Z0-9]+)(?:\|(.*))?", re.S)
 _LINK = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^|\s]+)(?:\|(.*))?", re.S)
 _BANG = re.compile(r"!([a-z]+)(\^[^|]*)?(?:\|(.*))?", re.S)
 _BROADCAST_WORD = re.compile(r"(?<![\w.@])@(channel|here|everyone)(?![\w-])", re.IGNORECASE)
@@ -131,6 +131,10 @@ class SlackText:
         """``plain`` with the references of these kinds left out, spaces collapsed ("/tasks <@U1> Acme" -> "Acme")."""
         parts = [s if isinstance(s, str) else (" " if s.kind in kinds else s.plain) for s in self._segments]
         return _SPACES.sub(" ", "".join(parts)).strip()
+
+    def plain_keeping(self, *kinds: RefKind) -> str:
+        """``plain``, except that references of these kinds stay markup (memory keeps "<@U123>")."""
+        return "".join(s if isinstance(s, str) else (s.markup() if s.kind in kinds else s.plain) for s in self._segments)
 
     def stored(self, fragment: str | None = None, *, limit: int | None = None) -> str:
         """The stored form (module doc) of the whole text, or of ``fragment``: a piece of ``plain``

@@ -1,5 +1,10 @@
 """Block Kit for the daily rhythm: the morning thread, reply answers, nudges, the manager summary,
-the end-of-day check-in, out of office and the settings. Pure functions: data in, blocks out."""
+the end-of-day check-in, out of office and the settings. Pure functions: data in, blocks out.
+
+What people wrote (titles, blockers, reasons) goes through :func:`bot.slack_markup.mrkdwn`, names and
+Steward's own notes through :func:`bot.slack_markup.escape`: links and mentions render, nothing pings
+the channel the thread lives in.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot import slack_markup as markup
 from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
 
@@ -16,12 +22,8 @@ TASKS_PER_PERSON = 6
 CHECKBOXES_PER_GROUP = 10  # Slack's limit for one checkboxes element
 
 
-def esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def name(person: Any) -> str:
-    return esc(getattr(person, "real_name", None) or person.display_name)
+    return markup.escape(getattr(person, "real_name", None) or person.display_name)
 
 
 def day_label(day: date) -> str:
@@ -37,7 +39,7 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, label: str | None = None) -> str:
-    line = f"`{display_id}` {esc(title)}"
+    line = f"`{display_id}` {markup.mrkdwn(title)}"
     if carry_forward_count >= rules.CARRY_WARNING:
         line += f" :warning: *{rules.carry_label(carry_forward_count)}*"
     elif carry_forward_count > 0:
@@ -114,9 +116,9 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
     if outcome.completed:
         parts.append(":white_check_mark: Done: " + ", ".join(f"`{r.display_id}`" for r in outcome.completed))
     for _id, description, task in outcome.blockers:
-        parts.append(f":construction: Blocker{f' on `{task}`' if task else ''}: {esc(description[:200])}")
+        parts.append(f":construction: Blocker{f' on `{task}`' if task else ''}: {markup.mrkdwn(markup.store(description, limit=200))}")
     for _id, start, end, reason in outcome.ooo:
-        parts.append(f":palm_tree: Out {ooo_service.describe(start, end)}{f' ({esc(reason)})' if reason else ''}: "
+        parts.append(f":palm_tree: Out {ooo_service.describe(start, end)}{f' ({markup.mrkdwn(reason)})' if reason else ''}: "
                      "I won't nudge you on those days.")
     for n in outcome.notes:
         parts.append(f":information_source: {n}")
@@ -131,7 +133,7 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
     value = f"{outcome.submission_id}:{message_ts}"
     blocks = [_section(head + "\n" + "\n".join(parts)[:SECTION_LIMIT - len(head) - 1])]
     if note:
-        blocks.append(_context(f":information_source: {esc(note)}"))
+        blocks.append(_context(f":information_source: {markup.escape(note)}"))
     blocks.append({"type": "actions", "block_id": "standup_reply_actions", "elements": [
         {"type": "button", "action_id": "standup_undo", "text": {"type": "plain_text", "text": "Undo"}, "value": value},
         {"type": "button", "action_id": "standup_edit", "text": {"type": "plain_text", "text": "Edit"}, "value": value},
@@ -149,7 +151,7 @@ def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str,
     where = f"<{link}|today's standup thread>" if link else f"today's standup thread in <#{channel_id}>"
     words = (getattr(user, "real_name", None) or user.display_name or "").split()
     first = words[0] if words else "there"
-    text = (f":wave: Hi {esc(first)}, you haven't posted your plan in {where} yet. "
+    text = (f":wave: Hi {markup.escape(first)}, you haven't posted your plan in {where} yet. "
             "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
     return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [_section(text)]
 
@@ -186,7 +188,7 @@ def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, An
         blocks.append({"type": "actions", "block_id": f"eod:{day.isoformat()}:{g // CHECKBOXES_PER_GROUP}", "elements": [element]})
     if dropped:
         blocks.append(_context(":wastebasket: Dropped: " + " \u00b7 ".join(
-            f"`{i.display_id}` {esc(i.title)}" + (f" ({esc(i.answer_reason)})" if i.answer_reason else "") for i in dropped)))
+            f"`{i.display_id}` {markup.mrkdwn(i.title)}" + (f" ({markup.mrkdwn(i.answer_reason)})" if i.answer_reason else "") for i in dropped)))
     blocks.append({"type": "actions", "block_id": "eod_buttons", "elements": [
         {"type": "button", "action_id": "eod_all_done", "style": "primary", "text": {"type": "plain_text", "text": "All done"},
          "value": day.isoformat()},
@@ -205,7 +207,7 @@ def eod_closed(day: date, items: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def drop_modal(day: date, items: Sequence[Any], metadata: str) -> dict[str, Any]:
-    options = [{"text": {"type": "plain_text", "text": f"{i.display_id} {i.title}"[:75]}, "value": str(i.task_id)}
+    options = [{"text": {"type": "plain_text", "text": f"{i.display_id} {markup.plain_text(i.title)}"[:75]}, "value": str(i.task_id)}
                for i in items if not i.is_done and not i.is_dropped][:100]
     return {
         "type": "modal", "callback_id": "eod_drop", "private_metadata": metadata,
@@ -229,7 +231,7 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Update"}, "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Your plan for today"},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "initial_value": text[:3000],
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "initial_value": markup.store(text, limit=3000),
                          "max_length": 3000}},
             _context("I'll update today's plan to match: tasks you remove are taken back, new ones are added."),
         ],
@@ -239,7 +241,7 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- out of office
 
 def ooo_saved(start: date, end: date, reason: str | None, ooo_id: int) -> tuple[str, list[dict[str, Any]]]:
-    text = (f":palm_tree: Got it: you're out {ooo_service.describe(start, end)}{f' ({esc(reason)})' if reason else ''}. "
+    text = (f":palm_tree: Got it: you're out {ooo_service.describe(start, end)}{f' ({markup.mrkdwn(reason)})' if reason else ''}. "
             "I won't expect standup replies or send check-ins those days.")
     return text, [_section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
                                             "value": str(ooo_id)})]
@@ -251,7 +253,7 @@ def ooo_list(records: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
         return text, [_section(text)]
     blocks: list[dict[str, Any]] = [_section(f"*Your out-of-office days* ({len(records)})")]
     for r in records[:40]:
-        reason = f" \u00b7 {esc(r.reason)}" if r.reason else ""
+        reason = f" \u00b7 {markup.mrkdwn(r.reason)}" if r.reason else ""
         origin = "from a message" if r.source == "parsed" else "added with /ooo"
         blocks.append(_section(f"{ooo_service.describe(r.start_date, r.end_date)}{reason} \u00b7 _{origin}_",
                                accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Cancel"},

@@ -1,18 +1,19 @@
-"""Block Kit for drafts, tasks and the board. Pure functions: data in, blocks out."""
+"""Block Kit for drafts, tasks and the board. Pure functions: data in, blocks out.
+
+What people wrote (titles, client, project and stage names) goes through :func:`bot.slack_markup.mrkdwn`,
+Steward's own labels through :func:`bot.slack_markup.escape`: links and mentions render, nothing pings.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
+from bot import slack_markup as markup
 from db.rows import Stage, Task
 
 SIZES = ("xs", "s", "m", "l", "xl")
 SIZE_LABEL = {"xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL"}
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def due_label(due: date | str | None, today: date | None = None, due_at: datetime | str | None = None) -> str:
@@ -36,12 +37,12 @@ def draft_item_line(item: dict[str, Any], today: date | None) -> str:
     if item.get("size"):
         bits.append(f"size {SIZE_LABEL.get(item['size'], item['size'])}")
     if item.get("client"):
-        bits.append(f"client {_esc(item['client'])}")
+        bits.append(f"client {markup.mrkdwn(item['client'])}")
     if item.get("project"):
-        bits.append(f"project {_esc(item['project'])}")
+        bits.append(f"project {markup.mrkdwn(item['project'])}")
     if item.get("priority") in ("high", "urgent"):
         bits.append(f"*{item['priority']}*")
-    return f"*{_esc(item['title'])}*\n" + " \u00b7 ".join(bits)
+    return f"*{markup.mrkdwn(item['title'])}*\n" + " \u00b7 ".join(bits)
 
 
 def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None = None) -> list[dict[str, Any]]:
@@ -55,7 +56,7 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
                                      "value": f"{draft.id}:{i}"}})
     note = fallback_reason or (draft.parsed.get("note") if isinstance(draft.parsed, dict) else None)
     if note:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":information_source: {_esc(note)}"}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":information_source: {markup.escape(note)}"}]})
     blocks.append({"type": "actions", "block_id": "draft_actions", "elements": [
         {"type": "button", "action_id": "draft_confirm", "style": "primary", "text": {"type": "plain_text", "text": "Confirm"}, "value": str(draft.id)},
         {"type": "button", "action_id": "draft_cancel", "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}, "value": str(draft.id)},
@@ -64,7 +65,7 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
 
 
 def draft_done(draft: Any, created: list[Task], today: date | None) -> list[dict[str, Any]]:
-    lines = "\n".join(f"\u2022 `{t.display_id}` {_esc(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created)
+    lines = "\n".join(f"\u2022 `{t.display_id}` {markup.mrkdwn(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created)
     return [{"type": "section", "text": {"type": "mrkdwn", "text": f":white_check_mark: Added {len(created)} task{'s' if len(created) != 1 else ''}:\n{lines}"}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": "`/tasks` lists them; `/task done T-n` when finished."}]}]
 
@@ -88,7 +89,7 @@ def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[st
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-             "element": {"type": "plain_text_input", "action_id": "title", "initial_value": item.get("title", ""), "max_length": 200}},
+             "element": {"type": "plain_text_input", "action_id": "title", "initial_value": markup.store(item.get("title")), "max_length": 200}},
             {"type": "input", "block_id": "due_date", "optional": True, "label": {"type": "plain_text", "text": "Due date"}, "element": date_el},
             {"type": "input", "block_id": "client", "optional": True, "label": {"type": "plain_text", "text": "Client"},
              "hint": {"type": "plain_text", "text": ("Known clients: " + ", ".join(clients))[:150] if clients else "No clients set up yet"},
@@ -101,12 +102,12 @@ def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[st
 
 
 def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> str:
-    bits = [f"`{task.display_id}` {_esc(task.title)}"]
+    bits = [f"`{task.display_id}` {markup.mrkdwn(task.title)}"]
     meta = [due_label(task.due_date, today)]
     if task.stage_name:
         meta.append(task.stage_name)
     if task.client_name:
-        meta.append(_esc(task.client_name))
+        meta.append(markup.mrkdwn(task.client_name))
     if task.carry_forward_count:
         meta.append(f"carried {task.carry_forward_count}\u00d7" + (" :warning:" if task.carry_forward_count >= 3 else ""))
     if show_owner and task.owner_slack_id:
@@ -116,8 +117,8 @@ def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> st
 
 def task_list(title: str, tasks: list[Task], today: date | None, *, show_owner: bool = False, buttons: bool = False) -> list[dict[str, Any]]:
     if not tasks:
-        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_esc(title)}*\nNothing open. :sparkles:"}}]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_esc(title)}* ({len(tasks)})"}}]
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{markup.escape(title)}*\nNothing open. :sparkles:"}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{markup.escape(title)}* ({len(tasks)})"}}]
     for task in tasks[:40]:
         block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": task_line(task, today, show_owner=show_owner)}}
         if buttons:
@@ -155,7 +156,7 @@ def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: 
         in_stage = by_stage.get(stage.id, [])
         limit = f" / {stage.wip_limit}" if stage.wip_limit else ""
         over = " :rotating_light: over WIP limit" if stage.wip_limit and stage.open_count > stage.wip_limit else ""
-        head = f"*{_esc(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
+        head = f"*{markup.mrkdwn(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
         body = "\n".join(f"\u2022 {task_line(t, today, show_owner=True)}" for t in in_stage[:10]) or "_empty_"
         if len(in_stage) > 10:
             body += f"\n\u2026and {len(in_stage) - 10} more"

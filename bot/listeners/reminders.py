@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
@@ -49,7 +50,7 @@ async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[
     when = reminders.when_text(reminder.fire_at, reminder.timezone, now)
     repeat = f" ({reminders.describe(reminder.recurrence)})" if reminder.recurrence else ""
     default_time = "" if getattr(parsed, "has_time", True) else " (you didn't say a time, so I picked 09:00)"
-    return reminder, f":alarm_clock: OK, I'll remind you to *{reminder.text}* {when} your time{repeat}{default_time}."
+    return reminder, f":alarm_clock: OK, I'll remind you to *{markup.mrkdwn(reminder.text)}* {when} your time{repeat}{default_time}."
 
 
 async def remind_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, **_: Any) -> None:
@@ -75,7 +76,7 @@ def list_blocks(items: list[reminders.Reminder], now: Any) -> list[dict[str, Any
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Your reminders* ({len(items)})"}}]
     for r in items:
         repeat = f" \u00b7 {reminders.describe(r.recurrence)}" if r.recurrence else ""
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{r.text}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_"},
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{markup.mrkdwn(r.text)}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_"},
                        "accessory": _cancel_button(r)})
     return blocks
 
@@ -98,6 +99,6 @@ async def on_cancel(ack: Any, body: dict[str, Any], respond: Any, context: Any, 
     scheduler = deps.extras.get("scheduler")
     if scheduler is not None:
         scheduler.remove_job(f"reminder:{reminder.id}")
-    blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f":x: Cancelled: {reminder.text}"}]}] + list_blocks(remaining, deps.now())
+    blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f":x: Cancelled: {markup.mrkdwn(reminder.text)}"}]}] + list_blocks(remaining, deps.now())
     if body.get("response_url"):
-        await respond(text=f"Cancelled: {reminder.text}", blocks=blocks, replace_original=True)
+        await respond(text=f"Cancelled: {markup.mrkdwn(reminder.text)}", blocks=blocks, replace_original=True)
