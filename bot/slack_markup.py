@@ -18,7 +18,8 @@ markup with its span in the original and in ``plain``, and the original.
 **What Steward stores** for user-written text (task titles, blockers, reminders, journals, notes) is
 the *stored form*: Slack markup for people, channels, links and dates, so they render as Slack
 renders them, and decoded text for everything else ("Q&A", "a < b"). Special and user-group
-mentions are stored as plain words ("@channel", "@design"), never as markup. An ``&`` or ``<``
+mentions are never stored as markup: they are stored as the neutralised words "@\u200bchannel",
+"@\u200bdesign" (see below). An ``&`` or ``<``
 that would otherwise read back as an entity or as markup keeps its entity (``&amp;lt;``,
 ``&lt;@U1>``), so the stored form reads back exactly. :func:`store` and :meth:`SlackText.stored`
 write it; :func:`read` reads it (as it reads Slack's own text).
@@ -153,7 +154,7 @@ class SlackText:
     def _restore(self, fragment: str) -> list[str | Ref]:
         queues: dict[str, list[Ref]] = {}
         for ref in self.refs:
-            if ref.kept and ref.plain.strip():
+            if (ref.kept or ref.pings) and ref.plain.strip():
                 queues.setdefault(ref.plain, []).append(ref)
         if not queues:
             return [fragment]
@@ -340,8 +341,9 @@ def _ref_markup(ref: Ref, e: Callable[[str], str], *, stored: bool) -> str:
     return f"<{e(ref.target)}{label}>"
 
 
-def _no_ping(stand_in: str) -> str:
-    return "@" + NO_PING + _escape_all(stand_in.lstrip("@"))
+def _no_ping(stand_in: str, *, escaped: bool = True) -> str:
+    name = stand_in.lstrip("@")
+    return "@" + NO_PING + (_escape_all(name) if escaped else name)
 
 
 def _bounded(word: str) -> str:
@@ -361,8 +363,10 @@ def _stored_pieces(segments: list[str | Ref]) -> list[tuple[str, str | None]]:
                 pieces.append((_minimal("".join(run)), None))
                 run.clear()
             pieces.append((seg.markup(), _minimal(seg.plain)))
+        elif isinstance(seg, Ref):
+            run.append(_no_ping(seg.plain, escaped=False) if seg.pings else seg.plain)
         else:
-            run.append(seg if isinstance(seg, str) else seg.plain)
+            run.append(seg)
     if run:
         pieces.append((_minimal("".join(run)), None))
     return pieces
@@ -378,12 +382,12 @@ def _join_stored(segments: list[str | Ref], limit: int | None) -> str:
     for piece, shorter in pieces:
         if len(out) + len(piece) <= room:
             out += piece
-            continue
-        if shorter is None:  # plain text: cut at a word boundary
-            cut = piece[: room - len(out)]
-            space = cut.rfind(" ")
-            out += cut[:space] if space > 0 else ("" if out else cut)
-        elif len(out) + len(shorter) <= room:
-            out += shorter
-        break
-    return out.rstrip(" ,;-") + _ELLIPSIS
+        elif shorter is not None and len(out) + len(shorter) <= room:
+            out += shorter  # a link that does not fit is shown as its label
+        else:
+            if shorter is None:  # plain text: cut at a word boundary
+                cut = piece[: room - len(out)]
+                space = cut.rfind(" ")
+                out += cut[:space] if space > 0 else ("" if out else cut)
+            return out.rstrip(" ,;-") + _ELLIPSIS
+    return out

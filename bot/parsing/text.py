@@ -177,6 +177,9 @@ def starts_with_verb(s: str) -> bool:
     return True
 
 
+_ONLY_PEOPLE = re.compile(r"\s*@[\w.\-]+(?:(?:\s*,\s*|\s+(?:and|&)\s+)@[\w.\-]+)*\s*")
+
+
 def split_clauses(sentence: str) -> list[str]:
     """Split on ',', 'and', 'then', '&' only where the next clause starts with a verb and the
     clause before it has at least two words ("review and merge the PR" stays one task)."""
@@ -185,7 +188,7 @@ def split_clauses(sentence: str) -> list[str]:
     for m in _CLAUSE_SEP.finditer(sentence):
         left = sentence[start : m.start()]
         right = sentence[m.end() :]
-        if len(strip_lead_ins(left.strip()).split()) < 2 or not starts_with_verb(right):
+        if len(strip_lead_ins(left.strip()).split()) < 2 or _ONLY_PEOPLE.fullmatch(left) or not starts_with_verb(right):
             continue
         pieces.append(left)
         start = m.end()
@@ -199,7 +202,26 @@ def remove_spans(text: str, spans: list[tuple[int, int]] | tuple[tuple[int, int]
     return text
 
 
+# "@Priya and I will pair on the bug": the people named first are partners in the work.
+_PARTNERS_FIRST = re.compile(
+    r"^\s*(?P<who>@[\w.\-]+(?:(?:\s*,\s*|\s+(?:and|&)\s+)@[\w.\-]+)*)\s*,?\s+(?:and|&|\+)\s+(?P<me>i|me|myself)\b(?P<rest>.*)$",
+    _F | re.S,
+)
+
+
+def partners_last(s: str) -> str:
+    """"@Priya and I will pair on the bug" -> "pair on the bug with @Priya" (unchanged otherwise)."""
+    m = _PARTNERS_FIRST.match(s)
+    if not m:
+        return s
+    work = strip_lead_ins("I" + m["rest"]).strip()
+    if work == ("I" + m["rest"]).strip() or not has_content(work):
+        return s
+    return f"{work} with {m['who']}"
+
+
 def clean_title(s: str) -> str:
+    s = partners_last(s)
     s = _EMPTY_BRACKETS.sub(" ", s)
     s = _SPACES.sub(" ", s).strip()
     s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
