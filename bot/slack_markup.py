@@ -38,7 +38,7 @@ as a name): people, channels, links and dates stay markup, everything else is es
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -173,12 +173,12 @@ class SlackText:
         return [s for s in out if s != ""]
 
 
-def read(text: str | None, *, names: Mapping[str, str] | None = None) -> SlackText:
+def read(text: str | None) -> SlackText:
     """Read Slack text (or Steward's stored form) into a :class:`SlackText`.
 
-    ``names`` (user id -> display name) names people whose mention carries no ``|name``;
-    otherwise they read as "@U123". Lenient: a ``<`` that does not open valid markup, and an
-    ``&`` that is not one of Slack's three entities, are plain characters. Never raises.
+    People read as "@name" when the mention carries a ``|name``, else as "@U123". Lenient: a ``<``
+    that opens no valid markup, and an ``&`` that is not one of Slack's three entities, are plain
+    characters. Never raises.
     """
     original = text or ""
     segments: list[str | Ref] = []
@@ -207,7 +207,7 @@ def read(text: str | None, *, names: Mapping[str, str] | None = None) -> SlackTe
             literal.append(_ENTITY[m.group(2)])
             pos = m.end()
             continue
-        found = _classify(m.group(1), names)
+        found = _classify(m.group(1))
         if found is None:  # "<" that opens no markup: a plain "<", then read on after it
             literal.append("<")
             pos = m.start() + 1
@@ -269,11 +269,11 @@ def without_user(text: str | None, user_id: str | None) -> str:
 
 # ---------------------------------------------------------------- internals
 
-def _classify(inner: str, names: Mapping[str, str] | None) -> tuple[RefKind, str, str | None, str] | None:
+def _classify(inner: str) -> tuple[RefKind, str, str | None, str] | None:
     """(kind, target, label, plain stand-in) of the text between ``<`` and ``>``, or None if it is no markup."""
     if m := _USER.fullmatch(inner):
         uid, label = m.group(1), _decode(m.group(2))
-        name = (label or (names or {}).get(uid) or uid).lstrip("@")
+        name = (label or uid).lstrip("@")
         return "user", uid, label, "@" + name
     if m := _CHANNEL.fullmatch(inner):
         cid, label = m.group(1), _decode(m.group(2)) or None
@@ -320,7 +320,7 @@ def _minimal(text: str) -> str:
     text = _minimal_amp(text)
     out, pos = [], 0
     for m in re.finditer(r"<([^<>]*)>", text):
-        if _classify(m.group(1), None) is not None:
+        if _classify(m.group(1)) is not None:
             out.append(text[pos:m.start()] + "&lt;")
             pos = m.start() + 1
     out.append(text[pos:])

@@ -105,7 +105,7 @@ def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> st
     bits = [f"`{task.display_id}` {markup.mrkdwn(task.title)}"]
     meta = [due_label(task.due_date, today)]
     if task.stage_name:
-        meta.append(task.stage_name)
+        meta.append(markup.mrkdwn(task.stage_name))
     if task.client_name:
         meta.append(markup.mrkdwn(task.client_name))
     if task.carry_forward_count:
