@@ -260,11 +260,16 @@ def store(text: str | None, *, limit: int | None = None) -> str:
 
 
 def without_user(text: str | None, user_id: str | None) -> str:
-    """Slack text with every mention of ``user_id`` removed (the bot's own name in an app mention),
-    in stored form, spaces collapsed; other people stay mentioned."""
+    """Slack text with every mention of ``user_id`` cut out (the bot's own name in an app mention),
+    the rest exactly as written (other people stay mentioned); surrounding spaces trimmed."""
     msg = read(text)
-    kept = [s for s in msg._segments if not (isinstance(s, Ref) and s.kind == "user" and s.target == user_id)]
-    return _SPACES.sub(" ", _join_stored(kept, None)).strip()
+    out, pos = [], 0
+    for ref in msg.refs:
+        if ref.kind == "user" and ref.target == user_id:
+            out.append(msg.original[pos:ref.span[0]])
+            pos = ref.span[1]
+    out.append(msg.original[pos:])
+    return re.sub(r"[ \t]{2,}", " ", "".join(out)).strip()
 
 
 # ---------------------------------------------------------------- internals
