@@ -11,16 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot import slack_markup as markup
 from bot.ai.models import Observation
 from bot.ai.prompts import ENTITY_TYPES
 from bot.ai.validate import OBSERVATION_MAX, SUMMARY_MAX, clean_text, truncate
 from bot.embedding import features
 
-_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
-_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^>]+)>")
-_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
-_SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]+))?>")
-_EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|\n+")
 _BULLET = re.compile(r"^\s*(?:[-*•◦‣>]|\d+[.)])\s+")
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
@@ -45,14 +41,9 @@ _STOP = frozenset(
 
 
 def slack_plain(text: str) -> str:
-    """Slack mrkdwn -> plain text: links to their labels, channel and special mentions to names,
-    emoji codes dropped, entities unescaped. User mentions (<@U123>) are kept as they are."""
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = _CHANNEL.sub(lambda m: "#" + m.group(1), text)
-    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
-    text = _SUBTEAM.sub(lambda m: m.group(1) or "@group", text)
-    text = _EMOJI.sub("", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """Slack mrkdwn -> plain text (:mod:`bot.slack_markup`): links to their labels, channel and special
+    mentions to names, emoji codes dropped, entities unescaped. User mentions (<@U123>) stay markup."""
+    text = markup.EMOJI.sub("", markup.read(text).plain_keeping("user"))
     return re.sub(r"[*_~`]{1,3}(?=\S)|(?<=\S)[*_~`]{1,3}", "", text)
 
 

@@ -2,13 +2,19 @@
 
 Every method returns what the model said -- validated and clamped -- or, when there is no key,
 the service fails, or the answer is unusable, what the rule-based fallback produced, and says
-which in ``ParseResult.source`` / ``fallback_reason``. Nothing here raises because the AI service
+which in ``ParseResult.source`` / ``fallback_reason``.
+
+The parse methods take text as Slack delivers it (or Steward's stored form): both the model and
+the offline parser read plain words (:mod:`bot.slack_markup`: "@Priya", "PR #42", "@here"), and
+the titles and reminder texts they return are in the stored form again, with the people, channels
+and links of the message as Slack markup. Nothing here raises because the AI service
 is down, except :meth:`AI.embed` (vectors from different models must not be mixed in one index).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time as _time
@@ -20,6 +26,7 @@ from zoneinfo import ZoneInfo
 import openai
 
 from bot import parsing
+from bot import slack_markup as markup
 from bot.ai import offline as off
 from bot.ai import prompts as p
 from bot.ai import validate as v
@@ -290,8 +297,10 @@ class AI:
         date_order: str = "MDY",
         end_of_day: time = time(17, 0),
     ) -> ParseResult[list[ParsedTask]]:
-        threat = _screen(text)
-        text, truncated = _prepare(text, MAX_INPUT_CHARS)
+        """Tasks from a message (Slack text). Titles come back in the stored form (see the module doc)."""
+        written = markup.read(text)
+        threat = _screen(written.plain)
+        text, truncated = _prepare(written.plain, MAX_INPUT_CHARS)
         zone = ZoneInfo(tz)
         context = {
             **_local_context(now, zone, tz),
@@ -313,13 +322,15 @@ class AI:
             return ParseResult([], "offline", "the message is empty", threat, truncated)
         schema = p.tasks_schema([r.task_type for r in task_types])
         user = p.wrap("user_message", p.neutralise_tags(text))
-        return await self._run(
+        result = await self._run(
             "parse_tasks",
             lambda: self._structured(p.SCHEMA_TASKS, schema, p.SYSTEM_TASKS, context, user, lambda d: v.tasks_from_output(d, ctx)),
             offline,
             threat=threat,
             truncated=truncated,
         )
+        titled = [dataclasses.replace(t, title=written.stored(t.title, limit=v.TITLE_MAX)) for t in result.value]
+        return dataclasses.replace(result, value=titled)
 
     async def parse_reminder(
         self, text: str, *, now: datetime, tz: str, date_order: str = "MDY"
@@ -340,15 +351,17 @@ class AI:
     async def _parse_one(self, name: str, text: str, *, now: datetime, tz: str, date_order: str, schema_name: str,
                          schema: dict[str, Any], system: str, from_output: Callable[..., Any],
                          offline_parse: Callable[..., Any], max_tokens: int) -> ParseResult[Any]:
-        """One dated thing (a reminder, an absence) from words: the model, or the offline parser."""
-        threat = _screen(text)
-        text, truncated = _prepare(text, MAX_INPUT_CHARS)
+        """One dated thing (a reminder, an absence) from words (Slack text): the model, or the offline
+        parser, on plain words. A reminder's ``what`` comes back in the stored form."""
+        written = markup.read(text)
+        threat = _screen(written.plain)
+        text, truncated = _prepare(written.plain, MAX_INPUT_CHARS)
         zone = ZoneInfo(tz)
         context = {**_local_context(now, zone, tz), "date_order": date_order}
         if not text.strip():
             return ParseResult(None, "offline", "the message is empty", threat, truncated)
         user = p.wrap("user_message", p.neutralise_tags(text))
-        return await self._run(
+        result = await self._run(
             name,
             lambda: self._structured(
                 schema_name, schema, system, context, user,
@@ -358,6 +371,10 @@ class AI:
             threat=threat,
             truncated=truncated,
         )
+        if isinstance(result.value, ParsedReminder):
+            what = written.stored(result.value.what, limit=v.WHAT_MAX)
+            return dataclasses.replace(result, value=dataclasses.replace(result.value, what=what))
+        return result
 
     # ------------------------------------------------------------------ memory
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bot.blocks.standup import day_label, esc
+from bot import slack_markup as markup
+from bot.blocks.standup import day_label
 
 FACES = {1: ":cloud_with_rain:", 2: ":cloud:", 3: ":partly_sunny:", 4: ":sunny:", 5: ":star2:"}
 LABELS = {1: "Rough", 2: "Meh", 3: "OK", 4: "Good", 5: "Great"}
@@ -31,7 +32,7 @@ def picked(day: date, score: int, note: str | None) -> tuple[str, list[dict[str,
     text = f"Thanks! Logged {score}/5 for {day_label(day)}."
     line = f"{FACES.get(score, '')} *{score}/5 \u00b7 {LABELS.get(score, '')}* for {day_label(day)}. Thanks for checking in."
     if note:
-        line += f"\n_Note: {esc(note)}_"
+        line += f"\n_Note: {markup.mrkdwn(note)}_"
     return text, [
         _section(line, accessory={"type": "button", "action_id": "mood_note_open", "value": day.isoformat(),
                                   "text": {"type": "plain_text", "text": "Edit note" if note else "Add a note"}}),
@@ -67,6 +68,6 @@ def journal_list(entries: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
         return text, [_section(text)]
     blocks: list[dict[str, Any]] = [_section(f"*Your journal* (last {len(entries)}, only you can read it)")]
     for e in entries:
-        body = esc(e.body)
+        body = markup.mrkdwn(e.body)
         blocks.append(_section(f"*{day_label(e.local_date)}*\n{body[:2800]}"))
     return f"Your last {len(entries)} journal entries.", blocks[:50]

@@ -1,5 +1,10 @@
 """Block Kit for the daily rhythm: the morning thread, reply answers, nudges, the manager summary,
-the end-of-day check-in, out of office and the settings. Pure functions: data in, blocks out."""
+the end-of-day check-in, out of office and the settings. Pure functions: data in, blocks out.
+
+What people wrote (titles, blockers, reasons) goes through :func:`bot.slack_markup.mrkdwn`, names and
+Steward's own notes through :func:`bot.slack_markup.escape`: links and mentions render, nothing pings
+the channel the thread lives in.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from bot import slack_limits as L
+from bot import slack_markup as markup
 from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
 from bot.slack_limits import ELLIPSIS, fit_text
@@ -18,12 +24,8 @@ TASKS_PER_PERSON = 6
 CHECKBOXES_PER_GROUP = L.CHECKBOX_OPTIONS
 
 
-def esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def name(person: Any) -> str:
-    return esc(getattr(person, "real_name", None) or person.display_name)
+    return markup.escape(getattr(person, "real_name", None) or person.display_name)
 
 
 def day_label(day: date) -> str:
@@ -50,7 +52,7 @@ def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, labe
     if label:
         tail += f" _{label}_"
     head = f"`{display_id}` "
-    shown = esc(title)
+    shown = markup.mrkdwn(title)
     if limit is not None:
         shown = fit_text(shown, max(limit - len(head) - len(tail), len(ELLIPSIS)))
     return head + shown + tail
@@ -123,9 +125,9 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
     if outcome.completed:
         parts.append(":white_check_mark: Done: " + ", ".join(f"`{r.display_id}`" for r in outcome.completed))
     for _id, description, task in outcome.blockers:
-        parts.append(f":construction: Blocker{f' on `{task}`' if task else ''}: {esc(description[:200])}")
+        parts.append(f":construction: Blocker{f' on `{task}`' if task else ''}: {markup.mrkdwn(markup.store(description, limit=200))}")
     for _id, start, end, reason in outcome.ooo:
-        parts.append(f":palm_tree: Out {ooo_service.describe(start, end)}{f' ({esc(reason)})' if reason else ''}: "
+        parts.append(f":palm_tree: Out {ooo_service.describe(start, end)}{f' ({markup.mrkdwn(reason)})' if reason else ''}: "
                      "I won't nudge you on those days.")
     for n in outcome.notes:
         parts.append(f":information_source: {n}")
@@ -140,7 +142,7 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
     value = f"{outcome.submission_id}:{message_ts}"
     blocks = [_section(head + "\n" + "\n".join(parts)[:SECTION_LIMIT - len(head) - 1])]
     if note:
-        blocks.append(_context(f":information_source: {esc(note)}"))
+        blocks.append(_context(f":information_source: {markup.escape(note)}"))
     blocks.append({"type": "actions", "block_id": "standup_reply_actions", "elements": [
         {"type": "button", "action_id": "standup_undo", "text": {"type": "plain_text", "text": "Undo"}, "value": value},
         {"type": "button", "action_id": "standup_edit", "text": {"type": "plain_text", "text": "Edit"}, "value": value},
@@ -158,7 +160,7 @@ def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str,
     where = f"<{link}|today's standup thread>" if link else f"today's standup thread in <#{channel_id}>"
     words = (getattr(user, "real_name", None) or user.display_name or "").split()
     first = words[0] if words else "there"
-    text = (f":wave: Hi {esc(first)}, you haven't posted your plan in {where} yet. "
+    text = (f":wave: Hi {markup.escape(first)}, you haven't posted your plan in {where} yet. "
             "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
     return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [_section(text)]
 
@@ -199,7 +201,7 @@ def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, An
         blocks.append(_context(f"\u2026and {len(open_items) - room} more planned tasks: mark them with `/task done T-n`."))
     if dropped:
         blocks.append(_context(":wastebasket: Dropped: " + " \u00b7 ".join(
-            f"`{i.display_id}` {esc(i.title)}" + (f" ({esc(i.answer_reason)})" if i.answer_reason else "") for i in dropped)))
+            f"`{i.display_id}` {markup.mrkdwn(i.title)}" + (f" ({markup.mrkdwn(i.answer_reason)})" if i.answer_reason else "") for i in dropped)))
     blocks.append({"type": "actions", "block_id": "eod_buttons", "elements": [
         {"type": "button", "action_id": "eod_all_done", "style": "primary", "text": {"type": "plain_text", "text": "All done"},
          "value": day.isoformat()},
@@ -218,7 +220,7 @@ def eod_closed(day: date, items: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def drop_modal(day: date, items: Sequence[Any], metadata: str) -> dict[str, Any]:
-    options = [{"text": {"type": "plain_text", "text": fit_text(f"{i.display_id} {i.title}", L.OPTION_TEXT)}, "value": str(i.task_id)}
+    options = [{"text": {"type": "plain_text", "text": fit_text(f"{i.display_id} {markup.plain_text(i.title)}", L.OPTION_TEXT)}, "value": str(i.task_id)}
                for i in items if not i.is_done and not i.is_dropped][:L.SELECT_OPTIONS]
     return {
         "type": "modal", "callback_id": "eod_drop", "private_metadata": metadata,
@@ -242,7 +244,7 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Update"}, "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Your plan for today"},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "initial_value": text[:3000],
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "initial_value": markup.store(text, limit=3000),
                          "max_length": 3000}},
             _context("I'll update today's plan to match: tasks you remove are taken back, new ones are added."),
         ],
@@ -252,7 +254,7 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- out of office
 
 def ooo_saved(start: date, end: date, reason: str | None, ooo_id: int) -> tuple[str, list[dict[str, Any]]]:
-    text = (f":palm_tree: Got it: you're out {ooo_service.describe(start, end)}{f' ({esc(reason)})' if reason else ''}. "
+    text = (f":palm_tree: Got it: you're out {ooo_service.describe(start, end)}{f' ({markup.mrkdwn(reason)})' if reason else ''}. "
             "I won't expect standup replies or send check-ins those days.")
     return text, [_section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
                                             "value": str(ooo_id)})]
@@ -264,7 +266,7 @@ def ooo_list(records: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
         return text, [_section(text)]
     blocks: list[dict[str, Any]] = [_section(f"*Your out-of-office days* ({len(records)})")]
     for r in records[:40]:
-        reason = f" \u00b7 {esc(r.reason)}" if r.reason else ""
+        reason = f" \u00b7 {markup.mrkdwn(r.reason)}" if r.reason else ""
         origin = "from a message" if r.source == "parsed" else "added with /ooo"
         blocks.append(_section(f"{ooo_service.describe(r.start_date, r.end_date)}{reason} \u00b7 _{origin}_",
                                accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Cancel"},

@@ -1,4 +1,8 @@
-"""Block Kit for drafts, tasks and the board. Pure functions: data in, blocks out."""
+"""Block Kit for drafts, tasks and the board. Pure functions: data in, blocks out.
+
+What people wrote (titles, client, project and stage names) goes through :func:`bot.slack_markup.mrkdwn`,
+Steward's own labels through :func:`bot.slack_markup.escape`: links and mentions render, nothing pings.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,13 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import slack_limits as L
+from bot import slack_markup as markup
 from bot.blocks.kit import context, option, pack_sections, plain, section
 from bot.slack_limits import fit_text
 from db.rows import Stage, Task
 
 SIZES = ("xs", "s", "m", "l", "xl")
 SIZE_LABEL = {"xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL"}
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def due_label(due: date | str | None, today: date | None = None, due_at: datetime | str | None = None) -> str:
@@ -39,12 +40,12 @@ def draft_item_line(item: dict[str, Any], today: date | None) -> str:
     if item.get("size"):
         bits.append(f"size {SIZE_LABEL.get(item['size'], item['size'])}")
     if item.get("client"):
-        bits.append(f"client {_esc(item['client'])}")
+        bits.append(f"client {markup.mrkdwn(item['client'])}")
     if item.get("project"):
-        bits.append(f"project {_esc(item['project'])}")
+        bits.append(f"project {markup.mrkdwn(item['project'])}")
     if item.get("priority") in ("high", "urgent"):
         bits.append(f"*{item['priority']}*")
-    return f"*{_esc(item['title'])}*\n" + " \u00b7 ".join(bits)
+    return f"*{markup.mrkdwn(item['title'])}*\n" + " \u00b7 ".join(bits)
 
 
 # A draft shows each task in its own section with an Edit button up to this many tasks; a longer
@@ -75,13 +76,13 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
         blocks.extend(pack_sections(lines, L.MESSAGE_BLOCKS - 4)[0])
         editable = items[: L.SELECT_OPTIONS]
         buttons.append({"type": "static_select", "action_id": "draft_edit", "placeholder": plain("Edit a task\u2026", L.PLACEHOLDER),
-                        "options": [option(f"{i + 1}. {item['title']}", f"{draft.id}:{i}") for i, item in enumerate(editable)]})
+                        "options": [option(f"{i + 1}. {markup.plain_text(item['title'])}", f"{draft.id}:{i}") for i, item in enumerate(editable)]})
         if count > len(editable):
             blocks.append(context(f"The list to edit from shows the first {len(editable)}; change the others after confirming "
                                    "with `/task edit T-n`."))
     note = fallback_reason or (draft.parsed.get("note") if isinstance(draft.parsed, dict) else None)
     if note:
-        blocks.append(context(f":information_source: {_esc(note)}"))
+        blocks.append(context(f":information_source: {markup.escape(note)}"))
     blocks.append({"type": "actions", "block_id": "draft_actions", "elements": [
         {"type": "button", "action_id": "draft_confirm", "style": "primary", "text": {"type": "plain_text", "text": "Confirm"}, "value": str(draft.id)},
         {"type": "button", "action_id": "draft_cancel", "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}, "value": str(draft.id)},
@@ -93,7 +94,7 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
 def draft_done(draft: Any, created: list[Task], today: date | None) -> list[dict[str, Any]]:
     """The preview once confirmed: every task created, with its id (packed to fit one message)."""
     head = f":white_check_mark: Added {len(created)} task{'s' if len(created) != 1 else ''}:"
-    lines = [f"\u2022 `{t.display_id}` {_esc(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created]
+    lines = [f"\u2022 `{t.display_id}` {markup.mrkdwn(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created]
     listed, _left = pack_sections([head, *lines], L.MESSAGE_BLOCKS - 1)
     return [*listed, context("`/tasks` lists them; `/task done T-n` when finished.")]
 
@@ -117,7 +118,7 @@ def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[st
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-             "element": {"type": "plain_text_input", "action_id": "title", "initial_value": item.get("title", ""), "max_length": 200}},
+             "element": {"type": "plain_text_input", "action_id": "title", "initial_value": markup.store(item.get("title")), "max_length": 200}},
             {"type": "input", "block_id": "due_date", "optional": True, "label": {"type": "plain_text", "text": "Due date"}, "element": date_el},
             {"type": "input", "block_id": "client", "optional": True, "label": {"type": "plain_text", "text": "Client"},
              "hint": {"type": "plain_text", "text": ("Known clients: " + ", ".join(clients))[:150] if clients else "No clients set up yet"},
@@ -130,12 +131,12 @@ def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[st
 
 
 def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> str:
-    bits = [f"`{task.display_id}` {_esc(task.title)}"]
+    bits = [f"`{task.display_id}` {markup.mrkdwn(task.title)}"]
     meta = [due_label(task.due_date, today)]
     if task.stage_name:
-        meta.append(task.stage_name)
+        meta.append(markup.mrkdwn(task.stage_name))
     if task.client_name:
-        meta.append(_esc(task.client_name))
+        meta.append(markup.mrkdwn(task.client_name))
     if task.carry_forward_count:
         meta.append(f"carried {task.carry_forward_count}\u00d7" + (" :warning:" if task.carry_forward_count >= 3 else ""))
     if show_owner and task.owner_slack_id:
@@ -151,8 +152,8 @@ def task_list(title: str, tasks: list[Task], today: date | None, *, show_owner: 
     """``/tasks``: a header line and one line per task, packed into as few sections as fit one message;
     past that, a note says how many more there are and how to narrow the list."""
     if not tasks:
-        return [section(f"*{_esc(title)}*\nNothing open. :sparkles:")]
-    lines = [f"*{_esc(title)}* ({len(tasks)})", *(f"\u2022 {task_line(t, today, show_owner=show_owner)}" for t in tasks)]
+        return [section(f"*{markup.escape(title)}*\nNothing open. :sparkles:")]
+    lines = [f"*{markup.escape(title)}* ({len(tasks)})", *(f"\u2022 {task_line(t, today, show_owner=show_owner)}" for t in tasks)]
     packed, _left = pack_sections(lines, L.MESSAGE_BLOCKS, more="\u2026and {n} more: narrow the list with `/tasks <client>`.")
     return packed
 
@@ -176,7 +177,7 @@ def home_task_rows(tasks: list[Task], today: date | None) -> list[dict[str, Any]
 
 def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: str) -> list[dict[str, Any]]:
     """``/board``: one section per stage (count, WIP limit, its first tasks), within one message."""
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(title, L.HEADER_TEXT)}]
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(markup.plain_text(title), L.HEADER_TEXT)}]
     by_stage: dict[int | None, list[Task]] = {}
     for t in tasks:
         by_stage.setdefault(t.stage_id, []).append(t)
@@ -184,7 +185,7 @@ def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: 
         in_stage = by_stage.get(stage.id, [])
         limit = f" / {stage.wip_limit}" if stage.wip_limit else ""
         over = " :rotating_light: over WIP limit" if stage.wip_limit and stage.open_count > stage.wip_limit else ""
-        head = f"*{_esc(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
+        head = f"*{markup.mrkdwn(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
         lines = [f"\u2022 {task_line(t, today, show_owner=True)}" for t in in_stage[:BOARD_TASKS_PER_STAGE]] or ["_empty_"]
         packed, _left = pack_sections([head, *lines], 1, not_listed=max(0, len(in_stage) - BOARD_TASKS_PER_STAGE))
         blocks.extend(packed)

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners.help import subcommands
@@ -17,7 +18,6 @@ CLIENT_USAGE = ("`/steward client list` \u00b7 `/steward client add <name> [#cha
                 "`/steward client remove <name>`")
 PROJECT_USAGE = ("`/steward project list` \u00b7 `/steward project add <name> [for <client>] [#channel]` \u00b7 "
                  "`/steward project remove <name>`")
-_CHANNEL = re.compile(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -28,8 +28,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _channel(text: str) -> tuple[str | None, str]:
-    match = _CHANNEL.search(text)
-    return (match.group(1) if match else None), _CHANNEL.sub("", text).strip()
+    """(the first channel mentioned, the rest as plain words): names are stored decoded ("Acme & Co")."""
+    written = markup.read(text)
+    return (written.channels[0] if written.channels else None), written.without("channel")
 
 
 async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
@@ -44,17 +45,17 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
             name, description = parts[0], parts[1] if len(parts) > 1 else ""
             client = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
             where = f" (channel <#{client.slack_channel_id}>)" if client.slack_channel_id else ""
-            await respond(text=f"Added client *{client.name}*{where}. Tasks and memory that mention it are now tied to it.",
+            await respond(text=f"Added client *{markup.mrkdwn(client.name)}*{where}. Tasks and memory that mention it are now tied to it.",
                           response_type="ephemeral")
             return
         if verb == "remove":
             client = await clients.remove_client(conn, org.id, user, rest)
-            await respond(text=f"Archived client *{client.name}*; past tasks keep it.", response_type="ephemeral")
+            await respond(text=f"Archived client *{markup.mrkdwn(client.name)}*; past tasks keep it.", response_type="ephemeral")
             return
         if verb != "list":
             raise InvalidInput(CLIENT_USAGE)
         items = await clients.list_clients(conn, org.id)
-    lines = "\n".join(f"\u2022 *{c.name}*" + (f" \u2014 <#{c.slack_channel_id}>" if c.slack_channel_id else "")
+    lines = "\n".join(f"\u2022 *{markup.mrkdwn(c.name)}*" + (f" \u2014 <#{c.slack_channel_id}>" if c.slack_channel_id else "")
                       + f" \u2014 {c.open_tasks} open task(s)" for c in items) or "_No clients yet._"
     await respond(text=f"*Clients*\n{lines}\n{CLIENT_USAGE}", response_type="ephemeral")
 
@@ -69,17 +70,17 @@ async def project_command(ack: Any, respond: Any, args: str, deps: Deps, context
             channel, rest = _channel(rest)
             name, sep, client_name = rest.partition(" for ")
             project = await clients.add_project(conn, org.id, user, name, client_name.strip() if sep else None, channel)
-            for_client = f" for {project.client_name}" if project.client_name else ""
-            await respond(text=f"Added project *{project.name}*{for_client}.", response_type="ephemeral")
+            for_client = f" for {markup.mrkdwn(project.client_name)}" if project.client_name else ""
+            await respond(text=f"Added project *{markup.mrkdwn(project.name)}*{for_client}.", response_type="ephemeral")
             return
         if verb == "remove":
             project = await clients.remove_project(conn, org.id, user, rest, deps.now())
-            await respond(text=f"Archived project *{project.name}*.", response_type="ephemeral")
+            await respond(text=f"Archived project *{markup.mrkdwn(project.name)}*.", response_type="ephemeral")
             return
         if verb != "list":
             raise InvalidInput(PROJECT_USAGE)
         items = await clients.list_projects(conn, org.id)
-    lines = "\n".join(f"\u2022 *{p.name}*" + (f" ({p.client_name})" if p.client_name else "")
+    lines = "\n".join(f"\u2022 *{markup.mrkdwn(p.name)}*" + (f" ({markup.mrkdwn(p.client_name)})" if p.client_name else "")
                       + (f" \u2014 <#{p.slack_channel_id}>" if p.slack_channel_id else "") + f" \u2014 {p.open_tasks} open"
                       for p in items) or "_No projects yet._"
     await respond(text=f"*Projects*\n{lines}\n{PROJECT_USAGE}", response_type="ephemeral")

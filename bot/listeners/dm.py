@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.deps import Deps
 
 MAX_TEXT = 4000
@@ -31,7 +32,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def has_words(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
+    """True when the message says something in words: not only mentions, links or emoji."""
+    return markup.read(text).has_words
 
 
 async def on_message(message: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps) -> None:

@@ -10,11 +10,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.blocks import mood as render
 from bot.deps import Deps
 from bot.errors import NotFound
-from bot.listeners.workspace import USER_MENTION, who
-from bot.services import mood, notifications, workspace
+from bot.listeners.workspace import mentioned_user, who
+from bot.services import mood, notifications
 from bot.services import rhythm as rules
 from db.rows import User
 
@@ -120,14 +121,10 @@ async def journal_command(ack: Any, command: dict[str, Any], respond: Any, conte
     if not text or verb.lower() == "help":
         await respond(text=JOURNAL_USAGE, response_type="ephemeral")
         return
-    mentioned = USER_MENTION.search(text)
-    if verb.lower() in ("list", "read", "show") or (mentioned and not USER_MENTION.sub("", text).strip(" ,.:")):
+    written = markup.read(text)
+    if verb.lower() in ("list", "read", "show") or (written.users and not written.without("user").strip(" ,.:")):
         async with deps.pool.connection() as conn:
-            author = None
-            if mentioned:
-                author = await workspace.user_by_slack_id(conn, org.id, mentioned.group(1))
-                if author is None:
-                    raise NotFound("I don't know that person.")
+            author = await mentioned_user(conn, org, text, unknown="I don't know that person.")
             entries = await mood.read_journal(conn, org.id, user, author)
         reply, blocks = render.journal_list(entries)
         await respond(text=reply, blocks=blocks, response_type="ephemeral")

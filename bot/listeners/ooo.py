@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -30,7 +31,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _states_absence(deps: Deps, text: str) -> bool:
-    return detect_ooo(text, now=deps.now(), tz="UTC") is not None
+    return detect_ooo(markup.plain_text(text), now=deps.now(), tz="UTC") is not None
 
 
 
@@ -93,9 +94,11 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
     now = deps.now()
     absence: list[str] = []
     rest: list[str] = []
-    for line in lines_of(text):
+    written = markup.read(text)
+    for line in lines_of(written.plain):
         for sentence in sentences_of(line):
-            (absence if detect_ooo(sentence, now=now, tz=user.timezone) is not None else rest).append(sentence)
+            stored = written.stored(sentence)  # the rest may become tasks: its people and links stay markup
+            (absence if detect_ooo(sentence, now=now, tz=user.timezone) is not None else rest).append(stored)
     ooo_id, parsed, reason = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
                                                     channel=message.get("channel"), ts=message.get("ts"))
     reply, blocks = render.ooo_saved(parsed.start_date, parsed.end_date, reason, ooo_id)

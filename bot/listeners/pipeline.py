@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners.help import subcommands
@@ -28,7 +29,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _stage_list(stages: list[Any]) -> str:
-    return "\n".join(f"{i + 1}. *{s.name}* (`{s.slug}`) \u2014 {s.open_count} open" + (f" / WIP {s.wip_limit}" if s.wip_limit else "")
+    return "\n".join(f"{i + 1}. *{markup.mrkdwn(s.name)}* (`{s.slug}`) \u2014 {s.open_count} open" + (f" / WIP {s.wip_limit}" if s.wip_limit else "")
                      + (" \u2714 done stage" if s.is_done_stage else "") for i, s in enumerate(stages))
 
 
@@ -47,17 +48,17 @@ async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: 
             name = re.sub(r"\b(limit\s+\d+|colou?r\s+#[0-9A-Fa-f]{6})", "", rest).strip()
             stage = await pipeline.add_stage(conn, org.id, user, name, wip_limit=int(limit.group(1)) if limit else None,
                                              color=color.group(1) if color else None)
-            message = f"Added stage *{stage.name}*."
+            message = f"Added stage *{markup.mrkdwn(stage.name)}*."
         elif verb == "rename":
             old, sep, new = rest.partition(" to ")
             if not sep:
                 raise InvalidInput("Usage: `/steward stage rename <stage> to <new name>`")
             stage = await pipeline.rename_stage(conn, org.id, user, old, new)
-            message = f"Renamed to *{stage.name}*."
+            message = f"Renamed to *{markup.mrkdwn(stage.name)}*."
         elif verb == "limit":
             name, _sep, value = rest.rpartition(" ")
             stage = await pipeline.set_limit(conn, org.id, user, name, value)
-            message = f"*{stage.name}* WIP limit: {stage.wip_limit or 'none'}."
+            message = f"*{markup.mrkdwn(stage.name)}* WIP limit: {stage.wip_limit or 'none'}."
         elif verb == "reorder":
             name, _sep, value = rest.rpartition(" ")
             await pipeline.reorder(conn, org.id, user, name, value)
@@ -67,13 +68,13 @@ async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: 
             try:
                 stage = await pipeline.remove_stage(conn, org.id, user, name, into if sep else None)
             except pipeline.StageNotEmpty as exc:
-                buttons = [{"type": "button", "action_id": "stage_remove_into", "text": {"type": "plain_text", "text": f"Move to {s.name}"[:75]},
+                buttons = [{"type": "button", "action_id": "stage_remove_into", "text": {"type": "plain_text", "text": f"Move to {markup.plain_text(s.name)}"[:75]},
                             "value": f"{exc.stage.id}:{s.id}"} for s in exc.others[:5]]
                 await respond(text=str(exc), response_type="ephemeral", blocks=[
                     {"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {exc}"}},
                     {"type": "actions", "block_id": "stage_remove_into", "elements": buttons}])
                 return
-            message = f"Removed stage *{stage.name}*."
+            message = f"Removed stage *{markup.mrkdwn(stage.name)}*."
         else:
             raise InvalidInput(STAGE_USAGE)
         stages = await task_service.stages(conn, org.id)
@@ -89,7 +90,7 @@ async def on_remove_into(ack: Any, body: dict[str, Any], respond: Any, context: 
         if int(stage_id) not in stages or int(target_id) not in stages:
             raise InvalidInput("Those stages changed in the meantime; run the command again.")
         removed = await pipeline.remove_stage(conn, org.id, user, stages[int(stage_id)].slug, stages[int(target_id)].slug)
-    await respond(text=f"Removed stage *{removed.name}*; its tasks moved to *{stages[int(target_id)].name}*.", replace_original=True)
+    await respond(text=f"Removed stage *{markup.mrkdwn(removed.name)}*; its tasks moved to *{markup.mrkdwn(stages[int(target_id)].name)}*.", replace_original=True)
 
 
 async def tasktype_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

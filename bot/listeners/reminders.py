@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import slack_limits as L
+from bot import slack_markup as markup
 from bot.blocks import kit
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -54,7 +55,7 @@ async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[
     when = reminders.when_text(reminder.fire_at, reminder.timezone, now)
     repeat = f" ({reminders.describe(reminder.recurrence)})" if reminder.recurrence else ""
     default_time = "" if getattr(parsed, "has_time", True) else " (you didn't say a time, so I picked 09:00)"
-    return reminder, f":alarm_clock: OK, I'll remind you to *{reminder.text}* {when} your time{repeat}{default_time}."
+    return reminder, f":alarm_clock: OK, I'll remind you to *{markup.mrkdwn(reminder.text)}* {when} your time{repeat}{default_time}."
 
 
 async def remind_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, **_: Any) -> None:
@@ -81,7 +82,7 @@ def list_blocks(items: list[reminders.Reminder], now: Any) -> list[dict[str, Any
     shown = items[: L.MESSAGE_BLOCKS - 2]  # one section (with its Cancel button) each
     for r in shown:
         repeat = f" \u00b7 {reminders.describe(r.recurrence)}" if r.recurrence else ""
-        blocks.append(kit.section(f"{r.text}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_", accessory=_cancel_button(r)))
+        blocks.append(kit.section(f"{markup.mrkdwn(r.text)}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_", accessory=_cancel_button(r)))
     if len(items) > len(shown):
         blocks.append(kit.context(f"\u2026and {len(items) - len(shown)} more, due later: cancel some above to see them."))
     return blocks
@@ -105,6 +106,6 @@ async def on_cancel(ack: Any, body: dict[str, Any], respond: Any, context: Any, 
     scheduler = deps.extras.get("scheduler")
     if scheduler is not None:
         scheduler.remove_job(f"reminder:{reminder.id}")
-    blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f":x: Cancelled: {reminder.text}"}]}] + list_blocks(remaining, deps.now())
+    blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f":x: Cancelled: {markup.mrkdwn(reminder.text)}"}]}] + list_blocks(remaining, deps.now())
     if body.get("response_url"):
-        await respond(text=f"Cancelled: {reminder.text}", blocks=blocks, replace_original=True)
+        await respond(text=f"Cancelled: {markup.mrkdwn(reminder.text)}", blocks=blocks, replace_original=True)

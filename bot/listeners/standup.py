@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.blocks import standup as render
 from bot.blocks.views import view_values
 from bot.deps import Deps
@@ -244,7 +245,8 @@ async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.Mornin
         clients, projects = await task_service.clients_and_projects(conn, org.id)
     day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, user.timezone)
     plan_date = thread.thread_date if not day.closed(now) else rules.local_date(now, day.tz)
-    parts = standup.split_reply(text, now=now, tz=user.timezone)
+    # "@Steward fix the login bug": the bot's own name is not part of the plan.
+    parts = standup.split_reply(markup.without_user(text, org.bot_user_id), now=now, tz=user.timezone)
     tasks: list[Any] = []
     source, note, threat = "offline", None, None
     if parts.task_lines:

@@ -8,12 +8,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.blocks import tasks as render
 from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.listeners import dm, home
-from bot.listeners.workspace import USER_MENTION, mentioned_user, who
+from bot.listeners.workspace import mentioned_user, who
 from bot.services import drafts, ratelimit, security
 from bot.services import tasks as task_service
 from bot.services.rhythm import local_date
@@ -89,7 +90,8 @@ async def draft_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: 
 
 
 async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps, **_: Any) -> None:
-    text = USER_MENTION.sub("", event.get("text") or "").strip()
+    bot_user = getattr(context.get("org"), "bot_user_id", None) or context.get("bot_user_id")
+    text = markup.without_user(event.get("text"), bot_user)  # the bot's own name out; other people stay
     if not dm.has_words(text):
         await say(text="Hi! Tell me what you'll do (\u201cI'll fix the login bug by Friday\u201d) or ask me something.",
                   thread_ts=event.get("thread_ts") or event.get("ts"))
@@ -285,10 +287,10 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
         task = await task_service.by_display(conn, org.id, ref)
         if verb == "done":
             task = await task_service.complete(conn, user, task, now)
-            await respond(text=f":white_check_mark: {task.display_id} {task.title} is done. Nice work!", response_type="ephemeral")
+            await respond(text=f":white_check_mark: {task.display_id} {markup.mrkdwn(task.title)} is done. Nice work!", response_type="ephemeral")
         elif verb == "drop":
             task = await task_service.drop(conn, user, task, tail, now)
-            await respond(text=f":wastebasket: Dropped {task.display_id} ({tail.strip()[:200]}).", response_type="ephemeral")
+            await respond(text=f":wastebasket: Dropped {task.display_id} ({markup.mrkdwn(markup.store(tail, limit=200))}).", response_type="ephemeral")
         elif verb == "move":
             if not tail.strip():
                 raise InvalidInput(f"Where to? `/task move {task.display_id} <stage>`")
@@ -330,7 +332,7 @@ async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, clie
         task = await task_service.edit(conn, user, task, title=values.get("title"),
                                        due_date=date.fromisoformat(due) if due else None,
                                        client_id=clients.get(client_name) if client_name else None, size=values.get("size"))
-    await client.chat_postMessage(channel=user.slack_id, text=f":pencil2: Updated {task.display_id}: {task.title}")
+    await client.chat_postMessage(channel=user.slack_id, text=f":pencil2: Updated {task.display_id}: {markup.mrkdwn(task.title)}")
 
 
 async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -338,8 +340,8 @@ async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context
     org, user = who(context)
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
-        person = await mentioned_user(conn, org, text) or (None if USER_MENTION.sub("", text).strip().lower() in ("all", "everyone") else user)
-        rest = USER_MENTION.sub("", text).strip()
+        rest = markup.read(text).without("user")
+        person = await mentioned_user(conn, org, text) or (None if rest.lower() in ("all", "everyone") else user)
         client_id, client_name = None, None
         if rest and rest.lower() not in ("all", "everyone"):
             clients, _ = await task_service.clients_and_projects(conn, org.id)
@@ -352,7 +354,7 @@ async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context
     title = "Your open tasks" if person and person.id == user.id else (f"{person.display_name}'s open tasks" if person else "Everyone's open tasks")
     if client_name:
         title += f" for {client_name}"
-    await respond(text=title, blocks=render.task_list(title, items, _today(user, deps.now()), show_owner=person is None), response_type="ephemeral")
+    await respond(text=markup.escape(title), blocks=render.task_list(title, items, _today(user, deps.now()), show_owner=person is None), response_type="ephemeral")
 
 
 async def board_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -361,7 +363,7 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
         person = await mentioned_user(conn, org, text)
-        rest = USER_MENTION.sub("", text).strip()
+        rest = markup.read(text).without("user")
         client_id, title = None, "Team board"
         if person:
             title = f"{person.display_name}'s board"
@@ -375,7 +377,7 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
         all_stages = await task_service.stages(conn, org.id)
         items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id,
                                               limit=LIST_LIMIT)
-    await respond(text=title, blocks=render.board(all_stages, items, _today(user, deps.now()), title=title), response_type="ephemeral")
+    await respond(text=markup.escape(title), blocks=render.board(all_stages, items, _today(user, deps.now()), title=title), response_type="ephemeral")
 
 
 # ---------------------------------------------------------------- App Home

@@ -3,12 +3,12 @@ context of every request; team_join / user_change keep people current."""
 
 from __future__ import annotations
 
-import re
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
 from bot.log import bind_context
@@ -22,16 +22,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.event("user_change")(partial(on_member_changed, deps=deps))
 
 
-USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-
-
 async def mentioned_user(conn: Any, org: Organization, text: str, *,
                          unknown: str = "I don't know that person yet.") -> User | None:
     """The Steward user of the first <@U…> in ``text``; None without a mention, NotFound for a stranger."""
-    match = USER_MENTION.search(text or "")
-    if not match:
+    people = markup.read(text).users
+    if not people:
         return None
-    found = await workspace.user_by_slack_id(conn, org.id, match.group(1))
+    found = await workspace.user_by_slack_id(conn, org.id, people[0])
     if found is None:
         raise NotFound(unknown)
     return found

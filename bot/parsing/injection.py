@@ -1,13 +1,17 @@
 """looks_like_injection: a cheap screen for prompt-injection / impersonation attempts.
 
 It is a tripwire, not a guarantee: messages it flags should be handled without the model (or
-with the model told to treat them as data), and the worst level found is returned.
+with the model told to treat them as data), and the worst level found is returned. Slack markup is
+read first (:mod:`bot.slack_markup`), so "<@U123>" is screened as "@U123", "<!channel>" as
+"@channel" and "&lt;system&gt;" as "<system>".
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from bot.slack_markup import read
 
 from .models import ThreatLevel
 
@@ -18,11 +22,11 @@ _WEAK = (
     r"(?:rules?|guidelines?|constraints?|messages?|context|directions?|orders?|commands?|text|conversation)"
 )
 _IGNORE = r"(?:ignore|disregard|forget|bypass|override|overrule)"
-_MENTION = r"(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>|@[\w.\-]+)"
+_MENTION = r"@[\w.\-]+"
 
 _EVERYONE = (
     r"(?:everyone|everybody|all\s+(?:users|members|people|of\s+(?:you|them|us))|the\s+whole\s+(?:team|company|workspace|org)"
-    r"|every\s+(?:user|member|person|one|single\s+\w+)|<!(?:channel|everyone|here)(?:\|[^>]*)?>|@(?:channel|everyone|here))(?!\w)"
+    r"|every\s+(?:user|member|person|one|single\s+\w+)|@(?:channel|everyone|here))(?!\w)"
 )
 
 _PATTERNS: list[tuple[ThreatLevel, str, re.Pattern[str]]] = [
@@ -76,7 +80,7 @@ def looks_like_injection(text: str) -> tuple[ThreatLevel, str] | None:
     """
     if not text:
         return None
-    t = _prepare(text)
+    t = _prepare(read(text).plain)
     best: tuple[ThreatLevel, str] | None = None
     for level, reason, rx in _PATTERNS:
         if best is not None and _ORDER[level] <= _ORDER[best[0]]:

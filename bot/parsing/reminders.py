@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from .dates import Ctx, find_all, make_ctx, resolve_when
 from .models import DateOrder, ParsedReminder, Recurrence
-from .text import clean_title, has_content, remove_spans
+from .text import clean_title, has_content, protect_emoji, remove_spans, restore_emoji
 
 _F = re.IGNORECASE
 DEFAULT_REMINDER_TIME = time(9, 0)
@@ -123,7 +124,16 @@ def parse_reminder(
     about, or when the moment is in the past. A date without a clock time fires at 09:00 local
     (``has_time=False``); if that is already past today, at the next full hour.
     Recurring reminders without a time fire at 09:00; ``fire_at`` is their first occurrence.
+    ``text`` is plain words (read Slack markup first); emoji shortcodes in ``what`` are kept.
     """
+    text, shortcodes = protect_emoji(text)
+    found = _parse(text, now, tz, date_order)
+    if found is None or not shortcodes:
+        return found
+    return replace(found, what=restore_emoji(found.what, shortcodes))
+
+
+def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedReminder | None:
     ctx = make_ctx(now, tz, date_order)
     m = _TRIGGER.search(text)
     body = remove_spans(text, [(m.start(), m.end())]) if m else text

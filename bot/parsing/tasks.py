@@ -16,7 +16,9 @@ from .text import (
     fold,
     has_content,
     lines_of,
+    protect_emoji,
     remove_spans,
+    restore_emoji,
     sentences_of,
     split_clauses,
 )
@@ -118,11 +120,21 @@ def parse_tasks(
     end_of_day: time = time(17, 0),
     default_type: TaskTypeRule = DEFAULT_TASK_TYPE,
 ) -> list[ParsedTask]:
-    """Split ``text`` into tasks and parse each one. Pure: ``now`` (aware) is the only clock.
+    """Split ``text`` (plain words: read Slack markup first) into tasks and parse each one. Pure:
+    ``now`` (aware) is the only clock.
 
     ``due_at`` is aware in ``tz``; when only a date was stated it is that date at ``end_of_day``
-    and ``has_time`` is False. See the package docstring for the heuristics.
+    and ``has_time`` is False. Emoji shortcodes in a title are kept as written. See the package
+    docstring for the heuristics.
     """
+    text, shortcodes = protect_emoji(text)
+    tasks = _parse_lines(text, now, tz, date_order, task_types, clients, projects, end_of_day, default_type)
+    return [replace(t, title=restore_emoji(t.title, shortcodes)) if shortcodes else t for t in tasks]
+
+
+def _parse_lines(text: str, now: datetime, tz: str, date_order: DateOrder, task_types: Sequence[TaskTypeRule],
+                 clients: Sequence[str], projects: Sequence[str], end_of_day: time,
+                 default_type: TaskTypeRule) -> list[ParsedTask]:
     base_ctx = make_ctx(now, tz, date_order, end_of_day)
     tasks: list[ParsedTask] = []
     header_when: When | None = None

@@ -1,9 +1,18 @@
-"""Text helpers: splitting a message into task fragments, lead-in stripping, title cleanup."""
+"""Text helpers: splitting a message into task fragments, lead-in stripping, title cleanup.
+
+They work on plain words: Slack markup is read before parsing (:mod:`bot.slack_markup`), so people
+arrive as "@name", links as their label, channels as "#name". Emoji shortcodes (":rocket:") stay in
+the text; :func:`protect_emoji` swaps them for single private-use characters while a message is
+cut into titles, so no punctuation rule eats their colons.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+
+from bot.slack_markup import EMOJI
 
 _F = re.IGNORECASE
 
@@ -35,7 +44,7 @@ AMBIGUOUS_VERBS: frozenset[str] = frozenset(
 _OBJECT_START = re.compile(
     r"^(?:the|a|an|my|our|your|their|his|her|its|this|that|these|those|some|all|any|every|each|both|"
     r"it|them|him|me|us|up|out|in|on|off|over|back|down|through|with|about|to|for|from|new|next|"
-    r"[A-Z][\w.&-]*|<[@#!][^>]*>|@\w+|#\w+|\d[\w.]*)\b"
+    r"[A-Z][\w.&-]*|@\w+|#\w+|\d[\w.]*)\b"
 )
 
 _MODAL = (
@@ -76,7 +85,11 @@ _CLAUSE_SEP = re.compile(
     r"\s*,\s*(?:(?:and\s+then|and|then|plus|&|also)\s+)?|\s+(?:and\s+then|and|then|plus|&|also|as\s+well\s+as)\s+",
     _F,
 )
-_SENTENCE_SEP = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“(<:])")
+# Emoji shortcodes stand in as one character each from Supplementary Private Use Area-A while a
+# message is parsed: nobody types these, and no word, punctuation or space rule matches them.
+_EMOJI_BASE = 0xF0000
+_EMOJI_MARK = "[\U000F0000-\U000FFFFD]"
+_SENTENCE_SEP = re.compile(rf"(?<=[.!?])\s+(?=[A-Z\"'“(<:]|{_EMOJI_MARK})")
 _ABBREV_END = re.compile(r"(?:\b(?:[A-Za-z]|e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|approx|incl|p\.m|a\.m)\.)$", _F)
 
 _TRAILING_JUNK = re.compile(
@@ -93,7 +106,6 @@ _TRAILING_HEDGE = re.compile(
     _F,
 )
 _LEADING_JUNK = re.compile(r"^(?:[\s,;:.\-–—/)\]]|\b(?:and|then|to|also|plus)\b\s)+", _F)
-_SHORTCODE = re.compile(r":[a-z0-9_+\-]+:", _F)
 _WORDISH = re.compile(r"[^\W_]")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")
 _SPACES = re.compile(r"\s+")
@@ -144,7 +156,7 @@ def strip_lead_ins(s: str) -> str:
 
 def _first_word(s: str) -> tuple[str, str]:
     """(first word lowercased, rest) ignoring leading emoji/punctuation."""
-    m = re.match(r"^[^\w<@#]*([\w'’-]+)\s*(.*)$", s, re.S)
+    m = re.match(r"^[^\w@#]*([\w'’-]+)\s*(.*)$", s, re.S)
     if not m:
         return "", ""
     return m.group(1).lower(), m.group(2)
@@ -165,6 +177,9 @@ def starts_with_verb(s: str) -> bool:
     return True
 
 
+_ONLY_PEOPLE = re.compile(r"\s*@[\w.\-]+(?:(?:\s*,\s*|\s+(?:and|&)\s+)@[\w.\-]+)*\s*")
+
+
 def split_clauses(sentence: str) -> list[str]:
     """Split on ',', 'and', 'then', '&' only where the next clause starts with a verb and the
     clause before it has at least two words ("review and merge the PR" stays one task)."""
@@ -173,7 +188,7 @@ def split_clauses(sentence: str) -> list[str]:
     for m in _CLAUSE_SEP.finditer(sentence):
         left = sentence[start : m.start()]
         right = sentence[m.end() :]
-        if len(strip_lead_ins(left.strip()).split()) < 2 or not starts_with_verb(right):
+        if len(strip_lead_ins(left.strip()).split()) < 2 or _ONLY_PEOPLE.fullmatch(left) or not starts_with_verb(right):
             continue
         pieces.append(left)
         start = m.end()
@@ -187,7 +202,26 @@ def remove_spans(text: str, spans: list[tuple[int, int]] | tuple[tuple[int, int]
     return text
 
 
+# "@Priya and I will pair on the bug": the people named first are partners in the work.
+_PARTNERS_FIRST = re.compile(
+    r"^\s*(?P<who>@[\w.\-]+(?:(?:\s*,\s*|\s+(?:and|&)\s+)@[\w.\-]+)*)\s*,?\s+(?:and|&|\+)\s+(?P<me>i|me|myself)\b(?P<rest>.*)$",
+    _F | re.S,
+)
+
+
+def partners_last(s: str) -> str:
+    """"@Priya and I will pair on the bug" -> "pair on the bug with @Priya" (unchanged otherwise)."""
+    m = _PARTNERS_FIRST.match(s)
+    if not m:
+        return s
+    work = strip_lead_ins("I" + m["rest"]).strip()
+    if work == ("I" + m["rest"]).strip() or not has_content(work):
+        return s
+    return f"{work} with {m['who']}"
+
+
 def clean_title(s: str) -> str:
+    s = partners_last(s)
     s = _EMPTY_BRACKETS.sub(" ", s)
     s = _SPACES.sub(" ", s).strip()
     s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
@@ -209,7 +243,26 @@ def clean_title(s: str) -> str:
 
 def has_content(s: str) -> bool:
     """False for emoji-only / punctuation-only / shortcode-only fragments."""
-    return bool(_WORDISH.search(_SHORTCODE.sub("", s)))
+    return bool(_WORDISH.search(EMOJI.sub("", s)))
+
+
+def protect_emoji(text: str) -> tuple[str, tuple[str, ...]]:
+    """``text`` with each emoji shortcode (":rocket:", ":+1::skin-tone-2:") replaced by one private-use
+    character, and the shortcodes in order; :func:`restore_emoji` puts them back."""
+    found: list[str] = []
+
+    def mark(m: re.Match[str]) -> str:
+        found.append(m.group())
+        return chr(_EMOJI_BASE + len(found) - 1)
+
+    return EMOJI.sub(mark, text), tuple(found)
+
+
+def restore_emoji(text: str, shortcodes: Sequence[str]) -> str:
+    """Undo :func:`protect_emoji` in ``text`` (or in any piece cut from it)."""
+    if not shortcodes:
+        return text
+    return re.sub(_EMOJI_MARK, lambda m: shortcodes[ord(m.group()) - _EMOJI_BASE], text)
 
 
 def clamp(s: str, limit: int = MAX_TITLE) -> str:

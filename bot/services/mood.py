@@ -19,6 +19,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput
 from bot.services import rhythm as rules
 from bot.services import security
@@ -55,14 +56,14 @@ async def record(conn: psycopg.AsyncConnection, org_id: int, user: User, score: 
         raise InvalidInput("A mood score goes from 1 to 5.")
     async with conn.transaction():
         await conn.execute(Q["mood_upsert"], {"organization_id": org_id, "user_id": user.id, "score": score,
-                                              "note": (note or "").strip()[:NOTE_MAX] or None, "now": now, "local_date": local_date})
+                                              "note": markup.store((note or "").strip(), limit=NOTE_MAX) or None, "now": now, "local_date": local_date})
         flag_id = await _check_low_mood(conn, org_id, user)
     return Recorded(score, local_date, flag_id)
 
 
 async def set_note(conn: psycopg.AsyncConnection, org_id: int, user: User, local_date: date, note: str) -> bool:
     row = await (await conn.execute(Q["mood_set_note"], {"organization_id": org_id, "user_id": user.id, "local_date": local_date,
-                                                         "note": note.strip()[:NOTE_MAX] or None})).fetchone()
+                                                         "note": markup.store(note.strip(), limit=NOTE_MAX) or None})).fetchone()
     return row is not None
 
 
@@ -155,7 +156,7 @@ class JournalEntry:
 
 
 async def write_journal(conn: psycopg.AsyncConnection, org_id: int, user: User, body: str, *, local_date: date) -> int:
-    body = body.strip()
+    body = markup.store(body.strip())  # stored form: see bot/slack_markup.py
     if not body:
         raise InvalidInput("Write something after `/journal`, e.g. `/journal Shipped the release; felt good.`")
     if len(body) > JOURNAL_MAX:

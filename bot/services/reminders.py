@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.types.json import Jsonb
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.services.notifications import Target, notify
 from db.rows import User
@@ -102,7 +103,7 @@ _COLUMNS = ("r.id, r.organization_id, r.user_id, r.text, r.fire_at, r.recurrence
 
 async def create(conn: psycopg.AsyncConnection, org_id: int, user: User, text: str, fire_at: datetime, *,
                  recurrence: dict[str, Any] | None, source_text: str | None, now: datetime) -> Reminder:
-    text = " ".join(text.split())[:500]
+    text = markup.store(" ".join(text.split()), limit=500)  # stored form: see bot/slack_markup.py
     if not text:
         raise InvalidInput("What should I remind you about? Try \u201cremind me to send the invoice tomorrow at 3pm\u201d.")
     if fire_at <= now - timedelta(seconds=5):
@@ -177,7 +178,7 @@ async def fire(conn: psycopg.AsyncConnection, reminder: Reminder, now: datetime)
                 "WHERE id = %s AND status = 'pending' AND fire_at = %s", (now, now, late, reminder.id, reminder.fire_at))
         if cur.rowcount != 1:
             return False
-        text = f":alarm_clock: Reminder: {reminder.text}"
+        text = f":alarm_clock: Reminder: {markup.mrkdwn(reminder.text)}"
         if late:
             text += f"\n_(Sorry, this is late: it was due {when_text(reminder.fire_at, reminder.timezone, now)}.)_"
         await notify(conn, organization_id=reminder.organization_id, kind="reminder.fired",

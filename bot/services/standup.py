@@ -19,6 +19,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.log import get_logger
 from bot.parsing import parse_ooo as detect_ooo
@@ -65,7 +66,7 @@ async def rhythm_of(conn: psycopg.AsyncConnection, org_id: int) -> Rhythm:
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(?:(\d{1,4})\s*h(?:ours?|rs?)?)?\s*(?:(\d{1,4})\s*(?:m|min|mins|minutes?)?)?\s*$", re.IGNORECASE)
-_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{5,})$")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{5,}")
 _DAY_NAMES = {n: i + 1 for i, n in enumerate(rules.WEEKDAY_NAMES)}
 _DAY_NAMES.update({"monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7,
                    "tues": 2, "thur": 4, "thurs": 4, "weds": 3})
@@ -181,10 +182,13 @@ def parse_settings_words(text: str, current: Rhythm) -> dict[str, Any]:
         if not value:
             raise InvalidInput(f"`{word}` needs a value.\n{SETTINGS_USAGE}")
         if key == "channel":
-            m = _CHANNEL.match(value)
-            if not m:
+            named = markup.read(value)
+            if len(named.channels) == 1 and not named.without("channel"):
+                changes["standup_channel_id"] = named.channels[0]
+            elif _CHANNEL_ID.fullmatch(value):
+                changes["standup_channel_id"] = value
+            else:
                 raise InvalidInput("Pick the channel with a mention, like `channel #standup`.")
-            changes["standup_channel_id"] = m.group(1) or m.group(2)
         elif key == "time":
             changes["morning_time"] = parse_time(value)
         elif key == "timezone":
@@ -467,14 +471,27 @@ _CHATTER = re.compile(
 _REF_CLAUSES = re.compile(r"\s*[,;]\s*(?:and\s+|then\s+)?|\s+(?:and\s+then|and|then|plus|&)\s+", re.IGNORECASE)
 
 
-_LEADING_MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# After a leading mention, words that make the person a partner in the plan, not the one spoken to:
+# "@Priya and I will pair on…", "@Priya & me: …", or a first-person plan anywhere ("I'll", "we will").
+_PLAN_WITH_MENTION = re.compile(
+    r"^[\s,]*(?:(?:and|&|\+)\s+(?:i|me|myself|we|us)\b|(?:and|&|\+)\s+@)"
+    r"|\b(?:i|we)\s*(?:['’]ll|will|shall|['’]m\s+going\s+to|am\s+going\s+to|are\s+going\s+to|['’]re\s+going\s+to|"
+    r"plan\s+to|need\s+to|have\s+to)\b",
+    re.IGNORECASE,
+)
 
 
 def is_conversation(text: str, bot_user_id: str | None) -> bool:
-    """A reply that talks to someone else ("@Maya nice work!") is conversation, not a standup update,
-    unless it names tasks."""
-    m = _LEADING_MENTION.match(text or "")
-    return bool(m and m.group(1) != bot_user_id and not _TASK_REF.search(text))
+    """A reply that talks to someone else ("@Maya nice work!", "@Maya can you review my PR?") is
+    conversation, not a standup update, unless it names tasks or states a plan ("@Priya and I will
+    pair on the checkout bug", "@Maya I'll send it after lunch")."""
+    written = markup.read(text)
+    first = written.refs[0] if written.refs else None
+    if first is None or first.kind != "user" or first.target == bot_user_id or written.plain[:first.plain_span[0]].strip():
+        return False
+    if _TASK_REF.search(written.plain):
+        return False
+    return not _PLAN_WITH_MENTION.search(written.plain[first.plain_span[1]:])
 
 
 @dataclass
@@ -506,6 +523,9 @@ def _is_done_ref(sentence: str, match: re.Match[str]) -> bool:
 def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     """Sort a standup reply's sentences: plan, completions, blockers, out of office. Pure.
 
+    ``text`` is the reply as Slack delivers it; its plain words are sorted, and the task lines,
+    blockers and absences come back in the stored form (:mod:`bot.slack_markup`).
+
     "Yesterday:/Done:" sections only complete the tasks they name by T-number (past work is not
     today's plan); "Blockers:" sections and sentences like "blocked on…", "waiting for…" open
     blockers (on the T-number they name, if any); sentences that state an absence are out-of-office
@@ -513,7 +533,8 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     """
     parts = ReplyParts()
     section = "plan"
-    for line in lines_of(text):
+    written = markup.read(text)
+    for line in lines_of(written.plain):
         for sentence in sentences_of(line):
             sentence = sentence.strip()
             # Headers start sections on their own line or mid-line ("Yesterday: x. Today: y.").
@@ -554,6 +575,10 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
                     else:
                         _add(parts.plan_refs, int(m.group(1)))
     parts.plan_refs = [n for n in parts.plan_refs if n not in parts.done_refs]
+    # Back to the stored form: the people and links of the reply stay markup in titles and blockers.
+    parts.task_lines = [written.stored(line) for line in parts.task_lines]
+    parts.blockers = [(written.stored(sentence), n) for sentence, n in parts.blockers]
+    parts.ooo = [written.stored(sentence) for sentence in parts.ooo]
     return parts
 
 
@@ -562,7 +587,8 @@ _LEAD_VERBS = {"finish", "finishing", "continue", "continuing", "keep", "working
 
 
 def title_key(title: str) -> str:
-    words = [w for w in re.findall(r"[a-z0-9]+", fold(title)) if w not in _STOPWORDS]
+    """The words that identify a task (stored-form titles are read as plain words first)."""
+    words = [w for w in re.findall(r"[a-z0-9]+", fold(markup.EMOJI.sub(" ", markup.plain_text(title)))) if w not in _STOPWORDS]
     while len(words) > 1 and words[0] in _LEAD_VERBS:
         words = words[1:]
     return " ".join(words)
@@ -793,10 +819,11 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
             task = all_refs.get(number) if number else None
             on: Any = best_match(sentence, mine, threshold=0.6) if task is None and number is None else task
             display = on.display_id if on is not None else None
+            description = markup.store(sentence, limit=1000)
             blocker_row = await (await conn.execute(Q["blocker_insert"], {
-                "organization_id": org_id, "task_id": on.id if on is not None else None, "user_id": user.id, "description": sentence[:1000],
+                "organization_id": org_id, "task_id": on.id if on is not None else None, "user_id": user.id, "description": description,
                 "next_escalation_at": now + delay})).fetchone()
-            outcome.blockers.append((blocker_row[0], sentence[:1000], display))  # type: ignore[index]
+            outcome.blockers.append((blocker_row[0], description, display))  # type: ignore[index]
         for stale in prev_blockers.values():
             await conn.execute(Q["blocker_delete_open"], {"organization_id": org_id, "id": stale["id"]})
 
@@ -998,7 +1025,7 @@ async def drop_planned(conn: psycopg.AsyncConnection, org_id: int, user: User, d
         if task.status != "dropped":
             await task_service.drop(conn, user, task, reason, now)
         await conn.execute(Q["plan_set_answer"], {"organization_id": org_id, "id": item.id, "answer": "dropped",
-                                                  "reason": reason.strip()[:500], "now": now, "reopen_status": None,
+                                                  "reason": markup.store(reason.strip(), limit=500), "now": now, "reopen_status": None,
                                                   "reopen_stage_id": None})
         await conn.execute(Q["plan_mark_answered"], {"organization_id": org_id, "user_id": user.id, "plan_date": day, "now": now})
         return await plan_of(conn, org_id, user.id, day)

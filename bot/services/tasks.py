@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.services import security, workspace
 from db.queries import Q
@@ -116,10 +117,13 @@ class NewTask:
 
 
 def clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
+    """A title as stored: one line, in the stored form of :mod:`bot.slack_markup` (people, channels and
+    links as Slack markup, everything else decoded), at most ``MAX_TITLE`` characters, never cutting
+    markup in half. Raises InvalidInput when nothing is left."""
+    title = markup.store(" ".join((title or "").split()), limit=MAX_TITLE)
+    if not title or not markup.read(title).plain.strip():
         raise InvalidInput("A task needs a title.")
-    return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "\u2026"
+    return title
 
 
 async def create(conn: psycopg.AsyncConnection, org_id: int, actor: User | None, owner_id: int, new: NewTask, *,
@@ -191,7 +195,7 @@ async def drop(conn: psycopg.AsyncConnection, actor: User, task: Task, reason: s
         raise InvalidInput(f"Please say why you're dropping {task.display_id}: `/task drop {task.display_id} <reason>`.")
     if task.status == "dropped":
         raise InvalidInput(f"{task.display_id} is already dropped.")
-    return await _set_status(conn, actor, task, "dropped", now, reason.strip()[:500])
+    return await _set_status(conn, actor, task, "dropped", now, markup.store(reason.strip(), limit=500))
 
 
 @dataclass(frozen=True)
