@@ -905,7 +905,13 @@
   function openThread(ts) {
     S.thread = ts;
     S.sigs.thread = null;
-    load().then(() => { const box = $('#thread-composer'); if (box) box.focus(); });
+    // Focus the thread's composer once it is drawn, unless the person has moved on meanwhile
+    // (closed the thread, or started typing elsewhere): stealing focus would close their autocomplete.
+    const typingElsewhere = () => document.activeElement && document.activeElement.tagName === 'TEXTAREA';
+    load().then(() => {
+      const box = $('#thread-composer');
+      if (box && S.thread === ts && !typingElsewhere()) box.focus();
+    });
   }
 
   async function openHome() {
@@ -1051,7 +1057,8 @@
 
     textarea.addEventListener('input', refresh);
     textarea.addEventListener('click', refresh);
-    textarea.addEventListener('blur', () => setTimeout(close, 150));
+    // Close when focus has really left (a click on an option keeps it: see onmousedown).
+    textarea.addEventListener('blur', () => setTimeout(() => { if (document.activeElement !== textarea) close(); }, 150));
     return { onKey, picked, close, forget: () => { ac.picked = []; } };
   }
 
