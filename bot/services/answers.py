@@ -156,6 +156,7 @@ def rank_topic(facts: Sequence[Fact], relevance: Sequence[int], limit: int = TOP
 
 _CITATION = re.compile(r"[ \t]*\[\s*\d+(?:\s*,\s*\d+)*\s*\]")
 _REPEATED = re.compile(r"(\[\d+(?:, \d+)*\])(?:[ \t]*\1)+")
+_GAP_BEFORE_STOP = re.compile(r"(\])[ \t]+(?=[.,;:!?](?:\s|$))")  # "[3] ." once a citation after it was dropped
 
 
 def number_sources(text: str, sources: Sequence[K | None]) -> tuple[str, list[K]]:
@@ -181,7 +182,7 @@ def number_sources(text: str, sources: Sequence[K | None]) -> tuple[str, list[K]
                 cited.append(number)
         return " [" + ", ".join(str(n) for n in cited) + "]" if cited else ""
 
-    renumbered = _REPEATED.sub(r"\1", _CITATION.sub(renumber, text))
+    renumbered = _GAP_BEFORE_STOP.sub(r"\1", _REPEATED.sub(r"\1", _CITATION.sub(renumber, text)))
     return renumbered.strip(), list(numbers)
 
 

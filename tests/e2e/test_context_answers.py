@@ -10,18 +10,27 @@ and never use a question someone asked Steward as a fact.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+import pytest_asyncio
+from pgvector import Vector
+from pgvector.psycopg import register_vector_async
 
 from bot.app import Steward
 from bot.clock import Clock
+from bot.embedding import OFFLINE_EMBEDDING_MODEL, embed_offline
+from bot.emulators.openai_fake import OpenAIFake
 from bot.emulators.slack import SlackEmulator
+from bot.sandbox import Sandbox
 from bot.services import search
+from bot.settings import Secret, Settings
+from db.pool import open_pool
 from jobs import context_pipeline
 from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, STANDUP, Running, start_steward
 from tests.helpers import eventually, fetchval
@@ -99,6 +108,16 @@ def ts_at(moment: datetime, seq: int) -> str:
 # ------------------------------------------------------------------------------ running Steward
 
 
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[OpenAIFake]:
+    server = OpenAIFake()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
 async def _start(emu: SlackEmulator, dsn: str, tmp_path: Path, **extra: Any) -> Running:
     running = await start_steward(emu, dsn, tmp_path, clock=Clock(), **extra)
     running.bot.scheduler.shutdown()  # the test runs the pipeline itself
@@ -142,6 +161,19 @@ async def _dm(emu: SlackEmulator, user: str, text: str) -> Reply:
     call = await emu.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (channel, user),
                                    since=mark, timeout=15)
     return Reply.of(call.args)
+
+
+async def _old_observations(dsn: str, bot_user_id: str, asked_ts: str) -> None:
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await register_vector_async(conn)
+        org, client = (await (await conn.execute("SELECT organization_id, id FROM clients")).fetchone()) or (None, None)
+        for text in ("@steward what's going on with Acme?", f"<@{bot_user_id}> what's the status with Acme?",
+                     "Steward, anything new on Acme's SSO certificate?"):
+            await conn.execute(
+                "INSERT INTO context_observations (organization_id, entity_type, entity_key, entity_id, channel_id, "
+                "source_message_ts, content, observed_at, embedding, embedding_model) "
+                "VALUES (%s, 'client', 'acme corp', %s, %s, %s, %s, now(), %s, %s)",
+                (org, client, ACME, [asked_ts], text, Vector(embed_offline([text])[0]), OFFLINE_EMBEDDING_MODEL))
 
 
 async def _observations(dsn: str) -> list[str]:
@@ -259,16 +291,171 @@ async def test_whats_going_on_with_acme_leads_with_dated_client_facts_and_cites_
         # The question typed as plain text in the channel (history) became no observation.
         assert not [o for o in await _observations(db_dsn) if "going on" in o]
 
+        # What an older Steward stored before questions to it were kept out: never used in an answer.
+        await _old_observations(db_dsn, emulator.bot_user_id, s.asked)
+
         first_ts, first = await _mention(emulator, SAM, ACME, "what's going on with Acme?")
         assert_status_answer(first, emulator, s, questions=[s.asked, first_ts])
         await _pipeline(running.bot)  # the live question is processed like any message: still no fact
         again_ts, again = await _mention(emulator, MAYA, ACME, "what's going on with Acme?")
         assert_status_answer(again, emulator, s, questions=[s.asked, first_ts, again_ts])
-        assert not [o for o in await _observations(db_dsn) if "going on" in o]
+        assert [o for o in await _observations(db_dsn) if "going on" in o] == ["@steward what's going on with Acme?"]  # the old one
 
         dm = await _dm(emulator, SAM, "What's going on with Acme?")  # privately: the same answer
         assert_status_answer(dm, emulator, s, questions=[s.asked, first_ts, again_ts])
         # "Comments welcome before end of day tomorrow", said yesterday: tomorrow as of then.
         assert dm.bullet("Comments welcome").startswith(f"\u2022 *{day(s.comments_due)}*"), dm.body
+
+        # A topical question: the client's own channel first, the standup's mention after, saying where.
+        _, form = await _mention(emulator, SAM, ACME, "what about the Acme contact form?")
+        assert_citations_trustworthy(form)
+        ours, theirs = form.bullet("contact form fix"), form.bullet("wiring the Acme contact form")
+        assert form.bullets.index(ours) < form.bullets.index(theirs), form.body
+        assert "#standup" in theirs and "#client-acme" not in ours and "Priya" in theirs
     finally:
         await running.stop()
+
+
+_FACT_LINE = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
+
+
+def _facts_given(messages: list[dict[str, Any]]) -> dict[int, str]:
+    """The numbered facts Steward sent the model (inside <facts>)."""
+    text = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "user")
+    block = text.split("<facts>", 1)[-1].split("</facts>", 1)[0]
+    return {int(n): fact for n, fact in _FACT_LINE.findall(block)}
+
+
+async def test_the_model_s_citations_are_checked_and_renumbered(
+        emulator: SlackEmulator, db_dsn: str, tmp_path: Path, fake: OpenAIFake) -> None:
+    s = write_history(emulator, datetime.now(UTC))
+    running = await _start(emulator, db_dsn, tmp_path, OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=fake.base_url)
+    try:
+        await _client_for_acme(db_dsn)
+        await _backfilled(db_dsn, ACME, STANDUP)
+        summary = await _pipeline(running.bot)
+        assert summary["extraction"] == "llm"
+        # The model never even reads the question typed to Steward, and keeps no question as a fact.
+        extraction = [c for c in fake.calls_to("/v1/chat/completions") if c.schema_name == "steward_observations"]
+        assert extraction and not any("going on" in str(c.messages) for c in extraction)
+        observations = await _observations(db_dsn)
+        assert observations and not [o for o in observations if "going on" in o or o.rstrip().endswith("?")]
+
+        # Unscripted, the fake quotes the facts sharing words with the question: valid, renumbered citations.
+        _, plain = await _mention(emulator, SAM, ACME, "when does the Acme SSO certificate expire?")
+        assert_citations_trustworthy(plain)
+        assert emulator.workspace.permalink(ACME, s.sso) in {link for _, link, _ in plain.sources}
+
+        # A sloppy model: facts cited out of order, twice, together, a summary, numbers that do not exist.
+        def sloppy(messages: list[dict[str, Any]], schema: str | None) -> Any:
+            given = _facts_given(messages)
+            find = {word: next(n for n, f in given.items() if word in f) for word in ("SSO certificate", "Their IT team",
+                                                                                       "Staging deploy", "review it")}
+            cert, metadata, staging, review = find.values()
+            return {"answer": f"The SSO certificate expires soon [{cert}] [{cert}]. The metadata is due first "
+                              f"[{metadata}, {cert}][{metadata}]. Staging comes before that [{staging}][{len(given) + 5}], "
+                              f"then the review [{review}] [0]. In short: busy [{len(given)}]."}
+
+        fake.script(sloppy)
+        _, answer = await _mention(emulator, MAYA, ACME, "what's going on with Acme?")
+        fake.script(None)
+        assert_citations_trustworthy(answer)
+        sso, deploy, kickoff = (emulator.workspace.permalink(ACME, ts) for ts in (s.sso, s.deploy, s.kickoff))
+        assert answer.body.startswith("The SSO certificate expires soon [1]. The metadata is due first [1]. "
+                                      "Staging comes before that [2], then the review [3]."), answer.body
+        assert [link for _, link, _ in answer.sources][:3] == [sso, deploy, kickoff]
+        assert "[0]" not in answer.body and f"[{len(answer.sources) + 1}]" not in answer.body
+    finally:
+        await running.stop()
+
+
+# ------------------------------------------------------------------------------ the sandbox itself
+
+
+@pytest_asyncio.fixture
+async def sandbox_bot(db_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Steward]]:
+    """`steward run` with no tokens: the sandbox's seeded workspace and the real Steward behind it."""
+    sandbox = Sandbox()
+    await sandbox.start()
+    settings = replace(Settings.from_env({"STEWARD_DATA_DIR": str(tmp_path)}), slack_bot_token=Secret(sandbox.bot_token),
+                       slack_app_token=Secret(sandbox.app_token), slack_api_url=sandbox.api_url)
+    pool = await open_pool(db_dsn, min_size=1, max_size=8)
+    bot = Steward(settings, pool, db_dsn, clock=sandbox.clock, sandbox=True, health_port=0)
+    sandbox.attach(bot)
+    await bot.start()
+    bot.scheduler.shutdown()  # the test runs the pipeline itself
+    await sandbox.emulator.wait_for_connections(1, timeout=20)
+    search.forget_stats()
+    try:
+        yield sandbox, bot
+    finally:
+        await bot.stop()
+        await pool.close()
+        await sandbox.stop()
+
+
+_SPELLED = r"([A-Z][a-z]+day), ([A-Z][a-z]+) (\d{1,2})"
+
+
+def _seeded_date(text: str, pattern: str, said: datetime) -> date:
+    """A date the seed spelled out ("Friday, December 12"): the year whose weekday matches."""
+    found = re.search(pattern.replace("DATE", _SPELLED), text)
+    assert found, (pattern, text)
+    weekday, month, number = found.group(1), found.group(2), int(found.group(3))
+    for year in (said.year, said.year + 1):
+        candidate = datetime.strptime(f"{year} {month} {number}", "%Y %B %d").date()
+        if f"{candidate:%A}" == weekday:
+            return candidate
+    raise AssertionError(f"no year for {found.group()}")
+
+
+async def test_the_sandbox_answers_about_acme_from_its_own_seed(sandbox_bot: tuple[Sandbox, Steward], db_dsn: str) -> None:
+    sandbox, bot = sandbox_bot
+    emu, demo = sandbox.emulator, sandbox.demo
+    assert demo is not None
+    acme, standup = demo.channels["client-acme"], demo.channels["standup"]
+    maya, priya, lena, daniel = (demo.people[k] for k in ("maya", "priya", "lena", "daniel"))
+    await _backfilled(db_dsn, acme, standup)
+    # The standup thread of the day, which mentions Acme in passing.
+    morning = next(m for m in emu.messages(standup) if "standup" in m["text"])
+    await emu.user_message(priya, standup, "Yesterday: the Acme pricing table. Today: wiring the Acme contact form, "
+                                           "then the checkout copy.", thread_ts=morning["ts"])
+    await emu.user_message(lena, standup, "Today I'm on the Acme API rate limits and the Globex invoices export.",
+                           thread_ts=morning["ts"])
+    # A newcomer types the question before the composer links mentions: it reaches Steward as plain text.
+    typed = await emu.user_message(daniel, acme, "@steward what's going on with Acme?")
+
+    async def stored() -> bool:
+        async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+            return await fetchval(conn, "SELECT count(*) FROM channel_messages WHERE channel_id = %s", (standup,)) >= 2
+
+    await eventually(stored, within=15)
+    await _pipeline(bot)
+    _, reply = await _mention(emu, maya, acme, "what's going on with Acme?")
+
+    history = {m["ts"]: m["text"] for m in emu.messages(acme)}
+    sso_ts = next(ts for ts, text in history.items() if "SSO certificate" in text)
+    deploy_ts = next(ts for ts, text in history.items() if text.startswith("Staging deploy"))
+    kickoff_ts = next(ts for ts, text in history.items() if text.startswith("Kicking off"))
+    said = datetime.fromtimestamp(float(sso_ts), UTC)
+    cert = _seeded_date(history[sso_ts], r"expires on \*DATE\*", said)
+    metadata = _seeded_date(history[sso_ts], r"metadata by DATE", said)
+    staging = _seeded_date(history[deploy_ts], r"planned for \*DATE\*", said)
+    review = _seeded_date(history[kickoff_ts], r"with Acme on DATE", said)
+
+    assert_citations_trustworthy(reply)
+    link = emu.workspace.permalink
+    for words, when, ts in (("SSO certificate", cert, sso_ts), ("metadata", metadata, sso_ts),
+                            ("Staging deploy", staging, deploy_ts), ("review it with Acme", review, kickoff_ts)):
+        bullet = reply.bullet(words, day(when))
+        assert bullet.startswith(f"\u2022 *{day(when)}*"), bullet
+        assert link(acme, ts) in reply.links_of(bullet)
+    assert "Priya Raman" in reply.bullet("SSO certificate") and "Daniel Okafor" in reply.bullet("Staging deploy")
+    dated = [i for i, b in enumerate(reply.bullets) if _DATED.match(b)]
+    assert dated == list(range(len(dated))) and len(dated) >= 4, reply.body
+    assert "going on" not in reply.body and link(acme, typed) not in str(reply.sources)
+    standup_rows = [i for i, b in enumerate(reply.bullets) if "#standup" in b]
+    assert not standup_rows or min(standup_rows) > max(dated), reply.body
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        assert await fetchval(conn, "SELECT count(*) FROM context_observations WHERE content LIKE '%%going on%%'") == 0
+        assert await fetchval(conn, "SELECT count(*) FROM channel_messages WHERE ts = %s", (typed,)) == 0
