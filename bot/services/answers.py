@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
+from bot.parsing.dates import Hit as DateHit
 from bot.parsing.dates import find_dates, make_ctx
 from bot.services.search import Hit
 
@@ -42,6 +43,9 @@ _TRAILING_NOISE = re.compile(r"(?:\s|:[a-z0-9_+\-']+:|[)\]\"'\u201d\u2019*_~])+$
 
 # Connectors that make a date the fact's deadline ("needs it by Friday", "expires on the 12th").
 DEADLINE_CONNECTORS = frozenset({"by", "due", "on", "before", "until", "till", "til", "for", "through", "thru"})
+# Words about the past: a weekday then means the one before ("was due Friday", "overdue since Monday").
+_PAST = re.compile(r"\b(?:(?:was|were)\s+(?:due|supposed\s+to)|overdue|past\s+due|missed|should\s+have\s+been|since)\b",
+                   re.IGNORECASE)
 # "Wednesday, December 9": a weekday followed by the calendar date it names is one date.
 _WEEKDAY_THEN_DATE = re.compile(r"^[\s,]*(?:the\s+)?$", re.IGNORECASE)
 
@@ -78,30 +82,48 @@ def fact_date(content: str, said_at: datetime | None, tz: str) -> date | None:
     ``said_at``: the (aware) time of the message that said it; ``tz``: its author's IANA timezone
     (the organization's when unknown). Of the date phrases found (bot.parsing.dates, English rules
     plus dateparser for es/fr/de/pt/it), one introduced by a deadline connector (by, due, on, before,
-    until, for ...) wins, else the first; "Wednesday, December 9" counts as one date (the calendar
-    date). Vague spans ("this week", "next week", "the weekend") give no day. None without a date
-    or without ``said_at``.
+    until, for ...) wins, else the first. "Wednesday, December 9" counts as one date (the calendar
+    date, in the year whose December 9 is a Wednesday); a date without a year is the one nearest to
+    when it was said ("overdue since November 26", said on 29 November, is that same year's); words
+    about the past ("was due Friday", "overdue since Monday") resolve weekdays backwards. Vague spans
+    ("this week", "next week", "the weekend") give no day. None without a date or ``said_at``.
     """
     if said_at is None or not content:
         return None
+    past = bool(_PAST.search(content))
     try:
-        ctx = make_ctx(said_at, tz)
+        ctx = make_ctx(said_at, tz, past_intent=past)
     except (ValueError, KeyError):
-        ctx = make_ctx(said_at, "UTC")
+        ctx = make_ctx(said_at, "UTC", past_intent=past)
     hits = [h for h in find_dates(content, ctx) if h.day is not None]
-    merged = []
+    chosen: list[tuple[DateHit, int | None]] = []  # a date hit, and the weekday written before it
     for i, hit in enumerate(hits):
         following = hits[i + 1] if i + 1 < len(hits) else None
-        if (hit.weekday and following is not None and not following.weekday
+        if (hit.weekday and hit.day is not None and following is not None and not following.weekday
                 and _WEEKDAY_THEN_DATE.match(content[hit.end:following.start])):
             following.prefix = following.prefix or hit.prefix
+            following.extra["written_weekday"] = hit.day.weekday()
             continue
-        merged.append(hit)
-    dated = [h for h in merged if h.range_end is None]
-    if not dated:
+        if hit.range_end is None:
+            chosen.append((hit, hit.extra.get("written_weekday")))
+    if not chosen:
         return None
-    deadline = [h for h in dated if h.prefix.split(" ")[0] in DEADLINE_CONNECTORS]
-    return (deadline or dated)[0].day
+    deadline = [c for c in chosen if c[0].prefix.split(" ")[0] in DEADLINE_CONNECTORS]
+    hit, weekday = (deadline or chosen)[0]
+    assert hit.day is not None
+    return _nearest_year(hit.day, ctx.today, weekday) if hit.yearless else hit.day
+
+
+def _nearest_year(day: date, said: date, weekday: int | None) -> date:
+    """The year of a yearless date: the one its written weekday agrees with, else the nearest to ``said``."""
+    candidates = []
+    for year in (said.year - 1, said.year, said.year + 1):
+        try:
+            candidates.append(day.replace(year=year))
+        except ValueError:  # 29 February
+            continue
+    agreeing = [c for c in candidates if weekday is None or c.weekday() == weekday] or candidates
+    return min(agreeing, key=lambda c: (abs((c - said).days), c < said))
 
 
 def show_day(day: date, today: date) -> str:
@@ -220,7 +242,9 @@ def prompt_line(fact: Fact, today: date) -> str:
     if fact.author:
         details.append(f"said by {fact.author}")
     if fact.channel_name:
-        details.append(f"in #{fact.channel_name}{'' if not fact.home else ' (its own channel)'}")
+        details.append(f"in #{fact.channel_name}")
+    if fact.home:
+        details.append("the channel of what was asked about")
     if fact.said_at is not None:
         details.append(f"on {show_day(fact.said_at.date(), today)}")
     if fact.on is not None:

@@ -496,7 +496,9 @@ async def regenerate_summaries(pool: AsyncConnectionPool, ai: Any, now: datetime
             if org_id not in known_by_org:
                 known_by_org[org_id] = await load_known(conn, org_id)
             name = await _display_name(conn, known_by_org[org_id], org_id, kind, key, entity_id)
-            prepared.append((params, entity_id, name, [o[1] for o in observations], count, channels))
+            bot = known_by_org[org_id].bot_user_id  # facts stored before questions to Steward were kept out: skipped
+            prepared.append((params, entity_id, name, [o[1] for o in observations if answers.usable_fact(o[1], bot)],
+                             count, channels))
     texts = []
     for _params, _eid, name, observations, _count, _channels in prepared:
         result = await ai.summarize(name, observations)
@@ -670,7 +672,8 @@ async def answer(pool: AsyncConnectionPool, ai: Any, client: Any, org_id: int, a
     else:
         told = answers.rank_topic(facts, range(len(facts)), limit=answers.STATUS_LIMIT)
         texts = [f.hit.content for f in facts]
-        relevance = offline_rank(question, texts, limit=len(texts)) or list(range(min(3, len(facts))))
+        asked = " ".join(search.terms_of(question, drop=entity.name.split() if entity else ())) or question
+        relevance = offline_rank(asked, texts, limit=len(texts)) or list(range(min(3, len(facts))))
         offline_told = answers.rank_topic(facts, relevance)
     prompt = [answers.prompt_line(f, today) for f in told]
     if summary and not ai.offline:

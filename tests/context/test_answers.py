@@ -193,3 +193,4 @@ def test_the_offline_answer_and_the_model_s_facts() -> None:
     assert compose(facts, today=TODAY, entity_name=None, status=False).startswith("Here's what I have:\n\u2022 ")
     line = prompt_line(_fact(3, home=False, on=date(2026, 11, 2)), TODAY)
     assert line == "fact 3 (said by Priya Raman, in #standup, on Sun 29 Nov, about Mon 2 Nov (passed))"
+    assert prompt_line(_fact(4), TODAY).endswith("in #client-acme, the channel of what was asked about, on Sun 29 Nov)")
