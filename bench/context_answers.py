@@ -95,7 +95,8 @@ def write_corpus(emu: Any, now: datetime) -> Corpus:
     morning = post(-1, MAYA, "Morning all! Drop your standup here: what you did yesterday, what's next, blockers.", STANDUP)
     review_ts = post(0.0, MAYA, f"Kicking off the Acme landing page redesign this week. <@{SAM}> has the wireframes, "
                                 f"<@{PRIYA}> is on the build. We review it with Acme on {spelled(review)}.", ACME)
-    comments = post(0.5, SAM, "Wireframes v2 are in the shared drive. Comments welcome before end of day tomorrow.", ACME)
+    # Said less than a day before the bench runs: "tomorrow" as of then is today or tomorrow, never past.
+    comments = post(8.0, SAM, "Wireframes v2 are in the shared drive. Comments welcome before end of day tomorrow.", ACME)
     sso = post(1.5, PRIYA, f"Heads up: Acme's SSO certificate expires on {spelled(cert)}. Their IT team needs our new "
                            f"metadata by {spelled(metadata)} or logins will break.", ACME)
     post(1.8, MAYA, f"Good catch. <@{PRIYA}> can you own the renewal? I'll tell their IT lead it's coming.", ACME, sso)
@@ -119,7 +120,7 @@ def write_corpus(emu: Any, now: datetime) -> Corpus:
     post(22.5, LENA, "Today: the Globex banner set for their spring sale, then Acme API rate limits.", STANDUP, morning)
     standup_form = post(22.6, PRIYA, "The Acme contact form needs a new email template too.", STANDUP, morning)
 
-    comments_due = (start + timedelta(hours=0.5)).date() + timedelta(days=1)  # "tomorrow" when said (UTC people)
+    comments_due = (start + timedelta(hours=8.0)).date() + timedelta(days=1)  # "tomorrow" when said (UTC people)
     acme = [Expected("SSO certificate expires", cert, sso, ACME), Expected("needs our new metadata", metadata, sso, ACME),
             Expected("Staging deploy of the new landing page", staging, deploy, ACME),
             Expected("We review it with Acme", review, review_ts, ACME),
