@@ -50,8 +50,36 @@ def answer_text(answer: Answer) -> str:
     return answer.text + "\n" + _sources(answer)
 
 
+def _pieces(line: str, limit: int) -> list[str]:
+    """A line cut between words into pieces of at most ``limit`` characters."""
+    pieces = []
+    while len(line) > limit:
+        cut = line.rfind(" ", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(line[:cut])
+        line = line[cut:].lstrip()
+    return [*pieces, line]
+
+
+def text_sections(text: str, limit: int = MAX_SECTION) -> list[dict[str, Any]]:
+    """Section blocks holding all of ``text``, split between lines (a line longer than ``limit``
+    between words), so that no cited [n] is cut off as a truncated section would cut it."""
+    chunks: list[str] = []
+    current: str | None = None
+    for line in text.splitlines() or [""]:
+        for piece in _pieces(line, limit):
+            if current is not None and len(current) + 1 + len(piece) <= limit:
+                current += "\n" + piece
+            else:
+                if current is not None:
+                    chunks.append(current)
+                current = piece
+    chunks.append(current or "")
+    return [_section(chunk) for chunk in chunks]
+
+
 def answer_blocks(answer: Answer) -> list[dict[str, Any]]:
-    blocks = [_section(answer.text)]
+    blocks = text_sections(answer.text)
     if answer.sources:
         blocks.append(_context(_sources(answer)))
     if answer.note:

@@ -194,3 +194,16 @@ def test_the_offline_answer_and_the_model_s_facts() -> None:
     line = prompt_line(_fact(3, home=False, on=date(2026, 11, 2)), TODAY)
     assert line == "fact 3 (said by Priya Raman, in #standup, on Sun 29 Nov, about Mon 2 Nov (passed))"
     assert prompt_line(_fact(4), TODAY).endswith("in #client-acme, the channel of what was asked about, on Sun 29 Nov)")
+
+
+def test_a_long_answer_is_split_between_lines_never_cut() -> None:
+    from bot.blocks.context import text_sections
+
+    lines = [f"\u2022 Fact number {i}: " + "word " * 80 + f"[{i}]" for i in range(1, 13)]
+    sections = text_sections("Here's what I have:\n" + "\n".join(lines), limit=1000)
+    texts = [b["text"]["text"] for b in sections]
+    assert all(len(t) <= 1000 for t in texts) and len(texts) > 1
+    assert "\n".join(texts) == "Here's what I have:\n" + "\n".join(lines)  # nothing lost, every [n] kept
+    one_line = text_sections("x " * 700, limit=500)
+    assert all(len(b["text"]["text"]) <= 500 for b in one_line) and len(one_line) == 3
+    assert [b["text"]["text"] for b in text_sections("short")] == ["short"]
