@@ -112,6 +112,13 @@ async def store_messages(conn: Conn, org_id: int, channel_id: str, rows: Sequenc
     return cur.rowcount
 
 
+async def unattribute(conn: Conn, org_id: int, slack_user_id: str) -> int:
+    """Remove a person's Slack user id from the facts they said (the facts stay, unattributed);
+    returns how many facts changed. Used when an admin erases the person."""
+    cur = await conn.execute(Q["observations_unattribute"], {"organization_id": org_id, "slack_user_id": slack_user_id})
+    return cur.rowcount
+
+
 async def forget_messages(conn: Conn, org_id: int, channel_id: str, ts: Sequence[str]) -> None:
     """Observations taken from these messages go (or lose the link, when other messages support them)."""
     params = {"organization_id": org_id, "channel_id": channel_id, "ts": list(ts)}

@@ -393,6 +393,12 @@ LEFT JOIN LATERAL (
 ) AS p ON true
 WHERE o.organization_id = %(organization_id)s AND o.id = ANY (%(ids)s::bigint[])
 
+-- name: observations_unattribute
+-- A person erased: the facts they said stay for the team, without their Slack user id.
+UPDATE context_observations
+SET source_user_ids = array_replace(source_user_ids, %(slack_user_id)s, NULL)
+WHERE organization_id = %(organization_id)s AND %(slack_user_id)s = ANY (source_user_ids)
+
 -- name: context_bot_user
 -- Steward's own Slack user in the organization (what a mention of Steward looks like: <@U…>).
 SELECT bot_user_id FROM platform_connections

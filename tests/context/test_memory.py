@@ -241,3 +241,12 @@ async def test_summaries_leave_out_questions_stored_by_an_older_steward(pool: As
     async with pool.connection() as conn:
         summary = await fetchval(conn, "SELECT summary FROM context_summaries")
     assert "Thursday" in summary and "going on" not in summary
+
+
+async def test_an_erased_person_s_facts_stay_unattributed(conn: Conn) -> None:
+    org = await make_org(conn)
+    fact = await _observation(conn, org, "C1", "The deploy is on Friday.", ["600.1", "600.2"])
+    await conn.execute("UPDATE context_observations SET source_user_ids = '{U0GONE,U0STAYS}' WHERE id = %s", (fact,))
+    assert await memory.unattribute(conn, org, "U0GONE") == 1
+    assert await fetchval(conn, "SELECT source_user_ids FROM context_observations WHERE id = %s", (fact,)) == [None, "U0STAYS"]
+    assert await memory.unattribute(conn, org, "U0GONE") == 0
