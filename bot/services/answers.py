@@ -157,13 +157,13 @@ def rank_status(facts: Sequence[Fact], today: date, limit: int = STATUS_LIMIT) -
     group upcoming dated facts (``on`` >= ``today``) by date, then undated ones newest first, then
     past dates, most recent first. ``today``: the asker's local date."""
 
-    def key(fact: Fact) -> tuple[bool, int, float]:
+    def key(fact: Fact) -> tuple[bool, int, int, float]:
         said = fact.said_at.timestamp() if fact.said_at else 0.0
-        if fact.on is not None and fact.on >= today:
-            return (not fact.home, 0, fact.on.toordinal() + said / 1e11)
-        if fact.on is None:
-            return (not fact.home, 1, -said)
-        return (not fact.home, 2, -fact.on.toordinal())
+        if fact.on is not None and fact.on >= today:  # the soonest first; the same day: as said, in order
+            return (not fact.home, 0, fact.on.toordinal(), said)
+        if fact.on is None:  # the newest first
+            return (not fact.home, 1, 0, -said)
+        return (not fact.home, 2, -fact.on.toordinal(), -said)  # the most recent date first
 
     return sorted(facts, key=key)[:limit]
 

@@ -9,7 +9,8 @@
   one call per batch; written; marked processed.
 * Summaries: an entity's summary is regenerated when enough new observations arrived.
 * Answers: only from the channels the asker is a member of (a cached conversations.members), with
-  the source messages' permalinks; "I don't know" when nothing passes.
+  the source messages' permalinks; "I don't know" when nothing passes. Ranked, dated and cited by
+  the rules in bot.services.answers (questions and commands to Steward are never facts).
 * Conversation sessions (30 idle minutes) and explicit user memory ("remember that ...").
 """
 
@@ -49,7 +50,7 @@ SUMMARY_MIN_FIRST = 2  # observations before an entity gets its first summary
 SUMMARY_MIN_NEW = 3  # new observations before a summary is regenerated
 SUMMARY_WINDOW = timedelta(days=30)
 SUMMARY_INPUTS = 60
-ANSWER_FACTS = 8
+ANSWER_FACTS = 8  # facts a model is given for a topical question (a status gets answers.STATUS_LIMIT)
 REEMBED_BATCH = 256
 _TS = re.compile(r"^\d+(\.\d+)?$")
 
@@ -677,7 +678,7 @@ async def answer(pool: AsyncConnectionPool, ai: Any, client: Any, org_id: int, a
     if gathered.status:
         told = offline_told = answers.rank_status(facts, today)
     else:
-        told = answers.rank_topic(facts, range(len(facts)), limit=answers.STATUS_LIMIT)
+        told = answers.rank_topic(facts, range(len(facts)), limit=ANSWER_FACTS)
         texts = [f.hit.content for f in facts]
         asked = " ".join(search.terms_of(question, drop=entity.name.split() if entity else ())) or question
         relevance = offline_rank(asked, texts, limit=len(texts)) or list(range(min(3, len(facts))))
