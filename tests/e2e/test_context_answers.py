@@ -257,6 +257,7 @@ def write_history(emu: SlackEmulator, now: datetime) -> Scenario:
     post(1.8, MAYA, f"Good catch. <@{PRIYA}> can you own the renewal? I'll tell their IT lead it's coming.", thread=sso)
     taken = post(2.0, PRIYA, f"Yes, I'll take it and send them the metadata by {spelled(metadata)}.", thread=sso)
     asked = post(5.0, MAYA, "@steward what's going on with Acme?")
+    post(5.5, SAM, f"<@{emu.bot_user_id}> when is the Acme review again?")  # answered then; read back by the backfill
     deploy = post(20.0, SAM, f"Staging deploy of the new landing page is planned for *{spelled(staging)}* at 3pm "
                              "London time. Anything that should go in needs to be merged the day before.")
     post(20.5, PRIYA, "The contact form fix will make it :white_check_mark:", thread=deploy)
@@ -320,8 +321,12 @@ async def test_whats_going_on_with_acme_leads_with_dated_client_facts_and_cites_
         await _client_for_acme(db_dsn)
         await _backfilled(db_dsn, ACME, STANDUP)
         await _pipeline(running.bot)
-        # The question typed as plain text in the channel (history) became no observation.
-        assert not [o for o in await _observations(db_dsn) if "going on" in o]
+        # The questions in the history (typed as text, or a real mention) became no observation; the
+        # backfill did not even keep the mention.
+        assert not [o for o in await _observations(db_dsn) if "going on" in o or "review again" in o]
+        async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+            assert await fetchval(conn, "SELECT count(*) FROM channel_messages WHERE text LIKE %s",
+                                  (f"%<@{emulator.bot_user_id}>%",)) == 0
 
         # What an older Steward stored before questions to it were kept out: never used in an answer.
         await _old_observations(db_dsn, emulator.bot_user_id, s.asked)
