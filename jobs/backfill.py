@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.log import get_logger
+from bot.services import answers
 from bot.services import context as memory
 from db.queries import Q
 
@@ -170,6 +171,14 @@ async def _run(pool: AsyncConnectionPool, client: Any, org_id: int, channel_id: 
     if claimed is None:
         return None
     state_id, cursor, oldest_ts, latest_ts, reached_ts, messages, replies, pages = claimed
+    async with pool.connection() as conn:
+        bot_user = await memory.bot_user_id(conn, org_id)
+
+    def kept(message: dict[str, Any]) -> dict[str, Any] | None:
+        """A person's message about the work: not noise, not a question or command for Steward."""
+        row = memory.message_row(message)
+        return None if row is None or answers.addressed_to_steward(row["text"], bot_user) else row
+
     log.info("backfill_started", channel=channel_id, resumed=cursor is not None, pages=pages)
     progress = Progress(channel_id, "running", messages, replies, pages, fraction(oldest_ts, latest_ts, reached_ts))
     try:
@@ -177,12 +186,12 @@ async def _run(pool: AsyncConnectionPool, client: Any, org_id: int, channel_id: 
             response = await _slack(client.conversations_history, channel=channel_id, cursor=cursor, limit=page_limit,
                                     oldest=oldest_ts or "0", latest=latest_ts, inclusive=True)
             page = response.get("messages") or []
-            rows = [r for r in (memory.message_row(m) for m in page) if r is not None]
+            rows = [r for r in (kept(m) for m in page) if r is not None]
             reply_rows: list[dict[str, Any]] = []
             for m in page:
                 if m.get("reply_count") and m.get("thread_ts") == m.get("ts"):
                     for reply in await _thread_replies(client, channel_id, m["ts"]):
-                        row = memory.message_row(reply)
+                        row = kept(reply)
                         if row is not None:
                             reply_rows.append(row)
             next_cursor = (response.get("response_metadata") or {}).get("next_cursor") if response.get("has_more") else None

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.services.answers import show_day
 from bot.services.context import Answer, Memory, SourceLink
 
 MAX_SECTION = 2900  # Slack's limit for a section's text is 3,000 characters
@@ -20,30 +21,67 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION]}]}
 
 
-def _when(ts: str) -> str:
-    try:
-        return datetime.fromtimestamp(float(ts), UTC).strftime("%b %-d")
-    except (ValueError, OverflowError):
-        return "message"
+def _when(source: SourceLink, today: date | None) -> str:
+    """The day the source was said ("Sun 29 Nov"), in the asker's timezone when the service knew it."""
+    said = source.said_on
+    if said is None:
+        try:
+            said = datetime.fromtimestamp(float(source.ts), UTC).date()
+        except (ValueError, OverflowError):
+            return "message"
+    return show_day(said, today or said)
 
 
-def source_label(source: SourceLink) -> str:
+def source_label(source: SourceLink, today: date | None = None) -> str:
+    """"[2] <permalink|#client-acme, Sun 29 Nov>" (no link when Slack has none for the message)."""
     where = f"#{source.channel_name}" if source.channel_name else "message"
-    label = f"{where}, {_when(source.ts)}"
+    label = f"{where}, {_when(source, today)}"
     return f"[{source.number}] <{source.permalink}|{label}>" if source.permalink else f"[{source.number}] {label}"
+
+
+def _sources(answer: Answer) -> str:
+    return "Sources: " + " \u00b7 ".join(source_label(s, answer.today) for s in answer.sources)
 
 
 def answer_text(answer: Answer) -> str:
     """The plain-text fallback (notifications, screen readers): the answer and its links."""
     if not answer.sources:
         return answer.text
-    return answer.text + "\nSources: " + " · ".join(source_label(s) for s in answer.sources)
+    return answer.text + "\n" + _sources(answer)
+
+
+def _pieces(line: str, limit: int) -> list[str]:
+    """A line cut between words into pieces of at most ``limit`` characters."""
+    pieces = []
+    while len(line) > limit:
+        cut = line.rfind(" ", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(line[:cut])
+        line = line[cut:].lstrip()
+    return [*pieces, line]
+
+
+def text_sections(text: str, limit: int = MAX_SECTION) -> list[dict[str, Any]]:
+    """Section blocks holding all of ``text``, split between lines (a line longer than ``limit``
+    between words), so that no cited [n] is cut off as a truncated section would cut it."""
+    chunks: list[str] = []
+    current: str | None = None
+    for line in text.splitlines() or [""]:
+        for piece in _pieces(line, limit):
+            if current is not None and len(current) + 1 + len(piece) <= limit:
+                current += "\n" + piece
+            else:
+                if current is not None:
+                    chunks.append(current)
+                current = piece
+    chunks.append(current or "")
+    return [_section(chunk) for chunk in chunks]
 
 
 def answer_blocks(answer: Answer) -> list[dict[str, Any]]:
-    blocks = [_section(answer.text)]
+    blocks = text_sections(answer.text)
     if answer.sources:
-        blocks.append(_context("Sources: " + " · ".join(source_label(s) for s in answer.sources)))
+        blocks.append(_context(_sources(answer)))
     if answer.note:
         blocks.append(_context(f":information_source: {answer.note}"))
     return blocks

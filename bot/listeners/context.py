@@ -21,8 +21,8 @@ from bot.errors import InvalidInput
 from bot.listeners import dm, help, home
 from bot.listeners.workspace import who
 from bot.log import get_logger
+from bot.services import answers, ratelimit, security
 from bot.services import context as memory
-from bot.services import ratelimit, security
 
 log = get_logger(__name__)
 
@@ -103,8 +103,8 @@ async def _ingest(deps: Deps, org: Any, event: dict[str, Any]) -> None:
             await memory.apply_delete(conn, org.id, channel, event["deleted_ts"], now)
         else:
             row = memory.message_row(event)
-            if row is None or (org.bot_user_id and f"<@{org.bot_user_id}" in row["text"]):
-                return  # noise, or a conversation with Steward rather than something said in the channel
+            if row is None or answers.addressed_to_steward(row["text"], org.bot_user_id):
+                return  # noise, or a question or command for Steward rather than something said in the channel
             await memory.ensure_channel(conn, org.id, channel, is_private=event.get("channel_type") == "group")
             await memory.store_messages(conn, org.id, channel, [row])
 

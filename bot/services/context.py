@@ -9,7 +9,8 @@
   one call per batch; written; marked processed.
 * Summaries: an entity's summary is regenerated when enough new observations arrived.
 * Answers: only from the channels the asker is a member of (a cached conversations.members), with
-  the source messages' permalinks; "I don't know" when nothing passes.
+  the source messages' permalinks; "I don't know" when nothing passes. Ranked, dated and cited by
+  the rules in bot.services.answers (questions and commands to Steward are never facts).
 * Conversation sessions (30 idle minutes) and explicit user memory ("remember that ...").
 """
 
@@ -20,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -29,8 +30,9 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from bot.ai import AIUnavailable, Observation
+from bot.ai.offline import rank_facts as offline_rank
 from bot.log import get_logger
-from bot.services import search, security
+from bot.services import answers, rhythm, search, security
 from bot.services.search import Entity, Hit
 from db.queries import Q
 
@@ -48,7 +50,7 @@ SUMMARY_MIN_FIRST = 2  # observations before an entity gets its first summary
 SUMMARY_MIN_NEW = 3  # new observations before a summary is regenerated
 SUMMARY_WINDOW = timedelta(days=30)
 SUMMARY_INPUTS = 60
-ANSWER_FACTS = 8
+ANSWER_FACTS = 8  # facts a model is given for a topical question (a status gets answers.STATUS_LIMIT)
 REEMBED_BATCH = 256
 _TS = re.compile(r"^\d+(\.\d+)?$")
 
@@ -108,6 +110,13 @@ async def store_messages(conn: Conn, org_id: int, channel_id: str, rows: Sequenc
         "user_id": [r["user_id"] for r in rows], "subtype": [r["subtype"] for r in rows],
         "text": [r["text"] for r in rows], "edited_at": [r["edited_at"] for r in rows],
     })
+    return cur.rowcount
+
+
+async def unattribute(conn: Conn, org_id: int, slack_user_id: str) -> int:
+    """Remove a person's Slack user id from the facts they said (the facts stay, unattributed);
+    returns how many facts changed. Used when an admin erases the person."""
+    cur = await conn.execute(Q["observations_unattribute"], {"organization_id": org_id, "slack_user_id": slack_user_id})
     return cur.rowcount
 
 
@@ -266,7 +275,21 @@ class Known:
     """An organization's clients, projects and people, for tying facts to entities."""
 
     entities: list[tuple[str, int, str, str | None]] = field(default_factory=list)  # type, id, name, channel
+    bot_user_id: str | None = None  # Steward's own Slack user: messages mentioning it talk to Steward
     _patterns: dict[int, re.Pattern[str] | None] = field(default_factory=dict)
+
+    def home_channel(self, entity: Entity | None) -> str | None:
+        """The channel an entity's own facts are said in: a client's or project's slack_channel_id, or
+        the channel itself for a channel entity; None for people and topics."""
+        if entity is None:
+            return None
+        if entity.type == "channel":
+            return entity.key
+        for kind, ident, name, channel in self.entities:
+            if kind == entity.type and kind in ("client", "project") and channel and (
+                    ident == entity.id or normalise_key(name) == entity.key):
+                return channel
+        return None
 
     def channel_entity(self, channel_id: str | None) -> Entity | None:
         for kind, ident, name, channel in self.entities:
@@ -334,7 +357,13 @@ class Known:
 
 async def load_known(conn: Conn, org_id: int) -> Known:
     rows = await (await conn.execute(Q["context_known_entities"], {"organization_id": org_id})).fetchall()
-    return Known([(r[0], r[1], r[2], r[3]) for r in rows])
+    return Known([(r[0], r[1], r[2], r[3]) for r in rows], bot_user_id=await bot_user_id(conn, org_id))
+
+
+async def bot_user_id(conn: Conn, org_id: int) -> str | None:
+    """Steward's Slack user id in the organization (None before the first workspace sync)."""
+    row = await (await conn.execute(Q["context_bot_user"], {"organization_id": org_id})).fetchone()
+    return row[0] if row else None
 
 
 # ============================================================================== pipeline
@@ -354,10 +383,20 @@ class PipelineRun:
         return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
 
 
+Found = tuple[Entity, Observation, datetime | None, list[str]]  # about, the fact, said at, its authors
+
+
 async def _extract(conn: Conn, ai: Any, org_id: int, channel_id: str, rows: Sequence[Any], known: Known,
-                   run: PipelineRun) -> list[tuple[Entity, Observation, datetime | None]]:
+                   run: PipelineRun) -> list[Found]:
+    """Observations from one channel's claimed rows. Messages that talk to Steward (questions and
+    commands, see answers.addressed_to_steward) are not read; observations that are questions or
+    address Steward are not kept, whoever extracted them (model or offline)."""
+    rows = [r for r in rows if not answers.addressed_to_steward(r[6], known.bot_user_id)]
+    if not rows:
+        return []
     messages = [{"ts": r[3], "user": r[5], "channel": channel_id, "text": r[6]} for r in rows]
     posted = {r[3]: r[7] for r in rows}
+    authors = {r[3]: r[5] for r in rows}
     result = await ai.extract_observations(messages, entity_hint=known.hint(channel_id), entities=known.names())
     run.extraction = result.source
     if result.threat is not None:
@@ -365,14 +404,14 @@ async def _extract(conn: Conn, ai: Any, org_id: int, channel_id: str, rows: Sequ
         await security.record(conn, organization_id=org_id, event_type="prompt_injection", threat_level=level,
                               description=f"in channel messages: {reason}",
                               details={"channel_id": channel_id, "source": "context_pipeline"})
-    out = []
+    out: list[Found] = []
     for obs in result.value:
         sources = [ts for ts in obs.source_ts if ts in posted]
-        if not sources or not obs.content.strip():
+        if not sources or not answers.usable_fact(obs.content, known.bot_user_id):
             continue
         observed = max((posted[ts] for ts in sources if posted[ts] is not None), default=None)
         out.append((known.resolve(obs, channel_id), Observation(obs.content, obs.entity_type, obs.entity_name, sources),
-                    observed))
+                    observed, [authors[ts] for ts in sources]))
     return out
 
 
@@ -390,7 +429,7 @@ async def process_batch(pool: AsyncConnectionPool, ai: Any, now: datetime, *, li
     groups: dict[tuple[int, str], list[Any]] = {}
     for r in rows:
         groups.setdefault((r[1], r[2]), []).append(r)
-    found: dict[tuple[int, str], list[tuple[Entity, Observation, datetime | None]]] = {}
+    found: dict[tuple[int, str], list[Found]] = {}
     known_by_org: dict[int, Known] = {}
     try:
         async with pool.connection() as conn:
@@ -398,7 +437,7 @@ async def process_batch(pool: AsyncConnectionPool, ai: Any, now: datetime, *, li
                 if org_id not in known_by_org:
                     known_by_org[org_id] = await load_known(conn, org_id)
                 found[(org_id, channel_id)] = await _extract(conn, ai, org_id, channel_id, group, known_by_org[org_id], run)
-        texts = [obs.content for items in found.values() for _, obs, _ in items]
+        texts = [obs.content for items in found.values() for _, obs, _, _ in items]
         vectors = await ai.embed(texts) if texts else []
         run.embed_calls += 1 if texts else 0
     except AIUnavailable as exc:
@@ -418,9 +457,10 @@ async def process_batch(pool: AsyncConnectionPool, ai: Any, now: datetime, *, li
             position += len(items)
             cur = await conn.execute(Q["observations_insert"], {
                 "organization_id": org_id, "channel_id": channel_id, "embedding_model": space, "now": now,
-                "entity_type": [e.type for e, _, _ in items], "entity_key": [e.key for e, _, _ in items],
-                "entity_id": [e.id for e, _, _ in items], "source_ts": [" ".join(o.source_ts) for _, o, _ in items],
-                "content": [o.content for _, o, _ in items], "observed_at": [t for _, _, t in items],
+                "entity_type": [e.type for e, _, _, _ in items], "entity_key": [e.key for e, _, _, _ in items],
+                "entity_id": [e.id for e, _, _, _ in items], "source_ts": [" ".join(o.source_ts) for _, o, _, _ in items],
+                "source_users": [" ".join(users) for _, _, _, users in items],
+                "content": [o.content for _, o, _, _ in items], "observed_at": [t for _, _, t, _ in items],
                 "embedding": [Vector(v) for v in chunk],
             })
             run.observations += cur.rowcount
@@ -464,7 +504,9 @@ async def regenerate_summaries(pool: AsyncConnectionPool, ai: Any, now: datetime
             if org_id not in known_by_org:
                 known_by_org[org_id] = await load_known(conn, org_id)
             name = await _display_name(conn, known_by_org[org_id], org_id, kind, key, entity_id)
-            prepared.append((params, entity_id, name, [o[1] for o in observations], count, channels))
+            bot = known_by_org[org_id].bot_user_id  # facts stored before questions to Steward were kept out: skipped
+            prepared.append((params, entity_id, name, [o[1] for o in observations if answers.usable_fact(o[1], bot)],
+                             count, channels))
     texts = []
     for _params, _eid, name, observations, _count, _channels in prepared:
         result = await ai.summarize(name, observations)
@@ -495,11 +537,15 @@ async def _display_name(conn: Conn, known: Known, org_id: int, kind: str, key: s
 
 @dataclass(frozen=True)
 class SourceLink:
+    """A message an answer cites as [number]: where it is, its permalink (None when Slack has none any
+    more), and the day it was said in the asker's timezone."""
+
     number: int
     channel_id: str
     ts: str
     permalink: str | None
     channel_name: str | None
+    said_on: date | None = None
 
 
 @dataclass
@@ -511,13 +557,17 @@ class Answer:
     entity: Entity | None = None
     source: str = "offline"  # llm | offline
     note: str | None = None
+    today: date | None = None  # the asker's local date when answered (how dates are shown)
 
 
 I_DONT_KNOW = ("I don't know: nothing I've seen in your channels answers that yet. "
                "(I only use channels you're a member of.)")
-_CITE = re.compile(r"\[(\d{1,2})\]")
 _CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# Candidates ranked before an answer keeps its best few: enough that an entity's dated facts are
+# not crowded out by its newest chatter (each costs a date scan of its text, ~0.1 ms).
+STATUS_CANDIDATES = 100
+TOPIC_CANDIDATES = 24
 
 
 async def entity_in_question(conn: Conn, org_id: int, known: Known, question: str) -> Entity | None:
@@ -529,8 +579,9 @@ async def entity_in_question(conn: Conn, org_id: int, known: Known, question: st
     if channel:
         name = channel.group(2) or (await channel_names(conn, org_id, [channel.group(1)])).get(channel.group(1))
         return Entity("channel", channel.group(1), "#" + name if name else "that channel")
-    person = _USER_MENTION.search(question)
-    if person:
+    for person in _USER_MENTION.finditer(question):
+        if person.group(1) == known.bot_user_id:
+            continue  # "@steward, what did @priya say?" is about Priya
         row = await (await conn.execute(
             "SELECT user_id FROM platform_identities WHERE organization_id = %s AND external_id = %s",
             (org_id, person.group(1)))).fetchone()
@@ -539,24 +590,65 @@ async def entity_in_question(conn: Conn, org_id: int, known: Known, question: st
     return known.named_in(question, kinds=("person",))
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """The candidate facts of an answer: ``status`` when the question only names an entity ("what's
+    going on with Acme?"), so its facts are ranked as a status; otherwise in relevance order."""
+
+    hits: list[Hit]
+    entity: Entity | None
+    status: bool
+
+
 async def gather(conn: Conn, org_id: int, question: str, *, vector: list[float] | None, space: str,
-                 channels: list[str], entity: Entity | None, previous: Entity | None, k: int = ANSWER_FACTS) -> tuple[list[Hit], Entity | None]:
-    """The facts an answer is built from, and the entity they are about."""
+                 channels: list[str], entity: Entity | None, previous: Entity | None,
+                 home_channel: str | None = None) -> Gathered:
+    """The candidate facts an answer is built from, and the entity they are about. ``home_channel``:
+    the named entity's own channel, whose facts are fetched first."""
     drop = entity.name.split() if entity else ()
     topic = search.terms_of(question, drop=drop)
-    if entity is not None and not topic:  # "what's the status with Acme?": its latest facts
-        return await search.recent_of_entity(conn, org_id, entity, limit=k, channels=channels), entity
+    if entity is not None and not topic:  # "what's the status with Acme?": its facts, its own channel's first
+        hits = await search.recent_of_entity(conn, org_id, entity, limit=STATUS_CANDIDATES, channels=channels,
+                                             home_channel=home_channel)
+        return Gathered(hits, entity, True)
     for scope in ([entity] if entity else []) + ([previous] if previous and not entity else []):
-        hits = await search.search(conn, org_id, question, k, scope, vector=vector, space=space, channels=channels)
+        hits = await search.search(conn, org_id, question, TOPIC_CANDIDATES, scope, vector=vector, space=space,
+                                   channels=channels)
         if hits:
-            return hits, scope
-    return await search.search(conn, org_id, question, k, vector=vector, space=space, channels=channels), entity
+            return Gathered(hits, scope, False)
+    hits = await search.search(conn, org_id, question, TOPIC_CANDIDATES, vector=vector, space=space, channels=channels)
+    return Gathered(hits, entity, False)
+
+
+async def _facts(conn: Conn, org_id: int, known: Known, gathered: Gathered, reader_tz: str) -> list[answers.Fact]:
+    """The usable candidates (see answers.usable_fact: observations stored before questions to Steward
+    were kept out are skipped here) with their authors, channels and resolved dates."""
+    hits = [h for h in gathered.hits if answers.usable_fact(h.content, known.bot_user_id)]
+    if not hits:
+        return []
+    rows = await (await conn.execute(Q["observation_authors"], {"organization_id": org_id,
+                                                                "ids": [h.id for h in hits]})).fetchall()
+    authors = {r[0]: (r[2], r[3]) for r in rows}
+    names = await channel_names(conn, org_id, [h.channel_id for h in hits if h.channel_id])
+    home = known.home_channel(gathered.entity)
+    reader = rhythm.zone(reader_tz)
+    facts = []
+    for h in hits:
+        author, author_tz = authors.get(h.id, (None, None))
+        facts.append(answers.Fact(
+            hit=h, home=bool(home) and h.channel_id == home,
+            on=answers.fact_date(h.content, h.observed_at, author_tz or reader_tz),
+            said_at=h.observed_at.astimezone(reader) if h.observed_at else None,
+            author=author, channel_name=names.get(h.channel_id or "")))
+    return facts
 
 
 async def answer(pool: AsyncConnectionPool, ai: Any, client: Any, org_id: int, asker: Any, question: str, now: datetime, *,
                  shown_in: str | None = None, previous: Entity | None = None, memory: Sequence[str] = ()) -> Answer:
     """Answer ``question`` for ``asker`` (a User) from what Steward remembers of the channels they
-    are in. ``shown_in``: the channel the answer is posted in (None: privately)."""
+    are in, with numbered sources (see bot.services.answers for the ranking and citation rules).
+    ``shown_in``: the channel the answer is posted in (None: privately). ``now``: aware; dates are
+    shown in the asker's timezone."""
     async with pool.connection() as conn:
         channels = await visible_channels(conn, client, org_id, asker.slack_id, now, shown_in=shown_in)
         known = await load_known(conn, org_id)
@@ -568,37 +660,59 @@ async def answer(pool: AsyncConnectionPool, ai: Any, client: Any, org_id: int, a
     except AIUnavailable as exc:  # the full-text side still answers
         log.warning("context_question_not_embedded", reason=exc.reason)
         vector = None
+    reader_tz = getattr(asker, "timezone", None) or "UTC"
+    today = rhythm.local_date(now, reader_tz)
     async with pool.connection() as conn:
-        hits, entity = await gather(conn, org_id, question, vector=vector, space=ai.embedding_space, channels=channels,
-                                    entity=entity, previous=previous)
+        gathered = await gather(conn, org_id, question, vector=vector, space=ai.embedding_space, channels=channels,
+                                entity=entity, previous=previous, home_channel=known.home_channel(entity))
+        entity = gathered.entity
+        facts = await _facts(conn, org_id, known, gathered, reader_tz)
         summary = None
         if entity is not None:
             row = await (await conn.execute(Q["summary_of_entity"], {
                 "organization_id": org_id, "entity_type": entity.type, "entity_key": entity.key, "channels": channels,
             })).fetchone()
             summary = row[3] if row else None
-        names = await channel_names(conn, org_id, [h.channel_id for h in hits if h.channel_id])
-    if not hits and summary is None:
+    if not facts and (summary is None or ai.offline):
         return Answer(I_DONT_KNOW, knew=False, entity=entity)
-    facts = [h.content for h in hits]
+    if gathered.status:
+        told = offline_told = answers.rank_status(facts, today)
+    else:
+        told = answers.rank_topic(facts, range(len(facts)), limit=ANSWER_FACTS)
+        texts = [f.hit.content for f in facts]
+        asked = " ".join(search.terms_of(question, drop=entity.name.split() if entity else ())) or question
+        relevance = offline_rank(asked, texts, limit=len(texts)) or list(range(min(3, len(facts))))
+        offline_told = answers.rank_topic(facts, relevance)
+    prompt = [answers.prompt_line(f, today) for f in told]
     if summary and not ai.offline:
-        facts.append(f"Summary of what is known about {entity.name if entity else 'this'}: {summary}")
-    result = await ai.answer(question, facts, memory=memory)
+        prompt.append(f"Summary of what is known about {entity.name if entity else 'this'}: {summary}")
+    result = await ai.answer(question, prompt, memory=memory)
     if result.threat is not None:
         level, reason = result.threat
         async with pool.connection() as conn:
             await security.record(conn, organization_id=org_id, event_type="prompt_injection", threat_level=level,
                                   description=f"in a question: {reason}", user_id=asker.id, slack_user_id=asker.slack_id,
                                   details={"question": question[:500]})
-    # The facts the answer cites ([n]) are its sources; an answer citing nothing shows none.
-    cited = [int(n) for n in _CITE.findall(result.value)]
-    numbers = [n for n in dict.fromkeys(cited) if 1 <= n <= len(hits)]
-    linkable = [(n, hits[n - 1]) for n in numbers if hits[n - 1].channel_id and hits[n - 1].source_message_ts]
-    links = await asyncio.gather(*(permalink(client, h.channel_id or "", h.source_message_ts[0]) for _, h in linkable))
-    sources = [SourceLink(n, h.channel_id or "", h.source_message_ts[0], link, names.get(h.channel_id or ""))
-               for (n, h), link in zip(linkable, links, strict=True)]
+    if result.source == "offline":  # offline mode, or the model failed: Steward's own composition
+        told = offline_told
+        if not told:
+            return Answer(I_DONT_KNOW, knew=False, entity=entity)
+        body = answers.compose(told, today=today, entity_name=entity.name if entity else None, status=gathered.status)
+    else:
+        body = result.value
+    # Whoever wrote it, the citations are renumbered by source message: 1, 2, 3 in order of first use.
+    text, cited = answers.number_sources(body, [f.source for f in told])
+    said = {}
+    for f in told:
+        if f.source is not None and f.source not in said and f.said_at is not None:
+            said[f.source] = f.said_at.date()
+    names = {f.hit.channel_id: f.channel_name for f in told}
+    links = await asyncio.gather(*(permalink(client, channel, ts) for channel, ts in cited))
+    sources = [SourceLink(n, channel, ts, link, names.get(channel), said.get((channel, ts)))
+               for n, ((channel, ts), link) in enumerate(zip(cited, links, strict=True), 1)]
     note = f"Answered offline: {result.fallback_reason}." if result.source == "offline" and not ai.offline else None
-    return Answer(result.value, knew=bool(numbers), hits=hits, sources=sources, entity=entity, source=result.source, note=note)
+    return Answer(text, knew=bool(sources), hits=[f.hit for f in told], sources=sources, entity=entity,
+                  source=result.source, note=note, today=today)
 
 
 async def permalink(client: Any, channel_id: str, ts: str) -> str | None:

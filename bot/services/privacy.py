@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from bot.errors import InvalidInput
-from bot.services import security
+from bot.services import context, security
 from db.rows import User
 
 # (label, SQL counting/listing rows of the person). Each query takes (organization_id, user_id).
@@ -79,6 +79,7 @@ async def erase(conn: psycopg.AsyncConnection, org_id: int, admin: User, person:
     counts = await summary(conn, org_id, person)
     async with conn.transaction():
         await conn.execute("DELETE FROM channel_messages WHERE organization_id = %s AND user_id = %s", (org_id, person.slack_id))
+        await context.unattribute(conn, org_id, person.slack_id)
         await conn.execute("DELETE FROM users WHERE organization_id = %s AND id = %s", (org_id, person.id))
         await security.audit(conn, organization_id=org_id, actor=admin, action="person.erased", entity_type="user",
                              entity_id=person.id, details={"slack_id": person.slack_id, "at": now.isoformat()})

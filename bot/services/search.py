@@ -321,9 +321,11 @@ async def search(conn: psycopg.AsyncConnection[Any], org: int, text: str, k: int
 
 
 async def recent_of_entity(conn: psycopg.AsyncConnection[Any], org: int, entity: Entity, *, limit: int,
-                           channels: Sequence[str] | None = None) -> list[Hit]:
+                           channels: Sequence[str] | None = None, home_channel: str | None = None) -> list[Hit]:
+    """Up to ``limit`` of the entity's newest observations in organization ``org``, those from
+    ``home_channel`` (the entity's own channel, if it has one) first; only from ``channels`` when given."""
     rows = await (await conn.execute(Q["entity_recent_observations"], {
         "organization_id": org, "entity_type": entity.type, "entity_key": entity.key, "limit": limit,
-        "channels": list(channels) if channels is not None else None,
+        "channels": list(channels) if channels is not None else None, "home_channel": home_channel,
     })).fetchall()
     return [_row_hit(r) for r in rows]

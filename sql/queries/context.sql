@@ -142,9 +142,13 @@ WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s
   AND source_message_ts <@ %(ts)s::text[]
 
 -- name: observations_unlink_messages
--- ...those that other messages support too lose the link to the changed ones.
+-- ...those that other messages support too lose the link to the changed ones (and their authors with
+-- them: source_user_ids stays parallel to source_message_ts; both SET lists read the old row).
 UPDATE context_observations
-SET source_message_ts = array(SELECT t FROM unnest(source_message_ts) AS t WHERE t <> ALL (%(ts)s::text[]))
+SET source_message_ts = array(SELECT s.t FROM unnest(source_message_ts, source_user_ids) WITH ORDINALITY AS s (t, u, n)
+                              WHERE s.t <> ALL (%(ts)s::text[]) ORDER BY s.n),
+    source_user_ids = array(SELECT s.u FROM unnest(source_message_ts, source_user_ids) WITH ORDINALITY AS s (t, u, n)
+                            WHERE s.t <> ALL (%(ts)s::text[]) ORDER BY s.n)
 WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s
   AND source_message_ts && %(ts)s::text[]
 
@@ -190,13 +194,15 @@ UPDATE channel_messages SET claimed_until = NULL
 WHERE id = ANY (%(ids)s) AND claimed_until = %(lease_until)s
 
 -- name: observations_insert
+-- source_ts and source_users: space-separated per observation (ts values and Slack user ids, parallel).
 INSERT INTO context_observations (organization_id, entity_type, entity_key, entity_id, channel_id, source_message_ts,
-                                  content, observed_at, embedding, embedding_model, created_at)
+                                  source_user_ids, content, observed_at, embedding, embedding_model, created_at)
 SELECT %(organization_id)s, o.entity_type, o.entity_key, o.entity_id, %(channel_id)s,
-       string_to_array(o.source_ts, ' '), o.content, o.observed_at, o.embedding, %(embedding_model)s, %(now)s
+       string_to_array(o.source_ts, ' '), string_to_array(o.source_users, ' '), o.content, o.observed_at, o.embedding,
+       %(embedding_model)s, %(now)s
 FROM unnest(%(entity_type)s::text[], %(entity_key)s::text[], %(entity_id)s::bigint[], %(source_ts)s::text[],
-            %(content)s::text[], %(observed_at)s::timestamptz[], %(embedding)s::vector[])
-     AS o (entity_type, entity_key, entity_id, source_ts, content, observed_at, embedding)
+            %(source_users)s::text[], %(content)s::text[], %(observed_at)s::timestamptz[], %(embedding)s::vector[])
+     AS o (entity_type, entity_key, entity_id, source_ts, source_users, content, observed_at, embedding)
 -- Memory switched off while the batch was being extracted: its facts are not written.
 WHERE NOT EXISTS (SELECT 1 FROM context_channels c
                   WHERE c.organization_id = %(organization_id)s AND c.channel_id = %(channel_id)s AND NOT c.memory_enabled)
@@ -358,12 +364,47 @@ ORDER BY matched DESC, rank DESC, o.id DESC
 LIMIT %(limit)s
 
 -- name: entity_recent_observations
+-- An entity's newest facts, those said in its own channel (home_channel, may be NULL) first.
 SELECT o.id, o.content, o.entity_type, o.entity_key, o.entity_id, o.channel_id, o.source_message_ts, o.observed_at
 FROM context_observations o
 WHERE o.organization_id = %(organization_id)s AND o.entity_type = %(entity_type)s AND o.entity_key = %(entity_key)s
   AND (%(channels)s::text[] IS NULL OR o.channel_id = ANY (%(channels)s::text[]))
-ORDER BY coalesce(o.observed_at, o.created_at) DESC, o.id DESC
+ORDER BY o.channel_id IS NOT DISTINCT FROM %(home_channel)s::text DESC, coalesce(o.observed_at, o.created_at) DESC, o.id DESC
 LIMIT %(limit)s
+
+-- name: observation_authors
+-- Who said each fact (the author of its first source message, the one an answer cites), with their
+-- name and timezone when they are a known person. Rows from before source_user_ids existed fall back
+-- to the raw message while it is kept.
+SELECT o.id, a.slack_id, p.name, p.timezone
+FROM context_observations o
+CROSS JOIN LATERAL (
+    SELECT coalesce(o.source_user_ids[1],
+                    (SELECT m.user_id FROM channel_messages m
+                     WHERE m.organization_id = o.organization_id AND m.channel_id = o.channel_id
+                       AND m.ts = o.source_message_ts[1])) AS slack_id
+) AS a
+LEFT JOIN LATERAL (
+    SELECT coalesce(nullif(u.real_name, ''), u.display_name) AS name, u.timezone
+    FROM platform_identities i JOIN users u ON u.organization_id = i.organization_id AND u.id = i.user_id
+    WHERE i.organization_id = o.organization_id AND i.external_id = a.slack_id
+    ORDER BY u.active DESC, u.id
+    LIMIT 1
+) AS p ON true
+WHERE o.organization_id = %(organization_id)s AND o.id = ANY (%(ids)s::bigint[])
+
+-- name: observations_unattribute
+-- A person erased: the facts they said stay for the team, without their Slack user id.
+UPDATE context_observations
+SET source_user_ids = array_replace(source_user_ids, %(slack_user_id)s, NULL)
+WHERE organization_id = %(organization_id)s AND %(slack_user_id)s = ANY (source_user_ids)
+
+-- name: context_bot_user
+-- Steward's own Slack user in the organization (what a mention of Steward looks like: <@U…>).
+SELECT bot_user_id FROM platform_connections
+WHERE organization_id = %(organization_id)s AND bot_user_id IS NOT NULL
+ORDER BY id
+LIMIT 1
 
 
 -- ============================================================================== backfill

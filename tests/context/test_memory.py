@@ -190,3 +190,63 @@ async def test_user_memory_is_per_person_and_deduplicated(conn: Conn) -> None:
     assert await memory.forget_memory(conn, org, bob, first.id) is None  # not Bob's
     assert await memory.forget_memory(conn, org, ann, first.id) == "i prefer afternoon reminders!"
     assert await memory.forget_all_memories(conn, org, bob) == 1
+
+
+async def test_the_pipeline_keeps_authors_and_never_turns_a_question_to_steward_into_a_fact(pool: AsyncConnectionPool) -> None:
+    async with pool.connection() as conn:
+        org = await make_org(conn)  # Steward is UBOT here
+        rows = [memory.message_row({"user": user, "text": text, "ts": f"300.00000{i}"}) for i, (user, text) in enumerate([
+            ("U1", "<@UBOT> what's going on with Acme this week?"),
+            ("U1", "@steward what's going on with Acme this week?"),
+            ("U2", "Steward, when is the Acme staging deploy?"),
+            ("U2", "/steward memory off please now"),
+            ("U3", "Can someone own the Acme SSO renewal?"),
+            ("U3", "The Acme SSO certificate expires on December 12. Who can renew it for them?"),
+        ])]
+        await memory.store_messages(conn, org, "C1", rows)
+    run = await memory.process_batch(pool, AI(), NOW)
+    assert run.messages == 6  # all processed (none left waiting)...
+    async with pool.connection() as conn:
+        kept = await (await conn.execute("SELECT content, source_message_ts, source_user_ids FROM context_observations")).fetchall()
+        assert kept == [("The Acme SSO certificate expires on December 12.", ["300.000005"], ["U3"])]  # ...one fact
+        # An edit forgets the old text's facts; authors stay parallel to the messages that remain.
+        both = await _observation(conn, org, "C1", "Shared fact.", ["300.000001", "300.000005"])
+        await conn.execute("UPDATE context_observations SET source_user_ids = '{U1,U3}' WHERE id = %s", (both,))
+        await memory.forget_messages(conn, org, "C1", ["300.000001"])
+        assert await (await conn.execute("SELECT source_message_ts, source_user_ids FROM context_observations WHERE id = %s",
+                                         (both,))).fetchone() == (["300.000005"], ["U3"])
+
+
+async def test_authors_of_older_facts_come_from_the_raw_message_while_it_is_kept(conn: Conn) -> None:
+    org = await make_org(conn)
+    priya = await make_user(conn, org, "priya", slack_id="U0PRIYA", timezone="Asia/Kolkata")
+    await conn.execute("UPDATE users SET real_name = 'Priya Raman' WHERE id = %s", (priya,))
+    await memory.store_messages(conn, org, "C1", [memory.message_row({"user": "U0PRIYA", "text": "Old fact.", "ts": "400.1"})])
+    old = await _observation(conn, org, "C1", "Old fact.", ["400.1"])  # stored before authors were kept
+    gone = await _observation(conn, org, "C1", "Older fact.", ["399.1"])  # its raw message already deleted
+    rows = await (await conn.execute(memory.Q["observation_authors"], {"organization_id": org, "ids": [old, gone]})).fetchall()
+    assert sorted(rows) == sorted([(old, "U0PRIYA", "Priya Raman", "Asia/Kolkata"), (gone, None, None, None)])
+    other = await make_org(conn, "Other")
+    assert (await (await conn.execute(memory.Q["observation_authors"], {"organization_id": other, "ids": [old]})).fetchall()) == []
+
+
+async def test_summaries_leave_out_questions_stored_by_an_older_steward(pool: AsyncConnectionPool) -> None:
+    async with pool.connection() as conn:
+        org = await make_org(conn)
+        await conn.execute("INSERT INTO clients (organization_id, name) VALUES (%s, 'Acme')", (org,))
+        await _observation(conn, org, "C1", "@steward what's going on with Acme?", ["5.1"])
+        await _observation(conn, org, "C1", "Acme's deploy is on Thursday.", ["5.2"])
+        await _observation(conn, org, "C1", "Acme asked for a new quote.", ["5.3"])
+    assert await memory.regenerate_summaries(pool, AI(), NOW) == 1
+    async with pool.connection() as conn:
+        summary = await fetchval(conn, "SELECT summary FROM context_summaries")
+    assert "Thursday" in summary and "going on" not in summary
+
+
+async def test_an_erased_person_s_facts_stay_unattributed(conn: Conn) -> None:
+    org = await make_org(conn)
+    fact = await _observation(conn, org, "C1", "The deploy is on Friday.", ["600.1", "600.2"])
+    await conn.execute("UPDATE context_observations SET source_user_ids = '{U0GONE,U0STAYS}' WHERE id = %s", (fact,))
+    assert await memory.unattribute(conn, org, "U0GONE") == 1
+    assert await fetchval(conn, "SELECT source_user_ids FROM context_observations WHERE id = %s", (fact,)) == [None, "U0STAYS"]
+    assert await memory.unattribute(conn, org, "U0GONE") == 0
