@@ -115,6 +115,21 @@ _ATOM = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);|:[a-z0-9_+'-]+:(?::skin-tone-\d:
 ELLIPSIS = "\u2026"
 
 
+def _cut_point(text: str, room: int) -> int:
+    """Where to cut ``text`` so the head is at most ``room`` characters: after the last whole word
+    that fits, else after the last whole atom (reference, entity, shortcode or character) that fits."""
+    cut = 0  # end of the last whole atom that fits
+    last_space_cut = 0  # end of the last whole word that fits (the cut just before a space)
+    for match in _ATOM.finditer(text):
+        if match.end() > room:
+            break
+        cut = match.end()
+        following = text[match.end() : match.end() + 1]
+        if following == "" or following.isspace():
+            last_space_cut = cut
+    return last_space_cut if last_space_cut > 0 else cut
+
+
 def fit_text(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
     """``text`` shortened to at most ``limit`` characters without cutting a word in half.
 
@@ -129,16 +144,21 @@ def fit_text(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
         return text
     if limit < len(ellipsis):
         raise ValueError(f"limit {limit} leaves no room for {ellipsis!r}")
-    room = limit - len(ellipsis)
-    cut = 0  # end of the last whole atom that fits
-    last_space_cut = 0  # end of the last whole word that fits (the cut just before a space)
-    for match in _ATOM.finditer(text):
-        if match.end() > room:
-            break
-        cut = match.end()
-        following = text[match.end() : match.end() + 1]
-        if following == "" or following.isspace():
-            last_space_cut = cut
-    keep = last_space_cut if last_space_cut > 0 else cut
+    keep = _cut_point(text, limit - len(ellipsis))
     # Trailing spaces, commas and dashes go; ";" and ":" stay (they may close "&amp;" or ":rocket:").
     return text[:keep].rstrip(" \t\n,-\u2013\u2014") + ellipsis
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """All of ``text`` in pieces of at most ``limit`` characters, cut between words (never inside a
+    reference, entity or shortcode) — for text that must be shown whole, such as an answer whose
+    citations would be lost to a cut. Raises ValueError when one reference is longer than ``limit``."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = _cut_point(rest, limit)
+        if cut == 0:
+            raise ValueError(f"a single reference is longer than {limit} characters")
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest]

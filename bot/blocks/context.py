@@ -7,18 +7,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot import slack_limits as L
+from bot import slack_markup as markup
+from bot.blocks.kit import context, pack_sections, section
 from bot.services.answers import show_day
 from bot.services.context import Answer, Memory, SourceLink
-
-MAX_SECTION = 2900  # Slack's limit for a section's text is 3,000 characters
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION]}]}
 
 
 def _when(source: SourceLink, today: date | None) -> str:
@@ -46,44 +39,24 @@ def _sources(answer: Answer) -> str:
 def answer_text(answer: Answer) -> str:
     """The plain-text fallback (notifications, screen readers): the answer and its links."""
     if not answer.sources:
-        return answer.text
-    return answer.text + "\n" + _sources(answer)
+        return markup.mrkdwn(answer.text)
+    return markup.mrkdwn(answer.text) + "\n" + _sources(answer)
 
 
-def _pieces(line: str, limit: int) -> list[str]:
-    """A line cut between words into pieces of at most ``limit`` characters."""
-    pieces = []
-    while len(line) > limit:
-        cut = line.rfind(" ", 0, limit)
-        cut = cut if cut > limit // 2 else limit
-        pieces.append(line[:cut])
-        line = line[cut:].lstrip()
-    return [*pieces, line]
-
-
-def text_sections(text: str, limit: int = MAX_SECTION) -> list[dict[str, Any]]:
-    """Section blocks holding all of ``text``, split between lines (a line longer than ``limit``
+def text_sections(text: str) -> list[dict[str, Any]]:
+    """Section blocks holding all of ``text``, split between lines (a line longer than a section
     between words), so that no cited [n] is cut off as a truncated section would cut it."""
-    chunks: list[str] = []
-    current: str | None = None
-    for line in text.splitlines() or [""]:
-        for piece in _pieces(line, limit):
-            if current is not None and len(current) + 1 + len(piece) <= limit:
-                current += "\n" + piece
-            else:
-                if current is not None:
-                    chunks.append(current)
-                current = piece
-    chunks.append(current or "")
-    return [_section(chunk) for chunk in chunks]
+    return pack_sections(text.splitlines() or [""], L.MESSAGE_BLOCKS - 2, split_long=True)[0]
 
 
 def answer_blocks(answer: Answer) -> list[dict[str, Any]]:
-    blocks = text_sections(answer.text)
+    # Facts quote what people wrote (and the model may echo anything): written back through the one
+    # mrkdwn writer, so a quoted <!channel> never pings the channel the answer is posted in.
+    blocks = text_sections(markup.mrkdwn(answer.text))
     if answer.sources:
-        blocks.append(_context(_sources(answer)))
+        blocks.append(context(_sources(answer)))
     if answer.note:
-        blocks.append(_context(f":information_source: {answer.note}"))
+        blocks.append(context(f":information_source: {answer.note}"))
     return blocks
 
 
@@ -91,17 +64,16 @@ def answer_blocks(answer: Answer) -> list[dict[str, Any]]:
 
 
 def memories_blocks(memories: Sequence[Memory], *, channel_line: str | None = None) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [_section("*What you asked me to remember*")]
+    blocks: list[dict[str, Any]] = [section("*What you asked me to remember*")]
     if not memories:
-        blocks.append(_section("Nothing yet. Tell me in a DM: \u201cremember that I prefer afternoon reminders\u201d."))
-    for m in memories:
-        blocks.append({
-            "type": "section",
-            "block_id": f"memory_{m.id}",
-            "text": {"type": "mrkdwn", "text": f"\u2022 {m.value}"[:MAX_SECTION]},
-            "accessory": {"type": "button", "action_id": "memory_delete", "value": str(m.id), "style": "danger",
-                          "text": {"type": "plain_text", "text": "Delete"}},
-        })
+        blocks.append(section("Nothing yet. Tell me in a DM: \u201cremember that I prefer afternoon reminders\u201d."))
+    shown = memories[: L.MESSAGE_BLOCKS - 4]  # one section (with its Delete button) each
+    for m in shown:
+        blocks.append(section(f"\u2022 {markup.mrkdwn(m.value)}", block_id=f"memory_{m.id}", accessory={
+            "type": "button", "action_id": "memory_delete", "value": str(m.id), "style": "danger",
+            "text": {"type": "plain_text", "text": "Delete"}}))
+    if len(memories) > len(shown):
+        blocks.append(context(f"\u2026and {len(memories) - len(shown)} more: delete some to see the rest, or forget all."))
     if memories:
         blocks.append({"type": "actions", "block_id": "memory_actions", "elements": [{
             "type": "button", "action_id": "memory_delete_all", "value": "all", "style": "danger",
@@ -112,14 +84,14 @@ def memories_blocks(memories: Sequence[Memory], *, channel_line: str | None = No
                         "deny": {"type": "plain_text", "text": "Keep them"}},
         }]})
     if channel_line:
-        blocks.append(_context(channel_line))
+        blocks.append(context(channel_line))
     return blocks
 
 
 def memories_text(memories: Sequence[Memory]) -> str:
     if not memories:
         return "I don't remember anything you told me yet."
-    return "What you asked me to remember:\n" + "\n".join(f"\u2022 {m.value}" for m in memories)
+    return "What you asked me to remember:\n" + "\n".join(f"\u2022 {markup.mrkdwn(m.value)}" for m in memories)
 
 
 # ------------------------------------------------------------------------------ App Home
@@ -164,7 +136,7 @@ def backfill_line(row: dict[str, Any]) -> str:
 
 def home_memory_admin(rows: Sequence[dict[str, Any]], *, offline: bool) -> list[dict[str, Any]]:
     if not rows:
-        return [_section("I'm not remembering any channel yet. Invite me to a channel (`/invite @Steward`) and I'll "
+        return [section("I'm not remembering any channel yet. Invite me to a channel (`/invite @Steward`) and I'll "
                          "read its recent history; `/steward memory off` in a channel stops that.")]
     lines = []
     for r in rows:
@@ -175,14 +147,14 @@ def home_memory_admin(rows: Sequence[dict[str, Any]], *, offline: bool) -> list[
             continue
         pending = f", {r['pending']:,} waiting" if r.get("pending") else ""
         lines.append(f"{name}{lock}: {r['messages']:,} messages, {r['observations']:,} facts{pending} \u00b7 {backfill_line(r)}")
-    blocks = [_section("\n".join(lines))]
+    blocks = [section("\n".join(lines))]
     note = "Answers use only channels the asker is in. `/steward memory off` in a channel forgets it."
     if offline:
         note += " Offline mode: facts are whole sentences and answers list them (no OpenAI key)."
-    blocks.append(_context(note))
+    blocks.append(context(note))
     return blocks
 
 
 def home_memory_member(count: int) -> list[dict[str, Any]]:
     what = f"I remember {count} thing{'s' if count != 1 else ''} you told me" if count else "You haven't asked me to remember anything"
-    return [_context(f"{what} \u00b7 `/steward memory` to review or delete \u00b7 ask me anything with `/ask`")]
+    return [context(f"{what} \u00b7 `/steward memory` to review or delete \u00b7 ask me anything with `/ask`")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack_limits import fit_text
+
 SECTIONS: list[tuple[str, list[str]]] = [
     ("Tasks", [
         "Tell me what you'll do in a DM (\u201cI'll redo the Acme landing page by Friday and fix the login bug\u201d) and confirm the draft",
@@ -41,6 +43,6 @@ def help_blocks() -> list[dict[str, Any]]:
 
 
 def unknown_subcommand(word: str, known: list[str]) -> str:
-    shown = word if len(word) <= 40 else word[:40] + "\u2026"
+    shown = fit_text(word, 40)
     options = ", ".join(f"`{k}`" for k in known)
     return f"I don't know `/steward {shown}` yet. Try `/steward help` to see what I can do" + (f" (commands: {options})." if options else ".")

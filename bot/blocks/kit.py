@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import slack_limits as L
-from bot.slack_limits import fit_text
+from bot.slack_limits import fit_text, split_text
 
 Block = dict[str, Any]
 MORE = "\u2026and {n} more"
@@ -36,13 +36,17 @@ def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, L.OPTION_TEXT), "value": value}
 
 
-def pack_sections(lines: Sequence[str], max_sections: int, *, more: str = MORE, not_listed: int = 0) -> tuple[list[Block], int]:
+def pack_sections(lines: Sequence[str], max_sections: int, *, more: str = MORE, not_listed: int = 0,
+                  split_long: bool = False) -> tuple[list[Block], int]:
     """``lines`` packed, whole, into at most ``max_sections`` mrkdwn sections of at most 3,000
     characters each. Returns (the sections, how many items were left out); when any are left out
     (lines that did not fit, plus ``not_listed`` items the caller chose not to list), the last
-    section ends with ``more`` (formatted with ``n``) so the reader knows."""
+    section ends with ``more`` (formatted with ``n``) so the reader knows. A line longer than a
+    section is shortened whole-word, or with ``split_long`` continued on the next lines."""
     if max_sections < 1:
         return [], len(lines)
+    if split_long:
+        lines = [piece for line in lines for piece in split_text(line, L.SECTION_TEXT)]
     chunks: list[list[str]] = []
     size = 0
     placed = 0

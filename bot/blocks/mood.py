@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot import slack_limits as L
 from bot import slack_markup as markup
+from bot.blocks.kit import section
 from bot.blocks.standup import day_label
 
 FACES = {1: ":cloud_with_rain:", 2: ":cloud:", 3: ":partly_sunny:", 4: ":sunny:", 5: ":star2:"}
 LABELS = {1: "Rough", 2: "Meh", 3: "OK", 4: "Good", 5: "Great"}
-
-
-def _section(text: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
 
 
 def checkin(day: date) -> tuple[str, list[dict[str, Any]]]:
@@ -22,7 +20,7 @@ def checkin(day: date) -> tuple[str, list[dict[str, Any]]]:
     buttons = [{"type": "button", "action_id": f"mood_{score}", "value": day.isoformat(),
                 "text": {"type": "plain_text", "text": f"{score} {LABELS[score]}"}} for score in range(1, 6)]
     return text, [
-        _section(f"*How was your day?* {day_label(day)}\nPick one; only you see your answers. Your manager only ever sees "
+        section(f"*How was your day?* {day_label(day)}\nPick one; only you see your answers. Your manager only ever sees "
                  "a team average from 3 or more people."),
         {"type": "actions", "block_id": f"mood:{day.isoformat()}", "elements": buttons},
     ]
@@ -34,7 +32,7 @@ def picked(day: date, score: int, note: str | None) -> tuple[str, list[dict[str,
     if note:
         line += f"\n_Note: {markup.mrkdwn(note)}_"
     return text, [
-        _section(line, accessory={"type": "button", "action_id": "mood_note_open", "value": day.isoformat(),
+        section(line, accessory={"type": "button", "action_id": "mood_note_open", "value": day.isoformat(),
                                   "text": {"type": "plain_text", "text": "Edit note" if note else "Add a note"}}),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "Changed your mind? `/mood 1-5` replaces today's answer."}]},
     ]
@@ -65,9 +63,8 @@ def team(mood: Any) -> str:
 def journal_list(entries: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
     if not entries:
         text = "Your journal is empty. Write with `/journal <text>`; only you can read it."
-        return text, [_section(text)]
-    blocks: list[dict[str, Any]] = [_section(f"*Your journal* (last {len(entries)}, only you can read it)")]
-    for e in entries:
-        body = markup.mrkdwn(e.body)
-        blocks.append(_section(f"*{day_label(e.local_date)}*\n{body[:2800]}"))
-    return f"Your last {len(entries)} journal entries.", blocks[:50]
+        return text, [section(text)]
+    blocks: list[dict[str, Any]] = [section(f"*Your journal* (last {len(entries)}, only you can read it)")]
+    for e in entries[: L.MESSAGE_BLOCKS - 1]:
+        blocks.append(section(f"*{day_label(e.local_date)}*\n{markup.mrkdwn(e.body)}"))  # shortened whole-word
+    return f"Your last {len(entries)} journal entries.", blocks

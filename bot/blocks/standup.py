@@ -14,12 +14,11 @@ from typing import Any
 
 from bot import slack_limits as L
 from bot import slack_markup as markup
+from bot.blocks.kit import context, pack_sections, section
 from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
 from bot.slack_limits import ELLIPSIS, fit_text
 
-SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section
-MAX_BLOCKS = 48
 TASKS_PER_PERSON = 6
 CHECKBOXES_PER_GROUP = L.CHECKBOX_OPTIONS
 
@@ -30,14 +29,6 @@ def name(person: Any) -> str:
 
 def day_label(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
-
-
-def _section(text: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, label: str | None = None,
@@ -58,30 +49,12 @@ def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, labe
     return head + shown + tail
 
 
-def _pack(lines: Sequence[str], room: int) -> tuple[list[dict[str, Any]], int]:
-    """Lines packed into as few sections as fit; returns (blocks, lines left out)."""
-    blocks: list[dict[str, Any]] = []
-    chunk = ""
-    for i, line in enumerate(lines):
-        if len(line) > SECTION_LIMIT:
-            line = line[: SECTION_LIMIT - 1] + "\u2026"
-        if chunk and len(chunk) + 1 + len(line) > SECTION_LIMIT:
-            if len(blocks) + 1 >= room:
-                return blocks + [_section(chunk)], len(lines) - i
-            blocks.append(_section(chunk))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    if chunk:
-        blocks.append(_section(chunk))
-    return blocks, 0
-
-
 def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
     """The morning thread: who is on today, their open tasks (carried ones first, with counts), who is out."""
     text = f"Daily standup \u00b7 {day_label(day)}: reply in this thread with your plan for today."
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f":sunrise: Daily standup \u00b7 {day_label(day)}"}},
-        _section("Reply *in this thread* with what you'll do today. Mention tasks as `T-12` (or by name), say what's "
+        section("Reply *in this thread* with what you'll do today. Mention tasks as `T-12` (or by name), say what's "
                  "blocking you, and if you'll be out (\u201cI'm out Thursday\u201d). I'll turn it into today's plan."),
     ]
     lines = []
@@ -95,12 +68,11 @@ def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: 
         lines.append(f"\u2022 {who} \u2014 " + " \u00b7 ".join(shown) + more)
     tail = []
     if out:
-        tail.append(_context(":palm_tree: Out today: " + ", ".join(name(p) for p in out)))
-    tail.append(_context(f"_carried N\u00d7_: still open from earlier days \u00b7 :warning: carried {rules.CARRY_WARNING} or more times"))
-    packed, left = _pack(lines, MAX_BLOCKS - len(blocks) - len(tail) - 1)
+        tail.append(context(":palm_tree: Out today: " + ", ".join(name(p) for p in out)))
+    tail.append(context(f"_carried N\u00d7_: still open from earlier days \u00b7 :warning: carried {rules.CARRY_WARNING} or more times"))
+    packed, _left = pack_sections(lines, L.MESSAGE_BLOCKS - len(blocks) - len(tail),
+                                  more="\u2026and {n} more people: everyone sees their own list in my App Home.")
     blocks += packed
-    if left:
-        blocks.append(_context(f"\u2026and {left} more people: everyone sees their own list in my App Home."))
     blocks += tail
     return text, blocks
 
@@ -140,9 +112,9 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
     head = f"Thanks <@{user.slack_id}>!{late}"
     text = f"Thanks! {len(plan)} task(s) on your plan for {day_label(outcome.plan_date)}."
     value = f"{outcome.submission_id}:{message_ts}"
-    blocks = [_section(head + "\n" + "\n".join(parts)[:SECTION_LIMIT - len(head) - 1])]
+    blocks, _left = pack_sections([head, *parts], L.MESSAGE_BLOCKS - 2)
     if note:
-        blocks.append(_context(f":information_source: {markup.escape(note)}"))
+        blocks.append(context(f":information_source: {markup.escape(note)}"))
     blocks.append({"type": "actions", "block_id": "standup_reply_actions", "elements": [
         {"type": "button", "action_id": "standup_undo", "text": {"type": "plain_text", "text": "Undo"}, "value": value},
         {"type": "button", "action_id": "standup_edit", "text": {"type": "plain_text", "text": "Edit"}, "value": value},
@@ -153,7 +125,7 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
 def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone") -> tuple[str, list[dict[str, Any]]]:
     gone = f" Removed {', '.join(f'`{d}`' for d in removed)}." if removed else ""
     text = f":leftwards_arrow_with_hook: {why}: nothing from <@{user.slack_id}>'s reply is on today's plan any more.{gone}"
-    return text, [_section(text)]
+    return text, [section(text)]
 
 
 def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str, list[dict[str, Any]]]:
@@ -162,7 +134,7 @@ def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str,
     first = words[0] if words else "there"
     text = (f":wave: Hi {markup.escape(first)}, you haven't posted your plan in {where} yet. "
             "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
-    return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [_section(text)]
+    return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [section(text)]
 
 
 def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, total: int, day: date,
@@ -173,7 +145,7 @@ def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, to
     lines = [text, f"{replied} of {total} of your reports have replied."]
     if out:
         lines.append(":palm_tree: Out of office: " + ", ".join(name(p) for p in out))
-    return text, [_section("\n".join(lines))]
+    return text, [section("\n".join(lines))]
 
 
 # ---------------------------------------------------------------- end of day
@@ -183,7 +155,7 @@ def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, An
     dropped = [i for i in items if i.is_dropped]
     text = f"End of day \u00b7 {day_label(day)}: tick what you finished; the rest carries forward."
     blocks: list[dict[str, Any]] = [
-        _section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished today. Anything left unticked carries "
+        section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished today. Anything left unticked carries "
                  "forward to your next day's plan."),
     ]
     # One checkboxes group per 10 tasks (Slack's limit), as many groups as fit beside the other blocks.
@@ -198,9 +170,9 @@ def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, An
             element["initial_options"] = ticked
         blocks.append({"type": "actions", "block_id": f"eod:{day.isoformat()}:{g // CHECKBOXES_PER_GROUP}", "elements": [element]})
     if len(open_items) > room:
-        blocks.append(_context(f"\u2026and {len(open_items) - room} more planned tasks: mark them with `/task done T-n`."))
+        blocks.append(context(f"\u2026and {len(open_items) - room} more planned tasks: mark them with `/task done T-n`."))
     if dropped:
-        blocks.append(_context(":wastebasket: Dropped: " + " \u00b7 ".join(
+        blocks.append(context(":wastebasket: Dropped: " + " \u00b7 ".join(
             f"`{i.display_id}` {markup.mrkdwn(i.title)}" + (f" ({markup.mrkdwn(i.answer_reason)})" if i.answer_reason else "") for i in dropped)))
     blocks.append({"type": "actions", "block_id": "eod_buttons", "elements": [
         {"type": "button", "action_id": "eod_all_done", "style": "primary", "text": {"type": "plain_text", "text": "All done"},
@@ -208,7 +180,7 @@ def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, An
         {"type": "button", "action_id": "eod_drop_open", "text": {"type": "plain_text", "text": "Drop\u2026"}, "value": day.isoformat()},
     ]})
     done = sum(1 for i in items if i.is_done)
-    blocks.append(_context(f"{done} of {len(items)} done."))
+    blocks.append(context(f"{done} of {len(items)} done."))
     return text, blocks
 
 
@@ -216,7 +188,7 @@ def eod_closed(day: date, items: Sequence[Any]) -> list[dict[str, Any]]:
     done = sum(1 for i in items if i.is_done)
     dropped = sum(1 for i in items if i.is_dropped)
     carried = len(items) - done - dropped
-    return [_section(f"*End of day \u00b7 {day_label(day)}* (closed)\n{done} done \u00b7 {carried} carried forward \u00b7 {dropped} dropped.")]
+    return [section(f"*End of day \u00b7 {day_label(day)}* (closed)\n{done} done \u00b7 {carried} carried forward \u00b7 {dropped} dropped.")]
 
 
 def drop_modal(day: date, items: Sequence[Any], metadata: str) -> dict[str, Any]:
@@ -246,7 +218,7 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
             {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Your plan for today"},
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "initial_value": markup.store(text, limit=3000),
                          "max_length": 3000}},
-            _context("I'll update today's plan to match: tasks you remove are taken back, new ones are added."),
+            context("I'll update today's plan to match: tasks you remove are taken back, new ones are added."),
         ],
     }
 
@@ -256,19 +228,19 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
 def ooo_saved(start: date, end: date, reason: str | None, ooo_id: int) -> tuple[str, list[dict[str, Any]]]:
     text = (f":palm_tree: Got it: you're out {ooo_service.describe(start, end)}{f' ({markup.mrkdwn(reason)})' if reason else ''}. "
             "I won't expect standup replies or send check-ins those days.")
-    return text, [_section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
+    return text, [section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
                                             "value": str(ooo_id)})]
 
 
 def ooo_list(records: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
     if not records:
         text = "You have no out-of-office days coming up. Add some with `/ooo Monday to Wednesday vacation`."
-        return text, [_section(text)]
-    blocks: list[dict[str, Any]] = [_section(f"*Your out-of-office days* ({len(records)})")]
-    for r in records[:40]:
+        return text, [section(text)]
+    blocks: list[dict[str, Any]] = [section(f"*Your out-of-office days* ({len(records)})")]
+    for r in records[: L.MESSAGE_BLOCKS - 2]:
         reason = f" \u00b7 {markup.mrkdwn(r.reason)}" if r.reason else ""
         origin = "from a message" if r.source == "parsed" else "added with /ooo"
-        blocks.append(_section(f"{ooo_service.describe(r.start_date, r.end_date)}{reason} \u00b7 _{origin}_",
+        blocks.append(section(f"{ooo_service.describe(r.start_date, r.end_date)}{reason} \u00b7 _{origin}_",
                                accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Cancel"},
                                           "value": str(r.id)}))
     return f"You have {len(records)} out-of-office entr{'y' if len(records) == 1 else 'ies'}.", blocks
@@ -369,11 +341,11 @@ def today_section(day: date, plan: Sequence[Any], *, thread_link: str | None, su
         lines.append("_Nothing on today's plan yet._")
     if mood_line:
         lines.append(mood_line)
-    blocks: list[dict[str, Any]] = [_section("\n".join(lines)[:SECTION_LIMIT])]
+    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
     if settings_line:
         extra: dict[str, Any] = {}
         if is_admin:
             extra["accessory"] = {"type": "button", "action_id": "standup_settings_open", "text": {"type": "plain_text", "text": "Standup settings"},
                                   "value": "open"}
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": settings_line[:SECTION_LIMIT]}, **extra})
+        blocks.append(section(settings_line, **extra))
     return blocks

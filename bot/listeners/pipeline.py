@@ -8,7 +8,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_limits as L
 from bot import slack_markup as markup
+from bot.blocks import kit
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners.help import subcommands
@@ -68,7 +70,7 @@ async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: 
             try:
                 stage = await pipeline.remove_stage(conn, org.id, user, name, into if sep else None)
             except pipeline.StageNotEmpty as exc:
-                buttons = [{"type": "button", "action_id": "stage_remove_into", "text": {"type": "plain_text", "text": f"Move to {markup.plain_text(s.name)}"[:75]},
+                buttons = [{"type": "button", "action_id": "stage_remove_into", "text": kit.plain(f"Move to {markup.plain_text(s.name)}", L.BUTTON_TEXT),
                             "value": f"{exc.stage.id}:{s.id}"} for s in exc.others[:5]]
                 await respond(text=str(exc), response_type="ephemeral", blocks=[
                     {"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {exc}"}},

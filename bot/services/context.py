@@ -29,6 +29,7 @@ from pgvector import Vector
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from bot import slack_markup as markup
 from bot.ai import AIUnavailable, Observation
 from bot.ai.offline import rank_facts as offline_rank
 from bot.log import get_logger
@@ -562,8 +563,6 @@ class Answer:
 
 I_DONT_KNOW = ("I don't know: nothing I've seen in your channels answers that yet. "
                "(I only use channels you're a member of.)")
-_CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # Candidates ranked before an answer keeps its best few: enough that an entity's dated facts are
 # not crowded out by its newest chatter (each costs a date scan of its text, ~0.1 ms).
 STATUS_CANDIDATES = 100
@@ -575,16 +574,17 @@ async def entity_in_question(conn: Conn, org_id: int, known: Known, question: st
     found = known.named_in(question)
     if found is not None:
         return found
-    channel = _CHANNEL_MENTION.search(question)
-    if channel:
-        name = channel.group(2) or (await channel_names(conn, org_id, [channel.group(1)])).get(channel.group(1))
-        return Entity("channel", channel.group(1), "#" + name if name else "that channel")
-    for person in _USER_MENTION.finditer(question):
-        if person.group(1) == known.bot_user_id:
+    read = markup.read(question)
+    channel = next((r for r in read.refs if r.kind == "channel"), None)
+    if channel is not None:
+        name = channel.label or (await channel_names(conn, org_id, [channel.target])).get(channel.target)
+        return Entity("channel", channel.target, "#" + name if name else "that channel")
+    for person in read.users:
+        if person == known.bot_user_id:
             continue  # "@steward, what did @priya say?" is about Priya
         row = await (await conn.execute(
             "SELECT user_id FROM platform_identities WHERE organization_id = %s AND external_id = %s",
-            (org_id, person.group(1)))).fetchone()
+            (org_id, person))).fetchone()
         if row is not None:
             return known.person(row[0])
     return known.named_in(question, kinds=("person",))

@@ -32,6 +32,7 @@ from typing import Any
 import psycopg
 from pgvector import Vector
 
+from bot import slack_markup as markup
 from bot.embedding import OFFLINE_EMBEDDING_MODEL
 from db.queries import Q
 
@@ -56,7 +57,6 @@ _STOPWORDS = frozenset(
     please pls thanks hey hi steward again also just still yet now today there's is there's""".split()
 )
 _TERM = re.compile(r"[^\s]+")
-_SLACK_REF = re.compile(r"<[@#!][^>]*>")  # mentions of people, channels, groups
 _TRIM = ".,;:!?\"'()[]{}<>*_`~"
 
 
@@ -91,7 +91,8 @@ def terms_of(text: str, *, drop: Sequence[str] = ()) -> list[str]:
     """The searchable terms of a question: words and ids, lower-cased, without question words."""
     dropped = {d.casefold() for d in drop}
     out: list[str] = []
-    for raw in _TERM.findall(_SLACK_REF.sub(" ", text or "")):
+    # Mentions of people, channels and groups are not search terms; a link counts by its label.
+    for raw in _TERM.findall(markup.read(text).without("user", "channel", "special", "usergroup")):
         term = raw.strip(_TRIM).casefold()
         term = re.sub(r"['’]s$", "", term)
         if len(term) < 2 and not term.isdigit():

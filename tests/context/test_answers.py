@@ -199,11 +199,13 @@ def test_the_offline_answer_and_the_model_s_facts() -> None:
 def test_a_long_answer_is_split_between_lines_never_cut() -> None:
     from bot.blocks.context import text_sections
 
-    lines = [f"\u2022 Fact number {i}: " + "word " * 80 + f"[{i}]" for i in range(1, 13)]
-    sections = text_sections("Here's what I have:\n" + "\n".join(lines), limit=1000)
+    lines = [f"\u2022 Fact number {i}: " + "word " * 80 + f"[{i}] <https://acme.slack.com/archives/C1/p{i}|#client-acme>"
+             for i in range(1, 25)]
+    sections = text_sections("Here's what I have:\n" + "\n".join(lines))
     texts = [b["text"]["text"] for b in sections]
-    assert all(len(t) <= 1000 for t in texts) and len(texts) > 1
+    assert all(len(t) <= 3000 for t in texts) and len(texts) > 1
     assert "\n".join(texts) == "Here's what I have:\n" + "\n".join(lines)  # nothing lost, every [n] kept
-    one_line = text_sections("x " * 700, limit=500)
-    assert all(len(b["text"]["text"]) <= 500 for b in one_line) and len(one_line) == 3
+    one_line = text_sections("x " * 3500)
+    assert all(len(b["text"]["text"]) <= 3000 for b in one_line) and len(one_line) == 3
+    assert "".join(b["text"]["text"].replace(" ", "") for b in one_line) == "x" * 3500
     assert [b["text"]["text"] for b in text_sections("short")] == ["short"]

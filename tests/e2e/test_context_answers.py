@@ -9,6 +9,7 @@ and never use a question someone asked Steward as a fact.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -499,3 +500,28 @@ async def test_the_sandbox_answers_about_acme_from_its_own_seed(sandbox_bot: tup
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM context_observations WHERE content LIKE '%%going on%%'") == 0
         assert await fetchval(conn, "SELECT count(*) FROM channel_messages WHERE ts = %s", (typed,)) == 0
+
+
+async def test_a_remembered_fact_quoting_a_broadcast_never_pings_when_answered_in_a_channel(
+        emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> None:
+    """Facts quote what people wrote; answered in a channel, a quoted <!channel> or @here must not ping it,
+    and entities are escaped exactly once."""
+    emulator.add_message(ACME, "<!channel> the Acme invoice portal moves to Globex Pay on Friday &amp; old links break.",
+                         SAM)
+    emulator.add_message(ACME, "Reminder @here: Acme's billing contact is <@U0PRIYA> for anything about the portal.", MAYA)
+    running = await _start(emulator, db_dsn, tmp_path)
+    try:
+        await _client_for_acme(db_dsn)
+        await _backfilled(db_dsn, ACME)
+        await _pipeline(running.bot)
+        mark = len(emulator.calls)
+        ts = await emulator.user_message(SAM, ACME, f"<@{emulator.bot_user_id}> what about the Acme invoice portal?")
+        call = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == ACME
+                                            and c.args.get("thread_ts") == ts, since=mark, timeout=15)
+        posted = json.dumps([call.args.get("text"), call.args.get("blocks")])
+        assert "invoice portal moves to Globex Pay" in posted
+        assert "<!channel>" not in posted and "<!here>" not in posted and "@here" not in posted.replace("@\\u200bhere", "")
+        assert "&amp;amp;" not in posted and "&amp;" in posted
+        assert f"<@{PRIYA}>" in posted  # people stay mentions
+    finally:
+        await running.stop()
