@@ -15,9 +15,13 @@ import pytest
 import pytest_asyncio
 from psycopg import sql
 
+from bot.emulators.openai_fake import OpenAIFake
 from db import migrate
 from db.embedded import EmbeddedPostgres, start_embedded
 from db.pool import configure_connection, open_pool
+
+# The browser tests' `page` fixture (headless Chromium through Playwright).
+pytest_plugins = ["tests.browser"]
 
 TEMPLATE = "steward_template"
 _counter = itertools.count(1)
@@ -113,3 +117,14 @@ async def pool(db_dsn: str):  # type: ignore[no-untyped-def]
         yield p
     finally:
         await p.close()
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[OpenAIFake]:
+    """Our OpenAI-compatible fake on loopback (the real openai client talks to it)."""
+    server = OpenAIFake()
+    await server.start(host="127.0.0.1", port=0)
+    try:
+        yield server
+    finally:
+        await server.stop()

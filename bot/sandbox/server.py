@@ -36,24 +36,6 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 _PERMALINK = re.compile(r"^/archives/([CDG][A-Z0-9]+)/p(\d{7,})$")
 
 
-class _ShiftedTsClock(TsClock):
-    """Message timestamps that follow the sandbox clock, so the page and the bot agree on "now"."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self._clock = clock
-        self._last = 0
-
-    def next_ts(self) -> str:
-        now_micros = int(self._clock.now().timestamp() * 1_000_000)
-        self._last = max(now_micros, self._last + 1)
-        return f"{self._last // 1_000_000}.{self._last % 1_000_000:06d}"
-
-    def observe(self, ts: str) -> None:
-        seconds, _, micros = ts.partition(".")
-        self._last = max(self._last, int(seconds) * 1_000_000 + int((micros or "0").ljust(6, "0")[:6]))
-
-
 class ApiError(Exception):
     def __init__(self, status: int, error: str, message: str = "") -> None:
         super().__init__(message or error)
@@ -93,7 +75,7 @@ class Sandbox:
             app_token="xapp-sandbox-" + secrets.token_hex(12),
             bot_name="steward",
         )
-        self.emulator.workspace.clock = _ShiftedTsClock(self.clock)
+        self.emulator.workspace.clock = TsClock(self.clock.now)
         self.demo: Demo | None = None
         self.bot: Any = None
         self._runner: web.AppRunner | None = None

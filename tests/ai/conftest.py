@@ -30,14 +30,6 @@ def now() -> datetime:
 
 
 @pytest_asyncio.fixture
-async def fake() -> AsyncIterator[OpenAIFake]:
-    server = OpenAIFake()
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
-
-
-@pytest_asyncio.fixture
 async def ai(fake: OpenAIFake) -> AsyncIterator[AI]:
     client = AI(api_key="sk-test", base_url=fake.base_url, retry=FAST)
     yield client

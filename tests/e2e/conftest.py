@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest_asyncio
 from bot.app import Steward
 from bot.clock import Clock
 from bot.emulators.slack import ResponsePost, SlackEmulator
-from bot.settings import Settings
+from bot.sandbox import Sandbox
+from bot.settings import Secret, Settings
 from db.pool import open_pool
 
 TEAM = "T0ACME"
@@ -103,3 +105,26 @@ async def dm(emu: SlackEmulator, user: str, text: str, *, within: float = 10) ->
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@asynccontextmanager
+async def sandbox_steward(db_dsn: str, tmp_path: Path, *, scheduler: bool = True) -> AsyncIterator[tuple[Sandbox, Steward]]:
+    """`steward run` with no tokens: the sandbox's seeded workspace and the real Steward behind it.
+    ``scheduler=False`` stops the scheduler once started (the test runs jobs itself)."""
+    sandbox = Sandbox()
+    await sandbox.start()
+    settings = replace(Settings.from_env({"STEWARD_DATA_DIR": str(tmp_path)}), slack_bot_token=Secret(sandbox.bot_token),
+                       slack_app_token=Secret(sandbox.app_token), slack_api_url=sandbox.api_url)
+    pool = await open_pool(db_dsn, min_size=1, max_size=8)
+    bot = Steward(settings, pool, db_dsn, clock=sandbox.clock, sandbox=True, health_port=0)
+    sandbox.attach(bot)
+    await bot.start()
+    if not scheduler:
+        bot.scheduler.shutdown()
+    await sandbox.emulator.wait_for_connections(1, timeout=20)
+    try:
+        yield sandbox, bot
+    finally:
+        await bot.stop()
+        await pool.close()
+        await sandbox.stop()

@@ -31,16 +31,6 @@ SECRET = "C0SECRET"
 HISTORY = "C0HIST"
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[OpenAIFake]:
-    server = OpenAIFake()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 async def _start(emu: SlackEmulator, dsn: str, tmp_path: Path, **extra: Any) -> Running:
     """A Steward whose scheduled jobs are off: the tests run the pipeline and backfills themselves."""
     running = await start_steward(emu, dsn, tmp_path, clock=Clock(), **extra)

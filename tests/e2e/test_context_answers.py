@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,8 @@ from bot.emulators.slack import SlackEmulator
 from bot.emulators.slack.ids import TsClock
 from bot.sandbox import Sandbox
 from bot.services import search
-from bot.settings import Secret, Settings
-from db.pool import open_pool
 from jobs import context_pipeline
-from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, STANDUP, Running, start_steward
+from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, STANDUP, Running, sandbox_steward, start_steward
 from tests.helpers import eventually, fetchval
 
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -111,40 +109,13 @@ def ts_at(moment: datetime, seq: int) -> str:
 # ------------------------------------------------------------------------------ running Steward
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[OpenAIFake]:
-    server = OpenAIFake()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-class _FollowingTs(TsClock):
-    """Message timestamps that follow Steward's (shifted) clock, as in the sandbox."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self.clock = clock
-        self.last = 0
-
-    def next_ts(self) -> str:
-        self.last = max(int(self.clock.now().timestamp() * 1_000_000), self.last + 1)
-        return f"{self.last // 1_000_000}.{self.last % 1_000_000:06d}"
-
-    def observe(self, ts: str) -> None:
-        seconds, _, micros = ts.partition(".")
-        self.last = max(self.last, int(seconds) * 1_000_000 + int(micros.ljust(6, "0")[:6]))
-
-
 def at_time_of_day(emu: SlackEmulator, hhmm: str) -> Clock:
     """A clock showing today's ``hhmm`` (UTC), with the emulator's timestamps following it: the answer
     must not depend on when in the day it is asked (people in New York, London and Kolkata)."""
     now = datetime.now(UTC)
     hour, minute = map(int, hhmm.split(":"))
     clock = Clock(offset=now.replace(hour=hour, minute=minute) - now)
-    emu.workspace.clock = _FollowingTs(clock)
+    emu.workspace.clock = TsClock(clock.now)
     return clock
 
 
@@ -413,23 +384,8 @@ async def test_the_model_s_citations_are_checked_and_renumbered(
 @pytest_asyncio.fixture
 async def sandbox_bot(db_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Steward]]:
     """`steward run` with no tokens: the sandbox's seeded workspace and the real Steward behind it."""
-    sandbox = Sandbox()
-    await sandbox.start()
-    settings = replace(Settings.from_env({"STEWARD_DATA_DIR": str(tmp_path)}), slack_bot_token=Secret(sandbox.bot_token),
-                       slack_app_token=Secret(sandbox.app_token), slack_api_url=sandbox.api_url)
-    pool = await open_pool(db_dsn, min_size=1, max_size=8)
-    bot = Steward(settings, pool, db_dsn, clock=sandbox.clock, sandbox=True, health_port=0)
-    sandbox.attach(bot)
-    await bot.start()
-    bot.scheduler.shutdown()  # the test runs the pipeline itself
-    await sandbox.emulator.wait_for_connections(1, timeout=20)
-    search.forget_stats()
-    try:
-        yield sandbox, bot
-    finally:
-        await bot.stop()
-        await pool.close()
-        await sandbox.stop()
+    async with sandbox_steward(db_dsn, tmp_path, scheduler=False) as running:  # the test runs the pipeline itself
+        yield running
 
 
 _SPELLED = r"([A-Z][a-z]+day), ([A-Z][a-z]+) (\d{1,2})"

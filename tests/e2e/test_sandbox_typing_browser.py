@@ -3,7 +3,6 @@ autocomplete by keyboard, emoji, permalinks, slash commands in threads, and the 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,13 +11,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.browser import needs_chromium
 from tests.e2e.test_sandbox_restart import Run, start
 from tests.helpers import fetchval
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+pytestmark = needs_chromium
 MAYA, DANIEL = "U0DEMOMAYA", "U0DEMODANI"
 ACME = "C0DEMOACME"
 
@@ -30,23 +27,6 @@ async def run(db_dsn: str, tmp_path: Path) -> AsyncIterator[Run]:
         yield started
     finally:
         await started.stop()
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = await browser.new_context(viewport={"width": 1360, "height": 820})
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.js_errors = errors  # type: ignore[attr-defined]
-        try:
-            yield page
-        finally:
-            await browser.close()
 
 
 async def _open_as_maya_in_acme(run: Run, page: Any) -> None:

@@ -2,59 +2,26 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 import pytest_asyncio
 
 from bot.app import Steward
 from bot.sandbox import Sandbox
-from bot.settings import Secret, Settings
-from db.pool import open_pool
+from tests.browser import needs_chromium
+from tests.e2e.conftest import sandbox_steward
 from tests.helpers import fetchval
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 @pytest_asyncio.fixture
 async def sandbox_bot(db_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Steward]]:
-    sandbox = Sandbox()
-    await sandbox.start()
-    settings = replace(Settings.from_env({"STEWARD_DATA_DIR": str(tmp_path)}), slack_bot_token=Secret(sandbox.bot_token),
-                       slack_app_token=Secret(sandbox.app_token), slack_api_url=sandbox.api_url)
-    pool = await open_pool(db_dsn, min_size=1, max_size=8)
-    bot = Steward(settings, pool, db_dsn, clock=sandbox.clock, sandbox=True, health_port=0)
-    sandbox.attach(bot)
-    await bot.start()
-    await sandbox.emulator.wait_for_connections(1)
-    try:
-        yield sandbox, bot
-    finally:
-        await bot.stop()
-        await pool.close()
-        await sandbox.stop()
-
-
-@pytest_asyncio.fixture
-async def page() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = await browser.new_context(viewport={"width": 1360, "height": 820})
-        page = await context.new_page()
-        try:
-            yield page
-        finally:
-            await browser.close()
+    async with sandbox_steward(db_dsn, tmp_path) as running:
+        yield running
 
 
 async def test_newcomer_dms_steward_and_confirms_a_task(sandbox_bot: tuple[Sandbox, Steward], page: Any, db_dsn: str) -> None:

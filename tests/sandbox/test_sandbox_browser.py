@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-import pytest_asyncio
-
 from bot.sandbox import Sandbox
+from tests.browser import needs_chromium
 from tests.sandbox.conftest import ACME, PRIYA, EchoBot, eventually
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = "/tmp/sandbox.png"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-
-
-@pytest_asyncio.fixture
-async def page() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = await browser.new_context(viewport={"width": 1360, "height": 820})
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.js_errors = errors  # type: ignore[attr-defined]
-        try:
-            yield page
-        finally:
-            await browser.close()
+pytestmark = needs_chromium
 
 
 async def test_dm_steward_and_press_a_button(sandbox: Sandbox, echo_bot: EchoBot, page: Any) -> None:

@@ -7,6 +7,8 @@ import binascii
 import secrets
 import time
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 
 from bot.emulators.slack.errors import SlackError
 
@@ -31,13 +33,15 @@ def is_ts(value: str) -> bool:
 
 
 class TsClock:
-    """Unique, strictly increasing message timestamps near wall-clock time."""
+    """Unique, strictly increasing message timestamps near wall-clock time, or near the time a
+    ``now()`` callable reads (the sandbox's shifted clock, so the page and the bot agree on "now")."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
         self._last_micros = 0
+        self._now = now
 
     def next_ts(self) -> str:
-        now_micros = int(time.time() * 1_000_000)
+        now_micros = int((self._now().timestamp() if self._now is not None else time.time()) * 1_000_000)
         self._last_micros = max(now_micros, self._last_micros + 1)
         return f"{self._last_micros // 1_000_000}.{self._last_micros % 1_000_000:06d}"
 
