@@ -12,7 +12,7 @@ settles it. A leading zero, an hour of 13-23 or 0, "h" or "Uhr" (French/German) 
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from .timebase import (
@@ -30,22 +30,38 @@ from .timebase import (
 
 _F = re.IGNORECASE
 
-# Time zones named after a time. Abbreviations people use all year ("PST" in July) map to the zone
-# that keeps daylight time, so "3pm PT" is always Pacific wall-clock time. Lowercase is accepted
-# only where it is not also a word ("est", "ist", "et", "pt" ... are words in es/fr/de/pt): those
-# count lowercase only right after am/pm ("9:30pm ist").
+# Time zones named after a time. An abbreviation that names an offset is that offset ("PST" is
+# UTC-8, "BST" UTC+1, "CET" UTC+1), as written; the generic US names ("PT", "ET", "CT", "MT") follow
+# the region's daylight saving. Lowercase is accepted only where it is not also a word ("est", "ist",
+# "et", "pt" ... are words in es/fr/de/pt): those count lowercase only right after am/pm ("9:30pm ist").
+def _fixed(hours: float) -> str:
+    sign = "-" if hours < 0 else "+"
+    h, m = divmod(int(abs(hours) * 60), 60)
+    return f"{sign}{h:02d}:{m:02d}"
+
+
 ZONES: dict[str, str] = {
-    "UTC": "UTC", "GMT": "UTC", "Z": "UTC",
-    "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PT": "America/Los_Angeles",
-    "MST": "America/Denver", "MDT": "America/Denver", "MT": "America/Denver",
-    "CST": "America/Chicago", "CDT": "America/Chicago", "CT": "America/Chicago",
-    "EST": "America/New_York", "EDT": "America/New_York", "ET": "America/New_York",
-    "BST": "Europe/London", "WET": "Europe/Lisbon", "WEST": "Europe/Lisbon",
-    "CET": "Europe/Berlin", "CEST": "Europe/Berlin", "EET": "Europe/Athens", "EEST": "Europe/Athens",
-    "IST": "Asia/Kolkata", "SGT": "Asia/Singapore", "HKT": "Asia/Hong_Kong", "JST": "Asia/Tokyo",
-    "KST": "Asia/Seoul", "AEST": "Australia/Sydney", "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland",
-    "NZDT": "Pacific/Auckland",
+    "UTC": "+00:00", "GMT": "+00:00", "Z": "+00:00",
+    "PST": _fixed(-8), "PDT": _fixed(-7), "PT": "America/Los_Angeles",
+    "MST": _fixed(-7), "MDT": _fixed(-6), "MT": "America/Denver",
+    "CST": _fixed(-6), "CDT": _fixed(-5), "CT": "America/Chicago",
+    "EST": _fixed(-5), "EDT": _fixed(-4), "ET": "America/New_York",
+    "BST": _fixed(1), "WET": _fixed(0), "WEST": _fixed(1), "CET": _fixed(1), "CEST": _fixed(2),
+    "EET": _fixed(2), "EEST": _fixed(3), "IST": _fixed(5.5), "SGT": _fixed(8), "HKT": _fixed(8),
+    "JST": _fixed(9), "KST": _fixed(9), "AEST": _fixed(10), "AEDT": _fixed(11), "NZST": _fixed(12),
+    "NZDT": _fixed(13),
 }  # fmt: skip
+
+
+def zone_named(abbreviation: str) -> tzinfo:
+    """The zone of an abbreviation in ``ZONES`` (a fixed offset, or an IANA zone)."""
+    value = ZONES[abbreviation.upper()]
+    if value[0] in "+-":
+        sign = -1 if value[0] == "-" else 1
+        return timezone(sign * timedelta(hours=int(value[1:3]), minutes=int(value[4:6])), abbreviation.upper())
+    return ZoneInfo(value)
+
+
 _LOWERCASE_OK = {"utc", "gmt", "pst", "pdt", "cest", "cet", "bst", "jst", "aest", "aedt", "edt", "cdt", "mdt",
                  "sgt", "hkt", "kst", "nzst", "nzdt", "eest"}  # fmt: skip
 _ZONE_ALT = "|".join(sorted((z for z in ZONES if z != "Z"), key=len, reverse=True))
@@ -85,13 +101,13 @@ def _group(m: re.Match[str], *names: str) -> str | None:
     return None
 
 
-def _zone(m: re.Match[str], ap: str | None) -> tuple[ZoneInfo | None, bool]:
+def _zone(m: re.Match[str], ap: str | None) -> tuple[tzinfo | None, bool]:
     """(the named zone, whether the word after the time is a zone at all)."""
     word = _group(m, "tz")
     if word is None:
         return None, True
     if word.isupper() or word.lower() in _LOWERCASE_OK or ap:
-        return ZoneInfo(ZONES[word.upper()]), True
+        return zone_named(word), True
     return None, False
 
 
@@ -206,6 +222,8 @@ def _h_relative(m: re.Match[str], ctx: Ctx) -> Hit | None:
     if not 1 <= offset <= 59:
         return None
     rel = m["rel"].lower()
+    if rel == "from" and "min" not in q:
+        return None  # only "15 minutes from 1pm"
     base_word = m["bh"].lower()
     ap, pod = _ap(m), _pod(m)
     if base_word in ("noon", "midday"):
@@ -219,7 +237,7 @@ def _h_relative(m: re.Match[str], ctx: Ctx) -> Hit | None:
     if base is None:
         return None
     at, ambiguous = base
-    minutes = at.hour * 60 + at.minute + (offset if rel in ("past", "after") else -offset)
+    minutes = at.hour * 60 + at.minute + (offset if rel in ("past", "after", "from") else -offset)
     minutes %= 24 * 60
     return _hit(m, (time(minutes // 60, minutes % 60), ambiguous), ap)
 
@@ -248,12 +266,12 @@ TIME_RULES: list[Rule] = [
     (
         re.compile(
             TPRE + r"(?<![\d:/.])(?P<q>a\s+quarter|quarter|half|(?P<qn>\d{1,2}|" + MINUTE_WORDS_ALT + "|"
-            + HOUR_WORDS_ALT + r")(?:\s+min(?:ute)?s?)?)\s+(?P<rel>past|after|to)\s+(?P<bh>noon|midday|midnight|\d{1,2}|"
+            + HOUR_WORDS_ALT + r")(?:\s+min(?:ute)?s?)?)\s+(?P<rel>past|after|to|from)\s+(?P<bh>noon|midday|midnight|\d{1,2}|"
             + HOUR_WORDS_ALT + r")(?P<bhh>h)?(?![\d:])(?:\s*o['’]?\s*clock)?" + _AMPM + "?" + _POD + _ZONE,
             _F,
         ),
         _h_relative,
-        frozenset({"past", "after", "to"}),
+        frozenset({"past", "after", "to", "from"}),
     ),
     (
         re.compile(
@@ -286,13 +304,22 @@ TIME_RULES: list[Rule] = [
         frozenset({"clock", "oclock"}),
     ),
     (
+        re.compile(
+            TPRE + r"(?<![\d:/.])" + _HOUR + r"\s+(?:in\s+the\s+(?P<pod>morning|afternoon|evening)|at\s+(?P<pod2>night))\b"
+            + _ZONE,
+            _F,
+        ),
+        _h_oclock,
+        frozenset({"morning", "afternoon", "evening", "night"}),
+    ),
+    (
         re.compile(TPRE + r"(?<![\d:/.])(?P<h>\d{1,2})\s*(?P<unit>uhr|h)\b" + _ZONE, _F),
         _h_unit,
         DIGIT,
     ),
     (
         re.compile(
-            r"(?:(?:early\s+)?(?:in\s+the\s+)?(?P<pod0>morning|afternoon|evening)\s*)?"
+            r"(?:(?:early\s+(?:in\s+the\s+)?|in\s+the\s+)(?P<pod0>morning|afternoon|evening)\s*)?"
             r"(?P<pre>(?:\b(?:at|a\s+las|a\s+la|um|alle|às|à)\s+(?:about\s+|around\s+)?|@\s*))" + _HOUR
             + r"\b(?:\s+(?P<mm>[0-5]\d)\b(?![:./])|[\s-]+(?P<mw>" + MINUTE_WORDS_ALT + r")\b)?" + _NOT_A_TIME + _POD
             + _ZONE,

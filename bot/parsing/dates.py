@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from .clock import TIME_RULES
 from .foreign import foreign_candidate, foreign_dates
@@ -181,6 +181,8 @@ _UNIT_SECONDS = {"sec": 1, "s": 1, '"': 1, "min": 60, "m": 60, "'": 60, "hour": 
 
 
 def _seconds(unit: str) -> int | None:
+    if not unit:
+        return 60  # "in 15": minutes
     for prefix, secs in _UNIT_SECONDS.items():
         if unit == prefix or (len(prefix) > 1 and unit.startswith(prefix)):
             return secs
@@ -201,7 +203,8 @@ def _amount(raw: str, and_half: str | None) -> float | None:
         return 0.75
     if s in ("half", "half a", "half an", "a half"):
         return 0.5
-    s = s.removesuffix(" of").strip() if s not in ("couple of", "a couple of", "a pair of") else s
+    if s not in ("couple of", "a couple of", "a pair of"):
+        s = re.sub(r" of(?: an?)?$", "", s)
     try:
         return num(s) + half
     except KeyError:
@@ -279,8 +282,12 @@ def _h_day_of_month(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
 
 
+_ENDS_PHRASE = re.compile(r"\s*(?:$|[,;!?]|\.(?:\s|$)|at\b|@)", _F)
+
+
 def _h_ordinal(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    if not m["pre"]:  # "the 3rd floor" is not a date; "by the 15th" is
+    # "the 3rd floor" is not a date; "by the 15th" is, and so is "the 15th" ending a phrase
+    if not m["pre"] and not (m.group(0).lower().startswith("the") and _ENDS_PHRASE.match(m.string, m.end())):
         return None
     d = ordinal_value(m["d"])
     t = ctx.today
@@ -345,11 +352,14 @@ def _pod_hit(h: Hit, pod: str | None) -> None:
         h.extra["pod"] = pod.lower()
 
 
+_BESIDE_A_DATE = re.compile(rf",\s*(?:{MON_ALT}|\d)", _F)
+
+
 def _h_weekday(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    raw = m["wd"].lower()
-    word = raw.rstrip(".")
+    word = m["wd"].lower()
     mod = (m["mod"] or "").lower().split()[-1] if m["mod"] else ""
-    if word in RISKY_WD and not (m["pre"] or mod or raw.endswith(".") or m["dom"]):
+    beside_a_date = _BESIDE_A_DATE.match(m.string, m.end())
+    if word in RISKY_WD and not (m["pre"] or mod or m["dot"] or m["dom"] or beside_a_date):
         return None
     wd = WEEKDAYS[word]
     t = ctx.today
@@ -415,7 +425,7 @@ _UNIT = (
     r"|years?|yrs?|business\s+days?|working\s+days?)"
 )
 _AMOUNT = (
-    rf"(?P<amt>\d+[.,]\d+|\d+\s*/\s*\d+|a\s+quarter(?:\s+of)?|quarter(?:\s+of)?|three[-\s]quarters?(?:\s+of)?"
+    rf"(?P<amt>\d+[.,]\d+|\d+\s*/\s*\d+|(?:a\s+)?quarter(?:\s+of(?:\s+an?)?)?|three[-\s]quarters?(?:\s+of(?:\s+an?)?)?"
     rf"|half\s+an?|half|a\s+half|{NUM_ALT})(?P<andhalf>\s+and\s+an?\s+half)?(?:\s+more)?\s*"
 )
 _MONTH_REF = (
@@ -441,6 +451,11 @@ _DATE_RULES: list[Rule] = [
         ),
         _h_in,
         frozenset({"in", "within"}),
+    ),
+    (
+        re.compile(r"(?P<pre>)\bin\s+(?P<amt>[1-5]?\d)(?P<andhalf>)(?P<unit>)(?=\s*(?:$|[,.;!?]|\s(?:to|and)\b))", _F),
+        _h_in,
+        frozenset({"in"}),
     ),
     (
         re.compile(
@@ -500,7 +515,7 @@ _DATE_RULES: list[Rule] = [
     ),
     (
         re.compile(
-            PRE + rf"\b(?P<mon>{MON_ALT})\b\.?\s*(?:the\s+)?(?P<d>{_ORD})\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?",
+            PRE + rf"\b(?P<mon>{MON_ALT})(?:\b\.?\s*(?:the\s+)?|(?=\d))(?P<d>{_ORD})\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?",
             _F,
         ),
         _h_day_month,
@@ -516,7 +531,7 @@ _DATE_RULES: list[Rule] = [
         re.compile(
             PRE
             + r"\b(?:(?P<mod>this|next|last|past|previous|coming|upcoming|the\s+coming|the\s+following|following)\s+)?"
-            + rf"(?P<wd>{WD_ALT})\b\.?{_END}"
+            + rf"(?P<wd>{WD_ALT})\b(?P<dot>\.)?{_END}"
             + rf"(?:,?\s+(?:the\s+)?(?P<dom>{_ORD_STRICT})\b(?!\s+(?:of\s+)?(?:{MON_ALT})\b))?"
             + r"(?:\s+(?P<nw>(?:of\s+)?next\s+week|(?:of\s+)?this\s+week|after\s+next|from\s+last\s+week))?"
             + rf"(?:\s+(?P<pod>{POD_ALT}))?",
@@ -690,11 +705,8 @@ def _next_on_the_clock(ctx: Ctx, at: time) -> datetime:
     return best
 
 
-def _in_zone(ctx: Ctx, day: date | None, at: time, zone: object) -> datetime:
+def _in_zone(ctx: Ctx, day: date | None, at: time, zone: tzinfo) -> datetime:
     """``at`` on ``day`` (or the next time it comes) in a named zone, as the person's local time."""
-    from zoneinfo import ZoneInfo
-
-    assert isinstance(zone, ZoneInfo)
     if day is not None:
         return datetime.combine(day, at, zone).astimezone(ctx.zone)
     there = ctx.now.astimezone(zone)
@@ -739,10 +751,17 @@ def resolve_when(
     at: time | None = None
     eod = False
     ambiguous = False
+    midnight = time_hit is not None and time_hit.midnight
     if time_hit is not None and time_hit.at is not None:
         at, eod, ambiguous = time_hit.at, time_hit.eod, time_hit.ambiguous
         if ambiguous and date_hit is not None and "pod" in date_hit.extra:
-            at, ambiguous = _pod_settles(at, date_hit.extra["pod"]), False
+            pod = date_hit.extra["pod"]
+            if at.hour % 12 == 0 and pod in ("evening", "night", "tonight"):
+                midnight = True  # "tonight at 12"
+                at = time(23, 59)
+            else:
+                at = _pod_settles(at, pod)
+            ambiguous = False
     elif date_hit is not None and date_hit.at is not None:
         at = date_hit.at
     day_given = date_hit.day if date_hit is not None else None
@@ -751,7 +770,7 @@ def resolve_when(
         inst = _in_zone(ctx, day_given, at, time_hit.zone)
         return When(inst.date(), inst.time(), inst, inst < now, tuple(spans)), dates
 
-    if reminder and time_hit is not None and time_hit.midnight:
+    if reminder and midnight:
         day = (day_given or ctx.today) + timedelta(days=1)
         inst = datetime.combine(day, time(0, 0), ctx.zone)
         return When(day, time(0, 0), inst, False, tuple(spans)), dates

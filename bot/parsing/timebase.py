@@ -10,7 +10,7 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -76,7 +76,7 @@ class Hit:
     # (see clock.working_hours); the other reading is 12 hours away
     ambiguous: bool = False
     midnight: bool = False  # "midnight": 23:59 as a deadline, the coming 00:00 for a reminder
-    zone: ZoneInfo | None = None  # a time zone named with the time ("8:00 PST")
+    zone: tzinfo | None = None  # a time zone named with the time ("8:00 PST")
     # a span from now in whole days or more ("in 3 days", "a week hence"): a reminder keeps the clock
     # time of now; a due date is that day
     same_time: bool = False
@@ -314,9 +314,14 @@ def scan(
     for rx, handler, needs in rules:
         if feats.isdisjoint(needs):
             continue
-        for m in rx.finditer(text):
+        pos = 0
+        while (m := rx.search(text, pos)) is not None:
             if m.end() == m.start() or overlaps(taken, m.start(), m.end()):
+                # a phrase overlapping one already read may hold a shorter one further in
+                # ("this morning @ 10": the clock rule's "morning @ 10" yields "@ 10")
+                pos = m.start() + 1
                 continue
+            pos = m.end()
             h = handler(m, ctx)
             if h is None:
                 continue
