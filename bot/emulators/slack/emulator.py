@@ -246,6 +246,7 @@ class SlackEmulator:
         *,
         is_owner: bool = False,
         display_name: str = "",
+        locale: str = "en-US",
     ) -> User:
         user = User(
             user_id,
@@ -259,6 +260,7 @@ class SlackEmulator:
             deleted=deleted,
             is_bot=is_bot,
             display_name=display_name,
+            locale=locale,
         )
         return self.workspace.add_user(user)
 
