@@ -23,6 +23,7 @@ Everything is relative to a ``Ctx`` (the aware ``now`` in the user's zone); noth
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -240,13 +241,12 @@ def _month_of(ctx: Ctx, which: str | None, mon: str | None, year: str | None) ->
     return first.year, first.month, False
 
 
-def _rolled(ctx: Ctx, make: object, y: int, mo: int, named: bool) -> date | None:
+def _rolled(ctx: Ctx, make: Callable[[int, int], date | None], y: int, mo: int, named: bool) -> date | None:
     """``make(y, mo)``; for a month name without a year, next year's when this year's is past."""
-    assert callable(make)
     day = make(y, mo)
     if named and day is not None and day < ctx.today and not ctx.past_intent:
         day = make(y + 1, mo)
-    return day  # type: ignore[no-any-return]
+    return day
 
 
 def _h_nth_weekday(m: re.Match[str], ctx: Ctx) -> Hit | None:
@@ -484,7 +484,7 @@ _DATE_RULES: list[Rule] = [
     (re.compile(PRE + r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _F), _h_num, DIGIT),
     (
         re.compile(
-            PRE + rf"\b(?:(?P<nth>last|{_ORD_STRICT})\s+(?P<wd>{WD_ALT})\.?\s+(?:of|in)\s+(?:the\s+)?{_MONTH_REF})",
+            PRE + rf"\b(?:the\s+)?(?:(?P<nth>last|{_ORD_STRICT})\s+(?P<wd>{WD_ALT})\.?\s+(?:of|in)\s+(?:the\s+)?{_MONTH_REF})",
             _F,
         ),
         _h_nth_weekday,

@@ -107,7 +107,7 @@ def _foreign_vocab() -> tuple[dict[str, tuple[str, ...]], dict[str, int], frozen
     return {k: tuple(v) for k, v in langs_of.items()}, weekday_of, frozenset(months)
 
 
-_NEXT_BEFORE = r"próxim[oa]|proxim[oa]|prochaine?|nächste[nr]?|naechste[nr]?|kommende[nr]?|prossim[oa]"
+_NEXT_BEFORE = r"próxim[oa]|proxim[oa]|prochaine?|nächste[nr]?|naechste[nr]?|prossim[oa]"
 _NEXT_AFTER = r"prochaine?|que\s+viene|que\s+vem|prossim[oa]|próxim[oa]|proxim[oa]"
 
 

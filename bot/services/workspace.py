@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.types.json import Jsonb
+from slack_sdk.errors import SlackApiError
 
 from bot.errors import InvalidInput
 from bot.log import get_logger
@@ -61,6 +62,16 @@ def _valid_locale(locale: object) -> str | None:
     if isinstance(locale, str) and re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}", locale):
         return locale
     return None
+
+
+async def member_locale(client: Any, slack_id: str) -> str | None:
+    """A member's Slack locale from ``users.info`` with include_locale; None when Slack does not say."""
+    try:
+        member = (await client.users_info(user=slack_id, include_locale=True)).get("user") or {}
+    except SlackApiError:
+        log.warning("users_info_failed", slack_id=slack_id)
+        return None
+    return _valid_locale(member.get("locale"))
 
 
 def date_order_of(user: User) -> DateOrder:

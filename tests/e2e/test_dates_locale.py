@@ -17,7 +17,7 @@ from bot.emulators.slack.api_people import users_info
 from bot.emulators.slack.args import Args
 from bot.services import reminders
 from tests.e2e.conftest import DIEGO, SAM, answer_text, dm, start_steward
-from tests.helpers import fetchval
+from tests.helpers import eventually, fetchval
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # Monday: 3/4 is ahead both ways
 LONDON = ZoneInfo("Europe/London")
@@ -87,3 +87,20 @@ async def test_last_day_of_every_month_through_the_bot(emulator: SlackEmulator, 
         "America/New_York"))
     assert reminders.describe({"kind": "monthly", "day": 31, "hour": 9, "minute": 0}) == (
         "on the last day of every month at 09:00")
+
+
+async def test_a_task_time_without_am_pm_is_read_in_working_hours_and_shown_before_confirming(
+    emulator: SlackEmulator, bot: object, db_dsn: str
+) -> None:
+    # 10:00 UTC is 05:00 in New York: "at 5:30" for a task is 17:30 today, shown with the date in the draft
+    reply = await dm(emulator, DIEGO, "Deploy the hotfix at 5:30")
+    assert "*Deploy the hotfix*\ndue today 17:30" in str(reply.get("blocks"))
+
+
+async def test_a_newcomer_s_locale_is_read_when_they_join(emulator: SlackEmulator, bot: object, db_dsn: str) -> None:
+    emulator.add_user("U0NORA", "nora", "Nora Blanc", tz="Europe/Paris", locale="fr-FR")
+    await emulator.team_join("U0NORA")
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        await eventually(lambda: fetchval(conn, "SELECT locale = 'fr-FR' FROM users WHERE display_name = 'nora'"))
+    reply = await dm(emulator, "U0NORA", "remind me on 3/4 to renew the domain")
+    assert "Fri 3 Apr" in reply["text"]

@@ -244,3 +244,63 @@ def test_time_zone_named_with_a_task_becomes_the_persons_time() -> None:
 def test_absence_follows_the_date_order() -> None:
     o = parse_ooo("I'm out on 3/4", now=at(2026, 3, 2, 10, 0, LONDON), tz=LONDON, date_order="DMY")
     assert o is not None and (o.start_date, o.end_date) == (date(2026, 4, 3), date(2026, 4, 3))
+
+
+# ---------------------------------------------------------------------------------------------
+# more of each kind than the issue lists
+
+
+@pytest.mark.parametrize(("text", "now", "expected"), [
+    ("remind me at 7:45 to leave for the airport", WED_10, ("leave for the airport", "2026-03-04T19:45-05:00")),
+    ("remind me at 12:30 to eat", at(2026, 3, 4, 13, 0), ("eat", "2026-03-05T12:30-05:00")),
+    ("remind me today at 9 to call the bank", WED_10, ("call the bank", "2026-03-04T21:00-05:00")),
+    ("remind me at half past four to call the bank", WED_10, ("call the bank", "2026-03-04T16:30-05:00")),
+    ("remind me at ten to five to call the bank", WED_10, ("call the bank", "2026-03-04T16:50-05:00")),
+    ("remind me at 3pm EST to call the bank", WED_10, ("call the bank", "2026-03-04T15:00-05:00")),
+    ("remind me at 9am CET to call Lena", WED_10, ("call Lena", "2026-03-05T03:00-05:00")),
+    ("remind me in 90 minutes to stretch", WED_10, ("stretch", "2026-03-04T11:30-05:00")),
+    ("remind me in 3 days to follow up with Acme", WED_10, ("follow up with Acme", "2026-03-07T10:00-05:00")),
+    ("remind me in 15 to check the oven", WED_10, ("check the oven", "2026-03-04T10:15-05:00")),
+    ("remind me on the 2nd Tuesday of next month to review the budget", WED_10,
+     ("review the budget", "2026-04-14T09:00-04:00")),
+    ("remind me on Fri, Mar 20 at 4:15pm to submit the grant", WED_10,
+     ("submit the grant", "2026-03-20T16:15-04:00")),
+])
+def test_more_reminder_phrasings(text: str, now: datetime, expected: tuple[str, str]) -> None:
+    assert reminder(text, now) == expected
+
+
+def test_every_day_at_midnight_repeats_at_00_00() -> None:
+    r = parse_reminder("remind me every day at midnight to back up the laptop", now=WED_10, tz=NY)
+    assert r is not None and r.recurrence == {"kind": "daily", "hour": 0, "minute": 0}
+    assert r.fire_at == at(2026, 3, 5, 0, 0)
+
+
+def test_at_the_end_of_every_month_repeats_on_the_last_day() -> None:
+    r = parse_reminder("remind me at the end of every month to file expenses", now=WED_10, tz=NY)
+    assert r is not None and r.what == "file expenses" and r.recurrence is not None
+    assert r.recurrence["day"] == 31
+
+
+@pytest.mark.parametrize(("text", "order", "expected"), [
+    ("send the invoice by 3.4.", "DMY", ("send the invoice", "2026-04-03T17:00-04:00", False)),
+    ("send the invoice by 3.4.", "MDY", ("send the invoice", "2026-03-04T17:00-05:00", False)),
+    ("send the invoice on 3/4/2027", "DMY", ("send the invoice", "2027-04-03T17:00-04:00", False)),
+    ("send the invoice on 13/4/2026", "MDY", ("send the invoice", "2026-04-13T17:00-04:00", False)),
+    ("call the client at 5.30pm", "MDY", ("call the client", "2026-03-04T17:30-05:00", True)),
+    ("call the client at 16h30", "DMY", ("call the client", "2026-03-04T16:30-05:00", True)),
+    ("call the client tonight at 8", "MDY", ("call the client", "2026-03-04T20:00-05:00", True)),
+    ("call the client tomorrow morning at 10", "MDY", ("call the client", "2026-03-05T10:00-05:00", True)),
+])
+def test_more_task_phrasings(text: str, order: str, expected: tuple[str, str, bool]) -> None:
+    assert task(text, WED_10, order=order) == expected
+
+
+def test_coming_weekday_in_german_is_the_coming_one() -> None:
+    [t] = parse_tasks("Bericht am kommenden Freitag schicken", now=TUE, tz=NY)
+    assert t.due_date == date(2026, 3, 6)
+
+
+def test_a_word_after_a_time_that_is_not_a_zone_stays_in_the_text() -> None:
+    [t] = parse_tasks("llamar al banco mañana a las 3 est importante", now=TUE, tz=NY)
+    assert t.due_at is not None and t.due_at.hour == 15 and "est" in t.title
