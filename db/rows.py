@@ -27,6 +27,8 @@ class User:
     timezone: str
     active: bool
     created_at: datetime
+    locale: str | None = None  # Slack's locale ("en-GB"), from users.info with include_locale
+    date_order: str | None = None  # the person's own choice ("DMY"/"MDY"); None: from the locale
 
     @property
     def is_admin(self) -> bool:

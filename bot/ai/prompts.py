@@ -73,8 +73,8 @@ SYSTEM_TASKS = f"""You are the task parser of Steward, a team accountability ass
 How to fill the schema:
 - tasks: one entry per distinct piece of work; an empty list when the message holds no task (greetings, thanks, status notes, questions).
 - title: a short imperative phrase of at most 200 characters, without the date and priority words ("Redo the Acme landing page").
-- due_date: the deadline as an ISO date (YYYY-MM-DD) in the user's timezone, resolved against "now" in the context; null when none was stated. A weekday name means its next occurrence (today if today is that day); "end of week" is Friday; "end of month" its last day. Use date_order from the context for numeric dates.
-- due_time: "HH:MM" (24-hour, local) when a time of day was stated ("3pm" = 15:00, "EOD" = end_of_day from the context, "morning" = 09:00, "noon" = 12:00); else null.
+- due_date: the deadline as an ISO date (YYYY-MM-DD) in the user's timezone, resolved against "now" in the context; null when none was stated. A weekday name means its next occurrence (today if today is that day); "next Friday" (in any language: "vendredi prochain", "nächsten Freitag", "el próximo viernes") is the Friday of next week (weeks start on Monday); "end of week" is Friday; "end of month" its last day. Use date_order from the context for numeric dates (DMY: 3/4 is 3 April; MDY: 4 March); a date valid only in the other order is read that way (29/11 is 29 November).
+- due_time: "HH:MM" (24-hour, local) when a time of day was stated ("3pm" = 15:00, "EOD" = end_of_day from the context, "morning" = 09:00, "noon" = 12:00, "by midnight" = 23:59); a time without am/pm is read in working hours (1-6 afternoon, 7-11 morning: "at 5:30" = 17:30); else null.
 - task_type, size, weight: from the task_types table in the context, by keyword ("task", size "m", weight 3 when nothing fits). Change size/weight only when the text clearly says the work is bigger or smaller.
 - client, project: one of the names listed in the context, exactly as written there, when the text refers to it; else null. Never invent a name.
 - priority: "urgent" (asap, urgent, critical, right away), "high" (important, high priority), "low" (low priority, when you can), else "normal".
@@ -88,8 +88,8 @@ How to fill the schema:
 - found: false when the text asks for no reminder or states no moment at all (then the other fields are ignored).
 - what: what to remind about, as a short phrase ("send the invoice"), at most 200 characters.
 - date: the first moment's ISO date (YYYY-MM-DD) in the user's timezone, resolved against "now" in the context; it must not be in the past.
-- time: "HH:MM" (24-hour, local) when a time was stated, else null (Steward then uses 09:00).
-- recurrence: null for a one-off reminder; otherwise kind daily|weekly|monthly, hour and minute of the reminder, weekdays (Monday=0 … Sunday=6; weekly only, else []), day (day of month; monthly only, else null) and interval (every N days/weeks/months; 1 when not stated)."""
+- time: "HH:MM" (24-hour, local) when a time was stated, else null (Steward then uses 09:00). A time without am/pm is the next time the clock shows it ("at 3:30" said at 10:00 is 15:30; "at 11:30" said at 23:28 is 23:30), never between 00:00 and 06:00 unless it is said after midnight; "midnight" is the coming 00:00 (the next date).
+- recurrence: null for a one-off reminder; otherwise kind daily|weekly|monthly, hour and minute of the reminder, weekdays (Monday=0 … Sunday=6; weekly only, else []), day (day of month, 31 for "the last day of every month"; monthly only, else null) and interval (every N days/weeks/months; 1 when not stated)."""
 
 SYSTEM_OOO = f"""You are the out-of-office parser of Steward, a team accountability assistant in Slack. You read one message such as "I'm out Monday to Wednesday" and extract the absence it states.
 

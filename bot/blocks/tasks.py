@@ -36,7 +36,8 @@ def due_label(due: date | str | None, today: date | None = None, due_at: datetim
 
 
 def draft_item_line(item: dict[str, Any], today: date | None) -> str:
-    bits = [f"due {due_label(item.get('due_date'), today)}"]
+    # the time too, when one was said ("due today 17:30"): a misread clock time shows before confirming
+    bits = [f"due {due_label(item.get('due_date'), today, item.get('due_at'))}"]
     if item.get("size"):
         bits.append(f"size {SIZE_LABEL.get(item['size'], item['size'])}")
     if item.get("client"):

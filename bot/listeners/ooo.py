@@ -18,6 +18,7 @@ from bot.parsing import parse_ooo as detect_ooo
 from bot.parsing.text import lines_of, sentences_of
 from bot.services import ooo, security
 from bot.services import rhythm as rules
+from bot.services.workspace import date_order_of
 from db.rows import User
 
 USAGE = ("Usage: `/ooo Monday to Wednesday vacation` \u00b7 `/ooo tomorrow sick` \u00b7 `/ooo Dec 22-Jan 2` \u00b7 "
@@ -39,7 +40,7 @@ async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, sourc
                            ts: str | None = None) -> tuple[int, Any, str | None]:
     """Parse an absence (through the AI interface) and record it; returns (id, parsed, reason)."""
     now = deps.now()
-    result = await deps.ai.parse_ooo(text, now=now, tz=user.timezone)
+    result = await deps.ai.parse_ooo(text, now=now, tz=user.timezone, date_order=date_order_of(user))
     parsed = result.value
     if parsed is None:
         raise InvalidInput(f"Which days? {USAGE}")

@@ -19,6 +19,7 @@ from bot.errors import InvalidInput
 from bot.listeners import dm
 from bot.listeners.workspace import who
 from bot.services import ratelimit, reminders
+from bot.services.workspace import date_order_of
 from jobs import reminders as reminder_jobs
 
 _REMIND = re.compile(r"^\s*(please\s+)?remind\s+me\b", re.IGNORECASE)
@@ -43,7 +44,7 @@ async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[
         text = "remind me " + text.removeprefix("me ").strip()
     async with deps.pool.connection() as conn:
         await ratelimit.check(conn, organization_id=org.id, user_id=user.id, slack_id=user.slack_id, action="llm.parse", now=now)
-    result = await deps.ai.parse_reminder(text, now=now, tz=user.timezone)
+    result = await deps.ai.parse_reminder(text, now=now, tz=user.timezone, date_order=date_order_of(user))
     parsed = result.value
     if parsed is None:
         raise InvalidInput("When should I remind you? Try \u201cremind me to send the invoice tomorrow at 3pm\u201d "

@@ -23,6 +23,7 @@ from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
 from bot.services import security, standup, workspace
 from bot.services import tasks as task_service
+from bot.services.workspace import date_order_of
 from db.rows import User
 
 log = get_logger(__name__)
@@ -251,13 +252,13 @@ async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.Mornin
     source, note, threat = "offline", None, None
     if parts.task_lines:
         result = await deps.ai.parse_tasks(parts.task_text, now=now, tz=user.timezone, task_types=types,
-                                           clients=list(clients), projects=list(projects))
+                                           clients=list(clients), projects=list(projects), date_order=date_order_of(user))
         tasks, source, threat = list(result.value), result.source, result.threat
         if result.source == "offline" and result.fallback_reason and not deps.settings.offline_ai:
             note = f"Parsed offline ({result.fallback_reason}): check the tasks, and use Edit if I got one wrong."
     found_ooo = []
     for sentence in parts.ooo:
-        parsed = await deps.ai.parse_ooo(sentence, now=now, tz=user.timezone)
+        parsed = await deps.ai.parse_ooo(sentence, now=now, tz=user.timezone, date_order=date_order_of(user))
         threat = threat or parsed.threat
         if parsed.value is not None:
             found_ooo.append(parsed.value)

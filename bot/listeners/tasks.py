@@ -18,6 +18,7 @@ from bot.listeners.workspace import mentioned_user, who
 from bot.services import drafts, ratelimit, security
 from bot.services import tasks as task_service
 from bot.services.rhythm import local_date
+from bot.services.workspace import date_order_of
 from bot.slack_limits import slack_refusal
 from db.rows import Task, User
 
@@ -59,7 +60,8 @@ async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str
         await ratelimit.check(conn, organization_id=org.id, user_id=user.id, slack_id=user.slack_id, action="llm.parse", now=now)
         types = await task_service.task_types(conn, org.id)
         clients, projects = await task_service.clients_and_projects(conn, org.id)
-    result = await deps.ai.parse_tasks(text, now=now, tz=user.timezone, task_types=types, clients=list(clients), projects=list(projects))
+    result = await deps.ai.parse_tasks(text, now=now, tz=user.timezone, task_types=types, clients=list(clients), projects=list(projects),
+                                       date_order=date_order_of(user))
     items = [drafts.item_from_parsed(p, clients, projects) for p in result.value]
     note = None
     if result.source == "offline" and result.fallback_reason:

@@ -81,11 +81,14 @@ async def resolve_org_and_user(context: Any, body: dict[str, Any], client: Any, 
     return await next()
 
 
-async def on_member_changed(event: dict[str, Any], context: Any, deps: Deps, **_: Any) -> None:
+async def on_member_changed(event: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
     org = context.get("org")
     member = event.get("user")
     if org is None or not isinstance(member, dict) or not member.get("id"):
         return
+    if event.get("type") == "team_join" and "locale" not in member:
+        # a newcomer's locale (their date order) comes only from users.info with include_locale
+        member = {**member, "locale": await workspace.member_locale(client, member["id"])}
     async with deps.pool.connection() as conn:
         try:
             await workspace.upsert_member(conn, org.id, org.team_id, member, now=deps.now())

@@ -14,16 +14,19 @@ Tasks (``parse_tasks``)
   * Lead-ins ("I'll", "I need to", "todo:", "please", "can you", "let's"...), trailing punctuation,
     "please"/"thanks" and orphan connectors are removed; emoji-only fragments are dropped; titles
     keep the user's casing and inner emoji and are clamped to 200 characters (ending in "…").
-  * Dates: English phrases by compiled rules (``dates.py``); es/fr/de/pt/it through dateparser's
+  * Dates: English phrases by compiled rules (``dates.py``, clock times in ``clock.py``; the conventions
+    are listed in ``dates.py`` and the README); es/fr/de/pt/it (``foreign.py``) through dateparser's
     ``search_dates`` (languages limited to those whose vocabulary appears) plus a small table for
     phrases dateparser gets wrong. The date phrase (with "by"/"on"/"due") is removed from the title.
     With several dates, one introduced by by/due/on/before/until wins, else the last one.
   * Date semantics: weekday / "by Friday" = next occurrence, today included; "next Tue" = that day in
     next (Monday-based) week; "this Friday" = the coming one; "next week" = its Monday; "EOW" =
     this week's Friday; "EOD" = today at ``end_of_day`` (23:59 once that has passed); "tomorrow
-    morning" 09:00 (afternoon 14:00, evening 18:00, tonight 20:00); "at 3" = 15:00 (1-6 -> pm);
-    "3/12" follows ``date_order``; yearless dates in the past move to next year; a time already
-    passed today moves to tomorrow; an explicit past ("yesterday", "last Friday", "was due 3/1",
+    morning" 09:00 (afternoon 14:00, evening 18:00, tonight 20:00); a clock time without am/pm, with
+    or without minutes, is read in working hours ("at 3" and "at 3:30" in the afternoon, "at 9:30" in
+    the morning; a reminder instead takes the next time the clock shows it, see ``dates.resolve_when``);
+    "3/12" follows ``date_order`` ("29/11" is read the only way it is valid); yearless dates in the past
+    move to next year; a time already passed today moves to tomorrow; an explicit past ("yesterday", "last Friday", "was due 3/1",
     a past date with a year) is kept with ``overdue=True``; "today at 9am" said at 10:30 is overdue.
   * ``due_at`` is aware in ``tz``; a date without a time gets ``end_of_day`` and ``has_time=False``.
   * Priority: urgent/asap/immediately/P0/"!!!" -> urgent ("asap" without a date = today EOD);

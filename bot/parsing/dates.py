@@ -1,203 +1,114 @@
-"""Date/time phrase detection.
+"""Date phrases, and the one due moment of a fragment (``resolve_when``).
 
 English phrases are handled by the compiled rules below (fast, deterministic, and free of
-dateparser's English false positives such as "Sun", "may" or "second"). Phrases in es/fr/de/pt/it
-are detected with a cheap vocabulary gate built from dateparser's own locale data, then resolved
-with ``dateparser.search.search_dates`` (languages limited to the gated ones) or, where dateparser
-is weak ("la semana que viene", "pasado mañana", a weekday that is today), with a small table.
+dateparser's English false positives such as "Sun", "may" or "second"); clock times by
+``clock.py``; Spanish, French, German, Portuguese and Italian dates by ``foreign.py``.
+
+Conventions (each a test in tests/parsing/test_dates_people_write.py):
+  * A weekday alone, "by Friday", "this Friday": its next occurrence, today included. "next Friday":
+    that day in next (Monday-based) week, in every language. "Friday after next": the occurrence
+    after the next one. "2 Sundays from now": the second Sunday after today.
+  * Numeric dates follow the person's date order ("3/4" is 4 March month-first, 3 April day-first);
+    a date valid only in the other order is read that way ("29/11" is 29 November for everyone).
+    Dotted dates ("29.11.", "by 29.11") as well. A weekday next to a date ("Fri, Sep 20") picks the
+    next such date that falls on that weekday.
+  * "in 3 days", "a week hence": for a reminder the same clock time that many days on; for a task
+    that day. "in 2 hours" is an exact moment.
+  * "the last day of the month", "at the end of the month", "the first of next month", "the 20th of
+    next month", "the last Friday of October" are dates.
 
 Everything is relative to a ``Ctx`` (the aware ``now`` in the user's zone); nothing reads a clock.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from .clock import TIME_RULES
+from .foreign import foreign_candidate, foreign_dates
+from .timebase import (
+    DIGIT,
+    MON_ALT,
+    MONTHS,
+    NUM_ALT,
+    ORD_ALT,
+    PARTS_OF_DAY,
+    POD_ALT,
+    PRE,
+    RISKY_WD,
+    WD_ALT,
+    WEEKDAYS,
+    Ctx,
+    Hit,
+    Rule,
+    add_business_days,
+    add_months,
+    features,
+    friday_of_week,
+    last_day_of_month,
+    make_ctx,
+    monday_of_next_week,
+    next_week_weekday,
+    next_weekday,
+    nth_weekday_of_month,
+    num,
+    ordinal_value,
+    prev_weekday,
+    scan,
+    valid,
+    yearless,
+)
+
+# names other parsers import from here
+_add_business_days = add_business_days
+__all__ = [
+    "MONTHS", "Ctx", "Hit", "When", "_add_business_days", "find_all", "find_dates", "friday_of_week",
+    "make_ctx", "resolve_when", "warm_up",
+]  # fmt: skip
 
 _F = re.IGNORECASE
-
-# ---------------------------------------------------------------------------------------------
-# context & hits
-
-
-@dataclass(frozen=True, slots=True)
-class Ctx:
-    now: datetime  # aware, in ``zone``
-    zone: ZoneInfo
-    tz: str
-    date_order: str = "MDY"
-    end_of_day: time = time(17, 0)
-    past_intent: bool = False  # the text talks about the past ("was due", "I was out")
-
-    @property
-    def today(self) -> date:
-        return self.now.date()
-
-
-def make_ctx(
-    now: datetime, tz: str, date_order: str = "MDY", end_of_day: time = time(17, 0), past_intent: bool = False
-) -> Ctx:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    if date_order not in ("MDY", "DMY"):
-        raise ValueError(f"date_order must be 'MDY' or 'DMY', not {date_order!r}")
-    zone = _zone(tz)
-    return Ctx(now.astimezone(zone), zone, tz, date_order, end_of_day, past_intent)
-
-
-@lru_cache(maxsize=128)
-def _zone(tz: str) -> ZoneInfo:
-    return ZoneInfo(tz)
-
-
-@dataclass(slots=True)
-class Hit:
-    start: int
-    end: int
-    kind: str  # "date" | "time" | "instant"
-    day: date | None = None
-    at: time | None = None  # clock time (explicit, or from a part of day)
-    instant: datetime | None = None  # an exact moment ("in 2 hours")
-    prefix: str = ""  # the connector that introduced it: by / on / until / from / due ...
-    explicit_past: bool = False  # yesterday, last Friday, a past date with a year, past intent
-    relative_today: bool = False  # "today"/"tonight"/"this morning"
-    weekday: bool = False  # resolved from a weekday name
-    yearless: bool = False  # a calendar date without a year (range roll-over)
-    range_end: date | None = None  # next week -> its Friday, weekend -> Sunday, next month -> last day
-    eod: bool = False
-    pod: bool = False  # ``at`` comes from a part of day (morning=9:00), not a clock time
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------------------------------------
-# vocabulary
-
-WEEKDAYS = {
-    "monday": 0, "mon": 0,
-    "tuesday": 1, "tue": 1, "tues": 1,
-    "wednesday": 2, "wed": 2, "weds": 2,
-    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3,
-    "friday": 4, "fri": 4,
-    "saturday": 5, "sat": 5,
-    "sunday": 6, "sun": 6,
-}  # fmt: skip
-_RISKY_WD = {"sat", "sun", "wed"}  # need a connector ("on sat") to count
-MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
-    "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
-}  # fmt: skip
-NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple": 2, "a couple": 2,
-    "couple of": 2, "a couple of": 2, "few": 3, "a few": 3, "fourteen": 14, "thirty": 30,
-}  # fmt: skip
-PARTS_OF_DAY = {
-    "morning": time(9, 0), "noon": time(12, 0), "midday": time(12, 0), "lunch": time(12, 0),
-    "lunchtime": time(12, 0), "afternoon": time(14, 0), "evening": time(18, 0), "night": time(20, 0),
-    "tonight": time(20, 0),
-}  # fmt: skip
-
-_WD_ALT = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
-_MON_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
-_NUM_ALT = r"\d+|a\s+couple(?:\s+of)?|couple(?:\s+of)?|a\s+few|few|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|thirty"
-_POD_ALT = r"morning|afternoon|evening|night|noon|midday|lunch(?:time)?"
-
-# optional connector in front of a date phrase ("by", "due on", "was due", "no later than" ...)
-_PRE = (
-    r"(?P<pre>(?:\b(?:which\s+|that\s+|it\s+)?(?:(?:was|were|is|are|it's|its)\s+)?"
-    r"(?:past\s+due|overdue|due(?:\s+date)?|deadline(?:\s+is)?)\s*(?::\s*)?(?:(?:on|by|since)\s+)?"
-    r"|\b(?:by|on|before|until|till|til|through|thru|for|from|starting|no\s+later\s+than|latest\s+by"
-    r"|sometime|this\s+coming)\s+)?)"
-)
-_TPRE = r"(?P<pre>(?:(?<!\w)(?:at|by|before|around|about|after|until|till|from|à|a\s+las|a\s+la|um|alle|às|bis|ab)\s+|@\s*)?)"
 _END = r"(?!['’]s\b)"  # "Friday's meeting" is not a due date
+_ORD = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{ORD_ALT})"  # 3, 3rd, third
+_ORD_STRICT = rf"(?:\d{{1,2}}(?:st|nd|rd|th)|{ORD_ALT})"  # 3rd, third (not a bare number)
 
 
-def _num(s: str) -> int:
-    s = re.sub(r"\s+", " ", s.lower().strip())
-    return int(s) if s.isdigit() else NUMBER_WORDS[s]
-
-
-def _valid(y: int, m: int, d: int) -> date | None:
-    if 1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1]:
-        return date(y, m, d)
-    return None
-
-
-def _yearless(ctx: Ctx, m: int, d: int) -> date | None:
-    """This year's date, or next year's when it is already past (unless the text is about the past)."""
-    y = ctx.today.year
-    cand = _valid(y, m, d)
-    if cand is None and m == 2 and d == 29:  # next leap year
-        for yy in range(y + 1, y + 5):
-            if (cand := _valid(yy, m, d)) is not None:
-                return cand
-    if cand is None:
+def _calendar_hit(m: re.Match[str], ctx: Ctx, mo: int, d: int, y: int | None) -> Hit | None:
+    """A month-and-day date; without a year this year's or, when past, next year's."""
+    if y is not None:
+        day = valid(y, mo, d)
+        if day is None:
+            return None
+        return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
+    found = yearless(ctx, mo, d)
+    if found is None:
         return None
-    if cand < ctx.today and not ctx.past_intent:
-        return _valid(y + 1, m, d) or cand
-    return cand
+    h = Hit(m.start(), m.end(), "date", day=found, yearless=True, explicit_past=found < ctx.today)
+    h.extra["calendar"] = (mo, d)
+    return h
 
 
-def next_weekday(today: date, wd: int, include_today: bool = True) -> date:
-    delta = (wd - today.weekday()) % 7
-    if delta == 0 and not include_today:
-        delta = 7
-    return today + timedelta(days=delta)
+def _year(s: str | None) -> int | None:
+    if not s:
+        return None
+    y = int(s.lstrip("'"))
+    return y + 2000 if y < 100 else y
 
 
-def prev_weekday(today: date, wd: int, include_today: bool = True) -> date:
-    delta = (today.weekday() - wd) % 7
-    if delta == 0 and not include_today:
-        delta = 7
-    return today - timedelta(days=delta)
-
-
-def monday_of_next_week(today: date) -> date:
-    return today + timedelta(days=7 - today.weekday())
-
-
-def friday_of_week(today: date) -> date:
-    """This week's Friday; on a weekend, the coming one."""
-    if today.weekday() <= 4:
-        return today + timedelta(days=4 - today.weekday())
-    return next_weekday(today, 4)
-
-
-def last_day_of_month(d: date) -> date:
-    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
-
-
-def _add_months(d: date, n: int) -> date:
-    y, m = divmod(d.month - 1 + n, 12)
-    y += d.year
-    m += 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-
-
-def _add_business_days(d: date, n: int) -> date:
-    while n > 0:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
-    return d
+def _ordered(ctx: Ctx, a: int, b: int) -> list[tuple[int, int]]:
+    """(month, day) readings of "a/b": the person's order first, then the other one."""
+    first = (a, b) if ctx.date_order == "MDY" else (b, a)
+    return [first, (first[1], first[0])]
 
 
 # ---------------------------------------------------------------------------------------------
 # English date rules: (regex, handler(match, ctx) -> Hit | None). Order = priority.
 
-Handler = Callable[[re.Match[str], Ctx], "Hit | None"]
-
 
 def _h_iso(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    d = _valid(int(m["y"]), int(m["m"]), int(m["d"]))
+    d = valid(int(m["y"]), int(m["m"]), int(m["d"]))
     if d is None:
         return None
     h = Hit(m.start(), m.end(), "date", day=d, explicit_past=d < ctx.today)
@@ -207,50 +118,183 @@ def _h_iso(m: re.Match[str], ctx: Ctx) -> Hit | None:
 
 
 def _h_num_year(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
-    if y < 100:
-        y += 2000
-    mo, d = (a, b) if ctx.date_order == "MDY" else (b, a)
-    day = _valid(y, mo, d)
-    if day is None:
-        return None
-    return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
+    y = _year(m["y"])
+    assert y is not None
+    for mo, d in _ordered(ctx, int(m["a"]), int(m["b"])):
+        if (h := _calendar_hit(m, ctx, mo, d, y)) is not None:
+            return h
+    return None
 
 
 def _h_num(m: re.Match[str], ctx: Ctx) -> Hit | None:
     a, b = int(m["a"]), int(m["b"])
     if (a, b) == (24, 7):  # "24/7"
         return None
-    mo, d = (a, b) if ctx.date_order == "MDY" else (b, a)
-    day = _yearless(ctx, mo, d)
-    if day is None:
-        return None
-    return Hit(m.start(), m.end(), "date", day=day, yearless=True, explicit_past=day < ctx.today)
+    for mo, d in _ordered(ctx, a, b):
+        if (h := _calendar_hit(m, ctx, mo, d, None)) is not None:
+            return h
+    return None
 
 
-def _h_month_name(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    mo = MONTHS[m["mon"].lower().rstrip(".")]
-    d = int(m["d"])
-    if m["y"]:
-        day = _valid(int(m["y"]), mo, d)
-        if day is None:
+def _h_dotted(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    """"29.11." anywhere; "29.11" only after a date connector and when it cannot be a clock time."""
+    a, b = int(m["a"]), int(m["b"])
+    if not m["dot"]:
+        if m["pre"] is None or not m["pre"].strip():
             return None
-        return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
-    day = _yearless(ctx, mo, d)
+        if len(m["b"]) == 2 and a <= 23 and b <= 59:
+            return None  # "by 12.30" is a time
+    return _h_num(m, ctx)
+
+
+def _h_day_month(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    return _calendar_hit(m, ctx, MONTHS[m["mon"].lower().rstrip(".")], ordinal_value(m["d"]), _year(m["y"]))
+
+
+def _h_in(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    """"in 2 hours", "in 1/2 hour", "in 2.5 hours", "in 1h", "3 years from today", "a week hence"."""
+    unit = (m["unit"] or "").lower()
+    amount = _amount(m["amt"], m["andhalf"])
+    if amount is None or amount <= 0:
+        return None
+    seconds = _seconds(unit)
+    if seconds is not None:
+        inst = (ctx.now.astimezone(UTC) + timedelta(seconds=amount * seconds)).astimezone(ctx.zone)
+        return Hit(m.start(), m.end(), "instant", day=inst.date(), at=inst.time().replace(second=0, microsecond=0),
+                   instant=inst)
+    n = int(amount)
+    if unit.startswith(("business", "working")):
+        day = add_business_days(ctx.today, n)
+    elif unit.startswith("day"):
+        day = ctx.today + timedelta(days=n)
+    elif unit.startswith(("week", "wk")):
+        day = ctx.today + timedelta(weeks=n)
+    elif unit.startswith("fortnight"):
+        day = ctx.today + timedelta(weeks=2 * n)
+    elif unit.startswith(("year", "yr")):
+        day = add_months(ctx.today, 12 * n)
+    else:
+        day = add_months(ctx.today, n)
+    return Hit(m.start(), m.end(), "date", day=day, same_time=True)
+
+
+_UNIT_SECONDS = {"sec": 1, "s": 1, '"': 1, "min": 60, "m": 60, "'": 60, "hour": 3600, "hr": 3600, "h": 3600}
+
+
+def _seconds(unit: str) -> int | None:
+    if not unit:
+        return 60  # "in 15": minutes
+    for prefix, secs in _UNIT_SECONDS.items():
+        if unit == prefix or (len(prefix) > 1 and unit.startswith(prefix)):
+            return secs
+    return None
+
+
+def _amount(raw: str, and_half: str | None) -> float | None:
+    s = re.sub(r"\s+", " ", raw.lower().strip())
+    half = 0.5 if and_half else 0.0
+    if re.fullmatch(r"\d+[.,]\d+", s):
+        return float(s.replace(",", ".")) + half
+    if (frac := re.fullmatch(r"(\d+) ?/ ?(\d+)", s)) is not None:
+        den = int(frac[2])
+        return int(frac[1]) / den + half if den else None
+    if s.startswith(("a quarter", "quarter")):
+        return 0.25
+    if s.startswith(("three-quarter", "three quarter")):
+        return 0.75
+    if s in ("half", "half a", "half an", "a half"):
+        return 0.5
+    if s not in ("couple of", "a couple of", "a pair of"):
+        s = re.sub(r" of(?: an?)?$", "", s)
+    try:
+        return num(s) + half
+    except KeyError:
+        return None
+
+
+def _h_weekdays_from_now(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    """"2 Sundays from now": the second Sunday after today."""
+    wd = WEEKDAYS[m["wd"].lower()]
+    n = num(m["n"])
+    if not 1 <= n <= 52:
+        return None
+    day = next_weekday(ctx.today, wd, include_today=False) + timedelta(weeks=n - 1)
+    return Hit(m.start(), m.end(), "date", day=day, weekday=True)
+
+
+def _h_upcoming_days(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    return Hit(m.start(), m.end(), "date", day=ctx.today + timedelta(days=num(m["n"] or m["n2"])))
+
+
+def _month_of(ctx: Ctx, which: str | None, mon: str | None, year: str | None) -> tuple[int, int, bool]:
+    """(year, month, named) of "this/the/next/last month" or a month name (this year's unless a year
+    is given; ``named``: a month name without a year, which may roll over to next year)."""
+    if mon:
+        y = _year(year)
+        return (y or ctx.today.year), MONTHS[mon.lower().rstrip(".")], y is None
+    w = (which or "this").lower().split()[-1]
+    first = ctx.today.replace(day=1)
+    if w in ("next", "following"):
+        first = add_months(first, 1)
+    elif w in ("last", "previous"):
+        first = add_months(first, -1)
+    return first.year, first.month, False
+
+
+def _rolled(ctx: Ctx, make: Callable[[int, int], date | None], y: int, mo: int, named: bool) -> date | None:
+    """``make(y, mo)``; for a month name without a year, next year's when this year's is past."""
+    day = make(y, mo)
+    if named and day is not None and day < ctx.today and not ctx.past_intent:
+        day = make(y + 1, mo)
+    return day
+
+
+def _h_nth_weekday(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    """"the last Friday of October", "first Monday of next month", "third tuesday of september 2014"."""
+    which = m["nth"].lower()
+    n = -1 if which == "last" else ordinal_value(which)
+    if n != -1 and not 1 <= n <= 5:
+        return None
+    wd = WEEKDAYS[m["wd"].lower().rstrip(".")]
+    y, mo, named = _month_of(ctx, m["rel"], m["mon"], m["y"])
+    day = _rolled(ctx, lambda yy, mm: nth_weekday_of_month(yy, mm, wd, n), y, mo, named)
     if day is None:
         return None
-    return Hit(m.start(), m.end(), "date", day=day, yearless=True, explicit_past=day < ctx.today)
+    return Hit(m.start(), m.end(), "date", day=day, weekday=True, explicit_past=day < ctx.today)
+
+
+def _h_month_edge(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    """"the last day of the month", "the first day of next month", "the last day of October 2015"."""
+    last = m["edge"].lower() == "last"
+    y, mo, named = _month_of(ctx, m["rel"], m["mon"], m["y"])
+    day = _rolled(ctx, lambda yy, mm: last_day_of_month(date(yy, mm, 1)) if last else date(yy, mm, 1), y, mo, named)
+    if day is None:
+        return None
+    return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
+
+
+def _h_day_of_month(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    """"the 20th of next month", "20 of this month", "the first of next month"."""
+    y, mo, _ = _month_of(ctx, m["rel"], None, None)
+    day = valid(y, mo, ordinal_value(m["d"]))
+    if day is None:
+        return None
+    return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
+
+
+_ENDS_PHRASE = re.compile(r"\s*(?:$|[,;!?]|\.(?:\s|$)|at\b|@)", _F)
 
 
 def _h_ordinal(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    if not m["pre"]:  # "the 3rd floor" is not a date; "by the 15th" is
+    # "the 3rd floor" is not a date; "by the 15th" is, and so is "the 15th" ending a phrase
+    if not m["pre"] and not (m.group(0).lower().startswith("the") and _ENDS_PHRASE.match(m.string, m.end())):
         return None
-    d = int(m["d"])
+    d = ordinal_value(m["d"])
     t = ctx.today
-    day = _valid(t.year, t.month, d)
+    day = valid(t.year, t.month, d)
     if day is None or (day < t and not ctx.past_intent):
-        nxt = _add_months(t.replace(day=1), 1)
-        day = _valid(nxt.year, nxt.month, d)
+        nxt = add_months(t.replace(day=1), 1)
+        day = valid(nxt.year, nxt.month, d)
     if day is None:
         return None
     return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < t)
@@ -258,32 +302,6 @@ def _h_ordinal(m: re.Match[str], ctx: Ctx) -> Hit | None:
 
 def _h_day_after(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return Hit(m.start(), m.end(), "date", day=ctx.today + timedelta(days=2))
-
-
-def _h_in(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    unit = m["unit"].lower()
-    n = 0.5 if m["half"] else _num(m["n"])
-    if unit.startswith(("min", "hour", "hr")) or unit == "h":
-        minutes = n * (1 if unit.startswith("min") else 60)
-        inst = (ctx.now.astimezone(ZoneInfo("UTC")) + timedelta(minutes=minutes)).astimezone(ctx.zone)
-        return Hit(
-            m.start(),
-            m.end(),
-            "instant",
-            day=inst.date(),
-            at=inst.time().replace(second=0, microsecond=0),
-            instant=inst,
-        )
-    n = int(n)
-    if unit.startswith(("business", "working")):
-        day = _add_business_days(ctx.today, n)
-    elif unit.startswith("day"):
-        day = ctx.today + timedelta(days=n)
-    elif unit.startswith(("week", "wk")):
-        day = ctx.today + timedelta(weeks=n)
-    else:
-        day = _add_months(ctx.today, n)
-    return Hit(m.start(), m.end(), "date", day=day)
 
 
 def _h_eow(m: re.Match[str], ctx: Ctx) -> Hit | None:
@@ -324,32 +342,51 @@ def _h_eom(m: re.Match[str], ctx: Ctx) -> Hit | None:
 
 
 def _h_next_month(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    first = _add_months(ctx.today.replace(day=1), 1)
+    first = add_months(ctx.today.replace(day=1), 1)
     return Hit(m.start(), m.end(), "date", day=first, range_end=last_day_of_month(first))
 
 
-def _pod_time(pod: str | None) -> time | None:
-    if not pod:
-        return None
-    return PARTS_OF_DAY.get(pod.lower().replace(" ", ""))
+def _pod_hit(h: Hit, pod: str | None) -> None:
+    if pod and (pt := PARTS_OF_DAY.get(pod.lower().replace(" ", ""))) is not None:
+        h.at, h.pod = pt, True
+        h.extra["pod"] = pod.lower()
+
+
+_BESIDE_A_DATE = re.compile(rf",\s*(?:{MON_ALT}|\d)", _F)
 
 
 def _h_weekday(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    word = m["wd"].lower().rstrip(".")
+    word = m["wd"].lower()
     mod = (m["mod"] or "").lower().split()[-1] if m["mod"] else ""
-    if word in _RISKY_WD and not (m["pre"] or mod):
+    beside_a_date = _BESIDE_A_DATE.match(m.string, m.end())
+    if word in RISKY_WD and not (m["pre"] or mod or m["dot"] or m["dom"] or beside_a_date):
         return None
     wd = WEEKDAYS[word]
     t = ctx.today
     past = False
-    nw = (m["nw"] or "").lower()
-    if mod in ("last", "past"):
+    nw = re.sub(r"\s+", " ", (m["nw"] or "").lower()).removeprefix("of ")
+    if m["dom"]:
+        # "Tuesday the 19th", "Thu 15th": the next such day of the month that is that weekday
+        d = ordinal_value(m["dom"])
+        day = None
+        first = t.replace(day=1)
+        for k in range(0, 14):
+            month = add_months(first, k)
+            cand = valid(month.year, month.month, d)
+            if cand is not None and cand >= t and cand.weekday() == wd:
+                day = cand
+                break
+        if day is None:
+            return None
+    elif mod in ("last", "past", "previous") or nw.startswith("from last"):
         day, past = prev_weekday(t, wd, include_today=False), True
     elif mod == "next" or nw.startswith("next"):
-        # "next Tue" = the Tuesday of next (Monday-based) week
-        day = monday_of_next_week(t) + timedelta(days=wd)
+        day = next_week_weekday(t, wd)
     elif nw.startswith("after"):
-        day = monday_of_next_week(t) + timedelta(days=7 + wd)
+        day = next_weekday(t, wd, include_today=False) + timedelta(days=7)
+    elif nw.startswith("this"):
+        day = t - timedelta(days=t.weekday()) + timedelta(days=wd)
+        past = day < t
     elif mod == "following":
         day = next_weekday(t, wd, include_today=False) + timedelta(days=7)
     elif ctx.past_intent and not mod:
@@ -357,41 +394,50 @@ def _h_weekday(m: re.Match[str], ctx: Ctx) -> Hit | None:
     else:  # bare / by / on / this / coming: the next occurrence, today included
         day = next_weekday(t, wd)
     h = Hit(m.start(), m.end(), "date", day=day, weekday=True, explicit_past=past and day < t)
-    if (pt := _pod_time(m["pod"])) is not None:
-        h.at, h.pod = pt, True
+    _pod_hit(h, m["pod"])
     return h
 
 
 def _h_rel_day(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    w = m["w"].lower()
+    w = re.sub(r"\s+", " ", m["w"].lower())
     t = ctx.today
     h = Hit(m.start(), m.end(), "date")
-    if w in ("today", "tonight") or w.startswith("this"):
+    if w in ("today", "tonight", "tonite") or w.startswith("this"):
         h.day, h.relative_today = t, True
-        if w == "tonight":
-            h.at, h.pod = PARTS_OF_DAY["tonight"], True
+        if w in ("tonight", "tonite"):
+            _pod_hit(h, "tonight")
         elif w.startswith("this"):
-            h.at, h.pod = _pod_time(w.split()[-1]), True
+            _pod_hit(h, w.split()[-1])
     elif w == "yesterday":
         h.day, h.explicit_past = t - timedelta(days=1), True
     else:
         h.day = t + timedelta(days=1)
-    if (pt := _pod_time(m["pod"])) is not None:
-        h.at, h.pod = pt, True
+    _pod_hit(h, m["pod"])
     return h
 
 
-DIGIT = frozenset({"#"})  # the rule needs a digit somewhere in the text
 _REL_WORDS = frozenset(
-    {"today", "tonight", "tomorrow", "tomorow", "tmrw", "tmrow", "tmr", "2morrow", "yesterday", "this"}
+    {"today", "tonight", "tonite", "tomorrow", "tomorrows", "tomorow", "tmrw", "tmrow", "tmr", "2morrow",
+     "yesterday", "this"}
+)  # fmt: skip
+_UNIT = (
+    r"(?P<unit>seconds?|secs?|s\b|\"|minutes?|mins?|m\b|'|hours?|hrs?|h\b|days?|weeks?|wks?|fortnights?|months?"
+    r"|years?|yrs?|business\s+days?|working\s+days?)"
 )
-_WORDS = re.compile(r"[a-z]+|\d")
+_AMOUNT = (
+    rf"(?P<amt>\d+[.,]\d+|\d+\s*/\s*\d+|(?:a\s+)?quarter(?:\s+of(?:\s+an?)?)?|three[-\s]quarters?(?:\s+of(?:\s+an?)?)?"
+    rf"|half\s+an?|half|a\s+half|{NUM_ALT})(?P<andhalf>\s+and\s+an?\s+half)?(?:\s+more)?\s*"
+)
+_MONTH_REF = (
+    rf"(?:(?P<mon>{MON_ALT})\.?(?:,?\s+(?P<y>\d{{4}}))?|(?P<rel>this|the\s+current|current|the|next|the\s+next"
+    r"|the\s+following|last|the\s+previous|previous)\s+month)\b"
+)
 
-_DATE_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
+_DATE_RULES: list[Rule] = [
     (
         re.compile(
-            _PRE
-            + r"(?<![\d/.])(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?:(?:T|\s+)(?P<hh>\d{1,2}):(?P<mm>\d{2}))?(?![\d/])",
+            PRE + r"(?<![\d/.])(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})"
+            r"(?:(?:T|\s+)(?P<hh>\d{1,2}):(?P<mm>\d{2}))?(?![\d/])",
             _F,
         ),
         _h_iso,
@@ -399,44 +445,96 @@ _DATE_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
     ),
     (
         re.compile(
-            _PRE + r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})(?![\d/.]|\.\d)", _F
-        ),
-        _h_num_year,
-        DIGIT,
-    ),
-    (re.compile(_PRE + r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _F), _h_num, DIGIT),
-    (
-        re.compile(
-            _PRE
-            + rf"\b(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON_ALT})\b\.?(?:,?\s+(?P<y>\d{{4}})\b)?",
-            _F,
-        ),
-        _h_month_name,
-        frozenset(MONTHS),
-    ),
-    (
-        re.compile(
-            _PRE
-            + rf"\b(?P<mon>{_MON_ALT})\b\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?",
-            _F,
-        ),
-        _h_month_name,
-        frozenset(MONTHS),
-    ),
-    (re.compile(_PRE + r"\b(?:the\s+)?day\s+after\s+tomorrow\b", _F), _h_day_after, frozenset({"tomorrow"})),
-    (
-        re.compile(
-            _PRE
-            + rf"\b(?:in|within)\s+(?:the\s+next\s+)?(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\b",
+            PRE + r"\b(?:today\s+)?(?:in|within)\s+(?:about\s+|around\s+|approximately\s+|roughly\s+)?(?:the\s+next\s+)?"
+            + _AMOUNT + _UNIT + r"(?!\w)",
             _F,
         ),
         _h_in,
         frozenset({"in", "within"}),
     ),
     (
+        re.compile(r"(?P<pre>)\bin\s+(?P<amt>[1-5]?\d)(?P<andhalf>)(?P<unit>)(?=\s*(?:$|[,.;!?]|\s(?:to|and)\b))", _F),
+        _h_in,
+        frozenset({"in"}),
+    ),
+    (
         re.compile(
-            _PRE
-            + rf"\b(?:(?P<mod>this|next|last|past|coming|upcoming|the\s+coming|the\s+following|following)\s+)?(?P<wd>{_WD_ALT})\b\.?{_END}(?:\s+(?P<nw>next\s+week|this\s+week|after\s+next))?(?:\s+(?P<pod>{_POD_ALT}))?",
+            PRE + r"\b" + _AMOUNT + _UNIT + r"\s+(?:from\s+(?:right\s+)?(?:now|today)|hence)\b",
+            _F,
+        ),
+        _h_in,
+        frozenset({"from", "hence"}),
+    ),
+    (
+        re.compile(
+            PRE + r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})(?![\d/.]|\.\d)", _F
+        ),
+        _h_num_year,
+        DIGIT,
+    ),
+    (
+        re.compile(
+            r"(?<!\bat\s)(?<!\bum\s)(?<!\bà\s)(?<!@)" + PRE
+            + r"(?<![\d/.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})(?P<dot>\.)?(?![\d/]|\.\d|\s*(?:uhr|h\b|am\b|pm\b|%))",
+            _F,
+        ),
+        _h_dotted,
+        DIGIT,
+    ),
+    (re.compile(PRE + r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _F), _h_num, DIGIT),
+    (
+        re.compile(
+            PRE + rf"\b(?:the\s+)?(?:(?P<nth>last|{_ORD_STRICT})\s+(?P<wd>{WD_ALT})\.?\s+(?:of|in)\s+(?:the\s+)?{_MONTH_REF})",
+            _F,
+        ),
+        _h_nth_weekday,
+        frozenset(WEEKDAYS),
+    ),
+    (
+        re.compile(PRE + rf"\b(?:the\s+)?(?P<edge>last|first)\s+day\s+(?:of|in)\s+(?:the\s+)?{_MONTH_REF}", _F),
+        _h_month_edge,
+        frozenset({"day"}),
+    ),
+    (
+        re.compile(
+            PRE + rf"\b(?:the\s+)?(?P<d>{_ORD})(?:\s+day)?\s+of\s+(?P<rel>this|the\s+current|current|next|the\s+next"
+            r"|the\s+following)\s+month\b",
+            _F,
+        ),
+        _h_day_of_month,
+        frozenset({"month"}),
+    ),
+    (
+        re.compile(
+            PRE + rf"\b(?:the\s+)?(?P<d>{_ORD})(?:\s+day)?\s*(?:of\s+)?(?P<mon>{MON_ALT})\b\.?"
+            r"(?:,?\s+(?P<y>\d{4}\b|'\d{2}\b|\d{2}\b(?![:.]?\d|\s*(?:am|pm|h\b|uhr))))?",
+            _F,
+        ),
+        _h_day_month,
+        frozenset(MONTHS),
+    ),
+    (
+        re.compile(
+            PRE + rf"\b(?P<mon>{MON_ALT})(?:\b\.?\s*(?:the\s+)?|(?=\d))(?P<d>{_ORD})\b(?!:)(?:,?\s+(?P<y>\d{{4}})\b)?",
+            _F,
+        ),
+        _h_day_month,
+        frozenset(MONTHS),
+    ),
+    (re.compile(PRE + r"\b(?:the\s+)?day\s+after\s+tomorrow\b", _F), _h_day_after, frozenset({"tomorrow"})),
+    (
+        re.compile(PRE + rf"\b(?P<n>{NUM_ALT})\s+(?P<wd>{WD_ALT})s\s+from\s+(?:now|today)\b", _F),
+        _h_weekdays_from_now,
+        frozenset({"from"}),
+    ),
+    (
+        re.compile(
+            PRE
+            + r"\b(?:(?P<mod>this|next|last|past|previous|coming|upcoming|the\s+coming|the\s+following|following)\s+)?"
+            + rf"(?P<wd>{WD_ALT})\b(?P<dot>\.)?{_END}"
+            + rf"(?:,?\s+(?:the\s+)?(?P<dom>{_ORD_STRICT})\b(?!\s+(?:of\s+)?(?:{MON_ALT})\b))?"
+            + r"(?:\s+(?P<nw>(?:of\s+)?next\s+week|(?:of\s+)?this\s+week|after\s+next|from\s+last\s+week))?"
+            + rf"(?:\s+(?P<pod>{POD_ALT}))?",
             _F,
         ),
         _h_weekday,
@@ -444,32 +542,25 @@ _DATE_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
     ),
     (
         re.compile(
-            _PRE
-            + rf"\b(?P<w>today|tonight|tomorrow|tomorow|tmrw|tmrow|tmr|2morrow|yesterday|this\s+(?:{_POD_ALT}))\b{_END}(?:\s+(?P<pod>{_POD_ALT}))?",
+            PRE
+            + r"\b(?P<w>today|tonight|tonite|tomorrows?|tomorow|tmrw|tmrow|tmr|2morrow|yesterday|this\s+(?:"
+            + POD_ALT + rf"))\b{_END}(?:\s+(?P<pod>{POD_ALT}))?",
             _F,
         ),
         _h_rel_day,
         _REL_WORDS,
     ),
+    (re.compile(PRE + r"\b(?:at\s+)?(?:the\s+)?end\s+of\s+next\s+week\b", _F), _h_end_next_week, frozenset({"end"})),
     (
-        re.compile(
-            _PRE
-            + rf"\b(?:(?P<half>half\s+an)|(?P<n>{_NUM_ALT}))\s+(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|business\s+days?|working\s+days?)\s+from\s+(?:now|today)\b",
-            _F,
-        ),
-        _h_in,
-        frozenset({"from"}),
-    ),
-    (re.compile(_PRE + r"\b(?:the\s+)?end\s+of\s+next\s+week\b", _F), _h_end_next_week, frozenset({"end"})),
-    (
-        re.compile(_PRE + r"\b(?:eow|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:work\s*)?week)\b", _F),
+        re.compile(PRE + r"\b(?:eow|(?:at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:work\s*)?week)\b", _F),
         _h_eow,
         frozenset({"eow", "end"}),
     ),
     (
         re.compile(
-            _PRE
-            + r"\b(?:early\s+|all\s+(?:of\s+)?|the\s+whole\s+)?(?:next|the\s+following|the\s+coming)\s+week\b(?P<after>\s+after)?|\bthe\s+week\s+after\s+next\b",
+            PRE
+            + r"\b(?:early\s+|all\s+(?:of\s+)?|the\s+whole\s+)?(?:next|the\s+following|the\s+coming)\s+week\b"
+            r"(?P<after>\s+after)?|\bthe\s+week\s+after\s+next\b",
             _F,
         ),
         _h_next_week,
@@ -477,171 +568,63 @@ _DATE_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
     ),
     (
         re.compile(
-            _PRE + r"\b(?:this|later\s+this|sometime\s+this|all|the\s+whole|the\s+rest\s+of\s+the)\s+week\b",
+            PRE + r"\b(?:this|later\s+this|sometime\s+this|all|the\s+whole|the\s+rest\s+of\s+the)\s+week\b",
             _F,
         ),
         _h_this_week,
         frozenset({"week"}),
     ),
     (
-        re.compile(_PRE + r"\b(?:this\s+|the\s+|(?P<next>next)\s+)?weekend\b", _F),
+        re.compile(PRE + r"\b(?:this\s+|the\s+|(?P<next>next)\s+)?weekend\b", _F),
         _h_weekend,
         frozenset({"weekend"}),
     ),
     (
-        re.compile(_PRE + r"\b(?:eom|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month)\b", _F),
+        re.compile(PRE + r"\b(?:eom|(?:at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month)\b", _F),
         _h_eom,
         frozenset({"eom", "end"}),
     ),
-    (re.compile(_PRE + r"\bnext\s+month\b", _F), _h_next_month, frozenset({"month"})),
+    (re.compile(PRE + r"\bnext\s+month\b", _F), _h_next_month, frozenset({"month"})),
     (
         re.compile(
-            _PRE + rf"\b(?:the\s+)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?(?:{_MON_ALT})\b)", _F
+            PRE + rf"\b(?:(?:the\s+)?upcoming\s+(?P<n>{NUM_ALT})\s+days?|(?P<n2>{NUM_ALT})\s+upcoming\s+days?)\b", _F
         ),
+        _h_upcoming_days,
+        frozenset({"upcoming"}),
+    ),
+    (
+        re.compile(PRE + rf"\b(?:the\s+)?(?P<d>\d{{1,2}}(?:st|nd|rd|th)|{ORD_ALT})\b(?!\s+(?:of\s+)?(?:{MON_ALT})\b)", _F),
         _h_ordinal,
-        DIGIT,
+        DIGIT | frozenset({"first", "second", "third", "fourth", "fifth", "tenth", "twentieth", "twenty", "thirty"}),
     ),
 ]
 
-
-# ---------------------------------------------------------------------------------------------
-# time rules
+_JOIN = re.compile(r"^[\s,]*(?:on\s+)?(?:the\s+)?$", _F)
 
 
-def _h_ampm(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    h, mi = int(m["h"]), int(m["m"] or 0)
-    if not 1 <= h <= 12 or mi > 59:
-        return None
-    pm = m["ap"].lower().startswith("p")
-    h = (h % 12) + (12 if pm else 0)
-    return Hit(m.start(), m.end(), "time", at=time(h, mi), prefix=_norm_pre(m["pre"]))
-
-
-def _h_24(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    h, mi = int(m["h"]), int(m["m"])
-    if h > 23 or mi > 59:
-        return None
-    return Hit(m.start(), m.end(), "time", at=time(h, mi), prefix=_norm_pre(m["pre"]))
-
-
-def _h_oclock(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    h = int(m["h"])
-    if h > 23 or (m["unit"].lower() == "h" and not m["pre"]):
-        return None
-    if m["unit"].lower().startswith("o") and h <= 12:
-        h = _guess_hour(h)
-    return Hit(m.start(), m.end(), "time", at=time(h, 0), prefix=_norm_pre(m["pre"]))
-
-
-def _guess_hour(h: int) -> int:
-    """Bare "at 3": working-hours guess: 1-6 -> afternoon, 7-11 -> morning, 12 -> noon."""
-    return h + 12 if 1 <= h <= 6 else h % 24
-
-
-def _h_at(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    h = int(m["h"])
-    if h > 23:
-        return None
-    return Hit(m.start(), m.end(), "time", at=time(_guess_hour(h), 0), prefix="at")
-
-
-def _h_noon(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    w = m["w"].lower()
-    at = time(23, 59) if w == "midnight" else time(12, 0)
-    return Hit(m.start(), m.end(), "time", at=at, prefix=_norm_pre(m["pre"]))
-
-
-def _h_eod(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    return Hit(m.start(), m.end(), "time", at=ctx.end_of_day, eod=True, prefix=_norm_pre(m["pre"]))
-
-
-_TIME_RULES: list[tuple[re.Pattern[str], Handler, frozenset[str]]] = [
-    (
-        re.compile(_TPRE + r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?!\w)", _F),
-        _h_ampm,
-        DIGIT,
-    ),
-    (
-        re.compile(
-            _TPRE + r"(?<![\d:/.])(?P<h>[01]?\d|2[0-3])(?::|h)(?P<m>[0-5]\d)(?![\d:])(?:\s*(?:uhr|h)\b)?", _F
-        ),
-        _h_24,
-        DIGIT,
-    ),
-    (re.compile(_TPRE + r"\b(?P<h>\d{1,2})\s*(?P<unit>uhr|h|o['’]?clock)\b", _F), _h_oclock, DIGIT),
-    (
-        re.compile(
-            r"(?:\b(?:at|a\s+las|a\s+la|um|alle|às)\s+|@\s*)(?P<h>\d{1,2})\b(?![:./\d%]|\s*(?:%|percent|people|users|items|tasks|bugs|tickets|hours?|hrs?|h\b|mins?|minutes?|days?|weeks?|months?|years?|am\b|pm\b|a\.m|p\.m|k\b))",
-            _F,
-        ),
-        _h_at,
-        DIGIT,
-    ),
-    (
-        re.compile(_TPRE + r"\b(?P<w>noon|midday|midnight)\b", _F),
-        _h_noon,
-        frozenset({"noon", "midday", "midnight"}),
-    ),
-    (
-        re.compile(
-            _TPRE
-            + r"\b(?:eod|cob|eob|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+|work(?:ing)?\s+)?day|close\s+of\s+(?:business|play)|end\s+of\s+(?:today|play))\b",
-            _F,
-        ),
-        _h_eod,
-        frozenset({"eod", "cob", "eob", "end", "close"}),
-    ),
-]
-
-
-def _norm_pre(pre: str | None) -> str:
-    if not pre:
-        return ""
-    words = pre.lower().split()
-    if not words:
-        return ""
-    if any(w.startswith(("due", "overdue", "deadline")) for w in words):
-        return "due"
-    return words[-1] if words[-1] not in ("coming",) else "this"
-
-
-def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
-    return any(s < b and a < e for a, b in spans)
-
-
-def _features(text: str) -> frozenset[str]:
-    """Lowercase words of the text, plus "#" when it has a digit: a cheap pre-filter for the rules."""
-    words = set(_WORDS.findall(text.lower()))
-    if any(w.isdigit() for w in words):
-        words.add("#")
-    return frozenset(words)
-
-
-def _scan(
-    text: str,
-    rules: list[tuple[re.Pattern[str], Handler, frozenset[str]]],
-    ctx: Ctx,
-    taken: list[tuple[int, int]],
-    features: frozenset[str] | None = None,
-) -> list[Hit]:
-    hits: list[Hit] = []
-    feats = features if features is not None else _features(text)
-    for rx, handler, needs in rules:
-        if feats.isdisjoint(needs):
-            continue
-        for m in rx.finditer(text):
-            if m.end() == m.start() or _overlaps(taken, m.start(), m.end()):
+def _merge_weekday_dates(text: str, hits: list[Hit]) -> list[Hit]:
+    """ "Monday, Feb 18", "Fri, Sep 20", "Jul 18, Fri": one date; the weekday picks the year."""
+    out: list[Hit] = []
+    for h in hits:
+        prev = out[-1] if out else None
+        if prev is not None and _JOIN.match(text[prev.end:h.start]) and prev.weekday != h.weekday:
+            wd_hit, cal = (prev, h) if prev.weekday else (h, prev)
+            if "calendar" in cal.extra or cal.yearless or (cal.day is not None and not cal.weekday):
+                assert wd_hit.day is not None and cal.day is not None
+                merged = Hit(prev.start, h.end, "date", day=cal.day, explicit_past=cal.explicit_past,
+                             prefix=prev.prefix or h.prefix, yearless=cal.yearless)
+                if "calendar" in cal.extra:
+                    mo, d = cal.extra["calendar"]
+                    for y in range(cal.day.year, cal.day.year + 7):
+                        cand = valid(y, mo, d)
+                        if cand is not None and cand.weekday() == wd_hit.day.weekday():
+                            merged.day = cand
+                            break
+                merged.at, merged.pod, merged.extra = wd_hit.at, wd_hit.pod, dict(wd_hit.extra)
+                out[-1] = merged
                 continue
-            h = handler(m, ctx)
-            if h is None:
-                continue
-            if not h.prefix and "pre" in rx.groupindex:
-                h.prefix = _norm_pre(m["pre"])
-            # a connector alone is not part of the span when the phrase was rejected; keep it
-            taken.append((h.start, h.end))
-            hits.append(h)
-    hits.sort(key=lambda h: h.start)
-    return hits
+        out.append(h)
+    return out
 
 
 def find_dates(text: str, ctx: Ctx, mask: list[tuple[int, int]] | None = None) -> list[Hit]:
@@ -650,243 +633,29 @@ def find_dates(text: str, ctx: Ctx, mask: list[tuple[int, int]] | None = None) -
     ``mask``: spans already understood (clock times) that the fallback must not look at.
     """
     taken: list[tuple[int, int]] = []
-    hits = _scan(text, _DATE_RULES, ctx, taken)
-    if _foreign_candidate(text):
-        hits.extend(_foreign_dates(text, ctx, taken, list(mask or ())))
+    hits = _merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken))
+    if foreign_candidate(text):
+        hits.extend(foreign_dates(text, ctx, taken, list(mask or ())))
         hits.sort(key=lambda h: h.start)
     return hits
-
-
-def find_times(text: str, ctx: Ctx, taken: list[tuple[int, int]]) -> list[Hit]:
-    return _scan(text, _TIME_RULES, ctx, list(taken))
 
 
 def find_all(text: str, ctx: Ctx) -> tuple[list[Hit], list[Hit]]:
     """(date hits, time hits): English dates first, then clock times, then foreign dates."""
     taken: list[tuple[int, int]] = []
-    feats = _features(text)
-    dates = _scan(text, _DATE_RULES, ctx, taken, feats)
-    times = _scan(text, _TIME_RULES, ctx, taken, feats)
-    if _foreign_candidate(text):
+    feats = features(text)
+    dates = _merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken, feats))
+    times = scan(text, TIME_RULES, ctx, taken, feats)
+    if foreign_candidate(text):
         dates.extend(
-            _foreign_dates(text, ctx, [(h.start, h.end) for h in dates], [(h.start, h.end) for h in times])
+            foreign_dates(text, ctx, [(h.start, h.end) for h in dates], [(h.start, h.end) for h in times])
         )
         dates.sort(key=lambda h: h.start)
     return dates, times
 
 
-# ---------------------------------------------------------------------------------------------
-# non-English fallback (es, fr, de, pt, it)
-
-FOREIGN_LANGS: tuple[str, ...] = ("es", "fr", "de", "pt", "it")
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-_ENGLISH_CLASH = set(WEEKDAYS) | set(MONTHS) | {"hier", "sept", "sam", "ago", "dom"}
-_EXTRA_GATE = {
-    "es": ["próxima", "próximo", "proxima", "proximo", "semana", "días", "dias", "pasado", "hoy"],
-    "fr": ["prochaine", "prochain", "semaine", "jours", "après-demain", "aujourd'hui"],
-    "de": ["nächste", "nächsten", "nächster", "woche", "tagen", "übermorgen"],
-    "pt": ["próxima", "semana", "dias", "depois"],
-    "it": ["prossima", "prossimo", "settimana", "giorni", "dopodomani"],
-}
-# phrases dateparser gets wrong or misses -> (offset in days | "next_monday")
-_FOREIGN_TABLE: list[tuple[re.Pattern[str], str | int]] = [
-    (
-        re.compile(
-            r"\bpasado\s+mañana\b|\bdepois\s+de\s+amanhã\b|\baprès-demain\b|\bübermorgen\b|\bdopodomani\b", _F
-        ),
-        2,
-    ),
-    (
-        re.compile(
-            r"\b(?:(?:la|a)\s+)?(?:próxima|proxima)\s+semana\b|\b(?:la\s+)?semana\s+que\s+viene\b|\b(?:a\s+)?semana\s+que\s+vem\b"
-            r"|\b(?:la\s+)?semaine\s+prochaine\b|\bnächste(?:n|r)?\s+woche\b|\b(?:la\s+)?(?:prossima\s+settimana|settimana\s+prossima)\b",
-            _F,
-        ),
-        "next_monday",
-    ),
-]
-# words in front of a foreign date phrase that belong to it ("el viernes", "am Freitag", "próximo lunes")
-_FOREIGN_LEAD = re.compile(
-    r"(?:\b(?:el|la|le|am|au|al|il|o|a|para|pour|bis|entro|até|hasta|antes\s+del?|avant|vor|"
-    r"próxim[oa]|proxim[oa]|prochaine?|nächsten?|nächster|prossim[oa]|este|esta|ce|cette|diesen|diese|dieser|"
-    r"questo|questa|de|du|der|den|dem|nel|nella|na|no)\s+)+$",
-    _F,
-)
-
-
-@lru_cache(maxsize=1)
-def _foreign_vocab() -> tuple[dict[str, tuple[str, ...]], dict[str, int], frozenset[str]]:
-    """token -> languages, token -> weekday index, and month names, from dateparser's locale data."""
-    import importlib
-
-    langs_of: dict[str, list[str]] = {}
-    weekday_of: dict[str, int] = {}
-    months: set[str] = set()
-    day_keys = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    month_keys = tuple(calendar.month_name[i].lower() for i in range(1, 13))
-    for lang in FOREIGN_LANGS:
-        info = importlib.import_module(f"dateparser.data.date_translation_data.{lang}").info
-        words: list[str] = []
-        for i, k in enumerate(day_keys):
-            for w in info.get(k, []):
-                w = w.lower()
-                if len(w) >= 4 and w not in _ENGLISH_CLASH:
-                    words.append(w)
-                    weekday_of[w] = i
-                    if "-" in w:  # "sexta-feira" -> also "sexta"
-                        weekday_of.setdefault(w.split("-")[0], i)
-                        words.append(w.split("-")[0])
-        for k in month_keys:
-            names = [w.lower() for w in info.get(k, []) if len(w) >= 4]
-            months.update(names)
-            words += names
-        for phrases in info.get("relative-type", {}).values():
-            for p in phrases:
-                if " " not in p and len(p) >= 4:
-                    words.append(p.lower())
-        words += _EXTRA_GATE.get(lang, [])
-        for w in words:
-            if w in _ENGLISH_CLASH:
-                continue
-            langs_of.setdefault(w, [])
-            if lang not in langs_of[w]:
-                langs_of[w].append(lang)
-    return {k: tuple(v) for k, v in langs_of.items()}, weekday_of, frozenset(months)
-
-
-def _foreign_tokens(text: str) -> list[tuple[str, re.Match[str]]]:
-    vocab = _foreign_vocab()[0]
-    out = []
-    for m in _TOKEN.finditer(text):
-        w = m.group().lower().replace("’", "'")
-        if w in vocab:
-            out.append((w, m))
-    return out
-
-
-def _foreign_candidate(text: str) -> bool:
-    # cheap pre-check: any non-ASCII letter or any gate token
-    return bool(_foreign_tokens(text))
-
-
-@lru_cache(maxsize=512)
-def _dp_settings(tz: str, date_order: str, base: datetime) -> Any:
-    from dateparser.conf import settings as default_settings
-
-    mod = {
-        "TIMEZONE": tz,
-        "RETURN_AS_TIMEZONE_AWARE": True,
-        "PREFER_DATES_FROM": "future",
-        "RELATIVE_BASE": base,
-        "DATE_ORDER": date_order,
-    }
-    return default_settings.replace(mod_settings=mod, **mod)
-
-
-def _dp_search(text: str, langs: tuple[str, ...], ctx: Ctx) -> list[tuple[str, datetime]]:
-    from dateparser.search import search_dates
-
-    # only the date of a dateparser result is used, so a midnight base keeps one cached Settings per day
-    base = datetime.combine(ctx.today, time(0, 0))
-    try:
-        res = search_dates(text, languages=list(langs), settings=_dp_settings(ctx.tz, ctx.date_order, base))
-    except Exception:  # dateparser raises on odd input; the offline parser must never crash
-        return []
-    return list(res or [])
-
-
-_WINDOW = 60
-_MAX_WINDOWS = 3
-
-
-def _extend_left(text: str, start: int) -> int:
-    m = _FOREIGN_LEAD.search(text, 0, start)
-    return m.start() if m else start
-
-
-def _foreign_dates(
-    text: str, ctx: Ctx, taken: list[tuple[int, int]], mask: list[tuple[int, int]]
-) -> list[Hit]:
-    hits: list[Hit] = []
-    for rx, val in _FOREIGN_TABLE:
-        for m in rx.finditer(text):
-            if _overlaps(taken, m.start(), m.end()):
-                continue
-            if val == "next_monday":
-                mon = monday_of_next_week(ctx.today)
-                h = Hit(m.start(), m.end(), "date", day=mon, range_end=mon + timedelta(days=4))
-            else:
-                h = Hit(m.start(), m.end(), "date", day=ctx.today + timedelta(days=int(val)))
-            h.start = _extend_left(text, h.start)
-            taken.append((h.start, h.end))
-            hits.append(h)
-    toks = [(w, m) for w, m in _foreign_tokens(text) if not _overlaps(taken + mask, m.start(), m.end())]
-    if not toks:
-        return hits
-    vocab, weekday_of, months = _foreign_vocab()
-    langs: list[str] = []
-    for w, _ in toks:
-        for lang in vocab[w]:
-            if lang not in langs:
-                langs.append(lang)
-    # blank out what is already understood so dateparser does not see it twice
-    masked = list(text)
-    for a, b in taken + mask:
-        masked[a:b] = " " * (b - a)
-    masked_text = "".join(masked)
-    # dateparser's cost grows with the text: only show it short windows around the gate words
-    windows: list[list[int]] = []
-    for _, m in toks[: _MAX_WINDOWS * 2]:
-        a, b = max(0, m.start() - _WINDOW), min(len(text), m.end() + _WINDOW)
-        if windows and a <= windows[-1][1] and b - windows[-1][0] <= 4 * _WINDOW:
-            windows[-1][1] = b
-        else:
-            windows.append([a, b])
-    found: list[tuple[int, str, datetime]] = []
-    for a, b in windows[:_MAX_WINDOWS]:
-        if found and a < found[-1][0] + len(found[-1][1]):
-            a = found[-1][0] + len(found[-1][1])
-        cursor = a
-        for sub, dt in _dp_search(masked_text[a:b], tuple(langs), ctx):
-            sub = re.sub(r"[\s,;]+(?:y|e|et|und|and|o|ou|oder|ed)?[\s,;]*$", "", sub, flags=_F)
-            pos = masked_text.find(sub, cursor, b)
-            if pos < 0 or not sub:
-                continue
-            cursor = pos + len(sub)
-            found.append((pos, sub, dt))
-    for pos, sub, dt in found:
-        end = pos + len(sub)
-        sub_toks = {m.group().lower() for m in _TOKEN.finditer(sub)}
-        gated = {w for w in sub_toks if w in vocab}
-        if not gated or _overlaps(taken + mask, pos, end):
-            continue  # only trust dateparser on the gated vocabulary
-        if gated <= months and not re.search(r"\d", sub):
-            continue  # a bare month name ("Mars", "mayo") is not a due date
-        day = dt.date()
-        wd_words = [w for w in sub_toks if w in weekday_of]
-        h = Hit(pos, end, "date", day=day)
-        if wd_words and not re.search(r"\d", sub):
-            # our weekday semantics: the next occurrence, today included
-            h.day = next_weekday(ctx.today, weekday_of[wd_words[0]])
-            h.weekday = True
-        else:
-            if not re.search(r"\d{4}", sub) and day.year > ctx.today.year:
-                # dateparser pushes a yearless date that is today into next year
-                same_year = _valid(ctx.today.year, day.month, day.day)
-                if same_year is not None and same_year >= ctx.today:
-                    h.day = same_year
-            if h.day is not None and h.day < ctx.today:
-                h.explicit_past = True
-        h.start = _extend_left(text, pos)
-        taken.append((h.start, h.end))
-        hits.append(h)
-    return hits
-
-
 def warm_up() -> None:
     """Load dateparser and its locale data ahead of the first message (optional)."""
-    from datetime import UTC
-
     ctx = make_ctx(datetime(2026, 1, 7, 12, 0, tzinfo=UTC), "UTC")
     find_dates("mañana demain morgen amanhã domani viernes", ctx)
 
@@ -906,11 +675,57 @@ class When:
     eod: bool = False
 
 
-def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[When | None, list[Hit]]:
-    """Pick the due date/time of one task fragment.
+# A reminder's clock time said without am/pm is the next time the clock shows it, except that a
+# reading between midnight and 06:00 is taken only by someone writing after midnight: "at 2" said
+# at 22:00 is tomorrow 14:00, "at 1:30" said at 00:40 is 01:30. Nobody is woken by a guess.
+NIGHT_END = time(6, 0)
+
+
+def _pod_settles(at: time, pod: str) -> time:
+    """An ambiguous clock time read with the part of day said beside it ("tonight at 8" = 20:00)."""
+    h = at.hour % 12
+    return time(h if pod == "morning" else h + 12, at.minute)
+
+
+def _next_on_the_clock(ctx: Ctx, at: time) -> datetime:
+    """The next moment the 12-hour clock shows ``at`` (either reading), skipping the night unless
+    the person is writing after midnight."""
+    night_owl = ctx.now.time() < NIGHT_END
+    h = at.hour % 12
+    best: datetime | None = None
+    for offset in (0, 1, 2):
+        day = ctx.today + timedelta(days=offset)
+        for hour in (h, h + 12):
+            cand = datetime.combine(day, time(hour, at.minute), ctx.zone)
+            if cand <= ctx.now or (hour < NIGHT_END.hour and not night_owl):
+                continue
+            if best is None or cand < best:
+                best = cand
+    assert best is not None
+    return best
+
+
+def _in_zone(ctx: Ctx, day: date | None, at: time, zone: tzinfo) -> datetime:
+    """``at`` on ``day`` (or the next time it comes) in a named zone, as the person's local time."""
+    if day is not None:
+        return datetime.combine(day, at, zone).astimezone(ctx.zone)
+    there = ctx.now.astimezone(zone)
+    cand = datetime.combine(there.date(), at, zone)
+    if cand <= ctx.now:
+        cand = datetime.combine(there.date() + timedelta(days=1), at, zone)
+    return cand.astimezone(ctx.zone)
+
+
+def resolve_when(
+    text: str, ctx: Ctx, *, keep_today_past: bool = True, reminder: bool = False
+) -> tuple[When | None, list[Hit]]:
+    """Pick the due date/time of one task fragment (or the moment of a reminder).
 
     Date: a hit introduced by a deadline connector (by/due/on/before/until) wins, otherwise the
     last date phrase ("move the Friday sync to Monday" -> Monday). Time: the first clock time.
+    ``reminder``: a clock time without am/pm is the next time it occurs (see ``_next_on_the_clock``)
+    rather than its working-hours reading; "midnight" is the coming 00:00 rather than 23:59; "in 3
+    days" keeps the clock time of now.
     """
     dates, times = find_all(text, ctx)
     if not dates and not times:
@@ -935,13 +750,36 @@ def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[
     now = ctx.now
     at: time | None = None
     eod = False
+    ambiguous = False
+    midnight = time_hit is not None and time_hit.midnight
     if time_hit is not None and time_hit.at is not None:
-        at, eod = time_hit.at, time_hit.eod
+        at, eod, ambiguous = time_hit.at, time_hit.eod, time_hit.ambiguous
+        if ambiguous and date_hit is not None and "pod" in date_hit.extra:
+            pod = date_hit.extra["pod"]
+            if at.hour % 12 == 0 and pod in ("evening", "night", "tonight"):
+                midnight = True  # "tonight at 12"
+                at = time(23, 59)
+            else:
+                at = _pod_settles(at, pod)
+            ambiguous = False
     elif date_hit is not None and date_hit.at is not None:
         at = date_hit.at
+    day_given = date_hit.day if date_hit is not None else None
+
+    if time_hit is not None and at is not None and time_hit.zone is not None:
+        inst = _in_zone(ctx, day_given, at, time_hit.zone)
+        return When(inst.date(), inst.time(), inst, inst < now, tuple(spans)), dates
+
+    if reminder and midnight:
+        day = (day_given or ctx.today) + timedelta(days=1)
+        inst = datetime.combine(day, time(0, 0), ctx.zone)
+        return When(day, time(0, 0), inst, False, tuple(spans)), dates
 
     if date_hit is not None and date_hit.day is not None:
         day = date_hit.day
+        if reminder and date_hit.same_time and at is None:
+            inst = datetime.combine(day, now.time().replace(second=0, microsecond=0), ctx.zone)
+            return When(day, inst.time(), inst, False, tuple(spans)), dates
         past = date_hit.explicit_past or (ctx.past_intent and day < ctx.today)
         if (
             at is not None
@@ -949,7 +787,10 @@ def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[
             and datetime.combine(day, at, ctx.zone) < now
             and not ctx.past_intent
         ):
-            if eod:
+            other = time(at.hour % 12 + 12, at.minute) if ambiguous and at.hour < 12 else None
+            if reminder and other is not None and datetime.combine(day, other, ctx.zone) > now:
+                at = other  # "remind me today at 9" said at 10:00: 21:00
+            elif eod:
                 at = time(23, 59)  # "EOD" after hours means "before I go to bed"
             elif date_hit.weekday and not date_hit.relative_today:
                 day = day + timedelta(days=7)  # "Wednesday 9am" said on Wednesday at 10:30
@@ -957,8 +798,11 @@ def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[
                 past = True  # "today at 9am" at 10:30: keep it, it is overdue
         return When(day, at, None, past, tuple(spans), date_hit.range_end, eod), dates
 
-    # time only: today, or tomorrow when that time has passed
+    # time only
     assert at is not None
+    if reminder and ambiguous:
+        inst = _next_on_the_clock(ctx, at)
+        return When(inst.date(), inst.time(), None, False, tuple(spans)), dates
     day = ctx.today
     if datetime.combine(day, at, ctx.zone) <= now:
         if eod:
@@ -966,3 +810,4 @@ def resolve_when(text: str, ctx: Ctx, *, keep_today_past: bool = True) -> tuple[
         else:
             day += timedelta(days=1)
     return When(day, at, None, False, tuple(spans), None, eod), dates
+

@@ -13,6 +13,7 @@ from .text import clean_title, has_content, protect_emoji, remove_spans, restore
 
 _F = re.IGNORECASE
 DEFAULT_REMINDER_TIME = time(9, 0)
+LAST_DAY_OF_MONTH = 31  # a monthly day is clamped to the month's length, so 31 is always its last day
 
 _TRIGGER = re.compile(
     r"\b(?:remind\s+(?:me|us|everyone|the\s+team|<[@!][^>]+>|@\w+)(?:\s+(?:to|that|about|of|again)\b)?"
@@ -34,10 +35,11 @@ _ADVERB_END = r"(?<!the\s)(?<!my\s)(?<!our\s)(?<!a\s)(?=\s*(?:$|[,.;!]|at\b|on\b
 _REC_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b{_EVERY}\s+(?:week\s*day|work\s*day|business\s+day|working\s+day)s?\b|\b(?:weekdays|workdays)\b|\bmon(?:day)?s?\s*(?:-|–|to|through|thru)\s*fri(?:day)?s?\b", _F), "weekdays"),
     (re.compile(rf"\b{_EVERY}\s+weekends?\b|\bweekends\b", _F), "weekends"),
-    (re.compile(rf"\b(?:every|each)\s+(?P<other>other\s+)?(?:single\s+)?(?P<list>{_WD_ANY}(?:{_SEP}{_WD_ANY})*)\b|\b(?:on\s+)?(?P<plural>{_WD_PLURAL}(?:{_SEP}{_WD_ANY})*)\b", _F), "list"),
+    (re.compile(rf"\b(?:every|each)\s+(?P<other>other\s+)?(?:single\s+)?(?P<list>{_WD_ANY}(?:{_SEP}{_WD_ANY})*)\b|\b(?:on\s+)?(?P<plural>{_WD_PLURAL}(?:{_SEP}{_WD_ANY})*)\b(?!\s+(?:from|ago|back|hence)\b)", _F), "list"),
     (re.compile(r"\bevery\s+(?P<n>\d+|two|three|four)\s+(?P<unit>days?|weeks?|months?)\b|\bevery\s+(?P<other>other)\s+(?P<unit2>day|week|month)\b", _F), "interval"),
     (re.compile(rf"\b(?:every\s+(?:single\s+)?day|each\s+day|every\s+(?P<pod>morning|afternoon|evening|night))\b|\bdaily\b{_ADVERB_END}", _F), "daily"),
     (re.compile(rf"\b(?:every\s+week|each\s+week)\b|\bweekly\b{_ADVERB_END}", _F), "weekly"),
+    (re.compile(r"\b(?:on\s+)?the\s+last\s+day\s+of\s+(?:every|each)\s+month\b|\b(?:at\s+)?the\s+end\s+of\s+(?:every|each)\s+month\b|\b(?:every|each)\s+month\s+on\s+the\s+last\s+day\b|\bmonthly\s+on\s+the\s+last\s+day\b", _F), "last_day"),
     (re.compile(rf"\b(?:on\s+)?the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+(?:of\s+)?(?:every|each)\s+month\b|\b(?:every|each)\s+month\s+on\s+the\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b|(?:\b(?:every\s+month|each\s+month)\b|\bmonthly\b{_ADVERB_END})(?:\s+on\s+the\s+(?P<d3>[0-3]?\d)(?:st|nd|rd|th)?\b)?", _F), "monthly"),
 ]  # fmt: skip
 _WORDNUM = {"two": 2, "three": 3, "four": 4}
@@ -88,6 +90,9 @@ def _find_recurrence(text: str, ctx: Ctx) -> tuple[dict[str, object], tuple[int,
             return {"kind": "daily"}, span, pod
         if kind == "weekly":
             return {"kind": "weekly", "weekdays": [ctx.today.weekday()]}, span, None
+        if kind == "last_day":
+            # the 31st, clamped to each month's last day (Recurrence.day): the last day of every month
+            return {"kind": "monthly", "day": LAST_DAY_OF_MONTH}, span, None
         d = gd.get("d") or gd.get("d2") or gd.get("d3")
         day = int(d) if d else ctx.today.day
         if not 1 <= day <= 31:
@@ -146,6 +151,8 @@ def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedRe
         _, times = find_all(rest, ctx)
         t = times[0] if times else None
         at = t.at if t is not None and t.at is not None else (pod_time or DEFAULT_REMINDER_TIME)
+        if t is not None and t.midnight:
+            at = time(0, 0)  # "every day at midnight": at 00:00
         spans = [(t.start, t.end)] if t is not None else []
         what = _clean_what(remove_spans(rest, spans))
         if not what:
@@ -158,7 +165,7 @@ def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedRe
             what, _first_occurrence(spec, ctx), spec, has_time=t is not None or pod_time is not None
         )
 
-    when, _ = resolve_when(body, ctx, keep_today_past=False)
+    when, _ = resolve_when(body, ctx, keep_today_past=False, reminder=True)
     if when is None:
         return None
     what = _clean_what(remove_spans(body, when.spans))

@@ -23,6 +23,7 @@ class DemoPerson:
     tz: str
     title: str
     is_owner: bool = False
+    locale: str = "en-US"  # Slack's locale: how the person writes dates (en-GB, de-DE: day-first)
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,11 @@ PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("maya", "U0DEMOMAYA", "maya", "Maya Thompson", "maya.thompson@demo-agency.example",
                "America/New_York", "Managing Director", is_owner=True),
     DemoPerson("daniel", "U0DEMODANI", "daniel", "Daniel Okafor", "daniel.okafor@demo-agency.example",
-               "Europe/London", "Design Lead"),
+               "Europe/London", "Design Lead", locale="en-GB"),
     DemoPerson("lena", "U0DEMOLENA", "lena", "Lena Fischer", "lena.fischer@demo-agency.example",
-               "Europe/Berlin", "Backend Developer"),
+               "Europe/Berlin", "Backend Developer", locale="de-DE"),
     DemoPerson("priya", "U0DEMOPRIY", "priya", "Priya Raman", "priya.raman@demo-agency.example",
-               "Asia/Kolkata", "Frontend Developer"),
+               "Asia/Kolkata", "Frontend Developer", locale="en-IN"),
     DemoPerson("sam", "U0DEMOSAMR", "sam", "Sam Rivera", "sam.rivera@demo-agency.example",
                "America/Los_Angeles", "Account Manager"),
 )
@@ -104,7 +105,7 @@ def seed_demo(emulator: SlackEmulator, now: datetime | None = None) -> Demo:
     now = now or datetime.fromtimestamp(time.time(), UTC)
     for p in PEOPLE:
         emulator.add_user(p.id, p.name, p.real_name, email=p.email, tz=p.tz, is_admin=p.is_owner,
-                          is_owner=p.is_owner, display_name=p.real_name.split()[0])
+                          is_owner=p.is_owner, display_name=p.real_name.split()[0], locale=p.locale)
     for c in CHANNELS:
         members = [*c.members, emulator.bot_user_id] if c.with_bot else list(c.members)
         emulator.add_channel(c.id, c.name, is_private=c.is_private, members=members,

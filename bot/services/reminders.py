@@ -84,6 +84,9 @@ def describe(rec: dict[str, Any] | None) -> str:
         names = "weekday" if sorted(days) == [0, 1, 2, 3, 4] else ", ".join(WEEKDAY_NAMES[d] for d in days)
         return f"every {names} at {at}" + (f" (every {every} weeks)" if every > 1 else "")
     if kind == "monthly":
+        # a monthly day is clamped to the month's length, so the 31st is every month's last day
+        if int(rec.get("day", 1)) >= 31:
+            return f"on the last day of every month at {at}"
         return f"monthly on day {rec.get('day')} at {at}"
     return "repeating"
 

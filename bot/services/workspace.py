@@ -7,6 +7,7 @@ seen in an event is created on the spot from ``users.info``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,8 +16,12 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.types.json import Jsonb
+from slack_sdk.errors import SlackApiError
 
+from bot.errors import InvalidInput
 from bot.log import get_logger
+from bot.parsing.locales import DATE_ORDER_CHOICES, effective_date_order
+from bot.parsing.models import DateOrder
 from db.queries import Q
 from db.repos.users import org_by_team, user_by_id, user_by_slack_id, users_of_org
 from db.rows import Organization, User
@@ -50,6 +55,42 @@ def _valid_tz(tz: str | None) -> str:
         return tz
     except Exception:
         return "UTC"
+
+
+def _valid_locale(locale: object) -> str | None:
+    """Slack's ``locale`` ("en-GB"), present only when asked for with include_locale; None otherwise."""
+    if isinstance(locale, str) and re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}", locale):
+        return locale
+    return None
+
+
+async def member_locale(client: Any, slack_id: str) -> str | None:
+    """A member's Slack locale from ``users.info`` with include_locale; None when Slack does not say."""
+    try:
+        member = (await client.users_info(user=slack_id, include_locale=True)).get("user") or {}
+    except SlackApiError:
+        log.warning("users_info_failed", slack_id=slack_id)
+        return None
+    return _valid_locale(member.get("locale"))
+
+
+def date_order_of(user: User) -> DateOrder:
+    """How ``user`` writes numeric dates: their own choice (`/steward dates`) or their Slack locale's order."""
+    return effective_date_order(user.locale, user.date_order)
+
+
+async def set_date_order(conn: psycopg.AsyncConnection, org_id: int, user: User, choice: str) -> DateOrder:
+    """Record ``user``'s date order: "day-first", "month-first" or "auto" (follow the Slack locale).
+
+    Returns the order now in effect. Raises InvalidInput for another word.
+    """
+    word = choice.strip().lower()
+    if word not in DATE_ORDER_CHOICES:
+        raise InvalidInput("Say `/steward dates day-first` (3/4 is 3 April), `/steward dates month-first` "
+                           "(3/4 is 4 March) or `/steward dates auto` (follow your Slack language and region).")
+    stored = DATE_ORDER_CHOICES[word]
+    await conn.execute(Q["user_set_date_order"], {"organization_id": org_id, "user_id": user.id, "date_order": stored})
+    return effective_date_order(user.locale, stored)
 
 
 def _is_person(member: dict[str, Any]) -> bool:
@@ -101,6 +142,7 @@ async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str
         "display_name": (profile.get("display_name") or member.get("name") or profile.get("real_name") or member["id"])[:200],
         "real_name": (profile.get("real_name") or member.get("real_name") or None),
         "timezone": _valid_tz(member.get("tz")),
+        "locale": _valid_locale(member.get("locale")),
         "active": not member.get("deleted", False),
         "make_admin": make_admin,
     }
@@ -139,7 +181,9 @@ async def sync_workspace(conn: psycopg.AsyncConnection, client: Any, *, admins: 
     members: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = await client.users_list(limit=200, cursor=cursor) if cursor else await client.users_list(limit=200)
+        # include_locale: Slack returns each person's locale only when asked (their date order)
+        args: dict[str, Any] = {"limit": 200, "include_locale": True}
+        page = await client.users_list(**args, cursor=cursor) if cursor else await client.users_list(**args)
         members.extend(page.get("members") or [])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
@@ -170,7 +214,7 @@ async def ensure_user(conn: psycopg.AsyncConnection, client: Any, org: Organizat
     if user is not None:
         return user
     try:
-        member = (await client.users_info(user=slack_id)).get("user")
+        member = (await client.users_info(user=slack_id, include_locale=True)).get("user")
     except Exception:
         log.warning("users_info_failed", slack_id=slack_id)
         member = None

@@ -38,7 +38,7 @@ ORDER BY u.display_name, u.id
 
 -- name: active_users_of_org
 SELECT u.id, u.organization_id, pi.external_id AS slack_id, u.display_name, u.real_name, u.email, u.role,
-       u.manager_id, u.timezone, u.active, u.created_at
+       u.manager_id, u.timezone, u.active, u.created_at, u.locale, u.date_order
 FROM users u JOIN platform_identities pi ON pi.user_id = u.id AND pi.organization_id = u.organization_id AND pi.platform = 'slack'
 WHERE u.organization_id = %(organization_id)s AND u.active
 ORDER BY u.display_name, u.id

@@ -28,27 +28,27 @@ UPDATE organizations SET name = %(name)s WHERE id = %(organization_id)s AND name
 
 -- name: user_by_slack_id
 SELECT u.id, u.organization_id, pi.external_id AS slack_id, u.display_name, u.real_name, u.email, u.role,
-       u.manager_id, u.timezone, u.active, u.created_at
+       u.manager_id, u.timezone, u.active, u.created_at, u.locale, u.date_order
 FROM platform_identities pi JOIN users u ON u.id = pi.user_id AND u.organization_id = pi.organization_id
 WHERE pi.organization_id = %(organization_id)s AND pi.platform = 'slack' AND pi.external_id = %(slack_id)s
 
 -- name: user_by_id
 SELECT u.id, u.organization_id, pi.external_id AS slack_id, u.display_name, u.real_name, u.email, u.role,
-       u.manager_id, u.timezone, u.active, u.created_at
+       u.manager_id, u.timezone, u.active, u.created_at, u.locale, u.date_order
 FROM users u JOIN platform_identities pi ON pi.user_id = u.id AND pi.organization_id = u.organization_id AND pi.platform = 'slack'
 WHERE u.organization_id = %(organization_id)s AND u.id = %(user_id)s
 
 -- name: users_of_org
 SELECT u.id, u.organization_id, pi.external_id AS slack_id, u.display_name, u.real_name, u.email, u.role,
-       u.manager_id, u.timezone, u.active, u.created_at
+       u.manager_id, u.timezone, u.active, u.created_at, u.locale, u.date_order
 FROM users u JOIN platform_identities pi ON pi.user_id = u.id AND pi.organization_id = u.organization_id AND pi.platform = 'slack'
 WHERE u.organization_id = %(organization_id)s
 ORDER BY u.id
 
 -- name: user_insert
-INSERT INTO users (organization_id, email, display_name, real_name, role, timezone, active, deactivated_at)
+INSERT INTO users (organization_id, email, display_name, real_name, role, timezone, active, deactivated_at, locale)
 VALUES (%(organization_id)s, %(email)s, %(display_name)s, %(real_name)s, %(role)s, %(timezone)s, %(active)s,
-        CASE WHEN %(active)s THEN NULL ELSE %(now)s END)
+        CASE WHEN %(active)s THEN NULL ELSE %(now)s END, %(locale)s)
 RETURNING id
 
 -- name: identity_insert
@@ -60,7 +60,7 @@ RETURNING id
 -- name: user_update_from_slack
 UPDATE users
 SET email = %(email)s, display_name = %(display_name)s, real_name = %(real_name)s, timezone = %(timezone)s,
-    active = %(active)s,
+    active = %(active)s, locale = coalesce(%(locale)s, locale),
     deactivated_at = CASE WHEN %(active)s THEN NULL ELSE coalesce(deactivated_at, %(now)s) END,
     role = CASE WHEN %(make_admin)s THEN 'admin' ELSE role END
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
@@ -71,3 +71,8 @@ WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND platfo
 
 -- name: org_admin_count
 SELECT count(*) FROM users WHERE organization_id = %(organization_id)s AND role = 'admin' AND active
+
+-- name: user_set_date_order
+-- The person's own date order (NULL: follow their Slack locale again).
+UPDATE users SET date_order = %(date_order)s
+WHERE organization_id = %(organization_id)s AND id = %(user_id)s

@@ -29,11 +29,12 @@ def auth_test(ws: Workspace, args: Args) -> JsonDict:
 
 def users_list(ws: Workspace, args: Args) -> JsonDict:
     page, metadata = page_by_id(list(ws.users), args, "user", 1000)
-    return {"members": [ws.users[u].to_api() for u in page], "cache_ts": int(time.time()), **metadata}
+    locale = args.get_bool("include_locale")
+    return {"members": [ws.users[u].to_api(locale) for u in page], "cache_ts": int(time.time()), **metadata}
 
 
 def users_info(ws: Workspace, args: Args) -> JsonDict:
-    return {"user": ws.user(args.get_str("user")).to_api()}
+    return {"user": ws.user(args.get_str("user")).to_api(args.get_bool("include_locale"))}
 
 
 def users_lookup_by_email(ws: Workspace, args: Args) -> JsonDict:

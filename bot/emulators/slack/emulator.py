@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -246,6 +247,7 @@ class SlackEmulator:
         *,
         is_owner: bool = False,
         display_name: str = "",
+        locale: str = "en-US",
     ) -> User:
         user = User(
             user_id,
@@ -259,6 +261,7 @@ class SlackEmulator:
             deleted=deleted,
             is_bot=is_bot,
             display_name=display_name,
+            locale=locale,
         )
         return self.workspace.add_user(user)
 
@@ -461,6 +464,13 @@ class SlackEmulator:
         dm = self.workspace.dm_channel(person.id)
         view = self.home_views.get(person.id)
         record = await self._deliver(None, payloads.app_home_opened_event(person.id, dm.id, view))
+        return record.envelope_id if record else None
+
+    async def team_join(self, user: str) -> str | None:
+        """A new member joins the workspace (add them with ``add_user`` first): Slack's ``team_join``,
+        whose user object, like ``users.list`` without include_locale, carries no ``locale``."""
+        person = self.workspace.user(user)
+        record = await self._deliver(None, {"type": "team_join", "user": person.to_api(), "event_ts": f"{time.time():.6f}"})
         return record.envelope_id if record else None
 
     async def member_joined(self, user: str, channel: str, inviter: str | None = None) -> str | None:

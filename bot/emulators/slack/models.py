@@ -55,8 +55,9 @@ class User(_ApiView):
     is_bot: bool = False
     bot_id: str | None = None
     display_name: str = ""
+    locale: str = "en-US"  # returned only when asked for (users.info / users.list with include_locale)
 
-    def to_api(self) -> JsonDict:
+    def to_api(self, include_locale: bool = False) -> JsonDict:
         profile: JsonDict = {
             "real_name": self.real_name,
             "display_name": self.display_name,
@@ -68,7 +69,7 @@ class User(_ApiView):
             profile["email"] = self.email
         if self.bot_id is not None:
             profile["bot_id"] = self.bot_id
-        return {
+        api: JsonDict = {
             "id": self.id,
             "team_id": self.team_id,
             "name": self.name,
@@ -84,6 +85,9 @@ class User(_ApiView):
             "updated": int(time.time()),
             "profile": profile,
         }
+        if include_locale:
+            api["locale"] = self.locale
+        return api
 
 
 @dataclass(eq=False)
