@@ -18,6 +18,7 @@ class PollingWorker:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def run_once(self) -> int:
         """Do one batch; return how much was done (0 means sleep)."""
@@ -27,17 +28,23 @@ class PollingWorker:
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         # The loop runs in its own empty context: it must not log whatever was bound where it started.
         self._task = asyncio.create_task(self._loop(), name=self.name, context=contextvars.Context())
 
     async def stop(self) -> None:
         if self._task:
+            # A flag as well as the cancel: on Python 3.11 a cancel that lands as the poll's timeout fires
+            # can be swallowed (the task stays "cancelling" and would poll forever); the flag ends it.
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
     async def _loop(self) -> None:
-        while True:
+        me = asyncio.current_task()
+        while not self._stopping:
             try:
                 done = await self.run_once()
             except Exception:
@@ -45,8 +52,12 @@ class PollingWorker:
                 done = 0
             if done:
                 continue
+            # Not asyncio.wait_for(event.wait()): on Python 3.11 it can swallow a cancellation that
+            # arrives as the event is set, and stop() would then wait for this loop forever.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             except TimeoutError:
-                pass
+                if me is not None and me.cancelling():
+                    raise asyncio.CancelledError from None  # the timeout swallowed a cancel: honour it
             self._wake.clear()

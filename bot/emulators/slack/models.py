@@ -288,7 +288,8 @@ class InteractionResult:
         self._new_response.set()
 
     async def wait_for_ack(self, timeout: float = 10) -> JsonDict | None:  # noqa: ASYNC109 (the documented test API)
-        await asyncio.wait_for(self.envelope.ack_received.wait(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: see bot/worker.py
+            await self.envelope.ack_received.wait()
         return self.ack
 
     async def wait_for_response(self, timeout: float = 10) -> ResponsePost:  # noqa: ASYNC109 (the documented test API)
@@ -300,7 +301,8 @@ class InteractionResult:
             if remaining <= 0:
                 raise TimeoutError(f"no response_url POST within {timeout}s")
             try:
-                await asyncio.wait_for(self._new_response.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._new_response.wait()
             except TimeoutError:
                 continue
         self._seen += 1

@@ -53,6 +53,7 @@ class CallRecorder:
                 raise TimeoutError(f"no matching {method} call within {timeout}s (last calls: {seen})")
             self._changed.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):  # not wait_for: see bot/worker.py
+                    await self._changed.wait()
             except TimeoutError:
                 continue

@@ -50,7 +50,8 @@ def hello_frame(app_id: str, num_connections: int) -> JsonDict:
 
 async def _acked_within(event: asyncio.Event, seconds: float) -> bool:
     try:
-        await asyncio.wait_for(event.wait(), seconds)
+        async with asyncio.timeout(seconds):  # not wait_for: see bot/worker.py
+            await event.wait()
     except TimeoutError:
         return False
     return True
