@@ -34,7 +34,7 @@ from pgvector import Vector
 
 from bot import slack_markup as markup
 from bot.embedding import OFFLINE_EMBEDDING_MODEL
-from db.queries import Q
+from db.queries import Q, numbered
 
 MAX_DISTANCE = 0.3  # cosine distance for model embeddings (SPEC 3)
 # The hashed offline embedding only says "shares words"; unrelated texts sit at 0.9-1.0, texts
@@ -215,21 +215,6 @@ async def vector_search(conn: psycopg.AsyncConnection[Any], org_id: int, vector:
     return [_row_hit(r, distance=float(r[8])) for r in rows]
 
 
-_PARAM = re.compile(r"%\((\w+)\)s")
-
-
-def _numbered(query: str) -> str:
-    """%(name)s placeholders as $1, $2... (the same name, the same number)."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match[1] not in names:
-            names.append(match[1])
-        return f"${names.index(match[1]) + 1}"
-
-    return _PARAM.sub(number, query)
-
-
 async def explain(conn: psycopg.AsyncConnection[Any], org_id: int, vector: Sequence[float], *, space: str,
                   limit: int = 10, channels: Sequence[str] | None = None, entity: Entity | None = None,
                   generic: bool = False) -> tuple[Plan, Any]:
@@ -248,7 +233,7 @@ async def explain(conn: psycopg.AsyncConnection[Any], org_id: int, vector: Seque
         if plan.path == "hnsw":
             await _set_local(conn)
         if generic:
-            row = await (await conn.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + _numbered(query))).fetchone()
+            row = await (await conn.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + numbered(query))).fetchone()
         else:
             row = await (await conn.execute("EXPLAIN (FORMAT JSON) " + query, params, prepare=False)).fetchone()
     assert row is not None
