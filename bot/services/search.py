@@ -175,15 +175,7 @@ async def plan_for(conn: psycopg.AsyncConnection[Any], org_id: int, space: str,
 
 async def _set_local(conn: psycopg.AsyncConnection[Any]) -> None:
     """The HNSW path's settings, for this transaction only."""
-    settings = {
-        "plan_cache_mode": "force_custom_plan",
-        "hnsw.ef_search": str(EF_SEARCH),
-        "hnsw.iterative_scan": "relaxed_order",
-        "hnsw.max_scan_tuples": str(MAX_SCAN_TUPLES),
-        "enable_seqscan": "off",
-    }
-    await conn.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
-                       [x for name, value in settings.items() for x in (name, value)])
+    await conn.execute(Q["search_hnsw_settings"], {"ef_search": str(EF_SEARCH), "max_scan_tuples": str(MAX_SCAN_TUPLES)})
 
 
 def _row_hit(row: Any, *, distance: float | None = None, matched: int = 0) -> Hit:

@@ -240,11 +240,10 @@ async def update_rhythm(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     check_settings(merged)
     if not changes:
         return current
-    sets = ", ".join(f"{k} = %({k})s" for k in changes)
     params = {k: (sorted(v) if isinstance(v, set | frozenset) else v) for k, v in changes.items()}
     async with conn.transaction():
-        await conn.execute(f"UPDATE org_settings SET {sets} WHERE organization_id = %(org)s",  # noqa: S608 - keys are ours
-                           {**params, "org": org_id})
+        await conn.execute(Q["rhythm_update"], {**dict.fromkeys(_SETTING_COLUMNS), **params, "changed": list(params),
+                                                "organization_id": org_id})
         await security.audit(conn, organization_id=org_id, actor=actor, action="standup.settings_changed",
                              entity_type="org_settings", entity_id=org_id,
                              details={k: (v.isoformat() if hasattr(v, "isoformat") else
