@@ -14,6 +14,7 @@ from pathlib import Path
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+_PARAM = re.compile(r"%\((\w+)\)s")
 
 
 class QueryNotFound(KeyError):
@@ -49,6 +50,18 @@ def parse_file(text: str, source: str = "<string>") -> dict[str, str]:
             raise ValueError(f"{source}: query {name!r} is defined twice")
         out[name] = sql
     return out
+
+
+def parameter_names(query: str) -> list[str]:
+    """The ``%(name)s`` placeholders of ``query``, each once, in order of first use."""
+    return list(dict.fromkeys(_PARAM.findall(query)))
+
+
+def numbered(query: str) -> str:
+    """``query`` with its ``%(name)s`` placeholders as PostgreSQL's ``$1, $2...`` (the same name, the
+    same number, as :func:`parameter_names` orders them), for ``PREPARE`` and ``EXPLAIN (GENERIC_PLAN)``."""
+    names = parameter_names(query)
+    return _PARAM.sub(lambda match: f"${names.index(match[1]) + 1}", query)
 
 
 def load(directory: Path = QUERIES_DIR) -> Queries:

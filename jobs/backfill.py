@@ -72,10 +72,7 @@ async def request_unseen(deps: Deps, org_id: int) -> list[str]:
         return []
     channels = await _resolve(deps.slack, [], True)
     async with deps.pool.connection() as conn:
-        rows = await (await conn.execute(
-            "SELECT channel_id FROM backfill_state WHERE organization_id = %s "
-            "UNION SELECT channel_id FROM context_channels WHERE organization_id = %s AND NOT memory_enabled",
-            (org_id, org_id))).fetchall()
+        rows = await (await conn.execute(Q["backfill_channels_known"], {"organization_id": org_id})).fetchall()
     seen = {r[0] for r in rows}
     asked = []
     for channel_id, _name in channels:

@@ -13,9 +13,11 @@ from typing import Any
 
 from bot.blocks import standup as render
 from bot.deps import Deps
-from bot.services import ooo, standup
+from bot.services import ooo, standup_plan, standup_settings, standup_threads
 from bot.services import rhythm as rules
-from bot.services.notifications import Target, notify, quiet_hours_end
+from bot.services.notifications import Target, existing_keys, notify, quiet_hours_end
+from db.repos import users as user_repo
+from jobs.common import for_each_org
 
 
 def checkin_key(org_id: int, user_id: int, day: Any) -> str:
@@ -25,15 +27,15 @@ def checkin_key(org_id: int, user_id: int, day: Any) -> str:
 async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
     counts = {"sent": 0, "quiet": 0}
     async with deps.pool.connection() as conn:
-        rhythm = await standup.rhythm_of(conn, org_id)
-        await standup.sync_posted(conn, org_id)
+        rhythm = await standup_settings.rhythm_of(conn, org_id)
+        await standup_threads.sync_posted(conn, org_id)
         since = rules.local_date(now, rhythm.timezone) - timedelta(days=2)
-        threads = [t for t in await standup.recent_threads(conn, org_id, since) if t.status == "posted"]
+        threads = [t for t in await standup_threads.recent_threads(conn, org_id, since) if t.status == "posted"]
         for thread in threads:
-            user_ids = await standup.people_with_plan(conn, org_id, thread.thread_date)
-            people = [p for p in await standup.users_by_ids(conn, org_id, user_ids) if p.active]
+            user_ids = await standup_plan.people_with_plan(conn, org_id, thread.thread_date)
+            people = [p for p in await user_repo.users_by_ids(conn, org_id, user_ids) if p.active]
             out = await ooo.out_on(conn, org_id, [p.id for p in people], thread.thread_date)
-            sent = await standup.existing_keys(conn, org_id, [checkin_key(org_id, p.id, thread.thread_date) for p in people])
+            sent = await existing_keys(conn, org_id, [checkin_key(org_id, p.id, thread.thread_date) for p in people])
             for p in people:
                 key = checkin_key(org_id, p.id, thread.thread_date)
                 if p.id in out or key in sent:
@@ -45,7 +47,7 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
                 if held is not None and held >= day.close_at:
                     counts["quiet"] += 1
                     continue
-                items = [i for i in await standup.plan_of(conn, org_id, p.id, thread.thread_date) if i.closed_at is None]
+                items = [i for i in await standup_plan.plan_of(conn, org_id, p.id, thread.thread_date) if i.closed_at is None]
                 if not items:
                     continue
                 text, blocks = render.eod_checkin(thread.thread_date, items)
@@ -56,6 +58,4 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
 
 
 async def run(deps: Deps, now: datetime) -> dict[str, Any]:
-    from jobs.morning_thread import for_each_org
-
     return await for_each_org(deps, now, checkins_for_org)

@@ -12,6 +12,7 @@ import contextlib
 import psycopg
 
 from bot.log import get_logger
+from db.queries import Q
 
 log = get_logger(__name__)
 
@@ -39,9 +40,9 @@ class Leadership:
                 self._set(False)
             if self.is_leader:
                 # Prove the connection (and so the lock) is still alive.
-                await self._conn.execute("SELECT 1")
+                await self._conn.execute(Q["leader_ping"])
                 return True
-            row = await (await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))).fetchone()
+            row = await (await self._conn.execute(Q["leader_try_lock"], {"key": self.key})).fetchone()
             self._set(bool(row and row[0]))
         except psycopg.Error as exc:
             log.warning("leadership_check_failed", error=str(exc))
@@ -70,6 +71,6 @@ class Leadership:
         if self._conn is not None and not self._conn.closed:
             with contextlib.suppress(Exception):
                 if self.is_leader:
-                    await self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+                    await self._conn.execute(Q["leader_unlock"], {"key": self.key})
                 await self._conn.close()
         self.is_leader = False

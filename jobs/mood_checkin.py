@@ -13,9 +13,11 @@ from typing import Any
 
 from bot.blocks import mood as render
 from bot.deps import Deps
-from bot.services import mood, ooo, standup
+from bot.services import mood, ooo, standup_settings, standup_threads
 from bot.services import rhythm as rules
-from bot.services.notifications import Target, notify
+from bot.services.notifications import Target, existing_keys, notify
+from db.repos import users as user_repo
+from jobs.common import for_each_org
 
 
 def checkin_key(org_id: int, user_id: int, day: Any) -> str:
@@ -25,17 +27,17 @@ def checkin_key(org_id: int, user_id: int, day: Any) -> str:
 async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
     counts = {"sent": 0}
     async with deps.pool.connection() as conn:
-        rhythm = await standup.rhythm_of(conn, org_id)
+        rhythm = await standup_settings.rhythm_of(conn, org_id)
         if not rhythm.mood_checkin_enabled:
             return {"skipped": "mood check-in is off (`/steward standup mood on`)"}
-        threads = await standup.recent_threads(conn, org_id, rules.local_date(now, rhythm.timezone).replace(day=1))
+        threads = await standup_threads.recent_threads(conn, org_id, rules.local_date(now, rhythm.timezone).replace(day=1))
         if threads:
-            people = [p for p in await standup.users_by_ids(conn, org_id, threads[-1].participant_ids) if p.active]
+            people = [p for p in await user_repo.users_by_ids(conn, org_id, threads[-1].participant_ids) if p.active]
         else:
-            people = await standup.active_users(conn, org_id)
+            people = await user_repo.active_users(conn, org_id)
         due = {p.id: rules.mood_due(now, rhythm, p.timezone) for p in people}
         people = [p for p in people if due[p.id] is not None]
-        sent = await standup.existing_keys(conn, org_id, [checkin_key(org_id, p.id, due[p.id]) for p in people])
+        sent = await existing_keys(conn, org_id, [checkin_key(org_id, p.id, due[p.id]) for p in people])
         for p in people:
             day = due[p.id]
             assert day is not None
@@ -50,6 +52,4 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
 
 
 async def run(deps: Deps, now: datetime) -> dict[str, Any]:
-    from jobs.morning_thread import for_each_org
-
     return await for_each_org(deps, now, checkins_for_org)

@@ -17,44 +17,14 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.log import get_logger
-from bot.services import ooo, standup
+from bot.services import ooo, standup_plan, standup_settings, standup_threads
 from bot.services import rhythm as rules
 from bot.services.notifications import Target, notify
+from db.repos import users as user_repo
 from jobs import day_close
+from jobs.common import channel_members, for_each_org
 
 log = get_logger(__name__)
-
-
-def wake_dispatcher(deps: Deps) -> None:
-    dispatcher = deps.extras.get("dispatcher")
-    if dispatcher is not None:
-        dispatcher.wake()
-
-
-async def for_each_org(deps: Deps, now: datetime, fn: Any) -> dict[str, Any]:
-    """Run ``fn(deps, org_id, now)`` for every organization; one failing does not stop the others."""
-    async with deps.pool.connection() as conn:
-        org_ids = await standup.organizations(conn)
-    results: dict[str, Any] = {}
-    for org_id in org_ids:
-        try:
-            results[str(org_id)] = await fn(deps, org_id, now)
-        except Exception as exc:
-            log.exception("rhythm_job_failed_for_org", organization_id=org_id, job=getattr(fn, "__module__", "?"))
-            results[str(org_id)] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-    wake_dispatcher(deps)
-    return results
-
-
-async def channel_members(deps: Deps, channel_id: str) -> list[str]:
-    members: list[str] = []
-    cursor = None
-    while True:
-        page = await deps.slack.conversations_members(channel=channel_id, limit=1000, **({"cursor": cursor} if cursor else {}))
-        members.extend(page.get("members") or [])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return members
 
 
 async def _sandbox_channel(deps: Deps, org_id: int) -> bool:
@@ -66,17 +36,17 @@ async def _sandbox_channel(deps: Deps, org_id: int) -> bool:
     if channel is None:
         return False
     async with deps.pool.connection() as conn:
-        return await standup.set_default_channel(conn, org_id, channel)
+        return await standup_settings.set_default_channel(conn, org_id, channel)
 
 
 async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
     async with deps.pool.connection() as conn:
-        rhythm = await standup.rhythm_of(conn, org_id)
-        await standup.sync_posted(conn, org_id)
+        rhythm = await standup_settings.rhythm_of(conn, org_id)
+        await standup_threads.sync_posted(conn, org_id)
     channel = rhythm.standup_channel_id
     if channel is None and await _sandbox_channel(deps, org_id):
         async with deps.pool.connection() as conn:
-            rhythm = await standup.rhythm_of(conn, org_id)
+            rhythm = await standup_settings.rhythm_of(conn, org_id)
         channel = rhythm.standup_channel_id
     if not channel:
         return {"skipped": "no standup channel: an admin can set one with `/steward standup channel #name`"}
@@ -88,7 +58,7 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
                else "outside the morning window")
         return {"skipped": why, "next": nxt.isoformat() if nxt else None}
     async with deps.pool.connection() as conn:
-        if await standup.thread_exists(conn, org_id, channel, day):
+        if await standup_threads.thread_exists(conn, org_id, channel, day):
             return {"skipped": "already posted", "date": day.isoformat()}
     # Close any day whose time has come first, so the listing never shows stale carry counts.
     await day_close.close_for_org(deps, org_id, now, rhythm=rhythm)
@@ -99,17 +69,17 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
         log.error("standup_channel_unreadable", organization_id=org_id, channel=channel, error=error)
         return {"skipped": f"can't read the standup channel's members ({error}); invite me to <#{channel}>"}
     async with deps.pool.connection() as conn, conn.transaction():
-        people = await standup.users_by_slack_ids(conn, org_id, members)
+        people = await user_repo.users_by_slack_ids(conn, org_id, members)
         out_ids = await ooo.out_on(conn, org_id, [p.id for p in people], day)
-        thread_id = await standup.create_thread(conn, org_id, channel, day, [p.id for p in people], now)
+        thread_id = await standup_threads.create_thread(conn, org_id, channel, day, [p.id for p in people], now)
         if thread_id is None:
             return {"skipped": "already posted", "date": day.isoformat()}
         present = [p for p in people if p.id not in out_ids]
-        await standup.seed_carried(conn, org_id, day, [p.id for p in present])
-        open_tasks = await standup.open_tasks_of(conn, org_id, [p.id for p in present])
+        await standup_plan.seed_carried(conn, org_id, day, [p.id for p in present])
+        open_tasks = await standup_plan.open_tasks_of(conn, org_id, [p.id for p in present])
         text, blocks = render.thread_message(day, [(p, open_tasks.get(p.id, [])) for p in present],
                                              [p for p in people if p.id in out_ids])
-        await notify(conn, organization_id=org_id, kind=standup.THREAD_KIND, dedupe_key=standup.thread_dedupe_key(org_id, channel, day),
+        await notify(conn, organization_id=org_id, kind=standup_threads.THREAD_KIND, dedupe_key=standup_threads.thread_dedupe_key(org_id, channel, day),
                      text=text, blocks=blocks, targets=[Target.channel(channel)], now=now)
     log.info("morning_thread_queued", organization_id=org_id, date=day.isoformat(), participants=len(people), out=len(out_ids))
     return {"posted": day.isoformat(), "thread_id": thread_id, "participants": len(people), "out_of_office": len(out_ids)}

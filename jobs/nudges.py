@@ -14,11 +14,13 @@ from typing import Any
 
 from bot.blocks import standup as render
 from bot.deps import Deps
-from bot.services import ooo, standup
+from bot.services import ooo, standup_settings, standup_threads
 from bot.services import rhythm as rules
-from bot.services.notifications import Target, notify, quiet_hours_end
+from bot.services.notifications import Target, existing_keys, notify, quiet_hours_end
 from bot.services.rhythm import Rhythm
+from db.repos import users as user_repo
 from db.rows import User
+from jobs.common import for_each_org
 
 LOOKBACK_DAYS = 3
 
@@ -31,12 +33,12 @@ def summary_key(org_id: int, thread_id: int, manager_id: int) -> str:
     return f"standup.summary:{org_id}:{thread_id}:{manager_id}"
 
 
-async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.MorningThread, now: datetime,
+async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup_threads.MorningThread, now: datetime,
                        link: str | None) -> dict[str, int]:
     counts = {"nudged": 0, "summaries": 0, "quiet": 0}
     async with deps.pool.connection() as conn:
-        people = [p for p in await standup.users_by_ids(conn, org_id, thread.participant_ids) if p.active]
-        submitted = await standup.submitter_ids(conn, thread)
+        people = [p for p in await user_repo.users_by_ids(conn, org_id, thread.participant_ids) if p.active]
+        submitted = await standup_threads.submitter_ids(conn, thread)
         out = await ooo.out_on(conn, org_id, [p.id for p in people], thread.thread_date)
         expected = [p for p in people if p.id not in out]
         missing = [p for p in expected if p.id not in submitted]
@@ -47,8 +49,8 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
             if p.manager_id is not None:
                 by_manager.setdefault(p.manager_id, []).append(p)
         keys += [summary_key(org_id, thread.id, m) for m in by_manager]
-        sent = await standup.existing_keys(conn, org_id, keys)
-        managers = {m.id: m for m in await standup.users_by_ids(conn, org_id, list(by_manager)) if m.active}
+        sent = await existing_keys(conn, org_id, keys)
+        managers = {m.id: m for m in await user_repo.users_by_ids(conn, org_id, list(by_manager)) if m.active}
 
         for p in missing:
             key, day = nudge_key(org_id, thread.id, p.id), days[p.id]
@@ -86,28 +88,26 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup.
                             blocks=blocks, targets=[Target.dm(manager.slack_id)], now=now, user_id=manager.id):
                 counts["summaries"] += 1
         if counts["nudged"]:
-            await standup.mark_nudged(conn, thread, now)
+            await standup_threads.mark_nudged(conn, thread, now)
         if counts["summaries"]:
-            await standup.mark_summarised(conn, thread, now)
+            await standup_threads.mark_summarised(conn, thread, now)
     return counts
 
 
 async def nudge_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
     async with deps.pool.connection() as conn:
-        rhythm = await standup.rhythm_of(conn, org_id)
-        await standup.sync_posted(conn, org_id)
+        rhythm = await standup_settings.rhythm_of(conn, org_id)
+        await standup_threads.sync_posted(conn, org_id)
         since = rules.local_date(now, rhythm.timezone) - timedelta(days=LOOKBACK_DAYS)
-        threads = [t for t in await standup.recent_threads(conn, org_id, since) if t.status == "posted"]
-        domain = await standup.team_domain(conn, org_id) if threads else None
+        threads = [t for t in await standup_threads.recent_threads(conn, org_id, since) if t.status == "posted"]
+        domain = await standup_threads.team_domain(conn, org_id) if threads else None
     totals = {"nudged": 0, "summaries": 0, "quiet": 0}
     for thread in threads:
-        counts = await nudge_thread(deps, org_id, rhythm, thread, now, standup.permalink(domain, thread.channel_id, thread.thread_ts))
+        counts = await nudge_thread(deps, org_id, rhythm, thread, now, standup_threads.permalink(domain, thread.channel_id, thread.thread_ts))
         for k, v in counts.items():
             totals[k] += v
     return totals
 
 
 async def run(deps: Deps, now: datetime) -> dict[str, Any]:
-    from jobs.morning_thread import for_each_org
-
     return await for_each_org(deps, now, nudge_for_org)

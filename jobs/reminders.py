@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.services import reminders
+from jobs.common import wake_dispatcher
 
 log = get_logger(__name__)
 
@@ -16,8 +17,8 @@ async def run(deps: Deps, now: datetime) -> dict[str, int]:
     async with deps.pool.connection() as conn:
         for reminder in await reminders.due(conn, now):
             fired += await reminders.fire(conn, reminder, now)
-    if fired and deps.extras.get("dispatcher") is not None:
-        deps.extras["dispatcher"].wake()
+    if fired:
+        wake_dispatcher(deps)
     return {"fired": fired}
 
 
@@ -32,8 +33,7 @@ async def fire_one(deps: Deps, reminder_id: int) -> None:
         await reminders.fire(conn, reminder, now)
         if reminder.recurrence:
             schedule(deps, await reminders.get(conn, reminder.organization_id, reminder.id))
-    if deps.extras.get("dispatcher") is not None:
-        deps.extras["dispatcher"].wake()
+    wake_dispatcher(deps)
 
 
 def schedule(deps: Deps, reminder: reminders.Reminder) -> None:

@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from bot.deps import Deps
 from bot.log import get_logger, is_idle, run_isolated
+from db.queries import Q
 from jobs import registry
 from jobs.leader import Leadership
 
@@ -115,11 +116,7 @@ class Scheduler:
         now = self.deps.now()
         slot = scheduled_for or trigger_slot(name, now)
         async with self.deps.pool.connection() as conn:
-            row = await (await conn.execute(
-                "INSERT INTO job_runs (job_name, scheduled_for, started_at, status) VALUES (%s, %s, %s, 'running') "
-                "ON CONFLICT (job_name, scheduled_for) DO NOTHING RETURNING id",
-                (name, slot, now),
-            )).fetchone()
+            row = await (await conn.execute(Q["job_run_claim"], {"job_name": name, "scheduled_for": slot, "now": now})).fetchone()
         if row is None:
             return None
         return await self._run(name, row[0], now)
@@ -137,10 +134,10 @@ class Scheduler:
             if metrics is not None:
                 metrics.job_runs[name] = metrics.job_runs.get(name, 0) + 1
             async with self.deps.pool.connection() as conn:
-                await conn.execute(
-                    "UPDATE job_runs SET finished_at = %s, status = %s, summary = %s WHERE id = %s",
-                    (self.deps.now(), status, Jsonb(summary if isinstance(summary, dict | list) else {"result": str(summary)}), run_id),
-                )
+                await conn.execute(Q["job_run_finish"], {
+                    "id": run_id, "now": self.deps.now(), "status": status,
+                    "summary": Jsonb(summary if isinstance(summary, dict | list) else {"result": str(summary)}),
+                })
         # Every tick of every job would be 220 INFO lines in 24 idle minutes: idle ticks log at DEBUG.
         level = log.debug if status == "succeeded" and is_idle(summary) else log.info
         level("job_ran", job=name, status=status, summary=summary)

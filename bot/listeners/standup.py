@@ -18,10 +18,11 @@ from bot.listeners import help as help_listener
 from bot.listeners import home
 from bot.listeners.workspace import who
 from bot.log import get_logger
+from bot.parsing import standup_reply
 from bot.services import mood as mood_service
 from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
-from bot.services import security, standup, workspace
+from bot.services import security, standup_plan, standup_replies, standup_settings, standup_threads, workspace
 from bot.services import tasks as task_service
 from bot.services.workspace import date_order_of
 from db.rows import User
@@ -62,9 +63,9 @@ async def standup_subcommand(ack: Any, respond: Any, command: dict[str, Any], ar
     org, user = who(context)
     words = args.strip()
     async with deps.pool.connection() as conn:
-        current = await standup.rhythm_of(conn, org.id)
+        current = await standup_settings.rhythm_of(conn, org.id)
         if words.lower() in ("show", "status", "settings", "help", "?"):
-            await respond(text=render.settings_text(current) + "\n\n" + standup.SETTINGS_USAGE, response_type="ephemeral")
+            await respond(text=render.settings_text(current) + "\n\n" + standup_settings.SETTINGS_USAGE, response_type="ephemeral")
             return
         if not user.is_admin:
             raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.settings",
@@ -73,8 +74,8 @@ async def standup_subcommand(ack: Any, respond: Any, command: dict[str, Any], ar
         if not words:
             await client.views_open(trigger_id=command["trigger_id"], view=render.settings_modal(current))
             return
-        changes = standup.parse_settings_words(words, current)
-        updated = await standup.update_rhythm(conn, org.id, user, changes)
+        changes = standup_settings.parse_settings_words(words, current)
+        updated = await standup_settings.update_rhythm(conn, org.id, user, changes)
     await respond(text=":white_check_mark: Saved.\n" + render.settings_text(updated), response_type="ephemeral")
 
 
@@ -85,7 +86,7 @@ async def on_settings_open(ack: Any, body: dict[str, Any], client: Any, context:
         if not user.is_admin:
             raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.settings",
                                       message="Sorry, only Steward admins can change the standup settings.")
-        current = await standup.rhythm_of(conn, org.id)
+        current = await standup_settings.rhythm_of(conn, org.id)
     await client.views_open(trigger_id=body["trigger_id"], view=render.settings_modal(current))
 
 
@@ -104,7 +105,7 @@ def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
         changes["standup_channel_id"] = values["channel"]
     for block in ("morning_time", "end_of_day_time", "mood_checkin_time"):
         if values.get(block):
-            attempt(block, lambda b=block: changes.__setitem__(b, standup.parse_time(values[b])))
+            attempt(block, lambda b=block: changes.__setitem__(b, standup_settings.parse_time(values[b])))
     tz = (values.get("timezone") or "").strip()
     if tz and not rules.valid_timezone(tz):
         errors["timezone"] = "Use a timezone name like America/New_York or Europe/Berlin."
@@ -115,10 +116,10 @@ def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
         if not days:
             errors["workdays"] = "Pick at least one workday."
         changes["workdays"] = sorted(set(days))
-    attempt("holidays", lambda: changes.__setitem__("holidays", standup.parse_dates(values.get("holidays") or "")))
+    attempt("holidays", lambda: changes.__setitem__("holidays", standup_settings.parse_dates(values.get("holidays") or "")))
     for block, what in (("nudge_delay_minutes", "nudges"), ("manager_summary_delay_minutes", "the manager summary")):
         if values.get(block) not in (None, ""):
-            attempt(block, lambda b=block, w=what: changes.__setitem__(b, standup.parse_minutes(str(values[b]), w)))
+            attempt(block, lambda b=block, w=what: changes.__setitem__(b, standup_settings.parse_minutes(str(values[b]), w)))
     changes["mood_checkin_enabled"] = "on" in (values.get("mood_checkin_enabled") or [])
     changes["use_member_local_time"] = "on" in (values.get("use_member_local_time") or [])
     return changes, errors
@@ -127,7 +128,7 @@ def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
     """At ack time, so a mistake shows next to its field."""
     changes, errors = settings_changes(view_values(payload.get("view") or {}))
-    merged = standup.merge(rules.Rhythm(), changes)
+    merged = standup_settings.merge(rules.Rhythm(), changes)
     if {"end_of_day_time", "morning_time"} <= changes.keys() and merged.end_of_day_time <= merged.morning_time:
         errors.setdefault("end_of_day_time", "The end of day must come after the morning thread.")
     if ({"manager_summary_delay_minutes", "nudge_delay_minutes"} <= changes.keys()
@@ -143,7 +144,7 @@ async def on_settings_submit(ack: Any, view: dict[str, Any], client: Any, contex
     if errors:
         return  # the ack showed them
     async with deps.pool.connection() as conn:
-        updated = await standup.update_rhythm(conn, org.id, user, changes)
+        updated = await standup_settings.update_rhythm(conn, org.id, user, changes)
     await client.chat_postMessage(channel=user.slack_id, text=":white_check_mark: Standup settings saved.\n" + render.settings_text(updated))
 
 
@@ -160,7 +161,7 @@ async def _find_thread(deps: Deps, context: Any, channel: str | None, thread_ts:
     if org is None or not channel or not thread_ts:
         return False
     async with deps.pool.connection() as conn:
-        thread = await standup.thread_by_ts(conn, org.id, channel, thread_ts)
+        thread = await standup_threads.thread_by_ts(conn, org.id, channel, thread_ts)
     if thread is None:
         return False
     context["morning_thread"] = thread
@@ -198,7 +199,7 @@ async def _user_of(deps: Deps, org: Any, slack_id: str | None) -> User | None:
 async def on_thread_reply(message: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
     org, user = context.get("org"), context.get("steward_user")
     text = message.get("text") or ""
-    if org is None or user is None or standup.is_conversation(text, org.bot_user_id):
+    if org is None or user is None or standup_reply.is_conversation(text, org.bot_user_id):
         return
     await handle_reply(deps, client, org, context["morning_thread"], user, message["ts"], text)
 
@@ -223,31 +224,31 @@ async def on_reply_deleted(event: dict[str, Any], context: Any, client: Any, dep
     if user is None:
         return
     async with deps.pool.connection() as conn:
-        submission_id = await standup.submission_id_of(conn, thread, user.id)
+        submission_id = await standup_replies.submission_id_of(conn, thread, user.id)
         if submission_id is None:
             return
         try:
-            entry = (await standup.submission_entry(conn, org.id, submission_id, previous["ts"]))[1]
+            entry = (await standup_replies.submission_entry(conn, org.id, submission_id, previous["ts"]))[1]
         except NotFound:
             return
-        removed = await standup.undo_reply(conn, org.id, user, submission_id, previous["ts"], deps.now())
+        removed = await standup_replies.undo_reply(conn, org.id, user, submission_id, previous["ts"], deps.now())
     if entry.get("reply_ts"):
         text, blocks = render.reply_undone(user, removed, why="Reply deleted")
         await client.chat_update(channel=thread.channel_id, ts=entry["reply_ts"], text=text, blocks=blocks)
 
 
-async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.MorningThread, user: User, message_ts: str, text: str,
-                       *, answer_in: tuple[str, str] | None = None) -> standup.ReplyOutcome:
+async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup_threads.MorningThread, user: User, message_ts: str, text: str,
+                       *, answer_in: tuple[str, str] | None = None) -> standup_replies.ReplyOutcome:
     """Parse one reply and record it; answer under it (or update the earlier answer)."""
     now = deps.now()
     async with deps.pool.connection() as conn:
-        rhythm = await standup.rhythm_of(conn, org.id)
+        rhythm = await standup_settings.rhythm_of(conn, org.id)
         types = await task_service.task_types(conn, org.id)
         clients, projects = await task_service.clients_and_projects(conn, org.id)
     day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, user.timezone)
     plan_date = thread.thread_date if not day.closed(now) else rules.local_date(now, day.tz)
     # "@Steward fix the login bug": the bot's own name is not part of the plan.
-    parts = standup.split_reply(markup.without_user(text, org.bot_user_id), now=now, tz=user.timezone)
+    parts = standup_reply.split_reply(markup.without_user(text, org.bot_user_id), now=now, tz=user.timezone)
     tasks: list[Any] = []
     source, note, threat = "offline", None, None
     if parts.task_lines:
@@ -262,15 +263,15 @@ async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.Mornin
         threat = threat or parsed.threat
         if parsed.value is not None:
             found_ooo.append(parsed.value)
-    reply = standup.ParsedReply(parts=parts, tasks=tasks, ooo=found_ooo, parser=source, clients=clients, projects=projects)
+    reply = standup_replies.ParsedReply(parts=parts, tasks=tasks, ooo=found_ooo, parser=source, clients=clients, projects=projects)
     async with deps.pool.connection() as conn:
         if threat is not None:
             await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=threat[0],
                                   description=threat[1], user_id=user.id, slack_user_id=user.slack_id,
                                   details={"source": "standup_thread", "text": text[:500]})
-        outcome = await standup.apply_reply(conn, org_id=org.id, thread=thread, user=user, message_ts=message_ts, text=text,
+        outcome = await standup_replies.apply_reply(conn, org_id=org.id, thread=thread, user=user, message_ts=message_ts, text=text,
                                             parsed=reply, is_late=day.is_late(now), plan_date=plan_date, now=now)
-        plan = await standup.plan_of(conn, org.id, user.id, outcome.plan_date)
+        plan = await standup_plan.plan_of(conn, org.id, user.id, outcome.plan_date)
     if outcome.chatter or (outcome.replayed and outcome.reply_ts):
         return outcome  # "thanks!" after their update, or a redelivery of a reply already answered
     summary_text, blocks = render.reply_summary(user, outcome, plan, message_ts=message_ts, note=note)
@@ -280,7 +281,7 @@ async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup.Mornin
         return outcome
     posted = await client.chat_postMessage(channel=thread.channel_id, thread_ts=thread.thread_ts, text=summary_text, blocks=blocks)
     async with deps.pool.connection() as conn:
-        await standup.set_reply_ts(conn, org.id, outcome.submission_id, message_ts, posted["ts"])
+        await standup_replies.set_reply_ts(conn, org.id, outcome.submission_id, message_ts, posted["ts"])
     outcome.reply_ts = posted["ts"]
     return outcome
 
@@ -298,7 +299,7 @@ async def on_undo(ack: Any, body: dict[str, Any], client: Any, context: Any, dep
     org, user = who(context)
     submission_id, message_ts = _reply_ref(body)
     async with deps.pool.connection() as conn:
-        removed = await standup.undo_reply(conn, org.id, user, submission_id, message_ts, deps.now())
+        removed = await standup_replies.undo_reply(conn, org.id, user, submission_id, message_ts, deps.now())
     text, blocks = render.reply_undone(user, removed)
     container = body.get("container") or {}
     await client.chat_update(channel=container.get("channel_id") or body["channel"]["id"],
@@ -310,7 +311,7 @@ async def on_edit_open(ack: Any, body: dict[str, Any], client: Any, context: Any
     org, user = who(context)
     submission_id, message_ts = _reply_ref(body)
     async with deps.pool.connection() as conn:
-        sub, entry = await standup.submission_entry(conn, org.id, submission_id, message_ts)
+        sub, entry = await standup_replies.submission_entry(conn, org.id, submission_id, message_ts)
         if sub.user_id != user.id:
             raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.edit",
                                       message="Only the person who wrote that reply can edit it.",
@@ -340,10 +341,10 @@ async def on_edit_submit(ack: Any, view: dict[str, Any], client: Any, context: A
     except ValueError:
         raise InvalidInput("That form is broken; please edit your message in the thread instead.") from None
     async with deps.pool.connection() as conn:
-        sub, _entry = await standup.submission_entry(conn, org.id, int(sub_id), message_ts)
+        sub, _entry = await standup_replies.submission_entry(conn, org.id, int(sub_id), message_ts)
         if sub.user_id != user.id:
             raise PermissionDenied("Only the person who wrote that reply can edit it.")
-        thread = await standup.thread_by_id(conn, org.id, sub.thread_id)
+        thread = await standup_threads.thread_by_id(conn, org.id, sub.thread_id)
     if thread is None:
         raise NotFound("That standup thread is gone.")
     await handle_reply(deps, client, org, thread, user, message_ts, text, answer_in=(channel, reply_ts))
@@ -358,7 +359,7 @@ def _eod_day(value: str | None) -> date:
         raise InvalidInput("That check-in button is broken.") from None
 
 
-async def _refresh_checkin(client: Any, body: dict[str, Any], day: date, items: list[standup.PlanItem]) -> None:
+async def _refresh_checkin(client: Any, body: dict[str, Any], day: date, items: list[standup_plan.PlanItem]) -> None:
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
@@ -369,7 +370,7 @@ async def _refresh_checkin(client: Any, body: dict[str, Any], day: date, items: 
 
 async def _closed_checkin(client: Any, body: dict[str, Any], deps: Deps, org: Any, user: User, day: date) -> None:
     async with deps.pool.connection() as conn:
-        items = await standup.plan_of(conn, org.id, user.id, day)
+        items = await standup_plan.plan_of(conn, org.id, user.id, day)
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
@@ -392,8 +393,8 @@ async def on_eod_toggle(ack: Any, body: dict[str, Any], client: Any, context: An
                 shown |= {int(o["value"]) for o in element.get("options") or [] if str(o.get("value", "")).isdigit()}
     try:
         async with deps.pool.connection() as conn:
-            items = await standup.mark_done(conn, org.id, user, day, selected, deps.now(), only=shown or None)
-    except standup.DayClosed:
+            items = await standup_plan.mark_done(conn, org.id, user, day, selected, deps.now(), only=shown or None)
+    except standup_plan.DayClosed:
         await _closed_checkin(client, body, deps, org, user, day)
         raise
     await _refresh_checkin(client, body, day, items)
@@ -405,10 +406,10 @@ async def on_eod_all_done(ack: Any, body: dict[str, Any], client: Any, context: 
     day = _eod_day((body.get("actions") or [{}])[0].get("value"))
     try:
         async with deps.pool.connection() as conn:
-            items = await standup.plan_of(conn, org.id, user.id, day)
+            items = await standup_plan.plan_of(conn, org.id, user.id, day)
             everything = {i.task_id for i in items if not i.is_dropped}
-            items = await standup.mark_done(conn, org.id, user, day, everything, deps.now())
-    except standup.DayClosed:
+            items = await standup_plan.mark_done(conn, org.id, user, day, everything, deps.now())
+    except standup_plan.DayClosed:
         await _closed_checkin(client, body, deps, org, user, day)
         raise
     await _refresh_checkin(client, body, day, items)
@@ -419,10 +420,10 @@ async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context:
     org, user = who(context)
     day = _eod_day((body.get("actions") or [{}])[0].get("value"))
     async with deps.pool.connection() as conn:
-        items = await standup.plan_of(conn, org.id, user.id, day)
+        items = await standup_plan.plan_of(conn, org.id, user.id, day)
     if items and all(i.closed_at is not None for i in items):
         await _closed_checkin(client, body, deps, org, user, day)
-        raise standup.DayClosed()
+        raise standup_plan.DayClosed()
     if not any(not i.is_done and not i.is_dropped for i in items):
         raise InvalidInput("There's nothing left to drop on that day's plan.")
     container = body.get("container") or {}
@@ -450,7 +451,7 @@ async def on_eod_drop_submit(ack: Any, view: dict[str, Any], client: Any, contex
     day_text, channel, ts = (view.get("private_metadata") or "||").split("|")
     day = _eod_day(day_text)
     async with deps.pool.connection() as conn:
-        items = await standup.drop_planned(conn, org.id, user, day, int(values["task"]), values["reason"], deps.now())
+        items = await standup_plan.drop_planned(conn, org.id, user, day, int(values["task"]), values["reason"], deps.now())
     if channel and ts:
         text, blocks = render.eod_checkin(day, items)
         await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
@@ -461,17 +462,17 @@ async def on_eod_drop_submit(ack: Any, view: dict[str, Any], client: Any, contex
 async def today_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]]:
     now = deps.now()
     async with deps.pool.connection() as conn:
-        rhythm = await standup.rhythm_of(conn, org.id)
+        rhythm = await standup_settings.rhythm_of(conn, org.id)
         today = rules.local_date(now, rhythm.person_tz(user.timezone))
         org_today = rules.local_date(now, rhythm.timezone)
-        thread = await standup.posted_thread_for(conn, org.id, org_today)
-        plan = await standup.plan_of(conn, org.id, user.id, thread.thread_date if thread else org_today)
+        thread = await standup_threads.posted_thread_for(conn, org.id, org_today)
+        plan = await standup_plan.plan_of(conn, org.id, user.id, thread.thread_date if thread else org_today)
         out = [r for r in await ooo_service.upcoming(conn, org.id, user.id, today) if r.start_date <= today <= r.end_date]
-        submitted = bool(thread and user.id in await standup.submitter_ids(conn, thread))
-        domain = await standup.team_domain(conn, org.id)
+        submitted = bool(thread and user.id in await standup_threads.submitter_ids(conn, thread))
+        domain = await standup_threads.team_domain(conn, org.id)
         mood_today = await mood_service.of_day(conn, org.id, user.id, today)
         team = await mood_service.team_mood(conn, org.id, user, today=today) if user.is_manager else None
-    link = standup.permalink(domain, thread.channel_id, thread.thread_ts) if thread else None
+    link = standup_threads.permalink(domain, thread.channel_id, thread.thread_ts) if thread else None
     mood_bits = []
     if mood_today:
         mood_bits.append(f"Your mood today: {mood_service.emoji(mood_today[0])} {mood_today[0]}/5 (only you see this)")

@@ -8,6 +8,7 @@ import psycopg
 
 from bot.errors import InvalidInput, NotFound
 from bot.services import security
+from db.queries import Q
 from db.rows import User
 
 
@@ -37,21 +38,12 @@ def _name(raw: str, what: str) -> str:
 
 
 async def list_clients(conn: psycopg.AsyncConnection, org_id: int) -> list[Client]:
-    rows = await (await conn.execute(
-        "SELECT c.id, c.name, c.slack_channel_id, c.description, "
-        "(SELECT count(*) FROM tasks t WHERE t.organization_id = c.organization_id AND t.client_id = c.id "
-        " AND t.status NOT IN ('done', 'dropped'))::int "
-        "FROM clients c WHERE c.organization_id = %s AND c.active ORDER BY lower(c.name)", (org_id,))).fetchall()
+    rows = await (await conn.execute(Q["clients_with_open_counts"], {"organization_id": org_id})).fetchall()
     return [Client(*r) for r in rows]
 
 
 async def list_projects(conn: psycopg.AsyncConnection, org_id: int) -> list[Project]:
-    rows = await (await conn.execute(
-        "SELECT p.id, p.name, c.name, p.slack_channel_id, "
-        "(SELECT count(*) FROM tasks t WHERE t.organization_id = p.organization_id AND t.project_id = p.id "
-        " AND t.status NOT IN ('done', 'dropped'))::int "
-        "FROM projects p LEFT JOIN clients c ON c.organization_id = p.organization_id AND c.id = p.client_id "
-        "WHERE p.organization_id = %s AND p.status = 'active' ORDER BY lower(p.name)", (org_id,))).fetchall()
+    rows = await (await conn.execute(Q["projects_with_open_counts"], {"organization_id": org_id})).fetchall()
     return [Project(*r) for r in rows]
 
 
@@ -74,8 +66,8 @@ async def add_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, na
     if any(c.name.lower() == name.lower() for c in await list_clients(conn, org_id)):
         raise InvalidInput(f"There's already a client called {name}.")
     async with conn.transaction():
-        await conn.execute("INSERT INTO clients (organization_id, name, slack_channel_id, description) VALUES (%s, %s, %s, %s)",
-                           (org_id, name, channel_id, description))
+        await conn.execute(Q["client_insert"], {"organization_id": org_id, "name": name, "channel_id": channel_id,
+                                                "description": description})
         await security.audit(conn, organization_id=org_id, actor=actor, action="client.added", entity_type="client",
                              entity_id=name, details={"channel": channel_id})
     return _find(await list_clients(conn, org_id), name, "client")
@@ -89,8 +81,8 @@ async def add_project(conn: psycopg.AsyncConnection, org_id: int, actor: User, n
     if any(p.name.lower() == name.lower() for p in await list_projects(conn, org_id)):
         raise InvalidInput(f"There's already a project called {name}.")
     async with conn.transaction():
-        await conn.execute("INSERT INTO projects (organization_id, name, client_id, slack_channel_id, owner_id) VALUES (%s, %s, %s, %s, %s)",
-                           (org_id, name, client.id if client else None, channel_id, actor.id))
+        await conn.execute(Q["project_insert"], {"organization_id": org_id, "name": name, "client_id": client.id if client else None,
+                                                 "channel_id": channel_id, "owner_id": actor.id})
         await security.audit(conn, organization_id=org_id, actor=actor, action="project.added", entity_type="project",
                              entity_id=name, details={"client": client.name if client else None, "channel": channel_id})
     return _find(await list_projects(conn, org_id), name, "project")
@@ -101,7 +93,7 @@ async def remove_client(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="client.remove")
     client = _find(await list_clients(conn, org_id), name, "client")
     async with conn.transaction():
-        await conn.execute("UPDATE clients SET active = false WHERE organization_id = %s AND id = %s", (org_id, client.id))
+        await conn.execute(Q["client_archive"], {"organization_id": org_id, "id": client.id})
         await security.audit(conn, organization_id=org_id, actor=actor, action="client.archived", entity_type="client",
                              entity_id=client.id, details={"name": client.name})
     return client
@@ -111,8 +103,7 @@ async def remove_project(conn: psycopg.AsyncConnection, org_id: int, actor: User
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="project.remove")
     project = _find(await list_projects(conn, org_id), name, "project")
     async with conn.transaction():
-        await conn.execute("UPDATE projects SET status = 'archived', archived_at = %s WHERE organization_id = %s AND id = %s",
-                           (now, org_id, project.id))
+        await conn.execute(Q["project_archive"], {"organization_id": org_id, "id": project.id, "now": now})
         await security.audit(conn, organization_id=org_id, actor=actor, action="project.archived", entity_type="project",
                              entity_id=project.id, details={"name": project.name})
     return project

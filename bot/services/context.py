@@ -582,9 +582,7 @@ async def entity_in_question(conn: Conn, org_id: int, known: Known, question: st
     for person in read.users:
         if person == known.bot_user_id:
             continue  # "@steward, what did @priya say?" is about Priya
-        row = await (await conn.execute(
-            "SELECT user_id FROM platform_identities WHERE organization_id = %s AND external_id = %s",
-            (org_id, person))).fetchone()
+        row = await (await conn.execute(Q["user_id_by_external_id"], {"organization_id": org_id, "external_id": person})).fetchone()
         if row is not None:
             return known.person(row[0])
     return known.named_in(question, kinds=("person",))

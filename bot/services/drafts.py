@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.services import tasks as task_service
+from db.queries import Q
 from db.rows import Task, User
 
 DRAFT_TTL = timedelta(hours=24)
@@ -52,19 +53,16 @@ async def create(conn: psycopg.AsyncConnection, org_id: int, user: User, raw_tex
                  parser: str, now: datetime, source: str = "dm", note: str | None = None,
                  source_channel_id: str | None = None, source_ts: str | None = None) -> Draft:
     parsed = {"tasks": items, "note": note}
-    row = await (await conn.execute(
-        "INSERT INTO task_drafts (organization_id, user_id, raw_text, parsed, parser, source, status, source_channel_id, "
-        "source_ts, expires_at) VALUES (%s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s) RETURNING id",
-        (org_id, user.id, raw_text, Jsonb(parsed), parser, source, source_channel_id, source_ts, now + DRAFT_TTL),
-    )).fetchone()
+    row = await (await conn.execute(Q["draft_insert"], {
+        "organization_id": org_id, "user_id": user.id, "raw_text": raw_text, "parsed": Jsonb(parsed), "parser": parser,
+        "source": source, "source_channel_id": source_channel_id, "source_ts": source_ts, "expires_at": now + DRAFT_TTL,
+    })).fetchone()
     return await get(conn, org_id, row[0])  # type: ignore[index]
 
 
 async def get(conn: psycopg.AsyncConnection, org_id: int, draft_id: int, *, for_update: bool = False) -> Draft:
-    row = await (await conn.execute(
-        "SELECT id, organization_id, user_id, raw_text, coalesce(parsed, '{}'::jsonb), parser, status, expires_at, "
-        "preview_channel_id, preview_ts FROM task_drafts WHERE organization_id = %s AND id = %s"
-        + (" FOR UPDATE" if for_update else ""), (org_id, draft_id))).fetchone()
+    query = Q["draft_get_for_update"] if for_update else Q["draft_get"]
+    row = await (await conn.execute(query, {"organization_id": org_id, "id": draft_id})).fetchone()
     if row is None:
         raise NotFound("That draft is gone (drafts are cleaned up after a while). Just tell me again.")
     return Draft(*row)
@@ -72,13 +70,12 @@ async def get(conn: psycopg.AsyncConnection, org_id: int, draft_id: int, *, for_
 
 async def discard(conn: psycopg.AsyncConnection, org_id: int, draft_id: int) -> None:
     """Delete a pending draft that was never shown (its preview could not be posted)."""
-    await conn.execute("DELETE FROM task_drafts WHERE organization_id = %s AND id = %s AND status = 'pending'",
-                       (org_id, draft_id))
+    await conn.execute(Q["draft_discard_pending"], {"organization_id": org_id, "id": draft_id})
 
 
 async def set_preview(conn: psycopg.AsyncConnection, draft: Draft, channel: str, ts: str) -> None:
-    await conn.execute("UPDATE task_drafts SET preview_channel_id = %s, preview_ts = %s WHERE organization_id = %s AND id = %s",
-                       (channel, ts, draft.organization_id, draft.id))
+    await conn.execute(Q["draft_set_preview"], {"organization_id": draft.organization_id, "id": draft.id, "channel_id": channel,
+                                                "ts": ts})
 
 
 def check_open(draft: Draft, actor: User, now: datetime) -> None:
@@ -102,8 +99,7 @@ async def confirm(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft
         try:
             check_open(draft, actor, now)
         except DraftExpired:
-            await conn.execute("UPDATE task_drafts SET status = 'expired' WHERE organization_id = %s AND id = %s AND status = 'pending'",
-                               (org_id, draft_id))
+            await conn.execute(Q["draft_expire"], {"organization_id": org_id, "id": draft_id})
             raise
         if not draft.items:
             raise InvalidInput("There's nothing in this draft to confirm.")
@@ -116,8 +112,7 @@ async def confirm(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft
                 priority=item.get("priority") or "medium", client_id=item.get("client_id"), project_id=item.get("project_id"),
             )
             created.append(await task_service.create(conn, org_id, actor, actor.id, new, source="dm", draft_id=draft.id))
-        await conn.execute("UPDATE task_drafts SET status = 'confirmed', confirmed_at = %s WHERE organization_id = %s AND id = %s",
-                           (now, org_id, draft_id))
+        await conn.execute(Q["draft_confirm"], {"organization_id": org_id, "id": draft_id, "now": now})
     return await get(conn, org_id, draft_id), created
 
 
@@ -125,8 +120,7 @@ async def cancel(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft_
     async with conn.transaction():
         draft = await get(conn, org_id, draft_id, for_update=True)
         check_open(draft, actor, now)
-        await conn.execute("UPDATE task_drafts SET status = 'rejected', rejected_at = %s WHERE organization_id = %s AND id = %s",
-                           (now, org_id, draft_id))
+        await conn.execute(Q["draft_reject"], {"organization_id": org_id, "id": draft_id, "now": now})
     return await get(conn, org_id, draft_id)
 
 
@@ -139,8 +133,8 @@ async def edit_item(conn: psycopg.AsyncConnection, org_id: int, actor: User, dra
         if not 0 <= index < len(items):
             raise NotFound("That task isn't in the draft any more.")
         items[index] = {**items[index], **changes}
-        await conn.execute("UPDATE task_drafts SET parsed = %s WHERE organization_id = %s AND id = %s",
-                           (Jsonb({**draft.parsed, "tasks": items}), org_id, draft_id))
+        await conn.execute(Q["draft_set_parsed"], {"organization_id": org_id, "id": draft_id,
+                                                   "parsed": Jsonb({**draft.parsed, "tasks": items})})
     return await get(conn, org_id, draft_id)
 
 

@@ -9,6 +9,7 @@ out the recipient's quiet hours (in their own timezone).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -202,3 +203,10 @@ class Dispatcher(PollingWorker):
         if after_seconds is not None:
             # Wake up when it is due rather than at the next poll.
             asyncio.get_running_loop().call_later(delay, self._wake.set)
+
+
+async def existing_keys(conn: psycopg.AsyncConnection, org_id: int, keys: Sequence[str]) -> set[str]:
+    if not keys:
+        return set()
+    rows = await (await conn.execute(Q["notifications_existing"], {"organization_id": org_id, "keys": list(keys)})).fetchall()
+    return {r[0] for r in rows}

@@ -8,6 +8,7 @@ import psycopg
 
 from bot.services.notifications import Target, notify
 from bot.services.workspace import users_of_org
+from db.queries import Q
 
 
 def welcome_text(name: str, standup_channel: str | None) -> str:
@@ -26,7 +27,7 @@ def welcome_text(name: str, standup_channel: str | None) -> str:
 
 async def welcome_admins(conn: psycopg.AsyncConnection, org_id: int, now: datetime) -> int:
     """DM each active admin once (ever): the dedupe key makes restarts and other processes no-ops."""
-    row = await (await conn.execute("SELECT standup_channel_id FROM org_settings WHERE organization_id = %s", (org_id,))).fetchone()
+    row = await (await conn.execute(Q["standup_channel_of_org"], {"organization_id": org_id})).fetchone()
     standup = row[0] if row else None
     sent = 0
     for user in await users_of_org(conn, org_id):

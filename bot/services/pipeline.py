@@ -9,6 +9,7 @@ import psycopg
 from bot.errors import InvalidInput
 from bot.services import security
 from bot.services import tasks as task_service
+from db.queries import Q
 from db.rows import Stage, User
 
 SIZES = ("xs", "s", "m", "l", "xl")
@@ -31,11 +32,9 @@ async def add_stage(conn: psycopg.AsyncConnection, org_id: int, actor: User, nam
     position = done.position if done else len(existing)
     async with conn.transaction():
         if done:
-            await conn.execute("UPDATE pipeline_stages SET position = position + 1 WHERE organization_id = %s AND position >= %s",
-                               (org_id, position))
-        await conn.execute(
-            "INSERT INTO pipeline_stages (organization_id, name, slug, color, position, wip_limit) VALUES (%s, %s, %s, %s, %s, %s)",
-            (org_id, name, slug, color or "#607D8B", position, wip_limit))
+            await conn.execute(Q["stages_shift_from"], {"organization_id": org_id, "position": position})
+        await conn.execute(Q["stage_insert"], {"organization_id": org_id, "name": name, "slug": slug, "color": color or "#607D8B",
+                                               "position": position, "wip_limit": wip_limit, "is_done_stage": False})
         await security.audit(conn, organization_id=org_id, actor=actor, action="stage.added", entity_type="stage", entity_id=slug,
                              details={"name": name, "wip_limit": wip_limit})
     return task_service.find_stage(await task_service.stages(conn, org_id), slug)
@@ -48,8 +47,8 @@ async def rename_stage(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
     if not new_name:
         raise InvalidInput("Usage: `/steward stage rename <stage> to <new name>`")
     async with conn.transaction():
-        await conn.execute("UPDATE pipeline_stages SET name = %s, slug = %s WHERE organization_id = %s AND id = %s",
-                           (new_name, task_service.slugify(new_name), org_id, stage.id))
+        await conn.execute(Q["stage_rename"], {"organization_id": org_id, "id": stage.id, "name": new_name,
+                                               "slug": task_service.slugify(new_name)})
         await security.audit(conn, organization_id=org_id, actor=actor, action="stage.renamed", entity_type="stage",
                              entity_id=stage.id, details={"from": stage.name, "to": new_name})
     return task_service.find_stage(await task_service.stages(conn, org_id), new_name)
@@ -65,7 +64,7 @@ async def set_limit(conn: psycopg.AsyncConnection, org_id: int, actor: User, sta
     else:
         raise InvalidInput("Usage: `/steward stage limit <stage> <number|none>`")
     async with conn.transaction():
-        await conn.execute("UPDATE pipeline_stages SET wip_limit = %s WHERE organization_id = %s AND id = %s", (limit, org_id, stage.id))
+        await conn.execute(Q["stage_set_wip_limit"], {"organization_id": org_id, "id": stage.id, "wip_limit": limit})
         await security.audit(conn, organization_id=org_id, actor=actor, action="stage.limit_set", entity_type="stage",
                              entity_id=stage.id, details={"from": stage.wip_limit, "to": limit})
     return task_service.find_stage(await task_service.stages(conn, org_id), stage.slug)
@@ -81,7 +80,7 @@ async def reorder(conn: psycopg.AsyncConnection, org_id: int, actor: User, stage
     ordered.insert(int(position_text) - 1, stage)
     async with conn.transaction():
         for i, s in enumerate(ordered):
-            await conn.execute("UPDATE pipeline_stages SET position = %s WHERE organization_id = %s AND id = %s", (i, org_id, s.id))
+            await conn.execute(Q["stage_set_position"], {"organization_id": org_id, "id": s.id, "position": i})
         await security.audit(conn, organization_id=org_id, actor=actor, action="stage.reordered", entity_type="stage",
                              entity_id=stage.id, details={"position": int(position_text)})
     return await task_service.stages(conn, org_id)
@@ -99,16 +98,15 @@ async def remove_stage(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
     stage = task_service.find_stage(all_stages, stage_text)
     if len(all_stages) <= 2:
         raise InvalidInput("A board needs at least two stages.")
-    count = (await (await conn.execute("SELECT count(*) FROM tasks WHERE organization_id = %s AND stage_id = %s",
-                                       (org_id, stage.id))).fetchone())[0]  # type: ignore[index]
+    count = (await (await conn.execute(Q["stage_task_count"], {"organization_id": org_id, "stage_id": stage.id})).fetchone())[0]  # type: ignore[index]
     others = [s for s in all_stages if s.id != stage.id]
     target = task_service.find_stage(others, move_to) if move_to else None
     if count and target is None:
         raise StageNotEmpty(stage, others, count)
     async with conn.transaction():
         if target is not None:
-            await conn.execute("UPDATE tasks SET stage_id = %s WHERE organization_id = %s AND stage_id = %s", (target.id, org_id, stage.id))
-        await conn.execute("DELETE FROM pipeline_stages WHERE organization_id = %s AND id = %s", (org_id, stage.id))
+            await conn.execute(Q["stage_move_tasks"], {"organization_id": org_id, "from_stage_id": stage.id, "to_stage_id": target.id})
+        await conn.execute(Q["stage_delete"], {"organization_id": org_id, "id": stage.id})
         await security.audit(conn, organization_id=org_id, actor=actor, action="stage.removed", entity_type="stage",
                              entity_id=stage.id, details={"name": stage.name, "tasks_moved_to": target.name if target else None, "tasks": count})
     return stage
@@ -129,10 +127,8 @@ async def add_task_type(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     if not keyword:
         raise InvalidInput("The keyword can't be empty.")
     async with conn.transaction():
-        await conn.execute(
-            "INSERT INTO task_type_map (organization_id, keyword, task_type, size, weight) VALUES (%s, %s, %s, %s, %s) "
-            "ON CONFLICT (organization_id, keyword) DO UPDATE SET task_type = EXCLUDED.task_type, size = EXCLUDED.size, weight = EXCLUDED.weight",
-            (org_id, keyword, task_type, size, int(weight_text)))
+        await conn.execute(Q["task_type_insert"], {"organization_id": org_id, "keyword": keyword, "task_type": task_type, "size": size,
+                                                   "weight": int(weight_text)})
         await security.audit(conn, organization_id=org_id, actor=actor, action="tasktype.set", entity_type="task_type",
                              entity_id=keyword, details={"type": task_type, "size": size, "weight": int(weight_text)})
     return keyword, task_type, size, int(weight_text)

@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.services.notifications import Target, notify
+from db.queries import Q
 from db.rows import User
 
 LATE_AFTER = timedelta(minutes=2)
@@ -99,11 +100,6 @@ def when_text(fire_at: datetime, tz: str, now: datetime) -> str:
     return f"{day} at {local:%H:%M}"
 
 
-_COLUMNS = ("r.id, r.organization_id, r.user_id, r.text, r.fire_at, r.recurrence, r.timezone, r.status, "
-            "(SELECT pi.external_id FROM platform_identities pi WHERE pi.organization_id = r.organization_id "
-            "AND pi.user_id = r.user_id AND pi.platform = 'slack') AS slack_id")
-
-
 async def create(conn: psycopg.AsyncConnection, org_id: int, user: User, text: str, fire_at: datetime, *,
                  recurrence: dict[str, Any] | None, source_text: str | None, now: datetime) -> Reminder:
     text = markup.store(" ".join(text.split()), limit=500)  # stored form: see bot/slack_markup.py
@@ -111,45 +107,37 @@ async def create(conn: psycopg.AsyncConnection, org_id: int, user: User, text: s
         raise InvalidInput("What should I remind you about? Try \u201cremind me to send the invoice tomorrow at 3pm\u201d.")
     if fire_at <= now - timedelta(seconds=5):
         raise InvalidInput("That time has already passed. When should I remind you?")
-    row = await (await conn.execute(
-        "INSERT INTO reminders (organization_id, user_id, created_by, text, source_text, fire_at, recurrence, timezone) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (org_id, user.id, user.id, text, source_text, fire_at, Jsonb(recurrence) if recurrence else None, user.timezone),
-    )).fetchone()
+    row = await (await conn.execute(Q["reminder_insert"], {
+        "organization_id": org_id, "user_id": user.id, "created_by": user.id, "text": text, "source_text": source_text,
+        "fire_at": fire_at, "recurrence": Jsonb(recurrence) if recurrence else None, "timezone": user.timezone,
+    })).fetchone()
     return await get(conn, org_id, row[0])  # type: ignore[index]
 
 
 async def get(conn: psycopg.AsyncConnection, org_id: int, reminder_id: int) -> Reminder:
-    row = await (await conn.execute(f"SELECT {_COLUMNS} FROM reminders r WHERE r.organization_id = %s AND r.id = %s",  # noqa: S608
-                                    (org_id, reminder_id))).fetchone()
+    row = await (await conn.execute(Q["reminder_get"], {"organization_id": org_id, "id": reminder_id})).fetchone()
     if row is None:
         raise NotFound("I couldn't find that reminder.")
     return Reminder(*row)
 
 
 async def pending_for(conn: psycopg.AsyncConnection, org_id: int, user_id: int) -> list[Reminder]:
-    rows = await (await conn.execute(
-        f"SELECT {_COLUMNS} FROM reminders r WHERE r.organization_id = %s AND r.user_id = %s AND r.status = 'pending' "  # noqa: S608
-        "ORDER BY r.fire_at LIMIT 50", (org_id, user_id))).fetchall()
+    rows = await (await conn.execute(Q["reminders_pending_of_user"], {"organization_id": org_id, "user_id": user_id})).fetchall()
     return [Reminder(*r) for r in rows]
 
 
 async def all_pending(conn: psycopg.AsyncConnection) -> list[Reminder]:
-    rows = await (await conn.execute(f"SELECT {_COLUMNS} FROM reminders r WHERE r.status = 'pending' ORDER BY r.fire_at")).fetchall()  # noqa: S608
+    rows = await (await conn.execute(Q["reminders_pending"])).fetchall()
     return [Reminder(*r) for r in rows]
 
 
 async def due(conn: psycopg.AsyncConnection, now: datetime) -> list[Reminder]:
-    rows = await (await conn.execute(
-        f"SELECT {_COLUMNS} FROM reminders r WHERE r.status = 'pending' AND r.fire_at <= %s ORDER BY r.fire_at LIMIT 500",  # noqa: S608
-        (now,))).fetchall()
+    rows = await (await conn.execute(Q["reminders_due"], {"now": now})).fetchall()
     return [Reminder(*r) for r in rows]
 
 
 async def due_one(conn: psycopg.AsyncConnection, reminder_id: int, now: datetime) -> Reminder | None:
-    row = await (await conn.execute(
-        f"SELECT {_COLUMNS} FROM reminders r WHERE r.id = %s AND r.status = 'pending' AND r.fire_at <= %s",  # noqa: S608
-        (reminder_id, now))).fetchone()
+    row = await (await conn.execute(Q["reminder_due_one"], {"id": reminder_id, "now": now})).fetchone()
     return Reminder(*row) if row else None
 
 
@@ -159,8 +147,7 @@ async def cancel(conn: psycopg.AsyncConnection, org_id: int, actor: User, remind
         raise PermissionDenied("That reminder isn't yours.")
     if reminder.status != "pending":
         raise InvalidInput("That reminder already fired or was cancelled.")
-    await conn.execute("UPDATE reminders SET status = 'cancelled', cancelled_at = %s WHERE organization_id = %s AND id = %s",
-                       (now, org_id, reminder_id))
+    await conn.execute(Q["reminder_cancel"], {"organization_id": org_id, "id": reminder_id, "now": now})
     return await get(conn, org_id, reminder_id)
 
 
@@ -172,13 +159,11 @@ async def fire(conn: psycopg.AsyncConnection, reminder: Reminder, now: datetime)
     async with conn.transaction():
         if reminder.recurrence:
             upcoming = next_occurrence(reminder.recurrence, max(now, reminder.fire_at), reminder.timezone)
-            cur = await conn.execute(
-                "UPDATE reminders SET fire_at = %s, last_fired_at = %s, late = %s WHERE id = %s AND status = 'pending' AND fire_at = %s",
-                (upcoming, now, late, reminder.id, reminder.fire_at))
+            cur = await conn.execute(Q["reminder_fire_and_repeat"], {"id": reminder.id, "fire_at": reminder.fire_at,
+                                                                     "next_fire_at": upcoming, "now": now, "late": late})
         else:
-            cur = await conn.execute(
-                "UPDATE reminders SET status = 'fired', fired_at = %s, last_fired_at = %s, late = %s "
-                "WHERE id = %s AND status = 'pending' AND fire_at = %s", (now, now, late, reminder.id, reminder.fire_at))
+            cur = await conn.execute(Q["reminder_fire_once"], {"id": reminder.id, "fire_at": reminder.fire_at, "now": now,
+                                                               "late": late})
         if cur.rowcount != 1:
             return False
         text = f":alarm_clock: Reminder: {markup.mrkdwn(reminder.text)}"

@@ -34,7 +34,7 @@ from pgvector import Vector
 
 from bot import slack_markup as markup
 from bot.embedding import OFFLINE_EMBEDDING_MODEL
-from db.queries import Q
+from db.queries import Q, numbered
 
 MAX_DISTANCE = 0.3  # cosine distance for model embeddings (SPEC 3)
 # The hashed offline embedding only says "shares words"; unrelated texts sit at 0.9-1.0, texts
@@ -175,15 +175,7 @@ async def plan_for(conn: psycopg.AsyncConnection[Any], org_id: int, space: str,
 
 async def _set_local(conn: psycopg.AsyncConnection[Any]) -> None:
     """The HNSW path's settings, for this transaction only."""
-    settings = {
-        "plan_cache_mode": "force_custom_plan",
-        "hnsw.ef_search": str(EF_SEARCH),
-        "hnsw.iterative_scan": "relaxed_order",
-        "hnsw.max_scan_tuples": str(MAX_SCAN_TUPLES),
-        "enable_seqscan": "off",
-    }
-    await conn.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
-                       [x for name, value in settings.items() for x in (name, value)])
+    await conn.execute(Q["search_hnsw_settings"], {"ef_search": str(EF_SEARCH), "max_scan_tuples": str(MAX_SCAN_TUPLES)})
 
 
 def _row_hit(row: Any, *, distance: float | None = None, matched: int = 0) -> Hit:
@@ -215,21 +207,6 @@ async def vector_search(conn: psycopg.AsyncConnection[Any], org_id: int, vector:
     return [_row_hit(r, distance=float(r[8])) for r in rows]
 
 
-_PARAM = re.compile(r"%\((\w+)\)s")
-
-
-def _numbered(query: str) -> str:
-    """%(name)s placeholders as $1, $2... (the same name, the same number)."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match[1] not in names:
-            names.append(match[1])
-        return f"${names.index(match[1]) + 1}"
-
-    return _PARAM.sub(number, query)
-
-
 async def explain(conn: psycopg.AsyncConnection[Any], org_id: int, vector: Sequence[float], *, space: str,
                   limit: int = 10, channels: Sequence[str] | None = None, entity: Entity | None = None,
                   generic: bool = False) -> tuple[Plan, Any]:
@@ -248,7 +225,7 @@ async def explain(conn: psycopg.AsyncConnection[Any], org_id: int, vector: Seque
         if plan.path == "hnsw":
             await _set_local(conn)
         if generic:
-            row = await (await conn.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + _numbered(query))).fetchone()
+            row = await (await conn.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + numbered(query))).fetchone()
         else:
             row = await (await conn.execute("EXPLAIN (FORMAT JSON) " + query, params, prepare=False)).fetchone()
     assert row is not None

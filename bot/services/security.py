@@ -37,10 +37,10 @@ async def deny(conn: psycopg.AsyncConnection, *, organization_id: int, actor: An
 async def audit(conn: psycopg.AsyncConnection, *, organization_id: int, actor: Any, action: str,
                 entity_type: str | None = None, entity_id: str | int | None = None, details: dict[str, Any] | None = None) -> None:
     """An admin or manager action, for the audit trail (SPEC F17)."""
-    await conn.execute(
-        "INSERT INTO audit_logs (organization_id, actor_id, action, entity_type, entity_id, details) VALUES (%s, %s, %s, %s, %s, %s)",
-        (organization_id, getattr(actor, "id", None), action, entity_type, None if entity_id is None else str(entity_id), Jsonb(details or {})),
-    )
+    await conn.execute(Q["audit_insert"], {
+        "organization_id": organization_id, "actor_id": getattr(actor, "id", None), "action": action, "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id), "details": Jsonb(details or {}),
+    })
 
 
 async def require_admin(conn: psycopg.AsyncConnection, *, organization_id: int, actor: Any, action: str) -> None:

@@ -13,9 +13,10 @@ from psycopg.types.json import Jsonb
 
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
-from bot.services import security, workspace
+from bot.services import security
 from db.queries import Q
 from db.repos.tasks import get, id_by_number, list_tasks, stages  # noqa: F401 - callers use task_service.list_tasks
+from db.repos.users import user_by_id
 from db.rows import Stage, Task, User
 
 # name, slug, colour, WIP limit, is the done stage
@@ -147,7 +148,7 @@ async def create(conn: psycopg.AsyncConnection, org_id: int, actor: User | None,
 
 
 async def owner_of(conn: psycopg.AsyncConnection, task: Task) -> User | None:
-    return await workspace.user_by_id(conn, task.organization_id, task.user_id) if task.user_id else None
+    return await user_by_id(conn, task.organization_id, task.user_id) if task.user_id else None
 
 
 async def require_can_change(conn: psycopg.AsyncConnection, actor: User, task: Task, action: str) -> None:
@@ -168,16 +169,13 @@ async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, st
     async with conn.transaction():
         if status == "done":
             done_stage = next((s.id for s in await stages(conn, task.organization_id) if s.is_done_stage), None)
-            await conn.execute(
-                "UPDATE tasks SET status = 'done', completed_at = %s, stage_id = coalesce(%s, stage_id) "
-                "WHERE organization_id = %s AND id = %s", (now, done_stage, task.organization_id, task.id))
+            await conn.execute(Q["task_set_done"], {"organization_id": task.organization_id, "id": task.id, "now": now,
+                                                    "done_stage_id": done_stage})
         elif status == "dropped":
-            await conn.execute(
-                "UPDATE tasks SET status = 'dropped', dropped_at = %s, dropped_reason = %s WHERE organization_id = %s AND id = %s",
-                (now, reason, task.organization_id, task.id))
+            await conn.execute(Q["task_set_dropped"], {"organization_id": task.organization_id, "id": task.id, "now": now,
+                                                       "reason": reason})
         else:
-            await conn.execute("UPDATE tasks SET status = %s WHERE organization_id = %s AND id = %s",
-                               (status, task.organization_id, task.id))
+            await conn.execute(Q["task_set_status"], {"organization_id": task.organization_id, "id": task.id, "status": status})
         await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
     return await get(conn, task.organization_id, task.id)
 
@@ -221,8 +219,8 @@ async def move(conn: psycopg.AsyncConnection, actor: User, task: Task, stage_tex
         warning = f"\u26a0\ufe0f Heads up: {over}; it's now over the limit."
     new_status = "in_progress" if target.slug == IN_PROGRESS_SLUG else ("pending" if task.status in ("done", "in_progress") else task.status)
     async with conn.transaction():
-        await conn.execute("UPDATE tasks SET stage_id = %s, status = %s, completed_at = NULL WHERE organization_id = %s AND id = %s",
-                           (target.id, new_status, task.organization_id, task.id))
+        await conn.execute(Q["task_move_to_stage"], {"organization_id": task.organization_id, "id": task.id, "stage_id": target.id,
+                                                     "status": new_status})
         await log_change(conn, task, task.organization_id, actor, "moved", task.stage_name, target.name)
     return MoveResult(await get(conn, task.organization_id, task.id), warning)
 
@@ -234,8 +232,7 @@ async def assign(conn: psycopg.AsyncConnection, actor: User, task: Task, new_own
         raise await security.deny(conn, organization_id=task.organization_id, actor=actor, action="task.assign",
                                   message="Sorry, you can't assign tasks to that person.")
     async with conn.transaction():
-        await conn.execute("UPDATE tasks SET user_id = %s WHERE organization_id = %s AND id = %s",
-                           (new_owner.id, task.organization_id, task.id))
+        await conn.execute(Q["task_assign"], {"organization_id": task.organization_id, "id": task.id, "user_id": new_owner.id})
         await log_change(conn, task, task.organization_id, actor, "assigned", task.owner_slack_id, new_owner.slack_id)
     return await get(conn, task.organization_id, task.id)
 
@@ -256,10 +253,9 @@ async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title:
         changes["size"] = size
     if not changes:
         return task
-    sets = ", ".join(f"{k} = %({k})s" for k in changes)
     async with conn.transaction():
-        await conn.execute(f"UPDATE tasks SET {sets} WHERE organization_id = %(org)s AND id = %(id)s",  # noqa: S608 - keys are ours
-                           {**changes, "org": task.organization_id, "id": task.id})
+        await conn.execute(Q["task_edit"], {"title": None, "due_date": None, "client_id": None, "size": None, **changes,
+                                            "changed": list(changes), "organization_id": task.organization_id, "id": task.id})
         before = {k: (getattr(task, k).isoformat() if hasattr(getattr(task, k), "isoformat") else getattr(task, k)) for k in changes}
         after = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()}
         await log_change(conn, task, task.organization_id, actor, "edited", before, after)

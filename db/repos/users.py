@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import psycopg
 from psycopg.rows import class_row
 
@@ -30,4 +32,22 @@ async def user_by_id(conn: psycopg.AsyncConnection, org_id: int, user_id: int) -
 async def users_of_org(conn: psycopg.AsyncConnection, org_id: int) -> list[User]:
     cur = conn.cursor(row_factory=class_row(User))
     await cur.execute(Q["users_of_org"], {"organization_id": org_id})
+    return await cur.fetchall()
+
+
+async def users_by_slack_ids(conn: psycopg.AsyncConnection, org_id: int, slack_ids: Sequence[str]) -> list[User]:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["active_users_by_slack_ids"], {"organization_id": org_id, "slack_ids": list(slack_ids)})
+    return await cur.fetchall()
+
+
+async def users_by_ids(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[int]) -> list[User]:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["users_by_ids"], {"organization_id": org_id, "user_ids": list(user_ids)})
+    return await cur.fetchall()
+
+
+async def active_users(conn: psycopg.AsyncConnection, org_id: int) -> list[User]:
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q["active_users_of_org"], {"organization_id": org_id})
     return await cur.fetchall()

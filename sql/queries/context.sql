@@ -288,6 +288,12 @@ WHERE distance < %(max_distance)s
 
 -- ============================================================================== search
 
+-- name: search_hnsw_settings
+-- The HNSW path's settings, for the current transaction only (set_config's third argument).
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('hnsw.ef_search', %(ef_search)s, true),
+       set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.max_scan_tuples', %(max_scan_tuples)s, true),
+       set_config('enable_seqscan', 'off', true)
+
 -- name: search_plan_stats
 -- Observation counts of one organization per channel and vector space (cached a minute).
 SELECT channel_id, embedding_model IS NOT DISTINCT FROM %(embedding_model)s, count(*)::int
@@ -409,6 +415,11 @@ LIMIT 1
 
 -- ============================================================================== backfill
 
+-- name: backfill_channels_known
+-- Channels already backfilled (or asked for), and those whose memory is off: not to be asked for again.
+SELECT channel_id FROM backfill_state WHERE organization_id = %(organization_id)s
+UNION SELECT channel_id FROM context_channels WHERE organization_id = %(organization_id)s AND NOT memory_enabled
+
 -- name: backfill_request
 -- Ask for a backfill (again): a finished or failed one starts over with the new window; one that is
 -- pending or running keeps its cursor.
@@ -497,3 +508,6 @@ RETURNING value
 
 -- name: user_memory_delete_all
 DELETE FROM user_memory WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s
+
+-- name: user_id_by_external_id
+SELECT user_id FROM platform_identities WHERE organization_id = %(organization_id)s AND external_id = %(external_id)s

@@ -6,6 +6,25 @@ SELECT timezone, standup_channel_id, workdays, holidays, morning_time, use_membe
        manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time
 FROM org_settings WHERE organization_id = %(organization_id)s
 
+-- name: standup_channel_of_org
+SELECT standup_channel_id FROM org_settings WHERE organization_id = %(organization_id)s
+
+-- name: rhythm_update
+-- Only the settings named in %(changed)s change; the others keep their value.
+UPDATE org_settings SET
+    timezone = CASE WHEN 'timezone' = ANY(%(changed)s::text[]) THEN %(timezone)s::text ELSE timezone END,
+    standup_channel_id = CASE WHEN 'standup_channel_id' = ANY(%(changed)s::text[]) THEN %(standup_channel_id)s::text ELSE standup_channel_id END,
+    workdays = CASE WHEN 'workdays' = ANY(%(changed)s::text[]) THEN %(workdays)s::smallint[] ELSE workdays END,
+    holidays = CASE WHEN 'holidays' = ANY(%(changed)s::text[]) THEN %(holidays)s::date[] ELSE holidays END,
+    morning_time = CASE WHEN 'morning_time' = ANY(%(changed)s::text[]) THEN %(morning_time)s::time ELSE morning_time END,
+    use_member_local_time = CASE WHEN 'use_member_local_time' = ANY(%(changed)s::text[]) THEN %(use_member_local_time)s::boolean ELSE use_member_local_time END,
+    nudge_delay_minutes = CASE WHEN 'nudge_delay_minutes' = ANY(%(changed)s::text[]) THEN %(nudge_delay_minutes)s::integer ELSE nudge_delay_minutes END,
+    manager_summary_delay_minutes = CASE WHEN 'manager_summary_delay_minutes' = ANY(%(changed)s::text[]) THEN %(manager_summary_delay_minutes)s::integer ELSE manager_summary_delay_minutes END,
+    end_of_day_time = CASE WHEN 'end_of_day_time' = ANY(%(changed)s::text[]) THEN %(end_of_day_time)s::time ELSE end_of_day_time END,
+    mood_checkin_enabled = CASE WHEN 'mood_checkin_enabled' = ANY(%(changed)s::text[]) THEN %(mood_checkin_enabled)s::boolean ELSE mood_checkin_enabled END,
+    mood_checkin_time = CASE WHEN 'mood_checkin_time' = ANY(%(changed)s::text[]) THEN %(mood_checkin_time)s::time ELSE mood_checkin_time END
+WHERE organization_id = %(organization_id)s
+
 -- name: rhythm_organizations
 SELECT o.id FROM organizations o
 WHERE o.active AND EXISTS (SELECT 1 FROM platform_connections pc WHERE pc.organization_id = o.id AND pc.status = 'active')

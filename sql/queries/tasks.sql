@@ -65,10 +65,6 @@ LIMIT %(limit)s
 INSERT INTO task_logs (organization_id, task_id, actor_id, action, from_value, to_value, note)
 VALUES (%(organization_id)s, %(task_id)s, %(actor_id)s, %(action)s, %(from_value)s, %(to_value)s, %(note)s)
 
--- name: security_event_insert
-INSERT INTO security_audit_logs (organization_id, user_id, external_user_id, event_type, threat_level, description, details)
-VALUES (%(organization_id)s, %(user_id)s, %(external_user_id)s, %(event_type)s, %(threat_level)s, %(description)s, %(details)s)
-
 -- name: clients_of_org
 SELECT id, name FROM clients WHERE organization_id = %(organization_id)s AND active ORDER BY name
 
@@ -77,3 +73,30 @@ SELECT id, name FROM projects WHERE organization_id = %(organization_id)s AND st
 
 -- name: wip_mode_of_org
 SELECT wip_mode FROM org_settings WHERE organization_id = %(organization_id)s
+
+-- name: task_set_done
+UPDATE tasks SET status = 'done', completed_at = %(now)s, stage_id = coalesce(%(done_stage_id)s, stage_id)
+WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: task_set_dropped
+UPDATE tasks SET status = 'dropped', dropped_at = %(now)s, dropped_reason = %(reason)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: task_set_status
+UPDATE tasks SET status = %(status)s WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: task_move_to_stage
+UPDATE tasks SET stage_id = %(stage_id)s, status = %(status)s, completed_at = NULL
+WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: task_assign
+UPDATE tasks SET user_id = %(user_id)s WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: task_edit
+-- Only the columns named in %(changed)s change; the others keep their value.
+UPDATE tasks SET
+    title = CASE WHEN 'title' = ANY(%(changed)s::text[]) THEN %(title)s::text ELSE title END,
+    due_date = CASE WHEN 'due_date' = ANY(%(changed)s::text[]) THEN %(due_date)s::date ELSE due_date END,
+    client_id = CASE WHEN 'client_id' = ANY(%(changed)s::text[]) THEN %(client_id)s::bigint ELSE client_id END,
+    size = CASE WHEN 'size' = ANY(%(changed)s::text[]) THEN %(size)s::text ELSE size END
+WHERE organization_id = %(organization_id)s AND id = %(id)s

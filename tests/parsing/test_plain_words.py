@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.parsing import looks_like_injection, parse_reminder, parse_tasks
-from bot.services import standup
+from bot.parsing import looks_like_injection, parse_reminder, parse_tasks, standup_reply
 
 NOW = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)  # Wednesday
 BOT = "U0STEWARD"
@@ -70,11 +69,11 @@ def test_injection_screen_reads_markup() -> None:
     ("<#C0ACME|client-acme> deploy tonight", False),
 ])
 def test_a_leading_mention_is_talk_only_without_a_plan(text: str, talk: bool) -> None:
-    assert standup.is_conversation(text, BOT) is talk
+    assert standup_reply.is_conversation(text, BOT) is talk
 
 
 def test_split_reply_reads_markup_and_keeps_it_in_what_it_returns() -> None:
-    parts = standup.split_reply(
+    parts = standup_reply.split_reply(
         "Today: review <https://github.com/acme/web/pull/42|PR #42> with <@U0PRIYA> and ship <https://jira.test/T-12|T-12>. "
         "Blocked on <https://x.test/api|the API keys> from <@U0SAM> &amp; legal", now=NOW, tz="UTC")
     assert parts.plan_refs == [12]
@@ -88,5 +87,5 @@ def test_stored_titles_match_by_their_words() -> None:
             self.title = title
 
     task = T("review <https://github.com/acme/web/pull/42|PR #42> with <@U0PRIYA> :rocket:")
-    assert standup.best_match("review PR #42 with @U0PRIYA", [task]) is task
-    assert standup.title_key(task.title) == "review pr 42 u0priya"
+    assert standup_reply.best_match("review PR #42 with @U0PRIYA", [task]) is task
+    assert standup_reply.title_key(task.title) == "review pr 42 u0priya"

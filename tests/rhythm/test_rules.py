@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from bot.errors import InvalidInput
+from bot.parsing import standup_reply
 from bot.services import rhythm as rules
-from bot.services import standup
+from bot.services import standup_settings
 from bot.services.rhythm import Rhythm
 
 NY = Rhythm(timezone="America/New_York", morning_time=time(9, 0), end_of_day_time=time(17, 30), nudge_delay_minutes=60,
@@ -141,7 +142,7 @@ NOW = utc(2026, 3, 6, 14, 5)
 
 
 def test_split_reply_sections_refs_blockers_and_absence() -> None:
-    parts = standup.split_reply(
+    parts = standup_reply.split_reply(
         "Morning all!\nYesterday: finished T-7\nToday: finish T-1 and write the Acme blog post. Blocked on legal review for T-2\n"
         "I'm out Monday to Wednesday", now=NOW, tz="America/New_York")
     assert parts.done_refs == [7]
@@ -152,7 +153,7 @@ def test_split_reply_sections_refs_blockers_and_absence() -> None:
 
 
 def test_split_reply_sections_on_one_line() -> None:
-    parts = standup.split_reply(
+    parts = standup_reply.split_reply(
         "Yesterday: wireframes review. Today: renew the Acme SSO certificate and write the deploy checklist. "
         "Blocked on the metadata from Acme IT", now=NOW, tz="UTC")
     assert parts.task_lines == ["renew the Acme SSO certificate and write the deploy checklist."]
@@ -161,13 +162,13 @@ def test_split_reply_sections_on_one_line() -> None:
 
 
 def test_no_blockers_is_neither_a_blocker_nor_a_task() -> None:
-    parts = standup.split_reply("Today I'll finish T-3 and review Sam's PR. No blockers", now=NOW, tz="UTC")
+    parts = standup_reply.split_reply("Today I'll finish T-3 and review Sam's PR. No blockers", now=NOW, tz="UTC")
     assert parts.plan_refs == [3] and parts.blockers == []
     assert all("blocker" not in line.lower() for line in parts.task_lines)
 
 
 def test_split_reply_done_words_and_no_blockers() -> None:
-    parts = standup.split_reply("T-3 is done, T-4 next\n\u2705 T-5\nBlockers: none\nwaiting for the client on the logo",
+    parts = standup_reply.split_reply("T-3 is done, T-4 next\n\u2705 T-5\nBlockers: none\nwaiting for the client on the logo",
                                 now=NOW, tz="UTC")
     assert parts.done_refs == [3, 5] and parts.plan_refs == [4]
     assert parts.blockers == [("waiting for the client on the logo", None)]
@@ -175,21 +176,21 @@ def test_split_reply_done_words_and_no_blockers() -> None:
 
 
 def test_split_reply_will_be_done_is_a_plan() -> None:
-    parts = standup.split_reply("T-9 will be done by noon", now=NOW, tz="UTC")
+    parts = standup_reply.split_reply("T-9 will be done by noon", now=NOW, tz="UTC")
     assert parts.plan_refs == [9] and parts.done_refs == []
 
 
 def test_title_matching() -> None:
     tasks = [SimpleNamespace(title="Fix the login bug"), SimpleNamespace(title="Write the Acme blog post")]
-    assert standup.best_match("fix login bug", tasks) is tasks[0]
-    assert standup.best_match("continue the Acme blog post", tasks) is tasks[1]
-    assert standup.best_match("deploy staging", tasks) is None
+    assert standup_reply.best_match("fix login bug", tasks) is tasks[0]
+    assert standup_reply.best_match("continue the Acme blog post", tasks) is tasks[1]
+    assert standup_reply.best_match("deploy staging", tasks) is None
 
 
 # ---------------------------------------------------------------- settings words
 
 def test_settings_words() -> None:
-    changes = standup.parse_settings_words(
+    changes = standup_settings.parse_settings_words(
         "channel <#C0STANDUP|standup> time 09:00 timezone America/New_York days mon-fri nudge 1h summary 90 eod 5:30pm "
         "mood 16:00 local on", Rhythm())
     assert changes == {"standup_channel_id": "C0STANDUP", "morning_time": time(9, 0), "timezone": "America/New_York",
@@ -199,23 +200,23 @@ def test_settings_words() -> None:
 
 
 def test_settings_words_days_and_holidays() -> None:
-    assert standup.parse_days("sun-thu") == [1, 2, 3, 4, 7]
-    assert standup.parse_days("mon, wed, fri") == [1, 3, 5]
+    assert standup_settings.parse_days("sun-thu") == [1, 2, 3, 4, 7]
+    assert standup_settings.parse_days("mon, wed, fri") == [1, 3, 5]
     current = Rhythm(holidays=frozenset({date(2026, 12, 25)}))
-    assert standup.parse_settings_words("holiday add 2026-12-26", current) == {"holidays": [date(2026, 12, 25), date(2026, 12, 26)]}
-    assert standup.parse_settings_words("holiday remove 2026-12-25", current) == {"holidays": []}
-    assert standup.parse_settings_words("holidays none", current) == {"holidays": []}
+    assert standup_settings.parse_settings_words("holiday add 2026-12-26", current) == {"holidays": [date(2026, 12, 25), date(2026, 12, 26)]}
+    assert standup_settings.parse_settings_words("holiday remove 2026-12-25", current) == {"holidays": []}
+    assert standup_settings.parse_settings_words("holidays none", current) == {"holidays": []}
 
 
 @pytest.mark.parametrize("words", ["timezone Mars/Olympus", "time 25:00", "days someday", "nudge soon", "colour blue",
                                    "channel standup", "time"])
 def test_settings_words_refused_with_a_reason(words: str) -> None:
     with pytest.raises(InvalidInput):
-        standup.parse_settings_words(words, Rhythm())
+        standup_settings.parse_settings_words(words, Rhythm())
 
 
 def test_settings_cross_checks() -> None:
     with pytest.raises(InvalidInput, match="after the morning"):
-        standup.check_settings(standup.merge(Rhythm(), {"end_of_day_time": time(8, 0)}))
+        standup_settings.check_settings(standup_settings.merge(Rhythm(), {"end_of_day_time": time(8, 0)}))
     with pytest.raises(InvalidInput, match="after the"):
-        standup.check_settings(standup.merge(Rhythm(), {"nudge_delay_minutes": 180}))
+        standup_settings.check_settings(standup_settings.merge(Rhythm(), {"nudge_delay_minutes": 180}))

@@ -1,0 +1,192 @@
+"""Standup replies, read as plain text (SPEC F4): plan, completions, blockers, absences; task titles compared.
+
+Pure rules: no I/O, no clock reads (``now`` is a parameter). The services record what these find
+(:mod:`bot.services.standup_replies`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot import slack_markup as markup
+
+from .ooo import parse_ooo as detect_ooo
+from .text import fold, lines_of, sentences_of
+
+_TASK_REF = re.compile(r"(?<![\w-])T-?(\d{1,9})(?![\w-])", re.IGNORECASE)
+_HEADER = re.compile(
+    r"^\W*(?P<h>yesterday|done|did|completed|finished|today|plan|plans|todo|to\s*do|next|up\s+next|"
+    r"blockers?|blocked|impediments?|obstacles?)(?:['’]s)?(?:\s+(?:tasks?|plans?|work))?\W*?\s*[:\-\u2013]\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_DONE_HEADERS = {"yesterday", "done", "did", "completed", "finished"}
+_BLOCKER_HEADERS = {"blocker", "blockers", "blocked", "impediment", "impediments", "obstacle", "obstacles"}
+_BLOCKER = re.compile(
+    r"\b(?:blocked|blocker|blocking|stuck|waiting\s+(?:on|for)|can['’]?t\s+(?:proceed|continue|move\s+forward)|"
+    r"cannot\s+(?:proceed|continue)|held\s+up|need(?:s|ing)?\s+help\s+(?:with|on))\b",
+    re.IGNORECASE,
+)
+_NO_BLOCKER = re.compile(
+    r"^\W*(?:none|nothing|n/?a|nope|no|-+|all\s+good|nothing\s+(?:blocking|yet|so\s+far))\W*$|\bno\s+blockers?\b|"
+    r"\bnot\s+blocked\b|\bnothing\s+blocking\b|\bunblocked\b|\bno\s+longer\s+blocked\b",
+    re.IGNORECASE,
+)
+_DONE_AFTER = re.compile(r"^\s*(?:is\s+|was\s+|has\s+been\s+|are\s+|:\s*|-\s*)?(?:now\s+)?(?:done|finished|completed|shipped|merged|closed)\b"
+                         r"|^\s*(?:\u2705|:white_check_mark:|:heavy_check_mark:)", re.IGNORECASE)
+_DONE_BEFORE = re.compile(r"(?:\b(?:done|finished|completed|shipped|merged|closed)(?:\s+with)?|\u2705|:white_check_mark:|"
+                          r":heavy_check_mark:)\s*:?\s*$", re.IGNORECASE)
+_CHATTER = re.compile(
+    r"^\W*(?:(?:good\s+)?morning|gm|hi|hey|hello|yo|thanks|thank\s+you|ok|okay|same\s+as\s+yesterday|nothing\s+new|"
+    r"happy\s+\w+day)(?:\s+(?:all|everyone|team|folks|y['’]?all))?\W*$",
+    re.IGNORECASE,
+)
+_REF_CLAUSES = re.compile(r"\s*[,;]\s*(?:and\s+|then\s+)?|\s+(?:and\s+then|and|then|plus|&)\s+", re.IGNORECASE)
+
+
+# After a leading mention, words that make the person a partner in the plan, not the one spoken to:
+# "@Priya and I will pair on…", "@Priya & me: …", or a first-person plan anywhere ("I'll", "we will").
+_PLAN_WITH_MENTION = re.compile(
+    r"^[\s,]*(?:(?:and|&|\+)\s+(?:i|me|myself|we|us)\b|(?:and|&|\+)\s+@)"
+    r"|\b(?:i|we)\s*(?:['’]ll|will|shall|['’]m\s+going\s+to|am\s+going\s+to|are\s+going\s+to|['’]re\s+going\s+to|"
+    r"plan\s+to|need\s+to|have\s+to)\b",
+    re.IGNORECASE,
+)
+
+
+def is_conversation(text: str, bot_user_id: str | None) -> bool:
+    """A reply that talks to someone else ("@Maya nice work!", "@Maya can you review my PR?") is
+    conversation, not a standup update, unless it names tasks or states a plan ("@Priya and I will
+    pair on the checkout bug", "@Maya I'll send it after lunch")."""
+    written = markup.read(text)
+    first = written.refs[0] if written.refs else None
+    if first is None or first.kind != "user" or first.target == bot_user_id or written.plain[:first.plain_span[0]].strip():
+        return False
+    if _TASK_REF.search(written.plain):
+        return False
+    return not _PLAN_WITH_MENTION.search(written.plain[first.plain_span[1]:])
+
+
+@dataclass
+class ReplyParts:
+    plan_refs: list[int] = field(default_factory=list)  # T-numbers planned for today
+    done_refs: list[int] = field(default_factory=list)  # T-numbers reported done
+    task_lines: list[str] = field(default_factory=list)  # free text for the task parser
+    blockers: list[tuple[str, int | None]] = field(default_factory=list)  # (sentence, T-number)
+    ooo: list[str] = field(default_factory=list)  # sentences stating an absence
+
+    @property
+    def task_text(self) -> str:
+        return "\n".join(self.task_lines)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.plan_refs or self.done_refs or self.task_lines or self.blockers or self.ooo)
+
+
+def _add(items: list[int], n: int) -> None:
+    if n not in items:
+        items.append(n)
+
+
+def _is_done_ref(sentence: str, match: re.Match[str]) -> bool:
+    return bool(_DONE_AFTER.match(sentence[match.end():]) or _DONE_BEFORE.search(sentence[: match.start()]))
+
+
+def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
+    """Sort a standup reply's sentences: plan, completions, blockers, out of office. Pure.
+
+    ``text`` is the reply as Slack delivers it; its plain words are sorted, and the task lines,
+    blockers and absences come back in the stored form (:mod:`bot.slack_markup`).
+
+    "Yesterday:/Done:" sections only complete the tasks they name by T-number (past work is not
+    today's plan); "Blockers:" sections and sentences like "blocked on…", "waiting for…" open
+    blockers (on the T-number they name, if any); sentences that state an absence are out-of-office
+    notes; everything else is today's plan: T-numbers are existing tasks, the rest is parsed into tasks.
+    """
+    parts = ReplyParts()
+    section = "plan"
+    written = markup.read(text)
+    for line in lines_of(written.plain):
+        for sentence in sentences_of(line):
+            sentence = sentence.strip()
+            # Headers start sections on their own line or mid-line ("Yesterday: x. Today: y.").
+            header = _HEADER.match(sentence)
+            if header:
+                h = re.sub(r"\s+", "", header.group("h").lower())
+                section = "done" if h in _DONE_HEADERS else "blocker" if h in _BLOCKER_HEADERS else "plan"
+                sentence = header.group("rest").strip()
+            if not sentence or _CHATTER.match(sentence):
+                continue
+            refs = list(_TASK_REF.finditer(sentence))
+            if not refs and _NO_BLOCKER.search(sentence) and not _BLOCKER.search(_NO_BLOCKER.sub("", sentence)):
+                continue  # "No blockers": nothing to open, and not a task either
+            if section == "blocker" or (_BLOCKER.search(sentence) and not _NO_BLOCKER.search(sentence)):
+                if not _NO_BLOCKER.search(sentence):
+                    parts.blockers.append((sentence, int(refs[0].group(1)) if refs else None))
+                continue
+            if detect_ooo(sentence, now=now, tz=tz) is not None:
+                parts.ooo.append(sentence)
+                continue
+            if section == "done":
+                for m in refs:
+                    _add(parts.done_refs, int(m.group(1)))
+                continue
+            if not refs:
+                parts.task_lines.append(sentence)
+                continue
+            # A sentence naming tasks: each clause with a T-number is about that task; the others are new work.
+            for clause in _REF_CLAUSES.split(sentence):
+                clause_refs = list(_TASK_REF.finditer(clause))
+                if not clause_refs:
+                    if clause.strip() and any(ch.isalpha() for ch in clause):
+                        parts.task_lines.append(clause.strip())
+                    continue
+                for m in clause_refs:
+                    if _is_done_ref(clause, m):
+                        _add(parts.done_refs, int(m.group(1)))
+                    else:
+                        _add(parts.plan_refs, int(m.group(1)))
+    parts.plan_refs = [n for n in parts.plan_refs if n not in parts.done_refs]
+    # Back to the stored form: the people and links of the reply stay markup in titles and blockers.
+    parts.task_lines = [written.stored(line) for line in parts.task_lines]
+    parts.blockers = [(written.stored(sentence), n) for sentence, n in parts.blockers]
+    parts.ooo = [written.stored(sentence) for sentence in parts.ooo]
+    return parts
+
+
+_STOPWORDS = {"the", "a", "an", "to", "for", "of", "on", "my", "our", "and", "with", "in", "at", "today", "some", "more"}
+_LEAD_VERBS = {"finish", "finishing", "continue", "continuing", "keep", "working", "work", "wrap", "up", "start", "starting"}
+
+
+def title_key(title: str) -> str:
+    """The words that identify a task (stored-form titles are read as plain words first)."""
+    words = [w for w in re.findall(r"[a-z0-9]+", fold(markup.EMOJI.sub(" ", markup.plain_text(title)))) if w not in _STOPWORDS]
+    while len(words) > 1 and words[0] in _LEAD_VERBS:
+        words = words[1:]
+    return " ".join(words)
+
+
+def title_similarity(a: str, b: str) -> float:
+    ka, kb = title_key(a), title_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka == kb:
+        return 1.0
+    if (f" {ka} " in f" {kb} " or f" {kb} " in f" {ka} ") and min(len(ka.split()), len(kb.split())) >= 2:
+        return 0.9
+    return difflib.SequenceMatcher(None, ka, kb).ratio()
+
+
+def best_match(title: str, candidates: Sequence[Any], threshold: float = 0.8) -> Any | None:
+    """The candidate (anything with .title) whose title is closest to ``title``, if close enough."""
+    best, score = None, threshold
+    for c in candidates:
+        s = title_similarity(title, c.title)
+        if s >= score:
+            best, score = c, s
+    return best

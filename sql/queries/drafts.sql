@@ -1,0 +1,39 @@
+-- Task drafts: what a DM parsed into, waiting for Confirm (SPEC F2).
+
+
+-- name: draft_insert
+INSERT INTO task_drafts (organization_id, user_id, raw_text, parsed, parser, source, status, source_channel_id,
+                         source_ts, expires_at)
+VALUES (%(organization_id)s, %(user_id)s, %(raw_text)s, %(parsed)s, %(parser)s, %(source)s, 'pending', %(source_channel_id)s,
+        %(source_ts)s, %(expires_at)s)
+RETURNING id
+
+-- name: draft_get
+SELECT id, organization_id, user_id, raw_text, coalesce(parsed, '{}'::jsonb), parser, status, expires_at,
+       preview_channel_id, preview_ts
+FROM task_drafts WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: draft_get_for_update
+SELECT id, organization_id, user_id, raw_text, coalesce(parsed, '{}'::jsonb), parser, status, expires_at,
+       preview_channel_id, preview_ts
+FROM task_drafts WHERE organization_id = %(organization_id)s AND id = %(id)s
+FOR UPDATE
+
+-- name: draft_discard_pending
+DELETE FROM task_drafts WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'pending'
+
+-- name: draft_set_preview
+UPDATE task_drafts SET preview_channel_id = %(channel_id)s, preview_ts = %(ts)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: draft_expire
+UPDATE task_drafts SET status = 'expired' WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'pending'
+
+-- name: draft_confirm
+UPDATE task_drafts SET status = 'confirmed', confirmed_at = %(now)s WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: draft_reject
+UPDATE task_drafts SET status = 'rejected', rejected_at = %(now)s WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: draft_set_parsed
+UPDATE task_drafts SET parsed = %(parsed)s WHERE organization_id = %(organization_id)s AND id = %(id)s
