@@ -38,7 +38,7 @@ as a name): people, channels, links and dates stay markup, everything else is es
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -251,6 +251,32 @@ def escape(text: str | None) -> str:
 def plain_text(text: str | None) -> str:
     """User-written text -> what a ``plain_text`` object shows (which renders no markup): :attr:`SlackText.plain`."""
     return read(text).plain
+
+
+def with_names(text: str | None, names: Mapping[str, str]) -> str:
+    """``text`` with each person mention labelled with their name (``<@U123>`` -> ``<@U123|Priya>``)
+    where ``names`` (Slack user id -> display name) knows them, so plain-text fields (select options,
+    modal inputs) read "@Priya" instead of "@U123". Everything else is unchanged."""
+    if not names:
+        return text or ""
+    out = []
+    for seg in read(text)._segments:
+        if isinstance(seg, Ref) and seg.kind == "user" and seg.target in names:
+            out.append(f"<@{seg.target}|{_token_text(names[seg.target])}>")
+        else:
+            out.append(seg.raw if isinstance(seg, Ref) else _escape_all(seg))
+    return "".join(out)
+
+
+def editable(stored: str | None, names: Mapping[str, str]) -> str:
+    """A stored text as a person edits it in a modal's plain-text input ("review PR #42 with @Priya")."""
+    return read(with_names(stored, names)).plain
+
+
+def from_edit(original: str | None, edited: str, names: Mapping[str, str]) -> str:
+    """What a person typed over :func:`editable` text, back in the stored form: the people, channels and
+    links of ``original`` whose plain form ("@Priya", "PR #42") is still there become markup again."""
+    return read(with_names(original, names)).stored(edited)
 
 
 def store(text: str | None, *, limit: int | None = None) -> str:

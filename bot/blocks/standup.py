@@ -8,7 +8,7 @@ the channel the thread lives in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -191,8 +191,10 @@ def eod_closed(day: date, items: Sequence[Any]) -> list[dict[str, Any]]:
     return [section(f"*End of day \u00b7 {day_label(day)}* (closed)\n{done} done \u00b7 {carried} carried forward \u00b7 {dropped} dropped.")]
 
 
-def drop_modal(day: date, items: Sequence[Any], metadata: str) -> dict[str, Any]:
-    options = [{"text": {"type": "plain_text", "text": fit_text(f"{i.display_id} {markup.plain_text(i.title)}", L.OPTION_TEXT)}, "value": str(i.task_id)}
+def drop_modal(day: date, items: Sequence[Any], metadata: str, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """"Drop a task": pick one of the day's open planned tasks (titles as people read them) and say why."""
+    options = [{"text": {"type": "plain_text", "text": fit_text(f"{i.display_id} {markup.editable(i.title, names or {})}", L.OPTION_TEXT)},
+                "value": str(i.task_id)}
                for i in items if not i.is_done and not i.is_dropped][:L.SELECT_OPTIONS]
     return {
         "type": "modal", "callback_id": "eod_drop", "private_metadata": metadata,

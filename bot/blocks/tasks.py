@@ -6,6 +6,7 @@ Steward's own labels through :func:`bot.slack_markup.escape`: links and mentions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -55,11 +56,13 @@ def draft_item_line(item: dict[str, Any], today: date | None) -> str:
 DETAILED_DRAFT_ITEMS = 15
 
 
-def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None = None) -> list[dict[str, Any]]:
+def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None = None,
+                  names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The draft's preview message: what was understood, Confirm / Cancel, and a way to edit each task.
 
     ``draft`` has ``id``, ``items`` (the parsed task dicts) and ``parsed``; ``today`` is the person's
-    local date (for "due tomorrow"). Always within Slack's message limits (``bot/slack_limits.py``).
+    local date (for "due tomorrow"); ``names`` (Slack user id -> name) lets plain-text fields say
+    "@Priya". Always within Slack's message limits (``bot/slack_limits.py``).
     """
     items = draft.items
     count = len(items)
@@ -77,7 +80,7 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
         blocks.extend(pack_sections(lines, L.MESSAGE_BLOCKS - 4)[0])
         editable = items[: L.SELECT_OPTIONS]
         buttons.append({"type": "static_select", "action_id": "draft_edit", "placeholder": plain("Edit a task\u2026", L.PLACEHOLDER),
-                        "options": [option(f"{i + 1}. {markup.plain_text(item['title'])}", f"{draft.id}:{i}") for i, item in enumerate(editable)]})
+                        "options": [option(f"{i + 1}. {markup.editable(item['title'], names or {})}", f"{draft.id}:{i}") for i, item in enumerate(editable)]})
         if count > len(editable):
             blocks.append(context(f"The list to edit from shows the first {len(editable)}; change the others after confirming "
                                    "with `/task edit T-n`."))
@@ -104,7 +107,9 @@ def draft_closed(text: str) -> list[dict[str, Any]]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
-def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[str]) -> dict[str, Any]:
+def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[str],
+               names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The Edit task modal; the title is shown as a person reads it ("with @Priya"), see markup.editable."""
     size = item.get("size") if item.get("size") in SIZES else None
     size_el: dict[str, Any] = {"type": "static_select", "action_id": "size",
                                "options": [{"text": {"type": "plain_text", "text": SIZE_LABEL[s]}, "value": s} for s in SIZES]}
@@ -119,7 +124,8 @@ def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[st
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-             "element": {"type": "plain_text_input", "action_id": "title", "initial_value": markup.store(item.get("title")), "max_length": 200}},
+             "element": {"type": "plain_text_input", "action_id": "title", "initial_value": markup.editable(item.get("title"), names or {}),
+                         "max_length": 200}},
             {"type": "input", "block_id": "due_date", "optional": True, "label": {"type": "plain_text", "text": "Due date"}, "element": date_el},
             {"type": "input", "block_id": "client", "optional": True, "label": {"type": "plain_text", "text": "Client"},
              "hint": {"type": "plain_text", "text": ("Known clients: " + ", ".join(clients))[:150] if clients else "No clients set up yet"},
@@ -177,17 +183,26 @@ def home_task_rows(tasks: list[Task], today: date | None) -> list[dict[str, Any]
 
 
 def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: str) -> list[dict[str, Any]]:
-    """``/board``: one section per stage (count, WIP limit, its first tasks), within one message."""
+    """``/board``: each stage (count, WIP limit, its first tasks) within one message: a section per
+    stage, or, with more stages than a message has blocks, stages packed together; a stage with more
+    tasks than it shows says how many more and where to see them."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(markup.plain_text(title), L.HEADER_TEXT)}]
     by_stage: dict[int | None, list[Task]] = {}
     for t in tasks:
         by_stage.setdefault(t.stage_id, []).append(t)
-    for stage in stages[: L.MESSAGE_BLOCKS - 1]:
+    texts = []
+    for stage in stages:
         in_stage = by_stage.get(stage.id, [])
         limit = f" / {stage.wip_limit}" if stage.wip_limit else ""
         over = " :rotating_light: over WIP limit" if stage.wip_limit and stage.open_count > stage.wip_limit else ""
         head = f"*{markup.mrkdwn(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
         lines = [f"\u2022 {task_line(t, today, show_owner=True)}" for t in in_stage[:BOARD_TASKS_PER_STAGE]] or ["_empty_"]
-        packed, _left = pack_sections([head, *lines], 1, not_listed=max(0, len(in_stage) - BOARD_TASKS_PER_STAGE))
-        blocks.extend(packed)
+        packed, _left = pack_sections([head, *lines], 1, not_listed=max(0, len(in_stage) - BOARD_TASKS_PER_STAGE),
+                                      more="\u2026and {n} more (`/tasks` lists them all)")
+        texts.append(packed[0]["text"]["text"])
+    room = L.MESSAGE_BLOCKS - len(blocks)
+    if len(texts) <= room:
+        blocks.extend(section(text) for text in texts)
+    else:
+        blocks.extend(pack_sections(texts, room, more="\u2026and {n} more stages: `/steward stage list` shows them all")[0])
     return blocks

@@ -43,10 +43,14 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
             channel, rest = _channel(rest)
             parts = re.split(r"\s+[\u2014\u2013-]{1,2}\s+", rest, maxsplit=1)  # "Acme Corp — our oldest client"
             name, description = parts[0], parts[1] if len(parts) > 1 else ""
+            sharing = clients.client_for_channel(await clients.list_clients(conn, org.id), channel) if channel else None
             client = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
             where = f" (channel <#{client.slack_channel_id}>)" if client.slack_channel_id else ""
-            await respond(text=f"Added client *{markup.mrkdwn(client.name)}*{where}. Tasks and memory that mention it are now tied to it.",
-                          response_type="ephemeral")
+            shared = (f"\n:warning: <#{channel}> is also {markup.mrkdwn(sharing.name)}'s channel: `/tasks <#{channel}>` lists "
+                      f"{markup.mrkdwn(sharing.name)}'s tasks, and memory answers about either client draw on it. A channel "
+                      "of its own keeps them apart.") if sharing is not None else ""
+            await respond(text=f"Added client *{markup.mrkdwn(client.name)}*{where}. Tasks and memory that mention it are now tied to it."
+                               + shared, response_type="ephemeral")
             return
         if verb == "remove":
             client = await clients.remove_client(conn, org.id, user, rest)

@@ -76,16 +76,24 @@ async def remind_command(ack: Any, command: dict[str, Any], respond: Any, contex
                   blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": reply}, "accessory": _cancel_button(reminder)}])
 
 
+REMINDERS_WITH_BUTTONS = 30
+
+
 def list_blocks(items: list[reminders.Reminder], now: Any) -> list[dict[str, Any]]:
     if not items:
         return [{"type": "section", "text": {"type": "mrkdwn", "text": "You have no reminders. Try \u201cremind me to \u2026 tomorrow at 3pm\u201d."}}]
     blocks: list[dict[str, Any]] = [kit.section(f"*Your reminders* ({len(items)})")]
-    shown = items[: L.MESSAGE_BLOCKS - 2]  # one section (with its Cancel button) each
-    for r in shown:
+    # The first ones each get a section with a Cancel button; the rest are listed as lines, packed.
+    with_buttons = items[: REMINDERS_WITH_BUTTONS]
+    for r in with_buttons:
         repeat = f" \u00b7 {reminders.describe(r.recurrence)}" if r.recurrence else ""
-        blocks.append(kit.section(f"{markup.mrkdwn(r.text)}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_", accessory=_cancel_button(r)))
-    if len(items) > len(shown):
-        blocks.append(kit.context(f"\u2026and {len(items) - len(shown)} more, due later: cancel some above to see them."))
+        blocks.append(kit.section(f"{markup.mrkdwn(r.text)}\n_{reminders.when_text(r.fire_at, r.timezone, now)}{repeat}_",
+                                  accessory=_cancel_button(r)))
+    rest = items[len(with_buttons):]
+    if rest:
+        lines = [f"*Later* ({len(rest)}; cancel these once the ones above are done or cancelled)"] + [
+            f"\u2022 {markup.mrkdwn(r.text)} \u2014 _{reminders.when_text(r.fire_at, r.timezone, now)}_" for r in rest]
+        blocks.extend(kit.pack_sections(lines, L.MESSAGE_BLOCKS - len(blocks))[0])
     return blocks
 
 

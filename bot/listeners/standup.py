@@ -25,6 +25,7 @@ from bot.services import rhythm as rules
 from bot.services import security, standup_plan, standup_replies, standup_settings, standup_threads, workspace
 from bot.services import tasks as task_service
 from bot.services.workspace import date_order_of
+from db.repos import users as users_repo
 from db.rows import User
 
 log = get_logger(__name__)
@@ -421,6 +422,7 @@ async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context:
     day = _eod_day((body.get("actions") or [{}])[0].get("value"))
     async with deps.pool.connection() as conn:
         items = await standup_plan.plan_of(conn, org.id, user.id, day)
+        names = await users_repo.names_by_slack_ids(conn, org.id, [u for i in items for u in markup.read(i.title).users])
     if items and all(i.closed_at is not None for i in items):
         await _closed_checkin(client, body, deps, org, user, day)
         raise standup_plan.DayClosed()
@@ -429,7 +431,7 @@ async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context:
     container = body.get("container") or {}
     metadata = "|".join([day.isoformat(), container.get("channel_id") or body["channel"]["id"],
                          container.get("message_ts") or body["message"]["ts"]])
-    await client.views_open(trigger_id=body["trigger_id"], view=render.drop_modal(day, items, metadata))
+    await client.views_open(trigger_id=body["trigger_id"], view=render.drop_modal(day, items, metadata, names))
 
 
 def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:

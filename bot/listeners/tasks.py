@@ -9,17 +9,20 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import slack_markup as markup
+from bot.blocks import kit
 from bot.blocks import tasks as render
 from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.listeners import dm, home
 from bot.listeners.workspace import mentioned_user, who
+from bot.services import clients as client_service
 from bot.services import drafts, ratelimit, security
 from bot.services import tasks as task_service
 from bot.services.rhythm import local_date
 from bot.services.workspace import date_order_of
 from bot.slack_limits import slack_refusal
+from db.repos import users as users_repo
 from db.rows import Task, User
 
 # Open tasks read for a list, a board or App Home; counts and "…and N more" notes are exact up to it.
@@ -117,7 +120,9 @@ async def post_preview(client: Any, deps: Deps, org: Any, user: User, draft: dra
                        thread_ts: str | None = None) -> None:
     """Post the draft's preview and remember where it is. When Slack refuses the preview for good
     (``PERMANENT_ERRORS``), the draft is discarded (no orphan rows) and the person is told why."""
-    blocks = render.draft_preview(draft, _today(user, deps.now()))
+    async with deps.pool.connection() as conn:
+        names = await _names(conn, org.id, [item["title"] for item in draft.items])
+    blocks = render.draft_preview(draft, _today(user, deps.now()), names=names)
     try:
         posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread_ts)
     except Exception as exc:
@@ -209,9 +214,11 @@ async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: An
         if draft.user_id != user.id:
             raise PermissionDenied("That draft belongs to someone else.")
         clients, _ = await task_service.clients_and_projects(conn, org.id)
-    if not 0 <= index < len(draft.items):
-        raise NotFound("That task isn't in the draft any more.")
-    await client.views_open(trigger_id=body["trigger_id"], view=render.edit_modal(draft_id, index, draft.items[index], list(clients)))
+        if not 0 <= index < len(draft.items):
+            raise NotFound("That task isn't in the draft any more.")
+        names = await _names(conn, org.id, [draft.items[index]["title"]])
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=render.edit_modal(draft_id, index, draft.items[index], list(clients), names))
 
 
 
@@ -238,13 +245,22 @@ async def on_draft_edit_submit(ack: Any, body: dict[str, Any], view: dict[str, A
         clients, projects = await task_service.clients_and_projects(conn, org.id)
         client_name = _match_name(values.get("client"), clients)
         project_name = _match_name(values.get("project"), projects)
+        before = await drafts.get(conn, org.id, draft_id)
+        original = before.items[index]["title"] if 0 <= index < len(before.items) else ""
+        title = markup.from_edit(original, title, await _names(conn, org.id, [original]))
         changes = {"title": task_service.clean_title(title), "due_date": values.get("due_date"),
                    "client": client_name, "client_id": clients.get(client_name) if client_name else None,
                    "project": project_name, "project_id": projects.get(project_name) if project_name else None}
         if values.get("size"):
             changes["size"] = values["size"]
         draft = await drafts.edit_item(conn, org.id, user, draft_id, index, changes, deps.now())
-    await _update_preview(client, draft, render.draft_preview(draft, _today(user, deps.now())), "Draft updated.")
+        names = await _names(conn, org.id, [item["title"] for item in draft.items])
+    await _update_preview(client, draft, render.draft_preview(draft, _today(user, deps.now()), names=names), "Draft updated.")
+
+
+async def _names(conn: Any, org_id: int, texts: list[str]) -> dict[str, str]:
+    """The names of the people mentioned in ``texts`` (for plain-text fields: "@Priya", not "@U0PRIYA")."""
+    return await users_repo.names_by_slack_ids(conn, org_id, [u for t in texts for u in markup.read(t).users])
 
 
 def _match_name(raw: str | None, known: dict[str, int]) -> str | None:
@@ -310,7 +326,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
             clients, _ = await task_service.clients_and_projects(conn, org.id)
             item = {"title": task.title, "due_date": task.due_date.isoformat() if task.due_date else None,
                     "client": task.client_name, "project": task.project_name, "size": task.size}
-            modal = render.edit_modal(task.id, 0, item, list(clients))
+            modal = render.edit_modal(task.id, 0, item, list(clients), await _names(conn, org.id, [task.title]))
             modal["callback_id"] = "task_edit"
             modal["private_metadata"] = str(task.id)
             await client.views_open(trigger_id=command["trigger_id"], view=modal)
@@ -331,10 +347,41 @@ async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, clie
         clients, _ = await task_service.clients_and_projects(conn, org.id)
         client_name = _match_name(values.get("client"), clients)
         due = values.get("due_date")
-        task = await task_service.edit(conn, user, task, title=values.get("title"),
+        typed = values.get("title")
+        title = markup.from_edit(task.title, typed, await _names(conn, org.id, [task.title])) if typed else typed
+        task = await task_service.edit(conn, user, task, title=title,
                                        due_date=date.fromisoformat(due) if due else None,
                                        client_id=clients.get(client_name) if client_name else None, size=values.get("size"))
     await client.chat_postMessage(channel=user.slack_id, text=f":pencil2: Updated {task.display_id}: {markup.mrkdwn(task.title)}")
+
+
+async def _scope(conn: Any, org: Any, text: str, *, everyone_words: bool) -> tuple[User | None, int | None, str | None, bool]:
+    """What `/tasks` and `/board` were asked about: (person, client id, client name, everyone).
+
+    A mention picks a person; a channel (`#client-acme`) or a name picks a client; "all"/"everyone"
+    (for `/tasks`) picks everyone. A typed "@name" that matched nobody and an unknown client or channel
+    get a specific answer (InvalidInput / NotFound), never a guess."""
+    read = markup.read(text)
+    person = await mentioned_user(conn, org, text)
+    rest = read.without("user", "channel")
+    everyone = everyone_words and rest.lower() in ("all", "everyone")
+    clients = {c.name: c for c in await client_service.list_clients(conn, org.id)}
+    if read.channels:
+        found = client_service.client_for_channel(list(clients.values()), read.channels[0])
+        if found is None:
+            raise NotFound(f"No client is linked to <#{read.channels[0]}> yet (an admin links one with "
+                           f"`/steward client add <name> #channel`).")
+        return person, found.id, found.name, everyone
+    if rest.startswith("@"):
+        raise NotFound(f"I don't know anyone called `{markup.escape(rest.split()[0])[:40]}` here. Pick them from the "
+                       "list as you type `@`, or use `/tasks` for your own.")
+    if rest and not everyone:
+        name = _match_name(rest, {n: c.id for n, c in clients.items()})
+        if name is None or name not in clients:
+            raise InvalidInput(f"I don't know a client called `{markup.escape(rest)[:40]}`." +
+                               (f" Clients: {', '.join(markup.escape(n) for n in clients)}." if clients else ""))
+        return person, clients[name].id, name, everyone
+    return person, None, None, everyone
 
 
 async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -342,15 +389,8 @@ async def tasks_command(ack: Any, command: dict[str, Any], respond: Any, context
     org, user = who(context)
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
-        rest = markup.read(text).without("user")
-        person = await mentioned_user(conn, org, text) or (None if rest.lower() in ("all", "everyone") else user)
-        client_id, client_name = None, None
-        if rest and rest.lower() not in ("all", "everyone"):
-            clients, _ = await task_service.clients_and_projects(conn, org.id)
-            client_name = _match_name(rest, clients)
-            client_id = clients.get(client_name) if client_name else None
-            if client_id is None:
-                raise InvalidInput(f"I don't know a client called `{rest[:40]}`." + (f" Clients: {', '.join(clients)}." if clients else ""))
+        person, client_id, client_name, everyone = await _scope(conn, org, text, everyone_words=True)
+        person = person or (None if everyone else user)
         items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id,
                                               limit=LIST_LIMIT)
     title = "Your open tasks" if person and person.id == user.id else (f"{person.display_name}'s open tasks" if person else "Everyone's open tasks")
@@ -364,18 +404,8 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
     org, user = who(context)
     text = (command.get("text") or "").strip()
     async with deps.pool.connection() as conn:
-        person = await mentioned_user(conn, org, text)
-        rest = markup.read(text).without("user")
-        client_id, title = None, "Team board"
-        if person:
-            title = f"{person.display_name}'s board"
-        if rest:
-            clients, _ = await task_service.clients_and_projects(conn, org.id)
-            name = _match_name(rest, clients)
-            client_id = clients.get(name) if name else None
-            if client_id is None:
-                raise InvalidInput(f"I don't know a client called `{rest[:40]}`.")
-            title = f"Board for {name}"
+        person, client_id, client_name, _everyone = await _scope(conn, org, text, everyone_words=False)
+        title = f"Board for {client_name}" if client_name else (f"{person.display_name}'s board" if person else "Team board")
         all_stages = await task_service.stages(conn, org.id)
         items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id,
                                               limit=LIST_LIMIT)
@@ -397,9 +427,9 @@ async def my_board_section(deps: Deps, org: Any, user: User) -> list[dict[str, A
     counts: dict[int | None, int] = {}
     for t in items:
         counts[t.stage_id] = counts.get(t.stage_id, 0) + 1
-    line = " \u00b7 ".join(f"{s.name}: {counts.get(s.id, 0)}" + (f" (team {s.open_count}/{s.wip_limit})" if s.wip_limit else "")
+    line = " \u00b7 ".join(f"{markup.mrkdwn(s.name)}: {counts.get(s.id, 0)}" + (f" (team {s.open_count}/{s.wip_limit})" if s.wip_limit else "")
                            for s in all_stages if not s.is_done_stage)
-    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": line or "No stages."}]}]
+    return [kit.context(line or "No stages.")]
 
 
 async def _home_change(body: dict[str, Any], client: Any, context: Any, deps: Deps, change: str) -> None:

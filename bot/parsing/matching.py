@@ -103,6 +103,15 @@ def _name_matcher(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[
     return rx, owner
 
 
+# A web address names a host, not a client: "github.com/acme/web/pull/42" is not about Acme Corp.
+_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
+
+
+def without_urls(text: str) -> str:
+    """``text`` with web addresses blanked out (before matching client and project names)."""
+    return _URL.sub(" ", text)
+
+
 def match_name(text: str, names: Sequence[str], folded: str | None = None) -> str | None:
     """The given name (exactly as listed) whose variant occurs earliest in ``text`` as whole words."""
     if not names:
@@ -110,5 +119,5 @@ def match_name(text: str, names: Sequence[str], folded: str | None = None) -> st
     rx, owner = _name_matcher(tuple(names))
     if rx is None:
         return None
-    m = rx.search(folded if folded is not None else fold(text))
+    m = rx.search(folded if folded is not None else fold(without_urls(text)))
     return owner[m.group()] if m else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 from .dates import Ctx, When, make_ctx, resolve_when
-from .matching import match_name, match_task_type
+from .matching import match_name, match_task_type, without_urls
 from .models import DEFAULT_TASK_TYPE, DEFAULT_TASK_TYPES, DateOrder, ParsedTask, Priority, TaskTypeRule
 from .text import (
     clamp,
@@ -222,7 +222,7 @@ def _parse_fragment(
         when = When(ctx.today, at, None, False, ())
     due_at, due_date, has_time = _due(ctx, when, ctx.end_of_day)
     rule = match_task_type(title, task_types, default_type)
-    folded = fold(frag)
+    folded = fold(without_urls(frag))
     return ParsedTask(
         title=title,
         due_at=due_at,

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from bot.slack_limits import fit_text
 from bot.slack_markup import EMOJI
 
 _F = re.IGNORECASE
@@ -266,9 +267,9 @@ def restore_emoji(text: str, shortcodes: Sequence[str]) -> str:
 
 
 def clamp(s: str, limit: int = MAX_TITLE) -> str:
-    if len(s) <= limit:
-        return s
-    return s[: limit - 1].rstrip() + "…"
+    """``s`` at most ``limit`` characters, shortened after a whole word (never inside "@U0PRIYA",
+    a link or an emoji shortcode), ending in "…" when shortened."""
+    return fit_text(s, limit)
 
 
 def fold(s: str) -> str:

@@ -59,11 +59,17 @@ def _find(items: list, name: str, what: str):  # type: ignore[no-untyped-def,typ
     raise NotFound(f"I don't know a {what} called `{name.strip()[:60]}`. {what.title()}s: {known}.")
 
 
+def client_for_channel(clients: list[Client], channel_id: str) -> Client | None:
+    """The client whose channel ``channel_id`` is (a channel belongs to at most one client)."""
+    return next((c for c in clients if c.slack_channel_id == channel_id), None)
+
+
 async def add_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str, channel_id: str | None,
                      description: str | None = None) -> Client:
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="client.add")
     name = _name(name, "client")
-    if any(c.name.lower() == name.lower() for c in await list_clients(conn, org_id)):
+    existing = await list_clients(conn, org_id)
+    if any(c.name.lower() == name.lower() for c in existing):
         raise InvalidInput(f"There's already a client called {name}.")
     async with conn.transaction():
         await conn.execute(Q["client_insert"], {"organization_id": org_id, "name": name, "channel_id": channel_id,

@@ -51,3 +51,12 @@ async def active_users(conn: psycopg.AsyncConnection, org_id: int) -> list[User]
     cur = conn.cursor(row_factory=class_row(User))
     await cur.execute(Q["active_users_of_org"], {"organization_id": org_id})
     return await cur.fetchall()
+
+
+async def names_by_slack_ids(conn: psycopg.AsyncConnection, org_id: int, slack_ids: Sequence[str]) -> dict[str, str]:
+    """Slack user id -> the name people know them by (display name, else real name), for the active
+    people of this organization among ``slack_ids``; unknown ids are left out."""
+    if not slack_ids:
+        return {}
+    return {u.slack_id: (u.display_name or getattr(u, "real_name", None) or u.slack_id)
+            for u in await users_by_slack_ids(conn, org_id, list(dict.fromkeys(slack_ids))) if u.slack_id}

@@ -6,7 +6,7 @@ import psycopg
 
 from bot.app import Steward
 from bot.emulators.slack import SlackEmulator
-from tests.e2e.conftest import ACME, MAYA, SAM, answer_text
+from tests.e2e.conftest import ACME, MAYA, SAM, answer, answer_text
 from tests.e2e.test_tasks import _make_task
 from tests.helpers import fetchval
 
@@ -34,3 +34,21 @@ async def test_admin_adds_clients_and_projects_and_tasks_use_them(emulator: Slac
         assert await fetchval(conn, "SELECT count(*) FROM tasks WHERE client_id IS NOT NULL") == 1  # history keeps it
         actions = [r[0] for r in await (await conn.execute("SELECT action FROM audit_logs ORDER BY id")).fetchall()]
     assert actions == ["client.added", "project.added", "client.archived"]
+
+
+async def test_tasks_and_board_by_client_channel_and_clear_answers_for_strangers(
+        emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
+    await answer_text(emulator, MAYA, "/steward", f"client add Acme Corp <#{ACME}|client-acme>")
+    await _make_task(emulator, SAM, "update the Acme pricing page by Friday")
+    # A client's channel names the client, as Slack sends a picked or typed #channel.
+    by_channel = await answer(emulator, SAM, "/tasks", f"<#{ACME}|client-acme>")
+    assert by_channel.text == "Your open tasks for Acme Corp" and "pricing page" in str(by_channel.blocks)
+    board = await answer_text(emulator, SAM, "/board", f"<#{ACME}|client-acme>")
+    assert "Board for Acme Corp" in board
+    # A channel with no client, a name nobody has, an unknown client: each says what is wrong.
+    assert "No client is linked to <#C0STANDUP>" in await answer_text(emulator, SAM, "/tasks", "<#C0STANDUP|standup>")
+    assert "I don't know anyone called `@Nobody`" in await answer_text(emulator, SAM, "/tasks", "@Nobody")
+    assert "I don't know a client called `Initech`" in await answer_text(emulator, SAM, "/tasks", "Initech")
+    # A second client on the same channel is added, with a warning about sharing it.
+    shared = await answer_text(emulator, MAYA, "/steward", f"client add Globex Inc <#{ACME}|client-acme>")
+    assert "Added client *Globex Inc*" in shared and "also Acme Corp's channel" in shared

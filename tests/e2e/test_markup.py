@@ -304,3 +304,30 @@ async def test_echoes_in_direct_messages_never_ping(emulator: SlackEmulator, bot
     await emulator.open_app_home(SAM)
     home = await emulator.wait_for_call("views.publish", lambda c: c.args.get("user_id") == SAM, since=mark, timeout=15)
     assert_no_ping(home.args, "here")
+
+
+async def test_modals_and_menus_show_people_by_name_and_an_edit_keeps_the_markup(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Plain-text fields render no markup: they say "@Priya …", and what is typed back keeps the mention and link."""
+    await configure(emulator)
+    await dm(emulator, SAM, ISSUE_DM, within=15)
+    channel = await emulator.dm_channel(SAM)
+    preview = _preview(emulator, channel)
+    mark = len(emulator.calls)
+    await emulator.click_button(SAM, message_ts=preview["ts"], channel=channel, action_id="draft_edit",
+                                value=next(b["accessory"]["value"] for b in preview["blocks"] if b.get("block_id") == "draft_item_0"))
+    opened = await emulator.wait_for_call("views.open", since=mark, timeout=10)
+    shown_title = opened.args["view"]["blocks"][0]["element"]["initial_value"]
+    async with await db(db_dsn) as conn:
+        priya = await fetchval(conn, "SELECT u.display_name FROM users u JOIN platform_identities p ON p.user_id = u.id "
+                                     "WHERE p.external_id = %s", (PRIYA,))
+    assert shown_title == f"review PR #42 with @{priya} :rocket:", shown_title
+    assert "<" not in shown_title and PRIYA not in shown_title
+    view_id = next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "draft_edit")
+    mark = len(emulator.calls)
+    await emulator.submit_view(SAM, view_id, {"title": {"title": {"type": "plain_text_input",
+                                                                  "value": f"Review PR #42 carefully with @{priya} :rocket:"}}})
+    await emulator.wait_for_call("chat.update", since=mark, timeout=15)
+    async with await db(db_dsn) as conn:
+        title = await fetchval(conn, "SELECT parsed->'tasks'->0->>'title' FROM task_drafts")
+    assert title.startswith(f"Review {PR} carefully with <@{PRIYA}") and title.endswith(":rocket:"), title

@@ -15,7 +15,7 @@ from bot import slack_limits as L
 from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
-from tests.e2e.conftest import ACME, MAYA, SAM, STANDUP, start_steward
+from tests.e2e.conftest import ACME, MAYA, PRIYA, SAM, STANDUP, start_steward
 from tests.e2e.test_daily_rhythm import add_task, configure, reply, run_job, wait_thread, wait_until
 from tests.helpers import fetchval
 
@@ -162,3 +162,41 @@ async def test_end_of_day_check_in_with_long_titles_fits_slacks_option_limit(
     assert all(len(o["text"]["text"]) <= L.OPTION_TEXT for o in options)
     assert sorted(o["text"]["text"].split("`")[1] for o in options) == sorted(ids)
     assert all(o["text"]["text"].endswith("\u2026") and " Rewrite the onboarding" in o["text"]["text"] for o in options)
+
+
+async def test_a_title_over_the_limit_is_shortened_at_a_word_never_inside_a_mention_or_link(
+        emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    long = ("coordinate the quarterly content calendar review with the marketing, design and engineering leads, "
+            "including every landing page, the onboarding emails, the pricing page and the footer copy")
+    dm = await emulator.dm_channel(SAM)
+    mark = len(emulator.calls)
+    await emulator.user_message(SAM, dm, f"I'll {long} with <@{PRIYA}> and <https://github.com/acme/web/pull/42> by Friday")
+    await emulator.wait_for_call("chat.postMessage", lambda c: c.ok and c.args.get("blocks") is not None, since=mark, timeout=20)
+    title = await scalar(db_dsn, "SELECT parsed->'tasks'->0->>'title' FROM task_drafts")
+    assert len(title) <= 200 and title.endswith("\u2026"), title
+    # Cut after a whole word of what was written (a mention or link kept whole, never half of one).
+    kept = title.removesuffix("\u2026")
+    assert f"{long} with <@{PRIYA}> and <https://github.com/acme/web/pull/42>".startswith(kept), title
+    assert f"{long} with <@{PRIYA}> and <https://github.com/acme/web/pull/42> "[len(kept)] == " ", title
+
+
+async def test_fifty_five_stages_still_fit_the_board_and_app_home(emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        org = await fetchval(conn, "SELECT id FROM organizations")
+        for n in range(50):
+            await conn.execute(
+                "INSERT INTO pipeline_stages (organization_id, name, slug, position, wip_limit) VALUES (%s, %s, %s, %s, 4)",
+                (org, f"Stage number {n} for the extended content approval workflow", f"stage-{n}", 100 + n))
+    board = await (await emulator.slash_command(SAM, "/board", "", channel=ACME)).wait_for_response(timeout=10)
+    text = block_text(board.blocks)
+    assert len(board.blocks) <= L.MESSAGE_BLOCKS
+    # Every stage is there or counted, and the last one (Done) is not silently lost.
+    shown = text.count("Stage number")
+    assert shown == 50 or f"\u2026and {50 - shown} more stages" in text, text[-300:]
+    assert shown < 50 or "*Done*" in text
+    mark = len(emulator.calls)
+    await emulator.open_app_home(SAM)
+    home = await emulator.wait_for_call("views.publish", since=mark, timeout=10)
+    assert home.ok, home.response
+    assert "Stage number 49" in block_text(emulator.home_views[SAM]["blocks"]) or "\u2026" in block_text(
+        emulator.home_views[SAM]["blocks"])

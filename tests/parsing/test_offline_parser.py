@@ -245,9 +245,11 @@ def test_tokyo_due_date_differs_from_utc_date() -> None:
 def test_long_title_is_clamped_to_200_chars() -> None:
     body = "write the " + "very long title " * 20
     (t,) = parse_tasks(body + "tomorrow", now=NOW, tz=NY)
-    assert len(t.title) == 200
+    assert len(t.title) <= 200
     assert t.title.endswith("…")
-    assert t.title == body.strip()[:199].rstrip() + "…"
+    kept = t.title.removesuffix("…")
+    # Shortened after a whole word (it used to be cut mid-word: "…very long ti…").
+    assert body.startswith(kept) and body[len(kept)] == " " and len(kept) > 180
     assert t.due_date == date(2026, 3, 5)
 
 
@@ -493,3 +495,13 @@ def test_hedges_are_not_part_of_the_title(text: str, title: str, due: date | Non
     now = datetime(2026, 3, 4, 10, 30, tzinfo=ZoneInfo("America/New_York"))
     [task] = parse_tasks(text, now=now, tz="America/New_York")
     assert (task.title, task.due_date) == (title, due)
+
+
+@pytest.mark.parametrize(("text", "client"), [
+    ("I'll review https://github.com/acme/web/pull/42 with @Priya by Friday", None),
+    ("check www.acme.com/pricing for typos", None),
+    ("fix the Acme homepage, see https://staging.example.com/acme", "Acme Corp"),
+])
+def test_a_web_address_is_not_a_client_name(text: str, client: str | None) -> None:
+    (t,) = parse_tasks(text, now=NOW, tz=NY, clients=["Acme Corp", "Globex"])
+    assert t.client == client
