@@ -112,8 +112,12 @@ class Steward:
                 asked = await backfill.request_unseen(self.deps, self.org_id)
                 if asked:
                     log.info("backfill_requested_for_new_channels", channels=asked)
-                for channel_id in asked:  # start now rather than at the next minute's job
-                    backfill.start_in_background(self.deps, self.org_id, channel_id)
+                # Start now rather than at the next minute's job.
+                started = [backfill.start_in_background(self.deps, self.org_id, channel_id) for channel_id in asked]
+                if self.sandbox and asked:  # a fresh sandbox: its seeded history is read before anyone asks
+                    from bot.sandbox.seed import read_seeded_history
+
+                    await read_seeded_history(self.deps, self.scheduler, [t for t in started if t is not None])
             except Exception:
                 log.exception("backfill_request_failed")
         try:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.emulators.slack import SlackEmulator
+from bot.log import get_logger
+
+log = get_logger(__name__)
+
+SEED_READ_WAIT_SECONDS = 60.0
+"""How long `steward run` waits for the seeded history to be read before it says it is ready; offline
+this takes well under a second; with a model a little longer, and past this it carries on in the background."""
 
 DEMO_TEAM_ID = "T0DEMOAGCY"
 DEMO_TEAM_NAME = "Demo Agency"
@@ -181,3 +190,37 @@ async def seed_steward(conn: Any, org_id: int) -> None:
         "WHERE mi.organization_id = %s AND mi.external_id = %s AND ui.organization_id = %s AND ui.user_id = u.id "
         "AND ui.external_id <> %s AND u.manager_id IS NULL",
         (org_id, _IDS["maya"], org_id, _IDS["maya"]))
+
+
+async def read_seeded_history(deps: Any, scheduler: Any, backfills: Iterable[asyncio.Task[Any]], *,
+                              wait_seconds: float = SEED_READ_WAIT_SECONDS) -> Any:
+    """On a fresh (or reset) sandbox: once the seeded channels' backfills end, run the `context` job at once,
+    so the very first "@steward what's going on with Acme?" finds the seeded facts rather than waiting for
+    the job's two-minute tick (jobs/schedule.py).
+
+    `backfills` are the tasks `jobs.backfill.start_in_background` started for the channels Steward had not
+    seen; `scheduler` is the bot's `jobs.schedule.Scheduler`: the run goes through `run_claimed(name,
+    scheduled_for=now)`, so it is claimed once and logged in `job_runs` like any other. Waits at most
+    `wait_seconds` (then the reading goes on in the background, in `deps.extras["background_tasks"]`, which
+    Steward cancels on stop). Returns the job's summary, or None when it did not finish in time or did not
+    run (this process is not the scheduler's leader). A failed backfill is already recorded on the backfill
+    and resumed by the `context-backfill` job; the pipeline reads what was stored.
+    """
+    pending = list(backfills)
+
+    async def read() -> Any:
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        return await scheduler.run_claimed("context", scheduled_for=deps.now())
+
+    task = asyncio.create_task(read(), name="sandbox-read-seeded-history")
+    tasks: set[asyncio.Task[Any]] = deps.extras.setdefault("background_tasks", set())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    done, _ = await asyncio.wait({task}, timeout=wait_seconds)
+    if not done:
+        log.info("sandbox_seed_still_reading", waited_seconds=wait_seconds)
+        return None
+    summary = task.result()
+    log.info("sandbox_seed_read", summary=summary)
+    return summary

@@ -16,6 +16,7 @@ from bot.sandbox import DEMO_TEAM_ID, Sandbox
 from bot.sandbox.persistence import demo_organization
 from bot.settings import Secret, Settings
 from db.pool import open_pool
+from tests.e2e.test_sandbox_first_question import QUESTION, _ask
 from tests.helpers import fetchval
 
 PRIYA = "U0DEMOPRIY"
@@ -125,6 +126,9 @@ async def test_restart_keeps_the_workspace_and_the_database_agrees(db_dsn: str, 
         marker = await demo_organization(conn, DEMO_TEAM_ID)
         assert marker is not None and marker == third.sandbox.organization  # re-created, and tied to the file
         assert await fetchval(conn, "SELECT name FROM clients") == "Acme Corp"  # the demo seed again
+    # ...and its history is in memory again before anyone asks (README's first memory example).
+    answer = await _ask(third.sandbox, MAYA, ACME, QUESTION)
+    assert "SSO certificate" in answer, answer
     await third.stop()
 
 

@@ -9,7 +9,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import Sandbox
-from bot.sandbox.jobs import DAILY_RHYTHM, summarise
+from bot.sandbox.jobs import DAILY_RHYTHM
 from tests.sandbox.conftest import ACME, DANIEL, LEADERSHIP, MAYA, PRIYA, STANDUP, EchoBot, eventually
 from tests.sandbox.test_sandbox_api import post, state
 
@@ -148,19 +148,3 @@ async def test_job_menu_puts_the_day_first_and_run_now_reads_well(sandbox: Sandb
     assert ran["summary"] == ("morning-thread: skipped: can't read the standup channel's members; "
                               "invite me to #standup.")
     assert ran["result"]["7"]["skipped"].endswith(f"<#{STANDUP}>")
-
-
-def test_summaries_of_each_kind_of_result() -> None:
-    assert summarise("nudges", {"3": {"nudged": 2, "summaries": 1, "quiet": 0}}) == \
-        "nudges: 2 nudged, 1 manager summaries, 0 held for quiet hours."
-    assert summarise("nudges", {"3": {"nudged": 0, "summaries": 0, "quiet": 0}}) == "nudges: nothing to do right now."
-    assert summarise("morning-thread", {"1": {"posted": "2026-03-09", "thread_id": 4, "participants": 5,
-                                              "out_of_office": 1}}) == \
-        "morning-thread: posted the standup thread for 2026-03-09, 5 people in it, 1 out of office."
-    assert summarise("day-close", {"1": {"error": "KeyError: 3"}, "2": {"people": 0, "done": 0, "carried": 0,
-                                                                       "dropped": 0}}) == \
-        "day-close: failed: KeyError: 3.; nothing to do right now."
-    assert summarise("reminders", {"fired": 2}) == "reminders: 2 reminders fired."
-    assert summarise("nudges", {}) == "nudges: nothing to do (no organization yet)."
-    assert "nothing ran" in summarise("nudges", None)
-    assert "{" not in summarise("workspace-sync", {"organization_id": 1, "users": 6})

@@ -798,7 +798,9 @@
   function renderModal() {
     const view = S.st.modal;
     const root = $('#modal-root');
-    const key = view ? view.id + ':' + view.hash : null;
+    // Whose modal, and which version of it, is on screen ("none": no modal); S.modalKey null means "draw
+    // afresh". A person without a modal must clear the previous person's, or its overlay keeps every click.
+    const key = S.st.as + ':' + (view ? view.id + ':' + view.hash : 'none');
     if (key === S.modalKey) return;
     S.modalKey = key;
     root.innerHTML = '';
@@ -1127,6 +1129,7 @@
       localStorage.setItem('steward-sandbox.as', e.target.value);
       S.sigs = {};
       S.modalKey = null;
+      $('#modal-root').innerHTML = '';  // the previous person's modal goes now; the new person's comes with their state
       go({ as: e.target.value, channel: null, thread: null, view: 'messages' });
     });
     $('#dm-steward').addEventListener('click', openDm);

@@ -1,0 +1,146 @@
+""""Run now" on the sandbox page with the real Steward behind it: every job runs for real (through the
+scheduler's claimed path) and its summary reads as a sentence from what the job really returned."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import psycopg
+import pytest
+
+from bot.app import Steward
+from bot.sandbox import Sandbox
+from jobs import backfill, registry
+from tests.e2e.conftest import sandbox_steward
+from tests.helpers import eventually, fetchval
+
+RAW = re.compile(r"[{}\[\]]|\w_\w|': ")
+"""What a dict or list repr, or a raw summary key, would leave in the text."""
+NEW_YORK = ZoneInfo("America/New_York")  # the demo organization's time zone (bot/sandbox/seed.py)
+
+
+class Page:
+    def __init__(self, sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
+        self.sandbox, self.http = sandbox, http
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with self.http.post(self.sandbox.web_url + path, json=body) as response:
+            data: dict[str, Any] = await response.json()
+        assert data.get("ok"), data
+        return data
+
+    async def run(self, job: str) -> str:
+        """Press "Run now" for `job`; the summary the page shows."""
+        ran = await self.post(f"api/jobs/{job}", {})
+        summary = str(ran["summary"])
+        assert summary.startswith(f"{job}: ") and summary.endswith("."), summary
+        assert not RAW.search(summary.removeprefix(f"{job}: ")), summary
+        return summary
+
+    async def set_clock(self, when: datetime) -> None:
+        await self.post("api/clock", {"set": when.replace(tzinfo=None).isoformat(), "tz": str(when.tzinfo)})
+
+
+@pytest.fixture
+async def page(db_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[Page, Steward]]:
+    async with sandbox_steward(db_dsn, tmp_path, scheduler=False) as (sandbox, bot), \
+            aiohttp.ClientSession(trust_env=False) as http:
+        yield Page(sandbox, http), bot
+
+
+async def holds(dsn: str, sql: str, expected: Any = 1) -> bool:
+    """Whether the query's one value is `expected` now (for `eventually`)."""
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        return bool(await fetchval(conn, sql) == expected)
+
+
+def _next_monday(now: datetime) -> datetime:
+    day = now.astimezone(NEW_YORK).date()
+    day += timedelta(days=(7 - day.weekday()) % 7 or 7)
+    return datetime(day.year, day.month, day.day, tzinfo=NEW_YORK)
+
+
+@pytest.mark.timeout(240)
+async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Steward], db_dsn: str) -> None:
+    ui, bot = page
+    sandbox = ui.sandbox
+    assert sandbox.demo is not None
+    maya, priya, sam = (sandbox.demo.people[k] for k in ("maya", "priya", "sam"))
+    acme, standup = sandbox.demo.channels["client-acme"], sandbox.demo.channels["standup"]
+    said: dict[str, list[str]] = {}
+
+    async def run(job: str) -> str:
+        summary = await ui.run(job)
+        said.setdefault(job, []).append(summary)
+        return summary
+
+    # Memory: a new message in #client-acme is read by "context"; #client-acme's history read again.
+    await ui.post("api/message", {"as": priya, "channel": acme,
+                                  "text": "The Acme pricing table is signed off; Daniel exports the final assets on Friday."})
+
+    await eventually(lambda: holds(db_dsn, "SELECT count(*) FROM channel_messages WHERE text LIKE '%%signed off%%'"),
+                     within=15)
+    await run("context")
+    await run("context-summaries")
+    await run("context-backfill")
+    assert bot.org_id is not None
+    await backfill.request(bot.pool, bot.org_id, acme, days=30, now=bot.clock.now())  # `steward backfill #client-acme`
+    await run("context-backfill")
+    await run("workspace-sync")
+
+    # A day of the rhythm, on the next Monday (the demo organization's standup is at 09:30 New York time).
+    monday = _next_monday(sandbox.clock.now())
+    dm = sandbox.emulator.workspace.dm_channel(priya).id
+    await ui.post("api/message", {"as": priya, "channel": dm, "text": "remind me to call the bank in 2 hours"})
+    await ui.post("api/message", {"as": maya, "channel": standup, "text": "/steward standup mood on"})
+    await eventually(lambda: holds(db_dsn, "SELECT count(*) FROM reminders"), within=15)
+    await eventually(lambda: holds(db_dsn, "SELECT bool_and(mood_checkin_enabled) FROM org_settings", True), within=15)
+    await ui.set_clock(monday.replace(hour=9, minute=31))
+    await run("morning-thread")
+    await run("morning-thread")
+    thread = await eventually(lambda: next((m for m in sandbox.emulator.messages(standup) if m.get("bot_id")), None),
+                              within=15)
+    await ui.post("api/message", {"as": sam, "channel": standup, "thread_ts": thread["ts"],
+                                  "text": "Today I'll finish the Acme invoice export and review the pricing copy"})
+    await eventually(lambda: holds(db_dsn, "SELECT count(*) FROM thread_submissions"), within=15)
+    await ui.set_clock(monday.replace(hour=11, minute=45))  # the summary is due 2 h after the thread went up
+    await run("nudges")
+    await ui.set_clock(monday.replace(hour=16, minute=31))
+    await run("mood-checkin")
+    await ui.set_clock(monday.replace(hour=17, minute=31))
+    await run("end-of-day")
+    await ui.set_clock(monday.replace(hour=23, minute=59) + timedelta(hours=6))
+    await run("day-close")
+    await run("reminders")
+    await ui.set_clock(monday + timedelta(days=40))
+    for job in ("retention-daily", "retention-monthly", "retention"):
+        await run(job)
+    assert set(said) == set(registry.all_jobs())
+    day = f"{monday:%a} {monday.day} {monday:%b}"
+    expected = {
+        "context": ["context: read 1 message into 1 observation (offline, 1 embeddings call)."],
+        "context-summaries": ["context-summaries: nothing to do right now."],
+        "context-backfill": ["context-backfill: no channel history waiting to be read.",
+                             "context-backfill: read the history of #client-acme (6 messages, 3 thread replies, 1 page)."],
+        "workspace-sync": ["workspace-sync: updated 5 people, skipped 2 bots and found 1 admin."],
+        "morning-thread": [f"morning-thread: posted the standup thread for {day} with 5 people.",
+                           f"morning-thread: skipped: already posted ({day})."],
+        # Priya is in Kolkata, where 11:45 in New York is within her quiet hours.
+        "nudges": ["nudges: nudged 3 people, sent 1 manager their list of who's missing and held 1 for quiet hours."],
+        "mood-checkin": ["mood-checkin: sent 5 mood check-ins."],
+        "end-of-day": ["end-of-day: sent 1 end-of-day check-in."],
+        "day-close": ["day-close: closed 1 person's day: 2 carried forward."],
+        "reminders": ["reminders: fired 1 reminder."],
+        "retention-monthly": ["retention-monthly: nothing to delete."],
+        "retention": ["retention: nothing to delete."],
+    }
+    assert {job: said[job] for job in expected} == expected
+    # How many rows retention finds depends on how many events this run stored; the words do not.
+    assert re.fullmatch(r"retention-daily: deleted \d+ channel messages past retention, \d+ processed inbox events "
+                        r"and \d+ old job runs\.", said["retention-daily"][0]), said["retention-daily"]
