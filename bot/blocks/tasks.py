@@ -275,8 +275,7 @@ def edit_summary(result: Any, tz: str | None = None) -> str:
 def assigned_notice(task: Task, assigner: Any, tz: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The DM telling someone a task was assigned to them: who assigned what, and when it is due (a date,
     not "tomorrow": quiet hours may hold it overnight; a time of day in the recipient's ``tz``)."""
-    client = f" for {markup.mrkdwn(task.client_name)}" if task.client_name else ""
-    text = (f":bust_in_silhouette: <@{assigner.slack_id}> assigned you `{task.display_id}` {markup.mrkdwn(task.title)}{client}"
+    text = (f":bust_in_silhouette: <@{assigner.slack_id}> assigned you `{task.display_id}` {markup.mrkdwn(task.title)}"
             f" \u2014 {due_phrase(task.due_date, None, task.due_at, tz)}.")
     return text, [section(fit_text(text, L.SECTION_TEXT)),
                   context(f"`/task done {task.display_id}` when it's finished \u00b7 `/tasks` lists yours \u00b7 "

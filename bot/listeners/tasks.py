@@ -308,7 +308,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
             task = await task_service.complete(conn, user, task, now)
             await respond(text=f":white_check_mark: {task.display_id} {markup.mrkdwn(task.title)} is done. Nice work!", response_type="ephemeral")
         elif verb == "reopen":
-            task = await task_service.reopen(conn, user, task, now)
+            task = await task_service.reopen(conn, user, task)
             where = f", in {markup.mrkdwn(task.stage_name)}" if task.stage_name else ""
             await respond(text=f":leftwards_arrow_with_hook: {task.display_id} {markup.mrkdwn(task.title)} is open again{where}.",
                           response_type="ephemeral")

@@ -240,14 +240,12 @@ async def drop(conn: psycopg.AsyncConnection, actor: User, task: Task, reason: s
     return await _set_status(conn, actor, task, "dropped", now, markup.store(reason.strip(), limit=500))
 
 
-async def reopen(conn: psycopg.AsyncConnection, actor: User, task: Task, now: datetime) -> Task:
+async def reopen(conn: psycopg.AsyncConnection, actor: User, task: Task) -> Task:
     """A done or dropped task back to open (pending), in the first open stage (:func:`first_open_stage`),
     its done/dropped marks cleared, logged in task_logs ("reopened"). Answers given for it in an
     end-of-day check-in of a day not closed yet are cleared too, so the day's close sees it as open.
-    ``now`` is unused today and kept for the signature every state change shares.
 
     Raises PermissionDenied, InvalidInput (the task is already open)."""
-    del now
     await require_can_change(conn, actor, task, "reopen")
     if task.is_open:
         where = f" (in {markup.mrkdwn(task.stage_name)})" if task.stage_name else ""
@@ -295,6 +293,8 @@ async def move(conn: psycopg.AsyncConnection, actor: User, task: Task, stage_tex
     async with conn.transaction():
         await conn.execute(Q["task_move_to_stage"], {"organization_id": task.organization_id, "id": task.id, "stage_id": target.id,
                                                      "status": new_status})
+        if task.status == "done":  # moved out of Done: open again, so a check-in's "done" for a day not closed no longer holds
+            await conn.execute(Q["plan_answers_clear_for_task"], {"organization_id": task.organization_id, "task_id": task.id})
         await log_change(conn, task, task.organization_id, actor, "moved", task.stage_name, target.name)
     return MoveResult(await get(conn, task.organization_id, task.id), warning)
 

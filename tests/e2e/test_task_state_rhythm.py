@@ -127,13 +127,15 @@ async def test_dropped_tasks_through_a_day_and_lead_ins_and_the_legend(emulator:
     refreshed = (await emulator.wait_for_call("chat.update", since=mark, timeout=15)).args
     assert str(checkout_id) not in checkbox_ids(refreshed) and "Dropped:" in str(refreshed["blocks"])
     assert await status_of(db_dsn, checkout) == "dropped"
-    # The other boxes still work.
-    renew_id = await task_id(db_dsn, "T-4")
+    # The other boxes still work. A task ticked done and then moved back out of Done is open again: the
+    # day's close carries it rather than counting it done.
+    ticks = [{"value": str(await task_id(db_dsn, n))} for n in ("T-4", "T-5")]
     mark = len(emulator.calls)
     await emulator.click_button(DIEGO, message_ts=stale["ts"], channel=diego_dm, action_id="eod_toggle",
-                                block_id="eod:2026-03-06:0", fields={"selected_options": [{"value": str(renew_id)}]})
+                                block_id="eod:2026-03-06:0", fields={"selected_options": ticks})
     await emulator.wait_for_call("chat.update", since=mark, timeout=15)
-    assert await status_of(db_dsn, "T-4") == "done"
+    assert [await status_of(db_dsn, n) for n in ("T-4", "T-5")] == ["done", "done"]
+    assert "Moved T-4 to In progress" in await task_says(emulator, DIEGO, "move T-4 in progress")
 
     # Maya drops her report in the check-in, then thinks better of it: reopened, the day's close carries it.
     report_id = await task_id(db_dsn, report)
@@ -158,7 +160,7 @@ async def test_dropped_tasks_through_a_day_and_lead_ins_and_the_legend(emulator:
         closed = dict(await (await conn.execute(
             "SELECT t.display_id, s.status FROM task_statuses s JOIN tasks t ON t.id = s.task_id WHERE s.status_date = %s",
             (FRIDAY,))).fetchall())
-    assert closed == {checkout: "dropped", "T-4": "done", "T-5": "carry_forward", report: "carry_forward", "T-6": "carry_forward"}
+    assert closed == {checkout: "dropped", "T-4": "carry_forward", "T-5": "done", report: "carry_forward", "T-6": "carry_forward"}
 
     # Monday: carried tasks are listed, and now the legend explains them (no warning: none carried 3 times).
     clock.at = utc(2026, 3, 9, 13, 0, 30)
