@@ -177,16 +177,21 @@ async def require_can_change(conn: psycopg.AsyncConnection, actor: User, task: T
 
 async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, status: str, now: datetime,
                       reason: str | None = None) -> Task:
+    """``task`` done or dropped, logged. Only an open task changes: when another request closed it since
+    ``task`` was read, the answer is the one that request's outcome calls for."""
     async with conn.transaction():
         if status == "done":
             done_stage = next((s.id for s in await stages(conn, task.organization_id) if s.is_done_stage), None)
-            await conn.execute(Q["task_set_done"], {"organization_id": task.organization_id, "id": task.id, "now": now,
-                                                    "done_stage_id": done_stage})
-        elif status == "dropped":
-            await conn.execute(Q["task_set_dropped"], {"organization_id": task.organization_id, "id": task.id, "now": now,
-                                                       "reason": reason})
+            cur = await conn.execute(Q["task_set_done"], {"organization_id": task.organization_id, "id": task.id, "now": now,
+                                                          "done_stage_id": done_stage})
         else:
-            await conn.execute(Q["task_set_status"], {"organization_id": task.organization_id, "id": task.id, "status": status})
+            cur = await conn.execute(Q["task_set_dropped"], {"organization_id": task.organization_id, "id": task.id, "now": now,
+                                                             "reason": reason})
+        if cur.rowcount != 1:
+            current = await get(conn, task.organization_id, task.id)
+            if current.status == "dropped":
+                raise await _refuse_dropped(conn, actor, current, "mark it done" if status == "done" else "drop it again")
+            raise InvalidInput(f"{task.display_id} is already {current.status}.")
         await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
     return await get(conn, task.organization_id, task.id)
 

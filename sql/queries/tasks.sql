@@ -81,15 +81,13 @@ SELECT id, name FROM projects WHERE organization_id = %(organization_id)s AND st
 SELECT wip_mode FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- name: task_set_done
+-- Only an open task: a dropped one is reopened first, and a done one stays done once.
 UPDATE tasks SET status = 'done', completed_at = %(now)s, stage_id = coalesce(%(done_stage_id)s, stage_id)
-WHERE organization_id = %(organization_id)s AND id = %(id)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status NOT IN ('done', 'dropped')
 
 -- name: task_set_dropped
 UPDATE tasks SET status = 'dropped', dropped_at = %(now)s, dropped_reason = %(reason)s
-WHERE organization_id = %(organization_id)s AND id = %(id)s
-
--- name: task_set_status
-UPDATE tasks SET status = %(status)s WHERE organization_id = %(organization_id)s AND id = %(id)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status NOT IN ('done', 'dropped')
 
 -- name: task_move_to_stage
 UPDATE tasks SET stage_id = %(stage_id)s, status = %(status)s, completed_at = NULL
