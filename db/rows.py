@@ -67,6 +67,9 @@ class Task:
     project_name: str | None
     stage_name: str | None
     owner_slack_id: str | None
+    completed_at: datetime | None = None
+    dropped_at: datetime | None = None
+    dropped_reason: str | None = None
 
     @property
     def is_open(self) -> bool:

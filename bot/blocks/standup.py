@@ -58,18 +58,23 @@ def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: 
                  "blocking you, and if you'll be out (\u201cI'm out Thursday\u201d). I'll turn it into today's plan."),
     ]
     lines = []
+    carried: list[int] = []  # the carry counts of the tasks the thread lists
     for person, tasks in people:
         who = f"*{name(person)}*"
         if not tasks:
             lines.append(f"\u2022 {who} \u2014 _no open tasks_")
             continue
         shown = [task_line(t.display_id, t.title, t.carry_forward_count) for t in tasks[:TASKS_PER_PERSON]]
+        carried += [t.carry_forward_count for t in tasks[:TASKS_PER_PERSON] if t.carry_forward_count > 0]
         more = f" \u00b7 _+{len(tasks) - TASKS_PER_PERSON} more_" if len(tasks) > TASKS_PER_PERSON else ""
         lines.append(f"\u2022 {who} \u2014 " + " \u00b7 ".join(shown) + more)
     tail = []
     if out:
         tail.append(context(":palm_tree: Out today: " + ", ".join(name(p) for p in out)))
-    tail.append(context(f"_carried N\u00d7_: still open from earlier days \u00b7 :warning: carried {rules.CARRY_WARNING} or more times"))
+    if carried:  # the legend explains marks the thread shows, and only those
+        warning = (f" \u00b7 :warning: carried {rules.CARRY_WARNING} or more times"
+                   if max(carried) >= rules.CARRY_WARNING else "")
+        tail.append(context(f"_carried N\u00d7_: still open from earlier days{warning}"))
     packed, _left = pack_sections(lines, L.MESSAGE_BLOCKS - len(blocks) - len(tail),
                                   more="\u2026and {n} more people: everyone sees their own list in my App Home.")
     blocks += packed

@@ -7,8 +7,9 @@ Steward's own labels through :func:`bot.slack_markup.escape`: links and mentions
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import slack_limits as L
 from bot import slack_markup as markup
@@ -20,11 +21,20 @@ SIZES = ("xs", "s", "m", "l", "xl")
 SIZE_LABEL = {"xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL"}
 
 
-def due_label(due: date | str | None, today: date | None = None, due_at: datetime | str | None = None) -> str:
+def short_date(day: date) -> str:
+    """A date spelled out so a misread shows: "Mon 9 Mar"."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def due_label(due: date | str | None, today: date | None = None, due_at: datetime | str | None = None,
+              tz: str | None = None) -> str:
+    """When a task is due, for a line that already says it is a due date: "Fri 6 Mar", "tomorrow 17:30",
+    "Mon 2 Mar (overdue)", or "no due date". ``today`` (the reader's local date) turns near dates into
+    words; ``due_at`` adds the time of day, shown in ``tz`` (an IANA zone) when given."""
     if due is None:
         return "no due date"
     d = date.fromisoformat(due) if isinstance(due, str) else due
-    when = d.strftime("%a %-d %b")
+    when = short_date(d)
     if today is not None:
         delta = (d - today).days
         when = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(delta, when)
@@ -32,13 +42,22 @@ def due_label(due: date | str | None, today: date | None = None, due_at: datetim
             when = f"{when} (overdue)"
     if due_at:
         at = datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at
+        if tz and at.tzinfo is not None:
+            at = at.astimezone(ZoneInfo(tz))
         when += at.strftime(" %H:%M")
     return when
 
 
+def due_phrase(due: date | str | None, today: date | None = None, due_at: datetime | str | None = None,
+               tz: str | None = None) -> str:
+    """The due date as words of their own: "due Fri 6 Mar", "due tomorrow 17:30" or "no due date" (never
+    "due no due date"); arguments as :func:`due_label`."""
+    return "no due date" if due is None else f"due {due_label(due, today, due_at, tz)}"
+
+
 def draft_item_line(item: dict[str, Any], today: date | None) -> str:
     # the time too, when one was said ("due today 17:30"): a misread clock time shows before confirming
-    bits = [f"due {due_label(item.get('due_date'), today, item.get('due_at'))}"]
+    bits = [due_phrase(item.get('due_date'), today, item.get('due_at'))]
     if item.get("size"):
         bits.append(f"size {SIZE_LABEL.get(item['size'], item['size'])}")
     if item.get("client"):
@@ -98,7 +117,7 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
 def draft_done(draft: Any, created: list[Task], today: date | None) -> list[dict[str, Any]]:
     """The preview once confirmed: every task created, with its id (packed to fit one message)."""
     head = f":white_check_mark: Added {len(created)} task{'s' if len(created) != 1 else ''}:"
-    lines = [f"\u2022 `{t.display_id}` {markup.mrkdwn(t.title)} \u2014 due {due_label(t.due_date, today)}" for t in created]
+    lines = [f"\u2022 `{t.display_id}` {markup.mrkdwn(t.title)} \u2014 {due_phrase(t.due_date, today)}" for t in created]
     listed, _left = pack_sections([head, *lines], L.MESSAGE_BLOCKS - 1)
     return [*listed, context("`/tasks` lists them; `/task done T-n` when finished.")]
 
@@ -139,7 +158,7 @@ def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[st
 
 def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> str:
     bits = [f"`{task.display_id}` {markup.mrkdwn(task.title)}"]
-    meta = [due_label(task.due_date, today)]
+    meta = [due_phrase(task.due_date, today)]
     if task.stage_name:
         meta.append(markup.mrkdwn(task.stage_name))
     if task.client_name:
@@ -182,20 +201,44 @@ def home_task_rows(tasks: list[Task], today: date | None) -> list[dict[str, Any]
     return rows
 
 
-def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: str) -> list[dict[str, Any]]:
-    """``/board``: each stage (count, WIP limit, its first tasks) within one message: a section per
-    stage, or, with more stages than a message has blocks, stages packed together; a stage with more
-    tasks than it shows says how many more and where to see them."""
+def _stage_head(stage: Stage, shown: int, *, whole_team: bool, done_days: int | None) -> str:
+    """A stage's heading on the board: the number of tasks the board shows in it and, on a person's or a
+    client's board, the team's figure against a WIP limit, labelled as the team's."""
+    name = f"*{markup.mrkdwn(stage.name)}*"
+    if stage.is_done_stage:
+        recent = f" _(done in the last {done_days} days)_" if done_days else ""
+        return f"{name} \u2014 {shown}{recent}"
+    over = " :rotating_light: over WIP limit" if stage.wip_limit and stage.open_count > stage.wip_limit else ""
+    if whole_team:
+        return f"{name} \u2014 {shown}" + (f" / {stage.wip_limit}" if stage.wip_limit else "") + over
+    team = f" \u00b7 _team: {stage.open_count} / {stage.wip_limit} WIP_" if stage.wip_limit else ""
+    return f"{name} \u2014 {shown}{team}{over}"
+
+
+def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: str, whole_team: bool = True,
+          done_days: int | None = None) -> list[dict[str, Any]]:
+    """``/board``: each stage (how many tasks it shows, its WIP limit, its first tasks) within one message: a
+    section per stage, or, with more stages than a message has blocks, stages packed together; a stage with
+    more tasks than it shows says how many more and where to see them.
+
+    ``tasks`` are the board's tasks (the team's, or one person's or client's): open ones in their stage,
+    done ones (read for the last ``done_days`` days) in the done stage, most recent first. The count beside
+    a stage is of what the board shows; on a board that is not ``whole_team`` the team's WIP figure is
+    shown beside it, labelled as the team's."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(markup.plain_text(title), L.HEADER_TEXT)}]
     by_stage: dict[int | None, list[Task]] = {}
+    done_stage = next((s.id for s in stages if s.is_done_stage), None)
+    done = sorted((t for t in tasks if t.status == "done"), key=lambda t: t.completed_at or datetime.min.replace(tzinfo=UTC),
+                  reverse=True)
     for t in tasks:
-        by_stage.setdefault(t.stage_id, []).append(t)
+        if t.status != "done":
+            by_stage.setdefault(t.stage_id, []).append(t)
+    if done_stage is not None:
+        by_stage[done_stage] = [*by_stage.get(done_stage, []), *done]
     texts = []
     for stage in stages:
         in_stage = by_stage.get(stage.id, [])
-        limit = f" / {stage.wip_limit}" if stage.wip_limit else ""
-        over = " :rotating_light: over WIP limit" if stage.wip_limit and stage.open_count > stage.wip_limit else ""
-        head = f"*{markup.mrkdwn(stage.name)}* \u2014 {stage.open_count}{limit}{over}"
+        head = _stage_head(stage, len(in_stage), whole_team=whole_team, done_days=done_days)
         lines = [f"\u2022 {task_line(t, today, show_owner=True)}" for t in in_stage[:BOARD_TASKS_PER_STAGE]] or ["_empty_"]
         packed, _left = pack_sections([head, *lines], 1, not_listed=max(0, len(in_stage) - BOARD_TASKS_PER_STAGE),
                                       more="\u2026and {n} more (`/tasks` lists them all)")
@@ -206,3 +249,34 @@ def board(stages: list[Stage], tasks: list[Task], today: date | None, *, title: 
     else:
         blocks.extend(pack_sections(texts, room, more="\u2026and {n} more stages: `/steward stage list` shows them all")[0])
     return blocks
+
+
+def edit_summary(result: Any, tz: str | None = None) -> str:
+    """What an edit changed, each with what it was: "T-1: due Mon 9 Mar (was no due date)", or "T-1: nothing
+    changed". ``result`` is a :class:`bot.services.tasks.EditResult`; times of day are shown in ``tz``."""
+    task, before = result.task, result.before
+    if not result.changed:
+        return f":pencil2: {task.display_id}: nothing changed."
+    bits = []
+    for what in result.changed:
+        if what == "title":
+            bits.append(f"title \u201c{markup.mrkdwn(task.title)}\u201d (was \u201c{markup.mrkdwn(before.title)}\u201d)")
+        elif what == "due":
+            bits.append(f"{due_phrase(task.due_date, None, task.due_at, tz)} "
+                        f"(was {due_phrase(before.due_date, None, before.due_at, tz)})")
+        elif what == "size":
+            bits.append(f"size {SIZE_LABEL.get(task.size or '', 'not set')} (was {SIZE_LABEL.get(before.size or '', 'not set')})")
+        elif what == "client":
+            now_client = f"client {markup.mrkdwn(task.client_name)}" if task.client_name else "no client"
+            bits.append(f"{now_client} (was {markup.mrkdwn(before.client_name) if before.client_name else 'no client'})")
+    return f":pencil2: {task.display_id}: " + " \u00b7 ".join(bits)
+
+
+def assigned_notice(task: Task, assigner: Any, tz: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The DM telling someone a task was assigned to them: who assigned what, and when it is due (a date,
+    not "tomorrow": quiet hours may hold it overnight; a time of day in the recipient's ``tz``)."""
+    text = (f":bust_in_silhouette: <@{assigner.slack_id}> assigned you `{task.display_id}` {markup.mrkdwn(task.title)}"
+            f" \u2014 {due_phrase(task.due_date, None, task.due_at, tz)}.")
+    return text, [section(fit_text(text, L.SECTION_TEXT)),
+                  context(f"`/task done {task.display_id}` when it's finished \u00b7 `/tasks` lists yours \u00b7 "
+                          "My App Home shows them too.")]

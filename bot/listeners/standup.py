@@ -398,6 +398,10 @@ async def on_eod_toggle(ack: Any, body: dict[str, Any], client: Any, context: An
     except standup_plan.DayClosed:
         await _closed_checkin(client, body, deps, org, user, day)
         raise
+    except task_service.TaskDropped:  # ticked on a check-in sent before the task was dropped: show it as it is
+        async with deps.pool.connection() as conn:
+            await _refresh_checkin(client, body, day, await standup_plan.plan_of(conn, org.id, user.id, day))
+        raise
     await _refresh_checkin(client, body, day, items)
 
 

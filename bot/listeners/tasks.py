@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.blocks import kit
 from bot.blocks import tasks as render
 from bot.blocks.views import view_values
 from bot.deps import Deps
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.listeners import dm, home
 from bot.listeners.workspace import mentioned_user, who
 from bot.services import clients as client_service
@@ -28,7 +28,8 @@ from db.rows import Task, User
 # Open tasks read for a list, a board or App Home; counts and "…and N more" notes are exact up to it.
 LIST_LIMIT = 2000
 TASK_USAGE = ("Usage: `/task add <what, by when>` \u00b7 `/task done T-12` \u00b7 `/task drop T-12 <reason>` \u00b7 "
-              "`/task move T-12 <stage>` \u00b7 `/task edit T-12` \u00b7 `/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`")
+              "`/task reopen T-12` \u00b7 `/task move T-12 <stage>` \u00b7 `/task edit T-12 [due <date> | size m | client <name> | "
+              "title <text>]` \u00b7 `/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -306,6 +307,11 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
         if verb == "done":
             task = await task_service.complete(conn, user, task, now)
             await respond(text=f":white_check_mark: {task.display_id} {markup.mrkdwn(task.title)} is done. Nice work!", response_type="ephemeral")
+        elif verb == "reopen":
+            task = await task_service.reopen(conn, user, task)
+            where = f", in {markup.mrkdwn(task.stage_name)}" if task.stage_name else ""
+            await respond(text=f":leftwards_arrow_with_hook: {task.display_id} {markup.mrkdwn(task.title)} is open again{where}.",
+                          response_type="ephemeral")
         elif verb == "drop":
             task = await task_service.drop(conn, user, task, tail, now)
             await respond(text=f":wastebasket: Dropped {task.display_id} ({markup.mrkdwn(markup.store(tail, limit=200))}).", response_type="ephemeral")
@@ -319,8 +325,12 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
             new_owner = await mentioned_user(conn, org, tail)
             if new_owner is None:
                 raise InvalidInput(f"Who to? `/task assign {task.display_id} @someone`")
-            task = await task_service.assign(conn, user, task, new_owner)
-            await respond(text=f":bust_in_silhouette: {task.display_id} is now <@{new_owner.slack_id}>'s.", response_type="ephemeral")
+            task = await task_service.assign(conn, user, task, new_owner, now)
+            told = " I've let them know." if new_owner.id != user.id and task.is_open else ""
+            await respond(text=f":bust_in_silhouette: {task.display_id} is now <@{new_owner.slack_id}>'s.{told}", response_type="ephemeral")
+        elif verb == "edit" and tail.strip():
+            edited = await task_service.edit_by_words(conn, user, task, tail, now, date_order_of(user))
+            await respond(text=render.edit_summary(edited, user.timezone), response_type="ephemeral")
         elif verb == "edit":
             await task_service.require_can_change(conn, user, task, "edit")
             clients, _ = await task_service.clients_and_projects(conn, org.id)
@@ -349,10 +359,10 @@ async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, clie
         due = values.get("due_date")
         typed = values.get("title")
         title = markup.from_edit(task.title, typed, await _names(conn, org.id, [task.title])) if typed else typed
-        task = await task_service.edit(conn, user, task, title=title,
-                                       due_date=date.fromisoformat(due) if due else None,
-                                       client_id=clients.get(client_name) if client_name else None, size=values.get("size"))
-    await client.chat_postMessage(channel=user.slack_id, text=f":pencil2: Updated {task.display_id}: {markup.mrkdwn(task.title)}")
+        result = await task_service.edit(conn, user, task, title=title,
+                                         due_date=date.fromisoformat(due) if due else None,
+                                         client_id=clients.get(client_name) if client_name else None, size=values.get("size"))
+    await client.chat_postMessage(channel=user.slack_id, text=render.edit_summary(result, user.timezone))
 
 
 async def _scope(conn: Any, org: Any, text: str, *, everyone_words: bool) -> tuple[User | None, int | None, str | None, bool]:
@@ -408,8 +418,15 @@ async def board_command(ack: Any, command: dict[str, Any], respond: Any, context
         title = f"Board for {client_name}" if client_name else (f"{person.display_name}'s board" if person else "Team board")
         all_stages = await task_service.stages(conn, org.id)
         items = await task_service.list_tasks(conn, org.id, user_id=person.id if person else None, client_id=client_id,
-                                              limit=LIST_LIMIT)
-    await respond(text=markup.escape(title), blocks=render.board(all_stages, items, _today(user, deps.now()), title=title), response_type="ephemeral")
+                                              done_since=_done_since(deps), limit=LIST_LIMIT)
+    blocks = render.board(all_stages, items, _today(user, deps.now()), title=title, whole_team=person is None and client_id is None,
+                          done_days=task_service.BOARD_DONE_DAYS)
+    await respond(text=markup.escape(title), blocks=blocks, response_type="ephemeral")
+
+
+def _done_since(deps: Deps) -> datetime:
+    """Since when the board's Done column shows what was done."""
+    return deps.now() - timedelta(days=task_service.BOARD_DONE_DAYS)
 
 
 # ---------------------------------------------------------------- App Home
@@ -423,12 +440,15 @@ async def my_tasks_section(deps: Deps, org: Any, user: User) -> list[dict[str, A
 async def my_board_section(deps: Deps, org: Any, user: User) -> list[dict[str, Any]]:
     async with deps.pool.connection() as conn:
         all_stages = await task_service.stages(conn, org.id)
-        items = await task_service.list_tasks(conn, org.id, user_id=user.id, limit=LIST_LIMIT)
+        items = await task_service.list_tasks(conn, org.id, user_id=user.id, done_since=_done_since(deps), limit=LIST_LIMIT)
     counts: dict[int | None, int] = {}
     for t in items:
-        counts[t.stage_id] = counts.get(t.stage_id, 0) + 1
+        if t.status != "done":
+            counts[t.stage_id] = counts.get(t.stage_id, 0) + 1
+    done = sum(1 for t in items if t.status == "done")
     line = " \u00b7 ".join(f"{markup.mrkdwn(s.name)}: {counts.get(s.id, 0)}" + (f" (team {s.open_count}/{s.wip_limit})" if s.wip_limit else "")
-                           for s in all_stages if not s.is_done_stage)
+                           if not s.is_done_stage else f"{markup.mrkdwn(s.name)} in the last {task_service.BOARD_DONE_DAYS} days: {done}"
+                           for s in all_stages)
     return [kit.context(line or "No stages.")]
 
 
@@ -436,14 +456,18 @@ async def _home_change(body: dict[str, Any], client: Any, context: Any, deps: De
     org, user = who(context)
     value = (body.get("actions") or [{}])[0].get("value") or ""
     now = deps.now()
-    async with deps.pool.connection() as conn:
-        task: Task = await task_service.get(conn, org.id, int(value.split(":")[0]))
-        if change == "done":
-            await task_service.complete(conn, user, task, now)
-            warning = None
-        else:
-            result = await task_service.move(conn, user, task, value.split(":")[1], now)
-            warning = result.warning
+    try:
+        async with deps.pool.connection() as conn:
+            task: Task = await task_service.get(conn, org.id, int(value.split(":")[0]))
+            if change == "done":
+                await task_service.complete(conn, user, task, now)
+                warning = None
+            else:
+                result = await task_service.move(conn, user, task, value.split(":")[1], now)
+                warning = result.warning
+    except StewardError:
+        await home.publish_home(client, deps, org, user)  # the view was out of date: show what is true now
+        raise
     await home.publish_home(client, deps, org, user)
     if warning:
         await client.chat_postMessage(channel=user.slack_id, text=warning)

@@ -55,9 +55,16 @@ _MODAL = (
     r"want\s+to|wanna|plan\s+to|hope\s+to|try\s+to)"
 )
 _ADV = r"(?:(?:also|still|really|definitely|probably|just|then|first|quickly)\s+)*"
+# A label before the work says what kind of item it is, not what the work is: "new: renew the SSO
+# certificate", "WIP - landing page", "todo: call Acme". A dash counts only with a space after it
+# ("to-do list", "New-York office" keep their words).
+_LABELS = (
+    r"todo|to-do|to\s+do|tasks?|action\s+items?|next\s+steps?|reminder|note|new|wip|w\.i\.p\.?|ongoing|in\s+progress|"
+    r"continu(?:e|ed|ing)|cont(?:['’]d|\.)?|carr(?:y|ied|ying)[\s-]?over|still|start(?:ed|ing)|finishing|working\s+on|focus"
+)
 _LEAD_INS = re.compile(
     r"^(?:"
-    r"(?:todo|to-do|to\s+do|tasks?|action\s+items?|next\s+steps?|reminder|note)\s*[:\-–]\s*"
+    rf"(?:{_LABELS})\s*(?::|[\-–—](?=\s))\s*"
     r"|(?:ok(?:ay)?|so|also|and|then|plus|finally|firstly|secondly|lastly|oh|btw|hey|hi|alright|"
     r"and\s+then|after\s+that|afterwards)\b[,:]?\s*"
     r"|(?:first|second|third|next)\s*[,:]\s*"
@@ -80,6 +87,29 @@ _LEAD_INS = re.compile(
 _PROGRESSIVE = re.compile(
     r"^(?:i|we)\s*(?:['’]m|am|are|['’]re)\s+(?:(?:also|still|currently|just)\s+)?(?=\w+ing\b)", _F
 )
+# How far along someone is, said before the work, is not part of its title: "Working on the Acme homepage
+# mockups", "still on the checkout bug", "continuing with the API docs" -> the work itself. Words that
+# also begin names of things ("starting kit", "finishing touches", "continuing education") count only
+# when a thing follows: an article or possessive, a capitalised word, a mention or a number.
+_STATUS_ADV = r"(?:(?:still|currently|also|just|now|again)\s+)*"
+_ARTICLE = r"(?:(?:the|a|an)\s+)?"
+_PROGRESS = re.compile(
+    r"^(?:"
+    + _STATUS_ADV
+    + r"(?:(?:working|worked)\s+on|(?:still|currently)\s+on|(?:focusing|focused)\s+on|busy\s+with|back\s+(?:on|to)|"
+    r"(?:continuing|continue|carrying\s+on|carry\s+on|keep(?:ing)?\s+(?:going|working)|resuming|getting\s+back\s+to)\s+(?:with|on))\s+"
+    + _ARTICLE
+    + r"|"
+    + _STATUS_ADV
+    + r"(?:starting|started|finishing|completing|continuing|resuming|wrapping\s+up|tackling|doing|picking\s+up)\s+"
+    r"(?:(?:on|with)\s+)?"
+    r"(?=(?:the|a|an|my|our|this|that)\s|(?-i:[A-Z])|@|#|\d|T-\d)"
+    + _ARTICLE
+    + r")",
+    _F,
+)
+# What is left must name something: "working on it" stays as it is.
+_ONLY_PRONOUN = re.compile(r"^\W*(?:it|this|that|them|these|those|stuff|things|something|everything)\W*$", _F)
 
 _BULLET = re.compile(r"^\s*(?:(?:[-*•◦▪‣–—+>]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\d{1,3}\))\s+|\[[ xX✓✔]?\]\s*)+")
 _CLAUSE_SEP = re.compile(
@@ -146,10 +176,13 @@ def sentences_of(line: str) -> list[str]:
 
 
 def strip_lead_ins(s: str) -> str:
+    """``s`` without what comes before the work: "I'll", "todo:", "new:", "please", "I'm working on the", "still
+    on", "starting the" (see ``_LEAD_INS`` and ``_PROGRESS``); unchanged when only a pronoun would be left."""
     for _ in range(6):
         t = _LEAD_INS.sub("", s, count=1)
         t = _PROGRESSIVE.sub("", t, count=1)
-        if t == s:
+        t = _PROGRESS.sub("", t, count=1)
+        if t == s or _ONLY_PRONOUN.match(t):
             break
         s = t
     return s

@@ -59,6 +59,13 @@ def _find(items: list, name: str, what: str):  # type: ignore[no-untyped-def,typ
     raise NotFound(f"I don't know a {what} called `{name.strip()[:60]}`. {what.title()}s: {known}.")
 
 
+def find_client(clients: list[Client], name: str) -> Client:
+    """The client called ``name`` (any case), or the only one whose name starts with it.
+    Raises NotFound listing the known clients."""
+    found: Client = _find(clients, name, "client")
+    return found
+
+
 def client_for_channel(clients: list[Client], channel_id: str) -> Client | None:
     """The client whose channel ``channel_id`` is (a channel belongs to at most one client)."""
     return next((c for c in clients if c.slack_channel_id == channel_id), None)

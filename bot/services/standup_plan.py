@@ -88,7 +88,8 @@ async def mark_done(conn: psycopg.AsyncConnection, org_id: int, user: User, day:
                     now: datetime, *, only: set[int] | None = None) -> list[PlanItem]:
     """The check-in's boxes: ticked tasks are done now, unticked ones that were ticked here are reopened.
 
-    ``only`` limits the change to those tasks (a checkbox group shows part of the plan)."""
+    ``only`` limits the change to those tasks (a checkbox group shows part of the plan). Raises DayClosed,
+    and TaskDropped (nothing changed) when a ticked task was dropped since the check-in was sent."""
     async with conn.transaction():
         items = await plan_of(conn, org_id, user.id, day)
         if items and all(i.closed_at is not None for i in items):
@@ -98,7 +99,7 @@ async def mark_done(conn: psycopg.AsyncConnection, org_id: int, user: User, day:
         for item in items:
             if item.closed_at is not None or (only is not None and item.task_id not in only):
                 continue
-            if item.task_id in selected_task_ids and item.status not in ("done", "dropped"):
+            if item.task_id in selected_task_ids and item.status != "done":  # a dropped one: complete() refuses, politely
                 task = await task_service.get(conn, org_id, item.task_id)
                 await conn.execute(Q["plan_set_answer"], {
                     "organization_id": org_id, "id": item.id, "answer": "done", "reason": None, "now": now,

@@ -6,14 +6,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from bot import slack_markup as markup
+from bot.blocks import tasks as render
 from bot.errors import InvalidInput, NotFound
+from bot.parsing.models import DateOrder
+from bot.parsing.task_edit import parse_edit_words
+from bot.services import clients as client_service
 from bot.services import security
+from bot.services.notifications import Target, notify
+from bot.services.rhythm import local_date
 from db.queries import Q
 from db.repos.tasks import get, id_by_number, list_tasks, stages  # noqa: F401 - callers use task_service.list_tasks
 from db.repos.users import user_by_id
@@ -31,6 +37,8 @@ DEFAULT_STAGE_SLUG = "to-do"
 IN_PROGRESS_SLUG = "in-progress"
 _DISPLAY = re.compile(r"^\s*(?:t-?)?(\d{1,9})\s*$", re.IGNORECASE)
 MAX_TITLE = 200
+# The board's Done column shows the tasks done in this many days ("done recently"; older ones stay in /tasks history).
+BOARD_DONE_DAYS = 7
 
 
 def slugify(name: str) -> str:
@@ -94,13 +102,16 @@ async def clients_and_projects(conn: psycopg.AsyncConnection, org_id: int) -> tu
 
 
 async def log_change(conn: psycopg.AsyncConnection, task: Task | int, org_id: int, actor: User | None, action: str,
-                     from_value: Any = None, to_value: Any = None, note: str | None = None) -> None:
-    await conn.execute(Q["task_log_insert"], {
+                     from_value: Any = None, to_value: Any = None, note: str | None = None) -> int:
+    """Write one task_logs row (``actor`` None: Steward itself) and return its id."""
+    row = await (await conn.execute(Q["task_log_insert"], {
         "organization_id": org_id, "task_id": task if isinstance(task, int) else task.id,
         "actor_id": actor.id if actor else None, "action": action,
         "from_value": Jsonb(from_value) if from_value is not None else None,
         "to_value": Jsonb(to_value) if to_value is not None else None, "note": note,
-    })
+    })).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 @dataclass(frozen=True)
@@ -166,34 +177,92 @@ async def require_can_change(conn: psycopg.AsyncConnection, actor: User, task: T
 
 async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, status: str, now: datetime,
                       reason: str | None = None) -> Task:
+    """``task`` done or dropped, logged. Only an open task changes: when another request closed it since
+    ``task`` was read, the answer is the one that request's outcome calls for."""
     async with conn.transaction():
         if status == "done":
             done_stage = next((s.id for s in await stages(conn, task.organization_id) if s.is_done_stage), None)
-            await conn.execute(Q["task_set_done"], {"organization_id": task.organization_id, "id": task.id, "now": now,
-                                                    "done_stage_id": done_stage})
-        elif status == "dropped":
-            await conn.execute(Q["task_set_dropped"], {"organization_id": task.organization_id, "id": task.id, "now": now,
-                                                       "reason": reason})
+            cur = await conn.execute(Q["task_set_done"], {"organization_id": task.organization_id, "id": task.id, "now": now,
+                                                          "done_stage_id": done_stage})
         else:
-            await conn.execute(Q["task_set_status"], {"organization_id": task.organization_id, "id": task.id, "status": status})
+            cur = await conn.execute(Q["task_set_dropped"], {"organization_id": task.organization_id, "id": task.id, "now": now,
+                                                             "reason": reason})
+        if cur.rowcount != 1:
+            current = await get(conn, task.organization_id, task.id)
+            if current.status == "dropped":
+                raise await _refuse_dropped(conn, actor, current, "mark it done" if status == "done" else "drop it again")
+            raise InvalidInput(f"{task.display_id} is already {current.status}.")
         await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
     return await get(conn, task.organization_id, task.id)
 
 
+class TaskDropped(InvalidInput):
+    """A dropped task asked to be done or moved: dropped is final until someone reopens it."""
+
+
+def first_open_stage(all_stages: Sequence[Stage]) -> Stage | None:
+    """Where a reopened task goes: the first stage (by position) that is not the done stage."""
+    return next((s for s in all_stages if not s.is_done_stage), None)
+
+
+async def _refuse_dropped(conn: psycopg.AsyncConnection, actor: User, task: Task, doing: str) -> TaskDropped:
+    """The polite refusal for ``doing`` (e.g. "mark it done") to a dropped task: when it was dropped (in the
+    actor's timezone), why, and how to bring it back."""
+    when = f" on {render.short_date(local_date(task.dropped_at, actor.timezone))}" if task.dropped_at else ""
+    why = f" ({markup.mrkdwn(task.dropped_reason)})" if task.dropped_reason else ""
+    stage = first_open_stage(await stages(conn, task.organization_id))
+    back = f" back in {markup.mrkdwn(stage.name)}" if stage else " back"
+    return TaskDropped(f"{task.display_id} {markup.mrkdwn(task.title)} was dropped{when}{why}, so I can't {doing}. "
+                       f"If it's back on, `/task reopen {task.display_id}` puts it{back}; then {doing}.")
+
+
 async def complete(conn: psycopg.AsyncConnection, actor: User, task: Task, now: datetime) -> Task:
+    """Mark ``task`` done (and into the done stage), logged. Every path that completes a task comes here
+    (`/task done`, a move to the done stage, App Home, the end-of-day check-in, standup replies).
+
+    Raises PermissionDenied (not the actor's to change), InvalidInput (already done) and TaskDropped
+    (dropped: `/task reopen` first)."""
     await require_can_change(conn, actor, task, "done")
     if task.status == "done":
         raise InvalidInput(f"{task.display_id} is already done. \u2705")
+    if task.status == "dropped":
+        raise await _refuse_dropped(conn, actor, task, "mark it done")
     return await _set_status(conn, actor, task, "done", now)
 
 
 async def drop(conn: psycopg.AsyncConnection, actor: User, task: Task, reason: str, now: datetime) -> Task:
+    """Drop ``task`` with a reason (stored as written, at most 500 characters), logged.
+
+    Raises PermissionDenied, InvalidInput (no reason; already dropped; done: reopen it first)."""
     await require_can_change(conn, actor, task, "drop")
     if not reason.strip():
         raise InvalidInput(f"Please say why you're dropping {task.display_id}: `/task drop {task.display_id} <reason>`.")
     if task.status == "dropped":
         raise InvalidInput(f"{task.display_id} is already dropped.")
+    if task.status == "done":
+        raise InvalidInput(f"{task.display_id} is done, so there's nothing to drop. If it isn't finished after all, "
+                           f"`/task reopen {task.display_id}` first.")
     return await _set_status(conn, actor, task, "dropped", now, markup.store(reason.strip(), limit=500))
+
+
+async def reopen(conn: psycopg.AsyncConnection, actor: User, task: Task) -> Task:
+    """A done or dropped task back to open (pending), in the first open stage (:func:`first_open_stage`),
+    its done/dropped marks cleared, logged in task_logs ("reopened"). Answers given for it in an
+    end-of-day check-in of a day not closed yet are cleared too, so the day's close sees it as open.
+
+    Raises PermissionDenied, InvalidInput (the task is already open)."""
+    await require_can_change(conn, actor, task, "reopen")
+    if task.is_open:
+        where = f" (in {markup.mrkdwn(task.stage_name)})" if task.stage_name else ""
+        raise InvalidInput(f"{task.display_id} is already open{where}.")
+    stage = first_open_stage(await stages(conn, task.organization_id))
+    async with conn.transaction():
+        await conn.execute(Q["task_set_open"], {"organization_id": task.organization_id, "id": task.id,
+                                                "stage_id": stage.id if stage else None})
+        await conn.execute(Q["plan_answers_clear_for_task"], {"organization_id": task.organization_id, "task_id": task.id})
+        await log_change(conn, task, task.organization_id, actor, "reopened", task.status, "pending",
+                         task.dropped_reason if task.status == "dropped" else None)
+    return await get(conn, task.organization_id, task.id)
 
 
 @dataclass(frozen=True)
@@ -203,7 +272,15 @@ class MoveResult:
 
 
 async def move(conn: psycopg.AsyncConnection, actor: User, task: Task, stage_text: str, now: datetime) -> MoveResult:
+    """Move ``task`` to the stage named by ``stage_text`` (a name, slug or unique prefix), logged; into the done
+    stage it is :func:`complete`. Past a WIP limit: a warning, or a refusal when the organization's
+    wip_mode is "block" (SPEC F3).
+
+    Raises PermissionDenied, InvalidInput (unknown stage; already there; WIP limit in block mode),
+    TaskDropped (a dropped task moves only after `/task reopen`)."""
     await require_can_change(conn, actor, task, "move")
+    if task.status == "dropped":
+        raise await _refuse_dropped(conn, actor, task, "move it")
     all_stages = await stages(conn, task.organization_id)
     target = find_stage(all_stages, stage_text)
     if target.id == task.stage_id:
@@ -221,42 +298,105 @@ async def move(conn: psycopg.AsyncConnection, actor: User, task: Task, stage_tex
     async with conn.transaction():
         await conn.execute(Q["task_move_to_stage"], {"organization_id": task.organization_id, "id": task.id, "stage_id": target.id,
                                                      "status": new_status})
+        if task.status == "done":  # moved out of Done: open again, so a check-in's "done" for a day not closed no longer holds
+            await conn.execute(Q["plan_answers_clear_for_task"], {"organization_id": task.organization_id, "task_id": task.id})
         await log_change(conn, task, task.organization_id, actor, "moved", task.stage_name, target.name)
     return MoveResult(await get(conn, task.organization_id, task.id), warning)
 
 
-async def assign(conn: psycopg.AsyncConnection, actor: User, task: Task, new_owner: User) -> Task:
+ASSIGNED_KIND = "task.assigned"
+
+
+async def assign(conn: psycopg.AsyncConnection, actor: User, task: Task, new_owner: User, now: datetime) -> Task:
+    """Give ``task`` to ``new_owner``, logged; the new owner is told by DM (through :func:`notify`, so quiet
+    hours in their timezone hold it), saying who assigned what and when it is due, unless they assigned
+    it to themselves or the task is no longer open. One notice per assignment (dedupe key: the task and
+    its assignment's task_logs id).
+
+    Raises PermissionDenied (not the actor's to give, or not to that person), InvalidInput (already theirs),
+    TaskDropped (a dropped task is reopened first)."""
     await require_can_change(conn, actor, task, "assign")
     if not (actor.is_admin or actor.id == new_owner.id or (actor.role == "manager" and new_owner.manager_id == actor.id)
             or task.user_id == actor.id):
         raise await security.deny(conn, organization_id=task.organization_id, actor=actor, action="task.assign",
                                   message="Sorry, you can't assign tasks to that person.")
+    if task.user_id == new_owner.id:
+        whose = "yours" if new_owner.id == actor.id else f"{new_owner.mention}'s"
+        raise InvalidInput(f"{task.display_id} is already {whose}.")
+    if task.status == "dropped":
+        raise await _refuse_dropped(conn, actor, task, "assign it")
     async with conn.transaction():
         await conn.execute(Q["task_assign"], {"organization_id": task.organization_id, "id": task.id, "user_id": new_owner.id})
-        await log_change(conn, task, task.organization_id, actor, "assigned", task.owner_slack_id, new_owner.slack_id)
-    return await get(conn, task.organization_id, task.id)
+        log_id = await log_change(conn, task, task.organization_id, actor, "assigned", task.owner_slack_id, new_owner.slack_id)
+        assigned = await get(conn, task.organization_id, task.id)
+        if new_owner.id != actor.id and assigned.is_open:
+            text, blocks = render.assigned_notice(assigned, actor, new_owner.timezone)
+            await notify(conn, organization_id=task.organization_id, kind=ASSIGNED_KIND,
+                         dedupe_key=f"{ASSIGNED_KIND}:{task.id}:{log_id}", text=text, blocks=blocks,
+                         targets=[Target.dm(new_owner.slack_id)], now=now, user_id=new_owner.id)
+    return assigned
+
+
+KEEP: Final = "keep"  # an edit argument left as it is
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """An edit's outcome: the task before and after, and which of "title", "due", "client", "size" changed."""
+    before: Task
+    task: Task
+    changed: tuple[str, ...]
 
 
 async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title: str | None = None,
-               due_date: date | None | str = "keep", client_id: int | None | str = "keep", size: str | None = None) -> Task:
+               due_date: date | None | str = KEEP, due_at: datetime | None = None,
+               client_id: int | None | str = KEEP, size: str | None = None) -> EditResult:
+    """Change what is given (``KEEP`` / None leaves a field as it is; ``due_date`` or ``client_id`` None clears
+    it), logged once with the values before and after. ``due_at`` (aware) is the time of day of a new
+    ``due_date``; a due date changed without one drops the old time. ``size`` is one of xs, s, m, l, xl.
+
+    Raises PermissionDenied, InvalidInput (empty title, unknown size)."""
     await require_can_change(conn, actor, task, "edit")
     changes: dict[str, Any] = {}
     if title is not None and clean_title(title) != task.title:
         changes["title"] = clean_title(title)
-    if due_date != "keep" and due_date != task.due_date:
+    if due_date != KEEP and (due_date != task.due_date or (due_at is not None and due_at != task.due_at)):
         changes["due_date"] = due_date
-    if client_id != "keep" and client_id != task.client_id:
+        changes["due_at"] = due_at if due_date is not None else None
+    if client_id != KEEP and client_id != task.client_id:
         changes["client_id"] = client_id
     if size and size != task.size:
-        if size not in ("xs", "s", "m", "l", "xl"):
+        if size not in render.SIZES:
             raise InvalidInput("Size must be one of xs, s, m, l, xl.")
         changes["size"] = size
     if not changes:
-        return task
+        return EditResult(task, task, ())
     async with conn.transaction():
-        await conn.execute(Q["task_edit"], {"title": None, "due_date": None, "client_id": None, "size": None, **changes,
-                                            "changed": list(changes), "organization_id": task.organization_id, "id": task.id})
+        await conn.execute(Q["task_edit"], {"title": None, "due_date": None, "due_at": None, "client_id": None, "size": None,
+                                            **changes, "changed": list(changes), "organization_id": task.organization_id,
+                                            "id": task.id})
         before = {k: (getattr(task, k).isoformat() if hasattr(getattr(task, k), "isoformat") else getattr(task, k)) for k in changes}
         after = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()}
         await log_change(conn, task, task.organization_id, actor, "edited", before, after)
-    return await get(conn, task.organization_id, task.id)
+    named = {"title": "title", "due_date": "due", "due_at": "due", "client_id": "client", "size": "size"}
+    changed = tuple(dict.fromkeys(named[k] for k in changes))
+    return EditResult(task, await get(conn, task.organization_id, task.id), changed)
+
+
+async def edit_by_words(conn: psycopg.AsyncConnection, actor: User, task: Task, text: str, now: datetime,
+                        date_order: DateOrder) -> EditResult:
+    """`/task edit T-n <words>`: the words (see :mod:`bot.parsing.task_edit`) applied as an :func:`edit`. A due
+    date is read in the actor's timezone and ``date_order``; a client by its name, or its channel
+    (`#client-acme`). Raises InvalidInput for words that are not a change, NotFound for an unknown client,
+    and what :func:`edit` raises."""
+    words = parse_edit_words(text, display_id=task.display_id, now=now, tz=actor.timezone, date_order=date_order)
+    client_id: int | None | str = KEEP
+    if words.client_given:
+        client_id = None
+        if words.client is not None:
+            clients = await client_service.list_clients(conn, task.organization_id)
+            read = markup.read(words.client)
+            by_channel = client_service.client_for_channel(clients, read.channels[0]) if read.channels else None
+            client_id = (by_channel or client_service.find_client(clients, read.plain)).id
+    return await edit(conn, actor, task, title=words.title, due_date=words.due_date if words.due_given else KEEP,
+                      due_at=words.due_at, client_id=client_id, size=words.size)

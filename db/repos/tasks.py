@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import psycopg
 from psycopg.rows import class_row
 
@@ -25,10 +27,15 @@ async def id_by_number(conn: psycopg.AsyncConnection, org_id: int, number: int) 
 
 
 async def list_tasks(conn: psycopg.AsyncConnection, org_id: int, *, user_id: int | None = None,
-                     client_id: int | None = None, open_only: bool = True, limit: int = 50) -> list[Task]:
+                     client_id: int | None = None, open_only: bool = True, done_since: datetime | None = None,
+                     limit: int = 50) -> list[Task]:
+    """Tasks of one organization, open ones first (by due date, then number), at most ``limit``.
+
+    ``user_id`` / ``client_id`` narrow to one owner / client; ``open_only`` (default) leaves out done and
+    dropped tasks, except, with ``done_since`` (an aware instant), those done since then."""
     cur = conn.cursor(row_factory=class_row(Task))
     await cur.execute(Q["tasks_list"], {"organization_id": org_id, "user_id": user_id, "client_id": client_id,
-                                        "open_only": open_only, "limit": limit})
+                                        "open_only": open_only, "done_since": done_since, "limit": limit})
     return await cur.fetchall()
 
 

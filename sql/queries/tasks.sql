@@ -34,7 +34,8 @@ RETURNING id
 -- name: task_by_id
 SELECT t.id, t.organization_id, t.display_id, t.title, t.status, t.priority, t.user_id, t.stage_id, t.client_id,
        t.project_id, t.draft_id, t.due_date, t.due_at, t.task_type, t.size, t.weight, t.carry_forward_count, t.source,
-       c.name AS client_name, p.name AS project_name, s.name AS stage_name, pi.external_id AS owner_slack_id
+       c.name AS client_name, p.name AS project_name, s.name AS stage_name, pi.external_id AS owner_slack_id,
+       t.completed_at, t.dropped_at, t.dropped_reason
 FROM tasks t
 LEFT JOIN clients c ON c.organization_id = t.organization_id AND c.id = t.client_id
 LEFT JOIN projects p ON p.organization_id = t.organization_id AND p.id = t.project_id
@@ -46,9 +47,12 @@ WHERE t.organization_id = %(organization_id)s AND t.id = %(task_id)s
 SELECT id FROM tasks WHERE organization_id = %(organization_id)s AND display_number = %(number)s
 
 -- name: tasks_list
+-- Open tasks (all tasks with open_only false); with done_since, also the tasks done since then (the
+-- board's Done column). Open tasks come first, so a limit never crowds them out with done ones.
 SELECT t.id, t.organization_id, t.display_id, t.title, t.status, t.priority, t.user_id, t.stage_id, t.client_id,
        t.project_id, t.draft_id, t.due_date, t.due_at, t.task_type, t.size, t.weight, t.carry_forward_count, t.source,
-       c.name AS client_name, p.name AS project_name, s.name AS stage_name, pi.external_id AS owner_slack_id
+       c.name AS client_name, p.name AS project_name, s.name AS stage_name, pi.external_id AS owner_slack_id,
+       t.completed_at, t.dropped_at, t.dropped_reason
 FROM tasks t
 LEFT JOIN clients c ON c.organization_id = t.organization_id AND c.id = t.client_id
 LEFT JOIN projects p ON p.organization_id = t.organization_id AND p.id = t.project_id
@@ -57,13 +61,15 @@ LEFT JOIN platform_identities pi ON pi.organization_id = t.organization_id AND p
 WHERE t.organization_id = %(organization_id)s
   AND (%(user_id)s::bigint IS NULL OR t.user_id = %(user_id)s)
   AND (%(client_id)s::bigint IS NULL OR t.client_id = %(client_id)s)
-  AND (%(open_only)s = false OR t.status NOT IN ('done', 'dropped'))
-ORDER BY t.due_date NULLS LAST, t.display_number
+  AND (%(open_only)s = false OR t.status NOT IN ('done', 'dropped')
+       OR (t.status = 'done' AND t.completed_at >= %(done_since)s::timestamptz))
+ORDER BY t.status = 'done', t.due_date NULLS LAST, t.display_number
 LIMIT %(limit)s
 
 -- name: task_log_insert
 INSERT INTO task_logs (organization_id, task_id, actor_id, action, from_value, to_value, note)
 VALUES (%(organization_id)s, %(task_id)s, %(actor_id)s, %(action)s, %(from_value)s, %(to_value)s, %(note)s)
+RETURNING id
 
 -- name: clients_of_org
 SELECT id, name FROM clients WHERE organization_id = %(organization_id)s AND active ORDER BY name
@@ -75,15 +81,13 @@ SELECT id, name FROM projects WHERE organization_id = %(organization_id)s AND st
 SELECT wip_mode FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- name: task_set_done
+-- Only an open task: a dropped one is reopened first, and a done one stays done once.
 UPDATE tasks SET status = 'done', completed_at = %(now)s, stage_id = coalesce(%(done_stage_id)s, stage_id)
-WHERE organization_id = %(organization_id)s AND id = %(id)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status NOT IN ('done', 'dropped')
 
 -- name: task_set_dropped
 UPDATE tasks SET status = 'dropped', dropped_at = %(now)s, dropped_reason = %(reason)s
-WHERE organization_id = %(organization_id)s AND id = %(id)s
-
--- name: task_set_status
-UPDATE tasks SET status = %(status)s WHERE organization_id = %(organization_id)s AND id = %(id)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status NOT IN ('done', 'dropped')
 
 -- name: task_move_to_stage
 UPDATE tasks SET stage_id = %(stage_id)s, status = %(status)s, completed_at = NULL
@@ -97,6 +101,18 @@ UPDATE tasks SET user_id = %(user_id)s WHERE organization_id = %(organization_id
 UPDATE tasks SET
     title = CASE WHEN 'title' = ANY(%(changed)s::text[]) THEN %(title)s::text ELSE title END,
     due_date = CASE WHEN 'due_date' = ANY(%(changed)s::text[]) THEN %(due_date)s::date ELSE due_date END,
+    due_at = CASE WHEN 'due_at' = ANY(%(changed)s::text[]) THEN %(due_at)s::timestamptz ELSE due_at END,
     client_id = CASE WHEN 'client_id' = ANY(%(changed)s::text[]) THEN %(client_id)s::bigint ELSE client_id END,
     size = CASE WHEN 'size' = ANY(%(changed)s::text[]) THEN %(size)s::text ELSE size END
 WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: task_set_open
+-- A done or dropped task back to open, in %(stage_id)s, with its done and dropped marks cleared.
+UPDATE tasks SET status = 'pending', stage_id = coalesce(%(stage_id)s, stage_id), completed_at = NULL, dropped_at = NULL,
+                 dropped_reason = NULL
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status IN ('done', 'dropped')
+
+-- name: plan_answers_clear_for_task
+-- A reopened task: the check-in answers (done, dropped) on its days not closed yet no longer hold.
+UPDATE day_plan_items SET answer = NULL, answer_reason = NULL, reopen_status = NULL, reopen_stage_id = NULL
+WHERE organization_id = %(organization_id)s AND task_id = %(task_id)s AND closed_at IS NULL AND answer IS NOT NULL

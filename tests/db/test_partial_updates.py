@@ -31,13 +31,13 @@ async def test_task_edit_changes_only_what_it_names(conn: Conn) -> None:
     task = await task_service.create(conn, org_id, owner, owner.id, task_service.NewTask(
         title="Send the Acme report", due_date=date(2026, 3, 6), size="s", client_id=client_id), source="dm")
 
-    task = await task_service.edit(conn, owner, task, title="Send the Acme quarterly report")
+    task = (await task_service.edit(conn, owner, task, title="Send the Acme quarterly report")).task
     assert (task.title, task.due_date, task.client_id, task.size) == ("Send the Acme quarterly report", date(2026, 3, 6), client_id, "s")
 
-    task = await task_service.edit(conn, owner, task, due_date=None, size="l")
+    task = (await task_service.edit(conn, owner, task, due_date=None, size="l")).task
     assert (task.title, task.due_date, task.client_id, task.size) == ("Send the Acme quarterly report", None, client_id, "l")
 
-    task = await task_service.edit(conn, owner, task, client_id=None, due_date=date(2026, 3, 9))
+    task = (await task_service.edit(conn, owner, task, client_id=None, due_date=date(2026, 3, 9))).task
     assert (task.title, task.due_date, task.client_id, task.size) == ("Send the Acme quarterly report", date(2026, 3, 9), None, "l")
 
 
