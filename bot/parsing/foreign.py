@@ -107,6 +107,25 @@ def _foreign_vocab() -> tuple[dict[str, tuple[str, ...]], dict[str, int], frozen
     return {k: tuple(v) for k, v in langs_of.items()}, weekday_of, frozenset(months)
 
 
+@lru_cache(maxsize=1)
+def _month_numbers() -> dict[str, int]:
+    """Month names (and their abbreviations) of the foreign languages -> 1..12, from dateparser's locale data."""
+    import importlib
+
+    out: dict[str, int] = {}
+    for lang in FOREIGN_LANGS:
+        info = importlib.import_module(f"dateparser.data.date_translation_data.{lang}").info
+        for i in range(1, 13):
+            for w in info.get(calendar.month_name[i].lower(), []):
+                out.setdefault(w.lower().rstrip("."), i)
+    return out
+
+
+def month_number(word: str) -> int | None:
+    """1..12 for a month name in Spanish, French, German, Portuguese or Italian ("mars", "März", "marzo"), else None."""
+    return _month_numbers().get(word.lower().rstrip("."))
+
+
 _NEXT_BEFORE = r"próxim[oa]|proxim[oa]|prochaine?|nächste[nr]?|naechste[nr]?|prossim[oa]"
 _NEXT_AFTER = r"prochaine?|que\s+viene|que\s+vem|prossim[oa]|próxim[oa]|proxim[oa]"
 

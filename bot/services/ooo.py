@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from bot.errors import InvalidInput, NotFound
+from bot.parsing.ooo import states_absence
 from db.queries import Q
 from db.rows import User
 
@@ -39,7 +40,7 @@ class OooRecord:
 def as_statement(text: str) -> str:
     """`/ooo` text as a sentence the OOO parser recognises ("Mon-Wed" -> "I'm out Mon-Wed")."""
     text = " ".join(text.split())
-    return text if _STATEMENT.match(text) else f"I'm out {text}"
+    return text if _STATEMENT.match(text) or states_absence(text) else f"I'm out {text}"
 
 
 def check_range(start: date, end: date, today: date) -> None:
