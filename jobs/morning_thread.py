@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.log import get_logger
-from bot.services import ooo, standup_plan, standup_settings, standup_threads
+from bot.services import absences, standup_plan, standup_settings, standup_threads
 from bot.services import rhythm as rules
 from bot.services.notifications import Target, notify
 from db.repos import users as user_repo
@@ -70,7 +70,8 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
         return {"skipped": f"can't read the standup channel's members ({error}); invite me to <#{channel}>"}
     async with deps.pool.connection() as conn, conn.transaction():
         people = await user_repo.users_by_slack_ids(conn, org_id, members)
-        out_ids = await ooo.out_on(conn, org_id, [p.id for p in people], day)
+        out = await absences.out_on(conn, org_id, [p.id for p in people], day)  # who is away today, and why
+        out_ids = set(out)
         thread_id = await standup_threads.create_thread(conn, org_id, channel, day, [p.id for p in people], now)
         if thread_id is None:
             return {"skipped": "already posted", "date": day.isoformat()}
@@ -78,7 +79,7 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
         await standup_plan.seed_carried(conn, org_id, day, [p.id for p in present])
         open_tasks = await standup_plan.open_tasks_of(conn, org_id, [p.id for p in present])
         text, blocks = render.thread_message(day, [(p, open_tasks.get(p.id, [])) for p in present],
-                                             [p for p in people if p.id in out_ids])
+                                             [(p, out[p.id]) for p in people if p.id in out_ids])
         await notify(conn, organization_id=org_id, kind=standup_threads.THREAD_KIND, dedupe_key=standup_threads.thread_dedupe_key(org_id, channel, day),
                      text=text, blocks=blocks, targets=[Target.channel(channel)], now=now)
     log.info("morning_thread_queued", organization_id=org_id, date=day.isoformat(), participants=len(people), out=len(out_ids))

@@ -49,8 +49,10 @@ def task_line(display_id: str, title: str, carry_forward_count: int = 0, *, labe
     return head + shown + tail
 
 
-def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
-    """The morning thread: who is on today, their open tasks (carried ones first, with counts), who is out."""
+def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]],
+                   out: Sequence[tuple[Any, Any | None]]) -> tuple[str, list[dict[str, Any]]]:
+    """The morning thread: who is on today, their open tasks (carried ones first, with counts), who is out
+    (``out``: (person, their absence or None), shown with why: :func:`absence_label`)."""
     text = f"Daily standup \u00b7 {day_label(day)}: reply in this thread with your plan for today."
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f":sunrise: Daily standup \u00b7 {day_label(day)}"}},
@@ -70,7 +72,8 @@ def thread_message(day: date, people: Sequence[tuple[Any, Sequence[Any]]], out: 
         lines.append(f"\u2022 {who} \u2014 " + " \u00b7 ".join(shown) + more)
     tail = []
     if out:
-        tail.append(context(":palm_tree: Out today: " + ", ".join(name(p) for p in out)))
+        tail.append(context(":palm_tree: Out today: " + ", ".join(
+            name(p) + (f" ({absence_label(a)})" if a is not None else "") for p, a in out)))
     if carried:  # the legend explains marks the thread shows, and only those
         warning = (f" \u00b7 :warning: carried {rules.CARRY_WARNING} or more times"
                    if max(carried) >= rules.CARRY_WARNING else "")
@@ -103,8 +106,10 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
         parts.append(":white_check_mark: Done: " + ", ".join(f"`{r.display_id}`" for r in outcome.completed))
     for _id, description, task in outcome.blockers:
         parts.append(f":construction: Blocker{f' on `{task}`' if task else ''}: {markup.mrkdwn(markup.store(description, limit=200))}")
-    for _id, start, end, reason in outcome.ooo:
-        parts.append(f":palm_tree: Out {ooo_service.describe(start, end)}{f' ({markup.mrkdwn(reason)})' if reason else ''}: "
+    for ooo_id, start, end, reason in outcome.ooo:
+        span = outcome.ooo_spans.get(ooo_id)
+        when = ooo_service.describe_span(span, outcome.plan_date) if span is not None else ooo_service.describe(start, end)
+        parts.append(f":palm_tree: Out {when}{f' ({markup.mrkdwn(reason)})' if reason else ''}: "
                      "I won't nudge you on those days.")
     for n in outcome.notes:
         parts.append(f":information_source: {n}")
@@ -232,25 +237,64 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- out of office
 
-def ooo_saved(start: date, end: date, reason: str | None, ooo_id: int) -> tuple[str, list[dict[str, Any]]]:
-    text = (f":palm_tree: Got it: you're out {ooo_service.describe(start, end)}{f' ({markup.mrkdwn(reason)})' if reason else ''}. "
+def ooo_saved(span: Any, reason: str | None, ooo_id: int, today: date) -> tuple[str, list[dict[str, Any]]]:
+    """The answer to `/ooo` or "I'm out …" in a DM: the exact first and last day and how many workdays
+    (``span``: :class:`bot.services.absences.Span`); Undo."""
+    text = (f":palm_tree: Got it: you're out {ooo_service.describe_span(span, today)}"
+            f"{f' ({markup.mrkdwn(reason)})' if reason else ''}. "
             "I won't expect standup replies or send check-ins those days.")
     return text, [section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
                                             "value": str(ooo_id)})]
 
 
-def ooo_list(records: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
-    if not records:
-        text = "You have no out-of-office days coming up. Add some with `/ooo Monday to Wednesday vacation`."
-        return text, [section(text)]
-    blocks: list[dict[str, Any]] = [section(f"*Your out-of-office days* ({len(records)})")]
-    for r in records[: L.MESSAGE_BLOCKS - 2]:
+def absence_label(absence: Any) -> str:
+    """Why someone is away, in a few words: "vacation", "public holiday: Good Friday", "Slack status:
+    :palm_tree: Vacationing" (``absence``: :class:`bot.services.absences.Absence`)."""
+    if absence.source == "public_holiday":
+        return f"public holiday: {markup.escape(absence.reason or 'holiday')}"
+    if absence.source == "slack_status":
+        emoji = f":{absence.emoji.strip(':')}: " if absence.emoji else ""
+        return f"Slack status: {emoji}{markup.mrkdwn(absence.reason or 'away')}"
+    return markup.mrkdwn(absence.reason) if absence.reason else "out of office"
+
+
+def ooo_list(records: Sequence[tuple[Any, Any]], others: Sequence[Any], countries: tuple[str | None, str | None],
+             today: date) -> tuple[str, list[dict[str, Any]]]:
+    """`/ooo list`: the person's out-of-office entries (record, span) with Cancel buttons, their other absences
+    coming up (public holidays, a Slack status that says away) and whose public holidays they follow
+    (``countries``: the organization's, and their own choice or None)."""
+    team, own = countries
+    if own == "none":
+        follow = "No public holidays for you (`/ooo country team` follows the team's)."
+    elif own:
+        follow = f"Public holidays: yours, `{own}` (`/ooo country team` follows the team's{f', `{team}`' if team else ''})."
+    elif team:
+        follow = f"Public holidays: the team's, `{team}` (set your own with `/ooo country DE-BY`)."
+    else:
+        follow = "No public holidays: set your country with `/ooo country GB` (an admin sets the team's with `/steward standup country GB`)."
+    blocks: list[dict[str, Any]] = []
+    if records:
+        blocks.append(section(f"*Your out-of-office days* ({len(records)})"))
+    for r, span in records[: L.MESSAGE_BLOCKS - 4]:
         reason = f" \u00b7 {markup.mrkdwn(r.reason)}" if r.reason else ""
         origin = "from a message" if r.source == "parsed" else "added with /ooo"
-        blocks.append(section(f"{ooo_service.describe(r.start_date, r.end_date)}{reason} \u00b7 _{origin}_",
+        blocks.append(section(f"{ooo_service.describe_span(span, today)}{reason} \u00b7 _{origin}_",
                                accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Cancel"},
                                           "value": str(r.id)}))
-    return f"You have {len(records)} out-of-office entr{'y' if len(records) == 1 else 'ies'}.", blocks
+    lines = []
+    for a in others:
+        when = ooo_service.describe(a.first, a.last)
+        if a.source == "slack_status" and a.ends_at is None:
+            when = f"from {a.first:%a} {a.first.day} {a.first:%b} until you change it"
+        lines.append(f"\u2022 {when}: {absence_label(a)}")
+    if lines:
+        blocks.append(section("*Also away*\n" + "\n".join(lines[:30])))
+    if not records and not lines:
+        blocks.append(section("You have no out-of-office days coming up. Add some with `/ooo Monday to Wednesday vacation`."))
+    blocks.append(context(follow))
+    text = (f"You have {len(records)} out-of-office entr{'y' if len(records) == 1 else 'ies'}."
+            if records else "You have no out-of-office days coming up.")
+    return text, blocks
 
 
 # ---------------------------------------------------------------- settings

@@ -1,8 +1,9 @@
-"""Out of office (F4): `/ooo <dates> [reason]`, `/ooo list`, `/ooo cancel`, and "I'm out Monday to
-Wednesday" in a DM (standup thread replies are handled with the rest of the reply)."""
+"""Out of office (F4): `/ooo <dates> [reason]`, `/ooo list`, `/ooo cancel`, `/ooo country <code>`, and
+"I'm out Monday to Wednesday" in a DM (standup thread replies are handled with the rest of the reply)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -16,13 +17,15 @@ from bot.listeners import dm
 from bot.listeners.workspace import who
 from bot.parsing import parse_ooo as detect_ooo
 from bot.parsing.text import lines_of, sentences_of
-from bot.services import ooo, security
+from bot.services import absences, ooo, security
 from bot.services import rhythm as rules
 from bot.services.workspace import date_order_of
 from db.rows import User
 
 USAGE = ("Usage: `/ooo Monday to Wednesday vacation` \u00b7 `/ooo tomorrow sick` \u00b7 `/ooo Dec 22-Jan 2` \u00b7 "
-         "`/ooo list` \u00b7 `/ooo cancel`")
+         "`/ooo list` \u00b7 `/ooo cancel` \u00b7 `/ooo country DE-BY` (your public holidays; `team`: the team's, `none`)")
+# How far ahead `/ooo list` shows public holidays and a Slack status that says away.
+LIST_AHEAD_DAYS = 60
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -37,23 +40,59 @@ def _states_absence(deps: Deps, text: str) -> bool:
 
 
 async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None = None,
-                           ts: str | None = None) -> tuple[int, Any, str | None]:
-    """Parse an absence (through the AI interface) and record it; returns (id, parsed, reason)."""
+                           ts: str | None = None) -> tuple[int, Any, str | None, absences.Span]:
+    """Parse an absence (through the AI interface) and record it; returns (id, parsed, reason, its workdays).
+
+    Raises InvalidInput when no days are said, when they are all past, or when they hold no workday
+    ("out sat-sun"): nothing is recorded then."""
     now = deps.now()
     result = await deps.ai.parse_ooo(text, now=now, tz=user.timezone, date_order=date_order_of(user))
     parsed = result.value
     if parsed is None:
         raise InvalidInput(f"Which days? {USAGE}")
-    ooo.check_range(parsed.start_date, parsed.end_date, rules.local_date(now, user.timezone))
+    today = rules.local_date(now, user.timezone)
+    ooo.check_range(parsed.start_date, parsed.end_date, today)
     reason = parsed.reason
     async with deps.pool.connection() as conn:
         if result.threat is not None:
             await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=result.threat[0],
                                   description=result.threat[1], user_id=user.id, slack_user_id=user.slack_id,
                                   details={"source": f"ooo_{source}", "text": text[:500]})
+        span = await ooo.check_workdays(conn, org.id, user.id, parsed.start_date, parsed.end_date, today)
         ooo_id = await ooo.record(conn, org.id, user, parsed.start_date, parsed.end_date, reason, source=source,
                                   channel_id=channel, ts=ts)
-    return ooo_id, parsed, reason
+    return ooo_id, parsed, reason, span
+
+
+async def list_absences(deps: Deps, org: Any, user: User) -> tuple[str, list[dict[str, Any]]]:
+    """`/ooo list`: out-of-office entries with their workdays, other absences coming up, whose holidays apply."""
+    today = rules.local_date(deps.now(), user.timezone)
+    async with deps.pool.connection() as conn:
+        records = await ooo.upcoming(conn, org.id, user.id, today)
+        spans = [(r, await ooo.span_of(conn, org.id, user.id, r.start_date, r.end_date)) for r in records]
+        others = [a for a in await absences.absences(conn, org.id, [user.id], today, today + timedelta(days=LIST_AHEAD_DAYS))
+                  if a.source != absences.SOURCE_OOO]
+        countries = await absences.countries(conn, org.id, user.id)
+    return render.ooo_list(spans, others, countries, today)
+
+
+async def country_command(deps: Deps, org: Any, user: User, words: str) -> str:
+    """`/ooo country DE-BY` (yours), `/ooo country team` (the team's), `/ooo country none`, `/ooo country` (show)."""
+    async with deps.pool.connection() as conn:
+        if words:
+            await absences.set_own_country(conn, org.id, user, words)
+        team, own = await absences.countries(conn, org.id, user.id)
+        today = rules.local_date(deps.now(), user.timezone)
+        coming = absences.public_holidays(team if own is None else own, today, today + timedelta(days=LIST_AHEAD_DAYS))
+    nxt = f" Next: {ooo.describe(coming[0][0], coming[0][0])}, {markup.escape(coming[0][1])}." if coming else ""
+    if own == absences.NO_COUNTRY:
+        return ":white_check_mark: No public holidays for you: I'll expect you on every team workday. `/ooo country team` follows the team's again."
+    if own:
+        return f":white_check_mark: Your public holidays are `{own}`'s: I won't expect you on them.{nxt}"
+    if team:
+        return f":white_check_mark: You follow the team's public holidays, `{team}`.{nxt} Set your own with `/ooo country DE-BY`."
+    return ("You have no public holidays set, and neither has the team. Set yours with `/ooo country GB` "
+            "(a two-letter country code, with a region if holidays differ there: `DE-BY`, `US-CA`, `GB-SCT`).")
 
 
 async def ooo_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -66,10 +105,11 @@ async def ooo_command(ack: Any, command: dict[str, Any], respond: Any, context: 
         await respond(text=USAGE, response_type="ephemeral")
         return
     if verb in ("list", "ls", "show"):
-        async with deps.pool.connection() as conn:
-            records = await ooo.upcoming(conn, org.id, user.id, today)
-        reply, blocks = render.ooo_list(records)
+        reply, blocks = await list_absences(deps, org, user)
         await respond(text=reply, blocks=blocks, response_type="ephemeral")
+        return
+    if verb in ("country", "holidays", "region"):
+        await respond(text=await country_command(deps, org, user, text[len(verb):].strip()), response_type="ephemeral")
         return
     if verb in ("cancel", "remove", "delete", "back"):
         async with deps.pool.connection() as conn:
@@ -79,12 +119,12 @@ async def ooo_command(ack: Any, command: dict[str, Any], respond: Any, context: 
                 await respond(text=f":white_check_mark: Cancelled your time off {ooo.describe(done.start_date, done.end_date)}.",
                               response_type="ephemeral")
                 return
-        reply, blocks = render.ooo_list(records)
+        reply, blocks = await list_absences(deps, org, user)
         await respond(text=reply, blocks=blocks, response_type="ephemeral")
         return
-    ooo_id, parsed, reason = await record_from_text(deps, org, user, ooo.as_statement(text), source="manual",
-                                                    channel=command.get("channel_id"))
-    reply, blocks = render.ooo_saved(parsed.start_date, parsed.end_date, reason, ooo_id)
+    ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, ooo.as_statement(text), source="manual",
+                                                           channel=command.get("channel_id"))
+    reply, blocks = render.ooo_saved(span, reason, ooo_id, today)
     await respond(text=reply, blocks=blocks, response_type="ephemeral")
 
 
@@ -100,9 +140,9 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
         for sentence in sentences_of(line):
             stored = written.stored(sentence)  # the rest may become tasks: its people and links stay markup
             (absence if detect_ooo(sentence, now=now, tz=user.timezone) is not None else rest).append(stored)
-    ooo_id, parsed, reason = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
-                                                    channel=message.get("channel"), ts=message.get("ts"))
-    reply, blocks = render.ooo_saved(parsed.start_date, parsed.end_date, reason, ooo_id)
+    ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
+                                                           channel=message.get("channel"), ts=message.get("ts"))
+    reply, blocks = render.ooo_saved(span, reason, ooo_id, rules.local_date(now, user.timezone))
     await say(text=reply, blocks=blocks)
     remainder = " ".join(rest).strip()
     if remainder and dm.has_words(remainder):

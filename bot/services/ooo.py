@@ -2,7 +2,8 @@
 
 People out of office on a date are skipped by that date's thread listing, nudges, the manager
 summary, the end-of-day check-in and the mood check-in (and, later, by cards and escalations:
-they ask :func:`out_on`).
+they ask :func:`out_on`). "Out" counts every absence source (:mod:`bot.services.absences`): out of
+office, the person's public holidays and a Slack status that says away.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from psycopg.rows import class_row
 
 from bot.errors import InvalidInput, NotFound
 from bot.parsing.ooo import states_absence
+from bot.services import absences, standup_settings
 from db.queries import Q
 from db.rows import User
 
@@ -62,9 +64,16 @@ async def record(conn: psycopg.AsyncConnection, org_id: int, user: User, start: 
 
 
 async def out_on(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[int], day: date) -> set[int]:
-    """Which of these people are out of office on ``day``."""
-    rows = await (await conn.execute(Q["ooo_people_on"], {"organization_id": org_id, "user_ids": list(user_ids), "day": day})).fetchall()
-    return {r[0] for r in rows}
+    """Which of these people are away on ``day``: out of office, on a public holiday of theirs, or with a
+    Slack status that says away (:func:`bot.services.absences.out_on` says why)."""
+    return set(await absences.out_on(conn, org_id, user_ids, day))
+
+
+async def span_of(conn: psycopg.AsyncConnection, org_id: int, user_id: int, first: date, last: date) -> absences.Span:
+    """The workdays and public holidays of a stretch of days off, by the organization's workdays and
+    holidays and the person's public holidays."""
+    rhythm = await standup_settings.rhythm_of(conn, org_id)
+    return await absences.span(conn, org_id, user_id, rhythm, first, last)
 
 
 async def upcoming(conn: psycopg.AsyncConnection, org_id: int, user_id: int, today: date) -> list[OooRecord]:
@@ -81,6 +90,42 @@ async def cancel(conn: psycopg.AsyncConnection, org_id: int, user: User, ooo_id:
         raise InvalidInput("That out-of-office entry was already cancelled.")
     await conn.execute(Q["ooo_cancel"], {"organization_id": org_id, "user_id": user.id, "id": ooo_id, "now": now})
     return OooRecord(row[0], row[2], row[3], row[4], row[5], now)
+
+
+def _day(d: date, today: date | None) -> str:
+    year = f" {d.year}" if today is not None and d.year != today.year else ""
+    return f"{d:%a} {d.day} {d:%b}{year}"
+
+
+def describe_span(span: absences.Span, today: date) -> str:
+    """"from Mon 16 Mar to Wed 18 Mar (3 workdays)", "on Fri 3 Apr (1 workday)": the exact first and last
+    day (with the year when it is not ``today``'s) and how many workdays that is; public holidays inside
+    are named ("; Mon 6 Apr is a public holiday: Easter Monday")."""
+    n = len(span.workdays)
+    days = f"{n} workday{'' if n == 1 else 's'}"
+    if span.holidays:
+        named = ", ".join(f"{_day(d, today)} is a public holiday: {name}" for d, name in span.holidays[:3])
+        days += f"; {named}"
+    if span.first == span.last:
+        return f"on {_day(span.first, today)} ({days})"
+    return f"from {_day(span.first, today)} to {_day(span.last, today)} ({days})"
+
+
+def no_workdays(span: absences.Span, today: date) -> str:
+    """What to say for a stretch of days off with no workday in it (nothing is recorded)."""
+    where = (_day(span.first, today) if span.first == span.last
+             else f"{_day(span.first, today)} to {_day(span.last, today)}")
+    return (f"{where} has no workdays for you (your team works {span.team_days}, without public holidays), "
+            "so I haven't marked anything. Which days will you be out? For example `/ooo Monday to Wednesday`.")
+
+
+async def check_workdays(conn: psycopg.AsyncConnection, org_id: int, user_id: int, first: date, last: date,
+                         today: date) -> absences.Span:
+    """The span of a stretch of days off; InvalidInput (see :func:`no_workdays`) when it has no workday."""
+    span = await span_of(conn, org_id, user_id, first, last)
+    if not span.workdays:
+        raise InvalidInput(no_workdays(span, today))
+    return span
 
 
 def describe(start: date, end: date) -> str:

@@ -45,6 +45,7 @@ class ReplyOutcome:
     completed: list[TaskRef] = field(default_factory=list)
     blockers: list[tuple[int, str, str | None]] = field(default_factory=list)  # (id, description, task display id)
     ooo: list[tuple[int, date, date, str | None]] = field(default_factory=list)
+    ooo_spans: dict[int, Any] = field(default_factory=dict)  # ooo id -> its workdays (absences.Span), for the answer
     notes: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # display ids of tasks an edit took back
     reply_ts: str | None = None
@@ -242,12 +243,18 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
         for found in parsed.ooo:
             key = (found.start_date.isoformat(), found.end_date.isoformat())
             kept = prev_ooo.pop(key, None)
+            span = await ooo.span_of(conn, org_id, user.id, found.start_date, found.end_date)
             if kept is not None:
                 outcome.ooo.append((kept["id"], found.start_date, found.end_date, kept.get("reason")))
+                outcome.ooo_spans[kept["id"]] = span
+                continue
+            if not span.workdays:  # "out Saturday": said so, nothing marked
+                outcome.notes.append(ooo.no_workdays(span, plan_date))
                 continue
             ooo_id = await ooo.record(conn, org_id, user, found.start_date, found.end_date, found.reason, source="parsed",
                                       channel_id=channel_id or thread.channel_id, ts=message_ts, actor=user)
             outcome.ooo.append((ooo_id, found.start_date, found.end_date, found.reason))
+            outcome.ooo_spans[ooo_id] = span
         for stale in prev_ooo.values():
             await conn.execute(Q["ooo_cancel"], {"organization_id": org_id, "user_id": user.id, "id": stale["id"], "now": now})
 

@@ -14,8 +14,8 @@ import psycopg
 
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
+from bot.services import absences, security
 from bot.services import rhythm as rules
-from bot.services import security
 from bot.services.rhythm import Rhythm
 from db.queries import Q
 from db.rows import User
@@ -132,15 +132,18 @@ SETTINGS_USAGE = (
     "`/steward standup` opens the settings. Or say it in words, e.g.\n"
     "`/steward standup channel #standup time 09:00 timezone America/New_York days mon-fri`\n"
     "Also: `nudge 60` (minutes) \u00b7 `summary 120` \u00b7 `eod 17:30` \u00b7 `holidays 2026-12-25,2026-12-26` "
-    "(`holiday add|remove <date>`, `holidays none`) \u00b7 `mood on|off|16:30` \u00b7 `local on|off` "
+    "(`holiday add|remove <date>`, `holidays none`) \u00b7 `country GB` (public holidays; `DE-BY`, `US-CA`; `none`) "
+    "\u00b7 `mood on|off|16:30` \u00b7 `local on|off` "
     "(nudges and check-ins at each person's own clock) \u00b7 `show`"
 )
 _KEYWORDS = {
     "channel": "channel", "time": "time", "morning": "time", "at": "time", "timezone": "timezone", "tz": "timezone",
     "zone": "timezone", "days": "days", "workdays": "days", "holidays": "holidays", "holiday": "holiday",
     "nudge": "nudge", "nudges": "nudge", "summary": "summary", "eod": "eod", "end": "eod", "end-of-day": "eod",
-    "mood": "mood", "local": "local", "local-time": "local",
+    "mood": "mood", "local": "local", "local-time": "local", "country": "country",
 }
+# Not a rhythm column: the organization's holiday country (org_settings.holiday_country), saved on its own.
+HOLIDAY_COUNTRY = "holiday_country"
 
 
 def parse_settings_words(text: str, current: Rhythm) -> dict[str, Any]:
@@ -202,6 +205,8 @@ def parse_settings_words(text: str, current: Rhythm) -> dict[str, Any]:
                 changes["mood_checkin_enabled"] = True
         elif key == "local":
             changes["use_member_local_time"] = _on_off(value, "local time")
+        elif key == "country":
+            changes[HOLIDAY_COUNTRY] = None if value.lower() in ("none", "clear", "-") else absences.normalize_country(value)
         i = j
     return changes
 
@@ -231,6 +236,7 @@ async def update_rhythm(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     """Admins only: apply ``changes`` (column -> value), audit-logged."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="standup.settings")
     current = await rhythm_of(conn, org_id)
+    country = changes.get(HOLIDAY_COUNTRY, ...)
     changes = {k: v for k, v in changes.items() if k in _SETTING_COLUMNS}
     if (changes.get("standup_channel_id") and current.standup_channel_id is None and "timezone" not in changes
             and current.timezone == "UTC" and actor.timezone != "UTC" and rules.valid_timezone(actor.timezone)):
@@ -238,6 +244,8 @@ async def update_rhythm(conn: psycopg.AsyncConnection, org_id: int, actor: User,
         changes["timezone"] = actor.timezone
     merged = merge(current, changes)
     check_settings(merged)
+    if country is not ...:
+        await absences.set_org_country(conn, org_id, actor, country)
     if not changes:
         return current
     params = {k: (sorted(v) if isinstance(v, set | frozenset) else v) for k, v in changes.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -132,11 +132,27 @@ def _wants_admin(member: dict[str, Any], admins: Iterable[str]) -> bool:
     return member.get("id", "").lower() in wanted or (bool(email) and email in wanted)
 
 
+def slack_status(profile: dict[str, Any]) -> dict[str, Any]:
+    """A Slack profile's status as stored (users.slack_status_*): its text, emoji and expiry (Slack's
+    ``status_expiration``, epoch seconds, 0 = none, as an aware UTC datetime or None), and whether the
+    profile said anything about it (a profile without status keys leaves the stored status alone)."""
+    known = any(k in profile for k in ("status_text", "status_emoji", "status_expiration"))
+    text = " ".join(str(profile.get("status_text") or "").split())[:500] or None
+    emoji = str(profile.get("status_emoji") or "").strip()[:200] or None
+    try:
+        expiration = int(profile.get("status_expiration") or 0)
+    except (TypeError, ValueError):
+        expiration = 0
+    expires = datetime.fromtimestamp(expiration, UTC) if expiration > 0 else None
+    return {"status_known": known, "status_text": text, "status_emoji": emoji, "status_expires_at": expires}
+
+
 async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str, member: dict[str, Any], *,
                         now: datetime, make_admin: bool = False) -> tuple[int, bool]:
-    """Create or refresh one Slack member; returns (user id, created)."""
+    """Create or refresh one Slack member (their Slack status too, :func:`slack_status`); returns (user id, created)."""
     profile = member.get("profile") or {}
     values = {
+        **slack_status(profile),
         "organization_id": org_id, "now": now,
         "email": profile.get("email") or None,
         "display_name": (profile.get("display_name") or member.get("name") or profile.get("real_name") or member["id"])[:200],

@@ -306,11 +306,6 @@ VALUES (%(organization_id)s, %(user_id)s, %(start_date)s, %(end_date)s, %(reason
         %(source_ts)s, %(created_by)s)
 RETURNING id
 
--- name: ooo_people_on
-SELECT DISTINCT user_id FROM ooo_records
-WHERE organization_id = %(organization_id)s AND cancelled_at IS NULL
-  AND start_date <= %(day)s AND end_date >= %(day)s AND user_id = ANY(%(user_ids)s)
-
 -- name: ooo_of_user
 SELECT id, start_date, end_date, reason, source, cancelled_at
 FROM ooo_records

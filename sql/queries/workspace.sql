@@ -46,9 +46,12 @@ WHERE u.organization_id = %(organization_id)s
 ORDER BY u.id
 
 -- name: user_insert
-INSERT INTO users (organization_id, email, display_name, real_name, role, timezone, active, deactivated_at, locale)
+INSERT INTO users (organization_id, email, display_name, real_name, role, timezone, active, deactivated_at, locale,
+                   slack_status_text, slack_status_emoji, slack_status_expires_at, slack_status_since)
 VALUES (%(organization_id)s, %(email)s, %(display_name)s, %(real_name)s, %(role)s, %(timezone)s, %(active)s,
-        CASE WHEN %(active)s THEN NULL ELSE %(now)s END, %(locale)s)
+        CASE WHEN %(active)s THEN NULL ELSE %(now)s END, %(locale)s,
+        %(status_text)s::text, %(status_emoji)s::text, %(status_expires_at)s::timestamptz,
+        CASE WHEN %(status_text)s::text IS NULL AND %(status_emoji)s::text IS NULL THEN NULL ELSE %(now)s END)
 RETURNING id
 
 -- name: identity_insert
@@ -62,7 +65,17 @@ UPDATE users
 SET email = %(email)s, display_name = %(display_name)s, real_name = %(real_name)s, timezone = %(timezone)s,
     active = %(active)s, locale = coalesce(%(locale)s, locale),
     deactivated_at = CASE WHEN %(active)s THEN NULL ELSE coalesce(deactivated_at, %(now)s) END,
-    role = CASE WHEN %(make_admin)s THEN 'admin' ELSE role END
+    role = CASE WHEN %(make_admin)s THEN 'admin' ELSE role END,
+    -- the Slack status, when the profile carried one; "since" is kept while its text and emoji stay the same
+    slack_status_since = CASE
+        WHEN NOT %(status_known)s THEN slack_status_since
+        WHEN %(status_text)s::text IS NULL AND %(status_emoji)s::text IS NULL THEN NULL
+        WHEN slack_status_text IS NOT DISTINCT FROM %(status_text)s::text
+             AND slack_status_emoji IS NOT DISTINCT FROM %(status_emoji)s::text THEN coalesce(slack_status_since, %(now)s)
+        ELSE %(now)s END,
+    slack_status_text = CASE WHEN %(status_known)s THEN %(status_text)s::text ELSE slack_status_text END,
+    slack_status_emoji = CASE WHEN %(status_known)s THEN %(status_emoji)s::text ELSE slack_status_emoji END,
+    slack_status_expires_at = CASE WHEN %(status_known)s THEN %(status_expires_at)s::timestamptz ELSE slack_status_expires_at END
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
 
 -- name: identity_update

@@ -37,6 +37,13 @@ def users_info(ws: Workspace, args: Args) -> JsonDict:
     return {"user": ws.user(args.get_str("user")).to_api(args.get_bool("include_locale"))}
 
 
+def users_profile_get(ws: Workspace, args: Args) -> JsonDict:
+    """A person's profile (status_text, status_emoji, status_expiration …); without ``user``, the caller's
+    (the bot's, for a bot token), as Slack does."""
+    user_id = args.get_str("user") or ws.identity.bot_user_id
+    return {"profile": ws.user(user_id).profile()}
+
+
 def users_lookup_by_email(ws: Workspace, args: Args) -> JsonDict:
     email = args.required("email").lower()
     user = next((u for u in ws.users.values() if (u.email or "").lower() == email), None)
@@ -62,6 +69,7 @@ METHODS: dict[str, Handler] = {
     "auth.test": auth_test,
     "users.list": users_list,
     "users.info": users_info,
+    "users.profile.get": users_profile_get,
     "users.lookupByEmail": users_lookup_by_email,
     "team.info": team_info,
 }

@@ -248,6 +248,9 @@ class SlackEmulator:
         is_owner: bool = False,
         display_name: str = "",
         locale: str = "en-US",
+        status_text: str = "",
+        status_emoji: str = "",
+        status_expiration: int = 0,
     ) -> User:
         user = User(
             user_id,
@@ -262,6 +265,9 @@ class SlackEmulator:
             is_bot=is_bot,
             display_name=display_name,
             locale=locale,
+            status_text=status_text,
+            status_emoji=status_emoji,
+            status_expiration=status_expiration,
         )
         return self.workspace.add_user(user)
 
@@ -471,6 +477,16 @@ class SlackEmulator:
         whose user object, like ``users.list`` without include_locale, carries no ``locale``."""
         person = self.workspace.user(user)
         record = await self._deliver(None, {"type": "team_join", "user": person.to_api(), "event_ts": f"{time.time():.6f}"})
+        return record.envelope_id if record else None
+
+    async def set_status(self, user: str, text: str = "", emoji: str = "", expiration: int = 0) -> str | None:
+        """A person sets (or clears, with no arguments) their status: Slack's ``user_change`` event, whose
+        user object carries the new ``status_text``, ``status_emoji`` and ``status_expiration`` (epoch
+        seconds, 0 = never) in its profile, as users.list and users.profile.get then also do."""
+        person = self.workspace.user(user)
+        person.status_text, person.status_emoji, person.status_expiration = text, emoji, int(expiration)
+        record = await self._deliver(None, {"type": "user_change", "user": person.to_api(),
+                                            "cache_ts": int(time.time()), "event_ts": f"{time.time():.6f}"})
         return record.envelope_id if record else None
 
     async def member_joined(self, user: str, channel: str, inviter: str | None = None) -> str | None:

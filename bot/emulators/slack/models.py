@@ -56,19 +56,33 @@ class User(_ApiView):
     bot_id: str | None = None
     display_name: str = ""
     locale: str = "en-US"  # returned only when asked for (users.info / users.list with include_locale)
+    # The person's status, in every profile Slack returns: "" when none; expiration in epoch seconds, 0 = never.
+    status_text: str = ""
+    status_emoji: str = ""
+    status_expiration: int = 0
 
-    def to_api(self, include_locale: bool = False) -> JsonDict:
+    def profile(self) -> JsonDict:
+        """The profile object (users.profile.get, and ``profile`` inside a user object)."""
         profile: JsonDict = {
             "real_name": self.real_name,
             "display_name": self.display_name,
             "real_name_normalized": self.real_name,
             "display_name_normalized": self.display_name,
+            "status_text": self.status_text,
+            "status_emoji": self.status_emoji,
+            "status_emoji_display_info": [],
+            "status_expiration": self.status_expiration,
+            "status_text_canonical": "",
             "team": self.team_id,
         }
         if self.email is not None:
             profile["email"] = self.email
         if self.bot_id is not None:
             profile["bot_id"] = self.bot_id
+        return profile
+
+    def to_api(self, include_locale: bool = False) -> JsonDict:
+        profile = self.profile()
         api: JsonDict = {
             "id": self.id,
             "team_id": self.team_id,
