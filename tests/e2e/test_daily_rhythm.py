@@ -368,7 +368,7 @@ async def test_late_reply_edited_reply_undo_and_ooo_from_a_dm(emulator: SlackEmu
     mark = len(emulator.calls)
     await emulator.user_message(LEE, lee_dm, "I'm out Monday to Wednesday")
     said = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == lee_dm, since=mark, timeout=15)
-    assert "Mon 9 \u2013 Wed 11 Mar" in said.args["text"]
+    assert "from Mon 9 Mar to Wed 11 Mar (3 workdays)" in said.args["text"]
     async with await db(db_dsn) as conn:
         row = await (await conn.execute("SELECT start_date, end_date, source, source_ts IS NOT NULL FROM ooo_records")).fetchone()
     assert row == (MONDAY, date(2026, 3, 11), "parsed", True)
