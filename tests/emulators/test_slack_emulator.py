@@ -682,3 +682,28 @@ async def test_wait_for_call_returns_each_call_once(emu: SlackEmulator, client: 
         await emu.wait_for_call("chat.postMessage", timeout=0.05)
 
     assert (first.args["text"], second.args["text"]) == ("one", "two")
+
+
+# ---------------------------------------------------------------- statuses, as Slack reports them
+
+async def test_a_status_is_in_every_profile_and_sent_as_user_change(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    listed = await client.users_list()
+    alice = next(m for m in listed["members"] if m["id"] == "U100")
+    assert (alice["profile"]["status_text"], alice["profile"]["status_emoji"], alice["profile"]["status_expiration"]) == ("", "", 0)
+    socket = await RawSocket.connect(emu, ack=True)
+    try:
+        await emu.wait_for_connections(1)
+        await emu.set_status("U100", "Vacationing", ":palm_tree:", 1773446400)
+        frames = await socket.wait_for_envelopes(1)
+    finally:
+        await socket.close()
+    event = frames[-1]["payload"]["event"]
+    assert event["type"] == "user_change" and event["user"]["id"] == "U100"
+    assert {k: event["user"]["profile"][k] for k in ("status_text", "status_emoji", "status_expiration")} == {
+        "status_text": "Vacationing", "status_emoji": ":palm_tree:", "status_expiration": 1773446400}
+    profile = (await client.users_profile_get(user="U100"))["profile"]
+    assert (profile["status_text"], profile["status_emoji"], profile["status_expiration"]) == ("Vacationing", ":palm_tree:", 1773446400)
+    info = (await client.users_info(user="U100"))["user"]["profile"]
+    assert info["status_text"] == "Vacationing"
+    own = (await client.users_profile_get())["profile"]  # no user: the caller's own (the bot's)
+    assert own["status_text"] == ""
