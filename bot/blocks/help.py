@@ -16,7 +16,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ]),
     ("Daily rhythm", [
         "Reply in the morning standup thread with your plan; I track it through the day",
-        "`/ooo <dates> [reason]` when you're away \u00b7 `/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
+        "`/ooo <dates> [reason]` when you're away (`/ooo Mon-Wed vacation`, `/ooo list`) \u00b7 `/ooo country DE-BY` your public holidays \u00b7 "
+        "`/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
     ]),
     ("Reminders and memory", [
         "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/reminder` \u00b7 `/reminders`",
