@@ -105,11 +105,14 @@ _BACK = re.compile(
     r"\b(?:back|returning|return|in\s+the\s+office|back\s+in\s+the\s+office)\s*(?:on\s*)?$", _F
 )
 _NUM_WORDS = r"\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|couple\s+of|a\s+few|few"
-# "for 3 days", "out of office 3 days", "3 days off", "two weeks of PTO" (not "in 3 days", "3 days ago")
+# "for 3 days", "out of office 3 days", "3 days off", "two weeks of PTO" (not "in 3 days", "3 days ago", nor
+# "taking Friday off, then 2 days on the migration": without "for", the count sits beside the absence words)
+_COUNT = r"(" + _NUM_WORDS + r")\s+((?:business\s+|working\s+|work\s+|calendar\s+)?days?|weeks?)\b"  # (n)(unit)
 _DURATION = re.compile(
-    r"(?<!\bin\s)(?<!\bwithin\s)(?<!\d)\b(?:for\s+)?(?:the\s+next\s+)?(?P<n>" + _NUM_WORDS + r")\s+"
-    r"(?P<unit>(?:business\s+|working\s+|work\s+|calendar\s+)?days?|weeks?)\b"
-    r"(?!\s+(?:ago|from\s+now|later|earlier|before|after|hence|back)\b)",
+    r"(?<!\bin\s)(?<!\bwithin\s)(?<!\d)\b(?:"
+    r"for\s+(?:the\s+next\s+)?" + _COUNT + r"(?!\s+(?:ago|from\s+now|later|earlier|before|after|hence|back)\b)"
+    r"|" + _COUNT + r"\s+(?:off|away|out|of\s+(?:pto|leave|vacation|holidays?|time\s+off|sick\s+leave))\b"
+    r"|(?:(?<=\b(?:ooo|off|out|pto) )|(?<=\baway )|(?<=\boffice ))(?:the\s+next\s+)?" + _COUNT + r")",
     _F,
 )
 # "ooo 3", "out 2", "/ooo 3": a bare count after the absence word is that many days
@@ -305,8 +308,9 @@ def _count_days(text: str) -> tuple[int, str] | None:
     dur = _DURATION.search(text)
     if dur is None:
         return None
-    n = int(dur["n"]) if dur["n"].isdigit() else _NUMS[re.sub(r"\s+", " ", dur["n"].lower())]
-    unit = dur["unit"].lower()
+    raw_n, raw_unit = next((dur.group(g), dur.group(g + 1)) for g in range(1, len(dur.groups()), 2) if dur.group(g))
+    n = int(raw_n) if raw_n.isdigit() else _NUMS[re.sub(r"\s+", " ", raw_n.lower())]
+    unit = raw_unit.lower()
     kind = "weeks" if unit.startswith("week") else "calendar" if unit.startswith("calendar") else "days"
     return (n, kind) if 0 < n <= 366 else None
 
@@ -372,9 +376,11 @@ AWAY_EMOJI: dict[str, str] = {
     "baby": "parental", "baby_bottle": "parental", "no_entry": "away", "no_entry_sign": "away",
 }  # fmt: skip
 _STATUS_WORDS = re.compile(
-    r"(?<![\w-])(?:ooo|pto|out\s+of\s+(?:the\s+)?office|vacation(?:ing)?|on\s+holiday|holidays?|on\s+leave|\w+\s+leave"
+    r"(?<![\w-])(?:ooo|pto|out\s+of\s+(?:the\s+)?office|vacation(?:ing)?|on\s+(?:a\s+)?holiday|on\s+(?:\w+\s+)?leave"
+    r"|(?:annual|parental|maternity|paternity|sick|medical|family|bereavement|study)\s+leave"
     r"|off\s+(?:today|sick|this\s+week|until|till|for)|day\s+off|time\s+off|out\s+sick|sick|away|offline\s+until"
-    r"|back\s+(?:on|in|next)\b)(?![\w-])",
+    r"|back\s+(?:on\s+)?(?:" + WD_ALT + r"|tomorrow|next\s+week|in\s+(?:january|february|march|april|may|june|july|august"
+    r"|september|october|november|december)))(?![\w-])",
     _F,
 )
 

@@ -12,8 +12,8 @@ every day those people are not expected, as plain values with their source and r
 
 Dates are the person's own dates (their timezone). A status covers the day it expires only when it
 expires at or after :data:`STATUS_DAY_CUTOFF` there (a status cleared at 10:00 leaves that day's work
-to its person); without an expiry it lasts until it changes, or to the end its words give ("OOO until
-Monday"). :class:`Absence` also carries the status's exact instants for the calendar's finer rules.
+to its person), and none when it was set for less than :data:`STATUS_MIN_AWAY`; without an expiry it
+lasts until it changes, or to the end its words give ("OOO until Monday"). :class:`Absence` also carries the status's exact instants for the calendar's finer rules.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ SOURCE_STATUS = "slack_status"
 _PRECEDENCE = {SOURCE_OOO: 0, SOURCE_HOLIDAY: 1, SOURCE_STATUS: 2}
 # A Slack status expiring before this local time leaves that day to its person.
 STATUS_DAY_CUTOFF = time(12, 0)
+# A status set for less than this ("Out sick" for the afternoon is more; "back in 30" less) is not a day away.
+STATUS_MIN_AWAY = timedelta(hours=4)
 # Holiday countries: ISO 3166-1 alpha-2, optionally a subdivision ("GB-SCT", "DE-BY", "US-CA").
 _COUNTRY = re.compile(r"^\s*([A-Za-z]{2})(?:[-_ ]([A-Za-z0-9]{1,4}))?\s*$")
 NO_COUNTRY = "none"
@@ -137,7 +139,7 @@ def status_days(user_id: int, text: str | None, emoji: str | None, since: dateti
         return None
     start = rules.local_date(since, tz)
     if expires is not None:
-        if expires <= since:
+        if expires - since < STATUS_MIN_AWAY:
             return None
         local = expires.astimezone(rules.zone(tz))
         end = local.date() if local.time() >= STATUS_DAY_CUTOFF else local.date() - timedelta(days=1)

@@ -46,6 +46,8 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
     ("off-2-weeks", "off 2 weeks from Monday", "2026-03-16", "2026-03-29", None),
     ("calendar-days", "out for 5 calendar days", "2026-03-11", "2026-03-15", None),
     ("a-couple-of-days", "I'm out for a couple of days", "2026-03-11", "2026-03-12", None),
+    ("two-weeks-of-pto", "two weeks of PTO", "2026-03-11", "2026-03-24", "vacation"),
+    ("count-not-beside", "Taking Friday off, then 2 days on the migration", "2026-03-13", "2026-03-13", None),
     # "until <weekday>" said on that weekday is next week's
     ("until-wednesday-on-wednesday", "ooo until wednesday", "2026-03-11", "2026-03-18", None),
     ("until-friday", "out until Friday", "2026-03-11", "2026-03-13", None),
@@ -127,6 +129,10 @@ STATUSES = [
     ("In a meeting", ":spiral_calendar_pad:", None),
     ("Commuting", ":bus:", None),
     ("fixing the out of office reply", "", None),
+    ("Please leave a message", "", None),
+    ("Happy holidays!", ":christmas_tree:", None),
+    ("Lunch, back in 30", ":hamburger:", None),
+    ("back Monday", "", "away"),
     ("", "", None),
 ]
 

@@ -66,6 +66,9 @@ async def test_a_status_that_does_not_say_away_or_has_expired(conn: psycopg.Asyn
     await set_status(conn, dee, "Out sick", ":face_with_thermometer:", utc(2026, 1, 12, 14, 0), utc(2026, 1, 13, 5, 0))
     found = await absences.absences(conn, org, [dee], date(2026, 1, 12), date(2026, 1, 20))
     assert [(a.first, a.last, a.reason) for a in found] == [(date(2026, 1, 12), date(2026, 1, 12), "Out sick")]
+    # An hour away is not a day away.
+    await set_status(conn, dee, "Away", ":no_entry:", utc(2026, 1, 12, 17, 0), utc(2026, 1, 12, 18, 0))
+    assert await absences.absences(conn, org, [dee], date(2026, 1, 12), date(2026, 1, 20)) == []
 
 
 async def test_span_counts_workdays_without_holidays(conn: psycopg.AsyncConnection) -> None:
