@@ -83,12 +83,21 @@ class Span:
 
 # ---------------------------------------------------------------- countries and public holidays
 
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """English country names ("germany", "united kingdom") -> ISO codes, from the ``holidays`` registry."""
+    from holidays import registry
+
+    return {re.sub(r"(?<!^)(?=[A-Z])", " ", entry[0]).lower(): entry[1] for entry in registry.COUNTRIES.values()}
+
+
 def normalize_country(raw: str) -> str:
-    """"gb", "GB", "de-by", "DE_BY", "us ca" -> "GB", "DE-BY", "US-CA", checked against the ``holidays``
-    package's countries and subdivisions. Raises InvalidInput (with the valid subdivisions) otherwise."""
+    """"gb", "GB", "de-by", "DE_BY", "us ca", "Germany" -> "GB", "DE-BY", "US-CA", "DE", checked against the
+    ``holidays`` package's countries and subdivisions. Raises InvalidInput (with the valid subdivisions) otherwise."""
     import holidays
 
-    m = _COUNTRY.match(raw or "")
+    named = _country_names().get(" ".join((raw or "").lower().split()))
+    m = _COUNTRY.match(named or raw or "")
     if m is None:
         raise InvalidInput(f"`{(raw or '').strip()[:20]}` isn't a country code. Use two letters, like `GB`, `DE` or `US`, "
                            "optionally with a region: `DE-BY`, `US-CA`, `GB-SCT`.")

@@ -89,13 +89,14 @@ async def test_span_counts_workdays_without_holidays(conn: psycopg.AsyncConnecti
 
 
 @pytest.mark.parametrize(("raw", "stored"), [("gb", "GB"), ("DE-BY", "DE-BY"), ("us_ca", "US-CA"), ("GB SCT", "GB-SCT"),
-                                             ("none", "none"), ("team", None)])
+                                             ("none", "none"), ("team", None), ("Germany", "DE"),
+                                             ("united  kingdom", "GB")])
 def test_country_words(raw: str, stored: str | None) -> None:
     assert absences.country_choice(raw) == stored
 
 
 @pytest.mark.parametrize(("raw", "said"), [("XX", "don't know the public holidays of `XX`"), ("DE-ZZ", "`DE` has no region `ZZ`"),
-                                           ("Germany", "isn't a country code"), ("", "isn't a country code")])
+                                           ("Narnia", "isn't a country code"), ("", "isn't a country code")])
 def test_bad_country_words_say_why(raw: str, said: str) -> None:
     with pytest.raises(InvalidInput) as err:
         absences.country_choice(raw)
