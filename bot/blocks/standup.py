@@ -20,6 +20,7 @@ from bot.services import rhythm as rules
 from bot.slack_limits import ELLIPSIS, fit_text
 
 TASKS_PER_PERSON = 6
+STATUS_WORDS = 80  # characters of a Slack status shown beside a name (Slack allows 100)
 CHECKBOXES_PER_GROUP = L.CHECKBOX_OPTIONS
 
 
@@ -254,7 +255,7 @@ def absence_label(absence: Any) -> str:
         return f"public holiday: {markup.escape(absence.reason or 'holiday')}"
     if absence.source == "slack_status":
         emoji = f":{absence.emoji.strip(':')}: " if absence.emoji else ""
-        return f"Slack status: {emoji}{markup.mrkdwn(absence.reason or 'away')}"
+        return f"Slack status: {emoji}{fit_text(markup.mrkdwn(absence.reason or 'away'), STATUS_WORDS)}"
     return markup.mrkdwn(absence.reason) if absence.reason else "out of office"
 
 
