@@ -54,7 +54,7 @@ _FOREIGN_ABSENCE = re.compile(
     r"de\s+(?:vacaciones|baja|permiso|licencia)|enferm[oa]|ausente|fuera\s+de\s+la\s+oficina|d[ií]as?\s+libres?"
     r"|no\s+(?:estar[ée]|voy\s+a\s+estar|vengo|vendr[ée]|trabajo|trabajar[ée])\b"
     # fr
-    r"|en\s+(?:cong[ée]s?|vacances|arr[êe]t\s+maladie|rtt)|malade|absente?s?|hors\s+du\s+bureau|jours?\s+de\s+cong[ée]s?"
+    r"|en\s+(?:cong[ée]s?|vacances|arr[êe]t\s+maladie|rtt)|malade|(?:suis|serai|sera|est|être)\s+absente?s?|hors\s+du\s+bureau|jours?\s+de\s+cong[ée]s?"
     r"|pas\s+(?:l[àa]|disponible|dispo)\b|je\s+(?:prends|pose)\s+(?:\w+\s+){0,3}(?:cong[ée]s?|vacances|jours?|rtt)\b"
     # de
     r"|im\s+urlaub|in\s+(?:den\s+)?urlaub|urlaub|krank(?:geschrieben|gemeldet)?|abwesend|elternzeit"

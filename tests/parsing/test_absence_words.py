@@ -101,6 +101,8 @@ NOT_ABSENCES = [
     "Ich baue die Landing Page bis Freitag",
     "review the 20th-24th sales figures",
     "ship it in 3 days",
+    "fix the absent field validation",
+    "update the holiday banner by Friday",
 ]
 
 
