@@ -241,8 +241,8 @@ def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
 def ooo_saved(span: Any, reason: str | None, ooo_id: int, today: date) -> tuple[str, list[dict[str, Any]]]:
     """The answer to `/ooo` or "I'm out …" in a DM: the exact first and last day and how many workdays
     (``span``: :class:`bot.services.absences.Span`); Undo."""
-    text = (f":palm_tree: Got it: you're out {ooo_service.describe_span(span, today)}"
-            f"{f' ({markup.mrkdwn(reason)})' if reason else ''}. "
+    why = f" \u2014 {markup.mrkdwn(reason)}" if reason else ""
+    text = (f":palm_tree: Got it: you're out {ooo_service.describe_span(span, today)}{why}. "
             "I won't expect standup replies or send check-ins those days.")
     return text, [section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
                                             "value": str(ooo_id)})]
