@@ -123,6 +123,10 @@ async def test_absences_in_other_languages_by_dm_and_in_the_thread(emulator: Sla
     _ts, answered = await reply(emulator, PRIYA, thread_ts, "Ich bin n\u00e4chste Woche im Urlaub")
     assert "from Mon 9 Mar to Fri 13 Mar (5 workdays)" in str(answered["blocks"])
     assert await ooo_rows(db_dsn, PRIYA) == [(date(2026, 3, 9), date(2026, 3, 13))]
+    # A reply naming only days off that are not workdays says so, and marks nothing.
+    _ts, answered = await reply(emulator, DIEGO, thread_ts, "Fix the checkout bug. I'm out sat-sun")
+    assert "Sat 7 Mar to Sun 8 Mar has no workdays" in str(answered["blocks"])
+    assert await ooo_rows(db_dsn, DIEGO) == []
 
 
 async def test_a_slack_status_that_says_away(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
