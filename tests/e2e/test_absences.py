@@ -63,7 +63,16 @@ async def morning(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, at:
     clock.at = utc(*at)
     mark = len(emulator.calls)
     await run_job(bot, "morning-thread")
-    return thread_text(await wait_thread(emulator, mark))
+    posted = thread_text(await wait_thread(emulator, mark))
+
+    async def recorded() -> bool:  # the dispatcher has stored the thread's ts: the next job's sync finds it
+        async with await db(bot.dsn) as conn:
+            return bool(await fetchval(conn, "SELECT bool_and(d.status = 'sent' AND d.slack_ts IS NOT NULL) FROM notifications n "
+                                             "JOIN notification_deliveries d ON d.notification_id = n.id "
+                                             "WHERE n.dedupe_key LIKE 'standup.thread:%%'"))
+
+    await wait_until(recorded)
+    return posted
 
 
 async def test_ooo_mon_wed_covers_three_days_and_tuesday_has_no_nudge(emulator: SlackEmulator, bot: Steward,
