@@ -18,7 +18,10 @@ from bot.deps import Deps
 
 MAX_TEXT = 4000
 Matcher = Callable[[str], bool]
-Handler = Callable[..., Awaitable[None]]
+Handler = Callable[..., Awaitable[Any]]
+# A handler returns PASS when, having looked closer (at the database, say), the message is not its after
+# all: the next route whose matcher accepts it gets it ("Today I'm …" with no standup day open is a draft).
+PASS = object()
 
 
 def add_route(deps: Deps, name: str, matcher: Matcher, handler: Handler, *, priority: int = 50) -> None:
@@ -50,7 +53,6 @@ async def on_message(message: dict[str, Any], say: Any, context: Any, client: An
         await say(text="\U0001F44B Got it! If you want me to do something, tell me in words, or type `help`.")
         return
     for _priority, _name, matcher, handler in deps.extras.get("dm_routes", []):
-        if matcher(text):
-            await handler(message=message, say=say, deps=deps, **kwargs)
+        if matcher(text) and await handler(message=message, say=say, deps=deps, **kwargs) is not PASS:
             return
     await say(text="I'm not sure what to do with that yet. Type `help` to see what I can do.")
