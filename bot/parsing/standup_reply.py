@@ -49,7 +49,7 @@ _CHATTER = re.compile(
 # "I finished the login bug", "done with T-3", "I've just wrapped up the Acme report": work reported done.
 # Past tense or "done with" only: "finish the report" and "I'll be done with it by Friday" are plans.
 _COMPLETED = re.compile(
-    r"^\W*(?:(?:i|we)(?:\s*['’](?:ve|m|re)|\s+(?:have|am|are))?\s+)?(?:(?:just|finally|already|now|all)\s+)*"
+    r"^\W*(?:(?:yesterday|today|earlier(?:\s+today)?|this\s+morning|last\s+night)\s*,?\s+)?(?:(?:i|we)(?:\s*['’](?:ve|m|re)|\s+(?:have|am|are))?\s+)?(?:(?:just|finally|already|now|all)\s+)*"
     r"(?:finished|completed|wrapped\s+up|shipped|fixed|closed(?:\s+out)?|delivered|merged|resolved|sent(?:\s+out|\s+off)?|"
     r"done\s+with|through\s+with)\s+(?P<what>.+?)\W*$",
     re.IGNORECASE,

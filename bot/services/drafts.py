@@ -138,5 +138,30 @@ async def edit_item(conn: psycopg.AsyncConnection, org_id: int, actor: User, dra
     return await get(conn, org_id, draft_id)
 
 
+async def by_source(conn: psycopg.AsyncConnection, org_id: int, user_id: int, channel_id: str, ts: str) -> Draft | None:
+    """The newest draft ``user_id`` made from the message ``ts`` in ``channel_id``, if any."""
+    row = await (await conn.execute(Q["draft_by_source"], {"organization_id": org_id, "user_id": user_id, "channel_id": channel_id,
+                                                           "ts": ts})).fetchone()
+    return await get(conn, org_id, row[0]) if row else None
+
+
+async def replace_items(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft_id: int, raw_text: str,
+                        items: list[dict[str, Any]], *, parser: str, now: datetime, note: str | None = None) -> Draft:
+    """A pending draft re-read from its edited message: new words, new tasks (raises like Confirm when the
+    draft is not the actor's or no longer pending)."""
+    async with conn.transaction():
+        draft = await get(conn, org_id, draft_id, for_update=True)
+        check_open(draft, actor, now)
+        await conn.execute(Q["draft_replace"], {"organization_id": org_id, "id": draft_id, "raw_text": raw_text, "parser": parser,
+                                                "parsed": Jsonb({**draft.parsed, "tasks": items, "note": note})})
+    return await get(conn, org_id, draft_id)
+
+
+async def task_display_ids(conn: psycopg.AsyncConnection, org_id: int, draft_id: int) -> list[str]:
+    """The tasks a confirmed draft made (``T-n``)."""
+    rows = await (await conn.execute(Q["draft_task_display_ids"], {"organization_id": org_id, "id": draft_id})).fetchall()
+    return [r[0] for r in rows]
+
+
 def is_expired(draft: Draft, now: datetime) -> bool:
     return draft.status == "expired" or (draft.status == "pending" and draft.expires_at is not None and draft.expires_at <= now)
