@@ -191,6 +191,7 @@ async def update_day(conn: psycopg.AsyncConnection, org_id: int, user: User, rhy
     update counts for it when it is). The people calendar (SPEC 6) will also answer "is this person
     expected today"; until then, workdays and holidays of the rhythm decide."""
     since = rules.local_date(now, rhythm.timezone) - timedelta(days=UPDATE_LOOKBACK_DAYS)
+    await standup_threads.sync_posted(conn, org_id)  # a thread posted seconds ago counts already
     threads = [t for t in await standup_threads.recent_threads(conn, org_id, since) if t.thread_ts]
     if not threads:
         return None
