@@ -115,9 +115,20 @@ async def plan_titles(dsn: str, slack_id: str, day: date, source: str | None = N
 
 
 async def summary_to(emulator: SlackEmulator, manager: str, mark: int) -> str:
+    """The manager summary DM'd to ``manager`` (not their own nudge, which the dispatcher may deliver late)."""
     channel = await emulator.dm_channel(manager)
-    call = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (manager, channel), since=mark, timeout=15)
+    call = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (manager, channel)
+                                        and "of your reports" in str(c.args.get("text")), since=mark, timeout=15)
     return str(call.args.get("text"))
+
+
+async def latest_draft(dsn: str) -> tuple[int, str]:
+    """The newest draft's (id, preview ts), once its preview is recorded (just after it is posted)."""
+    async with await db(dsn) as conn:
+        await wait_until(lambda: fetchval(conn, "SELECT preview_ts IS NOT NULL FROM task_drafts ORDER BY id DESC LIMIT 1"))
+        row = await (await conn.execute("SELECT id, preview_ts FROM task_drafts ORDER BY id DESC LIMIT 1")).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
 
 
 # ---------------------------------------------------------------- a DM that reads like an update
@@ -235,10 +246,11 @@ async def test_a_post_in_the_standup_channel_while_the_thread_is_open_counts(emu
     assert f"<@{LEE}>" not in summary and f"<@{DIEGO}>" in summary
 
     # Deleting the post takes the update back (and says so under it).
+    answered_ts = answer_ts(emulator, post_ts)
     mark = len(emulator.calls)
     await emulator.delete_message(STANDUP, post_ts)
-    undone = await emulator.wait_for_call("chat.update", since=mark, timeout=15)
-    assert undone.args["ts"] == answer_ts(emulator, post_ts) and "Message deleted" in undone.args["text"]
+    undone = await emulator.wait_for_call("chat.update", lambda c: c.args.get("ts") == answered_ts, since=mark, timeout=15)
+    assert "Message deleted" in undone.args["text"]
     assert await submission_days(db_dsn, LEE) == []
 
 
@@ -367,7 +379,7 @@ async def test_work_reported_done_in_a_dm_offers_to_mark_it_done(emulator: Slack
     message = next(m for m in emulator.messages(diego_dm) if "task_mark_done" in action_ids(m))
     mark = len(emulator.calls)
     await emulator.click_button(DIEGO, message_ts=message["ts"], channel=diego_dm, action_id="task_mark_done")
-    marked = await emulator.wait_for_call("chat.update", since=mark, timeout=15)
+    marked = await emulator.wait_for_call("chat.update", lambda c: c.args.get("ts") == message["ts"], since=mark, timeout=15)
     assert "is done. Nice work!" in words(marked.args) and "task_mark_done" not in action_ids(marked.args)
     assert await status(staging) == "done"
 
@@ -398,9 +410,8 @@ async def test_a_dm_edited_before_its_draft_is_confirmed_updates_the_draft_and_s
         emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
     sam_dm = await emulator.dm_channel(SAM)
     ts, (preview,) = await say(emulator, SAM, "I'll redo the Acme landing page by Friday")
-    async with await db(db_dsn) as conn:
-        preview_ts = await fetchval(conn, "SELECT preview_ts FROM task_drafts")
-        draft_id = await fetchval(conn, "SELECT id FROM task_drafts")
+    assert str(preview["text"]).startswith("Draft")
+    draft_id, preview_ts = await latest_draft(db_dsn)
 
     mark = len(emulator.calls)
     await emulator.edit_message(sam_dm, ts, "I'll redo the Acme landing page by Monday and fix the login bug")
@@ -427,13 +438,11 @@ async def test_a_dm_edited_before_its_draft_is_confirmed_updates_the_draft_and_s
     assert "already confirmed" in late.args["text"] and "`T-1`, `T-2`" in late.args["text"]
 
     # Cancelled: the edit changes nothing, and says so.
-    ts2, (preview2,) = await say(emulator, SAM, "I'll send the invoice by Friday")
-    async with await db(db_dsn) as conn:
-        second = await fetchval(conn, "SELECT id FROM task_drafts ORDER BY id DESC LIMIT 1")
-        second_preview = await fetchval(conn, "SELECT preview_ts FROM task_drafts WHERE id = %s", (second,))
+    ts2, _ = await say(emulator, SAM, "I'll send the invoice by Friday")
+    second, second_preview = await latest_draft(db_dsn)
     mark = len(emulator.calls)
     await emulator.click_button(SAM, message_ts=second_preview, channel=sam_dm, action_id="draft_cancel", value=str(second))
-    await emulator.wait_for_call("chat.update", since=mark, timeout=15)
+    await emulator.wait_for_call("chat.update", lambda c: c.args.get("ts") == second_preview, since=mark, timeout=15)
     mark = len(emulator.calls)
     await emulator.edit_message(sam_dm, ts2, "I'll send the invoice by Monday")
     cancelled = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == sam_dm, since=mark, timeout=15)
@@ -441,6 +450,7 @@ async def test_a_dm_edited_before_its_draft_is_confirmed_updates_the_draft_and_s
 
     # Edited into something with no task: the draft keeps the first words, and the person is told.
     ts3, _ = await say(emulator, SAM, "I'll review the homepage copy by Friday")
+    await latest_draft(db_dsn)
     mark = len(emulator.calls)
     await emulator.edit_message(sam_dm, ts3, "thanks!")
     kept = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == sam_dm, since=mark, timeout=15)
