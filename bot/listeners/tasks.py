@@ -194,8 +194,8 @@ async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any,
                   thread_ts=event.get("thread_ts") or event.get("ts"))
         return
     for _p, _name, matcher, handler in deps.extras.get("mention_routes", []):
-        if matcher(text):
-            await handler(event={**event, "text": text}, say=say, deps=deps, context=context, client=client)
+        if matcher(text) and await handler(event={**event, "text": text}, say=say, deps=deps, context=context,
+                                           client=client) is not dm.PASS:
             return
     org, user = who(context)
     draft, _note = await make_draft(deps, org, user, text, source="mention", channel=event.get("channel"), ts=event.get("ts"))

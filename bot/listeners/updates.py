@@ -63,6 +63,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     # Before absences (30), questions (40) and drafts (100): "Today: deploy the staging build. I'm out
     # Friday" is an update that also records Friday; a DM that does not read like one goes on to them.
     dm.add_route(deps, "standup_update", partial(_reads_like_update, deps), update_from_dm, priority=25)
+    # A mention of Steward in a standup reply or in an update posted in the channel is part of the update:
+    # first among the mention routes, so it does not also become a draft.
+    routes = deps.extras.setdefault("mention_routes", [])
+    routes.append((5, "standup_update", lambda _text: True, update_from_mention))
+    routes.sort(key=lambda r: r[0])
 
 
 def _reads_like_update(deps: Deps, text: str) -> bool:
@@ -202,6 +207,37 @@ async def update_from_dm(message: dict[str, Any], say: Any, deps: Deps, context:
     await _rate_limited(deps, org, user)
     await handle_update(deps, client, org, day.thread, user, Written(VIA_DM, message["channel"], message["ts"]),
                         message.get("text") or "", plan_date=day.plan_date)
+    return None
+
+
+async def update_from_mention(event: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> Any:
+    """"@Steward fix the login bug" in a morning thread is a reply, recorded by the thread listener from the
+    same message: nothing more to do here. "@Steward Today: deploy the staging build" posted in the standup
+    channel while a day is open is the author's update. Anything else (a question, a task elsewhere) goes
+    on to the other mention routes."""
+    org, user = context.get("org"), context.get("steward_user")
+    original = event.get("text") or ""
+    if org is None or user is None:
+        return dm.PASS
+    thread_ts, channel = event.get("thread_ts"), event.get("channel")
+    if thread_ts and thread_ts != event.get("ts"):
+        async with deps.pool.connection() as conn:
+            thread = await standup_threads.thread_by_ts(conn, org.id, channel, thread_ts) if channel else None
+        if thread is None:
+            return dm.PASS
+        # The thread listener saw the full message (with the mention); a question to Steward is answered.
+        return dm.PASS if standup_reply.is_conversation(f"<@{org.bot_user_id}> {original}", org.bot_user_id) else None
+    now = deps.now()
+    if not standup_reply.reads_like_update(original, now=now, tz=user.timezone or "UTC"):
+        return dm.PASS
+    async with deps.pool.connection() as conn:
+        rhythm = await standup_settings.rhythm_of(conn, org.id)
+        day = await standup_replies.update_day(conn, org.id, user, rhythm, now)
+    if day is None or day.thread.channel_id != channel:
+        return dm.PASS
+    await _rate_limited(deps, org, user)
+    await handle_update(deps, client, org, day.thread, user, Written(VIA_CHANNEL, channel, event["ts"]), original,
+                        plan_date=day.plan_date)
     return None
 
 

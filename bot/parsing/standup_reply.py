@@ -104,11 +104,16 @@ _PLAN_WITH_MENTION = re.compile(
 def is_conversation(text: str, bot_user_id: str | None) -> bool:
     """A reply that talks to someone else ("@Maya nice work!", "@Maya can you review my PR?") is
     conversation, not a standup update, unless it names tasks or states a plan ("@Priya and I will
-    pair on the checkout bug", "@Maya I'll send it after lunch")."""
+    pair on the checkout bug", "@Maya I'll send it after lunch"); so is a question put to Steward
+    ("@Steward what's the status with Acme?"), while "@Steward fix the login bug" is a plan."""
     written = markup.read(text)
     first = written.refs[0] if written.refs else None
-    if first is None or first.kind != "user" or first.target == bot_user_id or written.plain[:first.plain_span[0]].strip():
+    if first is None or first.kind != "user" or written.plain[:first.plain_span[0]].strip():
         return False
+    if first.target == bot_user_id:
+        # "@Steward what's the status with Acme?": a question for Steward, answered as one, not a plan.
+        asked = [s for line in lines_of(written.plain[first.plain_span[1]:]) for s in sentences_of(line) if s.strip()]
+        return bool(asked) and all(_QUESTION.search(s) and not _HEADER.match(s) for s in asked)
     if _TASK_REF.search(written.plain):
         return False
     return not _PLAN_WITH_MENTION.search(written.plain[first.plain_span[1]:])

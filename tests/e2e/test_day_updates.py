@@ -464,3 +464,30 @@ async def test_a_dm_edited_before_its_draft_is_confirmed_updates_the_draft_and_s
     await emulator.edit_message(sam_dm, ts4, "remind me to call the bank in 3 hours")
     noted = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == sam_dm, since=mark, timeout=15)
     assert "nothing changed" in noted.args["text"]
+
+
+# ---------------------------------------------------------------- mentioning Steward in an update
+
+async def test_mentioning_steward_in_an_update_does_not_also_make_a_draft(emulator: SlackEmulator, bot: Steward,
+                                                                          clock: FrozenClock, db_dsn: str) -> None:
+    await configure(emulator, SETTINGS)
+    thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30))
+    clock.at = utc(2026, 3, 6, 14, 10, 30)
+    steward = f"<@{emulator.bot_user_id}>"
+    # In the thread: the reply is the update, and no draft besides.
+    _, answer = await reply(emulator, DIEGO, thread_ts, f"{steward} fix the login bug")
+    assert "Plan for Friday 6 March" in words(answer) and "login bug" in words(answer)
+    # In the channel: an update addressed to Steward counts (answered under it), and no draft either.
+    mark = len(emulator.calls)
+    post_ts = await emulator.user_message(SAM, STANDUP, f"{steward} Today: deploy the staging build")
+    posted = (await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("thread_ts") == post_ts, since=mark, timeout=15)).args
+    assert "Counted as your standup update for Friday 6 March" in words(posted) and "staging build" in words(posted)
+    # A question put to Steward in the thread is answered as a question, not recorded as a plan.
+    await emulator.user_message(LEE, STANDUP, f"{steward} what's the status with Acme?", thread_ts=thread_ts)
+    await inbox_idle(db_dsn)
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT count(*) FROM task_drafts") == 0
+        assert await fetchval(conn, "SELECT count(*) FROM tasks WHERE title ILIKE '%%status%%'") == 0
+    assert await submission_days(db_dsn, DIEGO) == [[FRIDAY]] and await submission_days(db_dsn, SAM) == [[FRIDAY]]
+    assert await submission_days(db_dsn, LEE) == []
+    assert not [e for e in emulator.ephemerals if "draft" in str(e).lower()]
