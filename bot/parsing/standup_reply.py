@@ -51,7 +51,7 @@ _CHATTER = re.compile(
 _COMPLETED = re.compile(
     r"^\W*(?:(?:yesterday|today|earlier(?:\s+today)?|this\s+morning|last\s+night)\s*,?\s+)?(?:(?:i|we)(?:\s*['’](?:ve|m|re)|\s+(?:have|am|are))?\s+)?(?:(?:just|finally|already|now|all)\s+)*"
     r"(?:finished|completed|wrapped\s+up|shipped|fixed|closed(?:\s+out)?|delivered|merged|resolved|sent(?:\s+out|\s+off)?|"
-    r"done\s+with|through\s+with)\s+(?P<what>.+?)\W*$",
+    r"done\s+with|through\s+with)\s+(?P<what>.+?)[\s.,;!?]*$",
     re.IGNORECASE,
 )
 # "the login bug is done", "T-3 is finished now".
@@ -69,6 +69,7 @@ _MARK_DONE = re.compile(
 # "I finished the login bug and I'll deploy it today": more than a report; read as a plan sentence.
 _MORE_AFTER = re.compile(r"(?:,|\s)\s*(?:and|then|but|so)\s+(?:then\s+)?(?:i\b|i['’]|we\b|we['’]|will\b|now\b|next\b|today\b|"
                          r"tomorrow\b|going\b|also\b|start\w*\b)", re.IGNORECASE)
+_EMOJI_AT_END = re.compile(r":[\w+\-]+:$")
 _VAGUE_OBJECT = re.compile(r"^(?:it|that|this|them|those|these|everything|all|all\s+of\s+(?:it|them)|for\s+(?:today|the\s+day)|"
                            r"work|my\s+work|for\s+now)$", re.IGNORECASE)
 
@@ -77,7 +78,7 @@ _VAGUE_OBJECT = re.compile(r"^(?:it|that|this|them|those|these|everything|all|al
 # "my plan for today"), or states work in progress ("Working on…", "I'm on the Acme mockups").
 _TODAY_FRAME = re.compile(
     r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening)|rest\s+of\s+the\s+day|for\s+the\s+day)\b"
-    r"|^\W*(?:(?:i['’]?m|i\s+am|we['’]?re|we\s+are)\s+(?:(?:still|currently|also|mostly)\s+)?)?"
+    r"|^\W*(?:(?:i['’]?m|i\s+am|we['’]?re|we\s+are)\s+)?(?:(?:still|currently|also|mostly)\s+)?"
     r"(?:working\s+on|focusing\s+on|focused\s+on|continuing\s+(?:with|on)|(?:busy|heads\s+down)\s+(?:with|on))\b"
     r"|^\W*(?:i['’]?m|i\s+am)\s+on\s+(?:the|my|T-?\d)",
     re.IGNORECASE,
@@ -139,6 +140,14 @@ class ReplyParts:
         return not (self.plan_refs or self.done_refs or self.task_lines or self.blockers or self.ooo or self.done_titles)
 
 
+def _trim(words: str) -> str:
+    """Trailing punctuation off, but not the colon that ends an emoji (":rocket:")."""
+    words = words.strip()
+    while words and words[-1] in ".,;:!" and not (words[-1] == ":" and _EMOJI_AT_END.search(words)):
+        words = words[:-1].rstrip()
+    return words
+
+
 def completed_object(sentence: str) -> str | None:
     """What a sentence reports as done ("I finished the login bug" -> "the login bug", "T-3 is done" ->
     "T-3"), or None when the sentence is not a report of finished work. Plain words in, plain words out."""
@@ -146,7 +155,7 @@ def completed_object(sentence: str) -> str | None:
         m = pattern.match(sentence.strip())
         if m is None:
             continue
-        what = m.group("what").strip(" .,;:!")
+        what = _trim(m.group("what"))
         if pattern is _MARK_DONE and not (_TASK_REF.search(what) or re.search(r"\b(?:done|complete|completed|finished|closed)\W*$",
                                                                          sentence, re.IGNORECASE)):
             continue  # "close the Acme deal" is a plan; "mark the Acme deal done" is a report
