@@ -209,7 +209,8 @@ def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str,
     words = (getattr(user, "real_name", None) or user.display_name or "").split()
     first = words[0] if words else "there"
     text = (f":wave: Hi {markup.escape(first)}, you haven't posted your plan in {where} yet. "
-            "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
+            "Reply there with what you'll do today (mention tasks as `T-12`), or tell me here (\u201cToday I'm \u2026\u201d) "
+            "and I'll post it for you. Out today? Tell me `/ooo today`.")
     return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [section(text)]
 
 

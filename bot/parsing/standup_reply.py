@@ -26,6 +26,7 @@ _HEADER = re.compile(
     re.IGNORECASE,
 )
 _DONE_HEADERS = {"yesterday", "done", "did", "completed", "finished"}
+_SAID_DONE_HEADERS = {"done", "completed", "finished"}
 _BLOCKER_HEADERS = {"blocker", "blockers", "blocked", "impediment", "impediments", "obstacle", "obstacles"}
 _BLOCKER = re.compile(
     r"\b(?:blocked|blocker|blocking|stuck|waiting\s+(?:on|for)|can['’]?t\s+(?:proceed|continue|move\s+forward)|"
@@ -231,14 +232,15 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     ``text`` is the reply as Slack delivers it; its plain words are sorted, and the task lines,
     blockers and absences come back in the stored form (:mod:`bot.slack_markup`).
 
-    "Yesterday:/Done:" sections complete the tasks they name, by T-number or by (about) the same title
-    (past work is not today's plan); sentences reporting finished work anywhere ("I finished the login
+    "Yesterday:/Done:" sections complete the tasks they name by T-number, and by (about) the same title
+    what "Done:" lists or what is said as finished ("Yesterday: fixed the checkout bug"; past work is not
+    today's plan); sentences reporting finished work anywhere ("I finished the login
     bug", "done with T-3") complete theirs too; "Blockers:" sections and sentences like "blocked on…", "waiting for…" open
     blockers (on the T-number they name, if any); sentences that state an absence are out-of-office
     notes; everything else is today's plan: T-numbers are existing tasks, the rest is parsed into tasks.
     """
     parts = ReplyParts()
-    section = "plan"
+    section, said_done = "plan", False
     written = markup.read(text)
     for line in lines_of(written.plain):
         for sentence in sentences_of(line):
@@ -248,6 +250,8 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
             if header:
                 h = re.sub(r"\s+", "", header.group("h").lower())
                 section = "done" if h in _DONE_HEADERS else "blocker" if h in _BLOCKER_HEADERS else "plan"
+                # "Done: the Acme mockups" says it is finished; "Yesterday: the Acme mockups" may be work in progress.
+                said_done = h in _SAID_DONE_HEADERS
                 sentence = header.group("rest").strip()
             if not sentence or _CHATTER.match(sentence):
                 continue
@@ -264,8 +268,9 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
             if section == "done":
                 for m in refs:
                     _add(parts.done_refs, int(m.group(1)))
-                if not refs:
-                    parts.done_titles.append((completed_object(sentence) or sentence, False))
+                what = None if refs else completed_object(sentence) or (sentence if said_done else None)
+                if what is not None:
+                    parts.done_titles.append((what, False))
                 continue
             if not refs:
                 what = completed_object(sentence)

@@ -95,8 +95,11 @@ def test_a_reply_completes_work_by_name_and_plans_the_rest() -> None:
     assert parts.task_lines == ["deploy the staging build."] and parts.blockers == []
     parts = standup_reply.split_reply("I finished the login bug. Fix the signup form", now=NOW, tz="UTC")
     assert parts.done_titles == [("the login bug", True)] and parts.task_lines == ["Fix the signup form"]
-    parts = standup_reply.split_reply("Yesterday: client calls", now=NOW, tz="UTC")
-    assert parts.done_titles == [("client calls", False)] and not parts.task_lines
+    # What "Yesterday:" lists may be work in progress; what "Done:" lists is finished.
+    parts = standup_reply.split_reply("Yesterday: the Acme homepage mockups\nToday: client calls", now=NOW, tz="UTC")
+    assert parts.done_titles == [] and parts.task_lines == ["client calls"]
+    parts = standup_reply.split_reply("Done: the Acme homepage mockups", now=NOW, tz="UTC")
+    assert parts.done_titles == [("the Acme homepage mockups", False)]
 
 
 @pytest.mark.parametrize(("text", "conversation"), [
