@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot import slack_markup as markup
 from bot.blocks import standup as render
@@ -286,7 +287,12 @@ async def _show_undone(client: Any, thread: standup_threads.MorningThread, user:
         await client.chat_update(channel=answer[0], ts=answer[1], text=text, blocks=blocks)
     mirror = undone.entry.get("mirror_ts")
     if mirror:
-        await client.chat_delete(channel=thread.channel_id, ts=mirror)
+        try:
+            await client.chat_delete(channel=thread.channel_id, ts=mirror)
+        except SlackApiError as exc:
+            if (exc.response or {}).get("error") != "message_not_found":
+                raise
+            # someone already removed the post from the thread: nothing left to take back there
 
 
 async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threads.MorningThread, user: User, written: Written,
@@ -351,6 +357,8 @@ async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threa
             posted = await client.chat_postMessage(channel=thread.channel_id, thread_ts=thread.thread_ts, text=post_text,
                                                    blocks=post_blocks)
             mirror_ts = posted["ts"]
+            async with deps.pool.connection() as conn:  # at once: a redelivery updates this post, never posts twice
+                await standup_replies.set_answer(conn, org.id, outcome.submission_id, written.ts, mirror_ts=mirror_ts)
     link = standup_threads.permalink(domain, thread.channel_id, mirror_ts or thread.thread_ts)
     summary_text, blocks = render.reply_summary(user, outcome, plan, message_ts=written.ts, note=note,
                                                 thread_date=thread.thread_date, thread_link=link)
@@ -367,7 +375,7 @@ async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threa
         posted = await client.chat_postMessage(channel=thread.channel_id, thread_ts=thread.thread_ts, text=summary_text, blocks=blocks)
     async with deps.pool.connection() as conn:
         await standup_replies.set_answer(conn, org.id, outcome.submission_id, written.ts, reply_ts=posted["ts"],
-                                         reply_channel=written.channel_id if written.via != VIA_THREAD else None, mirror_ts=mirror_ts)
+                                         reply_channel=written.channel_id if written.via != VIA_THREAD else None)
     outcome.reply_ts = posted["ts"]
     return outcome
 

@@ -453,14 +453,15 @@ def _is_ts(value: str) -> bool:
     return True
 
 
-async def set_answer(conn: psycopg.AsyncConnection, org_id: int, submission_id: int, message_ts: str, *, reply_ts: str,
+async def set_answer(conn: psycopg.AsyncConnection, org_id: int, submission_id: int, message_ts: str, *, reply_ts: str | None = None,
                      reply_channel: str | None = None, mirror_ts: str | None = None) -> None:
     """Remember where Steward answered one message (``reply_ts`` in ``reply_channel``, default the thread's
-    channel) and, for a DM update, its post in the thread (``mirror_ts``), so an edit or Undo finds them."""
-    fields = {"reply_ts": reply_ts, **({"reply_channel": reply_channel} if reply_channel else {}),
-              **({"mirror_ts": mirror_ts} if mirror_ts else {})}
-    await conn.execute(Q["submission_entry_set"], {"organization_id": org_id, "id": submission_id, "message_ts": message_ts,
-                                                   "fields": Jsonb(fields)})
+    channel) and, for a DM update, its post in the thread (``mirror_ts``), so an edit, Undo or a redelivery
+    finds them rather than posting again. Only the fields given change."""
+    fields = {k: v for k, v in (("reply_ts", reply_ts), ("reply_channel", reply_channel), ("mirror_ts", mirror_ts)) if v}
+    if fields:
+        await conn.execute(Q["submission_entry_set"], {"organization_id": org_id, "id": submission_id, "message_ts": message_ts,
+                                                       "fields": Jsonb(fields)})
 
 
 @dataclass(frozen=True)

@@ -52,12 +52,16 @@ async def bot(emulator: SlackEmulator, db_dsn: str, tmp_path: Path, clock: Froze
         await running.stop()
 
 
-async def post_thread(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, at: datetime) -> str:
-    """The morning thread of ``at``'s day (run the job then); returns its ts."""
+async def post_thread(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, at: datetime, dsn: str) -> str:
+    """The morning thread of ``at``'s day (run the job then), once its post is recorded as sent (so the
+    next job run sees it posted); returns its ts."""
     clock.at = at
     mark = len(emulator.calls)
     await run_job(bot, "morning-thread")
     await wait_thread(emulator, mark)
+    async with await db(dsn) as conn:
+        await wait_until(lambda: fetchval(conn, "SELECT bool_and(d.status = 'sent') FROM notification_deliveries d JOIN "
+                                                "notifications n ON n.id = d.notification_id WHERE n.kind = 'standup.thread'"))
     return str(thread_roots(emulator)[-1]["ts"])
 
 
@@ -137,7 +141,7 @@ async def test_a_dm_that_reads_like_an_update_is_the_days_update(emulator: Slack
                                                                  db_dsn: str) -> None:
     await configure(emulator, SETTINGS)
     await set_managers(db_dsn, MAYA, [PRIYA, SAM, DIEGO, LEE])
-    thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30))  # Friday 09:00 in New York
+    thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30), db_dsn)  # Friday 09:00 in New York
 
     # Diego answers by DM (Geekbot's way): it is his update, shown in the thread on his behalf, with Undo.
     clock.at = utc(2026, 3, 6, 14, 20, 30)
@@ -149,8 +153,8 @@ async def test_a_dm_that_reads_like_an_update_is_the_days_update(emulator: Slack
     assert any(t and "rate limiter" in t.lower() for t in await plan_titles(db_dsn, DIEGO, FRIDAY))
     assert await submission_days(db_dsn, DIEGO) == [[FRIDAY]]
     # Other ways to say it: work in progress, and standup headers.
-    _, (lee_answer,) = await say(emulator, LEE, "Working on the Acme homepage mockups")
-    assert "Counted as your standup update for Friday 6 March" in words(lee_answer)
+    _, (lee_answer,) = await say(emulator, LEE, "Working on the Acme homepage mockups. I'm out Monday")
+    assert "Counted as your standup update for Friday 6 March" in words(lee_answer) and "Out Mon 9 Mar" in words(lee_answer)
     _, (maya_answer,) = await say(emulator, MAYA, "Yesterday: client calls\nToday: finish the Q1 report\nBlockers: none")
     assert "Counted as your standup update" in words(maya_answer)
 
@@ -211,7 +215,7 @@ async def test_a_post_in_the_standup_channel_while_the_thread_is_open_counts(emu
     await configure(emulator, SETTINGS)
     await set_managers(db_dsn, MAYA, [SAM, DIEGO, LEE])
     checkout = await add_task(db_dsn, LEE, "Fix the checkout bug")
-    await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30))
+    await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30), db_dsn)
 
     clock.at = utc(2026, 3, 6, 14, 15, 30)
     mark = len(emulator.calls)
@@ -264,7 +268,7 @@ async def test_an_update_written_before_the_days_thread_counts_for_that_day(emul
                                                                             clock: FrozenClock, db_dsn: str) -> None:
     await configure(emulator, SETTINGS)
     await set_managers(db_dsn, MAYA, [SAM, DIEGO, LEE])
-    thursday_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 5, 15, 0, 30))
+    thursday_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 5, 15, 0, 30), db_dsn)
     # Friday 04:20 in New York, in Thursday's thread (Friday's is not up): Friday's update.
     clock.at = utc(2026, 3, 6, 9, 20, 30)
     _, answer = await reply(emulator, SAM, thursday_ts, "Today: deploy the staging build and write the release notes")
@@ -278,7 +282,7 @@ async def test_an_update_written_before_the_days_thread_counts_for_that_day(emul
     assert not [m for m in emulator.thread(STANDUP, thursday_ts) if "(by DM)" in words(m)]
 
     # Friday 09:00: the thread; 10:01: Sam and Diego have answered for Friday, Lee has not.
-    await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30))
+    await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30), db_dsn)
     clock.at = utc(2026, 3, 6, 15, 1, 30)
     await run_job(bot, "nudges")
     assert await notification_count(db_dsn, "standup.nudge", SAM) == 0
@@ -298,7 +302,7 @@ async def test_an_update_written_before_the_days_thread_counts_for_that_day(emul
 async def test_editing_yesterdays_reply_changes_that_day_and_only_what_the_edit_changed(
         emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
     await configure(emulator, SETTINGS)
-    thursday_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 5, 15, 0, 30))
+    thursday_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 5, 15, 0, 30), db_dsn)
     clock.at = utc(2026, 3, 5, 15, 5, 30)
     reply_ts, answer = await reply(emulator, SAM, thursday_ts,
                                    "Fix the login bug and write the release notes. I'm out tomorrow for the dentist")
@@ -306,7 +310,7 @@ async def test_editing_yesterdays_reply_changes_that_day_and_only_what_the_edit_
     # Thursday closes at midnight in New York; Friday's thread goes up.
     clock.at = utc(2026, 3, 6, 5, 0, 30)
     await run_job(bot, "day-close")
-    await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30))
+    await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30), db_dsn)
 
     # Friday 10:00: Sam edits Thursday's reply (the release notes become the changelog).
     clock.at = utc(2026, 3, 6, 15, 0, 30)
@@ -348,7 +352,7 @@ async def test_a_reply_naming_the_number_its_new_task_takes_gets_one_consistent_
     first = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
     for n in range(2, 69):
         await add_task(db_dsn, SAM, f"Backlog item {n}")
-    thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30))
+    thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30), db_dsn)
     clock.at = utc(2026, 3, 6, 14, 10, 30)
     _, answer = await reply(emulator, DIEGO, thread_ts, "Write the release notes. Also T-1 and T-69 and T-99")
     shown = words(answer)
@@ -471,7 +475,7 @@ async def test_a_dm_edited_before_its_draft_is_confirmed_updates_the_draft_and_s
 async def test_mentioning_steward_in_an_update_does_not_also_make_a_draft(emulator: SlackEmulator, bot: Steward,
                                                                           clock: FrozenClock, db_dsn: str) -> None:
     await configure(emulator, SETTINGS)
-    thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30))
+    thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30), db_dsn)
     clock.at = utc(2026, 3, 6, 14, 10, 30)
     steward = f"<@{emulator.bot_user_id}>"
     # In the thread: the reply is the update, and no draft besides.
