@@ -87,6 +87,11 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
     note = fallback_reason or (draft.parsed.get("note") if isinstance(draft.parsed, dict) else None)
     if note:
         blocks.append(context(f":information_source: {markup.escape(note)}"))
+    day = getattr(draft, "update_day", None)
+    if day is not None:
+        # Words sent while the person's standup day is open and unanswered may be that update.
+        buttons.append({"type": "button", "action_id": "draft_as_update", "value": str(draft.id),
+                        "text": plain(f"It's my standup update for {day:%a} {day.day} {day:%b}", L.BUTTON_TEXT)})
     blocks.append({"type": "actions", "block_id": "draft_actions", "elements": [
         {"type": "button", "action_id": "draft_confirm", "style": "primary", "text": {"type": "plain_text", "text": "Confirm"}, "value": str(draft.id)},
         {"type": "button", "action_id": "draft_cancel", "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}, "value": str(draft.id)},

@@ -18,7 +18,7 @@ from bot.listeners import dm, home
 from bot.listeners.workspace import mentioned_user, who
 from bot.parsing import standup_reply
 from bot.services import clients as client_service
-from bot.services import completions, drafts, ratelimit, security
+from bot.services import completions, drafts, ratelimit, security, standup_replies, standup_settings
 from bot.services import tasks as task_service
 from bot.services.rhythm import local_date
 from bot.services.workspace import date_order_of
@@ -91,8 +91,12 @@ async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str
     if not items:
         return None, note
     async with deps.pool.connection() as conn:
+        # A DM while the person's standup day is open and unanswered may be their update: the preview offers it.
+        day = None
+        if source == "dm":
+            day = await standup_replies.unanswered_day(conn, org.id, user, await standup_settings.rhythm_of(conn, org.id), deps.now())
         draft = await drafts.create(conn, org.id, user, text, items, parser=parser, now=deps.now(), source=source, note=note,
-                                    source_channel_id=channel, source_ts=ts)
+                                    source_channel_id=channel, source_ts=ts, update_day=day.plan_date if day else None)
     return draft, note
 
 

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import slack_markup as markup
 from bot.blocks import standup as render
+from bot.blocks import tasks as task_blocks
 from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied
@@ -33,6 +34,7 @@ from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.parsing import standup_reply
 from bot.services import (
+    drafts,
     ratelimit,
     security,
     standup_plan,
@@ -60,6 +62,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action("standup_undo")(partial(on_undo, deps=deps))
     app.action("standup_edit")(partial(on_edit_open, deps=deps))
     app.view("standup_reply_edit")(partial(on_edit_submit, deps=deps))
+    app.action("draft_as_update")(partial(on_draft_as_update, deps=deps))
     deps.extras.setdefault("ack_hooks", {})["standup_reply_edit"] = validate_reply_edit
     # Before absences (30), questions (40) and drafts (100): "Today: deploy the staging build. I'm out
     # Friday" is an update that also records Friday; a DM that does not read like one goes on to them.
@@ -449,3 +452,31 @@ async def on_edit_submit(ack: Any, view: dict[str, Any], client: Any, context: A
         raise NotFound("That standup thread is gone.")
     written = Written(entry.get("via") or VIA_THREAD, entry.get("channel") or thread.channel_id, message_ts)
     await handle_update(deps, client, org, thread, user, written, text, answer_in=(channel, reply_ts))
+
+
+# ---------------------------------------------------------------- a draft that was the update after all
+
+async def on_draft_as_update(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    """"It's my standup update" on a draft's preview: the DM's words become the person's update for the
+    day the preview offered (if it is still open), and the draft is cancelled (no tasks twice)."""
+    await ack()
+    org, user = who(context)
+    value = (body.get("actions") or [{}])[0].get("value") or ""
+    if not value.isdigit():
+        raise InvalidInput("That button is broken; please tell me again.")
+    now = deps.now()
+    async with deps.pool.connection() as conn:
+        draft = await drafts.get(conn, org.id, int(value))
+        drafts.check_open(draft, user, now)
+        rhythm = await standup_settings.rhythm_of(conn, org.id)
+        day = await standup_replies.update_day(conn, org.id, user, rhythm, now)
+    if day is None or day.plan_date != draft.update_day or not (draft.source_channel_id and draft.source_ts):
+        raise InvalidInput("That standup day has closed, so this stays a draft: Confirm adds its tasks to your list.")
+    await handle_update(deps, client, org, day.thread, user, Written(VIA_DM, draft.source_channel_id, draft.source_ts),
+                        draft.raw_text, plan_date=day.plan_date)
+    async with deps.pool.connection() as conn:
+        draft = await drafts.cancel(conn, org.id, user, draft.id, now)
+    if draft.preview_channel_id and draft.preview_ts:
+        await client.chat_update(channel=draft.preview_channel_id, ts=draft.preview_ts, text="Counted as your standup update.",
+                                 blocks=task_blocks.draft_closed(":memo: Counted as your standup update instead of new tasks "
+                                                                 "(my answer is below)."))

@@ -29,10 +29,18 @@ class Draft:
     expires_at: datetime | None
     preview_channel_id: str | None
     preview_ts: str | None
+    source_channel_id: str | None = None  # where the words were written (a DM, a channel)
+    source_ts: str | None = None
 
     @property
     def items(self) -> list[dict[str, Any]]:
         return list(self.parsed.get("tasks") or [])
+
+    @property
+    def update_day(self) -> date | None:
+        """The standup day (a date) whose update these words may be, when the preview offers that."""
+        raw = self.parsed.get("update_day")
+        return date.fromisoformat(raw) if isinstance(raw, str) else None
 
 
 def item_from_parsed(p: Any, clients: dict[str, int], projects: dict[str, int]) -> dict[str, Any]:
@@ -51,8 +59,12 @@ def item_from_parsed(p: Any, clients: dict[str, int], projects: dict[str, int]) 
 
 async def create(conn: psycopg.AsyncConnection, org_id: int, user: User, raw_text: str, items: list[dict[str, Any]], *,
                  parser: str, now: datetime, source: str = "dm", note: str | None = None,
-                 source_channel_id: str | None = None, source_ts: str | None = None) -> Draft:
-    parsed = {"tasks": items, "note": note}
+                 source_channel_id: str | None = None, source_ts: str | None = None, update_day: date | None = None) -> Draft:
+    """A pending draft of ``items`` (expires after DRAFT_TTL). ``update_day``: the standup day these words
+    may instead be the person's update for (the preview then offers that; see ``Draft.update_day``)."""
+    parsed: dict[str, Any] = {"tasks": items, "note": note}
+    if update_day is not None:
+        parsed["update_day"] = update_day.isoformat()
     row = await (await conn.execute(Q["draft_insert"], {
         "organization_id": org_id, "user_id": user.id, "raw_text": raw_text, "parsed": Jsonb(parsed), "parser": parser,
         "source": source, "source_channel_id": source_channel_id, "source_ts": source_ts, "expires_at": now + DRAFT_TTL,

@@ -204,6 +204,20 @@ async def update_day(conn: psycopg.AsyncConnection, org_id: int, user: User, rhy
     return None
 
 
+async def update_posted(conn: psycopg.AsyncConnection, org_id: int, user_id: int, day: date) -> bool:
+    """Whether the person has posted their update for ``day`` (in a thread, by DM or in the channel)."""
+    row = await (await conn.execute(Q["update_posted"], {"organization_id": org_id, "user_id": user_id, "day": day})).fetchone()
+    return bool(row and row[0])
+
+
+async def unanswered_day(conn: psycopg.AsyncConnection, org_id: int, user: User, rhythm: rules.Rhythm, now: datetime) -> UpdateDay | None:
+    """The open standup day (:func:`update_day`) the person has not posted their update for yet, if any."""
+    day = await update_day(conn, org_id, user, rhythm, now)
+    if day is None or await update_posted(conn, org_id, user.id, day.plan_date):
+        return None
+    return day
+
+
 def _ref(task: Task | OpenTask) -> TaskRef:
     return TaskRef(task.id, task.display_id, task.title, task.carry_forward_count)
 

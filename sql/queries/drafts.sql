@@ -10,12 +10,12 @@ RETURNING id
 
 -- name: draft_get
 SELECT id, organization_id, user_id, raw_text, coalesce(parsed, '{}'::jsonb), parser, status, expires_at,
-       preview_channel_id, preview_ts
+       preview_channel_id, preview_ts, source_channel_id, source_ts
 FROM task_drafts WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: draft_get_for_update
 SELECT id, organization_id, user_id, raw_text, coalesce(parsed, '{}'::jsonb), parser, status, expires_at,
-       preview_channel_id, preview_ts
+       preview_channel_id, preview_ts, source_channel_id, source_ts
 FROM task_drafts WHERE organization_id = %(organization_id)s AND id = %(id)s
 FOR UPDATE
 

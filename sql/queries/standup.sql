@@ -154,6 +154,11 @@ WHERE organization_id = %(organization_id)s AND status = 'posted' AND thread_dat
 SELECT DISTINCT user_id FROM thread_submissions
 WHERE organization_id = %(organization_id)s AND update_dates @> ARRAY[%(thread_date)s::date]
 
+-- name: update_posted
+-- Has the person posted their update for this date (anywhere: see thread_submitter_ids)?
+SELECT EXISTS (SELECT 1 FROM thread_submissions WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s
+               AND update_dates @> ARRAY[%(day)s::date])
+
 -- ------------------------------------------------------------------ submissions
 
 -- name: submission_upsert

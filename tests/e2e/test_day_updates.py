@@ -158,13 +158,32 @@ async def test_a_dm_that_reads_like_an_update_is_the_days_update(emulator: Slack
     _, (maya_answer,) = await say(emulator, MAYA, "Yesterday: client calls\nToday: finish the Q1 report\nBlockers: none")
     assert "Counted as your standup update" in words(maya_answer)
 
-    # A task request is still a draft, standup time or not; so is a question, never an update.
+    # A task request is still a draft, standup time or not. Sam has not posted yet, so its preview offers
+    # to take the words as his update instead; Diego has, so his draft does not.
     _, (draft,) = await say(emulator, SAM, "I'll fix the login bug by Friday")
-    assert str(draft["text"]).startswith("Draft")
+    assert str(draft["text"]).startswith("Draft") and "draft_as_update" in action_ids(draft)
+    assert "It's my standup update for Fri 6 Mar" in str(draft["blocks"])
+    _, (diego_draft,) = await say(emulator, DIEGO, "I'll send the Acme invoice by Monday")
+    assert str(diego_draft["text"]).startswith("Draft") and "draft_as_update" not in action_ids(diego_draft)
     async with await db(db_dsn) as conn:
-        assert await fetchval(conn, "SELECT count(*) FROM task_drafts") == 1
-        assert await fetchval(conn, "SELECT raw_text FROM task_drafts") == "I'll fix the login bug by Friday"
+        assert await fetchval(conn, "SELECT count(*) FROM task_drafts") == 2
+        assert await fetchval(conn, "SELECT raw_text FROM task_drafts ORDER BY id LIMIT 1") == "I'll fix the login bug by Friday"
     assert await submission_days(db_dsn, SAM) == []
+    # Priya's plain list of work is a draft too, until she says it is her update: then it is, and no tasks twice.
+    priya_dm = await emulator.dm_channel(PRIYA)
+    _, (priya_draft,) = await say(emulator, PRIYA, "Fix the signup form and review Sam's PR")
+    draft_id, preview_ts = await latest_draft(db_dsn)
+    mark = len(emulator.calls)
+    await emulator.click_button(PRIYA, message_ts=preview_ts, channel=priya_dm, action_id="draft_as_update", value=str(draft_id))
+    counted = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == priya_dm, since=mark, timeout=15)
+    closed = await emulator.wait_for_call("chat.update", lambda c: c.args.get("ts") == preview_ts, since=mark, timeout=15)
+    assert "Counted as your standup update for Friday 6 March" in words(counted.args) and "signup form" in words(counted.args)
+    assert "Counted as your standup update" in words(closed.args) and "draft_confirm" not in action_ids(closed.args)
+    assert [m for m in emulator.thread(STANDUP, thread_ts) if "Priya Nair* (by DM)" in words(m)]
+    assert await submission_days(db_dsn, PRIYA) == [[FRIDAY]]
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT status FROM task_drafts WHERE id = %s", (draft_id,)) == "rejected"
+        assert await fetchval(conn, "SELECT count(*) FROM tasks WHERE title ILIKE '%%signup form%%'") == 1
 
     # 10:00: nobody who answered by DM is nudged; Sam (who only asked for a task) is.
     clock.at = utc(2026, 3, 6, 15, 0, 30)
