@@ -17,6 +17,7 @@ is nudged for a day they have answered). An edit keeps that day and changes only
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -67,10 +68,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     # Before absences (30), questions (40) and drafts (100): "Today: deploy the staging build. I'm out
     # Friday" is an update that also records Friday; a DM that does not read like one goes on to them.
     dm.add_route(deps, "standup_update", partial(_reads_like_update, deps), update_from_dm, priority=25)
-    # A mention of Steward in a standup reply or in an update posted in the channel is part of the update:
-    # first among the mention routes, so it does not also become a draft.
+    # A mention of Steward in a standup reply or in an update posted in the channel is part of the update,
+    # so it does not also become a draft (after "remember …", before questions and drafts).
     routes = deps.extras.setdefault("mention_routes", [])
-    routes.append((5, "standup_update", lambda _text: True, update_from_mention))
+    routes.append((16, "standup_update", lambda _text: True, update_from_mention))
     routes.sort(key=lambda r: r[0])
 
 
@@ -299,7 +300,8 @@ async def _show_undone(client: Any, thread: standup_threads.MorningThread, user:
 
 
 async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threads.MorningThread, user: User, written: Written,
-                        text: str, *, plan_date: Any = None, answer_in: tuple[str, str] | None = None) -> standup_replies.ReplyOutcome:
+                        text: str, *, plan_date: date | None = None,
+                        answer_in: tuple[str, str] | None = None) -> standup_replies.ReplyOutcome:
     """Read one message of ``user``'s update (new, edited or redelivered) and record it; answer it where it
     was written (under the reply, under the channel post, in the DM), or update the earlier answer.
 
