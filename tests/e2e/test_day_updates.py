@@ -354,6 +354,15 @@ async def test_editing_yesterdays_reply_changes_that_day_and_only_what_the_edit_
     assert notes == "pending"
     assert await submission_days(db_dsn, SAM) == [[THURSDAY]]
 
+    # Edited again without the absence: it is cancelled, and the answer says so (never silently).
+    clock.at = utc(2026, 3, 6, 15, 10, 30)
+    mark = len(emulator.calls)
+    await emulator.edit_message(STANDUP, reply_ts, "Fix the login bug and update the changelog")
+    again = (await emulator.wait_for_call("chat.update", lambda c: c.args.get("ts") == answer["ts"], since=mark, timeout=15)).args
+    assert "No longer out Fri 6 Mar: your edit took it out" in words(again)
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT count(*) FROM ooo_records WHERE cancelled_at IS NULL") == 0
+
     # The Edit button's form names the reply's day, not "today".
     mark = len(emulator.calls)
     value = next(e["value"] for b in updated["blocks"] if b.get("type") == "actions" for e in b["elements"]
