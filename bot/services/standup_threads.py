@@ -115,7 +115,10 @@ async def mark_summarised(conn: psycopg.AsyncConnection, thread: MorningThread, 
 
 
 async def submitter_ids(conn: psycopg.AsyncConnection, thread: MorningThread) -> set[int]:
-    rows = await (await conn.execute(Q["thread_submitter_ids"], {"organization_id": thread.organization_id, "thread_id": thread.id})).fetchall()
+    """Who has posted their update for the thread's day: in the thread, or elsewhere for that date (an
+    update written before the thread was up, a DM, a post in the channel; see ``update_dates``)."""
+    rows = await (await conn.execute(Q["thread_submitter_ids"], {"organization_id": thread.organization_id,
+                                                                 "thread_date": thread.thread_date})).fetchall()
     return {r[0] for r in rows}
 
 

@@ -136,10 +136,6 @@ LIMIT 1
 -- Which of these notices were already queued (so a minute's tick skips them without a write).
 SELECT dedupe_key FROM notifications WHERE organization_id = %(organization_id)s AND dedupe_key = ANY(%(keys)s)
 
--- name: submission_of_user_in_thread
-SELECT id FROM thread_submissions
-WHERE organization_id = %(organization_id)s AND morning_thread_id = %(thread_id)s AND user_id = %(user_id)s
-
 -- name: thread_mark_nudged
 UPDATE morning_threads SET nudges_sent_at = coalesce(nudges_sent_at, %(now)s)
 WHERE organization_id = %(organization_id)s AND id = %(id)s
@@ -153,7 +149,15 @@ UPDATE morning_threads SET status = 'closed', closed_at = %(now)s
 WHERE organization_id = %(organization_id)s AND status = 'posted' AND thread_date < %(before)s
 
 -- name: thread_submitter_ids
-SELECT user_id FROM thread_submissions WHERE organization_id = %(organization_id)s AND morning_thread_id = %(thread_id)s
+-- Who has posted their update for the thread's day: a reply in it, or an update recorded elsewhere for that
+-- date (written before the thread was up, in the previous day's thread, by DM or in the channel).
+SELECT DISTINCT user_id FROM thread_submissions
+WHERE organization_id = %(organization_id)s AND update_dates @> ARRAY[%(thread_date)s::date]
+
+-- name: update_posted
+-- Has the person posted their update for this date (anywhere: see thread_submitter_ids)?
+SELECT EXISTS (SELECT 1 FROM thread_submissions WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s
+               AND update_dates @> ARRAY[%(day)s::date])
 
 -- ------------------------------------------------------------------ submissions
 
@@ -166,15 +170,22 @@ RETURNING id, coalesce(parsed, '{}'::jsonb), is_late
 
 -- name: submission_save
 UPDATE thread_submissions
-SET raw_text = %(raw_text)s, parsed = %(parsed)s, parsed_at = %(now)s,
+SET raw_text = %(raw_text)s, parsed = %(parsed)s, parsed_at = %(now)s, update_dates = %(update_dates)s::date[],
     message_ts = coalesce(message_ts, %(message_ts)s),
     edited_at = CASE WHEN %(edited)s THEN %(now)s ELSE edited_at END
 WHERE id = %(id)s
 
 -- name: submission_get
-SELECT s.id, s.morning_thread_id, s.user_id, coalesce(s.parsed, '{}'::jsonb), s.is_late
-FROM thread_submissions s WHERE s.organization_id = %(organization_id)s AND s.id = %(id)s
-FOR UPDATE
+SELECT s.id, s.morning_thread_id, s.user_id, coalesce(s.parsed, '{}'::jsonb), s.is_late, mt.thread_date
+FROM thread_submissions s JOIN morning_threads mt ON mt.organization_id = s.organization_id AND mt.id = s.morning_thread_id
+WHERE s.organization_id = %(organization_id)s AND s.id = %(id)s
+FOR UPDATE OF s
+
+-- name: submission_for_message
+-- The submission holding one message of a person's (a reply, a DM or a channel post), by the message's ts.
+SELECT s.id FROM thread_submissions s
+WHERE s.organization_id = %(organization_id)s AND s.user_id = %(user_id)s AND s.parsed -> 'messages' ? %(message_ts)s
+ORDER BY s.id DESC LIMIT 1
 
 -- name: submission_owner
 SELECT user_id FROM thread_submissions WHERE organization_id = %(organization_id)s AND id = %(id)s
@@ -187,9 +198,10 @@ SELECT s.id, s.is_late, s.created_at FROM thread_submissions s JOIN morning_thre
 WHERE s.organization_id = %(organization_id)s AND s.user_id = %(user_id)s AND mt.thread_date = %(thread_date)s
 ORDER BY s.id DESC LIMIT 1
 
--- name: set_reply_ts
+-- name: submission_entry_set
+-- Where Steward answered one message (and showed it, for a DM): merged into that message's entry.
 UPDATE thread_submissions
-SET parsed = jsonb_set(parsed, ARRAY['messages', %(message_ts)s, 'reply_ts'], to_jsonb(%(reply_ts)s::text))
+SET parsed = jsonb_set(parsed, ARRAY['messages', %(message_ts)s], (parsed -> 'messages' -> %(message_ts)s) || %(fields)s::jsonb)
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND parsed -> 'messages' ? %(message_ts)s
 
 -- ------------------------------------------------------------------ tasks, as the rhythm sees them
@@ -294,6 +306,7 @@ RETURNING id
 -- name: blocker_delete_open
 DELETE FROM blockers
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'open' AND escalation_level = 0
+RETURNING id
 
 -- name: blocker_first_step_hours
 SELECT (blocker_ladder -> 0 ->> 'after_hours')::numeric FROM org_settings WHERE organization_id = %(organization_id)s
