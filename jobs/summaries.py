@@ -31,6 +31,7 @@ class Count:
     one: str
     many: str
     notice: bool = False
+    last: bool = False  # reads after what became of the messages (what was left unsent)
 
     def phrase(self, n: int) -> str:
         return self.one if n == 1 else self.many.format(n=n)
@@ -44,8 +45,8 @@ def _queued(key: str, one: str, many: str) -> Count:
     return Count(key, f"queued 1 {one}", f"queued {{n}} {many}", notice=True)
 
 
-_NOT_QUEUED = ("quiet", "1 not queued (quiet hours would hold it past its time)",
-               "{n} not queued (quiet hours would hold them past their time)")
+_NOT_QUEUED = Count("quiet", "1 not queued (quiet hours would hold it past its time)",
+                    "{n} not queued (quiet hours would hold them past their time)", last=True)
 _MEMORY_SUMMARIES = ("summaries", "updated 1 memory summary", "updated {n} memory summaries")
 _RETENTION = _counts(
     ("expired_drafts", "1 expired draft", "{n} expired drafts"),
@@ -69,8 +70,8 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                          ("carried", "1 carried forward", "{n} carried forward"),
                          ("dropped", "1 dropped", "{n} dropped")),
     "mood-checkin": _counts(_queued("checkins", "mood check-in", "mood check-ins")),
-    "reminders": _counts(("fired", "1 reminder came due", "{n} reminders came due"),
-                         ("fired_late", "1 missed reminder came due late", "{n} missed reminders came due late"),
+    "reminders": _counts(_queued("fired", "reminder", "reminders"),
+                         _queued("fired_late", "missed reminder, late", "missed reminders, late"),
                          ("scheduled", "scheduled 1 reminder", "scheduled {n} reminders")),
     "context": _counts(("messages", "read 1 message", "read {n} messages"),
                        ("observations", "1 observation", "{n} observations"),
@@ -169,36 +170,41 @@ class _OrgDeliveries:
         return next((d for d in self.deliveries if d.kind == THREAD_KIND and not self.report.earlier(d)), None)
 
     def phrases(self, *, skip: DeliveryState | None = None) -> list[str]:
-        """Sent, waiting and failed messages, grouped by kind and outcome (and for waiting ones, until when
-        and why), sent first."""
-        groups: dict[tuple[int, str, bool, str, str], list[DeliveryState]] = {}
+        """Sent, waiting and failed messages, grouped by kind and outcome (waiting ones also by why), sent
+        first: "sent 2 nudges (@sam and @lena)", "1 end-of-day check-in is held for quiet hours until Tue
+        1 Dec at 08:00 IST (@priya)", "2 mood check-ins are held for quiet hours (@daniel until … GMT and
+        @priya until … IST)", "1 nudge could not be sent (@lee: user_not_found)"."""
+        groups: dict[tuple[int, str, bool, str], list[DeliveryState]] = {}
         for d in self.deliveries:
             if d is skip:
                 continue
             outcome = self.report.outcome(d)
-            waiting = outcome == "waiting"
-            key = (_ORDER[outcome], d.kind, self.report.earlier(d), self.report.why_waiting(d) if waiting else "",
-                   _moment(local_time(d)) if waiting else "")
-            groups.setdefault(key, []).append(d)
+            why = self.report.why_waiting(d) if outcome == "waiting" else ""
+            groups.setdefault((_ORDER[outcome], d.kind, self.report.earlier(d), why), []).append(d)
         phrases = []
-        for (order, kind, earlier, why, until), items in sorted(groups.items(), key=lambda g: g[0][0]):
+        for (order, kind, earlier, why), items in sorted(groups.items(), key=lambda g: g[0][0]):
             noun = _noun(kind, len(items))
             if order == _ORDER["sent"]:
                 verb = "posted" if kind == THREAD_KIND else "sent"
                 phrases.append(f"{verb} {noun}{' held from earlier' if earlier else ''} {self._to(items)}")
             elif order == _ORDER["waiting"]:
-                verb = "is" if len(items) == 1 else "are"
-                held = (f"{verb} held for quiet hours until {until}" if items[0].held_for_quiet_hours
-                        else f"{verb} waiting until {until} ({why})")
-                phrases.append(f"{noun}{' queued earlier' if earlier else ''} {held} {self._to(items)}")
+                state = (f"{'is' if len(items) == 1 else 'are'} "
+                         + ("held for quiet hours" if items[0].held_for_quiet_hours else f"waiting ({why})"))
+                untils = {_moment(local_time(d)) for d in items}
+                if len(untils) == 1:
+                    when = f" until {untils.pop()} {self._to(items)}"
+                else:
+                    when = " " + self._to(items, lambda d: f"{self._name(d)} until {_moment(local_time(d))}")
+                phrases.append(f"{noun}{' queued earlier' if earlier else ''} {state}{when}")
             else:
-                errors = ", ".join(f"{self._name(d)}: {d.last_error or d.status}" for d in items)
-                phrases.append(f"{noun} could not be sent ({errors})")
+                phrases.append(f"{noun} could not be sent "
+                               + self._to(items, lambda d: f"{self._name(d)}: {d.last_error or d.status}"))
         return phrases
 
-    def _to(self, items: list[DeliveryState]) -> str:
-        names = list(dict.fromkeys(self._name(d) for d in items))
-        shown = names if len(names) <= MAX_NAMES else [*names[:MAX_NAMES - 1], f"{len(names) - MAX_NAMES + 1} more"]
+    def _to(self, items: list[DeliveryState], say: Callable[[DeliveryState], str] | None = None) -> str:
+        """"(@a, @b and 3 more)": who (or what) the items are, each as ``say`` puts it (their names)."""
+        said = list(dict.fromkeys((say or self._name)(d) for d in items))
+        shown = said if len(said) <= MAX_NAMES else [*said[:MAX_NAMES - 1], f"{len(said) - MAX_NAMES + 1} more"]
         return f"({_join(shown)})"
 
     def _name(self, d: DeliveryState) -> str:
@@ -242,7 +248,8 @@ def _describe(job: str, value: Any, plain: Plain, sent: _OrgDeliveries | None) -
         said["summaries"] = f"memory summaries wait for the next run ({plain(str(value['summaries_deferred']))})"
     if job == "day-close" and "people" in said and len(said) > 1:
         return _join([f"{said.pop('people')}: {_join(list(said.values()) + rest)}", *delivered])
-    phrases = list(said.values()) + rest + delivered
+    last = [said.pop(c.key) for c in counts if c.last and c.key in said]
+    phrases = list(said.values()) + rest + delivered + last
     if not phrases:
         return "nothing to delete" if counts is _RETENTION else "nothing to do right now"
     if counts is _RETENTION:

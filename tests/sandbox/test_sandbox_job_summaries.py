@@ -51,7 +51,7 @@ CASES: list[tuple[str, Any, str]] = [
     ("mood-checkin", {"1": {"checkins": 1}}, "mood-checkin: queued 1 mood check-in."),
     ("mood-checkin", {"1": {"skipped": "mood check-in is off (`/steward standup mood on`)"}},
      "mood-checkin: skipped: mood check-in is off (`/steward standup mood on`)."),
-    ("reminders", {"fired": 2}, "reminders: 2 reminders came due."),
+    ("reminders", {"fired": 2}, "reminders: queued 2 reminders."),
     ("reminders", {"fired": 0}, "reminders: nothing to do right now."),
     ("context", {"messages": 9, "observations": 7, "batches": 1, "embed_calls": 1, "extraction": "offline",
                  "summaries": 2},
@@ -101,7 +101,7 @@ def test_every_registered_job_has_its_words() -> None:
 def test_keys_no_job_knows_yet_still_read_as_words() -> None:
     said = summarise("reminders", {"fired": 1, "snoozed_twice": 2, "mode": "catch-up", "late_by": {"p95_s": 1.5},
                                    "channels": ["C1", "C2"], "skipped_ids": [], "dry_run": False, "note": None})
-    assert said == ("reminders: 1 reminder came due, 2 snoozed twice, mode: catch-up, late by (1.5 p95 s), "
+    assert said == ("reminders: queued 1 reminder, 2 snoozed twice, mode: catch-up, late by (1.5 p95 s), "
                     "channels (C1, C2), no skipped ids and dry run: no.")
     assert summarise("future-job", ["one", {"two": 2}]) == "future-job: one, 2 two."
     assert summarise("future-job", "done") == "future-job: done."
