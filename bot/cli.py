@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="scheduled jobs")
     jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
     jsub.add_parser("list", help="list jobs and their schedules")
-    jrun = jsub.add_parser("run", help="run one job once, now or as if at --now")
+    jrun = jsub.add_parser("run", help="run one job once, now or as if at --now; what it decides to send then is "
+                                       "sent at once, and the summary says what was sent, held (until when) or failed")
     jrun.add_argument("name")
     jrun.add_argument("--now", help="ISO-8601 instant to run the job as if it were (default: now)")
 
