@@ -63,7 +63,7 @@ class RunReport:
     def why_waiting(self, delivery: DeliveryState) -> str:
         """Why ``delivery`` (still waiting) was not sent now, in a few words."""
         if delivery.status == "held":
-            return "quiet hours" if delivery.held_for_quiet_hours else "held until they can be reached"
+            return "quiet hours" if delivery.held_for_quiet_hours else "held until they can next be reached"
         if delivery.status == "sending":
             return "another Steward process is sending it"
         if delivery.attempts > 0:

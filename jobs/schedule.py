@@ -136,7 +136,8 @@ class Scheduler:
     async def _claim(self, name: str, slot: datetime, now: datetime) -> int | None:
         """Claim (job, slot) in ``job_runs``: its run id, or None when some process already has it."""
         async with self.deps.pool.connection() as conn:
-            row = await (await conn.execute(Q["job_run_claim"], {"job_name": name, "scheduled_for": slot, "now": now})).fetchone()
+            claim = {"job_name": name, "scheduled_for": slot, "now": now}
+            row = await (await conn.execute(Q["job_run_claim"], claim)).fetchone()
         return None if row is None else int(row[0])
 
     async def _run(self, name: str, run_id: int, now: datetime) -> Any:

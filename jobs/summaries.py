@@ -155,8 +155,8 @@ class _Deliveries:
     def of(self, org: str | None) -> _OrgDeliveries | None:
         if self.report is None:
             return None
-        return _OrgDeliveries(self.report, [d for d in self.report.deliveries if org is None or str(d.organization_id) == org],
-                              self.plain)
+        mine = [d for d in self.report.deliveries if org is None or str(d.organization_id) == org]
+        return _OrgDeliveries(self.report, mine, self.plain)
 
 
 @dataclass
@@ -188,18 +188,28 @@ class _OrgDeliveries:
                 verb = "posted" if kind == THREAD_KIND else "sent"
                 phrases.append(f"{verb} {noun}{' held from earlier' if earlier else ''} {self._to(items)}")
             elif order == _ORDER["waiting"]:
-                state = (f"{'is' if len(items) == 1 else 'are'} "
-                         + ("held for quiet hours" if items[0].held_for_quiet_hours else f"waiting ({why})"))
-                untils = {_moment(local_time(d)) for d in items}
-                if len(untils) == 1:
-                    when = f" until {untils.pop()} {self._to(items)}"
-                else:
-                    when = " " + self._to(items, lambda d: f"{self._name(d)} until {_moment(local_time(d))}")
-                phrases.append(f"{noun}{' queued earlier' if earlier else ''} {state}{when}")
+                phrases.append(f"{noun}{' queued earlier' if earlier else ''} {self._waiting(items, why)}")
             else:
                 phrases.append(f"{noun} could not be sent "
                                + self._to(items, lambda d: f"{self._name(d)}: {d.last_error or d.status}"))
         return phrases
+
+    def _waiting(self, items: list[DeliveryState], why: str) -> str:
+        """"is held for quiet hours until Tue 1 Dec at 08:00 IST (@priya)", "are held until they can next be
+        reached (@sam until …, @lee until …)", "is waiting until … (Slack answered ratelimited; …) (#standup)"."""
+        verb = "is" if len(items) == 1 else "are"
+        untils = {_moment(local_time(d)) for d in items}
+        quiet, held = items[0].held_for_quiet_hours, items[0].status == "held"
+        if len(untils) > 1:
+            state = ("held for quiet hours" if quiet else "held until they can next be reached" if held
+                     else f"waiting: {why}")
+            return f"{verb} {state} " + self._to(items, lambda d: f"{self._name(d)} until {_moment(local_time(d))}")
+        until = untils.pop()
+        if quiet:
+            return f"{verb} held for quiet hours until {until} {self._to(items)}"
+        if held:
+            return f"{verb} held until {until}, when they can next be reached {self._to(items)}"
+        return f"{verb} waiting until {until} ({why}) {self._to(items)}"
 
     def _to(self, items: list[DeliveryState], say: Callable[[DeliveryState], str] | None = None) -> str:
         """"(@a, @b and 3 more)": who (or what) the items are, each as ``say`` puts it (their names)."""

@@ -191,7 +191,8 @@ class Dispatcher(PollingWorker):
         async with self.pool.connection() as conn:
             for (delivery_id,) in await (await conn.execute(Q["delivery_abandon_interrupted"], {"now": now})).fetchall():
                 log.error("notification_interrupted", delivery_id=delivery_id)
-            rows = await (await conn.execute(Q["delivery_claim"], {"now": now, "as_of": as_of, "limit": self.batch})).fetchall()
+            claim = {"now": now, "as_of": as_of, "limit": self.batch}
+            rows = await (await conn.execute(Q["delivery_claim"], claim)).fetchall()
         if not rows:
             return []
         slots = asyncio.Semaphore(self.concurrency)
@@ -302,7 +303,8 @@ async def delivery_states(conn: psycopg.AsyncConnection, notification_ids: Seque
     if not notification_ids and not delivery_ids:
         return []
     cur = conn.cursor(row_factory=class_row(DeliveryState))
-    await cur.execute(Q["delivery_states"], {"notification_ids": list(notification_ids), "delivery_ids": list(delivery_ids)})
+    await cur.execute(Q["delivery_states"], {"notification_ids": list(notification_ids),
+                                             "delivery_ids": list(delivery_ids)})
     return await cur.fetchall()
 
 
