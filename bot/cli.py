@@ -209,6 +209,7 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
 async def _plain_names(slack: Any, report: Any) -> Callable[[str], str]:
     """Slack markup -> words for a run's summary: people by the names Steward holds, channels by the names
     Slack gives (`conversations.info`; the id when Slack will not say)."""
+    import aiohttp
     from slack_sdk.errors import SlackApiError
 
     from bot import slack_markup
@@ -218,8 +219,8 @@ async def _plain_names(slack: Any, report: Any) -> Callable[[str], str]:
     for channel in {d.target_id for d in report.deliveries if d.target_type != "dm"}:
         try:
             info = await slack.conversations_info(channel=channel) if slack is not None else {}
-        except SlackApiError:
-            continue
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
+            continue  # the summary names the channel by its id instead
         name = (info.get("channel") or {}).get("name")
         if name:
             channels[channel] = name

@@ -64,7 +64,11 @@ COUNTS: dict[str, tuple[Count, ...]] = {
     "nudges": _counts(_queued("nudges", "nudge", "nudges"),
                       _queued("summaries", "manager's list of who's missing", "managers' lists of who's missing"),
                       _NOT_QUEUED),
-    "end-of-day": _counts(_queued("checkins", "end-of-day check-in", "end-of-day check-ins"), _NOT_QUEUED),
+    "end-of-day": _counts(_queued("checkins", "end-of-day check-in", "end-of-day check-ins"),
+                          # queued held until the person can be reached (the people calendar's count)
+                          _queued("held", "end-of-day check-in to wait for its recipient",
+                                  "end-of-day check-ins to wait for their recipients"),
+                          _NOT_QUEUED),
     "day-close": _counts(("people", "closed 1 person's day", "closed {n} people's days"),
                          ("done", "1 task done", "{n} tasks done"),
                          ("carried", "1 carried forward", "{n} carried forward"),
