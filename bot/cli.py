@@ -8,9 +8,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from jobs.runs import RunReport
 
 EXIT_CONFIG = 2
 
@@ -206,7 +209,7 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _plain_names(slack: Any, report: Any) -> Callable[[str], str]:
+async def _plain_names(slack: Any, report: RunReport) -> Callable[[str], str]:
     """Slack markup -> words for a run's summary: people by the names Steward holds, channels by the names
     Slack gives (`conversations.info`; the id when Slack will not say)."""
     import aiohttp
