@@ -25,7 +25,7 @@ def checkin_key(org_id: int, user_id: int, day: Any) -> str:
 
 
 async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
-    counts = {"sent": 0, "quiet": 0}
+    counts = {"checkins": 0, "quiet": 0}
     async with deps.pool.connection() as conn:
         rhythm = await standup_settings.rhythm_of(conn, org_id)
         await standup_threads.sync_posted(conn, org_id)
@@ -53,7 +53,7 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
                 text, blocks = render.eod_checkin(thread.thread_date, items)
                 if await notify(conn, organization_id=org_id, kind="standup.eod_checkin", dedupe_key=key, text=text,
                                 blocks=blocks, targets=[Target.dm(p.slack_id)], now=now, user_id=p.id):
-                    counts["sent"] += 1
+                    counts["checkins"] += 1
     return counts
 
 

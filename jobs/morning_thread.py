@@ -82,7 +82,7 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
         await notify(conn, organization_id=org_id, kind=standup_threads.THREAD_KIND, dedupe_key=standup_threads.thread_dedupe_key(org_id, channel, day),
                      text=text, blocks=blocks, targets=[Target.channel(channel)], now=now)
     log.info("morning_thread_queued", organization_id=org_id, date=day.isoformat(), participants=len(people), out=len(out_ids))
-    return {"posted": day.isoformat(), "thread_id": thread_id, "participants": len(people), "out_of_office": len(out_ids)}
+    return {"thread": day.isoformat(), "thread_id": thread_id, "participants": len(people), "out_of_office": len(out_ids)}
 
 
 async def run(deps: Deps, now: datetime) -> dict[str, Any]:

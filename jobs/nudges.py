@@ -35,7 +35,7 @@ def summary_key(org_id: int, thread_id: int, manager_id: int) -> str:
 
 async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup_threads.MorningThread, now: datetime,
                        link: str | None) -> dict[str, int]:
-    counts = {"nudged": 0, "summaries": 0, "quiet": 0}
+    counts = {"nudges": 0, "summaries": 0, "quiet": 0}
     async with deps.pool.connection() as conn:
         people = [p for p in await user_repo.users_by_ids(conn, org_id, thread.participant_ids) if p.active]
         submitted = await standup_threads.submitter_ids(conn, thread)
@@ -63,7 +63,7 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup_
             text, blocks = render.nudge(p, thread.channel_id, link, thread.thread_date)
             if await notify(conn, organization_id=org_id, kind="standup.nudge", dedupe_key=key, text=text, blocks=blocks,
                             targets=[Target.dm(p.slack_id)], now=now, user_id=p.id):
-                counts["nudged"] += 1
+                counts["nudges"] += 1
 
         for manager_id, reports in by_manager.items():
             manager = managers.get(manager_id)
@@ -87,7 +87,7 @@ async def nudge_thread(deps: Deps, org_id: int, rhythm: Rhythm, thread: standup_
             if await notify(conn, organization_id=org_id, kind="standup.manager_summary", dedupe_key=key, text=text,
                             blocks=blocks, targets=[Target.dm(manager.slack_id)], now=now, user_id=manager.id):
                 counts["summaries"] += 1
-        if counts["nudged"]:
+        if counts["nudges"]:
             await standup_threads.mark_nudged(conn, thread, now)
         if counts["summaries"]:
             await standup_threads.mark_summarised(conn, thread, now)
@@ -101,7 +101,7 @@ async def nudge_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any
         since = rules.local_date(now, rhythm.timezone) - timedelta(days=LOOKBACK_DAYS)
         threads = [t for t in await standup_threads.recent_threads(conn, org_id, since) if t.status == "posted"]
         domain = await standup_threads.team_domain(conn, org_id) if threads else None
-    totals = {"nudged": 0, "summaries": 0, "quiet": 0}
+    totals = {"nudges": 0, "summaries": 0, "quiet": 0}
     for thread in threads:
         counts = await nudge_thread(deps, org_id, rhythm, thread, now, standup_threads.permalink(domain, thread.channel_id, thread.thread_ts))
         for k, v in counts.items():
