@@ -3,7 +3,8 @@
 
 -- name: rhythm_settings
 SELECT timezone, standup_channel_id, workdays, holidays, morning_time, use_member_local_time, nudge_delay_minutes,
-       manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time
+       manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time, quiet_hours_start,
+       quiet_hours_end
 FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- name: standup_channel_of_org
@@ -310,6 +311,14 @@ RETURNING id
 SELECT DISTINCT user_id FROM ooo_records
 WHERE organization_id = %(organization_id)s AND cancelled_at IS NULL
   AND start_date <= %(day)s AND end_date >= %(day)s AND user_id = ANY(%(user_ids)s)
+
+-- name: ooo_of_users_between
+-- Out-of-office stretches of these people that touch [first, last] (the people calendar's absences).
+SELECT user_id, start_date, end_date, coalesce(reason, ''), source
+FROM ooo_records
+WHERE organization_id = %(organization_id)s AND cancelled_at IS NULL AND user_id = ANY(%(user_ids)s)
+  AND start_date <= %(last)s AND end_date >= %(first)s
+ORDER BY user_id, start_date, id
 
 -- name: ooo_of_user
 SELECT id, start_date, end_date, reason, source, cancelled_at
