@@ -31,29 +31,28 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
     async with deps.pool.connection() as conn:
         rhythm = await standup_settings.rhythm_of(conn, org_id)
         await standup_threads.sync_posted(conn, org_id)
-        threads = [t for t in await standup_threads.recent_threads(conn, org_id, since(now, rhythm)) if t.thread_ts]
-        for thread in threads:
-            user_ids = await standup_plan.people_with_plan(conn, org_id, thread.thread_date)
-            if not user_ids:
+        threads = {t.thread_date: t for t in await standup_threads.recent_threads(conn, org_id, since(now, rhythm)) if t.thread_ts}
+        plans = await standup_plan.open_plans_on(conn, org_id, list(threads))
+        sent = await existing_keys(conn, org_id, [checkin_key(org_id, u, d) for u, d in plans])
+        pending = [(u, d) for u, d in plans if checkin_key(org_id, u, d) not in sent]
+        if not pending:
+            return counts
+        team = await load_team(conn, org_id, rhythm, {u for u, _ in pending}, now)
+        for user_id, plan_date in pending:
+            user, thread = team.users.get(user_id), threads[plan_date]
+            day = team.day_of(user_id, thread)
+            if user is None or not user.active or not day.checkin_due(now):
                 continue
-            sent = await existing_keys(conn, org_id, [checkin_key(org_id, u, thread.thread_date) for u in user_ids])
-            team = await load_team(conn, org_id, rhythm, [u for u in user_ids if checkin_key(org_id, u, thread.thread_date) not in sent], now)
-            for user in team.users.values():
-                day = team.day_of(user.id, thread)
-                if not user.active or not day.checkin_due(now):
-                    continue
-                reaches = calendar.checkin_reaches(rhythm, team.person(user.id), day, now)
-                if reaches is None:
-                    continue
-                items = [i for i in await standup_plan.plan_of(conn, org_id, user.id, thread.thread_date) if i.closed_at is None]
-                if not items:
-                    continue
-                late = calendar.local_date(reaches, calendar.own_zone(rhythm, team.person(user.id))) > day.day
-                text, blocks = render.eod_checkin(thread.thread_date, items, late=late)
-                if await notify(conn, organization_id=org_id, kind="standup.eod_checkin", dedupe_key=checkin_key(org_id, user.id, thread.thread_date),
-                                text=text, blocks=blocks, targets=[Target.dm(user.slack_id)], now=now, user_id=user.id,
-                                hold_until=reaches):
-                    counts["held" if reaches > now else "sent"] += 1
+            reaches = calendar.checkin_reaches(rhythm, team.person(user_id), day, now)
+            if reaches is None:
+                continue
+            items = [i for i in await standup_plan.plan_of(conn, org_id, user_id, plan_date) if i.closed_at is None]
+            late = calendar.local_date(reaches, calendar.own_zone(rhythm, team.person(user_id))) > day.day
+            text, blocks = render.eod_checkin(plan_date, items, late=late)
+            if await notify(conn, organization_id=org_id, kind="standup.eod_checkin", dedupe_key=checkin_key(org_id, user_id, plan_date),
+                            text=text, blocks=blocks, targets=[Target.dm(user.slack_id)], now=now, user_id=user_id,
+                            hold_until=reaches):
+                counts["held" if reaches > now else "sent"] += 1
     return counts
 
 

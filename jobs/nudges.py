@@ -80,7 +80,7 @@ async def nudge_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any
         managers = {u.manager_id for u in await user_repo.users_by_ids(conn, org_id, sorted(participants))
                     if u.manager_id is not None and u.active}
         team = await load_team(conn, org_id, rhythm, participants | managers, now)
-        submitted = {t.id: await standup_threads.submitter_ids(conn, t) for t in threads}
+        submitted = await standup_threads.submitters_of(conn, org_id, [t.id for t in threads])
         domain = await standup_threads.team_domain(conn, org_id)
         keys = [nudge_key(org_id, t.id, u) for t in threads for u in t.participant_ids]
         keys += [summary_key(org_id, t.id, m) for t in threads for m in managers]

@@ -156,6 +156,11 @@ WHERE organization_id = %(organization_id)s AND status = 'posted' AND thread_dat
 -- name: thread_submitter_ids
 SELECT user_id FROM thread_submissions WHERE organization_id = %(organization_id)s AND morning_thread_id = %(thread_id)s
 
+-- name: threads_submitter_ids
+-- (thread, person) for everyone who replied to any of these threads.
+SELECT morning_thread_id, user_id FROM thread_submissions
+WHERE organization_id = %(organization_id)s AND morning_thread_id = ANY(%(thread_ids)s)
+
 -- ------------------------------------------------------------------ submissions
 
 -- name: submission_upsert
@@ -252,6 +257,12 @@ ORDER BY t.display_number
 -- name: plan_people_for_date
 SELECT DISTINCT user_id FROM day_plan_items
 WHERE organization_id = %(organization_id)s AND plan_date = %(plan_date)s
+
+-- name: plan_open_people_for_dates
+-- (person, date) with a task still open (not closed) on that day's plan, for any of these dates.
+SELECT DISTINCT user_id, plan_date FROM day_plan_items
+WHERE organization_id = %(organization_id)s AND plan_date = ANY(%(plan_dates)s) AND closed_at IS NULL
+ORDER BY plan_date, user_id
 
 -- name: plan_open_days
 -- (person, date) pairs whose day has not been closed yet.
