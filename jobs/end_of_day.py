@@ -47,8 +47,7 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
             if reaches is None:
                 continue
             items = [i for i in await standup_plan.plan_of(conn, org_id, user_id, plan_date) if i.closed_at is None]
-            late = calendar.local_date(reaches, calendar.own_zone(rhythm, team.person(user_id))) > day.day
-            text, blocks = render.eod_checkin(plan_date, items, late=late)
+            text, blocks = render.eod_checkin(plan_date, items)
             if await notify(conn, organization_id=org_id, kind="standup.eod_checkin", dedupe_key=checkin_key(org_id, user_id, plan_date),
                             text=text, blocks=blocks, targets=[Target.dm(user.slack_id)], now=now, user_id=user_id,
                             hold_until=reaches):

@@ -164,15 +164,14 @@ def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, to
 
 # ---------------------------------------------------------------- end of day
 
-def eod_checkin(day: date, items: Sequence[Any], *, late: bool = False) -> tuple[str, list[dict[str, Any]]]:
-    """The end-of-day check-in for the plan of ``day``; ``late`` when it reaches the person on a later date of
-    theirs (held by their quiet hours or weekend), so it names the day instead of saying "today"."""
+def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The end-of-day check-in for the plan of ``day``. It names the day rather than saying "today": a
+    check-in held by someone's quiet hours or weekend reaches them on a later date of theirs."""
     open_items = [i for i in items if not i.is_dropped]
     dropped = [i for i in items if i.is_dropped]
     text = f"End of day \u00b7 {day_label(day)}: tick what you finished; the rest carries forward."
-    when = f"on {day:%A}" if late else "today"
     blocks: list[dict[str, Any]] = [
-        section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished {when}. Anything left unticked carries "
+        section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished on {day:%A}. Anything left unticked carries "
                  "forward to your next day's plan."),
     ]
     # One checkboxes group per 10 tasks (Slack's limit), as many groups as fit beside the other blocks.

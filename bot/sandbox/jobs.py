@@ -21,6 +21,7 @@ _WORDS = {
     "nudged": "nudged",
     "summaries": "manager summaries",
     "quiet": "held for quiet hours",
+    "held": "held until they can be reached (quiet hours, weekend or leave)",
     "sent": "sent",
     "people": "people's days closed",
     "done": "done",
