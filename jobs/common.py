@@ -85,9 +85,14 @@ class Team:
         return self.day(user_id, thread.thread_date, thread.started_at)
 
 
-async def load_team(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, user_ids: Iterable[int], now: datetime) -> Team:
-    """The Team view of ``user_ids`` (inactive people included: callers decide) with absences around ``now``."""
+async def load_team(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, user_ids: Iterable[int], now: datetime, *,
+                    with_managers: bool = False) -> Team:
+    """The Team view of ``user_ids`` (inactive people included: callers decide) with absences around ``now``;
+    ``with_managers`` adds each one's manager."""
     users = {u.id: u for u in await user_repo.users_by_ids(conn, org_id, sorted(set(user_ids)))}
+    managers = {u.manager_id for u in users.values() if u.manager_id is not None} - set(users) if with_managers else set()
+    if managers:
+        users.update({u.id: u for u in await user_repo.users_by_ids(conn, org_id, sorted(managers))})
     today = calendar.local_date(now, rhythm.timezone)
     people = await ooo.people(conn, org_id, list(users.values()), today)
     return Team(rhythm, users, people)

@@ -23,15 +23,20 @@ from jobs.end_of_day import checkin_key
 
 
 async def close_for_org(deps: Deps, org_id: int, now: datetime, *, rhythm: Rhythm | None = None) -> dict[str, Any]:
+    """Close every person's day whose close (see the module notes) is at or before ``now`` (aware); returns
+    {"people", "done", "carried", "dropped"} counts of this run. ``rhythm``: the organization's, if already read."""
     async with deps.pool.connection() as conn:
         rhythm = rhythm or await standup_settings.rhythm_of(conn, org_id)
         open_days = await standup_close.open_days(conn, org_id)
+        if not open_days:
+            await standup_threads.close_threads_before(conn, org_id, calendar.local_date(now, rhythm.timezone), now)
+            return {"people": 0, "done": 0, "carried": 0, "dropped": 0}
         team = await load_team(conn, org_id, rhythm, {u for u, _ in open_days}, now)
-        posted: dict[date, datetime | None] = {}
-        for _, day in open_days:
-            if day not in posted:
-                thread = await standup_threads.posted_thread_for(conn, org_id, day)
-                posted[day] = thread.started_at if thread else None
+        # When each day's thread went up (its times count from there): the latest posted thread of each date.
+        posted: dict[date, datetime | None] = dict.fromkeys((d for _, d in open_days), None)
+        for thread in await standup_threads.recent_threads(conn, org_id, min(posted)):
+            if thread.thread_date in posted and thread.thread_ts:
+                posted[thread.thread_date] = thread.started_at
         reached = await reached_at(conn, org_id, [checkin_key(org_id, u, d) for u, d in open_days])
     totals = {"people": 0, "done": 0, "carried": 0, "dropped": 0}
     still_open: list[date] = []

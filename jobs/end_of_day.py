@@ -27,6 +27,8 @@ def checkin_key(org_id: int, user_id: int, day: date) -> str:
 
 
 async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
+    """Queue the check-ins due at ``now`` (aware) for one organization; returns {"sent": n, "held": n}: queued
+    to go at once, and queued held until the person can be reached (counted once, when queued)."""
     counts = {"sent": 0, "held": 0}
     async with deps.pool.connection() as conn:
         rhythm = await standup_settings.rhythm_of(conn, org_id)

@@ -37,7 +37,9 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
             people = [p for p in await user_repo.users_by_ids(conn, org_id, threads[-1].participant_ids) if p.active]
         else:
             people = await user_repo.active_users(conn, org_id)
-        known = await ooo.people(conn, org_id, people, today)
+        # Absences only ever take a day away: read them for those whose mood time has come.
+        people = [p for p in people if calendar.mood_day(rhythm, calendar.Person(p.timezone), now) is not None]
+        known = await ooo.people(conn, org_id, people, today) if people else {}
         due = {p.id: calendar.mood_day(rhythm, known[p.id], now) for p in people}
         people = [p for p in people if due[p.id] is not None]
         sent = await existing_keys(conn, org_id, [checkin_key(org_id, p.id, due[p.id]) for p in people])

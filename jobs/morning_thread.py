@@ -42,7 +42,6 @@ async def _sandbox_channel(deps: Deps, org_id: int) -> bool:
 async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
     async with deps.pool.connection() as conn:
         rhythm = await standup_settings.rhythm_of(conn, org_id)
-        await standup_threads.sync_posted(conn, org_id)
     channel = rhythm.standup_channel_id
     if channel is None and await _sandbox_channel(deps, org_id):
         async with deps.pool.connection() as conn:
@@ -58,6 +57,7 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
                else "outside the morning window")
         return {"skipped": why, "next": nxt.isoformat() if nxt else None}
     async with deps.pool.connection() as conn:
+        await standup_threads.sync_posted(conn, org_id)
         if await standup_threads.thread_exists(conn, org_id, channel, day):
             return {"skipped": "already posted", "date": day.isoformat()}
     # Close any day whose time has come first, so the listing never shows stale carry counts.

@@ -23,7 +23,6 @@ from bot.deps import Deps
 from bot.services import calendar, standup_settings, standup_threads
 from bot.services.notifications import Target, existing_keys, notify
 from bot.services.standup_threads import MorningThread
-from db.repos import users as user_repo
 from db.rows import User
 from jobs.common import Team, for_each_org, load_team, since
 
@@ -69,6 +68,8 @@ def summary_slots(team: Team, manager_id: int, reports: list[int], threads: list
 
 
 async def nudge_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
+    """Queue the nudges and manager summaries due at ``now`` (aware) for one organization's recent threads;
+    returns {"nudged": n, "summaries": n} (what was queued by this run)."""
     counts = {"nudged": 0, "summaries": 0}
     async with deps.pool.connection() as conn:
         rhythm = await standup_settings.rhythm_of(conn, org_id)
@@ -76,10 +77,8 @@ async def nudge_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any
         threads = [t for t in await standup_threads.recent_threads(conn, org_id, since(now, rhythm)) if t.thread_ts]
         if not threads:
             return counts
-        participants = {u for t in threads for u in t.participant_ids}
-        managers = {u.manager_id for u in await user_repo.users_by_ids(conn, org_id, sorted(participants))
-                    if u.manager_id is not None and u.active}
-        team = await load_team(conn, org_id, rhythm, participants | managers, now)
+        team = await load_team(conn, org_id, rhythm, {u for t in threads for u in t.participant_ids}, now, with_managers=True)
+        managers = {u.manager_id for u in team.users.values() if u.manager_id is not None and u.active}
         submitted = await standup_threads.submitters_of(conn, org_id, [t.id for t in threads])
         domain = await standup_threads.team_domain(conn, org_id)
         keys = [nudge_key(org_id, t.id, u) for t in threads for u in t.participant_ids]
