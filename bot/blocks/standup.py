@@ -220,24 +220,40 @@ def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str,
 
 
 def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, total: int, day: date,
-                    channel_id: str) -> tuple[str, list[dict[str, Any]]]:
-    names = ", ".join(f"<@{p.slack_id}>" for p in missing)
-    n = len(missing)
-    text = (f"Standup {day_label(day)}: {n} of your reports {'hasn' if n == 1 else 'haven'}'t posted in <#{channel_id}> yet: {names}.")
-    lines = [text, f"{replied} of {total} of your reports have replied."]
+                    channel_id: str, *, earlier: Sequence[tuple[date, Sequence[Any]]] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """A manager's summary for the thread of ``day``: ``missing`` reports (not posted), ``replied`` of ``total``
+    expected, who is ``out``; ``earlier`` names reports still missing from earlier threads whose day came after
+    the manager's previous summary (a teammate far east of the team), as (thread date, people)."""
+
+    def names(people: Sequence[Any]) -> str:
+        return ", ".join(f"<@{p.slack_id}>" for p in people)
+
+    if missing:
+        n = len(missing)
+        head = (f"Standup {day_label(day)}: {n} of your reports {'hasn' if n == 1 else 'haven'}'t posted in "
+                f"<#{channel_id}> yet: {names(missing)}.")
+        lines = [head, f"{replied} of {total} of your reports have replied."]
+    else:
+        head = f"Standup {day_label(day)}: {replied} of {total} of your reports have replied in <#{channel_id}>."
+        lines = [head]
+    later = [f"Standup {day_label(then)}: {names(people)} {'hasn' if len(people) == 1 else 'haven'}'t posted "
+             "(their day for it came after your last summary)." for then, people in earlier]
+    lines += later
     if out:
         lines.append(":palm_tree: Out of office: " + ", ".join(name(p) for p in out))
-    return text, [section("\n".join(lines))]
+    return (head if missing else " ".join([head, *later])), [section("\n".join(lines))]
 
 
 # ---------------------------------------------------------------- end of day
 
 def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The end-of-day check-in for the plan of ``day``. It names the day rather than saying "today": a
+    check-in held by someone's quiet hours or weekend reaches them on a later date of theirs."""
     open_items = [i for i in items if not i.is_dropped]
     dropped = [i for i in items if i.is_dropped]
     text = f"End of day \u00b7 {day_label(day)}: tick what you finished; the rest carries forward."
     blocks: list[dict[str, Any]] = [
-        section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished today. Anything left unticked carries "
+        section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished on {day:%A}. Anything left unticked carries "
                  "forward to your next day's plan."),
     ]
     # One checkboxes group per 10 tasks (Slack's limit), as many groups as fit beside the other blocks.

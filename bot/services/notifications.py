@@ -19,7 +19,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import class_row
@@ -28,14 +27,13 @@ from slack_sdk.errors import SlackApiError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.log import get_logger
+from bot.services.calendar import quiet_until as quiet_until
 from bot.slack_limits import PERMANENT_ERRORS
 from bot.worker import PollingWorker
 from db.queries import Q
 
 log = get_logger(__name__)
 
-QUIET_START = time(20, 0)
-QUIET_END = time(8, 0)
 TargetType = Literal["dm", "channel", "thread"]
 
 
@@ -78,22 +76,6 @@ def recording() -> Iterator[list[int]]:
             outer.extend(collected)
 
 
-def quiet_until(now: datetime, tz: str | None, start: time = QUIET_START, end: time = QUIET_END) -> datetime | None:
-    """If ``now`` falls in quiet hours for someone in ``tz``, when they end (aware, UTC); else None."""
-    try:
-        zone = ZoneInfo(tz or "UTC")
-    except Exception:
-        zone = ZoneInfo("UTC")
-    local = now.astimezone(zone)
-    t = local.time()
-    in_quiet = (t >= start or t < end) if start > end else (start <= t < end)
-    if not in_quiet:
-        return None
-    end_day = local.date() if t < end else local.date() + timedelta(days=1)
-    # Build the end in local wall time; ZoneInfo resolves DST gaps/folds for us.
-    return datetime.combine(end_day, end, tzinfo=zone).astimezone(ZoneInfo("UTC"))
-
-
 async def quiet_hours_end(conn: psycopg.AsyncConnection, organization_id: int, slack_user_id: str,
                           now: datetime) -> datetime | None:
     """When the person's quiet hours (their organization's, in their timezone) end, if ``now`` is in them."""
@@ -117,8 +99,13 @@ async def notify(
     urgent: bool = False,
     user_id: int | None = None,
     not_before: datetime | None = None,
+    hold_until: datetime | None = None,
 ) -> int | None:
-    """Queue a notification. Returns its id, or None when ``dedupe_key`` was already used."""
+    """Queue a notification. Returns its id, or None when ``dedupe_key`` was already used.
+
+    A non-urgent DM is held (status ``held``) until the recipient's quiet hours end, and until
+    ``hold_until`` when that is later (the people calendar's "first instant they can be reached":
+    after their weekend or leave). ``not_before`` delays any target without holding it."""
     payload = {"text": text, "blocks": blocks}
     async with conn.transaction():
         row = await (await conn.execute(Q["notification_insert"], {
@@ -132,6 +119,8 @@ async def notify(
             due = max(not_before or now, now)
             status = "pending"
             if target.type == "dm" and not urgent:
+                if hold_until is not None and hold_until > due:
+                    due, status = hold_until, "held"
                 held = await quiet_hours_end(conn, organization_id, target.id, due)
                 if held is not None:
                     due, status = held, "held"
@@ -313,3 +302,12 @@ async def existing_keys(conn: psycopg.AsyncConnection, org_id: int, keys: Sequen
         return set()
     rows = await (await conn.execute(Q["notifications_existing"], {"organization_id": org_id, "keys": list(keys)})).fetchall()
     return {r[0] for r in rows}
+
+
+async def reached_at(conn: psycopg.AsyncConnection, org_id: int, keys: Sequence[str]) -> dict[str, datetime]:
+    """dedupe key -> when that notice reached its recipient (sent), or is due to (held by quiet hours or the
+    people calendar, or pending); notices never queued, failed or cancelled are absent."""
+    if not keys:
+        return {}
+    rows = await (await conn.execute(Q["notifications_reach_by_keys"], {"organization_id": org_id, "keys": list(keys)})).fetchall()
+    return {r[0]: r[1] for r in rows if r[1] is not None}

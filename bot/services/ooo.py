@@ -1,8 +1,9 @@
 """Out of office (SPEC F4): ooo_records, manual (/ooo) or parsed from what people write.
 
-People out of office on a date are skipped by that date's thread listing, nudges, the manager
-summary, the end-of-day check-in and the mood check-in (and, later, by cards and escalations:
-they ask :func:`out_on`).
+Out-of-office stretches are absences in the people calendar (:mod:`bot.services.calendar`): the
+daily jobs load them with :func:`people` and skip whoever is out on their day (the thread listing,
+nudges, the manager summary, the end-of-day and mood check-ins); :func:`out_on` answers the same
+for one date.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
 
 from bot.errors import InvalidInput, NotFound
+from bot.services.calendar import Absence, Person
 from db.queries import Q
 from db.rows import User
 
@@ -64,6 +66,31 @@ async def out_on(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[
     """Which of these people are out of office on ``day``."""
     rows = await (await conn.execute(Q["ooo_people_on"], {"organization_id": org_id, "user_ids": list(user_ids), "day": day})).fetchall()
     return {r[0] for r in rows}
+
+
+# The people calendar looks this far around today: back to days still closing, ahead to the first reachable
+# instant after a weekend or a leave (bot/services/calendar.py, REACH_HORIZON).
+ABSENCE_WINDOW_BEFORE = timedelta(days=14)
+ABSENCE_WINDOW_AFTER = timedelta(days=60)
+
+
+async def absences(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[int], first: date,
+                   last: date) -> dict[int, tuple[Absence, ...]]:
+    """Each person's absences (their own dates) that touch [``first``, ``last``]: today, out of office
+    (``ooo_records``, manual or parsed). Public holidays and Slack's "away" status join here as more
+    absences of other sources."""
+    rows = await (await conn.execute(Q["ooo_of_users_between"], {
+        "organization_id": org_id, "user_ids": list(user_ids), "first": first, "last": last})).fetchall()
+    out: dict[int, list[Absence]] = {}
+    for user_id, start, end, reason, source in rows:
+        out.setdefault(user_id, []).append(Absence(start, end, reason or "out of office", source))
+    return {u: tuple(a) for u, a in out.items()}
+
+
+async def people(conn: psycopg.AsyncConnection, org_id: int, users: Sequence[User], today: date) -> dict[int, Person]:
+    """The people calendar's view of each user (by id): their timezone and their absences around ``today``."""
+    known = await absences(conn, org_id, [u.id for u in users], today - ABSENCE_WINDOW_BEFORE, today + ABSENCE_WINDOW_AFTER)
+    return {u.id: Person(timezone=u.timezone, absences=known.get(u.id, ())) for u in users}
 
 
 async def upcoming(conn: psycopg.AsyncConnection, org_id: int, user_id: int, today: date) -> list[OooRecord]:

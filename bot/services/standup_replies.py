@@ -24,7 +24,7 @@ from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.parsing.standup_reply import ReplyParts, best_match
 from bot.parsing.text import fold
-from bot.services import ooo, security, standup_threads
+from bot.services import calendar, ooo, security, standup_threads
 from bot.services import rhythm as rules
 from bot.services import tasks as task_service
 from bot.services.standup_plan import OpenTask, open_tasks_of
@@ -178,7 +178,7 @@ def day_of_reply(thread: MorningThread, rhythm: rules.Rhythm, user: User, now: d
 def day_closed(thread: MorningThread, rhythm: rules.Rhythm, user: User, plan_date: date, now: datetime) -> bool:
     """Whether the person's ``plan_date`` has closed at ``now`` (its tasks were then recorded by the day's close)."""
     day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, user.timezone)
-    close = day.close_at if plan_date == thread.thread_date else rules.end_of_local_day(plan_date, day.tz)
+    close = day.close_at if plan_date == thread.thread_date else calendar.end_of_local_day(plan_date, day.tz)
     return now >= close
 
 
@@ -199,7 +199,7 @@ async def update_day(conn: psycopg.AsyncConnection, org_id: int, user: User, rhy
     plan_date = day_of_reply(latest, rhythm, user, now)
     if plan_date == latest.thread_date:
         return UpdateDay(latest, plan_date)
-    if plan_date > latest.thread_date and rules.is_workday(plan_date, rhythm):
+    if plan_date > latest.thread_date and calendar.is_workday(plan_date, rhythm):
         return UpdateDay(latest, plan_date)
     return None
 

@@ -122,6 +122,15 @@ async def submitter_ids(conn: psycopg.AsyncConnection, thread: MorningThread) ->
     return {r[0] for r in rows}
 
 
+async def submitters_of(conn: psycopg.AsyncConnection, org_id: int, thread_ids: Sequence[int]) -> dict[int, set[int]]:
+    """thread id -> the ids of everyone who replied to it, for each of ``thread_ids`` (one query)."""
+    out: dict[int, set[int]] = {t: set() for t in thread_ids}
+    rows = await (await conn.execute(Q["threads_submitter_ids"], {"organization_id": org_id, "thread_ids": list(thread_ids)})).fetchall()
+    for thread_id, user_id in rows:
+        out[thread_id].add(user_id)
+    return out
+
+
 async def next_thread_after(conn: psycopg.AsyncConnection, org_id: int, day: date) -> MorningThread | None:
     """The first thread of the organization dated after ``day``, if one is up already."""
     return await _thread(conn, "thread_next_after", {"organization_id": org_id, "thread_date": day})

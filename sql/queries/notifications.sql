@@ -74,3 +74,12 @@ LEFT JOIN platform_identities pi ON d.target_type = 'dm' AND pi.organization_id 
 LEFT JOIN users u ON u.organization_id = pi.organization_id AND u.id = pi.user_id
 WHERE d.notification_id = ANY(%(notification_ids)s) OR d.id = ANY(%(delivery_ids)s)
 ORDER BY d.notification_id, d.id
+
+-- name: notifications_reach_by_keys
+-- When each of these notices reached (or, held or pending, will reach) its recipient: sent_at, else the
+-- instant it is due; deliveries that failed or were cancelled reach nobody and are left out.
+SELECT n.dedupe_key, min(coalesce(d.sent_at, d.next_attempt_at))
+FROM notifications n
+JOIN notification_deliveries d ON d.organization_id = n.organization_id AND d.notification_id = n.id
+WHERE n.organization_id = %(organization_id)s AND n.dedupe_key = ANY(%(keys)s) AND d.status NOT IN ('failed', 'cancelled')
+GROUP BY n.dedupe_key

@@ -3,7 +3,8 @@
 
 -- name: rhythm_settings
 SELECT timezone, standup_channel_id, workdays, holidays, morning_time, use_member_local_time, nudge_delay_minutes,
-       manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time
+       manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time, quiet_hours_start,
+       quiet_hours_end
 FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- name: standup_channel_of_org
@@ -159,6 +160,13 @@ WHERE organization_id = %(organization_id)s AND update_dates @> ARRAY[%(thread_d
 SELECT EXISTS (SELECT 1 FROM thread_submissions WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s
                AND update_dates @> ARRAY[%(day)s::date])
 
+-- name: threads_submitter_ids
+-- (thread, person) for everyone who has posted their update for any of these threads' days: a reply in
+-- the thread, or an update recorded elsewhere for its date (see thread_submitter_ids).
+SELECT DISTINCT t.id, s.user_id FROM morning_threads t
+JOIN thread_submissions s ON s.organization_id = t.organization_id AND s.update_dates @> ARRAY[t.thread_date]
+WHERE t.organization_id = %(organization_id)s AND t.id = ANY(%(thread_ids)s)
+
 -- ------------------------------------------------------------------ submissions
 
 -- name: submission_upsert
@@ -264,6 +272,12 @@ ORDER BY t.display_number
 SELECT DISTINCT user_id FROM day_plan_items
 WHERE organization_id = %(organization_id)s AND plan_date = %(plan_date)s
 
+-- name: plan_open_people_for_dates
+-- (person, date) with a task still open (not closed) on that day's plan, for any of these dates.
+SELECT DISTINCT user_id, plan_date FROM day_plan_items
+WHERE organization_id = %(organization_id)s AND plan_date = ANY(%(plan_dates)s) AND closed_at IS NULL
+ORDER BY plan_date, user_id
+
 -- name: plan_open_days
 -- (person, date) pairs whose day has not been closed yet.
 SELECT DISTINCT user_id, plan_date FROM day_plan_items
@@ -323,6 +337,14 @@ RETURNING id
 SELECT DISTINCT user_id FROM ooo_records
 WHERE organization_id = %(organization_id)s AND cancelled_at IS NULL
   AND start_date <= %(day)s AND end_date >= %(day)s AND user_id = ANY(%(user_ids)s)
+
+-- name: ooo_of_users_between
+-- Out-of-office stretches of these people that touch [first, last] (the people calendar's absences).
+SELECT user_id, start_date, end_date, coalesce(reason, ''), source
+FROM ooo_records
+WHERE organization_id = %(organization_id)s AND cancelled_at IS NULL AND user_id = ANY(%(user_ids)s)
+  AND start_date <= %(last)s AND end_date >= %(first)s
+ORDER BY user_id, start_date, id
 
 -- name: ooo_of_user
 SELECT id, start_date, end_date, reason, source, cancelled_at
