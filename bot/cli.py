@@ -6,10 +6,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from jobs.runs import RunReport
 
 EXIT_CONFIG = 2
 
@@ -64,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="scheduled jobs")
     jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
     jsub.add_parser("list", help="list jobs and their schedules")
-    jrun = jsub.add_parser("run", help="run one job once, now or as if at --now")
+    jrun = jsub.add_parser("run", help="run one job once, now or as if at --now; what it decides to send then is "
+                                       "sent at once, and the summary says what was sent, held (until when) or failed")
     jrun.add_argument("name")
     jrun.add_argument("--now", help="ISO-8601 instant to run the job as if it were (default: now)")
 
@@ -188,16 +193,47 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(f"no job named {args.name!r}; known jobs: {names}")
     now = _parse_now(args.now)
     if spec.needs_slack and not settings.slack_configured:
-        return _fail(f"{spec.name} talks to Slack, and no Slack tokens are set. Set SLACK_BOT_TOKEN and SLACK_APP_TOKEN, "
-                     "or in the sandbox run it from the page's job picker (the sandbox's Slack lives inside `steward run`).",
-                     EXIT_CONFIG)
+        return _fail(f"{spec.name} talks to Slack (what it decides to send at --now is sent at once), and no Slack "
+                     "tokens are set here. Against Slack, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN. In the sandbox, "
+                     "whose Slack lives inside `steward run`, set the page's clock to that time and press Run now "
+                     f"for {spec.name}.", EXIT_CONFIG)
     from bot.runtime import job_runtime
+    from jobs.runs import run_and_deliver
+    from jobs.summaries import summarise
 
     async with job_runtime(settings) as deps:
-        result = await spec.run(deps, now)
-    print(json.dumps(result, indent=2, default=str, sort_keys=True) if result is not None else "done")
+        report = await run_and_deliver(deps, spec.name, now, lambda: spec.run(deps, now))
+        plain = await _plain_names(deps.slack, report)
+    print(json.dumps({"summary": summarise(spec.name, report.result, plain, report), **report.to_json()},
+                     indent=2, default=str))
     return 0
 
+
+async def _plain_names(slack: Any, report: RunReport) -> Callable[[str], str]:
+    """Slack markup -> words for a run's summary: people by the names Steward holds, channels by the names
+    Slack gives (`conversations.info`; the id when Slack will not say)."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    from bot import slack_markup
+
+    names = {d.target_id: d.recipient_name for d in report.deliveries if d.target_type == "dm" and d.recipient_name}
+    channels: dict[str, str] = {}
+    for channel in {d.target_id for d in report.deliveries if d.target_type != "dm"}:
+        try:
+            info = await slack.conversations_info(channel=channel) if slack is not None else {}
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
+            continue  # the summary names the channel by its id instead
+        name = (info.get("channel") or {}).get("name")
+        if name:
+            channels[channel] = name
+
+    def plain(text: str) -> str:
+        for channel, name in channels.items():
+            text = text.replace(f"<#{channel}>", f"<#{channel}|{name}>")
+        return slack_markup.read(slack_markup.with_names(text, names)).plain
+
+    return plain
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

@@ -24,8 +24,9 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 @asynccontextmanager
 async def job_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Deps]:
-    """Deps for running a job once from the command line: the database, the AI interface, and
-    the Slack Web API when tokens are set (no socket connection)."""
+    """Deps for running a job once from the command line: the database, the AI interface, and the
+    Slack Web API when tokens are set (no socket connection), with a notification dispatcher on it
+    (``extras["dispatcher"]``) for jobs/runs.py to send what the run decided."""
     from bot.ai import AI
     from bot.services.notifications import Dispatcher
     from bot.slack_app import build_client
@@ -39,9 +40,5 @@ async def job_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIt
             deps.extras["dispatcher"] = Dispatcher(db.pool, slack, clock)
         try:
             yield deps
-            if slack is not None:
-                # Deliver what the job queued now, rather than waiting for a running bot to.
-                while await deps.extras["dispatcher"].run_once():
-                    pass
         finally:
             await deps.ai.aclose()

@@ -1,18 +1,29 @@
-"""What every job shares: running once per organization, and waking the dispatcher after queueing."""
+"""What every job shares: running once per organization, waking the dispatcher after queueing, and the
+people calendar's view of a team (their rhythm, people and absences)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
+
+import psycopg
 
 from bot.deps import Deps
 from bot.log import get_logger
-from bot.services import standup_settings
+from bot.services import calendar, ooo, standup_settings
+from bot.services.calendar import Person, PersonalDay, Rhythm
+from bot.services.standup_threads import MorningThread
+from db.repos import users as user_repo
+from db.rows import User
 
 log = get_logger(__name__)
 
 OrgJob = Callable[[Deps, int, datetime], Awaitable[Any]]
+# The daily jobs look back this far for threads whose pings are still due: a check-in or summary held
+# over a weekend and a holiday, or a far-east teammate's day after the team's.
+LOOKBACK_DAYS = 10
 
 
 def wake_dispatcher(deps: Deps) -> None:
@@ -52,3 +63,41 @@ async def channel_members(deps: Deps, channel_id: str) -> list[str]:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return members
+
+
+@dataclass(frozen=True)
+class Team:
+    """One organization's rhythm and the people calendar's view of the given users (their timezones and
+    absences), for the daily jobs."""
+
+    rhythm: Rhythm
+    users: dict[int, User]
+    people: dict[int, Person]
+
+    def person(self, user_id: int) -> Person:
+        return self.people.get(user_id) or Person(timezone=None)
+
+    def day(self, user_id: int, thread_date: date, started_at: datetime | None = None) -> PersonalDay:
+        """The user's day for the thread of ``thread_date`` (see bot/services/calendar.py)."""
+        return calendar.day_for(self.rhythm, self.person(user_id), thread_date, started_at)
+
+    def day_of(self, user_id: int, thread: MorningThread) -> PersonalDay:
+        return self.day(user_id, thread.thread_date, thread.started_at)
+
+
+async def load_team(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, user_ids: Iterable[int], now: datetime, *,
+                    with_managers: bool = False) -> Team:
+    """The Team view of ``user_ids`` (inactive people included: callers decide) with absences around ``now``;
+    ``with_managers`` adds each one's manager."""
+    users = {u.id: u for u in await user_repo.users_by_ids(conn, org_id, sorted(set(user_ids)))}
+    managers = {u.manager_id for u in users.values() if u.manager_id is not None} - set(users) if with_managers else set()
+    if managers:
+        users.update({u.id: u for u in await user_repo.users_by_ids(conn, org_id, sorted(managers))})
+    today = calendar.local_date(now, rhythm.timezone)
+    people = await ooo.people(conn, org_id, list(users.values()), today)
+    return Team(rhythm, users, people)
+
+
+def since(now: datetime, rhythm: Rhythm) -> date:
+    """The first thread date the daily jobs still look at (LOOKBACK_DAYS before the team's today)."""
+    return calendar.local_date(now, rhythm.timezone) - timedelta(days=LOOKBACK_DAYS)

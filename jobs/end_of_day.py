@@ -1,59 +1,59 @@
-"""end-of-day (F5): a DM check-in listing the day's planned tasks as checkboxes, with "All done"
-and "Drop…", at the end-of-day time (the organization's, or each person's with local time on).
+"""end-of-day (F5): a DM check-in listing the day's planned tasks as checkboxes, with "All done" and
+"Drop…", at each person's check-in time (the people calendar's: their end of day on their clock, or an
+hour before their quiet hours begin when the end of day falls in them).
 
-Ticks every minute; once per person and day (dedupe key). People out of office that day and
-people with nothing planned get none; a check-in quiet hours would hold past the day's close is
-skipped (their tasks simply carry forward, unanswered).
+Ticks every minute; once per person and day (dedupe key). From the check-in time until the midnight
+ending their day, a person with open planned tasks gets it queued once; when they cannot be reached yet
+(quiet hours, their weekend, a holiday or leave) it is queued *held* until they can (notify() holds it),
+and their day stays open until they have had time to answer (see calendar.PersonalDay.close_after).
+A check-in that could only reach them after their next day starts is not sent: their tasks carry
+forward, unanswered, at the close. People out on their day and people with nothing planned get none.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot.blocks import standup as render
 from bot.deps import Deps
-from bot.services import ooo, standup_plan, standup_settings, standup_threads
-from bot.services import rhythm as rules
-from bot.services.notifications import Target, existing_keys, notify, quiet_hours_end
-from db.repos import users as user_repo
-from jobs.common import for_each_org
+from bot.services import calendar, standup_plan, standup_settings, standup_threads
+from bot.services.notifications import Target, existing_keys, notify
+from jobs.common import for_each_org, load_team, since
 
 
-def checkin_key(org_id: int, user_id: int, day: Any) -> str:
+def checkin_key(org_id: int, user_id: int, day: date) -> str:
     return f"standup.eod:{org_id}:{user_id}:{day.isoformat()}"
 
 
 async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
-    counts = {"sent": 0, "quiet": 0}
+    """Queue the check-ins due at ``now`` (aware) for one organization; returns {"checkins": n, "held": n}: queued
+    to go at once, and queued held until the person can be reached (counted once, when queued)."""
+    counts = {"checkins": 0, "held": 0}
     async with deps.pool.connection() as conn:
         rhythm = await standup_settings.rhythm_of(conn, org_id)
         await standup_threads.sync_posted(conn, org_id)
-        since = rules.local_date(now, rhythm.timezone) - timedelta(days=2)
-        threads = [t for t in await standup_threads.recent_threads(conn, org_id, since) if t.status == "posted"]
-        for thread in threads:
-            user_ids = await standup_plan.people_with_plan(conn, org_id, thread.thread_date)
-            people = [p for p in await user_repo.users_by_ids(conn, org_id, user_ids) if p.active]
-            out = await ooo.out_on(conn, org_id, [p.id for p in people], thread.thread_date)
-            sent = await existing_keys(conn, org_id, [checkin_key(org_id, p.id, thread.thread_date) for p in people])
-            for p in people:
-                key = checkin_key(org_id, p.id, thread.thread_date)
-                if p.id in out or key in sent:
-                    continue
-                day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, p.timezone)
-                if not day.checkin_due(now):
-                    continue
-                held = await quiet_hours_end(conn, org_id, p.slack_id, now)
-                if held is not None and held >= day.close_at:
-                    counts["quiet"] += 1
-                    continue
-                items = [i for i in await standup_plan.plan_of(conn, org_id, p.id, thread.thread_date) if i.closed_at is None]
-                if not items:
-                    continue
-                text, blocks = render.eod_checkin(thread.thread_date, items)
-                if await notify(conn, organization_id=org_id, kind="standup.eod_checkin", dedupe_key=key, text=text,
-                                blocks=blocks, targets=[Target.dm(p.slack_id)], now=now, user_id=p.id):
-                    counts["sent"] += 1
+        threads = {t.thread_date: t for t in await standup_threads.recent_threads(conn, org_id, since(now, rhythm)) if t.thread_ts}
+        plans = await standup_plan.open_plans_on(conn, org_id, list(threads))
+        sent = await existing_keys(conn, org_id, [checkin_key(org_id, u, d) for u, d in plans])
+        pending = [(u, d) for u, d in plans if checkin_key(org_id, u, d) not in sent]
+        if not pending:
+            return counts
+        team = await load_team(conn, org_id, rhythm, {u for u, _ in pending}, now)
+        for user_id, plan_date in pending:
+            user, thread = team.users.get(user_id), threads[plan_date]
+            day = team.day_of(user_id, thread)
+            if user is None or not user.active or not day.checkin_due(now):
+                continue
+            reaches = calendar.checkin_reaches(rhythm, team.person(user_id), day, now)
+            if reaches is None:
+                continue
+            items = [i for i in await standup_plan.plan_of(conn, org_id, user_id, plan_date) if i.closed_at is None]
+            text, blocks = render.eod_checkin(plan_date, items)
+            if await notify(conn, organization_id=org_id, kind="standup.eod_checkin", dedupe_key=checkin_key(org_id, user_id, plan_date),
+                            text=text, blocks=blocks, targets=[Target.dm(user.slack_id)], now=now, user_id=user_id,
+                            hold_until=reaches):
+                counts["held" if reaches > now else "checkins"] += 1
     return counts
 
 

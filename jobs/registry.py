@@ -17,7 +17,9 @@ class JobSpec:
     name: str
     run: JobFn
     description: str
-    needs_slack: bool = False  # reads from Slack itself (queued notices are delivered by the running bot)
+    # Talks to Slack: reads from it, or sends what it decides (a run with --now sends what is due then at
+    # once, so `steward jobs run` needs the bot token; see jobs/runs.py).
+    needs_slack: bool = False
 
 
 def _jobs() -> dict[str, JobSpec]:
@@ -38,15 +40,20 @@ def _jobs() -> dict[str, JobSpec]:
         JobSpec("retention", retention.run, "all retention rules at once (drafts, raw messages, audit logs)"),
         JobSpec("retention-daily", retention.run_daily, "drafts and raw channel messages past retention"),
         JobSpec("retention-monthly", retention.run_monthly, "security audit logs and rate-limit events > 90 days"),
-        JobSpec("reminders", reminders.run, "fire reminders that are due (missed ones fire late, once)"),
+        JobSpec("reminders", reminders.run, "fire reminders that are due (missed ones fire late, once)",
+                needs_slack=True),
         JobSpec("workspace-sync", workspace_sync.run, "Slack people into users (deactivated become inactive)",
                 needs_slack=True),
         JobSpec("morning-thread", morning_thread.run, "post each organization's standup thread when its morning is due",
                 needs_slack=True),
-        JobSpec("nudges", nudges.run, "DM people who haven't replied, then managers who's missing (each once)"),
-        JobSpec("end-of-day", end_of_day.run, "DM the end-of-day check-in with the day's planned tasks"),
-        JobSpec("day-close", day_close.run, "close finished days: one task status per planned task, carry the rest"),
-        JobSpec("mood-checkin", mood_checkin.run, "DM the daily mood check-in where it is on"),
+        JobSpec("nudges", nudges.run, "DM people who haven't replied, then managers who's missing (each once)",
+                needs_slack=True),
+        JobSpec("end-of-day", end_of_day.run, "DM the end-of-day check-in with the day's planned tasks",
+                needs_slack=True),
+        JobSpec("day-close", day_close.run, "close finished days: one task status per planned task, carry the rest",
+                needs_slack=True),
+        JobSpec("mood-checkin", mood_checkin.run, "DM the daily mood check-in where it is on",
+                needs_slack=True),
         JobSpec("context", context_pipeline.run, "channel messages -> observations (+ embeddings) -> summaries"),
         JobSpec("context-summaries", context_pipeline.run_summaries, "regenerate summaries with enough new observations"),
         JobSpec("context-backfill", backfill.run, "resume channel history backfills (pending, or whose process died)",

@@ -22,6 +22,7 @@ from bot.log import get_logger, is_idle, run_isolated
 from db.queries import Q
 from jobs import registry
 from jobs.leader import Leadership
+from jobs.runs import RunReport, run_and_deliver
 
 log = get_logger(__name__)
 
@@ -112,14 +113,32 @@ class Scheduler:
             return None
         return await run_isolated(self._claim_and_run, name, scheduled_for, job=name)
 
+    async def run_as_of(self, name: str, now: datetime) -> RunReport | None:
+        """Run job ``name`` as if the clock read ``now`` (aware) and send at once what it decided to send
+        then (the sandbox's "Run now"; see jobs/runs.py). Claimed like a tick, for the slot ``now``: None
+        when we do not lead or that slot already ran. Raises KeyError for an unknown job."""
+        registry.get(name)
+        if not self.leadership.is_leader:
+            return None
+        return await run_isolated(self._claim_run_and_deliver, name, now, job=name)
+
+    async def _claim_run_and_deliver(self, name: str, now: datetime) -> RunReport | None:
+        run_id = await self._claim(name, now, now)
+        if run_id is None:
+            return None
+        return await run_and_deliver(self.deps, name, now, lambda: self._run(name, run_id, now))
+
     async def _claim_and_run(self, name: str, scheduled_for: datetime | None) -> Any:
         now = self.deps.now()
-        slot = scheduled_for or trigger_slot(name, now)
+        run_id = await self._claim(name, scheduled_for or trigger_slot(name, now), now)
+        return None if run_id is None else await self._run(name, run_id, now)
+
+    async def _claim(self, name: str, slot: datetime, now: datetime) -> int | None:
+        """Claim (job, slot) in ``job_runs``: its run id, or None when some process already has it."""
         async with self.deps.pool.connection() as conn:
-            row = await (await conn.execute(Q["job_run_claim"], {"job_name": name, "scheduled_for": slot, "now": now})).fetchone()
-        if row is None:
-            return None
-        return await self._run(name, row[0], now)
+            claim = {"job_name": name, "scheduled_for": slot, "now": now}
+            row = await (await conn.execute(Q["job_run_claim"], claim)).fetchone()
+        return None if row is None else int(row[0])
 
     async def _run(self, name: str, run_id: int, now: datetime) -> Any:
         spec = registry.get(name)

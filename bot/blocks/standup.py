@@ -17,6 +17,7 @@ from bot import slack_markup as markup
 from bot.blocks.kit import context, pack_sections, section
 from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
+from bot.services.standup_replies import VIA_CHANNEL, VIA_DM, VIA_THREAD
 from bot.slack_limits import ELLIPSIS, fit_text
 
 TASKS_PER_PERSON = 6
@@ -95,16 +96,35 @@ def _plan_lines(plan: Sequence[Any], created_ids: set[int]) -> list[str]:
     return out
 
 
-def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: str,
-                  note: str | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """The bot's answer under a reply: today's plan, completions, blockers, out of office; Undo / Edit."""
-    created_ids = {r.id for r in outcome.created}
+def _ids(refs: Sequence[Any]) -> str:
+    return ", ".join(f"`{r.display_id}`" for r in refs)
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _reply_head(user: Any, outcome: Any, day: str, thread_date: date | None, thread_link: str | None) -> str:
+    late = " _(late)_" if outcome.is_late else ""
+    other_day = thread_date is not None and outcome.plan_date != thread_date
+    if outcome.edited:
+        return f":pencil2: <@{user.slack_id}>'s update for {day}, as edited.{late}"
+    if outcome.via == VIA_DM:
+        if other_day:
+            return f":memo: Counted as your standup update for {day}: that day's thread isn't up yet, and I won't nudge you for it."
+        where = f"<{thread_link}|the standup thread>" if thread_link else "the standup thread"
+        return f":memo: Counted as your standup update for {day}{late}: I've shown it in {where}."
+    if outcome.via == VIA_CHANNEL:
+        return f"Thanks <@{user.slack_id}>! Counted as your standup update for {day}.{late}"
+    return f"Thanks <@{user.slack_id}>!{late}" + (f" Counted as your update for {day}." if other_day else "")
+
+
+def _reply_notes(outcome: Any, day: str) -> list[str]:
+    """What the answer says besides the plan: completions, blockers, absences, and whatever could not
+    be done or was taken back (never silently)."""
     parts = []
-    plan_lines = _plan_lines(plan, created_ids)
-    if plan_lines:
-        parts.append(f"*Plan for {day_label(outcome.plan_date)}:* " + " \u00b7 ".join(plan_lines))
     if outcome.completed:
-        parts.append(":white_check_mark: Done: " + ", ".join(f"`{r.display_id}`" for r in outcome.completed))
+        parts.append(":white_check_mark: Done: " + _ids(outcome.completed))
     for _id, description, task in outcome.blockers:
         parts.append(f":construction: Blocker{f' on `{task}`' if task else ''}: {markup.mrkdwn(markup.store(description, limit=200))}")
     for ooo_id, start, end, reason in outcome.ooo:
@@ -112,16 +132,53 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
         when = ooo_service.describe_span(span, outcome.plan_date) if span is not None else ooo_service.describe(start, end)
         parts.append(f":palm_tree: Out {when}{f' ({markup.mrkdwn(reason)})' if reason else ''}: "
                      "I won't nudge you on those days.")
+    if outcome.unknown_refs:
+        parts.append(":information_source: There's no " + _and([f"T-{n}" for n in outcome.unknown_refs]) + ".")
+    for n, took in outcome.numbered_as:
+        parts.append(f":information_source: There was no T-{n} when you wrote this; your new task "
+                     f"\u201c{markup.mrkdwn(took.title)}\u201d got that number. If you meant another task, use Edit.")
+    for what in outcome.not_found:
+        parts.append(f":information_source: I couldn't find an open task like \u201c{markup.mrkdwn(what)}\u201d to mark done "
+                     "(`/task done T-12` marks one by its number).")
     for n in outcome.notes:
         parts.append(f":information_source: {n}")
+    if outcome.day_closed:
+        off = (f" {_ids(outcome.off_plan)} {'is' if len(outcome.off_plan) == 1 else 'are'} on your task list, not on that day's plan."
+               if outcome.off_plan else "")
+        parts.append(f":lock: {day} is closed: its plan stays as the day's close recorded it.{off}")
     if outcome.removed:
         parts.append(":leftwards_arrow_with_hook: Removed after your edit: " + ", ".join(f"`{d}`" for d in outcome.removed))
+    for description in outcome.removed_blockers:
+        parts.append(f":leftwards_arrow_with_hook: Blocker taken back by your edit: {markup.mrkdwn(markup.store(description, limit=200))}")
+    for start, end in outcome.removed_ooo:
+        parts.append(f":leftwards_arrow_with_hook: No longer out {ooo_service.describe(start, end)}: your edit took it out.")
+    for display_id in outcome.kept:
+        parts.append(f":information_source: `{display_id}` stays on your list (work was recorded on it): "
+                     f"`/task drop {display_id} <reason>` removes it.")
+    return parts
+
+
+def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: str, note: str | None = None,
+                  thread_date: date | None = None, thread_link: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """Steward's answer to one message of an update (under a thread reply or a channel post, or in the DM
+    that was the update): the day's plan, completions, blockers, out of office, what an edit changed; Undo /
+    Edit. ``thread_date`` is the date of the thread the message is recorded in, ``thread_link`` a permalink
+    to where a DM update is shown."""
+    day = day_label(outcome.plan_date)
+    created_ids = {r.id for r in outcome.created}
+    parts = []
+    plan_lines = _plan_lines(plan, created_ids)
+    if plan_lines:
+        parts.append(f"*Plan for {day}:* " + " \u00b7 ".join(plan_lines))
+    parts += _reply_notes(outcome, day)
     if not parts:
         parts.append("I didn't find any tasks in that. Mention them as `T-12` or describe them (\u201cfix the login bug\u201d) "
-                     "and I'll add them to today's plan.")
-    late = " _(late)_" if outcome.is_late else ""
-    head = f"Thanks <@{user.slack_id}>!{late}"
-    text = f"Thanks! {len(plan)} task(s) on your plan for {day_label(outcome.plan_date)}."
+                     f"and I'll add them to your plan for {day}.")
+    head = _reply_head(user, outcome, day, thread_date, thread_link)
+    if outcome.via == VIA_THREAD and not outcome.edited:
+        text = f"Thanks! {len(plan)} task(s) on your plan for {day}."
+    else:
+        text = f"Your standup update for {day}: {len(plan)} task(s) on the plan."
     value = f"{outcome.submission_id}:{message_ts}"
     blocks, _left = pack_sections([head, *parts], L.MESSAGE_BLOCKS - 2)
     if note:
@@ -133,9 +190,28 @@ def reply_summary(user: Any, outcome: Any, plan: Sequence[Any], *, message_ts: s
     return text, blocks
 
 
-def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone") -> tuple[str, list[dict[str, Any]]]:
+def dm_update_post(user: Any, text: str, outcome: Any) -> tuple[str, list[dict[str, Any]]]:
+    """A DM update shown in the day's thread on its author's behalf: their words (people and links as
+    written, nothing that pings the channel) and what it put on their plan."""
+    words = markup.mrkdwn(markup.store(text, limit=L.SECTION_TEXT - 200))
+    head = f"*{name(user)}* (by DM): {words}"
+    blocks: list[dict[str, Any]] = [section(head)]
+    bits = []
+    if outcome.planned or outcome.created:
+        bits.append("Plan: " + _ids([*outcome.planned, *outcome.created]))
+    if outcome.completed:
+        bits.append("Done: " + _ids(outcome.completed))
+    if outcome.blockers:
+        bits.append(f"{len(outcome.blockers)} blocker(s)")
+    if bits:
+        blocks.append(context(" \u00b7 ".join(bits)))
+    return fit_text(head, L.SECTION_TEXT), blocks
+
+
+def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone", day: date | None = None) -> tuple[str, list[dict[str, Any]]]:
     gone = f" Removed {', '.join(f'`{d}`' for d in removed)}." if removed else ""
-    text = f":leftwards_arrow_with_hook: {why}: nothing from <@{user.slack_id}>'s reply is on today's plan any more.{gone}"
+    where = f"the plan for {day_label(day)}" if day else "today's plan"
+    text = f":leftwards_arrow_with_hook: {why}: nothing from <@{user.slack_id}>'s message is on {where} any more.{gone}"
     return text, [section(text)]
 
 
@@ -144,29 +220,46 @@ def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str,
     words = (getattr(user, "real_name", None) or user.display_name or "").split()
     first = words[0] if words else "there"
     text = (f":wave: Hi {markup.escape(first)}, you haven't posted your plan in {where} yet. "
-            "Reply there with what you'll do today (mention tasks as `T-12`). Out today? Tell me `/ooo today`.")
+            "Reply there with what you'll do today (mention tasks as `T-12`), or tell me here (\u201cToday I'm \u2026\u201d) "
+            "and I'll post it for you. Out today? Tell me `/ooo today`.")
     return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [section(text)]
 
 
 def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, total: int, day: date,
-                    channel_id: str) -> tuple[str, list[dict[str, Any]]]:
-    names = ", ".join(f"<@{p.slack_id}>" for p in missing)
-    n = len(missing)
-    text = (f"Standup {day_label(day)}: {n} of your reports {'hasn' if n == 1 else 'haven'}'t posted in <#{channel_id}> yet: {names}.")
-    lines = [text, f"{replied} of {total} of your reports have replied."]
+                    channel_id: str, *, earlier: Sequence[tuple[date, Sequence[Any]]] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """A manager's summary for the thread of ``day``: ``missing`` reports (not posted), ``replied`` of ``total``
+    expected, who is ``out``; ``earlier`` names reports still missing from earlier threads whose day came after
+    the manager's previous summary (a teammate far east of the team), as (thread date, people)."""
+
+    def names(people: Sequence[Any]) -> str:
+        return ", ".join(f"<@{p.slack_id}>" for p in people)
+
+    if missing:
+        n = len(missing)
+        head = (f"Standup {day_label(day)}: {n} of your reports {'hasn' if n == 1 else 'haven'}'t posted in "
+                f"<#{channel_id}> yet: {names(missing)}.")
+        lines = [head, f"{replied} of {total} of your reports have replied."]
+    else:
+        head = f"Standup {day_label(day)}: {replied} of {total} of your reports have replied in <#{channel_id}>."
+        lines = [head]
+    later = [f"Standup {day_label(then)}: {names(people)} {'hasn' if len(people) == 1 else 'haven'}'t posted "
+             "(their day for it came after your last summary)." for then, people in earlier]
+    lines += later
     if out:
         lines.append(":palm_tree: Out of office: " + ", ".join(name(p) for p in out))
-    return text, [section("\n".join(lines))]
+    return (head if missing else " ".join([head, *later])), [section("\n".join(lines))]
 
 
 # ---------------------------------------------------------------- end of day
 
 def eod_checkin(day: date, items: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The end-of-day check-in for the plan of ``day``. It names the day rather than saying "today": a
+    check-in held by someone's quiet hours or weekend reaches them on a later date of theirs."""
     open_items = [i for i in items if not i.is_dropped]
     dropped = [i for i in items if i.is_dropped]
     text = f"End of day \u00b7 {day_label(day)}: tick what you finished; the rest carries forward."
     blocks: list[dict[str, Any]] = [
-        section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished today. Anything left unticked carries "
+        section(f"*End of day \u00b7 {day_label(day)}*\nTick what you finished on {day:%A}. Anything left unticked carries "
                  "forward to your next day's plan."),
     ]
     # One checkboxes group per 10 tasks (Slack's limit), as many groups as fit beside the other blocks.
@@ -222,16 +315,17 @@ def drop_modal(day: date, items: Sequence[Any], metadata: str, names: Mapping[st
     }
 
 
-def edit_reply_modal(text: str, metadata: str) -> dict[str, Any]:
+def edit_reply_modal(text: str, metadata: str, day: date) -> dict[str, Any]:
+    """Edit one message of an update; ``day`` is the day it is the update for (an edit never moves it)."""
     return {
         "type": "modal", "callback_id": "standup_reply_edit", "private_metadata": metadata,
         "title": {"type": "plain_text", "text": "Edit your standup"},
         "submit": {"type": "plain_text", "text": "Update"}, "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Your plan for today"},
+            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": f"Your update for {day_label(day)}"},
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "initial_value": markup.store(text, limit=3000),
                          "max_length": 3000}},
-            context("I'll update today's plan to match: tasks you remove are taken back, new ones are added."),
+            context(f"I'll update your plan for {day_label(day)} to match: tasks you remove are taken back, new ones are added."),
         ],
     }
 
@@ -250,11 +344,13 @@ def ooo_saved(span: Any, reason: str | None, ooo_id: int, today: date) -> tuple[
 
 def absence_label(absence: Any) -> str:
     """Why someone is away, in a few words: "vacation", "public holiday: Good Friday", "Slack status:
-    :palm_tree: Vacationing" (``absence``: :class:`bot.services.absences.Absence`)."""
+    :palm_tree: Vacationing" (``absence``: :class:`bot.services.absences.Absence` or the people calendar's
+    :class:`bot.services.calendar.Absence`)."""
     if absence.source == "public_holiday":
         return f"public holiday: {markup.escape(absence.reason or 'holiday')}"
     if absence.source == "slack_status":
-        emoji = f":{absence.emoji.strip(':')}: " if absence.emoji else ""
+        own = getattr(absence, "emoji", None)  # the calendar's absences have the emoji in their reason
+        emoji = f":{own.strip(':')}: " if own else ""
         return f"Slack status: {emoji}{fit_text(markup.mrkdwn(absence.reason or 'away'), STATUS_WORDS)}"
     return markup.mrkdwn(absence.reason) if absence.reason else "out of office"
 

@@ -106,6 +106,11 @@ def draft_preview(draft: Any, today: date | None, *, fallback_reason: str | None
     note = fallback_reason or (draft.parsed.get("note") if isinstance(draft.parsed, dict) else None)
     if note:
         blocks.append(context(f":information_source: {markup.escape(note)}"))
+    day = getattr(draft, "update_day", None)
+    if day is not None:
+        # Words sent while the person's standup day is open and unanswered may be that update.
+        buttons.append({"type": "button", "action_id": "draft_as_update", "value": str(draft.id),
+                        "text": plain(f"It's my standup update for {day:%a} {day.day} {day:%b}", L.BUTTON_TEXT)})
     blocks.append({"type": "actions", "block_id": "draft_actions", "elements": [
         {"type": "button", "action_id": "draft_confirm", "style": "primary", "text": {"type": "plain_text", "text": "Confirm"}, "value": str(draft.id)},
         {"type": "button", "action_id": "draft_cancel", "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}, "value": str(draft.id)},
@@ -280,3 +285,47 @@ def assigned_notice(task: Task, assigner: Any, tz: str | None) -> tuple[str, lis
     return text, [section(fit_text(text, L.SECTION_TEXT)),
                   context(f"`/task done {task.display_id}` when it's finished \u00b7 `/tasks` lists yours \u00b7 "
                           "My App Home shows them too.")]
+
+
+# ---------------------------------------------------------------- work reported done in a DM
+
+DONE_OFFER_BLOCK = "done_offer:"  # + task id: one section per offered task, its button beside it
+
+
+def done_offer(offers: list[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The answer to "done with T-3" / "I finished the login bug": each report with a *Mark done* button
+    per task it may mean (several when unsure), or why there is none. Nothing is marked until a button is
+    pressed. ``offers``: :class:`bot.services.completions.DoneOffer`."""
+    blocks: list[dict[str, Any]] = []
+    buttons = 0
+    for offer in offers:
+        if offer.note:
+            blocks.append(section(f":information_source: {offer.note}"))
+            continue
+        if len(offer.tasks) > 1:
+            blocks.append(section(f"\u201c{markup.mrkdwn(offer.said)}\u201d: which one is it?"))
+        for task in offer.tasks:
+            buttons += 1
+            blocks.append(section(f"`{task.display_id}` {markup.mrkdwn(task.title)}", block_id=f"{DONE_OFFER_BLOCK}{task.id}",
+                                  accessory={"type": "button", "action_id": "task_mark_done", "style": "primary",
+                                             "text": plain("Mark done", L.BUTTON_TEXT), "value": str(task.id)}))
+    blocks = blocks[: L.MESSAGE_BLOCKS - 1]
+    if buttons:
+        blocks.append(context("Tap *Mark done* for what you finished; nothing changes until you do."))
+        text = "Shall I mark it done?" if buttons == 1 else "Shall I mark these done?"
+    else:
+        text = "Nothing was marked done."
+    return text, blocks
+
+
+def done_marked(blocks: list[dict[str, Any]], task: Task) -> list[dict[str, Any]]:
+    """The offer's blocks once ``task`` is marked done: its section says so, without the button."""
+    out = []
+    for block in blocks:
+        if block.get("block_id") == f"{DONE_OFFER_BLOCK}{task.id}":
+            block = section(f":white_check_mark: `{task.display_id}` {markup.mrkdwn(task.title)} is done. Nice work!",
+                            block_id=block["block_id"])
+        out.append(block)
+    if not any(b.get("type") == "section" and b.get("accessory", {}).get("action_id") == "task_mark_done" for b in out):
+        out = [b for b in out if b.get("type") != "context"]
+    return out

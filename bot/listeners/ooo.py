@@ -17,7 +17,7 @@ from bot.listeners import dm
 from bot.listeners.workspace import who
 from bot.parsing import parse_ooo as detect_ooo
 from bot.parsing.text import lines_of, sentences_of
-from bot.services import absences, ooo, security, standup_settings
+from bot.services import absences, calendar, ooo, security, standup_settings
 from bot.services import rhythm as rules
 from bot.services.workspace import date_order_of
 from db.rows import User
@@ -74,7 +74,7 @@ async def list_absences(deps: Deps, org: Any, user: User) -> tuple[str, list[dic
         # out-of-office entries are listed above; a holiday on a day off is no news
         others = [a for a in await absences.absences(conn, org.id, [user.id], today, today + timedelta(days=LIST_AHEAD_DAYS))
                   if a.source != absences.SOURCE_OOO
-                  and not (a.source == absences.SOURCE_HOLIDAY and not rules.is_workday(a.first, rhythm))]
+                  and not (a.source == absences.SOURCE_HOLIDAY and not calendar.is_workday(a.first, rhythm))]
         countries = await absences.countries(conn, org.id, user.id)
     return render.ooo_list(spans, others, countries, today)
 

@@ -1,5 +1,5 @@
-"""The daily rhythm in Slack (F4, F5): `/steward standup` settings, replies in the morning thread
-(new, edited, deleted, Undo / Edit), the end-of-day check-in, and App Home's "Today"."""
+"""The daily rhythm in Slack (F4, F5): `/steward standup` settings, the end-of-day check-in, and App Home's
+"Today". The day's updates (replies in the morning thread, DMs and channel posts) are in :mod:`bot.listeners.updates`."""
 
 from __future__ import annotations
 
@@ -13,18 +13,16 @@ from bot import slack_markup as markup
 from bot.blocks import standup as render
 from bot.blocks.views import view_values
 from bot.deps import Deps
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import InvalidInput
 from bot.listeners import help as help_listener
 from bot.listeners import home
 from bot.listeners.workspace import who
 from bot.log import get_logger
-from bot.parsing import standup_reply
 from bot.services import mood as mood_service
 from bot.services import ooo as ooo_service
 from bot.services import rhythm as rules
-from bot.services import security, standup_plan, standup_replies, standup_settings, standup_threads, workspace
+from bot.services import security, standup_plan, standup_settings, standup_threads
 from bot.services import tasks as task_service
-from bot.services.workspace import date_order_of
 from db.repos import users as users_repo
 from db.rows import User
 
@@ -35,21 +33,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     help_listener.subcommands(deps)["standup"] = standup_subcommand
     app.view("standup_settings")(partial(on_settings_submit, deps=deps))
     app.action("standup_settings_open")(partial(on_settings_open, deps=deps))
-    app.message(matchers=[partial(is_standup_reply, deps=deps)])(partial(on_thread_reply, deps=deps))
-    app.event({"type": "message", "subtype": "message_changed"}, matchers=[partial(is_standup_edit, deps=deps)])(
-        partial(on_reply_edited, deps=deps))
-    app.event({"type": "message", "subtype": "message_deleted"}, matchers=[partial(is_standup_delete, deps=deps)])(
-        partial(on_reply_deleted, deps=deps))
-    app.action("standup_undo")(partial(on_undo, deps=deps))
-    app.action("standup_edit")(partial(on_edit_open, deps=deps))
-    app.view("standup_reply_edit")(partial(on_edit_submit, deps=deps))
     app.action("eod_toggle")(partial(on_eod_toggle, deps=deps))
     app.action("eod_all_done")(partial(on_eod_all_done, deps=deps))
     app.action("eod_drop_open")(partial(on_eod_drop_open, deps=deps))
     app.view("eod_drop")(partial(on_eod_drop_submit, deps=deps))
     hooks = deps.extras.setdefault("ack_hooks", {})
     hooks["standup_settings"] = validate_settings
-    hooks["standup_reply_edit"] = validate_reply_edit
     hooks["eod_drop"] = validate_drop
     home.sections(deps).append(("Today", today_section))
 
@@ -147,208 +136,6 @@ async def on_settings_submit(ack: Any, view: dict[str, Any], client: Any, contex
     async with deps.pool.connection() as conn:
         updated = await standup_settings.update_rhythm(conn, org.id, user, changes)
     await client.chat_postMessage(channel=user.slack_id, text=":white_check_mark: Standup settings saved.\n" + render.settings_text(updated))
-
-
-# ---------------------------------------------------------------- replies in the morning thread
-
-def _reply_event(event: dict[str, Any]) -> bool:
-    ts, thread_ts = event.get("ts"), event.get("thread_ts")
-    return (bool(thread_ts) and thread_ts != ts and event.get("channel_type") != "im" and not event.get("bot_id")
-            and event.get("subtype") in (None, "thread_broadcast", "file_share"))
-
-
-async def _find_thread(deps: Deps, context: Any, channel: str | None, thread_ts: str | None) -> bool:
-    org = context.get("org")
-    if org is None or not channel or not thread_ts:
-        return False
-    async with deps.pool.connection() as conn:
-        thread = await standup_threads.thread_by_ts(conn, org.id, channel, thread_ts)
-    if thread is None:
-        return False
-    context["morning_thread"] = thread
-    return True
-
-
-async def is_standup_reply(body: dict[str, Any], context: Any, deps: Deps) -> bool:
-    event = body.get("event") or {}
-    return _reply_event(event) and await _find_thread(deps, context, event.get("channel"), event.get("thread_ts"))
-
-
-async def is_standup_edit(body: dict[str, Any], context: Any, deps: Deps) -> bool:
-    event = body.get("event") or {}
-    message = event.get("message") or {}
-    if not message.get("thread_ts") or message.get("thread_ts") == message.get("ts") or message.get("bot_id"):
-        return False
-    return await _find_thread(deps, context, event.get("channel"), message.get("thread_ts"))
-
-
-async def is_standup_delete(body: dict[str, Any], context: Any, deps: Deps) -> bool:
-    event = body.get("event") or {}
-    previous = event.get("previous_message") or {}
-    if not previous.get("thread_ts") or previous.get("thread_ts") == previous.get("ts") or previous.get("bot_id"):
-        return False
-    return await _find_thread(deps, context, event.get("channel"), previous.get("thread_ts"))
-
-
-async def _user_of(deps: Deps, org: Any, slack_id: str | None) -> User | None:
-    if not slack_id or slack_id == org.bot_user_id:
-        return None
-    async with deps.pool.connection() as conn:
-        return await workspace.user_by_slack_id(conn, org.id, slack_id)
-
-
-async def on_thread_reply(message: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
-    org, user = context.get("org"), context.get("steward_user")
-    text = message.get("text") or ""
-    if org is None or user is None or standup_reply.is_conversation(text, org.bot_user_id):
-        return
-    await handle_reply(deps, client, org, context["morning_thread"], user, message["ts"], text)
-
-
-async def on_reply_edited(event: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
-    org = context.get("org")
-    message = event.get("message") or {}
-    user = await _user_of(deps, org, message.get("user"))
-    if user is None:
-        return
-    previous = (event.get("previous_message") or {}).get("text")
-    if previous is not None and previous == message.get("text"):
-        return  # an unfurl or a reaction, not an edit of the words
-    await handle_reply(deps, client, org, context["morning_thread"], user, message["ts"], message.get("text") or "")
-
-
-async def on_reply_deleted(event: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
-    org = context.get("org")
-    previous = event.get("previous_message") or {}
-    user = await _user_of(deps, org, previous.get("user"))
-    thread = context["morning_thread"]
-    if user is None:
-        return
-    async with deps.pool.connection() as conn:
-        submission_id = await standup_replies.submission_id_of(conn, thread, user.id)
-        if submission_id is None:
-            return
-        try:
-            entry = (await standup_replies.submission_entry(conn, org.id, submission_id, previous["ts"]))[1]
-        except NotFound:
-            return
-        removed = await standup_replies.undo_reply(conn, org.id, user, submission_id, previous["ts"], deps.now())
-    if entry.get("reply_ts"):
-        text, blocks = render.reply_undone(user, removed, why="Reply deleted")
-        await client.chat_update(channel=thread.channel_id, ts=entry["reply_ts"], text=text, blocks=blocks)
-
-
-async def handle_reply(deps: Deps, client: Any, org: Any, thread: standup_threads.MorningThread, user: User, message_ts: str, text: str,
-                       *, answer_in: tuple[str, str] | None = None) -> standup_replies.ReplyOutcome:
-    """Parse one reply and record it; answer under it (or update the earlier answer)."""
-    now = deps.now()
-    async with deps.pool.connection() as conn:
-        rhythm = await standup_settings.rhythm_of(conn, org.id)
-        types = await task_service.task_types(conn, org.id)
-        clients, projects = await task_service.clients_and_projects(conn, org.id)
-    day = rules.personal_day(thread.thread_date, thread.started_at, rhythm, user.timezone)
-    plan_date = thread.thread_date if not day.closed(now) else rules.local_date(now, day.tz)
-    # "@Steward fix the login bug": the bot's own name is not part of the plan.
-    parts = standup_reply.split_reply(markup.without_user(text, org.bot_user_id), now=now, tz=user.timezone)
-    tasks: list[Any] = []
-    source, note, threat = "offline", None, None
-    if parts.task_lines:
-        result = await deps.ai.parse_tasks(parts.task_text, now=now, tz=user.timezone, task_types=types,
-                                           clients=list(clients), projects=list(projects), date_order=date_order_of(user))
-        tasks, source, threat = list(result.value), result.source, result.threat
-        if result.source == "offline" and result.fallback_reason and not deps.settings.offline_ai:
-            note = f"Parsed offline ({result.fallback_reason}): check the tasks, and use Edit if I got one wrong."
-    found_ooo = []
-    for sentence in parts.ooo:
-        parsed = await deps.ai.parse_ooo(sentence, now=now, tz=user.timezone, date_order=date_order_of(user))
-        threat = threat or parsed.threat
-        if parsed.value is not None:
-            found_ooo.append(parsed.value)
-    reply = standup_replies.ParsedReply(parts=parts, tasks=tasks, ooo=found_ooo, parser=source, clients=clients, projects=projects)
-    async with deps.pool.connection() as conn:
-        if threat is not None:
-            await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=threat[0],
-                                  description=threat[1], user_id=user.id, slack_user_id=user.slack_id,
-                                  details={"source": "standup_thread", "text": text[:500]})
-        outcome = await standup_replies.apply_reply(conn, org_id=org.id, thread=thread, user=user, message_ts=message_ts, text=text,
-                                            parsed=reply, is_late=day.is_late(now), plan_date=plan_date, now=now)
-        plan = await standup_plan.plan_of(conn, org.id, user.id, outcome.plan_date)
-    if outcome.chatter or (outcome.replayed and outcome.reply_ts):
-        return outcome  # "thanks!" after their update, or a redelivery of a reply already answered
-    summary_text, blocks = render.reply_summary(user, outcome, plan, message_ts=message_ts, note=note)
-    where = answer_in or ((thread.channel_id, outcome.reply_ts) if outcome.reply_ts else None)
-    if where is not None and where[1]:
-        await client.chat_update(channel=where[0], ts=where[1], text=summary_text, blocks=blocks)
-        return outcome
-    posted = await client.chat_postMessage(channel=thread.channel_id, thread_ts=thread.thread_ts, text=summary_text, blocks=blocks)
-    async with deps.pool.connection() as conn:
-        await standup_replies.set_reply_ts(conn, org.id, outcome.submission_id, message_ts, posted["ts"])
-    outcome.reply_ts = posted["ts"]
-    return outcome
-
-
-def _reply_ref(body: dict[str, Any]) -> tuple[int, str]:
-    value = (body.get("actions") or [{}])[0].get("value") or ""
-    sub, _, ts = value.partition(":")
-    if not sub.isdigit() or not ts:
-        raise InvalidInput("That button is broken; please reply in the thread again.")
-    return int(sub), ts
-
-
-async def on_undo(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
-    await ack()
-    org, user = who(context)
-    submission_id, message_ts = _reply_ref(body)
-    async with deps.pool.connection() as conn:
-        removed = await standup_replies.undo_reply(conn, org.id, user, submission_id, message_ts, deps.now())
-    text, blocks = render.reply_undone(user, removed)
-    container = body.get("container") or {}
-    await client.chat_update(channel=container.get("channel_id") or body["channel"]["id"],
-                             ts=container.get("message_ts") or body["message"]["ts"], text=text, blocks=blocks)
-
-
-async def on_edit_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
-    await ack()
-    org, user = who(context)
-    submission_id, message_ts = _reply_ref(body)
-    async with deps.pool.connection() as conn:
-        sub, entry = await standup_replies.submission_entry(conn, org.id, submission_id, message_ts)
-        if sub.user_id != user.id:
-            raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.edit",
-                                      message="Only the person who wrote that reply can edit it.",
-                                      details={"submission_id": submission_id})
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or body["channel"]["id"]
-    reply_ts = container.get("message_ts") or body["message"]["ts"]
-    metadata = f"{submission_id}|{message_ts}|{channel}|{reply_ts}"
-    await client.views_open(trigger_id=body["trigger_id"], view=render.edit_reply_modal(entry.get("text") or "", metadata))
-
-
-def validate_reply_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
-    text = (view_values(payload.get("view") or {}).get("text") or "").strip()
-    if not any(ch.isalnum() for ch in text):
-        return {"response_action": "errors", "errors": {"text": "Write your plan, or use Undo to take the reply back."}}
-    return None
-
-
-async def on_edit_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
-    await ack()
-    org, user = who(context)
-    text = (view_values(view).get("text") or "").strip()
-    if not any(ch.isalnum() for ch in text):
-        return
-    try:
-        sub_id, message_ts, channel, reply_ts = (view.get("private_metadata") or "").split("|")
-    except ValueError:
-        raise InvalidInput("That form is broken; please edit your message in the thread instead.") from None
-    async with deps.pool.connection() as conn:
-        sub, _entry = await standup_replies.submission_entry(conn, org.id, int(sub_id), message_ts)
-        if sub.user_id != user.id:
-            raise PermissionDenied("Only the person who wrote that reply can edit it.")
-        thread = await standup_threads.thread_by_id(conn, org.id, sub.thread_id)
-    if thread is None:
-        raise NotFound("That standup thread is gone.")
-    await handle_reply(deps, client, org, thread, user, message_ts, text, answer_in=(channel, reply_ts))
 
 
 # ---------------------------------------------------------------- end of day

@@ -16,8 +16,9 @@ from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.listeners import dm, home
 from bot.listeners.workspace import mentioned_user, who
+from bot.parsing import standup_reply
 from bot.services import clients as client_service
-from bot.services import drafts, ratelimit, security
+from bot.services import completions, drafts, ratelimit, security, standup_replies, standup_settings
 from bot.services import tasks as task_service
 from bot.services.rhythm import local_date
 from bot.services.workspace import date_order_of
@@ -44,7 +45,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action("home_task_done")(partial(on_home_done, deps=deps))
     app.action("home_task_move")(partial(on_home_move, deps=deps))
     app.event("app_mention")(partial(on_mention, deps=deps))
+    # "done with T-3", "I finished the login bug": offer to mark the task done rather than draft a new one.
+    # After the day's update (25: "Today: … Done: T-2" is an update) and before absences and questions.
+    dm.add_route(deps, "done", _reports_done, done_from_dm, priority=27)
+    app.action("task_mark_done")(partial(on_mark_done, deps=deps))
     dm.add_route(deps, "draft", lambda _text: True, partial(draft_from_dm, source="dm"), priority=100)
+    dm.add_edit_route(deps, "draft", draft_from_edit)
     home.sections(deps).append(("My tasks", my_tasks_section))
     home.sections(deps).append(("My board", my_board_section))
     deps.extras.setdefault("ack_hooks", {})["draft_edit"] = validate_edit
@@ -58,7 +64,9 @@ def _today(user: User | None, now: datetime) -> date:
 
 # ---------------------------------------------------------------- drafts
 
-async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None, ts: str | None) -> tuple[Any, str | None]:
+async def read_tasks(deps: Deps, org: Any, user: User, text: str, *, source: str) -> tuple[list[dict[str, Any]], str, str | None]:
+    """The tasks in ``text`` as draft items (rate-limited per person; suspected injections recorded):
+    (items, parser, note for the preview)."""
     now = deps.now()
     async with deps.pool.connection() as conn:
         await ratelimit.check(conn, organization_id=org.id, user_id=user.id, slack_id=user.slack_id, action="llm.parse", now=now)
@@ -70,16 +78,26 @@ async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str
     note = None
     if result.source == "offline" and result.fallback_reason:
         note = f"Parsed offline: {result.fallback_reason}. Check the dates before confirming."
-    async with deps.pool.connection() as conn:
-        if result.threat is not None:
+    if result.threat is not None:
+        async with deps.pool.connection() as conn:
             level, reason = result.threat
             await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=level,
                                   description=reason, user_id=user.id, slack_user_id=user.slack_id,
                                   details={"source": source, "text": text[:500]})
-        if not items:
-            return None, note
-        draft = await drafts.create(conn, org.id, user, text, items, parser=result.source, now=now, source=source, note=note,
-                                    source_channel_id=channel, source_ts=ts)
+    return items, result.source, note
+
+
+async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None, ts: str | None) -> tuple[Any, str | None]:
+    items, parser, note = await read_tasks(deps, org, user, text, source=source)
+    if not items:
+        return None, note
+    async with deps.pool.connection() as conn:
+        # A DM while the person's standup day is open and unanswered may be their update: the preview offers it.
+        day = None
+        if source == "dm":
+            day = await standup_replies.unanswered_day(conn, org.id, user, await standup_settings.rhythm_of(conn, org.id), deps.now())
+        draft = await drafts.create(conn, org.id, user, text, items, parser=parser, now=deps.now(), source=source, note=note,
+                                    source_channel_id=channel, source_ts=ts, update_day=day.plan_date if day else None)
     return draft, note
 
 
@@ -95,6 +113,84 @@ async def draft_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: 
                        thread_ts=message.get("thread_ts") if source == "mention" else None)
 
 
+def _reports_done(text: str) -> bool:
+    return bool(standup_reply.completions(text)[0])
+
+
+async def done_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> None:
+    """Work reported done: a *Mark done* button for the task each report means (or why there is none).
+    The message's other sentences ("… and I'll write the release notes by Friday") become a draft as usual."""
+    org, user = who(context)
+    reports, rest = standup_reply.completions(message.get("text") or "")
+    async with deps.pool.connection() as conn:
+        offers = await completions.offers_for(conn, org.id, user, reports)
+    text, blocks = render.done_offer(offers)
+    await client.chat_postMessage(channel=message.get("channel") or user.slack_id, text=text, blocks=blocks)
+    remainder = "\n".join(rest)
+    if dm.has_words(remainder):
+        await draft_from_dm({**message, "text": remainder}, say, deps, context, client)
+
+
+async def on_mark_done(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    await ack()
+    org, user = who(context)
+    value = (body.get("actions") or [{}])[0].get("value") or ""
+    if not value.isdigit():
+        raise InvalidInput("That button is broken; tell me again what you finished.")
+    async with deps.pool.connection() as conn:
+        task = await task_service.get(conn, org.id, int(value))
+        if task.status != "done":
+            task = await task_service.complete(conn, user, task, deps.now())
+    container = body.get("container") or {}
+    blocks = render.done_marked(list((body.get("message") or {}).get("blocks") or []), task)
+    await client.chat_update(channel=container.get("channel_id") or body["channel"]["id"],
+                             ts=container.get("message_ts") or body["message"]["ts"],
+                             text=f"{task.display_id} is done.", blocks=blocks)
+
+
+async def draft_from_edit(message: dict[str, Any], deps: Deps, context: Any, client: Any, **_: Any) -> bool:
+    """A DM edited after Steward drafted tasks from it: a pending draft follows the edit (its preview is
+    updated, and the person is told); a confirmed, cancelled or expired one does not, and the person is
+    told so. False when no draft was made from the message."""
+    org, user = who(context)
+    channel, ts = message.get("channel") or user.slack_id, message.get("ts") or ""
+    now = deps.now()
+    async with deps.pool.connection() as conn:
+        draft = await drafts.by_source(conn, org.id, user.id, channel, ts)
+        made = await drafts.task_display_ids(conn, org.id, draft.id) if draft is not None and draft.status == "confirmed" else []
+    if draft is None:
+        return False
+    if draft.status == "confirmed":
+        listed = ", ".join(f"`{d}`" for d in made) or "its tasks"
+        await client.chat_postMessage(channel=channel, text=(
+            f":information_source: You'd already confirmed the draft from that message, so your edit didn't change {listed}. "
+            f"`/task edit {made[0] if made else 'T-12'}` changes a task."))
+        return True
+    if draft.status == "rejected" or drafts.is_expired(draft, now):
+        why = "cancelled" if draft.status == "rejected" else "expired (drafts last 24 hours)"
+        await client.chat_postMessage(channel=channel, text=(
+            f":information_source: The draft from that message was {why}, so your edit changed nothing. "
+            "Send the new words as a new message and I'll draft them."))
+        return True
+    # What the done route answered stays with it: only the other sentences were drafted.
+    words = "\n".join(standup_reply.completions(message.get("text") or "")[1])
+    items, parser, note = await read_tasks(deps, org, user, words, source="dm") if dm.has_words(words) else ([], "offline", None)
+    if not items:
+        await client.chat_postMessage(channel=channel, text=(
+            ":information_source: I couldn't find a task in your edited message, so the draft still shows what you first wrote. "
+            "Cancel it there if you don't want it."))
+        return True
+    async with deps.pool.connection() as conn:
+        draft = await drafts.replace_items(conn, org.id, user, draft.id, words, items, parser=parser, now=now, note=note)
+        names = await _names(conn, org.id, [item["title"] for item in draft.items])
+    await _update_preview(client, draft, render.draft_preview(draft, _today(user, now), names=names),
+                          f"Draft: {len(draft.items)} task(s). Confirm?")
+    await client.chat_postMessage(channel=channel, text=(
+        f":pencil2: You edited your message, so I updated its draft to match: {len(draft.items)} task(s) now. "
+        "Check it and press Confirm."))
+    return True
+
+
 async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps, **_: Any) -> None:
     bot_user = getattr(context.get("org"), "bot_user_id", None) or context.get("bot_user_id")
     text = markup.without_user(event.get("text"), bot_user)  # the bot's own name out; other people stay
@@ -103,8 +199,8 @@ async def on_mention(event: dict[str, Any], say: Any, context: Any, client: Any,
                   thread_ts=event.get("thread_ts") or event.get("ts"))
         return
     for _p, _name, matcher, handler in deps.extras.get("mention_routes", []):
-        if matcher(text):
-            await handler(event={**event, "text": text}, say=say, deps=deps, context=context, client=client)
+        if matcher(text) and await handler(event={**event, "text": text}, say=say, deps=deps, context=context,
+                                           client=client) is not dm.PASS:
             return
     org, user = who(context)
     draft, _note = await make_draft(deps, org, user, text, source="mention", channel=event.get("channel"), ts=event.get("ts"))

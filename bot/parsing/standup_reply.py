@@ -1,4 +1,5 @@
-"""Standup replies, read as plain text (SPEC F4): plan, completions, blockers, absences; task titles compared.
+"""Standup replies, read as plain text (SPEC F4): plan, completions, blockers, absences; task titles compared;
+and what makes a message written elsewhere (a DM, a post in the standup channel) the day's update.
 
 Pure rules: no I/O, no clock reads (``now`` is a parameter). The services record what these find
 (:mod:`bot.services.standup_replies`).
@@ -25,6 +26,7 @@ _HEADER = re.compile(
     re.IGNORECASE,
 )
 _DONE_HEADERS = {"yesterday", "done", "did", "completed", "finished"}
+_SAID_DONE_HEADERS = {"done", "completed", "finished"}
 _BLOCKER_HEADERS = {"blocker", "blockers", "blocked", "impediment", "impediments", "obstacle", "obstacles"}
 _BLOCKER = re.compile(
     r"\b(?:blocked|blocker|blocking|stuck|waiting\s+(?:on|for)|can['’]?t\s+(?:proceed|continue|move\s+forward)|"
@@ -45,6 +47,49 @@ _CHATTER = re.compile(
     r"happy\s+\w+day)(?:\s+(?:all|everyone|team|folks|y['’]?all))?\W*$",
     re.IGNORECASE,
 )
+# "I finished the login bug", "done with T-3", "I've just wrapped up the Acme report": work reported done.
+# Past tense or "done with" only: "finish the report" and "I'll be done with it by Friday" are plans.
+_COMPLETED = re.compile(
+    r"^\W*(?:(?:yesterday|today|earlier(?:\s+today)?|this\s+morning|last\s+night)\s*,?\s+)?(?:(?:i|we)(?:\s*['’](?:ve|m|re)|\s+(?:have|am|are))?\s+)?(?:(?:just|finally|already|now|all)\s+)*"
+    r"(?:finished|completed|wrapped\s+up|shipped|fixed|closed(?:\s+out)?|delivered|merged|resolved|sent(?:\s+out|\s+off)?|"
+    r"done\s+with|through\s+with)\s+(?P<what>.+?)[\s.,;!?]*$",
+    re.IGNORECASE,
+)
+# "the login bug is done", "T-3 is finished now".
+_IS_DONE = re.compile(
+    r"^\W*(?P<what>.+?)\s+(?:is|was|has\s+been|are|have\s+been)\s+(?:now\s+|finally\s+|all\s+)?"
+    r"(?:done|finished|complete|completed|shipped|merged|fixed|closed|sent|delivered)(?:\s+now)?\W*$",
+    re.IGNORECASE,
+)
+# "mark T-3 done", "please mark the login bug as complete".
+_MARK_DONE = re.compile(
+    r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:mark|set|tick(?:\s+off)?|close)\s+(?P<what>.+?)"
+    r"(?:\s+(?:as\s+)?(?:done|complete|completed|finished|closed))?\W*$",
+    re.IGNORECASE,
+)
+# "I finished the login bug and I'll deploy it today": more than a report; read as a plan sentence.
+_MORE_AFTER = re.compile(r"(?:,|\s)\s*(?:and|then|but|so)\s+(?:then\s+)?(?:i\b|i['’]|we\b|we['’]|will\b|now\b|next\b|today\b|"
+                         r"tomorrow\b|going\b|also\b|start\w*\b)", re.IGNORECASE)
+_EMOJI_AT_END = re.compile(r":[\w+\-]+:$")
+_VAGUE_OBJECT = re.compile(r"^(?:it|that|this|them|those|these|everything|all|all\s+of\s+(?:it|them)|for\s+(?:today|the\s+day)|"
+                           r"work|my\s+work|for\s+now)$", re.IGNORECASE)
+
+# A message outside the standup thread reads like the day's update when it has standup headers
+# ("Today:", "Yesterday:", "Blockers:"), frames the work as today's ("Today I'm…", "this morning I'll…",
+# "my plan for today"), or states work in progress ("Working on…", "I'm on the Acme mockups").
+_TODAY_FRAME = re.compile(
+    r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening)|rest\s+of\s+the\s+day|for\s+the\s+day)\b"
+    r"|^\W*(?:(?:i['’]?m|i\s+am|we['’]?re|we\s+are)\s+)?(?:(?:still|currently|also|mostly)\s+)?"
+    r"(?:working\s+on|focusing\s+on|focused\s+on|continuing\s+(?:with|on)|(?:busy|heads\s+down)\s+(?:with|on))\b"
+    r"|^\W*(?:i['’]?m|i\s+am)\s+on\s+(?:the|my|T-?\d)",
+    re.IGNORECASE,
+)
+_QUESTION = re.compile(
+    r"\?\s*$|^\W*(?:what|when|where|who|whom|whose|why|how|which|can|could|would|will|should|shall|is|are|am|do|does|did|"
+    r"have|has|any|may)\b(?!\s*:)",
+    re.IGNORECASE,
+)
+
 _REF_CLAUSES = re.compile(r"\s*[,;]\s*(?:and\s+|then\s+)?|\s+(?:and\s+then|and|then|plus|&)\s+", re.IGNORECASE)
 
 
@@ -61,11 +106,16 @@ _PLAN_WITH_MENTION = re.compile(
 def is_conversation(text: str, bot_user_id: str | None) -> bool:
     """A reply that talks to someone else ("@Maya nice work!", "@Maya can you review my PR?") is
     conversation, not a standup update, unless it names tasks or states a plan ("@Priya and I will
-    pair on the checkout bug", "@Maya I'll send it after lunch")."""
+    pair on the checkout bug", "@Maya I'll send it after lunch"); so is a question put to Steward
+    ("@Steward what's the status with Acme?"), while "@Steward fix the login bug" is a plan."""
     written = markup.read(text)
     first = written.refs[0] if written.refs else None
-    if first is None or first.kind != "user" or first.target == bot_user_id or written.plain[:first.plain_span[0]].strip():
+    if first is None or first.kind != "user" or written.plain[:first.plain_span[0]].strip():
         return False
+    if first.target == bot_user_id:
+        # "@Steward what's the status with Acme?": a question for Steward, answered as one, not a plan.
+        asked = [s for line in lines_of(written.plain[first.plain_span[1]:]) for s in sentences_of(line) if s.strip()]
+        return bool(asked) and all(_QUESTION.search(s) and not _HEADER.match(s) for s in asked)
     if _TASK_REF.search(written.plain):
         return False
     return not _PLAN_WITH_MENTION.search(written.plain[first.plain_span[1]:])
@@ -78,6 +128,9 @@ class ReplyParts:
     task_lines: list[str] = field(default_factory=list)  # free text for the task parser
     blockers: list[tuple[str, int | None]] = field(default_factory=list)  # (sentence, T-number)
     ooo: list[str] = field(default_factory=list)  # sentences stating an absence
+    # Work reported done by name ("I finished the login bug", "Yesterday: fixed the checkout bug"):
+    # (what, explicit). Explicit ones were said as done; the others are free text under "Yesterday:".
+    done_titles: list[tuple[str, bool]] = field(default_factory=list)
 
     @property
     def task_text(self) -> str:
@@ -85,7 +138,83 @@ class ReplyParts:
 
     @property
     def empty(self) -> bool:
-        return not (self.plan_refs or self.done_refs or self.task_lines or self.blockers or self.ooo)
+        return not (self.plan_refs or self.done_refs or self.task_lines or self.blockers or self.ooo or self.done_titles)
+
+
+def _trim(words: str) -> str:
+    """Trailing punctuation off, but not the colon that ends an emoji (":rocket:")."""
+    words = words.strip()
+    while words and words[-1] in ".,;:!" and not (words[-1] == ":" and _EMOJI_AT_END.search(words)):
+        words = words[:-1].rstrip()
+    return words
+
+
+def completed_object(sentence: str) -> str | None:
+    """What a sentence reports as done ("I finished the login bug" -> "the login bug", "T-3 is done" ->
+    "T-3"), or None when the sentence is not a report of finished work. Plain words in, plain words out."""
+    for pattern in (_COMPLETED, _IS_DONE, _MARK_DONE):
+        m = pattern.match(sentence.strip())
+        if m is None:
+            continue
+        what = _trim(m.group("what"))
+        if pattern is _MARK_DONE and not (_TASK_REF.search(what) or re.search(r"\b(?:done|complete|completed|finished|closed)\W*$",
+                                                                         sentence, re.IGNORECASE)):
+            continue  # "close the Acme deal" is a plan; "mark the Acme deal done" is a report
+        if not what or _MORE_AFTER.search(what) or _VAGUE_OBJECT.match(what) or not any(ch.isalpha() or ch.isdigit() for ch in what):
+            return None
+        return what
+    return None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sentence of a message reporting work as done: the T-numbers it names, or else the words."""
+
+    sentence: str
+    refs: tuple[int, ...]
+    what: str | None  # the words naming the work (stored form) when no T-number is named
+
+
+def completions(text: str) -> tuple[list[Completion], list[str]]:
+    """A message's reports of finished work, and its other sentences (stored form), in order. Pure.
+
+    "done with T-3. I'll write the release notes by Friday" -> ([T-3], ["I'll write the release notes by Friday"])."""
+    written = markup.read(text)
+    found: list[Completion] = []
+    rest: list[str] = []
+    for line in lines_of(written.plain):
+        for sentence in sentences_of(line):
+            sentence = sentence.strip()
+            what = completed_object(sentence)
+            if what is None:
+                if sentence:
+                    rest.append(written.stored(sentence))
+                continue
+            refs = tuple(dict.fromkeys(int(m.group(1)) for m in _TASK_REF.finditer(what)))
+            found.append(Completion(written.stored(sentence), refs, None if refs else written.stored(what)))
+    return found, rest
+
+
+def reads_like_update(text: str, *, now: datetime, tz: str) -> bool:
+    """True when a message written outside the standup thread (a DM, a post in the standup channel)
+    reads like the day's update rather than a task request, a question or a chat. Pure.
+
+    Updates: standup headers ("Yesterday: … Today: … Blockers: …", any one of them), or work framed as
+    today's or in progress ("Today I'm reviewing the rate limiter PR", "this morning I'll…", "Working on
+    the Acme mockups"). Not updates: questions ("what's on my plan today?"), commitments with another day
+    ("I'll fix the login bug by Friday": a task request), reports of finished work alone ("done with T-3":
+    Steward offers to mark it done), absences alone ("I'm out today"). ``now`` and ``tz`` (an IANA zone)
+    date the absences."""
+    plain = markup.read(text).plain
+    sentences = [s.strip() for line in lines_of(plain) for s in sentences_of(line) if s.strip()]
+    if not sentences:
+        return False
+    if any(_HEADER.match(s) for s in sentences):
+        return True
+    if all(_QUESTION.search(s) for s in sentences):
+        return False
+    return any(_TODAY_FRAME.search(s) and not _QUESTION.search(s) and completed_object(s) is None
+               and detect_ooo(s, now=now, tz=tz) is None for s in sentences)
 
 
 def _add(items: list[int], n: int) -> None:
@@ -103,13 +232,15 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     ``text`` is the reply as Slack delivers it; its plain words are sorted, and the task lines,
     blockers and absences come back in the stored form (:mod:`bot.slack_markup`).
 
-    "Yesterday:/Done:" sections only complete the tasks they name by T-number (past work is not
-    today's plan); "Blockers:" sections and sentences like "blocked on…", "waiting for…" open
+    "Yesterday:/Done:" sections complete the tasks they name by T-number, and by (about) the same title
+    what "Done:" lists or what is said as finished ("Yesterday: fixed the checkout bug"; past work is not
+    today's plan); sentences reporting finished work anywhere ("I finished the login
+    bug", "done with T-3") complete theirs too; "Blockers:" sections and sentences like "blocked on…", "waiting for…" open
     blockers (on the T-number they name, if any); sentences that state an absence are out-of-office
     notes; everything else is today's plan: T-numbers are existing tasks, the rest is parsed into tasks.
     """
     parts = ReplyParts()
-    section = "plan"
+    section, said_done = "plan", False
     written = markup.read(text)
     for line in lines_of(written.plain):
         for sentence in sentences_of(line):
@@ -119,6 +250,8 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
             if header:
                 h = re.sub(r"\s+", "", header.group("h").lower())
                 section = "done" if h in _DONE_HEADERS else "blocker" if h in _BLOCKER_HEADERS else "plan"
+                # "Done: the Acme mockups" says it is finished; "Yesterday: the Acme mockups" may be work in progress.
+                said_done = h in _SAID_DONE_HEADERS
                 sentence = header.group("rest").strip()
             if not sentence or _CHATTER.match(sentence):
                 continue
@@ -135,9 +268,16 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
             if section == "done":
                 for m in refs:
                     _add(parts.done_refs, int(m.group(1)))
+                what = None if refs else completed_object(sentence) or (sentence if said_done else None)
+                if what is not None:
+                    parts.done_titles.append((what, False))
                 continue
             if not refs:
-                parts.task_lines.append(sentence)
+                what = completed_object(sentence)
+                if what is not None:
+                    parts.done_titles.append((what, True))
+                else:
+                    parts.task_lines.append(sentence)
                 continue
             # A sentence naming tasks: each clause with a T-number is about that task; the others are new work.
             for clause in _REF_CLAUSES.split(sentence):
@@ -156,6 +296,7 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     parts.task_lines = [written.stored(line) for line in parts.task_lines]
     parts.blockers = [(written.stored(sentence), n) for sentence, n in parts.blockers]
     parts.ooo = [written.stored(sentence) for sentence in parts.ooo]
+    parts.done_titles = [(written.stored(what), explicit) for what, explicit in parts.done_titles]
     return parts
 
 

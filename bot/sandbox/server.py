@@ -24,6 +24,7 @@ from bot.sandbox.composer import compose
 from bot.sandbox.emoji_table import shortcodes
 from bot.sandbox.persistence import OrgMarker, SavedSandbox, StateFile
 from bot.sandbox.seed import DEMO_TEAM_ID, DEMO_TEAM_NAME, Demo, demo, seed_demo
+from jobs.summaries import summarise
 
 log = logging.getLogger(__name__)
 
@@ -420,6 +421,11 @@ class Sandbox:
         else:
             raise ApiError(400, "nothing_to_do", 'send {"advance_minutes": n} or {"set": "2026-03-02T09:00"}')
         now = self.clock.now()
+        dispatcher = getattr(self.bot, "dispatcher", None)
+        if dispatcher is not None:
+            # The clock passing a message's time sends it (a check-in held for quiet hours) before the page
+            # answers, as Steward's dispatcher would within its next poll: the page never shows a stale state.
+            await dispatcher.deliver_due(now)
         return _json({"ok": True, "now": now.isoformat(),
                       "clock_offset_minutes": round(self.clock.offset.total_seconds() / 60, 2)})
 
@@ -448,11 +454,15 @@ class Sandbox:
         if known and name not in known:
             raise ApiError(404, "unknown_job", f"no job named {name!r}")
         try:
-            result = await self.bot.scheduler.run_claimed(name, scheduled_for=self.clock.now())
+            # As if at the sandbox's clock: what the job decides to send then is sent before the answer,
+            # and the summary says what really happened to each message (jobs/runs.py).
+            report = await self.bot.scheduler.run_as_of(name, self.clock.now())
         except KeyError as exc:
             raise ApiError(404, "unknown_job", f"no job named {name!r}") from exc
-        summary = jobs.summarise(name, result, lambda text: plain_mentions(self.emulator.workspace, text))
-        return _json({"ok": True, "job": name, "result": result, "summary": summary})
+        result = report.result if report is not None else None
+        summary = summarise(name, result, lambda text: plain_mentions(self.emulator.workspace, text), report)
+        return _json({"ok": True, "job": name, "result": result, "summary": summary,
+                      "report": report.to_json() if report is not None else None})
 
     # ---------------------------------------------------------------- emoji and permalinks
 

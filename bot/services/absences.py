@@ -28,8 +28,8 @@ import psycopg
 
 from bot.errors import InvalidInput
 from bot.parsing.ooo import parse_ooo, status_absence
+from bot.services import calendar, security
 from bot.services import rhythm as rules
-from bot.services import security
 from db.queries import Q
 from db.rows import User
 
@@ -146,11 +146,11 @@ def status_days(user_id: int, text: str | None, emoji: str | None, since: dateti
     reason = status_absence(text, emoji)
     if reason is None or since is None:
         return None
-    start = rules.local_date(since, tz)
+    start = calendar.local_date(since, tz)
     if expires is not None:
         if expires - since < STATUS_MIN_AWAY:
             return None
-        local = expires.astimezone(rules.zone(tz))
+        local = expires.astimezone(calendar.zone(tz))
         end = local.date() if local.time() >= STATUS_DAY_CUTOFF else local.date() - timedelta(days=1)
     else:
         said = parse_ooo(text or "", now=since, tz=tz) if text else None
@@ -198,7 +198,7 @@ async def out_on(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[
     return on_day(await absences(conn, org_id, user_ids, day, day), day)
 
 
-async def span(conn: psycopg.AsyncConnection, org_id: int, user_id: int, rhythm: rules.Rhythm, first: date,
+async def span(conn: psycopg.AsyncConnection, org_id: int, user_id: int, rhythm: calendar.Rhythm, first: date,
                last: date) -> Span:
     """The workdays and public holidays of ``user_id`` from ``first`` to ``last`` (see :class:`Span`);
     ``rhythm`` gives the organization's workdays and holidays."""
@@ -207,8 +207,8 @@ async def span(conn: psycopg.AsyncConnection, org_id: int, user_id: int, rhythm:
     holidays = public_holidays(country, first, last)
     off = {d for d, _ in holidays}
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    workdays = tuple(d for d in days if rules.is_workday(d, rhythm) and d not in off)
-    return Span(first, last, workdays, tuple((d, n) for d, n in holidays if rules.is_workday(d, rhythm)),
+    workdays = tuple(d for d in days if calendar.is_workday(d, rhythm) and d not in off)
+    return Span(first, last, workdays, tuple((d, n) for d, n in holidays if calendar.is_workday(d, rhythm)),
                 rules.describe_days(rhythm.workdays))
 
 

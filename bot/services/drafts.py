@@ -29,10 +29,18 @@ class Draft:
     expires_at: datetime | None
     preview_channel_id: str | None
     preview_ts: str | None
+    source_channel_id: str | None = None  # where the words were written (a DM, a channel)
+    source_ts: str | None = None
 
     @property
     def items(self) -> list[dict[str, Any]]:
         return list(self.parsed.get("tasks") or [])
+
+    @property
+    def update_day(self) -> date | None:
+        """The standup day (a date) whose update these words may be, when the preview offers that."""
+        raw = self.parsed.get("update_day")
+        return date.fromisoformat(raw) if isinstance(raw, str) else None
 
 
 def item_from_parsed(p: Any, clients: dict[str, int], projects: dict[str, int]) -> dict[str, Any]:
@@ -51,8 +59,12 @@ def item_from_parsed(p: Any, clients: dict[str, int], projects: dict[str, int]) 
 
 async def create(conn: psycopg.AsyncConnection, org_id: int, user: User, raw_text: str, items: list[dict[str, Any]], *,
                  parser: str, now: datetime, source: str = "dm", note: str | None = None,
-                 source_channel_id: str | None = None, source_ts: str | None = None) -> Draft:
-    parsed = {"tasks": items, "note": note}
+                 source_channel_id: str | None = None, source_ts: str | None = None, update_day: date | None = None) -> Draft:
+    """A pending draft of ``items`` (expires after DRAFT_TTL). ``update_day``: the standup day these words
+    may instead be the person's update for (the preview then offers that; see ``Draft.update_day``)."""
+    parsed: dict[str, Any] = {"tasks": items, "note": note}
+    if update_day is not None:
+        parsed["update_day"] = update_day.isoformat()
     row = await (await conn.execute(Q["draft_insert"], {
         "organization_id": org_id, "user_id": user.id, "raw_text": raw_text, "parsed": Jsonb(parsed), "parser": parser,
         "source": source, "source_channel_id": source_channel_id, "source_ts": source_ts, "expires_at": now + DRAFT_TTL,
@@ -136,6 +148,31 @@ async def edit_item(conn: psycopg.AsyncConnection, org_id: int, actor: User, dra
         await conn.execute(Q["draft_set_parsed"], {"organization_id": org_id, "id": draft_id,
                                                    "parsed": Jsonb({**draft.parsed, "tasks": items})})
     return await get(conn, org_id, draft_id)
+
+
+async def by_source(conn: psycopg.AsyncConnection, org_id: int, user_id: int, channel_id: str, ts: str) -> Draft | None:
+    """The newest draft ``user_id`` made from the message ``ts`` in ``channel_id``, if any."""
+    row = await (await conn.execute(Q["draft_by_source"], {"organization_id": org_id, "user_id": user_id, "channel_id": channel_id,
+                                                           "ts": ts})).fetchone()
+    return await get(conn, org_id, row[0]) if row else None
+
+
+async def replace_items(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft_id: int, raw_text: str,
+                        items: list[dict[str, Any]], *, parser: str, now: datetime, note: str | None = None) -> Draft:
+    """A pending draft re-read from its edited message: new words, new tasks (raises like Confirm when the
+    draft is not the actor's or no longer pending)."""
+    async with conn.transaction():
+        draft = await get(conn, org_id, draft_id, for_update=True)
+        check_open(draft, actor, now)
+        await conn.execute(Q["draft_replace"], {"organization_id": org_id, "id": draft_id, "raw_text": raw_text, "parser": parser,
+                                                "parsed": Jsonb({**draft.parsed, "tasks": items, "note": note})})
+    return await get(conn, org_id, draft_id)
+
+
+async def task_display_ids(conn: psycopg.AsyncConnection, org_id: int, draft_id: int) -> list[str]:
+    """The tasks a confirmed draft made (``T-n``)."""
+    rows = await (await conn.execute(Q["draft_task_display_ids"], {"organization_id": org_id, "id": draft_id})).fetchall()
+    return [r[0] for r in rows]
 
 
 def is_expired(draft: Draft, now: datetime) -> bool:

@@ -1,9 +1,10 @@
 """Out of office (SPEC F4): ooo_records, manual (/ooo) or parsed from what people write.
 
-People out of office on a date are skipped by that date's thread listing, nudges, the manager
-summary, the end-of-day check-in and the mood check-in (and, later, by cards and escalations:
-they ask :func:`out_on`). "Out" counts every absence source (:mod:`bot.services.absences`): out of
-office, the person's public holidays and a Slack status that says away.
+Out-of-office stretches are absences in the people calendar (:mod:`bot.services.calendar`), with the
+other sources of :mod:`bot.services.absences` (the person's public holidays, a Slack status that says
+away): the daily jobs load them with :func:`people` and skip whoever is out on their day (the thread
+listing, nudges, the manager summary, the end-of-day and mood check-ins); :func:`out_on` answers the
+same for one date.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
 
 from bot.errors import InvalidInput, NotFound
 from bot.parsing.ooo import states_absence
-from bot.services import absences, standup_settings
+from bot.services import absences, calendar, standup_settings
 from db.queries import Q
 from db.rows import User
 
@@ -74,6 +75,31 @@ async def span_of(conn: psycopg.AsyncConnection, org_id: int, user_id: int, firs
     holidays and the person's public holidays."""
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     return await absences.span(conn, org_id, user_id, rhythm, first, last)
+
+
+# The people calendar looks this far around today: back to days still closing, ahead to the first reachable
+# instant after a weekend or a leave (bot/services/calendar.py, REACH_HORIZON).
+ABSENCE_WINDOW_BEFORE = timedelta(days=14)
+ABSENCE_WINDOW_AFTER = timedelta(days=60)
+
+
+async def people(conn: psycopg.AsyncConnection, org_id: int, users: Sequence[User], today: date) -> dict[int, calendar.Person]:
+    """The people calendar's view of each user (by id): their timezone, their absences from every source
+    (:func:`bot.services.absences.absences`: out of office, public holidays, a Slack status that says away)
+    around ``today``, and that status also as an away interval (from when it was first seen to its expiry)."""
+    found = await absences.absences(conn, org_id, [u.id for u in users], today - ABSENCE_WINDOW_BEFORE,
+                                    today + ABSENCE_WINDOW_AFTER)
+    days: dict[int, list[calendar.Absence]] = {}
+    away: dict[int, list[calendar.Away]] = {}
+    for a in found:
+        reason = a.reason or ("public holiday" if a.source == absences.SOURCE_HOLIDAY else "out of office")
+        if a.source == absences.SOURCE_STATUS and a.emoji:
+            reason = f":{a.emoji.strip(':')}: {reason}"  # the calendar's absences carry no emoji of their own
+        days.setdefault(a.user_id, []).append(calendar.Absence(a.first, a.last, reason, a.source))
+        if a.source == absences.SOURCE_STATUS and a.starts_at is not None:
+            away.setdefault(a.user_id, []).append(calendar.Away(a.starts_at, a.ends_at, reason, a.source))
+    return {u.id: calendar.Person(timezone=u.timezone, absences=tuple(days.get(u.id, ())), away=tuple(away.get(u.id, ())))
+            for u in users}
 
 
 async def upcoming(conn: psycopg.AsyncConnection, org_id: int, user_id: int, today: date) -> list[OooRecord]:

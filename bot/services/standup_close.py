@@ -3,16 +3,16 @@ and join the next thread."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import psycopg
 
-from bot.services import ooo
 from bot.services import rhythm as rules
 from bot.services import tasks as task_service
 from bot.services.standup_plan import plan_of, seed_carried
-from bot.services.standup_threads import next_thread_after
+from bot.services.standup_threads import MorningThread, next_thread_after
 from db.queries import Q
 
 
@@ -23,8 +23,12 @@ class CloseResult:
     dropped: int = 0
 
 
-async def close_day(conn: psycopg.AsyncConnection, org_id: int, user_id: int, day: date, now: datetime) -> CloseResult:
-    """Exactly one task_statuses row per planned task for ``day``; carried tasks count up. Idempotent."""
+async def close_day(conn: psycopg.AsyncConnection, org_id: int, user_id: int, day: date, now: datetime, *,
+                    carry_into: Callable[[MorningThread], bool]) -> CloseResult:
+    """Exactly one task_statuses row per planned task for ``day``; carried tasks count up. Idempotent.
+
+    When a later thread is already up and ``carry_into(thread)`` says the person is expected on it (the
+    people calendar's answer), the carried tasks join that thread's plan at once."""
     result = CloseResult()
     async with conn.transaction():
         for item in await plan_of(conn, org_id, user_id, day):
@@ -49,7 +53,7 @@ async def close_day(conn: psycopg.AsyncConnection, org_id: int, user_id: int, da
                 result.dropped += 1
         # A later thread already up (someone far from the organization's clock): carry into it now.
         nxt = await next_thread_after(conn, org_id, day)
-        if result.carried and nxt is not None and not await ooo.out_on(conn, org_id, [user_id], nxt.thread_date):
+        if result.carried and nxt is not None and carry_into(nxt):
             await seed_carried(conn, org_id, nxt.thread_date, [user_id])
     return result
 

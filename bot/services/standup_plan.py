@@ -47,6 +47,12 @@ async def people_with_plan(conn: psycopg.AsyncConnection, org_id: int, day: date
     return [r[0] for r in rows]
 
 
+async def open_plans_on(conn: psycopg.AsyncConnection, org_id: int, days: Sequence[date]) -> list[tuple[int, date]]:
+    """(person, date) for each of ``days`` on which the person's plan still has an open (unclosed) task."""
+    rows = await (await conn.execute(Q["plan_open_people_for_dates"], {"organization_id": org_id, "plan_dates": list(days)})).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
 @dataclass(frozen=True)
 class PlanItem:
     id: int

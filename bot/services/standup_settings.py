@@ -1,6 +1,6 @@
 """A team's standup settings (SPEC F4): read, changed in words or the modal, checked, audit-logged.
 
-The time rules these settings feed live in :mod:`bot.services.rhythm`.
+The time rules these settings feed live in the people calendar, :mod:`bot.services.calendar`.
 """
 
 from __future__ import annotations
@@ -29,11 +29,13 @@ _SETTING_COLUMNS = {
 
 
 def rhythm_from_row(row: Sequence[Any]) -> Rhythm:
-    (tz, channel, workdays, holidays, morning, local, nudge, summary, eod, mood_on, mood_time) = row
+    """A Rhythm from the columns of the rhythm_settings query (sql/queries/standup.sql), in its order."""
+    (tz, channel, workdays, holidays, morning, local, nudge, summary, eod, mood_on, mood_time, quiet_start, quiet_end) = row
     return Rhythm(timezone=tz or "UTC", standup_channel_id=channel, workdays=frozenset(int(d) for d in workdays or ()),
                   holidays=frozenset(holidays or ()), morning_time=morning, use_member_local_time=bool(local),
                   nudge_delay_minutes=int(nudge), manager_summary_delay_minutes=int(summary), end_of_day_time=eod,
-                  mood_checkin_enabled=bool(mood_on), mood_checkin_time=mood_time)
+                  mood_checkin_enabled=bool(mood_on), mood_checkin_time=mood_time, quiet_hours_start=quiet_start,
+                  quiet_hours_end=quiet_end)
 
 
 async def rhythm_of(conn: psycopg.AsyncConnection, org_id: int) -> Rhythm:

@@ -115,8 +115,20 @@ async def mark_summarised(conn: psycopg.AsyncConnection, thread: MorningThread, 
 
 
 async def submitter_ids(conn: psycopg.AsyncConnection, thread: MorningThread) -> set[int]:
-    rows = await (await conn.execute(Q["thread_submitter_ids"], {"organization_id": thread.organization_id, "thread_id": thread.id})).fetchall()
+    """Who has posted their update for the thread's day: in the thread, or elsewhere for that date (an
+    update written before the thread was up, a DM, a post in the channel; see ``update_dates``)."""
+    rows = await (await conn.execute(Q["thread_submitter_ids"], {"organization_id": thread.organization_id,
+                                                                 "thread_date": thread.thread_date})).fetchall()
     return {r[0] for r in rows}
+
+
+async def submitters_of(conn: psycopg.AsyncConnection, org_id: int, thread_ids: Sequence[int]) -> dict[int, set[int]]:
+    """thread id -> the ids of everyone who replied to it, for each of ``thread_ids`` (one query)."""
+    out: dict[int, set[int]] = {t: set() for t in thread_ids}
+    rows = await (await conn.execute(Q["threads_submitter_ids"], {"organization_id": org_id, "thread_ids": list(thread_ids)})).fetchall()
+    for thread_id, user_id in rows:
+        out[thread_id].add(user_id)
+    return out
 
 
 async def next_thread_after(conn: psycopg.AsyncConnection, org_id: int, day: date) -> MorningThread | None:

@@ -3,7 +3,8 @@
 
 -- name: rhythm_settings
 SELECT timezone, standup_channel_id, workdays, holidays, morning_time, use_member_local_time, nudge_delay_minutes,
-       manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time
+       manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time, quiet_hours_start,
+       quiet_hours_end
 FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- name: standup_channel_of_org
@@ -136,10 +137,6 @@ LIMIT 1
 -- Which of these notices were already queued (so a minute's tick skips them without a write).
 SELECT dedupe_key FROM notifications WHERE organization_id = %(organization_id)s AND dedupe_key = ANY(%(keys)s)
 
--- name: submission_of_user_in_thread
-SELECT id FROM thread_submissions
-WHERE organization_id = %(organization_id)s AND morning_thread_id = %(thread_id)s AND user_id = %(user_id)s
-
 -- name: thread_mark_nudged
 UPDATE morning_threads SET nudges_sent_at = coalesce(nudges_sent_at, %(now)s)
 WHERE organization_id = %(organization_id)s AND id = %(id)s
@@ -153,7 +150,22 @@ UPDATE morning_threads SET status = 'closed', closed_at = %(now)s
 WHERE organization_id = %(organization_id)s AND status = 'posted' AND thread_date < %(before)s
 
 -- name: thread_submitter_ids
-SELECT user_id FROM thread_submissions WHERE organization_id = %(organization_id)s AND morning_thread_id = %(thread_id)s
+-- Who has posted their update for the thread's day: a reply in it, or an update recorded elsewhere for that
+-- date (written before the thread was up, in the previous day's thread, by DM or in the channel).
+SELECT DISTINCT user_id FROM thread_submissions
+WHERE organization_id = %(organization_id)s AND update_dates @> ARRAY[%(thread_date)s::date]
+
+-- name: update_posted
+-- Has the person posted their update for this date (anywhere: see thread_submitter_ids)?
+SELECT EXISTS (SELECT 1 FROM thread_submissions WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s
+               AND update_dates @> ARRAY[%(day)s::date])
+
+-- name: threads_submitter_ids
+-- (thread, person) for everyone who has posted their update for any of these threads' days: a reply in
+-- the thread, or an update recorded elsewhere for its date (see thread_submitter_ids).
+SELECT DISTINCT t.id, s.user_id FROM morning_threads t
+JOIN thread_submissions s ON s.organization_id = t.organization_id AND s.update_dates @> ARRAY[t.thread_date]
+WHERE t.organization_id = %(organization_id)s AND t.id = ANY(%(thread_ids)s)
 
 -- ------------------------------------------------------------------ submissions
 
@@ -166,15 +178,22 @@ RETURNING id, coalesce(parsed, '{}'::jsonb), is_late
 
 -- name: submission_save
 UPDATE thread_submissions
-SET raw_text = %(raw_text)s, parsed = %(parsed)s, parsed_at = %(now)s,
+SET raw_text = %(raw_text)s, parsed = %(parsed)s, parsed_at = %(now)s, update_dates = %(update_dates)s::date[],
     message_ts = coalesce(message_ts, %(message_ts)s),
     edited_at = CASE WHEN %(edited)s THEN %(now)s ELSE edited_at END
 WHERE id = %(id)s
 
 -- name: submission_get
-SELECT s.id, s.morning_thread_id, s.user_id, coalesce(s.parsed, '{}'::jsonb), s.is_late
-FROM thread_submissions s WHERE s.organization_id = %(organization_id)s AND s.id = %(id)s
-FOR UPDATE
+SELECT s.id, s.morning_thread_id, s.user_id, coalesce(s.parsed, '{}'::jsonb), s.is_late, mt.thread_date
+FROM thread_submissions s JOIN morning_threads mt ON mt.organization_id = s.organization_id AND mt.id = s.morning_thread_id
+WHERE s.organization_id = %(organization_id)s AND s.id = %(id)s
+FOR UPDATE OF s
+
+-- name: submission_for_message
+-- The submission holding one message of a person's (a reply, a DM or a channel post), by the message's ts.
+SELECT s.id FROM thread_submissions s
+WHERE s.organization_id = %(organization_id)s AND s.user_id = %(user_id)s AND s.parsed -> 'messages' ? %(message_ts)s
+ORDER BY s.id DESC LIMIT 1
 
 -- name: submission_owner
 SELECT user_id FROM thread_submissions WHERE organization_id = %(organization_id)s AND id = %(id)s
@@ -187,9 +206,10 @@ SELECT s.id, s.is_late, s.created_at FROM thread_submissions s JOIN morning_thre
 WHERE s.organization_id = %(organization_id)s AND s.user_id = %(user_id)s AND mt.thread_date = %(thread_date)s
 ORDER BY s.id DESC LIMIT 1
 
--- name: set_reply_ts
+-- name: submission_entry_set
+-- Where Steward answered one message (and showed it, for a DM): merged into that message's entry.
 UPDATE thread_submissions
-SET parsed = jsonb_set(parsed, ARRAY['messages', %(message_ts)s, 'reply_ts'], to_jsonb(%(reply_ts)s::text))
+SET parsed = jsonb_set(parsed, ARRAY['messages', %(message_ts)s], (parsed -> 'messages' -> %(message_ts)s) || %(fields)s::jsonb)
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND parsed -> 'messages' ? %(message_ts)s
 
 -- ------------------------------------------------------------------ tasks, as the rhythm sees them
@@ -252,6 +272,12 @@ ORDER BY t.display_number
 SELECT DISTINCT user_id FROM day_plan_items
 WHERE organization_id = %(organization_id)s AND plan_date = %(plan_date)s
 
+-- name: plan_open_people_for_dates
+-- (person, date) with a task still open (not closed) on that day's plan, for any of these dates.
+SELECT DISTINCT user_id, plan_date FROM day_plan_items
+WHERE organization_id = %(organization_id)s AND plan_date = ANY(%(plan_dates)s) AND closed_at IS NULL
+ORDER BY plan_date, user_id
+
 -- name: plan_open_days
 -- (person, date) pairs whose day has not been closed yet.
 SELECT DISTINCT user_id, plan_date FROM day_plan_items
@@ -294,6 +320,7 @@ RETURNING id
 -- name: blocker_delete_open
 DELETE FROM blockers
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'open' AND escalation_level = 0
+RETURNING id
 
 -- name: blocker_first_step_hours
 SELECT (blocker_ladder -> 0 ->> 'after_hours')::numeric FROM org_settings WHERE organization_id = %(organization_id)s

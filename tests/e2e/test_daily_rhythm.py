@@ -230,8 +230,9 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
     await run_job(bot, "nudges")
     assert await notification_count(db_dsn, "standup.manager_summary") == 1
 
-    # 17:30: the end-of-day check-in (not for Lee: nothing planned; not for Sam: out). Priya's waits
-    # out her quiet hours (04:00 in Kolkata) and she never answers.
+    # 17:30: the end-of-day check-in (not for Lee: nothing planned; not for Sam: out). Priya's (04:00 on
+    # Saturday in Kolkata) is held until she can be reached after her weekend, Monday 08:00 in Kolkata,
+    # and she never answers.
     clock.at = utc(2026, 3, 6, 22, 30, 30)
     mark = len(emulator.calls)
     await run_job(bot, "end-of-day")
@@ -243,6 +244,8 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
         assert await notification_count(db_dsn, "standup.eod_checkin", absent) == 0
     async with await db(db_dsn) as conn:
         assert await fetchval(conn, "SELECT status FROM notification_deliveries WHERE target_id = %s", (PRIYA,)) == "held"
+        assert await fetchval(conn, "SELECT next_attempt_at FROM notification_deliveries WHERE target_id = %s",
+                              (PRIYA,)) == utc(2026, 3, 9, 2, 30)
 
     def checkin(channel: str) -> dict[str, Any]:
         return next(m for m in emulator.messages(channel) if any(str(b.get("block_id", "")).startswith("eod:") for b in m.get("blocks", [])))
@@ -285,13 +288,14 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
             "SELECT pi.external_id, t.title, s.status, s.reason, s.answered, t.carry_forward_count FROM task_statuses s "
             "JOIN tasks t ON t.id = s.task_id JOIN platform_identities pi ON pi.user_id = s.user_id "
             "WHERE s.status_date = %s ORDER BY t.display_number", (FRIDAY,))).fetchall()
-        assert await fetchval(conn, "SELECT count(*) FROM task_statuses") == 6  # one per planned task
+        # One per planned task; Priya's day stays open until four hours after her check-in reaches her.
+        assert await fetchval(conn, "SELECT count(*) FROM task_statuses") == 4
     statuses = {(who, title): (status, reason, answered, carried) for who, title, status, reason, answered, carried in rows}
     assert statuses[(MAYA, "Finish the Q1 report")] == ("done", None, True, 0)
     blog = next(v for (who, title), v in statuses.items() if who == MAYA and "blog" in title.lower())
     assert blog == ("dropped", "Client postponed it", True, 0)
     assert sorted(v for (who, _), v in statuses.items() if who == DIEGO) == [("done", None, True, 0)] * 2
-    assert sorted(v for (who, _), v in statuses.items() if who == PRIYA) == [("carry_forward", None, False, 1)] * 2
+    assert not [v for (who, _), v in statuses.items() if who == PRIYA]
 
     # The weekend: no threads.
     for day in (7, 8):
@@ -299,6 +303,27 @@ async def test_a_whole_day_across_a_weekend_and_a_dst_change(emulator: SlackEmul
         await run_job(bot, "morning-thread")
     async with await db(db_dsn) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM morning_threads") == 1
+
+    # Monday 08:00 in Kolkata: Priya's Friday check-in reaches her, naming the day; her Friday closes four
+    # hours later, unanswered.
+    clock.at = utc(2026, 3, 9, 2, 30, 30)
+    priya_dm = await emulator.dm_channel(PRIYA)
+    held = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (PRIYA, priya_dm), timeout=15)
+    assert "Tick what you finished on Friday" in str(held.args["blocks"])
+    async with await db(db_dsn) as conn:
+        await wait_until(lambda: fetchval(conn, "SELECT status = 'sent' FROM notification_deliveries WHERE target_id = %s", (PRIYA,)))
+    clock.at = utc(2026, 3, 9, 6, 29, 30)
+    await run_job(bot, "day-close")
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT count(*) FROM task_statuses") == 4
+    clock.at = utc(2026, 3, 9, 6, 31, 30)
+    await run_job(bot, "day-close")
+    async with await db(db_dsn) as conn:
+        priya = await (await conn.execute(
+            "SELECT s.status, s.answered, t.carry_forward_count FROM task_statuses s JOIN tasks t ON t.id = s.task_id "
+            "JOIN platform_identities pi ON pi.user_id = s.user_id WHERE pi.external_id = %s AND s.status_date = %s",
+            (PRIYA, FRIDAY))).fetchall()
+    assert priya == [("carry_forward", False, 1)] * 2
 
     # Monday, after the change to summer time: 09:00 in New York is 13:00 UTC.
     clock.at = utc(2026, 3, 9, 12, 59, 30)

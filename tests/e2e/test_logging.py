@@ -103,4 +103,4 @@ async def test_idle_ticks_log_at_debug_and_work_at_info(emulator: SlackEmulator,
     logs.entries.clear()
     await bot.scheduler.run_claimed("morning-thread", datetime(2026, 3, 5, 14, 1, 0, tzinfo=UTC))
     posted = await wait_for_event(logs, "job_ran")
-    assert posted["log_level"] == "info" and "posted" in str(posted["summary"])
+    assert posted["log_level"] == "info" and "2026-03-05" in str(posted["summary"])

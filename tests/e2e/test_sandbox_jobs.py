@@ -123,20 +123,28 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
         await run(job)
     assert set(said) == set(registry.all_jobs())
     day = f"{monday:%a} {monday.day} {monday:%b}"
+    after = monday + timedelta(days=1)
+    tuesday = f"{after:%a} {after.day} {after:%b}"
+    london, berlin = (datetime(after.year, after.month, after.day, 8, tzinfo=ZoneInfo(z)).tzname()
+                      for z in ("Europe/London", "Europe/Berlin"))
     expected = {
         "context": ["context: read 1 message into 1 observation (offline, 1 embeddings call)."],
         "context-summaries": ["context-summaries: nothing to do right now."],
         "context-backfill": ["context-backfill: no channel history waiting to be read.",
                              "context-backfill: read the history of #client-acme (6 messages, 3 thread replies, 1 page)."],
         "workspace-sync": ["workspace-sync: updated 5 people, skipped 2 bots and found 1 admin."],
-        "morning-thread": [f"morning-thread: posted the standup thread for {day} with 5 people.",
+        "morning-thread": [f"morning-thread: posted the standup thread for {day} in #standup with 5 people.",
                            f"morning-thread: skipped: already posted ({day})."],
-        # Priya is in Kolkata, where 11:45 in New York is within her quiet hours.
-        "nudges": ["nudges: nudged 3 people, sent 1 manager their list of who's missing and held 1 for quiet hours."],
-        "mood-checkin": ["mood-checkin: sent 5 mood check-ins."],
-        "end-of-day": ["end-of-day: sent 1 end-of-day check-in."],
+        # Priya is in Kolkata, where 11:45 in New York is within her quiet hours: the people calendar nudges
+        # at the first moment she can be reached before her check-in, and there is none, so no nudge.
+        "nudges": ["nudges: sent 3 nudges (@daniel, @lena and @maya) and sent 1 manager's list of who's missing (@maya)."],
+        # At 16:31 in New York it is evening in London and Berlin (held to their morning) and night in Kolkata,
+        # where Monday's mood check-in can no longer reach her on Monday: none (a mood check-in is for its day).
+        "mood-checkin": [f"mood-checkin: sent 2 mood check-ins (@maya and @sam) and 2 mood check-ins are held for "
+                         f"quiet hours (@daniel until {tuesday} at 08:00 {london} and @lena until {tuesday} at 08:00 {berlin})."],
+        "end-of-day": ["end-of-day: sent 1 end-of-day check-in (@sam)."],
         "day-close": ["day-close: closed 1 person's day: 2 carried forward."],
-        "reminders": ["reminders: fired 1 reminder."],
+        "reminders": ["reminders: sent 1 reminder (@priya)."],
         "retention-monthly": ["retention-monthly: nothing to delete."],
         "retention": ["retention: nothing to delete."],
     }

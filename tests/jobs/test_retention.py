@@ -101,7 +101,10 @@ def test_cli_runs_retention_and_prints_counts(db_dsn: str, tmp_path) -> None:  #
     proc = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "retention", "--now", "2026-06-15T02:00:00+00:00"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    counts = json.loads(proc.stdout)
+    report = json.loads(proc.stdout)
+    assert report["job"] == "retention" and report["summary"] == "retention: nothing to delete."
+    assert (report["sent"], report["waiting"], report["failed"]) == ([], [], [])
+    counts = report["result"]
     assert set(counts) == {"expired_drafts", "old_confirmed_drafts", "abandoned_drafts", "old_channel_messages",
                            "old_security_audit_logs", "old_rate_limit_events", "processed_inbox_events", "old_job_runs",
                            "old_dead_letters"}
@@ -138,6 +141,10 @@ def test_cli_job_that_needs_slack_says_so_without_tokens(db_dsn: str) -> None:
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "morning-thread talks to Slack" in proc.stderr and "Traceback" not in proc.stderr
+    # nudges sends what it decides at --now at once (jobs/runs.py): without tokens it says how to run it instead.
     nudges = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "nudges", "--now", "2026-03-09T10:00:00-04:00"],
                             env=env, capture_output=True, text=True, timeout=120)
-    assert nudges.returncode == 0, nudges.stderr  # it only queues notices: no Slack needed
+    assert nudges.returncode == 2 and "Traceback" not in nudges.stderr
+    assert "SLACK_BOT_TOKEN" in nudges.stderr and "press Run now for nudges" in nudges.stderr
+    with psycopg.connect(db_dsn) as check:
+        assert check.execute("SELECT count(*) FROM notifications").fetchone() == (0,)  # and it queued nothing

@@ -1,4 +1,5 @@
-"""The daily rhythm's pure rules: workdays, DST, windows, personal days, close, replies, settings words."""
+"""The daily rhythm's pure rules: workdays, DST, windows, personal days (the people calendar), close, replies,
+settings words."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from bot.errors import InvalidInput
 from bot.parsing import standup_reply
+from bot.services import calendar as cal
 from bot.services import rhythm as rules
 from bot.services import standup_settings
 from bot.services.rhythm import Rhythm
@@ -24,26 +26,26 @@ def utc(*args: int) -> datetime:
 # ---------------------------------------------------------------- wall time to instants, across DST
 
 def test_morning_follows_the_wall_clock_across_the_spring_change() -> None:
-    assert rules.morning_at(date(2026, 3, 6), NY) == utc(2026, 3, 6, 14, 0)  # EST, UTC-5
-    assert rules.morning_at(date(2026, 3, 9), NY) == utc(2026, 3, 9, 13, 0)  # EDT, UTC-4
+    assert cal.morning_at(date(2026, 3, 6), NY) == utc(2026, 3, 6, 14, 0)  # EST, UTC-5
+    assert cal.morning_at(date(2026, 3, 9), NY) == utc(2026, 3, 9, 13, 0)  # EDT, UTC-4
 
 
 def test_morning_follows_the_wall_clock_across_the_autumn_change() -> None:
-    assert rules.morning_at(date(2026, 10, 30), NY) == utc(2026, 10, 30, 13, 0)
-    assert rules.morning_at(date(2026, 11, 2), NY) == utc(2026, 11, 2, 14, 0)
+    assert cal.morning_at(date(2026, 10, 30), NY) == utc(2026, 10, 30, 13, 0)
+    assert cal.morning_at(date(2026, 11, 2), NY) == utc(2026, 11, 2, 14, 0)
     london = Rhythm(timezone="Europe/London", morning_time=time(9, 0))
-    assert rules.morning_at(date(2026, 3, 27), london) == utc(2026, 3, 27, 9, 0)
-    assert rules.morning_at(date(2026, 3, 30), london) == utc(2026, 3, 30, 8, 0)
+    assert cal.morning_at(date(2026, 3, 27), london) == utc(2026, 3, 27, 9, 0)
+    assert cal.morning_at(date(2026, 3, 30), london) == utc(2026, 3, 30, 8, 0)
 
 
 def test_a_wall_time_in_the_spring_gap_moves_forward_and_a_repeated_one_is_the_first() -> None:
-    assert rules.at_local(date(2026, 3, 8), time(2, 30), "America/New_York") == utc(2026, 3, 8, 7, 30)  # 03:30 EDT
-    assert rules.at_local(date(2026, 11, 1), time(1, 30), "America/New_York") == utc(2026, 11, 1, 5, 30)  # first 01:30 (EDT)
+    assert cal.at_local(date(2026, 3, 8), time(2, 30), "America/New_York") == utc(2026, 3, 8, 7, 30)  # 03:30 EDT
+    assert cal.at_local(date(2026, 11, 1), time(1, 30), "America/New_York") == utc(2026, 11, 1, 5, 30)  # first 01:30 (EDT)
 
 
 def test_local_days_are_23_and_25_hours_long_on_change_days() -> None:
-    spring = rules.end_of_local_day(date(2026, 3, 8), "America/New_York") - rules.at_local(date(2026, 3, 8), time(0), "America/New_York")
-    autumn = rules.end_of_local_day(date(2026, 11, 1), "America/New_York") - rules.at_local(date(2026, 11, 1), time(0), "America/New_York")
+    spring = cal.end_of_local_day(date(2026, 3, 8), "America/New_York") - cal.at_local(date(2026, 3, 8), time(0), "America/New_York")
+    autumn = cal.end_of_local_day(date(2026, 11, 1), "America/New_York") - cal.at_local(date(2026, 11, 1), time(0), "America/New_York")
     assert spring == timedelta(hours=23) and autumn == timedelta(hours=25)
 
 
@@ -61,45 +63,48 @@ def test_local_days_are_23_and_25_hours_long_on_change_days() -> None:
     (utc(2026, 3, 10, 13, 30), None),  # a holiday
 ])
 def test_thread_due(now: datetime, expected: date | None) -> None:
-    assert rules.thread_due(now, NY) == expected
+    assert cal.thread_due(now, NY) == expected
 
 
 def test_next_thread_skips_weekends_and_holidays() -> None:
-    assert rules.next_thread_at(utc(2026, 3, 6, 23, 0), NY) == utc(2026, 3, 9, 13, 0)
-    assert rules.next_thread_at(utc(2026, 3, 9, 23, 0), NY) == utc(2026, 3, 11, 13, 0)  # Tuesday is a holiday
-    assert rules.next_thread_at(utc(2026, 3, 9, 12, 0), NY) == utc(2026, 3, 9, 13, 0)
+    assert cal.next_thread_at(utc(2026, 3, 6, 23, 0), NY) == utc(2026, 3, 9, 13, 0)
+    assert cal.next_thread_at(utc(2026, 3, 9, 23, 0), NY) == utc(2026, 3, 11, 13, 0)  # Tuesday is a holiday
+    assert cal.next_thread_at(utc(2026, 3, 9, 12, 0), NY) == utc(2026, 3, 9, 13, 0)
 
 
 def test_custom_workdays() -> None:
     sun_thu = Rhythm(timezone="Asia/Dubai", workdays=frozenset({7, 1, 2, 3, 4}))
-    assert rules.is_workday(date(2026, 3, 8), sun_thu)  # Sunday
-    assert not rules.is_workday(date(2026, 3, 6), sun_thu)  # Friday
+    assert cal.is_workday(date(2026, 3, 8), sun_thu)  # Sunday
+    assert not cal.is_workday(date(2026, 3, 6), sun_thu)  # Friday
 
 
 # ---------------------------------------------------------------- personal days
 
 def test_org_clock_personal_day() -> None:
     posted = utc(2026, 3, 6, 14, 0, 5)
-    day = rules.personal_day(date(2026, 3, 6), posted, NY, "Asia/Kolkata")
+    day = cal.personal_day(date(2026, 3, 6), posted, NY, "Asia/Kolkata")
     assert day.day == date(2026, 3, 6) and day.tz == "America/New_York"
     assert day.nudge_at == posted + timedelta(minutes=60)
     assert day.summary_at == posted + timedelta(minutes=120)
     assert day.checkin_at == utc(2026, 3, 6, 22, 30)
     assert day.close_at == utc(2026, 3, 7, 5, 0)  # midnight EST
-    assert not day.nudge_due(utc(2026, 3, 6, 15, 0)) and day.nudge_due(utc(2026, 3, 6, 15, 0, 5))
-    assert not day.nudge_due(utc(2026, 3, 6, 22, 30))  # the check-in replaces the nudge
     assert day.is_late(utc(2026, 3, 6, 15, 30)) and not day.is_late(utc(2026, 3, 6, 14, 30))
+    # On the team's clock, 10:00 in New York is 20:30 in Kolkata: her quiet hours, then her weekend, then
+    # past the check-in: no nudge. A New Yorker is nudged at 10:00:05.
+    assert cal.nudge_time(NY, cal.Person("Asia/Kolkata"), day) is None
+    new_yorker = cal.day_for(NY, cal.Person("America/New_York"), date(2026, 3, 6), posted)
+    assert cal.nudge_time(NY, cal.Person("America/New_York"), new_yorker) == utc(2026, 3, 6, 15, 0, 5)
 
 
 def test_member_local_time_personal_days() -> None:
     local = Rhythm(timezone="America/New_York", morning_time=time(9, 0), end_of_day_time=time(17, 30), use_member_local_time=True)
     posted = utc(2026, 3, 9, 13, 0)  # 09:00 EDT, 13:00 London, 18:30 Kolkata, 06:00 Los Angeles
-    london = rules.personal_day(date(2026, 3, 9), posted, local, "Europe/London")
+    london = cal.personal_day(date(2026, 3, 9), posted, local, "Europe/London")
     assert london.day == date(2026, 3, 9) and london.nudge_at == posted + timedelta(hours=1)
     assert london.checkin_at == utc(2026, 3, 9, 17, 30) and london.close_at == utc(2026, 3, 10, 0, 0)
-    la = rules.personal_day(date(2026, 3, 9), posted, local, "America/Los_Angeles")
+    la = cal.personal_day(date(2026, 3, 9), posted, local, "America/Los_Angeles")
     assert la.nudge_at == utc(2026, 3, 9, 17, 0)  # their 09:00 (PDT) + 1 h
-    kolkata = rules.personal_day(date(2026, 3, 9), posted, local, "Asia/Kolkata")
+    kolkata = cal.personal_day(date(2026, 3, 9), posted, local, "Asia/Kolkata")
     assert kolkata.day == date(2026, 3, 10)  # posted after their end of day: they work on it next morning
     assert kolkata.nudge_at == utc(2026, 3, 10, 4, 30)  # 09:00 IST + 1 h
     assert kolkata.close_at == utc(2026, 3, 10, 18, 30)  # their midnight
@@ -107,10 +112,11 @@ def test_member_local_time_personal_days() -> None:
 
 def test_mood_due_window() -> None:
     on = Rhythm(timezone="America/New_York", mood_checkin_enabled=True, mood_checkin_time=time(16, 30))
-    assert rules.mood_due(utc(2026, 3, 6, 21, 29), on) is None
-    assert rules.mood_due(utc(2026, 3, 6, 21, 30), on) == date(2026, 3, 6)
-    assert rules.mood_due(utc(2026, 3, 7, 21, 30), on) is None  # Saturday
-    assert rules.mood_due(utc(2026, 3, 6, 21, 30), Rhythm(timezone="America/New_York")) is None  # off
+    someone = cal.Person("America/New_York")
+    assert cal.mood_day(on, someone, utc(2026, 3, 6, 21, 29)) is None
+    assert cal.mood_day(on, someone, utc(2026, 3, 6, 21, 30)) == date(2026, 3, 6)
+    assert cal.mood_day(on, someone, utc(2026, 3, 7, 21, 30)) is None  # Saturday
+    assert cal.mood_day(Rhythm(timezone="America/New_York"), someone, utc(2026, 3, 6, 21, 30)) is None  # off
 
 
 # ---------------------------------------------------------------- the close, mood rules

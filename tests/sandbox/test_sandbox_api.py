@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.emulators.slack import SlackEmulator
 from bot.sandbox import Sandbox, demo_emulator, seed_demo
 from bot.sandbox.seed import PEOPLE
+from jobs.runs import RunReport
 from tests.sandbox.conftest import ACME, DANIEL, LEADERSHIP, MAYA, PRIYA, STANDUP, EchoBot, eventually
 
 
@@ -249,11 +250,11 @@ async def test_clock_and_jobs(sandbox: Sandbox, http: aiohttp.ClientSession) -> 
         def __init__(self) -> None:
             self.runs: list[tuple[str, datetime | None]] = []
 
-        async def run_claimed(self, name: str, scheduled_for: datetime | None = None) -> Any:
+        async def run_as_of(self, name: str, now: datetime) -> RunReport:
             if name == "boom":
                 raise KeyError(name)
-            self.runs.append((name, scheduled_for))
-            return {"synced": 5}
+            self.runs.append((name, now))
+            return RunReport(name, now, {"synced": 5})
 
     class FakeBot:
         scheduler = FakeScheduler()

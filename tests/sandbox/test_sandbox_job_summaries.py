@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.jobs import COUNTS, summarise
 from jobs import registry
+from jobs.summaries import COUNTS, summarise
 
 CHANNELS = {"<#C0DEMOACME>": "#client-acme", "<#C0DEMOSTND>": "#standup"}
 
@@ -23,10 +23,11 @@ RETENTION_DAILY = {"expired_drafts": 0, "old_confirmed_drafts": 1, "abandoned_dr
 RETENTION_MONTHLY = {"old_security_audit_logs": 0, "old_rate_limit_events": 0, "old_dead_letters": 0}
 
 CASES: list[tuple[str, Any, str]] = [
-    ("morning-thread", {"1": {"posted": "2026-03-09", "thread_id": 4, "participants": 5, "out_of_office": 1}},
-     "morning-thread: posted the standup thread for Mon 9 Mar with 5 people (1 out of office)."),
-    ("morning-thread", {"1": {"posted": "2026-03-10", "thread_id": 5, "participants": 1, "out_of_office": 0}},
-     "morning-thread: posted the standup thread for Tue 10 Mar with 1 person."),
+    # Without a run report (jobs/runs.py) nothing is known to have reached Slack: what a job queued reads "queued".
+    ("morning-thread", {"1": {"thread": "2026-03-09", "thread_id": 4, "participants": 5, "out_of_office": 1}},
+     "morning-thread: queued the standup thread for Mon 9 Mar with 5 people (1 out of office)."),
+    ("morning-thread", {"1": {"thread": "2026-03-10", "thread_id": 5, "participants": 1, "out_of_office": 0}},
+     "morning-thread: queued the standup thread for Tue 10 Mar with 1 person."),
     ("morning-thread", {"1": {"skipped": "not a workday", "next": "2026-03-09T09:00:00-04:00"}},
      "morning-thread: skipped: not a workday; the next one is due Mon 9 Mar at 09:00 (UTC-04:00)."),
     ("morning-thread", {"1": {"skipped": "already posted", "date": "2026-03-09"}},
@@ -34,21 +35,23 @@ CASES: list[tuple[str, Any, str]] = [
     ("morning-thread", {"7": {"skipped": "can't read the standup channel's members (not_in_channel); "
                                          "invite me to <#C0DEMOSTND>"}},
      "morning-thread: skipped: can't read the standup channel's members (not_in_channel); invite me to #standup."),
-    ("nudges", {"3": {"nudged": 2, "summaries": 1, "quiet": 0}},
-     "nudges: nudged 2 people and sent 1 manager their list of who's missing."),
-    ("nudges", {"3": {"nudged": 1, "summaries": 2, "quiet": 1}},
-     "nudges: nudged 1 person, sent 2 managers their lists of who's missing and held 1 for quiet hours."),
-    ("nudges", {"3": {"nudged": 0, "summaries": 0, "quiet": 0}}, "nudges: nothing to do right now."),
-    ("end-of-day", {"1": {"sent": 3, "quiet": 1}}, "end-of-day: sent 3 end-of-day check-ins and held 1 for quiet hours."),
+    ("nudges", {"3": {"nudges": 2, "summaries": 1, "quiet": 0}},
+     "nudges: queued 2 nudges and queued 1 manager's list of who's missing."),
+    ("nudges", {"3": {"nudges": 1, "summaries": 2, "quiet": 1}},
+     "nudges: queued 1 nudge, queued 2 managers' lists of who's missing and 1 not queued (quiet hours would hold it "
+     "past its time)."),
+    ("nudges", {"3": {"nudges": 0, "summaries": 0, "quiet": 0}}, "nudges: nothing to do right now."),
+    ("end-of-day", {"1": {"checkins": 3, "quiet": 2}},
+     "end-of-day: queued 3 end-of-day check-ins and 2 not queued (quiet hours would hold them past their time)."),
     ("day-close", {"1": {"people": 2, "done": 3, "carried": 1, "dropped": 0}},
      "day-close: closed 2 people's days: 3 tasks done and 1 carried forward."),
     ("day-close", {"1": {"people": 1, "done": 0, "carried": 0, "dropped": 0}}, "day-close: closed 1 person's day."),
     ("day-close", {"1": {"error": "KeyError: 3"}, "2": {"people": 0, "done": 0, "carried": 0, "dropped": 0}},
      "day-close: Organization 1: failed: KeyError: 3. Organization 2: nothing to do right now."),
-    ("mood-checkin", {"1": {"sent": 1}}, "mood-checkin: sent 1 mood check-in."),
+    ("mood-checkin", {"1": {"checkins": 1}}, "mood-checkin: queued 1 mood check-in."),
     ("mood-checkin", {"1": {"skipped": "mood check-in is off (`/steward standup mood on`)"}},
      "mood-checkin: skipped: mood check-in is off (`/steward standup mood on`)."),
-    ("reminders", {"fired": 2}, "reminders: fired 2 reminders."),
+    ("reminders", {"fired": 2}, "reminders: queued 2 reminders."),
     ("reminders", {"fired": 0}, "reminders: nothing to do right now."),
     ("context", {"messages": 9, "observations": 7, "batches": 1, "embed_calls": 1, "extraction": "offline",
                  "summaries": 2},
@@ -98,7 +101,7 @@ def test_every_registered_job_has_its_words() -> None:
 def test_keys_no_job_knows_yet_still_read_as_words() -> None:
     said = summarise("reminders", {"fired": 1, "snoozed_twice": 2, "mode": "catch-up", "late_by": {"p95_s": 1.5},
                                    "channels": ["C1", "C2"], "skipped_ids": [], "dry_run": False, "note": None})
-    assert said == ("reminders: fired 1 reminder, 2 snoozed twice, mode: catch-up, late by (1.5 p95 s), "
+    assert said == ("reminders: queued 1 reminder, 2 snoozed twice, mode: catch-up, late by (1.5 p95 s), "
                     "channels (C1, C2), no skipped ids and dry run: no.")
     assert summarise("future-job", ["one", {"two": 2}]) == "future-job: one, 2 two."
     assert summarise("future-job", "done") == "future-job: done."

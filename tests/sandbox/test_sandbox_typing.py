@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import Sandbox
 from bot.sandbox.jobs import DAILY_RHYTHM
+from jobs.runs import RunReport
 from tests.sandbox.conftest import ACME, DANIEL, LEADERSHIP, MAYA, PRIYA, STANDUP, EchoBot, eventually
 from tests.sandbox.test_sandbox_api import post, state
 
@@ -137,8 +138,9 @@ async def test_job_menu_puts_the_day_first_and_run_now_reads_well(sandbox: Sandb
     assert "workspace-sync" in names[5:]
 
     class Scheduler:
-        async def run_claimed(self, name: str, scheduled_for: Any = None) -> Any:
-            return {"7": {"skipped": f"can't read the standup channel's members; invite me to <#{STANDUP}>"}}
+        async def run_as_of(self, name: str, now: Any) -> RunReport:
+            return RunReport(name, now, {"7": {"skipped": f"can't read the standup channel's members; "
+                                                          f"invite me to <#{STANDUP}>"}})
 
     class Bot:
         scheduler = Scheduler()
