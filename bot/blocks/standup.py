@@ -130,8 +130,8 @@ def _reply_notes(outcome: Any, day: str) -> list[str]:
     for ooo_id, start, end, reason in outcome.ooo:
         span = outcome.ooo_spans.get(ooo_id)
         when = ooo_service.describe_span(span, outcome.plan_date) if span is not None else ooo_service.describe(start, end)
-        parts.append(f":palm_tree: Out {when}{f' ({markup.mrkdwn(reason)})' if reason else ''}: "
-                     "I won't nudge you on those days.")
+        why = f" \u2014 {markup.mrkdwn(reason)}" if reason else ""
+        parts.append(f":palm_tree: Out {when}{why}: I won't nudge you on those days.")
     if outcome.unknown_refs:
         parts.append(":information_source: There's no " + _and([f"T-{n}" for n in outcome.unknown_refs]) + ".")
     for n, took in outcome.numbered_as:

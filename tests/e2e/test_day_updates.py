@@ -154,7 +154,7 @@ async def test_a_dm_that_reads_like_an_update_is_the_days_update(emulator: Slack
     assert await submission_days(db_dsn, DIEGO) == [[FRIDAY]]
     # Other ways to say it: work in progress, and standup headers.
     _, (lee_answer,) = await say(emulator, LEE, "Working on the Acme homepage mockups. I'm out Monday")
-    assert "Counted as your standup update for Friday 6 March" in words(lee_answer) and "Out Mon 9 Mar" in words(lee_answer)
+    assert "Counted as your standup update for Friday 6 March" in words(lee_answer) and "Out on Mon 9 Mar (1 workday)" in words(lee_answer)
     _, (maya_answer,) = await say(emulator, MAYA, "Yesterday: client calls\nToday: finish the Q1 report\nBlockers: none")
     assert "Counted as your standup update" in words(maya_answer)
 
@@ -325,7 +325,7 @@ async def test_editing_yesterdays_reply_changes_that_day_and_only_what_the_edit_
     clock.at = utc(2026, 3, 5, 15, 5, 30)
     reply_ts, answer = await reply(emulator, SAM, thursday_ts,
                                    "Fix the login bug and write the release notes. I'm out tomorrow for the dentist")
-    assert "Out Fri 6 Mar" in words(answer)
+    assert "Out on Fri 6 Mar (1 workday) \u2014 appointment" in words(answer)
     # Thursday closes at midnight in New York; Friday's thread goes up.
     clock.at = utc(2026, 3, 6, 5, 0, 30)
     await run_job(bot, "day-close")
