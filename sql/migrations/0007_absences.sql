@@ -1,4 +1,4 @@
--- 0006_absences.sql -- absences beyond /ooo (issue 10, part 3): public holidays per country or region,
+-- 0007_absences.sql -- absences beyond /ooo (issue 10, part 3): public holidays per country or region,
 -- and a Slack status that says its person is away.
 --
 -- No percent signs in this file (it may be sent through a DB-API driver).
