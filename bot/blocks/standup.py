@@ -406,7 +406,9 @@ def settings_text(r: rules.Rhythm) -> str:
         "*Daily standup settings*",
         f"\u2022 Channel: {channel}",
         f"\u2022 Morning thread: {r.morning_time:%H:%M} {r.timezone}, {rules.describe_days(r.workdays)}",
-        f"\u2022 Holidays: {holidays}",
+        f"\u2022 Holidays: {holidays} \u00b7 public holidays: "
+        + (f"{r.holiday_country} (each person may set their own: `/ooo country DE-BY`)" if r.holiday_country
+           else "none (`/steward standup country GB`)"),
         f"\u2022 Nudge after {r.nudge_delay_minutes} min \u00b7 manager summary after {r.manager_summary_delay_minutes} min",
         f"\u2022 End-of-day check-in: {r.end_of_day_time:%H:%M} \u00b7 mood check-in: {mood}",
         f"\u2022 Times follow: {'each person' + chr(39) + 's own clock' if r.use_member_local_time else 'the team timezone'}",

@@ -158,6 +158,7 @@ class Rhythm:
     mood_checkin_time: time = time(16, 30)
     quiet_hours_start: time | None = QUIET_START
     quiet_hours_end: time | None = QUIET_END
+    holiday_country: str | None = None  # public holidays of this country/region for everyone without their own
 
     @property
     def nudge_delay(self) -> timedelta:

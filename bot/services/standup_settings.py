@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, time
 from typing import Any
 
@@ -30,12 +31,13 @@ _SETTING_COLUMNS = {
 
 def rhythm_from_row(row: Sequence[Any]) -> Rhythm:
     """A Rhythm from the columns of the rhythm_settings query (sql/queries/standup.sql), in its order."""
-    (tz, channel, workdays, holidays, morning, local, nudge, summary, eod, mood_on, mood_time, quiet_start, quiet_end) = row
+    (tz, channel, workdays, holidays, morning, local, nudge, summary, eod, mood_on, mood_time, quiet_start, quiet_end,
+     country) = row
     return Rhythm(timezone=tz or "UTC", standup_channel_id=channel, workdays=frozenset(int(d) for d in workdays or ()),
                   holidays=frozenset(holidays or ()), morning_time=morning, use_member_local_time=bool(local),
                   nudge_delay_minutes=int(nudge), manager_summary_delay_minutes=int(summary), end_of_day_time=eod,
                   mood_checkin_enabled=bool(mood_on), mood_checkin_time=mood_time, quiet_hours_start=quiet_start,
-                  quiet_hours_end=quiet_end)
+                  quiet_hours_end=quiet_end, holiday_country=country)
 
 
 async def rhythm_of(conn: psycopg.AsyncConnection, org_id: int) -> Rhythm:
@@ -248,6 +250,8 @@ async def update_rhythm(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     check_settings(merged)
     if country is not ...:
         await absences.set_org_country(conn, org_id, actor, country)
+        current = replace(current, holiday_country=country)
+        merged = replace(merged, holiday_country=country)
     if not changes:
         return current
     params = {k: (sorted(v) if isinstance(v, set | frozenset) else v) for k, v in changes.items()}

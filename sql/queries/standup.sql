@@ -4,7 +4,7 @@
 -- name: rhythm_settings
 SELECT timezone, standup_channel_id, workdays, holidays, morning_time, use_member_local_time, nudge_delay_minutes,
        manager_summary_delay_minutes, end_of_day_time, mood_checkin_enabled, mood_checkin_time, quiet_hours_start,
-       quiet_hours_end
+       quiet_hours_end, holiday_country
 FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- name: standup_channel_of_org

@@ -180,7 +180,8 @@ async def test_public_holidays_per_person(emulator: SlackEmulator, bot: Steward,
     await configure(emulator, SETTINGS)
     bad = await answer_text(emulator, MAYA, "/steward", "standup country ZZ", channel=STANDUP)
     assert "don't know the public holidays of `ZZ`" in bad
-    await configure(emulator, "country US")
+    saved = await configure(emulator, "country US")
+    assert "public holidays: US" in saved  # the settings say which country's holidays the team follows
     bad = await answer_text(emulator, SAM, "/ooo", "country GB-XYZ", channel=STANDUP)
     assert "`GB` has no region `XYZ`" in bad and "`GB-ENG`" in bad
     said = await answer_text(emulator, SAM, "/ooo", "country gb-eng", channel=STANDUP)
