@@ -353,8 +353,9 @@ def team_recap(day: date, closed: Sequence[tuple[Any, Any]], no_plan: Sequence[A
                out: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
     """A manager's recap of their reports' closes for the thread of ``day``: per report who had a plan
     (``closed``: (person, :class:`bot.services.standup_close.DayRecap`)) the done / carried / dropped counts,
-    with tasks carried :data:`bot.services.rhythm.CARRY_WARNING` times or more called out by title;
-    then who had no plan and who was out. Reports' task titles are their manager's to see (README, "Who may
+    with tasks carried :data:`bot.services.rhythm.CARRY_WARNING` times or more called out by title (at most
+    :data:`RECAP_LIST` a report); then who had no plan and who was out. Lines that do not fit in one message
+    are counted at its end. Reports' task titles are their manager's to see (README, "Who may
     see and do what")."""
     done = sum(len(r.done) for _, r in closed)
     carried = sum(len(r.carried) for _, r in closed)
@@ -369,14 +370,17 @@ def team_recap(day: date, closed: Sequence[tuple[Any, Any]], no_plan: Sequence[A
         counts = " \u00b7 ".join(f"{n} {what}" for n, what in ((len(recap.done), "done"), (len(recap.carried), "carried forward"),
                                                                 (len(recap.dropped), "dropped")) if n)
         lines.append(f"\u2022 <@{person.slack_id}>: {counts}")
-        lines += [f"      :warning: {task_line(t.display_id, t.title, t.carried, limit=RECAP_TASK_LINE)}" for t in recap.flagged]
+        flagged = recap.flagged
+        lines += [f"      :warning: {task_line(t.display_id, t.title, t.carried, limit=RECAP_TASK_LINE)}" for t in flagged[:RECAP_LIST]]
+        if len(flagged) > RECAP_LIST:
+            lines.append(f"      \u2026and {len(flagged) - RECAP_LIST} more carried {rules.CARRY_WARNING} or more times")
     if no_plan:
         lines.append("\u2022 No plan: " + ", ".join(f"<@{p.slack_id}>" for p in no_plan))
     if out:
         lines.append(":palm_tree: Out: " + ", ".join(name(p) for p in out))
     head = section(f"*Team recap \u00b7 {day_label(day)}*\n{people} closed their day: {done} done, {carried} carried forward, "
                    f"{dropped} dropped.")
-    packed, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 1)
+    packed, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 1, more="\u2026and {n} more lines")
     return text, [head, *packed]
 
 
