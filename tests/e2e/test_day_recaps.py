@@ -11,10 +11,11 @@ close at midnight (04:00 UTC Tuesday), quiet hours 20:00-08:00 in each person's 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from bot.app import Steward
@@ -22,8 +23,20 @@ from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from bot.services import ooo, workspace
 from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, answer_text, start_steward
-from tests.e2e.test_daily_rhythm import SETTINGS, add_task, configure, db, reply, run_job, set_managers
+from tests.e2e.test_daily_rhythm import (
+    SETTINGS,
+    add_task,
+    configure,
+    db,
+    reply,
+    run_job,
+    set_managers,
+    thread_roots,
+)
 from tests.e2e.test_distributed_team import post_thread
+from tests.e2e.test_simulated_time import at as new_york
+from tests.e2e.test_simulated_time import future_weekday, moment, org_of
+from tests.e2e.test_simulated_time import run_job as cli_run
 from tests.helpers import fetchval
 
 MONDAY = date(2026, 3, 9)
@@ -225,3 +238,47 @@ async def test_nobody_on_leave_gets_a_recap(emulator: SlackEmulator, bot: Stewar
     assert await recaps(db_dsn, "standup.team_recap") == []
     assert [to for to, *_ in await recaps(db_dsn)] == [DIEGO]
     assert await dm_texts(emulator, SAM, "closed") == [] and await dm_texts(emulator, MAYA, "recap") == []
+
+
+@pytest_asyncio.fixture
+async def live(emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> AsyncIterator[Steward]:
+    """A running Steward on the real clock, its scheduler stopped: only `steward jobs run --now` runs jobs."""
+    running = await start_steward(emulator, db_dsn, tmp_path / "bot")
+    running.bot.scheduler.shutdown()
+    try:
+        yield running.bot
+    finally:
+        await running.stop()
+
+
+@pytest.mark.timeout(300)
+async def test_jobs_run_day_close_now_counts_recaps_queued_and_says_where_they_wait(
+        emulator: SlackEmulator, live: Steward, db_dsn: str, tmp_path: Path) -> None:
+    await configure(emulator, SETTINGS)
+    day = future_weekday()
+    while day.weekday() > 3:  # Monday to Thursday: the next morning is a workday
+        day += timedelta(days=1)
+    after = day + timedelta(days=1)
+    report = await cli_run(emulator, db_dsn, tmp_path, "morning-thread", new_york(day, 9))
+    await reply(emulator, DIEGO, thread_roots(emulator)[0]["ts"], "Fix the checkout bug")
+    org = str(await org_of(db_dsn))
+
+    # As if at 00:01 the next day: his day closes; the recap is counted as queued, and the summary says it
+    # waits for his 08:00 (the real clock is days before that, so the running bot leaves it held too).
+    report = await cli_run(emulator, db_dsn, tmp_path, "day-close", new_york(after, 0, 1))
+    assert report["result"][org] == {"people": 1, "done": 0, "carried": 1, "dropped": 0, "recaps": 1, "team_recaps": 0,
+                                     "unreachable": 0}
+    until = new_york(after, 8)
+    assert report["summary"] == (f"day-close: closed 1 person's day: 1 carried forward; 1 recap of the day is held for quiet "
+                                 f"hours until {moment(until)} (@diego).")
+    assert [(w["to"], w["why"], datetime.fromisoformat(w["until"])) for w in report["waiting"]] == [
+        (f"<@{DIEGO}>", "quiet hours", until)]
+    assert await dm_texts(emulator, DIEGO, "closed:") == []
+    # As if at 08:01: it is sent now, once, and a later run has nothing left to do.
+    report = await cli_run(emulator, db_dsn, tmp_path, "day-close", new_york(after, 8, 1))
+    assert report["summary"] == "day-close: sent 1 recap of the day held from earlier (@diego)."
+    [sent] = await dm_texts(emulator, DIEGO, "closed:")
+    assert sent["text"].startswith(f"{day:%A} {day.day} {day:%B} closed: 1 carried forward to {after:%A} (T-1")
+    report = await cli_run(emulator, db_dsn, tmp_path, "day-close", new_york(after, 9))
+    assert report["summary"] == "day-close: nothing to do right now."
+    assert len(await dm_texts(emulator, DIEGO, "closed:")) == 1
