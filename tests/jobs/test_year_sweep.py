@@ -432,7 +432,7 @@ def recap_problems(world: World, windows: list[tuple[date, date]], dms: list[Any
             member = BY_SLACK[by_id[user_id]]
             if member.manager != manager or day > last or on_leave(BY_SLACK[manager], day):
                 continue
-            if not any(a <= day <= b for a, b in windows) or team[(manager, day)] != 1:
+            if any(a <= day <= b for a, b in windows) and team[(manager, day)] != 1:
                 problems.append(f"{BY_SLACK[manager].name} got {team[(manager, day)]} team recaps of {day}, "
                                 f"when {member.name} had a plan")
     return problems
