@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.services.calendar import REACH_HORIZON
 from bot.services.notifications import DeliveryState
 from jobs.runs import RunReport, local_time, target_markup
 
@@ -45,6 +46,7 @@ def _queued(key: str, one: str, many: str) -> Count:
     return Count(key, f"queued 1 {one}", f"queued {{n}} {many}", notice=True)
 
 
+_HORIZON = REACH_HORIZON.days  # how far ahead the people calendar looks for a moment to reach someone
 _NOT_QUEUED = Count("quiet", "1 not queued (quiet hours would hold it past its time)",
                     "{n} not queued (quiet hours would hold them past their time)", last=True)
 _MEMORY_SUMMARIES = ("summaries", "updated 1 memory summary", "updated {n} memory summaries")
@@ -72,7 +74,12 @@ COUNTS: dict[str, tuple[Count, ...]] = {
     "day-close": _counts(("people", "closed 1 person's day", "closed {n} people's days"),
                          ("done", "1 task done", "{n} tasks done"),
                          ("carried", "1 carried forward", "{n} carried forward"),
-                         ("dropped", "1 dropped", "{n} dropped")),
+                         ("dropped", "1 dropped", "{n} dropped"),
+                         _queued("recaps", "recap of the day", "recaps of the day"),
+                         _queued("team_recaps", "team recap", "team recaps"),
+                         Count("unreachable", f"1 recap not queued (its owner can't be reached in the next {_HORIZON} days)",
+                               f"{{n}} recaps not queued (their owners can't be reached in the next {_HORIZON} days)",
+                               last=True)),
     "mood-checkin": _counts(_queued("checkins", "mood check-in", "mood check-ins")),
     "reminders": _counts(_queued("fired", "reminder", "reminders"),
                          _queued("fired_late", "missed reminder, late", "missed reminders, late"),
@@ -105,6 +112,8 @@ NOTICES: dict[str, tuple[str, str]] = {
     "standup.nudge": ("nudge", "nudges"),
     "standup.manager_summary": ("manager's list of who's missing", "managers' lists of who's missing"),
     "standup.eod_checkin": ("end-of-day check-in", "end-of-day check-ins"),
+    "standup.day_recap": ("recap of the day", "recaps of the day"),
+    "standup.team_recap": ("team recap", "team recaps"),
     "mood.checkin": ("mood check-in", "mood check-ins"),
     "mood.low_flag": ("low-mood note to a manager", "low-mood notes to managers"),
     "reminder.fired": ("reminder", "reminders"),
@@ -261,7 +270,12 @@ def _describe(job: str, value: Any, plain: Plain, sent: _OrgDeliveries | None) -
     if job == "context-summaries" and value.get("summaries_deferred"):
         said["summaries"] = f"memory summaries wait for the next run ({plain(str(value['summaries_deferred']))})"
     if job == "day-close" and "people" in said and len(said) > 1:
-        return _join([f"{said.pop('people')}: {_join(list(said.values()) + rest)}", *delivered])
+        # "closed 2 people's days: 3 tasks done and 1 carried forward; sent 2 recaps of the day (@diego and @sam)"
+        tasks = [said.pop(k) for k in ("done", "carried", "dropped") if k in said]
+        head = said.pop("people") + (f": {_join(tasks)}" if tasks else "")
+        last = [said.pop(c.key) for c in counts if c.last and c.key in said]
+        others = list(said.values()) + rest + delivered + last
+        return f"{head}; {_join(others)}" if others else head
     last = [said.pop(c.key) for c in counts if c.last and c.key in said]
     phrases = list(said.values()) + rest + delivered + last
     if not phrases:

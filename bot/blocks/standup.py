@@ -1,5 +1,5 @@
 """Block Kit for the daily rhythm: the morning thread, reply answers, nudges, the manager summary,
-the end-of-day check-in, out of office and the settings. Pure functions: data in, blocks out.
+the end-of-day check-in, the recaps of a closed day, out of office and the settings. Pure functions: data in, blocks out.
 
 What people wrote (titles, blockers, reasons) goes through :func:`bot.slack_markup.mrkdwn`, names and
 Steward's own notes through :func:`bot.slack_markup.escape`: links and mentions render, nothing pings
@@ -23,6 +23,14 @@ from bot.slack_limits import ELLIPSIS, fit_text
 TASKS_PER_PERSON = 6
 STATUS_WORDS = 80  # characters of a Slack status shown beside a name (Slack allows 100)
 CHECKBOXES_PER_GROUP = L.CHECKBOX_OPTIONS
+RECAP_IDS = 8
+"""T-numbers a recap's line names per kind (done, carried, dropped); more read "+N more"."""
+RECAP_LIST = 5
+"""Carried tasks a person's recap lists by title under its line; more read "…and N more"."""
+RECAP_REASON = 80
+"""Characters of a drop reason a recap's line shows (shortened whole-word)."""
+RECAP_TASK_LINE = 150
+"""Characters of one task a recap lists by title (its id and carry count kept; the title shortened whole-word)."""
 
 
 def name(person: Any) -> str:
@@ -293,6 +301,93 @@ def eod_closed(day: date, items: Sequence[Any]) -> list[dict[str, Any]]:
     dropped = sum(1 for i in items if i.is_dropped)
     carried = len(items) - done - dropped
     return [section(f"*End of day \u00b7 {day_label(day)}* (closed)\n{done} done \u00b7 {carried} carried forward \u00b7 {dropped} dropped.")]
+
+
+# ---------------------------------------------------------------- recaps of a closed day
+
+def _recap_ids(tasks: Sequence[Any], note: Any) -> str:
+    """"T-3, T-5" or "T-4, carried 2×; T-7": each task's id and ``note(task)`` (when it has one), at most
+    :data:`RECAP_IDS`, then "+N more"."""
+    shown = [(t.display_id, note(t)) for t in tasks[:RECAP_IDS]]
+    noted = any(n for _, n in shown)
+    items = [f"{i}{n}" for i, n in shown]
+    if len(tasks) > RECAP_IDS:
+        items.append(f"+{len(tasks) - RECAP_IDS} more")
+    return ("; " if noted else ", ").join(items)
+
+
+def _carried_note(task: Any) -> str:
+    return f", {rules.carry_label(task.carried)}" if task.carried >= 2 else ""
+
+
+def _dropped_note(task: Any) -> str:
+    return f": {fit_text(markup.mrkdwn(task.reason), RECAP_REASON)}" if task.reason else ""
+
+
+def _next_day_words(day: date, next_day: date | None) -> str:
+    if next_day is None:
+        return "your next day"
+    return f"{next_day:%A}" if 0 < (next_day - day).days < 7 else day_label(next_day)
+
+
+def day_recap(recap: Any, next_day: date | None) -> tuple[str, list[dict[str, Any]]]:
+    """A person's recap of one closed day (``recap``: a :class:`bot.services.standup_close.DayRecap`), e.g.
+    "Monday 9 March closed: 2 done (T-3, T-5), 1 carried forward to Tuesday (T-4, carried 2×), 1 dropped
+    (T-6: client cancelled)." ``next_day``: the date carried tasks come back on (None: unknown), named by its
+    weekday within the week. Under the line, the carried tasks by title (at most :data:`RECAP_LIST`), those
+    carried :data:`bot.services.rhythm.CARRY_WARNING` times or more marked."""
+    parts = []
+    if recap.done:
+        parts.append(f"{len(recap.done)} done ({_recap_ids(recap.done, lambda t: '')})")
+    if recap.carried:
+        parts.append(f"{len(recap.carried)} carried forward to {_next_day_words(recap.day, next_day)} "
+                     f"({_recap_ids(recap.carried, _carried_note)})")
+    if recap.dropped:
+        parts.append(f"{len(recap.dropped)} dropped ({_recap_ids(recap.dropped, _dropped_note)})")
+    line = fit_text(f"{day_label(recap.day)} closed: " + (", ".join(parts) or "nothing was on the plan") + ".", L.SECTION_TEXT)
+    blocks: list[dict[str, Any]] = [section(line)]
+    if recap.carried:
+        lines = [f":arrow_right_hook: {task_line(t.display_id, t.title, t.carried, limit=RECAP_TASK_LINE)}"
+                 for t in recap.carried[:RECAP_LIST]]
+        if len(recap.carried) > RECAP_LIST:
+            lines.append(f"\u2026and {len(recap.carried) - RECAP_LIST} more: `/tasks` lists them.")
+        blocks.append(context("\n".join(lines)))
+    return line, blocks
+
+
+def team_recap(day: date, closed: Sequence[tuple[Any, Any]], no_plan: Sequence[Any],
+               out: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """A manager's recap of their reports' closes for the thread of ``day``: per report who had a plan
+    (``closed``: (person, :class:`bot.services.standup_close.DayRecap`)) the done / carried / dropped counts,
+    with tasks carried :data:`bot.services.rhythm.CARRY_WARNING` times or more called out by title (at most
+    :data:`RECAP_LIST` a report); then who had no plan and who was out. Lines that do not fit in one message
+    are counted at its end. Reports' task titles are their manager's to see (README, "Who may
+    see and do what")."""
+    done = sum(len(r.done) for _, r in closed)
+    carried = sum(len(r.carried) for _, r in closed)
+    dropped = sum(len(r.dropped) for _, r in closed)
+    people = f"{len(closed)} {'person' if len(closed) == 1 else 'people'}"
+    text = f"Team recap for {day_label(day)}: {people} closed their day ({done} done, {carried} carried forward, {dropped} dropped)"
+    if no_plan:
+        text += f"; {len(no_plan)} had no plan"
+    text += "."
+    lines = []
+    for person, recap in closed:
+        counts = " \u00b7 ".join(f"{n} {what}" for n, what in ((len(recap.done), "done"), (len(recap.carried), "carried forward"),
+                                                                (len(recap.dropped), "dropped")) if n)
+        lines.append(f"\u2022 <@{person.slack_id}>: {counts}")
+        flagged = recap.flagged
+        lines += [f"      :warning: {task_line(t.display_id, t.title, t.carried, limit=RECAP_TASK_LINE)}" for t in flagged[:RECAP_LIST]]
+        if len(flagged) > RECAP_LIST:
+            lines.append(f"      \u2026and {len(flagged) - RECAP_LIST} more carried {rules.CARRY_WARNING} or more times")
+    if no_plan:
+        lines.append("\u2022 No plan: " + ", ".join(f"<@{p.slack_id}>" for p in no_plan))
+    if out:
+        lines.append(":palm_tree: Out: " + ", ".join(name(p) for p in out))
+    head = section(f"*Team recap \u00b7 {day_label(day)}*\n{people} closed their day: {done} done, {carried} carried forward, "
+                   f"{dropped} dropped.")
+    packed, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 1, more="\u2026and {n} more lines")
+    return text, [head, *packed]
 
 
 def drop_modal(day: date, items: Sequence[Any], metadata: str, names: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -1,13 +1,15 @@
 """The day's close (SPEC F5): exactly one task_statuses row per planned task; carried tasks count up
-and join the next thread."""
+and join the next thread. What a close recorded is read back as each person's recap of the day
+(:class:`DayRecap`), which the day-close job sends them and their manager (jobs/day_close.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import psycopg
+from psycopg.rows import class_row
 
 from bot.services import rhythm as rules
 from bot.services import tasks as task_service
@@ -60,3 +62,82 @@ async def close_day(conn: psycopg.AsyncConnection, org_id: int, user_id: int, da
 
 async def open_days(conn: psycopg.AsyncConnection, org_id: int) -> list[tuple[int, date]]:
     return [(r[0], r[1]) for r in await (await conn.execute(Q["plan_open_days"], {"organization_id": org_id})).fetchall()]
+
+
+@dataclass(frozen=True)
+class ClosedTask:
+    """One task as a day's close recorded it (a task_statuses row): ``status`` is ``done``, ``carry_forward``
+    or ``dropped``; ``reason`` why it was dropped (Slack markup as stored); ``carried`` how many times it had
+    been carried forward by the end of that day, this close included."""
+
+    user_id: int
+    status_date: date
+    display_id: str
+    title: str
+    status: str
+    reason: str | None
+    carried: int
+
+
+@dataclass(frozen=True)
+class DayRecap:
+    """What one person's day closed with: their tasks of ``day`` (a thread date), in T-number order."""
+
+    user_id: int
+    day: date
+    tasks: tuple[ClosedTask, ...]
+
+    @property
+    def done(self) -> list[ClosedTask]:
+        return [t for t in self.tasks if t.status == "done"]
+
+    @property
+    def carried(self) -> list[ClosedTask]:
+        return [t for t in self.tasks if t.status == "carry_forward"]
+
+    @property
+    def dropped(self) -> list[ClosedTask]:
+        return [t for t in self.tasks if t.status == "dropped"]
+
+    @property
+    def flagged(self) -> list[ClosedTask]:
+        """Carried tasks that have now been carried :data:`bot.services.rhythm.CARRY_WARNING` times or more."""
+        return [t for t in self.carried if t.carried >= rules.CARRY_WARNING]
+
+
+async def recaps(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[int],
+                 days: Sequence[date]) -> dict[tuple[int, date], DayRecap]:
+    """(person, thread date) -> their :class:`DayRecap`, for each of ``user_ids`` on each of ``days`` whose close
+    recorded anything (a day still open, or with no plan, is absent). Read from task_statuses, so it is what
+    the close decided, whatever happened to the tasks since (a later carry is not counted)."""
+    if not user_ids or not days:
+        return {}
+    cur = conn.cursor(row_factory=class_row(ClosedTask))
+    await cur.execute(Q["day_recap_tasks"], {"organization_id": org_id, "user_ids": list(user_ids), "days": list(days)})
+    found: dict[tuple[int, date], list[ClosedTask]] = {}
+    for task in await cur.fetchall():
+        found.setdefault((task.user_id, task.status_date), []).append(task)
+    return {(u, d): DayRecap(u, d, tuple(tasks)) for (u, d), tasks in found.items()}
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """A person's plan for one date: how many of its tasks are still open, and when its last task was closed."""
+
+    user_id: int
+    plan_date: date
+    still_open: int
+    closed_at: datetime | None
+
+    @property
+    def closed(self) -> bool:
+        return self.still_open == 0
+
+
+async def plan_states(conn: psycopg.AsyncConnection, org_id: int, days: Sequence[date]) -> dict[tuple[int, date], PlanState]:
+    """(person, date) -> :class:`PlanState` for everyone with a plan on any of ``days``."""
+    if not days:
+        return {}
+    cur = conn.cursor(row_factory=class_row(PlanState))
+    await cur.execute(Q["plan_close_state"], {"organization_id": org_id, "plan_dates": list(days)})
+    return {(s.user_id, s.plan_date): s for s in await cur.fetchall()}

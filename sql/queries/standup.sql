@@ -305,6 +305,26 @@ VALUES (%(organization_id)s, %(task_id)s, %(user_id)s, %(status_date)s, %(status
 ON CONFLICT (task_id, status_date) DO NOTHING
 RETURNING id
 
+-- name: day_recap_tasks
+-- What the day's close recorded for these people on these dates (each person's recap, a manager's team recap):
+-- every task's status and reason, and how many times it had been carried forward by the end of that date (its
+-- count now, less the carries recorded for later dates).
+SELECT s.user_id, s.status_date, t.display_id, t.title, s.status, s.reason,
+       greatest(t.carry_forward_count - (SELECT count(*) FROM task_statuses l
+                                         WHERE l.organization_id = s.organization_id AND l.task_id = s.task_id
+                                           AND l.status = 'carry_forward' AND l.status_date > s.status_date), 0)::int AS carried
+FROM task_statuses s JOIN tasks t ON t.organization_id = s.organization_id AND t.id = s.task_id
+WHERE s.organization_id = %(organization_id)s AND s.user_id = ANY(%(user_ids)s) AND s.status_date = ANY(%(days)s)
+ORDER BY s.status_date, s.user_id, t.display_number
+
+-- name: plan_close_state
+-- Per person and date (of these dates) with a plan: how many of its tasks are still open, and when the last
+-- one was closed (a manager's team recap waits for every report's day to close).
+SELECT user_id, plan_date, (count(*) FILTER (WHERE closed_at IS NULL))::int AS still_open, max(closed_at) AS closed_at
+FROM day_plan_items
+WHERE organization_id = %(organization_id)s AND plan_date = ANY(%(plan_dates)s)
+GROUP BY user_id, plan_date
+
 -- name: task_carry_forward
 UPDATE tasks SET carry_forward_count = carry_forward_count + 1
 WHERE organization_id = %(organization_id)s AND id = %(id)s

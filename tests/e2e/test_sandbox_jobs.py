@@ -125,8 +125,8 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
     day = f"{monday:%a} {monday.day} {monday:%b}"
     after = monday + timedelta(days=1)
     tuesday = f"{after:%a} {after.day} {after:%b}"
-    london, berlin = (datetime(after.year, after.month, after.day, 8, tzinfo=ZoneInfo(z)).tzname()
-                      for z in ("Europe/London", "Europe/Berlin"))
+    london, berlin, pacific, eastern = (datetime(after.year, after.month, after.day, 8, tzinfo=ZoneInfo(z)).tzname()
+                                        for z in ("Europe/London", "Europe/Berlin", "America/Los_Angeles", "America/New_York"))
     expected = {
         "context": ["context: read 1 message into 1 observation (offline, 1 embeddings call)."],
         "context-summaries": ["context-summaries: nothing to do right now."],
@@ -143,7 +143,10 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
         "mood-checkin": [f"mood-checkin: sent 2 mood check-ins (@maya and @sam) and 2 mood check-ins are held for "
                          f"quiet hours (@daniel until {tuesday} at 08:00 {london} and @lena until {tuesday} at 08:00 {berlin})."],
         "end-of-day": ["end-of-day: sent 1 end-of-day check-in (@sam)."],
-        "day-close": ["day-close: closed 1 person's day: 2 carried forward."],
+        # Sam's day closed at midnight: his recap waits for his morning (Los Angeles), Maya's team recap for hers.
+        "day-close": [f"day-close: closed 1 person's day: 2 carried forward; 1 recap of the day is held for quiet hours "
+                      f"until {tuesday} at 08:00 {pacific} (@sam) and 1 team recap is held for quiet hours until {tuesday} "
+                      f"at 08:00 {eastern} (@maya)."],
         "reminders": ["reminders: sent 1 reminder (@priya)."],
         "retention-monthly": ["retention-monthly: nothing to delete."],
         "retention": ["retention: nothing to delete."],

@@ -13,7 +13,7 @@ from jobs.runs import RunReport
 from jobs.summaries import summarise
 
 AS_OF = datetime(2026, 3, 9, 22, 30, tzinfo=UTC)  # Mon 17:30 in New York (EDT), Tue 04:00 in Kolkata
-NAMES = {"<@U0PRIYA>": "@priya", "<@U0DIEGO>": "@diego", "<@U0SAM>": "@sam", "<@U0LEE>": "@lee",
+NAMES = {"<@U0PRIYA>": "@priya", "<@U0MAYA>": "@maya", "<@U0DIEGO>": "@diego", "<@U0SAM>": "@sam", "<@U0LEE>": "@lee",
          "<#C0STANDUP>": "#standup"}
 _ids = iter(range(1, 1000))
 
@@ -104,3 +104,22 @@ def test_many_recipients_are_counted_not_listed() -> None:
     ran = report("nudges", {"1": {"nudges": 7, "summaries": 0, "quiet": 0}},
                  *(delivery("standup.nudge", p, "sent", ts=f"1.{i}") for i, p in enumerate(people)))
     assert summarise("nudges", ran.result, plain, ran) == "nudges: sent 7 nudges (@U0000, @U0001, @U0002 and 4 more)."
+
+
+def test_day_close_says_what_became_of_the_recaps_it_queued() -> None:
+    # Tue 00:00 in New York: Diego's and Priya's days closed; his recap waits for his 08:00, hers (09:30 in
+    # Kolkata) went; Maya's team recap waits for her morning.
+    result = {"1": {"people": 2, "done": 2, "carried": 1, "dropped": 0, "recaps": 2, "team_recaps": 1, "unreachable": 0}}
+    ran = report("day-close", result,
+                 delivery("standup.day_recap", "U0DIEGO", "held", tz="America/New_York", due=datetime(2026, 3, 10, 12, 0, tzinfo=UTC)),
+                 delivery("standup.day_recap", "U0PRIYA", "sent", tz="Asia/Kolkata", ts="3.1"),
+                 delivery("standup.team_recap", "U0MAYA", "held", tz="America/New_York", due=datetime(2026, 3, 10, 12, 0, tzinfo=UTC)))
+    assert summarise("day-close", result, plain, ran) == (
+        "day-close: closed 2 people's days: 2 tasks done and 1 carried forward; sent 1 recap of the day (@priya), "
+        "1 recap of the day is held for quiet hours until Tue 10 Mar at 08:00 EDT (@diego) and 1 team recap is held "
+        "for quiet hours until Tue 10 Mar at 08:00 EDT (@maya).")
+    # A later run that closes nothing sends what was held.
+    later = {"1": {"people": 0, "done": 0, "carried": 0, "dropped": 0, "recaps": 0, "team_recaps": 0, "unreachable": 0}}
+    ran = report("day-close", later, delivery("standup.day_recap", "U0DIEGO", "sent", notification=950, ts="3.2"),
+                 earlier=(950,))
+    assert summarise("day-close", later, plain, ran) == "day-close: sent 1 recap of the day held from earlier (@diego)."

@@ -15,7 +15,11 @@ Checked at the end from what Steward stored and what reached Slack, not from the
   * each manager gets at most one summary per thread, names nobody who had replied, and every report who
     never replied to a thread they were expected on is named to their manager exactly once;
   * every planned task is closed exactly once, never before its check-in reached its owner, and a check-in
-    answered within half an hour always counts.
+    answered within half an hour always counts;
+  * every person gets exactly one recap of each closed day they had a plan for (its counts those of the
+    close), none of a day without one; every manager at most one team recap per day, exactly one when a
+    report had a plan and the manager was not on leave, queued only after every report's day closed, naming
+    only their reports (the rule above on bad moments covers recaps too).
 
 CI walks two windows around the DST changes (US 8 March and 1 November, EU 29 March and 25 October; Good
 Friday a holiday), eight weeks; STEWARD_SWEEP_FULL=1 walks the whole year, 5 January 2026 to 3 January 2027:
@@ -54,9 +58,11 @@ from jobs import day_close, end_of_day, mood_checkin, morning_thread, nudges
 from tests.conftest import create_database, drop_database
 
 FULL = os.environ.get("STEWARD_SWEEP_FULL") == "1"
-# (first Monday, last day) of each window; the jobs keep ticking TAIL days after it so held notices land.
+# (first Monday, last day) of each window; the jobs keep ticking TAIL days after it so held notices land (with local
+# time on, a Kolkata teammate's day for New York's Thursday thread before Good Friday is their Monday, and its recap
+# reaches them on Tuesday morning).
 WINDOWS = [(date(2026, 1, 5), date(2027, 1, 3))] if FULL else [(date(2026, 3, 2), date(2026, 4, 5)), (date(2026, 10, 19), date(2026, 11, 8))]
-TAIL = timedelta(days=1)
+TAIL = timedelta(days=2)
 HOLIDAYS = [date(2026, 1, 19), date(2026, 4, 3), date(2026, 5, 25), date(2026, 7, 3), date(2026, 9, 7), date(2026, 11, 26),
             date(2026, 12, 25), date(2027, 1, 1)]
 TEAM, CHANNEL = "T0SWEEP", "C0STANDUP"
@@ -284,6 +290,7 @@ async def check(world: World, windows: list[tuple[date, date]], mode: str) -> di
             "(SELECT s.status FROM task_statuses s WHERE s.task_id = p.task_id AND s.status_date = p.plan_date) "
             "FROM day_plan_items p")).fetchall()
     by_id = {u.id: s for s, u in world.users.items()}
+    end = datetime.combine(max(b for _, b in windows) + TAIL, time(23, 30), tzinfo=UTC)  # the last tick
     problems: list[str] = []
 
     # One thread per team workday.
@@ -306,7 +313,7 @@ async def check(world: World, windows: list[tuple[date, date]], mode: str) -> di
             replied = world.replied.get((target, thread_id))
             if replied is not None and replied <= due:
                 problems.append(f"nudge to {member.name} at {due} after their reply at {replied}: {key}")
-        if status not in ("sent",):
+        if status not in ("sent",) and not (status == "held" and kind in RECAP_KINDS and due > end):
             problems.append(f"{kind} to {member.name} never delivered ({status}): {key}")
 
     # Manager summaries: one per thread, never naming someone who had replied, every miss named once.
@@ -362,9 +369,73 @@ async def check(world: World, windows: list[tuple[date, date]], mode: str) -> di
             problems.append(f"{who}'s {day} closed at {closed_at}, before the check-in reached them at {asked}")
         if (user_id, day) in done and status != "done":
             problems.append(f"{who} answered {day}'s check-in but T{task_id} closed {status}")
+    problems += recap_problems(world, windows, dms, plan)
     assert not problems, f"{mode}: {len(problems)} problems, first 15:\n" + "\n".join(problems[:15])
     return {"threads": len(threads), "dms": len(dms), "summaries": sum(per_thread.values()), "planned": len(plan),
+            "recaps": sum(1 for d in dms if d[0] == day_close.RECAP_KIND),
+            "team recaps": sum(1 for d in dms if d[0] == day_close.TEAM_RECAP_KIND),
             "replies": len(world.replied), "answers": len(world.answered), "misses named": sum(named.values())}
+
+
+RECAP_KINDS = (day_close.RECAP_KIND, day_close.TEAM_RECAP_KIND)
+COUNT_WORDS = {"done": "done", "carry_forward": "carried forward", "dropped": "dropped"}
+
+
+def recap_problems(world: World, windows: list[tuple[date, date]], dms: list[Any], plan: list[Any]) -> list[str]:
+    """The recaps' rules (module notes), from the DMs queued and the plans closed."""
+    problems: list[str] = []
+    org = world.org.id
+    by_id = {u.id: s for s, u in world.users.items()}
+    last = max(b for _, b in windows) - timedelta(days=4)  # days whose close may fall after the sweep
+    statuses: dict[tuple[int, date], Counter[str]] = {}
+    closes: dict[tuple[int, date], datetime] = {}
+    for user_id, day, _task, closed_at, _answer, _n, status in plan:
+        statuses.setdefault((user_id, day), Counter())[status] += 1
+        if closed_at is not None:
+            closes[(user_id, day)] = max(closed_at, closes.get((user_id, day), closed_at))
+    recaps = Counter(key for kind, key, *_ in dms if kind == day_close.RECAP_KIND)
+    texts = {key: (target, payload["text"]) for kind, key, target, _, _, _, payload in dms if kind == day_close.RECAP_KIND}
+    for (user_id, day), counts in statuses.items():
+        key = day_close.recap_key(org, user_id, day)
+        who = BY_SLACK[by_id[user_id]]
+        if day > last or None in counts:
+            continue  # still open at the end, or closed after it
+        if recaps[key] != 1:
+            problems.append(f"{who.name} got {recaps[key]} recaps of {day}")
+            continue
+        target, text = texts[key]
+        said = {s: int(m[1]) for s, w in COUNT_WORDS.items() if (m := re.search(rf"(\d+) {w}\b", text))}
+        if target != who.slack_id or not text.startswith(f"{day:%A} {day.day} {day:%B} closed: ") or said != dict(counts):
+            problems.append(f"{who.name}'s recap of {day} to {target} reads {text!r}; the close recorded {dict(counts)}")
+    problems += [f"a recap of a day without a plan: {key}" for key in recaps
+                 if (int(key.split(":")[2]), date.fromisoformat(key.split(":")[3])) not in statuses]
+
+    team: Counter[tuple[str, date]] = Counter()
+    for kind, key, target, due, _sent, _status, payload in dms:
+        if kind != day_close.TEAM_RECAP_KIND:
+            continue
+        day = date.fromisoformat(key.split(":")[3])
+        manager = BY_SLACK[target]
+        team[(target, day)] += 1
+        reports = [m for m in PEOPLE if m.manager == target]
+        if on_leave(manager, day):
+            problems.append(f"a team recap of {day} to {manager.name}, on leave that day")
+        named = set(re.findall(r"<@(U\w+)>", "\n".join(b["text"]["text"] for b in payload["blocks"] if "text" in b)))
+        if not named <= {m.slack_id for m in reports}:
+            problems.append(f"{manager.name}'s team recap of {day} names {sorted(named)}, not all theirs")
+        late = [m.name for m in reports if closes.get((world.users[m.slack_id].id, day), due) > due]
+        if late:
+            problems.append(f"{manager.name}'s team recap of {day} went at {due}, before {late}'s day closed")
+    problems += [f"{BY_SLACK[m].name} got {n} team recaps of {d}" for (m, d), n in team.items() if n > 1]
+    for manager in {m.manager for m in PEOPLE if m.manager}:
+        for user_id, day in statuses:
+            member = BY_SLACK[by_id[user_id]]
+            if member.manager != manager or day > last or on_leave(BY_SLACK[manager], day):
+                continue
+            if any(a <= day <= b for a, b in windows) and team[(manager, day)] != 1:
+                problems.append(f"{BY_SLACK[manager].name} got {team[(manager, day)]} team recaps of {day}, "
+                                f"when {member.name} had a plan")
+    return problems
 
 
 async def sweep(pg: Any, tmp_path: Path, local: bool) -> str:

@@ -48,6 +48,15 @@ CASES: list[tuple[str, Any, str]] = [
     ("day-close", {"1": {"people": 1, "done": 0, "carried": 0, "dropped": 0}}, "day-close: closed 1 person's day."),
     ("day-close", {"1": {"error": "KeyError: 3"}, "2": {"people": 0, "done": 0, "carried": 0, "dropped": 0}},
      "day-close: Organization 1: failed: KeyError: 3. Organization 2: nothing to do right now."),
+    # The recaps a close queued read as queued (what became of them is a run report's: see test_run_summaries).
+    ("day-close", {"1": {"people": 2, "done": 3, "carried": 1, "dropped": 1, "recaps": 2, "team_recaps": 1, "unreachable": 0}},
+     "day-close: closed 2 people's days: 3 tasks done, 1 carried forward and 1 dropped; queued 2 recaps of the day and "
+     "queued 1 team recap."),
+    ("day-close", {"1": {"people": 0, "done": 0, "carried": 0, "dropped": 0, "recaps": 0, "team_recaps": 2, "unreachable": 0}},
+     "day-close: queued 2 team recaps."),
+    ("day-close", {"1": {"people": 1, "done": 0, "carried": 1, "dropped": 0, "recaps": 0, "team_recaps": 0, "unreachable": 1}},
+     "day-close: closed 1 person's day: 1 carried forward; 1 recap not queued (its owner can't be reached in the next "
+     "45 days)."),
     ("mood-checkin", {"1": {"checkins": 1}}, "mood-checkin: queued 1 mood check-in."),
     ("mood-checkin", {"1": {"skipped": "mood check-in is off (`/steward standup mood on`)"}},
      "mood-checkin: skipped: mood check-in is off (`/steward standup mood on`)."),
