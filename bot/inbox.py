@@ -11,6 +11,7 @@ dispatch returns), and marks it done, retries it with backoff, or dead-letters i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,10 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.effects import CURRENT as JOURNAL
+from bot.effects import Journal, JournaledRespond
 from bot.errors import StewardError
+from bot.lanes import CURRENT_SLOT, Lanes, Slot
 from bot.log import bound_context, get_logger
 from bot.slack_limits import slack_refusal
 from bot.worker import PollingWorker
@@ -36,7 +40,10 @@ from db.queries import Q
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 5
-LEASE_SECONDS = 120
+# A claimed row is Steward's for LEASE_SECONDS; its worker renews the lease every HEARTBEAT_SECONDS while
+# it handles the row, so only a dead worker's rows are claimed again (within LEASE_SECONDS of its death).
+LEASE_SECONDS = 10.0
+HEARTBEAT_SECONDS = 2.5
 KINDS = ("events_api", "slash_commands", "interactive")
 
 
@@ -163,11 +170,20 @@ DeadLetterHook = Callable[[dict[str, Any], str], Awaitable[None]]
 
 
 class InboxWorker(PollingWorker):
+    """Claims inbox rows and handles them, up to ``concurrency`` at once (rows waiting on the language
+    model step out of their slot: :mod:`bot.lanes`).
+
+    A claimed row is leased for ``lease_seconds`` and the lease is renewed every ``heartbeat_seconds``
+    while the row is handled, so a row whose process died (``kill -9``) is claimed again within
+    ``lease_seconds`` of the death (by this process after a restart, or by any other), not minutes later.
+    Each handling keeps the row's journal (:mod:`bot.effects`): what an earlier attempt did is not done twice."""
+
     name = "inbox-worker"
 
     def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
                  batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
-                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS) -> None:
+                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, lease_seconds: float = LEASE_SECONDS,
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS, max_model_waiting: int | None = None) -> None:
         super().__init__(poll_seconds=poll_seconds)
         self.backoff_base = backoff_base
         self.max_attempts = max_attempts
@@ -177,49 +193,90 @@ class InboxWorker(PollingWorker):
         self.concurrency = concurrency
         self.batch = batch
         self.on_dead_letter = on_dead_letter
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.lanes = Lanes(concurrency, max_model_waiting if max_model_waiting is not None else 4 * concurrency,
+                           on_free=self.wake)
         self._running: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: set[int] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        super().start()
+        self._heartbeat = asyncio.create_task(self._renew_leases(), name=f"{self.name}-heartbeat",
+                                              context=contextvars.Context())
 
     async def stop(self) -> None:
         await super().stop()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+            self._heartbeat = None
+
+    async def _renew_leases(self) -> None:
+        """Every ``heartbeat_seconds``: the rows this worker is handling keep their lease."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            if not self._in_flight:
+                continue
+            try:
+                async with self.pool.connection() as conn:
+                    await conn.execute(Q["inbox_heartbeat"], {"ids": list(self._in_flight)})
+            except Exception as exc:  # the database is away: the next beat tries again
+                log.warning("inbox_heartbeat_failed", rows=len(self._in_flight), error=f"{type(exc).__name__}: {exc}")
 
     async def run_once(self) -> int:
         """Claim one batch and start processing it; return how many rows were claimed."""
-        free = max(1, min(self.batch, self._free_slots()))
+        free = max(1, min(self.batch, self.lanes.free))
         async with self.pool.connection() as conn:
-            rows = await (await conn.execute(Q["inbox_claim"], {"limit": free, "lease_seconds": LEASE_SECONDS})).fetchall()
+            rows = await (await conn.execute(Q["inbox_claim"], {"limit": free, "lease_seconds": self.lease_seconds})).fetchall()
         for row in rows:
-            await self._slots.acquire()
-            task = asyncio.create_task(self._process_row(*row))
+            self._in_flight.add(row[0])
+            slot = await self.lanes.acquire()
+            task = asyncio.create_task(self._process_row(slot, *row))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         return len(rows)
 
-    def _free_slots(self) -> int:
-        return self.concurrency - len(self._running)
-
-    async def _process_row(self, row_id: int, key: str, kind: str, team_id: str | None, payload: dict[str, Any],
-                           attempts: int) -> None:
+    async def _process_row(self, slot: Slot, row_id: int, key: str, kind: str, team_id: str | None,
+                           payload: dict[str, Any], attempts: int, uncertain: bool) -> None:
+        token = CURRENT_SLOT.set(slot)
         try:
-            await self.process(row_id, key, kind, payload, attempts)
+            await self.process(row_id, key, kind, payload, attempts, uncertain=uncertain)
         finally:
-            self._slots.release()
+            CURRENT_SLOT.reset(token)
+            slot.release()
+            self._in_flight.discard(row_id)
 
-    async def process(self, row_id: int, key: str, kind: str, payload: dict[str, Any], attempts: int) -> None:
+    async def process(self, row_id: int, key: str, kind: str, payload: dict[str, Any], attempts: int, *,
+                      uncertain: bool = False) -> None:
+        """Handle inbox row ``row_id`` (attempt number ``attempts``, 1 = the first; ``uncertain``: an earlier
+        attempt may have died between a Slack post and its record) and mark it done, retry it or dead-letter it."""
         outcome = Outcome()
         token = CURRENT_OUTCOME.set(outcome)
+        journal: Journal | None = None
+        journal_token = None
         try:
             with bound_context(event_key=key, inbox_id=row_id):
-                request = AsyncBoltRequest(body=payload, mode="socket_mode", context={"inbox_id": row_id, "attempt": attempts})
+                context: dict[str, Any] = {"inbox_id": row_id, "attempt": attempts}
+                if isinstance(payload.get("response_url"), str):
+                    context["respond"] = JournaledRespond(response_url=payload["response_url"])
+                request = AsyncBoltRequest(body=payload, mode="socket_mode", context=context)
                 try:
+                    journal = await Journal.begin(self.pool, row_id, key, attempt=attempts, uncertain=uncertain)
+                    journal_token = JOURNAL.set(journal)
                     response = await self.app.async_dispatch(request)
                     status = response.status
                 except Exception as exc:  # dispatch itself failed (malformed payload and the like)
                     outcome.error = exc
                     status = 500
         finally:
+            if journal is not None:
+                journal.open = False
+            if journal_token is not None:
+                JOURNAL.reset(journal_token)
             CURRENT_OUTCOME.reset(token)
         error = outcome.error
         refused = slack_refusal(error) if error is not None else None
@@ -246,5 +303,6 @@ class InboxWorker(PollingWorker):
             return
         delay = min(300.0, self.backoff_base * 2 ** attempts)
         async with self.pool.connection() as conn:
-            await conn.execute(Q["inbox_retry"], {"id": row_id, "error": message[:2000], "delay_seconds": delay})
+            await conn.execute(Q["inbox_retry"], {"id": row_id, "error": message[:2000], "delay_seconds": delay,
+                                                  "uncertain": journal is not None and journal.unrecorded})
         log.warning("inbox_retry_scheduled", event_key=key, attempts=attempts, delay_seconds=delay, error=message[:500])

@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.effects import JournaledWebClient
 from bot.errors import StewardError
 from bot.inbox import CURRENT_OUTCOME
 from bot.log import bind_context, get_logger
@@ -26,7 +27,8 @@ FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "stan
 
 
 def build_client(token: str, api_url: str) -> AsyncWebClient:
-    return AsyncWebClient(
+    """Steward's Web API client (posts made while an inbox row is handled are journaled: bot/effects.py)."""
+    return JournaledWebClient(
         token=token,
         base_url=api_url,
         timeout=15,
