@@ -12,6 +12,8 @@ Typical use::
     await proc.start(emu)              # the same command again
     assert await proc.terminate() == 0 # SIGTERM: exit code
 
+Waiting for a condition: ``tests.helpers.eventually``.
+
 Sizes: every chaos test has a CI size (seconds on the 2-core CI machine) and a full size run by hand with
 ``STEWARD_CHAOS_FULL=1`` (:func:`size`).
 """
@@ -22,8 +24,7 @@ import asyncio
 import os
 import signal
 import sys
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,21 +144,6 @@ class StewardProcess:
     async def aclose(self) -> None:
         """Kill the child if it still runs (a test's cleanup)."""
         await self.kill()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30, interval: float = 0.1,  # noqa: ASYNC109
-                     what: str = "condition") -> Any:
-    """Await ``check()`` every ``interval`` seconds until it returns something truthy; return it. Raises
-    AssertionError naming ``what`` (and the last value) after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        last = await check()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
-        await asyncio.sleep(interval)
 
 
 async def query(dsn: str, sql: str, params: Mapping[str, Any] | tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
