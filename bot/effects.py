@@ -40,6 +40,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
+from bot.errors import StewardError
 from bot.log import get_logger
 from db.queries import Q
 
@@ -132,23 +133,31 @@ async def once(conn: psycopg.AsyncConnection, kind: str) -> AsyncIterator[Step]:
     Runs the block in one transaction on ``conn`` (a savepoint inside an open one). When handling the
     current inbox row already did this effect, the step says so (``step.done``, ``step.result``) and the
     block must not do it again; otherwise the block does it, sets ``step.result``, and the effect is
-    recorded in the same transaction (an exception rolls both back). Outside inbox handling the block
-    simply runs in a transaction. A second worker recording the same effect at the same moment fails
-    with psycopg's UniqueViolation (its writes roll back; the inbox retries it, and it replays)."""
+    recorded in the same transaction. An unexpected exception rolls both back (the inbox retries the
+    row); a :class:`~bot.errors.StewardError` (a refusal the person is told about) keeps what the block
+    wrote before it, a permission denial's audit row say, as it would be without this wrapper, and
+    records nothing. Outside inbox handling the block simply runs in a transaction. A second worker
+    recording the same effect at the same moment fails with psycopg's UniqueViolation (its writes roll
+    back; the inbox retries it, and it replays)."""
     journal = current()
+    refused: StewardError | None = None
+    effect = journal.name(kind) if journal is not None else None
+    step = Step(done=False)
+    if journal is not None and effect in journal.done:
+        step = Step(done=True, result=journal.done[effect])
     async with conn.transaction():
-        if journal is None:
-            yield Step(done=False)
-            return
-        effect = journal.name(kind)
-        if effect in journal.done:
-            yield Step(done=True, result=journal.done[effect])
-            return
-        step = Step(done=False)
-        yield step
-        await conn.execute(Q["inbox_effect_record"], {"inbox_id": journal.inbox_id, "effect": effect,
-                                                      "result": Jsonb(step.result)})
-    journal.done[effect] = step.result
+        try:
+            yield step
+        except StewardError as exc:
+            refused = exc
+        else:
+            if journal is not None and not step.done:
+                await conn.execute(Q["inbox_effect_record"], {"inbox_id": journal.inbox_id, "effect": effect,
+                                                              "result": Jsonb(step.result)})
+    if refused is not None:
+        raise refused
+    if journal is not None and effect is not None:
+        journal.done[effect] = step.result
 
 
 def _kept(data: dict[str, Any]) -> dict[str, Any]:
