@@ -47,6 +47,7 @@ def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FE
         ignoring_self_events_enabled=True,
     )
     app.error(_error_handler)
+    app.middleware(_journaled_client)
     for name in features:
         module = importlib.import_module(f"bot.listeners.{name}")
         module.register(app, deps)
@@ -56,6 +57,19 @@ def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FE
         if register_last is not None:
             register_last(app, deps)
     return app
+
+
+async def _journaled_client(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt's name)
+    """Bolt gives each request a plain AsyncWebClient of its own: listeners get Steward's journaled one
+    (same token and settings), so their posts are done once per source event (bot/effects.py)."""
+    plain = context.get("client")
+    if plain is not None and not isinstance(plain, JournaledWebClient):
+        context["client"] = JournaledWebClient(
+            token=plain.token, base_url=plain.base_url, timeout=plain.timeout, ssl=plain.ssl, proxy=plain.proxy,
+            session=plain.session, trust_env_in_session=plain.trust_env_in_session, headers=plain.headers,
+            logger=plain.logger, retry_handlers=plain.retry_handlers)
+        context["client"].default_params.update(plain.default_params)
+    return await next()
 
 
 async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,9 @@ from bot.emulators.slack.recorder import CallRecorder
 from bot.emulators.slack.workspace import Workspace
 
 Handler = Callable[[Workspace, Args], JsonDict]
+# A test's hook run before a Web API call (or a response_url post: method "response_url") is answered:
+# ``await gate(method, args)`` may wait, or raise SlackError to refuse the call.
+Gate = Callable[[str, JsonDict], Awaitable[None]]
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -89,6 +92,7 @@ class WebApi:
         self.recorder = recorder
         self.methods: dict[str, Handler] = {}
         self.refusals: dict[str, list[str]] = {}
+        self.gates: list[Gate] = []
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}`` (HTTP 200),
@@ -114,6 +118,11 @@ class WebApi:
             return _error(error)
         body_token = call.args.pop("token", None)
         call.token = call.token or (str(body_token) if body_token else None)
+        try:
+            for gate in list(self.gates):
+                await gate(call.method, call.args)
+        except SlackError as error:
+            return _error(error)
         return self.dispatch(call.method, Args(call.args), call.token, call.at)
 
     def dispatch(self, method: str, args: Args, token: str | None, at: float) -> ApiAnswer:
