@@ -17,13 +17,14 @@ from slack_bolt.async_app import AsyncApp
 from bot.clock import Clock
 from bot.deps import Deps
 from bot.health import HealthServer
-from bot.inbox import InboxSocketModeHandler, InboxWorker, Metrics
+from bot.inbox import InboxSocketModeHandler, InboxWorker, LateCommands, Metrics
 from bot.log import get_logger
 from bot.runtime import database
 from bot.services import onboarding, workspace
 from bot.services.notifications import Dispatcher
 from bot.settings import Secret, Settings
 from bot.slack_app import FEATURES, build_app, build_client, tell_user
+from db.pool import PoolHealth
 from jobs import reminders as reminder_jobs
 from jobs.leader import Leadership
 from jobs.schedule import Scheduler
@@ -49,6 +50,8 @@ class Steward:
     deps: Deps = field(init=False)
     app: AsyncApp = field(init=False)
     worker: InboxWorker = field(init=False)
+    late: LateCommands = field(init=False)
+    pool_health: PoolHealth = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     handler: InboxSocketModeHandler | None = field(init=False, default=None)
     leadership: Leadership = field(init=False)
@@ -71,6 +74,8 @@ class Steward:
         self.deps.extras["scheduler"] = self.scheduler
         self.app = build_app(self.deps, client, self.features)
         self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice)
+        self.late = LateCommands(self.pool, client)
+        self.pool_health = PoolHealth(self.pool, self.dsn)
 
     async def _dead_letter_notice(self, payload: dict[str, Any], error: str) -> None:
         await tell_user(self.deps.slack, payload,
@@ -101,6 +106,8 @@ class Steward:
             await self.sync_workspace()
         except Exception:
             log.exception("workspace_sync_failed")
+        self.pool_health.start()
+        self.late.start()
         self.worker.start()
         self.dispatcher.start()
         await self.leadership.start()
@@ -141,7 +148,7 @@ class Steward:
         app_token = self.settings.slack_app_token.reveal() if self.settings.slack_app_token else ""
         # The handler must be built inside the running loop.
         self.handler = InboxSocketModeHandler(self.app, app_token, pool=self.pool, worker=self.worker, metrics=self.metrics,
-                                              ack_hooks=self.deps.extras.setdefault("ack_hooks", {}))
+                                              ack_hooks=self.deps.extras.setdefault("ack_hooks", {}), late=self.late)
         await self.handler.connect_async()
 
     async def stop(self) -> None:
@@ -158,6 +165,8 @@ class Steward:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await self.dispatcher.stop()
+        await self.late.stop()
+        await self.pool_health.stop()
         await self.leadership.stop()
         if self.health is not None:
             await self.health.stop()

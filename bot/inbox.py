@@ -28,6 +28,7 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot import slack_markup as markup
 from bot.effects import CURRENT as JOURNAL
 from bot.effects import Journal, JournaledRespond
 from bot.errors import StewardError
@@ -40,6 +41,10 @@ from db.queries import Q
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 5
+# Slack shows the person an error when a slash command or an interaction is not acknowledged within 3 s
+# (slack-platform-facts.md): Steward stops waiting for the database at ACK_SECONDS, leaving the ack's trip.
+ACK_SECONDS = 2.5
+ACK_BOUND = ("slash_commands", "interactive")
 # A claimed row is Steward's for LEASE_SECONDS; its worker renews the lease every HEARTBEAT_SECONDS while
 # it handles the row, so only a dead worker's rows are claimed again (within LEASE_SECONDS of its death).
 LEASE_SECONDS = 10.0
@@ -112,15 +117,23 @@ class Metrics:
 
 
 class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
-    """Socket Mode handler that writes the envelope to the inbox before acking it."""
+    """Socket Mode handler that writes the envelope to the inbox before acking it.
+
+    A slash command or an interaction (ACK_BOUND) must be acknowledged within Slack's 3 s, or the person
+    sees an error and may try again: when it cannot be stored within ACK_SECONDS (the database is down or
+    slow) Steward gives up on it, leaves it unacknowledged, and hands it to ``late`` (:class:`LateCommands`),
+    which makes sure it never runs later and tells its person once the database answers again. An
+    event (Events API) is stored however long the database takes: Slack retries it until it is acked."""
 
     def __init__(self, app: AsyncApp, app_token: str, *, pool: AsyncConnectionPool, worker: InboxWorker,
-                 metrics: Metrics, ack_hooks: dict[str, AckHook] | None = None, **kwargs: Any) -> None:
+                 metrics: Metrics, ack_hooks: dict[str, AckHook] | None = None, late: LateCommands | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(app, app_token, **kwargs)
         self.pool = pool
         self.worker = worker
         self.metrics = metrics
         self.ack_hooks = ack_hooks or {}
+        self.late = late
 
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         loop = asyncio.get_running_loop()
@@ -128,11 +141,16 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
         payload = req.payload if isinstance(req.payload, dict) else {"raw": req.payload}
         key = event_key(req.type, payload, req.envelope_id)
         self.metrics.events_received += 1
+        bound = req.type in ACK_BOUND
         try:
-            row_id = await store(self.pool, req.type, payload, key)
-        except Exception:
-            # No durable write, no ack: Slack will redeliver the event (and a command shows the user an error).
-            log.exception("inbox_store_failed", event_key=key)
+            async with asyncio.timeout(ACK_SECONDS if bound else None):
+                row_id = await store(self.pool, req.type, payload, key)
+        except Exception as exc:
+            # No durable write, no ack: Slack will redeliver an event; a command or an interaction shows the
+            # person an error, and must not run later (LateCommands settles it).
+            log.error("inbox_store_failed", event_key=key, kind=req.type, error=f"{type(exc).__name__}: {exc}")
+            if bound and self.late is not None:
+                self.late.add(req.type, payload, key)
             return
         ack_payload = self._ack_payload(req.type, payload) if row_id is not None else None
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=ack_payload))
@@ -306,3 +324,112 @@ class InboxWorker(PollingWorker):
             await conn.execute(Q["inbox_retry"], {"id": row_id, "error": message[:2000], "delay_seconds": delay,
                                                   "uncertain": journal is not None and journal.unrecorded})
         log.warning("inbox_retry_scheduled", event_key=key, attempts=attempts, delay_seconds=delay, error=message[:500])
+
+
+@dataclass
+class _Late:
+    kind: str
+    payload: dict[str, Any]
+    key: str
+    at: float
+
+
+class LateCommands:
+    """Slash commands and interactions Steward could not store within Slack's 3 s (:data:`ACK_SECONDS`).
+
+    Each is settled once the database answers again: a copy committed in that last moment is marked
+    ``expired`` before any worker takes it (``inbox_settle_late``), so it never runs, and its person is
+    told in a DM that nothing was done and to try again; if a worker took it first, they are told it went
+    through after all. Kept in memory (a restart forgets them: they were never acknowledged, and Slack
+    already showed their people an error), at most ``limit`` of them, each for ``keep_seconds``."""
+
+    def __init__(self, pool: AsyncConnectionPool, slack: Any, *, poll_seconds: float = 1.0, limit: int = 1000,
+                 keep_seconds: float = 3600.0) -> None:
+        self.pool = pool
+        self.slack = slack
+        self.poll_seconds = poll_seconds
+        self.limit = limit
+        self.keep_seconds = keep_seconds
+        self._waiting: dict[str, _Late] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def add(self, kind: str, payload: dict[str, Any], key: str) -> None:
+        """Remember ``payload`` (an envelope of ``kind`` with inbox key ``key``) until it is settled."""
+        if len(self._waiting) >= self.limit:
+            log.error("late_command_dropped", event_key=key, waiting=len(self._waiting))
+            return
+        self._waiting.setdefault(key, _Late(kind, payload, key, asyncio.get_running_loop().time()))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="late-commands", context=contextvars.Context())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            if self._waiting:
+                await self.settle()
+
+    async def settle(self) -> int:
+        """Settle what can be settled now; how many were. The rest wait for the next round."""
+        settled = 0
+        now = asyncio.get_running_loop().time()
+        for late in list(self._waiting.values()):
+            if now - late.at > self.keep_seconds:
+                self._waiting.pop(late.key, None)
+                log.warning("late_command_forgotten", event_key=late.key)
+                continue
+            try:
+                async with self.pool.connection() as conn:
+                    row = await (await conn.execute(Q["inbox_settle_late"], {
+                        "event_key": late.key, "error": "not stored within Slack's 3 s: never run"})).fetchone()
+            except Exception as exc:  # the database is still away
+                log.info("late_command_waiting", event_key=late.key, error=f"{type(exc).__name__}: {exc}")
+                return settled
+            status = row[0] if row else None
+            ran = status is not None and status != "expired"
+            user = _person(late.payload)
+            if user is not None:
+                try:
+                    await self.slack.chat_postMessage(channel=user, text=late_notice(late.kind, late.payload, ran=ran))
+                except Exception as exc:  # Slack trouble: try again next round (the settle is idempotent)
+                    log.warning("late_command_notice_failed", event_key=late.key, error=f"{type(exc).__name__}: {exc}")
+                    continue
+            log.info("late_command_settled", event_key=late.key, ran=ran)
+            self._waiting.pop(late.key, None)
+            settled += 1
+        return settled
+
+
+def _person(payload: dict[str, Any]) -> str | None:
+    user = payload.get("user")
+    if isinstance(user, dict):
+        user = user.get("id")
+    user = user if isinstance(user, str) else payload.get("user_id")
+    return user if isinstance(user, str) and user else None
+
+
+def late_notice(kind: str, payload: dict[str, Any], *, ran: bool) -> str:
+    """The DM to the person behind a slash command or interaction Steward could not store in time:
+    whether it ``ran`` after all (a worker took a copy committed in the last moment) or not."""
+    if kind == "slash_commands":
+        said = " ".join(str(payload.get(k) or "") for k in ("command", "text")).strip()
+        what = f"`{markup.plain_text(said)[:120]}`" if said else "your command"
+    elif payload.get("type") == "view_submission":
+        what = "the form you submitted"
+    else:
+        what = "your click"
+    if ran:
+        return (f":information_source: {what[0].upper()}{what[1:]} went through after all: I was slow to answer, so "
+                "Slack may have shown you an error. No need to do it again.")
+    return (f":warning: Sorry, I couldn't take {what} just now (my database didn't answer in time), so I didn't do "
+            "anything with it. Please try it again.")
