@@ -73,7 +73,7 @@ class Steward:
         self.scheduler = Scheduler(self.deps, self.leadership)
         self.deps.extras["scheduler"] = self.scheduler
         self.app = build_app(self.deps, client, self.features)
-        self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice)
+        self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice, dsn=self.dsn)
         self.late = LateCommands(self.pool, client)
         self.pool_health = PoolHealth(self.pool, self.dsn)
 

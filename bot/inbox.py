@@ -11,6 +11,7 @@ dispatch returns), and marks it done, retries it with backoff, or dead-letters i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import json
@@ -19,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -47,8 +49,8 @@ ACK_SECONDS = 2.5
 ACK_BOUND = ("slash_commands", "interactive")
 # A claimed row is Steward's for LEASE_SECONDS; its worker renews the lease every HEARTBEAT_SECONDS while
 # it handles the row, so only a dead worker's rows are claimed again (within LEASE_SECONDS of its death).
-LEASE_SECONDS = 10.0
-HEARTBEAT_SECONDS = 2.5
+LEASE_SECONDS = 6.0
+HEARTBEAT_SECONDS = 1.5
 KINDS = ("events_api", "slash_commands", "interactive")
 
 
@@ -201,8 +203,10 @@ class InboxWorker(PollingWorker):
     def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
                  batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
                  backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, lease_seconds: float = LEASE_SECONDS,
-                 heartbeat_seconds: float = HEARTBEAT_SECONDS, max_model_waiting: int | None = None) -> None:
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS, max_model_waiting: int | None = None,
+                 dsn: str | None = None) -> None:
         super().__init__(poll_seconds=poll_seconds)
+        self.dsn = dsn
         self.backoff_base = backoff_base
         self.max_attempts = max_attempts
         self.app = app
@@ -234,22 +238,39 @@ class InboxWorker(PollingWorker):
             self._heartbeat = None
 
     async def _renew_leases(self) -> None:
-        """Every ``heartbeat_seconds``: the rows this worker is handling keep their lease."""
-        while True:
-            await asyncio.sleep(self.heartbeat_seconds)
-            if not self._in_flight:
-                continue
-            try:
-                async with self.pool.connection() as conn:
+        """Every ``heartbeat_seconds``: the rows this worker is handling keep their lease. On a connection of
+        its own when the worker has a ``dsn`` (a busy pool must not starve it into losing its rows)."""
+        conn: psycopg.AsyncConnection | None = None
+        try:
+            while True:
+                await asyncio.sleep(self.heartbeat_seconds)
+                if not self._in_flight:
+                    continue
+                try:
+                    if self.dsn is None:
+                        async with self.pool.connection() as pooled:
+                            await pooled.execute(Q["inbox_heartbeat"], {"ids": list(self._in_flight)})
+                        continue
+                    if conn is None or conn.closed:
+                        conn = await psycopg.AsyncConnection.connect(self.dsn, autocommit=True, connect_timeout=5)
                     await conn.execute(Q["inbox_heartbeat"], {"ids": list(self._in_flight)})
-            except Exception as exc:  # the database is away: the next beat tries again
-                log.warning("inbox_heartbeat_failed", rows=len(self._in_flight), error=f"{type(exc).__name__}: {exc}")
+                except Exception as exc:  # the database is away: the next beat tries again, on a new connection
+                    log.warning("inbox_heartbeat_failed", rows=len(self._in_flight), error=f"{type(exc).__name__}: {exc}")
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            await conn.close()
+                    conn = None
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
     async def run_once(self) -> int:
         """Claim one batch and start processing it; return how many rows were claimed."""
         free = max(1, min(self.batch, self.lanes.free))
         async with self.pool.connection() as conn:
-            rows = await (await conn.execute(Q["inbox_claim"], {"limit": free, "lease_seconds": self.lease_seconds})).fetchall()
+            rows = await (await conn.execute(Q["inbox_claim"], {"limit": free, "lease_seconds": self.lease_seconds,
+                                                                "mine": list(self._in_flight)})).fetchall()
         for row in rows:
             self._in_flight.add(row[0])
             slot = await self.lanes.acquire()

@@ -13,7 +13,8 @@ RETURNING id
 WITH picked AS (
     SELECT id, status = 'processing' AS reclaimed FROM event_inbox
     WHERE (status = 'pending' AND next_attempt_at <= now())
-       OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s))
+       OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s)
+           AND id <> ALL(%(mine)s::bigint[]))  -- never a row this worker is still handling
     ORDER BY id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
