@@ -227,11 +227,11 @@ async def post_preview(client: Any, deps: Deps, org: Any, user: User, draft: dra
     try:
         posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread_ts)
     except Exception as exc:
-        async with deps.pool.connection() as conn:
-            await drafts.discard(conn, org.id, draft.id)
         code = slack_refusal(exc)
         if code is None:
-            raise  # transient: the inbox retries the whole message, which makes a fresh draft
+            raise  # transient: the inbox retries the message, which shows this same draft (bot/effects.py)
+        async with deps.pool.connection() as conn:
+            await drafts.discard(conn, org.id, draft.id)
         raise InvalidInput(
             f"I read {len(draft.items)} task(s) in that, but Slack refused to show you the draft (`{code}`), so I "
             "saved nothing. Please send it again in smaller parts (say 20 tasks at a time)."

@@ -265,3 +265,15 @@ async def test_a_task_change_handled_again_answers_what_it_did_not_that_it_was_a
     log = await rows(db_dsn, "SELECT count(*) FROM task_logs l JOIN tasks t ON t.id = l.task_id "
                              "WHERE t.display_id = %s AND l.action = 'status_changed'", (ref,))
     assert log[0][0] == 1
+
+
+async def test_a_preview_slack_could_not_take_for_now_shows_the_same_draft_on_the_retry(
+        emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    bot.worker.backoff_base = 0.05  # the retry comes at once
+    channel = await emulator.dm_channel(SAM)
+    emulator.refuse_next("chat.postMessage", "internal_error")  # a Slack hiccup: retried, not a refusal
+    await emulator.user_message(SAM, channel, DRAFT_TEXT)
+    await settled(db_dsn, DRAFT_TEXT, attempts=2)
+    shown = previews(emulator, channel)
+    drafts = await drafts_of(db_dsn, DRAFT_TEXT)
+    assert len(shown) == 1 and len(drafts) == 1 and drafts[0][1] == shown[0]["ts"]
