@@ -176,10 +176,12 @@ async def model_outage(helps: int) -> None:
     fake = await OpenAIFake().start()
     try:
         async with rig(OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=fake.base_url) as r:
+            await _help_latencies(r.emulator, 10, PEOPLE[20:30])  # warm up
             normal = await _help_latencies(r.emulator, helps, PEOPLE[:10])
             fake.hang()
             await send_dms(r.emulator, [f"I'll fix bug {i} by Friday" for i in range(30)])
             await until(lambda: fake.held >= 8, limit=30)
+            await asyncio.sleep(1.0)  # the other 22 reach the model lane too (each read its context first)
             hanging = await _help_latencies(r.emulator, helps, PEOPLE[10:20])
             still = fake.held
             fake.release()
