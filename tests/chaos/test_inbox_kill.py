@@ -23,7 +23,6 @@ import pytest
 from bot.emulators.slack import SlackEmulator
 from bot.emulators.slack.errors import SlackError
 from tests.chaos.harness import FULL, StewardProcess, process_env, query, size, value
-from tests.helpers import eventually
 
 pytestmark = pytest.mark.asyncio
 
