@@ -281,6 +281,7 @@ class InboxWorker(PollingWorker):
 
     async def _process_row(self, slot: Slot, row_id: int, key: str, kind: str, team_id: str | None,
                            payload: dict[str, Any], attempts: int, uncertain: bool) -> None:
+        slot.task = asyncio.current_task()
         token = CURRENT_SLOT.set(slot)
         try:
             await self.process(row_id, key, kind, payload, attempts, uncertain=uncertain)

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Lanes:
         return self.concurrency - self.holding
 
     async def acquire(self) -> Slot:
-        """A slot for one row (waits while all are taken)."""
+        """A slot for one row (waits while all are taken); :attr:`Slot.task` is set by the row's task."""
         await self._slots.acquire()
         self.holding += 1
         return Slot(self)
@@ -55,6 +56,7 @@ class Slot:
 
     lanes: Lanes
     held: bool = True
+    task: asyncio.Task[Any] | None = None  # the row's own task: only it steps aside (not tasks it started)
 
     def release(self) -> None:
         """The row is finished: its slot (if it holds one) goes back."""
@@ -89,7 +91,7 @@ async def model_call() -> AsyncIterator[None]:
     """Around a call to the language model: an inbox row steps out of its worker slot meanwhile (see
     the module doc). Anywhere else (jobs, the CLI, tests) it does nothing."""
     slot = CURRENT_SLOT.get()
-    stepped = slot is not None and slot.step_aside()
+    stepped = slot is not None and slot.task is asyncio.current_task() and slot.step_aside()
     try:
         yield
     finally:
