@@ -112,6 +112,7 @@ class Metrics:
     events_processed: int = 0
     events_failed: int = 0
     events_dead: int = 0
+    commands_not_stored: int = 0  # slash commands and interactions not stored within ACK_SECONDS (never run)
     notifications_sent: int = 0
     notifications_failed: int = 0
     job_runs: dict[str, int] = field(default_factory=dict)
@@ -151,8 +152,10 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
             # No durable write, no ack: Slack will redeliver an event; a command or an interaction shows the
             # person an error, and must not run later (LateCommands settles it).
             log.error("inbox_store_failed", event_key=key, kind=req.type, error=f"{type(exc).__name__}: {exc}")
-            if bound and self.late is not None:
-                self.late.add(req.type, payload, key)
+            if bound:
+                self.metrics.commands_not_stored += 1
+                if self.late is not None:
+                    self.late.add(req.type, payload, key)
             return
         ack_payload = self._ack_payload(req.type, payload) if row_id is not None else None
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=ack_payload))
@@ -453,5 +456,5 @@ def late_notice(kind: str, payload: dict[str, Any], *, ran: bool) -> str:
     if ran:
         return (f":information_source: {what[0].upper()}{what[1:]} went through after all: I was slow to answer, so "
                 "Slack may have shown you an error. No need to do it again.")
-    return (f":warning: Sorry, I couldn't take {what} just now (my database didn't answer in time), so I didn't do "
-            "anything with it. Please try it again.")
+    return (f":warning: Sorry, I couldn't take {what} just now: I couldn't record it within the 3 seconds Slack "
+            "gives me, so I didn't do anything with it. Please try it again.")
