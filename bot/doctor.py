@@ -33,6 +33,7 @@ async def collect(settings: Settings) -> list[Check]:
             checks.extend(await _pgvector_checks(conn, pgvector))
             checks.append(await _migration_check(conn))
             checks.extend(await _inbox_checks(conn))
+            checks.extend(await _workspace_checks(conn, settings))
     except Exception as exc:
         checks.append(Check("FAIL", "database reachable", str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
     finally:
@@ -78,6 +79,52 @@ async def _inbox_checks(conn: psycopg.AsyncConnection) -> list[Check]:
     return [Check("OK", "event inbox", f"no dead letters, {waiting} waiting")]
 
 
+async def _workspace_checks(conn: psycopg.AsyncConnection, settings: Settings) -> list[Check]:
+    """The running processes and what each serves (bot/processes.py), then each workspace: which live process
+    holds its bot token (none: its work waits), and whether its token is stored (STEWARD_TOKEN_KEY)."""
+    from bot.processes import LIVE_SECONDS, live_processes
+    from bot.tokens import TokenBox
+    from db.queries import Q
+
+    row = await (await conn.execute("SELECT to_regclass('steward_processes') IS NOT NULL")).fetchone()
+    if not row or not row[0]:
+        return []
+    workspaces = await (await conn.execute(Q["workspaces_known"])).fetchall()
+    names = {org_id: f"{name} ({team})" for org_id, name, team, *_ in workspaces}
+
+    def named(ids: list[int]) -> str:
+        return ", ".join(names.get(i, f"organization {i}") for i in ids) or "no workspace"
+
+    processes = await live_processes(conn)
+    checks = []
+    if not processes:
+        checks.append(Check("WARN", "running processes", f"none has beaten in the last {LIVE_SECONDS:.0f} s: no Steward "
+                                                         "is running against this database (start one with `steward run`)"))
+    for p in processes:
+        jobs = f"runs the jobs of {named(p.leads)}" + (" and the jobs of no one workspace" if p.global_leader else "")
+        checks.append(Check("OK", f"process {p.hostname}:{p.pid}",
+                            f"{p.mode}; serves {named(p.serves)}; {jobs}; last heartbeat {p.silent_seconds:.0f} s ago"))
+    box = TokenBox(settings.token_key.reveal()) if settings.token_key else None
+    for org_id, _name, _team, status, stored, sealed in workspaces:
+        if status != "active":
+            continue
+        serving = [f"{p.hostname}:{p.pid}" for p in processes if org_id in p.serves]
+        if not stored:
+            token = "its token is not stored (STEWARD_TOKEN_KEY unset where it is served)"
+        elif box is None:
+            token = "its token is stored, encrypted (set STEWARD_TOKEN_KEY here to read it)"
+        else:
+            token = ("its token is stored, encrypted with this STEWARD_TOKEN_KEY" if box.open(sealed) is not None
+                     else "its token is stored with another key than this STEWARD_TOKEN_KEY")
+        if serving:
+            checks.append(Check("OK", f"workspace {names[org_id]}", f"served by {', '.join(serving)}; {token}"))
+        else:
+            checks.append(Check("WARN", f"workspace {names[org_id]}",
+                                "no running process holds its bot token, so its scheduled jobs, messages and events "
+                                f"wait until one does (start Steward with its SLACK_BOT_TOKEN); {token}"))
+    return checks
+
+
 def _slack_checks(settings: Settings) -> list[Check]:
     if not settings.slack_configured:
         return [Check("WARN", "Slack tokens", "not set: `steward run` starts the local sandbox (set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to connect to Slack)")]
@@ -85,9 +132,13 @@ def _slack_checks(settings: Settings) -> list[Check]:
     app = settings.slack_app_token.reveal() if settings.slack_app_token else ""
     ok_bot = re.fullmatch(r"xoxb-[0-9A-Za-z-]{10,}", bot) is not None
     ok_app = re.fullmatch(r"xapp-[0-9A-Za-z-]{10,}", app) is not None
+    key = ("set: this process stores its bot token encrypted and serves every stored token the key opens"
+           if settings.token_key else
+           "not set: bot tokens are not stored, and this process serves only its SLACK_BOT_TOKEN's workspace")
     return [
         Check("OK" if ok_bot else "FAIL", "SLACK_BOT_TOKEN", "well-formed" if ok_bot else "does not look like a bot token (xoxb-…)"),
         Check("OK" if ok_app else "FAIL", "SLACK_APP_TOKEN", "well-formed" if ok_app else "does not look like an app-level token (xapp-…)"),
+        Check("OK", "STEWARD_TOKEN_KEY", key),
     ]
 
 

@@ -221,9 +221,10 @@ class Tenants:
             if token is None:
                 self._drop(org_id, "stored token not readable with STEWARD_TOKEN_KEY", fingerprint(sealed))
                 continue
-            if held is not None and held.token_fingerprint == fingerprint(token):
-                continue
-            client = build_client(token, self.api_url)
+            same = held is not None and held.token_fingerprint == fingerprint(token)
+            # Checked again at every refresh: a token revoked since is dropped (its work goes to a process
+            # holding the new one) rather than failing every delivery it claims.
+            client = held.client if held is not None and same else build_client(token, self.api_url)
             try:
                 auth = await client.auth_test()
             except SlackApiError as exc:
@@ -239,9 +240,11 @@ class Tenants:
                 # Never serve one workspace's organization with another workspace's token.
                 self._drop(org_id, f"stored token belongs to team {auth.get('team_id')}, not {team_id}", fingerprint(sealed))
                 continue
+            self._refused.pop(org_id, None)
+            if same:
+                continue
             self._by_org[org_id] = Tenant(org_id, team_id, auth.get("user_id"), auth.get("bot_id"), client, STORED,
                                           fingerprint(token))
-            self._refused.pop(org_id, None)
             log.info("serving_workspace", organization_id=org_id, team_id=team_id, source=STORED)
         for org_id in [o for o, t in self._by_org.items() if t.source == STORED and o not in present]:
             self._drop(org_id, "stored token removed", "")
