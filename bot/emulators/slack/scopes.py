@@ -11,16 +11,14 @@ manifest would; a test may grant fewer to see what Steward does without one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
-
-import yaml
 
 from bot.emulators.slack.args import Args
 from bot.emulators.slack.errors import SlackError
 from bot.emulators.slack.models import Channel
 from bot.emulators.slack.workspace import Workspace
+from bot.manifest import bot_scopes as manifest_scopes
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+__all__ = ["check", "manifest_scopes", "needed"]
 
 # Methods that need one fixed scope. Methods not listed here and not in BY_CONVERSATION need none
 # (auth.test, chat.getPermalink, views.*, apps.connections.open with its app-level token).
@@ -41,15 +39,6 @@ BY_CONVERSATION = {
 }
 _PREFIX = {"channel": "channels", "group": "groups", "im": "im", "mpim": "mpim"}
 _TYPE_PREFIX = {"public_channel": "channels", "private_channel": "groups", "im": "im", "mpim": "mpim"}
-
-
-def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
-    """The bot scopes a Slack app manifest asks for (``oauth_config.scopes.bot``); empty when absent."""
-    try:
-        manifest = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        return frozenset()
-    return frozenset(((manifest.get("oauth_config") or {}).get("scopes") or {}).get("bot") or [])
 
 
 def needed(ws: Workspace, method: str, args: Args) -> list[str]:
