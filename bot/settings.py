@@ -76,6 +76,7 @@ class Settings:
     admins: tuple[str, ...] = ()
     port: int = 8080
     auto_migrate: bool = True
+    shutdown_seconds: int = 20
 
     @property
     def slack_configured(self) -> bool:
@@ -158,6 +159,8 @@ class Settings:
 
         port = _int(get("PORT"), "PORT", default=8080, low=0, high=65535)
 
+        shutdown = _int(get("STEWARD_SHUTDOWN_SECONDS"), "STEWARD_SHUTDOWN_SECONDS", default=20, low=1, high=600)
+
         auto_migrate_raw = (get("STEWARD_AUTO_MIGRATE") or "true").lower()
         if auto_migrate_raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise SettingsError("STEWARD_AUTO_MIGRATE", "must be true or false")
@@ -178,6 +181,7 @@ class Settings:
             admins=admins,
             port=port,
             auto_migrate=auto_migrate_raw in ("1", "true", "yes", "on"),
+            shutdown_seconds=shutdown,
         )
 
 
