@@ -152,7 +152,8 @@ class Steward:
             log.exception("reminders_restore_failed")
         port = self.settings.port if self.health_port is None else self.health_port
         self.health = HealthServer(self.pool, self.metrics, socket_connected=self.socket_connected,
-                                   is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack")
+                                   is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack",
+                                   clock=self.clock.now)
         try:
             self.health_port = await self.health.start("127.0.0.1" if self.sandbox else "0.0.0.0", port)
         except OSError as exc:
@@ -193,15 +194,40 @@ class Steward:
         await self.tenants.aclose()
 
 
-async def _wait_for_stop_signal() -> None:
+async def _wait_for_stop_signal() -> int:
+    """Wait for SIGINT or SIGTERM; return the signal's number. From then on a second signal ends the process
+    at once (exit status 128 + its number), whatever the graceful stop is doing."""
     stop = asyncio.Event()
+    received: list[int] = []
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: int) -> None:
+        if received:
+            log.warning("stop_forced", signal=signal.Signals(sig).name)
+            os._exit(128 + sig)
+        received.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         except NotImplementedError:  # pragma: no cover - non-Unix
             pass
     await stop.wait()
+    return received[0]
+
+
+async def stop_within(bot: Steward, seconds: float) -> bool:
+    """Stop ``bot`` gracefully (the socket closes first, so Slack sends new envelopes to other connections;
+    work in hand finishes, claims are handed back) within ``seconds`` (STEWARD_SHUTDOWN_SECONDS). Past the
+    bound the stop is cancelled: what is still claimed goes back to other processes when its short lease
+    runs out. Returns True when the stop finished within the bound."""
+    try:
+        await asyncio.wait_for(bot.stop(), seconds)
+        return True
+    except TimeoutError:
+        log.warning("stop_timed_out", seconds=seconds)
+        return False
 
 
 async def open_sandbox(settings: Settings, conn: Any, *, port: int | None, reset: bool = False) -> Any:
@@ -268,9 +294,10 @@ async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: in
             else:
                 print(f"Steward is connected to Slack ({where}, pid {os.getpid()} on {socket.gethostname()}). Ctrl-C to stop.", flush=True)
             try:
-                await _wait_for_stop_signal()
+                sig = await _wait_for_stop_signal()
+                log.info("stopping", signal=signal.Signals(sig).name, within_seconds=settings.shutdown_seconds)
             finally:
-                await bot.stop()
+                await stop_within(bot, settings.shutdown_seconds)
         finally:
             if sandbox_env is not None:
                 await sandbox_env.stop()

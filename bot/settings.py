@@ -77,6 +77,7 @@ class Settings:
     port: int = 8080
     auto_migrate: bool = True
     token_key: Secret | None = None  # STEWARD_TOKEN_KEY: Fernet key(s) for bot tokens kept in the database
+    shutdown_seconds: int = 20
 
     @property
     def slack_configured(self) -> bool:
@@ -167,6 +168,7 @@ class Settings:
                 parse_keys(token_key)
             except TokenKeyError as exc:
                 raise SettingsError("STEWARD_TOKEN_KEY", str(exc)) from None
+        shutdown = _int(get("STEWARD_SHUTDOWN_SECONDS"), "STEWARD_SHUTDOWN_SECONDS", default=20, low=1, high=600)
 
         auto_migrate_raw = (get("STEWARD_AUTO_MIGRATE") or "true").lower()
         if auto_migrate_raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
@@ -189,6 +191,7 @@ class Settings:
             port=port,
             auto_migrate=auto_migrate_raw in ("1", "true", "yes", "on"),
             token_key=_secret_or_none(token_key),
+            shutdown_seconds=shutdown,
         )
 
 
