@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.tenants import Tenants
 from bot.tokens import TokenBox
 from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, TEAM, Running, dm, seed, start_steward
-from tests.helpers import fetchval
+from tests.helpers import eventually, fetchval
 
 BETA_TEAM = "T0BETA"
 BEA, BORIS, BIANCA = "U0BEA", "U0BORIS", "U0BIANCA"
@@ -66,20 +66,6 @@ async def org_ids(dsn: str) -> dict[str, int]:
 async def configure(emu: SlackEmulator, admin: str, channel: str) -> None:
     result = await emu.slash_command(admin, "/steward", "standup " + RHYTHM.format(channel=channel), channel=channel)
     assert "Saved" in (await result.wait_for_response(timeout=10)).text
-
-
-async def eventually(predicate: Any, within: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def thread_roots(emu: SlackEmulator, channel: str) -> list[dict[str, Any]]:
