@@ -1,7 +1,8 @@
 """Two workspaces on one database with real processes (issue 11, part 3): two `steward run` children, each with
 its own workspace's tokens, on one emulator server hosting both workspaces and one PostgreSQL. Each workspace's
 thread, messages, DMs and answers land only in it (0 cross-posts); while one process is killed (kill -9) its
-workspace's work waits and the other's goes on; when it returns, the waiting work is done.
+workspace's work waits and the other's goes on; when it returns, the waiting work is done. Each process has
+its own STEWARD_TOKEN_KEY: both tokens are stored encrypted, and neither process can read the other's.
 
 CI size: 20 notifications per workspace before the kill and 10 while it is down; ``STEWARD_CHAOS_FULL=1``: 300
 and 150."""
@@ -13,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from cryptography.fernet import Fernet
 
 from bot.emulators.slack import SlackEmulator, payloads
 from bot.inbox import event_key, store
@@ -65,8 +68,9 @@ def received(emu: SlackEmulator, user: str, tag: str) -> list[str]:
 async def test_two_processes_two_workspaces_one_database_and_a_kill(
         workspaces: tuple[SlackEmulator, SlackEmulator], db_dsn: str, tmp_path: Path) -> None:
     alpha, beta = workspaces
-    env_a = process_env(alpha, db_dsn, tmp_path / "a")
-    env_b = process_env(beta, db_dsn, tmp_path / "b")
+    key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    env_a = process_env(alpha, db_dsn, tmp_path / "a", STEWARD_TOKEN_KEY=key_a)
+    env_b = process_env(beta, db_dsn, tmp_path / "b", STEWARD_TOKEN_KEY=key_b)
     a, b = StewardProcess(env_a, name="alpha"), StewardProcess(env_b, name="beta")
     pool = await open_pool(db_dsn, min_size=1, max_size=2, name="chaos-two-workspaces")
     try:
@@ -125,6 +129,12 @@ async def test_two_processes_two_workspaces_one_database_and_a_kill(
         assert received(alpha, DIEGO, "burst") == expected and received(beta, BORIS, "burst") == expected
         assert_no_cross_posts(alpha, beta)
         assert await a.terminate(timeout=30) == 0 and await b.terminate(timeout=30) == 0
+        # Both tokens are stored, encrypted; no token or key ever reached a log.
+        assert await value(db_dsn, "SELECT count(*) FROM platform_connections WHERE bot_token_sealed IS NOT NULL") == 2
+        logs = "\n".join(a.log_lines() + b.log_lines())
+        assert "serving_workspace" in logs
+        for secret in (alpha.bot_token, beta.bot_token, alpha.app_token, beta.app_token, key_a, key_b):
+            assert secret not in logs
     finally:
         await a.aclose()
         await b.aclose()
