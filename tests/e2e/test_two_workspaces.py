@@ -213,6 +213,11 @@ async def test_while_one_process_is_down_its_workspace_waits_and_the_other_goes_
             assert await fetchval(conn, "SELECT status FROM event_inbox WHERE event_key = 'ev:EvBETAWAITS1'") == "pending"
         assert thread_roots(beta, BETA_STANDUP) == [] and bot_dms(beta, BORIS) == []
         assert_no_cross_posts(alpha, beta)
+        # `steward doctor` says so: Beta's process stopped (its row is gone), and Beta's work waits.
+        checks = {c.name: c for c in await collect(Settings.from_env({"DATABASE_URL": db_dsn}))}
+        assert checks["workspace Beta Studio (T0BETA)"].status == "WARN"
+        assert "no running process holds its bot token" in checks["workspace Beta Studio (T0BETA)"].detail
+        assert checks["workspace Acme Agency (T0ACME)"].status == "OK"
 
         # Beta's process returns (09:20, still the morning): its thread, the waiting DM and the answer go out.
         clock.at = FRIDAY_9AM + timedelta(minutes=20)
