@@ -45,6 +45,7 @@ class SyncResult:
     deactivated: int = 0
     skipped_bots: int = 0
     admins: int = 0
+    managers_imported: int = 0  # managers set or cleared from the Slack profile's "Manager" field
 
 
 def _valid_tz(tz: str | None) -> str:
@@ -218,8 +219,13 @@ async def sync_workspace(conn: psycopg.AsyncConnection, client: Any, *, admins: 
         result.updated += not created
         result.deactivated += bool(member.get("deleted"))
         result.admins += make_admin
+    from bot.services import team as team_service  # who manages whom, from a "Manager" profile field (issue 13)
+
+    imported = await team_service.import_profile_managers(conn, client, org_id)
+    result.managers_imported = imported.set + imported.cleared
     log.info("workspace_synced", organization_id=org_id, created=result.created, updated=result.updated,
-             deactivated=result.deactivated)
+             deactivated=result.deactivated, managers_imported=result.managers_imported,
+             manager_field=imported.field_label, manager_import_skipped=imported.skipped)
     return result
 
 
