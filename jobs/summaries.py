@@ -102,6 +102,14 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                               ("deactivated", "marked 1 person inactive", "marked {n} people inactive"),
                               ("skipped_bots", "skipped 1 bot", "skipped {n} bots"),
                               ("admins", "found 1 admin", "found {n} admins")),
+    "escalations": _counts(("to_owner", "asked 1 blocked person", "asked {n} blocked people"),
+                           ("to_manager", "took 1 blocker to a manager", "took {n} blockers to managers"),
+                           ("to_channel", "posted 1 blocker in a channel", "posted {n} blockers in channels"),
+                           ("to_flag", "raised 1 flag", "raised {n} flags"),
+                           ("skipped", "skipped 1 rung", "skipped {n} rungs"),
+                           ("waiting", "1 rung waits for its recipient", "{n} rungs wait for their recipients"),
+                           ("moved", "moved 1 blocker's next step", "moved {n} blockers' next steps"),
+                           ("resolved", "resolved 1 blocker (its task closed)", "resolved {n} blockers (their tasks closed)")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,
@@ -118,6 +126,10 @@ NOTICES: dict[str, tuple[str, str]] = {
     "mood.low_flag": ("low-mood note to a manager", "low-mood notes to managers"),
     "reminder.fired": ("reminder", "reminders"),
     "onboarding.welcome": ("welcome message", "welcome messages"),
+    "escalation.blocker": ("blocker escalation", "blocker escalations"),
+    "escalation.blocker_channel": ("blocker post", "blocker posts"),
+    "blocker.resolved": ("blocker-resolved note", "blocker-resolved notes"),
+    "blocker.taken": ("blocker-taken note", "blocker-taken notes"),
 }
 THREAD_KIND = "standup.thread"
 _ORDER = {"sent": 0, "waiting": 1, "failed": 2}

@@ -46,6 +46,10 @@ ALTER TABLE blockers ADD COLUMN anchor_level smallint NOT NULL DEFAULT 0 CHECK (
 ALTER TABLE blockers ADD COLUMN held_until timestamptz;
 ALTER TABLE blockers ADD COLUMN raised_channel_id text;
 ALTER TABLE blockers ADD COLUMN raised_ts text;
+ALTER TABLE blockers ADD COLUMN raised_permalink text;                    -- chat.getPermalink of raised_ts, once known
+-- The blocked person's latest word on it (when raised, "Still blocked", a standup reply naming its task).
+ALTER TABLE blockers ADD COLUMN last_word text;
+ALTER TABLE blockers ADD COLUMN last_word_at timestamptz;
 UPDATE blockers SET anchor_at = created_at WHERE anchor_at IS NULL;
 ALTER TABLE blockers ALTER COLUMN anchor_at SET NOT NULL;
 ALTER TABLE blockers ALTER COLUMN anchor_at SET DEFAULT now();
