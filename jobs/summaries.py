@@ -106,7 +106,7 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                            ("to_manager", "took 1 blocker to a manager", "took {n} blockers to managers"),
                            ("to_channel", "posted 1 blocker in a channel", "posted {n} blockers in channels"),
                            ("to_flag", "raised 1 flag", "raised {n} flags"),
-                           ("skipped", "skipped 1 rung", "skipped {n} rungs"),
+                           ("rungs_skipped", "skipped 1 rung", "skipped {n} rungs"),
                            ("waiting", "1 rung waits for its recipient", "{n} rungs wait for their recipients"),
                            ("moved", "moved 1 blocker's next step", "moved {n} blockers' next steps"),
                            ("resolved", "resolved 1 blocker (its task closed)", "resolved {n} blockers (their tasks closed)")),

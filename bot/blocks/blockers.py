@@ -62,11 +62,12 @@ def _task(blocker: Blocker) -> str:
 
 
 def _where(blocker: Blocker) -> str:
+    """Where it was raised: a link to the message when Slack gave one, else the channel, else how."""
     if blocker.raised_permalink:
-        return f"<{blocker.raised_permalink}|where it was raised>"
+        return f"<{blocker.raised_permalink}|Where it was raised>"
     if blocker.raised_channel_id and not blocker.raised_channel_id.startswith("D"):
-        return f"raised in <#{blocker.raised_channel_id}>"
-    return "raised with `/blocker`" if blocker.source == "slash" else "raised in a standup update"
+        return f"Raised in <#{blocker.raised_channel_id}>"
+    return "Raised with `/blocker`" if blocker.source == "slash" else "Raised in a standup update"
 
 
 def _buttons(blocker: Blocker, action: str, level: int) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def _item(step: Step, people: People, recipient: User, now: datetime) -> tuple[s
             line += f"\nTheir latest word ({short(latest[1], tz)}): {quote(latest[0], 300)}"
         if blocker.owner_id and blocker.owner_id != blocker.user_id and blocker.owner_id in people.users:
             line += f"\nOwner of record: {people.users[blocker.owner_id].mention}"
-        line += f"\n{_where(blocker)[0].upper()}{_where(blocker)[1:]}."
+        line += f"\n{_where(blocker)}."
         fallback = f"{person.display_name if person else 'Someone'} blocked on {blocker.ref} for {age}"
     blocks: list[dict[str, Any]] = [section(line)]
     notes = []

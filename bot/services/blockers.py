@@ -129,7 +129,7 @@ class SweepResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Flat counts, as a job summary reads them (jobs/summaries.py): rungs fired by action, then the rest."""
-        return {**{f"to_{action}": n for action, n in self.fired.items()}, "skipped": self.skipped,
+        return {**{f"to_{action}": n for action, n in self.fired.items()}, "rungs_skipped": self.skipped,
                 "waiting": self.waiting, "moved": self.moved, "resolved": self.resolved}
 
 

@@ -22,6 +22,7 @@ from bot.errors import InvalidInput
 from bot.log import get_logger
 from bot.parsing.locales import DATE_ORDER_CHOICES, effective_date_order
 from bot.parsing.models import DateOrder
+from bot.services import team as team_service
 from db.queries import Q
 from db.repos.users import org_by_team, user_by_id, user_by_slack_id, users_of_org
 from db.rows import Organization, User
@@ -219,8 +220,7 @@ async def sync_workspace(conn: psycopg.AsyncConnection, client: Any, *, admins: 
         result.updated += not created
         result.deactivated += bool(member.get("deleted"))
         result.admins += make_admin
-    from bot.services import team as team_service  # who manages whom, from a "Manager" profile field (issue 13)
-
+    # who manages whom, from a "Manager" profile field (issue 13)
     imported = await team_service.import_profile_managers(conn, client, org_id)
     result.managers_imported = imported.set + imported.cleared
     log.info("workspace_synced", organization_id=org_id, created=result.created, updated=result.updated,

@@ -107,7 +107,8 @@ WHERE organization_id = %(organization_id)s AND status = 'open' AND next_escalat
 UPDATE blockers SET raised_permalink = %(link)s WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: blocker_latest_word
--- The blocked person's latest standup words since a moment (their update, by DM, channel or thread).
-SELECT raw_text, coalesce(edited_at, created_at) FROM thread_submissions
-WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND coalesce(edited_at, created_at) >= %(since)s
-ORDER BY coalesce(edited_at, created_at) DESC LIMIT 1
+-- The blocked person's latest standup words since a moment (their update, by DM, channel or thread), as of when
+-- Steward last read them (parsed_at, on Steward's clock).
+SELECT raw_text, parsed_at FROM thread_submissions
+WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND parsed_at >= %(since)s AND raw_text <> ''
+ORDER BY parsed_at DESC LIMIT 1

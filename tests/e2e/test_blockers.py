@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -36,20 +37,31 @@ def ny(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=NEW_YORK).astimezone(UTC)
 
 
+START = ny(3, 6, 13, 0)  # Friday 6 March, 13:00 in New York
+
+
 @pytest_asyncio.fixture
 async def clock() -> FrozenClock:
-    return FrozenClock(at=ny(3, 6, 13, 0))  # Friday 6 March, 13:00 in New York
+    return FrozenClock(at=START)
 
 
-@pytest_asyncio.fixture
-async def bot(emulator: SlackEmulator, db_dsn: str, tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Steward]:
+@asynccontextmanager
+async def team_bot(emulator: SlackEmulator, db_dsn: str, tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Steward]:
+    """Steward on the team of this module (Lee added), its scheduler stopped: tests run the jobs as of the instants
+    they choose."""
     add_lee(emulator)
     running = await start_steward(emulator, db_dsn, tmp_path, clock=clock)
-    running.bot.scheduler.shutdown()  # the test runs the jobs, as of the instants it chooses
+    running.bot.scheduler.shutdown()
     try:
         yield running.bot
     finally:
         await running.stop()
+
+
+@pytest_asyncio.fixture
+async def bot(emulator: SlackEmulator, db_dsn: str, tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Steward]:
+    async with team_bot(emulator, db_dsn, tmp_path, clock) as started:
+        yield started
 
 
 async def setup_team(emulator: SlackEmulator, db_dsn: str) -> None:
@@ -166,7 +178,7 @@ async def test_a_blocker_climbs_every_rung_across_a_weekend_a_holiday_and_a_mana
     assert await row(db_dsn, "SELECT type, severity, status FROM flags") == ("blocker_escalated", "high", "open")
     assert [m for m in await dms(emulator, MAYA, "blocked on T-1") if "Flag raised" in texts(m)]
     assert await walk(db_dsn) == ("open", 4, None, ny(3, 12, 14, 0))
-    assert (await sweep(bot, clock, ny(3, 13, 14, 0))) == {"skipped": 0, "waiting": 0, "moved": 0, "resolved": 0}
+    assert (await sweep(bot, clock, ny(3, 13, 14, 0))) == {"rungs_skipped": 0, "waiting": 0, "moved": 0, "resolved": 0}
 
     # Diego resolves it: Maya (told twice) hears who resolved it, once; the channel post gets a reply; Lee was never told.
     clock.at = ny(3, 12, 15, 0)
@@ -301,3 +313,65 @@ async def test_the_task_done_or_a_standup_word_resolves_and_tells_who_was_told(
     [told] = await dms(emulator, LEE, "Blocker resolved")
     assert f"by <@{DIEGO}> (T-1 is done)" in told["text"]
     assert await row(db_dsn, "SELECT status, resolved_by IS NOT NULL FROM blockers") == ("resolved", True)
+
+
+async def test_ramp_up_goes_to_the_buddy_and_never_to_a_channel(emulator: SlackEmulator, bot: Steward, clock: FrozenClock,
+                                                                 db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    async with await db(db_dsn) as conn:
+        await conn.execute(
+            "INSERT INTO user_ramp_up (organization_id, user_id, starts_on, ends_on, buddy_id) SELECT u.organization_id, u.id, "
+            "'2026-03-01', '2026-04-30', (SELECT user_id FROM platform_identities WHERE external_id = %s) FROM users u "
+            "JOIN platform_identities pi ON pi.user_id = u.id WHERE pi.external_id = %s", (SAM, DIEGO))
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    await on_project(db_dsn, task)
+    clock.at = ny(3, 10, 10, 0)
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
+    await sweep(bot, clock, ny(3, 10, 14, 0))
+    assert (await sweep(bot, clock, ny(3, 11, 10, 0)))["to_manager"] == 1
+    [buddy] = await dms(emulator, SAM, "blocked on T-1")
+    assert f"<@{DIEGO}> is in ramp-up, so it goes to their buddy <@{SAM}>" in texts(buddy)
+    assert not await dms(emulator, LEE, "blocked on T-1")
+    summary = await sweep(bot, clock, ny(3, 12, 10, 0))
+    assert summary["rungs_skipped"] == 1 and "to_channel" not in summary
+    assert not [m for m in emulator.messages(ACME) + emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert await row(db_dsn, "SELECT outcome, reason FROM escalation_steps WHERE level = 3") == (
+        "skipped", f"<@{DIEGO}> is in ramp-up: no channel post")
+    assert (await sweep(bot, clock, ny(3, 13, 10, 0)))["to_flag"] == 1
+    assert await dms(emulator, MAYA, "blocked on T-1")  # Lee's manager
+
+
+async def test_the_owners_clock_pauses_while_they_are_out(emulator: SlackEmulator, bot: Steward, clock: FrozenClock,
+                                                          db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    clock.at = ny(3, 10, 10, 0)
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
+    await sweep(bot, clock, ny(3, 10, 14, 0))
+    assert await walk(db_dsn) == ("open", 1, ny(3, 11, 10, 0), ny(3, 10, 14, 0))
+    await record_leave(db_dsn, DIEGO, date(2026, 3, 11), date(2026, 3, 12))  # out Wednesday and Thursday
+    summary = await sweep(bot, clock, ny(3, 11, 10, 0))
+    assert summary["moved"] == 1 and "to_manager" not in summary
+    assert await walk(db_dsn) == ("open", 1, ny(3, 13, 10, 0), ny(3, 10, 14, 0))  # Friday 10:00: the truth, at once
+    assert not await dms(emulator, LEE, "blocked")
+    assert (await sweep(bot, clock, ny(3, 13, 10, 0)))["to_manager"] == 1
+
+
+async def test_steward_jobs_run_escalations_now(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str,
+                                               tmp_path: Path) -> None:
+    from tests.e2e.test_simulated_time import run_job
+
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    clock.at = ny(3, 10, 10, 0)
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
+    early = await run_job(emulator, db_dsn, tmp_path / "cli", "escalations", ny(3, 10, 13, 59))
+    assert early["result"] == {"1": {"rungs_skipped": 0, "waiting": 0, "moved": 0, "resolved": 0}} and not early["sent"]
+    report = await run_job(emulator, db_dsn, tmp_path / "cli", "escalations", ny(3, 10, 14, 0))
+    assert report["result"]["1"]["to_owner"] == 1
+    assert [(s["kind"], s["to"]) for s in report["sent"]] == [("escalation.blocker", f"<@{DIEGO}>")]
+    assert "asked 1 blocked person" in report["summary"] and "sent 1 blocker escalation" in report["summary"]
+    assert len(await dms(emulator, DIEGO, "Still blocked on T-1")) == 1
+    again = await run_job(emulator, db_dsn, tmp_path / "cli", "escalations", ny(3, 10, 14, 0))
+    assert again["result"] is None or not again["sent"]  # the same instant again: claimed once, nothing twice
+    assert len(await dms(emulator, DIEGO, "Still blocked on T-1")) == 1
