@@ -238,7 +238,7 @@ async def open_blocker(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
         blocker_id = await _insert(conn, org_id, person=person, actor=actor, task_id=task.id if task else None,
                                    description=description, source="slash", now=now, channel_id=channel_id, ts=None)
     blocker = await get(conn, org_id, blocker_id)
-    rhythm, ladder = await _ladder(conn, org_id)
+    _rhythm, ladder = await _ladder(conn, org_id)
     step = ladder.rungs[0].action if len(ladder) else None
     return Opened(blocker, next_step=step, next_at=blocker.next_escalation_at)
 
@@ -429,6 +429,10 @@ async def need_help(conn: psycopg.AsyncConnection, org_id: int, actor: User, blo
     for its recipient). Logged."""
     blocker = await open_one(conn, org_id, blocker_id)
     await require_may_act(conn, org_id, actor, blocker, "need_help")
+    _rhythm, ladder = await _ladder(conn, org_id)
+    if blocker.escalation_level >= len(ladder):
+        raise InvalidInput(f"The blocker on {blocker.ref} has been through every step of the ladder already; "
+                           "`/blockers` shows who owns it. Tell them, or your manager, directly.")
     return await _rewalk(conn, org_id, actor, blocker, now, "help_asked", anchor_level=blocker.escalation_level + 1,
                          held_until=None, word="Asked for help")
 
