@@ -1,4 +1,4 @@
--- 0009_escalations.sql -- who manages whom, and escalation ladders (issue 13, first half): ladders in
+-- 0011_escalations.sql -- who manages whom, and escalation ladders (issue 13, first half): ladders in
 -- the grammar's stored form, the blocker ladder's walk on each blocker, and one row per rung fired.
 --
 -- No percent signs in this file (it may be sent through a DB-API driver).
