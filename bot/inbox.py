@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,9 +192,15 @@ CURRENT_OUTCOME: ContextVar[Outcome | None] = ContextVar("steward_inbox_outcome"
 DeadLetterHook = Callable[[dict[str, Any], str], Awaitable[None]]
 
 
+# The Slack teams whose rows a worker may claim (the workspaces its process holds a bot token for).
+TeamScope = Callable[[], Awaitable[Collection[str]]]
+
+
 class InboxWorker(PollingWorker):
     """Claims inbox rows and handles them, up to ``concurrency`` at once (rows waiting on the language
-    model step out of their slot: :mod:`bot.lanes`).
+    model step out of their slot: :mod:`bot.lanes`). With ``teams``, only rows of those Slack teams (and
+    rows that name no team, which no workspace's token is needed for) are claimed: another team's rows wait
+    for a process that holds its token.
 
     A claimed row is leased for ``lease_seconds`` and the lease is renewed every ``heartbeat_seconds``
     while the row is handled, so a row whose process died (``kill -9``) is claimed again within
@@ -205,10 +211,11 @@ class InboxWorker(PollingWorker):
 
     def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
                  batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
-                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, lease_seconds: float = LEASE_SECONDS,
-                 heartbeat_seconds: float = HEARTBEAT_SECONDS, max_model_waiting: int | None = None,
-                 dsn: str | None = None) -> None:
+                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, teams: TeamScope | None = None,
+                 lease_seconds: float = LEASE_SECONDS, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 max_model_waiting: int | None = None, dsn: str | None = None) -> None:
         super().__init__(poll_seconds=poll_seconds)
+        self.teams = teams
         self.dsn = dsn
         self.backoff_base = backoff_base
         self.max_attempts = max_attempts
@@ -271,9 +278,10 @@ class InboxWorker(PollingWorker):
     async def run_once(self) -> int:
         """Claim one batch and start processing it; return how many rows were claimed."""
         free = max(1, min(self.batch, self.lanes.free))
+        teams = sorted(await self.teams()) if self.teams is not None else None
+        claim = {"limit": free, "lease_seconds": self.lease_seconds, "team_ids": teams, "mine": list(self._in_flight)}
         async with self.pool.connection() as conn:
-            rows = await (await conn.execute(Q["inbox_claim"], {"limit": free, "lease_seconds": self.lease_seconds,
-                                                                "mine": list(self._in_flight)})).fetchall()
+            rows = await (await conn.execute(Q["inbox_claim"], claim)).fetchall()
         for row in rows:
             self._in_flight.add(row[0])
             slot = await self.lanes.acquire()
@@ -368,10 +376,11 @@ class LateCommands:
     through after all. Kept in memory (a restart forgets them: they were never acknowledged, and Slack
     already showed their people an error), at most ``limit`` of them, each for ``keep_seconds``."""
 
-    def __init__(self, pool: AsyncConnectionPool, slack: Any, *, poll_seconds: float = 1.0, limit: int = 1000,
+    def __init__(self, pool: AsyncConnectionPool, tenants: Any, *, poll_seconds: float = 1.0, limit: int = 1000,
                  keep_seconds: float = 3600.0) -> None:
+        """``tenants``: bot.tenants.Tenants (the notice goes out with the payload's own workspace's client)."""
         self.pool = pool
-        self.slack = slack
+        self.tenants = tenants
         self.poll_seconds = poll_seconds
         self.limit = limit
         self.keep_seconds = keep_seconds
@@ -423,9 +432,10 @@ class LateCommands:
             status = row[0] if row else None
             ran = status is not None and status != "expired"
             user = _person(late.payload)
-            if user is not None:
+            tenant = self.tenants.for_team(team_of(late.payload))
+            if user is not None and tenant is not None:
                 try:
-                    await self.slack.chat_postMessage(channel=user, text=late_notice(late.kind, late.payload, ran=ran))
+                    await tenant.client.chat_postMessage(channel=user, text=late_notice(late.kind, late.payload, ran=ran))
                 except Exception as exc:  # Slack trouble: try again next round (the settle is idempotent)
                     log.warning("late_command_notice_failed", event_key=late.key, error=f"{type(exc).__name__}: {exc}")
                     continue

@@ -6,10 +6,7 @@ import importlib
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -18,27 +15,28 @@ from bot.errors import StewardError
 from bot.inbox import CURRENT_OUTCOME
 from bot.log import bind_context, get_logger
 from bot.slack_limits import slack_refusal
+from bot.tenants import Tenants, build_client
+
+__all__ = ["FEATURES", "build_app", "build_client", "tell_user"]
 
 log = get_logger(__name__)
 
 # Feature modules under bot/listeners, each with register(app, deps). Order matters only
 # for message listeners that overlap; the catch-all DM handler registers last.
-FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "dm")
+FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "ladders", "team", "blockers", "dm")
 
 
-def build_client(token: str, api_url: str) -> AsyncWebClient:
-    """Steward's Web API client (posts made while an inbox row is handled are journaled: bot/effects.py)."""
-    return JournaledWebClient(
-        token=token,
-        base_url=api_url,
-        timeout=15,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-    )
+def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES) -> AsyncApp:
+    """The Bolt app. Each request acts in its own workspace: ``tenants.authorize`` gives it the bot token of
+    its team, so a listener's ``client`` (and ``say``/``respond``) never carries another workspace's token."""
+    async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult | None:
+        # A plain function: Bolt fills arguments by name, and a bound method's `self` is not one of them.
+        return await tenants.authorize(enterprise_id, team_id, user_id)
 
-
-def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FEATURES) -> AsyncApp:
     app = AsyncApp(
-        client=client,
+        # No token of its own: the request's team picks the token (Bolt's multi-workspace authorization).
+        client=build_client(None, tenants.api_url),
+        authorize=authorize,  # type: ignore[arg-type]  # returning None is how Bolt is told "not ours"
         # Processing happens from the inbox, after the ack: when dispatch returns, the
         # listener has finished, so the worker knows whether the row is done.
         process_before_response=True,
@@ -60,8 +58,9 @@ def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FE
 
 
 async def _journaled_client(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt's name)
-    """Bolt gives each request a plain AsyncWebClient of its own: listeners get Steward's journaled one
-    (same token and settings), so their posts are done once per source event (bot/effects.py)."""
+    """Bolt gives each request a plain AsyncWebClient of its own (with the token ``authorize`` found):
+    listeners get Steward's journaled one instead (same token and settings), so their posts are done once
+    per source event (bot/effects.py)."""
     plain = context.get("client")
     if plain is not None and not isinstance(plain, JournaledWebClient):
         context["client"] = JournaledWebClient(

@@ -1,4 +1,4 @@
--- 0008_inbox_effects.sql -- effects done once per source event (issue 11, parts 2 and 5).
+-- 0010_inbox_effects.sql -- effects done once per source event (issue 11, parts 2 and 5).
 --
 -- No percent signs in this file (it may be sent through a DB-API driver).
 

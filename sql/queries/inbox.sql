@@ -8,13 +8,15 @@ RETURNING id
 
 -- name: inbox_claim
 -- Pending rows whose time has come, and rows whose worker died mid-way (lease expired: a live worker
--- renews its lease every few seconds with inbox_heartbeat). A reclaimed row is `uncertain`: its worker
--- may have died between a Slack post and its record, so the next attempt looks before posting again.
+-- renews its lease every few seconds with inbox_heartbeat); only those of the Slack teams this process holds
+-- a bot token for (%(team_ids)s; NULL: every team), and rows naming no team. A reclaimed row is `uncertain`:
+-- its worker may have died between a Slack post and its record, so the next attempt looks before posting again.
 WITH picked AS (
     SELECT id, status = 'processing' AS reclaimed FROM event_inbox
-    WHERE (status = 'pending' AND next_attempt_at <= now())
-       OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s)
-           AND id <> ALL(%(mine)s::bigint[]))  -- never a row this worker is still handling
+    WHERE ((status = 'pending' AND next_attempt_at <= now())
+           OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s)
+               AND id <> ALL(%(mine)s::bigint[])))  -- never a row this worker is still handling
+      AND (%(team_ids)s::text[] IS NULL OR team_id IS NULL OR team_id = ANY(%(team_ids)s::text[]))
     ORDER BY id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
