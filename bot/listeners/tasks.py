@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -245,6 +246,15 @@ async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[st
         await client.chat_update(channel=draft.preview_channel_id, ts=draft.preview_ts, text=text, blocks=blocks)
 
 
+def _pressed_on(draft: drafts.Draft, body: dict[str, Any]) -> drafts.Draft:
+    """``draft``, showing where its preview is: the message whose button was pressed, when the preview's
+    place is not on record yet (a press quicker than ``set_preview``, which follows the post)."""
+    container = body.get("container") or {}
+    if draft.preview_ts or not container.get("message_ts") or not container.get("channel_id"):
+        return draft
+    return dataclasses.replace(draft, preview_channel_id=container["channel_id"], preview_ts=container["message_ts"])
+
+
 def _draft_id(body: dict[str, Any]) -> int:
     value = (body.get("actions") or [{}])[0].get("value") or ""
     try:
@@ -284,7 +294,7 @@ async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context:
     if expired is not None:
         await _closed_preview(client, deps, org, user, draft_id, expired)
     assert draft is not None
-    await _update_preview(client, draft, render.draft_done(draft, created, _today(user, deps.now())),
+    await _update_preview(client, _pressed_on(draft, body), render.draft_done(draft, created, _today(user, deps.now())),
                           f"Added {len(created)} task(s): " + ", ".join(t.display_id for t in created))
 
 
@@ -298,7 +308,8 @@ async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: 
         except drafts.DraftExpired as exc:
             await _closed_preview(client, deps, org, user, draft_id, exc)
             return
-    await _update_preview(client, draft, render.draft_closed(":wastebasket: Cancelled: nothing was added."), "Draft cancelled.")
+    await _update_preview(client, _pressed_on(draft, body), render.draft_closed(":wastebasket: Cancelled: nothing was added."),
+                          "Draft cancelled.")
 
 
 async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:

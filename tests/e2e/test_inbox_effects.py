@@ -276,3 +276,31 @@ async def test_a_preview_slack_could_not_take_for_now_shows_the_same_draft_on_th
     shown = previews(emulator, channel)
     drafts = await drafts_of(db_dsn, DRAFT_TEXT)
     assert len(shown) == 1 and len(drafts) == 1 and drafts[0][1] == shown[0]["ts"]
+
+
+async def test_confirm_pressed_before_the_preview_is_on_record_updates_the_pressed_preview(
+        emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    channel = await emulator.dm_channel(SAM)
+    confirmed = asyncio.Event()
+
+    async def press_before_slack_answers(method: str, args: dict[str, Any]) -> None:
+        # Slack shows the preview, the person presses Confirm, and only then does the post's answer reach
+        # Steward (so the draft does not know where its preview is yet when the press is handled).
+        if method == "chat.postMessage" and "draft_confirm" in str(args.get("blocks")) and not confirmed.is_set():
+            message = args["_answer"]["message"]
+            value = next(e["value"] for b in message["blocks"] if b.get("block_id") == "draft_actions"
+                         for e in b["elements"] if e["action_id"] == "draft_confirm")
+            mark = len(emulator.calls)
+            await emulator.click_button(SAM, message_ts=message["ts"], channel=channel, action_id="draft_confirm",
+                                        value=value)
+            await emulator.wait_for_call("chat.update", since=mark, timeout=15)
+            confirmed.set()
+
+    remove = emulator.add_gate(press_before_slack_answers, after=True)
+    try:
+        await emulator.user_message(SAM, channel, DRAFT_TEXT)
+        await asyncio.wait_for(confirmed.wait(), 20)
+    finally:
+        remove()
+    bot_messages = [m for m in emulator.messages(channel) if m.get("bot_id")]
+    assert len(bot_messages) == 1 and "Added 1 task" in str(bot_messages[0].get("blocks"))

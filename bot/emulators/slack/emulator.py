@@ -319,13 +319,16 @@ class SlackEmulator:
         """The next ``times`` calls of ``method`` are refused with Slack error code ``error``."""
         self.api.refuse_next(method, error, times)
 
-    def add_gate(self, gate: Gate) -> Callable[[], None]:
+    def add_gate(self, gate: Gate, *, after: bool = False) -> Callable[[], None]:
         """Tests: ``await gate(method, args)`` runs before each Web API call is answered, and before a
         ``response_url`` post is taken (method ``"response_url"``, args its body). It may wait (a slow or
-        hanging Slack) or raise SlackError (a refusal; a response_url post then gets HTTP 500). Returns
-        the function that removes the gate."""
-        self.api.gates.append(gate)
-        return lambda: self.api.gates.remove(gate)
+        hanging Slack) or raise SlackError (a refusal; a response_url post then gets HTTP 500). With
+        ``after``, it runs once the Web API call was done, before its answer goes back (args then carry the
+        answer as ``"_answer"``): a wait there is a Slack slow to answer what it already did. Returns the
+        function that removes the gate."""
+        gates = self.api.after_gates if after else self.api.gates
+        gates.append(gate)
+        return lambda: gates.remove(gate)
 
     # ------------------------------------------------------------------ seeding
 

@@ -94,6 +94,7 @@ class WebApi:
         self.methods: dict[str, Handler] = {}
         self.refusals: dict[str, list[str]] = {}
         self.gates: list[Gate] = []
+        self.after_gates: list[Gate] = []
         # The bot token's OAuth scopes (bot/emulators/slack/scopes.py): those of Steward's manifest unless set.
         self.scopes: frozenset[str] = scopes.manifest_scopes()
 
@@ -129,7 +130,10 @@ class WebApi:
                 await gate(call.method, call.args)
         except SlackError as error:
             return _error(error)
-        return self.dispatch(call.method, Args(call.args), call.token, call.at)
+        answer = self.dispatch(call.method, Args(call.args), call.token, call.at)
+        for gate in list(self.after_gates):
+            await gate(call.method, {**call.args, "_answer": answer.body})
+        return answer
 
     def dispatch(self, method: str, args: Args, token: str | None, at: float) -> ApiAnswer:
         handler = self.methods.get(method)
