@@ -3,7 +3,7 @@
 The inbox worker may handle one inbox row more than once: after a retry (an error), or after its
 process died mid-way (``kill -9``: the row's lease runs out and another attempt begins). Whatever the
 earlier attempt already did must not be done again. Each attempt keeps a :class:`Journal` of the
-row's effects in ``inbox_effects`` (``sql/migrations/0008_inbox_effects.sql``):
+row's effects in ``inbox_effects`` (``sql/migrations/0010_inbox_effects.sql``):
 
 * a database effect runs inside :func:`once`, which records it in the same transaction as the writes
   (so it is either done and recorded, or neither), and on a later attempt hands back what the first
