@@ -16,6 +16,7 @@ from bot.errors import InvalidInput
 from bot.listeners import dm
 from bot.listeners.workspace import who
 from bot.parsing import parse_ooo as detect_ooo
+from bot.parsing.ooo import continues_absence
 from bot.parsing.text import lines_of, sentences_of
 from bot.services import absences, calendar, ooo, security, standup_settings
 from bot.services import rhythm as rules
@@ -139,10 +140,15 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
     absence: list[str] = []
     rest: list[str] = []
     written = markup.read(text)
+    after_absence = False  # dates or a return right after an absence belong to it, never to a task
     for line in lines_of(written.plain):
         for sentence in sentences_of(line):
             stored = written.stored(sentence)  # the rest may become tasks: its people and links stay markup
-            (absence if detect_ooo(sentence, now=now, tz=user.timezone) is not None else rest).append(stored)
+            if after_absence and continues_absence(sentence, now=now, tz=user.timezone):
+                absence.append(stored)
+                continue
+            after_absence = detect_ooo(sentence, now=now, tz=user.timezone) is not None
+            (absence if after_absence else rest).append(stored)
     ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
                                                            channel=message.get("channel"), ts=message.get("ts"))
     reply, blocks = render.ooo_saved(span, reason, ooo_id, rules.local_date(now, user.timezone))

@@ -297,7 +297,9 @@ def _h_ordinal(m: re.Match[str], ctx: Ctx) -> Hit | None:
         day = valid(nxt.year, nxt.month, d)
     if day is None:
         return None
-    return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < t)
+    h = Hit(m.start(), m.end(), "date", day=day, explicit_past=day < t)
+    h.extra["day_of_month"] = d  # a range ending before its start rolls on a month (ooo._later)
+    return h
 
 
 def _h_day_after(m: re.Match[str], ctx: Ctx) -> Hit | None:

@@ -102,7 +102,8 @@ _FOREIGN_UNTIL_BEFORE = re.compile(
 )
 _LIST_SEP = re.compile(r"^\s*(?:,|and|&|,\s*and|or)\s*$", _F)
 _BACK = re.compile(
-    r"\b(?:back|returning|return|in\s+the\s+office|back\s+in\s+the\s+office)\s*(?:on\s*)?$", _F
+    r"(?<![\w-])(?:back|returning|return|in\s+the\s+office|back\s+in\s+the\s+office|zurück|wieder\s+da|de\s+retour"
+    r"|de\s+vuelta|di\s+ritorno|de\s+volta)\s*(?:(?:on|am|le|el|il|o)\s*)?$", _F
 )
 _NUM_WORDS = r"\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|couple\s+of|a\s+few|few"
 # "for 3 days", "out of office 3 days", "3 days off", "two weeks of PTO" (not "in 3 days", "3 days ago", nor
@@ -249,6 +250,13 @@ def _later(end: date, start: date, hit: Hit) -> date:
             return end.replace(year=end.year + 1)
         except ValueError:  # Feb 29
             return end + timedelta(days=365)
+    if "day_of_month" in hit.extra:  # "from the 24th, back on the 2nd": the 2nd after the 24th
+        month = end.replace(day=1)
+        for _ in range(12):
+            month = add_months(month, 1)
+            later = valid(month.year, month.month, hit.extra["day_of_month"])
+            if later is not None and later >= start:
+                return later
     return start
 
 
@@ -268,6 +276,48 @@ def states_absence(text: str) -> bool:
         return True
     m = _ABSENCE.search(text)
     return m is not None and not (_OOO_AS_NOUN.search(text) and not _ABSENCE.search(_OOO_AS_NOUN.sub(" ", text)))
+
+
+# "back on Monday", "I'll be back in the office on the 2nd", "returning Jan 4", "zurück am 2. Januar": a return
+# says the days before it are off. Only the whole sentence: "I'll get back on the bug Monday" is work.
+_RETURN = re.compile(
+    r"^\W*(?:(?:i['’]?ll|i\s+will|i['’]?m|i\s+am|we['’]?ll|we\s+will|we['’]?re)\s+(?:be\s+)?)?"
+    r"(?:back|returning|zurück|wieder\s+da|de\s+retour|de\s+vuelta|di\s+ritorno|de\s+volta)"
+    r"(?:\s+(?:in\s+the\s+office|at\s+work|online|at\s+my\s+desk|im\s+büro|au\s+bureau))?\s+(?P<when>.+?)\W*$",
+    _F,
+)
+# What may be left of a sentence that only continues an absence once its dates are taken out:
+# "Back on the 2nd.", "Bis 28. Dezember.", "until Friday", "and the 24th".
+_CONNECTORS_ONLY = re.compile(
+    r"^(?:\W|\b(?:back|returning|return|zurück|until|till|til|through|thru|to|from|and|on|the|of|in|bis|zum|zur|am|vom|"
+    r"au|al|del|du|le|la|el|il|a|à|hasta|jusqu['’]?(?:au|à)?|fino|até|o|und|et|y|e|i['’]?ll|i\s+will|be|i['’]?m|i\s+am)(?![\w'’]))*$",
+    _F,
+)
+
+
+def _dates_only(text: str, ctx: Ctx) -> bool:
+    """Whether ``text`` says nothing but one or more dates and the words that join them."""
+    hits = [h for h in find_dates(text, ctx) if h.day is not None]
+    if not hits:
+        return False
+    rest = text
+    for h in sorted(hits, key=lambda h: h.start, reverse=True):
+        rest = rest[: h.start] + " " + rest[h.end :]
+    return bool(_CONNECTORS_ONLY.match(rest.strip()))
+
+
+def _states_return(text: str, ctx: Ctx) -> bool:
+    """"back on Monday" (and its kind, see ``_RETURN``): the sentence is a return and its date."""
+    m = _RETURN.match(text)
+    return m is not None and _dates_only(m["when"], ctx)
+
+
+def continues_absence(text: str, *, now: datetime, tz: str) -> bool:
+    """Whether a sentence said right after an absence belongs to it: dates alone, or a return ("Back on the
+    2nd.", "Bis 28. Dezember.", "until Friday"). Such a sentence is never a task: "I'm off from the 24th.
+    Back on the 2nd." is one absence, 24th to 1st. ``now`` aware, ``tz`` an IANA zone. Pure."""
+    ctx = make_ctx(now, tz)
+    return _dates_only(text, ctx) or _states_return(text, ctx)
 
 
 def _span_from_hits(text: str, hits: list[Hit], today: date) -> tuple[date, date]:
@@ -338,9 +388,9 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
     Thursday") collapse to the span between the first and the last. The caller says what a span
     without a workday means (:mod:`bot.services.absences`).
     """
-    if not states_absence(text):
-        return None
     ctx = make_ctx(now, tz, date_order, past_intent=bool(_PAST.search(text)))
+    if not states_absence(text) and not _states_return(text, ctx):
+        return None
     reason = _reason(text)
     today = ctx.today
 

@@ -1,0 +1,104 @@
+"""What a fresh tester of the daily loop found in the offline parser (issue 10's follow-up), each as a kind:
+ordinal days written "24." inside a sentence, durations across a daylight-saving change, holidays named in a
+range, "an hour and a half", day/month order settled by the unambiguous part of a range, and the wording
+slips ("Today I'm reviewing X and writing Y", "rappelle-moi", "after lunch", "back on Monday").
+
+Every ``now`` is fixed; nothing reads a clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.parsing import ooo as absence_words
+from bot.parsing import parse_ooo, parse_tasks, standup_reply
+from bot.parsing.text import sentences_of
+
+NY = "America/New_York"
+BERLIN = "Europe/Berlin"
+WED_2_DEC = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo(NY))  # Wednesday 2 December 2026, 10:00 in New York
+
+
+# ---------------------------------------------------------------- 1. ordinal days do not end sentences
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("Ich bin vom 24. bis 28. Dezember im Urlaub", ["Ich bin vom 24. bis 28. Dezember im Urlaub"]),
+    ("Heute: Staging-Build deployen und Release Notes schreiben. Ich bin vom 24. bis 28. Dezember im Urlaub.",
+     ["Heute: Staging-Build deployen und Release Notes schreiben.", "Ich bin vom 24. bis 28. Dezember im Urlaub."]),
+    ("Ab dem 3. Januar bin ich zurück. Danach: Tests schreiben.", ["Ab dem 3. Januar bin ich zurück.", "Danach: Tests schreiben."]),
+    ("Je suis en congé du 1er. Mars au 3 mars", ["Je suis en congé du 1er. Mars au 3 mars"]),
+    ("Estoy de vacaciones del 2. Enero al 5 de enero", ["Estoy de vacaciones del 2. Enero al 5 de enero"]),
+    ("Sono in ferie dal 2. Gennaio al 5 gennaio", ["Sono in ferie dal 2. Gennaio al 5 gennaio"]),
+    ("Estou de férias de 2. Janeiro a 5 de janeiro", ["Estou de férias de 2. Janeiro a 5 de janeiro"]),
+    ("I'm off from the 24th. December is quiet anyway", ["I'm off from the 24th. December is quiet anyway"]),
+    ("Off from the 24th. Dec to the 28th. Dec. Then the audit.", ["Off from the 24th. Dec to the 28th. Dec.", "Then the audit."]),
+    # real sentence ends stay: a number that is not a day, a word after that is not a month, "May I …"
+    ("Fix the bug. Deploy it.", ["Fix the bug.", "Deploy it."]),
+    ("Finished 3. Deploy the rest", ["Finished 3.", "Deploy the rest"]),
+    ("I'm done with part 2. May I take T-4?", ["I'm done with part 2.", "May I take T-4?"]),
+    ("Release 2.4. Then the docs", ["Release 2.4.", "Then the docs"]),
+])
+def test_an_ordinal_day_before_a_month_does_not_end_the_sentence(text: str, sentences: list[str]) -> None:
+    assert sentences_of(text) == sentences
+
+
+def test_a_german_range_in_a_reply_is_one_absence_and_no_task() -> None:
+    parts = standup_reply.split_reply(
+        "Heute: Staging-Build deployen und Release Notes schreiben. Ich bin vom 24. bis 28. Dezember im Urlaub.",
+        now=WED_2_DEC, tz=BERLIN)
+    assert parts.ooo == ["Ich bin vom 24. bis 28. Dezember im Urlaub."]
+    # the header is not part of the plan, and German "und" joins two pieces of work
+    assert parts.task_lines == ["Staging-Build deployen und Release Notes schreiben."]
+    titles = [t.title for t in parse_tasks(parts.task_text, now=WED_2_DEC, tz=BERLIN, date_order="DMY")]
+    assert titles == ["Staging-Build deployen", "Release Notes schreiben"]
+    absence = parse_ooo(parts.ooo[0], now=WED_2_DEC, tz=BERLIN, date_order="DMY")
+    assert absence is not None and (absence.start_date, absence.end_date) == (date(2026, 12, 24), date(2026, 12, 28))
+
+
+@pytest.mark.parametrize(("header", "section"), [
+    ("Heute: Tests schreiben", "plan"), ("Aujourd'hui : écrire les notes", "plan"), ("Hoy: escribir las notas", "plan"),
+    ("Oggi: scrivere le note", "plan"), ("Hoje: escrever as notas", "plan"),
+    ("Gestern: T-3 erledigt", "done"), ("Ayer: T-3", "done"), ("Ieri: T-3", "done"), ("Ontem: T-3", "done"),
+    ("Blocker: warte auf die Rechtsabteilung", "blocker"), ("Bloqueos: esperando al cliente", "blocker"),
+])
+def test_standup_headers_in_other_languages(header: str, section: str) -> None:
+    parts = standup_reply.split_reply(header, now=WED_2_DEC, tz=BERLIN)
+    if section == "plan":
+        assert parts.task_lines and ":" not in parts.task_lines[0]
+    elif section == "done":
+        assert parts.done_refs == [3] and not parts.task_lines
+    else:
+        assert parts.blockers and not parts.task_lines
+
+
+@pytest.mark.parametrize(("text", "titles"), [
+    ("Staging-Build deployen und Release Notes schreiben", ["Staging-Build deployen", "Release Notes schreiben"]),
+    ("déployer le build et écrire les notes de version", ["déployer le build", "écrire les notes de version"]),
+    ("revisar el PR y escribir las notas", ["revisar el PR", "escribir las notas"]),
+    ("rivedere la PR e scrivere le note", ["rivedere la PR", "scrivere le note"]),
+    ("revisar o PR e escrever as notas", ["revisar o PR", "escrever as notas"]),
+    ("Rock und Roll Playlist erstellen", ["Rock und Roll Playlist erstellen"]),  # "und" inside a name
+])
+def test_and_between_two_pieces_of_work_in_other_languages(text: str, titles: list[str]) -> None:
+    assert [t.title for t in parse_tasks(text, now=WED_2_DEC, tz=BERLIN, date_order="DMY")] == titles
+
+
+@pytest.mark.parametrize(("first", "then", "start", "end"), [
+    ("I'm off from the 24th.", "Back on the 4th.", date(2026, 12, 24), date(2027, 1, 3)),
+    ("Ich bin ab dem 24. Dezember im Urlaub.", "Zurück am 4. Januar.", date(2026, 12, 24), date(2027, 1, 3)),
+    ("Je suis en congé à partir du 21 décembre.", "Jusqu'au 23 décembre.", date(2026, 12, 21), date(2026, 12, 23)),
+])
+def test_dates_said_after_an_absence_belong_to_it(first: str, then: str, start: date, end: date) -> None:
+    assert absence_words.continues_absence(then, now=WED_2_DEC, tz=NY)
+    parts = standup_reply.split_reply(f"Fix the login bug. {first} {then}", now=WED_2_DEC, tz=NY)
+    assert parts.task_lines == ["Fix the login bug."] and len(parts.ooo) == 1
+    absence = parse_ooo(parts.ooo[0], now=WED_2_DEC, tz=NY, date_order="DMY")
+    assert absence is not None and (absence.start_date, absence.end_date) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["Back on track with the Acme deck.", "Deploy on Monday.", "Back to the checkout bug"])
+def test_work_after_an_absence_is_not_part_of_it(text: str) -> None:
+    assert not absence_words.continues_absence(text, now=WED_2_DEC, tz=NY)
