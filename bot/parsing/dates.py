@@ -46,6 +46,8 @@ from .timebase import (
     Rule,
     add_business_days,
     add_months,
+    after,
+    elapsed,
     features,
     friday_of_week,
     last_day_of_month,
@@ -159,7 +161,7 @@ def _h_in(m: re.Match[str], ctx: Ctx) -> Hit | None:
         return None
     seconds = _seconds(unit)
     if seconds is not None:
-        inst = (ctx.now.astimezone(UTC) + timedelta(seconds=amount * seconds)).astimezone(ctx.zone)
+        inst = elapsed(ctx.now, timedelta(seconds=amount * seconds), ctx.zone)
         return Hit(m.start(), m.end(), "instant", day=inst.date(), at=inst.time().replace(second=0, microsecond=0),
                    instant=inst)
     n = int(amount)
@@ -699,9 +701,9 @@ def _next_on_the_clock(ctx: Ctx, at: time) -> datetime:
         day = ctx.today + timedelta(days=offset)
         for hour in (h, h + 12):
             cand = datetime.combine(day, time(hour, at.minute), ctx.zone)
-            if cand <= ctx.now or (hour < NIGHT_END.hour and not night_owl):
+            if not after(cand, ctx.now) or (hour < NIGHT_END.hour and not night_owl):
                 continue
-            if best is None or cand < best:
+            if best is None or after(best, cand):
                 best = cand
     assert best is not None
     return best
@@ -713,7 +715,7 @@ def _in_zone(ctx: Ctx, day: date | None, at: time, zone: tzinfo) -> datetime:
         return datetime.combine(day, at, zone).astimezone(ctx.zone)
     there = ctx.now.astimezone(zone)
     cand = datetime.combine(there.date(), at, zone)
-    if cand <= ctx.now:
+    if not after(cand, ctx.now):
         cand = datetime.combine(there.date() + timedelta(days=1), at, zone)
     return cand.astimezone(ctx.zone)
 
@@ -770,7 +772,7 @@ def resolve_when(
 
     if time_hit is not None and at is not None and time_hit.zone is not None:
         inst = _in_zone(ctx, day_given, at, time_hit.zone)
-        return When(inst.date(), inst.time(), inst, inst < now, tuple(spans)), dates
+        return When(inst.date(), inst.time(), inst, after(now, inst), tuple(spans)), dates
 
     if reminder and midnight:
         day = (day_given or ctx.today) + timedelta(days=1)
@@ -786,11 +788,11 @@ def resolve_when(
         if (
             at is not None
             and day == ctx.today
-            and datetime.combine(day, at, ctx.zone) < now
+            and after(now, datetime.combine(day, at, ctx.zone))
             and not ctx.past_intent
         ):
             other = time(at.hour % 12 + 12, at.minute) if ambiguous and at.hour < 12 else None
-            if reminder and other is not None and datetime.combine(day, other, ctx.zone) > now:
+            if reminder and other is not None and after(datetime.combine(day, other, ctx.zone), now):
                 at = other  # "remind me today at 9" said at 10:00: 21:00
             elif eod:
                 at = time(23, 59)  # "EOD" after hours means "before I go to bed"
@@ -806,7 +808,7 @@ def resolve_when(
         inst = _next_on_the_clock(ctx, at)
         return When(inst.date(), inst.time(), None, False, tuple(spans)), dates
     day = ctx.today
-    if datetime.combine(day, at, ctx.zone) <= now:
+    if not after(datetime.combine(day, at, ctx.zone), now):
         if eod:
             at = time(23, 59)
         else:

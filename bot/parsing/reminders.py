@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from .dates import Ctx, find_all, make_ctx, resolve_when
 from .models import DateOrder, ParsedReminder, Recurrence
 from .text import clean_title, has_content, protect_emoji, remove_spans, restore_emoji
+from .timebase import after, elapsed
 
 _F = re.IGNORECASE
 DEFAULT_REMINDER_TIME = time(9, 0)
@@ -111,7 +112,7 @@ def _first_occurrence(spec: Recurrence, ctx: Ctx) -> datetime:
         if spec["kind"] == "monthly" and d.day != min(spec["day"], _days_in_month(d)):
             continue
         cand = datetime.combine(d, at, ctx.zone)
-        if cand > now:
+        if after(cand, now):
             return cand
     raise ValueError("no occurrence within 400 days")  # pragma: no cover
 
@@ -171,17 +172,21 @@ def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedRe
     what = _clean_what(remove_spans(body, when.spans))
     if not what:
         return None
+    # Instants are compared on the real time line (timebase.after): "in 1 hour" said in the repeated hour of
+    # the autumn change is an hour on, though its wall clock reads the same.
     if when.instant is not None:
         fire_at = when.instant
     elif when.at is not None:
         fire_at = datetime.combine(when.day, when.at, ctx.zone)
-        if fire_at <= ctx.now and when.day == ctx.today and not when.explicit_past:
+        if not after(fire_at, ctx.now) and when.day == ctx.today and not when.explicit_past:
             fire_at = datetime.combine(when.day, when.at, ctx.zone) + timedelta(days=1)
     else:
         fire_at = datetime.combine(when.day, DEFAULT_REMINDER_TIME, ctx.zone)
-        if fire_at <= ctx.now and when.day == ctx.today:
-            fire_at = (ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    if fire_at <= ctx.now:
+        if not after(fire_at, ctx.now) and when.day == ctx.today:
+            next_hour = elapsed(ctx.now, timedelta(hours=1), ctx.zone)
+            fire_at = next_hour - timedelta(minutes=next_hour.minute, seconds=next_hour.second,
+                                            microseconds=next_hour.microsecond)
+    if not after(fire_at, ctx.now):
         return None
     return ParsedReminder(what, fire_at, None, has_time=when.at is not None or when.instant is not None)
 

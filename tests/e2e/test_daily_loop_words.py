@@ -15,7 +15,7 @@ import pytest_asyncio
 from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
-from tests.e2e.conftest import MAYA, SAM, STANDUP, start_steward
+from tests.e2e.conftest import MAYA, SAM, STANDUP, answer_text, start_steward
 from tests.e2e.test_daily_rhythm import (
     SETTINGS,
     configure,
@@ -116,3 +116,28 @@ async def test_an_absence_and_its_return_in_two_sentences_make_one_absence_and_n
     await inbox_idle(db_dsn)
     assert await drafted(db_dsn, SAM) == [] and await drafted(db_dsn, MAYA) == []
     assert await absences_of(db_dsn, SAM) == [(date(2026, 12, 24), date(2027, 1, 3))]
+
+
+async def reminders_of(dsn: str, slack_id: str) -> list[tuple[str, datetime]]:
+    async with await db(dsn) as conn:
+        rows = await (await conn.execute(
+            "SELECT r.text, r.fire_at FROM reminders r JOIN platform_identities pi ON pi.user_id = r.user_id "
+            "WHERE pi.external_id = %s ORDER BY r.id", (slack_id,))).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+async def test_reminders_in_the_repeated_hour_of_the_autumn_clock_change(emulator: SlackEmulator, bot: Steward,
+                                                                         clock: FrozenClock, db_dsn: str) -> None:
+    # 01:30 EDT on Sunday 1 November 2026 in New York: the clocks go back to 01:00 EST at 02:00 EDT.
+    clock.at = utc(2026, 11, 1, 5, 30)
+    _ts, (answered,) = await say(emulator, MAYA, "remind me in 1 hour to check the oven")
+    assert "check the oven" in words(answered) and "01:30 EST" in words(answered), words(answered)
+    said = await answer_text(emulator, MAYA, "/reminder", "me in 30 minutes to turn the heating down", channel=STANDUP)
+    assert "turn the heating down" in said and "01:00 EST" in said, said
+    assert await reminders_of(db_dsn, MAYA) == [("check the oven", utc(2026, 11, 1, 6, 30)),
+                                                ("turn the heating down", utc(2026, 11, 1, 6, 0))]
+    # London's repeated hour: 01:30 BST on Sunday 25 October 2026 (00:30 UTC).
+    clock.at = utc(2026, 10, 25, 0, 30)
+    said = await answer_text(emulator, SAM, "/reminder", "me in 45 minutes to call home", channel=STANDUP)
+    assert "call home" in said and "01:15 GMT" in said, said
+    assert await reminders_of(db_dsn, SAM) == [("call home", utc(2026, 10, 25, 1, 15))]

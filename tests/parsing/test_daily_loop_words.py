@@ -8,13 +8,13 @@ Every ``now`` is fixed; nothing reads a clock.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.parsing import ooo as absence_words
-from bot.parsing import parse_ooo, parse_tasks, standup_reply
+from bot.parsing import parse_ooo, parse_reminder, parse_tasks, standup_reply
 from bot.parsing.text import sentences_of
 
 NY = "America/New_York"
@@ -102,3 +102,67 @@ def test_dates_said_after_an_absence_belong_to_it(first: str, then: str, start: 
 @pytest.mark.parametrize("text", ["Back on track with the Acme deck.", "Deploy on Monday.", "Back to the checkout bug"])
 def test_work_after_an_absence_is_not_part_of_it(text: str) -> None:
     assert not absence_words.continues_absence(text, now=WED_2_DEC, tz=NY)
+
+
+# ---------------------------------------------------------------- 2. durations are real elapsed time across DST
+
+DST_ZONES = ["America/New_York", "Europe/London", "Europe/Berlin", "Australia/Sydney", "America/Los_Angeles",
+             "Pacific/Auckland", "America/Santiago", "Australia/Lord_Howe", "Europe/Dublin"]
+DURATIONS = [("in 1 hour", timedelta(hours=1)), ("in 45 minutes", timedelta(minutes=45)),
+             ("in 30 minutes", timedelta(minutes=30)), ("in 90 minutes", timedelta(minutes=90)),
+             ("in 2 hours", timedelta(hours=2)), ("in 1h", timedelta(hours=1)), ("in 2.5 hours", timedelta(hours=2.5)),
+             ("in half an hour", timedelta(minutes=30))]
+
+
+def clock_changes(zone: str, year: int = 2026) -> list[datetime]:
+    """The instants (UTC) of ``year`` at which ``zone``'s offset from UTC changes (found every 15 minutes)."""
+    tz = ZoneInfo(zone)
+    found: list[datetime] = []
+    at = datetime(year, 1, 1, tzinfo=UTC)
+    before = at.astimezone(tz).utcoffset()
+    while at.year == year:
+        at += timedelta(minutes=15)
+        offset = at.astimezone(tz).utcoffset()
+        if offset != before:
+            found.append(at)
+            before = offset
+    return found
+
+
+@pytest.mark.parametrize("zone", DST_ZONES)
+def test_a_duration_is_exact_elapsed_time_around_every_clock_change(zone: str) -> None:
+    changes = clock_changes(zone)
+    assert len(changes) == 2, changes  # one change forward (a gap) and one back (a fold) in each of these zones
+    for change in changes:
+        for before_or_after in (-50, -20, 0, 10, 40, 70):
+            now = (change + timedelta(minutes=before_or_after)).astimezone(ZoneInfo(zone))
+            for phrase, delta in DURATIONS:
+                reminder = parse_reminder(f"remind me {phrase} to check the oven", now=now, tz=zone)
+                assert reminder is not None, (zone, now, phrase)
+                assert reminder.fire_at.astimezone(UTC) - now.astimezone(UTC) == delta, (zone, now, phrase, reminder.fire_at)
+                assert reminder.what == "check the oven"
+                (task,) = parse_tasks(f"Deploy the hotfix {phrase}", now=now, tz=zone)
+                assert task.due_at is not None and task.due_at.astimezone(UTC) - now.astimezone(UTC) == delta
+
+
+@pytest.mark.parametrize(("zone", "now_utc", "phrase", "fires_utc"), [
+    # the tester's cases: New York at 01:30 EDT on 1 November 2026, London and Sydney in their repeated hour
+    ("America/New_York", datetime(2026, 11, 1, 5, 30, tzinfo=UTC), "in 1 hour", datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+    ("Europe/London", datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "in 45 minutes", datetime(2026, 10, 25, 1, 15, tzinfo=UTC)),
+    ("Australia/Sydney", datetime(2026, 4, 4, 15, 30, tzinfo=UTC), "in 45 minutes", datetime(2026, 4, 4, 16, 15, tzinfo=UTC)),
+    # New York at 01:59 EDT: one minute later is 01:00 EST, an hour "earlier" on the wall
+    ("America/New_York", datetime(2026, 11, 1, 5, 59, tzinfo=UTC), "in 1 minute", datetime(2026, 11, 1, 6, 0, tzinfo=UTC)),
+    # the spring gap: 01:30 EST + 1 hour is 03:30 EDT
+    ("America/New_York", datetime(2026, 3, 8, 6, 30, tzinfo=UTC), "in 1 hour", datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+])
+def test_the_tester_s_clock_change_cases(zone: str, now_utc: datetime, phrase: str, fires_utc: datetime) -> None:
+    reminder = parse_reminder(f"remind me {phrase} to check the oven", now=now_utc.astimezone(ZoneInfo(zone)), tz=zone)
+    assert reminder is not None and reminder.fire_at.astimezone(UTC) == fires_utc
+
+
+def test_a_daily_reminder_in_the_repeated_hour_is_not_set_in_the_past() -> None:
+    # 01:40 EST on 1 November 2026, after 01:45 EDT has passed: the next 01:45 is tomorrow's.
+    now = datetime(2026, 11, 1, 6, 40, tzinfo=UTC).astimezone(ZoneInfo(NY))
+    reminder = parse_reminder("remind me every day at 1:45am to check the backups", now=now, tz=NY)
+    assert reminder is not None and reminder.fire_at.astimezone(UTC) > now.astimezone(UTC)
+    assert reminder.fire_at.date() == date(2026, 11, 2)
