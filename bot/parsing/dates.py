@@ -153,15 +153,28 @@ def _h_day_month(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return _calendar_hit(m, ctx, MONTHS[m["mon"].lower().rstrip(".")], ordinal_value(m["d"]), _year(m["y"]))
 
 
+_DAY_SECONDS = {"day": 86_400, "week": 604_800, "wk": 604_800, "fortnight": 1_209_600}
+
+
 def _h_in(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    """"in 2 hours", "in 1/2 hour", "in 2.5 hours", "in 1h", "3 years from today", "a week hence"."""
+    """"in 2 hours", "in 1/2 hour", "in 2.5 hours", "in 1h", "3 years from today", "a week hence", "in an
+    hour and a half", "in 2 hours and 15 minutes", "in 1h30", "in a day and a half" (a part of a day is
+    exact time: 36 hours)."""
     unit = (m["unit"] or "").lower()
-    amount = _amount(m["amt"], m["andhalf"])
+    amount = _amount(m["amt"], m["andhalf"] or m.groupdict().get("half2"))
     if amount is None or amount <= 0:
         return None
+    extra = 0.0  # "… and 15 minutes", "1h30"
+    if m.groupdict().get("amt2"):
+        more = _amount(m["amt2"], None)
+        extra = (more or 0.0) * (_seconds((m["unit2"] or "m").lower()) or 60)
+    elif m.groupdict().get("amt2b"):
+        extra = int(m["amt2b"]) * 60.0
     seconds = _seconds(unit)
+    if seconds is None and amount != int(amount):
+        seconds = next((secs for prefix, secs in _DAY_SECONDS.items() if unit.startswith(prefix)), None)
     if seconds is not None:
-        inst = elapsed(ctx.now, timedelta(seconds=amount * seconds), ctx.zone)
+        inst = elapsed(ctx.now, timedelta(seconds=amount * seconds + extra), ctx.zone)
         return Hit(m.start(), m.end(), "instant", day=inst.date(), at=inst.time().replace(second=0, microsecond=0),
                    instant=inst)
     n = int(amount)
@@ -425,12 +438,18 @@ _REL_WORDS = frozenset(
      "yesterday", "this"}
 )  # fmt: skip
 _UNIT = (
-    r"(?P<unit>seconds?|secs?|s\b|\"|minutes?|mins?|m\b|'|hours?|hrs?|h\b|days?|weeks?|wks?|fortnights?|months?"
+    r"(?P<unit>seconds?|secs?|s\b|\"|minutes?|mins?|m\b|'|hours?|hrs?|h\b|h(?=[0-5]\d\b)|days?|weeks?|wks?|fortnights?|months?"
     r"|years?|yrs?|business\s+days?|working\s+days?)"
 )
 _AMOUNT = (
     rf"(?P<amt>\d+[.,]\d+|\d+\s*/\s*\d+|(?:a\s+)?quarter(?:\s+of(?:\s+an?)?)?|three[-\s]quarters?(?:\s+of(?:\s+an?)?)?"
     rf"|half\s+an?|half|a\s+half|{NUM_ALT})(?P<andhalf>\s+and\s+an?\s+half)?(?:\s+more)?\s*"
+)
+# What may follow a span's unit: "an hour and a half", "2 hours and 15 minutes", "1 hour 30 minutes", "1h30"
+_MORE = (
+    r"(?:\s+(?P<half2>and\s+an?\s+half)\b"
+    rf"|(?:\s*,?\s+and\s+|\s+)(?P<amt2>\d{{1,2}}|{NUM_ALT})\s*(?P<unit2>minutes?|mins?|m\b|seconds?|secs?)"
+    r"|(?<=h)(?P<amt2b>[0-5]\d)(?:m\b|min\b)?)?"
 )
 _MONTH_REF = (
     rf"(?:(?P<mon>{MON_ALT})\.?(?:,?\s+(?P<y>\d{{4}}))?|(?P<rel>this|the\s+current|current|the|next|the\s+next"
@@ -450,7 +469,7 @@ _DATE_RULES: list[Rule] = [
     (
         re.compile(
             PRE + r"\b(?:today\s+)?(?:in|within)\s+(?:about\s+|around\s+|approximately\s+|roughly\s+)?(?:the\s+next\s+)?"
-            + _AMOUNT + _UNIT + r"(?!\w)",
+            + _AMOUNT + _UNIT + _MORE + r"(?!\w)",
             _F,
         ),
         _h_in,
@@ -463,7 +482,7 @@ _DATE_RULES: list[Rule] = [
     ),
     (
         re.compile(
-            PRE + r"\b" + _AMOUNT + _UNIT + r"\s+(?:from\s+(?:right\s+)?(?:now|today)|hence)\b",
+            PRE + r"\b" + _AMOUNT + _UNIT + _MORE + r"\s+(?:from\s+(?:right\s+)?(?:now|today)|hence)\b",
             _F,
         ),
         _h_in,

@@ -141,3 +141,13 @@ async def test_reminders_in_the_repeated_hour_of_the_autumn_clock_change(emulato
     said = await answer_text(emulator, SAM, "/reminder", "me in 45 minutes to call home", channel=STANDUP)
     assert "call home" in said and "01:15 GMT" in said, said
     assert await reminders_of(db_dsn, SAM) == [("call home", utc(2026, 10, 25, 1, 15))]
+
+
+async def test_an_hour_and_a_half_and_its_kind(emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    # 10:00 in New York on Wednesday 2 December
+    _ts, (answered,) = await say(emulator, MAYA, "remind me in an hour and a half to stretch")
+    assert "*stretch*" in words(answered) and "today at 11:30" in words(answered), words(answered)
+    said = await answer_text(emulator, MAYA, "/reminder", "me in a day and a half to water the plants", channel=STANDUP)
+    assert "*water the plants*" in said and "tomorrow at 22:00" in said, said
+    assert await reminders_of(db_dsn, MAYA) == [("stretch", utc(2026, 12, 2, 16, 30, 30)),
+                                                ("water the plants", utc(2026, 12, 4, 3, 0, 30))]

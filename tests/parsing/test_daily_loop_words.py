@@ -166,3 +166,28 @@ def test_a_daily_reminder_in_the_repeated_hour_is_not_set_in_the_past() -> None:
     reminder = parse_reminder("remind me every day at 1:45am to check the backups", now=now, tz=NY)
     assert reminder is not None and reminder.fire_at.astimezone(UTC) > now.astimezone(UTC)
     assert reminder.fire_at.date() == date(2026, 11, 2)
+
+
+# ---------------------------------------------------------------- 6. spans with halves and minutes
+
+@pytest.mark.parametrize(("phrase", "delta"), [
+    ("in an hour and a half", timedelta(hours=1, minutes=30)),
+    ("in one and a half hours", timedelta(hours=1, minutes=30)),
+    ("in half an hour", timedelta(minutes=30)),
+    ("in a day and a half", timedelta(hours=36)),
+    ("in 1.5 days", timedelta(hours=36)),
+    ("in two and a half days", timedelta(hours=60)),
+    ("in a week and a half", timedelta(days=10, hours=12)),
+    ("in 3 hours and a half", timedelta(hours=3, minutes=30)),
+    ("in 2 hours and 15 minutes", timedelta(hours=2, minutes=15)),
+    ("in an hour and ten minutes", timedelta(hours=1, minutes=10)),
+    ("in 1 hour 30 minutes", timedelta(hours=1, minutes=30)),
+    ("in 1h30", timedelta(hours=1, minutes=30)),
+    ("an hour and a half from now", timedelta(hours=1, minutes=30)),
+])
+def test_spans_with_a_half_or_minutes_are_exact(phrase: str, delta: timedelta) -> None:
+    reminder = parse_reminder(f"remind me {phrase} to stretch", now=WED_2_DEC, tz=NY)
+    assert reminder is not None and reminder.what == "stretch", (phrase, reminder)
+    assert reminder.fire_at - WED_2_DEC == delta
+    (task,) = parse_tasks(f"Deploy the hotfix {phrase}", now=WED_2_DEC, tz=NY)
+    assert task.title == "Deploy the hotfix" and task.due_at is not None and task.due_at - WED_2_DEC == delta
