@@ -15,8 +15,7 @@ from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
 from bot.listeners.workspace import who
-from bot.parsing import parse_ooo as detect_ooo
-from bot.parsing.ooo import continues_absence
+from bot.parsing.ooo import continues_absence, says_absence
 from bot.parsing.text import lines_of, sentences_of
 from bot.services import absences, calendar, ooo, security, standup_settings
 from bot.services import rhythm as rules
@@ -36,7 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _states_absence(deps: Deps, text: str) -> bool:
-    return detect_ooo(markup.plain_text(text), now=deps.now(), tz="UTC") is not None
+    return says_absence(markup.plain_text(text), now=deps.now(), tz="UTC")
 
 
 
@@ -47,10 +46,13 @@ async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, sourc
     Raises InvalidInput when no days are said, when they are all past, or when they hold no workday
     ("out sat-sun"): nothing is recorded then."""
     now = deps.now()
-    result = await deps.ai.parse_ooo(text, now=now, tz=user.timezone, date_order=date_order_of(user))
+    async with deps.pool.connection() as conn:
+        country = await absences.country_for_names(conn, org.id, user)
+    result = await deps.ai.parse_ooo(text, now=now, tz=user.timezone, date_order=date_order_of(user), country=country)
     parsed = result.value
     if parsed is None:
-        raise InvalidInput(f"Which days? {USAGE}")
+        said = ooo.unknown_holiday_said(text, now=now, tz=user.timezone, country=country)
+        raise InvalidInput(f"{said or 'Which days?'} {USAGE}")
     today = rules.local_date(now, user.timezone)
     ooo.check_range(parsed.start_date, parsed.end_date, today)
     reason = parsed.reason
@@ -147,7 +149,7 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
             if after_absence and continues_absence(sentence, now=now, tz=user.timezone):
                 absence.append(stored)
                 continue
-            after_absence = detect_ooo(sentence, now=now, tz=user.timezone) is not None
+            after_absence = says_absence(sentence, now=now, tz=user.timezone)
             (absence if after_absence else rest).append(stored)
     ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
                                                            channel=message.get("channel"), ts=message.get("ts"))

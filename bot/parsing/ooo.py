@@ -12,8 +12,18 @@ from datetime import date, datetime, timedelta
 
 from .dates import MONTHS, Ctx, Hit, _add_business_days, find_dates, friday_of_week, make_ctx
 from .foreign import month_number
+from .holiday_names import following, named_holidays
 from .models import DateOrder, ParsedOoo
-from .timebase import WD_ALT, WEEKDAYS, add_months, next_week_weekday, next_weekday, prev_weekday, valid
+from .timebase import (
+    WD_ALT,
+    WEEKDAYS,
+    add_months,
+    next_week_weekday,
+    next_weekday,
+    overlaps,
+    prev_weekday,
+    valid,
+)
 
 _F = re.IGNORECASE
 
@@ -36,7 +46,7 @@ _ABSENCE = re.compile(
     r"\s+(?:(?:also|still|probably|likely|going\s+to\s+be|totally)\s+)?"
     r"(?:out|off|away|sick|ill|unwell|offline|unavailable|not\s+available|not\s+around|not\s+in|on\s+vacation|on\s+holiday|on\s+leave|traveling|travelling)\b"
     + _NOT_AFTER
-    + r"|^\W*(?:out|off|away|sick|ill|ooo|vacation|on\s+vacation|on\s+holiday|on\s+leave|pto|holiday|traveling|travelling)\b"
+    + r"|^\W*(?:(?:also|and|plus)\s+)?(?:out|off|away|sick|ill|ooo|vacation|on\s+vacation|on\s+holiday|on\s+leave|pto|holiday|traveling|travelling)\b"
     + _NOT_AFTER
     + r")",
     _F,
@@ -312,6 +322,13 @@ def _states_return(text: str, ctx: Ctx) -> bool:
     return m is not None and _dates_only(m["when"], ctx)
 
 
+def says_absence(text: str, *, now: datetime, tz: str) -> bool:
+    """Whether ``text`` (plain words) states an absence of its author, whether or not its days can be read
+    ("out over Thanksgiving" where no Thanksgiving is known is still an absence, to be asked about). ``now``
+    aware, ``tz`` an IANA zone. Pure."""
+    return states_absence(text) or _states_return(text, make_ctx(now, tz))
+
+
 def continues_absence(text: str, *, now: datetime, tz: str) -> bool:
     """Whether a sentence said right after an absence belongs to it: dates alone, or a return ("Back on the
     2nd.", "Bis 28. Dezember.", "until Friday"). Such a sentence is never a task: "I'm off from the 24th.
@@ -375,14 +392,46 @@ def _end_after(start: date, n: int, kind: str) -> date:
     return _add_business_days(start - timedelta(days=1), n) if start.weekday() < 5 else _add_business_days(start, n)
 
 
-def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY") -> ParsedOoo | None:
+_UNTIL_BEFORE = re.compile(r"\b(?:until|till|til|through|thru)\s*$", _F)
+
+
+def _holiday_hits(text: str, ctx: Ctx, country: str | None) -> list[Hit] | None:
+    """Holidays named in ``text`` as date hits covering their days (``holiday_names``); None when one of them
+    is not in the person's calendar (the caller refuses: never today)."""
+    named = named_holidays(text, ctx.today, country, past=ctx.past_intent)
+    hits: list[Hit] = []
+    for i, h in enumerate(named):
+        if i and hits:
+            h = following(named[i - 1], h, text, country)
+        if h.first is None or h.last is None:
+            return None
+        hit = Hit(h.start, h.end, "date", day=h.first, range_end=h.last)
+        hit.extra["range_start"] = h.first
+        if _UNTIL_BEFORE.search(text, 0, h.start):
+            hit.prefix = "until"
+        hits.append(hit)
+    return hits
+
+
+def unknown_holiday(text: str, *, now: datetime, tz: str, country: str | None) -> str | None:
+    """The first holiday named in ``text`` that the person's calendar (``country``) does not know, as
+    written ("Thanksgiving"), or None: what a refusal names."""
+    ctx = make_ctx(now, tz)
+    return next((h.words for h in named_holidays(text, ctx.today, country) if h.first is None), None)
+
+
+def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY",
+              country: str | None = None) -> ParsedOoo | None:
     """Parse an out-of-office statement; None when the text states no absence.
 
     Without a date the absence is today. Ranges: "Mon-Wed" / "sat-sun" (the next such days, today
     included; "next Mon-Wed" next week's), "20th-24th" / "from the 20th to the 24th" (this month, or
     the next when they are past), "Dec 20-24", "du 16 au 18 mars", "vom 16. bis 18. März". "next week"
     is Monday-Friday of next week, "this week" / "all week" today-Friday, "until X" today-X ("until
-    Wednesday" said on a Wednesday: next week's), "back on X" today-(X - 1 day). A count of days ("for
+    Wednesday" said on a Wednesday: next week's), "back on X" today-(X - 1 day). Holidays by name ("from
+    Christmas to New Year", "over Easter", "Thanksgiving week") are their days in the calendar of
+    ``country`` ("US", "DE-BY"; see :mod:`bot.parsing.holiday_names`); one that calendar does not know
+    makes the answer None (see :func:`unknown_holiday`), never today. A count of days ("for
     3 days", "out of office 3 days", "3 days off", "ooo 3") is that many workdays (Monday-Friday) from the
     start; "calendar days" and "weeks" count calendar days. Two or more separate days ("Tuesday and
     Thursday") collapse to the span between the first and the last. The caller says what a span
@@ -399,7 +448,12 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
         if rng is not None:
             return ParsedOoo(rng[0], rng[1], reason)
 
-    hits = [h for h in find_dates(text, ctx) if h.day is not None]
+    holidays = _holiday_hits(text, ctx, country)
+    if holidays is None:
+        return None
+    spans = [(h.start, h.end) for h in holidays]
+    hits = [h for h in find_dates(text, ctx) if h.day is not None and not overlaps(spans, h.start, h.end)]
+    hits = sorted(hits + holidays, key=lambda h: h.start)
     if hits:
         start, end = _span_from_hits(text, hits, today)
     elif _REST_OF_WEEK.search(text):

@@ -16,8 +16,7 @@ from typing import Any
 
 from bot import slack_markup as markup
 
-from .ooo import continues_absence
-from .ooo import parse_ooo as detect_ooo
+from .ooo import continues_absence, says_absence
 from .text import fold, lines_of, sentences_of
 
 _TASK_REF = re.compile(r"(?<![\w-])T-?(\d{1,9})(?![\w-])", re.IGNORECASE)
@@ -231,7 +230,7 @@ def reads_like_update(text: str, *, now: datetime, tz: str) -> bool:
     if all(_QUESTION.search(s) for s in sentences):
         return False
     return any(_TODAY_FRAME.search(s) and not _QUESTION.search(s) and completed_object(s) is None
-               and detect_ooo(s, now=now, tz=tz) is None for s in sentences)
+               and not says_absence(s, now=now, tz=tz) for s in sentences)
 
 
 def _add(items: list[int], n: int) -> None:
@@ -284,7 +283,7 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
                 if not _NO_BLOCKER.search(sentence):
                     parts.blockers.append((sentence, int(refs[0].group(1)) if refs else None))
                 continue
-            if detect_ooo(sentence, now=now, tz=tz) is not None:
+            if says_absence(sentence, now=now, tz=tz):
                 parts.ooo.append(sentence)
                 after_absence = True
                 continue

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from bot.errors import InvalidInput, NotFound
-from bot.parsing.ooo import states_absence
+from bot.parsing.ooo import states_absence, unknown_holiday
 from bot.services import absences, calendar, standup_settings
 from db.queries import Q
 from db.rows import User
@@ -38,6 +38,20 @@ class OooRecord:
     reason: str | None
     source: str
     cancelled_at: datetime | None
+
+
+def unknown_holiday_said(text: str, *, now: datetime, tz: str, country: str | None) -> str | None:
+    """When no days could be read from an absence (``text`` in Slack markup) because it names a holiday the
+    person's calendar (``country``) does not know ("over Thanksgiving" in London), the sentence that says so;
+    else None."""
+    from bot import slack_markup as markup
+
+    holiday = unknown_holiday(markup.plain_text(text), now=now, tz=tz, country=country)
+    if holiday is None:
+        return None
+    where = f"`{country}`'s holidays" if country else "your holidays (none set: `/ooo country US` sets them)"
+    return (f"I don't know when {markup.escape(holiday)} is in {where}, so I haven't marked anything. "
+            "Which days? Say them as dates (`/ooo Nov 26-27`).")
 
 
 def as_statement(text: str) -> str:

@@ -151,3 +151,27 @@ async def test_an_hour_and_a_half_and_its_kind(emulator: SlackEmulator, bot: Ste
     assert "*water the plants*" in said and "tomorrow at 22:00" in said, said
     assert await reminders_of(db_dsn, MAYA) == [("stretch", utc(2026, 12, 2, 16, 30, 30)),
                                                 ("water the plants", utc(2026, 12, 4, 3, 0, 30))]
+
+
+async def test_holidays_named_in_an_absence_are_their_days_or_refused(emulator: SlackEmulator, bot: Steward,
+                                                                      clock: FrozenClock, db_dsn: str) -> None:
+    # Sam is in London (no country set: his Slack timezone's, GB); Maya in New York (US).
+    said = await answer_text(emulator, SAM, "/ooo", "from christmas to new year", channel=STANDUP)
+    assert "from Fri 25 Dec to Fri 1 Jan" in said, said
+    assert await absences_of(db_dsn, SAM) == [(date(2026, 12, 25), date(2027, 1, 1))]
+    refused = await answer_text(emulator, SAM, "/ooo", "thanksgiving week", channel=STANDUP)
+    assert "I don't know when thanksgiving is in `GB`'s holidays" in refused and "haven't marked anything" in refused
+    assert await absences_of(db_dsn, SAM) == [(date(2026, 12, 25), date(2027, 1, 1))]  # nothing for today
+    _ts, (answered,) = await say(emulator, MAYA, "I'm out thanksgiving week")
+    assert "from Mon 22 Nov 2027 to Fri 26 Nov 2027" in words(answered), words(answered)  # 2026's is over
+
+    # In a standup reply: "over Easter" is Good Friday to Easter Monday; an unknown holiday is said, not dropped.
+    await configure(emulator, SETTINGS)
+    thread_ts = await morning_thread(emulator, bot, clock, utc(2026, 12, 3, 14, 0, 30), db_dsn)
+    clock.at = utc(2026, 12, 3, 14, 10, 30)
+    _ts, answer = await reply(emulator, SAM, thread_ts, "Fix the login bug. I'm off over Easter. Also out on Diwali.")
+    shown = words(answer)
+    assert "Fri 26 Mar" in shown and "Mon 29 Mar" in shown, shown
+    assert "I don't know when Diwali is in `GB`'s holidays" in shown, shown
+    assert (date(2027, 3, 26), date(2027, 3, 29)) in await absences_of(db_dsn, SAM)
+    assert (date(2026, 12, 3), date(2026, 12, 3)) not in await absences_of(db_dsn, SAM)

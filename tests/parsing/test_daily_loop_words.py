@@ -191,3 +191,50 @@ def test_spans_with_a_half_or_minutes_are_exact(phrase: str, delta: timedelta) -
     assert reminder.fire_at - WED_2_DEC == delta
     (task,) = parse_tasks(f"Deploy the hotfix {phrase}", now=WED_2_DEC, tz=NY)
     assert task.title == "Deploy the hotfix" and task.due_at is not None and task.due_at - WED_2_DEC == delta
+
+
+# ---------------------------------------------------------------- 5. holidays named in an absence
+
+LONDON = "Europe/London"
+
+
+@pytest.mark.parametrize(("text", "country", "start", "end"), [
+    ("ooo from christmas to new year", None, date(2026, 12, 25), date(2027, 1, 1)),
+    ("ooo from christmas to new year", "GB", date(2026, 12, 25), date(2027, 1, 1)),
+    ("I'm off between Christmas and New Year's", "US", date(2026, 12, 25), date(2027, 1, 1)),
+    ("off over christmas", "GB", date(2026, 12, 24), date(2026, 12, 26)),
+    ("off over easter", "DE", date(2027, 3, 26), date(2027, 3, 29)),
+    ("on vacation over the Easter weekend", None, date(2027, 3, 26), date(2027, 3, 29)),
+    ("out thanksgiving week", "US", date(2027, 11, 22), date(2027, 11, 26)),
+    ("out over thanksgiving", "US-CA", date(2027, 11, 25), date(2027, 11, 28)),
+    ("off on christmas eve", None, date(2026, 12, 24), date(2026, 12, 24)),
+    ("out on boxing day", "GB", date(2026, 12, 26), date(2026, 12, 26)),
+    ("ooo christmas week", "GB", date(2026, 12, 21), date(2026, 12, 25)),
+    ("on vacation over new year", None, date(2026, 12, 31), date(2027, 1, 1)),
+    ("ooo until new year", None, date(2026, 12, 2), date(2027, 1, 1)),
+    ("Ich bin von Weihnachten bis Neujahr im Urlaub", "DE", date(2026, 12, 25), date(2027, 1, 1)),
+    ("Je suis en congé de Noël au Nouvel An", "FR", date(2026, 12, 25), date(2027, 1, 1)),
+    ("Estoy de vacaciones de Navidad a Año Nuevo", "ES", date(2026, 12, 25), date(2027, 1, 1)),
+    ("off on diwali", "IN", date(2027, 10, 29), date(2027, 10, 29)),
+    ("off memorial day weekend", "US", date(2027, 5, 29), date(2027, 5, 31)),
+])
+def test_holidays_named_in_an_absence_are_their_days(text: str, country: str | None, start: date, end: date) -> None:
+    absence = parse_ooo(text, now=WED_2_DEC.astimezone(ZoneInfo(LONDON)), tz=LONDON, country=country)
+    assert absence is not None and (absence.start_date, absence.end_date) == (start, end), absence
+
+
+@pytest.mark.parametrize(("text", "country", "named"), [
+    ("out thanksgiving week", "GB", "thanksgiving"),
+    ("out thanksgiving week", None, "thanksgiving"),
+    ("off on diwali", "US", "diwali"),
+    ("ooo over the august bank holiday", "GB", "august bank holiday"),
+])
+def test_a_holiday_the_calendar_does_not_know_is_refused_never_today(text: str, country: str | None, named: str) -> None:
+    now = WED_2_DEC.astimezone(ZoneInfo(LONDON))
+    assert parse_ooo(text, now=now, tz=LONDON, country=country) is None
+    assert absence_words.unknown_holiday(text, now=now, tz=LONDON, country=country) == named
+
+
+@pytest.mark.parametrize("text", ["Also out on Diwali.", "also off on Friday", "And out over Thanksgiving"])
+def test_an_absence_said_after_also_is_one(text: str) -> None:
+    assert absence_words.says_absence(text, now=WED_2_DEC, tz=NY)
