@@ -427,12 +427,12 @@ def edit_reply_modal(text: str, metadata: str, day: date) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- out of office
 
-def ooo_saved(span: Any, reason: str | None, ooo_id: int, today: date) -> tuple[str, list[dict[str, Any]]]:
+def ooo_saved(span: Any, reason: str | None, ooo_id: int, today: date, *, note: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The answer to `/ooo` or "I'm out …" in a DM: the exact first and last day and how many workdays
-    (``span``: :class:`bot.services.absences.Span`); Undo."""
+    (``span``: :class:`bot.services.absences.Span`), and ``note`` (how ambiguous dates were read); Undo."""
     why = f" \u2014 {markup.mrkdwn(reason)}" if reason else ""
     text = (f":palm_tree: Got it: you're out {ooo_service.describe_span(span, today)}{why}. "
-            "I won't expect standup replies or send check-ins those days.")
+            "I won't expect standup replies or send check-ins those days." + (f"\n{note}" if note else ""))
     return text, [section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
                                             "value": str(ooo_id)})]
 

@@ -40,8 +40,9 @@ def _states_absence(deps: Deps, text: str) -> bool:
 
 
 async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None = None,
-                           ts: str | None = None) -> tuple[int, Any, str | None, absences.Span]:
-    """Parse an absence (through the AI interface) and record it; returns (id, parsed, reason, its workdays).
+                           ts: str | None = None) -> tuple[int, str | None, str | None, absences.Span]:
+    """Parse an absence (through the AI interface) and record it; returns (id, a note for the answer: how
+    ambiguous dates were read, or None; reason; its workdays).
 
     Raises InvalidInput when no days are said, when they are all past, or when they hold no workday
     ("out sat-sun"): nothing is recorded then."""
@@ -64,7 +65,8 @@ async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, sourc
         span = await ooo.check_workdays(conn, org.id, user.id, parsed.start_date, parsed.end_date, today)
         ooo_id = await ooo.record(conn, org.id, user, parsed.start_date, parsed.end_date, reason, source=source,
                                   channel_id=channel, ts=ts)
-    return ooo_id, parsed, reason, span
+    note = ooo.other_order_note(text, now=now, tz=user.timezone, date_order=date_order_of(user), country=country)
+    return ooo_id, note, reason, span
 
 
 async def list_absences(deps: Deps, org: Any, user: User) -> tuple[str, list[dict[str, Any]]]:
@@ -128,9 +130,9 @@ async def ooo_command(ack: Any, command: dict[str, Any], respond: Any, context: 
         reply, blocks = await list_absences(deps, org, user)
         await respond(text=reply, blocks=blocks, response_type="ephemeral")
         return
-    ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, ooo.as_statement(text), source="manual",
-                                                           channel=command.get("channel_id"))
-    reply, blocks = render.ooo_saved(span, reason, ooo_id, today)
+    ooo_id, note, reason, span = await record_from_text(deps, org, user, ooo.as_statement(text), source="manual",
+                                                        channel=command.get("channel_id"))
+    reply, blocks = render.ooo_saved(span, reason, ooo_id, today, note=note)
     await respond(text=reply, blocks=blocks, response_type="ephemeral")
 
 
@@ -151,9 +153,9 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
                 continue
             after_absence = says_absence(sentence, now=now, tz=user.timezone)
             (absence if after_absence else rest).append(stored)
-    ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
-                                                           channel=message.get("channel"), ts=message.get("ts"))
-    reply, blocks = render.ooo_saved(span, reason, ooo_id, rules.local_date(now, user.timezone))
+    ooo_id, note, reason, span = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
+                                                        channel=message.get("channel"), ts=message.get("ts"))
+    reply, blocks = render.ooo_saved(span, reason, ooo_id, rules.local_date(now, user.timezone), note=note)
     await say(text=reply, blocks=blocks)
     remainder = " ".join(rest).strip()
     if remainder and dm.has_words(remainder):

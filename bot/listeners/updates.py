@@ -346,6 +346,9 @@ async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threa
         threat = threat or parsed.threat
         if parsed.value is not None:
             found_ooo.append(parsed.value)
+            if (read := ooo.other_order_note(sentence, now=written_at, tz=user.timezone, date_order=date_order_of(user),
+                                             country=country, undo="send `/ooo cancel`")) is not None:
+                unread.append(read)
         else:  # never silently: say which days could not be read ("over Thanksgiving" with no such holiday)
             said = ooo.unknown_holiday_said(sentence, now=written_at, tz=user.timezone, country=country)
             unread.append(said or f"I couldn't tell which days \u201c{markup.plain_text(sentence)[:120]}\u201d means, so I "

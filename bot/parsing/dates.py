@@ -79,15 +79,19 @@ _ORD_STRICT = rf"(?:\d{{1,2}}(?:st|nd|rd|th)|{ORD_ALT})"  # 3rd, third (not a ba
 
 def _calendar_hit(m: re.Match[str], ctx: Ctx, mo: int, d: int, y: int | None) -> Hit | None:
     """A month-and-day date; without a year this year's or, when past, next year's."""
+    return _calendar_hit_at(m.start(), m.end(), ctx, mo, d, y)
+
+
+def _calendar_hit_at(start: int, end: int, ctx: Ctx, mo: int, d: int, y: int | None) -> Hit | None:
     if y is not None:
         day = valid(y, mo, d)
         if day is None:
             return None
-        return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
+        return Hit(start, end, "date", day=day, explicit_past=day < ctx.today)
     found = yearless(ctx, mo, d)
     if found is None:
         return None
-    h = Hit(m.start(), m.end(), "date", day=found, yearless=True, explicit_past=found < ctx.today)
+    h = Hit(start, end, "date", day=found, yearless=True, explicit_past=found < ctx.today)
     h.extra["calendar"] = (mo, d)
     return h
 
@@ -119,23 +123,55 @@ def _h_iso(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return h
 
 
+def _numeric_hit(m: re.Match[str], ctx: Ctx, a: int, b: int, y: int | None) -> Hit | None:
+    """"a/b" (with year ``y`` or none) read in the person's order, else the other way round. The hit
+    remembers its numbers, the order it was read in, and whether that order is the only valid one
+    ("24/12": day first), so that a range's other part can follow it (:func:`_settle_order`)."""
+    readings = _ordered(ctx, a, b)
+    orders = (ctx.date_order, "DMY" if ctx.date_order == "MDY" else "MDY")
+    for i, (mo, d) in enumerate(readings):
+        if (h := _calendar_hit(m, ctx, mo, d, y)) is not None:
+            other_mo, other_d = readings[1 - i]
+            h.extra["numeric"] = (a, b, y)
+            h.extra["order"] = orders[i]
+            h.extra["proves_order"] = a != b and valid(2000, other_mo, other_d) is None  # 2000: 29 Feb valid
+            return h
+    return None
+
+
+def _settle_order(hits: list[Hit], ctx: Ctx) -> list[Hit]:
+    """Numeric dates said together follow one order: when one of them is valid only one way ("24/12"), an
+    ambiguous one beside it is read that way too ("off 24/12-2/1" is 24 December to 2 January for someone
+    who writes month first). Two parts proving different orders leave every reading as it is."""
+    proven = {h.extra["order"] for h in hits if h.extra.get("proves_order")}
+    if len(proven) != 1:
+        return hits
+    order = proven.pop()
+    settled: list[Hit] = []
+    for h in hits:
+        if "numeric" in h.extra and h.extra["order"] != order:
+            a, b, y = h.extra["numeric"]
+            mo, d = (a, b) if order == "MDY" else (b, a)
+            again = _calendar_hit_at(h.start, h.end, ctx, mo, d, y)
+            if again is not None:
+                again.prefix, again.at = h.prefix, h.at
+                again.extra.update(numeric=(a, b, y), order=order, proves_order=False)
+                h = again
+        settled.append(h)
+    return settled
+
+
 def _h_num_year(m: re.Match[str], ctx: Ctx) -> Hit | None:
     y = _year(m["y"])
     assert y is not None
-    for mo, d in _ordered(ctx, int(m["a"]), int(m["b"])):
-        if (h := _calendar_hit(m, ctx, mo, d, y)) is not None:
-            return h
-    return None
+    return _numeric_hit(m, ctx, int(m["a"]), int(m["b"]), y)
 
 
 def _h_num(m: re.Match[str], ctx: Ctx) -> Hit | None:
     a, b = int(m["a"]), int(m["b"])
     if (a, b) == (24, 7):  # "24/7"
         return None
-    for mo, d in _ordered(ctx, a, b):
-        if (h := _calendar_hit(m, ctx, mo, d, None)) is not None:
-            return h
-    return None
+    return _numeric_hit(m, ctx, a, b, None)
 
 
 def _h_dotted(m: re.Match[str], ctx: Ctx) -> Hit | None:
@@ -656,7 +692,7 @@ def find_dates(text: str, ctx: Ctx, mask: list[tuple[int, int]] | None = None) -
     ``mask``: spans already understood (clock times) that the fallback must not look at.
     """
     taken: list[tuple[int, int]] = []
-    hits = _merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken))
+    hits = _settle_order(_merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken)), ctx)
     if foreign_candidate(text):
         hits.extend(foreign_dates(text, ctx, taken, list(mask or ())))
         hits.sort(key=lambda h: h.start)
@@ -667,7 +703,7 @@ def find_all(text: str, ctx: Ctx) -> tuple[list[Hit], list[Hit]]:
     """(date hits, time hits): English dates first, then clock times, then foreign dates."""
     taken: list[tuple[int, int]] = []
     feats = features(text)
-    dates = _merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken, feats))
+    dates = _settle_order(_merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken, feats)), ctx)
     times = scan(text, TIME_RULES, ctx, taken, feats)
     if foreign_candidate(text):
         dates.extend(

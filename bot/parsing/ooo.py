@@ -469,6 +469,23 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
     return ParsedOoo(start, end, reason)
 
 
+def other_order_reading(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY",
+                        country: str | None = None) -> tuple[date, date] | None:
+    """When every numeric date in ``text`` ("3/4-5/4") could be read day first or month first, the days the
+    other order gives, if they differ from ``parse_ooo``'s: what a confirmation mentions, so that a misread
+    ("4 March to 4 May" for "3-5 April") is never recorded silently. None when a date proves the order
+    ("24/12-2/1": day first, read so) or there is nothing to choose."""
+    ctx = make_ctx(now, tz, date_order)
+    numeric = [h for h in find_dates(text, ctx) if "numeric" in h.extra]
+    if not numeric or any(h.extra["proves_order"] for h in numeric):
+        return None
+    mine = parse_ooo(text, now=now, tz=tz, date_order=date_order, country=country)
+    other = parse_ooo(text, now=now, tz=tz, date_order="DMY" if date_order == "MDY" else "MDY", country=country)
+    if mine is None or other is None or (mine.start_date, mine.end_date) == (other.start_date, other.end_date):
+        return None
+    return other.start_date, other.end_date
+
+
 # ---------------------------------------------------------------- Slack status
 
 # Slack's own "Vacationing" and "Out sick" statuses, and what people use for leave. Not "Working

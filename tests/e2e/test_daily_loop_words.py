@@ -175,3 +175,16 @@ async def test_holidays_named_in_an_absence_are_their_days_or_refused(emulator: 
     assert "I don't know when Diwali is in `GB`'s holidays" in shown, shown
     assert (date(2027, 3, 26), date(2027, 3, 29)) in await absences_of(db_dsn, SAM)
     assert (date(2026, 12, 3), date(2026, 12, 3)) not in await absences_of(db_dsn, SAM)
+
+
+async def test_a_range_whose_parts_disagree_on_date_order_and_one_that_could_be_either(emulator: SlackEmulator,
+                                                                                        bot: Steward, db_dsn: str) -> None:
+    # Maya writes month first (en-US): "24/12" can only be day first, so "2/1" beside it is 2 January.
+    said = await answer_text(emulator, MAYA, "/ooo", "off 24/12-2/1", channel=STANDUP)
+    assert "from Thu 24 Dec to Sat 2 Jan 2027" in said and ":warning:" not in said, said
+    assert await absences_of(db_dsn, MAYA) == [(date(2026, 12, 24), date(2027, 1, 2))]
+    # Nothing proves an order: read hers, and said with what the other order would be.
+    _ts, (answered,) = await say(emulator, MAYA, "I'm off 3/4-5/4")
+    shown = words(answered)
+    assert "from Thu 4 Mar 2027 to Tue 4 May 2027" in shown, shown
+    assert "day first they would be Sat 3 \u2013 Mon 5 Apr" in shown and "`/ooo 3 Apr-5 Apr`" in shown, shown

@@ -238,3 +238,37 @@ def test_a_holiday_the_calendar_does_not_know_is_refused_never_today(text: str, 
 @pytest.mark.parametrize("text", ["Also out on Diwali.", "also off on Friday", "And out over Thanksgiving"])
 def test_an_absence_said_after_also_is_one(text: str) -> None:
     assert absence_words.says_absence(text, now=WED_2_DEC, tz=NY)
+
+
+# ---------------------------------------------------------------- 7. a range's parts agree on day/month order
+
+@pytest.mark.parametrize(("text", "order", "start", "end"), [
+    ("off 24/12-2/1", "MDY", date(2026, 12, 24), date(2027, 1, 2)),  # 24/12 can only be day first
+    ("off from 24/12 to 2/1", "MDY", date(2026, 12, 24), date(2027, 1, 2)),
+    ("out 2/1-24/12", "MDY", date(2027, 1, 2), date(2027, 12, 24)),  # what was written, in the proven order
+    ("off 12/24-1/2", "DMY", date(2026, 12, 24), date(2027, 1, 2)),  # 12/24 can only be month first
+    ("out 24.12.-2.1.", "MDY", date(2026, 12, 24), date(2027, 1, 2)),
+    ("off 24/12/2026-2/1/2027", "MDY", date(2026, 12, 24), date(2027, 1, 2)),
+    ("off 3/4-5/4", "MDY", date(2027, 3, 4), date(2027, 5, 4)),  # nothing proves an order: the person's (and said)
+    ("off 3/4-5/4", "DMY", date(2027, 4, 3), date(2027, 4, 5)),
+])
+def test_a_range_reads_its_parts_in_the_order_one_of_them_proves(text: str, order: str, start: date, end: date) -> None:
+    absence = parse_ooo(text, now=WED_2_DEC, tz=NY, date_order=order)  # type: ignore[arg-type]
+    assert absence is not None and (absence.start_date, absence.end_date) == (start, end)
+
+
+@pytest.mark.parametrize(("text", "order", "other"), [
+    ("off 3/4-5/4", "MDY", (date(2027, 4, 3), date(2027, 4, 5))),
+    ("off 3/4-5/4", "DMY", (date(2027, 3, 4), date(2027, 5, 4))),
+    ("off 24/12-2/1", "MDY", None),  # proven: nothing to mention
+    ("off 5/5", "MDY", None),  # the same either way
+    ("off next week", "MDY", None),
+])
+def test_the_other_reading_of_an_ambiguous_range_is_there_to_be_said(text: str, order: str,
+                                                                    other: tuple[date, date] | None) -> None:
+    assert absence_words.other_order_reading(text, now=WED_2_DEC, tz=NY, date_order=order) == other  # type: ignore[arg-type]
+
+
+def test_dates_in_a_task_follow_the_order_one_of_them_proves() -> None:
+    (task,) = parse_tasks("Send the invoice between 24/12 and 2/1", now=WED_2_DEC, tz=NY)
+    assert task.due_date == date(2027, 1, 2)  # the last date said; 2/1 is 2 January here, not 1 February
