@@ -4,9 +4,13 @@ next thread. Unanswered tasks carry forward. Then the day's recaps tell people w
 
 Ticks every minute. A person's day closes at the midnight that ends it on their clock, or later when
 their end-of-day check-in reached them (held by quiet hours, their weekend or leave) less than the answer
-window before that (see calendar.PersonalDay.close_after), so nobody's tasks are carried without their
-having been asked. Catching up is automatic: every unclosed day whose close has passed is closed, and
-closing twice inserts nothing.
+window before that (see calendar.PersonalDay.close_after). A day whose check-in was never queued (its
+minute missed: Steward was down, or a run came later) stays open until end-of-day has queued it (it does
+at its next run, jobs/end_of_day.py), so nobody's tasks are carried without their having been asked; the
+run says whom it waits for ("waiting_for_checkin"). Only a day end-of-day will not ask about is closed
+unasked, and said ("unasked": the person cannot be reached within calendar.REACH_HORIZON, or the day is
+older than end-of-day looks back). Catching up is automatic: every unclosed day whose close has passed is
+closed, and closing twice inserts nothing.
 
 Recaps (README, "The day with Steward"):
   * **A person's recap.** When a day with a plan closes, its owner gets one DM recap of it ("Monday 9 March
@@ -39,8 +43,8 @@ from bot.services.calendar import Rhythm
 from bot.services.notifications import Target, existing_keys, notify, reached_at
 from bot.services.standup_close import PlanState
 from bot.services.standup_threads import MorningThread
-from jobs.common import Team, for_each_org, load_team, since
-from jobs.end_of_day import checkin_key
+from jobs.common import LOOKBACK_DAYS, Team, for_each_org, load_team, since
+from jobs.end_of_day import UNQUEUED_UNREACHABLE, asks, checkin_key
 
 RECAP_KIND = "standup.day_recap"
 TEAM_RECAP_KIND = "standup.team_recap"
@@ -115,7 +119,9 @@ async def close_for_org(deps: Deps, org_id: int, now: datetime, *, rhythm: Rhyth
     recaps and the team recaps that became due; returns this run's counts: {"people", "done", "carried",
     "dropped"} (closes), {"recaps", "team_recaps"} (queued) and "unreachable" (recaps not queued: their owner
     cannot be reached within calendar.REACH_HORIZON). ``rhythm``: the organization's, if already read."""
-    totals = dict.fromkeys(("people", "done", "carried", "dropped", "recaps", "team_recaps", "unreachable"), 0)
+    totals: dict[str, Any] = dict.fromkeys(("people", "done", "carried", "dropped", "recaps", "team_recaps", "unreachable"), 0)
+    waiting: list[dict[str, str]] = []  # days kept open until end-of-day queues their check-in
+    unasked: list[dict[str, str]] = []  # days closed though their owner was never asked
     async with deps.pool.connection() as conn:
         rhythm = rhythm or await standup_settings.rhythm_of(conn, org_id)
         open_days = await standup_close.open_days(conn, org_id)
@@ -131,14 +137,32 @@ async def close_for_org(deps: Deps, org_id: int, now: datetime, *, rhythm: Rhyth
             return totals
         people = {u for u, _ in open_days} | {u for t in recent for u in t.participant_ids}
         team = await load_team(conn, org_id, rhythm, people, now, with_managers=True)
-        reached = await reached_at(conn, org_id, [checkin_key(org_id, u, d) for u, d in open_days])
+        keys = [checkin_key(org_id, u, d) for u, d in open_days]
+        reached = await reached_at(conn, org_id, keys)
+        queued = await existing_keys(conn, org_id, keys)  # queued at all (a failed one reaches nobody)
     still_open: list[date] = []
     for user_id, day in open_days:
         posted = threads.get(day)
         personal = team.day(user_id, day, posted.started_at if posted else None)
-        if now < personal.close_after(reached.get(checkin_key(org_id, user_id, day))):
+        checkin = reached.get(checkin_key(org_id, user_id, day))
+        if now < personal.close_after(checkin):
             still_open.append(day)
             continue
+        user = team.users.get(user_id)
+        if checkin is None and user is not None:
+            reaches, why = asks(rhythm, team.person(user_id), personal, user.active, now)
+            who = {"to": f"<@{user.slack_id}>", "day": day.isoformat()}
+            if checkin_key(org_id, user_id, day) in queued:
+                unasked.append({**who, "why": "its check-in could not be sent"})
+            elif reaches is not None and posted is not None and day >= recent_since:
+                waiting.append(who)  # end-of-day asks them at its next run (it looks back as far)
+                still_open.append(day)
+                continue
+            elif reaches is not None:
+                unasked.append({**who, "why": f"its check-in was due more than {LOOKBACK_DAYS} days ago"
+                                if posted is not None else "no standup thread was posted that day"})
+            elif why == UNQUEUED_UNREACHABLE.format(days=calendar.REACH_HORIZON.days):
+                unasked.append({**who, "why": why})  # out that day or inactive: nothing to ask
 
         def expected(thread: MorningThread, user_id: int = user_id) -> bool:
             return team.day_of(user_id, thread).expected
@@ -152,6 +176,10 @@ async def close_for_org(deps: Deps, org_id: int, now: datetime, *, rhythm: Rhyth
         totals["dropped"] += result.dropped
         if recap:
             totals[recap] += 1
+    if waiting:
+        totals["waiting_for_checkin"] = waiting
+    if unasked:
+        totals["unasked"] = unasked
     totals["team_recaps"] = await _queue_team_recaps(deps, org_id, team, recent, now)
     before = min([*still_open, calendar.local_date(now, rhythm.timezone)])
     async with deps.pool.connection() as conn:
