@@ -23,6 +23,23 @@ _TRIGGER = re.compile(
     r"|(?:ping|nudge|poke)\s+me(?:\s+(?:to|about)\b)?)\s*",
     _F,
 )
+# "Remind me" in French, German, Spanish, Italian and Portuguese, and the word that joins it to the thing to
+# do ("rappelle-moi demain d'appeler la banque", "erinnere mich morgen daran, die Bank anzurufen").
+FOREIGN_TRIGGER = re.compile(
+    r"\b(?:rappelle[- ]moi|rappelez[- ]moi|fais[- ]moi\s+penser|erinnere?\s+mich(?:\s+daran)?|recu[ée]rdame|recordarme"
+    r"|recu[ée]rdeme|ricordami|ricordatemi|lembra[- ]me|lembre[- ]me|me\s+lembr[ae])\b[,\s]*",
+    _F,
+)
+_FOREIGN_JOIN = re.compile(r"^(?:daran,?\s+|de\s+|d['’]|di\s+|que\s+|qu['’]|dass\s+|zu\s+|à\s+|a\s+)", _F)
+
+
+def starts_with_trigger(text: str) -> bool:
+    """Whether a message asks for a reminder from its first words ("remind me …", "rappelle-moi …",
+    "erinnere mich …", "recuérdame …", "ricordami …", "lembra-me …"), after "please"."""
+    body = _POLITE.sub("", text)
+    return bool(re.match(r"\s*remind\s+me\b", body, _F) or FOREIGN_TRIGGER.match(body.lstrip()))
+
+
 _POLITE = re.compile(r"^\W*(?:(?:hey|hi|ok|okay|please|pls|can\s+you|could\s+you|would\s+you)\b[,\s]*)+", _F)
 _LEAD_TO = re.compile(r"^(?:to|that|about|of)\s+", _F)
 
@@ -141,7 +158,8 @@ def parse_reminder(
 
 def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedReminder | None:
     ctx = make_ctx(now, tz, date_order)
-    m = _TRIGGER.search(text)
+    m = _TRIGGER.search(text) or FOREIGN_TRIGGER.search(text)
+    foreign = m is not None and m.re is FOREIGN_TRIGGER
     body = remove_spans(text, [(m.start(), m.end())]) if m else text
     body = _POLITE.sub("", body)
 
@@ -169,7 +187,7 @@ def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedRe
     when, _ = resolve_when(body, ctx, keep_today_past=False, reminder=True)
     if when is None:
         return None
-    what = _clean_what(remove_spans(body, when.spans))
+    what = _clean_what(remove_spans(body, when.spans), foreign=foreign)
     if not what:
         return None
     # Instants are compared on the real time line (timebase.after): "in 1 hour" said in the repeated hour of
@@ -191,8 +209,10 @@ def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedRe
     return ParsedReminder(what, fire_at, None, has_time=when.at is not None or when.instant is not None)
 
 
-def _clean_what(s: str) -> str:
+def _clean_what(s: str, *, foreign: bool = False) -> str:
     s = clean_title(s)
     s = _LEAD_TO.sub("", s).strip()
+    if foreign:  # "d'appeler la banque" -> "appeler la banque"
+        s = _FOREIGN_JOIN.sub("", s).strip()
     s = clean_title(s)
     return s if has_content(s) else ""

@@ -272,3 +272,54 @@ def test_the_other_reading_of_an_ambiguous_range_is_there_to_be_said(text: str, 
 def test_dates_in_a_task_follow_the_order_one_of_them_proves() -> None:
     (task,) = parse_tasks("Send the invoice between 24/12 and 2/1", now=WED_2_DEC, tz=NY)
     assert task.due_date == date(2027, 1, 2)  # the last date said; 2/1 is 2 January here, not 1 February
+
+
+# ---------------------------------------------------------------- 8. wording: "-ing" work, lunch, other languages' "remind me"
+
+@pytest.mark.parametrize(("text", "titles"), [
+    ("Today I'm reviewing the rate limiter PR and writing the release notes",
+     ["review the rate limiter PR", "write the release notes"]),
+    ("I'm testing the login flow and shipping the hotfix", ["test the login flow", "ship the hotfix"]),
+    ("Reviewing T-3's copy and tidying the backlog", ["Review T-3's copy", "tidy the backlog"]),
+    # names that only start like it stay whole
+    ("Finishing touches on the deck", ["Finishing touches on the deck"]),
+    ("Testing framework migration", ["Testing framework migration"]),
+    ("Reading and writing skills workshop", ["Reading and writing skills workshop"]),
+])
+def test_work_said_in_ing_is_an_instruction(text: str, titles: list[str]) -> None:
+    assert [t.title for t in parse_tasks(text, now=WED_2_DEC, tz=NY)] == titles
+
+
+@pytest.mark.parametrize(("text", "at", "fires"), [
+    ("remind me after lunch to call the bank", "10:00", datetime(2026, 12, 2, 13, 0)),
+    ("remind me to call the bank after lunch", "14:00", datetime(2026, 12, 3, 13, 0)),  # lunch is over: tomorrow's
+    ("remind me tomorrow after lunch to call the bank", "10:00", datetime(2026, 12, 3, 13, 0)),
+    ("remind me before lunch to order the sandwiches", "10:00", datetime(2026, 12, 2, 11, 30)),
+    ("remind me at lunchtime to take a walk", "10:00", datetime(2026, 12, 2, 12, 0)),
+])
+def test_lunch_said_as_a_time(text: str, at: str, fires: datetime) -> None:
+    hour, minute = map(int, at.split(":"))
+    reminder = parse_reminder(text, now=WED_2_DEC.replace(hour=hour, minute=minute), tz=NY)
+    assert reminder is not None and reminder.fire_at.replace(tzinfo=None) == fires
+    assert "lunch" not in reminder.what
+
+
+def test_lunch_in_a_title_is_not_a_time() -> None:
+    (task,) = parse_tasks("Book lunch with Acme", now=WED_2_DEC, tz=NY)
+    assert task.title == "Book lunch with Acme" and task.due_at is None
+
+
+@pytest.mark.parametrize(("text", "tz", "what"), [
+    ("rappelle-moi demain d'appeler la banque", "Europe/Paris", "appeler la banque"),
+    ("Rappelle-moi lundi prochain à midi d'appeler la banque", "Europe/Paris", "appeler la banque"),
+    ("erinnere mich morgen daran, die Bank anzurufen", "Europe/Berlin", "die Bank anzurufen"),
+    ("recuérdame mañana llamar al banco", "Europe/Madrid", "llamar al banco"),
+    ("ricordami domani di chiamare la banca", "Europe/Rome", "chiamare la banca"),
+    ("lembra-me amanhã de ligar para o banco", "Europe/Lisbon", "ligar para o banco"),
+])
+def test_remind_me_in_other_languages_is_not_part_of_the_reminder(text: str, tz: str, what: str) -> None:
+    from bot.parsing.reminders import starts_with_trigger
+
+    assert starts_with_trigger(text)
+    reminder = parse_reminder(text, now=WED_2_DEC, tz=tz, date_order="DMY")
+    assert reminder is not None and reminder.what == what
