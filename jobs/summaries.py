@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.services.calendar import REACH_HORIZON
 from bot.services.notifications import DeliveryState
+from jobs.day_close import RECAP_WINDOW
 from jobs.runs import RunReport, local_time, target_markup
 
 JsonDict = dict[str, Any]
@@ -47,6 +48,7 @@ def _queued(key: str, one: str, many: str) -> Count:
 
 
 _HORIZON = REACH_HORIZON.days  # how far ahead the people calendar looks for a moment to reach someone
+_RECAP_HOURS = int(RECAP_WINDOW.total_seconds() // 3600)  # recaps of closes later than this are skipped
 _NOT_QUEUED = Count("quiet", "1 not queued (quiet hours would hold it past its time)",
                     "{n} not queued (quiet hours would hold them past their time)", last=True)
 _MEMORY_SUMMARIES = ("summaries", "updated 1 memory summary", "updated {n} memory summaries")
@@ -111,7 +113,11 @@ LEFT: dict[str, dict[str, tuple[str, str]]] = {
     "end-of-day": {"unqueued": ("left 1 check-in unqueued", "left {n} check-ins unqueued")},
     "day-close": {"waiting_for_checkin": ("kept 1 day open until its check-in is sent",
                                           "kept {n} days open until their check-ins are sent"),
-                  "unasked": ("carried 1 day's tasks without its check-in", "carried {n} days' tasks without their check-ins")},
+                  "unasked": ("carried 1 day's tasks without its check-in", "carried {n} days' tasks without their check-ins"),
+                  "stale_recaps": (f"skipped 1 recap of a day closed more than {_RECAP_HOURS} hours late",
+                                   f"skipped {{n}} recaps of days closed more than {_RECAP_HOURS} hours late"),
+                  "stale_team_recaps": (f"skipped 1 team recap of a day closed more than {_RECAP_HOURS} hours late",
+                                        f"skipped {{n}} team recaps of days closed more than {_RECAP_HOURS} hours late")},
 }
 NOTICES: dict[str, tuple[str, str]] = {
     # What each kind of notification (bot/services/notifications.py `kind`) is called, one and many.
