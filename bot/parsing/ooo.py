@@ -14,6 +14,7 @@ from .dates import MONTHS, Ctx, Hit, _add_business_days, find_dates, friday_of_w
 from .foreign import month_number
 from .holiday_names import following, named_holidays
 from .models import DateOrder, ParsedOoo
+from .text import sentences_of
 from .timebase import (
     WD_ALT,
     WEEKDAYS,
@@ -299,7 +300,8 @@ _RETURN = re.compile(
 # What may be left of a sentence that only continues an absence once its dates are taken out:
 # "Back on the 2nd.", "Bis 28. Dezember.", "until Friday", "and the 24th".
 _CONNECTORS_ONLY = re.compile(
-    r"^(?:\W|\b(?:back|returning|return|zurück|until|till|til|through|thru|to|from|and|on|the|of|in|bis|zum|zur|am|vom|"
+    r"^(?:\W|\b(?:too|also|as\s+well|aussi|auch|también|anche|também|"
+    r"back|returning|return|zurück|until|till|til|through|thru|to|from|and|on|the|of|in|bis|zum|zur|am|vom|"
     r"au|al|del|du|le|la|el|il|a|à|hasta|jusqu['’]?(?:au|à)?|fino|até|o|und|et|y|e|i['’]?ll|i\s+will|be|i['’]?m|i\s+am)(?![\w'’]))*$",
     _F,
 )
@@ -331,10 +333,27 @@ def says_absence(text: str, *, now: datetime, tz: str) -> bool:
 
 def continues_absence(text: str, *, now: datetime, tz: str) -> bool:
     """Whether a sentence said right after an absence belongs to it: dates alone, or a return ("Back on the
-    2nd.", "Bis 28. Dezember.", "until Friday"). Such a sentence is never a task: "I'm off from the 24th.
-    Back on the 2nd." is one absence, 24th to 1st. ``now`` aware, ``tz`` an IANA zone. Pure."""
-    ctx = make_ctx(now, tz)
+    2nd.", "Bis 28. Dezember.", "until Friday", "Friday too"). Such a sentence is never a task: "I'm off from
+    the 24th. Back on the 2nd." is one absence, 24th to 1st. ``now`` aware, ``tz`` an IANA zone. Pure."""
+    return _continues(text, make_ctx(now, tz))
+
+
+def _continues(text: str, ctx: Ctx) -> bool:
     return _dates_only(text, ctx) or _states_return(text, ctx)
+
+
+def _taken_on(sentence: str, ctx: Ctx, start: date, end: date) -> date:
+    """The last day off once ``sentence`` (a continuation: :func:`continues_absence`) is said after an absence
+    of ``start``..``end``: the day before a return ("Back on the 4th."), else its last date ("Until the 28th.",
+    "Friday too."), each the first such date from ``start`` on."""
+    hits = [h for h in find_dates(sentence, ctx) if h.day is not None]
+    if not hits:
+        return end
+    last = hits[-1]
+    assert last.day is not None
+    if _RETURN.match(sentence):
+        return max(_later(_not_today(last, last.day, ctx.today), start, last) - timedelta(days=1), start)
+    return max(end, _later(last.range_end or last.day, start, last))
 
 
 def _span_from_hits(text: str, hits: list[Hit], today: date) -> tuple[date, date]:
@@ -440,6 +459,15 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
     ctx = make_ctx(now, tz, date_order, past_intent=bool(_PAST.search(text)))
     if not states_absence(text) and not _states_return(text, ctx):
         return None
+    said = sentences_of(text)
+    if len(said) > 1 and all(_continues(s, ctx) for s in said[1:]):
+        # "I'm off from the 24th. Until the 28th.": the first sentence's days, taken on by the others
+        first = parse_ooo(said[0], now=now, tz=tz, date_order=date_order, country=country)
+        if first is not None:
+            start, end = first.start_date, first.end_date
+            for sentence in said[1:]:
+                end = _taken_on(sentence, ctx, start, end)
+            return ParsedOoo(start, end, first.reason or _reason(text))
     reason = _reason(text)
     today = ctx.today
 

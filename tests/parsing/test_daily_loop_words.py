@@ -90,6 +90,10 @@ def test_and_between_two_pieces_of_work_in_other_languages(text: str, titles: li
     ("I'm off from the 24th.", "Back on the 4th.", date(2026, 12, 24), date(2027, 1, 3)),
     ("Ich bin ab dem 24. Dezember im Urlaub.", "Zurück am 4. Januar.", date(2026, 12, 24), date(2027, 1, 3)),
     ("Je suis en congé à partir du 21 décembre.", "Jusqu'au 23 décembre.", date(2026, 12, 21), date(2026, 12, 23)),
+    ("I'm off from the 24th.", "Until the 28th.", date(2026, 12, 24), date(2026, 12, 28)),
+    ("Ich bin ab dem 24. Dezember im Urlaub.", "Bis zum 28. Dezember.", date(2026, 12, 24), date(2026, 12, 28)),
+    ("I'm out Thursday.", "Friday too.", date(2026, 12, 3), date(2026, 12, 4)),
+    ("I'm out today.", "Back on Monday.", date(2026, 12, 2), date(2026, 12, 6)),
 ])
 def test_dates_said_after_an_absence_belong_to_it(first: str, then: str, start: date, end: date) -> None:
     assert absence_words.continues_absence(then, now=WED_2_DEC, tz=NY)
