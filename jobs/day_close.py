@@ -167,13 +167,12 @@ async def close_for_org(deps: Deps, org_id: int, now: datetime, *, rhythm: Rhyth
             who = {"to": f"<@{user.slack_id}>", "day": day.isoformat()}
             if checkin_key(org_id, user_id, day) in queued:
                 unasked.append({**who, "why": "its check-in could not be sent"})
-            elif reaches is not None and posted is not None and day >= recent_since:
+            elif reaches is not None and day >= recent_since:
                 waiting.append(who)  # end-of-day asks them at its next run (it looks back as far)
                 still_open.append(day)
                 continue
             elif reaches is not None:
-                unasked.append({**who, "why": f"its check-in was due more than {LOOKBACK_DAYS} days ago"
-                                if posted is not None else "no standup thread was posted that day"})
+                unasked.append({**who, "why": f"its check-in was due more than {LOOKBACK_DAYS} days ago"})
             elif why == UNQUEUED_UNREACHABLE.format(days=calendar.REACH_HORIZON.days):
                 unasked.append({**who, "why": why})  # out that day or inactive: nothing to ask
 

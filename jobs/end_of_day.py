@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.blocks import standup as render
 from bot.deps import Deps
-from bot.services import calendar, standup_plan, standup_settings, standup_threads
+from bot.services import calendar, standup_close, standup_plan, standup_settings, standup_threads
 from bot.services.notifications import Target, existing_keys, notify
 from jobs.common import for_each_org, load_team, since
 
@@ -60,18 +60,21 @@ async def checkins_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, 
     async with deps.pool.connection() as conn:
         rhythm = await standup_settings.rhythm_of(conn, org_id)
         await standup_threads.sync_posted(conn, org_id)
-        threads = {t.thread_date: t for t in await standup_threads.recent_threads(conn, org_id, since(now, rhythm)) if t.thread_ts}
-        plans = await standup_plan.open_plans_on(conn, org_id, list(threads))
+        first = since(now, rhythm)
+        threads = {t.thread_date: t for t in await standup_threads.recent_threads(conn, org_id, first) if t.thread_ts}
+        # Every open plan of the last days, with a thread posted for its date or not (a plan written before its
+        # day's thread, whose thread never came): nobody's tasks are carried without their having been asked.
+        plans = [(u, d) for u, d in await standup_close.open_days(conn, org_id) if d >= first]
         sent = await existing_keys(conn, org_id, [checkin_key(org_id, u, d) for u, d in plans])
         pending = [(u, d) for u, d in plans if checkin_key(org_id, u, d) not in sent]
         if not pending:
             return counts
         team = await load_team(conn, org_id, rhythm, {u for u, _ in pending}, now)
         for user_id, plan_date in pending:
-            user, thread = team.users.get(user_id), threads[plan_date]
+            user, thread = team.users.get(user_id), threads.get(plan_date)
             if user is None:
                 continue
-            day = team.day_of(user_id, thread)
+            day = team.day(user_id, plan_date, thread.started_at if thread else None)
             reaches, why = asks(rhythm, team.person(user_id), day, user.active, now)
             if why is not None:
                 unqueued.append({"to": f"<@{user.slack_id}>", "why": why, "day": plan_date.isoformat()})

@@ -165,3 +165,20 @@ async def test_someone_who_cannot_be_asked_is_named_with_why(emulator: SlackEmul
     assert "left 1 check-in unqueued (<@U0DIEGO>: out that day)" in summary, summary
     result, _ = await run_now(bot, clock, "day-close", utc(2026, 12, 23, 5, 1))
     assert (result["people"], result["carried"]) == (1, 1) and "waiting_for_checkin" not in result, result
+
+
+async def test_a_plan_written_before_its_days_thread_is_asked_about_though_no_thread_came(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await configure(emulator, SETTINGS)
+    tuesday_ts = await post_thread(emulator, bot, clock, utc(2026, 12, 22, 14, 0, 30), db_dsn)
+    # Wednesday 04:20 in New York, in Tuesday's thread: his plan for Wednesday, whose thread never goes up
+    # (the morning-thread job does not run that day).
+    clock.at = utc(2026, 12, 23, 9, 20, 30)
+    await reply(emulator, DIEGO, tuesday_ts, "Today: deploy the staging build")
+    result, summary = await run_now(bot, clock, "end-of-day", utc(2026, 12, 23, 22, 30))  # 17:30 New York
+    assert result["checkins"] == 1, (result, summary)
+    await checkin_sent(db_dsn, DIEGO)
+    [(status, _, text)] = await checkins(db_dsn, DIEGO)
+    assert status == "sent" and "Wednesday 23 December" in text
+    result, _ = await run_now(bot, clock, "day-close", utc(2026, 12, 24, 5, 1))  # midnight: asked, so it closes
+    assert (result["people"], result["carried"]) == (1, 1) and "unasked" not in result, result
