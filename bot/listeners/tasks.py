@@ -236,9 +236,16 @@ async def post_preview(client: Any, deps: Deps, org: Any, user: User, draft: dra
         await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
 
 
-async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[str, Any]], text: str) -> None:
-    if draft.preview_channel_id and draft.preview_ts:
-        await client.chat_update(channel=draft.preview_channel_id, ts=draft.preview_ts, text=text, blocks=blocks)
+async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[str, Any]], text: str,
+                          body: dict[str, Any] | None = None) -> None:
+    """Show ``blocks`` in the draft's preview. A button pressed on the preview (``body``, Slack's block_actions
+    payload) names its message: that one is updated even before the preview's ts was recorded (a click
+    handled while the preview's post was still being saved)."""
+    container = (body or {}).get("container") or {}
+    channel = draft.preview_channel_id or (container.get("channel_id") if container.get("type") == "message" else None)
+    ts = draft.preview_ts or (container.get("message_ts") if container.get("type") == "message" else None)
+    if channel and ts:
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
 def _draft_id(body: dict[str, Any]) -> int:
@@ -275,7 +282,7 @@ async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context:
         await _closed_preview(client, deps, org, user, draft_id, expired)
     assert draft is not None
     await _update_preview(client, draft, render.draft_done(draft, created, _today(user, deps.now())),
-                          f"Added {len(created)} task(s): " + ", ".join(t.display_id for t in created))
+                          f"Added {len(created)} task(s): " + ", ".join(t.display_id for t in created), body)
 
 
 async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -288,7 +295,8 @@ async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: 
         except drafts.DraftExpired as exc:
             await _closed_preview(client, deps, org, user, draft_id, exc)
             return
-    await _update_preview(client, draft, render.draft_closed(":wastebasket: Cancelled: nothing was added."), "Draft cancelled.")
+    await _update_preview(client, draft, render.draft_closed(":wastebasket: Cancelled: nothing was added."), "Draft cancelled.",
+                          body)
 
 
 async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
