@@ -40,7 +40,7 @@ from bot.emulators.slack.ratelimit import RateLimiter
 from bot.emulators.slack.recorder import CallPredicate, CallRecorder
 from bot.emulators.slack.responses import MAX_USES, apply_response
 from bot.emulators.slack.socket_hub import SocketHub
-from bot.emulators.slack.web_api import Tokens, WebApi, bearer_token
+from bot.emulators.slack.web_api import Pause, Tokens, WebApi, bearer_token
 from bot.emulators.slack.workspace import Ephemeral, Identity, ResponseTarget, Workspace, rich_text_blocks
 
 log = logging.getLogger(__name__)
@@ -227,6 +227,11 @@ class SlackEmulator:
     def set_rate_limit(self, method: str = "*", times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` ("*" for any) answer HTTP 429 with Retry-After."""
         self.limiter.inject(method, times, retry_after)
+
+    def pause(self, method: str, *, after_handling: bool = False) -> Pause:
+        """Hold every call of ``method`` from now on, before it is handled (or, ``after_handling``, once handled
+        and before its answer goes back), until the returned pause is resumed or abandoned (see ``Pause``)."""
+        return self.api.pause(method, after_handling=after_handling)
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are refused with Slack error code ``error``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -79,6 +80,45 @@ def token_error(method: str, token: str | None, tokens: Tokens) -> SlackError | 
     return None
 
 
+class Pause:
+    """Calls of one Web API method held until the test lets them go: before Slack handles them
+    (``after_handling=False``: nothing happened yet) or after (the message exists, the answer is held),
+    as a slow or cut network would hold them. ``resume()`` lets them (and later calls) through;
+    ``abandon()`` answers the held calls HTTP 503 (a call held before handling is then never handled)."""
+
+    def __init__(self, method: str, after_handling: bool) -> None:
+        self.method = method
+        self.after_handling = after_handling
+        self.held = 0
+        self._released = asyncio.Event()
+        self._arrived = asyncio.Event()
+        self._handle = True
+
+    async def hold(self) -> bool:
+        """Wait here until released; True to go on, False when abandoned."""
+        self.held += 1
+        self._arrived.set()
+        try:
+            await self._released.wait()
+        finally:
+            self.held -= 1
+        return self._handle
+
+    async def wait_for_calls(self, count: int = 1, timeout: float = 10) -> None:  # noqa: ASYNC109 (test API)
+        """Until ``count`` calls are held (TimeoutError after ``timeout`` seconds)."""
+        async with asyncio.timeout(timeout):
+            while self.held < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+    def resume(self) -> None:
+        self._released.set()
+
+    def abandon(self) -> None:
+        self._handle = False
+        self._released.set()
+
+
 class WebApi:
     def __init__(
         self, workspace: Workspace, tokens: Tokens, limiter: RateLimiter, recorder: CallRecorder
@@ -89,6 +129,23 @@ class WebApi:
         self.recorder = recorder
         self.methods: dict[str, Handler] = {}
         self.refusals: dict[str, list[str]] = {}
+        self.pauses: dict[str, Pause] = {}
+
+    def pause(self, method: str, *, after_handling: bool = False) -> Pause:
+        """Hold the calls of ``method`` from now on (see :class:`Pause`) until the pause is resumed or abandoned."""
+        pause = Pause(method, after_handling)
+        self.pauses[method] = pause
+        return pause
+
+    async def _held(self, method: str, after_handling: bool) -> bool:
+        """Wait at the method's pause, if it has one at this stage; False when the call was abandoned."""
+        pause = self.pauses.get(method)
+        if pause is None or pause.after_handling != after_handling:
+            return True
+        go_on = await pause.hold()
+        if self.pauses.get(method) is pause:
+            del self.pauses[method]
+        return go_on
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}`` (HTTP 200),
@@ -102,9 +159,13 @@ class WebApi:
         method = request.match_info["method"]
         call = RecordedCall(method=method, args={}, token=bearer_token(request), at=time.monotonic())
         call.http_method = request.method
+        if not await self._held(method, after_handling=False):
+            return web.Response(status=503, text="service unavailable")
         answer = await self._answer(request, call)
         call.status, call.response = answer.status, answer.body
         self.recorder.record(call)
+        if not await self._held(method, after_handling=True):
+            return web.Response(status=503, text="service unavailable")
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
     async def _answer(self, request: web.Request, call: RecordedCall) -> ApiAnswer:
