@@ -100,6 +100,8 @@ class Metrics:
     events_dead: int = 0
     notifications_sent: int = 0
     notifications_failed: int = 0
+    notifications_looked_up: int = 0  # deliveries looked for in Slack before posting again
+    notifications_recovered: int = 0  # ...and found there (recorded, not posted twice)
     job_runs: dict[str, int] = field(default_factory=dict)
     ack_latencies_ms: list[float] = field(default_factory=list)
 

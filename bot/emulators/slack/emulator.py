@@ -228,10 +228,11 @@ class SlackEmulator:
         """The next `times` calls of `method` ("*" for any) answer HTTP 429 with Retry-After."""
         self.limiter.inject(method, times, retry_after)
 
-    def pause(self, method: str, *, after_handling: bool = False) -> Pause:
-        """Hold every call of ``method`` from now on, before it is handled (or, ``after_handling``, once handled
-        and before its answer goes back), until the returned pause is resumed or abandoned (see ``Pause``)."""
-        return self.api.pause(method, after_handling=after_handling)
+    def pause(self, method: str, *, after_handling: bool = False, times: int | None = None) -> Pause:
+        """Hold every call of ``method`` from now on (or only the next ``times``), before it is handled (or,
+        ``after_handling``, once handled and before its answer goes back), until the returned pause is resumed
+        or abandoned (see ``Pause``)."""
+        return self.api.pause(method, after_handling=after_handling, times=times)
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are refused with Slack error code ``error``."""

@@ -81,21 +81,27 @@ def token_error(method: str, token: str | None, tokens: Tokens) -> SlackError | 
 
 
 class Pause:
-    """Calls of one Web API method held until the test lets them go: before Slack handles them
-    (``after_handling=False``: nothing happened yet) or after (the message exists, the answer is held),
-    as a slow or cut network would hold them. ``resume()`` lets them (and later calls) through;
-    ``abandon()`` answers the held calls HTTP 503 (a call held before handling is then never handled)."""
+    """Calls of one Web API method (every one, or the next ``times``) held until the test lets them go: before
+    Slack handles them (``after_handling=False``: nothing happened yet) or after (the message exists, the
+    answer is held), as a slow or cut network would hold them. ``resume()`` lets them (and later calls)
+    through; ``abandon()`` answers the held calls HTTP 503 (a call held before handling is then never handled)."""
 
-    def __init__(self, method: str, after_handling: bool) -> None:
+    def __init__(self, method: str, after_handling: bool, times: int | None = None) -> None:
         self.method = method
         self.after_handling = after_handling
+        self.times = times  # how many calls it holds at most (None: every call until resumed)
         self.held = 0
+        self.caught = 0
         self._released = asyncio.Event()
         self._arrived = asyncio.Event()
         self._handle = True
 
+    def catches_another(self) -> bool:
+        return self.times is None or self.caught < self.times
+
     async def hold(self) -> bool:
         """Wait here until released; True to go on, False when abandoned."""
+        self.caught += 1
         self.held += 1
         self._arrived.set()
         try:
@@ -131,16 +137,17 @@ class WebApi:
         self.refusals: dict[str, list[str]] = {}
         self.pauses: dict[str, Pause] = {}
 
-    def pause(self, method: str, *, after_handling: bool = False) -> Pause:
-        """Hold the calls of ``method`` from now on (see :class:`Pause`) until the pause is resumed or abandoned."""
-        pause = Pause(method, after_handling)
+    def pause(self, method: str, *, after_handling: bool = False, times: int | None = None) -> Pause:
+        """Hold the calls of ``method`` from now on, or only the next ``times`` of them (see :class:`Pause`), until
+        the pause is resumed or abandoned."""
+        pause = Pause(method, after_handling, times)
         self.pauses[method] = pause
         return pause
 
     async def _held(self, method: str, after_handling: bool) -> bool:
         """Wait at the method's pause, if it has one at this stage; False when the call was abandoned."""
         pause = self.pauses.get(method)
-        if pause is None or pause.after_handling != after_handling:
+        if pause is None or pause.after_handling != after_handling or not pause.catches_another():
             return True
         go_on = await pause.hold()
         if self.pauses.get(method) is pause:
