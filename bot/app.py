@@ -127,7 +127,8 @@ class Steward:
             log.exception("reminders_restore_failed")
         port = self.settings.port if self.health_port is None else self.health_port
         self.health = HealthServer(self.pool, self.metrics, socket_connected=self.socket_connected,
-                                   is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack")
+                                   is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack",
+                                   clock=self.clock.now)
         try:
             self.health_port = await self.health.start("127.0.0.1" if self.sandbox else "0.0.0.0", port)
         except OSError as exc:

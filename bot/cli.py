@@ -156,7 +156,10 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
                     return _fail(str(exc))
                 print("\n".join(f"applied {label}" for label in applied) if applied else "nothing to apply: the schema is current")
                 return 0
-            states = await migrate.status(conn)
+            try:
+                states = await migrate.status(conn)
+            except migrate.MigrationError as exc:
+                return _fail(str(exc))
             width = max((len(s.label) for s in states), default=10)
             for s in states:
                 when = f"  {s.applied_at:%Y-%m-%d %H:%M:%S}" if s.applied_at else ""

@@ -29,8 +29,9 @@ from jobs.summaries import summarise
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
-"""The app manifest of a source checkout (not in the wheel): should_escape per command, when present."""
+MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yaml"
+"""Steward's Slack app manifest (package data; the checkout's top-level manifest.yaml links to it):
+should_escape per command."""
 AUTOSAVE_SECONDS = 1.0
 JsonDict = dict[str, Any]
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
