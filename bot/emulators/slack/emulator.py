@@ -234,6 +234,11 @@ class SlackEmulator:
         or abandoned (see ``Pause``)."""
         return self.api.pause(method, after_handling=after_handling, times=times)
 
+    def set_latency(self, method: str, *, before: float = 0.0, after: float = 0.0) -> None:
+        """Every call of ``method`` waits ``before`` seconds before Slack handles it and ``after`` seconds
+        (the message exists by then) before its answer goes back, as the network and Slack take time."""
+        self.api.latency[method] = (before, after)
+
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are refused with Slack error code ``error``."""
         self.api.refuse_next(method, error, times)

@@ -136,6 +136,7 @@ class WebApi:
         self.methods: dict[str, Handler] = {}
         self.refusals: dict[str, list[str]] = {}
         self.pauses: dict[str, Pause] = {}
+        self.latency: dict[str, tuple[float, float]] = {}
 
     def pause(self, method: str, *, after_handling: bool = False, times: int | None = None) -> Pause:
         """Hold the calls of ``method`` from now on, or only the next ``times`` of them (see :class:`Pause`), until
@@ -166,11 +167,16 @@ class WebApi:
         method = request.match_info["method"]
         call = RecordedCall(method=method, args={}, token=bearer_token(request), at=time.monotonic())
         call.http_method = request.method
+        before, after = self.latency.get(method, (0.0, 0.0))
+        if before:
+            await asyncio.sleep(before)
         if not await self._held(method, after_handling=False):
             return web.Response(status=503, text="service unavailable")
         answer = await self._answer(request, call)
         call.status, call.response = answer.status, answer.body
         self.recorder.record(call)
+        if after:
+            await asyncio.sleep(after)
         if not await self._held(method, after_handling=True):
             return web.Response(status=503, text="service unavailable")
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
