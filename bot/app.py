@@ -64,7 +64,8 @@ class Steward:
         self.deps = Deps(settings=self.settings, pool=self.pool, clock=self.clock, slack=client, metrics=self.metrics,
                          ai=AI.from_settings(self.settings))
         self.deps.extras["sandbox"] = self.sandbox
-        self.dispatcher = Dispatcher(self.pool, client, self.clock, self.metrics)
+        self.dispatcher = Dispatcher(self.pool, build_client(token, self.settings.slack_api_url, resend_after_disconnect=False),
+                                     self.clock, self.metrics)
         self.deps.extras["dispatcher"] = self.dispatcher
         self.leadership = Leadership(self.dsn, retry_seconds=self.leader_retry_seconds)
         self.scheduler = Scheduler(self.deps, self.leadership)

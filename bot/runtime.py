@@ -36,8 +36,9 @@ async def job_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIt
         clock = clock or Clock()
         slack = build_client(settings.slack_bot_token.reveal(), settings.slack_api_url) if settings.slack_bot_token else None
         deps = Deps(settings=settings, pool=db.pool, clock=clock, slack=slack, ai=AI.from_settings(settings))
-        if slack is not None:
-            deps.extras["dispatcher"] = Dispatcher(db.pool, slack, clock)
+        if settings.slack_bot_token is not None:
+            dispatching = build_client(settings.slack_bot_token.reveal(), settings.slack_api_url, resend_after_disconnect=False)
+            deps.extras["dispatcher"] = Dispatcher(db.pool, dispatching, clock)
         try:
             yield deps
         finally:

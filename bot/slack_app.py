@@ -25,13 +25,15 @@ log = get_logger(__name__)
 FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "dm")
 
 
-def build_client(token: str, api_url: str) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=token,
-        base_url=api_url,
-        timeout=15,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-    )
+def build_client(token: str, api_url: str, *, resend_after_disconnect: bool = True) -> AsyncWebClient:
+    """The Web API client for ``token`` at ``api_url``: 429s retried after Slack's Retry-After (twice), and
+    calls whose connection broke resent (twice). ``resend_after_disconnect=False`` for the notification
+    dispatcher: a post whose connection broke may have reached Slack, and the dispatcher looks for it by its
+    metadata before posting again rather than resending it blindly."""
+    retry_handlers: list[Any] = [AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+    if resend_after_disconnect:
+        retry_handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    return AsyncWebClient(token=token, base_url=api_url, timeout=15, retry_handlers=retry_handlers)
 
 
 def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FEATURES) -> AsyncApp:

@@ -227,3 +227,25 @@ async def test_stopping_hands_a_claim_back_and_the_next_dispatcher_looks_before_
     assert await successor.deliver_due(clock.now()) == [delivery_id]
     assert len(copies(emulator, ACME, delivery_id)) == 1
     assert len(lookups(emulator)) == 1
+
+
+async def test_a_post_whose_connection_broke_after_slack_stored_it_is_looked_for_not_resent(
+        emulator: SlackEmulator, steward: Steward, conn: psycopg.AsyncConnection) -> None:
+    """No answer at all (the connection reset after Slack stored the message): neither the Slack client nor
+    the dispatcher resends it blindly; the next attempt finds it."""
+    await steward.dispatcher.stop()
+    clock = Clock()
+    delivery_id = await queue(conn, "cut", "Cut off", Target.channel(ACME))
+    cut = emulator.pause("chat.postMessage", after_handling=True, times=1)
+    sender = dispatcher(steward, clock)  # the running bot's dispatching client
+    sending = asyncio.create_task(sender.deliver_due(clock.now()))
+    await cut.wait_for_calls(1)
+    cut.cut()
+    assert await asyncio.wait_for(sending, 10) == [delivery_id]
+    state = await row(conn, delivery_id)
+    assert state["status"] == "pending" and state["unconfirmed_since"] is not None
+    clock.advance(timedelta(seconds=5))  # past its backoff
+    assert await sender.deliver_due(clock.now()) == [delivery_id]
+    [message] = copies(emulator, ACME, delivery_id)
+    assert (await row(conn, delivery_id))["slack_ts"] == message["ts"]
+    assert len(posts(emulator, delivery_id)) == 1 and len(lookups(emulator)) == 1

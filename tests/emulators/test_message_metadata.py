@@ -173,3 +173,24 @@ async def test_a_pause_holds_calls_before_or_after_slack_handles_them(emu: Slack
         await call
     assert "never handled" not in [m["text"] for m in emu.messages("C100")]
     assert (await client.chat_postMessage(channel="C100", text="after"))["ok"]  # the pause is gone
+
+
+async def test_a_cut_connection_gets_no_answer_and_the_sdk_default_resends_it(emu: SlackEmulator) -> None:
+    # slack_sdk's default client retries a call whose connection broke: the message Slack already stored is
+    # then posted twice (why Steward's dispatcher uses a client without that retry; bot/slack_app.py).
+    default = AsyncWebClient(token=emu.bot_token, base_url=emu.api_url)
+    cut = emu.pause("chat.postMessage", after_handling=True, times=1)
+    call = asyncio.create_task(default.chat_postMessage(channel="C100", text="twice"))
+    await cut.wait_for_calls(1)
+    cut.cut()
+    assert (await call)["ok"]
+    assert [m["text"] for m in emu.messages("C100")] == ["twice", "twice"]
+
+    bare = AsyncWebClient(token=emu.bot_token, base_url=emu.api_url, retry_handlers=[])
+    cut = emu.pause("chat.postMessage", after_handling=True, times=1)
+    call = asyncio.create_task(bare.chat_postMessage(channel="C100", text="once"))
+    await cut.wait_for_calls(1)
+    cut.cut()
+    with pytest.raises(aiohttp.ClientError):
+        await call
+    assert [m["text"] for m in emu.messages("C100")].count("once") == 1

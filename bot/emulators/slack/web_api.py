@@ -84,7 +84,8 @@ class Pause:
     """Calls of one Web API method (every one, or the next ``times``) held until the test lets them go: before
     Slack handles them (``after_handling=False``: nothing happened yet) or after (the message exists, the
     answer is held), as a slow or cut network would hold them. ``resume()`` lets them (and later calls)
-    through; ``abandon()`` answers the held calls HTTP 503 (a call held before handling is then never handled)."""
+    through; ``abandon()`` answers the held calls HTTP 503 and ``cut()`` closes their connections with no answer
+    at all (a call held before handling is then never handled)."""
 
     def __init__(self, method: str, after_handling: bool, times: int | None = None) -> None:
         self.method = method
@@ -94,13 +95,13 @@ class Pause:
         self.caught = 0
         self._released = asyncio.Event()
         self._arrived = asyncio.Event()
-        self._handle = True
+        self._outcome = "go"
 
     def catches_another(self) -> bool:
         return self.times is None or self.caught < self.times
 
-    async def hold(self) -> bool:
-        """Wait here until released; True to go on, False when abandoned."""
+    async def hold(self) -> str:
+        """Wait here until released: "go" on, or "abandon" / "cut" the call."""
         self.caught += 1
         self.held += 1
         self._arrived.set()
@@ -108,7 +109,7 @@ class Pause:
             await self._released.wait()
         finally:
             self.held -= 1
-        return self._handle
+        return self._outcome
 
     async def wait_for_calls(self, count: int = 1, timeout: float = 10) -> None:  # noqa: ASYNC109 (test API)
         """Until ``count`` calls are held (TimeoutError after ``timeout`` seconds)."""
@@ -121,7 +122,11 @@ class Pause:
         self._released.set()
 
     def abandon(self) -> None:
-        self._handle = False
+        self._outcome = "abandon"
+        self._released.set()
+
+    def cut(self) -> None:
+        self._outcome = "cut"
         self._released.set()
 
 
@@ -145,15 +150,21 @@ class WebApi:
         self.pauses[method] = pause
         return pause
 
-    async def _held(self, method: str, after_handling: bool) -> bool:
-        """Wait at the method's pause, if it has one at this stage; False when the call was abandoned."""
+    async def _held(self, method: str, after_handling: bool) -> str:
+        """Wait at the method's pause, if it has one at this stage: what to do with the call (see Pause.hold)."""
         pause = self.pauses.get(method)
         if pause is None or pause.after_handling != after_handling or not pause.catches_another():
-            return True
-        go_on = await pause.hold()
+            return "go"
+        outcome = await pause.hold()
         if self.pauses.get(method) is pause:
             del self.pauses[method]
-        return go_on
+        return outcome
+
+    @staticmethod
+    def _unanswered(request: web.Request, outcome: str) -> web.Response:
+        if outcome == "cut" and request.transport is not None:
+            request.transport.close()  # the connection drops with no answer, as a reset would drop it
+        return web.Response(status=503, text="service unavailable")
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}`` (HTTP 200),
@@ -170,15 +181,15 @@ class WebApi:
         before, after = self.latency.get(method, (0.0, 0.0))
         if before:
             await asyncio.sleep(before)
-        if not await self._held(method, after_handling=False):
-            return web.Response(status=503, text="service unavailable")
+        if (outcome := await self._held(method, after_handling=False)) != "go":
+            return self._unanswered(request, outcome)
         answer = await self._answer(request, call)
         call.status, call.response = answer.status, answer.body
         self.recorder.record(call)
         if after:
             await asyncio.sleep(after)
-        if not await self._held(method, after_handling=True):
-            return web.Response(status=503, text="service unavailable")
+        if (outcome := await self._held(method, after_handling=True)) != "go":
+            return self._unanswered(request, outcome)
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
     async def _answer(self, request: web.Request, call: RecordedCall) -> ApiAnswer:
