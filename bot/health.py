@@ -44,7 +44,8 @@ class HealthServer:
         return app
 
     async def start(self, host: str, port: int) -> int:
-        self.runner = web.AppRunner(self.make_app(), access_log=None)
+        # A scrape in progress gets a second to finish on stop (aiohttp's default waits a minute).
+        self.runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
         await site.start()

@@ -12,6 +12,7 @@ import contextlib
 import psycopg
 
 from bot.log import get_logger
+from bot.worker import cancel_and_wait
 from db.queries import Q
 
 log = get_logger(__name__)
@@ -65,12 +66,12 @@ class Leadership:
             await self.try_acquire()
 
     async def stop(self) -> None:
+        """Stop trying, and let the lock go by closing its connection (PostgreSQL releases a session's advisory
+        locks as the session ends; no unlock query, which a database that stopped answering would never finish)."""
         if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task], what="leadership")
+            self._task = None
         if self._conn is not None and not self._conn.closed:
-            with contextlib.suppress(Exception):
-                if self.is_leader:
-                    await self._conn.execute(Q["leader_unlock"], {"key": self.key})
+            with contextlib.suppress(psycopg.Error):
                 await self._conn.close()
         self.is_leader = False

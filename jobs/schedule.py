@@ -7,6 +7,7 @@ trigger runs once even during a leadership hand-over.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from psycopg.types.json import Jsonb
 
 from bot.deps import Deps
 from bot.log import get_logger, is_idle, run_isolated
+from bot.worker import cancel_and_wait
 from db.queries import Q
 from jobs import registry
 from jobs.leader import Leadership
@@ -74,6 +76,7 @@ class Scheduler:
     def __init__(self, deps: Deps, leadership: Leadership) -> None:
         self.deps = deps
         self.leadership = leadership
+        self._runs: set[asyncio.Task[Any]] = set()  # job runs in progress in this process
         self.aps = AsyncIOScheduler(
             timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
@@ -88,8 +91,21 @@ class Scheduler:
         self.aps.start()
 
     def shutdown(self) -> None:
+        """Stop firing triggers (runs in progress go on; see :meth:`stop`)."""
         if self.aps.running:
             self.aps.shutdown(wait=False)
+
+    async def stop(self) -> None:
+        """Stop firing triggers and cancel the runs in progress (each is recorded as failed, interrupted), waiting
+        for them within bot.worker.UNWIND_SECONDS."""
+        self.shutdown()
+        await cancel_and_wait(list(self._runs), what="job runs")
+
+    def _track(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._runs.add(task)
+            task.add_done_callback(self._runs.discard)
 
     def add_date_job(self, job_id: str, at: datetime, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """One-off jobs (reminders). They still run only in the leader."""
@@ -102,6 +118,7 @@ class Scheduler:
 
     async def _leader_only(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         if self.leadership.is_leader:
+            self._track()
             await run_isolated(fn, *args, job=getattr(fn, "__name__", "job"))
 
     async def run_claimed(self, name: str, scheduled_for: datetime | None = None) -> Any:
@@ -111,6 +128,7 @@ class Scheduler:
         context of a request that happened to schedule or trigger it."""
         if not self.leadership.is_leader:
             return None
+        self._track()
         return await run_isolated(self._claim_and_run, name, scheduled_for, job=name)
 
     async def run_as_of(self, name: str, now: datetime) -> RunReport | None:
@@ -120,6 +138,7 @@ class Scheduler:
         registry.get(name)
         if not self.leadership.is_leader:
             return None
+        self._track()
         return await run_isolated(self._claim_run_and_deliver, name, now, job=name)
 
     async def _claim_run_and_deliver(self, name: str, now: datetime) -> RunReport | None:
@@ -146,6 +165,10 @@ class Scheduler:
         status, summary = "succeeded", None
         try:
             summary = await spec.run(self.deps, now)
+        except asyncio.CancelledError:
+            status, summary = "failed", {"error": "interrupted: Steward was stopping"}
+            log.warning("job_interrupted", job=name)
+            raise
         except Exception as exc:
             status, summary = "failed", {"error": f"{type(exc).__name__}: {exc}"}
             log.exception("job_failed", job=name)

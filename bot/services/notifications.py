@@ -143,7 +143,8 @@ async def notify(
 # the delivery again within LEASE plus one poll, and first looks for it in Slack (unconfirmed_since).
 LEASE = timedelta(seconds=15)
 RENEW_EVERY = timedelta(seconds=5)
-# How long a stopping dispatcher spends handing its claims back (so a restart need not wait out the lease).
+# How long a stopping dispatcher spends handing its claims back (so a restart need not wait out the lease);
+# within the bound its stop waits (bot.worker.UNWIND_SECONDS).
 RELEASE_SECONDS = 2.0
 # Attempts after which a delivery Slack keeps refusing (other than 429) is given up.
 MAX_ATTEMPTS = 6

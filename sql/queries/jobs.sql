@@ -8,9 +8,6 @@ SELECT 1
 -- name: leader_try_lock
 SELECT pg_try_advisory_lock(%(key)s)
 
--- name: leader_unlock
-SELECT pg_advisory_unlock(%(key)s)
-
 -- name: job_run_claim
 -- One row per (job, slot): a second process or a re-run gets no row back and does not run the job.
 INSERT INTO job_runs (job_name, scheduled_for, started_at, status)
