@@ -92,3 +92,42 @@ async def test_kill_9_during_a_burst_of_dms_loses_and_duplicates_nothing(
     # Each one in flight at a kill was looked for in Slack before anything was posted again.
     assert all(rows[i][2] is not None for i in in_flight_at_kills)
     assert steward_process.running
+
+
+async def test_sigterm_during_a_burst_hands_the_claims_back_and_the_next_process_sends_each_once(
+        emulator: SlackEmulator, steward_process: StewardProcess, db_dsn: str) -> None:
+    dms = size(120, 400)
+    people = [f"U0T{n:05d}" for n in range(dms)]
+    for n, person in enumerate(people):
+        emulator.add_user(person, f"member{n}", f"Member {n}")
+    emulator.set_latency("chat.postMessage", before=REQUEST_LATENCY, after=ANSWER_LATENCY)
+    org = await value(db_dsn, "SELECT id FROM organizations")
+    deliveries: dict[str, int] = {}
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        for n, person in enumerate(people):
+            nid = await notify(conn, organization_id=org, kind="chaos.term", dedupe_key=f"chaos-term-{n}",
+                               text=f"Term notice {n}", targets=[Target.dm(person)], now=datetime.now(UTC), urgent=True)
+            assert nid is not None
+            deliveries[person] = int(await value(db_dsn, "SELECT id FROM notification_deliveries "
+                                                         "WHERE notification_id = %s", (nid,)))
+    ids = list(deliveries.values())
+
+    async def mid_dispatch() -> bool:
+        now = await counts(db_dsn, ids)
+        return now.get("sent", 0) >= dms // 3 and now.get("sending", 0) >= 1
+
+    await eventually(mid_dispatch, within=60, interval=0.005)
+    assert await steward_process.terminate(timeout=30) == 0
+    # It handed back what it was sending: nothing is left to wait out a lease.
+    assert (await counts(db_dsn, ids)).get("sending", 0) == 0
+    await steward_process.start(emulator)
+
+    async def all_sent() -> bool:
+        return (await counts(db_dsn, ids)).get("sent", 0) == dms
+
+    await eventually(all_sent, within=60, interval=0.1)
+    for person, delivery_id in deliveries.items():
+        channel = await emulator.dm_channel(person)
+        mine = [m for m in emulator.messages(channel)
+                if (m.get("metadata") or {}).get("event_payload") == {"delivery_id": delivery_id}]
+        assert len(mine) == 1, (person, len(mine))
