@@ -5,6 +5,11 @@ The :class:`Dispatcher`, running in every process, claims due deliveries with
 ``FOR UPDATE SKIP LOCKED``, sends them, and records Slack's ``ts``. Non-urgent DMs wait
 out the recipient's quiet hours (in their own timezone).
 
+A crash never loses a delivery nor sends it twice: a claim is a lease of seconds (LEASE), renewed while the
+post is in flight; every post carries its delivery id as Slack message metadata (bot/slack_metadata.py); a
+delivery whose lease ran out, or whose post got no answer, is looked for in its conversation before it is
+posted again.
+
 A job run as if at another instant (``steward jobs run NAME --now T``, the sandbox's "Run now")
 records what it queued (:func:`recording`), has the dispatcher send what is due by ``T`` at once
 (:meth:`Dispatcher.deliver_due`), and reports each delivery's real outcome (:func:`delivery_states`).
@@ -422,7 +427,7 @@ class DeliveryState:
     """One delivery as the database holds it now (``delivery_states``): what a job run's report reads.
 
     ``status``: ``pending`` (due at ``next_attempt_at``; a retry when ``attempts`` > 0), ``held`` (quiet
-    hours: until ``next_attempt_at``), ``sending`` (claimed by a dispatcher), ``sent`` (handed to Slack:
+    hours: until ``next_attempt_at``), ``sending`` (claimed by a dispatcher, under its lease), ``sent`` (handed to Slack:
     ``slack_ts``), ``failed`` (``last_error``) or ``cancelled``. Times are aware. For a DM,
     ``recipient_name`` and ``timezone`` are the recipient's (the organization's zone, or UTC, when unknown)
     and ``quiet_hours_start``/``quiet_hours_end`` their organization's (None: no quiet hours)."""
