@@ -221,7 +221,8 @@ class InboxWorker(PollingWorker):
         token = CURRENT_OUTCOME.set(outcome)
         try:
             with bound_context(event_key=key, inbox_id=row_id):
-                request = AsyncBoltRequest(body=payload, mode="socket_mode", context={"inbox_id": row_id, "attempt": attempts})
+                request = AsyncBoltRequest(body=payload, mode="socket_mode",
+                                           context={"inbox_id": row_id, "attempt": attempts, "event_key": key})
                 try:
                     response = await self.app.async_dispatch(request)
                     status = response.status

@@ -19,7 +19,8 @@ from bot.log import get_logger
 
 log = get_logger(__name__)
 
-DELIVERY_EVENT_TYPE = "steward_delivery"
+DELIVERY_EVENT_TYPE = "steward_delivery"  # a notification delivery: {"delivery_id": notification_deliveries.id}
+REPLY_EVENT_TYPE = "steward_reply"  # a listener's reply: {"event_key": the inbox's key of the event it answers}
 
 # How far before a claim the history is read: Slack stamps ts with its own clock, and ours may differ from
 # it. NTP keeps servers within a second or so; a minute is a wide margin and costs only a few more messages.
@@ -35,6 +36,11 @@ HISTORY_MAX_PAGES = 20
 def delivery_metadata(delivery_id: int) -> Metadata:
     """The metadata every post of delivery ``delivery_id`` (notification_deliveries.id) carries."""
     return Metadata(event_type=DELIVERY_EVENT_TYPE, event_payload={"delivery_id": delivery_id})
+
+
+def reply_metadata(event_key: str) -> Metadata:
+    """The metadata a listener's reply carries: the inbox key (bot/inbox.py, event_key) of what it answers."""
+    return Metadata(event_type=REPLY_EVENT_TYPE, event_payload={"event_key": event_key})
 
 
 def is_delivery(message: dict[str, Any], delivery_id: int) -> bool:

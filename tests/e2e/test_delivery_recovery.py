@@ -19,8 +19,8 @@ from bot.app import Steward
 from bot.clock import Clock
 from bot.emulators.slack import RecordedCall, SlackEmulator
 from bot.services.notifications import LEASE, Dispatcher, Target, notify
-from bot.slack_metadata import DELIVERY_EVENT_TYPE
-from tests.e2e.conftest import ACME, SAM, STANDUP
+from bot.slack_metadata import DELIVERY_EVENT_TYPE, REPLY_EVENT_TYPE, find_message
+from tests.e2e.conftest import ACME, SAM, STANDUP, dm
 from tests.helpers import eventually, fetchval
 
 NEVER = timedelta(hours=1)  # the renewal period of a dispatcher that died (it renews nothing in a test)
@@ -249,3 +249,16 @@ async def test_a_post_whose_connection_broke_after_slack_stored_it_is_looked_for
     [message] = copies(emulator, ACME, delivery_id)
     assert (await row(conn, delivery_id))["slack_ts"] == message["ts"]
     assert len(posts(emulator, delivery_id)) == 1 and len(lookups(emulator)) == 1
+
+
+async def test_a_listener_reply_carries_the_key_of_the_event_it_answers(
+        emulator: SlackEmulator, steward: Steward, conn: psycopg.AsyncConnection) -> None:
+    sent = await dm(emulator, SAM, "help")
+    assert sent["metadata"]["event_type"] == REPLY_EVENT_TYPE
+    key = sent["metadata"]["event_payload"]["event_key"]
+    assert await fetchval(conn, "SELECT payload->'event'->>'text' FROM event_inbox WHERE event_key = %s", (key,)) == "help"
+    # Found again in Slack by that key, as a delivery is by its id.
+    channel = await emulator.dm_channel(SAM)
+    found = await find_message(steward.deps.slack, channel=channel, since=datetime.now(UTC) - timedelta(minutes=1),
+                               match=lambda m: (m.get("metadata") or {}).get("event_payload") == {"event_key": key})
+    assert found is not None and found["text"] == sent["text"]
