@@ -8,7 +8,8 @@ trigger runs once even during a leadership hand-over.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -101,11 +102,17 @@ class Scheduler:
         self.shutdown()
         await cancel_and_wait(list(self._runs), what="job runs")
 
-    def _track(self) -> None:
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
+        """While a run is in progress, its task is one :meth:`stop` cancels."""
         task = asyncio.current_task()
         if task is not None:
             self._runs.add(task)
-            task.add_done_callback(self._runs.discard)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._runs.discard(task)
 
     def add_date_job(self, job_id: str, at: datetime, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """One-off jobs (reminders). They still run only in the leader."""
@@ -118,8 +125,8 @@ class Scheduler:
 
     async def _leader_only(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         if self.leadership.is_leader:
-            self._track()
-            await run_isolated(fn, *args, job=getattr(fn, "__name__", "job"))
+            with self._running():
+                await run_isolated(fn, *args, job=getattr(fn, "__name__", "job"))
 
     async def run_claimed(self, name: str, scheduled_for: datetime | None = None) -> Any:
         """Run job ``name`` for this trigger if we lead and nobody ran it yet.
@@ -128,8 +135,8 @@ class Scheduler:
         context of a request that happened to schedule or trigger it."""
         if not self.leadership.is_leader:
             return None
-        self._track()
-        return await run_isolated(self._claim_and_run, name, scheduled_for, job=name)
+        with self._running():
+            return await run_isolated(self._claim_and_run, name, scheduled_for, job=name)
 
     async def run_as_of(self, name: str, now: datetime) -> RunReport | None:
         """Run job ``name`` as if the clock read ``now`` (aware) and send at once what it decided to send
@@ -138,8 +145,8 @@ class Scheduler:
         registry.get(name)
         if not self.leadership.is_leader:
             return None
-        self._track()
-        return await run_isolated(self._claim_run_and_deliver, name, now, job=name)
+        with self._running():
+            return await run_isolated(self._claim_run_and_deliver, name, now, job=name)
 
     async def _claim_run_and_deliver(self, name: str, now: datetime) -> RunReport | None:
         run_id = await self._claim(name, now, now)

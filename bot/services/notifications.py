@@ -387,7 +387,8 @@ class Dispatcher(PollingWorker):
         if self.metrics is not None:
             self.metrics.notifications_failed += 1
         if response is not None and response.status_code == 429:
-            retry_after = float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)) or 1)
+            # At least a second: a slot claims again at once whatever is due, and "Retry-After: 0" would spin.
+            retry_after = max(1.0, float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)) or 1))
             log.info("notification_rate_limited", delivery_id=claim.id, retry_after=retry_after)
             await self._reschedule(claim, "ratelimited", retry_after, unconfirmed=unconfirmed)
             return
