@@ -6,10 +6,7 @@ import importlib
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -18,6 +15,9 @@ from bot.inbox import CURRENT_OUTCOME
 from bot.log import bind_context, get_logger
 from bot.slack_limits import slack_refusal
 from bot.slack_metadata import reply_metadata
+from bot.tenants import Tenants, build_client
+
+__all__ = ["FEATURES", "build_app", "build_client", "tell_user"]
 
 log = get_logger(__name__)
 
@@ -26,20 +26,17 @@ log = get_logger(__name__)
 FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "dm")
 
 
-def build_client(token: str, api_url: str, *, resend_after_disconnect: bool = True) -> AsyncWebClient:
-    """The Web API client for ``token`` at ``api_url``: 429s retried after Slack's Retry-After (twice), and
-    calls whose connection broke resent (twice). ``resend_after_disconnect=False`` for the notification
-    dispatcher: a post whose connection broke may have reached Slack, and the dispatcher looks for it by its
-    metadata before posting again rather than resending it blindly."""
-    retry_handlers: list[Any] = [AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
-    if resend_after_disconnect:
-        retry_handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=2))
-    return AsyncWebClient(token=token, base_url=api_url, timeout=15, retry_handlers=retry_handlers)
+def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES) -> AsyncApp:
+    """The Bolt app. Each request acts in its own workspace: ``tenants.authorize`` gives it the bot token of
+    its team, so a listener's ``client`` (and ``say``/``respond``) never carries another workspace's token."""
+    async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult | None:
+        # A plain function: Bolt fills arguments by name, and a bound method's `self` is not one of them.
+        return await tenants.authorize(enterprise_id, team_id, user_id)
 
-
-def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FEATURES) -> AsyncApp:
     app = AsyncApp(
-        client=client,
+        # No token of its own: the request's team picks the token (Bolt's multi-workspace authorization).
+        client=build_client(None, tenants.api_url),
+        authorize=authorize,  # type: ignore[arg-type]  # returning None is how Bolt is told "not ours"
         # Processing happens from the inbox, after the ack: when dispatch returns, the
         # listener has finished, so the worker knows whether the row is done.
         process_before_response=True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from bot.log import get_logger
@@ -32,6 +32,20 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]], *, what: str, with
     _, still = await asyncio.wait(pending, timeout=within)
     if still:
         log.warning("stop_left_tasks_unwinding", what=what, tasks=sorted(t.get_name() for t in still), seconds=within)
+
+
+async def finish_within(work: Coroutine[Any, Any, Any], *, what: str, within: float = UNWIND_SECONDS) -> bool:
+    """Run ``work`` (a cleanup a stop does: a last database write) for at most ``within`` seconds; past that it is
+    cancelled (see :func:`cancel_and_wait`) and logged under ``what``. True when it finished in time; its own
+    errors propagate."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=within)
+    if not done:
+        log.warning("stop_cleanup_abandoned", what=what, seconds=within)
+        await cancel_and_wait([task], what=what, within=within)
+        return False
+    task.result()
+    return True
 
 
 class PollingWorker:

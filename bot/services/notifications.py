@@ -30,12 +30,15 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.log import get_logger
 from bot.services.calendar import quiet_until as quiet_until
 from bot.slack_limits import PERMANENT_ERRORS, slack_refusal
 from bot.slack_metadata import delivery_metadata, find_message, is_delivery
+from bot.tenants import NotServed, Tenants
 from bot.worker import PollingWorker
 from db.queries import Q
 
@@ -209,19 +212,25 @@ class Dispatcher(PollingWorker):
     and each delivery goes once). Every post carries Slack message metadata with its delivery id; a delivery
     whose sender died, or whose post got no answer, is looked for in its conversation before it is posted
     again (:func:`bot.slack_metadata.find_message`). Transient errors are retried, Slack's ``Retry-After``
-    reschedules."""
+    reschedules.
+
+    ``slack``: the workspaces this process serves (bot/tenants.py), or one Web API client (then it serves that
+    client's workspace). Only deliveries of organizations it holds a token for are claimed, and each is sent
+    with its own organization's token; the others wait for a process that holds theirs."""
 
     name = "notification-dispatcher"
 
-    def __init__(self, pool: Any, client: Any, clock: Any, metrics: Any = None, *, poll_seconds: float = 1.0,
+    def __init__(self, pool: Any, slack: Any, clock: Any, metrics: Any = None, *, poll_seconds: float = 1.0,
                  concurrency: int = 4, renew_every: timedelta = RENEW_EVERY) -> None:
         super().__init__(poll_seconds=poll_seconds)
         self.pool = pool
-        self.client = client
+        self.tenants = slack if isinstance(slack, Tenants) else Tenants(pool, environment=slack)
+        self.client = self.tenants.environment  # the environment token's client (None: stored tokens only)
         self.clock = clock
         self.metrics = metrics
         self.concurrency = concurrency
         self.renew_every = renew_every
+        self._posting: dict[int, tuple[Any, Any]] = {}  # organization -> (its client, that client minus resends)
 
     async def run_once(self) -> int:
         return len(await self._dispatch(self.clock.now()))
@@ -264,15 +273,33 @@ class Dispatcher(PollingWorker):
 
     async def _claim(self, as_of: datetime) -> Claim | None:
         now = self.clock.now()
+        await self.tenants.ensure_loaded()
+        served = sorted(self.tenants.organization_ids)
+        if not served:
+            return None
         token = uuid.uuid4()
         async with self.pool.connection() as conn:
             row = await (await conn.execute(Q["delivery_claim"], {
-                "now": now, "as_of": as_of, "limit": 1, "lease_until": now + LEASE, "token": token})).fetchone()
+                "now": now, "as_of": as_of, "limit": 1, "lease_until": now + LEASE, "token": token,
+                "organization_ids": served})).fetchone()
         if row is None:
             return None
         delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id, unconfirmed = row
         return Claim(delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id,
                      unconfirmed, token, now)
+
+    def _clients(self, organization_id: int) -> tuple[Any, Any]:
+        """(the organization's client, a copy of it for posting that does not resend a call whose connection
+        broke: such a post may have reached Slack, and is looked for before it is posted again; 429s are still
+        retried). Raises NotServed when this process holds no token for the organization."""
+        client = self.tenants.client_for(organization_id)
+        known = self._posting.get(organization_id)
+        if known is None or known[0] is not client:
+            handlers = [h for h in (client.retry_handlers or []) if not isinstance(h, AsyncConnectionErrorRetryHandler)]
+            posting = AsyncWebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                                     retry_handlers=handlers)
+            known = self._posting[organization_id] = (client, posting)
+        return known
 
     async def _renew(self, held: dict[int, uuid.UUID]) -> None:
         """Every ``renew_every``, extend the leases of the claims in ``held`` (delivery id -> claim token)."""
@@ -314,13 +341,19 @@ class Dispatcher(PollingWorker):
         if claim.target_type == "thread" and claim.thread_ts:
             args["thread_ts"] = claim.thread_ts
         try:
+            client, posting = self._clients(claim.organization_id)
+        except NotServed:  # its token was dropped after the claim: leave it to a process that holds one
+            await self._reschedule(claim, "no token for its workspace in this process", 1.0,
+                                   unconfirmed=progress.unconfirmed_since is not None)
+            return
+        try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_transient), stop=stop_after_attempt(3),
                 wait=wait_exponential(multiplier=0.2, max=2), reraise=True,
             ):
                 with attempt:
                     if progress.unconfirmed_since is not None:
-                        found = await self._look_for(claim, progress.unconfirmed_since)
+                        found = await self._look_for(client, claim, progress.unconfirmed_since)
                         if found is not None:
                             await self._sent(claim, found, as_of, recovered=True)
                             return
@@ -330,7 +363,7 @@ class Dispatcher(PollingWorker):
                     earlier = progress.unconfirmed_since
                     progress.unconfirmed_since = earlier or claim.claimed_at  # from here on it may reach Slack
                     try:
-                        response = await self.client.chat_postMessage(**args)
+                        response = await posting.chat_postMessage(**args)
                     except Exception as exc:
                         if not _maybe_posted(exc):
                             progress.unconfirmed_since = earlier
@@ -344,7 +377,7 @@ class Dispatcher(PollingWorker):
             return
         await self._sent(claim, {"channel": response.get("channel"), "ts": response.get("ts")}, as_of)
 
-    async def _look_for(self, claim: Claim, since: datetime) -> dict[str, Any] | None:
+    async def _look_for(self, client: Any, claim: Claim, since: datetime) -> dict[str, Any] | None:
         """The message of this delivery if Slack already has it (posted since ``since``), else None.
         Slack refusing to show the conversation (``not_in_channel``, a scope missing) cannot be retried
         away: logged, and the delivery is posted. Other Slack errors propagate (retried, or rescheduled)."""
@@ -353,8 +386,8 @@ class Dispatcher(PollingWorker):
         try:
             channel = claim.target_id
             if claim.target_type == "dm":
-                channel = (await self.client.conversations_open(users=claim.target_id))["channel"]["id"]
-            found = await find_message(self.client, channel=channel, since=since,
+                channel = (await client.conversations_open(users=claim.target_id))["channel"]["id"]
+            found = await find_message(client, channel=channel, since=since,
                                        thread_ts=claim.thread_ts if claim.target_type == "thread" else None,
                                        match=lambda m: is_delivery(m, claim.id))
         except SlackApiError as exc:

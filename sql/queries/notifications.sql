@@ -18,6 +18,7 @@ RETURNING id
 -- (attempts > 0) waits for its backoff or Slack's Retry-After on the real clock %(now)s, whatever instant
 -- is simulated. A delivery whose lease ran out by %(now)s (its dispatcher died) is claimed again; Slack may
 -- already hold it, so unconfirmed_since keeps the earliest claim that may have reached Slack.
+-- Only deliveries of the organizations this process holds a bot token for (%(organization_ids)s).
 UPDATE notification_deliveries d
 SET status = 'sending', locked_at = %(now)s, lease_until = %(lease_until)s, claim_token = %(token)s,
     attempts = d.attempts + 1,
@@ -26,8 +27,9 @@ SET status = 'sending', locked_at = %(now)s, lease_until = %(lease_until)s, clai
 FROM notifications n
 WHERE d.id IN (
     SELECT id FROM notification_deliveries
-    WHERE (status IN ('pending', 'held') AND next_attempt_at <= %(as_of)s AND (attempts = 0 OR next_attempt_at <= %(now)s))
-       OR (status = 'sending' AND lease_until <= %(now)s)
+    WHERE ((status IN ('pending', 'held') AND next_attempt_at <= %(as_of)s AND (attempts = 0 OR next_attempt_at <= %(now)s))
+           OR (status = 'sending' AND lease_until <= %(now)s))
+      AND organization_id = ANY(%(organization_ids)s)
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED

@@ -89,7 +89,7 @@ async def test_the_dispatcher_stops_while_slack_and_the_database_do_not_answer(
             org = await fetchval(conn, "SELECT id FROM organizations")
             await notify(conn, organization_id=org, kind="test.stop", dedupe_key="stop", text="Stuck",
                          targets=[Target.channel(ACME)], now=datetime.now(UTC), urgent=True)
-        sender = Dispatcher(pool, build_client(emulator.bot_token, emulator.api_url, resend_after_disconnect=False),
+        sender = Dispatcher(pool, build_client(emulator.bot_token, emulator.api_url),
                             Clock())
         sender.start()
         sender.wake()

@@ -649,6 +649,10 @@ async def test_files_upload_v2(emu: SlackEmulator, client: AsyncWebClient) -> No
     assert stored.content == b"weekly,report\n1,2\n" and stored.title == "Weekly"
     shared = emu.messages("C100")[-1]
     assert shared["text"] == "Here" and shared["files"][0]["id"] == file_id
+    with pytest.raises(SlackApiError) as refused:  # Steward's manifest does not ask for files:read
+        await client.files_info(file=file_id)
+    assert refused.value.response["error"] == "missing_scope" and refused.value.response["needed"] == "files:read"
+    emu.api.scopes |= {"files:read"}
     info = await client.files_info(file=file_id)
     assert info["file"]["name"] == "report.csv" and info["file"]["size"] == 18
 
@@ -701,9 +705,32 @@ async def test_a_status_is_in_every_profile_and_sent_as_user_change(emu: SlackEm
     assert event["type"] == "user_change" and event["user"]["id"] == "U100"
     assert {k: event["user"]["profile"][k] for k in ("status_text", "status_emoji", "status_expiration")} == {
         "status_text": "Vacationing", "status_emoji": ":palm_tree:", "status_expiration": 1773446400}
+    emu.api.scopes |= {"users.profile:read"}  # not in Steward's manifest: it reads statuses from users.info
     profile = (await client.users_profile_get(user="U100"))["profile"]
     assert (profile["status_text"], profile["status_emoji"], profile["status_expiration"]) == ("Vacationing", ":palm_tree:", 1773446400)
     info = (await client.users_info(user="U100"))["user"]["profile"]
     assert info["status_text"] == "Vacationing"
     own = (await client.users_profile_get())["profile"]  # no user: the caller's own (the bot's)
     assert own["status_text"] == ""
+
+
+async def test_scopes_are_enforced_and_reported(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    # Every answer to the bot token names its scopes (what `steward doctor` reads from auth.test).
+    auth = await client.auth_test()
+    assert set(auth.headers["x-oauth-scopes"].split(",")) == emu.api.scopes
+    assert "chat:write" in emu.api.scopes
+    emu.api.scopes -= {"chat:write", "im:history"}
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_postMessage(channel="C100", text="hi")
+    assert refused.value.response["error"] == "missing_scope" and refused.value.response["needed"] == "chat:write"
+    assert "chat:write" not in refused.value.response["provided"].split(",")
+    # The conversation's kind decides: a public channel's history needs channels:history, a DM's im:history.
+    await client.conversations_history(channel="C100")
+    dm = (await client.conversations_open(users="U100"))["channel"]["id"]
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_history(channel=dm)
+    assert refused.value.response["needed"] == "im:history"
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_list(types="public_channel,mpim")
+    assert refused.value.response["needed"] == "mpim:read"
+    assert (await client.auth_test())["ok"]  # needs no scope

@@ -1,4 +1,4 @@
--- 0008_delivery_leases.sql -- a crash during dispatch neither loses a notification nor sends it twice
+-- 0009_delivery_leases.sql -- a crash during dispatch neither loses a notification nor sends it twice
 -- (issue 11, part 1).
 --
 -- No percent signs in this file (it may be sent through a DB-API driver).
