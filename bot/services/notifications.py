@@ -313,6 +313,9 @@ class Dispatcher(PollingWorker):
             except psycopg.Error as exc:  # the database is away: the leases may lapse, and the deliveries be looked for
                 log.warning("notification_lease_not_renewed", error=str(exc), deliveries=len(ids))
                 continue
+            except Exception:  # a bug must not end the renewals while the posts go on
+                log.exception("notification_lease_renewal_failed", deliveries=len(ids))
+                continue
             for lost in set(ids) - kept:
                 log.warning("notification_claim_lost", delivery_id=lost)
 
