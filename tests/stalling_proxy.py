@@ -11,12 +11,15 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 class StallingProxy:
     """``proxied = await proxy.start(dsn)``; clients of ``proxied`` reach ``dsn``'s server through the proxy.
-    ``stall()`` holds every byte (both ways, and new connections) until ``resume()``; ``close()`` drops
-    every connection (the server then ends their sessions, releasing their locks)."""
+    ``stall()`` holds every byte (both ways, and new connections) until ``resume()``; ``stall(answers_only=True)``
+    lets requests through and holds the server's answers (a statement runs, and commits, but its client does not
+    hear back); ``close()`` drops every connection (the server then ends their sessions, releasing their locks)."""
 
     def __init__(self) -> None:
-        self._flowing = asyncio.Event()
+        self._flowing = asyncio.Event()  # client -> server
         self._flowing.set()
+        self._answering = asyncio.Event()  # server -> client
+        self._answering.set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: list[asyncio.StreamWriter] = []
@@ -32,11 +35,14 @@ class StallingProxy:
         own_port = self._server.sockets[0].getsockname()[1]
         return make_conninfo(**{**params, "host": "127.0.0.1", "port": str(own_port)})
 
-    def stall(self) -> None:
-        self._flowing.clear()
+    def stall(self, *, answers_only: bool = False) -> None:
+        if not answers_only:
+            self._flowing.clear()
+        self._answering.clear()
 
     def resume(self) -> None:
         self._flowing.set()
+        self._answering.set()
 
     async def close(self) -> None:
         if self._server is not None:
@@ -46,33 +52,33 @@ class StallingProxy:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for writer in self._writers:
             writer.close()
-        self._flowing.set()
+        self.resume()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.append(writer)
-        await self._gate()
+        await self._gate(self._flowing)
         if "path" in self._upstream:
             up_reader, up_writer = await asyncio.open_unix_connection(str(self._upstream["path"]))
         else:
             up_reader, up_writer = await asyncio.open_connection(str(self._upstream["host"]), int(str(self._upstream["port"])))
         self._writers.append(up_writer)
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pipe(source, sink))
+        for source, sink, gate in ((reader, up_writer, self._flowing), (up_reader, writer, self._answering)):
+            task = asyncio.create_task(self._pipe(source, sink, gate))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _gate(self) -> None:
-        if not self._flowing.is_set():
+    async def _gate(self, gate: asyncio.Event) -> None:
+        if not gate.is_set():
             self.held += 1
             try:
-                await self._flowing.wait()
+                await gate.wait()
             finally:
                 self.held -= 1
 
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, gate: asyncio.Event) -> None:
         with contextlib.suppress(ConnectionError):
             while data := await source.read(65536):
-                await self._gate()
+                await self._gate(gate)
                 sink.write(data)
                 await sink.drain()
         sink.close()

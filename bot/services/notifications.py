@@ -251,7 +251,7 @@ class Dispatcher(PollingWorker):
         held: dict[int, uuid.UUID] = {}
 
         async def slot() -> None:
-            while (claim := await self._claim(as_of)) is not None:
+            while (claim := await self._claim_or_hand_back(as_of)) is not None:
                 handled.append(claim.id)
                 held[claim.id] = claim.token
                 try:
@@ -287,6 +287,23 @@ class Dispatcher(PollingWorker):
         delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id, unconfirmed = row
         return Claim(delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id,
                      unconfirmed, token, now)
+
+    async def _claim_or_hand_back(self, as_of: datetime) -> Claim | None:
+        """:meth:`_claim`, which a stop cannot cut in half: cancelled while the claim runs, the dispatcher lets it
+        finish (within RELEASE_SECONDS) and hands back what it claimed, so no claim outlives a graceful stop."""
+        claiming = asyncio.ensure_future(self._claim(as_of))
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + RELEASE_SECONDS
+            done, _ = await asyncio.wait({claiming}, timeout=RELEASE_SECONDS)
+            if not done:
+                claiming.cancel()  # the lease will hand back whatever it still claims
+            elif not claiming.cancelled() and claiming.exception() is None and (claim := claiming.result()):
+                await self._release(claim, unconfirmed=claim.unconfirmed_since is not None,
+                                    within=max(0.1, deadline - loop.time()))
+            raise
 
     def _clients(self, organization_id: int) -> tuple[Any, Any]:
         """(the organization's client, a copy of it for posting that does not resend a call whose connection
@@ -446,11 +463,11 @@ class Dispatcher(PollingWorker):
             # Wake up when it is due rather than at the next poll.
             asyncio.get_running_loop().call_later(delay, self._wake.set)
 
-    async def _release(self, claim: Claim, *, unconfirmed: bool) -> None:
-        """Give a claim back at once (this dispatcher is stopping), within RELEASE_SECONDS: due now, looked for
+    async def _release(self, claim: Claim, *, unconfirmed: bool, within: float = RELEASE_SECONDS) -> None:
+        """Give a claim back at once (this dispatcher is stopping), within ``within`` seconds: due now, looked for
         first when its post may have started. When the database does not answer in time, the lease lapses."""
         try:
-            async with asyncio.timeout(RELEASE_SECONDS):
+            async with asyncio.timeout(within):
                 async with self.pool.connection() as conn:
                     await conn.execute(Q["delivery_reschedule"], {
                         "id": claim.id, "token": claim.token, "error": "interrupted (Steward stopping)",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg_pool import AsyncConnectionPool
 
 from bot.clock import Clock
 from bot.emulators.slack import SlackEmulator
@@ -17,7 +18,7 @@ from bot.inbox import STOP_GRACE_SECONDS
 from bot.services.notifications import Dispatcher, Target, notify
 from bot.slack_app import build_client
 from bot.worker import UNWIND_SECONDS
-from db.pool import open_pool
+from db.pool import configure_connection, open_pool
 from jobs.leader import Leadership
 from tests.e2e.conftest import ACME, SAM, start_steward
 from tests.helpers import eventually, fetchval
@@ -99,6 +100,46 @@ async def test_the_dispatcher_stops_while_slack_and_the_database_do_not_answer(
             await sender.stop()
     finally:
         post_held.abandon()
+        await proxy.close()
+        await pool.close(timeout=1)
+        await running.stop()
+
+
+async def test_a_stop_during_a_claim_hands_the_claimed_delivery_back(
+        emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> None:
+    """The claim committed, its answer not yet back, when the stop comes: the delivery must not stay claimed
+    (and wait out its lease) after the dispatcher stopped."""
+    running = await start_steward(emulator, db_dsn, tmp_path, connect=False)
+    await running.bot.dispatcher.stop()
+    proxy = StallingProxy()
+    # Without the pool's checkout check (a query whose answer the proxy would hold before the claim is sent).
+    pool = AsyncConnectionPool(await proxy.start(db_dsn), min_size=1, max_size=4, open=False, name="stalling",
+                               configure=configure_connection, kwargs={"autocommit": True})
+    await pool.open(wait=True)
+    try:
+        async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+            org = await fetchval(conn, "SELECT id FROM organizations")
+            await notify(conn, organization_id=org, kind="test.claimed", dedupe_key="claimed", text="Claimed",
+                         targets=[Target.channel(ACME)], now=datetime.now(UTC), urgent=True)
+            sender = Dispatcher(pool, build_client(emulator.bot_token, emulator.api_url), Clock(), concurrency=1)
+            await sender.tenants.ensure_loaded()  # which workspace it serves is known before the database goes quiet
+            proxy.stall(answers_only=True)
+            sender.start()
+            sender.wake()
+            await eventually(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notification_deliveries d JOIN notifications n "
+                                                    "ON n.id = d.notification_id WHERE n.kind = 'test.claimed' "
+                                                    "AND d.status = 'sending'"))
+            stopping = asyncio.create_task(sender.stop())
+            await eventually(lambda: sender._stopping)
+            proxy.resume()  # the claim's answer comes back while the dispatcher stops
+            async with asyncio.timeout(UNWIND_SECONDS + MARGIN):
+                await stopping
+            status, lease = (await (await conn.execute(
+                "SELECT d.status, d.lease_until FROM notification_deliveries d JOIN notifications n "
+                "ON n.id = d.notification_id WHERE n.kind = 'test.claimed'")).fetchone()) or (None, None)
+        assert (status, lease) == ("pending", None)
+        assert [m for m in emulator.messages(ACME) if m.get("text") == "Claimed"] == []
+    finally:
         await proxy.close()
         await pool.close(timeout=1)
         await running.stop()
