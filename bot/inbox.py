@@ -30,13 +30,16 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from bot.errors import StewardError
 from bot.log import bound_context, get_logger
 from bot.slack_limits import slack_refusal
-from bot.worker import PollingWorker
+from bot.worker import PollingWorker, cancel_and_wait
 from db.queries import Q
 
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 120
+# On stop, events being processed get this long to finish (half of docker's 10 s grace before SIGKILL); the
+# rest are cancelled, and retried from the inbox after their lease.
+STOP_GRACE_SECONDS = 5.0
 KINDS = ("events_api", "slash_commands", "interactive")
 
 
@@ -100,6 +103,8 @@ class Metrics:
     events_dead: int = 0
     notifications_sent: int = 0
     notifications_failed: int = 0
+    notifications_looked_up: int = 0  # deliveries looked for in Slack before posting again
+    notifications_recovered: int = 0  # ...and found there (recorded, not posted twice)
     job_runs: dict[str, int] = field(default_factory=dict)
     ack_latencies_ms: list[float] = field(default_factory=list)
 
@@ -190,9 +195,13 @@ class InboxWorker(PollingWorker):
         self._slots = asyncio.Semaphore(concurrency)
 
     async def stop(self) -> None:
+        """Stop claiming; let the events being processed finish within STOP_GRACE_SECONDS, then cancel them."""
         await super().stop()
         if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+            _, unfinished = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+            if unfinished:
+                log.warning("inbox_stop_cancelled_events", events=len(unfinished), grace_seconds=STOP_GRACE_SECONDS)
+                await cancel_and_wait(unfinished, what="inbox events")
 
     async def run_once(self) -> int:
         """Claim one batch and start processing it; return how many rows were claimed."""
@@ -223,7 +232,8 @@ class InboxWorker(PollingWorker):
         token = CURRENT_OUTCOME.set(outcome)
         try:
             with bound_context(event_key=key, inbox_id=row_id):
-                request = AsyncBoltRequest(body=payload, mode="socket_mode", context={"inbox_id": row_id, "attempt": attempts})
+                request = AsyncBoltRequest(body=payload, mode="socket_mode",
+                                           context={"inbox_id": row_id, "attempt": attempts, "event_key": key})
                 try:
                     response = await self.app.async_dispatch(request)
                     status = response.status

@@ -14,6 +14,7 @@ from bot.errors import StewardError
 from bot.inbox import CURRENT_OUTCOME
 from bot.log import bind_context, get_logger
 from bot.slack_limits import slack_refusal
+from bot.slack_metadata import reply_metadata
 from bot.tenants import Tenants, build_client
 
 __all__ = ["FEATURES", "build_app", "build_client", "tell_user"]
@@ -44,6 +45,7 @@ def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES
         ignoring_self_events_enabled=True,
     )
     app.error(_error_handler)
+    app.middleware(_tag_replies)
     for name in features:
         module = importlib.import_module(f"bot.listeners.{name}")
         module.register(app, deps)
@@ -53,6 +55,23 @@ def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES
         if register_last is not None:
             register_last(app, deps)
     return app
+
+
+async def _tag_replies(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt's argument name)
+    """Every chat.postMessage a listener makes through its request's client (``say()`` too) carries the inbox key
+    of the event it answers as message metadata (bot/slack_metadata.py), so a reply can be found in Slack again.
+    Bolt builds that client for each request, so the wrapper ends with the request; a call's own metadata wins."""
+    key, client = context.get("event_key"), context.get("client")
+    if key and client is not None:
+        post = client.chat_postMessage
+
+        async def tagged(**kwargs: Any) -> Any:
+            if kwargs.get("metadata") is None:  # say() passes metadata=None
+                kwargs["metadata"] = reply_metadata(key)
+            return await post(**kwargs)
+
+        client.chat_postMessage = tagged
+    return await next()
 
 
 async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:

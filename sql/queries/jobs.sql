@@ -8,9 +8,6 @@ SELECT 1
 -- name: leader_try_lock
 SELECT pg_try_advisory_lock(%(key)s)
 
--- name: leader_unlock
-SELECT pg_advisory_unlock(%(key)s)
-
 -- name: leader_try_lock_org
 -- One organization's jobs: the two-int4 key space (the lock key's low 31 bits, the organization id), which
 -- PostgreSQL keeps apart from the single bigint key above.

@@ -112,8 +112,8 @@ async def test_a_report_waits_for_what_another_dispatcher_is_sending(steward: St
                            targets=[Target.channel(ACME)], now=t)
         assert nid is not None
         # Another process has claimed it and is talking to Slack...
-        await conn.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1 "
-                           "WHERE notification_id = %s", (nid,))
+        await conn.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1, "
+                           "lease_until = now() + interval '15 seconds' WHERE notification_id = %s", (nid,))
 
         async def the_other_process_finishes() -> None:
             await asyncio.sleep(0.3)
