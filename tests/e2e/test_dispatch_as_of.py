@@ -144,8 +144,8 @@ async def test_a_report_waits_for_a_claim_another_dispatcher_has_not_committed(s
                            targets=[Target.channel(ACME)], now=t)
         assert nid is not None
         # The other dispatcher's claim, in its transaction: the row is locked and still reads "pending" to others.
-        await other.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1 "
-                            "WHERE notification_id = %s", (nid,))
+        await other.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1, "
+                            "lease_until = now() + interval '15 seconds' WHERE notification_id = %s", (nid,))
         the_other_committed = asyncio.Event()
 
         async def the_other_dispatcher_commits_then_sends() -> None:
@@ -178,8 +178,8 @@ async def test_a_claim_that_never_commits_leaves_the_message_to_the_run(emulator
         nid = await notify(conn, organization_id=org, kind="test.orphan", dedupe_key="orphan", text="Left to the run",
                            targets=[Target.channel(ACME)], now=t)
         assert nid is not None
-        await other.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1 "
-                            "WHERE notification_id = %s", (nid,))
+        await other.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1, "
+                            "lease_until = now() + interval '15 seconds' WHERE notification_id = %s", (nid,))
 
         async def the_other_process_dies() -> None:
             await asyncio.sleep(0.2)
