@@ -6,7 +6,8 @@ from typing import Any
 
 
 def view_values(view: dict[str, Any]) -> dict[str, Any]:
-    """block_id -> the element's value: text, date, time, option value, list of option values, conversation."""
+    """block_id -> the element's value: text, date, time, option value, list of option values, conversation, user
+    id (users_select), list of user ids (multi_users_select)."""
     values = ((view.get("state") or {}).get("values")) or {}
     out: dict[str, Any] = {}
     for block_id, actions in values.items():
@@ -19,6 +20,10 @@ def view_values(view: dict[str, Any]) -> dict[str, Any]:
                 out[block_id] = v.get("selected_time")
             elif "selected_date" in v:
                 out[block_id] = v.get("selected_date")
+            elif "selected_users" in v:
+                out[block_id] = list(v.get("selected_users") or [])
+            elif "selected_user" in v:
+                out[block_id] = v.get("selected_user")
             elif "selected_option" in v:
                 out[block_id] = (v.get("selected_option") or {}).get("value")
             else:

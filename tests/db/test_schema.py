@@ -581,6 +581,8 @@ EXPECTED_FKS = {
     ("task_logs", "actor_id"): ("users", "n"),
     ("task_statuses", "user_id"): ("users", "n"),
     ("blockers", "resolved_by"): ("users", "n"),
+    ("blockers", "owner_id"): ("users", "n"),  # the owner of record ("I'm on it"), 0009
+    ("user_ramp_up", "buddy_id"): ("users", "n"),  # a newcomer's buddy, 0009
     ("flags", "task_id"): ("tasks", "n"),
     ("flags", "raised_by"): ("users", "n"),
     ("inquiry_threads", "opened_by"): ("users", "n"),

@@ -734,3 +734,29 @@ async def test_scopes_are_enforced_and_reported(emu: SlackEmulator, client: Asyn
         await client.conversations_list(types="public_channel,mpim")
     assert refused.value.response["needed"] == "mpim:read"
     assert (await client.auth_test())["ok"]  # needs no scope
+
+
+async def test_custom_profile_fields_as_slack_lists_them(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    manager = emu.add_profile_field("Manager", "user", hint="The boss")
+    emu.add_profile_field("Desk", "text", is_hidden=True)
+    emu.set_profile_field("U100", manager, "U101")
+    # team.profile.get and users.profile.get need users.profile:read, like Slack.
+    emu.api.scopes -= {"users.profile:read"}
+    with pytest.raises(SlackApiError) as refused:
+        await client.team_profile_get()
+    assert refused.value.response["error"] == "missing_scope" and refused.value.response["needed"] == "users.profile:read"
+    emu.api.scopes |= {"users.profile:read"}
+    fields = (await client.team_profile_get())["profile"]["fields"]
+    assert [(f["id"], f["label"], f["type"]) for f in fields] == [(manager, "Manager", "user"), ("Xf00000002", "Desk", "text")]
+    assert [f["label"] for f in (await client.team_profile_get(visibility="visible"))["profile"]["fields"]] == ["Manager"]
+    assert [f["label"] for f in (await client.team_profile_get(visibility="hidden"))["profile"]["fields"]] == ["Desk"]
+    with pytest.raises(SlackApiError) as refused:
+        await client.team_profile_get(visibility="some")
+    assert refused.value.response["error"] == "invalid_arguments"
+    # A person's values come only from users.profile.get (labels on request), never in users.list / users.info.
+    profile = (await client.users_profile_get(user="U100"))["profile"]
+    assert profile["fields"] == {manager: {"value": "U101", "alt": ""}}
+    labelled = (await client.users_profile_get(user="U100", include_labels=True))["profile"]["fields"]
+    assert labelled[manager]["label"] == "Manager"
+    assert "fields" not in (await client.users_info(user="U100"))["user"]["profile"]
+    assert all("fields" not in m["profile"] for m in (await client.users_list())["members"])

@@ -358,6 +358,22 @@ class SlackEmulator:
         )
         return self.workspace.add_user(user)
 
+    def add_profile_field(self, label: str, type: str = "user", *, field_id: str | None = None, hint: str = "",  # noqa: A002
+                          is_hidden: bool = False) -> str:
+        """A custom profile field of the team (what team.profile.get lists; Slack's types: text, date, link,
+        options_list, user, ...). Returns its id (``Xf…``)."""
+        fields = self.workspace.profile_fields
+        fid = field_id or f"Xf{len(fields) + 1:08d}"
+        entry: JsonDict = {"id": fid, "ordering": len(fields), "label": label, "hint": hint, "type": type,
+                           "possible_values": None, "options": None, "is_hidden": is_hidden, "section_id": ""}
+        fields.append(entry)
+        return fid
+
+    def set_profile_field(self, user: str, field_id: str, value: str) -> None:
+        """Set a person's value for a custom profile field (for a ``user`` field: Slack user ids, comma-separated);
+        "" clears it. Slack sends no event for this; workspace sync reads it."""
+        self.workspace.user(user).fields[field_id] = value
+
     def add_channel(
         self,
         channel_id: str,

@@ -28,7 +28,7 @@ FIXED = {
     "reactions.add": "reactions:write", "reactions.remove": "reactions:write",
     "conversations.join": "channels:join",
     "users.list": "users:read", "users.info": "users:read", "users.lookupByEmail": "users:read.email",
-    "users.profile.get": "users.profile:read", "team.info": "team:read",
+    "users.profile.get": "users.profile:read", "team.profile.get": "users.profile:read", "team.info": "team:read",
     "files.getUploadURLExternal": "files:write", "files.completeUploadExternal": "files:write",
     "files.info": "files:read",
 }
