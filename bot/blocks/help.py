@@ -19,6 +19,11 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/ooo <dates> [reason]` when you're away (`/ooo Mon-Wed vacation`, `/ooo list`) \u00b7 `/ooo country DE-BY` your public holidays \u00b7 "
         "`/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
     ]),
+    ("Blockers, overdue work and flags", [
+        "`/blocker T-12 <what blocks it>` \u00b7 `/blocker <what blocks you>` \u00b7 `/blocker resolve T-12` \u00b7 `/blockers`; "
+        "overdue tasks ask their owner Done / New date / Drop, then climb their project's ladder",
+        "Managers: `/flag @person <reason>` raises a flag (Open inquiry starts a private conversation I relay) \u00b7 `/flags`",
+    ]),
     ("Reminders and memory", [
         "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/reminder` \u00b7 `/reminders`",
         "Ask me what's going on with a client or project: `/ask <question>` or mention me",
