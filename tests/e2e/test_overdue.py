@@ -17,12 +17,14 @@ from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from jobs import escalations as escalations_job
+from tests.e2e import test_blockers as blocker_team
 from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, STANDUP, answer_text, start_steward
-from tests.e2e.test_blockers import bot, buttons, clock, dms, ny, setup_team, sweep, texts  # noqa: F401 (fixtures)
+from tests.e2e.test_blockers import buttons, dms, ny, setup_team, sweep, texts
 from tests.e2e.test_daily_rhythm import LEE, add_task, db, wait_until
 from tests.e2e.test_day_recaps import record_leave
 from tests.helpers import fetchval
 
+bot, clock = blocker_team.bot, blocker_team.clock  # the team's fixtures
 PROJECT_LADDER = "0h owner, 4h manager, 1d channel, 2d flag"
 
 
@@ -60,8 +62,8 @@ async def press(emulator: SlackEmulator, user: str, message: dict[str, Any], act
     assert not result.timed_out
 
 
-async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmulator, bot: Steward,  # noqa: F811
-                                                              clock: FrozenClock, db_dsn: str) -> None:  # noqa: F811
+async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmulator, bot: Steward,
+                                                              clock: FrozenClock, db_dsn: str) -> None:
     await setup_team(emulator, db_dsn)
     said = await answer_text(emulator, MAYA, "/steward", f"project Website relaunch overdue {PROJECT_LADDER}")
     assert "own overdue ladder" in said
@@ -160,7 +162,7 @@ async def fetchval_of(dsn: str, sql: str, *args: Any) -> Any:
 
 
 async def test_an_owner_out_holds_the_task_and_two_processes_fire_each_rung_once(
-        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str, tmp_path: Path) -> None:  # noqa: F811
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str, tmp_path: Path) -> None:
     """The organization's default ladder (0h owner, 1d manager, 3d channel), a task due while Diego is on leave."""
     await setup_team(emulator, db_dsn)
     t1, t1_id = await overdue_task(db_dsn, DIEGO, "Ship the checkout fix", date(2026, 3, 10))
