@@ -14,7 +14,7 @@ from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, answer_text
-from tests.e2e.test_blockers import START, _all, dms, ny, row, setup_team, sweep, team_bot, walk
+from tests.e2e.test_blockers import START, _all, delivered, dms, ny, row, setup_team, sweep, team_bot, walk
 from tests.e2e.test_daily_rhythm import LEE, add_task, db, reply
 from tests.e2e.test_distributed_team import post_thread
 from tests.helpers import fetchval
@@ -134,7 +134,7 @@ async def test_a_standup_blocker_joins_the_ladder_and_a_later_reply_unblocks_it(
     _ts, answer = await reply(emulator, DIEGO, thread2, f"{task} is unblocked, the keys arrived. Today: {task}")
     assert "Blocker resolved on `T-1`" in str(answer)
     assert (await walk(db_dsn))[0] == "resolved"
-    await bot.dispatcher.deliver_due(clock.at)
+    await delivered(bot)
     [told] = await dms(emulator, LEE, "Blocker resolved")
     assert f"by <@{DIEGO}> in a standup update" in told["text"]
     logged: list[Any] = [r[0] for r in await _all(db_dsn, "SELECT action FROM task_logs WHERE action LIKE 'blocker.%%' ORDER BY id")]

@@ -24,7 +24,7 @@ from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from jobs import escalations as escalations_job
 from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, STANDUP, answer_text, start_steward
-from tests.e2e.test_daily_rhythm import LEE, add_lee, add_task, db
+from tests.e2e.test_daily_rhythm import LEE, add_lee, add_task, db, wait_until
 from tests.e2e.test_day_recaps import record_leave
 from tests.helpers import fetchval
 
@@ -76,11 +76,27 @@ async def on_project(db_dsn: str, display_id: str) -> None:
         await conn.execute("UPDATE tasks SET project_id = (SELECT id FROM projects) WHERE display_id = %s", (display_id,))
 
 
+async def delivered(bot: Steward, at: datetime | None = None) -> None:
+    """Send what is due by ``at`` (the bot's now) and wait until every such delivery is sent, whichever process's
+    dispatcher took it: before a test moves its clock on (a delivery left "sending" across a jump of days would
+    look abandoned to the next dispatch) and before it looks for the message."""
+    at = at or bot.clock.now()
+    await bot.dispatcher.deliver_due(at)
+
+    async def done() -> bool:
+        async with bot.pool.connection() as conn:
+            return bool(await fetchval(conn, "SELECT count(*) = 0 FROM notification_deliveries WHERE status <> 'sent' "
+                                             "AND next_attempt_at <= %s", (at,)))
+
+    await wait_until(done)
+
+
 async def sweep(bot: Steward, clock: FrozenClock, at: datetime) -> dict[str, Any]:
     """Run `escalations` as if at ``at`` and send what it decided then; the organization's summary."""
     clock.at = at
     report = await bot.scheduler.run_as_of("escalations", at)
     assert report is not None
+    await delivered(bot, at)
     return dict(next(iter(report.result.values())))
 
 
@@ -184,7 +200,7 @@ async def test_a_blocker_climbs_every_rung_across_a_weekend_a_holiday_and_a_mana
     clock.at = ny(3, 12, 15, 0)
     said = await answer_text(emulator, DIEGO, "/blocker", f"resolve {task} the keys arrived", channel=STANDUP)
     assert "Resolved the blocker on `T-1`" in said
-    await bot.dispatcher.deliver_due(clock.at)
+    await delivered(bot)
     resolved = await dms(emulator, MAYA, "Blocker resolved")
     assert len(resolved) == 1 and f"by <@{DIEGO}>" in resolved[0]["text"] and "the keys arrived" in resolved[0]["text"]
     assert not await dms(emulator, LEE, "Blocker resolved") and not await dms(emulator, DIEGO, "Blocker resolved")
@@ -214,11 +230,12 @@ async def test_two_bot_processes_fire_each_rung_once(emulator: SlackEmulator, bo
             clock.at = at
             await asyncio.gather(escalations_job.run(bot.deps, at), escalations_job.run(second.bot.deps, at),
                                  escalations_job.run(bot.deps, at), escalations_job.run(second.bot.deps, at))
+            await delivered(bot, at)
         await second.stop()
         second = await start_steward(emulator, db_dsn, tmp_path / "third", clock=clock)
         second.bot.scheduler.shutdown()
         await escalations_job.run(second.bot.deps, ny(3, 13, 9, 30))
-        await bot.dispatcher.deliver_due(clock.at)
+        await delivered(bot, clock.at)
     finally:
         await second.stop()
     steps = await _all(db_dsn, "SELECT level, action, count(*) FROM escalation_steps GROUP BY level, action ORDER BY level")
@@ -309,7 +326,7 @@ async def test_the_task_done_or_a_standup_word_resolves_and_tells_who_was_told(
     assert await dms(emulator, LEE, "blocked on T-1")
     clock.at = ny(3, 10, 17, 45)
     assert "T-1" in await answer_text(emulator, DIEGO, "/task", f"done {first}", channel=STANDUP)
-    await bot.dispatcher.deliver_due(clock.at)
+    await delivered(bot)
     [told] = await dms(emulator, LEE, "Blocker resolved")
     assert f"by <@{DIEGO}> (T-1 is done)" in told["text"]
     assert await row(db_dsn, "SELECT status, resolved_by IS NOT NULL FROM blockers") == ("resolved", True)
