@@ -19,7 +19,7 @@ from bot.emulators.slack import SlackEmulator
 from jobs import escalations as escalations_job
 from tests.e2e import test_blockers as blocker_team
 from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, STANDUP, answer_text, start_steward
-from tests.e2e.test_blockers import buttons, dms, ny, setup_team, sweep, texts
+from tests.e2e.test_blockers import buttons, delivered, dms, ny, setup_team, sweep, texts
 from tests.e2e.test_daily_rhythm import LEE, add_task, db, wait_until
 from tests.e2e.test_day_recaps import record_leave
 from tests.helpers import fetchval
@@ -135,7 +135,7 @@ async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmu
     assert await rows(db_dsn, "SELECT type, severity, status, (SELECT display_id FROM tasks WHERE id = task_id) FROM flags") == [
         ("overdue_escalated", "high", "open", t2)]
     assert [m for m in await dms(emulator, MAYA, "overdue") if "Flag raised (high)" in texts(m)]
-    await bot.dispatcher.deliver_due(clock.at)
+    await delivered(bot, clock.at)
     [card] = [m for m in await dms(emulator, LEE, "Flag F-") if "Overdue" in texts(m)]
     assert buttons(card) == ["flag_inquiry", "flag_resolve", "flag_dismiss"]
     assert f"about <@{PRIYA}>" in texts(card) and "the overdue ladder's flag rung" in texts(card)
@@ -174,7 +174,7 @@ async def test_an_owner_out_holds_the_task_and_two_processes_fire_each_rung_once
         clock.at = at
         runs = await asyncio.gather(escalations_job.run(bot.deps, at), escalations_job.run(second.bot.deps, at),
                                     escalations_job.run(bot.deps, at), escalations_job.run(second.bot.deps, at))
-        await bot.dispatcher.deliver_due(at)
+        await delivered(bot, at)
         return [overdue_keys(next(iter(r.values()))) for r in runs]
 
     try:
@@ -193,7 +193,7 @@ async def test_an_owner_out_holds_the_task_and_two_processes_fire_each_rung_once
         second = await start_steward(emulator, db_dsn, tmp_path / "third", clock=clock)
         second.bot.scheduler.shutdown()
         await escalations_job.run(second.bot.deps, ny(3, 16, 17, 31))
-        await bot.dispatcher.deliver_due(clock.at)
+        await delivered(bot, clock.at)
     finally:
         await second.stop()
     steps = await rows(db_dsn, "SELECT level, action, fired_at, count(*) OVER (PARTITION BY level) FROM escalation_steps "
