@@ -233,13 +233,12 @@ async def deliver_pending(conn: psycopg.AsyncConnection, org_id: int, now: datet
 # ---------------------------------------------------------------- seeing and closing
 
 async def visible(conn: psycopg.AsyncConnection, org_id: int, viewer: User, now: datetime, *,
-                  about: list[int] | None = None, open_only: bool = False) -> list[Flag]:
+                  open_only: bool = False) -> list[Flag]:
     """The flags ``viewer`` may see (the module's rule): open ones, newest first, then those closed in the last
-    :data:`CLOSED_SHOWN` (none with ``open_only``); ``about`` keeps those about these people. At most
-    :data:`LIST_LIMIT`."""
+    :data:`CLOSED_SHOWN` (none with ``open_only``). At most :data:`LIST_LIMIT`."""
     cur = conn.cursor(row_factory=class_row(Flag))
     await cur.execute(Q["flags_visible"], {
-        "organization_id": org_id, "viewer": viewer.id, "admin": viewer.is_admin, "about": about, "limit": LIST_LIMIT,
+        "organization_id": org_id, "viewer": viewer.id, "admin": viewer.is_admin, "limit": LIST_LIMIT,
         "closed_since": now + timedelta(days=1) if open_only else now - CLOSED_SHOWN})
     return await cur.fetchall()
 
@@ -265,7 +264,7 @@ async def close(conn: psycopg.AsyncConnection, org_id: int, actor: User, flag_id
     if not flag.is_open:
         by = await user_by_id(conn, org_id, flag.resolved_by) if flag.resolved_by else None
         raise InvalidInput(render.already_closed(flag, by, actor))
-    await require_may_act(conn, org_id, actor, flag, status.removesuffix("d"))
+    await require_may_act(conn, org_id, actor, flag, "resolve" if status == "resolved" else "dismiss")
     stored_note = markup.store(note, limit=500) if note else None
     async with conn.transaction():
         row = await (await conn.execute(Q["flag_close"], {"organization_id": org_id, "id": flag.id, "status": status,

@@ -206,7 +206,13 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
         result.moved += 1
         return None
     owner = people.users.get(task.user_id)
-    if owner is not None and escalations.out_today(people, owner, now) is not None:
+    if owner is None or not owner.active:
+        # The owner left the workspace: nobody to ask or to escalate about; the walk stops (a new owner starts one
+        # at the next new date).
+        await conn.execute(Q["overdue_set_next"], {"organization_id": org_id, "id": task.id, "next": None})
+        result.moved += 1
+        return None
+    if escalations.out_today(people, owner, now) is not None:
         # The owner is out: nothing climbs until they are back (reachable again).
         back = calendar.reachable_from(rhythm, person, now)
         await conn.execute(Q["overdue_set_next"], {"organization_id": org_id, "id": task.id,

@@ -36,7 +36,6 @@ LEFT JOIN LATERAL (SELECT id, status, opened_by FROM inquiry_threads
 WHERE f.organization_id = %(organization_id)s
   AND (%(admin)s OR f.user_id IN (SELECT id FROM below) OR (f.user_id = %(viewer)s AND NOT f.is_private))
   AND (f.status IN ('open', 'acknowledged') OR f.resolved_at >= %(closed_since)s)
-  AND (%(about)s::bigint[] IS NULL OR f.user_id = ANY(%(about)s::bigint[]))
 ORDER BY f.status IN ('resolved', 'dismissed'), f.created_at DESC, f.id DESC
 LIMIT %(limit)s
 
