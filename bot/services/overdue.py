@@ -1,7 +1,8 @@
 """Overdue work and its ladder (SPEC F6; issue 13): a task past its due time climbs its project's overdue ladder.
 
 A task is *overdue* from its *due instant* (:func:`due_instant`: its ``due_at`` when a time of day was given, else
-the end of its due date's working day on its owner's clock) until it is done, dropped or given a new date. It
+the end of its due date, midnight on its owner's clock: "due Friday" is done by the end of Friday, and the day's own
+end-of-day check-in asks about it first) until it is done, dropped or given a new date. It
 climbs its project's overdue ladder (``projects.overdue_escalation``), else the organization's
 (``org_settings.overdue_ladder``), else the default ``0h owner, 1d manager, 3d channel``
 (:data:`bot.services.ladders.DEFAULT_OVERDUE`): at the due time the owner is asked (Done / New date / Drop), a
@@ -100,11 +101,13 @@ def cycle_of(due_date: date, due_at: datetime | None) -> str:
 
 
 def due_instant(rhythm: Rhythm, person: Person, due_date: date, due_at: datetime | None) -> datetime:
-    """When a task falls due: ``due_at`` (aware) when a time of day was given, else the end of the working day of
-    ``due_date`` on the owner's clock (the team's, or theirs with local time on: :func:`calendar.clock_zone`)."""
+    """When a task falls due: ``due_at`` (aware) when a time of day was given, else the end of ``due_date`` (the
+    midnight that ends it) on the owner's clock (the team's, or theirs with local time on: :func:`calendar.clock_zone`).
+    The owner is then asked when they can next be reached (their quiet hours, weekend or leave wait), and the waits
+    that follow count from the next working morning."""
     if due_at is not None:
         return due_at
-    return calendar.end_of_day_at(due_date, rhythm, calendar.clock_zone(rhythm, person))
+    return calendar.end_of_local_day(due_date, calendar.clock_zone(rhythm, person))
 
 
 def horizon_of(now: datetime) -> date:

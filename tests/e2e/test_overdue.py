@@ -74,18 +74,24 @@ async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmu
     other, _ = await overdue_task(db_dsn, DIEGO, "Tidy the wiki", date(2026, 3, 6), project=False)
     await answer_text(emulator, MAYA, "/task", f"done {other}", channel=STANDUP)  # done before it fell due: never climbs
 
-    # Friday 17:29: nothing is overdue yet. 17:30: the owners are asked, Diego once for both of his tasks; Priya's
-    # question waits for her morning (it is 04:00 on Saturday in Kolkata; Monday is the team's holiday).
-    assert overdue_keys(await sweep(bot, clock, ny(3, 6, 17, 29))) == {}
-    assert overdue_keys(await sweep(bot, clock, ny(3, 6, 17, 30))) == {"overdue_to_owner": 2, "overdue_waiting": 1}
+    # Friday 17:30, the end-of-day check-in's time: not overdue yet ("due Friday" is by the end of Friday). At
+    # midnight they fall due, but nobody is asked in their quiet hours, on their weekend or on the team's holiday:
+    # Priya (Kolkata) is asked at 08:00 on Tuesday her time, Diego at 08:00 on Tuesday, once for both of his tasks.
+    assert overdue_keys(await sweep(bot, clock, ny(3, 6, 17, 30))) == {}
+    assert overdue_keys(await sweep(bot, clock, ny(3, 7, 0, 0))) == {"overdue_waiting": 3}
+    assert overdue_keys(await sweep(bot, clock, ny(3, 9, 12, 0))) == {}  # the holiday
+    assert overdue_keys(await sweep(bot, clock, ny(3, 9, 22, 30))) == {"overdue_to_owner": 1}  # 08:00 Tuesday in Kolkata
+    [priya] = await dms(emulator, PRIYA, "A task of yours is overdue")
+    assert items(priya) == [str(t2_id)]
+    assert not await dms(emulator, DIEGO, "overdue")
+    assert overdue_keys(await sweep(bot, clock, ny(3, 10, 8, 0))) == {"overdue_to_owner": 2}
     [asked] = await dms(emulator, DIEGO, "2 tasks of yours are overdue")
     assert items(asked) == [str(t1_id), str(t3_id)]
     assert buttons(asked) == ["overdue_done", "overdue_new_date", "overdue_drop"] * 2
     assert f"`{t1}` *Ship the checkout fix* (Website relaunch) was due Fri 6 Mar and is still open" in texts(asked)
-    assert not await dms(emulator, PRIYA, "overdue")
 
     # Diego gives T-3 a new date through its modal: its walk stops (and starts again from the new date).
-    clock.at = ny(3, 6, 17, 45)
+    clock.at = ny(3, 10, 8, 15)
     mark = len(emulator.calls)
     await press(emulator, DIEGO, asked, "overdue_new_date", str(t3_id))
     await emulator.wait_for_call("views.open", since=mark, timeout=10)
@@ -96,11 +102,6 @@ async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmu
     await emulator.wait_for_call("chat.update", since=mark, timeout=10)
     updated = emulator.message(await emulator.dm_channel(DIEGO), asked["ts"])
     assert updated is not None and items(updated) == [str(t1_id)] and "is now due Fri 13 Mar" in texts(updated)
-
-    assert overdue_keys(await sweep(bot, clock, ny(3, 9, 12, 0))) == {}  # the holiday
-    assert overdue_keys(await sweep(bot, clock, ny(3, 9, 22, 30))) == {"overdue_to_owner": 1}  # 08:00 Tuesday in Kolkata
-    [priya] = await dms(emulator, PRIYA, "A task of yours is overdue")
-    assert items(priya) == [str(t2_id)]
 
     # +4 working hours (Tuesday 13:00, the weekend and the holiday not counted): Lee gets one DM for both tasks.
     assert overdue_keys(await sweep(bot, clock, ny(3, 10, 12, 59))) == {}
@@ -121,7 +122,7 @@ async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmu
     assert f"`{t4}` *Sign the Acme contract* (Website relaunch) \u2014 <@{MAYA}>, due Tue 10 Mar 15:00" in body
     assert await dms(emulator, MAYA, "A task of yours is overdue")
 
-    # Diego marks T-1 done from his Friday DM: its walk ends before the flag rung.
+    # Diego marks T-1 done from his Tuesday DM: its walk ends before the flag rung.
     clock.at = ny(3, 11, 10, 0)
     mark = len(emulator.calls)
     await press(emulator, DIEGO, asked, "overdue_done", str(t1_id))
@@ -148,8 +149,9 @@ async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmu
                      (t2_id, "2026-03-06", 4, "flag"), (t3_id, "2026-03-06", 1, "owner")]
     assert await fetchval_of(db_dsn, "SELECT count(*) FROM task_logs WHERE action = 'overdue.escalated' AND task_id = %s",
                              t2_id) == 4
-    clock.at = ny(3, 13, 17, 30)
-    await sweep(bot, clock, ny(3, 13, 17, 30))
+    # T-3's new date: due by the end of Friday 13 March, asked on Monday morning.
+    assert "overdue_waiting" in await sweep(bot, clock, ny(3, 14, 0, 0))
+    await sweep(bot, clock, ny(3, 16, 8, 0))
     assert [m for m in await dms(emulator, DIEGO, "overdue") if f"`{t3}` *Write the release notes* (Website relaunch) was due "
             "Fri 13 Mar" in texts(m)]
     assert await rows(db_dsn, "SELECT cycle FROM escalation_steps WHERE subject_type = 'task' AND subject_id = %s ORDER BY id",
@@ -178,8 +180,9 @@ async def test_an_owner_out_holds_the_task_and_two_processes_fire_each_rung_once
         return [overdue_keys(next(iter(r.values()))) for r in runs]
 
     try:
-        # Due Tuesday 17:30 while Diego is out until Wednesday: nothing fires, it waits for him to be back.
-        assert {"overdue_held": 1} in await both(ny(3, 10, 17, 30))
+        # Due by the end of Tuesday, while Diego is out until Wednesday: nothing fires, it waits for him to be back.
+        assert all(r == {} for r in await both(ny(3, 10, 17, 30)))
+        assert {"overdue_held": 1} in await both(ny(3, 11, 0, 0))
         assert not await dms(emulator, DIEGO, "overdue")
         assert await fetchval_of(db_dsn, "SELECT overdue_next_at FROM tasks WHERE id = %s", t1_id) == ny(3, 12, 8, 0)
         assert all(r == {} for r in await both(ny(3, 11, 12, 0)))

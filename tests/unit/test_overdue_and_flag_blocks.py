@@ -59,15 +59,16 @@ def inside_message_limits(blocks: list[dict[str, Any]], text: str) -> None:
         assert len(block.get("block_id", "")) <= L.BLOCK_ID
 
 
-def test_a_task_falls_due_at_the_end_of_its_working_day_on_its_owners_clock_or_at_its_time() -> None:
+def test_a_task_falls_due_at_the_end_of_its_date_on_its_owners_clock_or_at_its_time() -> None:
     kolkata = Person(timezone="Asia/Kolkata")
-    assert due_instant(RHYTHM, Person(timezone="America/New_York"), date(2026, 3, 6), None) == datetime(2026, 3, 6, 22, 30, tzinfo=UTC)
-    assert due_instant(RHYTHM, kolkata, date(2026, 3, 6), None) == datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+    assert due_instant(RHYTHM, Person(timezone="America/New_York"), date(2026, 3, 6), None) == datetime(2026, 3, 7, 5, 0, tzinfo=UTC)
+    assert due_instant(RHYTHM, kolkata, date(2026, 3, 6), None) == datetime(2026, 3, 6, 18, 30, tzinfo=UTC)
     at = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
     assert due_instant(RHYTHM, kolkata, date(2026, 3, 6), at) == at
-    # The team's clock when local time is off: New York's end of day for everyone.
+    # The team's clock when local time is off: New York's midnight for everyone; across DST, the shorter day's.
     team_clock = Rhythm(timezone="America/New_York", morning_time=time(9, 0), end_of_day_time=time(17, 30))
-    assert due_instant(team_clock, kolkata, date(2026, 3, 6), None) == datetime(2026, 3, 6, 22, 30, tzinfo=UTC)
+    assert due_instant(team_clock, kolkata, date(2026, 3, 6), None) == datetime(2026, 3, 7, 5, 0, tzinfo=UTC)
+    assert due_instant(team_clock, kolkata, date(2026, 3, 8), None) == datetime(2026, 3, 9, 4, 0, tzinfo=UTC)
 
 
 def test_a_walk_is_for_one_due_date_and_time() -> None:
