@@ -169,6 +169,8 @@ async def test_an_inquiry_is_relayed_both_ways_and_seen_by_its_two_people_only(
     await write_in_thread(emulator, DIEGO, diego_root["ts"], REPLY)
     back = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == lee_dm, since=mark, timeout=10)
     assert back.args["thread_ts"] == lee_root["ts"] and back.args["text"] == f"*diego replies:* {REPLY}"
+    # The relay records where its copy landed right after Slack answers.
+    await wait_until(lambda: value(db_dsn, "SELECT count(*) = 2 FROM inquiry_messages WHERE relayed_ts IS NOT NULL"))
     async with await db(db_dsn) as conn:
         stored = await (await conn.execute("SELECT sender_role, body, slack_ts IS NOT NULL, relayed_ts IS NOT NULL "
                                            "FROM inquiry_messages ORDER BY id")).fetchall()
