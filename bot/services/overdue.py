@@ -153,17 +153,25 @@ async def sweep(conn: psycopg.AsyncConnection, org_id: int, now: datetime, *, ba
     logged, and the messages queued: one DM per recipient and one post per channel however many tasks they cover.
     The flags a ``flag`` rung raises are in ``flag_ids`` (their cards go out with :func:`flags.deliver_pending`)."""
     result = OverdueResult()
-    rhythm = await standup_settings.rhythm_of(conn, org_id)
-    org_ladder, own = await ladders.overdue_ladders(conn, org_id)
     horizon = horizon_of(now)
     await conn.execute(Q["overdue_stop_stale"], {"organization_id": org_id, "horizon": horizon})
+    loaded: list[tuple[Rhythm, Ladder, dict[int, Ladder]]] = []
+
+    async def settings() -> tuple[Rhythm, Ladder, dict[int, Ladder]]:
+        """The rhythm and ladders, read once and only when a sweep has something to do (most have nothing)."""
+        if not loaded:
+            loaded.append((await standup_settings.rhythm_of(conn, org_id), *await ladders.overdue_ladders(conn, org_id)))
+        return loaded[0]
+
     while True:
         async with conn.transaction():
             rows = await (await conn.execute(Q["overdue_to_start"], {
                 "organization_id": org_id, "horizon": horizon, "limit": batch})).fetchall()
-            people = await escalations.load_people(conn, org_id, rhythm, {r[1] for r in rows}, now) if rows else None
+            if not rows:
+                break
+            rhythm, org_ladder, own = await settings()
+            people = await escalations.load_people(conn, org_id, rhythm, {r[1] for r in rows}, now)
             for task_id, user_id, project_id, due_date, due_at in rows:
-                assert people is not None
                 person = people.person(user_id)
                 due = due_instant(rhythm, person, due_date, due_at)
                 anchor = due if due >= now - CATCH_UP else now
@@ -184,6 +192,7 @@ async def sweep(conn: psycopg.AsyncConnection, org_id: int, now: datetime, *, ba
             if not due_rows:
                 break
             done.extend(t.id for t in due_rows)
+            rhythm, org_ladder, own = await settings()
             people = await escalations.load_people(conn, org_id, rhythm, {t.user_id for t in due_rows}, now)
             steps: list[Step] = []
             for task in due_rows:
