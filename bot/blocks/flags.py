@@ -28,6 +28,8 @@ EVIDENCE_WORDS = {"rule": "Rule", "checkins": "Check-ins", "threshold": "At or b
                   "blocker": "Blocker", "raised_at": "Raised", "description": "Blocked on", "reason": "Reason",
                   "raised_by": "Raised by"}
 MAX_EVIDENCE = 8
+# A rule's key in the evidence, in words.
+RULE_WORDS = {"consecutive_low_checkins": "several low mood check-ins in a row"}
 
 
 def source(flag: Flag, raiser: User | None) -> str:
@@ -43,6 +45,8 @@ def evidence_lines(flag: Flag) -> list[str]:
     for key, value in list((flag.evidence or {}).items())[:MAX_EVIDENCE]:
         if value in (None, "", []) or key in ("reason", "raised_by"):
             continue
+        if key == "rule":
+            value = RULE_WORDS.get(str(value), value)
         shown = quote(str(value), 200) if key in ("description", "title") else markup.escape(str(value))[:200]
         out.append(f"{EVIDENCE_WORDS.get(key, markup.escape(str(key))[:40])}: {shown}")
     return out
@@ -155,7 +159,7 @@ def manager_root(flag: Flag, person: User, opener: User) -> tuple[str, list[dict
     elements = [e for e in buttons(flag)["elements"] if e["action_id"] != "flag_inquiry"]
     blocks = [section(text), context("Resolve or Dismiss closes the conversation; they'll be told it's closed."),
               {"type": "actions", "block_id": f"inquiry:{flag.id}", "elements": elements}]
-    return L.fit_text(markup.read(text).plain, L.MESSAGE_TEXT), blocks
+    return L.fit_text(text, L.MESSAGE_TEXT), blocks
 
 
 def person_root(opener: User) -> str:
