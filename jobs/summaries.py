@@ -113,7 +113,16 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                            ("rungs_skipped", "skipped 1 rung", "skipped {n} rungs"),
                            ("waiting", "1 rung waits for its recipient", "{n} rungs wait for their recipients"),
                            ("moved", "moved 1 blocker's next step", "moved {n} blockers' next steps"),
-                           ("resolved", "resolved 1 blocker (its task closed)", "resolved {n} blockers (their tasks closed)")),
+                           ("resolved", "resolved 1 blocker (its task closed)", "resolved {n} blockers (their tasks closed)"),
+                           ("overdue_to_owner", "asked 1 owner about an overdue task", "asked {n} owners about overdue tasks"),
+                           ("overdue_to_manager", "took 1 overdue task to a manager", "took {n} overdue tasks to managers"),
+                           ("overdue_to_channel", "posted 1 overdue task in a channel", "posted {n} overdue tasks in channels"),
+                           ("overdue_to_flag", "raised 1 flag for overdue work", "raised {n} flags for overdue work"),
+                           ("overdue_rungs_skipped", "skipped 1 overdue rung", "skipped {n} overdue rungs"),
+                           ("overdue_waiting", "1 overdue rung waits for its recipient",
+                            "{n} overdue rungs wait for their recipients"),
+                           ("overdue_held", "held 1 overdue task (its owner is out)", "held {n} overdue tasks (their owners are out)"),
+                           ("flag_cards", "sent 1 flag's card to a manager", "sent {n} flags' cards to managers")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,
@@ -145,6 +154,10 @@ NOTICES: dict[str, tuple[str, str]] = {
     "escalation.blocker_channel": ("blocker post", "blocker posts"),
     "blocker.resolved": ("blocker-resolved note", "blocker-resolved notes"),
     "blocker.taken": ("blocker-taken note", "blocker-taken notes"),
+    "escalation.overdue": ("overdue-task escalation", "overdue-task escalations"),
+    "escalation.overdue_channel": ("overdue-task post", "overdue-task posts"),
+    "flag.raised": ("flag card", "flag cards"),
+    "flag.closed": ("flag-closed note", "flag-closed notes"),
 }
 THREAD_KIND = "standup.thread"
 _ORDER = {"sent": 0, "waiting": 1, "failed": 2}
