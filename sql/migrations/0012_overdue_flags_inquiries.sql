@@ -1,4 +1,4 @@
--- 0010_overdue_flags_inquiries.sql -- issue 13, second half: overdue work climbs its project's ladder, flags reach
+-- 0012_overdue_flags_inquiries.sql -- issue 13, second half: overdue work climbs its project's ladder, flags reach
 -- the person's manager with buttons, and private inquiries relay a conversation between a manager and the person.
 --
 -- No percent signs in this file (it may be sent through a DB-API driver).
