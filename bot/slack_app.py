@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.assistant.thread_context_store.async_store import AsyncAssistantThreadContextStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -16,6 +17,8 @@ from bot.log import bind_context, get_logger
 from bot.slack_limits import slack_refusal
 from bot.slack_metadata import reply_metadata
 from bot.tenants import Tenants, build_client
+
+ASSISTANT_CONTEXT = "assistant_thread_context"
 
 __all__ = ["FEATURES", "build_app", "build_client", "tell_user"]
 
@@ -45,6 +48,7 @@ def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES
         request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         ignoring_self_events_enabled=True,
+        assistant_thread_context_store=NoAssistantThreads(),
     )
     app.error(_error_handler)
     app.middleware(_tag_replies)
@@ -68,12 +72,28 @@ async def _tag_replies(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt's ar
         post = client.chat_postMessage
 
         async def tagged(**kwargs: Any) -> Any:
-            if kwargs.get("metadata") is None:  # say() passes metadata=None
+            metadata = kwargs.get("metadata")
+            if metadata is None or (isinstance(metadata, dict) and metadata.get("event_type") == ASSISTANT_CONTEXT):
+                # say() passes metadata=None, or in a DM thread Bolt's empty assistant context (NoAssistantThreads)
                 kwargs["metadata"] = reply_metadata(key)
             return await post(**kwargs)
 
         client.chat_postMessage = tagged
     return await next()
+
+
+class NoAssistantThreads(AsyncAssistantThreadContextStore):  # type: ignore[misc]
+    """Bolt takes any person's message in a DM thread for an AI-assistant thread: its say() there asks this store
+    for the thread's context, and Bolt's default store reads the thread's first bot reply and takes that reply's
+    metadata for one (slack_bolt/context/assistant), which fails on Steward's own delivery and reply metadata.
+    Steward is no assistant app: there is never a thread context, and the say() metadata Bolt then builds
+    (``assistant_thread_context`` with no payload) is replaced by the reply's own (:func:`_tag_replies`)."""
+
+    async def save(self, *, channel_id: str, thread_ts: str, context: dict[str, str]) -> None:
+        return None
+
+    async def find(self, *, channel_id: str, thread_ts: str) -> None:
+        return None
 
 
 async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
