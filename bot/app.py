@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.clock import Clock
 from bot.deps import Deps
 from bot.health import HealthServer
-from bot.inbox import InboxSocketModeHandler, InboxWorker, Metrics, team_of
+from bot.inbox import InboxSocketModeHandler, InboxWorker, LateCommands, Metrics, team_of
 from bot.log import get_logger
 from bot.processes import HEARTBEAT_SECONDS, ProcessRegistry
 from bot.runtime import database
@@ -28,6 +28,7 @@ from bot.slack_app import FEATURES, build_app, build_client, tell_user
 from bot.tenants import Tenants
 from bot.tokens import TokenBox
 from bot.worker import cancel_and_wait
+from db.pool import PoolHealth
 from jobs import reminders as reminder_jobs
 from jobs.leader import Leadership
 from jobs.schedule import Scheduler
@@ -56,6 +57,8 @@ class Steward:
     deps: Deps = field(init=False)
     app: AsyncApp = field(init=False)
     worker: InboxWorker = field(init=False)
+    late: LateCommands = field(init=False)
+    pool_health: PoolHealth = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     handler: InboxSocketModeHandler | None = field(init=False, default=None)
     leadership: Leadership = field(init=False)
@@ -83,7 +86,9 @@ class Steward:
         self.deps.extras["scheduler"] = self.scheduler
         self.app = build_app(self.deps, self.tenants, self.features)
         self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice,
-                                  teams=self._served_teams)
+                                  teams=self._served_teams, dsn=self.dsn)
+        self.late = LateCommands(self.pool, self.tenants)
+        self.pool_health = PoolHealth(self.pool, self.dsn)
         self.registry = ProcessRegistry(self.pool, self.tenants, self.leadership,
                                         mode="sandbox" if self.sandbox else "slack",
                                         heartbeat_seconds=self.heartbeat_seconds)
@@ -128,6 +133,8 @@ class Steward:
             await self.sync_workspace()
         except Exception:
             log.exception("workspace_sync_failed")
+        self.pool_health.start()
+        self.late.start()
         self.worker.start()
         self.dispatcher.start()
         await self.leadership.start()
@@ -169,7 +176,7 @@ class Steward:
         app_token = self.settings.slack_app_token.reveal() if self.settings.slack_app_token else ""
         # The handler must be built inside the running loop.
         self.handler = InboxSocketModeHandler(self.app, app_token, pool=self.pool, worker=self.worker, metrics=self.metrics,
-                                              ack_hooks=self.deps.extras.setdefault("ack_hooks", {}))
+                                              ack_hooks=self.deps.extras.setdefault("ack_hooks", {}), late=self.late)
         await self.handler.connect_async()
 
     async def stop(self) -> None:
@@ -188,6 +195,8 @@ class Steward:
         # Long work started by listeners (history backfills) stops here and resumes on the next start.
         await cancel_and_wait(list(self.deps.extras.get("background_tasks", ())), what="background work")
         await self.dispatcher.stop()
+        await self.late.stop()
+        await self.pool_health.stop()
         await self.registry.stop()
         await self.leadership.stop()
         if self.health is not None:

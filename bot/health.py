@@ -111,6 +111,8 @@ def process_families(m: Metrics) -> list[Metric]:
         ("steward_events_processed", "Inbox events processed.", m.events_processed),
         ("steward_events_failed", "Inbox processing attempts that failed (each is retried or dead-lettered).", m.events_failed),
         ("steward_events_dead", "Inbox events dead-lettered by this process.", m.events_dead),
+        ("steward_commands_not_stored", "Slash commands and interactions not stored within Slack's 3 s "
+                                        "(never run; their people are told).", m.commands_not_stored),
         ("steward_notifications_sent", "Notification deliveries handed to Slack.", m.notifications_sent),
         ("steward_notifications_failed", "Notification delivery attempts Slack refused or that failed.", m.notifications_failed),
         ("steward_notifications_looked_up", "Deliveries looked for in Slack before being posted again (a claim "

@@ -11,6 +11,8 @@ dispatch returns), and marks it done, retries it with backoff, or dead-letters i
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Collection
@@ -18,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -27,7 +30,11 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot import slack_markup as markup
+from bot.effects import CURRENT as JOURNAL
+from bot.effects import Journal, JournaledRespond
 from bot.errors import StewardError
+from bot.lanes import CURRENT_SLOT, Lanes, Slot
 from bot.log import bound_context, get_logger
 from bot.slack_limits import slack_refusal
 from bot.worker import PollingWorker, cancel_and_wait
@@ -36,10 +43,17 @@ from db.queries import Q
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 5
-LEASE_SECONDS = 120
 # On stop, events being processed get this long to finish (half of docker's 10 s grace before SIGKILL); the
 # rest are cancelled, and retried from the inbox after their lease.
 STOP_GRACE_SECONDS = 5.0
+# Slack shows the person an error when a slash command or an interaction is not acknowledged within 3 s
+# (slack-platform-facts.md): Steward stops waiting for the database at ACK_SECONDS, leaving the ack's trip.
+ACK_SECONDS = 2.5
+ACK_BOUND = ("slash_commands", "interactive")
+# A claimed row is Steward's for LEASE_SECONDS; its worker renews the lease every HEARTBEAT_SECONDS while
+# it handles the row, so only a dead worker's rows are claimed again (within LEASE_SECONDS of its death).
+LEASE_SECONDS = 6.0
+HEARTBEAT_SECONDS = 1.5
 KINDS = ("events_api", "slash_commands", "interactive")
 
 
@@ -101,6 +115,7 @@ class Metrics:
     events_processed: int = 0
     events_failed: int = 0
     events_dead: int = 0
+    commands_not_stored: int = 0  # slash commands and interactions not stored within ACK_SECONDS (never run)
     notifications_sent: int = 0
     notifications_failed: int = 0
     notifications_looked_up: int = 0  # deliveries looked for in Slack before posting again
@@ -110,15 +125,23 @@ class Metrics:
 
 
 class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
-    """Socket Mode handler that writes the envelope to the inbox before acking it."""
+    """Socket Mode handler that writes the envelope to the inbox before acking it.
+
+    A slash command or an interaction (ACK_BOUND) must be acknowledged within Slack's 3 s, or the person
+    sees an error and may try again: when it cannot be stored within ACK_SECONDS (the database is down or
+    slow) Steward gives up on it, leaves it unacknowledged, and hands it to ``late`` (:class:`LateCommands`),
+    which makes sure it never runs later and tells its person once the database answers again. An
+    event (Events API) is stored however long the database takes: Slack retries it until it is acked."""
 
     def __init__(self, app: AsyncApp, app_token: str, *, pool: AsyncConnectionPool, worker: InboxWorker,
-                 metrics: Metrics, ack_hooks: dict[str, AckHook] | None = None, **kwargs: Any) -> None:
+                 metrics: Metrics, ack_hooks: dict[str, AckHook] | None = None, late: LateCommands | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(app, app_token, **kwargs)
         self.pool = pool
         self.worker = worker
         self.metrics = metrics
         self.ack_hooks = ack_hooks or {}
+        self.late = late
 
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         loop = asyncio.get_running_loop()
@@ -126,11 +149,18 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
         payload = req.payload if isinstance(req.payload, dict) else {"raw": req.payload}
         key = event_key(req.type, payload, req.envelope_id)
         self.metrics.events_received += 1
+        bound = req.type in ACK_BOUND
         try:
-            row_id = await store(self.pool, req.type, payload, key)
-        except Exception:
-            # No durable write, no ack: Slack will redeliver the event (and a command shows the user an error).
-            log.exception("inbox_store_failed", event_key=key)
+            async with asyncio.timeout(ACK_SECONDS if bound else None):
+                row_id = await store(self.pool, req.type, payload, key)
+        except Exception as exc:
+            # No durable write, no ack: Slack will redeliver an event; a command or an interaction shows the
+            # person an error, and must not run later (LateCommands settles it).
+            log.error("inbox_store_failed", event_key=key, kind=req.type, error=f"{type(exc).__name__}: {exc}")
+            if bound:
+                self.metrics.commands_not_stored += 1
+                if self.late is not None:
+                    self.late.add(req.type, payload, key)
             return
         ack_payload = self._ack_payload(req.type, payload) if row_id is not None else None
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=ack_payload))
@@ -172,17 +202,26 @@ TeamScope = Callable[[], Awaitable[Collection[str]]]
 
 
 class InboxWorker(PollingWorker):
-    """Claims and processes inbox rows. With ``teams``, only rows of those Slack teams (and rows that name no
-    team, which no workspace's token is needed for) are claimed: another team's rows wait for a process
-    that holds its token."""
+    """Claims inbox rows and handles them, up to ``concurrency`` at once (rows waiting on the language
+    model step out of their slot: :mod:`bot.lanes`). With ``teams``, only rows of those Slack teams (and
+    rows that name no team, which no workspace's token is needed for) are claimed: another team's rows wait
+    for a process that holds its token.
+
+    A claimed row is leased for ``lease_seconds`` and the lease is renewed every ``heartbeat_seconds``
+    while the row is handled, so a row whose process died (``kill -9``) is claimed again within
+    ``lease_seconds`` of the death (by this process after a restart, or by any other), not minutes later.
+    Each handling keeps the row's journal (:mod:`bot.effects`): what an earlier attempt did is not done twice."""
 
     name = "inbox-worker"
 
     def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
                  batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
-                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, teams: TeamScope | None = None) -> None:
+                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, teams: TeamScope | None = None,
+                 lease_seconds: float = LEASE_SECONDS, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 max_model_waiting: int | None = None, dsn: str | None = None) -> None:
         super().__init__(poll_seconds=poll_seconds)
         self.teams = teams
+        self.dsn = dsn
         self.backoff_base = backoff_base
         self.max_attempts = max_attempts
         self.app = app
@@ -191,8 +230,18 @@ class InboxWorker(PollingWorker):
         self.concurrency = concurrency
         self.batch = batch
         self.on_dead_letter = on_dead_letter
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.lanes = Lanes(concurrency, max_model_waiting if max_model_waiting is not None else 4 * concurrency,
+                           on_free=self.wake)
         self._running: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: set[int] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        super().start()
+        self._heartbeat = asyncio.create_task(self._renew_leases(), name=f"{self.name}-heartbeat",
+                                              context=contextvars.Context())
 
     async def stop(self) -> None:
         """Stop claiming; let the events being processed finish within STOP_GRACE_SECONDS, then cancel them."""
@@ -202,45 +251,92 @@ class InboxWorker(PollingWorker):
             if unfinished:
                 log.warning("inbox_stop_cancelled_events", events=len(unfinished), grace_seconds=STOP_GRACE_SECONDS)
                 await cancel_and_wait(unfinished, what="inbox events")
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+            self._heartbeat = None
+
+    async def _renew_leases(self) -> None:
+        """Every ``heartbeat_seconds``: the rows this worker is handling keep their lease. On a connection of
+        its own when the worker has a ``dsn`` (a busy pool must not starve it into losing its rows)."""
+        conn: psycopg.AsyncConnection | None = None
+        try:
+            while True:
+                await asyncio.sleep(self.heartbeat_seconds)
+                if not self._in_flight:
+                    continue
+                try:
+                    if self.dsn is None:
+                        async with self.pool.connection() as pooled:
+                            await pooled.execute(Q["inbox_heartbeat"], {"ids": list(self._in_flight)})
+                        continue
+                    if conn is None or conn.closed:
+                        conn = await psycopg.AsyncConnection.connect(self.dsn, autocommit=True, connect_timeout=5)
+                    await conn.execute(Q["inbox_heartbeat"], {"ids": list(self._in_flight)})
+                except Exception as exc:  # the database is away: the next beat tries again, on a new connection
+                    log.warning("inbox_heartbeat_failed", rows=len(self._in_flight), error=f"{type(exc).__name__}: {exc}")
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            await conn.close()
+                    conn = None
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
     async def run_once(self) -> int:
         """Claim one batch and start processing it; return how many rows were claimed."""
-        free = max(1, min(self.batch, self._free_slots()))
+        free = max(1, min(self.batch, self.lanes.free))
         teams = sorted(await self.teams()) if self.teams is not None else None
-        claim = {"limit": free, "lease_seconds": LEASE_SECONDS, "team_ids": teams}
+        claim = {"limit": free, "lease_seconds": self.lease_seconds, "team_ids": teams, "mine": list(self._in_flight)}
         async with self.pool.connection() as conn:
             rows = await (await conn.execute(Q["inbox_claim"], claim)).fetchall()
         for row in rows:
-            await self._slots.acquire()
-            task = asyncio.create_task(self._process_row(*row))
+            self._in_flight.add(row[0])
+            slot = await self.lanes.acquire()
+            task = asyncio.create_task(self._process_row(slot, *row))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         return len(rows)
 
-    def _free_slots(self) -> int:
-        return self.concurrency - len(self._running)
-
-    async def _process_row(self, row_id: int, key: str, kind: str, team_id: str | None, payload: dict[str, Any],
-                           attempts: int) -> None:
+    async def _process_row(self, slot: Slot, row_id: int, key: str, kind: str, team_id: str | None,
+                           payload: dict[str, Any], attempts: int, uncertain: bool) -> None:
+        slot.task = asyncio.current_task()
+        token = CURRENT_SLOT.set(slot)
         try:
-            await self.process(row_id, key, kind, payload, attempts)
+            await self.process(row_id, key, kind, payload, attempts, uncertain=uncertain)
         finally:
-            self._slots.release()
+            CURRENT_SLOT.reset(token)
+            slot.release()
+            self._in_flight.discard(row_id)
 
-    async def process(self, row_id: int, key: str, kind: str, payload: dict[str, Any], attempts: int) -> None:
+    async def process(self, row_id: int, key: str, kind: str, payload: dict[str, Any], attempts: int, *,
+                      uncertain: bool = False) -> None:
+        """Handle inbox row ``row_id`` (attempt number ``attempts``, 1 = the first; ``uncertain``: an earlier
+        attempt may have died between a Slack post and its record) and mark it done, retry it or dead-letter it."""
         outcome = Outcome()
         token = CURRENT_OUTCOME.set(outcome)
+        journal: Journal | None = None
+        journal_token = None
         try:
             with bound_context(event_key=key, inbox_id=row_id):
-                request = AsyncBoltRequest(body=payload, mode="socket_mode",
-                                           context={"inbox_id": row_id, "attempt": attempts, "event_key": key})
+                context: dict[str, Any] = {"inbox_id": row_id, "attempt": attempts, "event_key": key}
+                if isinstance(payload.get("response_url"), str):
+                    context["respond"] = JournaledRespond(response_url=payload["response_url"])
+                request = AsyncBoltRequest(body=payload, mode="socket_mode", context=context)
                 try:
+                    journal = await Journal.begin(self.pool, row_id, key, attempt=attempts, uncertain=uncertain)
+                    journal_token = JOURNAL.set(journal)
                     response = await self.app.async_dispatch(request)
                     status = response.status
                 except Exception as exc:  # dispatch itself failed (malformed payload and the like)
                     outcome.error = exc
                     status = 500
         finally:
+            if journal is not None:
+                journal.open = False
+            if journal_token is not None:
+                JOURNAL.reset(journal_token)
             CURRENT_OUTCOME.reset(token)
         error = outcome.error
         refused = slack_refusal(error) if error is not None else None
@@ -267,5 +363,117 @@ class InboxWorker(PollingWorker):
             return
         delay = min(300.0, self.backoff_base * 2 ** attempts)
         async with self.pool.connection() as conn:
-            await conn.execute(Q["inbox_retry"], {"id": row_id, "error": message[:2000], "delay_seconds": delay})
+            await conn.execute(Q["inbox_retry"], {"id": row_id, "error": message[:2000], "delay_seconds": delay,
+                                                  "uncertain": journal is not None and journal.unrecorded})
         log.warning("inbox_retry_scheduled", event_key=key, attempts=attempts, delay_seconds=delay, error=message[:500])
+
+
+@dataclass
+class _Late:
+    kind: str
+    payload: dict[str, Any]
+    key: str
+    at: float
+
+
+class LateCommands:
+    """Slash commands and interactions Steward could not store within Slack's 3 s (:data:`ACK_SECONDS`).
+
+    Each is settled once the database answers again: a copy committed in that last moment is marked
+    ``expired`` before any worker takes it (``inbox_settle_late``), so it never runs, and its person is
+    told in a DM that nothing was done and to try again; if a worker took it first, they are told it went
+    through after all. Kept in memory (a restart forgets them: they were never acknowledged, and Slack
+    already showed their people an error), at most ``limit`` of them, each for ``keep_seconds``."""
+
+    def __init__(self, pool: AsyncConnectionPool, tenants: Any, *, poll_seconds: float = 1.0, limit: int = 1000,
+                 keep_seconds: float = 3600.0) -> None:
+        """``tenants``: bot.tenants.Tenants (the notice goes out with the payload's own workspace's client)."""
+        self.pool = pool
+        self.tenants = tenants
+        self.poll_seconds = poll_seconds
+        self.limit = limit
+        self.keep_seconds = keep_seconds
+        self._waiting: dict[str, _Late] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def add(self, kind: str, payload: dict[str, Any], key: str) -> None:
+        """Remember ``payload`` (an envelope of ``kind`` with inbox key ``key``) until it is settled."""
+        if len(self._waiting) >= self.limit:
+            log.error("late_command_dropped", event_key=key, waiting=len(self._waiting))
+            return
+        self._waiting.setdefault(key, _Late(kind, payload, key, asyncio.get_running_loop().time()))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="late-commands", context=contextvars.Context())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            if self._waiting:
+                await self.settle()
+
+    async def settle(self) -> int:
+        """Settle what can be settled now; how many were. The rest wait for the next round."""
+        settled = 0
+        now = asyncio.get_running_loop().time()
+        for late in list(self._waiting.values()):
+            if now - late.at > self.keep_seconds:
+                self._waiting.pop(late.key, None)
+                log.warning("late_command_forgotten", event_key=late.key)
+                continue
+            try:
+                async with self.pool.connection() as conn:
+                    row = await (await conn.execute(Q["inbox_settle_late"], {
+                        "event_key": late.key, "error": "not stored within Slack's 3 s: never run"})).fetchone()
+            except Exception as exc:  # the database is still away
+                log.info("late_command_waiting", event_key=late.key, error=f"{type(exc).__name__}: {exc}")
+                return settled
+            status = row[0] if row else None
+            ran = status is not None and status != "expired"
+            user = _person(late.payload)
+            tenant = self.tenants.for_team(team_of(late.payload))
+            if user is not None and tenant is not None:
+                try:
+                    await tenant.client.chat_postMessage(channel=user, text=late_notice(late.kind, late.payload, ran=ran))
+                except Exception as exc:  # Slack trouble: try again next round (the settle is idempotent)
+                    log.warning("late_command_notice_failed", event_key=late.key, error=f"{type(exc).__name__}: {exc}")
+                    continue
+            log.info("late_command_settled", event_key=late.key, ran=ran)
+            self._waiting.pop(late.key, None)
+            settled += 1
+        return settled
+
+
+def _person(payload: dict[str, Any]) -> str | None:
+    user = payload.get("user")
+    if isinstance(user, dict):
+        user = user.get("id")
+    user = user if isinstance(user, str) else payload.get("user_id")
+    return user if isinstance(user, str) and user else None
+
+
+def late_notice(kind: str, payload: dict[str, Any], *, ran: bool) -> str:
+    """The DM to the person behind a slash command or interaction Steward could not store in time:
+    whether it ``ran`` after all (a worker took a copy committed in the last moment) or not."""
+    if kind == "slash_commands":
+        said = " ".join(str(payload.get(k) or "") for k in ("command", "text")).strip()
+        what = f"`{markup.plain_text(said)[:120]}`" if said else "your command"
+    elif payload.get("type") == "view_submission":
+        what = "the form you submitted"
+    else:
+        what = "your click"
+    if ran:
+        return (f":information_source: {what[0].upper()}{what[1:]} went through after all: I was slow to answer, so "
+                "Slack may have shown you an error. No need to do it again.")
+    return (f":warning: Sorry, I couldn't take {what} just now: I couldn't record it within the 3 seconds Slack "
+            "gives me, so I didn't do anything with it. Please try it again.")

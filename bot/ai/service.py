@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import openai
 
-from bot import parsing
+from bot import lanes, parsing
 from bot import slack_markup as markup
 from bot.ai import offline as off
 from bot.ai import prompts as p
@@ -216,7 +216,8 @@ class AI:
                 return await send(client, budget)
 
         try:
-            result, attempts = await call_with_retries(once, self.retry)
+            async with lanes.model_call():  # an inbox row waiting on the model gives its worker slot back
+                result, attempts = await call_with_retries(once, self.retry)
         except GiveUp as exc:
             self._note(ok=False, transient=exc.transient)
             raise

@@ -10,7 +10,8 @@ with a 400 as OpenAI would), ``POST /v1/embeddings`` (str or list input, ``dimen
 ``encoding_format`` float or base64; deterministic, L2-normalised bag-of-words vectors, so similar
 texts are near), ``GET /v1/models``.
 
-Controls: ``fail_next(n, status, retry_after)``, ``delay``, ``script(handler)``, ``calls``.
+Controls: ``fail_next(n, status, retry_after)``, ``delay``, ``hang()`` / ``release()`` (``held``: requests
+waiting now), ``script(handler)``, ``calls``.
 
 Without a script, a small deterministic "model" answers Steward's schemas: the offline parser
 stands in for the model on tasks, reminders and OOO; extraction echoes the substantive sentences;
@@ -107,6 +108,8 @@ class OpenAIFake:
         self.embedding_dim = embedding_dim
         self.calls: list[FakeCall] = []
         self.delay: float = 0.0
+        self.held = 0
+        self._hung: asyncio.Event | None = None
         self.base_url = ""
         self._failures: deque[_Failure] = deque()
         self._script: Script | None = None
@@ -147,6 +150,18 @@ class OpenAIFake:
         for _ in range(n):
             self._failures.append(_Failure(status, retry_after))
 
+    def hang(self) -> None:
+        """From now on every request is held without an answer (a hung endpoint: the client's own
+        timeout ends it) until :meth:`release`; ``held`` counts the requests waiting."""
+        if self._hung is None:
+            self._hung = asyncio.Event()
+
+    def release(self) -> None:
+        """Answer the held requests (and the next ones) normally again."""
+        if self._hung is not None:
+            self._hung.set()
+            self._hung = None
+
     def script(self, handler: Script | None) -> None:
         """Answer chat completions with ``handler(messages, schema_name)`` (sync or async): a dict
         (sent as JSON), a str (sent verbatim: use it for invalid JSON) or a :class:`FakeReply`.
@@ -158,6 +173,7 @@ class OpenAIFake:
         self._failures.clear()
         self._script = None
         self.delay = 0.0
+        self.release()
 
     def calls_to(self, path: str) -> list[FakeCall]:
         """Recorded calls whose path ends with ``path`` ("/embeddings", "/chat/completions")."""
@@ -179,6 +195,13 @@ class OpenAIFake:
             headers={k.lower(): v for k, v in request.headers.items() if k.lower() != "authorization"},
         )
         self.calls.append(call)
+        if self._hung is not None:
+            hung = self._hung
+            self.held += 1
+            try:
+                await hung.wait()
+            finally:
+                self.held -= 1
         if self.delay > 0:
             await asyncio.sleep(self.delay)
         if self._failures:

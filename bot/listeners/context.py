@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import effects
 from bot.blocks import context as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -148,8 +149,9 @@ async def _answer(deps: Deps, org: Any, user: Any, question: str, *, channel_id:
                                  previous=session.entity, memory=context_lines)
     session.add("user", question, now)
     session.add("assistant", result.text, now, entity=result.entity)
-    async with deps.pool.connection() as conn:
-        await memory.save_session(conn, session, deps.now())
+    async with deps.pool.connection() as conn, effects.once(conn, "session") as step:
+        if not step.done:  # else this exchange was saved by an earlier attempt (bot/effects.py)
+            await memory.save_session(conn, session, deps.now())
     return result
 
 
@@ -189,11 +191,13 @@ async def _remember(deps: Deps, org: Any, user: Any, text: str) -> str:
     value = memory.remembered_text(text)
     if value is None:
         raise InvalidInput("What should I remember? Try \u201cremember that I prefer afternoon reminders\u201d.")
-    async with deps.pool.connection() as conn:
-        mine, known = await memory.remember(conn, org.id, user.id, value)
-    lead = "I already knew" if known else "Got it, I'll remember"
-    return (f":brain: {lead} that {memory.second_person(mine.value)}. "
-            "`/steward memory` shows what I remember about you, with Delete buttons.")
+    async with deps.pool.connection() as conn, effects.once(conn, "remember") as step:
+        if not step.done:  # else remembered by an earlier attempt at this message (bot/effects.py): same answer
+            mine, known = await memory.remember(conn, org.id, user.id, value)
+            lead = "I already knew" if known else "Got it, I'll remember"
+            step.result = (f":brain: {lead} that {memory.second_person(mine.value)}. "
+                           "`/steward memory` shows what I remember about you, with Delete buttons.")
+    return str(step.result)
 
 
 async def remember_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, **_: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import effects
 from bot import slack_markup as markup
 from bot.blocks import mood as render
 from bot.deps import Deps
@@ -124,6 +125,7 @@ async def journal_command(ack: Any, command: dict[str, Any], respond: Any, conte
         reply, blocks = render.journal_list(entries)
         await respond(text=reply, blocks=blocks, response_type="ephemeral")
         return
-    async with deps.pool.connection() as conn:
-        await mood.write_journal(conn, org.id, user, text, local_date=rules.local_date(deps.now(), user.timezone))
+    async with deps.pool.connection() as conn, effects.once(conn, "journal_entry") as step:
+        if not step.done:  # else written by an earlier attempt at this command (bot/effects.py)
+            step.result = await mood.write_journal(conn, org.id, user, text, local_date=rules.local_date(deps.now(), user.timezone))
     await respond(text=":lock: Saved to your journal. Only you can read it (`/journal list`).", response_type="ephemeral")

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import effects
 from bot import slack_markup as markup
 from bot.blocks import standup as render
 from bot.deps import Deps
@@ -57,14 +58,17 @@ async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, sourc
     today = rules.local_date(now, user.timezone)
     ooo.check_range(parsed.start_date, parsed.end_date, today)
     reason = parsed.reason
-    async with deps.pool.connection() as conn:
-        if result.threat is not None:
-            await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=result.threat[0],
-                                  description=result.threat[1], user_id=user.id, slack_user_id=user.slack_id,
-                                  details={"source": f"ooo_{source}", "text": text[:500]})
+    async with deps.pool.connection() as conn, effects.once(conn, "absence") as step:
+        if not step.done:  # else recorded by an earlier attempt at this message (bot/effects.py)
+            if result.threat is not None:
+                await security.record(conn, organization_id=org.id, event_type="prompt_injection", threat_level=result.threat[0],
+                                      description=result.threat[1], user_id=user.id, slack_user_id=user.slack_id,
+                                      details={"source": f"ooo_{source}", "text": text[:500]})
         span = await ooo.check_workdays(conn, org.id, user.id, parsed.start_date, parsed.end_date, today)
-        ooo_id = await ooo.record(conn, org.id, user, parsed.start_date, parsed.end_date, reason, source=source,
-                                  channel_id=channel, ts=ts)
+        if not step.done:
+            step.result = await ooo.record(conn, org.id, user, parsed.start_date, parsed.end_date, reason, source=source,
+                                           channel_id=channel, ts=ts)
+        ooo_id = step.result
     note = ooo.other_order_note(text, now=now, tz=user.timezone, date_order=date_order_of(user), country=country)
     return ooo_id, note, reason, span
 

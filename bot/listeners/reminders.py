@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import effects
 from bot import slack_limits as L
 from bot import slack_markup as markup
 from bot.blocks import kit
@@ -47,9 +48,13 @@ async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[
     if parsed is None:
         raise InvalidInput("When should I remind you? Try \u201cremind me to send the invoice tomorrow at 3pm\u201d "
                            "or \u201cremind me every Monday at 9 to plan the week\u201d.")
-    async with deps.pool.connection() as conn:
-        reminder = await reminders.create(conn, org.id, user, parsed.what, parsed.fire_at, recurrence=parsed.recurrence,
-                                          source_text=text, now=now)
+    async with deps.pool.connection() as conn, effects.once(conn, "reminder") as step:
+        if step.done:  # made by an earlier attempt at this message (bot/effects.py)
+            reminder = await reminders.get(conn, org.id, step.result)
+        else:
+            reminder = await reminders.create(conn, org.id, user, parsed.what, parsed.fire_at, recurrence=parsed.recurrence,
+                                              source_text=text, now=now)
+            step.result = reminder.id
     reminder_jobs.schedule(deps, reminder)
     when = reminders.when_text(reminder.fire_at, reminder.timezone, now)
     repeat = f" ({reminders.describe(reminder.recurrence)})" if reminder.recurrence else ""

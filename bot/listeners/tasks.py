@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import effects
 from bot import slack_markup as markup
 from bot.blocks import kit
 from bot.blocks import tasks as render
@@ -91,13 +92,16 @@ async def make_draft(deps: Deps, org: Any, user: User, text: str, *, source: str
     items, parser, note = await read_tasks(deps, org, user, text, source=source)
     if not items:
         return None, note
-    async with deps.pool.connection() as conn:
+    async with deps.pool.connection() as conn, effects.once(conn, "draft") as step:
+        if step.done:  # this message's draft was made by an earlier attempt (bot/effects.py)
+            return await drafts.get(conn, org.id, step.result), note
         # A DM while the person's standup day is open and unanswered may be their update: the preview offers it.
         day = None
         if source == "dm":
             day = await standup_replies.unanswered_day(conn, org.id, user, await standup_settings.rhythm_of(conn, org.id), deps.now())
         draft = await drafts.create(conn, org.id, user, text, items, parser=parser, now=deps.now(), source=source, note=note,
                                     source_channel_id=channel, source_ts=ts, update_day=day.plan_date if day else None)
+        step.result = draft.id
     return draft, note
 
 
@@ -223,11 +227,11 @@ async def post_preview(client: Any, deps: Deps, org: Any, user: User, draft: dra
     try:
         posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread_ts)
     except Exception as exc:
-        async with deps.pool.connection() as conn:
-            await drafts.discard(conn, org.id, draft.id)
         code = slack_refusal(exc)
         if code is None:
-            raise  # transient: the inbox retries the whole message, which makes a fresh draft
+            raise  # transient: the inbox retries the message, which shows this same draft (bot/effects.py)
+        async with deps.pool.connection() as conn:
+            await drafts.discard(conn, org.id, draft.id)
         raise InvalidInput(
             f"I read {len(draft.items)} task(s) in that, but Slack refused to show you the draft (`{code}`), so I "
             "saved nothing. Please send it again in smaller parts (say 20 tasks at a time)."
@@ -275,7 +279,13 @@ async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context:
     async with deps.pool.connection() as conn:
         expired: drafts.DraftExpired | None = None
         try:
-            draft, created = await drafts.confirm(conn, org.id, user, draft_id, deps.now())
+            async with effects.once(conn, "draft_confirm") as step:
+                if step.done:  # confirmed by an earlier attempt at this press (bot/effects.py)
+                    draft = await drafts.get(conn, org.id, draft_id)
+                    created = [await task_service.get(conn, org.id, task_id) for task_id in step.result]
+                else:
+                    draft, created = await drafts.confirm(conn, org.id, user, draft_id, deps.now())
+                    step.result = [t.id for t in created]
         except drafts.DraftExpired as exc:
             draft, created, expired = None, [], exc
     if expired is not None:
@@ -406,36 +416,15 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
     ref, _sep, tail = rest.partition(" ")
     if not ref:
         raise InvalidInput(TASK_USAGE)
+    if verb in TASK_CHANGES and (verb != "edit" or tail.strip()):
+        async with deps.pool.connection() as conn, effects.once(conn, f"task_{verb}") as step:
+            if not step.done:  # else an earlier attempt at this command made the change (bot/effects.py)
+                step.result = await _change_task(conn, org, user, verb, ref, tail, now)
+        await respond(text=step.result, response_type="ephemeral")
+        return
     async with deps.pool.connection() as conn:
         task = await task_service.by_display(conn, org.id, ref)
-        if verb == "done":
-            task = await task_service.complete(conn, user, task, now)
-            await respond(text=f":white_check_mark: {task.display_id} {markup.mrkdwn(task.title)} is done. Nice work!", response_type="ephemeral")
-        elif verb == "reopen":
-            task = await task_service.reopen(conn, user, task)
-            where = f", in {markup.mrkdwn(task.stage_name)}" if task.stage_name else ""
-            await respond(text=f":leftwards_arrow_with_hook: {task.display_id} {markup.mrkdwn(task.title)} is open again{where}.",
-                          response_type="ephemeral")
-        elif verb == "drop":
-            task = await task_service.drop(conn, user, task, tail, now)
-            await respond(text=f":wastebasket: Dropped {task.display_id} ({markup.mrkdwn(markup.store(tail, limit=200))}).", response_type="ephemeral")
-        elif verb == "move":
-            if not tail.strip():
-                raise InvalidInput(f"Where to? `/task move {task.display_id} <stage>`")
-            result = await task_service.move(conn, user, task, tail, now)
-            text = f":arrow_right: Moved {result.task.display_id} to {result.task.stage_name}."
-            await respond(text=text + (f"\n{result.warning}" if result.warning else ""), response_type="ephemeral")
-        elif verb == "assign":
-            new_owner = await mentioned_user(conn, org, tail)
-            if new_owner is None:
-                raise InvalidInput(f"Who to? `/task assign {task.display_id} @someone`")
-            task = await task_service.assign(conn, user, task, new_owner, now)
-            told = " I've let them know." if new_owner.id != user.id and task.is_open else ""
-            await respond(text=f":bust_in_silhouette: {task.display_id} is now <@{new_owner.slack_id}>'s.{told}", response_type="ephemeral")
-        elif verb == "edit" and tail.strip():
-            edited = await task_service.edit_by_words(conn, user, task, tail, now, date_order_of(user))
-            await respond(text=render.edit_summary(edited, user.timezone), response_type="ephemeral")
-        elif verb == "edit":
+        if verb == "edit":
             await task_service.require_can_change(conn, user, task, "edit")
             clients, _ = await task_service.clients_and_projects(conn, org.id)
             item = {"title": task.title, "due_date": task.due_date.isoformat() if task.due_date else None,
@@ -446,6 +435,39 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
             await client.views_open(trigger_id=command["trigger_id"], view=modal)
         else:
             raise InvalidInput(f"I don't know `/task {verb[:20]}`. {TASK_USAGE}")
+
+
+TASK_CHANGES = ("done", "reopen", "drop", "move", "assign", "edit")
+
+
+async def _change_task(conn: Any, org: Any, user: User, verb: str, ref: str, tail: str, now: datetime) -> str:
+    """`/task <verb> <ref> <tail>` for a verb of TASK_CHANGES: make the change; the answer to show."""
+    task = await task_service.by_display(conn, org.id, ref)
+    if verb == "done":
+        task = await task_service.complete(conn, user, task, now)
+        return f":white_check_mark: {task.display_id} {markup.mrkdwn(task.title)} is done. Nice work!"
+    if verb == "reopen":
+        task = await task_service.reopen(conn, user, task)
+        where = f", in {markup.mrkdwn(task.stage_name)}" if task.stage_name else ""
+        return f":leftwards_arrow_with_hook: {task.display_id} {markup.mrkdwn(task.title)} is open again{where}."
+    if verb == "drop":
+        task = await task_service.drop(conn, user, task, tail, now)
+        return f":wastebasket: Dropped {task.display_id} ({markup.mrkdwn(markup.store(tail, limit=200))})."
+    if verb == "move":
+        if not tail.strip():
+            raise InvalidInput(f"Where to? `/task move {task.display_id} <stage>`")
+        result = await task_service.move(conn, user, task, tail, now)
+        text = f":arrow_right: Moved {result.task.display_id} to {result.task.stage_name}."
+        return text + (f"\n{result.warning}" if result.warning else "")
+    if verb == "assign":
+        new_owner = await mentioned_user(conn, org, tail)
+        if new_owner is None:
+            raise InvalidInput(f"Who to? `/task assign {task.display_id} @someone`")
+        task = await task_service.assign(conn, user, task, new_owner, now)
+        told = " I've let them know." if new_owner.id != user.id and task.is_open else ""
+        return f":bust_in_silhouette: {task.display_id} is now <@{new_owner.slack_id}>'s.{told}"
+    edited = await task_service.edit_by_words(conn, user, task, tail, now, date_order_of(user))
+    return render.edit_summary(edited, user.timezone)
 
 
 async def _noop(*_: Any, **__: Any) -> None:

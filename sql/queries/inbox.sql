@@ -7,27 +7,37 @@ ON CONFLICT (event_key) DO NOTHING
 RETURNING id
 
 -- name: inbox_claim
--- Pending rows whose time has come, and rows whose worker died mid-way (lease expired); only those of the
--- Slack teams this process holds a bot token for (%(team_ids)s; NULL: every team), and rows naming no team.
-UPDATE event_inbox e
-SET status = 'processing', locked_at = now(), attempts = e.attempts + 1
-WHERE e.id IN (
-    SELECT id FROM event_inbox
+-- Pending rows whose time has come, and rows whose worker died mid-way (lease expired: a live worker
+-- renews its lease every few seconds with inbox_heartbeat); only those of the Slack teams this process holds
+-- a bot token for (%(team_ids)s; NULL: every team), and rows naming no team. A reclaimed row is `uncertain`:
+-- its worker may have died between a Slack post and its record, so the next attempt looks before posting again.
+WITH picked AS (
+    SELECT id, status = 'processing' AS reclaimed FROM event_inbox
     WHERE ((status = 'pending' AND next_attempt_at <= now())
-           OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s)))
+           OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s)
+               AND id <> ALL(%(mine)s::bigint[])))  -- never a row this worker is still handling
       AND (%(team_ids)s::text[] IS NULL OR team_id IS NULL OR team_id = ANY(%(team_ids)s::text[]))
     ORDER BY id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
-RETURNING e.id, e.event_key, e.kind, e.team_id, e.payload, e.attempts
+UPDATE event_inbox e
+SET status = 'processing', locked_at = now(), attempts = e.attempts + 1, uncertain = e.uncertain OR picked.reclaimed
+FROM picked
+WHERE e.id = picked.id
+RETURNING e.id, e.event_key, e.kind, e.team_id, e.payload, e.attempts, e.uncertain
+
+-- name: inbox_heartbeat
+-- The worker still holds these rows: their lease starts again.
+UPDATE event_inbox SET locked_at = now() WHERE id = ANY(%(ids)s) AND status = 'processing'
 
 -- name: inbox_done
 UPDATE event_inbox SET status = 'done', processed_at = now(), last_error = %(error)s WHERE id = %(id)s
 
 -- name: inbox_retry
 UPDATE event_inbox
-SET status = 'pending', next_attempt_at = now() + make_interval(secs => %(delay_seconds)s), last_error = %(error)s
+SET status = 'pending', next_attempt_at = now() + make_interval(secs => %(delay_seconds)s), last_error = %(error)s,
+    uncertain = uncertain OR %(uncertain)s
 WHERE id = %(id)s
 
 -- name: inbox_dead
@@ -37,3 +47,31 @@ UPDATE event_inbox SET status = 'dead', processed_at = now(), last_error = %(err
 SELECT count(*) FILTER (WHERE status IN ('pending', 'processing')) AS waiting,
        count(*) FILTER (WHERE status = 'dead') AS dead
 FROM event_inbox
+
+-- name: inbox_settle_late
+-- A slash command or interaction Steward could not store within Slack's 3 s (so never acknowledged): a
+-- row committed all the same that no worker has touched is expired, never run. Returns the row's status
+-- ('expired': it will not run; 'processing', 'done', 'dead', or 'pending' after an attempt: it ran or
+-- runs), or nothing when it was never stored.
+WITH expired AS (
+    UPDATE event_inbox SET status = 'expired', processed_at = now(), last_error = %(error)s
+    WHERE event_key = %(event_key)s AND status = 'pending' AND attempts = 0
+    RETURNING status
+)
+SELECT status FROM expired
+UNION ALL
+SELECT status FROM event_inbox WHERE event_key = %(event_key)s AND NOT EXISTS (SELECT 1 FROM expired)
+
+-- name: inbox_effects_of
+-- What an earlier attempt at this inbox row already did (see inbox_effect_record).
+SELECT effect, result FROM inbox_effects WHERE inbox_id = %(inbox_id)s
+
+-- name: inbox_effect_record
+-- One effect of handling an inbox row, done: in the transaction of a database effect (a second worker
+-- doing the same effect at the same moment fails on the unique key and its transaction rolls back).
+INSERT INTO inbox_effects (inbox_id, effect, result) VALUES (%(inbox_id)s, %(effect)s, %(result)s)
+
+-- name: inbox_effect_posted
+-- A Slack post of handling an inbox row, accepted by Slack (its channel and ts).
+INSERT INTO inbox_effects (inbox_id, effect, result) VALUES (%(inbox_id)s, %(effect)s, %(result)s)
+ON CONFLICT (inbox_id, effect) DO NOTHING

@@ -38,7 +38,7 @@ WHERE created_at < %(now)s - interval '90 days'
 -- Processed envelopes are only needed to recognise Slack's retries (minutes); dead letters stay
 -- for the monthly rule so an admin can still look at them.
 DELETE FROM event_inbox
-WHERE status = 'done' AND received_at < %(now)s - interval '7 days'
+WHERE status IN ('done', 'expired') AND received_at < %(now)s - interval '7 days'
 
 -- name: delete_old_job_runs
 DELETE FROM job_runs

@@ -41,7 +41,7 @@ from bot.emulators.slack.ratelimit import RateLimiter
 from bot.emulators.slack.recorder import CallPredicate, CallRecorder
 from bot.emulators.slack.responses import MAX_USES, apply_response
 from bot.emulators.slack.socket_hub import SocketHub
-from bot.emulators.slack.web_api import Pause, Tokens, WebApi, bearer_token, read_arguments
+from bot.emulators.slack.web_api import Gate, Pause, Tokens, WebApi, bearer_token, read_arguments
 from bot.emulators.slack.workspace import Ephemeral, Identity, ResponseTarget, Workspace, rich_text_blocks
 
 log = logging.getLogger(__name__)
@@ -329,6 +329,17 @@ class SlackEmulator:
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are refused with Slack error code ``error``."""
         self.api.refuse_next(method, error, times)
+
+    def add_gate(self, gate: Gate, *, after: bool = False) -> Callable[[], None]:
+        """Tests: ``await gate(method, args)`` runs before each Web API call is answered, and before a
+        ``response_url`` post is taken (method ``"response_url"``, args its body). It may wait (a slow or
+        hanging Slack) or raise SlackError (a refusal; a response_url post then gets HTTP 500). With
+        ``after``, it runs once the Web API call was done, before its answer goes back (args then carry the
+        answer as ``"_answer"``): a wait there is a Slack slow to answer what it already did. Returns the
+        function that removes the gate."""
+        gates = self.api.after_gates if after else self.api.gates
+        gates.append(gate)
+        return lambda: gates.remove(gate)
 
     # ------------------------------------------------------------------ seeding
 
@@ -903,6 +914,11 @@ class SlackEmulator:
             return web.Response(status=400, text="invalid_payload")
         if not isinstance(body, dict):
             return web.Response(status=400, text="invalid_payload")
+        try:
+            for gate in list(self.api.gates):
+                await gate("response_url", body)
+        except SlackError as error:
+            return web.Response(status=500, text=error.code)
         target.uses += 1
         if target.uses > MAX_USES:
             return web.Response(status=404, text="used_url")

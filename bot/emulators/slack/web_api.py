@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,9 @@ from bot.emulators.slack.recorder import CallRecorder
 from bot.emulators.slack.workspace import Workspace
 
 Handler = Callable[[Workspace, Args], JsonDict]
+# A test's hook run before a Web API call (or a response_url post: method "response_url") is answered:
+# ``await gate(method, args)`` may wait, or raise SlackError to refuse the call.
+Gate = Callable[[str, JsonDict], Awaitable[None]]
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -141,6 +144,8 @@ class WebApi:
         self.recorder = recorder
         self.methods: dict[str, Handler] = {}
         self.refusals: dict[str, list[str]] = {}
+        self.gates: list[Gate] = []
+        self.after_gates: list[Gate] = []
         # The bot token's OAuth scopes (bot/emulators/slack/scopes.py): those of Steward's manifest unless set.
         self.scopes: frozenset[str] = scopes.manifest_scopes()
         self.pauses: dict[str, Pause] = {}
@@ -205,7 +210,15 @@ class WebApi:
             return _error(error)
         body_token = call.args.pop("token", None)
         call.token = call.token or (str(body_token) if body_token else None)
-        return self.dispatch(call.method, Args(call.args), call.token, call.at)
+        try:
+            for gate in list(self.gates):
+                await gate(call.method, call.args)
+        except SlackError as error:
+            return _error(error)
+        answer = self.dispatch(call.method, Args(call.args), call.token, call.at)
+        for gate in list(self.after_gates):
+            await gate(call.method, {**call.args, "_answer": answer.body})
+        return answer
 
     def dispatch(self, method: str, args: Args, token: str | None, at: float) -> ApiAnswer:
         handler = self.methods.get(method)
