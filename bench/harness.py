@@ -40,37 +40,47 @@ class Bench:
 
 
 @asynccontextmanager
-async def running_steward(seed: Callable[[Any], None], *, emulator_kwargs: dict[str, Any] | None = None,
-                          pool_size: int = 12, env: dict[str, str] | None = None) -> AsyncIterator[Bench]:
+async def fresh_database() -> AsyncIterator[tuple[Path, str]]:
+    """A fresh embedded PostgreSQL in a temporary data directory, every migration applied: (directory, dsn)."""
     import psycopg
 
+    from db import migrate
+    from db.embedded import start_embedded
+
+    data = Path(tempfile.mkdtemp(prefix="steward-bench-"))
+    pg = start_embedded(data, database="bench")
+    dsn = pg.dsn("bench")
+    try:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            await migrate.migrate(conn)
+        yield data, dsn
+    finally:
+        pg.stop()
+
+
+@asynccontextmanager
+async def running_steward(seed: Callable[[Any], None], *, emulator_kwargs: dict[str, Any] | None = None,
+                          pool_size: int = 12, env: dict[str, str] | None = None) -> AsyncIterator[Bench]:
     from bot.app import Steward
     from bot.emulators.slack import SlackEmulator
     from bot.log import configure_logging
     from bot.settings import Settings
-    from db import migrate
-    from db.embedded import start_embedded
     from db.pool import open_pool
 
     configure_logging("WARNING")
-    data = Path(tempfile.mkdtemp(prefix="steward-bench-"))
-    pg = start_embedded(data, database="bench")
-    dsn = pg.dsn("bench")
-    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-        await migrate.migrate(conn)
-    emu = SlackEmulator(team_id="TBENCH", team_name="Bench", **{"ack_timeout": 10, **(emulator_kwargs or {})})
-    seed(emu)
-    await emu.start()
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": emu.bot_token, "SLACK_APP_TOKEN": emu.app_token,
-                                  "SLACK_API_URL": emu.api_url, "STEWARD_DATA_DIR": str(data), **(env or {})})
-    pool = await open_pool(dsn, min_size=2, max_size=pool_size)
-    bot = Steward(settings, pool, dsn, health_port=0)
-    await bot.start()
-    await emu.wait_for_connections(1)
-    try:
-        yield Bench(emu, bot, dsn)
-    finally:
-        await bot.stop()
-        await pool.close()
-        await emu.stop()
-        pg.stop()
+    async with fresh_database() as (data, dsn):
+        emu = SlackEmulator(team_id="TBENCH", team_name="Bench", **{"ack_timeout": 10, **(emulator_kwargs or {})})
+        seed(emu)
+        await emu.start()
+        settings = Settings.from_env({"SLACK_BOT_TOKEN": emu.bot_token, "SLACK_APP_TOKEN": emu.app_token,
+                                      "SLACK_API_URL": emu.api_url, "STEWARD_DATA_DIR": str(data), **(env or {})})
+        pool = await open_pool(dsn, min_size=2, max_size=pool_size)
+        bot = Steward(settings, pool, dsn, health_port=0)
+        await bot.start()
+        await emu.wait_for_connections(1)
+        try:
+            yield Bench(emu, bot, dsn)
+        finally:
+            await bot.stop()
+            await pool.close()
+            await emu.stop()

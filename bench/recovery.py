@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import machine, median, pct
+from recovery_deliveries import main as deliveries_main
 
 PEOPLE = [f"U0R{i:04d}" for i in range(100)]  # 15 DMs each stay under the 20-a-minute parse limit
 
@@ -221,11 +222,13 @@ async def main(section: str, dms: int, outage: float, helps: int) -> None:
         await database_outage(outage)
     if section in ("all", "model"):
         await model_outage(helps)
+    if section in ("all", "deliveries"):
+        await deliveries_main(dms=300, kills=1)  # bench/recovery_deliveries.py (its own --dms/--kills there)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--section", choices=("all", "drain", "database", "model"), default="all")
+    parser.add_argument("--section", choices=("all", "drain", "database", "model", "deliveries"), default="all")
     parser.add_argument("--dms", type=int, default=1500)
     parser.add_argument("--outage", type=float, default=45.0)
     parser.add_argument("--helps", type=int, default=50)

@@ -27,6 +27,7 @@ from bot.settings import Secret, Settings
 from bot.slack_app import FEATURES, build_app, build_client, tell_user
 from bot.tenants import Tenants
 from bot.tokens import TokenBox
+from bot.worker import cancel_and_wait
 from db.pool import PoolHealth
 from jobs import reminders as reminder_jobs
 from jobs.leader import Leadership
@@ -35,6 +36,8 @@ from jobs.schedule import Scheduler
 log = get_logger(__name__)
 
 DEFAULT_SANDBOX_PORT = 8765
+# The Socket Mode close waits for Slack's close frame; aiohttp's own wait for it is 10 s.
+SOCKET_CLOSE_SECONDS = 3.0
 
 
 @dataclass
@@ -177,18 +180,20 @@ class Steward:
         await self.handler.connect_async()
 
     async def stop(self) -> None:
+        """Stop everything this process runs, in order, each part within its own bound (a part that does not
+        unwind in time is logged and left): the socket (no new envelopes), the scheduler and its runs in progress,
+        the inbox worker (events in progress get bot.inbox.STOP_GRACE_SECONDS), listeners' background work, the
+        dispatcher (claims handed back), leadership, the health server, the AI client."""
         if self.handler is not None:
             try:
-                await self.handler.close_async()
-            except Exception:
+                async with asyncio.timeout(SOCKET_CLOSE_SECONDS):
+                    await self.handler.close_async()
+            except Exception:  # TimeoutError included
                 log.exception("socket_close_failed")
-        self.scheduler.shutdown()
+        await self.scheduler.stop()
         await self.worker.stop()
         # Long work started by listeners (history backfills) stops here and resumes on the next start.
-        background = list(self.deps.extras.get("background_tasks", ()))
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
+        await cancel_and_wait(list(self.deps.extras.get("background_tasks", ())), what="background work")
         await self.dispatcher.stop()
         await self.late.stop()
         await self.pool_health.stop()

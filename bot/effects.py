@@ -55,6 +55,8 @@ ONCE_METHODS = frozenset({
 # The metadata every journaled chat.postMessage carries (Slack: "Message metadata", event_type is
 # snake_case, event_payload a flat object): how a later attempt recognises its own post.
 METADATA_EVENT_TYPE = "steward_reply"
+# What Bolt's say() in a DM thread puts on a reply (its AI-assistant thread context): replaced by the reply's own.
+ASSISTANT_CONTEXT = "assistant_thread_context"
 # How far back a later attempt reads a conversation for its post (the newest messages first).
 LOOKUP_MESSAGES = 200
 
@@ -186,9 +188,10 @@ class JournaledWebClient(AsyncWebClient):  # type: ignore[misc]
             log.info("inbox_effect_replayed", effect=effect)
             return self._replayed(api_method, journal.done[effect])
         if api_method == "chat.postMessage" and json is not None:
-            if "metadata" not in json:
+            if json.get("metadata") is None or (json["metadata"] or {}).get("event_type") == ASSISTANT_CONTEXT:
+                # say() passes none; in a DM thread Bolt's say() an empty AI-assistant context (NoAssistantThreads)
                 json = {**json, "metadata": {"event_type": METADATA_EVENT_TYPE,
-                                             "event_payload": {"inbox_event": journal.event_key, "effect": effect}}}
+                                             "event_payload": {"event_key": journal.event_key, "effect": effect}}}
             if journal.uncertain:
                 found = await self._find_posted(json, journal.event_key, effect)
                 if found is not None:
@@ -228,7 +231,7 @@ class JournaledWebClient(AsyncWebClient):  # type: ignore[misc]
             return None
         for message in page.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("inbox_event") == event_key and payload.get("effect") == effect:
+            if payload.get("event_key") == event_key and payload.get("effect") == effect:
                 return {"ok": True, "channel": channel, "ts": message.get("ts")}
         return None
 

@@ -44,7 +44,8 @@ class HealthServer:
         return app
 
     async def start(self, host: str, port: int) -> int:
-        self.runner = web.AppRunner(self.make_app(), access_log=None)
+        # A scrape in progress gets a second to finish on stop (aiohttp's default waits a minute).
+        self.runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
         await site.start()
@@ -114,6 +115,10 @@ def process_families(m: Metrics) -> list[Metric]:
                                         "(never run; their people are told).", m.commands_not_stored),
         ("steward_notifications_sent", "Notification deliveries handed to Slack.", m.notifications_sent),
         ("steward_notifications_failed", "Notification delivery attempts Slack refused or that failed.", m.notifications_failed),
+        ("steward_notifications_looked_up", "Deliveries looked for in Slack before being posted again (a claim "
+         "that may have reached Slack).", m.notifications_looked_up),
+        ("steward_notifications_recovered", "Deliveries found already in Slack: recorded with their ts, not re-sent.",
+         m.notifications_recovered),
     ]
     families: list[Metric] = [CounterMetricFamily(name, doc, value=value) for name, doc, value in counters]
     runs = CounterMetricFamily("steward_job_runs", "Scheduled job runs started by this process, by job.", labels=["job"])

@@ -37,12 +37,15 @@ from bot.errors import StewardError
 from bot.lanes import CURRENT_SLOT, Lanes, Slot
 from bot.log import bound_context, get_logger
 from bot.slack_limits import slack_refusal
-from bot.worker import PollingWorker
+from bot.worker import PollingWorker, cancel_and_wait
 from db.queries import Q
 
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 5
+# On stop, events being processed get this long to finish (half of docker's 10 s grace before SIGKILL); the
+# rest are cancelled, and retried from the inbox after their lease.
+STOP_GRACE_SECONDS = 5.0
 # Slack shows the person an error when a slash command or an interaction is not acknowledged within 3 s
 # (slack-platform-facts.md): Steward stops waiting for the database at ACK_SECONDS, leaving the ack's trip.
 ACK_SECONDS = 2.5
@@ -115,6 +118,8 @@ class Metrics:
     commands_not_stored: int = 0  # slash commands and interactions not stored within ACK_SECONDS (never run)
     notifications_sent: int = 0
     notifications_failed: int = 0
+    notifications_looked_up: int = 0  # deliveries looked for in Slack before posting again
+    notifications_recovered: int = 0  # ...and found there (recorded, not posted twice)
     job_runs: dict[str, int] = field(default_factory=dict)
     ack_latencies_ms: list[float] = field(default_factory=list)
 
@@ -239,9 +244,13 @@ class InboxWorker(PollingWorker):
                                               context=contextvars.Context())
 
     async def stop(self) -> None:
+        """Stop claiming; let the events being processed finish within STOP_GRACE_SECONDS, then cancel them."""
         await super().stop()
         if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+            _, unfinished = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+            if unfinished:
+                log.warning("inbox_stop_cancelled_events", events=len(unfinished), grace_seconds=STOP_GRACE_SECONDS)
+                await cancel_and_wait(unfinished, what="inbox events")
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             await asyncio.gather(self._heartbeat, return_exceptions=True)
@@ -311,7 +320,7 @@ class InboxWorker(PollingWorker):
         journal_token = None
         try:
             with bound_context(event_key=key, inbox_id=row_id):
-                context: dict[str, Any] = {"inbox_id": row_id, "attempt": attempts}
+                context: dict[str, Any] = {"inbox_id": row_id, "attempt": attempts, "event_key": key}
                 if isinstance(payload.get("response_url"), str):
                     context["respond"] = JournaledRespond(response_url=payload["response_url"])
                 request = AsyncBoltRequest(body=payload, mode="socket_mode", context=context)

@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 
 from bot.log import get_logger
+from bot.worker import cancel_and_wait, finish_within
 from db.queries import Q
 
 log = get_logger(__name__)
@@ -102,13 +103,17 @@ class ProcessRegistry:
                 log.exception("process_heartbeat_failed")
 
     async def stop(self) -> None:
+        """Stop beating and forget this process's row, each within bot.worker.UNWIND_SECONDS (a database that
+        stopped answering leaves the row to go stale)."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task], what="process heartbeat")
             self._task = None
         with contextlib.suppress(psycopg.Error, OSError):
-            async with self.pool.connection() as conn:
-                await conn.execute(Q["process_delete"], {"instance": self.instance})
+            await finish_within(self._forget(), what="process row")
+
+    async def _forget(self) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(Q["process_delete"], {"instance": self.instance})
 
 
 def _ids(values: Sequence[int] | frozenset[int]) -> list[int]:

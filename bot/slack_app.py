@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.assistant.thread_context_store.async_store import AsyncAssistantThreadContextStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -23,7 +24,9 @@ log = get_logger(__name__)
 
 # Feature modules under bot/listeners, each with register(app, deps). Order matters only
 # for message listeners that overlap; the catch-all DM handler registers last.
-FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "ladders", "team", "blockers", "dm")
+# "flags" comes early: its message listener (the relay of a private inquiry's threads) must see a reply such as "help"
+# before the DM listeners do.
+FEATURES = ("workspace", "flags", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "ladders", "team", "blockers", "overdue", "team_home", "dm")
 
 
 def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES) -> AsyncApp:
@@ -43,6 +46,7 @@ def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES
         request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         ignoring_self_events_enabled=True,
+        assistant_thread_context_store=NoAssistantThreads(),
     )
     app.error(_error_handler)
     app.middleware(_journaled_client)
@@ -69,6 +73,20 @@ async def _journaled_client(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt
             logger=plain.logger, retry_handlers=plain.retry_handlers)
         context["client"].default_params.update(plain.default_params)
     return await next()
+
+
+class NoAssistantThreads(AsyncAssistantThreadContextStore):  # type: ignore[misc]
+    """Bolt takes any person's message in a DM thread for an AI-assistant thread: its say() there asks this store
+    for the thread's context, and Bolt's default store reads the thread's first bot reply and takes that reply's
+    metadata for one (slack_bolt/context/assistant), which fails on Steward's own delivery and reply metadata.
+    Steward is no assistant app: there is never a thread context, and the say() metadata Bolt then builds
+    (``assistant_thread_context`` with no payload) is replaced by the reply's own (bot/effects.py)."""
+
+    async def save(self, *, channel_id: str, thread_ts: str, context: dict[str, str]) -> None:
+        return None
+
+    async def find(self, *, channel_id: str, thread_ts: str) -> None:
+        return None
 
 
 async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:

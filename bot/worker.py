@@ -1,14 +1,51 @@
 """A background loop over a table: run a batch, and when there was nothing to do, sleep until
-woken (something was just queued) or until the next poll (work queued by another process)."""
+woken (something was just queued) or until the next poll (work queued by another process).
+
+Also :func:`cancel_and_wait`, how every stop in Steward ends the tasks it started: cancelled, and waited for
+within a bound, so that one task that does not unwind cannot hold up the process's exit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 from bot.log import get_logger
 
 log = get_logger(__name__)
+
+# How long a stop waits for cancelled tasks to unwind (a shielded cleanup write, a socket close). Steward's
+# whole stop fits in docker's and systemd's grace before SIGKILL (10 s, and 90 s).
+UNWIND_SECONDS = 3.0
+
+
+async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]], *, what: str, within: float = UNWIND_SECONDS) -> None:
+    """Cancel ``tasks`` and wait at most ``within`` seconds for them to finish. Tasks still unwinding after that
+    (a database that does not answer a cleanup write) are logged under ``what`` and left to finish on their own;
+    never raises for the tasks' own errors."""
+    pending = [t for t in tasks if not t.done()]
+    for task in pending:
+        task.cancel()
+    if not pending:
+        return
+    _, still = await asyncio.wait(pending, timeout=within)
+    if still:
+        log.warning("stop_left_tasks_unwinding", what=what, tasks=sorted(t.get_name() for t in still), seconds=within)
+
+
+async def finish_within(work: Coroutine[Any, Any, Any], *, what: str, within: float = UNWIND_SECONDS) -> bool:
+    """Run ``work`` (a cleanup a stop does: a last database write) for at most ``within`` seconds; past that it is
+    cancelled (see :func:`cancel_and_wait`) and logged under ``what``. True when it finished in time; its own
+    errors propagate."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=within)
+    if not done:
+        log.warning("stop_cleanup_abandoned", what=what, seconds=within)
+        await cancel_and_wait([task], what=what, within=within)
+        return False
+    task.result()
+    return True
 
 
 class PollingWorker:
@@ -38,8 +75,7 @@ class PollingWorker:
             # can be swallowed (the task stays "cancelling" and would poll forever); the flag ends it.
             self._stopping = True
             self._wake.set()
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task], what=self.name)
             self._task = None
 
     async def _loop(self) -> None:

@@ -4,7 +4,8 @@ Ticks every minute (`steward jobs run escalations --now T` runs one sweep as if 
 open blockers due by ``now`` climb one rung (bot/services/blockers.py: ``sweep``); what the sweep decides to send
 is queued through the one outbound path and sent by the dispatcher. Safe to run from several processes at once:
 blockers are claimed with ``FOR UPDATE SKIP LOCKED`` and each rung is recorded once in ``escalation_steps``.
-Overdue work will climb its own ladder from here too (the same services, its own rungs).
+Overdue work climbs its project's overdue ladder in the same sweep (bot/services/overdue.py: ``sweep``), and the
+flags either ladder raised get their cards (bot/services/flags.py: ``deliver_pending``).
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from typing import Any
 
 from bot.deps import Deps
 from bot.log import get_logger
-from bot.services import blockers
+from bot.services import blockers, flags, overdue
 from jobs.common import for_each_org
 
 log = get_logger(__name__)
 
 
 async def sweep_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]:
-    """One organization's sweep: links to where blockers were raised (Slack, outside any lock), then the ladder."""
+    """One organization's sweep: links to where blockers were raised (Slack, outside any lock), the blocker ladder,
+    the overdue ladder, then the cards of the flags they raised."""
     async with deps.pool.connection() as conn:
         if deps.slack is not None:
             await blockers.fill_permalinks(conn, deps.slack, org_id, now)
         result = await blockers.sweep(conn, org_id, now)
-    return result.as_dict()
+        late = await overdue.sweep(conn, org_id, now)
+        cards = await flags.deliver_pending(conn, org_id, now)
+    return {**result.as_dict(), **late.as_dict(), **({"flag_cards": cards} if cards else {})}
 
 
 async def run(deps: Deps, now: datetime) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 import psycopg
 
 from bot.log import get_logger
+from bot.worker import cancel_and_wait
 from db.queries import Q
 
 log = get_logger(__name__)
@@ -98,15 +99,13 @@ class Leadership:
             await self.try_acquire()
 
     async def stop(self) -> None:
+        """Stop trying, and let the locks go by closing their connection (PostgreSQL releases a session's advisory
+        locks as the session ends; no unlock query, which a database that stopped answering would never finish)."""
         if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task], what="leadership")
+            self._task = None
         if self._conn is not None and not self._conn.closed:
-            with contextlib.suppress(Exception):
-                if self.is_leader:
-                    await self._conn.execute(Q["leader_unlock"], {"key": self.key})
-                for org_id in self.led_organizations:
-                    await self._conn.execute(Q["leader_unlock_org"], {"key": self.key, "organization_id": org_id})
+            with contextlib.suppress(psycopg.Error):
                 await self._conn.close()
         self.is_leader = False
         self.led_organizations = frozenset()

@@ -97,7 +97,7 @@ async def nudge_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any
                 at = calendar.nudge_time(rhythm, team.person(user_id), day)
                 if at is None or not at <= now < day.checkin_at:
                     continue
-                text, blocks = render.nudge(user, thread.channel_id, link, thread.thread_date)
+                text, blocks = render.nudge(user, thread.channel_id, link, thread.thread_date, day.day)
                 if await notify(conn, organization_id=org_id, kind="standup.nudge", dedupe_key=key, text=text, blocks=blocks,
                                 targets=[Target.dm(user.slack_id)], now=now, user_id=user.id):
                     nudged += 1
@@ -139,10 +139,13 @@ async def _summarise(conn: Any, org_id: int, team: Team, manager: User, slot: _S
     for r, t in missing:
         if t.id != slot.thread.id:
             earlier.setdefault(t.thread_date, []).append(team.users[r])
-    expected = [u for u in reports if u not in out]
-    replied = sum(1 for u in expected if u.id in submitted.get(slot.thread.id, set()))
-    text, blocks = render.manager_summary(today, out, replied, len(expected), slot.thread.thread_date, slot.thread.channel_id,
-                                          earlier=sorted(earlier.items()))
+    # Counted here: the reports this summary is for (their summary instant came by it). Those whose day for
+    # the thread comes later (far east, `local on`) are counted, or named, in the manager's next summary.
+    counted = {r for r, t in slot.pairs if t.id == slot.thread.id}
+    replied = sum(1 for r in counted if r in submitted.get(slot.thread.id, set()))
+    later = [u for u in reports if u not in out and u.id not in counted]
+    text, blocks = render.manager_summary(today, out, replied, len(counted), slot.thread.thread_date, slot.thread.channel_id,
+                                          earlier=sorted(earlier.items()), later=later)
     return bool(await notify(conn, organization_id=org_id, kind="standup.manager_summary", dedupe_key=key, text=text,
                              blocks=blocks, targets=[Target.dm(manager.slack_id)], now=now, user_id=manager.id))
 

@@ -9,7 +9,11 @@ so a summary says "sent" or "posted" only for what Slack accepted (with its ``ts
 waiting and until when, and what failed and why.
 
 A running bot's own dispatcher may claim some of the same deliveries first (``FOR UPDATE SKIP
-LOCKED`` makes each go once): the report waits for those to be settled, up to ``SETTLE_SECONDS``.
+LOCKED`` makes each go once): woken by the job, it claims them while the run's own pass skips them, and
+until its claim commits a plain read still sees them "pending". So the report reads deliveries with
+``FOR SHARE`` (it waits for a claim in flight, then sees "sending"), waits until none of what the run
+should have sent is left "pending" or "sending" (sending itself what a rolled-back claim left behind),
+and gives up waiting after ``SETTLE_TIMEOUT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -21,13 +25,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.deps import Deps
-from bot.services.notifications import DeliveryState, Dispatcher, delivery_states, recording
+import psycopg
 
-SETTLE_SECONDS = 10.0
-"""How long a report waits for deliveries another dispatcher claimed to be sent or given up. A claimed
+from bot.deps import Deps
+from bot.log import get_logger
+from bot.services.notifications import DeliveryState, Dispatcher, delivery_states, recording
+from db.queries import Q
+
+log = get_logger(__name__)
+
+SETTLE_TIMEOUT_SECONDS = 10.0
+"""The longest a report waits for deliveries another dispatcher claimed to be sent or given up. A claimed
 send makes at most three attempts with at most 2 s between them (Dispatcher._deliver)."""
 SETTLE_POLL_SECONDS = 0.05
+"""How often a report looks again at a delivery another dispatcher is sending (its Slack call holds no lock
+to wait on)."""
 RETRY_WAIT_SECONDS = 120.0
 """How long a run waits, on the real clock, for Slack's ``Retry-After`` on what it decided to send
 before reporting the rest as waiting (the running bot's dispatcher retries them)."""
@@ -127,7 +139,7 @@ async def deliver(deps: Deps, job: str, now: datetime, result: Any, queued: Sequ
     while True:
         if dispatcher is not None:
             released.extend(await dispatcher.deliver_due(now))
-        states = await _settled(deps, queued, released)
+        states = await _settled(deps, dispatcher, now, queued, released)
         if dispatcher is None:
             break
         retries = [d.next_attempt_at for d in states if d.status == "pending" and d.attempts > 0]
@@ -145,13 +157,48 @@ async def deliver(deps: Deps, job: str, now: datetime, result: Any, queued: Sequ
     return RunReport(job, now, result, tuple(ordered), tuple(queued), can_send=dispatcher is not None)
 
 
-async def _settled(deps: Deps, queued: Sequence[int], released: Sequence[int]) -> list[DeliveryState]:
-    """The deliveries' states once none is being sent by another dispatcher (or SETTLE_SECONDS passed)."""
+def _still_leaving(delivery: DeliveryState, as_of: datetime, can_send: bool) -> bool:
+    """Whether a run as of ``as_of`` should yet see ``delivery`` leave: a dispatcher is sending it, or it is due
+    by then, never tried, and unclaimed (what a claim rolled back leaves; sent by this run when it can send)."""
+    if delivery.status == "sending":
+        return True
+    return can_send and delivery.status in ("pending", "held") and delivery.attempts == 0 and delivery.next_attempt_at <= as_of
+
+
+async def _settled(deps: Deps, dispatcher: Dispatcher | None, as_of: datetime, queued: Sequence[int],
+                   released: list[int]) -> list[DeliveryState]:
+    """The deliveries' states once none of them is still leaving (:func:`_still_leaving`): each read waits
+    for a claim another dispatcher has not committed; what nobody claimed is sent here (its ids added to
+    ``released``); what another dispatcher is sending is looked at again until it is sent or given up.
+    Returns as things stand after SETTLE_TIMEOUT_SECONDS."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_SECONDS
+    deadline = loop.time() + SETTLE_TIMEOUT_SECONDS
     while True:
-        async with deps.pool.connection() as conn:
-            states = await delivery_states(conn, queued, released)
-        if not any(d.status == "sending" for d in states) or loop.time() > deadline:
+        states = await _read_after_claims(deps, queued, released, max(deadline - loop.time(), 0.0))
+        leaving = [d for d in states if _still_leaving(d, as_of, dispatcher is not None)]
+        if not leaving or loop.time() >= deadline:
             return states
+        if dispatcher is not None and any(d.status != "sending" for d in leaving):
+            claimed = await dispatcher.deliver_due(as_of)
+            released.extend(claimed)
+            if claimed:
+                continue
+            if all(d.status != "sending" for d in leaving):
+                return states  # due, unclaimed and still not claimable here: report it as it stands
         await asyncio.sleep(SETTLE_POLL_SECONDS)
+
+
+async def _read_after_claims(deps: Deps, queued: Sequence[int], released: Sequence[int],
+                             timeout: float) -> list[DeliveryState]:  # noqa: ASYNC109 (a lock timeout, not a sleep)
+    """``delivery_states``, once any claim of them another dispatcher has not committed is over (waited for
+    with ``FOR SHARE``, at most ``timeout`` seconds, PostgreSQL's ``lock_timeout``; then read as they stand)."""
+    ids = {"notification_ids": list(queued), "delivery_ids": list(released)}
+    async with deps.pool.connection() as conn:
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(int(timeout * 1000), 1)}ms",))
+                await conn.execute(Q["run_wait_for_claims"], ids)
+                return await delivery_states(conn, queued, released)
+        except psycopg.errors.LockNotAvailable:
+            log.warning("run_readback_lock_timeout", deliveries=len(queued) + len(released))
+        return await delivery_states(conn, queued, released)

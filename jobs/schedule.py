@@ -10,9 +10,11 @@ leadership hand-over, and no process runs an organization's jobs without that or
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +26,7 @@ from psycopg.types.json import Jsonb
 
 from bot.deps import Deps
 from bot.log import get_logger, is_idle, run_isolated
+from bot.worker import cancel_and_wait
 from db.queries import Q
 from jobs import registry
 from jobs.leader import Leadership
@@ -81,6 +84,7 @@ class Scheduler:
     def __init__(self, deps: Deps, leadership: Leadership) -> None:
         self.deps = deps
         self.leadership = leadership
+        self._runs: set[asyncio.Task[Any]] = set()  # job runs in progress in this process
         self.aps = AsyncIOScheduler(
             timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
@@ -95,8 +99,27 @@ class Scheduler:
         self.aps.start()
 
     def shutdown(self) -> None:
+        """Stop firing triggers (runs in progress go on; see :meth:`stop`)."""
         if self.aps.running:
             self.aps.shutdown(wait=False)
+
+    async def stop(self) -> None:
+        """Stop firing triggers and cancel the runs in progress (each is recorded as failed, interrupted), waiting
+        for them within bot.worker.UNWIND_SECONDS."""
+        self.shutdown()
+        await cancel_and_wait(list(self._runs), what="job runs")
+
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
+        """While a run is in progress, its task is one :meth:`stop` cancels."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._runs.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._runs.discard(task)
 
     def add_date_job(self, job_id: str, at: datetime, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """One-off jobs (reminders). They still run only in the leader."""
@@ -109,7 +132,8 @@ class Scheduler:
 
     async def _leader_only(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         if self.leadership.is_leader or self.leadership.led_organizations:
-            await run_isolated(fn, *args, job=getattr(fn, "__name__", "job"))
+            with self._running():
+                await run_isolated(fn, *args, job=getattr(fn, "__name__", "job"))
 
     async def run_claimed(self, name: str, scheduled_for: datetime | None = None) -> Any:
         """Run job ``name`` for this trigger if we lead (the organizations it works for, for a job that talks
@@ -119,7 +143,8 @@ class Scheduler:
         context of a request that happened to schedule or trigger it."""
         if not self._leads(name):
             return None
-        return await run_isolated(self._claim_and_run, name, scheduled_for, job=name)
+        with self._running():
+            return await run_isolated(self._claim_and_run, name, scheduled_for, job=name)
 
     async def run_as_of(self, name: str, now: datetime) -> RunReport | None:
         """Run job ``name`` as if the clock read ``now`` (aware) and send at once what it decided to send
@@ -128,7 +153,8 @@ class Scheduler:
         registry.get(name)
         if not self._leads(name):
             return None
-        return await run_isolated(self._claim_run_and_deliver, name, now, job=name)
+        with self._running():
+            return await run_isolated(self._claim_run_and_deliver, name, now, job=name)
 
     def _leads(self, name: str) -> bool:
         if registry.get(name).needs_slack:
@@ -170,6 +196,10 @@ class Scheduler:
         deps = self.deps.scoped(organizations) if spec.needs_slack else self.deps
         try:
             summary = await spec.run(deps, now)
+        except asyncio.CancelledError:
+            status, summary = "failed", {"error": "interrupted: Steward was stopping"}
+            log.warning("job_interrupted", job=name)
+            raise
         except Exception as exc:
             status, summary = "failed", {"error": f"{type(exc).__name__}: {exc}"}
             log.exception("job_failed", job=name)

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.services.calendar import REACH_HORIZON
 from bot.services.notifications import DeliveryState
+from jobs.day_close import RECAP_WINDOW
 from jobs.runs import RunReport, local_time, target_markup
 
 JsonDict = dict[str, Any]
@@ -47,6 +48,7 @@ def _queued(key: str, one: str, many: str) -> Count:
 
 
 _HORIZON = REACH_HORIZON.days  # how far ahead the people calendar looks for a moment to reach someone
+_RECAP_HOURS = int(RECAP_WINDOW.total_seconds() // 3600)  # recaps of closes later than this are skipped
 _NOT_QUEUED = Count("quiet", "1 not queued (quiet hours would hold it past its time)",
                     "{n} not queued (quiet hours would hold them past their time)", last=True)
 _MEMORY_SUMMARIES = ("summaries", "updated 1 memory summary", "updated {n} memory summaries")
@@ -111,10 +113,30 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                            ("rungs_skipped", "skipped 1 rung", "skipped {n} rungs"),
                            ("waiting", "1 rung waits for its recipient", "{n} rungs wait for their recipients"),
                            ("moved", "moved 1 blocker's next step", "moved {n} blockers' next steps"),
-                           ("resolved", "resolved 1 blocker (its task closed)", "resolved {n} blockers (their tasks closed)")),
+                           ("resolved", "resolved 1 blocker (its task closed)", "resolved {n} blockers (their tasks closed)"),
+                           ("overdue_to_owner", "asked 1 owner about an overdue task", "asked {n} owners about overdue tasks"),
+                           ("overdue_to_manager", "took 1 overdue task to a manager", "took {n} overdue tasks to managers"),
+                           ("overdue_to_channel", "posted 1 overdue task in a channel", "posted {n} overdue tasks in channels"),
+                           ("overdue_to_flag", "raised 1 flag for overdue work", "raised {n} flags for overdue work"),
+                           ("overdue_rungs_skipped", "skipped 1 overdue rung", "skipped {n} overdue rungs"),
+                           ("overdue_waiting", "1 overdue rung waits for its recipient",
+                            "{n} overdue rungs wait for their recipients"),
+                           ("overdue_held", "held 1 overdue task (its owner is out)", "held {n} overdue tasks (their owners are out)"),
+                           ("flag_cards", "sent 1 flag's card to a manager", "sent {n} flags' cards to managers")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,
+}
+LEFT: dict[str, dict[str, tuple[str, str]]] = {
+    # Per job, the lists of people a run left unasked or waiting ({"to": "<@U…>", "why": …}), one and many.
+    "end-of-day": {"unqueued": ("left 1 check-in unqueued", "left {n} check-ins unqueued")},
+    "day-close": {"waiting_for_checkin": ("kept 1 day open until its check-in is sent",
+                                          "kept {n} days open until their check-ins are sent"),
+                  "unasked": ("carried 1 day's tasks without its check-in", "carried {n} days' tasks without their check-ins"),
+                  "stale_recaps": (f"skipped 1 recap of a day closed more than {_RECAP_HOURS} hours late",
+                                   f"skipped {{n}} recaps of days closed more than {_RECAP_HOURS} hours late"),
+                  "stale_team_recaps": (f"skipped 1 team recap of a day closed more than {_RECAP_HOURS} hours late",
+                                        f"skipped {{n}} team recaps of days closed more than {_RECAP_HOURS} hours late")},
 }
 NOTICES: dict[str, tuple[str, str]] = {
     # What each kind of notification (bot/services/notifications.py `kind`) is called, one and many.
@@ -132,6 +154,10 @@ NOTICES: dict[str, tuple[str, str]] = {
     "escalation.blocker_channel": ("blocker post", "blocker posts"),
     "blocker.resolved": ("blocker-resolved note", "blocker-resolved notes"),
     "blocker.taken": ("blocker-taken note", "blocker-taken notes"),
+    "escalation.overdue": ("overdue-task escalation", "overdue-task escalations"),
+    "escalation.overdue_channel": ("overdue-task post", "overdue-task posts"),
+    "flag.raised": ("flag card", "flag cards"),
+    "flag.closed": ("flag-closed note", "flag-closed notes"),
 }
 THREAD_KIND = "standup.thread"
 _ORDER = {"sent": 0, "waiting": 1, "failed": 2}
@@ -275,8 +301,10 @@ def _describe(job: str, value: Any, plain: Plain, sent: _OrgDeliveries | None) -
     counts = COUNTS.get(job, ())
     said = {c.key: c.phrase(value[c.key]) for c in counts if _number(value.get(c.key))
             and not (c.notice and sent is not None)}
+    left = LEFT.get(job, {})
     rest = [p for p in (_pair(k, v, plain) for k, v in value.items()
-                        if k not in _HIDDEN and k not in {c.key for c in counts}) if p]
+                        if k not in _HIDDEN and k not in {c.key for c in counts} and k not in left) if p]
+    unasked = [_left(phrases, value[key], plain) for key, phrases in left.items() if value.get(key)]
     if job == "morning-thread" and "thread" in value:
         return _morning_thread(value, said, rest, sent)
     if job == "context":
@@ -288,15 +316,25 @@ def _describe(job: str, value: Any, plain: Plain, sent: _OrgDeliveries | None) -
         tasks = [said.pop(k) for k in ("done", "carried", "dropped") if k in said]
         head = said.pop("people") + (f": {_join(tasks)}" if tasks else "")
         last = [said.pop(c.key) for c in counts if c.last and c.key in said]
-        others = list(said.values()) + rest + delivered + last
+        others = list(said.values()) + rest + delivered + last + unasked
         return f"{head}; {_join(others)}" if others else head
     last = [said.pop(c.key) for c in counts if c.last and c.key in said]
-    phrases = list(said.values()) + rest + delivered + last
+    phrases = list(said.values()) + rest + delivered + last + unasked
     if not phrases:
         return "nothing to delete" if counts is _RETENTION else "nothing to do right now"
     if counts is _RETENTION:
         return "deleted " + _join(phrases)
     return _join(phrases)
+
+
+def _left(phrases: tuple[str, str], people: Any, plain: Plain) -> str:
+    """"left 1 check-in unqueued (@lee: out that day)": whom a run left unasked or waiting, and why."""
+    items = [p for p in people if isinstance(p, dict)] if isinstance(people, list) else []
+    one, many = phrases
+    head = one if len(items) == 1 else many.format(n=len(items))
+    said = list(dict.fromkeys(plain(str(p.get("to"))) + (f": {p['why']}" if p.get("why") else "") for p in items))
+    shown = said if len(said) <= MAX_NAMES else [*said[:MAX_NAMES - 1], f"{len(said) - MAX_NAMES + 1} more"]
+    return f"{head} ({_join(shown)})" if shown else head
 
 
 def _morning_thread(value: JsonDict, said: dict[str, str], rest: list[str], sent: _OrgDeliveries | None) -> str:

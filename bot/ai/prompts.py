@@ -99,6 +99,7 @@ How to fill the schema:
 - found: false when the message states no absence of its author.
 - start_date, end_date: ISO dates (YYYY-MM-DD, end inclusive) in the user's timezone, resolved against "now" in the context. No date means today; "next week" is Monday to Friday of next week. The message may be in any language ("Je suis en congé du 16 au 18 mars").
 - Ranges: "Mon-Wed" or "sat-sun" are the next such days (today included); "20th-24th" is this month's, or next month's when already past; "until Wednesday" said on a Wednesday ends next Wednesday; a count of days ("out of office 3 days", "ooo 3", "3 days off") is that many workdays (Monday to Friday) from the start, weeks are calendar weeks.
+- Holidays by name are their dates in the context's holidays (the person's country, holiday_country): "from Christmas to New Year" is 25 December to 1 January, "over Easter" Good Friday to Easter Monday, "Thanksgiving week" Monday to Friday of that week. A holiday you cannot date from the context (other than Christmas, New Year and Easter) means found: false; never read it as today.
 - reason: one of vacation, sick, parental, appointment, travel, personal, holiday; null when not stated."""
 
 SYSTEM_OBSERVATIONS = f"""You are the memory writer of Steward, a team accountability assistant in Slack. You read channel messages (a JSON list inside <user_message>: ts, user, text) and write down the facts worth remembering about clients, projects, people and the team: decisions, deadlines, status changes, problems, requests, commitments.

@@ -34,7 +34,7 @@ from bot.ai.models import AIUnavailable, Observation, ParseResult, Threat
 from bot.ai.retry import GiveUp, RetryPolicy, call_with_retries
 from bot.embedding import OFFLINE_EMBEDDING_MODEL, embed_offline
 from bot.log import get_logger
-from bot.parsing import DEFAULT_TASK_TYPES, ParsedOoo, ParsedReminder, ParsedTask, TaskTypeRule
+from bot.parsing import DEFAULT_TASK_TYPES, ParsedOoo, ParsedReminder, ParsedTask, TaskTypeRule, holiday_names
 
 T = TypeVar("T")
 log = get_logger("bot.ai")
@@ -342,23 +342,32 @@ class AI:
             offline_parse=parsing.parse_reminder, max_tokens=1024,
         )
 
-    async def parse_ooo(self, text: str, *, now: datetime, tz: str, date_order: str = "MDY") -> ParseResult[ParsedOoo | None]:
+    async def parse_ooo(self, text: str, *, now: datetime, tz: str, date_order: str = "MDY",
+                        country: str | None = None) -> ParseResult[ParsedOoo | None]:
+        """An absence from words. ``country`` ("US", "DE-BY"; None: none known) is the person's holiday
+        calendar, for holidays named ("from Christmas to New Year"): the model is given its holidays of the
+        coming year, the offline parser reads them from the ``holidays`` package."""
+        named = holiday_names.upcoming(country, now.astimezone(ZoneInfo(tz)).date()) if country else []
         return await self._parse_one(
             "parse_ooo", text, now=now, tz=tz, date_order=date_order, schema_name=p.SCHEMA_OOO,
             schema=p.ooo_schema(), system=p.SYSTEM_OOO, from_output=v.ooo_from_output,
             offline_parse=parsing.parse_ooo, max_tokens=512,
+            extra={"holiday_country": country, "holidays": [{"date": d.isoformat(), "name": n} for d, n in named]},
+            offline_extra={"country": country},
         )
 
     async def _parse_one(self, name: str, text: str, *, now: datetime, tz: str, date_order: str, schema_name: str,
                          schema: dict[str, Any], system: str, from_output: Callable[..., Any],
-                         offline_parse: Callable[..., Any], max_tokens: int) -> ParseResult[Any]:
+                         offline_parse: Callable[..., Any], max_tokens: int, extra: Mapping[str, Any] | None = None,
+                         offline_extra: Mapping[str, Any] | None = None) -> ParseResult[Any]:
         """One dated thing (a reminder, an absence) from words (Slack text): the model, or the offline
-        parser, on plain words. A reminder's ``what`` comes back in the stored form."""
+        parser, on plain words. A reminder's ``what`` comes back in the stored form. ``extra`` goes into the
+        model's context, ``offline_extra`` to the offline parser as keyword arguments."""
         written = markup.read(text)
         threat = _screen(written.plain)
         text, truncated = _prepare(written.plain, MAX_INPUT_CHARS)
         zone = ZoneInfo(tz)
-        context = {**_local_context(now, zone, tz), "date_order": date_order}
+        context = {**_local_context(now, zone, tz), "date_order": date_order, **(extra or {})}
         if not text.strip():
             return ParseResult(None, "offline", "the message is empty", threat, truncated)
         user = p.wrap("user_message", p.neutralise_tags(text))
@@ -368,7 +377,7 @@ class AI:
                 schema_name, schema, system, context, user,
                 lambda d: from_output(d, now=now, zone=zone), max_tokens=max_tokens,
             ),  # fmt: skip
-            lambda: offline_parse(text, now=now, tz=tz, date_order=date_order),
+            lambda: offline_parse(text, now=now, tz=tz, date_order=date_order, **(offline_extra or {})),
             threat=threat,
             truncated=truncated,
         )

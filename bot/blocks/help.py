@@ -19,10 +19,13 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/ooo <dates> [reason]` when you're away (`/ooo Mon-Wed vacation`, `/ooo list`) \u00b7 `/ooo country DE-BY` your public holidays \u00b7 "
         "`/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
     ]),
-    ("Blockers", [
+    ("Blockers, overdue work and flags", [
         "`/blocker T-12 waiting for the API keys` \u00b7 `/blocker <what blocks you>` \u00b7 `/blocker resolve T-12 [note]` \u00b7 "
         "`/blockers` the open ones you can see; or say \u201cBlocked on \u2026\u201d in your standup update. "
         "I follow each one up: you, then your manager, then the channel, then a flag",
+        "An overdue task asks its owner Done / New date / Drop, then climbs its project's ladder (`/steward ladder`)",
+        "Managers: `/flag @person <reason>` raises a flag; its card has Open inquiry (a private conversation I relay), "
+        "Resolve and Dismiss \u00b7 `/flags` the flags you can see",
         "`/steward team` who manages whom \u00b7 admins: `/steward manager @maya for @priya @daniel`, `/steward role @maya manager`",
     ]),
     ("Reminders and memory", [

@@ -226,39 +226,53 @@ def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone", day: da
     return text, [section(text)]
 
 
-def nudge(user: Any, channel_id: str, link: str | None, day: date) -> tuple[str, list[dict[str, Any]]]:
-    where = f"<{link}|today's standup thread>" if link else f"today's standup thread in <#{channel_id}>"
+def nudge(user: Any, channel_id: str, link: str | None, day: date, own_day: date | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """The nudge for the thread of ``day``; ``own_day`` is the person's own date they work on it (with `local on`,
+    New York's Friday thread is a Kolkata teammate's Monday): "today" is theirs, the thread is named by its date."""
+    own_day = own_day or day
+    thread = "today's standup thread" if own_day == day else f"the standup thread of {day_label(day)}"
+    where = f"<{link}|{thread}>" if link else f"{thread} in <#{channel_id}>"
     words = (getattr(user, "real_name", None) or user.display_name or "").split()
     first = words[0] if words else "there"
     text = (f":wave: Hi {markup.escape(first)}, you haven't posted your plan in {where} yet. "
             "Reply there with what you'll do today (mention tasks as `T-12`), or tell me here (\u201cToday I'm \u2026\u201d) "
             "and I'll post it for you. Out today? Tell me `/ooo today`.")
-    return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [section(text)]
+    if own_day == day:
+        return f"Reminder: post your plan for {day_label(day)} in the standup thread.", [section(text)]
+    return (f"Reminder: post your plan for today, {day_label(own_day)}, in the standup thread of {day_label(day)}.",
+            [section(text)])
 
 
 def manager_summary(missing: Sequence[Any], out: Sequence[Any], replied: int, total: int, day: date,
-                    channel_id: str, *, earlier: Sequence[tuple[date, Sequence[Any]]] = ()) -> tuple[str, list[dict[str, Any]]]:
+                    channel_id: str, *, earlier: Sequence[tuple[date, Sequence[Any]]] = (),
+                    later: Sequence[Any] = ()) -> tuple[str, list[dict[str, Any]]]:
     """A manager's summary for the thread of ``day``: ``missing`` reports (not posted), ``replied`` of ``total``
-    expected, who is ``out``; ``earlier`` names reports still missing from earlier threads whose day came after
-    the manager's previous summary (a teammate far east of the team), as (thread date, people)."""
+    counted in this summary, who is ``out``; ``earlier`` names reports still missing from earlier threads whose
+    day came after the manager's previous summary (a teammate far east of the team), as (thread date, people);
+    ``later``, reports on this thread whose day for it comes after this summary (not counted here: the next
+    summary names them if they have not posted)."""
 
     def names(people: Sequence[Any]) -> str:
         return ", ".join(f"<@{p.slack_id}>" for p in people)
 
+    count = f"{replied} of {total} of your reports {'has' if replied == 1 else 'have'} replied"
     if missing:
         n = len(missing)
         head = (f"Standup {day_label(day)}: {n} of your reports {'hasn' if n == 1 else 'haven'}'t posted in "
                 f"<#{channel_id}> yet: {names(missing)}.")
-        lines = [head, f"{replied} of {total} of your reports have replied."]
+        lines = [head, f"{count}."]
     else:
-        head = f"Standup {day_label(day)}: {replied} of {total} of your reports have replied in <#{channel_id}>."
+        head = f"Standup {day_label(day)}: {count} in <#{channel_id}>."
         lines = [head]
-    later = [f"Standup {day_label(then)}: {names(people)} {'hasn' if len(people) == 1 else 'haven'}'t posted "
-             "(their day for it came after your last summary)." for then, people in earlier]
-    lines += later
+    if later:
+        lines.append(f"Not counted yet: {names(later)} (their day for it starts later; your next summary names "
+                     "them if they haven't posted).")
+    behind = [f"Standup {day_label(then)}: {names(people)} {'hasn' if len(people) == 1 else 'haven'}'t posted "
+              "(their day for it came after your last summary)." for then, people in earlier]
+    lines += behind
     if out:
         lines.append(":palm_tree: Out of office: " + ", ".join(name(p) for p in out))
-    return (head if missing else " ".join([head, *later])), [section("\n".join(lines))]
+    return (head if missing else " ".join([head, *behind])), [section("\n".join(lines))]
 
 
 # ---------------------------------------------------------------- end of day
@@ -380,7 +394,7 @@ def team_recap(day: date, closed: Sequence[tuple[Any, Any]], no_plan: Sequence[A
                                                                 (len(recap.dropped), "dropped")) if n)
         lines.append(f"\u2022 <@{person.slack_id}>: {counts}")
         flagged = recap.flagged
-        lines += [f"      :warning: {task_line(t.display_id, t.title, t.carried, limit=RECAP_TASK_LINE)}" for t in flagged[:RECAP_LIST]]
+        lines += [f"      \u25e6 {task_line(t.display_id, t.title, t.carried, limit=RECAP_TASK_LINE)}" for t in flagged[:RECAP_LIST]]
         if len(flagged) > RECAP_LIST:
             lines.append(f"      \u2026and {len(flagged) - RECAP_LIST} more carried {rules.CARRY_WARNING} or more times")
     if no_plan:
@@ -430,12 +444,12 @@ def edit_reply_modal(text: str, metadata: str, day: date) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- out of office
 
-def ooo_saved(span: Any, reason: str | None, ooo_id: int, today: date) -> tuple[str, list[dict[str, Any]]]:
+def ooo_saved(span: Any, reason: str | None, ooo_id: int, today: date, *, note: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The answer to `/ooo` or "I'm out …" in a DM: the exact first and last day and how many workdays
-    (``span``: :class:`bot.services.absences.Span`); Undo."""
+    (``span``: :class:`bot.services.absences.Span`), and ``note`` (how ambiguous dates were read); Undo."""
     why = f" \u2014 {markup.mrkdwn(reason)}" if reason else ""
     text = (f":palm_tree: Got it: you're out {ooo_service.describe_span(span, today)}{why}. "
-            "I won't expect standup replies or send check-ins those days.")
+            "I won't expect standup replies or send check-ins those days." + (f"\n{note}" if note else ""))
     return text, [section(text, accessory={"type": "button", "action_id": "ooo_undo", "text": {"type": "plain_text", "text": "Undo"},
                                             "value": str(ooo_id)})]
 

@@ -161,14 +161,29 @@ def edit_modal(draft_id: int, index: int, item: dict[str, Any], clients: list[st
     }
 
 
+def done_phrase(completed_at: datetime | None, today: date | None) -> str:
+    """When a done task was done: "done today", "done yesterday", "done Mon 9 Mar" (its UTC date, never read
+    as later than ``today``), or "done"."""
+    if completed_at is None:
+        return "done"
+    day = completed_at.astimezone(UTC).date()
+    if today is None:
+        return f"done {short_date(day)}"
+    day = min(day, today)
+    return "done " + {0: "today", 1: "yesterday"}.get((today - day).days, short_date(day))
+
+
 def task_line(task: Task, today: date | None, *, show_owner: bool = False) -> str:
+    """"`T-3` title — due Fri 6 Mar · In progress · Acme · carried 2×"; a done task says when it was done
+    instead of when it was due ("done yesterday"), and no carry count."""
     bits = [f"`{task.display_id}` {markup.mrkdwn(task.title)}"]
-    meta = [due_phrase(task.due_date, today)]
-    if task.stage_name:
+    done = task.status == "done"
+    meta = [done_phrase(task.completed_at, today) if done else due_phrase(task.due_date, today)]
+    if task.stage_name and not done:
         meta.append(markup.mrkdwn(task.stage_name))
     if task.client_name:
         meta.append(markup.mrkdwn(task.client_name))
-    if task.carry_forward_count:
+    if task.carry_forward_count and not done:
         meta.append(f"carried {task.carry_forward_count}\u00d7" + (" :warning:" if task.carry_forward_count >= 3 else ""))
     if show_owner and task.owner_slack_id:
         meta.append(f"<@{task.owner_slack_id}>")

@@ -657,7 +657,9 @@ def _ooo(text: str, ctx: JsonDict) -> JsonDict:
     from bot.parsing import parse_ooo
 
     now, tz = _now_tz(ctx)
-    o = parse_ooo(text, now=now, tz=tz, date_order=ctx.get("date_order") or "MDY")
+    country = ctx.get("holiday_country")
+    o = parse_ooo(text, now=now, tz=tz, date_order=ctx.get("date_order") or "MDY",
+                  country=country if isinstance(country, str) else None)
     if o is None:
         return {"found": False, "start_date": None, "end_date": None, "reason": None}
     return {"found": True, "start_date": o.start_date.isoformat(), "end_date": o.end_date.isoformat(), "reason": o.reason}

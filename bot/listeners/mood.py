@@ -16,7 +16,7 @@ from bot.blocks import mood as render
 from bot.deps import Deps
 from bot.errors import NotFound
 from bot.listeners.workspace import mentioned_user, who
-from bot.services import mood, notifications
+from bot.services import flags, mood
 from bot.services import rhythm as rules
 from db.rows import User
 
@@ -34,18 +34,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def record_and_flag(deps: Deps, org: Any, user: User, score: int, note: str | None, day: date) -> mood.Recorded:
-    """Record a score; a low run raises a private flag and tells the manager (once, through notify)."""
+    """Record a score; a low run raises a private flag whose card (Open inquiry / Resolve / Dismiss) goes to the
+    manager, once (bot/services/flags.py)."""
     now = deps.now()
     async with deps.pool.connection() as conn, conn.transaction():
         recorded = await mood.record(conn, org.id, user, score, note, now=now, local_date=day)
         if recorded.flag_id is not None:
-            for recipient in await mood.flag_recipients(conn, org.id, user):
-                text = (f":lock: *Private* \u00b7 {user.mention}'s recent mood check-ins have been low several times in a row. "
-                        "It may be a good moment for a private, supportive 1:1. Their scores, notes and journal stay private; "
-                        "only you got this.")
-                await notifications.notify(conn, organization_id=org.id, kind="mood.low_flag",
-                                           dedupe_key=f"mood.low_flag:{org.id}:{recorded.flag_id}:{recipient.id}", text=text,
-                                           targets=[notifications.Target.dm(recipient.slack_id)], now=now, user_id=recipient.id)
+            await flags.send_card(conn, org.id, recorded.flag_id, now)
     if recorded.flag_id is not None and deps.extras.get("dispatcher") is not None:
         deps.extras["dispatcher"].wake()
     return recorded

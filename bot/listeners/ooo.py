@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
 from bot.listeners.workspace import who
-from bot.parsing import parse_ooo as detect_ooo
+from bot.parsing.ooo import continues_absence, says_absence
 from bot.parsing.text import lines_of, sentences_of
 from bot.services import absences, calendar, ooo, security, standup_settings
 from bot.services import rhythm as rules
@@ -36,21 +36,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _states_absence(deps: Deps, text: str) -> bool:
-    return detect_ooo(markup.plain_text(text), now=deps.now(), tz="UTC") is not None
+    return says_absence(markup.plain_text(text), now=deps.now(), tz="UTC")
 
 
 
 async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, source: str, channel: str | None = None,
-                           ts: str | None = None) -> tuple[int, Any, str | None, absences.Span]:
-    """Parse an absence (through the AI interface) and record it; returns (id, parsed, reason, its workdays).
+                           ts: str | None = None) -> tuple[int, str | None, str | None, absences.Span]:
+    """Parse an absence (through the AI interface) and record it; returns (id, a note for the answer: how
+    ambiguous dates were read, or None; reason; its workdays).
 
     Raises InvalidInput when no days are said, when they are all past, or when they hold no workday
     ("out sat-sun"): nothing is recorded then."""
     now = deps.now()
-    result = await deps.ai.parse_ooo(text, now=now, tz=user.timezone, date_order=date_order_of(user))
+    async with deps.pool.connection() as conn:
+        country = await absences.country_for_names(conn, org.id, user)
+    result = await deps.ai.parse_ooo(text, now=now, tz=user.timezone, date_order=date_order_of(user), country=country)
     parsed = result.value
     if parsed is None:
-        raise InvalidInput(f"Which days? {USAGE}")
+        said = ooo.unknown_holiday_said(text, now=now, tz=user.timezone, country=country)
+        raise InvalidInput(f"{said or 'Which days?'} {USAGE}")
     today = rules.local_date(now, user.timezone)
     ooo.check_range(parsed.start_date, parsed.end_date, today)
     reason = parsed.reason
@@ -65,7 +69,8 @@ async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, sourc
             step.result = await ooo.record(conn, org.id, user, parsed.start_date, parsed.end_date, reason, source=source,
                                            channel_id=channel, ts=ts)
         ooo_id = step.result
-    return ooo_id, parsed, reason, span
+    note = ooo.other_order_note(text, now=now, tz=user.timezone, date_order=date_order_of(user), country=country)
+    return ooo_id, note, reason, span
 
 
 async def list_absences(deps: Deps, org: Any, user: User) -> tuple[str, list[dict[str, Any]]]:
@@ -129,9 +134,9 @@ async def ooo_command(ack: Any, command: dict[str, Any], respond: Any, context: 
         reply, blocks = await list_absences(deps, org, user)
         await respond(text=reply, blocks=blocks, response_type="ephemeral")
         return
-    ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, ooo.as_statement(text), source="manual",
-                                                           channel=command.get("channel_id"))
-    reply, blocks = render.ooo_saved(span, reason, ooo_id, today)
+    ooo_id, note, reason, span = await record_from_text(deps, org, user, ooo.as_statement(text), source="manual",
+                                                        channel=command.get("channel_id"))
+    reply, blocks = render.ooo_saved(span, reason, ooo_id, today, note=note)
     await respond(text=reply, blocks=blocks, response_type="ephemeral")
 
 
@@ -143,13 +148,18 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
     absence: list[str] = []
     rest: list[str] = []
     written = markup.read(text)
+    after_absence = False  # dates or a return right after an absence belong to it, never to a task
     for line in lines_of(written.plain):
         for sentence in sentences_of(line):
             stored = written.stored(sentence)  # the rest may become tasks: its people and links stay markup
-            (absence if detect_ooo(sentence, now=now, tz=user.timezone) is not None else rest).append(stored)
-    ooo_id, _parsed, reason, span = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
-                                                           channel=message.get("channel"), ts=message.get("ts"))
-    reply, blocks = render.ooo_saved(span, reason, ooo_id, rules.local_date(now, user.timezone))
+            if after_absence and continues_absence(sentence, now=now, tz=user.timezone):
+                absence.append(stored)
+                continue
+            after_absence = says_absence(sentence, now=now, tz=user.timezone)
+            (absence if after_absence else rest).append(stored)
+    ooo_id, note, reason, span = await record_from_text(deps, org, user, " ".join(absence) or text, source="parsed",
+                                                        channel=message.get("channel"), ts=message.get("ts"))
+    reply, blocks = render.ooo_saved(span, reason, ooo_id, rules.local_date(now, user.timezone), note=note)
     await say(text=reply, blocks=blocks)
     remainder = " ".join(rest).strip()
     if remainder and dm.has_words(remainder):

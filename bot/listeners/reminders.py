@@ -5,7 +5,6 @@ app's `/remind` is never reached. Steward's command is `/reminder`; `/reminders`
 
 from __future__ import annotations
 
-import re
 from functools import partial
 from typing import Any
 
@@ -19,18 +18,17 @@ from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm
 from bot.listeners.workspace import who
+from bot.parsing.reminders import starts_with_trigger
 from bot.services import ratelimit, reminders
 from bot.services.workspace import date_order_of
 from jobs import reminders as reminder_jobs
-
-_REMIND = re.compile(r"^\s*(please\s+)?remind\s+me\b", re.IGNORECASE)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     app.command("/reminder")(partial(remind_command, deps=deps))
     app.command("/reminders")(partial(reminders_command, deps=deps))
     app.action("reminder_cancel")(partial(on_cancel, deps=deps))
-    dm.add_route(deps, "reminder", lambda text: bool(_REMIND.match(text)), partial(remind_from_dm), priority=20)
+    dm.add_route(deps, "reminder", starts_with_trigger, partial(remind_from_dm), priority=20)
 
 
 
@@ -41,7 +39,7 @@ def _cancel_button(reminder: reminders.Reminder) -> dict[str, Any]:
 
 async def create_from_text(deps: Deps, org: Any, user: Any, text: str) -> tuple[reminders.Reminder, str]:
     now = deps.now()
-    if not _REMIND.match(text):
+    if not starts_with_trigger(text):
         text = "remind me " + text.removeprefix("me ").strip()
     async with deps.pool.connection() as conn:
         await ratelimit.check(conn, organization_id=org.id, user_id=user.id, slack_id=user.slack_id, action="llm.parse", now=now)

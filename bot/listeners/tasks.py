@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -241,18 +240,16 @@ async def post_preview(client: Any, deps: Deps, org: Any, user: User, draft: dra
         await drafts.set_preview(conn, draft, posted["channel"], posted["ts"])
 
 
-async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[str, Any]], text: str) -> None:
-    if draft.preview_channel_id and draft.preview_ts:
-        await client.chat_update(channel=draft.preview_channel_id, ts=draft.preview_ts, text=text, blocks=blocks)
-
-
-def _pressed_on(draft: drafts.Draft, body: dict[str, Any]) -> drafts.Draft:
-    """``draft``, showing where its preview is: the message whose button was pressed, when the preview's
-    place is not on record yet (a press quicker than ``set_preview``, which follows the post)."""
-    container = body.get("container") or {}
-    if draft.preview_ts or not container.get("message_ts") or not container.get("channel_id"):
-        return draft
-    return dataclasses.replace(draft, preview_channel_id=container["channel_id"], preview_ts=container["message_ts"])
+async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[str, Any]], text: str,
+                          body: dict[str, Any] | None = None) -> None:
+    """Show ``blocks`` in the draft's preview. A button pressed on the preview (``body``, Slack's block_actions
+    payload) names its message: that one is updated even before the preview's ts was recorded (a click
+    handled while the preview's post was still being saved)."""
+    container = (body or {}).get("container") or {}
+    channel = draft.preview_channel_id or (container.get("channel_id") if container.get("type") == "message" else None)
+    ts = draft.preview_ts or (container.get("message_ts") if container.get("type") == "message" else None)
+    if channel and ts:
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
 def _draft_id(body: dict[str, Any]) -> int:
@@ -294,8 +291,8 @@ async def on_draft_confirm(ack: Any, body: dict[str, Any], client: Any, context:
     if expired is not None:
         await _closed_preview(client, deps, org, user, draft_id, expired)
     assert draft is not None
-    await _update_preview(client, _pressed_on(draft, body), render.draft_done(draft, created, _today(user, deps.now())),
-                          f"Added {len(created)} task(s): " + ", ".join(t.display_id for t in created))
+    await _update_preview(client, draft, render.draft_done(draft, created, _today(user, deps.now())),
+                          f"Added {len(created)} task(s): " + ", ".join(t.display_id for t in created), body)
 
 
 async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -308,8 +305,8 @@ async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: 
         except drafts.DraftExpired as exc:
             await _closed_preview(client, deps, org, user, draft_id, exc)
             return
-    await _update_preview(client, _pressed_on(draft, body), render.draft_closed(":wastebasket: Cancelled: nothing was added."),
-                          "Draft cancelled.")
+    await _update_preview(client, draft, render.draft_closed(":wastebasket: Cancelled: nothing was added."), "Draft cancelled.",
+                          body)
 
 
 async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:

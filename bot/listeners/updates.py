@@ -35,7 +35,9 @@ from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.parsing import standup_reply
 from bot.services import (
+    absences,
     drafts,
+    ooo,
     ratelimit,
     security,
     standup_plan,
@@ -333,12 +335,24 @@ async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threa
         tasks, source, threat = list(result.value), result.source, result.threat
         if result.source == "offline" and result.fallback_reason and not deps.settings.offline_ai:
             note = f"Parsed offline ({result.fallback_reason}): check the tasks, and use Edit if I got one wrong."
-    found_ooo = []
+    found_ooo, unread = [], []
+    country: str | None = None
+    if parts.ooo:
+        async with deps.pool.connection() as conn:
+            country = await absences.country_for_names(conn, org.id, user)
     for sentence in parts.ooo:
-        parsed = await deps.ai.parse_ooo(sentence, now=written_at, tz=user.timezone, date_order=date_order_of(user))
+        parsed = await deps.ai.parse_ooo(sentence, now=written_at, tz=user.timezone, date_order=date_order_of(user),
+                                         country=country)
         threat = threat or parsed.threat
         if parsed.value is not None:
             found_ooo.append(parsed.value)
+            if (read := ooo.other_order_note(sentence, now=written_at, tz=user.timezone, date_order=date_order_of(user),
+                                             country=country, undo="send `/ooo cancel`")) is not None:
+                unread.append(read)
+        else:  # never silently: say which days could not be read ("over Thanksgiving" with no such holiday)
+            said = ooo.unknown_holiday_said(sentence, now=written_at, tz=user.timezone, country=country)
+            unread.append(said or f"I couldn't tell which days \u201c{markup.plain_text(sentence)[:120]}\u201d means, so I "
+                                  "haven't marked anything: `/ooo` with the dates does.")
     reply = standup_replies.ParsedReply(parts=parts, tasks=tasks, ooo=found_ooo, parser=source, clients=clients, projects=projects)
     async with deps.pool.connection() as conn:
         if threat is not None:
@@ -348,6 +362,7 @@ async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threa
         outcome = await standup_replies.apply_reply(
             conn, org_id=org.id, thread=thread, user=user, message_ts=written.ts, text=text, parsed=reply, is_late=is_late,
             plan_date=plan_date, now=now, written_at=written_at, day_closed=closed, via=written.via, channel_id=written.channel_id)
+        outcome.notes.extend(unread)
         plan = await standup_plan.plan_of(conn, org.id, user.id, outcome.plan_date)
     if outcome.chatter or (outcome.replayed and outcome.reply_ts):
         return outcome  # "thanks!" after their update, or a redelivery of a message already answered

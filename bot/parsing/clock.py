@@ -255,6 +255,15 @@ def _h_noon(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return Hit(m.start(), m.end(), "time", at=time(12, 0), prefix=norm_pre(m["pre"]))
 
 
+LUNCH_TIMES = {"after": time(13, 0), "before": time(11, 30)}
+""""after lunch" and "before lunch"; "at lunch", "over lunch" and "by lunch" are noon."""
+
+
+def _h_lunch(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    rel = m["rel"].lower()
+    return Hit(m.start(), m.end(), "time", at=LUNCH_TIMES.get(rel, time(12, 0)), prefix="by" if rel == "by" else "")
+
+
 def _h_eod(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return Hit(m.start(), m.end(), "time", at=ctx.end_of_day, eod=True, prefix=norm_pre(m["pre"]))
 
@@ -351,6 +360,12 @@ TIME_RULES: list[Rule] = [
         lambda m, ctx: _h_noon_foreign(m),
         frozenset({"midi", "minuit", "mediodía", "mediodia", "medianoche", "mittag", "mitternacht", "mezzogiorno",
                    "mezzanotte", "meio", "meia", "mittags"}),
+    ),
+    (
+        # only with a word that makes it a time: "book lunch with Acme" is a task about lunch
+        re.compile(r"\b(?P<rel>after|before|at|over|by)\s+(?:(?:the|my|our)\s+)?lunch(?:\s*time|\s+break)?\b", _F),
+        _h_lunch,
+        frozenset({"lunch", "lunchtime"}),
     ),
     (
         re.compile(

@@ -46,6 +46,8 @@ from .timebase import (
     Rule,
     add_business_days,
     add_months,
+    after,
+    elapsed,
     features,
     friday_of_week,
     last_day_of_month,
@@ -77,15 +79,19 @@ _ORD_STRICT = rf"(?:\d{{1,2}}(?:st|nd|rd|th)|{ORD_ALT})"  # 3rd, third (not a ba
 
 def _calendar_hit(m: re.Match[str], ctx: Ctx, mo: int, d: int, y: int | None) -> Hit | None:
     """A month-and-day date; without a year this year's or, when past, next year's."""
+    return _calendar_hit_at(m.start(), m.end(), ctx, mo, d, y)
+
+
+def _calendar_hit_at(start: int, end: int, ctx: Ctx, mo: int, d: int, y: int | None) -> Hit | None:
     if y is not None:
         day = valid(y, mo, d)
         if day is None:
             return None
-        return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < ctx.today)
+        return Hit(start, end, "date", day=day, explicit_past=day < ctx.today)
     found = yearless(ctx, mo, d)
     if found is None:
         return None
-    h = Hit(m.start(), m.end(), "date", day=found, yearless=True, explicit_past=found < ctx.today)
+    h = Hit(start, end, "date", day=found, yearless=True, explicit_past=found < ctx.today)
     h.extra["calendar"] = (mo, d)
     return h
 
@@ -117,23 +123,55 @@ def _h_iso(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return h
 
 
+def _numeric_hit(m: re.Match[str], ctx: Ctx, a: int, b: int, y: int | None) -> Hit | None:
+    """"a/b" (with year ``y`` or none) read in the person's order, else the other way round. The hit
+    remembers its numbers, the order it was read in, and whether that order is the only valid one
+    ("24/12": day first), so that a range's other part can follow it (:func:`_settle_order`)."""
+    readings = _ordered(ctx, a, b)
+    orders = (ctx.date_order, "DMY" if ctx.date_order == "MDY" else "MDY")
+    for i, (mo, d) in enumerate(readings):
+        if (h := _calendar_hit(m, ctx, mo, d, y)) is not None:
+            other_mo, other_d = readings[1 - i]
+            h.extra["numeric"] = (a, b, y)
+            h.extra["order"] = orders[i]
+            h.extra["proves_order"] = a != b and valid(2000, other_mo, other_d) is None  # 2000: 29 Feb valid
+            return h
+    return None
+
+
+def _settle_order(hits: list[Hit], ctx: Ctx) -> list[Hit]:
+    """Numeric dates said together follow one order: when one of them is valid only one way ("24/12"), an
+    ambiguous one beside it is read that way too ("off 24/12-2/1" is 24 December to 2 January for someone
+    who writes month first). Two parts proving different orders leave every reading as it is."""
+    proven = {h.extra["order"] for h in hits if h.extra.get("proves_order")}
+    if len(proven) != 1:
+        return hits
+    order = proven.pop()
+    settled: list[Hit] = []
+    for h in hits:
+        if "numeric" in h.extra and h.extra["order"] != order:
+            a, b, y = h.extra["numeric"]
+            mo, d = (a, b) if order == "MDY" else (b, a)
+            again = _calendar_hit_at(h.start, h.end, ctx, mo, d, y)
+            if again is not None:
+                again.prefix, again.at = h.prefix, h.at
+                again.extra.update(numeric=(a, b, y), order=order, proves_order=False)
+                h = again
+        settled.append(h)
+    return settled
+
+
 def _h_num_year(m: re.Match[str], ctx: Ctx) -> Hit | None:
     y = _year(m["y"])
     assert y is not None
-    for mo, d in _ordered(ctx, int(m["a"]), int(m["b"])):
-        if (h := _calendar_hit(m, ctx, mo, d, y)) is not None:
-            return h
-    return None
+    return _numeric_hit(m, ctx, int(m["a"]), int(m["b"]), y)
 
 
 def _h_num(m: re.Match[str], ctx: Ctx) -> Hit | None:
     a, b = int(m["a"]), int(m["b"])
     if (a, b) == (24, 7):  # "24/7"
         return None
-    for mo, d in _ordered(ctx, a, b):
-        if (h := _calendar_hit(m, ctx, mo, d, None)) is not None:
-            return h
-    return None
+    return _numeric_hit(m, ctx, a, b, None)
 
 
 def _h_dotted(m: re.Match[str], ctx: Ctx) -> Hit | None:
@@ -151,15 +189,28 @@ def _h_day_month(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return _calendar_hit(m, ctx, MONTHS[m["mon"].lower().rstrip(".")], ordinal_value(m["d"]), _year(m["y"]))
 
 
+_DAY_SECONDS = {"day": 86_400, "week": 604_800, "wk": 604_800, "fortnight": 1_209_600}
+
+
 def _h_in(m: re.Match[str], ctx: Ctx) -> Hit | None:
-    """"in 2 hours", "in 1/2 hour", "in 2.5 hours", "in 1h", "3 years from today", "a week hence"."""
+    """"in 2 hours", "in 1/2 hour", "in 2.5 hours", "in 1h", "3 years from today", "a week hence", "in an
+    hour and a half", "in 2 hours and 15 minutes", "in 1h30", "in a day and a half" (a part of a day is
+    exact time: 36 hours)."""
     unit = (m["unit"] or "").lower()
-    amount = _amount(m["amt"], m["andhalf"])
+    amount = _amount(m["amt"], m["andhalf"] or m.groupdict().get("half2"))
     if amount is None or amount <= 0:
         return None
+    extra = 0.0  # "… and 15 minutes", "1h30"
+    if m.groupdict().get("amt2"):
+        more = _amount(m["amt2"], None)
+        extra = (more or 0.0) * (_seconds((m["unit2"] or "m").lower()) or 60)
+    elif m.groupdict().get("amt2b"):
+        extra = int(m["amt2b"]) * 60.0
     seconds = _seconds(unit)
+    if seconds is None and amount != int(amount):
+        seconds = next((secs for prefix, secs in _DAY_SECONDS.items() if unit.startswith(prefix)), None)
     if seconds is not None:
-        inst = (ctx.now.astimezone(UTC) + timedelta(seconds=amount * seconds)).astimezone(ctx.zone)
+        inst = elapsed(ctx.now, timedelta(seconds=amount * seconds + extra), ctx.zone)
         return Hit(m.start(), m.end(), "instant", day=inst.date(), at=inst.time().replace(second=0, microsecond=0),
                    instant=inst)
     n = int(amount)
@@ -297,7 +348,9 @@ def _h_ordinal(m: re.Match[str], ctx: Ctx) -> Hit | None:
         day = valid(nxt.year, nxt.month, d)
     if day is None:
         return None
-    return Hit(m.start(), m.end(), "date", day=day, explicit_past=day < t)
+    h = Hit(m.start(), m.end(), "date", day=day, explicit_past=day < t)
+    h.extra["day_of_month"] = d  # a range ending before its start rolls on a month (ooo._later)
+    return h
 
 
 def _h_day_after(m: re.Match[str], ctx: Ctx) -> Hit | None:
@@ -421,12 +474,18 @@ _REL_WORDS = frozenset(
      "yesterday", "this"}
 )  # fmt: skip
 _UNIT = (
-    r"(?P<unit>seconds?|secs?|s\b|\"|minutes?|mins?|m\b|'|hours?|hrs?|h\b|days?|weeks?|wks?|fortnights?|months?"
+    r"(?P<unit>seconds?|secs?|s\b|\"|minutes?|mins?|m\b|'|hours?|hrs?|h\b|h(?=[0-5]\d\b)|days?|weeks?|wks?|fortnights?|months?"
     r"|years?|yrs?|business\s+days?|working\s+days?)"
 )
 _AMOUNT = (
     rf"(?P<amt>\d+[.,]\d+|\d+\s*/\s*\d+|(?:a\s+)?quarter(?:\s+of(?:\s+an?)?)?|three[-\s]quarters?(?:\s+of(?:\s+an?)?)?"
     rf"|half\s+an?|half|a\s+half|{NUM_ALT})(?P<andhalf>\s+and\s+an?\s+half)?(?:\s+more)?\s*"
+)
+# What may follow a span's unit: "an hour and a half", "2 hours and 15 minutes", "1 hour 30 minutes", "1h30"
+_MORE = (
+    r"(?:\s+(?P<half2>and\s+an?\s+half)\b"
+    rf"|(?:\s*,?\s+and\s+|\s+)(?P<amt2>\d{{1,2}}|{NUM_ALT})\s*(?P<unit2>minutes?|mins?|m\b|seconds?|secs?)"
+    r"|(?<=h)(?P<amt2b>[0-5]\d)(?:m\b|min\b)?)?"
 )
 _MONTH_REF = (
     rf"(?:(?P<mon>{MON_ALT})\.?(?:,?\s+(?P<y>\d{{4}}))?|(?P<rel>this|the\s+current|current|the|next|the\s+next"
@@ -446,7 +505,7 @@ _DATE_RULES: list[Rule] = [
     (
         re.compile(
             PRE + r"\b(?:today\s+)?(?:in|within)\s+(?:about\s+|around\s+|approximately\s+|roughly\s+)?(?:the\s+next\s+)?"
-            + _AMOUNT + _UNIT + r"(?!\w)",
+            + _AMOUNT + _UNIT + _MORE + r"(?!\w)",
             _F,
         ),
         _h_in,
@@ -459,7 +518,7 @@ _DATE_RULES: list[Rule] = [
     ),
     (
         re.compile(
-            PRE + r"\b" + _AMOUNT + _UNIT + r"\s+(?:from\s+(?:right\s+)?(?:now|today)|hence)\b",
+            PRE + r"\b" + _AMOUNT + _UNIT + _MORE + r"\s+(?:from\s+(?:right\s+)?(?:now|today)|hence)\b",
             _F,
         ),
         _h_in,
@@ -633,7 +692,7 @@ def find_dates(text: str, ctx: Ctx, mask: list[tuple[int, int]] | None = None) -
     ``mask``: spans already understood (clock times) that the fallback must not look at.
     """
     taken: list[tuple[int, int]] = []
-    hits = _merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken))
+    hits = _settle_order(_merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken)), ctx)
     if foreign_candidate(text):
         hits.extend(foreign_dates(text, ctx, taken, list(mask or ())))
         hits.sort(key=lambda h: h.start)
@@ -644,7 +703,7 @@ def find_all(text: str, ctx: Ctx) -> tuple[list[Hit], list[Hit]]:
     """(date hits, time hits): English dates first, then clock times, then foreign dates."""
     taken: list[tuple[int, int]] = []
     feats = features(text)
-    dates = _merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken, feats))
+    dates = _settle_order(_merge_weekday_dates(text, scan(text, _DATE_RULES, ctx, taken, feats)), ctx)
     times = scan(text, TIME_RULES, ctx, taken, feats)
     if foreign_candidate(text):
         dates.extend(
@@ -697,9 +756,9 @@ def _next_on_the_clock(ctx: Ctx, at: time) -> datetime:
         day = ctx.today + timedelta(days=offset)
         for hour in (h, h + 12):
             cand = datetime.combine(day, time(hour, at.minute), ctx.zone)
-            if cand <= ctx.now or (hour < NIGHT_END.hour and not night_owl):
+            if not after(cand, ctx.now) or (hour < NIGHT_END.hour and not night_owl):
                 continue
-            if best is None or cand < best:
+            if best is None or after(best, cand):
                 best = cand
     assert best is not None
     return best
@@ -711,7 +770,7 @@ def _in_zone(ctx: Ctx, day: date | None, at: time, zone: tzinfo) -> datetime:
         return datetime.combine(day, at, zone).astimezone(ctx.zone)
     there = ctx.now.astimezone(zone)
     cand = datetime.combine(there.date(), at, zone)
-    if cand <= ctx.now:
+    if not after(cand, ctx.now):
         cand = datetime.combine(there.date() + timedelta(days=1), at, zone)
     return cand.astimezone(ctx.zone)
 
@@ -768,7 +827,7 @@ def resolve_when(
 
     if time_hit is not None and at is not None and time_hit.zone is not None:
         inst = _in_zone(ctx, day_given, at, time_hit.zone)
-        return When(inst.date(), inst.time(), inst, inst < now, tuple(spans)), dates
+        return When(inst.date(), inst.time(), inst, after(now, inst), tuple(spans)), dates
 
     if reminder and midnight:
         day = (day_given or ctx.today) + timedelta(days=1)
@@ -784,11 +843,11 @@ def resolve_when(
         if (
             at is not None
             and day == ctx.today
-            and datetime.combine(day, at, ctx.zone) < now
+            and after(now, datetime.combine(day, at, ctx.zone))
             and not ctx.past_intent
         ):
             other = time(at.hour % 12 + 12, at.minute) if ambiguous and at.hour < 12 else None
-            if reminder and other is not None and datetime.combine(day, other, ctx.zone) > now:
+            if reminder and other is not None and after(datetime.combine(day, other, ctx.zone), now):
                 at = other  # "remind me today at 9" said at 10:00: 21:00
             elif eod:
                 at = time(23, 59)  # "EOD" after hours means "before I go to bed"
@@ -804,7 +863,7 @@ def resolve_when(
         inst = _next_on_the_clock(ctx, at)
         return When(inst.date(), inst.time(), None, False, tuple(spans)), dates
     day = ctx.today
-    if datetime.combine(day, at, ctx.zone) <= now:
+    if not after(datetime.combine(day, at, ctx.zone), now):
         if eod:
             at = time(23, 59)
         else:

@@ -121,6 +121,13 @@ def _month_numbers() -> dict[str, int]:
     return out
 
 
+@lru_cache(maxsize=1)
+def month_names() -> frozenset[str]:
+    """Every month name and abbreviation Steward reads, lowercased: English ("december", "dec") and those of
+    Spanish, French, German, Portuguese and Italian from dateparser's locale data ("dezember", "déc")."""
+    return frozenset(MONTHS) | frozenset(_month_numbers())
+
+
 def month_number(word: str) -> int | None:
     """1..12 for a month name in Spanish, French, German, Portuguese or Italian ("mars", "März", "marzo"), else None."""
     return _month_numbers().get(word.lower().rstrip("."))
@@ -228,7 +235,8 @@ def foreign_dates(
     masked = list(text)
     for a, b in taken + mask:
         masked[a:b] = " " * (b - a)
-    masked_text = "".join(masked)
+    # a label's colon ("Heute: …", "Hoy: …") hides the word before it from dateparser; same length, same places
+    masked_text = re.sub(r":(?=\s|$)", " ", "".join(masked))
     # dateparser's cost grows with the text: only show it short windows around the gate words
     windows: list[list[int]] = []
     for _, m in toks[: _MAX_WINDOWS * 2]:

@@ -12,8 +12,19 @@ from datetime import date, datetime, timedelta
 
 from .dates import MONTHS, Ctx, Hit, _add_business_days, find_dates, friday_of_week, make_ctx
 from .foreign import month_number
+from .holiday_names import following, named_holidays
 from .models import DateOrder, ParsedOoo
-from .timebase import WD_ALT, WEEKDAYS, add_months, next_week_weekday, next_weekday, prev_weekday, valid
+from .text import sentences_of
+from .timebase import (
+    WD_ALT,
+    WEEKDAYS,
+    add_months,
+    next_week_weekday,
+    next_weekday,
+    overlaps,
+    prev_weekday,
+    valid,
+)
 
 _F = re.IGNORECASE
 
@@ -36,7 +47,7 @@ _ABSENCE = re.compile(
     r"\s+(?:(?:also|still|probably|likely|going\s+to\s+be|totally)\s+)?"
     r"(?:out|off|away|sick|ill|unwell|offline|unavailable|not\s+available|not\s+around|not\s+in|on\s+vacation|on\s+holiday|on\s+leave|traveling|travelling)\b"
     + _NOT_AFTER
-    + r"|^\W*(?:out|off|away|sick|ill|ooo|vacation|on\s+vacation|on\s+holiday|on\s+leave|pto|holiday|traveling|travelling)\b"
+    + r"|^\W*(?:(?:also|and|plus)\s+)?(?:out|off|away|sick|ill|ooo|vacation|on\s+vacation|on\s+holiday|on\s+leave|pto|holiday|traveling|travelling)\b"
     + _NOT_AFTER
     + r")",
     _F,
@@ -102,7 +113,8 @@ _FOREIGN_UNTIL_BEFORE = re.compile(
 )
 _LIST_SEP = re.compile(r"^\s*(?:,|and|&|,\s*and|or)\s*$", _F)
 _BACK = re.compile(
-    r"\b(?:back|returning|return|in\s+the\s+office|back\s+in\s+the\s+office)\s*(?:on\s*)?$", _F
+    r"(?<![\w-])(?:back|returning|return|in\s+the\s+office|back\s+in\s+the\s+office|zurück|wieder\s+da|de\s+retour"
+    r"|de\s+vuelta|di\s+ritorno|de\s+volta)\s*(?:(?:on|am|le|el|il|o)\s*)?$", _F
 )
 _NUM_WORDS = r"\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|couple\s+of|a\s+few|few"
 # "for 3 days", "out of office 3 days", "3 days off", "two weeks of PTO" (not "in 3 days", "3 days ago", nor
@@ -249,6 +261,13 @@ def _later(end: date, start: date, hit: Hit) -> date:
             return end.replace(year=end.year + 1)
         except ValueError:  # Feb 29
             return end + timedelta(days=365)
+    if "day_of_month" in hit.extra:  # "from the 24th, back on the 2nd": the 2nd after the 24th
+        month = end.replace(day=1)
+        for _ in range(12):
+            month = add_months(month, 1)
+            later = valid(month.year, month.month, hit.extra["day_of_month"])
+            if later is not None and later >= start:
+                return later
     return start
 
 
@@ -268,6 +287,73 @@ def states_absence(text: str) -> bool:
         return True
     m = _ABSENCE.search(text)
     return m is not None and not (_OOO_AS_NOUN.search(text) and not _ABSENCE.search(_OOO_AS_NOUN.sub(" ", text)))
+
+
+# "back on Monday", "I'll be back in the office on the 2nd", "returning Jan 4", "zurück am 2. Januar": a return
+# says the days before it are off. Only the whole sentence: "I'll get back on the bug Monday" is work.
+_RETURN = re.compile(
+    r"^\W*(?:(?:i['’]?ll|i\s+will|i['’]?m|i\s+am|we['’]?ll|we\s+will|we['’]?re)\s+(?:be\s+)?)?"
+    r"(?:back|returning|zurück|wieder\s+da|de\s+retour|de\s+vuelta|di\s+ritorno|de\s+volta)"
+    r"(?:\s+(?:in\s+the\s+office|at\s+work|online|at\s+my\s+desk|im\s+büro|au\s+bureau))?\s+(?P<when>.+?)\W*$",
+    _F,
+)
+# What may be left of a sentence that only continues an absence once its dates are taken out:
+# "Back on the 2nd.", "Bis 28. Dezember.", "until Friday", "and the 24th".
+_CONNECTORS_ONLY = re.compile(
+    r"^(?:\W|\b(?:too|also|as\s+well|aussi|auch|también|anche|também|"
+    r"back|returning|return|zurück|until|till|til|through|thru|to|from|and|on|the|of|in|bis|zum|zur|am|vom|"
+    r"au|al|del|du|le|la|el|il|a|à|hasta|jusqu['’]?(?:au|à)?|fino|até|o|und|et|y|e|i['’]?ll|i\s+will|be|i['’]?m|i\s+am)(?![\w'’]))*$",
+    _F,
+)
+
+
+def _dates_only(text: str, ctx: Ctx) -> bool:
+    """Whether ``text`` says nothing but one or more dates and the words that join them."""
+    hits = [h for h in find_dates(text, ctx) if h.day is not None]
+    if not hits:
+        return False
+    rest = text
+    for h in sorted(hits, key=lambda h: h.start, reverse=True):
+        rest = rest[: h.start] + " " + rest[h.end :]
+    return bool(_CONNECTORS_ONLY.match(rest.strip()))
+
+
+def _states_return(text: str, ctx: Ctx) -> bool:
+    """"back on Monday" (and its kind, see ``_RETURN``): the sentence is a return and its date."""
+    m = _RETURN.match(text)
+    return m is not None and _dates_only(m["when"], ctx)
+
+
+def says_absence(text: str, *, now: datetime, tz: str) -> bool:
+    """Whether ``text`` (plain words) states an absence of its author, whether or not its days can be read
+    ("out over Thanksgiving" where no Thanksgiving is known is still an absence, to be asked about). ``now``
+    aware, ``tz`` an IANA zone. Pure."""
+    return states_absence(text) or _states_return(text, make_ctx(now, tz))
+
+
+def continues_absence(text: str, *, now: datetime, tz: str) -> bool:
+    """Whether a sentence said right after an absence belongs to it: dates alone, or a return ("Back on the
+    2nd.", "Bis 28. Dezember.", "until Friday", "Friday too"). Such a sentence is never a task: "I'm off from
+    the 24th. Back on the 2nd." is one absence, 24th to 1st. ``now`` aware, ``tz`` an IANA zone. Pure."""
+    return _continues(text, make_ctx(now, tz))
+
+
+def _continues(text: str, ctx: Ctx) -> bool:
+    return _dates_only(text, ctx) or _states_return(text, ctx)
+
+
+def _taken_on(sentence: str, ctx: Ctx, start: date, end: date) -> date:
+    """The last day off once ``sentence`` (a continuation: :func:`continues_absence`) is said after an absence
+    of ``start``..``end``: the day before a return ("Back on the 4th."), else its last date ("Until the 28th.",
+    "Friday too."), each the first such date from ``start`` on."""
+    hits = [h for h in find_dates(sentence, ctx) if h.day is not None]
+    if not hits:
+        return end
+    last = hits[-1]
+    assert last.day is not None
+    if _RETURN.match(sentence):
+        return max(_later(_not_today(last, last.day, ctx.today), start, last) - timedelta(days=1), start)
+    return max(end, _later(last.range_end or last.day, start, last))
 
 
 def _span_from_hits(text: str, hits: list[Hit], today: date) -> tuple[date, date]:
@@ -325,22 +411,63 @@ def _end_after(start: date, n: int, kind: str) -> date:
     return _add_business_days(start - timedelta(days=1), n) if start.weekday() < 5 else _add_business_days(start, n)
 
 
-def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY") -> ParsedOoo | None:
+_UNTIL_BEFORE = re.compile(r"\b(?:until|till|til|through|thru)\s*$", _F)
+
+
+def _holiday_hits(text: str, ctx: Ctx, country: str | None) -> list[Hit] | None:
+    """Holidays named in ``text`` as date hits covering their days (``holiday_names``); None when one of them
+    is not in the person's calendar (the caller refuses: never today)."""
+    named = named_holidays(text, ctx.today, country, past=ctx.past_intent)
+    hits: list[Hit] = []
+    for i, h in enumerate(named):
+        if i and hits:
+            h = following(named[i - 1], h, text, country)
+        if h.first is None or h.last is None:
+            return None
+        hit = Hit(h.start, h.end, "date", day=h.first, range_end=h.last)
+        hit.extra["range_start"] = h.first
+        if _UNTIL_BEFORE.search(text, 0, h.start):
+            hit.prefix = "until"
+        hits.append(hit)
+    return hits
+
+
+def unknown_holiday(text: str, *, now: datetime, tz: str, country: str | None) -> str | None:
+    """The first holiday named in ``text`` that the person's calendar (``country``) does not know, as
+    written ("Thanksgiving"), or None: what a refusal names."""
+    ctx = make_ctx(now, tz)
+    return next((h.words for h in named_holidays(text, ctx.today, country) if h.first is None), None)
+
+
+def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY",
+              country: str | None = None) -> ParsedOoo | None:
     """Parse an out-of-office statement; None when the text states no absence.
 
     Without a date the absence is today. Ranges: "Mon-Wed" / "sat-sun" (the next such days, today
     included; "next Mon-Wed" next week's), "20th-24th" / "from the 20th to the 24th" (this month, or
     the next when they are past), "Dec 20-24", "du 16 au 18 mars", "vom 16. bis 18. März". "next week"
     is Monday-Friday of next week, "this week" / "all week" today-Friday, "until X" today-X ("until
-    Wednesday" said on a Wednesday: next week's), "back on X" today-(X - 1 day). A count of days ("for
+    Wednesday" said on a Wednesday: next week's), "back on X" today-(X - 1 day). Holidays by name ("from
+    Christmas to New Year", "over Easter", "Thanksgiving week") are their days in the calendar of
+    ``country`` ("US", "DE-BY"; see :mod:`bot.parsing.holiday_names`); one that calendar does not know
+    makes the answer None (see :func:`unknown_holiday`), never today. A count of days ("for
     3 days", "out of office 3 days", "3 days off", "ooo 3") is that many workdays (Monday-Friday) from the
     start; "calendar days" and "weeks" count calendar days. Two or more separate days ("Tuesday and
     Thursday") collapse to the span between the first and the last. The caller says what a span
     without a workday means (:mod:`bot.services.absences`).
     """
-    if not states_absence(text):
-        return None
     ctx = make_ctx(now, tz, date_order, past_intent=bool(_PAST.search(text)))
+    if not states_absence(text) and not _states_return(text, ctx):
+        return None
+    said = sentences_of(text)
+    if len(said) > 1 and all(_continues(s, ctx) for s in said[1:]):
+        # "I'm off from the 24th. Until the 28th.": the first sentence's days, taken on by the others
+        first = parse_ooo(said[0], now=now, tz=tz, date_order=date_order, country=country)
+        if first is not None:
+            start, end = first.start_date, first.end_date
+            for sentence in said[1:]:
+                end = _taken_on(sentence, ctx, start, end)
+            return ParsedOoo(start, end, first.reason or _reason(text))
     reason = _reason(text)
     today = ctx.today
 
@@ -349,7 +476,12 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
         if rng is not None:
             return ParsedOoo(rng[0], rng[1], reason)
 
-    hits = [h for h in find_dates(text, ctx) if h.day is not None]
+    holidays = _holiday_hits(text, ctx, country)
+    if holidays is None:
+        return None
+    spans = [(h.start, h.end) for h in holidays]
+    hits = [h for h in find_dates(text, ctx) if h.day is not None and not overlaps(spans, h.start, h.end)]
+    hits = sorted(hits + holidays, key=lambda h: h.start)
     if hits:
         start, end = _span_from_hits(text, hits, today)
     elif _REST_OF_WEEK.search(text):
@@ -363,6 +495,23 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
     if end < start:
         start, end = end, start
     return ParsedOoo(start, end, reason)
+
+
+def other_order_reading(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY",
+                        country: str | None = None) -> tuple[date, date] | None:
+    """When every numeric date in ``text`` ("3/4-5/4") could be read day first or month first, the days the
+    other order gives, if they differ from ``parse_ooo``'s: what a confirmation mentions, so that a misread
+    ("4 March to 4 May" for "3-5 April") is never recorded silently. None when a date proves the order
+    ("24/12-2/1": day first, read so) or there is nothing to choose."""
+    ctx = make_ctx(now, tz, date_order)
+    numeric = [h for h in find_dates(text, ctx) if "numeric" in h.extra]
+    if not numeric or any(h.extra["proves_order"] for h in numeric):
+        return None
+    mine = parse_ooo(text, now=now, tz=tz, date_order=date_order, country=country)
+    other = parse_ooo(text, now=now, tz=tz, date_order="DMY" if date_order == "MDY" else "MDY", country=country)
+    if mine is None or other is None or (mine.start_date, mine.end_date) == (other.start_date, other.end_date):
+        return None
+    return other.start_date, other.end_date
 
 
 # ---------------------------------------------------------------- Slack status

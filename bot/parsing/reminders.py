@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from .dates import Ctx, find_all, make_ctx, resolve_when
 from .models import DateOrder, ParsedReminder, Recurrence
 from .text import clean_title, has_content, protect_emoji, remove_spans, restore_emoji
+from .timebase import after, elapsed
 
 _F = re.IGNORECASE
 DEFAULT_REMINDER_TIME = time(9, 0)
@@ -22,6 +23,23 @@ _TRIGGER = re.compile(
     r"|(?:ping|nudge|poke)\s+me(?:\s+(?:to|about)\b)?)\s*",
     _F,
 )
+# "Remind me" in French, German, Spanish, Italian and Portuguese, and the word that joins it to the thing to
+# do ("rappelle-moi demain d'appeler la banque", "erinnere mich morgen daran, die Bank anzurufen").
+FOREIGN_TRIGGER = re.compile(
+    r"\b(?:rappelle[- ]moi|rappelez[- ]moi|fais[- ]moi\s+penser|erinnere?\s+mich(?:\s+daran)?|recu[ée]rdame|recordarme"
+    r"|recu[ée]rdeme|ricordami|ricordatemi|lembra[- ]me|lembre[- ]me|me\s+lembr[ae])\b[,\s]*",
+    _F,
+)
+_FOREIGN_JOIN = re.compile(r"^(?:daran,?\s+|de\s+|d['’]|di\s+|que\s+|qu['’]|dass\s+|zu\s+|à\s+|a\s+)", _F)
+
+
+def starts_with_trigger(text: str) -> bool:
+    """Whether a message asks for a reminder from its first words ("remind me …", "rappelle-moi …",
+    "erinnere mich …", "recuérdame …", "ricordami …", "lembra-me …"), after "please"."""
+    body = _POLITE.sub("", text)
+    return bool(re.match(r"\s*remind\s+me\b", body, _F) or FOREIGN_TRIGGER.match(body.lstrip()))
+
+
 _POLITE = re.compile(r"^\W*(?:(?:hey|hi|ok|okay|please|pls|can\s+you|could\s+you|would\s+you)\b[,\s]*)+", _F)
 _LEAD_TO = re.compile(r"^(?:to|that|about|of)\s+", _F)
 
@@ -111,7 +129,7 @@ def _first_occurrence(spec: Recurrence, ctx: Ctx) -> datetime:
         if spec["kind"] == "monthly" and d.day != min(spec["day"], _days_in_month(d)):
             continue
         cand = datetime.combine(d, at, ctx.zone)
-        if cand > now:
+        if after(cand, now):
             return cand
     raise ValueError("no occurrence within 400 days")  # pragma: no cover
 
@@ -140,7 +158,8 @@ def parse_reminder(
 
 def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedReminder | None:
     ctx = make_ctx(now, tz, date_order)
-    m = _TRIGGER.search(text)
+    m = _TRIGGER.search(text) or FOREIGN_TRIGGER.search(text)
+    foreign = m is not None and m.re is FOREIGN_TRIGGER
     body = remove_spans(text, [(m.start(), m.end())]) if m else text
     body = _POLITE.sub("", body)
 
@@ -168,26 +187,32 @@ def _parse(text: str, now: datetime, tz: str, date_order: DateOrder) -> ParsedRe
     when, _ = resolve_when(body, ctx, keep_today_past=False, reminder=True)
     if when is None:
         return None
-    what = _clean_what(remove_spans(body, when.spans))
+    what = _clean_what(remove_spans(body, when.spans), foreign=foreign)
     if not what:
         return None
+    # Instants are compared on the real time line (timebase.after): "in 1 hour" said in the repeated hour of
+    # the autumn change is an hour on, though its wall clock reads the same.
     if when.instant is not None:
         fire_at = when.instant
     elif when.at is not None:
         fire_at = datetime.combine(when.day, when.at, ctx.zone)
-        if fire_at <= ctx.now and when.day == ctx.today and not when.explicit_past:
+        if not after(fire_at, ctx.now) and when.day == ctx.today and not when.explicit_past:
             fire_at = datetime.combine(when.day, when.at, ctx.zone) + timedelta(days=1)
     else:
         fire_at = datetime.combine(when.day, DEFAULT_REMINDER_TIME, ctx.zone)
-        if fire_at <= ctx.now and when.day == ctx.today:
-            fire_at = (ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    if fire_at <= ctx.now:
+        if not after(fire_at, ctx.now) and when.day == ctx.today:
+            next_hour = elapsed(ctx.now, timedelta(hours=1), ctx.zone)
+            fire_at = next_hour - timedelta(minutes=next_hour.minute, seconds=next_hour.second,
+                                            microseconds=next_hour.microsecond)
+    if not after(fire_at, ctx.now):
         return None
     return ParsedReminder(what, fire_at, None, has_time=when.at is not None or when.instant is not None)
 
 
-def _clean_what(s: str) -> str:
+def _clean_what(s: str, *, foreign: bool = False) -> str:
     s = clean_title(s)
     s = _LEAD_TO.sub("", s).strip()
+    if foreign:  # "d'appeler la banque" -> "appeler la banque"
+        s = _FOREIGN_JOIN.sub("", s).strip()
     s = clean_title(s)
     return s if has_content(s) else ""

@@ -16,18 +16,34 @@ from typing import Any
 
 from bot import slack_markup as markup
 
-from .ooo import parse_ooo as detect_ooo
+from .ooo import continues_absence, says_absence
 from .text import fold, lines_of, sentences_of
 
 _TASK_REF = re.compile(r"(?<![\w-])T-?(\d{1,9})(?![\w-])", re.IGNORECASE)
+# The same headers in German, French, Spanish, Italian and Portuguese ("Heute:", "Aujourd'hui :", "Ayer:",
+# "Blocker:", "Bloqueios:"): the word for today, yesterday, or what blocks.
+_FOREIGN_TODAY = r"heute|aujourd['’]hui|hoy|oggi|hoje"
+_FOREIGN_YESTERDAY = r"gestern|hier|ayer|ieri|ontem"
+_FOREIGN_BLOCKERS = (r"blockaden?|hindernisse?|probleme|bloquants?|blocages?|obstacles?|bloqueos?|bloqueantes?|impedimentos?"
+                     r"|blocchi|ostacoli|bloqueios?")
 _HEADER = re.compile(
     r"^\W*(?P<h>yesterday|done|did|completed|finished|today|plan|plans|todo|to\s*do|next|up\s+next|"
-    r"blockers?|blocked|impediments?|obstacles?)(?:['’]s)?(?:\s+(?:tasks?|plans?|work))?\W*?\s*[:\-\u2013]\s*(?P<rest>.*)$",
+    r"blockers?|blocked|impediments?|obstacles?|" + _FOREIGN_TODAY + "|" + _FOREIGN_YESTERDAY + "|" + _FOREIGN_BLOCKERS
+    + r")(?:['’]s)?(?:\s+(?:tasks?|plans?|work))?\W*?\s*[:\-\u2013]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _DONE_HEADERS = {"yesterday", "done", "did", "completed", "finished"}
 _SAID_DONE_HEADERS = {"done", "completed", "finished"}
 _BLOCKER_HEADERS = {"blocker", "blockers", "blocked", "impediment", "impediments", "obstacle", "obstacles"}
+
+
+def _section_of(header: str) -> str:
+    """"done", "blocker" or "plan" for a header word in any of the languages (lowercase, no spaces)."""
+    if header in _DONE_HEADERS or re.fullmatch(_FOREIGN_YESTERDAY, header):
+        return "done"
+    if header in _BLOCKER_HEADERS or re.fullmatch(_FOREIGN_BLOCKERS, header):
+        return "blocker"
+    return "plan"
 _BLOCKER = re.compile(
     r"\b(?:blocked|blocker|blocking|stuck|waiting\s+(?:on|for)|can['’]?t\s+(?:proceed|continue|move\s+forward)|"
     r"cannot\s+(?:proceed|continue)|held\s+up|need(?:s|ing)?\s+help\s+(?:with|on))\b",
@@ -223,7 +239,7 @@ def reads_like_update(text: str, *, now: datetime, tz: str) -> bool:
     if all(_QUESTION.search(s) for s in sentences):
         return False
     return any(_TODAY_FRAME.search(s) and not _QUESTION.search(s) and completed_object(s) is None
-               and detect_ooo(s, now=now, tz=tz) is None for s in sentences)
+               and not says_absence(s, now=now, tz=tz) for s in sentences)
 
 
 def _add(items: list[int], n: int) -> None:
@@ -252,14 +268,19 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     parts = ReplyParts()
     section, said_done = "plan", False
     written = markup.read(text)
+    after_absence = False  # the sentence before stated an absence: dates or a return after it are part of it
     for line in lines_of(written.plain):
         for sentence in sentences_of(line):
             sentence = sentence.strip()
+            if after_absence and continues_absence(sentence, now=now, tz=tz):
+                parts.ooo[-1] = f"{parts.ooo[-1]} {sentence}"  # "I'm off from the 24th. Back on the 2nd."
+                continue
+            after_absence = False
             # Headers start sections on their own line or mid-line ("Yesterday: x. Today: y.").
             header = _HEADER.match(sentence)
             if header:
                 h = re.sub(r"\s+", "", header.group("h").lower())
-                section = "done" if h in _DONE_HEADERS else "blocker" if h in _BLOCKER_HEADERS else "plan"
+                section = _section_of(h)
                 # "Done: the Acme mockups" says it is finished; "Yesterday: the Acme mockups" may be work in progress.
                 said_done = h in _SAID_DONE_HEADERS
                 sentence = header.group("rest").strip()
@@ -276,8 +297,9 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
                 if not _NO_BLOCKER.search(sentence):
                     parts.blockers.append((sentence, int(refs[0].group(1)) if refs else None))
                 continue
-            if detect_ooo(sentence, now=now, tz=tz) is not None:
+            if says_absence(sentence, now=now, tz=tz):
                 parts.ooo.append(sentence)
+                after_absence = True
                 continue
             if section == "done":
                 for m in refs:

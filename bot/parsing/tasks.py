@@ -11,6 +11,7 @@ from .dates import Ctx, When, make_ctx, resolve_when
 from .matching import match_name, match_task_type, without_urls
 from .models import DEFAULT_TASK_TYPE, DEFAULT_TASK_TYPES, DateOrder, ParsedTask, Priority, TaskTypeRule
 from .text import (
+    as_instruction,
     clamp,
     clean_title,
     fold,
@@ -214,7 +215,7 @@ def _parse_fragment(
         if when is None and prio.priority == "normal" and not prio.no_rush:
             return None
         return _Mod(when, prio)
-    title = clamp(title)
+    title = clamp(as_instruction(title))
     if when is None and header_when is not None:
         when = header_when
     if when is None and prio.asap:  # "asap" with no date: today, end of day

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.slack_limits import fit_text
 from bot.slack_markup import EMOJI
@@ -161,13 +162,36 @@ def lines_of(text: str) -> list[str]:
     return out
 
 
+# A day of the month written as an ordinal with a dot: "24." (German, and the dotted forms of the other
+# languages), "24th.", "1er.", "1º.". Before a month name the dot is part of a date, not the end of a
+# sentence: "Ich bin vom 24. bis 28. Dezember im Urlaub", "off from the 24th. December to the 2nd.".
+_ORDINAL_DAY_END = re.compile(r"(?<![\d.])(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|er|re|e|º|ª|°)?\.$", _F)
+
+
+@lru_cache(maxsize=1)
+def _month_follows() -> re.Pattern[str]:
+    """A month name in any language Steward reads (English and dateparser's locale data for the others),
+    "of"/"de" allowed before it."""
+    from .foreign import month_names  # a late import: foreign.py reads dateparser's data on first use
+
+    months = "|".join(sorted((re.escape(m) for m in month_names()), key=len, reverse=True))
+    # "May I ask…" after a number is a question, not a date
+    return re.compile(rf"(?:(?:of|de|del|di)\s+)?(?:{months})(?![^\W\d_])(?!(?<=may)\s+(?:i|we|you)\b)", _F)
+
+
+def _inside_a_date(chunk: str, dot_end: int, next_at: int) -> bool:
+    """Whether the sentence end before ``next_at`` is an ordinal day's dot ("24. Dezember", "24th. Dec")."""
+    return bool(_ORDINAL_DAY_END.search(chunk, 0, dot_end) and _month_follows().match(chunk, next_at))
+
+
 def sentences_of(line: str) -> list[str]:
-    """Split on ';' and on sentence ends followed by a capital (not after "e.g." / "Dr." / "3 p.m.")."""
+    """Split on ';' and on sentence ends followed by a capital (not after "e.g." / "Dr." / "3 p.m.", nor at
+    the dot of a day written "24." or "24th." before a month name: "vom 24. bis 28. Dezember")."""
     parts: list[str] = []
     for chunk in line.split(";"):
         start = 0
         for m in _SENTENCE_SEP.finditer(chunk):
-            if _ABBREV_END.search(chunk, 0, m.start()):
+            if _ABBREV_END.search(chunk, 0, m.start()) or _inside_a_date(chunk, m.start(), m.end()):
                 continue
             parts.append(chunk[start : m.start()])
             start = m.end()
@@ -201,9 +225,25 @@ _LEADING_WHEN = re.compile(
 )
 
 
+def verb_of_gerund(word: str) -> str | None:
+    """The task verb an "-ing" word is a form of ("reviewing" -> "review", "writing" -> "write", "shipping" ->
+    "ship", "tidying" -> "tidy"), lowercased; None when it is not one of ``VERBS`` / ``AMBIGUOUS_VERBS``."""
+    word = word.lower()
+    if not word.endswith("ing") or len(word) < 5:
+        return None
+    stem = word[:-3]
+    candidates = [stem, stem + "e"]
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        candidates.append(stem[:-1])  # "shipping" -> "ship"
+    return next((c for c in candidates if c in VERBS or c in AMBIGUOUS_VERBS), None)
+
+
 def starts_with_verb(s: str) -> bool:
     s = strip_lead_ins(_LEADING_WHEN.sub("", strip_lead_ins(s.strip())))
     word, rest = _first_word(s)
+    if verb_of_gerund(word) is not None:
+        # "… and writing the release notes": a verb in "-ing" needs an object after it ("writing skills" is a noun)
+        return bool(_OBJECT_START.match(rest))
     if word not in VERBS and word not in AMBIGUOUS_VERBS:
         return False
     if word in AMBIGUOUS_VERBS:
@@ -211,12 +251,57 @@ def starts_with_verb(s: str) -> bool:
     return True
 
 
+_GERUND_FIRST = re.compile(r"^(?P<word>[^\W\d_]+ing)\s+(?P<rest>.*)$", _F | re.S)
+
+
+def as_instruction(title: str) -> str:
+    """A title that starts with a task verb in "-ing" and its object, as the verb itself: "reviewing the rate
+    limiter PR" -> "review the rate limiter PR" (a capital kept). Names that only start like that stay whole:
+    "Finishing touches on the deck", "Testing framework migration" (no object after the word)."""
+    m = _GERUND_FIRST.match(title)
+    if m is None or not _OBJECT_START.match(m["rest"]):
+        return title
+    verb = verb_of_gerund(m["word"])
+    if verb is None:
+        return title
+    if m["word"][0].isupper():
+        verb = verb[0].upper() + verb[1:]
+    return f"{verb} {m['rest']}"
+
+
 _ONLY_PEOPLE = re.compile(r"\s*@[\w.\-]+(?:(?:\s*,\s*|\s+(?:and|&)\s+)@[\w.\-]+)*\s*")
+
+
+# "and" in German, French, Spanish, Italian and Portuguese joins two pieces of work when both have their
+# verb in the same place: German puts the infinitive last ("Staging-Build deployen und Release Notes
+# schreiben"), the others first ("déployer le build et écrire les notes", "revisar el PR y escribir las notas").
+_FOREIGN_AND = re.compile(r"\s+(?:und|et|y|e)\s+", _F)
+_GERMAN_VERB_LAST = re.compile(r"(?<![^\W\d_])(?-i:[a-zäöü])[a-zäöüß]{2,}(?:en|ern|eln)\W*$")
+_ROMANCE_VERB_FIRST = re.compile(r"^\W*(?-i:[a-zàâçéèêëîïôûùüÿñáíóúã])[a-zàâçéèêëîïôûùüÿñáíóúã]{2,}(?:ar|er|ir|re)\b")
+
+
+def _foreign_pieces(clause: str) -> list[str]:
+    """``clause`` split at a foreign "and" between two pieces of work (see ``_FOREIGN_AND``)."""
+    pieces: list[str] = []
+    start = 0
+    for m in _FOREIGN_AND.finditer(clause):
+        left, right = clause[start : m.start()], clause[m.end() :]
+        word = m.group().strip().lower()
+        right_clause = _FOREIGN_AND.split(right, maxsplit=1)[0]
+        german = word == "und" and _GERMAN_VERB_LAST.search(left) and _GERMAN_VERB_LAST.search(right_clause)
+        romance = word != "und" and _ROMANCE_VERB_FIRST.match(left) and _ROMANCE_VERB_FIRST.match(right)
+        if len(left.split()) < 2 or not (german or romance):
+            continue
+        pieces.append(left)
+        start = m.end()
+    pieces.append(clause[start:])
+    return pieces
 
 
 def split_clauses(sentence: str) -> list[str]:
     """Split on ',', 'and', 'then', '&' only where the next clause starts with a verb and the
-    clause before it has at least two words ("review and merge the PR" stays one task)."""
+    clause before it has at least two words ("review and merge the PR" stays one task); and on the
+    German, French, Spanish, Italian and Portuguese "and" between two pieces of work."""
     pieces: list[str] = []
     start = 0
     for m in _CLAUSE_SEP.finditer(sentence):
@@ -227,7 +312,7 @@ def split_clauses(sentence: str) -> list[str]:
         pieces.append(left)
         start = m.end()
     pieces.append(sentence[start:])
-    return [p.strip() for p in pieces if p.strip()]
+    return [p.strip() for piece in pieces for p in _foreign_pieces(piece) if p.strip()]
 
 
 def remove_spans(text: str, spans: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> str:

@@ -10,7 +10,7 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -221,6 +221,22 @@ def prev_weekday(today: date, wd: int, include_today: bool = True) -> date:
     if delta == 0 and not include_today:
         delta = 7
     return today - timedelta(days=delta)
+
+
+def after(a: datetime, b: datetime) -> bool:
+    """Whether the instant ``a`` comes after ``b`` (both aware) on the real time line.
+
+    Python compares two datetimes that share a tzinfo by their wall clocks alone, ignoring ``fold``: in New
+    York 01:30 EST (the second 01:30 of the autumn change) would not count as after 01:30 EDT, an hour
+    earlier. Comparing in UTC counts the elapsed time."""
+    return a.astimezone(UTC) > b.astimezone(UTC)
+
+
+def elapsed(start: datetime, delta: timedelta, zone: tzinfo) -> datetime:
+    """``delta`` of real time after ``start`` (aware), on the clock of ``zone``: "in 1 hour" said at 01:30 EDT
+    on the night clocks go back is 01:30 EST, and said at 01:30 EST on the spring night, 03:30 EDT. Adding a
+    timedelta to a zoned datetime would move its wall clock instead."""
+    return (start.astimezone(UTC) + delta).astimezone(zone)
 
 
 def monday_of_next_week(today: date) -> date:

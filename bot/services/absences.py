@@ -27,6 +27,7 @@ from functools import lru_cache
 import psycopg
 
 from bot.errors import InvalidInput
+from bot.parsing.holiday_names import calendar_of
 from bot.parsing.ooo import parse_ooo, status_absence
 from bot.services import calendar, security
 from bot.services import rhythm as rules
@@ -112,20 +113,6 @@ def normalize_country(raw: str) -> str:
     return f"{country}-{region}" if region else country
 
 
-@lru_cache(maxsize=256)
-def _holidays_of_year(country: str, year: int) -> tuple[tuple[date, str], ...]:
-    import holidays
-
-    code, _, region = country.partition("-")
-    try:
-        table = holidays.country_holidays(code, subdiv=region or None, years=year)
-        if "en_US" in getattr(table, "supported_languages", ()):
-            table = holidays.country_holidays(code, subdiv=region or None, years=year, language="en_US")
-    except NotImplementedError:  # a code stored before the package dropped it: no holidays, not a crash
-        return ()
-    return tuple(sorted(table.items()))
-
-
 def public_holidays(country: str | None, first: date, last: date) -> list[tuple[date, str]]:
     """The public holidays of ``country`` ("GB", "DE-BY"; None or "none": none) from ``first`` to
     ``last`` inclusive, as (date, English name where the package has one), from the ``holidays`` package."""
@@ -133,7 +120,7 @@ def public_holidays(country: str | None, first: date, last: date) -> list[tuple[
         return []
     out: list[tuple[date, str]] = []
     for year in range(first.year, last.year + 1):
-        out += [(d, name) for d, name in _holidays_of_year(country, year) if first <= d <= last]
+        out += [(d, name) for d, name in calendar_of(country, year) if first <= d <= last]
     return out
 
 
@@ -210,6 +197,32 @@ async def span(conn: psycopg.AsyncConnection, org_id: int, user_id: int, rhythm:
     workdays = tuple(d for d in days if calendar.is_workday(d, rhythm) and d not in off)
     return Span(first, last, workdays, tuple((d, n) for d, n in holidays if calendar.is_workday(d, rhythm)),
                 rules.describe_days(rhythm.workdays))
+
+
+@lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO country code, from the system's ``zone.tab`` (the tz database's own table, found on
+    zoneinfo's search path); empty where there is none."""
+    import zoneinfo
+    from pathlib import Path
+
+    for root in zoneinfo.TZPATH:
+        table = Path(root) / "zone.tab"
+        if table.is_file():
+            rows = (line.split("\t") for line in table.read_text(encoding="utf-8").splitlines() if line and line[0] != "#")
+            return {row[2]: row[0] for row in rows if len(row) >= 3}
+    return {}
+
+
+async def country_for_names(conn: psycopg.AsyncConnection, org_id: int, user: User) -> str | None:
+    """The calendar a holiday's name is read in ("from Christmas to New Year", "Thanksgiving week"): the
+    person's own country, else the organization's, else the country of their Slack timezone (zone.tab:
+    America/New_York is US). None when none is known."""
+    team, own = await countries(conn, org_id, user.id)
+    for choice in (own, team):
+        if choice and choice != NO_COUNTRY:
+            return choice
+    return _zone_countries().get(user.timezone or "")
 
 
 # ---------------------------------------------------------------- settings

@@ -39,8 +39,9 @@ Vocabulary
     on a date that is a workday for them in their own zone (organization workdays and holidays), not
     covered by an absence, and not inside an away interval. :func:`reachable_from` finds the first such
     instant. A nudge goes at the first reachable instant from its time if that is before their check-in
-    (else it is skipped: the check-in replaces it); a check-in is queued at its time and held until they
-    are reachable, unless that is only after their next morning (then their tasks simply carry forward).
+    (else it is skipped: the check-in replaces it); a check-in is queued at its time (or at the first run
+    after, if that minute was missed) and held until they are reachable, after a leave too; their day
+    closes only once it has reached them (nobody's tasks are carried without their having been asked).
   * A manager's summary for thread D (:func:`summary_at`) goes at their own summary instant (their day's
     start + the summary delay, on their clock), or later, at the last report's summary instant when that
     still falls before the manager's end of day. A report whose summary instant falls after that is
@@ -424,12 +425,13 @@ def nudge_time(rhythm: Rhythm, person: Person, pd: PersonalDay) -> datetime | No
 
 
 def checkin_reaches(rhythm: Rhythm, person: Person, pd: PersonalDay, now: datetime) -> datetime | None:
-    """When a check-in queued at ``now`` (at or after ``pd.checkin_at``) reaches the person: the first
-    reachable instant, if that comes before their next day's start; None when they are not expected or it
-    would not (their tasks then carry forward unanswered at the close)."""
+    """When a check-in queued at ``now`` (at or after ``pd.checkin_at``, however late) reaches the person: the
+    first instant they can be reached (after their quiet hours, weekend, holidays and leave: the last day
+    before a leave is asked about the morning they are back). None when they are not expected that day, or
+    cannot be reached within :data:`REACH_HORIZON` (then their tasks carry forward unasked at the close)."""
     if not pd.expected:
         return None
-    return reachable_from(rhythm, person, max(now, pd.checkin_at), before=pd.next_start)
+    return reachable_from(rhythm, person, max(now, pd.checkin_at))
 
 
 def summary_at(manager_day: PersonalDay, report_summaries: Iterable[datetime]) -> datetime:

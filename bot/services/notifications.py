@@ -5,6 +5,11 @@ The :class:`Dispatcher`, running in every process, claims due deliveries with
 ``FOR UPDATE SKIP LOCKED``, sends them, and records Slack's ``ts``. Non-urgent DMs wait
 out the recipient's quiet hours (in their own timezone).
 
+A crash never loses a delivery nor sends it twice: a claim is a lease of seconds (LEASE), renewed while the
+post is in flight; every post carries its delivery id as Slack message metadata (bot/slack_metadata.py); a
+delivery whose lease ran out, or whose post got no answer, is looked for in its conversation before it is
+posted again.
+
 A job run as if at another instant (``steward jobs run NAME --now T``, the sandbox's "Run now")
 records what it queued (:func:`recording`), has the dispatcher send what is due by ``T`` at once
 (:meth:`Dispatcher.deliver_due`), and reports each delivery's real outcome (:func:`delivery_states`).
@@ -13,6 +18,7 @@ records what it queued (:func:`recording`), has the dispatcher send what is due 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,11 +30,14 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.log import get_logger
 from bot.services.calendar import quiet_until as quiet_until
-from bot.slack_limits import PERMANENT_ERRORS
+from bot.slack_limits import PERMANENT_ERRORS, slack_refusal
+from bot.slack_metadata import delivery_metadata, find_message, is_delivery
 from bot.tenants import NotServed, Tenants
 from bot.worker import PollingWorker
 from db.queries import Q
@@ -136,6 +145,19 @@ async def notify(
     return notification_id
 
 
+# A claimed delivery is this dispatcher's for LEASE seconds, renewed every RENEW_EVERY while it is being sent
+# (a Slack call can wait out a Retry-After or a 15 s client timeout). Two renewals may fail (a slow database
+# moment) before the lease lapses; when the process dies, another dispatcher (or the restarted one) claims
+# the delivery again within LEASE plus one poll, and first looks for it in Slack (unconfirmed_since).
+LEASE = timedelta(seconds=15)
+RENEW_EVERY = timedelta(seconds=5)
+# How long a stopping dispatcher spends handing its claims back (so a restart need not wait out the lease);
+# within the bound its stop waits (bot.worker.UNWIND_SECONDS).
+RELEASE_SECONDS = 2.0
+# Attempts after which a delivery Slack keeps refusing (other than 429) is given up.
+MAX_ATTEMPTS = 6
+
+
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, SlackApiError):
         status = getattr(exc.response, "status_code", 200)
@@ -143,9 +165,54 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, asyncio.TimeoutError))
 
 
+def _maybe_posted(exc: BaseException) -> bool:
+    """Whether a chat.postMessage that raised ``exc`` may still have reached Slack: no answer came (network
+    trouble, a timeout) or Slack failed while handling it (5xx). A refusal (HTTP 200 ``ok: false``, a 4xx,
+    a 429) posted nothing."""
+    if isinstance(exc, SlackApiError):
+        return getattr(exc.response, "status_code", 200) >= 500
+    return True
+
+
+def _scope_missing(exc: SlackApiError) -> str | None:
+    """``missing_scope`` (an install without im:history / channels:history / groups:history), which no retry fixes."""
+    code = exc.response.get("error") if exc.response is not None else None
+    return "missing_scope" if code == "missing_scope" else None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One delivery this dispatcher claimed (``delivery_claim``): what to post where, and the claim itself.
+    ``claimed_at`` is the claim's instant on the dispatcher's clock; ``unconfirmed_since`` (aware, or None) the
+    earliest claim that may have reached Slack without Steward learning its ts: look before posting."""
+
+    id: int
+    target_type: str
+    target_id: str
+    thread_ts: str | None
+    attempts: int
+    payload: dict[str, Any]
+    kind: str
+    organization_id: int
+    unconfirmed_since: datetime | None
+    token: uuid.UUID
+    claimed_at: datetime
+
+
+@dataclass
+class _Progress:
+    """What one delivery's sending has learnt so far: since when Slack may hold it unbeknown to us."""
+
+    unconfirmed_since: datetime | None
+
+
 class Dispatcher(PollingWorker):
-    """Sends due deliveries: claimed with ``FOR UPDATE SKIP LOCKED`` (so every process may run one and
-    each delivery goes once), retried on transient errors, rescheduled on Slack's ``Retry-After``.
+    """Sends due deliveries. Each of ``concurrency`` slots claims one delivery at a time, when it can send it at
+    once, under a lease of LEASE renewed while it is sent (``FOR UPDATE SKIP LOCKED``: every process may run one
+    and each delivery goes once). Every post carries Slack message metadata with its delivery id; a delivery
+    whose sender died, or whose post got no answer, is looked for in its conversation before it is posted
+    again (:func:`bot.slack_metadata.find_message`). Transient errors are retried, Slack's ``Retry-After``
+    reschedules.
 
     ``slack``: the workspaces this process serves (bot/tenants.py), or one Web API client (then it serves that
     client's workspace). Only deliveries of organizations it holds a token for are claimed, and each is sent
@@ -153,16 +220,17 @@ class Dispatcher(PollingWorker):
 
     name = "notification-dispatcher"
 
-    def __init__(self, pool: Any, slack: Any, clock: Any, metrics: Any = None, *, batch: int = 50,
-                 poll_seconds: float = 1.0, concurrency: int = 4) -> None:
+    def __init__(self, pool: Any, slack: Any, clock: Any, metrics: Any = None, *, poll_seconds: float = 1.0,
+                 concurrency: int = 4, renew_every: timedelta = RENEW_EVERY) -> None:
         super().__init__(poll_seconds=poll_seconds)
         self.pool = pool
         self.tenants = slack if isinstance(slack, Tenants) else Tenants(pool, environment=slack)
         self.client = self.tenants.environment  # the environment token's client (None: stored tokens only)
         self.clock = clock
         self.metrics = metrics
-        self.batch = batch
         self.concurrency = concurrency
+        self.renew_every = renew_every
+        self._posting: dict[int, tuple[Any, Any]] = {}  # organization -> (its client, that client minus resends)
 
     async def run_once(self) -> int:
         return len(await self._dispatch(self.clock.now()))
@@ -175,47 +243,128 @@ class Dispatcher(PollingWorker):
 
         Returns the ids of the deliveries this call claimed (each now ``sent``, ``failed`` or rescheduled),
         in the order claimed. Deliveries another process claimed first are not among them."""
-        handled: list[int] = []
-        while batch := await self._dispatch(as_of):
-            handled.extend(batch)
-        return handled
+        return await self._dispatch(as_of)
 
     async def _dispatch(self, as_of: datetime) -> list[int]:
-        """Claim and send one batch of what is due by ``as_of``; the ids claimed."""
+        """Send everything due by ``as_of``, ``concurrency`` at a time; the ids claimed, in claim order."""
+        handled: list[int] = []
+        held: dict[int, uuid.UUID] = {}
+
+        async def slot() -> None:
+            while (claim := await self._claim_or_hand_back(as_of)) is not None:
+                handled.append(claim.id)
+                held[claim.id] = claim.token
+                try:
+                    await self._deliver(claim, as_of)
+                finally:
+                    held.pop(claim.id, None)
+
+        renewing = asyncio.create_task(self._renew(held), name=f"{self.name}-leases")
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self.concurrency):
+                    group.create_task(slot())
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+        return handled
+
+    async def _claim(self, as_of: datetime) -> Claim | None:
         now = self.clock.now()
         await self.tenants.ensure_loaded()
         served = sorted(self.tenants.organization_ids)
         if not served:
-            return []
+            return None
+        token = uuid.uuid4()
         async with self.pool.connection() as conn:
-            abandon = {"now": now, "organization_ids": served}
-            for (delivery_id,) in await (await conn.execute(Q["delivery_abandon_interrupted"], abandon)).fetchall():
-                log.error("notification_interrupted", delivery_id=delivery_id)
-            claim = {"now": now, "as_of": as_of, "limit": self.batch, "organization_ids": served}
-            rows = await (await conn.execute(Q["delivery_claim"], claim)).fetchall()
-        if not rows:
-            return []
-        slots = asyncio.Semaphore(self.concurrency)
+            row = await (await conn.execute(Q["delivery_claim"], {
+                "now": now, "as_of": as_of, "limit": 1, "lease_until": now + LEASE, "token": token,
+                "organization_ids": served})).fetchone()
+        if row is None:
+            return None
+        delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id, unconfirmed = row
+        return Claim(delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id,
+                     unconfirmed, token, now)
 
-        async def one(row: tuple[Any, ...]) -> None:
-            async with slots:
-                await self._deliver(*row, as_of=as_of)
-
-        await asyncio.gather(*(one(r) for r in rows))
-        return [r[0] for r in rows]
-
-    async def _deliver(self, delivery_id: int, target_type: str, target_id: str, thread_ts: str | None,
-                       attempts: int, payload: dict[str, Any], kind: str, organization_id: int, *,
-                       as_of: datetime) -> None:
-        args: dict[str, Any] = {"channel": target_id, "text": payload.get("text") or " "}
-        if payload.get("blocks"):
-            args["blocks"] = payload["blocks"]
-        if target_type == "thread" and thread_ts:
-            args["thread_ts"] = thread_ts
+    async def _claim_or_hand_back(self, as_of: datetime) -> Claim | None:
+        """:meth:`_claim`, which a stop cannot cut in half: cancelled while the claim runs, the dispatcher lets it
+        finish (within RELEASE_SECONDS) and hands back what it claimed, so no claim outlives a graceful stop."""
+        claiming = asyncio.ensure_future(self._claim(as_of))
         try:
-            client = self.tenants.client_for(organization_id)
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + RELEASE_SECONDS
+            done, _ = await asyncio.wait({claiming}, timeout=RELEASE_SECONDS)
+            if not done:
+                claiming.cancel()  # the lease will hand back whatever it still claims
+            elif not claiming.cancelled() and claiming.exception() is None and (claim := claiming.result()):
+                await self._release(claim, unconfirmed=claim.unconfirmed_since is not None,
+                                    within=max(0.1, deadline - loop.time()))
+            raise
+
+    def _clients(self, organization_id: int) -> tuple[Any, Any]:
+        """(the organization's client, a copy of it for posting that does not resend a call whose connection
+        broke: such a post may have reached Slack, and is looked for before it is posted again; 429s are still
+        retried). Raises NotServed when this process holds no token for the organization."""
+        client = self.tenants.client_for(organization_id)
+        known = self._posting.get(organization_id)
+        if known is None or known[0] is not client:
+            handlers = [h for h in (client.retry_handlers or []) if not isinstance(h, AsyncConnectionErrorRetryHandler)]
+            posting = AsyncWebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                                     retry_handlers=handlers)
+            known = self._posting[organization_id] = (client, posting)
+        return known
+
+    async def _renew(self, held: dict[int, uuid.UUID]) -> None:
+        """Every ``renew_every``, extend the leases of the claims in ``held`` (delivery id -> claim token)."""
+        while True:
+            await asyncio.sleep(self.renew_every.total_seconds())
+            if not held:
+                continue
+            ids, tokens = list(held), list(held.values())
+            try:
+                kept = await self._extend(ids, tokens)
+            except psycopg.Error as exc:  # the database is away: the leases may lapse, and the deliveries be looked for
+                log.warning("notification_lease_not_renewed", error=str(exc), deliveries=len(ids))
+                continue
+            except Exception:  # a bug must not end the renewals while the posts go on
+                log.exception("notification_lease_renewal_failed", deliveries=len(ids))
+                continue
+            for lost in set(ids) - kept:
+                log.warning("notification_claim_lost", delivery_id=lost)
+
+    async def _extend(self, ids: list[int], tokens: list[uuid.UUID]) -> set[int]:
+        """Renew these claims now; the ids of those still held."""
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(Q["delivery_renew"], {
+                "ids": ids, "tokens": tokens, "lease_until": self.clock.now() + LEASE})).fetchall()
+        return {r[0] for r in rows}
+
+    async def _deliver(self, claim: Claim, as_of: datetime) -> None:
+        """Send one claimed delivery: look for it first when an earlier claim may have reached Slack, else post
+        it (with its metadata); record the outcome. Cancelled (Steward stopping): the claim is handed back."""
+        progress = _Progress(claim.unconfirmed_since)
+        try:
+            await self._attempt(claim, progress, as_of)
+        except asyncio.CancelledError:
+            await self._release(claim, unconfirmed=progress.unconfirmed_since is not None)
+            raise
+
+    async def _attempt(self, claim: Claim, progress: _Progress, as_of: datetime) -> None:
+        args: dict[str, Any] = {"channel": claim.target_id, "text": claim.payload.get("text") or " ",
+                                "metadata": delivery_metadata(claim.id)}
+        if claim.payload.get("blocks"):
+            args["blocks"] = claim.payload["blocks"]
+        if claim.target_type == "thread" and claim.thread_ts:
+            args["thread_ts"] = claim.thread_ts
+        try:
+            client, posting = self._clients(claim.organization_id)
         except NotServed:  # its token was dropped after the claim: leave it to a process that holds one
-            await self._reschedule(delivery_id, attempts - 1, "no token for its workspace in this process", 1.0)
+            await self._reschedule(claim, "no token for its workspace in this process", 1.0,
+                                   unconfirmed=progress.unconfirmed_since is not None)
             return
         try:
             async for attempt in AsyncRetrying(
@@ -223,45 +372,108 @@ class Dispatcher(PollingWorker):
                 wait=wait_exponential(multiplier=0.2, max=2), reraise=True,
             ):
                 with attempt:
-                    response = await client.chat_postMessage(**args)
+                    if progress.unconfirmed_since is not None:
+                        found = await self._look_for(client, claim, progress.unconfirmed_since)
+                        if found is not None:
+                            await self._sent(claim, found, as_of, recovered=True)
+                            return
+                        if not await self._extend([claim.id], [claim.token]):
+                            log.warning("notification_claim_lost", delivery_id=claim.id)
+                            return
+                    earlier = progress.unconfirmed_since
+                    progress.unconfirmed_since = earlier or claim.claimed_at  # from here on it may reach Slack
+                    try:
+                        response = await posting.chat_postMessage(**args)
+                    except Exception as exc:
+                        if not _maybe_posted(exc):
+                            progress.unconfirmed_since = earlier
+                        raise
         except SlackApiError as exc:
-            await self._failed(delivery_id, attempts, exc, kind)
+            await self._failed(claim, exc, unconfirmed=progress.unconfirmed_since is not None)
             return
         except Exception as exc:  # network trouble after tenacity gave up
-            await self._reschedule(delivery_id, attempts, f"{type(exc).__name__}: {exc}", None)
+            await self._reschedule(claim, f"{type(exc).__name__}: {exc}", None,
+                                   unconfirmed=progress.unconfirmed_since is not None)
             return
+        await self._sent(claim, {"channel": response.get("channel"), "ts": response.get("ts")}, as_of)
+
+    async def _look_for(self, client: Any, claim: Claim, since: datetime) -> dict[str, Any] | None:
+        """The message of this delivery if Slack already has it (posted since ``since``), else None.
+        Slack refusing to show the conversation (``not_in_channel``, a scope missing) cannot be retried
+        away: logged, and the delivery is posted. Other Slack errors propagate (retried, or rescheduled)."""
+        if self.metrics is not None:
+            self.metrics.notifications_looked_up += 1
+        try:
+            channel = claim.target_id
+            if claim.target_type == "dm":
+                channel = (await client.conversations_open(users=claim.target_id))["channel"]["id"]
+            found = await find_message(client, channel=channel, since=since,
+                                       thread_ts=claim.thread_ts if claim.target_type == "thread" else None,
+                                       match=lambda m: is_delivery(m, claim.id))
+        except SlackApiError as exc:
+            code = slack_refusal(exc) or _scope_missing(exc)
+            if code is None:
+                raise
+            log.warning("notification_not_looked_up", delivery_id=claim.id, error=code)
+            return None
+        log.info("notification_looked_up", delivery_id=claim.id, found=found is not None)
+        return None if found is None else {"channel": channel, "ts": found.get("ts")}
+
+    async def _sent(self, claim: Claim, where: dict[str, Any], as_of: datetime, *, recovered: bool = False) -> None:
         # Sent when handed to Slack; in a run as if at a later instant, at that instant (its world's clock).
         sent_at = max(self.clock.now(), as_of)
         async with self.pool.connection() as conn:
-            await conn.execute(Q["delivery_sent"], {"id": delivery_id, "slack_ts": response.get("ts"), "now": sent_at})
+            row = await (await conn.execute(Q["delivery_sent"], {
+                "id": claim.id, "slack_ts": where.get("ts"), "channel": where.get("channel"), "now": sent_at,
+            })).fetchone()
+        if row is None:
+            log.warning("notification_already_recorded", delivery_id=claim.id, slack_ts=where.get("ts"))
+            return
         if self.metrics is not None:
             self.metrics.notifications_sent += 1
+            if recovered:
+                self.metrics.notifications_recovered += 1
 
-    async def _failed(self, delivery_id: int, attempts: int, exc: SlackApiError, kind: str) -> None:
+    async def _failed(self, claim: Claim, exc: SlackApiError, *, unconfirmed: bool) -> None:
         response = exc.response
         error = response.get("error") if response is not None else str(exc)
         if self.metrics is not None:
             self.metrics.notifications_failed += 1
         if response is not None and response.status_code == 429:
-            retry_after = float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)) or 1)
-            log.info("notification_rate_limited", delivery_id=delivery_id, retry_after=retry_after)
-            await self._reschedule(delivery_id, attempts, "ratelimited", retry_after)
+            # At least a second: a slot claims again at once whatever is due, and "Retry-After: 0" would spin.
+            retry_after = max(1.0, float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)) or 1))
+            log.info("notification_rate_limited", delivery_id=claim.id, retry_after=retry_after)
+            await self._reschedule(claim, "ratelimited", retry_after, unconfirmed=unconfirmed)
             return
-        if error in PERMANENT_ERRORS or attempts >= 6:
-            log.error("notification_failed", delivery_id=delivery_id, kind=kind, error=error)
+        if error in PERMANENT_ERRORS or claim.attempts >= MAX_ATTEMPTS:
+            log.error("notification_failed", delivery_id=claim.id, kind=claim.kind, error=error)
             async with self.pool.connection() as conn:
-                await conn.execute(Q["delivery_failed"], {"id": delivery_id, "error": str(error)[:500]})
+                await conn.execute(Q["delivery_failed"], {"id": claim.id, "token": claim.token,
+                                                          "error": str(error)[:500]})
             return
-        await self._reschedule(delivery_id, attempts, str(error), None)
+        await self._reschedule(claim, str(error), None, unconfirmed=unconfirmed)
 
-    async def _reschedule(self, delivery_id: int, attempts: int, error: str, after_seconds: float | None) -> None:
-        delay = after_seconds if after_seconds is not None else min(600.0, 2.0 ** attempts)
+    async def _reschedule(self, claim: Claim, error: str, after_seconds: float | None, *, unconfirmed: bool) -> None:
+        delay = after_seconds if after_seconds is not None else min(600.0, 2.0 ** claim.attempts)
         async with self.pool.connection() as conn:
             await conn.execute(Q["delivery_reschedule"], {
-                "id": delivery_id, "error": error[:500], "next_attempt_at": self.clock.now() + timedelta(seconds=delay)})
+                "id": claim.id, "token": claim.token, "error": error[:500], "unconfirmed": unconfirmed,
+                "next_attempt_at": self.clock.now() + timedelta(seconds=delay)})
         if after_seconds is not None:
             # Wake up when it is due rather than at the next poll.
             asyncio.get_running_loop().call_later(delay, self._wake.set)
+
+    async def _release(self, claim: Claim, *, unconfirmed: bool, within: float = RELEASE_SECONDS) -> None:
+        """Give a claim back at once (this dispatcher is stopping), within ``within`` seconds: due now, looked for
+        first when its post may have started. When the database does not answer in time, the lease lapses."""
+        try:
+            async with asyncio.timeout(within):
+                async with self.pool.connection() as conn:
+                    await conn.execute(Q["delivery_reschedule"], {
+                        "id": claim.id, "token": claim.token, "error": "interrupted (Steward stopping)",
+                        "unconfirmed": unconfirmed, "next_attempt_at": self.clock.now()})
+        except (TimeoutError, psycopg.Error) as exc:
+            log.warning("notification_not_released", delivery_id=claim.id, error=f"{type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -269,7 +481,7 @@ class DeliveryState:
     """One delivery as the database holds it now (``delivery_states``): what a job run's report reads.
 
     ``status``: ``pending`` (due at ``next_attempt_at``; a retry when ``attempts`` > 0), ``held`` (quiet
-    hours: until ``next_attempt_at``), ``sending`` (claimed by a dispatcher), ``sent`` (handed to Slack:
+    hours: until ``next_attempt_at``), ``sending`` (claimed by a dispatcher, under its lease), ``sent`` (handed to Slack:
     ``slack_ts``), ``failed`` (``last_error``) or ``cancelled``. Times are aware. For a DM,
     ``recipient_name`` and ``timezone`` are the recipient's (the organization's zone, or UTC, when unknown)
     and ``quiet_hours_start``/``quiet_hours_end`` their organization's (None: no quiet hours)."""

@@ -18,7 +18,8 @@ import psycopg
 from psycopg.rows import class_row
 
 from bot.errors import InvalidInput, NotFound
-from bot.parsing.ooo import states_absence
+from bot.parsing.models import DateOrder
+from bot.parsing.ooo import other_order_reading, states_absence, unknown_holiday
 from bot.services import absences, calendar, standup_settings
 from db.queries import Q
 from db.rows import User
@@ -38,6 +39,38 @@ class OooRecord:
     reason: str | None
     source: str
     cancelled_at: datetime | None
+
+
+def unknown_holiday_said(text: str, *, now: datetime, tz: str, country: str | None) -> str | None:
+    """When no days could be read from an absence (``text`` in Slack markup) because it names a holiday the
+    person's calendar (``country``) does not know ("over Thanksgiving" in London), the sentence that says so;
+    else None."""
+    from bot import slack_markup as markup
+
+    holiday = unknown_holiday(markup.plain_text(text), now=now, tz=tz, country=country)
+    if holiday is None:
+        return None
+    where = f"`{country}`'s holidays" if country else "your holidays (none set: `/ooo country US` sets them)"
+    return (f"I don't know when {markup.escape(holiday)} is in {where}, so I haven't marked anything. "
+            "Which days? Say them as dates (`/ooo Nov 26-27`).")
+
+
+def other_order_note(text: str, *, now: datetime, tz: str, date_order: str, country: str | None,
+                     undo: str = "press Undo") -> str | None:
+    """When an absence's numeric dates read differently day first and month first and nothing in them says
+    which ("3/4-5/4"), the sentence that says how they were read and what the other order gives (its
+    days spelled out), and that ``undo`` then `/ooo` with those days fixes it; else None. ``text`` in Slack
+    markup, ``date_order`` "MDY" or "DMY"."""
+    from bot import slack_markup as markup
+
+    order: DateOrder = "DMY" if date_order == "DMY" else "MDY"
+    other = other_order_reading(markup.plain_text(text), now=now, tz=tz, date_order=order, country=country)
+    if other is None:
+        return None
+    mine, theirs = ("day first", "month first") if order == "DMY" else ("month first", "day first")
+    return (f":warning: I read those dates {mine}, your date order; {theirs} they would be "
+            f"{describe(other[0], other[1])}. If you meant that, {undo} and send `/ooo {other[0]:%-d %b}"
+            f"{'' if other[0] == other[1] else f'-{other[1]:%-d %b}'}`.")
 
 
 def as_statement(text: str) -> str:

@@ -24,6 +24,8 @@ COUNT_LABELS: tuple[str, ...] = (
     "things I remember about you",
     "conversation sessions",
     "flags about you (seen by your manager)",
+    "private inquiries you were part of (their words: in your DMs with Steward, seen by its two people only)",
+    "messages you wrote in private inquiries",
     "blockers you raised or own",
     "cards",
     "notifications sent to you",
@@ -31,7 +33,8 @@ COUNT_LABELS: tuple[str, ...] = (
 )
 
 # The tables an export copies, each read by the query person_export_<table>. Journals and mood are
-# included: it is the person's own data, and an export is what they (through an admin) asked for.
+# included: it is the person's own data, and an export is what they (through an admin) asked for. Private inquiries
+# are listed without their words: an export reaches an admin, and an inquiry's words are for its two people only.
 EXPORT_TABLES: tuple[str, ...] = (
     "tasks",
     "reminders",
@@ -41,6 +44,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "ooo_records",
     "user_memory",
     "flags",
+    "inquiry_threads",
     "blockers",
     "cards",
     "task_drafts",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ def next_occurrence(rec: dict[str, Any], after: datetime, tz: str) -> datetime:
     for _ in range(400 * interval + 2):
         if _matches(rec, kind, day, interval, local.date()):
             candidate = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
-            if candidate > after:
+            if candidate.astimezone(UTC) > after.astimezone(UTC):  # real time: one zone compares wall clocks
                 return candidate
         day += timedelta(days=1)
     raise InvalidInput("I couldn't work out when that repeats.")
@@ -93,11 +93,14 @@ def describe(rec: dict[str, Any] | None) -> str:
 
 
 def when_text(fire_at: datetime, tz: str, now: datetime) -> str:
+    """"today at 15:30", "tomorrow at 09:00", "Thu 3 Dec at 08:00" on ``tz``'s clock; a wall time that occurs
+    twice that night (the autumn clock change) names its offset: "today at 01:30 EST"."""
     local = fire_at.astimezone(ZoneInfo(tz))
     today = now.astimezone(ZoneInfo(tz)).date()
     days = (local.date() - today).days
     day = {0: "today", 1: "tomorrow"}.get(days, local.strftime("%a %-d %b"))
-    return f"{day} at {local:%H:%M}"
+    twice = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    return f"{day} at {local:%H:%M}" + (f" {local:%Z}" if twice else "")
 
 
 async def create(conn: psycopg.AsyncConnection, org_id: int, user: User, text: str, fire_at: datetime, *,

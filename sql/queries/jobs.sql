@@ -8,9 +8,6 @@ SELECT 1
 -- name: leader_try_lock
 SELECT pg_try_advisory_lock(%(key)s)
 
--- name: leader_unlock
-SELECT pg_advisory_unlock(%(key)s)
-
 -- name: leader_try_lock_org
 -- One organization's jobs: the two-int4 key space (the lock key's low 31 bits, the organization id), which
 -- PostgreSQL keeps apart from the single bigint key above.
@@ -29,3 +26,12 @@ RETURNING id
 
 -- name: job_run_finish
 UPDATE job_runs SET finished_at = %(now)s, status = %(status)s, summary = %(summary)s WHERE id = %(id)s
+
+
+-- name: run_wait_for_claims
+-- A job run's read-back (jobs/runs.py), before it reads these deliveries: wait for any dispatcher's claim of
+-- them still in its transaction (the claim's UPDATE holds the rows), so the read that follows in the same
+-- transaction sees 'sending', never the 'pending' from before the claim. Bounded by the caller's lock_timeout.
+SELECT id FROM notification_deliveries
+WHERE notification_id = ANY(%(notification_ids)s) OR id = ANY(%(delivery_ids)s)
+FOR SHARE

@@ -13,45 +13,60 @@ ON CONFLICT DO NOTHING
 RETURNING id
 
 -- name: delivery_claim
--- Due by %(as_of)s: the dispatcher's own now, or the instant a job run simulates. A retry (attempts > 0)
--- waits for its backoff or Slack's Retry-After on the real clock %(now)s, whatever instant is simulated.
+-- At most %(limit)s deliveries the dispatcher sends right away, each under a lease until %(lease_until)s
+-- named %(token)s. Due by %(as_of)s: the dispatcher's own now, or the instant a job run simulates. A retry
+-- (attempts > 0) waits for its backoff or Slack's Retry-After on the real clock %(now)s, whatever instant
+-- is simulated. A delivery whose lease ran out by %(now)s (its dispatcher died) is claimed again; Slack may
+-- already hold it, so unconfirmed_since keeps the earliest claim that may have reached Slack.
 -- Only deliveries of the organizations this process holds a bot token for (%(organization_ids)s).
 UPDATE notification_deliveries d
-SET status = 'sending', locked_at = %(now)s, attempts = d.attempts + 1
+SET status = 'sending', locked_at = %(now)s, lease_until = %(lease_until)s, claim_token = %(token)s,
+    attempts = d.attempts + 1,
+    unconfirmed_since = CASE WHEN d.status = 'sending' THEN coalesce(d.unconfirmed_since, d.locked_at, %(now)s)
+                             ELSE d.unconfirmed_since END
 FROM notifications n
 WHERE d.id IN (
     SELECT id FROM notification_deliveries
-    WHERE status IN ('pending', 'held') AND next_attempt_at <= %(as_of)s
-      AND (attempts = 0 OR next_attempt_at <= %(now)s)
+    WHERE ((status IN ('pending', 'held') AND next_attempt_at <= %(as_of)s AND (attempts = 0 OR next_attempt_at <= %(now)s))
+           OR (status = 'sending' AND lease_until <= %(now)s))
       AND organization_id = ANY(%(organization_ids)s)
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
 AND n.id = d.notification_id
-RETURNING d.id, d.target_type, d.target_id, d.thread_ts, d.attempts, n.payload, n.kind, n.organization_id
+RETURNING d.id, d.target_type, d.target_id, d.thread_ts, d.attempts, n.payload, n.kind, n.organization_id,
+          d.unconfirmed_since
+
+-- name: delivery_renew
+-- Extend the leases of these claims (pairs of id and claim token) to %(lease_until)s; the ids returned
+-- are the claims still held (a claim that ran out and was taken by another dispatcher is not renewed).
+UPDATE notification_deliveries d
+SET lease_until = %(lease_until)s
+FROM unnest(%(ids)s::bigint[], %(tokens)s::uuid[]) AS c (id, token)
+WHERE d.id = c.id AND d.claim_token = c.token AND d.status = 'sending'
+RETURNING d.id
 
 -- name: delivery_sent
+-- Slack has it: its ts and the conversation it is in (a DM's is the IM's D... id). Whoever learns it
+-- first records it; a claim that was taken over by another dispatcher still records the real ts.
 UPDATE notification_deliveries
-SET status = 'sent', slack_ts = %(slack_ts)s, sent_at = %(now)s, last_error = NULL
-WHERE id = %(id)s
+SET status = 'sent', slack_ts = %(slack_ts)s, slack_channel_id = %(channel)s, sent_at = %(now)s,
+    last_error = NULL, lease_until = NULL
+WHERE id = %(id)s AND status <> 'sent'
+RETURNING id
 
 -- name: delivery_reschedule
+-- Try again at %(next_attempt_at)s. %(unconfirmed)s: this claim may have reached Slack (no answer came), so
+-- the next claim looks for it before posting.
 UPDATE notification_deliveries
-SET status = 'pending', next_attempt_at = %(next_attempt_at)s, last_error = %(error)s
-WHERE id = %(id)s
+SET status = 'pending', next_attempt_at = %(next_attempt_at)s, last_error = %(error)s, lease_until = NULL,
+    unconfirmed_since = CASE WHEN %(unconfirmed)s THEN coalesce(unconfirmed_since, locked_at) ELSE unconfirmed_since END
+WHERE id = %(id)s AND claim_token = %(token)s AND status = 'sending'
 
 -- name: delivery_failed
-UPDATE notification_deliveries SET status = 'failed', last_error = %(error)s WHERE id = %(id)s
-
--- name: delivery_abandon_interrupted
--- A delivery left 'sending' by a dead process may or may not have reached Slack. Sending it
--- again could post it twice, so it is marked failed (and logged) rather than retried.
-UPDATE notification_deliveries
-SET status = 'failed', last_error = 'interrupted while sending; not resent to avoid a duplicate'
-WHERE status = 'sending' AND locked_at < %(now)s - interval '5 minutes'
-  AND organization_id = ANY(%(organization_ids)s)
-RETURNING id
+UPDATE notification_deliveries SET status = 'failed', last_error = %(error)s, lease_until = NULL
+WHERE id = %(id)s AND claim_token = %(token)s AND status = 'sending'
 
 -- name: recipient_quiet_hours
 -- The recipient's timezone and their organization's quiet hours (NULL when it has none).

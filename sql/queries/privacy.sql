@@ -15,6 +15,9 @@ SELECT
     (SELECT count(*) FROM user_memory WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
     (SELECT count(*) FROM conversation_sessions WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
     (SELECT count(*) FROM flags WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
+    (SELECT count(*) FROM inquiry_threads WHERE organization_id = %(organization_id)s
+       AND (user_id = %(user_id)s OR opened_by = %(user_id)s)),
+    (SELECT count(*) FROM inquiry_messages WHERE organization_id = %(organization_id)s AND sender_id = %(user_id)s),
     (SELECT count(*) FROM blockers WHERE organization_id = %(organization_id)s
        AND (user_id = %(user_id)s OR owner_id = %(user_id)s)),
     (SELECT count(*) FROM cards WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
@@ -52,6 +55,18 @@ FROM user_memory WHERE organization_id = %(organization_id)s AND user_id = %(use
 -- name: person_export_flags
 SELECT type, severity, status, title, created_at
 FROM flags WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s ORDER BY 1
+
+-- name: person_export_inquiry_threads
+-- That an inquiry exists, its two people, status and size: never its words (an admin receives the export).
+SELECT i.id AS inquiry, f.type AS flag_type, (i.user_id = %(user_id)s) AS about_them, o.external_id AS opened_by,
+       s.external_id AS with_person, i.status, i.created_at, i.closed_at,
+       (SELECT count(*) FROM inquiry_messages m WHERE m.organization_id = i.organization_id AND m.thread_id = i.id) AS messages
+FROM inquiry_threads i
+LEFT JOIN flags f ON f.organization_id = i.organization_id AND f.id = i.flag_id
+LEFT JOIN platform_identities o ON o.organization_id = i.organization_id AND o.user_id = i.opened_by AND o.platform = 'slack'
+LEFT JOIN platform_identities s ON s.organization_id = i.organization_id AND s.user_id = i.user_id AND s.platform = 'slack'
+WHERE i.organization_id = %(organization_id)s AND (i.user_id = %(user_id)s OR i.opened_by = %(user_id)s)
+ORDER BY i.created_at
 
 -- name: person_export_blockers
 SELECT b.description, t.display_id AS task, b.status, b.escalation_level, b.next_escalation_at, b.last_escalated_at,

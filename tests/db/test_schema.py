@@ -587,6 +587,7 @@ EXPECTED_FKS = {
     ("flags", "task_id"): ("tasks", "n"),
     ("flags", "raised_by"): ("users", "n"),
     ("inquiry_threads", "opened_by"): ("users", "n"),
+    ("inquiry_threads", "closed_by"): ("users", "n"),  # who resolved or dismissed its flag, 0010
     ("audit_logs", "actor_id"): ("users", "n"),
     ("security_audit_logs", "user_id"): ("users", "n"),
     ("reminders", "created_by"): ("users", "n"),

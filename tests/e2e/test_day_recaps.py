@@ -32,6 +32,7 @@ from tests.e2e.test_daily_rhythm import (
     run_job,
     set_managers,
     thread_roots,
+    wait_until,
 )
 from tests.e2e.test_distributed_team import post_thread
 from tests.e2e.test_simulated_time import at as new_york
@@ -88,6 +89,15 @@ async def wait_delivered(emulator: SlackEmulator, user: str, words: str) -> dict
     call = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (user, channel)
                                         and words in (c.args.get("text") or ""), timeout=15)
     return dict(call.args)
+
+
+async def checkin_sent(dsn: str, user: str) -> None:
+    """Wait until the dispatcher has recorded ``user``'s end-of-day check-in as sent (at the clock's instant:
+    the day's close counts from when it reached them)."""
+    async with await db(dsn) as conn:
+        await wait_until(lambda: fetchval(conn, "SELECT count(*) = 1 FROM notifications n JOIN notification_deliveries d "
+                                                "ON d.notification_id = n.id WHERE n.kind = 'standup.eod_checkin' "
+                                                "AND d.target_id = %s AND d.status = 'sent'", (user,)))
 
 
 def block_text(message: dict[str, Any]) -> str:
@@ -184,6 +194,11 @@ async def test_a_manager_gets_one_team_recap_and_a_person_with_no_plan_gets_none
     await reply(emulator, SAM, thread_ts, f"Today: {t2}")  # and never answers his check-in
     clock.at = utc(2026, 3, 9, 18, 0, 30)
     assert "done" in await answer_text(emulator, DIEGO, "/task", f"done {t1}")
+    # Their check-ins, at their times (Sam's 19:00 in London, before his quiet hours; Diego's 17:30).
+    assert (await tick(bot, clock, utc(2026, 3, 9, 19, 0, 30), "end-of-day"))["checkins"] == 1
+    await checkin_sent(db_dsn, SAM)
+    assert (await tick(bot, clock, utc(2026, 3, 9, 21, 30, 30), "end-of-day"))["checkins"] == 1
+    await checkin_sent(db_dsn, DIEGO)
 
     # Midnight in New York: everyone's day closes on the team's clock; Maya's team recap is queued once,
     # held until her 08:00, like Diego's recap; Sam's waits for 08:00 in London; Priya had no plan: none.
@@ -205,7 +220,7 @@ async def test_a_manager_gets_one_team_recap_and_a_person_with_no_plan_gets_none
     sent = await wait_delivered(emulator, MAYA, "Team recap")
     body = block_text(sent)
     assert f"<@{DIEGO}>: 1 done" in body and f"<@{SAM}>: 1 carried forward" in body
-    assert f":warning: `{t2}` Fix the flaky deploy script :warning: *carried 3\u00d7*" in body
+    assert f"\u25e6 `{t2}` Fix the flaky deploy script :warning: *carried 3\u00d7*" in body and body.count(":warning:") == 1
     assert f"No plan: <@{PRIYA}>" in body
     assert (await tick(bot, clock, utc(2026, 3, 10, 12, 1, 30)))["team_recaps"] == 0
     assert len(await dm_texts(emulator, MAYA, "Team recap")) == 1
@@ -222,6 +237,8 @@ async def test_nobody_on_leave_gets_a_recap(emulator: SlackEmulator, bot: Stewar
     thread_ts = await post_thread(emulator, bot, clock, utc(2026, 3, 9, 13, 0, 30), db_dsn)
     clock.at = utc(2026, 3, 9, 13, 20, 30)
     await reply(emulator, DIEGO, thread_ts, f"Today: {t1}")
+    assert (await tick(bot, clock, utc(2026, 3, 9, 21, 30, 30), "end-of-day"))["checkins"] == 1
+    await checkin_sent(db_dsn, DIEGO)
 
     # His day closes at midnight; its recap waits past his leave, to Thursday 08:00 in New York.
     closed = await tick(bot, clock, utc(2026, 3, 10, 4, 0, 30))
@@ -262,6 +279,8 @@ async def test_jobs_run_day_close_now_counts_recaps_queued_and_says_where_they_w
     report = await cli_run(emulator, db_dsn, tmp_path, "morning-thread", new_york(day, 9))
     await reply(emulator, DIEGO, thread_roots(emulator)[0]["ts"], "Fix the checkout bug")
     org = str(await org_of(db_dsn))
+    report = await cli_run(emulator, db_dsn, tmp_path, "end-of-day", new_york(day, 17, 30))  # he is asked first
+    assert [s["to"] for s in report["sent"]] == [f"<@{DIEGO}>"]
 
     # As if at 00:01 the next day: his day closes; the recap is counted as queued, and the summary says it
     # waits for his 08:00 (the real clock is days before that, so the running bot leaves it held too).

@@ -32,6 +32,7 @@ from tests.e2e.test_daily_rhythm import (
     wait_thread,
     wait_until,
 )
+from tests.e2e.test_day_recaps import checkin_sent
 from tests.helpers import fetchval
 
 THURSDAY, FRIDAY = date(2026, 3, 5), date(2026, 3, 6)
@@ -326,7 +327,11 @@ async def test_editing_yesterdays_reply_changes_that_day_and_only_what_the_edit_
     reply_ts, answer = await reply(emulator, SAM, thursday_ts,
                                    "Fix the login bug and write the release notes. I'm out tomorrow for the dentist")
     assert "Out on Fri 6 Mar (1 workday) \u2014 appointment" in words(answer)
-    # Thursday closes at midnight in New York; Friday's thread goes up.
+    # He is asked at his check-in time (19:00 in London); Thursday closes at midnight in New York; Friday's
+    # thread goes up.
+    clock.at = utc(2026, 3, 5, 19, 0, 30)
+    await run_job(bot, "end-of-day")
+    await checkin_sent(db_dsn, SAM)
     clock.at = utc(2026, 3, 6, 5, 0, 30)
     await run_job(bot, "day-close")
     await post_thread(emulator, bot, clock, utc(2026, 3, 6, 14, 0, 30), db_dsn)

@@ -112,8 +112,8 @@ async def test_a_report_waits_for_what_another_dispatcher_is_sending(steward: St
                            targets=[Target.channel(ACME)], now=t)
         assert nid is not None
         # Another process has claimed it and is talking to Slack...
-        await conn.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1 "
-                           "WHERE notification_id = %s", (nid,))
+        await conn.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1, "
+                           "lease_until = now() + interval '15 seconds' WHERE notification_id = %s", (nid,))
 
         async def the_other_process_finishes() -> None:
             await asyncio.sleep(0.3)
@@ -126,3 +126,67 @@ async def test_a_report_waits_for_what_another_dispatcher_is_sending(steward: St
     # ...and the report says it was sent (with its ts), not that it is waiting.
     assert [(report.outcome(d), d.slack_ts) for d in report.deliveries] == [("sent", "1.000100")]
     assert report.to_json()["sent"] == [{"kind": "test.raced", "to": f"<#{ACME}>", "ts": "1.000100"}]
+
+
+async def test_a_report_waits_for_a_claim_another_dispatcher_has_not_committed(steward: Steward, db_dsn: str) -> None:
+    """The race behind "not sent yet" for messages already sent: the running bot's dispatcher claims what a
+    run queued (its UPDATE holds the rows, not yet committed), the run's own claim skips them (SKIP LOCKED),
+    and a plain read still sees them pending. The report must wait for that claim and then for the send."""
+    await steward.dispatcher.stop()
+    t = a_future_day() + timedelta(hours=14)
+    clock = FrozenClock(at=datetime.now(UTC))
+    deps = Deps(settings=steward.settings, pool=steward.pool, clock=clock,
+                extras={"dispatcher": Dispatcher(steward.pool, steward.dispatcher.client, clock)})
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn, \
+            await psycopg.AsyncConnection.connect(db_dsn) as other:
+        org = await fetchval(conn, "SELECT id FROM organizations")
+        nid = await notify(conn, organization_id=org, kind="test.claimed", dedupe_key="claimed", text="Claimed",
+                           targets=[Target.channel(ACME)], now=t)
+        assert nid is not None
+        # The other dispatcher's claim, in its transaction: the row is locked and still reads "pending" to others.
+        await other.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1, "
+                            "lease_until = now() + interval '15 seconds' WHERE notification_id = %s", (nid,))
+        the_other_committed = asyncio.Event()
+
+        async def the_other_dispatcher_commits_then_sends() -> None:
+            await asyncio.sleep(0.2)  # the other process's own pace, on the real clock: not this test's time
+            await other.commit()
+            the_other_committed.set()
+            await asyncio.sleep(0.2)
+            await conn.execute("UPDATE notification_deliveries SET status = 'sent', slack_ts = '1.000200', sent_at = %s "
+                               "WHERE notification_id = %s", (t, nid))
+
+        sending = asyncio.create_task(the_other_dispatcher_commits_then_sends())
+        report = await deliver(deps, "test-job", t, {"queued": 1}, [nid])
+        await sending
+        assert the_other_committed.is_set()
+    assert [(report.outcome(d), d.slack_ts) for d in report.deliveries] == [("sent", "1.000200")]
+
+
+async def test_a_claim_that_never_commits_leaves_the_message_to_the_run(emulator: SlackEmulator, steward: Steward,
+                                                                       db_dsn: str) -> None:
+    """The other dispatcher's claim is rolled back (its process died before committing): the run sends the
+    message itself, once, and reports it sent."""
+    await steward.dispatcher.stop()
+    t = a_future_day() + timedelta(hours=14)
+    clock = FrozenClock(at=datetime.now(UTC))
+    deps = Deps(settings=steward.settings, pool=steward.pool, clock=clock,
+                extras={"dispatcher": Dispatcher(steward.pool, steward.dispatcher.client, clock)})
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn, \
+            await psycopg.AsyncConnection.connect(db_dsn) as other:
+        org = await fetchval(conn, "SELECT id FROM organizations")
+        nid = await notify(conn, organization_id=org, kind="test.orphan", dedupe_key="orphan", text="Left to the run",
+                           targets=[Target.channel(ACME)], now=t)
+        assert nid is not None
+        await other.execute("UPDATE notification_deliveries SET status = 'sending', locked_at = now(), attempts = 1, "
+                            "lease_until = now() + interval '15 seconds' WHERE notification_id = %s", (nid,))
+
+        async def the_other_process_dies() -> None:
+            await asyncio.sleep(0.2)
+            await other.rollback()
+
+        dying = asyncio.create_task(the_other_process_dies())
+        report = await deliver(deps, "test-job", t, {"queued": 1}, [nid])
+        await dying
+    assert [report.outcome(d) for d in report.deliveries] == ["sent"]
+    assert len(posted(emulator, ACME, "Left to the run")) == 1

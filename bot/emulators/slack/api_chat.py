@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 from bot.emulators.slack.args import Args
 from bot.emulators.slack.errors import SlackError
+from bot.emulators.slack.metadata import check_metadata, shown, with_warnings
 from bot.emulators.slack.models import JsonDict
 from bot.emulators.slack.validation import validate_blocks, validate_text
 from bot.emulators.slack.workspace import Ephemeral, Workspace
@@ -14,8 +14,9 @@ from bot.emulators.slack.workspace import Ephemeral, Workspace
 Handler = Callable[[Workspace, Args], JsonDict]
 
 
-def public_message(message: JsonDict) -> JsonDict:
-    return copy.deepcopy(message)
+def public_message(message: JsonDict, include_all_metadata: bool = False) -> JsonDict:
+    """A stored message as Slack's answers show it (metadata without its payload unless asked for)."""
+    return shown(message, include_all_metadata)
 
 
 def _require_content(args: Args) -> tuple[str | None, list[JsonDict] | None]:
@@ -35,6 +36,7 @@ def _require_own(ws: Workspace, message: JsonDict, error: str) -> None:
 def post_message(ws: Workspace, args: Args) -> JsonDict:
     channel = ws.post_target(args.get_str("channel"))
     text, blocks = _require_content(args)
+    checked = check_metadata(args.values.get("metadata"))
     ws.require_postable(channel)
     broadcast = args.get_bool("reply_broadcast") and args.has("thread_ts")
     message = ws.bot_message(
@@ -43,10 +45,10 @@ def post_message(ws: Workspace, args: Args) -> JsonDict:
         blocks=blocks,
         thread_ts=args.get_str("thread_ts"),
         attachments=args.get_json("attachments"),
-        metadata=args.get_json("metadata"),
+        metadata=checked.metadata,
         subtype="thread_broadcast" if broadcast else None,
     )
-    return {"channel": channel.id, "ts": message["ts"], "message": public_message(message)}
+    return with_warnings({"channel": channel.id, "ts": message["ts"], "message": public_message(message)}, checked.warnings)
 
 
 def update_message(ws: Workspace, args: Args) -> JsonDict:
@@ -54,6 +56,9 @@ def update_message(ws: Workspace, args: Args) -> JsonDict:
     message = ws.find_message(channel.id, args.get_str("ts"))
     _require_own(ws, message, "cant_update_message")
     text, blocks = _require_content(args)
+    checked = check_metadata(args.values.get("metadata"))
+    if checked.metadata is not None:  # an update without metadata keeps the message's
+        message["metadata"] = checked.metadata
     if text is not None:
         message["text"] = text
     if "blocks" in args.values:
@@ -61,12 +66,12 @@ def update_message(ws: Workspace, args: Args) -> JsonDict:
     if args.has("attachments"):
         message["attachments"] = args.get_json("attachments")
     message["edited"] = {"user": ws.identity.bot_user_id, "ts": ws.clock.next_ts()}
-    return {
+    return with_warnings({
         "channel": channel.id,
         "ts": message["ts"],
         "text": message["text"],
         "message": public_message(message),
-    }
+    }, checked.warnings)
 
 
 def delete_message(ws: Workspace, args: Args) -> JsonDict:

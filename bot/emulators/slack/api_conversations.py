@@ -57,8 +57,9 @@ def _page_messages(messages: list[JsonDict], args: Args, newer_first: bool, defa
         else:
             start = first_index(messages, lambda m: ts_key(m["ts"]) >= boundary)
     page, following = take_page(messages, start, _limit(args, default_limit, 999 if newer_first else 1000))
+    include_all_metadata = args.get_bool("include_all_metadata")
     return {
-        "messages": [public_message(m) for m in page],
+        "messages": [public_message(m, include_all_metadata) for m in page],
         "has_more": following is not None,
         **_metadata(encode_cursor("next_ts", following["ts"]) if following else None),
     }

@@ -41,7 +41,7 @@ from bot.emulators.slack.ratelimit import RateLimiter
 from bot.emulators.slack.recorder import CallPredicate, CallRecorder
 from bot.emulators.slack.responses import MAX_USES, apply_response
 from bot.emulators.slack.socket_hub import SocketHub
-from bot.emulators.slack.web_api import Gate, Tokens, WebApi, bearer_token, read_arguments
+from bot.emulators.slack.web_api import Gate, Pause, Tokens, WebApi, bearer_token, read_arguments
 from bot.emulators.slack.workspace import Ephemeral, Identity, ResponseTarget, Workspace, rich_text_blocks
 
 log = logging.getLogger(__name__)
@@ -314,6 +314,17 @@ class SlackEmulator:
     def set_rate_limit(self, method: str = "*", times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` ("*" for any) answer HTTP 429 with Retry-After."""
         self.limiter.inject(method, times, retry_after)
+
+    def pause(self, method: str, *, after_handling: bool = False, times: int | None = None) -> Pause:
+        """Hold every call of ``method`` from now on (or only the next ``times``), before it is handled (or,
+        ``after_handling``, once handled and before its answer goes back), until the returned pause is resumed
+        or abandoned (see ``Pause``)."""
+        return self.api.pause(method, after_handling=after_handling, times=times)
+
+    def set_latency(self, method: str, *, before: float = 0.0, after: float = 0.0) -> None:
+        """Every call of ``method`` waits ``before`` seconds before Slack handles it and ``after`` seconds
+        (the message exists by then) before its answer goes back, as the network and Slack take time."""
+        self.api.latency[method] = (before, after)
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are refused with Slack error code ``error``."""

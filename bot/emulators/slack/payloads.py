@@ -7,6 +7,7 @@ import secrets
 import time
 from typing import Any
 
+from bot.emulators.slack.metadata import shown
 from bot.emulators.slack.models import Channel, JsonDict, User
 from bot.emulators.slack.workspace import Identity
 
@@ -26,6 +27,7 @@ _MESSAGE_EVENT_FIELDS = (
     "files",
     "upload",
     "thread_ts",
+    "metadata",
 )
 
 
@@ -60,7 +62,8 @@ def event_callback(identity: Identity, event: JsonDict, event_id: str) -> JsonDi
 
 def message_event(channel: Channel, message: JsonDict, parent_user_id: str | None = None) -> JsonDict:
     event: JsonDict = {"type": "message"}
-    event.update({k: copy.deepcopy(message[k]) for k in _MESSAGE_EVENT_FIELDS if k in message})
+    public = shown(message)  # metadata without its payload, as Slack sends it to apps
+    event.update({k: public[k] for k in _MESSAGE_EVENT_FIELDS if k in public})
     event.update(channel=channel.id, event_ts=message["ts"], channel_type=channel.channel_type)
     if parent_user_id is not None:
         event["parent_user_id"] = parent_user_id
@@ -80,8 +83,8 @@ def message_changed_event(channel: Channel, previous: JsonDict, current: JsonDic
         "type": "message",
         "subtype": "message_changed",
         "hidden": True,
-        "message": copy.deepcopy(current),
-        "previous_message": copy.deepcopy(previous),
+        "message": shown(current),
+        "previous_message": shown(previous),
         "channel": channel.id,
         "channel_type": channel.channel_type,
         "ts": event_ts,
@@ -95,7 +98,7 @@ def message_deleted_event(channel: Channel, previous: JsonDict, event_ts: str) -
         "subtype": "message_deleted",
         "hidden": True,
         "deleted_ts": previous["ts"],
-        "previous_message": copy.deepcopy(previous),
+        "previous_message": shown(previous),
         "channel": channel.id,
         "channel_type": channel.channel_type,
         "ts": event_ts,

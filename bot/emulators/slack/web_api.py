@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -83,6 +84,56 @@ def token_error(method: str, token: str | None, tokens: Tokens) -> SlackError | 
     return None
 
 
+class Pause:
+    """Calls of one Web API method (every one, or the next ``times``) held until the test lets them go: before
+    Slack handles them (``after_handling=False``: nothing happened yet) or after (the message exists, the
+    answer is held), as a slow or cut network would hold them. ``resume()`` lets them (and later calls)
+    through; ``abandon()`` answers the held calls HTTP 503 and ``cut()`` closes their connections with no answer
+    at all (a call held before handling is then never handled)."""
+
+    def __init__(self, method: str, after_handling: bool, times: int | None = None) -> None:
+        self.method = method
+        self.after_handling = after_handling
+        self.times = times  # how many calls it holds at most (None: every call until resumed)
+        self.held = 0
+        self.caught = 0
+        self._released = asyncio.Event()
+        self._arrived = asyncio.Event()
+        self._outcome = "go"
+
+    def catches_another(self) -> bool:
+        return self.times is None or self.caught < self.times
+
+    async def hold(self) -> str:
+        """Wait here until released: "go" on, or "abandon" / "cut" the call."""
+        self.caught += 1
+        self.held += 1
+        self._arrived.set()
+        try:
+            await self._released.wait()
+        finally:
+            self.held -= 1
+        return self._outcome
+
+    async def wait_for_calls(self, count: int = 1, timeout: float = 10) -> None:  # noqa: ASYNC109 (test API)
+        """Until ``count`` calls are held (TimeoutError after ``timeout`` seconds)."""
+        async with asyncio.timeout(timeout):
+            while self.held < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+    def resume(self) -> None:
+        self._released.set()
+
+    def abandon(self) -> None:
+        self._outcome = "abandon"
+        self._released.set()
+
+    def cut(self) -> None:
+        self._outcome = "cut"
+        self._released.set()
+
+
 class WebApi:
     def __init__(
         self, workspace: Workspace, tokens: Tokens, limiter: RateLimiter, recorder: CallRecorder
@@ -97,6 +148,31 @@ class WebApi:
         self.after_gates: list[Gate] = []
         # The bot token's OAuth scopes (bot/emulators/slack/scopes.py): those of Steward's manifest unless set.
         self.scopes: frozenset[str] = scopes.manifest_scopes()
+        self.pauses: dict[str, Pause] = {}
+        self.latency: dict[str, tuple[float, float]] = {}
+
+    def pause(self, method: str, *, after_handling: bool = False, times: int | None = None) -> Pause:
+        """Hold the calls of ``method`` from now on, or only the next ``times`` of them (see :class:`Pause`), until
+        the pause is resumed or abandoned."""
+        pause = Pause(method, after_handling, times)
+        self.pauses[method] = pause
+        return pause
+
+    async def _held(self, method: str, after_handling: bool) -> str:
+        """Wait at the method's pause, if it has one at this stage: what to do with the call (see Pause.hold)."""
+        pause = self.pauses.get(method)
+        if pause is None or pause.after_handling != after_handling or not pause.catches_another():
+            return "go"
+        outcome = await pause.hold()
+        if self.pauses.get(method) is pause:
+            del self.pauses[method]
+        return outcome
+
+    @staticmethod
+    def _unanswered(request: web.Request, outcome: str) -> web.Response:
+        if outcome == "cut" and request.transport is not None:
+            request.transport.close()  # the connection drops with no answer, as a reset would drop it
+        return web.Response(status=503, text="service unavailable")
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}`` (HTTP 200),
@@ -110,9 +186,18 @@ class WebApi:
         method = request.match_info["method"]
         call = RecordedCall(method=method, args={}, token=bearer_token(request), at=time.monotonic())
         call.http_method = request.method
+        before, after = self.latency.get(method, (0.0, 0.0))
+        if before:
+            await asyncio.sleep(before)
+        if (outcome := await self._held(method, after_handling=False)) != "go":
+            return self._unanswered(request, outcome)
         answer = await self._answer(request, call)
         call.status, call.response = answer.status, answer.body
         self.recorder.record(call)
+        if after:
+            await asyncio.sleep(after)
+        if (outcome := await self._held(method, after_handling=True)) != "go":
+            return self._unanswered(request, outcome)
         headers = dict(answer.headers)
         if call.token == self.tokens.bot:
             headers["x-oauth-scopes"] = ",".join(sorted(self.scopes))  # on every answer to a bot token, as Slack does

@@ -1,0 +1,175 @@
+"""Flags and private inquiries in Slack (pure): a flag's card with Open inquiry / Resolve / Dismiss, the answers to
+`/flag` and `/flags`, the two threads of an inquiry and the words relayed in them. Words people wrote go through
+:func:`bot.slack_markup.mrkdwn`; every message stays inside Slack's limits (:mod:`bot.slack_limits`). Nothing here
+ever shows an inquiry message's body to anyone but its two people (the relay is the only place that renders one)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot import slack_limits as L
+from bot import slack_markup as markup
+from bot.blocks.blockers import day, quote
+from bot.blocks.kit import context, pack_sections, plain, section
+from bot.services.flags import Flag
+from db.rows import User
+
+BUTTONS = (("Open inquiry", "flag_inquiry", "primary"), ("Resolve", "flag_resolve", None), ("Dismiss", "flag_dismiss", "danger"))
+# What raised a rule's flag, in words (flags.type).
+RULES = {"low_mood": "the low-mood rule (several low check-ins in a row)",
+         "blocker_escalated": "the blocker ladder's last rung",
+         "overdue_escalated": "the overdue ladder's flag rung"}
+SEVERITY_EMOJI = {"low": ":white_circle:", "medium": ":large_yellow_circle:", "high": ":large_orange_circle:",
+                  "critical": ":red_circle:"}
+# Evidence keys shown as they are named here (others as written, at most this many).
+EVIDENCE_WORDS = {"rule": "Rule", "checkins": "Check-ins", "threshold": "At or below", "from": "From", "to": "To",
+                  "task": "Task", "title": "Task title", "due_date": "Due", "level": "Rung", "project": "Project",
+                  "blocker": "Blocker", "raised_at": "Raised", "description": "Blocked on", "reason": "Reason",
+                  "raised_by": "Raised by"}
+MAX_EVIDENCE = 8
+# A rule's key in the evidence, in words.
+RULE_WORDS = {"consecutive_low_checkins": "several low mood check-ins in a row"}
+
+
+def source(flag: Flag, raiser: User | None) -> str:
+    """Who or what raised it: "Raised by @maya", "Raised by the blocker ladder's last rung"."""
+    if flag.raised_by is not None:
+        return f"Raised by {raiser.mention}" if raiser is not None else "Raised by someone who has since left"
+    return "Raised by " + RULES.get(flag.type, f"the rule `{flag.type}`")
+
+
+def evidence_lines(flag: Flag) -> list[str]:
+    """The flag's evidence as "Name: value" lines (user-written values made safe), without what the reason says."""
+    out = []
+    for key, value in list((flag.evidence or {}).items())[:MAX_EVIDENCE]:
+        if value in (None, "", []) or key in ("reason", "raised_by"):
+            continue
+        if key == "rule":
+            value = RULE_WORDS.get(str(value), value)
+        shown = quote(str(value), 200) if key in ("description", "title") else markup.escape(str(value))[:200]
+        out.append(f"{EVIDENCE_WORDS.get(key, markup.escape(str(key))[:40])}: {shown}")
+    return out
+
+
+def buttons(flag: Flag) -> dict[str, Any]:
+    elements = []
+    for text, action_id, style in BUTTONS:
+        button: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(text, L.BUTTON_TEXT),
+                                  "value": str(flag.id)}
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": f"flag:{flag.id}", "elements": elements}
+
+
+def card(flag: Flag, person: User, raiser: User | None, recipient: User) -> tuple[str, list[dict[str, Any]]]:
+    """The card a flag's recipient gets: who it is about, its reason or rule, its evidence, who raised it, and the
+    buttons Open inquiry / Resolve / Dismiss."""
+    emoji = SEVERITY_EMOJI.get(flag.severity, ":triangular_flag_on_post:")
+    head = f":triangular_flag_on_post: *Flag `{flag.ref}` about {person.mention}* \u00b7 {emoji} {flag.severity}"
+    lines = [head, f"*{markup.mrkdwn(flag.title)}*"]
+    if flag.description and markup.read(flag.description).plain.strip() != markup.read(flag.title).plain.strip():
+        lines.append(markup.mrkdwn(markup.store(flag.description, limit=1500)))
+    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
+    evidence = evidence_lines(flag)
+    if evidence:
+        blocks.append(section("*Evidence*\n" + "\n".join(f"\u2022 {e}" for e in evidence)))
+    notes = [f"{source(flag, raiser)} on {day(flag.created_at, recipient.timezone)}."]
+    if flag.is_private:
+        notes.append(":lock: Private: only you got this. Their scores, notes and journal stay private to them.")
+    notes.append("Open inquiry starts a private conversation with them that I relay: only the two of you can read it.")
+    blocks.append(context(" ".join(notes)))
+    blocks.append(buttons(flag))
+    fallback = f"Flag {flag.ref} about {person.display_name}: {markup.read(flag.title).plain}"
+    if flag.type == "low_mood":
+        fallback = (f":lock: Private \u00b7 {person.mention}'s recent mood check-ins have been low several times in a row. "
+                    "It may be a good moment for a private, supportive 1:1.")
+    return L.fit_text(fallback, L.MESSAGE_TEXT), blocks
+
+
+def raised_text(flag: Flag, person: User, told: Sequence[User], actor: User) -> str:
+    """The answer to `/flag @person <reason>`: what was raised and who got its card."""
+    if [u.id for u in told] == [actor.id]:
+        where = "I've sent you its card in our DM, with Open inquiry / Resolve / Dismiss."
+    elif told:
+        where = f"Its card went to {', '.join(u.mention for u in told)}."
+    else:
+        where = "Nobody could be told (no manager or admin is set up)."
+    return f":triangular_flag_on_post: Flag `{flag.ref}` raised about {person.mention}: {quote(flag.title)}. {where}"
+
+
+def already_closed(flag: Flag, by: User | None, viewer: User) -> str:
+    """Why a closed flag can't be resolved, dismissed or asked about again: by whom and when (the viewer's zone)."""
+    when = f" on {day(flag.resolved_at, viewer.timezone)}" if flag.resolved_at else ""
+    who = f" by {'you' if by is not None and by.id == viewer.id else by.mention}" if by is not None else ""
+    return f"Flag `{flag.ref}` was already {flag.status}{who}{when}. Nothing to do."
+
+
+def closed_for_person(actor: User, opener: User | None) -> str:
+    """What the person hears when the flag of their inquiry is resolved or dismissed."""
+    with_whom = opener.mention if opener is not None else "your manager"
+    by = "" if opener is not None and opener.id == actor.id else f" ({actor.mention} closed it)"
+    return (f":lock: Your private conversation with {with_whom} through me is closed{by}. Thank you for talking; "
+            "anything you write in it now stays with you.")
+
+
+def closed_for_opener(flag: Flag, actor: User, status: str) -> str:
+    """What an inquiry's opener hears when someone else resolved or dismissed its flag."""
+    return (f":lock: {actor.mention} {status} flag `{flag.ref}` about <@{flag.person_slack_id}>, so your private "
+            "conversation with them is closed.")
+
+
+def flag_line(flag: Flag, viewer: User, messages: int | None = None) -> str:
+    """One flag in a list: ref, person, severity, title, status and since when, its inquiry (existence only)."""
+    who = "you" if flag.user_id == viewer.id else f"<@{flag.person_slack_id}>"
+    status = flag.status if flag.status != "acknowledged" else "open (acknowledged)"
+    when = day(flag.resolved_at if flag.resolved_at and not flag.is_open else flag.created_at, viewer.timezone)
+    line = (f"\u2022 `{flag.ref}` {who} \u00b7 {flag.severity} \u00b7 {quote(flag.title, 120)} \u2014 "
+            f"{status} {'since' if flag.is_open else 'on'} {when}")
+    if flag.inquiry_id is not None:
+        count = f", {messages} message{'s' if messages != 1 else ''}" if messages is not None else ""
+        private = "" if viewer.id in (flag.user_id, flag.inquiry_opened_by) else "; its words are for its two people only"
+        line += f" \u00b7 :lock: private inquiry {flag.inquiry_status}{count}{private}"
+    return line
+
+
+def flags_list(found: Sequence[Flag], viewer: User, counts: Mapping[int, int]) -> tuple[str, list[dict[str, Any]]]:
+    """`/flags`: the flags the asker may see, open first."""
+    if not found:
+        text = "No flags you can see. :white_check_mark:"
+        return text, [section(text)]
+    open_count = sum(1 for f in found if f.is_open)
+    head = f"*Flags* ({open_count} open" + (f", {len(found) - open_count} closed lately)" if len(found) > open_count else ")")
+    lines = [flag_line(f, viewer, counts.get(f.inquiry_id) if f.inquiry_id else None) for f in found]
+    sections, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 2, more="\u2026and {n} more.")
+    tail = context("Each open flag's card (in its manager's DM, and App Home) has Open inquiry / Resolve / Dismiss.")
+    return L.fit_text(head + "\n" + "\n".join(lines), L.MESSAGE_TEXT), [section(head), *sections, tail]
+
+
+# ---------------------------------------------------------------- the inquiry's two threads
+
+def manager_root(flag: Flag, person: User, opener: User) -> tuple[str, list[dict[str, Any]]]:
+    """The message that starts the opener's thread: what it is, how it works, and Resolve / Dismiss."""
+    them, you = markup.escape(person.display_name), markup.escape(opener.display_name)
+    text = (f":lock: *Private inquiry with {person.mention}* about flag `{flag.ref}` ({quote(flag.title, 150)}).\n"
+            f"Write to {them} here, in this thread: I'll pass each message on as \u201c{you} asks: \u2026\u201d and "
+            f"bring their replies back here. Only you and {them} can read this conversation; admins see only that it "
+            "exists.")
+    elements = [e for e in buttons(flag)["elements"] if e["action_id"] != "flag_inquiry"]
+    blocks = [section(text), context("Resolve or Dismiss closes the conversation; they'll be told it's closed."),
+              {"type": "actions", "block_id": f"inquiry:{flag.id}", "elements": elements}]
+    return L.fit_text(text, L.MESSAGE_TEXT), blocks
+
+
+def person_root(opener: User) -> str:
+    """The message that starts the person's thread: who wants to talk, and that it is private."""
+    return (f":lock: *{markup.escape(opener.display_name)} would like a private word with you.* They write to you "
+            f"through me, and you'll see their messages here, in this thread. Reply in this thread and I'll pass your "
+            f"words to {markup.escape(opener.display_name)}. Only the two of you can read this conversation.")
+
+
+def relayed(sender: User, side: str, body: str) -> str:
+    """A message passed on: "*Maya asks:* …" to the person, "*Priya replies:* …" to the opener."""
+    verb = "asks" if side == "manager" else "replies"
+    return L.fit_text(f"*{markup.escape(sender.display_name)} {verb}:* {markup.mrkdwn(body)}", L.MESSAGE_TEXT)
