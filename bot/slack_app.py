@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.assistant.thread_context_store.async_store import AsyncAssistantThreadContextStore
+from slack_bolt.context.say.async_say import AsyncSay
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -72,6 +73,11 @@ async def _journaled_client(context: Any, next: Any) -> Any:  # noqa: A002 (Bolt
             session=plain.session, trust_env_in_session=plain.trust_env_in_session, headers=plain.headers,
             logger=plain.logger, retry_handlers=plain.retry_handlers)
         context["client"].default_params.update(plain.default_params)
+        say = context.get("say")
+        if say is not None and getattr(say, "client", None) is plain:
+            # Bolt made say() with the plain client before this middleware ran: the same say(), journaled.
+            context["say"] = AsyncSay(context["client"], channel=say.channel, thread_ts=say.thread_ts,
+                                      build_metadata=say.build_metadata)
     return await next()
 
 

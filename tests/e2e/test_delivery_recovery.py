@@ -260,5 +260,5 @@ async def test_a_listener_reply_carries_the_key_of_the_event_it_answers(
     # Found again in Slack by that key, as a delivery is by its id.
     channel = await emulator.dm_channel(SAM)
     found = await find_message(steward.deps.slack, channel=channel, since=datetime.now(UTC) - timedelta(minutes=1),
-                               match=lambda m: (m.get("metadata") or {}).get("event_payload") == {"event_key": key})
+                               match=lambda m: ((m.get("metadata") or {}).get("event_payload") or {}).get("event_key") == key)
     assert found is not None and found["text"] == sent["text"]
