@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.clock import Clock
 from bot.deps import Deps
+from bot.errors import InvalidPayload
 from bot.health import HealthServer
 from bot.inbox import InboxSocketModeHandler, InboxWorker, Metrics
 from bot.log import get_logger
@@ -23,7 +24,7 @@ from bot.runtime import database
 from bot.services import onboarding, workspace
 from bot.services.notifications import Dispatcher
 from bot.settings import Secret, Settings
-from bot.slack_app import FEATURES, build_app, build_client, tell_user
+from bot.slack_app import FEATURES, build_app, build_client, refuse_payload, tell_user
 from jobs import reminders as reminder_jobs
 from jobs.leader import Leadership
 from jobs.schedule import Scheduler
@@ -70,7 +71,11 @@ class Steward:
         self.scheduler = Scheduler(self.deps, self.leadership)
         self.deps.extras["scheduler"] = self.scheduler
         self.app = build_app(self.deps, client, self.features)
-        self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice)
+        self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice,
+                                  on_invalid_payload=self._refuse_payload)
+
+    async def _refuse_payload(self, payload: dict[str, Any], error: InvalidPayload) -> None:
+        await refuse_payload(self.deps, self.deps.slack, payload, error)
 
     async def _dead_letter_notice(self, payload: dict[str, Any], error: str) -> None:
         await tell_user(self.deps.slack, payload,

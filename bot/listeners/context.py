@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_payloads as payload
 from bot.blocks import context as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -269,11 +270,9 @@ async def _refresh_memories(respond: Any, deps: Deps, org: Any, user: Any, note:
 async def on_memory_delete(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    raw = ((body.get("actions") or [{}])[0].get("value") or "").strip()
-    if not raw.isdigit():
-        raise InvalidInput("That button is broken; run `/steward memory` again.")
+    memory_id = payload.action_id_value(body)
     async with deps.pool.connection() as conn:
-        value = await memory.forget_memory(conn, org.id, user.id, int(raw))
+        value = await memory.forget_memory(conn, org.id, user.id, memory_id)
     note = f":wastebasket: Forgot \u201c{value}\u201d." if value else "That one was already gone."
     await _refresh_memories(respond, deps, org, user, note)
 
