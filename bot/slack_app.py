@@ -8,12 +8,14 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import slack_markup as markup
 from bot import slack_payloads
 from bot.deps import Deps
 from bot.errors import InvalidPayload, StewardError
@@ -150,12 +152,18 @@ async def refuse_payload(deps: Deps, client: AsyncWebClient, body: dict[str, Any
         log.exception("invalid_payload_not_recorded", **details)
     if org is None:
         log.warning("invalid_payload", **details)
-    await tell_user(client, body, error.user_message, context)
+    # Refused before Bolt ran (no context): the payload's own response_url still answers a button or command.
+    url = body.get("response_url")
+    respond = AsyncRespond(response_url=url) if context is None and isinstance(url, str) and url else None
+    await tell_user(client, body, error.user_message, context, respond=respond)
 
 
-async def tell_user(client: AsyncWebClient, body: dict[str, Any], text: str, context: Any = None) -> None:
-    """A private reply to whoever caused ``body``: via response_url when there is one, else ephemeral/DM."""
-    respond = getattr(context, "respond", None) if context is not None else None
+async def tell_user(client: AsyncWebClient, body: dict[str, Any], text: str, context: Any = None, *,
+                    respond: Any = None) -> None:
+    """A private reply to whoever caused ``body``: via response_url when there is one (the context's
+    ``respond``, or ``respond``), else ephemeral/DM."""
+    respond = respond or (getattr(context, "respond", None) if context is not None else None)
+    text = markup.no_pings(text)  # error messages quote what people typed
     try:
         if body.get("response_url") and respond is not None:
             await respond(text=text, response_type="ephemeral", replace_original=False)

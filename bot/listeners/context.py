@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_markup as markup
 from bot import slack_payloads as payload
 from bot.blocks import context as render
 from bot.deps import Deps
@@ -24,6 +25,7 @@ from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.services import answers, ratelimit, security
 from bot.services import context as memory
+from db.repos import users as users_repo
 
 log = get_logger(__name__)
 
@@ -167,7 +169,11 @@ async def question_from_mention(event: dict[str, Any], say: Any, deps: Deps, con
     channel = str(event.get("channel") or user.slack_id)
     result = await _answer(deps, org, user, event.get("text") or "", channel_id=channel, thread_ts=thread,
                            shown_in=channel, client=client)
-    await say(text=render.answer_text(result), blocks=render.answer_blocks(result), thread_ts=thread, unfurl_links=False)
+    # In a channel, the people a fact mentions are shown by name: the answer must not ping them again.
+    async with deps.pool.connection() as conn:
+        names = await users_repo.names_by_slack_ids(conn, org.id, markup.read(result.text).users, full=True)
+    await say(text=render.answer_text(result, names), blocks=render.answer_blocks(result, names), thread_ts=thread,
+              unfurl_links=False)
 
 
 async def ask_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any, deps: Deps, **_: Any) -> None:
