@@ -34,6 +34,8 @@ from bot.errors import InvalidPayload
 # datatype-numeric.html): a larger number cannot name a row, and would make the query itself fail.
 MAX_ID = 2**63 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+# Where respond() POSTs: Slack's response_url is always an https URL (http on the emulator's loopback).
+_URL = r"^https?://[^\s/]+/\S*$"
 
 
 # ---------------------------------------------------------------- the shapes Slack sends
@@ -61,7 +63,7 @@ class _Authorization(_Shape):
 
 
 class _ResponseUrl(_Shape):
-    response_url: str | None = None
+    response_url: str | None = Field(default=None, pattern=_URL)
 
 
 class _Option(_Shape):
@@ -153,7 +155,7 @@ class _Envelope(_Shape):
     channel: str | _Ref | None = None
     channel_id: str | None = None
     authorizations: list[_Authorization] | None = None
-    response_url: str | None = None
+    response_url: str | None = Field(default=None, pattern=_URL)
     response_urls: list[_ResponseUrl] | None = None
     trigger_id: str | None = None
     thread_ts: str | None = None

@@ -96,6 +96,7 @@ class SlackEmulator:
         self.echo_own_events = echo_own_events
         self.workspace.bot_message_hooks.append(self._echo_bot_message)
         self.response_posts: list[ResponsePost] = []
+        self.refused_responses: list[tuple[ResponsePost, str]] = []  # posts Slack answered with an error code
         self.undelivered_events: list[JsonDict] = []
         self.command_escaping: dict[str, bool] = {}
         self.configure_commands(command_escaping or {})
@@ -624,6 +625,13 @@ class SlackEmulator:
             lambda record: self._show_command_ack(target, record),
         )
 
+    def response_url(self, user: str, channel: str | None = None) -> str:
+        """A live response_url for ``user`` (in ``channel``), as an interaction would carry: what the bot
+        POSTs to it is recorded in ``response_posts`` and shown to the person."""
+        channel_id = self.workspace.post_target(channel).id if channel else None
+        target = self._response_target(channel_id, self.workspace.user(user).id, None)
+        return self._response_url_for(target.response_id)
+
     async def send_payload(self, kind: str, payload: JsonDict, *, user: str | None = None,
                            channel: str | None = None) -> InteractionResult:
         """Send a hand-made ``slash_commands`` or ``interactive`` payload (forged or malformed, for hostile-input
@@ -835,6 +843,7 @@ class SlackEmulator:
         try:
             apply_response(self.workspace, target, body)
         except SlackError as error:
+            self.refused_responses.append((post, error.code))
             return web.Response(status=400, text=error.code)
         return web.Response(text="ok")
 
