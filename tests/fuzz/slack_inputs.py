@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -87,10 +88,12 @@ VALUE = st.one_of(
 
 @dataclass
 class Env:
-    """What the inputs act on: the emulator, and the morning thread's ts (for thread replies)."""
+    """What the inputs act on: the emulator, the morning thread's ts (for thread replies), and how to run
+    one of Steward's jobs as of a moment later on Steward's clock (``run_job(name, later)``)."""
 
     emu: SlackEmulator
     thread_ts: str
+    run_job: Callable[[str, timedelta], Awaitable[Any]]
     events: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def event_id(self) -> str:
@@ -343,6 +346,21 @@ class ForgedSubmit(Input):
         await env.emu.send_payload("interactive", body)
 
 
+JOBS = ("morning-thread", "nudges", "end-of-day", "day-close", "mood-checkin", "reminders", "context")
+
+
+@dataclass
+class RunJob(Input):
+    """Time passes (``minutes`` on Steward's clock) and one of Steward's jobs runs, as the sandbox's "Run now"
+    does: the check-ins, nudges and recaps it sends are more of Steward's messages to answer and press."""
+
+    job: str
+    minutes: int
+
+    async def send(self, env: Env) -> None:
+        await env.run_job(self.job, timedelta(minutes=self.minutes))
+
+
 @dataclass
 class OpenHome(Input):
     user: str
@@ -540,6 +558,7 @@ def inputs() -> st.SearchStrategy[Input]:
         st.builds(Delete, _PICK),
         st.builds(FileShare, _USER, st.one_of(st.just(""), TEXT), st.booleans()),
         st.builds(OpenHome, _USER),
+        st.builds(RunJob, st.sampled_from(JOBS), st.integers(min_value=0, max_value=24 * 60)),
         st.builds(Join, _USER, st.sampled_from(CHANNELS)),
         st.builds(React, _USER, _PICK),
         st.builds(RawEnvelope, st.sampled_from(("event", "event", "command", "action", "view", "junk")),

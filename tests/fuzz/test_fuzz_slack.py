@@ -17,6 +17,7 @@ seconds); ``STEWARD_FUZZ_FULL=1`` runs 3,000 random ones (set ``STEWARD_FUZZ_EXA
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -36,7 +37,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
-from tests.e2e.conftest import ACME, MAYA, SAM, STANDUP, Running, answer, dm, start_steward
+from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, STANDUP, Running, answer, dm, start_steward
 from tests.fuzz import slack_inputs
 from tests.fuzz.slack_inputs import Env, Input, inputs
 from tests.helpers import eventually
@@ -115,15 +116,53 @@ async def fuzz(emulator: SlackEmulator, db_dsn: str, tmp_path: Path, stdlib_erro
                                      since=mark, timeout=15)
         roots = [m for m in emulator.messages(STANDUP, include_replies=False) if m.get("bot_id")]
         bot.scheduler.shutdown()  # the fuzz drives everything; no job runs behind its back
-        await dm(emulator, SAM, "I'll fix the login bug by Friday and write the release notes tomorrow", within=15)
-        state = Fuzz(emulator, bot, db_dsn, clock, Env(emulator, str(roots[0]["ts"])), stdlib_errors)
+
+        async def run_job(name: str, later: timedelta) -> None:
+            clock.at += later
+            await bot.scheduler.run_claimed(name, clock.now())
+            await bot.dispatcher.run_once()  # what the job queued for now goes out before the checks
+
+        state = Fuzz(emulator, bot, db_dsn, clock, Env(emulator, str(roots[0]["ts"]), run_job), stdlib_errors)
         state.last_row = await _last_row(db_dsn)
+        await _seed(state)
         yield state
         # For the hand-run full size: how many inputs of each kind were sent.
         print(f"\nfuzz: {state.sent} inputs sent, {len(emulator.envelopes)} envelopes, "
-              f"{len(emulator.calls)} Web API calls; by kind: {dict(sorted(state.kinds.items()))}")
+              f"{len(emulator.calls)} Web API calls, {len(emulator.response_posts)} response_url posts; "
+              f"calls: {dict(collections.Counter(c.method for c in emulator.calls))}; by kind: {dict(sorted(state.kinds.items()))}")
     finally:
         await running.stop()
+
+
+async def _seed(f: Fuzz) -> None:
+    """Something of everything for the inputs to act on: drafts and tasks with their buttons, a standup reply
+    with Undo and Edit, a reminder, modals open, App Homes published (each step checked like any input)."""
+    for inp in [slack_inputs.DirectMessage(SAM, "I'll fix the login bug by Friday and write the release notes tomorrow"),
+                slack_inputs.DirectMessage(PRIYA, "I'll redo the Acme landing page by Friday and update the pricing table"),
+                slack_inputs.ThreadReply(DIEGO, "Today: the checkout bug and the Acme invoices. Blockers: none", False, 0),
+                slack_inputs.DirectMessage(SAM, "remind me to call the bank in 2 hours"),
+                slack_inputs.DirectMessage(PRIYA, "remember that I prefer afternoon reminders")]:
+        await run_one(f, inp)
+    preview = next(m for m in f.emu.messages(await f.emu.dm_channel(PRIYA)) if m.get("bot_id") and "draft" in m.get("text", "").lower())
+    confirm = next(e for b in preview["blocks"] if b.get("block_id") == "draft_actions" for e in b["elements"]
+                   if e["action_id"] == "draft_confirm")
+    await run_one(f, _Click(PRIYA, await f.emu.dm_channel(PRIYA), preview["ts"], "draft_confirm", confirm["value"]))
+    for inp in [slack_inputs.Command(MAYA, "/steward", "standup", STANDUP), slack_inputs.Command(PRIYA, "/task", "edit T-1", ACME),
+                slack_inputs.OpenHome(SAM), slack_inputs.OpenHome(PRIYA), slack_inputs.RunJob("end-of-day", 8 * 60 + 29)]:
+        await run_one(f, inp)
+
+
+@dataclass
+class _Click(slack_inputs.Input):
+    user: str
+    channel: str
+    ts: str
+    action_id: str
+    value: str
+
+    async def send(self, env: Env) -> None:
+        await env.emu.click_button(self.user, message_ts=self.ts, channel=self.channel, action_id=self.action_id,
+                                   value=self.value)
 
 
 async def _last_row(dsn: str) -> int:
