@@ -101,6 +101,11 @@ _REFUSAL_WHY = {
 }
 
 
+# Slack refusals that say a person can't be reached where a payload said they were (a forged or stale channel).
+UNREACHABLE = frozenset({"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived", "user_not_found",
+                         "cannot_dm_bot", "user_disabled", "account_inactive"})
+
+
 def refusal_message(code: str) -> str:
     """What to tell a person whose request ended in a permanent Slack refusal ``code``."""
     why = _REFUSAL_WHY.get(code, "Slack refused my reply")
@@ -177,7 +182,10 @@ async def tell_user(client: AsyncWebClient, body: dict[str, Any], text: str, con
             await client.chat_postEphemeral(channel=channel, user=user, text=text)
         else:
             await client.chat_postMessage(channel=user, text=text)
-    except Exception:
+    except Exception as exc:
+        if slack_refusal(exc) in UNREACHABLE:  # the payload named someone or somewhere Slack would not post to
+            log.warning("tell_user_unreachable", error=slack_refusal(exc), channel=_where(body)[0], slack_user=_where(body)[1])
+            return
         log.exception("tell_user_failed")
 
 
