@@ -172,6 +172,7 @@ class _EventCallback(_Envelope):
 class _SlashCommand(_Envelope):
     command: str
     user_id: str
+    response_url: str = Field(pattern=_URL)  # every command has one: Steward answers through it
     text: str | None = None
     channel_id: str | None = None
 
@@ -405,6 +406,13 @@ def message_of(body: Mapping[str, Any]) -> tuple[str, str]:
     if not (isinstance(channel, str) and channel and isinstance(ts, str) and ts):
         raise InvalidPayload("the payload does not say which message the button was on", surface="button")
     return channel, ts
+
+
+def responds(body: Mapping[str, Any]) -> None:
+    """For a button Steward only puts on messages, whose listener answers through ``response_url`` (which
+    Slack gives every action on a message): InvalidPayload when the payload has none."""
+    if not isinstance(body.get("response_url"), str) or not body["response_url"]:
+        raise InvalidPayload("the button was not on a message (no response_url)", surface="button")
 
 
 def trigger_of(body: Mapping[str, Any], *, what: str = "button") -> str:

@@ -276,6 +276,7 @@ async def _refresh_memories(respond: Any, deps: Deps, org: Any, user: Any, note:
 async def on_memory_delete(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
+    payload.responds(body)
     memory_id = payload.action_id_value(body)
     async with deps.pool.connection() as conn:
         value = await memory.forget_memory(conn, org.id, user.id, memory_id)
@@ -283,9 +284,10 @@ async def on_memory_delete(ack: Any, body: dict[str, Any], respond: Any, context
     await _refresh_memories(respond, deps, org, user, note)
 
 
-async def on_memory_delete_all(ack: Any, respond: Any, context: Any, deps: Deps, **_: Any) -> None:
+async def on_memory_delete_all(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
+    payload.responds(body)
     async with deps.pool.connection() as conn:
         count = await memory.forget_all_memories(conn, org.id, user.id)
     await _refresh_memories(respond, deps, org, user, f":wastebasket: Forgot {count} thing{'s' if count != 1 else ''}.")

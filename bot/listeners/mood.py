@@ -74,6 +74,7 @@ async def mood_command(ack: Any, command: dict[str, Any], respond: Any, context:
 async def on_mood_pick(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
+    payload.responds(body)
     score = int(payload.action(body)["action_id"].removeprefix("mood_"))  # the listener's pattern: mood_1 … mood_5
     value = payload.action_value(body)
     day = payload.parse_day(value) if value else rules.local_date(deps.now(), user.timezone)

@@ -159,6 +159,7 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
 async def on_undo(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
+    payload.responds(body)
     ooo_id = payload.action_id_value(body)
     async with deps.pool.connection() as conn:
         done = await ooo.cancel(conn, org.id, user, ooo_id, deps.now())

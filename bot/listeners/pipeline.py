@@ -87,6 +87,7 @@ async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: 
 async def on_remove_into(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
+    payload.responds(body)
     stage_id, target_id = (payload.parse_id(v) for v in payload.split(payload.action_value(body), 2))
     async with deps.pool.connection() as conn:
         stages = {s.id: s for s in await task_service.stages(conn, org.id)}

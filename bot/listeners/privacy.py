@@ -75,6 +75,7 @@ async def erase_person(ack: Any, respond: Any, args: str, deps: Deps, context: A
 async def on_erase_confirm(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, admin = who(context)
+    payload.responds(body)
     slack_id = payload.action_value(body)
     async with deps.pool.connection() as conn:
         person = await workspace.user_by_slack_id(conn, org.id, slack_id)
