@@ -168,6 +168,9 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
         envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
         if envelope_id is None or _becomes_request(message):
             return
+        # Taken care of: without its payload the SDK skips it, instead of failing to build a request from a
+        # payload of a type it does not support (and logging that as an error).
+        message.pop("payload", None)
         await client.send_socket_mode_response({"envelope_id": envelope_id})
         log.warning("inbox_unreadable_envelope_acked", envelope_id=str(envelope_id)[:100],
                     type=str(message.get("type"))[:50], payload_type=type(message.get("payload")).__name__)
