@@ -280,6 +280,32 @@ class ForgedClick(Input):
         await emu.send_payload("interactive", body, user=self.user, channel=channel.id)
 
 
+MODAL_BUTTONS = ("draft_edit", "eod_drop_open", "standup_edit", "mood_note_open", "standup_settings_open")
+
+
+@dataclass
+class OpenModal(Input):
+    """A person opens one of Steward's modals (a command that opens one, or a button that does), so that
+    :class:`SubmitModal` has forms to fill in."""
+
+    user: str
+    task: int
+    pick: int
+
+    async def send(self, env: Env) -> None:
+        buttons = [b for b in _steward_buttons(env.emu) if b[3].get("action_id") in MODAL_BUTTONS]
+        found = _pick(buttons, self.pick) if self.pick % 3 else None
+        if found is not None:
+            user, channel, ts, element = found
+            value, fields = _chosen(element, self.pick // 3)
+            await env.emu.click_button(user, message_ts=ts, channel=channel, action_id=element["action_id"], value=value,
+                                       fields=fields)
+        elif self.pick % 2:
+            await Command(MAYA, "/steward", "standup", STANDUP).send(env)
+        else:
+            await Command(self.user, "/task", f"edit T-{self.task}", ACME).send(env)
+
+
 def _inputs_of(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(b["block_id"], b["element"]) for b in view.get("blocks") or []
             if b.get("type") == "input" and isinstance(b.get("element"), dict) and b.get("block_id")]
@@ -547,10 +573,11 @@ def inputs() -> st.SearchStrategy[Input]:
     people = st.builds(DirectMessage, _USER, TEXT)
     press = st.builds(PressButton, _PICK)
     submit = st.builds(SubmitModal, _PICK, st.lists(FILL, min_size=1, max_size=8))
+    modal = st.builds(OpenModal, _USER, st.integers(min_value=1, max_value=12), _PICK)
     reply = st.builds(ThreadReply, _USER, TEXT, st.booleans(), _PICK)
     return st.one_of(
         # What people do most, and what reaches deepest into Steward, several times over (one_of picks evenly).
-        people, commands(), press, people, commands(), press, submit, reply, people, commands(), press, submit, reply,
+        people, commands(), press, modal, submit, people, commands(), press, modal, submit, reply, people, reply,
         st.builds(ChannelMessage, _USER, st.sampled_from(CHANNELS), TEXT, st.booleans()),
         forged_clicks(),
         st.builds(ForgedSubmit, _USER, st.sampled_from(CALLBACK_IDS), _METADATA, _STATE),
