@@ -201,7 +201,32 @@ async def _rows_since(f: Fuzz) -> list[tuple[int, str, int, str | None, str]]:
 
 
 def _shown(body: dict[str, Any]) -> str:
-    return json.dumps({k: body.get(k) for k in ("text", "blocks", "view", "attachments", "initial_comment")}, ensure_ascii=False)
+    """What a post, an update, a view or a response shows as Slack renders it (mrkdwn and message text), as
+    JSON: plain_text objects and the initial values of inputs are left out, since Slack renders no markup
+    in them (a title someone typed as "<!here>" is shown as those characters and pings nobody), and so
+    are values people never see (button values, ids, private_metadata)."""
+    return json.dumps(_rendered({k: body.get(k) for k in ("text", "blocks", "view", "attachments", "initial_comment")}),
+                      ensure_ascii=False)
+
+
+_UNRENDERED = frozenset({"value", "initial_value", "private_metadata", "action_id", "block_id", "callback_id", "url",
+                         "external_id", "initial_date", "initial_time", "initial_conversation"})
+
+
+def _rendered(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("type") == "plain_text":
+            return None
+        return {k: _rendered(v) for k, v in value.items() if k not in _UNRENDERED}
+    if isinstance(value, list):
+        return [_rendered(v) for v in value]
+    return value
+
+
+def _around(pattern: re.Pattern[str], text: str, width: int = 150) -> str:
+    """The text around the first match of ``pattern`` (what a failure report needs to show)."""
+    m = pattern.search(text)
+    return text[max(0, m.start() - width):m.end() + width] if m else text[:2 * width]
 
 
 async def _check(f: Fuzz, calls_from: int, envelopes_from: int, responses_from: int, refused_from: int,
@@ -220,12 +245,12 @@ async def _check(f: Fuzz, calls_from: int, envelopes_from: int, responses_from: 
         if call.error in LIMIT_ERRORS:
             problems.append(f"{call.method} refused by Slack: {call.error} {call.response.get('response_metadata')}")
         if call.method in SHOWN_BY and PING.search(_shown(call.args)):
-            problems.append(f"{call.method} pings: {_shown(call.args)[:300]}")
+            problems.append(f"{call.method} pings: {_around(PING, _shown(call.args))}")
     for post, code in f.emu.refused_responses[refused_from:]:
         problems.append(f"response_url post refused by Slack: {code}: {json.dumps(post.body)[:300]}")
     for post in f.emu.response_posts[responses_from:]:
         if PING.search(_shown(post.body)):
-            problems.append(f"response_url post pings: {_shown(post.body)[:300]}")
+            problems.append(f"response_url post pings: {_around(PING, _shown(post.body))}")
     for entry in logs:
         if entry.get("log_level") in ("error", "critical", "exception") and entry.get("event") not in EXPECTED_ERRORS:
             problems.append(f"logged {entry.get('log_level')}: {entry.get('event')} {entry.get('error') or ''}"[:400])
