@@ -659,7 +659,10 @@ class SlackEmulator:
         """Slack's /invite @person [#channel]: add the people, tell the bot (member_joined_channel)."""
         escaped = link_typed(self.workspace, inviter, text, user_labels=True)
         named = re.search(r"<#([CG][A-Z0-9]+)", escaped)
-        where = self.workspace.channel(named.group(1)) if named else channel
+        try:
+            where = self.workspace.channel(named.group(1)) if named else channel
+        except SlackError:  # a channel that does not exist (or that the person cannot see)
+            return CommandNotDelivered("built_in", "/invite", "That channel doesn't exist, or you can't see it."), False
         people = list(dict.fromkeys(re.findall(r"<@([UW][A-Z0-9]+)", escaped)))
         if where.is_im or where.is_mpim:
             return CommandNotDelivered("built_in", "/invite", "You can't add people to a direct message."), False
