@@ -55,6 +55,27 @@ class _UserRef(_Shape):
     team_id: str | None = None
 
 
+class _Profile(_Shape):
+    email: str | None = None
+    display_name: str | None = None
+    real_name: str | None = None
+    title: str | None = None
+    status_text: str | None = None
+    status_emoji: str | None = None
+    status_expiration: int | None = None
+
+
+class _Member(_UserRef):
+    """The user object of team_join and user_change (https://api.slack.com/types/user), as Steward reads it."""
+
+    name: str | None = None
+    real_name: str | None = None
+    tz: str | None = None
+    locale: str | None = None
+    deleted: bool | None = None
+    profile: _Profile | None = None
+
+
 class _Authorization(_Shape):
     team_id: str | None = None
     enterprise_id: str | None = None
@@ -287,6 +308,11 @@ def check(kind: str, payload: Any) -> None:
         missing = _missing_in_event(parsed.event)
         if missing:
             raise invalid(kind, payload, f"event.{missing}: required for a {parsed.event.type} event")
+        if parsed.event.type in ("team_join", "user_change"):
+            try:
+                _Member.model_validate(payload["event"]["user"])
+            except ValidationError as exc:
+                raise invalid(kind, payload, "event.user." + _describe(exc)) from None
 
 
 def invalid(kind: str, payload: Mapping[str, Any], problem: str) -> InvalidPayload:
