@@ -18,13 +18,16 @@ from bot.clock import Clock
 from bot.deps import Deps
 from bot.errors import InvalidPayload
 from bot.health import HealthServer
-from bot.inbox import InboxSocketModeHandler, InboxWorker, Metrics
+from bot.inbox import InboxSocketModeHandler, InboxWorker, Metrics, team_of
 from bot.log import get_logger
+from bot.processes import HEARTBEAT_SECONDS, ProcessRegistry
 from bot.runtime import database
 from bot.services import onboarding, workspace
 from bot.services.notifications import Dispatcher
 from bot.settings import Secret, Settings
 from bot.slack_app import FEATURES, build_app, build_client, refuse_payload, tell_user
+from bot.tenants import Tenants
+from bot.tokens import TokenBox
 from jobs import reminders as reminder_jobs
 from jobs.leader import Leadership
 from jobs.schedule import Scheduler
@@ -45,6 +48,7 @@ class Steward:
     features: tuple[str, ...] = FEATURES
     health_port: int | None = None  # None: settings.port; 0: any free port
     leader_retry_seconds: float = 15.0
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     sandbox: bool = False
     metrics: Metrics = field(default_factory=Metrics)
     deps: Deps = field(init=False)
@@ -54,6 +58,8 @@ class Steward:
     handler: InboxSocketModeHandler | None = field(init=False, default=None)
     leadership: Leadership = field(init=False)
     scheduler: Scheduler = field(init=False)
+    tenants: Tenants = field(init=False)
+    registry: ProcessRegistry = field(init=False)
     health: HealthServer | None = field(init=False, default=None)
     org_id: int | None = field(init=False, default=None)
 
@@ -62,23 +68,40 @@ class Steward:
         client = build_client(token, self.settings.slack_api_url)
         from bot.ai import AI
 
+        box = TokenBox(self.settings.token_key.reveal()) if self.settings.token_key else None
+        self.tenants = Tenants(self.pool, environment=client, box=box, api_url=self.settings.slack_api_url)
         self.deps = Deps(settings=self.settings, pool=self.pool, clock=self.clock, slack=client, metrics=self.metrics,
-                         ai=AI.from_settings(self.settings))
+                         ai=AI.from_settings(self.settings), tenants=self.tenants)
         self.deps.extras["sandbox"] = self.sandbox
-        self.dispatcher = Dispatcher(self.pool, client, self.clock, self.metrics)
+        self.dispatcher = Dispatcher(self.pool, self.tenants, self.clock, self.metrics)
         self.deps.extras["dispatcher"] = self.dispatcher
-        self.leadership = Leadership(self.dsn, retry_seconds=self.leader_retry_seconds)
+        self.leadership = Leadership(self.dsn, retry_seconds=self.leader_retry_seconds,
+                                     organizations=lambda: self.tenants.organization_ids)
         self.scheduler = Scheduler(self.deps, self.leadership)
         self.deps.extras["scheduler"] = self.scheduler
-        self.app = build_app(self.deps, client, self.features)
+        self.app = build_app(self.deps, self.tenants, self.features)
         self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice,
-                                  on_invalid_payload=self._refuse_payload)
+                                  teams=self._served_teams, on_invalid_payload=self._refuse_payload)
+        self.registry = ProcessRegistry(self.pool, self.tenants, self.leadership,
+                                        mode="sandbox" if self.sandbox else "slack",
+                                        heartbeat_seconds=self.heartbeat_seconds)
+
+    async def _served_teams(self) -> frozenset[str]:
+        await self.tenants.ensure_loaded()
+        return self.tenants.team_ids
 
     async def _refuse_payload(self, payload: dict[str, Any], error: InvalidPayload) -> None:
-        await refuse_payload(self.deps, self.deps.slack, payload, error)
+        """A payload refused before any listener ran: answered with its own workspace's token, if this
+        process holds it (a payload naming no team we serve is only logged)."""
+        tenant = self.tenants.for_team(team_of(payload))
+        await refuse_payload(self.deps, tenant.client if tenant is not None else None, payload, error)
 
     async def _dead_letter_notice(self, payload: dict[str, Any], error: str) -> None:
-        await tell_user(self.deps.slack, payload,
+        tenant = self.tenants.for_team(team_of(payload))
+        if tenant is None:  # no workspace to answer in (a payload naming no team we serve)
+            log.warning("dead_letter_notice_skipped", team_id=team_of(payload))
+            return
+        await tell_user(tenant.client, payload,
                         "Sorry, something went wrong while I was handling that, and I've logged it for the admins. "
                         "Please try again in a little while.")
 
@@ -90,9 +113,12 @@ class Steward:
         return current is not None and not current.closed
 
     async def sync_workspace(self) -> None:
+        """Sync the environment token's workspace, then take up the tokens this process holds (bot/tenants.py)."""
         async with self.pool.connection() as conn:
             result = await workspace.sync_workspace(conn, self.deps.slack, admins=self.settings.admins, now=self.clock.now())
             self.org_id = result.organization_id
+        await self.tenants.refresh()
+        async with self.pool.connection() as conn:
             if self.sandbox:
                 from bot.sandbox.seed import seed_steward
 
@@ -109,6 +135,7 @@ class Steward:
         self.worker.start()
         self.dispatcher.start()
         await self.leadership.start()
+        await self.registry.start()
         self.scheduler.start()
         if self.org_id is not None:
             try:
@@ -132,7 +159,8 @@ class Steward:
             log.exception("reminders_restore_failed")
         port = self.settings.port if self.health_port is None else self.health_port
         self.health = HealthServer(self.pool, self.metrics, socket_connected=self.socket_connected,
-                                   is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack")
+                                   is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack",
+                                   clock=self.clock.now)
         try:
             self.health_port = await self.health.start("127.0.0.1" if self.sandbox else "0.0.0.0", port)
         except OSError as exc:
@@ -162,6 +190,7 @@ class Steward:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await self.dispatcher.stop()
+        await self.registry.stop()
         await self.leadership.stop()
         if self.health is not None:
             await self.health.stop()
@@ -169,17 +198,43 @@ class Steward:
             await self.deps.ai.aclose()
         except Exception:
             log.exception("ai_close_failed")
+        await self.tenants.aclose()
 
 
-async def _wait_for_stop_signal() -> None:
+async def _wait_for_stop_signal() -> int:
+    """Wait for SIGINT or SIGTERM; return the signal's number. From then on a second signal ends the process
+    at once (exit status 128 + its number), whatever the graceful stop is doing."""
     stop = asyncio.Event()
+    received: list[int] = []
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: int) -> None:
+        if received:
+            log.warning("stop_forced", signal=signal.Signals(sig).name)
+            os._exit(128 + sig)
+        received.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         except NotImplementedError:  # pragma: no cover - non-Unix
             pass
     await stop.wait()
+    return received[0]
+
+
+async def stop_within(bot: Steward, seconds: float) -> bool:
+    """Stop ``bot`` gracefully (the socket closes first, so Slack sends new envelopes to other connections;
+    work in hand finishes, claims are handed back) within ``seconds`` (STEWARD_SHUTDOWN_SECONDS). Past the
+    bound the stop is cancelled: what is still claimed goes back to other processes when its short lease
+    runs out. Returns True when the stop finished within the bound."""
+    try:
+        await asyncio.wait_for(bot.stop(), seconds)
+        return True
+    except TimeoutError:
+        log.warning("stop_timed_out", seconds=seconds)
+        return False
 
 
 async def open_sandbox(settings: Settings, conn: Any, *, port: int | None, reset: bool = False) -> Any:
@@ -246,9 +301,10 @@ async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: in
             else:
                 print(f"Steward is connected to Slack ({where}, pid {os.getpid()} on {socket.gethostname()}). Ctrl-C to stop.", flush=True)
             try:
-                await _wait_for_stop_signal()
+                sig = await _wait_for_stop_signal()
+                log.info("stopping", signal=signal.Signals(sig).name, within_seconds=settings.shutdown_seconds)
             finally:
-                await bot.stop()
+                await stop_within(bot, settings.shutdown_seconds)
         finally:
             if sandbox_env is not None:
                 await sandbox_env.stop()

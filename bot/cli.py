@@ -156,7 +156,10 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
                     return _fail(str(exc))
                 print("\n".join(f"applied {label}" for label in applied) if applied else "nothing to apply: the schema is current")
                 return 0
-            states = await migrate.status(conn)
+            try:
+                states = await migrate.status(conn)
+            except migrate.MigrationError as exc:
+                return _fail(str(exc))
             width = max((len(s.label) for s in states), default=10)
             for s in states:
                 when = f"  {s.applied_at:%Y-%m-%d %H:%M:%S}" if s.applied_at else ""
@@ -203,26 +206,27 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
 
     async with job_runtime(settings) as deps:
         report = await run_and_deliver(deps, spec.name, now, lambda: spec.run(deps, now))
-        plain = await _plain_names(deps.slack, report)
+        plain = await _plain_names(deps, report)
     print(json.dumps({"summary": summarise(spec.name, report.result, plain, report), **report.to_json()},
                      indent=2, default=str))
     return 0
 
 
-async def _plain_names(slack: Any, report: RunReport) -> Callable[[str], str]:
+async def _plain_names(deps: Any, report: RunReport) -> Callable[[str], str]:
     """Slack markup -> words for a run's summary: people by the names Steward holds, channels by the names
-    Slack gives (`conversations.info`; the id when Slack will not say)."""
+    Slack gives (`conversations.info` in the channel's own workspace; the id when Slack will not say)."""
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
     from bot import slack_markup
+    from bot.tenants import NotServed
 
     names = {d.target_id: d.recipient_name for d in report.deliveries if d.target_type == "dm" and d.recipient_name}
     channels: dict[str, str] = {}
-    for channel in {d.target_id for d in report.deliveries if d.target_type != "dm"}:
+    for channel, org_id in {(d.target_id, d.organization_id) for d in report.deliveries if d.target_type != "dm"}:
         try:
-            info = await slack.conversations_info(channel=channel) if slack is not None else {}
-        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
+            info = await deps.slack_for(org_id).conversations_info(channel=channel)
+        except (SlackApiError, NotServed, aiohttp.ClientError, OSError, TimeoutError):
             continue  # the summary names the channel by its id instead
         name = (info.get("channel") or {}).get("name")
         if name:

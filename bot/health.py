@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from bot.inbox import Metrics
 from bot.log import get_logger
@@ -23,8 +27,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 class HealthServer:
     def __init__(self, pool: Any, metrics: Metrics, *, socket_connected: Callable[[], bool],
-                 is_leader: Callable[[], bool], mode: str) -> None:
+                 is_leader: Callable[[], bool], mode: str, clock: Callable[[], datetime] | None = None) -> None:
         self.pool = pool
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.metrics = metrics
         self.socket_connected = socket_connected
         self.is_leader = is_leader
@@ -71,42 +76,98 @@ class HealthServer:
         return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics_view(self, _request: web.Request) -> web.Response:
-        m = self.metrics
-        depth = await self._inbox_depth() or (0, 0)
-        lines = [
-            "# HELP steward_events_received_total Slack envelopes received over Socket Mode.",
-            "# TYPE steward_events_received_total counter",
-            f"steward_events_received_total {m.events_received}",
-            "# HELP steward_events_duplicate_total Envelopes dropped as duplicates or Slack retries.",
-            "# TYPE steward_events_duplicate_total counter",
-            f"steward_events_duplicate_total {m.events_duplicate}",
-            "# HELP steward_events_processed_total Inbox events processed.",
-            "# TYPE steward_events_processed_total counter",
-            f"steward_events_processed_total {m.events_processed}",
-            "# HELP steward_events_failed_total Inbox processing attempts that failed.",
-            "# TYPE steward_events_failed_total counter",
-            f"steward_events_failed_total {m.events_failed}",
-            "# HELP steward_events_dead_total Inbox events dead-lettered.",
-            "# TYPE steward_events_dead_total counter",
-            f"steward_events_dead_total {m.events_dead}",
-            "# HELP steward_inbox_depth Inbox events waiting to be processed.",
-            "# TYPE steward_inbox_depth gauge",
-            f"steward_inbox_depth {depth[0]}",
-            "# HELP steward_inbox_dead Inbox events in the dead-letter state.",
-            "# TYPE steward_inbox_dead gauge",
-            f"steward_inbox_dead {depth[1]}",
-            "# HELP steward_notifications_sent_total Notification deliveries sent to Slack.",
-            "# TYPE steward_notifications_sent_total counter",
-            f"steward_notifications_sent_total {m.notifications_sent}",
-            "# HELP steward_notifications_failed_total Notification delivery attempts that failed.",
-            "# TYPE steward_notifications_failed_total counter",
-            f"steward_notifications_failed_total {m.notifications_failed}",
-            "# HELP steward_ack_latency_ms Ack latency of recent envelopes (milliseconds).",
-            "# TYPE steward_ack_latency_ms summary",
-            f'steward_ack_latency_ms{{quantile="0.5"}} {_percentile(m.ack_latencies_ms, 0.5):.3f}',
-            f'steward_ack_latency_ms{{quantile="0.99"}} {_percentile(m.ack_latencies_ms, 0.99):.3f}',
-            "# HELP steward_job_runs_total Scheduled job runs by job.",
-            "# TYPE steward_job_runs_total counter",
-        ]
-        lines += [f'steward_job_runs_total{{job="{name}"}} {count}' for name, count in sorted(m.job_runs.items())]
-        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+        """Prometheus text exposition (prometheus_client) of this process's counters and the database's
+        gauges (:func:`database_gauges`); the database part is left out, not faked, when it is unreachable."""
+        registry = CollectorRegistry(auto_describe=False)
+        families = process_families(self.metrics)
+        try:
+            async with self.pool.connection(timeout=2) as conn:
+                families += await database_gauges(conn, self.clock())
+            up = 1.0
+        except Exception:
+            log.warning("metrics_database_unreachable", exc_info=True)
+            up = 0.0
+        families.append(GaugeMetricFamily("steward_database_up", "1 when /metrics could read the database.", value=up))
+        registry.register(_Snapshot(families))
+        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+class _Snapshot(Collector):
+    """The families gathered for one scrape (prometheus_client collects synchronously; our reads are async)."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return list(self.families)
+
+
+def process_families(m: Metrics) -> list[Metric]:
+    """This process's own counters since it started (they reset on restart, as Prometheus counters may)."""
+    counters = [
+        ("steward_events_received", "Slack envelopes received over Socket Mode.", m.events_received),
+        ("steward_events_duplicate", "Envelopes dropped as duplicates or Slack retries.", m.events_duplicate),
+        ("steward_events_processed", "Inbox events processed.", m.events_processed),
+        ("steward_events_failed", "Inbox processing attempts that failed (each is retried or dead-lettered).", m.events_failed),
+        ("steward_events_dead", "Inbox events dead-lettered by this process.", m.events_dead),
+        ("steward_notifications_sent", "Notification deliveries handed to Slack.", m.notifications_sent),
+        ("steward_notifications_failed", "Notification delivery attempts Slack refused or that failed.", m.notifications_failed),
+    ]
+    families: list[Metric] = [CounterMetricFamily(name, doc, value=value) for name, doc, value in counters]
+    runs = CounterMetricFamily("steward_job_runs", "Scheduled job runs started by this process, by job.", labels=["job"])
+    for name, count in sorted(m.job_runs.items()):
+        runs.add_metric([name], count)
+    latency = GaugeMetricFamily("steward_ack_latency_ms", "Ack latency of recent envelopes (milliseconds).",
+                                labels=["quantile"])
+    for q in (0.5, 0.99):
+        latency.add_metric([str(q)], _percentile(m.ack_latencies_ms, q))
+    return [*families, runs, latency]
+
+
+async def database_gauges(conn: Any, now: datetime) -> list[Metric]:
+    """What an operator alerts on, read from the database across organizations (counts only):
+    inbox depth, oldest waiting age (seconds before ``now``), dead letters and retries; deliveries by status
+    and retried, failures of the last 24 hours by Slack error; per job the runs and failures of the last 24
+    hours, the last duration and last success (Unix seconds); escalations due by ``now``; the embedding
+    backlog. ``now``: aware datetime (the process's clock). Raises psycopg errors as they come."""
+    def gauge(name: str, doc: str, value: float | None = None, labels: list[str] | None = None) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, doc, value=value, labels=labels)
+
+    params = {"now": now}
+    waiting, oldest, dead, retrying = await (await conn.execute(Q["metrics_inbox"], params)).fetchone()
+    families: list[Metric] = [
+        gauge("steward_inbox_depth", "Inbox events waiting to be processed (pending or processing).", waiting),
+        gauge("steward_inbox_oldest_age_seconds", "Age of the oldest waiting inbox event (0 when none).", float(oldest)),
+        gauge("steward_inbox_dead", "Inbox events in the dead-letter state.", dead),
+        gauge("steward_inbox_retrying", "Inbox events waiting for a retry after a failure.", retrying),
+    ]
+    by_status = gauge("steward_deliveries", "Notification deliveries by status (pending, held, sending; sent, "
+                      "failed and cancelled of the last 24 hours).", labels=["status"])
+    retried = gauge("steward_deliveries_retried", "Deliveries by status that needed more than one attempt.",
+                    labels=["status"])
+    for status, count, retried_count in await (await conn.execute(Q["metrics_deliveries"], params)).fetchall():
+        by_status.add_metric([status], count)
+        retried.add_metric([status], retried_count)
+    failures = gauge("steward_delivery_failures_24h", "Deliveries that failed in the last 24 hours, by Slack error.",
+                     labels=["error"])
+    for error, count in await (await conn.execute(Q["metrics_delivery_failures"], params)).fetchall():
+        failures.add_metric([error], count)
+    job_runs = gauge("steward_job_runs_24h", "Job runs started in the last 24 hours, by job.", labels=["job"])
+    job_failures = gauge("steward_job_failures_24h", "Job runs that failed in the last 24 hours, by job.", labels=["job"])
+    duration = gauge("steward_job_last_duration_seconds", "Duration of each job's last finished run.", labels=["job"])
+    success = gauge("steward_job_last_success_timestamp_seconds", "When each job last succeeded (Unix time).",
+                    labels=["job"])
+    for job, runs, failed, last_duration, last_success in await (await conn.execute(Q["metrics_job_runs"], params)).fetchall():
+        job_runs.add_metric([job], runs)
+        job_failures.add_metric([job], failed)
+        if last_duration is not None:
+            duration.add_metric([job], float(last_duration))
+        if last_success is not None:
+            success.add_metric([job], float(last_success))
+    escalations_due, embedding_backlog = await (await conn.execute(Q["metrics_backlogs"], params)).fetchone()
+    families += [
+        by_status, retried, failures, job_runs, job_failures, duration, success,
+        gauge("steward_escalations_due", "Open blockers whose next escalation is due.", escalations_due),
+        gauge("steward_embedding_backlog", "Context observations waiting for their embedding.", embedding_backlog),
+    ]
+    return families

@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +39,7 @@ log = get_logger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 120
-KINDS = ("events_api", "slash_commands", "interactive")
+KINDS = slack_payloads.KINDS
 
 
 def event_key(kind: str, payload: dict[str, Any], envelope_id: str | None = None) -> str:
@@ -208,14 +208,23 @@ DeadLetterHook = Callable[[dict[str, Any], str], Awaitable[None]]
 InvalidPayloadHook = Callable[[dict[str, Any], InvalidPayload], Awaitable[None]]
 
 
+# The Slack teams whose rows a worker may claim (the workspaces its process holds a bot token for).
+TeamScope = Callable[[], Awaitable[Collection[str]]]
+
+
 class InboxWorker(PollingWorker):
+    """Claims and processes inbox rows. With ``teams``, only rows of those Slack teams (and rows that name no
+    team, which no workspace's token is needed for) are claimed: another team's rows wait for a process
+    that holds its token."""
+
     name = "inbox-worker"
 
     def __init__(self, app: AsyncApp, pool: AsyncConnectionPool, metrics: Metrics, *, concurrency: int = 8,
                  batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
-                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS,
+                 backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, teams: TeamScope | None = None,
                  on_invalid_payload: InvalidPayloadHook | None = None) -> None:
         super().__init__(poll_seconds=poll_seconds)
+        self.teams = teams
         self.backoff_base = backoff_base
         self.max_attempts = max_attempts
         self.app = app
@@ -236,8 +245,10 @@ class InboxWorker(PollingWorker):
     async def run_once(self) -> int:
         """Claim one batch and start processing it; return how many rows were claimed."""
         free = max(1, min(self.batch, self._free_slots()))
+        teams = sorted(await self.teams()) if self.teams is not None else None
+        claim = {"limit": free, "lease_seconds": LEASE_SECONDS, "team_ids": teams}
         async with self.pool.connection() as conn:
-            rows = await (await conn.execute(Q["inbox_claim"], {"limit": free, "lease_seconds": LEASE_SECONDS})).fetchall()
+            rows = await (await conn.execute(Q["inbox_claim"], claim)).fetchall()
         for row in rows:
             await self._slots.acquire()
             task = asyncio.create_task(self._process_row(*row))

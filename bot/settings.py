@@ -76,6 +76,8 @@ class Settings:
     admins: tuple[str, ...] = ()
     port: int = 8080
     auto_migrate: bool = True
+    token_key: Secret | None = None  # STEWARD_TOKEN_KEY: Fernet key(s) for bot tokens kept in the database
+    shutdown_seconds: int = 20
 
     @property
     def slack_configured(self) -> bool:
@@ -158,6 +160,16 @@ class Settings:
 
         port = _int(get("PORT"), "PORT", default=8080, low=0, high=65535)
 
+        token_key = get("STEWARD_TOKEN_KEY")
+        if token_key is not None:
+            from bot.tokens import TokenKeyError, parse_keys
+
+            try:
+                parse_keys(token_key)
+            except TokenKeyError as exc:
+                raise SettingsError("STEWARD_TOKEN_KEY", str(exc)) from None
+        shutdown = _int(get("STEWARD_SHUTDOWN_SECONDS"), "STEWARD_SHUTDOWN_SECONDS", default=20, low=1, high=600)
+
         auto_migrate_raw = (get("STEWARD_AUTO_MIGRATE") or "true").lower()
         if auto_migrate_raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise SettingsError("STEWARD_AUTO_MIGRATE", "must be true or false")
@@ -178,6 +190,8 @@ class Settings:
             admins=admins,
             port=port,
             auto_migrate=auto_migrate_raw in ("1", "true", "yes", "on"),
+            token_key=_secret_or_none(token_key),
+            shutdown_seconds=shutdown,
         )
 
 

@@ -8,11 +8,8 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import slack_markup as markup
@@ -23,26 +20,28 @@ from bot.inbox import CURRENT_OUTCOME, team_of
 from bot.log import bind_context, get_logger
 from bot.services import security, workspace
 from bot.slack_limits import slack_refusal
+from bot.tenants import Tenants, build_client
+
+__all__ = ["FEATURES", "build_app", "build_client", "tell_user"]
 
 log = get_logger(__name__)
 
 # Feature modules under bot/listeners, each with register(app, deps). Order matters only
 # for message listeners that overlap; the catch-all DM handler registers last.
-FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "dm")
+FEATURES = ("workspace", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "ladders", "team", "blockers", "dm")
 
 
-def build_client(token: str, api_url: str) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=token,
-        base_url=api_url,
-        timeout=15,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-    )
+def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES) -> AsyncApp:
+    """The Bolt app. Each request acts in its own workspace: ``tenants.authorize`` gives it the bot token of
+    its team, so a listener's ``client`` (and ``say``/``respond``) never carries another workspace's token."""
+    async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult | None:
+        # A plain function: Bolt fills arguments by name, and a bound method's `self` is not one of them.
+        return await tenants.authorize(enterprise_id, team_id, user_id)
 
-
-def build_app(deps: Deps, client: AsyncWebClient, features: tuple[str, ...] = FEATURES) -> AsyncApp:
     app = AsyncApp(
-        client=client,
+        # No token of its own: the request's team picks the token (Bolt's multi-workspace authorization).
+        client=build_client(None, tenants.api_url),
+        authorize=authorize,  # type: ignore[arg-type]  # returning None is how Bolt is told "not ours"
         # Processing happens from the inbox, after the ack: when dispatch returns, the
         # listener has finished, so the worker knows whether the row is done.
         process_before_response=True,
@@ -132,7 +131,7 @@ def kind_of(body: Mapping[str, Any]) -> str:
     return "slash_commands" if "command" in body else "interactive"
 
 
-async def refuse_payload(deps: Deps, client: AsyncWebClient, body: dict[str, Any], error: InvalidPayload,
+async def refuse_payload(deps: Deps, client: AsyncWebClient | None, body: dict[str, Any], error: InvalidPayload,
                          context: Any = None) -> None:
     """Refuse a payload that is not what Steward sent (bot/slack_payloads.py): an ``invalid_payload`` row in
     ``security_audit_logs`` (threat level low, with what was wrong and which listener it was for) when its
@@ -157,6 +156,8 @@ async def refuse_payload(deps: Deps, client: AsyncWebClient, body: dict[str, Any
         log.exception("invalid_payload_not_recorded", **details)
     if org is None:
         log.warning("invalid_payload", **details)
+    if client is None:  # no workspace of ours to answer in
+        return
     # Refused before Bolt ran (no context): the payload's own response_url still answers a button or command.
     url = body.get("response_url")
     respond = AsyncRespond(response_url=url) if context is None and isinstance(url, str) and url else None

@@ -21,12 +21,14 @@ letter), the person is told politely, and ``security_audit_logs`` gets an ``inva
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from slack_bolt.request.internals import extract_team_id
 
 from bot.errors import InvalidPayload
 
@@ -34,6 +36,7 @@ from bot.errors import InvalidPayload
 # datatype-numeric.html): a larger number cannot name a row, and would make the query itself fail.
 MAX_ID = 2**63 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+KINDS = ("events_api", "slash_commands", "interactive")  # Socket Mode's envelope types (api.slack.com/apis/socket-mode)
 # Where respond() POSTs: Slack's response_url is always an https URL (http on the emulator's loopback).
 _URL = r"^https?://[^\s/]+/\S*$"
 
@@ -103,6 +106,7 @@ class _Element(_Shape):
     selected_conversation: str | None = None
     selected_channel: str | None = None
     selected_user: str | None = None
+    selected_users: list[str] | None = None
 
 
 class _State(_Shape):
@@ -300,10 +304,14 @@ def check(kind: str, payload: Any) -> None:
         raise invalid(kind, {}, f"the payload is a {type(payload).__name__}, not an object")
     if "raw" in payload and len(payload) == 1:  # what the inbox stores for a payload that was not an object
         raise invalid(kind, {}, "the envelope's payload was not an object")
+    if kind not in KINDS:
+        raise invalid(kind, payload, "the envelope's type is none of Slack's (events_api, slash_commands, interactive)")
     try:
         parsed = _model_for(kind, payload).model_validate(payload)
     except ValidationError as exc:
         raise invalid(kind, payload, _describe(exc)) from None
+    if not extract_team_id(dict(payload)):  # every payload of a workspace's app names its workspace
+        raise invalid(kind, payload, "the payload names no workspace (no team id)")
     if isinstance(parsed, _EventCallback):
         missing = _missing_in_event(parsed.event)
         if missing:
@@ -454,12 +462,30 @@ def metadata(view: Mapping[str, Any], parts: int, *, sep: str = "|") -> list[str
     return split(view.get("private_metadata") or "", parts, sep=sep, what="form", field="private_metadata")
 
 
+def json_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A view's ``private_metadata`` that Steward wrote as a JSON object. InvalidPayload for anything else."""
+    try:
+        found = json.loads(view.get("private_metadata") or "")
+    except (TypeError, ValueError):
+        found = None
+    if not isinstance(found, dict):
+        raise InvalidPayload("private_metadata is not the JSON object the form was opened with", surface="form")
+    return found
+
+
+def text_or_none(value: Any, *, what: str = "form", field: str = "value") -> str | None:
+    """A string Steward wrote (or nothing). InvalidPayload for another type."""
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidPayload(f"{field} is a {type(value).__name__}, not text", surface=what)
+
+
 # ---------------------------------------------------------------- what people entered in a form
 
 
 class Form(dict[str, Any]):
     """A modal's values, ``block_id`` -> the element's value (text, date, time, option value, list of option
-    values, conversation), with typed getters that raise InvalidPayload when a value has the wrong type
+    values, conversation, user id, list of user ids), with typed getters that raise InvalidPayload when a value has the wrong type
     (a list where Steward's form has a text input). Read with :func:`form_of`."""
 
     def text(self, block_id: str) -> str:
@@ -521,6 +547,9 @@ def _element_value(v: Mapping[str, Any]) -> Any:
     if "selected_options" in v:
         options = v.get("selected_options") or []
         return [o.get("value") if isinstance(o, Mapping) else o for o in options] if isinstance(options, list) else options
+    if "selected_users" in v:  # multi_users_select: a list of user ids
+        users = v.get("selected_users") or []
+        return list(users) if isinstance(users, list) else users
     for key in ("selected_conversation", "selected_channel", "selected_user", "selected_time", "selected_date"):
         if key in v:
             return v.get(key)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "sql" / "migrations"
+from sql import MIGRATIONS_DIR
+
 # Any constant works; it only has to be the same in every Steward process.
 MIGRATION_LOCK_KEY = 0x5357_4D49  # "SWMI"
 _FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -59,7 +60,10 @@ class MigrationState:
     applied_at: object | None = None
 
 
-def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def discover(directory: Path = MIGRATIONS_DIR, *, required: bool = True) -> list[Migration]:
+    """The migration files in ``directory``, in order. Raises MigrationError for a badly named file, two
+    files with one number, or (``required``) no migration file at all: an install without its migrations
+    must say where it looked, never report the schema as current."""
     found: list[Migration] = []
     seen: dict[int, Path] = {}
     for path in sorted(directory.glob("*.sql")):
@@ -71,6 +75,11 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             raise MigrationError(f"two migrations share number {version:04d}: {seen[version].name} and {path.name}")
         seen[version] = path
         found.append(Migration(version, match.group(2), path))
+    if required and not found:
+        where = directory if directory.is_dir() else f"{directory} (no such folder)"
+        raise MigrationError(
+            f"no migration files found in {where}: this install of Steward is incomplete. Reinstall it "
+            "(`pip install --force-reinstall steward-*.whl`, or `pip install -e .` in a checkout)")
     return found
 
 
@@ -161,7 +170,7 @@ def new_migration(name: str, directory: Path = MIGRATIONS_DIR) -> Path:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     if not slug:
         raise MigrationError("a migration needs a name made of letters or digits, e.g. `steward db new add_kudos`")
-    existing = discover(directory)
+    existing = discover(directory, required=False)
     version = (existing[-1].version + 1) if existing else 1
     path = directory / f"{version:04d}_{slug}.sql"
     path.write_text(f"-- {version:04d}_{slug}: describe the change here.\n-- Runs inside one transaction.\n\n")

@@ -12,7 +12,8 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+from sql import QUERIES_DIR
+
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _PARAM = re.compile(r"%\((\w+)\)s")
 
@@ -65,8 +66,14 @@ def numbered(query: str) -> str:
 
 
 def load(directory: Path = QUERIES_DIR) -> Queries:
+    """Every named query in ``directory``'s ``*.sql`` files. Raises ValueError for a name defined twice and
+    QueryNotFound when the folder holds no query file (an incomplete install), naming the folder."""
     merged: dict[str, str] = {}
-    for path in sorted(directory.glob("*.sql")):
+    paths = sorted(directory.glob("*.sql"))
+    if not paths:
+        raise QueryNotFound(f"no named-query files (*.sql) in {directory}: this install of Steward is incomplete; "
+                            "reinstall it")
+    for path in paths:
         for name, sql in parse_file(path.read_text(encoding="utf-8"), path.name).items():
             if name in merged:
                 raise ValueError(f"query {name!r} is defined in more than one file (again in {path.name})")

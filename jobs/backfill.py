@@ -68,9 +68,9 @@ async def request(pool: AsyncConnectionPool, org_id: int, channel_id: str, *, da
 async def request_unseen(deps: Deps, org_id: int) -> list[str]:
     """Backfill channels Steward was invited to before it first ran (no backfill yet, memory not off).
     The minute job then reads them; returns the channel ids asked for."""
-    if deps.slack is None:
+    if not await deps.in_scope([org_id]):
         return []
-    channels = await _resolve(deps.slack, [], True)
+    channels = await _resolve(deps.slack_for(org_id), [], True)
     async with deps.pool.connection() as conn:
         rows = await (await conn.execute(Q["backfill_channels_known"], {"organization_id": org_id})).fetchall()
     seen = {r[0] for r in rows}
@@ -225,14 +225,17 @@ async def _run(pool: AsyncConnectionPool, client: Any, org_id: int, channel_id: 
 
 def start_in_background(deps: Deps, org_id: int, channel_id: str) -> asyncio.Task[Any] | None:
     """Run a backfill in this process without holding up the event that asked for it. The task is
-    kept in deps.extras["background_tasks"] (cancelled on stop; the backfill then resumes later)."""
-    if deps.slack is None:
+    kept in deps.extras["background_tasks"] (cancelled on stop; the backfill then resumes later). None when
+    this process holds no bot token for the organization (the `context-backfill` job runs it where one is)."""
+    tenants = deps.tenants
+    if tenants is None or not tenants.serves(org_id):
         return None
+    client = tenants.client_for(org_id)
     tasks: set[asyncio.Task[Any]] = deps.extras.setdefault("background_tasks", set())
 
     async def run() -> None:
         try:
-            await backfill_channel(deps.pool, deps.slack, org_id, channel_id, deps.now())
+            await backfill_channel(deps.pool, client, org_id, channel_id, deps.now())
         except asyncio.CancelledError:
             raise
         except Exception:  # already recorded on the backfill (pending, resumed by the job)
@@ -245,19 +248,18 @@ def start_in_background(deps: Deps, org_id: int, channel_id: str) -> asyncio.Tas
 
 
 async def run(deps: Deps, now: datetime, *, limit: int = 20) -> dict[str, Any]:
-    """The scheduled job: resume every pending backfill, and those whose process died."""
-    client = deps.slack
-    if client is None:
-        from bot.slack_app import build_client
-
-        if deps.settings.slack_bot_token is None:
-            return {"skipped": "no Slack bot token"}
-        client = build_client(deps.settings.slack_bot_token.reveal(), deps.settings.slack_api_url)
+    """The scheduled job: resume every pending backfill, and those whose process died, of the organizations
+    this run may work on (:meth:`Deps.in_scope`), each with its own workspace's token."""
+    if deps.tenants is None:
+        return {"skipped": "no Slack bot token"}
+    await deps.tenants.ensure_loaded()
+    organizations = await deps.in_scope(sorted(deps.tenants.organization_ids))
     async with deps.pool.connection() as conn:
-        rows = await (await conn.execute(Q["backfills_resumable"], {"limit": limit})).fetchall()
+        rows = await (await conn.execute(Q["backfills_resumable"], {"limit": limit,
+                                                                     "organization_ids": organizations})).fetchall()
     done: dict[str, Any] = {}
     for org_id, channel_id in rows:
-        progress = await backfill_channel(deps.pool, client, org_id, channel_id, now)
+        progress = await backfill_channel(deps.pool, deps.slack_for(org_id), org_id, channel_id, now)
         if progress is not None:
             done[channel_id] = {"status": progress.status, "messages": progress.messages, "replies": progress.replies,
                                 "pages": progress.pages}

@@ -35,12 +35,14 @@ def wake_dispatcher(deps: Deps) -> None:
 
 
 async def for_each_org(deps: Deps, now: datetime, fn: OrgJob) -> dict[str, Any]:
-    """Run ``fn(deps, org_id, now)`` for every organization with settings; one failing does not stop the others.
+    """Run ``fn(deps, org_id, now)`` for every organization with settings that this run may work on
+    (:meth:`Deps.in_scope`: the scheduler's claim, and only organizations whose bot token this process
+    holds); one failing does not stop the others.
 
     Returns ``{str(org_id): fn's result}``, or ``{"error": "<type>: <message>"}`` (at most 300 characters)
     for an organization whose run raised; the dispatcher is woken once at the end."""
     async with deps.pool.connection() as conn:
-        org_ids = await standup_settings.organizations(conn)
+        org_ids = await deps.in_scope(await standup_settings.organizations(conn))
     results: dict[str, Any] = {}
     for org_id in org_ids:
         try:
@@ -52,13 +54,15 @@ async def for_each_org(deps: Deps, now: datetime, fn: OrgJob) -> dict[str, Any]:
     return results
 
 
-async def channel_members(deps: Deps, channel_id: str) -> list[str]:
-    """Every member's Slack user id in ``channel_id``, following ``conversations.members``' cursor pages
-    (1,000 a page, Slack's documented maximum). Raises ``slack_sdk.errors.SlackApiError`` as Slack answers."""
+async def channel_members(deps: Deps, org_id: int, channel_id: str) -> list[str]:
+    """Every member's Slack user id in ``channel_id`` of organization ``org_id``'s workspace (asked with its own
+    token), following ``conversations.members``' cursor pages (1,000 a page, Slack's documented maximum).
+    Raises ``slack_sdk.errors.SlackApiError`` as Slack answers, ``bot.tenants.NotServed`` without its token."""
+    client = deps.slack_for(org_id)
     members: list[str] = []
     cursor = None
     while True:
-        page = await deps.slack.conversations_members(channel=channel_id, limit=1000, **({"cursor": cursor} if cursor else {}))
+        page = await client.conversations_members(channel=channel_id, limit=1000, **({"cursor": cursor} if cursor else {}))
         members.extend(page.get("members") or [])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:

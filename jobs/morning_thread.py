@@ -29,9 +29,9 @@ log = get_logger(__name__)
 
 async def _sandbox_channel(deps: Deps, org_id: int) -> bool:
     """In the sandbox, the demo's #standup is the standup channel until an admin picks another."""
-    if not deps.extras.get("sandbox") or deps.slack is None:
+    if not deps.extras.get("sandbox"):
         return False
-    page = await deps.slack.conversations_list(types="public_channel", exclude_archived=True, limit=200)
+    page = await deps.slack_for(org_id).conversations_list(types="public_channel", exclude_archived=True, limit=200)
     channel = next((c["id"] for c in page.get("channels") or [] if c.get("name") == "standup"), None)
     if channel is None:
         return False
@@ -63,7 +63,7 @@ async def post_for_org(deps: Deps, org_id: int, now: datetime) -> dict[str, Any]
     # Close any day whose time has come first, so the listing never shows stale carry counts.
     await day_close.close_for_org(deps, org_id, now, rhythm=rhythm)
     try:
-        members = await channel_members(deps, channel)
+        members = await channel_members(deps, org_id, channel)
     except SlackApiError as exc:
         error = (exc.response or {}).get("error") if exc.response is not None else str(exc)
         log.error("standup_channel_unreadable", organization_id=org_id, channel=channel, error=error)

@@ -13,10 +13,12 @@ log = get_logger(__name__)
 
 
 async def run(deps: Deps, now: datetime) -> dict[str, int]:
+    """Fire every due reminder of the organizations this run may work on (:meth:`Deps.in_scope`)."""
     fired = 0
     async with deps.pool.connection() as conn:
         for reminder in await reminders.due(conn, now):
-            fired += await reminders.fire(conn, reminder, now)
+            if await deps.in_scope([reminder.organization_id]):
+                fired += await reminders.fire(conn, reminder, now)
     if fired:
         wake_dispatcher(deps)
     return {"fired": fired}
@@ -27,7 +29,7 @@ async def fire_one(deps: Deps, reminder_id: int) -> None:
     now = deps.now()
     async with deps.pool.connection() as conn:
         reminder = await reminders.due_one(conn, reminder_id, now)
-        if reminder is None:
+        if reminder is None or not await deps.in_scope([reminder.organization_id]):
             log.debug("reminder_not_due", reminder_id=reminder_id)
             return
         await reminders.fire(conn, reminder, now)
@@ -49,6 +51,8 @@ async def restore(deps: Deps) -> dict[str, int]:
     late = 0
     async with deps.pool.connection() as conn:
         pending = await reminders.all_pending(conn)
+    served = set(await deps.in_scope({r.organization_id for r in pending}))
+    pending = [r for r in pending if r.organization_id in served]
     for reminder in pending:
         if reminder.fire_at <= now:
             late += 1

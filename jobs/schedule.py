@@ -1,12 +1,17 @@
 """When each job runs. The only module that imports APScheduler.
 
-Every process builds the same scheduler; a job body runs only in the leader (see
-jobs/leader.py), and each (job, scheduled minute) is claimed once in ``job_runs`` so a
-trigger runs once even during a leadership hand-over.
+Every process builds the same scheduler. A job that talks to Slack (``JobSpec.needs_slack``) works per
+organization: a process runs it for the organizations whose leadership it holds (jobs/leader.py: only
+organizations it holds a bot token for), each (job, scheduled minute, organization) claimed once in
+``job_runs``. The other jobs (retention, the context pipeline) run in the one process holding the global
+lock, each (job, scheduled minute) claimed once. So a trigger runs once per organization even during a
+leadership hand-over, and no process runs an organization's jobs without that organization's token.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -27,6 +32,7 @@ from jobs.runs import RunReport, run_and_deliver
 log = get_logger(__name__)
 
 MISFIRE_GRACE_SECONDS = 300
+WORKER = f"{socket.gethostname()}:{os.getpid()}"  # job_runs.worker: who ran it
 
 # name -> (trigger kind, trigger fields, human description). Cron times are UTC; jobs that
 # work per organization tick every minute and decide per organization what is due.
@@ -41,6 +47,7 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "end-of-day": ("cron", {"minute": "*"}, "every minute (at each organization's end-of-day time)"),
     "day-close": ("cron", {"minute": "*"}, "every minute (closes days at their midnight)"),
     "mood-checkin": ("cron", {"minute": "*"}, "every minute (at the mood check-in time, where on)"),
+    "escalations": ("cron", {"minute": "*"}, "every minute (blockers due for their next rung, in working time)"),
     # Context memory: the pipeline every 2 minutes; backfills resumed every minute.
     "context": ("cron", {"minute": "*/2"}, "every 2 minutes (messages -> observations -> summaries)"),
     "context-backfill": ("cron", {"minute": "*"}, "every minute (resumes unfinished history backfills)"),
@@ -101,15 +108,16 @@ class Scheduler:
             self.aps.remove_job(job_id)
 
     async def _leader_only(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        if self.leadership.is_leader:
+        if self.leadership.is_leader or self.leadership.led_organizations:
             await run_isolated(fn, *args, job=getattr(fn, "__name__", "job"))
 
     async def run_claimed(self, name: str, scheduled_for: datetime | None = None) -> Any:
-        """Run job ``name`` for this trigger if we lead and nobody ran it yet.
+        """Run job ``name`` for this trigger if we lead (the organizations it works for, for a job that talks
+        to Slack) and nobody ran it yet. None when there was nothing of it for this process to run.
 
         The run logs in its own context (``job=name``), whoever called it: never with the bound
         context of a request that happened to schedule or trigger it."""
-        if not self.leadership.is_leader:
+        if not self._leads(name):
             return None
         return await run_isolated(self._claim_and_run, name, scheduled_for, job=name)
 
@@ -118,34 +126,50 @@ class Scheduler:
         then (the sandbox's "Run now"; see jobs/runs.py). Claimed like a tick, for the slot ``now``: None
         when we do not lead or that slot already ran. Raises KeyError for an unknown job."""
         registry.get(name)
-        if not self.leadership.is_leader:
+        if not self._leads(name):
             return None
         return await run_isolated(self._claim_run_and_deliver, name, now, job=name)
 
+    def _leads(self, name: str) -> bool:
+        if registry.get(name).needs_slack:
+            return bool(self.leadership.led_organizations)
+        return self.leadership.is_leader
+
     async def _claim_run_and_deliver(self, name: str, now: datetime) -> RunReport | None:
-        run_id = await self._claim(name, now, now)
-        if run_id is None:
+        claimed = await self._claim(name, now, now)
+        if claimed is None:
             return None
-        return await run_and_deliver(self.deps, name, now, lambda: self._run(name, run_id, now))
+        return await run_and_deliver(self.deps, name, now, lambda: self._run(name, claimed, now))
 
     async def _claim_and_run(self, name: str, scheduled_for: datetime | None) -> Any:
         now = self.deps.now()
-        run_id = await self._claim(name, scheduled_for or trigger_slot(name, now), now)
-        return None if run_id is None else await self._run(name, run_id, now)
+        claimed = await self._claim(name, scheduled_for or trigger_slot(name, now), now)
+        return None if claimed is None else await self._run(name, claimed, now)
 
-    async def _claim(self, name: str, slot: datetime, now: datetime) -> int | None:
-        """Claim (job, slot) in ``job_runs``: its run id, or None when some process already has it."""
+    async def _claim(self, name: str, slot: datetime, now: datetime) -> dict[int | None, int] | None:
+        """Claim (job, slot) in ``job_runs``, per led organization for a job that talks to Slack: {organization
+        id (None for a job of no one organization): run id}, or None when some process already has them all."""
+        organizations: list[int | None] = (
+            list(sorted(self.leadership.led_organizations)) if registry.get(name).needs_slack else [None])
+        claimed: dict[int | None, int] = {}
         async with self.deps.pool.connection() as conn:
-            claim = {"job_name": name, "scheduled_for": slot, "now": now}
-            row = await (await conn.execute(Q["job_run_claim"], claim)).fetchone()
-        return None if row is None else int(row[0])
+            for org_id in organizations:
+                claim = {"job_name": name, "scheduled_for": slot, "now": now, "organization_id": org_id,
+                         "worker": WORKER}
+                row = await (await conn.execute(Q["job_run_claim"], claim)).fetchone()
+                if row is not None:
+                    claimed[org_id] = int(row[0])
+        return claimed or None
 
-    async def _run(self, name: str, run_id: int, now: datetime) -> Any:
+    async def _run(self, name: str, claimed: dict[int | None, int], now: datetime) -> Any:
+        """Run the job once for what was claimed (limited to the claimed organizations) and record it on each claim."""
         spec = registry.get(name)
         metrics = self.deps.metrics
         status, summary = "succeeded", None
+        organizations = [org_id for org_id in claimed if org_id is not None]
+        deps = self.deps.scoped(organizations) if spec.needs_slack else self.deps
         try:
-            summary = await spec.run(self.deps, now)
+            summary = await spec.run(deps, now)
         except Exception as exc:
             status, summary = "failed", {"error": f"{type(exc).__name__}: {exc}"}
             log.exception("job_failed", job=name)
@@ -153,10 +177,11 @@ class Scheduler:
             if metrics is not None:
                 metrics.job_runs[name] = metrics.job_runs.get(name, 0) + 1
             async with self.deps.pool.connection() as conn:
-                await conn.execute(Q["job_run_finish"], {
-                    "id": run_id, "now": self.deps.now(), "status": status,
-                    "summary": Jsonb(summary if isinstance(summary, dict | list) else {"result": str(summary)}),
-                })
+                for run_id in claimed.values():
+                    await conn.execute(Q["job_run_finish"], {
+                        "id": run_id, "now": self.deps.now(), "status": status,
+                        "summary": Jsonb(summary if isinstance(summary, dict | list) else {"result": str(summary)}),
+                    })
         # Every tick of every job would be 220 INFO lines in 24 idle minutes: idle ticks log at DEBUG.
         level = log.debug if status == "succeeded" and is_idle(summary) else log.info
         level("job_ran", job=name, status=status, summary=summary)

@@ -14,10 +14,10 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    proc = _run("ruff", "check", "bot", "db", "jobs", "tests", "bench")
+    proc = _run("ruff", "check", "bot", "db", "jobs", "sql", "tests", "bench", ".ci")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_mypy_is_clean() -> None:
-    proc = _run("mypy", "bot", "db", "jobs")
+    proc = _run("mypy", "bot", "db", "jobs", "sql")
     assert proc.returncode == 0, proc.stdout + proc.stderr

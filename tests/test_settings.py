@@ -50,6 +50,18 @@ def test_secrets_never_show() -> None:
     assert isinstance(s.openai_api_key, Secret) and s.openai_api_key.reveal() == "sk-very-secret-key"
 
 
+def test_the_token_key_is_a_secret_and_names_no_key_when_bad() -> None:
+    from cryptography.fernet import Fernet
+
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    s = Settings.from_env({"STEWARD_TOKEN_KEY": f" {first} , {second} "})
+    assert s.token_key is not None and first not in repr(s) + str(s.describe())
+    assert s.describe()["token_key"] == "set"
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({"STEWARD_TOKEN_KEY": f"{first},{second[:-2]}"})
+    assert "key 2 is not a Fernet key" in str(info.value) and second[:20] not in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -64,6 +76,8 @@ def test_secrets_never_show() -> None:
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"OPENAI_BASE_URL": "localhost:11434"}, "OPENAI_BASE_URL"),
         ({"STEWARD_ADMINS": "not-an-id"}, "STEWARD_ADMINS"),
+        ({"STEWARD_TOKEN_KEY": "not-a-fernet-key"}, "STEWARD_TOKEN_KEY"),
+        ({"STEWARD_TOKEN_KEY": "A" * 43 + "=,short"}, "STEWARD_TOKEN_KEY"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:

@@ -20,6 +20,12 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/ooo <dates> [reason]` when you're away (`/ooo Mon-Wed vacation`, `/ooo list`) \u00b7 `/ooo country DE-BY` your public holidays \u00b7 "
         "`/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
     ]),
+    ("Blockers", [
+        "`/blocker T-12 waiting for the API keys` \u00b7 `/blocker <what blocks you>` \u00b7 `/blocker resolve T-12 [note]` \u00b7 "
+        "`/blockers` the open ones you can see; or say \u201cBlocked on \u2026\u201d in your standup update. "
+        "I follow each one up: you, then your manager, then the channel, then a flag",
+        "`/steward team` who manages whom \u00b7 admins: `/steward manager @maya for @priya @daniel`, `/steward role @maya manager`",
+    ]),
     ("Reminders and memory", [
         "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/reminder` \u00b7 `/reminders`",
         "Ask me what's going on with a client or project: `/ask <question>` or mention me",
@@ -28,6 +34,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Settings", [
         "`/steward help` this list \u00b7 `/steward my-data` everything I hold about you",
         "`/steward dates day-first|month-first|auto` how I read 3/4 (from your Slack language and region unless you choose)",
+        "`/steward ladder` the escalation ladders \u00b7 admins: `/steward ladder blocker 4h owner, 1d manager, 2d channel, 3d flag` "
+        "(same for `overdue`) \u00b7 `/steward project <name> overdue <ladder>`",
         "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward client|project add \u2026`, `/steward memory off` (in a channel), `/steward export|erase @person`",
     ]),
 ]

@@ -156,6 +156,9 @@ def _reply_notes(outcome: Any, day: str) -> list[str]:
         parts.append(f":lock: {day} is closed: its plan stays as the day's close recorded it.{off}")
     if outcome.removed:
         parts.append(":leftwards_arrow_with_hook: Removed after your edit: " + ", ".join(f"`{d}`" for d in outcome.removed))
+    for description, task in outcome.resolved_blockers:
+        parts.append(f":white_check_mark: Blocker resolved{f' on `{task}`' if task else ''}: "
+                     f"{markup.mrkdwn(markup.store(description, limit=200))}")
     for description in outcome.removed_blockers:
         parts.append(f":leftwards_arrow_with_hook: Blocker taken back by your edit: {markup.mrkdwn(markup.store(description, limit=200))}")
     for start, end in outcome.removed_ooo:

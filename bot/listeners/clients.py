@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import slack_markup as markup
 from bot.deps import Deps
 from bot.errors import InvalidInput
+from bot.listeners import ladders
 from bot.listeners.help import subcommands
 from bot.listeners.workspace import who
 from bot.services import clients
@@ -17,7 +18,9 @@ from bot.services import clients
 CLIENT_USAGE = ("`/steward client list` \u00b7 `/steward client add <name> [#channel] [\u2014 description]` \u00b7 "
                 "`/steward client remove <name>`")
 PROJECT_USAGE = ("`/steward project list` \u00b7 `/steward project add <name> [for <client>] [#channel]` \u00b7 "
-                 "`/steward project remove <name>`")
+                 "`/steward project remove <name>` \u00b7 `/steward project <name> overdue <ladder>`")
+# `/steward project <name> overdue [<ladder>]` (issue 13): the verb comes after the project's name.
+_OVERDUE = re.compile(r"^(?P<name>.+?)\s+overdue\b\s*(?P<ladder>.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -69,6 +72,10 @@ async def project_command(ack: Any, respond: Any, args: str, deps: Deps, context
     org, user = who(context)
     verb, _sep, rest = args.strip().partition(" ")
     verb = verb.lower() or "list"
+    overdue = _OVERDUE.match(args.strip())
+    if verb not in ("add", "remove", "list") and overdue is not None:
+        await ladders.project_overdue(respond, deps, context, overdue.group("name"), overdue.group("ladder"))
+        return
     async with deps.pool.connection() as conn:
         if verb == "add":
             channel, rest = _channel(rest)

@@ -38,6 +38,13 @@ _NO_BLOCKER = re.compile(
     r"\bnot\s+blocked\b|\bnothing\s+blocking\b|\bunblocked\b|\bno\s+longer\s+blocked\b",
     re.IGNORECASE,
 )
+# A blocker said to be gone ("T-5 is unblocked", "no longer blocked on the API keys", "the blocker is resolved"):
+# it resolves the person's open blocker it names (issue 13). "No blockers" / "not blocked" only say none is new.
+_UNBLOCKED = re.compile(
+    r"\bunblocked\b|\bno\s+longer\s+(?:blocked|stuck)\b|\bnot\s+(?:blocked|stuck)\s+any\s*more\b|"
+    r"\bblocker\s+(?:is\s+|has\s+been\s+)?(?:resolved|gone|cleared|sorted|fixed|lifted)\b",
+    re.IGNORECASE,
+)
 _DONE_AFTER = re.compile(r"^\s*(?:is\s+|was\s+|has\s+been\s+|are\s+|:\s*|-\s*)?(?:now\s+)?(?:done|finished|completed|shipped|merged|closed)\b"
                          r"|^\s*(?:\u2705|:white_check_mark:|:heavy_check_mark:)", re.IGNORECASE)
 _DONE_BEFORE = re.compile(r"(?:\b(?:done|finished|completed|shipped|merged|closed)(?:\s+with)?|\u2705|:white_check_mark:|"
@@ -127,6 +134,7 @@ class ReplyParts:
     done_refs: list[int] = field(default_factory=list)  # T-numbers reported done
     task_lines: list[str] = field(default_factory=list)  # free text for the task parser
     blockers: list[tuple[str, int | None]] = field(default_factory=list)  # (sentence, T-number)
+    unblocked: list[tuple[str, int | None]] = field(default_factory=list)  # (sentence, T-number): a blocker gone
     ooo: list[str] = field(default_factory=list)  # sentences stating an absence
     # Work reported done by name ("I finished the login bug", "Yesterday: fixed the checkout bug"):
     # (what, explicit). Explicit ones were said as done; the others are free text under "Yesterday:".
@@ -138,7 +146,8 @@ class ReplyParts:
 
     @property
     def empty(self) -> bool:
-        return not (self.plan_refs or self.done_refs or self.task_lines or self.blockers or self.ooo or self.done_titles)
+        return not (self.plan_refs or self.done_refs or self.task_lines or self.blockers or self.ooo or self.done_titles
+                    or self.unblocked)
 
 
 def _trim(words: str) -> str:
@@ -236,7 +245,8 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     what "Done:" lists or what is said as finished ("Yesterday: fixed the checkout bug"; past work is not
     today's plan); sentences reporting finished work anywhere ("I finished the login
     bug", "done with T-3") complete theirs too; "Blockers:" sections and sentences like "blocked on…", "waiting for…" open
-    blockers (on the T-number they name, if any); sentences that state an absence are out-of-office
+    blockers (on the T-number they name, if any), and sentences like "T-5 is unblocked", "no longer blocked on…"
+    say a blocker is gone (``unblocked``); sentences that state an absence are out-of-office
     notes; everything else is today's plan: T-numbers are existing tasks, the rest is parsed into tasks.
     """
     parts = ReplyParts()
@@ -256,6 +266,10 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
             if not sentence or _CHATTER.match(sentence):
                 continue
             refs = list(_TASK_REF.finditer(sentence))
+            if _UNBLOCKED.search(sentence):
+                parts.unblocked.append((sentence, int(refs[0].group(1)) if refs else None))
+                if not refs:
+                    continue  # "no longer blocked on the API keys": nothing else to read in it
             if not refs and _NO_BLOCKER.search(sentence) and not _BLOCKER.search(_NO_BLOCKER.sub("", sentence)):
                 continue  # "No blockers": nothing to open, and not a task either
             if section == "blocker" or (_BLOCKER.search(sentence) and not _NO_BLOCKER.search(sentence)):
@@ -295,6 +309,7 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
     # Back to the stored form: the people and links of the reply stay markup in titles and blockers.
     parts.task_lines = [written.stored(line) for line in parts.task_lines]
     parts.blockers = [(written.stored(sentence), n) for sentence, n in parts.blockers]
+    parts.unblocked = [(written.stored(sentence), n) for sentence, n in parts.unblocked]
     parts.ooo = [written.stored(sentence) for sentence in parts.ooo]
     parts.done_titles = [(written.stored(what), explicit) for what, explicit in parts.done_titles]
     return parts

@@ -19,6 +19,7 @@ from bot.clock import Clock, utcnow
 from bot.emulators.slack import CommandNotDelivered, NoSocketConnected, SlackEmulator, SlackError, snapshot
 from bot.emulators.slack.ids import TsClock
 from bot.emulators.slack.mentions import plain_mentions
+from bot.manifest import MANIFEST_PATH
 from bot.sandbox import jobs, state
 from bot.sandbox.composer import compose
 from bot.sandbox.emoji_table import shortcodes
@@ -29,8 +30,8 @@ from jobs.summaries import summarise
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
-"""The app manifest of a source checkout (not in the wheel): should_escape per command, when present."""
+MANIFEST = MANIFEST_PATH
+"""Steward's Slack app manifest: should_escape per command."""
 AUTOSAVE_SECONDS = 1.0
 JsonDict = dict[str, Any]
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}

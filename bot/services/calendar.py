@@ -495,3 +495,50 @@ def _away_within(lo: datetime, hi: datetime, away: Iterable[Away]) -> timedelta:
             covered += b - a
             reach = b
     return covered
+
+
+def workday_length(rhythm: Rhythm) -> timedelta:
+    """How long one working day is: morning to end of day (wall times; 23:59 when the end is not after the
+    morning, as :func:`end_of_day_at` reads it). "One working day" of an escalation ladder is this long."""
+    start = datetime.combine(date(2000, 1, 3), rhythm.morning_time)
+    end = datetime.combine(date(2000, 1, 3), rhythm.end_of_day_time)
+    if end <= start:
+        end = datetime.combine(date(2000, 1, 3), time(23, 59))
+    return end - start
+
+
+# How far ahead :func:`after_working_time` looks: a person away longer than this has no deadline yet.
+WORKING_TIME_HORIZON_DAYS = 400
+
+
+def after_working_time(rhythm: Rhythm, person: Person, start: datetime, amount: timedelta) -> datetime | None:
+    """The first instant ``t`` at which :func:`working_time` (``start``, ``t``) reaches ``amount``: the same
+    working hours (morning to end of day on the person's clock, organization workdays and holidays, their
+    absences and away intervals skipped). ``amount`` zero is ``start`` itself. None when that lies more than
+    :data:`WORKING_TIME_HORIZON_DAYS` days ahead (someone away until further notice: their clock is paused).
+
+    This is how an escalation ladder's waits run ("+4 working hours", "+1 working day", SPEC F6): time the
+    person is away or outside their working day does not count, so their clock pauses."""
+    if amount <= timedelta(0):
+        return start
+    tz = clock_zone(rhythm, person)
+    left = amount
+    day = local_date(start, tz)
+    for _ in range(WORKING_TIME_HORIZON_DAYS):
+        if available_on(rhythm, person, day):
+            lo, hi = max(start, morning_at(day, rhythm, tz)), end_of_day_at(day, rhythm, tz)
+            t = lo
+            while t < hi:
+                away = next((a for a in person.away if a.holds(t)), None)
+                if away is not None:
+                    if away.end is None:
+                        return None
+                    t = max(t, away.end)
+                    continue
+                nxt = min([hi, *(a.start for a in person.away if t < a.start < hi)])
+                if nxt - t >= left:
+                    return t + left
+                left -= nxt - t
+                t = nxt
+        day += timedelta(days=1)
+    return None

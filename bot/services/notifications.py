@@ -29,6 +29,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from bot.log import get_logger
 from bot.services.calendar import quiet_until as quiet_until
 from bot.slack_limits import PERMANENT_ERRORS
+from bot.tenants import NotServed, Tenants
 from bot.worker import PollingWorker
 from db.queries import Q
 
@@ -144,15 +145,20 @@ def _transient(exc: BaseException) -> bool:
 
 class Dispatcher(PollingWorker):
     """Sends due deliveries: claimed with ``FOR UPDATE SKIP LOCKED`` (so every process may run one and
-    each delivery goes once), retried on transient errors, rescheduled on Slack's ``Retry-After``."""
+    each delivery goes once), retried on transient errors, rescheduled on Slack's ``Retry-After``.
+
+    ``slack``: the workspaces this process serves (bot/tenants.py), or one Web API client (then it serves that
+    client's workspace). Only deliveries of organizations it holds a token for are claimed, and each is sent
+    with its own organization's token; the others wait for a process that holds theirs."""
 
     name = "notification-dispatcher"
 
-    def __init__(self, pool: Any, client: Any, clock: Any, metrics: Any = None, *, batch: int = 50,
+    def __init__(self, pool: Any, slack: Any, clock: Any, metrics: Any = None, *, batch: int = 50,
                  poll_seconds: float = 1.0, concurrency: int = 4) -> None:
         super().__init__(poll_seconds=poll_seconds)
         self.pool = pool
-        self.client = client
+        self.tenants = slack if isinstance(slack, Tenants) else Tenants(pool, environment=slack)
+        self.client = self.tenants.environment  # the environment token's client (None: stored tokens only)
         self.clock = clock
         self.metrics = metrics
         self.batch = batch
@@ -177,10 +183,15 @@ class Dispatcher(PollingWorker):
     async def _dispatch(self, as_of: datetime) -> list[int]:
         """Claim and send one batch of what is due by ``as_of``; the ids claimed."""
         now = self.clock.now()
+        await self.tenants.ensure_loaded()
+        served = sorted(self.tenants.organization_ids)
+        if not served:
+            return []
         async with self.pool.connection() as conn:
-            for (delivery_id,) in await (await conn.execute(Q["delivery_abandon_interrupted"], {"now": now})).fetchall():
+            abandon = {"now": now, "organization_ids": served}
+            for (delivery_id,) in await (await conn.execute(Q["delivery_abandon_interrupted"], abandon)).fetchall():
                 log.error("notification_interrupted", delivery_id=delivery_id)
-            claim = {"now": now, "as_of": as_of, "limit": self.batch}
+            claim = {"now": now, "as_of": as_of, "limit": self.batch, "organization_ids": served}
             rows = await (await conn.execute(Q["delivery_claim"], claim)).fetchall()
         if not rows:
             return []
@@ -202,12 +213,17 @@ class Dispatcher(PollingWorker):
         if target_type == "thread" and thread_ts:
             args["thread_ts"] = thread_ts
         try:
+            client = self.tenants.client_for(organization_id)
+        except NotServed:  # its token was dropped after the claim: leave it to a process that holds one
+            await self._reschedule(delivery_id, attempts - 1, "no token for its workspace in this process", 1.0)
+            return
+        try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_transient), stop=stop_after_attempt(3),
                 wait=wait_exponential(multiplier=0.2, max=2), reraise=True,
             ):
                 with attempt:
-                    response = await self.client.chat_postMessage(**args)
+                    response = await client.chat_postMessage(**args)
         except SlackApiError as exc:
             await self._failed(delivery_id, attempts, exc, kind)
             return

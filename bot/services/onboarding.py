@@ -20,7 +20,10 @@ def welcome_text(name: str, standup_channel: str | None) -> str:
         "(`T-1`, `T-2`\u2026), follow each one to done, and remember what's said about your clients.\n\n"
         f"You're an admin. To get going:\n{standup}\n"
         "2. *Clients*: `/steward client add Acme Corp #client-acme` (and `/steward project add \u2026`)\n"
-        "3. *Memory*: invite me to the channels I should remember (`/invite @Steward`)\n\n"
+        "3. *Memory*: invite me to the channels I should remember (`/invite @Steward`)\n"
+        "4. *Who manages whom*: `/steward manager @maya for @priya @daniel` (or *Set managers\u2026* in my App Home). "
+        "Escalations and who-is-missing lists go to each person's manager; a \u201cManager\u201d field in your Slack "
+        "profiles is read at each sync unless you set someone's manager here. `/steward team` shows it.\n\n"
         "Anyone can DM me \u201cI'll send the Acme report by Friday\u201d to make a task. `/steward help` lists everything."
     )
 

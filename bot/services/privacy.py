@@ -24,6 +24,7 @@ COUNT_LABELS: tuple[str, ...] = (
     "things I remember about you",
     "conversation sessions",
     "flags about you (seen by your manager)",
+    "blockers you raised or own",
     "cards",
     "notifications sent to you",
     "channel messages kept for context (deleted after the retention period)",
@@ -40,6 +41,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "ooo_records",
     "user_memory",
     "flags",
+    "blockers",
     "cards",
     "task_drafts",
 )
@@ -76,6 +78,8 @@ async def erase(conn: psycopg.AsyncConnection, org_id: int, admin: User, person:
     async with conn.transaction():
         await conn.execute(Q["person_delete_channel_messages"], {"organization_id": org_id, "slack_id": person.slack_id})
         await context.unattribute(conn, org_id, person.slack_id)
+        # Who their blockers reached, and their name on others' escalation records, go with them.
+        await conn.execute(Q["person_delete_escalation_steps"], {"organization_id": org_id, "user_id": person.id})
         await conn.execute(Q["person_delete"], {"organization_id": org_id, "user_id": person.id})
         await security.audit(conn, organization_id=org_id, actor=admin, action="person.erased", entity_type="user",
                              entity_id=person.id, details={"slack_id": person.slack_id, "at": now.isoformat()})

@@ -24,6 +24,7 @@ from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.parsing.standup_reply import ReplyParts, best_match
 from bot.parsing.text import fold
+from bot.services import blockers as blocker_service
 from bot.services import calendar, ooo, security, standup_threads
 from bot.services import rhythm as rules
 from bot.services import tasks as task_service
@@ -59,6 +60,7 @@ class ReplyOutcome:
     removed: list[str] = field(default_factory=list)  # display ids of tasks an edit took back
     # What an edit took back besides tasks, and what it could not: said in the answer, never silently.
     removed_blockers: list[str] = field(default_factory=list)
+    resolved_blockers: list[tuple[str, str | None]] = field(default_factory=list)  # (description, task) it said were gone
     removed_ooo: list[tuple[date, date]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # display ids an edit no longer names that stay (they have history)
     off_plan: list[TaskRef] = field(default_factory=list)  # new or named on a closed day: on the list, not that day's plan
@@ -230,12 +232,6 @@ async def _tasks_by_number(conn: psycopg.AsyncConnection, org_id: int, numbers: 
     return {number: await task_service.get(conn, org_id, task_id) for task_id, number in rows}
 
 
-async def _first_blocker_delay(conn: psycopg.AsyncConnection, org_id: int) -> timedelta:
-    row = await (await conn.execute(Q["blocker_first_step_hours"], {"organization_id": org_id})).fetchone()
-    hours = float(row[0]) if row and row[0] is not None else 4.0
-    return timedelta(hours=hours)
-
-
 def _new_task(p: Any, clients: dict[str, int], projects: dict[str, int]) -> task_service.NewTask:
     return task_service.NewTask(
         title=p.title, due_date=p.due_date, due_at=p.due_at if getattr(p, "has_time", False) else None,
@@ -393,7 +389,6 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
 
         # 5. Blockers: unchanged sentences keep their blocker (and its escalation clock).
         prev_blockers = {_norm(b["description"]): b for b in (previous or {}).get("blockers", [])}
-        delay = await _first_blocker_delay(conn, org_id)
         all_refs = {**by_number, **await _tasks_by_number(conn, org_id, [n for _, n in parsed.parts.blockers if n and n not in by_number])}
         for sentence, number in parsed.parts.blockers:
             kept = prev_blockers.pop(_norm(sentence), None)
@@ -404,10 +399,15 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
             on: Any = best_match(sentence, mine, threshold=0.6) if task is None and number is None else task
             display = on.display_id if on is not None else None
             description = markup.store(sentence, limit=1000)
-            blocker_row = await (await conn.execute(Q["blocker_insert"], {
-                "organization_id": org_id, "task_id": on.id if on is not None else None, "user_id": user.id, "description": description,
-                "next_escalation_at": now + delay})).fetchone()
-            outcome.blockers.append((blocker_row[0], description, display))  # type: ignore[index]
+            # It joins the blocker ladder like `/blocker`'s (issue 13), linked to where it was written.
+            blocker_id = await blocker_service.open_from_standup(
+                conn, org_id, user, task_id=on.id if on is not None else None, description=description, now=now,
+                channel_id=channel_id or thread.channel_id, ts=message_ts)
+            outcome.blockers.append((blocker_id, description, display))
+        # "T-5 is unblocked", "no longer blocked on the API keys": the open blockers it names are resolved.
+        if parsed.parts.unblocked:
+            resolved = await blocker_service.resolve_from_standup(conn, org_id, user, parsed.parts.unblocked, now)
+            outcome.resolved_blockers += [(b.description, b.task_display_id) for b in resolved]
         for stale in prev_blockers.values():
             if await (await conn.execute(Q["blocker_delete_open"], {"organization_id": org_id, "id": stale["id"]})).fetchone():
                 outcome.removed_blockers.append(stale["description"])

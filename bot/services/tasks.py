@@ -193,6 +193,10 @@ async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, st
                 raise await _refuse_dropped(conn, actor, current, "mark it done" if status == "done" else "drop it again")
             raise InvalidInput(f"{task.display_id} is already {current.status}.")
         await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
+        # A done or dropped task blocks nobody: its open blockers are resolved, and whoever they reached hears it.
+        from bot.services import blockers
+
+        await blockers.resolve_for_task(conn, task.organization_id, task.id, actor, now, status)
     return await get(conn, task.organization_id, task.id)
 
 

@@ -22,6 +22,7 @@ from bot.errors import InvalidInput
 from bot.log import get_logger
 from bot.parsing.locales import DATE_ORDER_CHOICES, effective_date_order
 from bot.parsing.models import DateOrder
+from bot.services import team as team_service
 from db.queries import Q
 from db.repos.users import org_by_team, user_by_id, user_by_slack_id, users_of_org
 from db.rows import Organization, User
@@ -45,6 +46,7 @@ class SyncResult:
     deactivated: int = 0
     skipped_bots: int = 0
     admins: int = 0
+    managers_imported: int = 0  # managers set or cleared from the Slack profile's "Manager" field
 
 
 def _valid_tz(tz: str | None) -> str:
@@ -218,8 +220,12 @@ async def sync_workspace(conn: psycopg.AsyncConnection, client: Any, *, admins: 
         result.updated += not created
         result.deactivated += bool(member.get("deleted"))
         result.admins += make_admin
+    # who manages whom, from a "Manager" profile field (issue 13)
+    imported = await team_service.import_profile_managers(conn, client, org_id)
+    result.managers_imported = imported.set + imported.cleared
     log.info("workspace_synced", organization_id=org_id, created=result.created, updated=result.updated,
-             deactivated=result.deactivated)
+             deactivated=result.deactivated, managers_imported=result.managers_imported,
+             manager_field=imported.field_label, manager_import_skipped=imported.skipped)
     return result
 
 

@@ -448,8 +448,9 @@ WHERE organization_id = %(organization_id)s AND channel_id = %(channel_id)s AND 
 RETURNING id, cursor, oldest_ts, latest_ts, reached_ts, messages_fetched, replies_fetched, pages
 
 -- name: backfills_resumable
+-- Of the organizations whose bot token the asking process holds (%(organization_ids)s).
 SELECT organization_id, channel_id FROM backfill_state
-WHERE status IN ('pending', 'running')
+WHERE status IN ('pending', 'running') AND organization_id = ANY(%(organization_ids)s)
 ORDER BY created_at
 LIMIT %(limit)s
 

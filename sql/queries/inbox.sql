@@ -7,13 +7,15 @@ ON CONFLICT (event_key) DO NOTHING
 RETURNING id
 
 -- name: inbox_claim
--- Pending rows whose time has come, and rows whose worker died mid-way (lease expired).
+-- Pending rows whose time has come, and rows whose worker died mid-way (lease expired); only those of the
+-- Slack teams this process holds a bot token for (%(team_ids)s; NULL: every team), and rows naming no team.
 UPDATE event_inbox e
 SET status = 'processing', locked_at = now(), attempts = e.attempts + 1
 WHERE e.id IN (
     SELECT id FROM event_inbox
-    WHERE (status = 'pending' AND next_attempt_at <= now())
-       OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s))
+    WHERE ((status = 'pending' AND next_attempt_at <= now())
+           OR (status = 'processing' AND locked_at < now() - make_interval(secs => %(lease_seconds)s)))
+      AND (%(team_ids)s::text[] IS NULL OR team_id IS NULL OR team_id = ANY(%(team_ids)s::text[]))
     ORDER BY id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED

@@ -11,11 +11,20 @@ SELECT pg_try_advisory_lock(%(key)s)
 -- name: leader_unlock
 SELECT pg_advisory_unlock(%(key)s)
 
+-- name: leader_try_lock_org
+-- One organization's jobs: the two-int4 key space (the lock key's low 31 bits, the organization id), which
+-- PostgreSQL keeps apart from the single bigint key above.
+SELECT pg_try_advisory_lock((%(key)s::bigint & 2147483647)::int, %(organization_id)s::int)
+
+-- name: leader_unlock_org
+SELECT pg_advisory_unlock((%(key)s::bigint & 2147483647)::int, %(organization_id)s::int)
+
 -- name: job_run_claim
--- One row per (job, slot): a second process or a re-run gets no row back and does not run the job.
-INSERT INTO job_runs (job_name, scheduled_for, started_at, status)
-VALUES (%(job_name)s, %(scheduled_for)s, %(now)s, 'running')
-ON CONFLICT (job_name, scheduled_for) DO NOTHING
+-- One row per (job, slot, organization; NULL for a job of no one organization): a second process or a
+-- re-run gets no row back and does not run the job for it.
+INSERT INTO job_runs (job_name, scheduled_for, started_at, status, organization_id, worker)
+VALUES (%(job_name)s, %(scheduled_for)s, %(now)s, 'running', %(organization_id)s, %(worker)s)
+ON CONFLICT (job_name, scheduled_for, organization_id) DO NOTHING
 RETURNING id
 
 -- name: job_run_finish

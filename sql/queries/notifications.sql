@@ -15,6 +15,7 @@ RETURNING id
 -- name: delivery_claim
 -- Due by %(as_of)s: the dispatcher's own now, or the instant a job run simulates. A retry (attempts > 0)
 -- waits for its backoff or Slack's Retry-After on the real clock %(now)s, whatever instant is simulated.
+-- Only deliveries of the organizations this process holds a bot token for (%(organization_ids)s).
 UPDATE notification_deliveries d
 SET status = 'sending', locked_at = %(now)s, attempts = d.attempts + 1
 FROM notifications n
@@ -22,6 +23,7 @@ WHERE d.id IN (
     SELECT id FROM notification_deliveries
     WHERE status IN ('pending', 'held') AND next_attempt_at <= %(as_of)s
       AND (attempts = 0 OR next_attempt_at <= %(now)s)
+      AND organization_id = ANY(%(organization_ids)s)
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -48,6 +50,7 @@ UPDATE notification_deliveries SET status = 'failed', last_error = %(error)s WHE
 UPDATE notification_deliveries
 SET status = 'failed', last_error = 'interrupted while sending; not resent to avoid a duplicate'
 WHERE status = 'sending' AND locked_at < %(now)s - interval '5 minutes'
+  AND organization_id = ANY(%(organization_ids)s)
 RETURNING id
 
 -- name: recipient_quiet_hours

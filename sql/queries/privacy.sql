@@ -15,6 +15,8 @@ SELECT
     (SELECT count(*) FROM user_memory WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
     (SELECT count(*) FROM conversation_sessions WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
     (SELECT count(*) FROM flags WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
+    (SELECT count(*) FROM blockers WHERE organization_id = %(organization_id)s
+       AND (user_id = %(user_id)s OR owner_id = %(user_id)s)),
     (SELECT count(*) FROM cards WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
     (SELECT count(*) FROM notifications WHERE organization_id = %(organization_id)s AND recipient_id = %(user_id)s),
     (SELECT count(*) FROM channel_messages WHERE organization_id = %(organization_id)s AND user_id = %(slack_id)s)
@@ -51,6 +53,12 @@ FROM user_memory WHERE organization_id = %(organization_id)s AND user_id = %(use
 SELECT type, severity, status, title, created_at
 FROM flags WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s ORDER BY 1
 
+-- name: person_export_blockers
+SELECT b.description, t.display_id AS task, b.status, b.escalation_level, b.next_escalation_at, b.last_escalated_at,
+       b.resolution_note, b.created_at, b.resolved_at, (b.owner_id = %(user_id)s AND b.user_id <> %(user_id)s) AS owned_for_someone
+FROM blockers b LEFT JOIN tasks t ON t.organization_id = b.organization_id AND t.id = b.task_id
+WHERE b.organization_id = %(organization_id)s AND (b.user_id = %(user_id)s OR b.owner_id = %(user_id)s) ORDER BY b.created_at
+
 -- name: person_export_cards
 SELECT color, rule, reason, status, created_at, expires_at
 FROM cards WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s ORDER BY 1
@@ -61,6 +69,19 @@ FROM task_drafts WHERE organization_id = %(organization_id)s AND user_id = %(use
 
 -- name: person_delete_channel_messages
 DELETE FROM channel_messages WHERE organization_id = %(organization_id)s AND user_id = %(slack_id)s
+
+-- name: person_delete_escalation_steps
+-- The ladder records of the person's own blockers (the blockers go with the person), and the person taken out of
+-- the list of who others' escalations reached.
+WITH gone AS (
+    DELETE FROM escalation_steps
+    WHERE organization_id = %(organization_id)s AND subject_type = 'blocker'
+      AND subject_id IN (SELECT id FROM blockers WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s)
+    RETURNING id
+)
+UPDATE escalation_steps SET told_user_ids = array_remove(told_user_ids, %(user_id)s::bigint)
+WHERE organization_id = %(organization_id)s AND %(user_id)s::bigint = ANY(told_user_ids)
+  AND id NOT IN (SELECT id FROM gone)
 
 -- name: person_delete
 DELETE FROM users WHERE organization_id = %(organization_id)s AND id = %(user_id)s

@@ -332,18 +332,10 @@ RETURNING carry_forward_count
 
 -- ------------------------------------------------------------------ blockers
 
--- name: blocker_insert
-INSERT INTO blockers (organization_id, task_id, user_id, description, source, next_escalation_at)
-VALUES (%(organization_id)s, %(task_id)s, %(user_id)s, %(description)s, 'thread', %(next_escalation_at)s)
-RETURNING id
-
 -- name: blocker_delete_open
 DELETE FROM blockers
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'open' AND escalation_level = 0
 RETURNING id
-
--- name: blocker_first_step_hours
-SELECT (blocker_ladder -> 0 ->> 'after_hours')::numeric FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- ------------------------------------------------------------------ out of office
 

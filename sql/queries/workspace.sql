@@ -89,3 +89,15 @@ SELECT count(*) FROM users WHERE organization_id = %(organization_id)s AND role 
 -- The person's own date order (NULL: follow their Slack locale again).
 UPDATE users SET date_order = %(date_order)s
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
+
+-- name: user_set_manager
+-- Who manages whom (bot/services/team.py): source 'admin' or 'slack_profile'; NULL with no manager.
+UPDATE users SET manager_id = %(manager_id)s, manager_source = %(source)s, updated_at = now()
+WHERE organization_id = %(organization_id)s AND id = %(user_id)s
+
+-- name: user_set_role
+UPDATE users SET role = %(role)s, updated_at = now()
+WHERE organization_id = %(organization_id)s AND id = %(user_id)s
+
+-- name: manager_sources
+SELECT id, manager_source FROM users WHERE organization_id = %(organization_id)s AND manager_source IS NOT NULL

@@ -119,3 +119,32 @@ def test_schema_behind_with_auto_migrate_off_says_run_migrate(empty_db_dsn: str)
         assert proc.returncode == 1, proc.stderr
         assert "run `steward db migrate`" in proc.stderr
         assert "does not exist" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_no_migration_files_is_an_error_naming_the_folder(tmp_path: Path) -> None:
+    # An install that lost sql/ must never report "the schema is current".
+    with pytest.raises(migrate.MigrationError, match=f"no migration files found in {tmp_path}"):
+        migrate.discover(tmp_path)
+    with pytest.raises(migrate.MigrationError, match="no such folder"):
+        migrate.discover(tmp_path / "missing")
+
+
+async def test_migrate_and_status_refuse_an_empty_folder(empty_db_dsn: str, tmp_path: Path) -> None:
+    async with await psycopg.AsyncConnection.connect(empty_db_dsn, autocommit=True) as conn:
+        with pytest.raises(migrate.MigrationError, match="incomplete"):
+            await migrate.migrate(conn, tmp_path)
+        with pytest.raises(migrate.MigrationError, match="incomplete"):
+            await migrate.status(conn, tmp_path)
+        with pytest.raises(migrate.MigrationError, match="incomplete"):
+            await migrate.ensure_current(conn, tmp_path)
+
+
+def test_new_migration_may_start_an_empty_folder(tmp_path: Path) -> None:
+    assert migrate.new_migration("first", tmp_path).name == "0001_first.sql"
+
+
+def test_named_queries_refuse_an_empty_folder(tmp_path: Path) -> None:
+    from db.queries import QueryNotFound, load
+
+    with pytest.raises(QueryNotFound, match=str(tmp_path)):
+        load(tmp_path)

@@ -24,7 +24,7 @@ TODAY = date(2025, 3, 3)
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 
 # Not organization-scoped: Steward's own plumbing, plus organizations itself.
-UNSCOPED_TABLES = {"organizations", "event_inbox", "job_runs"}
+UNSCOPED_TABLES = {"organizations", "event_inbox", "job_runs", "steward_processes"}
 # Keyed by organization_id instead of an identity id.
 ORG_KEYED_TABLES = {"org_settings", "task_counters"}
 
@@ -37,7 +37,7 @@ EXPECTED_TABLES = {
     "morning_threads", "thread_submissions", "task_statuses", "ooo_records", "task_type_map", "blockers",
     "reports", "interventions", "action_items", "reinforcements", "kpi_targets", "kpi_snapshots",
     "checklists", "checklist_completions", "sops", "sop_records", "channel_messages",
-    "context_observations", "context_summaries", "backfill_state", "event_inbox", "job_runs",
+    "context_observations", "context_summaries", "backfill_state", "event_inbox", "job_runs", "steward_processes",
 }  # fmt: skip
 
 
@@ -350,7 +350,9 @@ NAMED_INDEXES = [
     ("reminders_status_fire_at_idx", "reminders", ["status", "fire_at"], False, False),
     ("event_inbox_status_next_attempt_at_idx", "event_inbox", ["status", "next_attempt_at"], False, False),
     ("event_inbox_event_key_key", "event_inbox", ["event_key"], True, False),
-    ("job_runs_job_name_scheduled_for_key", "job_runs", ["job_name", "scheduled_for"], True, False),
+    ("job_runs_job_name_scheduled_for_organization_id_key", "job_runs", ["job_name", "scheduled_for", "organization_id"],
+     True, False),
+    ("steward_processes_instance_key", "steward_processes", ["instance"], True, False),
     ("context_observations_organization_id_idx", "context_observations", ["organization_id"], False, False),
     ("context_summaries_organization_id_idx", "context_summaries", ["organization_id"], False, False),
     ("context_summaries_organization_id_entity_type_entity_key_key", "context_summaries",
@@ -579,6 +581,8 @@ EXPECTED_FKS = {
     ("task_logs", "actor_id"): ("users", "n"),
     ("task_statuses", "user_id"): ("users", "n"),
     ("blockers", "resolved_by"): ("users", "n"),
+    ("blockers", "owner_id"): ("users", "n"),  # the owner of record ("I'm on it"), 0009
+    ("user_ramp_up", "buddy_id"): ("users", "n"),  # a newcomer's buddy, 0009
     ("flags", "task_id"): ("tasks", "n"),
     ("flags", "raised_by"): ("users", "n"),
     ("inquiry_threads", "opened_by"): ("users", "n"),

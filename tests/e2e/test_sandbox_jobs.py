@@ -115,6 +115,7 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
     await run("mood-checkin")
     await ui.set_clock(monday.replace(hour=17, minute=31))
     await run("end-of-day")
+    await run("escalations")
     await ui.set_clock(monday.replace(hour=23, minute=59) + timedelta(hours=6))
     await run("day-close")
     await run("reminders")
@@ -143,6 +144,7 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
         "mood-checkin": [f"mood-checkin: sent 2 mood check-ins (@maya and @sam) and 2 mood check-ins are held for "
                          f"quiet hours (@daniel until {tuesday} at 08:00 {london} and @lena until {tuesday} at 08:00 {berlin})."],
         "end-of-day": ["end-of-day: sent 1 end-of-day check-in (@sam)."],
+        "escalations": ["escalations: nothing to do right now."],
         # Sam's day closed at midnight: his recap waits for his morning (Los Angeles), Maya's team recap for hers.
         "day-close": [f"day-close: closed 1 person's day: 2 carried forward; 1 recap of the day is held for quiet hours "
                       f"until {tuesday} at 08:00 {pacific} (@sam) and 1 team recap is held for quiet hours until {tuesday} "

@@ -649,6 +649,10 @@ async def test_files_upload_v2(emu: SlackEmulator, client: AsyncWebClient) -> No
     assert stored.content == b"weekly,report\n1,2\n" and stored.title == "Weekly"
     shared = emu.messages("C100")[-1]
     assert shared["text"] == "Here" and shared["files"][0]["id"] == file_id
+    with pytest.raises(SlackApiError) as refused:  # Steward's manifest does not ask for files:read
+        await client.files_info(file=file_id)
+    assert refused.value.response["error"] == "missing_scope" and refused.value.response["needed"] == "files:read"
+    emu.api.scopes |= {"files:read"}
     info = await client.files_info(file=file_id)
     assert info["file"]["name"] == "report.csv" and info["file"]["size"] == 18
 
@@ -701,9 +705,58 @@ async def test_a_status_is_in_every_profile_and_sent_as_user_change(emu: SlackEm
     assert event["type"] == "user_change" and event["user"]["id"] == "U100"
     assert {k: event["user"]["profile"][k] for k in ("status_text", "status_emoji", "status_expiration")} == {
         "status_text": "Vacationing", "status_emoji": ":palm_tree:", "status_expiration": 1773446400}
+    emu.api.scopes |= {"users.profile:read"}  # not in Steward's manifest: it reads statuses from users.info
     profile = (await client.users_profile_get(user="U100"))["profile"]
     assert (profile["status_text"], profile["status_emoji"], profile["status_expiration"]) == ("Vacationing", ":palm_tree:", 1773446400)
     info = (await client.users_info(user="U100"))["user"]["profile"]
     assert info["status_text"] == "Vacationing"
     own = (await client.users_profile_get())["profile"]  # no user: the caller's own (the bot's)
     assert own["status_text"] == ""
+
+
+async def test_scopes_are_enforced_and_reported(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    # Every answer to the bot token names its scopes (what `steward doctor` reads from auth.test).
+    auth = await client.auth_test()
+    assert set(auth.headers["x-oauth-scopes"].split(",")) == emu.api.scopes
+    assert "chat:write" in emu.api.scopes
+    emu.api.scopes -= {"chat:write", "im:history"}
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_postMessage(channel="C100", text="hi")
+    assert refused.value.response["error"] == "missing_scope" and refused.value.response["needed"] == "chat:write"
+    assert "chat:write" not in refused.value.response["provided"].split(",")
+    # The conversation's kind decides: a public channel's history needs channels:history, a DM's im:history.
+    await client.conversations_history(channel="C100")
+    dm = (await client.conversations_open(users="U100"))["channel"]["id"]
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_history(channel=dm)
+    assert refused.value.response["needed"] == "im:history"
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_list(types="public_channel,mpim")
+    assert refused.value.response["needed"] == "mpim:read"
+    assert (await client.auth_test())["ok"]  # needs no scope
+
+
+async def test_custom_profile_fields_as_slack_lists_them(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    manager = emu.add_profile_field("Manager", "user", hint="The boss")
+    emu.add_profile_field("Desk", "text", is_hidden=True)
+    emu.set_profile_field("U100", manager, "U101")
+    # team.profile.get and users.profile.get need users.profile:read, like Slack.
+    emu.api.scopes -= {"users.profile:read"}
+    with pytest.raises(SlackApiError) as refused:
+        await client.team_profile_get()
+    assert refused.value.response["error"] == "missing_scope" and refused.value.response["needed"] == "users.profile:read"
+    emu.api.scopes |= {"users.profile:read"}
+    fields = (await client.team_profile_get())["profile"]["fields"]
+    assert [(f["id"], f["label"], f["type"]) for f in fields] == [(manager, "Manager", "user"), ("Xf00000002", "Desk", "text")]
+    assert [f["label"] for f in (await client.team_profile_get(visibility="visible"))["profile"]["fields"]] == ["Manager"]
+    assert [f["label"] for f in (await client.team_profile_get(visibility="hidden"))["profile"]["fields"]] == ["Desk"]
+    with pytest.raises(SlackApiError) as refused:
+        await client.team_profile_get(visibility="some")
+    assert refused.value.response["error"] == "invalid_arguments"
+    # A person's values come only from users.profile.get (labels on request), never in users.list / users.info.
+    profile = (await client.users_profile_get(user="U100"))["profile"]
+    assert profile["fields"] == {manager: {"value": "U101", "alt": ""}}
+    labelled = (await client.users_profile_get(user="U100", include_labels=True))["profile"]["fields"]
+    assert labelled[manager]["label"] == "Manager"
+    assert "fields" not in (await client.users_info(user="U100"))["user"]["profile"]
+    assert all("fields" not in m["profile"] for m in (await client.users_list())["members"])

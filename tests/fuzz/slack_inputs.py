@@ -32,15 +32,18 @@ CHANNELS = (ACME, STANDUP)
 STRANGER = "U0NOBODY"  # not in the workspace
 
 # Everything Steward listens to (tests/fuzz/test_fuzz_slack.py checks this against bot/listeners).
-COMMANDS = ("/steward", "/task", "/tasks", "/board", "/reminder", "/reminders", "/ooo", "/mood", "/journal", "/ask")
+COMMANDS = ("/steward", "/task", "/tasks", "/board", "/reminder", "/reminders", "/ooo", "/mood", "/journal", "/ask",
+            "/blocker", "/blockers")
 OTHER_COMMANDS = ("/kudos", "/remind", "/topic", "/invite")  # another app's, and Slack's own
 STEWARD_WORDS = ("help", "standup", "stage", "tasktype", "memory", "client", "clients", "project", "projects", "dates",
-                 "my-data", "export", "erase")
+                 "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role")
 ACTION_IDS = ("draft_confirm", "draft_cancel", "draft_edit", "draft_as_update", "task_mark_done", "home_task_done",
               "home_task_move", "eod_toggle", "eod_all_done", "eod_drop_open", "standup_settings_open", "standup_undo",
               "standup_edit", "mood_1", "mood_2", "mood_3", "mood_4", "mood_5", "mood_note_open", "privacy_erase_confirm",
-              "stage_remove_into", "reminder_cancel", "ooo_undo", "memory_delete", "memory_delete_all")
-CALLBACK_IDS = ("draft_edit", "task_edit", "standup_settings", "eod_drop", "mood_note", "standup_reply_edit")
+              "stage_remove_into", "reminder_cancel", "ooo_undo", "memory_delete", "memory_delete_all", "blocker_resolve",
+              "blocker_still", "blocker_help", "blocker_mine", "blocker_reassign", "team_modal_open")
+CALLBACK_IDS = ("draft_edit", "task_edit", "standup_settings", "eod_drop", "mood_note", "standup_reply_edit",
+                "blocker_reassign", "team_managers")
 EVENT_TYPES = ("message", "app_mention", "app_home_opened", "member_joined_channel", "member_left_channel", "team_join",
                "user_change", "reaction_added")
 
@@ -280,7 +283,8 @@ class ForgedClick(Input):
         await emu.send_payload("interactive", body, user=self.user, channel=channel.id)
 
 
-MODAL_BUTTONS = ("draft_edit", "eod_drop_open", "standup_edit", "mood_note_open", "standup_settings_open")
+MODAL_BUTTONS = ("draft_edit", "eod_drop_open", "standup_edit", "mood_note_open", "standup_settings_open", "blocker_reassign",
+                 "team_modal_open")
 
 
 @dataclass
@@ -326,6 +330,10 @@ def _state_of(element: dict[str, Any], fill: Any) -> dict[str, Any]:
         return {"type": kind, "selected_time": fill if isinstance(fill, str) else None}
     if kind in ("conversations_select", "channels_select"):
         return {"type": kind, "selected_conversation": _pick(list(CHANNELS), fill) if isinstance(fill, int) else None}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": _pick(list(USERS) + [STRANGER], fill) if isinstance(fill, int) else None}
+    if kind == "multi_users_select":
+        return {"type": kind, "selected_users": [u for i, u in enumerate(USERS) if isinstance(fill, int) and (fill >> i) & 1]}
     return {"type": kind, "value": fill if isinstance(fill, str) else (str(fill) if fill is not None else None)}
 
 
@@ -372,7 +380,7 @@ class ForgedSubmit(Input):
         await env.emu.send_payload("interactive", body)
 
 
-JOBS = ("morning-thread", "nudges", "end-of-day", "day-close", "mood-checkin", "reminders", "context")
+JOBS = ("morning-thread", "nudges", "end-of-day", "day-close", "mood-checkin", "escalations", "reminders", "context")
 
 
 @dataclass
@@ -515,7 +523,11 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
                                  "client add Initech #client-acme", "client remove Initech", "project add Web for Acme",
                                  "stage add QA limit 2", "stage remove QA", "stage rename QA to Quality", "stage limit QA 1",
                                  "tasktype add deploy ops m 2", "memory off", "memory on", "memory forget all",
-                                 "dates day-first", "dates auto", f"export <@{PRIYA}>", f"erase <@{DIEGO}>", "frobnicate"),
+                                 "dates day-first", "dates auto", f"export <@{PRIYA}>", f"erase <@{DIEGO}>", "frobnicate",
+                                 f"manager <@{MAYA}> for <@{PRIYA}> <@{SAM}>", f"manager <@{PRIYA}> none", "team",
+                                 f"role <@{SAM}> manager", "ladder", "ladder blocker 4h dm owner, 1d dm manager"),
+    "/blocker": ("", "T-1 waiting on legal", "resolve T-1", "resolve", "the staging server is down"),
+    "/blockers": ("",),
     "/task": ("", "add", "done", "drop", "reopen", "move", "edit", "assign", "list", "help"),
     "/tasks": ("", "all", "everyone", f"<@{PRIYA}>", f"<#{ACME}|client-acme>", "Acme"),
     "/board": ("", f"<@{SAM}>", "Acme", f"<#{ACME}|client-acme>"),

@@ -141,7 +141,9 @@ async def _seed(f: Fuzz) -> None:
                 slack_inputs.DirectMessage(PRIYA, "I'll redo the Acme landing page by Friday and update the pricing table"),
                 slack_inputs.ThreadReply(DIEGO, "Today: the checkout bug and the Acme invoices. Blockers: none", False, 0),
                 slack_inputs.DirectMessage(SAM, "remind me to call the bank in 2 hours"),
-                slack_inputs.DirectMessage(PRIYA, "remember that I prefer afternoon reminders")]:
+                slack_inputs.DirectMessage(PRIYA, "remember that I prefer afternoon reminders"),
+                slack_inputs.Command(MAYA, "/steward", f"manager <@{MAYA}> for <@{SAM}> <@{PRIYA}> <@{DIEGO}>", ACME),
+                slack_inputs.Command(SAM, "/blocker", "the staging server is down", ACME)]:
         await run_one(f, inp)
     preview = next(m for m in f.emu.messages(await f.emu.dm_channel(PRIYA)) if m.get("bot_id") and "draft" in m.get("text", "").lower())
     confirm = next(e for b in preview["blocks"] if b.get("block_id") == "draft_actions" for e in b["elements"]
@@ -182,8 +184,7 @@ async def _settle(f: Fuzz, envelopes_from: int) -> list[str]:
         while True:
             # Acks first: an envelope is stored before it is acked, so once it is acked its row shows below.
             unacked = [e.envelope_id for e in f.emu.envelopes[envelopes_from:] if not e.acked]
-            row = await (await conn.execute(
-                "SELECT count(*) FROM event_inbox WHERE status IN ('pending', 'processing')")).fetchone()
+            row = await (await conn.execute(OPEN_ROWS, {"team": f.emu.team_id})).fetchone()
             open_rows = int(row[0]) if row else 0
             if not open_rows and not unacked:
                 return []
@@ -193,10 +194,20 @@ async def _settle(f: Fuzz, envelopes_from: int) -> list[str]:
             await asyncio.sleep(0.01)
 
 
+# Rows this process works on: its own workspace's, and those naming no team. A row of a workspace no process
+# holds a token for (a raw envelope's team id replaced by the fuzz) waits, untouched, for a process that does
+# (bot/tenants.py): it must stay pending with no attempt.
+OPEN_ROWS = ("SELECT count(*) FROM event_inbox WHERE status IN ('pending', 'processing') "
+             "AND (team_id IS NULL OR team_id = %(team)s)")
+
+
 async def _rows_since(f: Fuzz) -> list[tuple[int, str, int, str | None, str]]:
     async with await psycopg.AsyncConnection.connect(f.dsn, autocommit=True) as conn:
-        rows = await (await conn.execute("SELECT id, status, attempts, last_error, kind, left(payload::text, 300) FROM event_inbox WHERE id > %s ORDER BY id",
-                                         (f.last_row,))).fetchall()
+        rows = await (await conn.execute(
+            "SELECT id, CASE WHEN team_id IS NULL OR team_id = %s THEN status "
+            "WHEN status = 'pending' AND attempts = 0 THEN 'done' ELSE 'claimed by a process without its token' END, "
+            "greatest(attempts, 1), last_error, kind, left(payload::text, 300) FROM event_inbox WHERE id > %s ORDER BY id",
+            (f.emu.team_id, f.last_row))).fetchall()
     return [(int(r[0]), str(r[1]), int(r[2]), r[3], f"{r[4]} {r[5]}") for r in rows]
 
 
@@ -294,6 +305,9 @@ def test_the_fuzz_covers_every_listener() -> None:
     source = "\n".join(p.read_text() for p in sorted(listeners.glob("*.py")))
     commands = set(re.findall(r'app\.command\("(/[a-z-]+)"\)', source))
     actions = set(re.findall(r'app\.action\("([a-z_0-9]+)"\)', source))
+    from bot.listeners import blockers  # registers its buttons in a loop
+
+    actions |= set(blockers.BUTTONS)
     actions |= {f"mood_{n}" for n in range(1, 6)} if 'app.action(re.compile(r"^mood_[1-5]$"))' in source else set()
     views = set(re.findall(r'app\.view\("([a-z_]+)"\)', source))
     events = set(re.findall(r'app\.event\("([a-z_]+)"', source)) | set(re.findall(r'app\.event\(\{"type": "([a-z_]+)"', source))

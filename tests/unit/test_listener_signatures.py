@@ -11,11 +11,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.settings import Settings
 from bot.slack_app import FEATURES, build_app
+from bot.tenants import Tenants
 
 
 def test_every_partial_listener_takes_deps_last() -> None:
     deps = Deps(settings=Settings.from_env({}), pool=None)  # type: ignore[arg-type]
-    app = build_app(deps, AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/"), FEATURES)
+    tenants = Tenants(None, environment=AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/"))
+    app = build_app(deps, tenants, FEATURES)
     checked = 0
     functions = [listener.ack_function for listener in app._async_listeners]
     functions += [m.func for m in app._async_middleware_list if hasattr(m, "func")]

@@ -38,10 +38,30 @@ def users_info(ws: Workspace, args: Args) -> JsonDict:
 
 
 def users_profile_get(ws: Workspace, args: Args) -> JsonDict:
-    """A person's profile (status_text, status_emoji, status_expiration …); without ``user``, the caller's
-    (the bot's, for a bot token), as Slack does."""
+    """A person's profile (status_text, status_emoji, status_expiration …) with their custom profile fields
+    (``fields``: field id -> {"value", "alt"}, and "label" with include_labels); without ``user``, the caller's
+    (the bot's, for a bot token), as Slack does. Only this method returns custom fields."""
     user_id = args.get_str("user") or ws.identity.bot_user_id
-    return {"profile": ws.user(user_id).profile()}
+    user = ws.user(user_id)
+    labels = {f["id"]: f.get("label", "") for f in ws.profile_fields}
+    with_labels = args.get_bool("include_labels")
+    fields = {fid: {"value": value, "alt": "", **({"label": labels.get(fid, "")} if with_labels else {})}
+              for fid, value in user.fields.items() if fid in labels and value}
+    return {"profile": {**user.profile(), "fields": fields}}
+
+
+_VISIBILITY = {"all": None, "visible": False, "hidden": True}
+
+
+def team_profile_get(ws: Workspace, args: Args) -> JsonDict:
+    """The team's custom profile field definitions (``profile.fields``), filtered by ``visibility``: ``all``
+    (default), ``visible`` (``is_hidden`` missing or false) or ``hidden``; another value is invalid_arguments."""
+    visibility = (args.get_str("visibility") or "all").lower()
+    if visibility not in _VISIBILITY:
+        raise SlackError("invalid_arguments")
+    hidden = _VISIBILITY[visibility]
+    fields = [dict(f) for f in ws.profile_fields if hidden is None or bool(f.get("is_hidden")) == hidden]
+    return {"profile": {"fields": fields, "sections": []}}
 
 
 def users_lookup_by_email(ws: Workspace, args: Args) -> JsonDict:
@@ -72,4 +92,5 @@ METHODS: dict[str, Handler] = {
     "users.profile.get": users_profile_get,
     "users.lookupByEmail": users_lookup_by_email,
     "team.info": team_info,
+    "team.profile.get": team_profile_get,
 }

@@ -26,6 +26,7 @@ from bot.emulators.slack import (
 from bot.emulators.slack.args import Args
 from bot.emulators.slack.commands import CommandNotDelivered
 from bot.emulators.slack.errors import SlackError
+from bot.emulators.slack.ids import IdFactory
 from bot.emulators.slack.mentions import link_typed, plain_mentions
 from bot.emulators.slack.models import (
     Channel,
@@ -40,7 +41,7 @@ from bot.emulators.slack.ratelimit import RateLimiter
 from bot.emulators.slack.recorder import CallPredicate, CallRecorder
 from bot.emulators.slack.responses import MAX_USES, apply_response
 from bot.emulators.slack.socket_hub import SocketHub
-from bot.emulators.slack.web_api import Tokens, WebApi, bearer_token
+from bot.emulators.slack.web_api import Tokens, WebApi, bearer_token, read_arguments
 from bot.emulators.slack.workspace import Ephemeral, Identity, ResponseTarget, Workspace, rich_text_blocks
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,11 @@ class SlackEmulator:
     Seed it (`add_user`, `add_channel`, `add_message`), `start()` it, point
     `AsyncWebClient(base_url=emu.api_url)` at it, and drive the bot as people would
     (`user_message`, `slash_command`, `click_button`, `submit_view`…).
+
+    One server can host several workspaces, as slack.com does (`add_workspace`): each has its own
+    people, conversations, app install, tokens and Socket Mode connections, and the token of a Web API
+    call selects the workspace it acts in, so a call with workspace A's token naming B's channel or
+    person gets `channel_not_found` / `user_not_found`, exactly as Slack answers.
     """
 
     def __init__(
@@ -75,9 +81,10 @@ class SlackEmulator:
         ack_timeout: float = 3.0,
         echo_own_events: bool = False,
         command_escaping: Mapping[str, bool] | None = None,
+        ids: IdFactory | None = None,
     ) -> None:
         identity = Identity(team_id, team_name, _domain(team_name), bot_user_id, bot_id, app_id, bot_name)
-        self.workspace = Workspace(identity)
+        self.workspace = Workspace(identity, ids=ids or IdFactory())
         self.workspace.add_user(
             User(bot_user_id, team_id, bot_name, real_name=bot_name.title(), is_bot=True, bot_id=bot_id)
         )
@@ -102,31 +109,111 @@ class SlackEmulator:
         self.configure_commands(command_escaping or {})
         self.base_url = ""
         self._runner: web.AppRunner | None = None
+        # Other workspaces served by this emulator's server (add_workspace), and, for one of them, its host.
+        self.guests: list[SlackEmulator] = []
+        self.host: SlackEmulator | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> SlackEmulator:
+        if self.host is not None:
+            raise RuntimeError("a workspace added with add_workspace() is served by its host emulator's server")
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_route("*", "/api/{method}", self.api.handle)
-        app.router.add_get("/link", self.hub.handle_websocket)
-        app.router.add_get("/link/", self.hub.handle_websocket)
-        app.router.add_post("/response/{response_id}", self._on_response_post)
-        app.router.add_post("/upload/v1/{file_id}", self._upload)
-        app.router.add_get("/files/{file_id}/{name}", self._download)
-        app.router.add_get("/files/{file_id}/download/{name}", self._download)
+        app.router.add_route("*", "/api/{method}", self._route_api)
+        app.router.add_get("/link", self._route_websocket)
+        app.router.add_get("/link/", self._route_websocket)
+        app.router.add_post("/response/{response_id}", self._route_response_post)
+        app.router.add_post("/upload/v1/{file_id}", self._route_upload)
+        app.router.add_get("/files/{file_id}/{name}", self._route_download)
+        app.router.add_get("/files/{file_id}/download/{name}", self._route_download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         bound_port = self._runner.addresses[0][1]
-        self.base_url = f"http://{host}:{bound_port}"
-        self.workspace.base_url = self.base_url
+        for served in self.served():
+            served._bind(f"http://{host}:{bound_port}")
         return self
 
+    def _bind(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.workspace.base_url = base_url
+
     async def stop(self) -> None:
-        await self.hub.close_all()
+        for served in self.served():
+            await served.hub.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    # ------------------------------------------------------------------ several workspaces on one server
+
+    def add_workspace(
+        self,
+        team_id: str,
+        team_name: str,
+        *,
+        bot_token: str,
+        app_token: str,
+        bot_user_id: str = "UBOT",
+        bot_id: str = "B1",
+        app_id: str = "A1",
+        **options: object,
+    ) -> SlackEmulator:
+        """Another workspace on this emulator's server, with the same app installed in it (as an agency with
+        two workspaces, or two workspaces of an Enterprise Grid organization, have): its own people,
+        conversations, bot user, tokens and Socket Mode connections. Seed and drive the returned emulator
+        like this one; its ``api_url`` is this server's. Ids never repeat across the server's workspaces.
+
+        Raises ValueError when a token or the team id is already used on this server."""
+        if self.host is not None:
+            return self.host.add_workspace(team_id, team_name, bot_token=bot_token, app_token=app_token,
+                                           bot_user_id=bot_user_id, bot_id=bot_id, app_id=app_id, **options)
+        for served in self.served():
+            if served.team_id == team_id or {bot_token, app_token} & {served.bot_token, served.app_token}:
+                raise ValueError(f"team {team_id} or its tokens are already used on this server")
+        guest = SlackEmulator(team_id, team_name, bot_token, app_token, bot_user_id=bot_user_id, bot_id=bot_id,
+                              app_id=app_id, ids=self.workspace.ids, **options)  # type: ignore[arg-type]
+        guest.host = self
+        self.guests.append(guest)
+        if self.base_url:
+            guest._bind(self.base_url)
+        return guest
+
+    def served(self) -> list[SlackEmulator]:
+        """Every workspace on this server: the host's first, then those added with add_workspace."""
+        host = self.host or self
+        return [host, *host.guests]
+
+    def _by_token(self, token: str | None) -> SlackEmulator:
+        """The workspace a token belongs to (the host, which refuses it, for an unknown or missing token)."""
+        return next((e for e in self.served() if token in (e.tokens.bot, e.tokens.app)), self)
+
+    async def _route_api(self, request: web.Request) -> web.Response:
+        token = bearer_token(request)
+        if token is None:
+            try:  # a token in the body (aiohttp keeps the body, so the chosen workspace reads it again)
+                token = str((await read_arguments(request)).get("token") or "") or None
+            except SlackError:
+                token = None
+        return await self._by_token(token).api.handle(request)
+
+    async def _route_websocket(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        owner = next((e for e in self.served() if ticket in e.hub.tickets), self)
+        return await owner.hub.handle_websocket(request)
+
+    async def _route_response_post(self, request: web.Request) -> web.Response:
+        response_id = request.match_info["response_id"]
+        owner = next((e for e in self.served() if response_id in e.workspace.response_targets), self)
+        return await owner._on_response_post(request)
+
+    async def _route_upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        owner = next((e for e in self.served() if file_id in e.workspace.files.files), self)
+        return await owner._upload(request)
+
+    async def _route_download(self, request: web.Request) -> web.Response:
+        return await self._by_token(bearer_token(request))._download(request)
 
     async def __aenter__(self) -> SlackEmulator:
         return await self.start()
@@ -271,6 +358,22 @@ class SlackEmulator:
             status_expiration=status_expiration,
         )
         return self.workspace.add_user(user)
+
+    def add_profile_field(self, label: str, type: str = "user", *, field_id: str | None = None, hint: str = "",  # noqa: A002
+                          is_hidden: bool = False) -> str:
+        """A custom profile field of the team (what team.profile.get lists; Slack's types: text, date, link,
+        options_list, user, ...). Returns its id (``Xf…``)."""
+        fields = self.workspace.profile_fields
+        fid = field_id or f"Xf{len(fields) + 1:08d}"
+        entry: JsonDict = {"id": fid, "ordering": len(fields), "label": label, "hint": hint, "type": type,
+                           "possible_values": None, "options": None, "is_hidden": is_hidden, "section_id": ""}
+        fields.append(entry)
+        return fid
+
+    def set_profile_field(self, user: str, field_id: str, value: str) -> None:
+        """Set a person's value for a custom profile field (for a ``user`` field: Slack user ids, comma-separated);
+        "" clears it. Slack sends no event for this; workspace sync reads it."""
+        self.workspace.user(user).fields[field_id] = value
 
     def add_channel(
         self,

@@ -60,6 +60,9 @@ class User(_ApiView):
     status_text: str = ""
     status_emoji: str = ""
     status_expiration: int = 0
+    # Custom profile field values (field id -> value; a "user" field holds Slack user ids, comma-separated).
+    # Slack returns them only from users.profile.get, never in users.list / users.info profiles.
+    fields: dict[str, str] = field(default_factory=dict)
 
     def profile(self) -> JsonDict:
         """The profile object (users.profile.get, and ``profile`` inside a user object)."""

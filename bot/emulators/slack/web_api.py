@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.emulators.slack import scopes
 from bot.emulators.slack.args import Args
 from bot.emulators.slack.errors import SlackError
 from bot.emulators.slack.models import JsonDict, RecordedCall
@@ -89,6 +90,8 @@ class WebApi:
         self.recorder = recorder
         self.methods: dict[str, Handler] = {}
         self.refusals: dict[str, list[str]] = {}
+        # The bot token's OAuth scopes (bot/emulators/slack/scopes.py): those of Steward's manifest unless set.
+        self.scopes: frozenset[str] = scopes.manifest_scopes()
 
     def refuse_next(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}`` (HTTP 200),
@@ -105,7 +108,10 @@ class WebApi:
         answer = await self._answer(request, call)
         call.status, call.response = answer.status, answer.body
         self.recorder.record(call)
-        return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        headers = dict(answer.headers)
+        if call.token == self.tokens.bot:
+            headers["x-oauth-scopes"] = ",".join(sorted(self.scopes))  # on every answer to a bot token, as Slack does
+        return web.json_response(answer.body, status=answer.status, headers=headers)
 
     async def _answer(self, request: web.Request, call: RecordedCall) -> ApiAnswer:
         try:
@@ -123,6 +129,10 @@ class WebApi:
         denied = token_error(method, token, self.tokens)
         if denied is not None:
             return _error(denied)
+        if token == self.tokens.bot:
+            missing = scopes.check(self.workspace, method, args, self.scopes)
+            if missing is not None:
+                return _error(missing)
         retry_after = self.limiter.check(method, at)
         if retry_after is not None:
             return ApiAnswer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})

@@ -66,6 +66,8 @@ class Workspace:
     files: FileStore = field(default_factory=FileStore)
     response_targets: dict[str, ResponseTarget] = field(default_factory=dict)
     bot_message_hooks: list[BotMessageHook] = field(default_factory=list)
+    # The team's custom profile fields, as team.profile.get lists them (id, label, type, hint, ordering...).
+    profile_fields: list[JsonDict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.views.ids = self.ids

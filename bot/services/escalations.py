@@ -1,0 +1,263 @@
+"""Climbing an escalation ladder (SPEC F6; issue 13): who a rung goes to, when they can hear it, and the
+record that it fired. Shared by every ladder (blockers here; overdue work calls the same functions with its own
+rungs, ``subject_type`` ``task`` and a ``cycle`` per due date).
+
+A rung's *action* (:data:`bot.parsing.ladders.ACTIONS`) becomes a :class:`Route` by :func:`route`, with the
+people rules of issue 13:
+
+  * ``owner``   a DM to the owner of record (the blocked person unless someone said "I'm on it").
+  * ``manager`` a DM to the person's manager. A person in ramp-up with a buddy: the buddy. No manager: the admins
+                ("nobody is set as X's manager"). The manager out of office that day: the manager's manager, else
+                the admins, and the message says why ("Maya is out of office until Wed 11 Mar").
+  * ``channel`` a post in the project's channel, else the standup channel; skipped (and recorded as skipped) for
+                a person in ramp-up, or when there is no channel.
+  * ``flag``    a flag of severity high about the person (``flags``), DMed to the manager's manager, else the
+                admins (a backup as for ``manager`` when out).
+
+Nobody gets an escalation DM in their quiet hours, on their weekend or leave: :func:`route` says until when the
+rung must wait (``wait_until``, from :func:`bot.services.calendar.reachable_from`), and the sweep leaves it for
+then, so escalations due for one person in the same sweep go in one DM (:func:`group_by_recipient`).
+
+Each rung is recorded once in ``escalation_steps`` (unique on the subject, cycle and level: :func:`record_step`),
+inside the transaction that advances the subject, so two processes, re-runs and restarts fire it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from bot.parsing.ladders import Action
+from bot.services import calendar, ooo
+from bot.services.calendar import Person, Rhythm
+from db.queries import Q
+from db.repos.users import users_by_ids
+from db.rows import User
+
+# A flag an escalation raises (flags.type, flags.severity; sql/migrations/0001_schema.sql).
+FLAG_TYPE = "blocker_escalated"
+FLAG_SEVERITY = "high"
+
+
+@dataclass(frozen=True)
+class People:
+    """Everyone a sweep may route to, with the people calendar's view of each, the organization's active admins
+    and ramp-ups (person id -> buddy id or None)."""
+
+    rhythm: Rhythm
+    users: dict[int, User]
+    persons: dict[int, Person]
+    admins: tuple[int, ...]
+    ramp_up: dict[int, int | None]
+
+    def person(self, user_id: int) -> Person:
+        return self.persons.get(user_id) or Person(timezone=self.users[user_id].timezone if user_id in self.users else None)
+
+    def manager_of(self, user_id: int | None) -> User | None:
+        user = self.users.get(user_id) if user_id is not None else None
+        manager = self.users.get(user.manager_id) if user is not None and user.manager_id is not None else None
+        return manager if manager is not None and manager.active else None
+
+    def admin_users(self, *, besides: Iterable[int] = ()) -> list[User]:
+        skip = set(besides)
+        return [self.users[a] for a in self.admins if a in self.users and a not in skip]
+
+
+async def load_people(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, user_ids: Iterable[int],
+                      now: datetime) -> People:
+    """The :class:`People` for ``user_ids``, their managers and their managers' managers, ramp-up buddies and the
+    active admins, with absences around ``now`` (:func:`bot.services.ooo.people`)."""
+    wanted = set(user_ids)
+    admins = [r[0] for r in await (await conn.execute(Q["escalation_admins"], {"organization_id": org_id})).fetchall()]
+    ramp = {r[0]: r[1] for r in await (await conn.execute(Q["escalation_ramp_ups"], {
+        "organization_id": org_id, "today": calendar.local_date(now, rhythm.timezone)})).fetchall()}
+    users: dict[int, User] = {}
+    todo = wanted | set(admins) | {b for b in ramp.values() if b is not None}
+    for _ in range(3):  # the people, their managers, their managers' managers
+        missing = sorted(todo - set(users))
+        if not missing:
+            break
+        users.update({u.id: u for u in await users_by_ids(conn, org_id, missing)})
+        todo = {u.manager_id for u in users.values() if u.manager_id is not None}
+    today = calendar.local_date(now, rhythm.timezone)
+    persons = await ooo.people(conn, org_id, list(users.values()), today)
+    return People(rhythm, users, persons, tuple(admins), {k: v for k, v in ramp.items() if k in users})
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one rung goes: ``to`` (people DMed, or flagged to), ``channel_id`` (a post), why it went elsewhere
+    than the plain rule says (``reason``), ``skipped`` (why nothing is sent), and ``wait_until`` (not before:
+    someone in ``to`` cannot be reached until then)."""
+
+    action: Action
+    to: tuple[User, ...] = ()
+    channel_id: str | None = None
+    reason: str | None = None
+    skipped: str | None = None
+    wait_until: datetime | None = None
+
+
+def _day(d: date) -> str:
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+def out_today(people: People, user: User, now: datetime) -> str | None:
+    """Why ``user`` is out on their date at ``now`` ("out of office until Wed 11 Mar"), or None."""
+    person = people.person(user.id)
+    day = calendar.local_date(now, calendar.own_zone(people.rhythm, person))
+    absence = calendar.absence_on(person, day)
+    if absence is not None:
+        what = "out of office" + (f" ({absence.reason})" if absence.reason and absence.reason != "out of office" else "")
+        return f"{what} until {_day(absence.last)}" if absence.last > day else f"{what} today"
+    away = next((a for a in person.away if a.holds(now)), None)
+    return f"away ({away.reason})" if away is not None else None
+
+
+def _backup(people: People, manager: User, now: datetime, *, skip: Iterable[int]) -> tuple[list[User], str]:
+    """Who takes a rung for an out-of-office ``manager``: their manager if in, else the admins in; and why."""
+    why = f"{manager.mention} is {out_today(people, manager, now)}"
+    above = people.manager_of(manager.id)
+    if above is not None and out_today(people, above, now) is None:
+        return [above], f"{why}, so it goes to their manager {above.mention}"
+    admins = [a for a in people.admin_users(besides=[manager.id, *skip]) if out_today(people, a, now) is None]
+    return admins, f"{why}, so it goes to the admins"
+
+
+def _reach(people: People, to: Sequence[User], now: datetime) -> datetime | None:
+    """The first instant at which every one of ``to`` can be pinged (None: now)."""
+    latest = now
+    for user in to:
+        reach = calendar.reachable_from(people.rhythm, people.person(user.id), now)
+        if reach is None:
+            continue  # unreachable for the calendar's horizon: do not hold everyone else for them
+        latest = max(latest, reach)
+    return latest if latest > now else None
+
+
+def route(people: People, action: Action, *, person_id: int, owner_id: int | None, now: datetime,
+          channel_id: str | None) -> Route:
+    """Where rung ``action`` about ``person_id`` (the blocked person, or the task's owner) goes at ``now``: the
+    module's rules. ``owner_id`` is the owner of record (None: the person); ``channel_id`` the project's channel,
+    else the standup channel (None: there is none)."""
+    person = people.users.get(person_id)
+    who = person.mention if person is not None else "them"
+    if action == "owner":
+        owner = people.users.get(owner_id or person_id)
+        asked: tuple[User, ...] = (owner,) if owner is not None else ()
+        return Route(action, asked, wait_until=_reach(people, asked, now), skipped=None if asked else "nobody to ask")
+    if action == "channel":
+        if person_id in people.ramp_up:
+            return Route(action, skipped=f"{who} is in ramp-up: no channel post")
+        if channel_id is None:
+            return Route(action, skipped="no project or standup channel to post in")
+        return Route(action, channel_id=channel_id)
+    manager = people.manager_of(person_id)
+    reason: str | None = None
+    to: list[User]
+    if action == "manager":
+        buddy = people.users.get(people.ramp_up.get(person_id) or -1)
+        if buddy is not None and buddy.active and out_today(people, buddy, now) is None:
+            to = [buddy]
+            reason = f"{who} is in ramp-up, so it goes to their buddy {buddy.mention}"
+        elif manager is None:
+            to = [a for a in people.admin_users(besides=[person_id]) if out_today(people, a, now) is None]
+            reason = f"nobody is set as {who}'s manager, so it goes to the admins"
+        elif out_today(people, manager, now) is not None:
+            to, reason = _backup(people, manager, now, skip=[person_id])
+        else:
+            to = [manager]
+    else:  # flag: the manager's manager, else the admins
+        above = people.manager_of(manager.id) if manager is not None else None
+        if above is not None and out_today(people, above, now) is None:
+            to = [above]
+        elif above is not None:
+            to, reason = _backup(people, above, now, skip=[person_id])
+        else:
+            to = [a for a in people.admin_users(besides=[person_id]) if out_today(people, a, now) is None]
+            reason = (f"{manager.mention} has no manager set" if manager is not None else f"{who} has no manager set") \
+                + ", so it goes to the admins"
+    if not to:
+        return Route(action, reason=reason, skipped="nobody in to tell (no manager, no admin in)")
+    return Route(action, tuple(to), reason=reason, wait_until=_reach(people, to, now))
+
+
+# ---------------------------------------------------------------- the record of each rung
+
+@dataclass
+class Step:
+    """A rung that fires in this sweep: its subject, level (1 = the first rung), route and what it is about
+    (``item``, whatever the caller renders)."""
+
+    subject_type: str
+    subject_id: int
+    cycle: str
+    level: int
+    route: Route
+    item: Any
+    notification_id: int | None = None
+    step_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def record_step(conn: psycopg.AsyncConnection, org_id: int, step: Step, now: datetime) -> bool:
+    """Write ``step`` to ``escalation_steps``; False when that rung of that subject was already recorded (another
+    process fired it: the caller must not send it again)."""
+    row = await (await conn.execute(Q["escalation_step_insert"], {
+        "organization_id": org_id, "subject_type": step.subject_type, "subject_id": step.subject_id, "cycle": step.cycle,
+        "level": step.level, "action": step.route.action, "outcome": "skipped" if step.route.skipped else "sent",
+        "told": [u.id for u in step.route.to], "channel_id": step.route.channel_id,
+        "reason": step.route.skipped or step.route.reason, "now": now})).fetchone()
+    if row is None:
+        return False
+    step.step_id = int(row[0])
+    return True
+
+
+async def link_notification(conn: psycopg.AsyncConnection, org_id: int, steps: Iterable[Step], notification_id: int | None) -> None:
+    ids = [s.step_id for s in steps if s.step_id is not None]
+    if ids and notification_id is not None:
+        await conn.execute(Q["escalation_steps_link"], {"organization_id": org_id, "ids": ids, "notification_id": notification_id})
+
+
+def group_by_recipient(steps: Iterable[Step]) -> tuple[dict[int, list[Step]], dict[str, list[Step]]]:
+    """Steps to send, grouped so that each person gets one DM (person id -> their steps, a flag's too) and each
+    channel one post (channel id -> steps), in the order given."""
+    people: dict[int, list[Step]] = {}
+    channels: dict[str, list[Step]] = {}
+    for step in steps:
+        if step.route.skipped:
+            continue
+        if step.route.channel_id is not None:
+            channels.setdefault(step.route.channel_id, []).append(step)
+        for user in step.route.to:
+            people.setdefault(user.id, []).append(step)
+    return people, channels
+
+
+async def told(conn: psycopg.AsyncConnection, org_id: int, subject_type: str, subject_id: int) -> tuple[set[int], list[tuple[str, str]]]:
+    """Who heard about a subject through its ladder: the people DMed (ids) and the channel posts (channel id,
+    message ts) that Slack accepted, to tell them how it ended."""
+    people: set[int] = set()
+    posts: list[tuple[str, str]] = []
+    for told_ids, channel_id, slack_ts in await (await conn.execute(Q["escalation_told"], {
+            "organization_id": org_id, "subject_type": subject_type, "subject_id": subject_id})).fetchall():
+        people.update(told_ids or [])
+        if channel_id and slack_ts:
+            posts.append((channel_id, slack_ts))
+    return people, posts
+
+
+async def raise_flag(conn: psycopg.AsyncConnection, org_id: int, *, person_id: int, task_id: int | None, title: str,
+                     description: str, evidence: dict[str, Any], dedupe_key: str) -> int | None:
+    """A flag of severity high about ``person_id`` (type :data:`FLAG_TYPE`), raised by a rule (``raised_by`` NULL),
+    once per ``dedupe_key``; its id, or None when it was raised before."""
+    row = await (await conn.execute(Q["escalation_flag_insert"], {
+        "organization_id": org_id, "user_id": person_id, "type": FLAG_TYPE, "severity": FLAG_SEVERITY, "title": title[:200],
+        "description": description[:2000], "evidence": Jsonb(evidence), "task_id": task_id, "dedupe_key": dedupe_key})).fetchone()
+    return int(row[0]) if row else None
