@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.clock import Clock
 from bot.deps import Deps
+from bot.errors import InvalidPayload
 from bot.health import HealthServer
 from bot.inbox import InboxSocketModeHandler, InboxWorker, LateCommands, Metrics, team_of
 from bot.log import get_logger
@@ -24,7 +25,7 @@ from bot.runtime import database
 from bot.services import onboarding, workspace
 from bot.services.notifications import Dispatcher
 from bot.settings import Secret, Settings
-from bot.slack_app import FEATURES, build_app, build_client, tell_user
+from bot.slack_app import FEATURES, build_app, build_client, refuse_payload, tell_user
 from bot.tenants import Tenants
 from bot.tokens import TokenBox
 from bot.worker import cancel_and_wait
@@ -86,7 +87,8 @@ class Steward:
         self.deps.extras["scheduler"] = self.scheduler
         self.app = build_app(self.deps, self.tenants, self.features)
         self.worker = InboxWorker(self.app, self.pool, self.metrics, on_dead_letter=self._dead_letter_notice,
-                                  teams=self._served_teams, dsn=self.dsn)
+                                  teams=self._served_teams, dsn=self.dsn,
+                                  on_invalid_payload=self._refuse_payload)
         self.late = LateCommands(self.pool, self.tenants)
         self.pool_health = PoolHealth(self.pool, self.dsn)
         self.registry = ProcessRegistry(self.pool, self.tenants, self.leadership,
@@ -96,6 +98,12 @@ class Steward:
     async def _served_teams(self) -> frozenset[str]:
         await self.tenants.ensure_loaded()
         return self.tenants.team_ids
+
+    async def _refuse_payload(self, payload: dict[str, Any], error: InvalidPayload) -> None:
+        """A payload refused before any listener ran: answered with its own workspace's token, if this
+        process holds it (a payload naming no team we serve is only logged)."""
+        tenant = self.tenants.for_team(team_of(payload))
+        await refuse_payload(self.deps, tenant.client if tenant is not None else None, payload, error)
 
     async def _dead_letter_notice(self, payload: dict[str, Any], error: str) -> None:
         tenant = self.tenants.for_team(team_of(payload))

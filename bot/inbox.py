@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import hashlib
 import json
+import math
 from collections.abc import Awaitable, Callable, Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -31,9 +32,10 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot import slack_markup as markup
+from bot import slack_payloads
 from bot.effects import CURRENT as JOURNAL
 from bot.effects import Journal, JournaledRespond
-from bot.errors import StewardError
+from bot.errors import InvalidPayload, StewardError
 from bot.lanes import CURRENT_SLOT, Lanes, Slot
 from bot.log import bound_context, get_logger
 from bot.slack_limits import slack_refusal
@@ -54,41 +56,58 @@ ACK_BOUND = ("slash_commands", "interactive")
 # it handles the row, so only a dead worker's rows are claimed again (within LEASE_SECONDS of its death).
 LEASE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 1.5
-KINDS = ("events_api", "slash_commands", "interactive")
+KINDS = slack_payloads.KINDS
 
 
 def event_key(kind: str, payload: dict[str, Any], envelope_id: str | None = None) -> str:
-    """The identity of an envelope's content, stable across Slack's redeliveries."""
-    if kind == "events_api" and payload.get("event_id"):
-        return f"ev:{payload['event_id']}"
+    """The identity of an envelope's content, stable across Slack's redeliveries. Any payload has one:
+    fields of unexpected types fall back to a hash of the whole content."""
+    event_id = payload.get("event_id")
+    if kind == "events_api" and isinstance(event_id, str) and event_id:
+        return f"ev:{event_id}"
     trigger = payload.get("trigger_id")
-    if trigger:
+    actions = payload.get("actions") or [{}]
+    if isinstance(trigger, str) and trigger and isinstance(actions, list) and isinstance(actions[0], dict):
         # A slash command or an interaction is unique by its trigger; a button on a view
         # or message carries the action_ts as well, for good measure.
-        actions = payload.get("actions") or [{}]
         return f"{kind[:3]}:{trigger}:{actions[0].get('action_ts', '')}"
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return f"{kind[:3]}:sha256:{hashlib.sha256(canonical.encode()).hexdigest()}"
+    return f"{kind[:3]}:sha256:{hashlib.sha256(canonical.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def team_of(payload: dict[str, Any]) -> str | None:
+    """The Slack team id a payload belongs to (None when it names none as a string)."""
     team = payload.get("team_id") or payload.get("team")
     if isinstance(team, dict):
-        return team.get("id")
+        team = team.get("id")
     if team is None and isinstance(payload.get("user"), dict):
-        return payload["user"].get("team_id")
-    return team
+        team = payload["user"].get("team_id")
+    return team if isinstance(team, str) else None
 
 
 def storable(value: Any) -> Any:
-    """PostgreSQL text and jsonb cannot hold NUL characters: they become U+FFFD, everything else is kept."""
+    """What PostgreSQL's text and jsonb cannot hold, made storable; everything else is kept: NUL characters
+    and lone surrogates (JSON's "\\ud800") become U+FFFD, and NaN and the infinities (which Python's JSON
+    reader accepts and jsonb refuses) become null."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _no_surrogates(value)
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
         return {storable(k): storable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [storable(v) for v in value]
     return value
+
+
+def _no_surrogates(text: str) -> str:
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 async def store(pool: AsyncConnectionPool, kind: str, payload: dict[str, Any], key: str) -> int | None:
@@ -142,17 +161,21 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
         self.metrics = metrics
         self.ack_hooks = ack_hooks or {}
         self.late = late
+        self.client.message_listeners.append(self.ack_unreadable)
 
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         loop = asyncio.get_running_loop()
         started = loop.time()
-        payload = req.payload if isinstance(req.payload, dict) else {"raw": req.payload}
-        key = event_key(req.type, payload, req.envelope_id)
+        # Whatever the envelope holds, it is stored and acked: a payload Steward cannot use is refused when
+        # processed (bot/slack_payloads.py), never left for Slack to redeliver.
+        kind = req.type if isinstance(req.type, str) and req.type in KINDS else "other"
+        payload = storable(req.payload if isinstance(req.payload, dict) else {"raw": req.payload})
+        key = event_key(kind, payload, req.envelope_id)
         self.metrics.events_received += 1
         bound = req.type in ACK_BOUND
         try:
             async with asyncio.timeout(ACK_SECONDS if bound else None):
-                row_id = await store(self.pool, req.type, payload, key)
+                row_id = await store(self.pool, kind, payload, key)
         except Exception as exc:
             # No durable write, no ack: Slack will redeliver an event; a command or an interaction shows the
             # person an error, and must not run later (LateCommands settles it).
@@ -162,7 +185,7 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
                 if self.late is not None:
                     self.late.add(req.type, payload, key)
             return
-        ack_payload = self._ack_payload(req.type, payload) if row_id is not None else None
+        ack_payload = self._ack_payload(kind, payload) if row_id is not None else None
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=ack_payload))
         self.metrics.ack_latencies_ms.append((loop.time() - started) * 1000)
         if len(self.metrics.ack_latencies_ms) > 10_000:
@@ -173,16 +196,38 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
             return
         self.worker.wake()
 
+    async def ack_unreadable(self, client: AsyncBaseSocketModeClient, message: dict[str, Any], raw_message: str | None) -> None:
+        """A message listener for what the SDK drops before :meth:`handle` (an envelope without a type or a
+        payload, or whose payload is not an object): acked all the same, since no redelivery could make it
+        readable (Slack would retry it three times), and logged."""
+        envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
+        if envelope_id is None or _becomes_request(message):
+            return
+        # Taken care of: without its payload the SDK skips it, instead of failing to build a request from a
+        # payload of a type it does not support (and logging that as an error).
+        message.pop("payload", None)
+        await client.send_socket_mode_response({"envelope_id": envelope_id})
+        log.warning("inbox_unreadable_envelope_acked", envelope_id=str(envelope_id)[:100],
+                    type=str(message.get("type"))[:50], payload_type=type(message.get("payload")).__name__)
+
     def _ack_payload(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-        if kind == "interactive" and payload.get("type") == "view_submission":
-            callback = (payload.get("view") or {}).get("callback_id", "")
-            hook = self.ack_hooks.get(callback)
+        if kind == "interactive" and payload.get("type") == "view_submission" and isinstance(payload.get("view"), dict):
+            callback = payload["view"].get("callback_id")
+            hook = self.ack_hooks.get(callback) if isinstance(callback, str) else None
             if hook is not None:
                 try:
                     return hook(payload)
+                except InvalidPayload:
+                    return None  # refused when processed, with the person told why
                 except Exception:  # a validator bug must not block the ack
                     log.exception("ack_hook_failed", callback_id=callback)
         return None
+
+
+def _becomes_request(message: dict[str, Any]) -> bool:
+    """True when slack_sdk turns this message into a SocketModeRequest for :meth:`InboxSocketModeHandler.handle`
+    (slack_sdk/socket_mode/request.py: type, envelope_id and payload present, the payload an object or a string)."""
+    return all(k in message for k in ("type", "envelope_id", "payload")) and isinstance(message["payload"], dict | str)
 
 
 @dataclass
@@ -195,6 +240,7 @@ class Outcome:
 CURRENT_OUTCOME: ContextVar[Outcome | None] = ContextVar("steward_inbox_outcome", default=None)
 
 DeadLetterHook = Callable[[dict[str, Any], str], Awaitable[None]]
+InvalidPayloadHook = Callable[[dict[str, Any], InvalidPayload], Awaitable[None]]
 
 
 # The Slack teams whose rows a worker may claim (the workspaces its process holds a bot token for).
@@ -218,7 +264,8 @@ class InboxWorker(PollingWorker):
                  batch: int = 20, poll_seconds: float = 1.0, on_dead_letter: DeadLetterHook | None = None,
                  backoff_base: float = 1.0, max_attempts: int = MAX_ATTEMPTS, teams: TeamScope | None = None,
                  lease_seconds: float = LEASE_SECONDS, heartbeat_seconds: float = HEARTBEAT_SECONDS,
-                 max_model_waiting: int | None = None, dsn: str | None = None) -> None:
+                 max_model_waiting: int | None = None, dsn: str | None = None,
+                 on_invalid_payload: InvalidPayloadHook | None = None) -> None:
         super().__init__(poll_seconds=poll_seconds)
         self.teams = teams
         self.dsn = dsn
@@ -234,6 +281,7 @@ class InboxWorker(PollingWorker):
         self.heartbeat_seconds = heartbeat_seconds
         self.lanes = Lanes(concurrency, max_model_waiting if max_model_waiting is not None else 4 * concurrency,
                            on_free=self.wake)
+        self.on_invalid_payload = on_invalid_payload  # logs and answers a payload refused before dispatch
         self._running: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
         self._heartbeat: asyncio.Task[None] | None = None
@@ -299,6 +347,24 @@ class InboxWorker(PollingWorker):
             task.add_done_callback(self._running.discard)
         return len(rows)
 
+    async def _refuse(self, key: str, payload: dict[str, Any], error: InvalidPayload) -> None:
+        if self.on_invalid_payload is None:
+            return
+        try:
+            await self.on_invalid_payload(payload, error)
+        except Exception:  # the row is done all the same: the refusal is in the log
+            log.exception("invalid_payload_notice_failed", event_key=key)
+
+    @staticmethod
+    def request(kind: str, payload: dict[str, Any], context: dict[str, Any]) -> AsyncBoltRequest:
+        """The Bolt request for an inbox row, once its payload's shape is checked (bot/slack_payloads.py).
+        Raises InvalidPayload for a payload that neither Steward nor Bolt can read."""
+        slack_payloads.check(kind, payload)
+        try:
+            return AsyncBoltRequest(body=payload, mode="socket_mode", context=context)
+        except Exception as exc:  # a shape check() let through but Bolt's reader trips on: the same answer
+            raise slack_payloads.invalid(kind, payload, f"Bolt could not read it ({type(exc).__name__}: {exc})") from exc
+
     async def _process_row(self, slot: Slot, row_id: int, key: str, kind: str, team_id: str | None,
                            payload: dict[str, Any], attempts: int, uncertain: bool) -> None:
         slot.task = asyncio.current_task()
@@ -323,13 +389,17 @@ class InboxWorker(PollingWorker):
                 context: dict[str, Any] = {"inbox_id": row_id, "attempt": attempts, "event_key": key}
                 if isinstance(payload.get("response_url"), str):
                     context["respond"] = JournaledRespond(response_url=payload["response_url"])
-                request = AsyncBoltRequest(body=payload, mode="socket_mode", context=context)
                 try:
+                    request = self.request(kind, payload, context)
                     journal = await Journal.begin(self.pool, row_id, key, attempt=attempts, uncertain=uncertain)
                     journal_token = JOURNAL.set(journal)
                     response = await self.app.async_dispatch(request)
                     status = response.status
-                except Exception as exc:  # dispatch itself failed (malformed payload and the like)
+                except InvalidPayload as exc:  # refused before any listener ran: at once, no retry
+                    outcome.error = exc
+                    status = 400
+                    await self._refuse(key, payload, exc)
+                except Exception as exc:  # dispatch itself failed
                     outcome.error = exc
                     status = 500
         finally:
@@ -343,9 +413,11 @@ class InboxWorker(PollingWorker):
         if status < 500 or isinstance(error, StewardError) or refused is not None:
             # Handled: done. 404 means no listener wanted it (bot's own messages, noise). A permanent
             # Slack refusal is done too (the person was told; a retry would be refused the same way),
-            # with Slack's answer kept in last_error for the operator.
+            # with Slack's answer kept in last_error for the operator, as is what was wrong with a payload.
+            note = (f"slack refused: {refused}" if refused else
+                    f"invalid payload: {error.problem}"[:2000] if isinstance(error, InvalidPayload) else None)
             async with self.pool.connection() as conn:
-                await conn.execute(Q["inbox_done"], {"id": row_id, "error": f"slack refused: {refused}" if refused else None})
+                await conn.execute(Q["inbox_done"], {"id": row_id, "error": note})
             self.metrics.events_processed += 1
             return
         message = f"{type(error).__name__}: {error}" if error else f"dispatch returned {status}"

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.assistant.thread_context_store.async_store import AsyncAssistantThreadContextStore
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.say.async_say import AsyncSay
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import slack_markup as markup
+from bot import slack_payloads
 from bot.deps import Deps
 from bot.effects import JournaledWebClient
-from bot.errors import StewardError
-from bot.inbox import CURRENT_OUTCOME
+from bot.errors import InvalidPayload, StewardError
+from bot.inbox import CURRENT_OUTCOME, team_of
 from bot.log import bind_context, get_logger
+from bot.services import security, workspace
 from bot.slack_limits import slack_refusal
 from bot.tenants import Tenants, build_client
 
@@ -49,7 +55,7 @@ def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES
         ignoring_self_events_enabled=True,
         assistant_thread_context_store=NoAssistantThreads(),
     )
-    app.error(_error_handler)
+    app.error(partial(_error_handler, deps=deps))
     app.middleware(_journaled_client)
     for name in features:
         module = importlib.import_module(f"bot.listeners.{name}")
@@ -95,10 +101,14 @@ class NoAssistantThreads(AsyncAssistantThreadContextStore):  # type: ignore[misc
         return None
 
 
-async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+async def _error_handler(error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any, *,
+                         deps: Deps) -> None:
     outcome = CURRENT_OUTCOME.get()
     if outcome is not None:
         outcome.error = error
+    if isinstance(error, InvalidPayload):
+        await refuse_payload(deps, client, body, error, context)
+        return
     if isinstance(error, StewardError):
         await tell_user(client, body, error.user_message, context)
         return
@@ -130,6 +140,11 @@ _REFUSAL_WHY = {
 }
 
 
+# Slack refusals that say a person can't be reached where a payload said they were (a forged or stale channel).
+UNREACHABLE = frozenset({"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived", "user_not_found",
+                         "cannot_dm_bot", "user_disabled", "account_inactive"})
+
+
 def refusal_message(code: str) -> str:
     """What to tell a person whose request ended in a permanent Slack refusal ``code``."""
     why = _REFUSAL_WHY.get(code, "Slack refused my reply")
@@ -138,20 +153,63 @@ def refusal_message(code: str) -> str:
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(channel, user) of the person who caused this payload."""
-    event = body.get("event") or {}
+    """(channel, user) of the person who caused this payload; None for what the payload does not give as a string."""
+    event: dict[str, Any] = body["event"] if isinstance(body.get("event"), dict) else {}
     user = body.get("user_id") or event.get("user")
     if isinstance(body.get("user"), dict):
         user = body["user"].get("id")
     channel = body.get("channel_id") or event.get("channel")
     if isinstance(body.get("channel"), dict):
         channel = body["channel"].get("id")
-    return channel, user
+    return (channel if isinstance(channel, str) and channel else None), (user if isinstance(user, str) and user else None)
 
 
-async def tell_user(client: AsyncWebClient, body: dict[str, Any], text: str, context: Any = None) -> None:
-    """A private reply to whoever caused ``body``: via response_url when there is one, else ephemeral/DM."""
-    respond = getattr(context, "respond", None) if context is not None else None
+def kind_of(body: Mapping[str, Any]) -> str:
+    """The Socket Mode envelope type a payload came in: "events_api", "slash_commands" or "interactive"."""
+    if body.get("type") == "event_callback":
+        return "events_api"
+    return "slash_commands" if "command" in body else "interactive"
+
+
+async def refuse_payload(deps: Deps, client: AsyncWebClient | None, body: dict[str, Any], error: InvalidPayload,
+                         context: Any = None) -> None:
+    """Refuse a payload that is not what Steward sent (bot/slack_payloads.py): an ``invalid_payload`` row in
+    ``security_audit_logs`` (threat level low, with what was wrong and which listener it was for) when its
+    organization is known, and the polite private answer of ``error`` to whoever sent it, where Slack says
+    who and where. Never raises: the inbox row is done whatever happens here."""
+    slack_user = _where(body)[1]
+    details = {**slack_payloads.details_of(kind_of(body), body), **error.details, "problem": error.problem[:500]}
+    org = context.get("org") if context is not None else None
+    user = context.get("steward_user") if context is not None else None
+    try:
+        async with deps.pool.connection() as conn:
+            team = team_of(body)
+            if org is None and team is not None:
+                org = await workspace.org_by_team(conn, team)
+            if org is not None and user is None and slack_user is not None:
+                user = await workspace.user_by_slack_id(conn, org.id, slack_user)
+            if org is not None:
+                await security.record(conn, organization_id=org.id, event_type="invalid_payload", threat_level="low",
+                                      description=f"{details.get('kind')} payload refused: {error.problem}"[:1000],
+                                      user_id=getattr(user, "id", None), slack_user_id=slack_user, details=details)
+    except Exception:
+        log.exception("invalid_payload_not_recorded", **details)
+    if org is None:
+        log.warning("invalid_payload", **details)
+    if client is None:  # no workspace of ours to answer in
+        return
+    # Refused before Bolt ran (no context): the payload's own response_url still answers a button or command.
+    url = body.get("response_url")
+    respond = AsyncRespond(response_url=url) if context is None and isinstance(url, str) and url else None
+    await tell_user(client, body, error.user_message, context, respond=respond)
+
+
+async def tell_user(client: AsyncWebClient, body: dict[str, Any], text: str, context: Any = None, *,
+                    respond: Any = None) -> None:
+    """A private reply to whoever caused ``body``: via response_url when there is one (the context's
+    ``respond``, or ``respond``), else ephemeral/DM."""
+    respond = respond or (getattr(context, "respond", None) if context is not None else None)
+    text = markup.no_pings(text)  # error messages quote what people typed
     try:
         if body.get("response_url") and respond is not None:
             await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -165,7 +223,10 @@ async def tell_user(client: AsyncWebClient, body: dict[str, Any], text: str, con
             await client.chat_postEphemeral(channel=channel, user=user, text=text)
         else:
             await client.chat_postMessage(channel=user, text=text)
-    except Exception:
+    except Exception as exc:
+        if slack_refusal(exc) in UNREACHABLE:  # the payload named someone or somewhere Slack would not post to
+            log.warning("tell_user_unreachable", error=slack_refusal(exc), channel=_where(body)[0], slack_user=_where(body)[1])
+            return
         log.exception("tell_user_failed")
 
 

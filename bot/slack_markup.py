@@ -224,17 +224,23 @@ def read(text: str | None) -> SlackText:
     return SlackText(original, "".join(plain), tuple(refs), tuple(segments))
 
 
-def mrkdwn(text: str | None) -> str:
+def mrkdwn(text: str | None, *, names: Mapping[str, str] | None = None) -> str:
     """User-written text (Slack's or the stored form) -> Block Kit ``mrkdwn`` / a message's ``text``.
 
     People, channels, links and dates stay markup; special and user-group mentions (as markup or as
     the words "@channel"/"@here"/"@everyone") are neutralised as "@\u200bname"; everything else is
     escaped exactly once. Idempotent: ``mrkdwn(mrkdwn(x)) == mrkdwn(x)``.
+
+    ``names`` (Slack user id -> name), when given, writes people as their names instead of mentions
+    ("Priya Nair", else the mention's label, else "@U123"): for text posted where the people it quotes
+    would be notified again (a memory answer in a channel thread).
     """
     out = []
     for seg in read(text)._segments:
         if isinstance(seg, str):
             out.append(escape(seg))
+        elif names is not None and seg.kind == "user":
+            out.append(escape(names.get(seg.target) or (seg.label or "").lstrip("@") or "@" + seg.target))
         elif seg.kept:
             out.append(_ref_markup(seg, _escape_all, stored=False))
         else:
@@ -246,6 +252,21 @@ def escape(text: str | None) -> str:
     """Literal text (a name, a label, a word someone typed) -> ``mrkdwn``: ``&``, ``<``, ``>``
     escaped and the words "@channel", "@here", "@everyone" neutralised. No markup survives."""
     return _BROADCAST_WORD.sub(lambda m: "@" + NO_PING + m.group(1), _escape_all(text or ""))
+
+
+_PING_MARKUP = re.compile(r"<!(?:(here|channel|everyone|group)|subteam\^[^|<>]*)(?:\|([^<>]*))?>")
+
+
+def no_pings(text: str | None) -> str:
+    """Text already written as ``mrkdwn`` (an answer or an error message that quotes what someone typed) with
+    every special and user-group mention neutralised as "@\u200bname", as :func:`mrkdwn` writes them, and
+    everything else left exactly as it is (people, links, escapes). For text Steward composed around
+    user input; user input itself goes through :func:`mrkdwn` or :func:`escape`."""
+    def quiet(m: re.Match[str]) -> str:
+        name = m.group(1) or (_decode(m.group(2)) or "").strip().lstrip("@") or "group"
+        return "@" + NO_PING + _escape_all(name)
+
+    return _BROADCAST_WORD.sub(lambda m: "@" + NO_PING + m.group(1), _PING_MARKUP.sub(quiet, text or ""))
 
 
 def plain_text(text: str | None) -> str:

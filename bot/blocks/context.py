@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -36,11 +36,12 @@ def _sources(answer: Answer) -> str:
     return "Sources: " + " \u00b7 ".join(source_label(s, answer.today) for s in answer.sources)
 
 
-def answer_text(answer: Answer) -> str:
-    """The plain-text fallback (notifications, screen readers): the answer and its links."""
+def answer_text(answer: Answer, names: Mapping[str, str] | None = None) -> str:
+    """The plain-text fallback (notifications, screen readers): the answer and its links. ``names``: see
+    :func:`answer_blocks`."""
     if not answer.sources:
-        return markup.mrkdwn(answer.text)
-    return markup.mrkdwn(answer.text) + "\n" + _sources(answer)
+        return markup.mrkdwn(answer.text, names=names)
+    return markup.mrkdwn(answer.text, names=names) + "\n" + _sources(answer)
 
 
 def text_sections(text: str) -> list[dict[str, Any]]:
@@ -49,10 +50,12 @@ def text_sections(text: str) -> list[dict[str, Any]]:
     return pack_sections(text.splitlines() or [""], L.MESSAGE_BLOCKS - 2, split_long=True)[0]
 
 
-def answer_blocks(answer: Answer) -> list[dict[str, Any]]:
+def answer_blocks(answer: Answer, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The answer's blocks. ``names`` (Slack user id -> name), for an answer posted in a channel: the people
+    the facts mention are shown by name, so the answer does not notify them again."""
     # Facts quote what people wrote (and the model may echo anything): written back through the one
     # mrkdwn writer, so a quoted <!channel> never pings the channel the answer is posted in.
-    blocks = text_sections(markup.mrkdwn(answer.text))
+    blocks = text_sections(markup.mrkdwn(answer.text, names=names))
     if answer.sources:
         blocks.append(context(_sources(answer)))
     if answer.note:

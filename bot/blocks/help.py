@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import slack_markup as markup
 from bot.slack_limits import fit_text
 
 SECTIONS: list[tuple[str, list[str]]] = [
@@ -58,6 +59,6 @@ def help_blocks() -> list[dict[str, Any]]:
 
 
 def unknown_subcommand(word: str, known: list[str]) -> str:
-    shown = fit_text(word, 40)
+    shown = markup.escape(fit_text(word, 40))
     options = ", ".join(f"`{k}`" for k in known)
     return f"I don't know `/steward {shown}` yet. Try `/steward help` to see what I can do" + (f" (commands: {options})." if options else ".")

@@ -10,9 +10,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import slack_limits as L
+from bot import slack_payloads as payload
 from bot.blocks import blockers as render
 from bot.blocks.kit import context, plain
-from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners.workspace import who
@@ -72,10 +72,7 @@ async def blockers_command(ack: Any, command: dict[str, Any], respond: Any, cont
 
 
 def _blocker_id(body: dict[str, Any]) -> int:
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    if not value.isdigit():
-        raise InvalidInput("That blocker button is broken; `/blockers` lists the open ones.")
-    return int(value)
+    return payload.action_id_value(body)
 
 
 async def _mark(client: Any, body: dict[str, Any], line: str) -> None:
@@ -94,7 +91,7 @@ async def _mark(client: Any, body: dict[str, Any], line: str) -> None:
 async def on_button(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
     await ack()
     org, user = who(context)
-    action = ((body.get("actions") or [{}])[0]).get("action_id")
+    action = payload.action(body)["action_id"]
     blocker_id = _blocker_id(body)
     now = deps.now()
     async with deps.pool.connection() as conn:
@@ -119,13 +116,14 @@ async def on_reassign_open(ack: Any, body: dict[str, Any], client: Any, context:
     await ack()
     org, user = who(context)
     blocker_id = _blocker_id(body)
+    trigger = payload.trigger_of(body)
     async with deps.pool.connection() as conn:
         blocker = await blockers.open_one(conn, org.id, blocker_id)
         await blockers.require_may_act(conn, org.id, user, blocker, "reassign")
     container = body.get("container") or {}
     metadata = json.dumps({"blocker": blocker_id, "channel": container.get("channel_id"), "ts": container.get("message_ts"),
                            "block": ((body.get("actions") or [{}])[0]).get("block_id")})
-    await client.views_open(trigger_id=body["trigger_id"], view={
+    await client.views_open(trigger_id=trigger, view={
         "type": "modal", "callback_id": "blocker_reassign", "private_metadata": metadata,
         "title": plain("Reassign blocker", L.VIEW_TITLE), "submit": plain("Reassign", L.VIEW_SUBMIT),
         "close": plain("Cancel", L.VIEW_CLOSE),
@@ -138,21 +136,23 @@ async def on_reassign_open(ack: Any, body: dict[str, Any], client: Any, context:
 async def on_reassign_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
     await ack()
     org, user = who(context)
-    meta = json.loads(view.get("private_metadata") or "{}")
-    slack_id = view_values(view).get("owner")
+    meta = payload.json_metadata(view)
+    blocker_id = payload.parse_id(str(meta.get("blocker")), what="form", field="private_metadata")
+    channel, ts, block = (payload.text_or_none(meta.get(k), field=k) for k in ("channel", "ts", "block"))
+    slack_id = payload.form_of(view).choice("owner")
     async with deps.pool.connection() as conn:
         owner = await user_by_slack_id(conn, org.id, slack_id) if slack_id else None
         if owner is None:
             await client.chat_postMessage(channel=user.slack_id, text="I don't know that person, so the blocker wasn't reassigned.")
             return
-        updated = await blockers.take_on(conn, org.id, user, int(meta.get("blocker") or 0), deps.now(), owner=owner)
+        updated = await blockers.take_on(conn, org.id, user, blocker_id, deps.now(), owner=owner)
     line = f":arrow_right: Reassigned to {owner.mention}" + (
         f"; the ladder holds until {render.short(updated.held_until, user.timezone)}." if updated.held_until else ".")
-    if meta.get("channel") and meta.get("ts"):
+    if channel and ts:
         message = {"blocks": [], "text": line}
-        history = await client.conversations_history(channel=meta["channel"], latest=meta["ts"], inclusive=True, limit=1)
+        history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
         found = (history.get("messages") or [{}])[0]
-        if found.get("ts") == meta["ts"]:
+        if found.get("ts") == ts:
             message = found
-        await _mark(client, {"container": {"channel_id": meta["channel"], "message_ts": meta["ts"]}, "message": message,
-                             "actions": [{"block_id": meta.get("block")}]}, line)
+        await _mark(client, {"container": {"channel_id": channel, "message_ts": ts}, "message": message,
+                             "actions": [{"block_id": block}]}, line)

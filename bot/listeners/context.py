@@ -16,6 +16,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import effects
+from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import context as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -24,6 +26,7 @@ from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.services import answers, ratelimit, security
 from bot.services import context as memory
+from db.repos import users as users_repo
 
 log = get_logger(__name__)
 
@@ -168,7 +171,11 @@ async def question_from_mention(event: dict[str, Any], say: Any, deps: Deps, con
     channel = str(event.get("channel") or user.slack_id)
     result = await _answer(deps, org, user, event.get("text") or "", channel_id=channel, thread_ts=thread,
                            shown_in=channel, client=client)
-    await say(text=render.answer_text(result), blocks=render.answer_blocks(result), thread_ts=thread, unfurl_links=False)
+    # In a channel, the people a fact mentions are shown by name: the answer must not ping them again.
+    async with deps.pool.connection() as conn:
+        names = await users_repo.names_by_slack_ids(conn, org.id, markup.read(result.text).users, full=True)
+    await say(text=render.answer_text(result, names), blocks=render.answer_blocks(result, names), thread_ts=thread,
+              unfurl_links=False)
 
 
 async def ask_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -273,18 +280,18 @@ async def _refresh_memories(respond: Any, deps: Deps, org: Any, user: Any, note:
 async def on_memory_delete(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    raw = ((body.get("actions") or [{}])[0].get("value") or "").strip()
-    if not raw.isdigit():
-        raise InvalidInput("That button is broken; run `/steward memory` again.")
+    payload.responds(body)
+    memory_id = payload.action_id_value(body)
     async with deps.pool.connection() as conn:
-        value = await memory.forget_memory(conn, org.id, user.id, int(raw))
+        value = await memory.forget_memory(conn, org.id, user.id, memory_id)
     note = f":wastebasket: Forgot \u201c{value}\u201d." if value else "That one was already gone."
     await _refresh_memories(respond, deps, org, user, note)
 
 
-async def on_memory_delete_all(ack: Any, respond: Any, context: Any, deps: Deps, **_: Any) -> None:
+async def on_memory_delete_all(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
+    payload.responds(body)
     async with deps.pool.connection() as conn:
         count = await memory.forget_all_memories(conn, org.id, user.id)
     await _refresh_memories(respond, deps, org, user, f":wastebasket: Forgot {count} thing{'s' if count != 1 else ''}.")

@@ -18,6 +18,8 @@ from bot.deps import Deps
 from bot.services import workspace
 
 MAX_TEXT = 4000
+FILE_ALONE = (":paperclip: I got your file, but I only read words, not what's inside files. Tell me in a message what "
+              "you'd like me to do (\u201cremind me to review the contract tomorrow\u201d), or type `help`.")
 Matcher = Callable[[str], bool]
 Handler = Callable[..., Awaitable[Any]]
 # A handler returns PASS when, having looked closer (at the database, say), the message is not its after
@@ -42,6 +44,16 @@ def add_edit_route(deps: Deps, name: str, handler: Handler, *, priority: int = 5
 def register(app: AsyncApp, deps: Deps) -> None:
     app.event({"type": "message", "subtype": "message_changed"}, matchers=[is_dm_edit])(partial(on_edited, deps=deps))
     app.message()(partial(on_message, deps=deps))
+    # Bolt's message listeners skip a message without text (AsyncMessageListenerMatches): a file sent alone
+    # comes to this one instead, so it is answered too.
+    app.event("message", matchers=[is_wordless_dm])(partial(on_message, deps=deps))
+
+
+async def is_wordless_dm(body: dict[str, Any]) -> bool:
+    """A person's DM with no text at all (a file alone, say), which ``app.message`` never sees."""
+    event = body.get("event") or {}
+    return (event.get("channel_type") == "im" and event.get("subtype") in (None, "file_share") and not event.get("bot_id")
+            and not event.get("text"))
 
 
 def has_words(text: str) -> bool:
@@ -52,9 +64,12 @@ def has_words(text: str) -> bool:
 async def on_message(message: dict[str, Any], say: Any, context: Any, client: Any, deps: Deps) -> None:
     # Bolt injects only the arguments a listener names, so the route handlers get them passed on.
     kwargs = {"context": context, "client": client}
-    if message.get("channel_type") != "im" or message.get("subtype"):
+    if message.get("channel_type") != "im" or message.get("subtype") not in (None, "file_share"):
         return
     text = message.get("text") or ""
+    if message.get("subtype") == "file_share" and not has_words(text):
+        await say(text=FILE_ALONE)
+        return
     if len(text) > MAX_TEXT:
         await say(text=f"That's a long message ({len(text):,} characters); I read up to {MAX_TEXT:,}. "
                        "Could you send me the part you want me to act on?")

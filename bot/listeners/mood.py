@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import effects
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import mood as render
 from bot.deps import Deps
 from bot.errors import NotFound
@@ -69,12 +70,10 @@ async def mood_command(ack: Any, command: dict[str, Any], respond: Any, context:
 async def on_mood_pick(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    action = (body.get("actions") or [{}])[0]
-    score = int(action["action_id"].removeprefix("mood_"))
-    try:
-        day = date.fromisoformat(action.get("value") or "")
-    except ValueError:
-        day = rules.local_date(deps.now(), user.timezone)
+    payload.responds(body)
+    score = int(payload.action(body)["action_id"].removeprefix("mood_"))  # the listener's pattern: mood_1 … mood_5
+    value = payload.action_value(body)
+    day = payload.parse_day(value) if value else rules.local_date(deps.now(), user.timezone)
     await record_and_flag(deps, org, user, score, None, day)
     async with deps.pool.connection() as conn:
         saved = await mood.of_day(conn, org.id, user.id, day)
@@ -85,22 +84,23 @@ async def on_mood_pick(ack: Any, body: dict[str, Any], respond: Any, context: An
 async def on_note_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    day = date.fromisoformat((body.get("actions") or [{}])[0].get("value") or "")
+    day = payload.parse_day(payload.action_value(body))
+    trigger = payload.trigger_of(body)
     async with deps.pool.connection() as conn:
         saved = await mood.of_day(conn, org.id, user.id, day)
     if saved is None:
         raise NotFound("Pick a score first, then add a note.")
     container = body.get("container") or {}
     metadata = "|".join([day.isoformat(), container.get("channel_id") or "", container.get("message_ts") or ""])
-    await client.views_open(trigger_id=body["trigger_id"], view=render.note_modal(day, saved[1], metadata))
+    await client.views_open(trigger_id=trigger, view=render.note_modal(day, saved[1], metadata))
 
 
 async def on_note_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    day_text, channel, ts = ((view.get("private_metadata") or "") + "||").split("|")[:3]
-    day = date.fromisoformat(day_text)
-    note = (((view.get("state") or {}).get("values") or {}).get("note") or {}).get("note", {}).get("value") or ""
+    day_text, channel, ts = payload.metadata(view, 3)
+    day = payload.parse_day(day_text, what="form", field="private_metadata")
+    note = payload.form_of(view).text("note")
     async with deps.pool.connection() as conn:
         await mood.set_note(conn, org.id, user, day, note)
         saved = await mood.of_day(conn, org.id, user.id, day)

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import effects
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import standup as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -172,10 +173,9 @@ async def ooo_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: An
 async def on_undo(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    value = (body.get("actions") or [{}])[0].get("value") or ""
-    if not value.isdigit():
-        raise InvalidInput("That button is broken; `/ooo list` shows your days off.")
+    payload.responds(body)
+    ooo_id = payload.action_id_value(body)
     async with deps.pool.connection() as conn:
-        done = await ooo.cancel(conn, org.id, user, int(value), deps.now())
+        done = await ooo.cancel(conn, org.id, user, ooo_id, deps.now())
     await respond(text=f":leftwards_arrow_with_hook: Cancelled: you're not out {ooo.describe(done.start_date, done.end_date)} after all.",
                   replace_original=True)

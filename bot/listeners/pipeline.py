@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import slack_limits as L
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import kit
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -86,13 +87,14 @@ async def stage_command(ack: Any, respond: Any, args: str, deps: Deps, context: 
 async def on_remove_into(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    stage_id, target_id = ((body.get("actions") or [{}])[0].get("value") or "0:0").split(":")
+    payload.responds(body)
+    stage_id, target_id = (payload.parse_id(v) for v in payload.split(payload.action_value(body), 2))
     async with deps.pool.connection() as conn:
         stages = {s.id: s for s in await task_service.stages(conn, org.id)}
-        if int(stage_id) not in stages or int(target_id) not in stages:
+        if stage_id not in stages or target_id not in stages:
             raise InvalidInput("Those stages changed in the meantime; run the command again.")
-        removed = await pipeline.remove_stage(conn, org.id, user, stages[int(stage_id)].slug, stages[int(target_id)].slug)
-    await respond(text=f"Removed stage *{markup.mrkdwn(removed.name)}*; its tasks moved to *{markup.mrkdwn(stages[int(target_id)].name)}*.", replace_original=True)
+        removed = await pipeline.remove_stage(conn, org.id, user, stages[stage_id].slug, stages[target_id].slug)
+    await respond(text=f"Removed stage *{markup.mrkdwn(removed.name)}*; its tasks moved to *{markup.mrkdwn(stages[target_id].name)}*.", replace_original=True)
 
 
 async def tasktype_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_payloads as payload
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
 from bot.listeners.help import subcommands
@@ -74,7 +75,8 @@ async def erase_person(ack: Any, respond: Any, args: str, deps: Deps, context: A
 async def on_erase_confirm(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, admin = who(context)
-    slack_id = (body.get("actions") or [{}])[0].get("value") or ""
+    payload.responds(body)
+    slack_id = payload.action_value(body)
     async with deps.pool.connection() as conn:
         person = await workspace.user_by_slack_id(conn, org.id, slack_id)
         if person is None:

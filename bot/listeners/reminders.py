@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import effects
 from bot import slack_limits as L
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import kit
 from bot.deps import Deps
 from bot.errors import InvalidInput
@@ -111,7 +112,7 @@ async def reminders_command(ack: Any, respond: Any, context: Any, deps: Deps, **
 async def on_cancel(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    reminder_id = int((body.get("actions") or [{}])[0].get("value") or 0)
+    reminder_id = payload.action_id_value(body)
     async with deps.pool.connection() as conn:
         reminder = await reminders.cancel(conn, org.id, user, reminder_id, deps.now())
         remaining = await reminders.pending_for(conn, org.id, user.id)

@@ -10,10 +10,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import standup as render
-from bot.blocks.views import view_values
 from bot.deps import Deps
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, InvalidPayload
 from bot.listeners import help as help_listener
 from bot.listeners import home
 from bot.listeners.workspace import who
@@ -62,7 +62,7 @@ async def standup_subcommand(ack: Any, respond: Any, command: dict[str, Any], ar
                                       message="Sorry, only Steward admins can change the standup settings. "
                                               "`/steward standup show` shows them.")
         if not words:
-            await client.views_open(trigger_id=command["trigger_id"], view=render.settings_modal(current))
+            await client.views_open(trigger_id=payload.trigger_of(command, what="command"), view=render.settings_modal(current))
             return
         changes = standup_settings.parse_settings_words(words, current)
         updated = await standup_settings.update_rhythm(conn, org.id, user, changes)
@@ -77,11 +77,15 @@ async def on_settings_open(ack: Any, body: dict[str, Any], client: Any, context:
             raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.settings",
                                       message="Sorry, only Steward admins can change the standup settings.")
         current = await standup_settings.rhythm_of(conn, org.id)
-    await client.views_open(trigger_id=body["trigger_id"], view=render.settings_modal(current))
+    await client.views_open(trigger_id=payload.trigger_of(body), view=render.settings_modal(current))
 
 
-def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The modal's values as column changes, and per-field errors."""
+WEEKDAY_VALUES = {str(d): d for d in range(1, 8)}  # the workday checkboxes' values (render.settings_modal)
+
+
+def settings_changes(values: payload.Form) -> tuple[dict[str, Any], dict[str, str]]:
+    """The modal's values as column changes, and per-field errors. Raises InvalidPayload for values the
+    form cannot have sent (a list where it has a text input, a workday that is none of its checkboxes)."""
     changes: dict[str, Any] = {}
     errors: dict[str, str] = {}
 
@@ -91,33 +95,39 @@ def settings_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
         except InvalidInput as exc:
             errors[block] = str(exc)[:150]
 
-    if values.get("channel"):
-        changes["standup_channel_id"] = values["channel"]
+    if values.choice("channel"):
+        changes["standup_channel_id"] = values.choice("channel")
     for block in ("morning_time", "end_of_day_time", "mood_checkin_time"):
-        if values.get(block):
-            attempt(block, lambda b=block: changes.__setitem__(b, standup_settings.parse_time(values[b])))
-    tz = (values.get("timezone") or "").strip()
+        chosen = values.choice(block)
+        if chosen:
+            attempt(block, lambda b=block, t=chosen: changes.__setitem__(b, standup_settings.parse_time(t)))
+    tz = values.text("timezone").strip()
     if tz and not rules.valid_timezone(tz):
         errors["timezone"] = "Use a timezone name like America/New_York or Europe/Berlin."
     elif tz:
         changes["timezone"] = tz
     if "workdays" in values:
-        days = [int(d) for d in values.get("workdays") or [] if str(d).isdigit()]
+        ticked = values.choices("workdays")
+        if any(d not in WEEKDAY_VALUES for d in ticked):
+            raise InvalidPayload("a workday that is none of the form's", surface="form")
+        days = [WEEKDAY_VALUES[d] for d in ticked]
         if not days:
             errors["workdays"] = "Pick at least one workday."
         changes["workdays"] = sorted(set(days))
-    attempt("holidays", lambda: changes.__setitem__("holidays", standup_settings.parse_dates(values.get("holidays") or "")))
+    holidays = values.text("holidays")
+    attempt("holidays", lambda: changes.__setitem__("holidays", standup_settings.parse_dates(holidays)))
     for block, what in (("nudge_delay_minutes", "nudges"), ("manager_summary_delay_minutes", "the manager summary")):
-        if values.get(block) not in (None, ""):
-            attempt(block, lambda b=block, w=what: changes.__setitem__(b, standup_settings.parse_minutes(str(values[b]), w)))
-    changes["mood_checkin_enabled"] = "on" in (values.get("mood_checkin_enabled") or [])
-    changes["use_member_local_time"] = "on" in (values.get("use_member_local_time") or [])
+        typed = values.text(block)
+        if typed:
+            attempt(block, lambda b=block, w=what, t=typed: changes.__setitem__(b, standup_settings.parse_minutes(t, w)))
+    changes["mood_checkin_enabled"] = "on" in values.choices("mood_checkin_enabled")
+    changes["use_member_local_time"] = "on" in values.choices("use_member_local_time")
     return changes, errors
 
 
-def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
+def validate_settings(body: dict[str, Any]) -> dict[str, Any] | None:
     """At ack time, so a mistake shows next to its field."""
-    changes, errors = settings_changes(view_values(payload.get("view") or {}))
+    changes, errors = settings_changes(payload.form_of(body.get("view") or {}))
     merged = standup_settings.merge(rules.Rhythm(), changes)
     if {"end_of_day_time", "morning_time"} <= changes.keys() and merged.end_of_day_time <= merged.morning_time:
         errors.setdefault("end_of_day_time", "The end of day must come after the morning thread.")
@@ -130,7 +140,7 @@ def validate_settings(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_settings_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    changes, errors = settings_changes(view_values(view))
+    changes, errors = settings_changes(payload.form_of(view))
     if errors:
         return  # the ack showed them
     async with deps.pool.connection() as conn:
@@ -140,45 +150,37 @@ async def on_settings_submit(ack: Any, view: dict[str, Any], client: Any, contex
 
 # ---------------------------------------------------------------- end of day
 
-def _eod_day(value: str | None) -> date:
-    try:
-        return date.fromisoformat((value or "").split(":")[0])
-    except ValueError:
-        raise InvalidInput("That check-in button is broken.") from None
+def _eod_day(value: str, *, what: str = "button") -> date:
+    """The day of a check-in, as its buttons and form carry it ("2026-03-06", "2026-03-06:…")."""
+    return payload.parse_day(value.split(":")[0], what=what)
 
 
 async def _refresh_checkin(client: Any, body: dict[str, Any], day: date, items: list[standup_plan.PlanItem]) -> None:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-    if channel and ts:
-        text, blocks = render.eod_checkin(day, items)
-        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    channel, ts = payload.message_of(body)
+    text, blocks = render.eod_checkin(day, items)
+    await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
 async def _closed_checkin(client: Any, body: dict[str, Any], deps: Deps, org: Any, user: User, day: date) -> None:
     async with deps.pool.connection() as conn:
         items = await standup_plan.plan_of(conn, org.id, user.id, day)
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-    if channel and ts:
-        await client.chat_update(channel=channel, ts=ts, text="This day is closed.", blocks=render.eod_closed(day, items))
+    channel, ts = payload.message_of(body)
+    await client.chat_update(channel=channel, ts=ts, text="This day is closed.", blocks=render.eod_closed(day, items))
 
 
 async def on_eod_toggle(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    action = (body.get("actions") or [{}])[0]
+    action = payload.action(body)
     block_id = action.get("block_id") or ""
     day = _eod_day(block_id.removeprefix("eod:"))
-    selected = {int(o["value"]) for o in action.get("selected_options") or [] if str(o.get("value", "")).isdigit()}
+    selected = {payload.parse_id(o["value"]) for o in action.get("selected_options") or []}
+    payload.message_of(body)  # a tick is answered by updating its message: it must say which
     # The group's own options: ticks in one group never touch another group's tasks.
-    shown = set()
+    shown: set[int] = set()
     for block in (body.get("message") or {}).get("blocks") or []:
-        if block.get("block_id") == block_id:
-            for element in block.get("elements") or []:
-                shown |= {int(o["value"]) for o in element.get("options") or [] if str(o.get("value", "")).isdigit()}
+        if isinstance(block, dict) and block.get("block_id") == block_id:
+            shown |= _option_ids(block)
     try:
         async with deps.pool.connection() as conn:
             items = await standup_plan.mark_done(conn, org.id, user, day, selected, deps.now(), only=shown or None)
@@ -192,10 +194,21 @@ async def on_eod_toggle(ack: Any, body: dict[str, Any], client: Any, context: An
     await _refresh_checkin(client, body, day, items)
 
 
+def _option_ids(block: dict[str, Any]) -> set[int]:
+    """The task ids of a check-in group's checkboxes, as Steward rendered them (the message Slack sends back)."""
+    elements = block.get("elements")
+    options: list[Any] = []
+    for element in elements if isinstance(elements, list) else []:
+        if isinstance(element, dict) and isinstance(element.get("options"), list):
+            options.extend(element["options"])
+    return {payload.parse_id(o.get("value") if isinstance(o, dict) else o) for o in options}
+
+
 async def on_eod_all_done(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    day = _eod_day((body.get("actions") or [{}])[0].get("value"))
+    day = _eod_day(payload.action_value(body))
+    payload.message_of(body)
     try:
         async with deps.pool.connection() as conn:
             items = await standup_plan.plan_of(conn, org.id, user.id, day)
@@ -210,7 +223,9 @@ async def on_eod_all_done(ack: Any, body: dict[str, Any], client: Any, context: 
 async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    day = _eod_day((body.get("actions") or [{}])[0].get("value"))
+    day = _eod_day(payload.action_value(body))
+    channel, ts = payload.message_of(body)
+    trigger = payload.trigger_of(body)
     async with deps.pool.connection() as conn:
         items = await standup_plan.plan_of(conn, org.id, user.id, day)
         names = await users_repo.names_by_slack_ids(conn, org.id, [u for i in items for u in markup.read(i.title).users])
@@ -219,18 +234,16 @@ async def on_eod_drop_open(ack: Any, body: dict[str, Any], client: Any, context:
         raise standup_plan.DayClosed()
     if not any(not i.is_done and not i.is_dropped for i in items):
         raise InvalidInput("There's nothing left to drop on that day's plan.")
-    container = body.get("container") or {}
-    metadata = "|".join([day.isoformat(), container.get("channel_id") or body["channel"]["id"],
-                         container.get("message_ts") or body["message"]["ts"]])
-    await client.views_open(trigger_id=body["trigger_id"], view=render.drop_modal(day, items, metadata, names))
+    metadata = "|".join([day.isoformat(), channel, ts])
+    await client.views_open(trigger_id=trigger, view=render.drop_modal(day, items, metadata, names))
 
 
-def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:
-    values = view_values(payload.get("view") or {})
+def validate_drop(body: dict[str, Any]) -> dict[str, Any] | None:
+    values = payload.form_of(body.get("view") or {})
     errors = {}
-    if not str(values.get("task") or "").isdigit() or values.get("task") == "0":
+    if values.choice("task") in (None, "", "0"):  # "0": the placeholder option of a plan with nothing left
         errors["task"] = "Pick the task to drop."
-    if not (values.get("reason") or "").strip():
+    if not values.text("reason").strip():
         errors["reason"] = "Say why, so the team knows (e.g. \u201cthe client cancelled it\u201d)."
     return {"response_action": "errors", "errors": errors} if errors else None
 
@@ -238,13 +251,14 @@ def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_eod_drop_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    values = view_values(view)
+    values = payload.form_of(view)
     if validate_drop({"view": view}) is not None:
         return
-    day_text, channel, ts = (view.get("private_metadata") or "||").split("|")
-    day = _eod_day(day_text)
+    day_text, channel, ts = payload.metadata(view, 3)
+    day = _eod_day(day_text, what="form")
+    task_id = values.id("task")
     async with deps.pool.connection() as conn:
-        items = await standup_plan.drop_planned(conn, org.id, user, day, int(values["task"]), values["reason"], deps.now())
+        items = await standup_plan.drop_planned(conn, org.id, user, day, task_id, values.text("reason"), deps.now())
     if channel and ts:
         text, blocks = render.eod_checkin(day, items)
         await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)

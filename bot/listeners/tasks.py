@@ -10,11 +10,11 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import effects
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import kit
 from bot.blocks import tasks as render
-from bot.blocks.views import view_values
 from bot.deps import Deps
-from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
+from bot.errors import InvalidInput, InvalidPayload, NotFound, PermissionDenied, StewardError
 from bot.listeners import dm, home
 from bot.listeners.workspace import mentioned_user, who
 from bot.parsing import standup_reply
@@ -138,18 +138,14 @@ async def done_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: A
 async def on_mark_done(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    value = (body.get("actions") or [{}])[0].get("value") or ""
-    if not value.isdigit():
-        raise InvalidInput("That button is broken; tell me again what you finished.")
+    task_id = payload.action_id_value(body)
+    channel, ts = payload.message_of(body)
     async with deps.pool.connection() as conn:
-        task = await task_service.get(conn, org.id, int(value))
+        task = await task_service.get(conn, org.id, task_id)
         if task.status != "done":
             task = await task_service.complete(conn, user, task, deps.now())
-    container = body.get("container") or {}
     blocks = render.done_marked(list((body.get("message") or {}).get("blocks") or []), task)
-    await client.chat_update(channel=container.get("channel_id") or body["channel"]["id"],
-                             ts=container.get("message_ts") or body["message"]["ts"],
-                             text=f"{task.display_id} is done.", blocks=blocks)
+    await client.chat_update(channel=channel, ts=ts, text=f"{task.display_id} is done.", blocks=blocks)
 
 
 async def draft_from_edit(message: dict[str, Any], deps: Deps, context: Any, client: Any, **_: Any) -> bool:
@@ -253,11 +249,7 @@ async def _update_preview(client: Any, draft: drafts.Draft, blocks: list[dict[st
 
 
 def _draft_id(body: dict[str, Any]) -> int:
-    value = (body.get("actions") or [{}])[0].get("value") or ""
-    try:
-        return int(value.split(":")[0])
-    except ValueError:
-        raise InvalidInput("That button is broken; please tell me again.") from None
+    return payload.parse_id(payload.action_value(body).split(":")[0])
 
 
 async def _closed_preview(client: Any, deps: Deps, org: Any, user: User, draft_id: int, error: InvalidInput) -> None:
@@ -312,13 +304,10 @@ async def on_draft_cancel(ack: Any, body: dict[str, Any], client: Any, context: 
 async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    action = (body.get("actions") or [{}])[0]
     # The Edit button of one task, or the "Edit a task…" select of a long draft.
-    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-    try:
-        draft_id, index = (int(v) for v in value.split(":"))
-    except ValueError:
-        raise InvalidInput("That button is broken; please tell me again.") from None
+    draft_text, index_text = payload.split(payload.action_value(body), 2)
+    draft_id, index = payload.parse_id(draft_text), payload.parse_index(index_text)
+    trigger = payload.trigger_of(body)
     async with deps.pool.connection() as conn:
         draft = await drafts.get(conn, org.id, draft_id)
         if drafts.is_expired(draft, deps.now()) or draft.status != "pending":
@@ -332,15 +321,13 @@ async def on_draft_edit(ack: Any, body: dict[str, Any], client: Any, context: An
         if not 0 <= index < len(draft.items):
             raise NotFound("That task isn't in the draft any more.")
         names = await _names(conn, org.id, [draft.items[index]["title"]])
-    await client.views_open(trigger_id=body["trigger_id"],
-                            view=render.edit_modal(draft_id, index, draft.items[index], list(clients), names))
+    await client.views_open(trigger_id=trigger, view=render.edit_modal(draft_id, index, draft.items[index], list(clients), names))
 
 
 
-def validate_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
+def validate_edit(body: dict[str, Any]) -> dict[str, Any] | None:
     """Run at ack time so a bad title shows next to its field in the modal."""
-    values = view_values(payload.get("view") or {})
-    title = (values.get("title") or "").strip()
+    title = payload.form_of(body.get("view") or {}).text("title").strip()
     if not title:
         return {"response_action": "errors", "errors": {"title": "A task needs a title."}}
     if len(title) > 200:
@@ -351,23 +338,27 @@ def validate_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_draft_edit_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    draft_id, index = (int(v) for v in (view.get("private_metadata") or "0:0").split(":"))
-    values = view_values(view)
-    title = (values.get("title") or "").strip()
+    draft_text, index_text = payload.metadata(view, 2, sep=":")
+    draft_id, index = payload.parse_id(draft_text, what="form"), payload.parse_index(index_text, what="form")
+    values = payload.form_of(view)
+    title = values.text("title").strip()
+    due, size = values.day("due_date"), values.choice("size")
+    if size and size not in render.SIZES:
+        raise InvalidPayload(f"size {size[:20]!r} is not one of the form's", surface="form")
     if not title:
         return  # the ack already showed the error
     async with deps.pool.connection() as conn:
         clients, projects = await task_service.clients_and_projects(conn, org.id)
-        client_name = _match_name(values.get("client"), clients)
-        project_name = _match_name(values.get("project"), projects)
+        client_name = _match_name(values.text("client"), clients)
+        project_name = _match_name(values.text("project"), projects)
         before = await drafts.get(conn, org.id, draft_id)
         original = before.items[index]["title"] if 0 <= index < len(before.items) else ""
         title = markup.from_edit(original, title, await _names(conn, org.id, [original]))
-        changes = {"title": task_service.clean_title(title), "due_date": values.get("due_date"),
+        changes = {"title": task_service.clean_title(title), "due_date": due.isoformat() if due else None,
                    "client": client_name, "client_id": clients.get(client_name) if client_name else None,
                    "project": project_name, "project_id": projects.get(project_name) if project_name else None}
-        if values.get("size"):
-            changes["size"] = values["size"]
+        if size:
+            changes["size"] = size
         draft = await drafts.edit_item(conn, org.id, user, draft_id, index, changes, deps.now())
         names = await _names(conn, org.id, [item["title"] for item in draft.items])
     await _update_preview(client, draft, render.draft_preview(draft, _today(user, deps.now()), names=names), "Draft updated.")
@@ -432,7 +423,7 @@ async def task_command(ack: Any, command: dict[str, Any], respond: Any, client: 
             modal = render.edit_modal(task.id, 0, item, list(clients), await _names(conn, org.id, [task.title]))
             modal["callback_id"] = "task_edit"
             modal["private_metadata"] = str(task.id)
-            await client.views_open(trigger_id=command["trigger_id"], view=modal)
+            await client.views_open(trigger_id=payload.trigger_of(command, what="command"), view=modal)
         else:
             raise InvalidInput(f"I don't know `/task {verb[:20]}`. {TASK_USAGE}")
 
@@ -477,17 +468,16 @@ async def _noop(*_: Any, **__: Any) -> None:
 async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    values = view_values(view)
+    values = payload.form_of(view)
+    task_id = payload.parse_id(view.get("private_metadata"), what="form", field="private_metadata")
+    due, typed, size = values.day("due_date"), values.text("title"), values.choice("size")
     async with deps.pool.connection() as conn:
-        task = await task_service.get(conn, org.id, int(view.get("private_metadata") or 0))
+        task = await task_service.get(conn, org.id, task_id)
         clients, _ = await task_service.clients_and_projects(conn, org.id)
-        client_name = _match_name(values.get("client"), clients)
-        due = values.get("due_date")
-        typed = values.get("title")
-        title = markup.from_edit(task.title, typed, await _names(conn, org.id, [task.title])) if typed else typed
-        result = await task_service.edit(conn, user, task, title=title,
-                                         due_date=date.fromisoformat(due) if due else None,
-                                         client_id=clients.get(client_name) if client_name else None, size=values.get("size"))
+        client_name = _match_name(values.text("client"), clients)
+        title = markup.from_edit(task.title, typed, await _names(conn, org.id, [task.title])) if typed else None
+        result = await task_service.edit(conn, user, task, title=title, due_date=due,
+                                         client_id=clients.get(client_name) if client_name else None, size=size)
     await client.chat_postMessage(channel=user.slack_id, text=render.edit_summary(result, user.timezone))
 
 
@@ -580,16 +570,18 @@ async def my_board_section(deps: Deps, org: Any, user: User) -> list[dict[str, A
 
 async def _home_change(body: dict[str, Any], client: Any, context: Any, deps: Deps, change: str) -> None:
     org, user = who(context)
-    value = (body.get("actions") or [{}])[0].get("value") or ""
+    value = payload.action_value(body)
+    task_text, *stage = value.split(":") if change == "done" else payload.split(value, 2)
+    task_id = payload.parse_id(task_text)
     now = deps.now()
     try:
         async with deps.pool.connection() as conn:
-            task: Task = await task_service.get(conn, org.id, int(value.split(":")[0]))
+            task: Task = await task_service.get(conn, org.id, task_id)
             if change == "done":
                 await task_service.complete(conn, user, task, now)
                 warning = None
             else:
-                result = await task_service.move(conn, user, task, value.split(":")[1], now)
+                result = await task_service.move(conn, user, task, stage[0], now)
                 warning = result.warning
     except StewardError:
         await home.publish_home(client, deps, org, user)  # the view was out of date: show what is true now

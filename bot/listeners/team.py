@@ -10,8 +10,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import team as render
-from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
 from bot.listeners import home
@@ -125,15 +125,16 @@ async def on_team_modal_open(ack: Any, body: dict[str, Any], client: Any, contex
             raise await security.deny(conn, organization_id=org.id, actor=user, action="team.set_manager",
                                       message="Sorry, only Steward admins can set who manages whom.")
         chart = await team.org_chart(conn, org.id)
-    await client.views_open(trigger_id=body["trigger_id"], view=render.team_modal(chart))
+    await client.views_open(trigger_id=payload.trigger_of(body), view=render.team_modal(chart))
 
 
-def validate_team_modal(payload: dict[str, Any]) -> dict[str, Any] | None:
+def validate_team_modal(body: dict[str, Any]) -> dict[str, Any] | None:
     """At ack time: someone picked as their own manager shows next to the field."""
-    values = view_values(payload.get("view") or {})
-    if values.get("manager") and values["manager"] in (values.get("reports") or []):
+    values = payload.form_of(body.get("view") or {})
+    manager, reports = values.choice("manager"), values.choices("reports")
+    if manager and manager in reports:
         return {"response_action": "errors", "errors": {"reports": "Someone can't be their own manager: take them out."}}
-    if not values.get("reports"):
+    if not reports:
         return {"response_action": "errors", "errors": {"reports": "Pick at least one person."}}
     return None
 
@@ -141,13 +142,14 @@ def validate_team_modal(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_team_modal_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    values = view_values(view)
+    values = payload.form_of(view)
     if validate_team_modal({"view": view}) is not None:
         return  # the ack showed why
+    chosen, reports = values.choice("manager"), values.choices("reports")
     try:
         async with deps.pool.connection() as conn:
-            manager = (await people(conn, org, [values["manager"]]))[0] if values.get("manager") else None
-            result = await team.set_manager(conn, org.id, user, manager, await people(conn, org, values["reports"]))
+            manager = (await people(conn, org, [chosen]))[0] if chosen else None
+            result = await team.set_manager(conn, org.id, user, manager, await people(conn, org, reports))
             text = render.manager_result_text(result)
     except (InvalidInput, NotFound) as exc:
         text = f"Nothing was changed: {exc}"

@@ -25,11 +25,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import standup as render
 from bot.blocks import tasks as task_blocks
-from bot.blocks.views import view_values
 from bot.deps import Deps
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import InvalidInput, InvalidPayload, NotFound, PermissionDenied
 from bot.listeners import dm
 from bot.listeners.workspace import who
 from bot.log import get_logger
@@ -403,16 +403,11 @@ async def handle_update(deps: Deps, client: Any, org: Any, thread: standup_threa
 # ---------------------------------------------------------------- Undo and Edit on the answer
 
 def _reply_ref(body: dict[str, Any]) -> tuple[int, str]:
-    value = (body.get("actions") or [{}])[0].get("value") or ""
-    sub, _, ts = value.partition(":")
-    if not sub.isdigit() or not ts:
-        raise InvalidInput("That button is broken; please reply in the thread again.")
-    return int(sub), ts
-
-
-def _container(body: dict[str, Any]) -> tuple[str, str]:
-    container = body.get("container") or {}
-    return (container.get("channel_id") or body["channel"]["id"], container.get("message_ts") or body["message"]["ts"])
+    """(submission id, the ts of the person's message) of Undo and Edit: "12:1772807230.000100"."""
+    sub, _, ts = payload.action_value(body).partition(":")
+    if not ts:
+        raise InvalidPayload("the button names no message", surface="button")
+    return payload.parse_id(sub), ts
 
 
 async def on_undo(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
@@ -424,27 +419,28 @@ async def on_undo(ack: Any, body: dict[str, Any], client: Any, context: Any, dep
         thread = await standup_threads.thread_by_id(conn, org.id, undone.thread_id)
     if thread is None:
         raise NotFound("That standup thread is gone.")
-    await _show_undone(client, thread, user, undone, why="Undone", answer=_container(body))
+    await _show_undone(client, thread, user, undone, why="Undone", answer=payload.message_of(body))
 
 
 async def on_edit_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
     submission_id, message_ts = _reply_ref(body)
+    channel, reply_ts = payload.message_of(body)
+    trigger = payload.trigger_of(body)
     async with deps.pool.connection() as conn:
         sub, entry = await standup_replies.submission_entry(conn, org.id, submission_id, message_ts)
         if sub.user_id != user.id:
             raise await security.deny(conn, organization_id=org.id, actor=user, action="standup.edit",
                                       message="Only the person who wrote that reply can edit it.",
                                       details={"submission_id": submission_id})
-    channel, reply_ts = _container(body)
     metadata = f"{submission_id}|{message_ts}|{channel}|{reply_ts}"
     day = standup_replies.entry_date(entry, sub.thread_date)
-    await client.views_open(trigger_id=body["trigger_id"], view=render.edit_reply_modal(entry.get("text") or "", metadata, day))
+    await client.views_open(trigger_id=trigger, view=render.edit_reply_modal(entry.get("text") or "", metadata, day))
 
 
-def validate_reply_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
-    text = (view_values(payload.get("view") or {}).get("text") or "").strip()
+def validate_reply_edit(body: dict[str, Any]) -> dict[str, Any] | None:
+    text = payload.form_of(body.get("view") or {}).text("text").strip()
     if not any(ch.isalnum() for ch in text):
         return {"response_action": "errors", "errors": {"text": "Write your plan, or use Undo to take the reply back."}}
     return None
@@ -453,15 +449,13 @@ def validate_reply_edit(payload: dict[str, Any]) -> dict[str, Any] | None:
 async def on_edit_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
-    text = (view_values(view).get("text") or "").strip()
+    text = payload.form_of(view).text("text").strip()
     if not any(ch.isalnum() for ch in text):
         return
-    try:
-        sub_id, message_ts, channel, reply_ts = (view.get("private_metadata") or "").split("|")
-    except ValueError:
-        raise InvalidInput("That form is broken; please edit your message in the thread instead.") from None
+    sub_id, message_ts, channel, reply_ts = payload.metadata(view, 4)
+    submission_id = payload.parse_id(sub_id, what="form", field="private_metadata")
     async with deps.pool.connection() as conn:
-        sub, entry = await standup_replies.submission_entry(conn, org.id, int(sub_id), message_ts)
+        sub, entry = await standup_replies.submission_entry(conn, org.id, submission_id, message_ts)
         if sub.user_id != user.id:
             raise PermissionDenied("Only the person who wrote that reply can edit it.")
         thread = await standup_threads.thread_by_id(conn, org.id, sub.thread_id)
@@ -478,12 +472,10 @@ async def on_draft_as_update(ack: Any, body: dict[str, Any], client: Any, contex
     day the preview offered (if it is still open), and the draft is cancelled (no tasks twice)."""
     await ack()
     org, user = who(context)
-    value = (body.get("actions") or [{}])[0].get("value") or ""
-    if not value.isdigit():
-        raise InvalidInput("That button is broken; please tell me again.")
+    draft_id = payload.action_id_value(body)
     now = deps.now()
     async with deps.pool.connection() as conn:
-        draft = await drafts.get(conn, org.id, int(value))
+        draft = await drafts.get(conn, org.id, draft_id)
         drafts.check_open(draft, user, now)
         rhythm = await standup_settings.rhythm_of(conn, org.id)
         day = await standup_replies.update_day(conn, org.id, user, rhythm, now)

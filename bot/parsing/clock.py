@@ -218,7 +218,7 @@ def _h_relative(m: re.Match[str], ctx: Ctx) -> Hit | None:
         offset = 30
     else:
         n = m["qn"]
-        offset = _hour_of(n) if n.isdigit() or n.lower() in HOUR_WORDS else minute_word_value(n)
+        offset = _hour_of(n) if n.isdecimal() or n.lower() in HOUR_WORDS else minute_word_value(n)
     if not 1 <= offset <= 59:
         return None
     rel = m["rel"].lower()

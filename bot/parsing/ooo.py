@@ -395,7 +395,7 @@ def _count_days(text: str) -> tuple[int, str] | None:
     if dur is None:
         return None
     raw_n, raw_unit = next((dur.group(g), dur.group(g + 1)) for g in range(1, len(dur.groups()), 2) if dur.group(g))
-    n = int(raw_n) if raw_n.isdigit() else _NUMS[re.sub(r"\s+", " ", raw_n.lower())]
+    n = int(raw_n) if raw_n.isdecimal() else _NUMS[re.sub(r"\s+", " ", raw_n.lower())]
     unit = raw_unit.lower()
     kind = "weeks" if unit.startswith("week") else "calendar" if unit.startswith("calendar") else "days"
     return (n, kind) if 0 < n <= 366 else None

@@ -92,7 +92,7 @@ def _find_recurrence(text: str, ctx: Ctx) -> tuple[dict[str, object], tuple[int,
                 spec["interval"] = 2
             return spec, span, None
         if kind == "interval":
-            n = 2 if gd.get("other") else (int(gd["n"]) if gd["n"].isdigit() else _WORDNUM[gd["n"].lower()])
+            n = 2 if gd.get("other") else (int(gd["n"]) if gd["n"].isdecimal() else _WORDNUM[gd["n"].lower()])
             unit = (gd.get("unit") or gd.get("unit2") or "day").lower()
             if unit.startswith("day"):
                 spec = {"kind": "daily"}

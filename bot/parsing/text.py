@@ -121,6 +121,7 @@ _CLAUSE_SEP = re.compile(
 # message is parsed: nobody types these, and no word, punctuation or space rule matches them.
 _EMOJI_BASE = 0xF0000
 _EMOJI_MARK = "[\U000F0000-\U000FFFFD]"
+_PROTECTED = re.compile(f"{EMOJI.pattern}|{_EMOJI_MARK}")
 _SENTENCE_SEP = re.compile(rf"(?<=[.!?])\s+(?=[A-Z\"'“(<:]|{_EMOJI_MARK})")
 _ABBREV_END = re.compile(r"(?:\b(?:[A-Za-z]|e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|approx|incl|p\.m|a\.m)\.)$", _F)
 
@@ -367,14 +368,16 @@ def has_content(s: str) -> bool:
 
 def protect_emoji(text: str) -> tuple[str, tuple[str, ...]]:
     """``text`` with each emoji shortcode (":rocket:", ":+1::skin-tone-2:") replaced by one private-use
-    character, and the shortcodes in order; :func:`restore_emoji` puts them back."""
+    character, and the shortcodes in order; :func:`restore_emoji` puts them back. Private-use characters
+    the text already held are swapped out the same way (and put back as they were), so none is taken for
+    a mark."""
     found: list[str] = []
 
     def mark(m: re.Match[str]) -> str:
         found.append(m.group())
         return chr(_EMOJI_BASE + len(found) - 1)
 
-    return EMOJI.sub(mark, text), tuple(found)
+    return _PROTECTED.sub(mark, text), tuple(found)
 
 
 def restore_emoji(text: str, shortcodes: Sequence[str]) -> str:

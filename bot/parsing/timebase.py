@@ -177,7 +177,7 @@ def minute_word_value(s: str) -> int:
 
 def num(s: str) -> int:
     s = re.sub(r"[\s-]+", " ", s.lower().strip())
-    return int(s) if s.isdigit() else NUMBER_WORDS[s]
+    return int(s) if s.isdecimal() else NUMBER_WORDS[s]
 
 
 def ordinal_value(s: str) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.services import security
 from db.queries import Q
@@ -56,7 +57,7 @@ def _find(items: list, name: str, what: str):  # type: ignore[no-untyped-def,typ
     if len(loose) == 1:
         return loose[0]
     known = ", ".join(i.name for i in items) or "none yet"
-    raise NotFound(f"I don't know a {what} called `{name.strip()[:60]}`. {what.title()}s: {known}.")
+    raise NotFound(f"I don't know a {what} called `{markup.escape(name.strip()[:60])}`. {what.title()}s: {known}.")
 
 
 def find_client(clients: list[Client], name: str) -> Client:

@@ -37,7 +37,7 @@ def parse_score(raw: str) -> tuple[int, str | None]:
     """`/mood 4 tired but ok` -> (4, "tired but ok")."""
     word, _, rest = (raw or "").strip().partition(" ")
     word = word.removesuffix("/5").strip()
-    if not word.isdigit() or not 1 <= int(word) <= 5:
+    if not word.isdecimal() or not 1 <= int(word) <= 5:
         raise InvalidInput("Give your mood as a number from 1 (rough) to 5 (great), then an optional note: `/mood 4 good day`.")
     note = rest.strip()[:NOTE_MAX] or None
     return int(word), note

@@ -59,7 +59,7 @@ async def set_limit(conn: psycopg.AsyncConnection, org_id: int, actor: User, sta
     stage = task_service.find_stage(await task_service.stages(conn, org_id), stage_text)
     if limit_text.strip().lower() in ("none", "off", "0", "no"):
         limit = None
-    elif limit_text.strip().isdigit() and 0 < int(limit_text) <= 999:
+    elif limit_text.strip().isdecimal() and 0 < int(limit_text) <= 999:
         limit = int(limit_text)
     else:
         raise InvalidInput("Usage: `/steward stage limit <stage> <number|none>`")
@@ -74,7 +74,7 @@ async def reorder(conn: psycopg.AsyncConnection, org_id: int, actor: User, stage
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="stage.reorder")
     all_stages = await task_service.stages(conn, org_id)
     stage = task_service.find_stage(all_stages, stage_text)
-    if not position_text.strip().isdigit() or not 1 <= int(position_text) <= len(all_stages):
+    if not position_text.strip().isdecimal() or not 1 <= int(position_text) <= len(all_stages):
         raise InvalidInput(f"Position must be between 1 and {len(all_stages)}.")
     ordered = [s for s in all_stages if s.id != stage.id]
     ordered.insert(int(position_text) - 1, stage)
@@ -122,7 +122,7 @@ async def add_task_type(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     keyword = " ".join(parts[:-3]).strip("\"'").lower()
     if size not in SIZES:
         raise InvalidInput("Size must be one of xs, s, m, l, xl.")
-    if not weight_text.isdigit() or int(weight_text) > 100:
+    if not weight_text.isdecimal() or int(weight_text) > 100:
         raise InvalidInput("Weight must be a whole number from 0 to 100.")
     if not keyword:
         raise InvalidInput("The keyword can't be empty.")

@@ -53,10 +53,14 @@ async def active_users(conn: psycopg.AsyncConnection, org_id: int) -> list[User]
     return await cur.fetchall()
 
 
-async def names_by_slack_ids(conn: psycopg.AsyncConnection, org_id: int, slack_ids: Sequence[str]) -> dict[str, str]:
-    """Slack user id -> the name people know them by (display name, else real name), for the active
-    people of this organization among ``slack_ids``; unknown ids are left out."""
+async def names_by_slack_ids(conn: psycopg.AsyncConnection, org_id: int, slack_ids: Sequence[str], *,
+                             full: bool = False) -> dict[str, str]:
+    """Slack user id -> the name people know them by (display name, else real name; with ``full``, the real
+    name first, as memory answers attribute facts), for the active people of this organization among
+    ``slack_ids``; unknown ids are left out."""
     if not slack_ids:
         return {}
-    return {u.slack_id: (u.display_name or getattr(u, "real_name", None) or u.slack_id)
-            for u in await users_by_slack_ids(conn, org_id, list(dict.fromkeys(slack_ids))) if u.slack_id}
+    people = await users_by_slack_ids(conn, org_id, list(dict.fromkeys(slack_ids)))
+    if full:
+        return {u.slack_id: (u.real_name or u.display_name or u.slack_id) for u in people if u.slack_id}
+    return {u.slack_id: (u.display_name or getattr(u, "real_name", None) or u.slack_id) for u in people if u.slack_id}

@@ -478,6 +478,7 @@ async def test_a_remembered_fact_quoting_a_broadcast_never_pings_when_answered_i
         assert "invoice portal moves to Globex Pay" in posted
         assert "<!channel>" not in posted and "<!here>" not in posted and "@here" not in posted.replace("@\\u200bhere", "")
         assert "&amp;amp;" not in posted and "&amp;" in posted
-        assert f"<@{PRIYA}>" in posted  # people stay mentions
+        # A person the fact mentions is shown by name: the answer in the channel must not ping them again (issue 11).
+        assert f"<@{PRIYA}>" not in posted and "Priya Nair" in posted
     finally:
         await running.stop()

@@ -103,6 +103,7 @@ class SlackEmulator:
         self.echo_own_events = echo_own_events
         self.workspace.bot_message_hooks.append(self._echo_bot_message)
         self.response_posts: list[ResponsePost] = []
+        self.refused_responses: list[tuple[ResponsePost, str]] = []  # posts Slack answered with an error code
         self.undelivered_events: list[JsonDict] = []
         self.command_escaping: dict[str, bool] = {}
         self.configure_commands(command_escaping or {})
@@ -562,6 +563,24 @@ class SlackEmulator:
             await self._deliver(target, payloads.app_mention_event(target, message))
         return str(message["ts"])
 
+    async def user_file(self, user: str, channel: str, name: str, content: bytes, text: str = "",
+                        thread_ts: str | None = None) -> str:
+        """A person uploads a file (with an optional comment, ``text``): Slack stores it and sends a ``message``
+        event with subtype ``file_share``, the file in ``files`` and ``upload: true``. Returns the message's ts."""
+        person = self.workspace.user(user)
+        target = self.workspace.post_target(channel)
+        self._join_if_needed(target, person.id)
+        stored = self.workspace.files.reserve(name, len(content), person.id)
+        self.workspace.files.receive(stored.id, content)
+        self.workspace.files.complete(stored.id, None)
+        message = self.workspace.user_message(person.id, target, text, thread_ts, subtype="file_share", upload=True,
+                                              display_as_bot=False, files=[stored.to_api(self.base_url)])
+        if not text:
+            message.pop("blocks", None)  # a file alone carries no rich text
+        stored.shares.setdefault(target.id, []).append(str(message["ts"]))
+        await self._deliver(target, payloads.message_event(target, message, self._parent_user(target, message)))
+        return str(message["ts"])
+
     def _parent_user(self, channel: Channel, message: JsonDict) -> str | None:
         thread_ts = message.get("thread_ts")
         if thread_ts is None or thread_ts == message["ts"]:
@@ -731,6 +750,31 @@ class SlackEmulator:
             lambda record: self._show_command_ack(target, record),
         )
 
+    def response_url(self, user: str, channel: str | None = None) -> str:
+        """A live response_url for ``user`` (in ``channel``), as an interaction would carry: what the bot
+        POSTs to it is recorded in ``response_posts`` and shown to the person."""
+        channel_id = self.workspace.post_target(channel).id if channel else None
+        target = self._response_target(channel_id, self.workspace.user(user).id, None)
+        return self._response_url_for(target.response_id)
+
+    async def send_payload(self, kind: str, payload: JsonDict, *, user: str | None = None,
+                           channel: str | None = None) -> InteractionResult:
+        """Send a hand-made ``slash_commands`` or ``interactive`` payload (forged or malformed, for hostile-input
+        tests) as Slack would deliver it, and wait for the ack as for any interaction.
+
+        With ``user``, the payload's ``response_url`` and ``trigger_id`` are replaced by live ones for that
+        person (in ``channel``, when given), so what the bot answers through them is recorded; the rest of
+        the payload is sent exactly as given."""
+        target = None
+        trigger_id = ""
+        if user is not None:
+            person = self.workspace.user(user)
+            channel_id = self.workspace.post_target(channel).id if channel else None
+            target = self._response_target(channel_id, person.id, None)
+            trigger_id = self.issue_trigger_id(person.id)
+            payload = {**payload, "response_url": self._response_url_for(target.response_id), "trigger_id": trigger_id}
+        return await self._interact(kind, payload, trigger_id, target)
+
     def _slackbot_says(self, user_id: str, channel_id: str, text: str, thread_ts: str | None) -> None:
         """A message from Slack itself, seen only by this person (as Slackbot's ephemerals are)."""
         self.workspace.post_ephemeral(Ephemeral(channel_id, user_id, text, None, self.workspace.clock.next_ts(),
@@ -740,7 +784,10 @@ class SlackEmulator:
         """Slack's /invite @person [#channel]: add the people, tell the bot (member_joined_channel)."""
         escaped = link_typed(self.workspace, inviter, text, user_labels=True)
         named = re.search(r"<#([CG][A-Z0-9]+)", escaped)
-        where = self.workspace.channel(named.group(1)) if named else channel
+        try:
+            where = self.workspace.channel(named.group(1)) if named else channel
+        except SlackError:  # a channel that does not exist (or that the person cannot see)
+            return CommandNotDelivered("built_in", "/invite", "That channel doesn't exist, or you can't see it."), False
         people = list(dict.fromkeys(re.findall(r"<@([UW][A-Z0-9]+)", escaped)))
         if where.is_im or where.is_mpim:
             return CommandNotDelivered("built_in", "/invite", "You can't add people to a direct message."), False
@@ -929,6 +976,7 @@ class SlackEmulator:
         try:
             apply_response(self.workspace, target, body)
         except SlackError as error:
+            self.refused_responses.append((post, error.code))
             return web.Response(status=400, text=error.code)
         return web.Response(text="ok")
 
