@@ -103,10 +103,7 @@ async def on_drop_open(ack: Any, body: dict[str, Any], client: Any, context: Any
 
 
 def _picked(view: dict[str, Any]) -> date | None:
-    try:
-        return date.fromisoformat(str(view_values(view).get("due_date") or ""))
-    except ValueError:
-        return None
+    return view_values(view).day("due_date")
 
 
 def validate_new_date(deps: Deps, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -124,7 +121,7 @@ def validate_new_date(deps: Deps, payload: dict[str, Any]) -> dict[str, Any] | N
 
 def validate_drop(payload: dict[str, Any]) -> dict[str, Any] | None:
     """At ack time: a reason is given."""
-    if not str(view_values(payload.get("view") or {}).get("reason") or "").strip():
+    if not view_values(payload.get("view") or {}).text("reason").strip():
         return {"response_action": "errors", "errors": {"reason": "Say why it's dropped."}}
     return None
 
@@ -148,7 +145,7 @@ async def on_drop_submit(ack: Any, view: dict[str, Any], client: Any, context: A
     await ack()
     org, user = who(context)
     meta = json.loads(view.get("private_metadata") or "{}")
-    reason = str(view_values(view).get("reason") or "")
+    reason = view_values(view).text("reason")
     async with deps.pool.connection() as conn:
         task = await task_service.drop(conn, user, await get_task(conn, org.id, int(meta.get("task") or 0)), reason, deps.now())
     await _after(client, deps, org, user, meta, f":wastebasket: {task.display_id} dropped.")

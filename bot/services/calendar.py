@@ -78,15 +78,16 @@ def zone(tz: str | None) -> ZoneInfo:
     """The ZoneInfo of an IANA name; UTC for None or a name the system does not know."""
     try:
         return ZoneInfo(tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
 
 
 def valid_timezone(tz: str) -> bool:
-    """Whether ``tz`` is an IANA name like ``Europe/Berlin`` (or ``UTC``) this system knows."""
+    """Whether ``tz`` is an IANA name like ``Europe/Berlin`` (or ``UTC``) this system knows. Never raises: a
+    name too long for a file name (ZoneInfo reads the tz database's files: OSError) is not one."""
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return "/" in tz or tz == "UTC"
 
