@@ -300,8 +300,7 @@ class InboxWorker(PollingWorker):
                 log.warning("inbox_stop_cancelled_events", events=len(unfinished), grace_seconds=STOP_GRACE_SECONDS)
                 await cancel_and_wait(unfinished, what="inbox events")
         if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
+            await cancel_and_wait([self._heartbeat], what="inbox lease heartbeat")
             self._heartbeat = None
 
     async def _renew_leases(self) -> None:
@@ -484,8 +483,7 @@ class LateCommands:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task], what="late commands")
             self._task = None
 
     async def _loop(self) -> None:

@@ -12,6 +12,7 @@ from pgvector.psycopg import register_vector_async
 from psycopg_pool import AsyncConnectionPool
 
 from bot.log import get_logger
+from bot.worker import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -89,8 +90,7 @@ class PoolHealth:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task], what="pool health")
             self._task = None
 
     async def _loop(self) -> None:
