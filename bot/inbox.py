@@ -39,7 +39,7 @@ from bot.errors import InvalidPayload, StewardError
 from bot.lanes import CURRENT_SLOT, Lanes, Slot
 from bot.log import bound_context, get_logger
 from bot.slack_limits import slack_refusal
-from bot.worker import PollingWorker, cancel_and_wait
+from bot.worker import PollingWorker, cancel_and_wait, claim_or_hand_back
 from db.queries import Q
 
 log = get_logger(__name__)
@@ -56,6 +56,9 @@ ACK_BOUND = ("slash_commands", "interactive")
 # it handles the row, so only a dead worker's rows are claimed again (within LEASE_SECONDS of its death).
 LEASE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 1.5
+# How long a stopping worker spends handing back the rows it will not finish (so the next worker need not wait
+# out their lease); within the bound its stop waits for its loop (bot.worker.UNWIND_SECONDS).
+RELEASE_SECONDS = 2.0
 KINDS = slack_payloads.KINDS
 
 
@@ -292,13 +295,17 @@ class InboxWorker(PollingWorker):
                                               context=contextvars.Context())
 
     async def stop(self) -> None:
-        """Stop claiming; let the events being processed finish within STOP_GRACE_SECONDS, then cancel them."""
+        """Stop claiming (a claim in progress is finished and handed back); let the events being processed
+        finish within STOP_GRACE_SECONDS, then cancel them and hand their rows back (due at once, looked for in
+        Slack before anything is posted again): no row this worker claimed waits out its lease."""
         await super().stop()
         if self._running:
             _, unfinished = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
             if unfinished:
+                cut = list(self._in_flight)
                 log.warning("inbox_stop_cancelled_events", events=len(unfinished), grace_seconds=STOP_GRACE_SECONDS)
                 await cancel_and_wait(unfinished, what="inbox events")
+                await self._hand_back(cut, started=True)
         if self._heartbeat is not None:
             await cancel_and_wait([self._heartbeat], what="inbox lease heartbeat")
             self._heartbeat = None
@@ -336,15 +343,43 @@ class InboxWorker(PollingWorker):
         free = max(1, min(self.batch, self.lanes.free))
         teams = sorted(await self.teams()) if self.teams is not None else None
         claim = {"limit": free, "lease_seconds": self.lease_seconds, "team_ids": teams, "mine": list(self._in_flight)}
-        async with self.pool.connection() as conn:
-            rows = await (await conn.execute(Q["inbox_claim"], claim)).fetchall()
-        for row in rows:
-            self._in_flight.add(row[0])
-            slot = await self.lanes.acquire()
+
+        async def hand_back(rows: list[Any], within: float) -> None:
+            await self._hand_back([r[0] for r in rows], started=False, within=within)
+
+        rows = await claim_or_hand_back(self._claim(claim), hand_back, within=RELEASE_SECONDS)
+        self._in_flight.update(row[0] for row in rows)
+        for n, row in enumerate(rows):
+            try:
+                slot = await self.lanes.acquire()
+            except asyncio.CancelledError:  # stopping: the rows not started yet go back
+                await self._hand_back([r[0] for r in rows[n:]], started=False)
+                raise
             task = asyncio.create_task(self._process_row(slot, *row))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         return len(rows)
+
+    async def _claim(self, params: dict[str, Any]) -> list[Any]:
+        async with self.pool.connection() as conn:
+            return await (await conn.execute(Q["inbox_claim"], params)).fetchall()
+
+    async def _hand_back(self, ids: list[int], *, started: bool, within: float = RELEASE_SECONDS) -> None:
+        """Give rows this worker holds back without finishing them (it is stopping), within ``within`` seconds:
+        due at once; ``started``: their handling began (so the next attempt looks in Slack before posting).
+        When the database does not answer in time, their lease lapses instead."""
+        if not ids:
+            return
+        try:
+            async with asyncio.timeout(within):
+                async with self.pool.connection() as conn:
+                    await conn.execute(Q["inbox_release"], {"ids": ids, "started": started,
+                                                            "error": "interrupted (Steward stopping)"})
+            log.info("inbox_rows_handed_back", rows=len(ids), started=started)
+        except (TimeoutError, psycopg.Error) as exc:
+            log.warning("inbox_rows_not_handed_back", rows=len(ids), error=f"{type(exc).__name__}: {exc}")
+        finally:
+            self._in_flight.difference_update(ids)
 
     async def _refuse(self, key: str, payload: dict[str, Any], error: InvalidPayload) -> None:
         if self.on_invalid_payload is None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Coroutine, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any, TypeVar
 
 from bot.log import get_logger
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 # How long a stop waits for cancelled tasks to unwind (a shielded cleanup write, a socket close). Steward's
 # whole stop fits in docker's and systemd's grace before SIGKILL (10 s, and 90 s).
@@ -46,6 +48,26 @@ async def finish_within(work: Coroutine[Any, Any, Any], *, what: str, within: fl
         return False
     task.result()
     return True
+
+
+async def claim_or_hand_back(claim: Coroutine[Any, Any, T], hand_back: Callable[[T, float], Awaitable[None]], *,
+                             within: float) -> T:
+    """Run ``claim`` (a statement that claims rows and commits) so that a stop cannot cut it in half: cancelled
+    while it runs, the caller lets it finish (within ``within`` seconds) and gives what it claimed back through
+    ``hand_back(claimed, seconds_left)``, then the cancellation goes on. When the claim does not finish in time
+    it is cancelled, and what it may have claimed goes back when its lease runs out."""
+    claiming = asyncio.ensure_future(claim)
+    try:
+        return await asyncio.shield(claiming)
+    except asyncio.CancelledError:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        done, _ = await asyncio.wait({claiming}, timeout=within)
+        if not done:
+            claiming.cancel()
+        elif not claiming.cancelled() and claiming.exception() is None:
+            await hand_back(claiming.result(), max(0.1, deadline - loop.time()))
+        raise
 
 
 class PollingWorker:

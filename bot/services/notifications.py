@@ -39,7 +39,7 @@ from bot.services.calendar import quiet_until as quiet_until
 from bot.slack_limits import PERMANENT_ERRORS, slack_refusal
 from bot.slack_metadata import delivery_metadata, find_message, is_delivery
 from bot.tenants import NotServed, Tenants
-from bot.worker import PollingWorker
+from bot.worker import PollingWorker, claim_or_hand_back
 from db.queries import Q
 
 log = get_logger(__name__)
@@ -291,19 +291,12 @@ class Dispatcher(PollingWorker):
     async def _claim_or_hand_back(self, as_of: datetime) -> Claim | None:
         """:meth:`_claim`, which a stop cannot cut in half: cancelled while the claim runs, the dispatcher lets it
         finish (within RELEASE_SECONDS) and hands back what it claimed, so no claim outlives a graceful stop."""
-        claiming = asyncio.ensure_future(self._claim(as_of))
-        try:
-            return await asyncio.shield(claiming)
-        except asyncio.CancelledError:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + RELEASE_SECONDS
-            done, _ = await asyncio.wait({claiming}, timeout=RELEASE_SECONDS)
-            if not done:
-                claiming.cancel()  # the lease will hand back whatever it still claims
-            elif not claiming.cancelled() and claiming.exception() is None and (claim := claiming.result()):
-                await self._release(claim, unconfirmed=claim.unconfirmed_since is not None,
-                                    within=max(0.1, deadline - loop.time()))
-            raise
+
+        async def hand_back(claim: Claim | None, within: float) -> None:
+            if claim is not None:
+                await self._release(claim, unconfirmed=claim.unconfirmed_since is not None, within=within)
+
+        return await claim_or_hand_back(self._claim(as_of), hand_back, within=RELEASE_SECONDS)
 
     def _clients(self, organization_id: int) -> tuple[Any, Any]:
         """(the organization's client, a copy of it for posting that does not resend a call whose connection

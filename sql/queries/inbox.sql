@@ -31,6 +31,16 @@ RETURNING e.id, e.event_key, e.kind, e.team_id, e.payload, e.attempts, e.uncerta
 -- The worker still holds these rows: their lease starts again.
 UPDATE event_inbox SET locked_at = now() WHERE id = ANY(%(ids)s) AND status = 'processing'
 
+-- name: inbox_release
+-- A stopping worker hands back rows it holds (status 'processing') without finishing them, due at once, so the
+-- next worker need not wait out their lease: rows it never started lose the attempt their claim counted
+-- (%(started)s false); rows whose handling was cut short may have reached Slack, so the next attempt looks first.
+UPDATE event_inbox
+SET status = 'pending', next_attempt_at = now(), locked_at = NULL,
+    attempts = CASE WHEN %(started)s THEN attempts ELSE greatest(attempts - 1, 0) END,
+    uncertain = uncertain OR %(started)s, last_error = %(error)s
+WHERE id = ANY(%(ids)s) AND status = 'processing'
+
 -- name: inbox_done
 UPDATE event_inbox SET status = 'done', processed_at = now(), last_error = %(error)s WHERE id = %(id)s
 
