@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.deps import Deps
 from bot.errors import InvalidPayload
 from bot.health import HealthServer
-from bot.inbox import InboxSocketModeHandler, InboxWorker, LateCommands, Metrics, team_of
+from bot.inbox import ACK_SECONDS, InboxSocketModeHandler, InboxWorker, LateCommands, Metrics, team_of
 from bot.log import get_logger
 from bot.processes import HEARTBEAT_SECONDS, ProcessRegistry
 from bot.runtime import database
@@ -37,8 +37,9 @@ from jobs.schedule import Scheduler
 log = get_logger(__name__)
 
 DEFAULT_SANDBOX_PORT = 8765
-# The Socket Mode close waits for Slack's close frame; aiohttp's own wait for it is 10 s.
-SOCKET_CLOSE_SECONDS = 3.0
+# The Socket Mode close first lets the envelopes being stored be acknowledged (bot.inbox.ACK_SECONDS), then
+# waits for Slack's close frame (aiohttp's own wait for it is 10 s).
+SOCKET_CLOSE_SECONDS = ACK_SECONDS + 3.0
 
 
 @dataclass

@@ -164,9 +164,35 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
         self.metrics = metrics
         self.ack_hooks = ack_hooks or {}
         self.late = late
+        self.stopping = False
+        self._storing: set[asyncio.Task[Any]] = set()
         self.client.message_listeners.append(self.ack_unreadable)
 
+    async def close_async(self) -> None:
+        """Stop taking envelopes, then close the socket (Slack sends what follows to the other connections).
+        Those being stored are acknowledged first (within ACK_SECONDS): after the close no ack could be sent,
+        and a command stored but never acknowledged would run while its person is shown an error. One arriving
+        from now on is neither stored nor acknowledged: Slack sends an event again, to another connection; a
+        command shows its person an error and never runs."""
+        self.stopping = True
+        storing = [t for t in self._storing if not t.done()]
+        if storing:
+            await asyncio.wait(storing, timeout=ACK_SECONDS)
+        await super().close_async()
+
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        if self.stopping:
+            log.info("inbox_envelope_not_taken_stopping", kind=str(req.type)[:50])
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._storing.add(task)
+        try:
+            await self._store_and_ack(client, req)
+        finally:
+            self._storing.discard(task)  # type: ignore[arg-type]
+
+    async def _store_and_ack(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         # Whatever the envelope holds, it is stored and acked: a payload Steward cannot use is refused when

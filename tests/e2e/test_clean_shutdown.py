@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from bot.clock import Clock
 from bot.emulators.slack import SlackEmulator
-from bot.inbox import STOP_GRACE_SECONDS, InboxWorker, Metrics, store
+from bot.inbox import ACK_SECONDS, STOP_GRACE_SECONDS, InboxWorker, Metrics, store
 from bot.services.notifications import Dispatcher, Target, notify
 from bot.slack_app import build_client
 from bot.worker import UNWIND_SECONDS
@@ -177,4 +177,31 @@ async def test_a_stop_during_an_inbox_claim_hands_the_claimed_rows_back(
     finally:
         await proxy.close()
         await pool.close(timeout=1)
+        await running.stop()
+
+
+async def test_the_socket_closes_once_the_envelopes_being_stored_are_acknowledged(
+        emulator: SlackEmulator, db_dsn: str, tmp_path: Path) -> None:
+    """A slash command being stored as the stop closes the socket: it is acknowledged before the socket closes
+    (and runs once), never stored and then left unacknowledged (its person shown an error, so they type it
+    again, while the first copy runs as well)."""
+    running = await start_steward(emulator, db_dsn, tmp_path)
+    assert running.bot.handler is not None
+    try:
+        async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as watcher, \
+                await psycopg.AsyncConnection.connect(db_dsn) as blocker:
+            await blocker.execute("LOCK TABLE event_inbox IN EXCLUSIVE MODE")  # the store waits for this transaction
+            command = asyncio.create_task(emulator.slash_command(SAM, "/journal", "Written as Steward stops"))
+            await eventually(lambda: fetchval(watcher, "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = "
+                                                       "'Lock' AND query LIKE 'INSERT INTO event_inbox%%'"))
+            closing = asyncio.create_task(running.bot.handler.close_async())
+            await asyncio.sleep(0.3)  # room for a close that does not wait to happen first
+            await blocker.rollback()
+            async with asyncio.timeout(ACK_SECONDS + MARGIN):
+                await closing
+            result = await command
+            assert result.acked and not result.timed_out
+            await result.wait_for_response(timeout=10)
+            assert await fetchval(watcher, "SELECT count(*) FROM journals WHERE body = 'Written as Steward stops'") == 1
+    finally:
         await running.stop()
