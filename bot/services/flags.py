@@ -4,8 +4,10 @@ A flag is raised by a person with `/flag @person <reason>` (:func:`raise_manual`
 above them in the reporting line, and admins; never about oneself) or by a rule (:func:`raise_rule_flag`: the
 blocker ladder's and the overdue ladder's flag rung, the low-mood rule of :mod:`bot.services.mood`). Either way
 its *card* (what it is about, its reason or rule, its evidence, and the buttons Open inquiry / Resolve / Dismiss)
-goes once to the person's manager, else the admins (:func:`send_card`; rule flags raised inside a sweep go with
-:func:`deliver_pending`). ``flags.notified_at`` says the card was queued.
+goes once to the person's manager, else the admins (:func:`send_card`; the low-mood rule's flags go with :func:`deliver_pending`).
+A ladder's flag rung is different (issue 13): its flag goes to the manager's manager, else the admins, as an item
+of the sweep's escalation DM with these buttons (:func:`bot.services.escalations.flag_rung`), and no card goes to
+the manager. ``flags.notified_at`` says the flag went out.
 
 Who may act on a flag (open an inquiry, resolve, dismiss): the admins and anyone above the person in the reporting
 line, never the person. Who may see it (:func:`visible`, `/flags`): the same people, and the person themselves
@@ -216,8 +218,14 @@ async def send_card(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, no
             text, blocks = render.card(flag, person, raiser, recipient)
             await notify(conn, organization_id=org_id, kind=kind, dedupe_key=f"{kind}:{org_id}:{flag.id}:{recipient.id}",
                          text=text, blocks=blocks, targets=[Target.dm(recipient.slack_id)], now=now, user_id=recipient.id)
-        await conn.execute(Q["flag_mark_notified"], {"organization_id": org_id, "id": flag.id, "now": now})
+        await mark_notified(conn, org_id, flag.id, now)
     return to
+
+
+async def mark_notified(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, now: datetime) -> None:
+    """Record that flag ``flag_id`` went to its recipients (``flags.notified_at``): :func:`deliver_pending` skips it.
+    A ladder's flag rung marks its flag so, its DM carrying the flag (:func:`bot.services.escalations.flag_rung`)."""
+    await conn.execute(Q["flag_mark_notified"], {"organization_id": org_id, "id": flag_id, "now": now})
 
 
 async def deliver_pending(conn: psycopg.AsyncConnection, org_id: int, now: datetime, *, batch: int = DELIVER_BATCH) -> int:
