@@ -18,7 +18,19 @@ from bot.emulators.slack import SlackEmulator
 from jobs import escalations as escalations_job
 from tests.e2e import test_blockers as blocker_team
 from tests.e2e.conftest import ACME, DIEGO, MAYA, SAM, STANDUP, answer_text
-from tests.e2e.test_blockers import buttons, click, delivered, dms, ny, on_project, row, setup_team, sweep, texts, walk
+from tests.e2e.test_blockers import (
+    buttons,
+    click,
+    delivered,
+    dms,
+    ny,
+    on_project,
+    row,
+    setup_team,
+    sweep,
+    texts,
+    walk,
+)
 from tests.e2e.test_daily_rhythm import LEE, add_task, db
 from tests.e2e.test_overdue import fetchval_of, overdue_task, rows
 
