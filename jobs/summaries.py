@@ -156,6 +156,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "blocker.taken": ("blocker-taken note", "blocker-taken notes"),
     "escalation.overdue": ("overdue-task escalation", "overdue-task escalations"),
     "escalation.overdue_channel": ("overdue-task post", "overdue-task posts"),
+    "escalation.mixed": ("escalation listing blockers and overdue tasks", "escalations listing blockers and overdue tasks"),
     "flag.raised": ("flag card", "flag cards"),
     "flag.closed": ("flag-closed note", "flag-closed notes"),
 }

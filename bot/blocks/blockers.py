@@ -16,9 +16,6 @@ from bot.services.blockers import Blocker, Opened
 from bot.services.escalations import People, Step
 from db.rows import User
 
-# A DM lists this many escalations in full (section, context, buttons: 3 blocks each, inside Slack's 50); the rest
-# are counted, and `/blockers` lists them.
-MAX_ITEMS = 14
 QUOTE = 200
 
 
@@ -87,7 +84,11 @@ def _buttons(blocker: Blocker, action: str, level: int) -> dict[str, Any]:
     return {"type": "actions", "block_id": f"blocker:{blocker.id}:{level}", "elements": elements}
 
 
-def _item(step: Step, people: People, recipient: User, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+def item(step: Step, people: People, recipient: User, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """One blocker's rung in an escalation DM (:func:`bot.blocks.escalations.escalation_dm`): (its fallback words,
+    its blocks: a section, a context line saying why it came to ``recipient`` when it went elsewhere than the plain
+    rule says, and its buttons: Resolved / Still blocked / I need help for one's own blocker, I'm on it / Resolve /
+    Reassign for someone else's)."""
     blocker: Blocker = step.item
     tz = recipient.timezone
     person = people.users.get(blocker.user_id)
@@ -120,25 +121,12 @@ def _item(step: Step, people: People, recipient: User, now: datetime) -> tuple[s
     return fallback, blocks
 
 
-def escalation_dm(recipient: User, steps: Sequence[Step], people: People, now: datetime) -> tuple[str, list[dict[str, Any]]]:
-    """One DM to ``recipient`` listing every escalation due for them in this sweep (the noise rule), each with its
-    buttons: Resolved / Still blocked / I need help for their own blockers, I'm on it / Resolve / Reassign for
-    someone else's."""
+def head(recipient: User, steps: Sequence[Step]) -> str:
+    """The heading of a DM listing only blocker rungs: the recipient's own blockers, or others' needing an owner."""
     own = all(s.route.action == "owner" and recipient.id in (s.item.user_id, s.item.owner_id) for s in steps)
     if len(steps) == 1:
-        head = "A blocker of yours is still open" if own else "A blocker needs someone to own it"
-    else:
-        head = f"{len(steps)} blockers of yours are still open" if own else f"{len(steps)} blockers need someone to own them"
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(head, L.HEADER_TEXT)}]
-    fallbacks = []
-    for step in steps[:MAX_ITEMS]:
-        fallback, item = _item(step, people, recipient, now)
-        fallbacks.append(fallback)
-        blocks.extend(item)
-    if len(steps) > MAX_ITEMS:
-        blocks.append(section(f"\u2026and {len(steps) - MAX_ITEMS} more: `/blockers` lists them all."))
-    text = f"{head}: " + "; ".join(fallbacks)
-    return markup_safe(text), blocks
+        return "A blocker of yours is still open" if own else "A blocker needs someone to own it"
+    return f"{len(steps)} blockers of yours are still open" if own else f"{len(steps)} blockers need someone to own them"
 
 
 def markup_safe(text: str) -> str:

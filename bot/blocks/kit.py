@@ -24,6 +24,12 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": fit_text(text, L.SECTION_TEXT)}]}
 
 
+def replace_block(blocks: Sequence[Block], block_id: str | None, line: str) -> list[Block]:
+    """``blocks`` with the block whose ``block_id`` is ``block_id`` (a pressed item's buttons) replaced by a context
+    line saying what happened; the other blocks (a grouped message's other items, their buttons) unchanged."""
+    return [context(line) if block_id is not None and b.get("block_id") == block_id else b for b in blocks]
+
+
 def plain(text: str, limit: int) -> dict[str, str]:
     """A plain_text object shortened to ``limit`` characters (e.g. ``L.BUTTON_TEXT``, ``L.HEADER_TEXT``)."""
     return {"type": "plain_text", "text": fit_text(text, limit)}

@@ -17,9 +17,6 @@ from bot.services.escalations import People, Step
 from bot.services.overdue import OverdueTask, due_instant
 from db.rows import Task, User
 
-# A DM lists this many tasks in full (section, context, buttons: 3 blocks each, inside Slack's 50); the rest are
-# counted and `/tasks` lists them.
-MAX_ITEMS = 14
 BUTTONS = (("Done", "overdue_done", "primary"), ("New date", "overdue_new_date", None), ("Drop", "overdue_drop", "danger"))
 NEW_DATE_VIEW = "overdue_new_date"
 DROP_VIEW = "overdue_drop"
@@ -56,7 +53,10 @@ def buttons(task: OverdueTask, block_id: str) -> dict[str, Any]:
     return {"type": "actions", "block_id": block_id[: L.BLOCK_ID], "elements": elements}
 
 
-def _item(step: Step, people: People, recipient: User, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+def item(step: Step, people: People, recipient: User, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """One overdue task's rung in an escalation DM (:func:`bot.blocks.escalations.escalation_dm`): (its fallback
+    words, its blocks: a section, a context line saying why it came to ``recipient`` when it went elsewhere than the
+    plain rule says, and Done / New date / Drop)."""
     task: OverdueTask = step.item
     tz = recipient.timezone
     due = due_words(task, people, tz)
@@ -76,24 +76,12 @@ def _item(step: Step, people: People, recipient: User, now: datetime) -> tuple[s
     return fallback, blocks
 
 
-def escalation_dm(recipient: User, steps: Sequence[Step], people: People, now: datetime) -> tuple[str, list[dict[str, Any]]]:
-    """One DM to ``recipient`` with every overdue task whose rung reaches them in this sweep (the noise rule), each
-    with Done / New date / Drop."""
-    own = all(s.item.user_id == recipient.id for s in steps)
+def head(recipient: User, steps: Sequence[Step]) -> str:
+    """The heading of a DM listing only overdue tasks: the recipient's own, or others'."""
     n = len(steps)
-    if own:
-        head = "A task of yours is overdue" if n == 1 else f"{n} tasks of yours are overdue"
-    else:
-        head = "A task is overdue" if n == 1 else f"{n} tasks are overdue"
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(head, L.HEADER_TEXT)}]
-    fallbacks = []
-    for step in steps[:MAX_ITEMS]:
-        fallback, item = _item(step, people, recipient, now)
-        fallbacks.append(fallback)
-        blocks.extend(item)
-    if n > MAX_ITEMS:
-        blocks.append(section(f"\u2026and {n - MAX_ITEMS} more: `/tasks` lists them."))
-    return L.fit_text(f"{head}: " + "; ".join(fallbacks), L.MESSAGE_TEXT), blocks
+    if all(s.item.user_id == recipient.id for s in steps):
+        return "A task of yours is overdue" if n == 1 else f"{n} tasks of yours are overdue"
+    return "A task is overdue" if n == 1 else f"{n} tasks are overdue"
 
 
 def _post_line(task: OverdueTask, people: People, tz: str, now: datetime) -> str:

@@ -12,9 +12,10 @@ from slack_bolt.async_app import AsyncApp
 from bot import slack_limits as L
 from bot import slack_payloads as payload
 from bot.blocks import blockers as render
-from bot.blocks.kit import context, plain
+from bot.blocks.kit import plain
 from bot.deps import Deps
 from bot.errors import InvalidInput
+from bot.listeners.pressed import mark_later, mark_pressed
 from bot.listeners.workspace import who
 from bot.parsing.ladders import describe
 from bot.services import blockers, escalations, ladders, standup_settings
@@ -75,19 +76,6 @@ def _blocker_id(body: dict[str, Any]) -> int:
     return payload.action_id_value(body)
 
 
-async def _mark(client: Any, body: dict[str, Any], line: str) -> None:
-    """Replace the pressed item's buttons with what happened (the rest of a grouped DM keeps its buttons)."""
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    message = body.get("message") or {}
-    ts = container.get("message_ts") or message.get("ts")
-    block_id = ((body.get("actions") or [{}])[0]).get("block_id")
-    if not (channel and ts and message.get("blocks")):
-        return
-    blocks = [context(line) if b.get("block_id") == block_id else b for b in message["blocks"]]
-    await client.chat_update(channel=channel, ts=ts, text=message.get("text") or line, blocks=blocks)
-
-
 async def on_button(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
     await ack()
     org, user = who(context)
@@ -109,7 +97,7 @@ async def on_button(ack: Any, body: dict[str, Any], client: Any, context: Any, d
             updated = await blockers.take_on(conn, org.id, user, blocker_id, now)
             until = f" until {render.short(updated.held_until, user.timezone)}" if updated.held_until else ""
             line = f":raised_hand: You're on it: you own it now and the ladder holds{until}."
-    await _mark(client, body, line)
+    await mark_pressed(client, body, line)
 
 
 async def on_reassign_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -148,11 +136,4 @@ async def on_reassign_submit(ack: Any, view: dict[str, Any], client: Any, contex
         updated = await blockers.take_on(conn, org.id, user, blocker_id, deps.now(), owner=owner)
     line = f":arrow_right: Reassigned to {owner.mention}" + (
         f"; the ladder holds until {render.short(updated.held_until, user.timezone)}." if updated.held_until else ".")
-    if channel and ts:
-        message = {"blocks": [], "text": line}
-        history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-        found = (history.get("messages") or [{}])[0]
-        if found.get("ts") == ts:
-            message = found
-        await _mark(client, {"container": {"channel_id": channel, "message_ts": ts}, "message": message,
-                             "actions": [{"block_id": block}]}, line)
+    await mark_later(client, channel, ts, block, line)

@@ -18,7 +18,7 @@ from bot.blocks import flags as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import home
-from bot.listeners.blockers import _mark
+from bot.listeners.pressed import mark_pressed
 from bot.listeners.workspace import who
 from bot.services import flags, inquiries
 from db.repos.users import user_by_id
@@ -73,7 +73,7 @@ async def _after_press(client: Any, body: dict[str, Any], deps: Deps, org: Any, 
     if (body.get("container") or {}).get("type") == "view" or (body.get("view") or {}).get("type") == "home":
         await home.publish_home(client, deps, org, user)
         return
-    await _mark(client, body, line)
+    await mark_pressed(client, body, line)
 
 
 async def on_close(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:

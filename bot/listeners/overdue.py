@@ -16,7 +16,7 @@ from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import home
-from bot.listeners.blockers import _mark
+from bot.listeners.pressed import mark_later, mark_pressed
 from bot.listeners.workspace import who
 from bot.services import calendar
 from bot.services import tasks as task_service
@@ -50,15 +50,7 @@ async def _after(client: Any, deps: Deps, org: Any, user: Any, meta: dict[str, A
     if meta.get("home"):
         await home.publish_home(client, deps, org, user)
         return
-    if not (meta.get("channel") and meta.get("ts")):
-        return
-    message: dict[str, Any] = {"blocks": [], "text": line}
-    history = await client.conversations_history(channel=meta["channel"], latest=meta["ts"], inclusive=True, limit=1)
-    found = (history.get("messages") or [{}])[0]
-    if found.get("ts") == meta["ts"]:
-        message = found
-    await _mark(client, {"container": {"channel_id": meta["channel"], "message_ts": meta["ts"]}, "message": message,
-                         "actions": [{"block_id": meta.get("block")}]}, line)
+    await mark_later(client, meta.get("channel"), meta.get("ts"), meta.get("block"), line)
 
 
 def _meta(body: dict[str, Any], task_id: int) -> dict[str, Any]:
@@ -76,7 +68,7 @@ async def on_done(ack: Any, body: dict[str, Any], client: Any, context: Any, dep
     if _from_home(body):
         await home.publish_home(client, deps, org, user)
     else:
-        await _mark(client, body, line)
+        await mark_pressed(client, body, line)
 
 
 async def on_new_date_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:

@@ -3,8 +3,9 @@
 A blocker is raised with `/blocker T-n <what blocks it>`, `/blocker <what blocks me>` or a standup reply's
 "Blocked on …", and climbs the organization's blocker ladder (:mod:`bot.services.ladders`; default ``4h owner,
 1d manager, 2d channel, 3d flag``) in the blocked person's working time (:mod:`bot.services.calendar`: their
-clock pauses while they are away). The job ``escalations`` calls :func:`sweep` every minute; who each rung goes to
-and when they can hear it is :mod:`bot.services.escalations`.
+clock pauses while they are away). The job ``escalations`` climbs it every minute (:class:`BlockerClimb`, in one
+sweep with the overdue ladder: :func:`bot.services.escalation_sweep.sweep`); who each rung goes to and when they can
+hear it is :mod:`bot.services.escalations`.
 
 The blocker's columns tell the truth at every moment: ``escalation_level`` is how many rungs have fired,
 ``last_escalated_at`` when the last did, ``next_escalation_at`` when the next is due (NULL once the ladder is done
@@ -47,8 +48,7 @@ from db.rows import User
 log = get_logger(__name__)
 
 SUBJECT = "blocker"
-# A sweep claims at most this many due blockers per transaction (the rest wait for the next batch).
-SWEEP_BATCH = 500
+FLAG_TYPE = "blocker_escalated"  # the flag the ladder's flag rung raises (flags.type)
 # A blocker whose person is away until further notice (a Slack status with no expiry): looked at again this often.
 PAUSED_RECHECK = timedelta(hours=6)
 # How much of a blocker's words a list line or a DM quotes.
@@ -124,8 +124,6 @@ class SweepResult:
     waiting: int = 0
     moved: int = 0
     resolved: int = 0
-    dms: int = 0
-    posts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Flat counts, as a job summary reads them (jobs/summaries.py): rungs fired by action, then the rest."""
@@ -507,37 +505,70 @@ async def visible(conn: psycopg.AsyncConnection, org_id: int, viewer: User) -> l
 
 # ---------------------------------------------------------------- the sweep
 
-async def sweep(conn: psycopg.AsyncConnection, org_id: int, now: datetime, *, batch: int = SWEEP_BATCH) -> SweepResult:
-    """One run of the blocker ladder for one organization as of ``now`` (the job ``escalations``).
+@dataclass
+class BlockerClimb:
+    """The blocker ladder's part in a sweep (:class:`bot.services.escalations.Climb`; the job ``escalations`` runs it
+    with the overdue ladder's through :func:`bot.services.escalations.climb`): the open blockers due by ``now`` climb
+    at most one rung each. Each one's due time is recomputed first (an absence recorded since moves it: the column is
+    corrected); a rung whose recipient cannot be reached yet waits for them (``next_escalation_at`` says until
+    when); a blocker whose task was closed meanwhile is resolved. ``result`` counts what it did."""
 
-    In one transaction per batch: the open blockers due by ``now`` are claimed (``FOR UPDATE SKIP LOCKED``: another
-    process sweeping at the same moment takes others), each one's due time is recomputed (an absence recorded since
-    moves it: the column is corrected), and the rungs due fire: at most one rung per blocker per sweep, recorded in
-    ``escalation_steps`` (once, ever), the blocker advanced, logged, and the messages queued, one DM per recipient
-    and one post per channel however many blockers they cover. A rung whose recipient cannot be reached yet waits
-    for them (``next_escalation_at`` says until when). A blocker whose task was closed meanwhile is resolved."""
-    result = SweepResult()
-    rhythm, ladder = await _ladder(conn, org_id)
-    done: list[int] = []
-    while True:
-        async with conn.transaction():
-            cur = conn.cursor(row_factory=class_row(Blocker))
-            await cur.execute(Q["blockers_due"], {"organization_id": org_id, "now": now, "limit": batch, "done": done})
-            rows = await cur.fetchall()
-            if not rows:
-                break
-            done.extend(b.id for b in rows)
-            people = await escalations.load_people(conn, org_id, rhythm, {b.user_id for b in rows} | {
-                b.owner_id for b in rows if b.owner_id is not None}, now)
-            steps: list[Step] = []
-            for blocker in rows:
-                step = await _advance(conn, org_id, ladder, people, blocker, now, result)
-                if step is not None:
-                    steps.append(step)
-            await _send(conn, org_id, people, steps, now, result)
-        if len(rows) < batch:
-            break
-    return result
+    result: SweepResult = field(default_factory=SweepResult)
+    subject_type: str = SUBJECT
+    dm_kind: str = KIND_DM
+    due_query: str = "blockers_due"
+    row: type = Blocker
+    ladder: Ladder | None = field(default=None, init=False, repr=False)  # read at the first blocker due
+
+    def people_of(self, item: Blocker) -> list[int]:
+        return [item.user_id] + ([item.owner_id] if item.owner_id is not None else [])
+
+    async def _ladder(self, conn: psycopg.AsyncConnection, org_id: int) -> Ladder:
+        if self.ladder is None:
+            self.ladder = (await ladders.ladders_of(conn, org_id)).blocker
+        return self.ladder
+
+    async def advance(self, conn: psycopg.AsyncConnection, org_id: int, people: People, item: Blocker,
+                      now: datetime) -> Step | None:
+        return await _advance(conn, org_id, await self._ladder(conn, org_id), people, item, now, self.result)
+
+    async def reschedule(self, conn: psycopg.AsyncConnection, org_id: int, people: People, user_id: int,
+                         now: datetime) -> int:
+        """The open blockers of ``user_id`` (the blocked person) with a rung to come get their next rung's time
+        recomputed from the people calendar as it stands (locked first: a sweep holding one finishes); one due by
+        ``now`` is due at once. Returns how many changed."""
+        rows = await (await conn.execute(Q["blockers_lock_of_person"], {"organization_id": org_id, "user_id": user_id})).fetchall()
+        ladder = await self._ladder(conn, org_id)
+        changed = 0
+        for (blocker_id,) in rows:
+            blocker = await get(conn, org_id, int(blocker_id))
+            nxt, _fires = next_rung_at(ladder, people.rhythm, people.person(user_id), blocker, now)
+            if nxt != blocker.next_escalation_at:
+                await conn.execute(Q["blocker_set_next"], {"organization_id": org_id, "id": blocker.id, "next": nxt})
+                changed += 1
+        return changed
+
+    async def before_send(self, conn: psycopg.AsyncConnection, org_id: int, steps: Sequence[Step]) -> None:
+        for step in steps:
+            if step.route.action != "owner":
+                step.extra["latest_word"] = await latest_word(conn, org_id, step.item)
+
+    async def post(self, conn: psycopg.AsyncConnection, org_id: int, people: People, steps: Sequence[Step],
+                   now: datetime) -> tuple[str, str, list[dict[str, Any]]]:
+        from bot.blocks import blockers as render
+
+        return (KIND_CHANNEL, *render.channel_post(steps, people, now))
+
+
+def next_rung_at(ladder: Ladder, rhythm: Rhythm, person: calendar.Person, blocker: Blocker, now: datetime) -> tuple[datetime | None, bool]:
+    """(When ``blocker``'s next rung is due in ``person``'s working time, whether that is by ``now``). Its column's
+    truth: None once its ladder is done; a time :data:`PAUSED_RECHECK` on when its person is away until further notice
+    (the calendar cannot say when the rung comes)."""
+    due = ladders.next_due(ladder, rhythm, person, level=blocker.escalation_level, anchor_at=blocker.anchor_at,
+                           anchor_level=blocker.anchor_level, held_until=blocker.held_until)
+    if due is not None and due <= now:
+        return due, True
+    return (due if due is not None or blocker.escalation_level >= len(ladder) else now + PAUSED_RECHECK), False
 
 
 async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, people: People, blocker: Blocker,
@@ -547,10 +578,8 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
         return None
     rhythm = people.rhythm
     level = blocker.escalation_level
-    due = ladders.next_due(ladder, rhythm, people.person(blocker.user_id), level=level, anchor_at=blocker.anchor_at,
-                           anchor_level=blocker.anchor_level, held_until=blocker.held_until)
-    if due is None or due > now:
-        nxt = due if due is not None or level >= len(ladder) else now + PAUSED_RECHECK
+    nxt, fires = next_rung_at(ladder, rhythm, people.person(blocker.user_id), blocker, now)
+    if not fires:
         await conn.execute(Q["blocker_set_next"], {"organization_id": org_id, "id": blocker.id, "next": nxt})
         result.moved += 1
         return None
@@ -566,9 +595,9 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
         return None  # fired by another process: it advanced the blocker too
     if route.action == "flag" and route.skipped is None:
         person = people.users.get(blocker.user_id)
-        step.extra["flag_id"] = await escalations.raise_flag(
-            conn, org_id, person_id=blocker.user_id, task_id=blocker.task_id,
-            title=f"Blocked for {ladder.rungs[level].words.split(' ')[0]}: {markup.read(blocker.description).plain[:120]}",
+        await escalations.flag_rung(
+            conn, org_id, step, now, person_id=blocker.user_id, task_id=blocker.task_id, type_=FLAG_TYPE,
+            title=f"Blocked for {rung.words.split(' ')[0]}: {markup.read(blocker.description).plain[:120]}",
             description=f"{person.mention if person else 'Someone'} has been blocked on {blocker.ref} since "
                         f"{blocker.created_at:%Y-%m-%d}; the ladder reached its flag rung.",
             evidence={"blocker": blocker.id, "task": blocker.task_display_id, "level": level + 1,
@@ -588,32 +617,6 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
     else:
         result.fired[route.action] = result.fired.get(route.action, 0) + 1
     return step
-
-
-async def _send(conn: psycopg.AsyncConnection, org_id: int, people: People, steps: list[Step], now: datetime,
-                result: SweepResult) -> None:
-    from bot.blocks import blockers as render
-
-    for step in steps:
-        blocker: Blocker = step.item
-        if step.route.action != "owner":
-            step.extra["latest_word"] = await latest_word(conn, org_id, blocker)
-    by_person, by_channel = escalations.group_by_recipient(steps)
-    for user_id, mine in by_person.items():
-        user = people.users[user_id]
-        text, blocks = render.escalation_dm(user, mine, people, now)
-        key = f"escalation.blocker:{org_id}:{user_id}:{mine[0].step_id}:{len(mine)}"
-        notification_id = await notify(conn, organization_id=org_id, kind=KIND_DM, dedupe_key=key, text=text, blocks=blocks,
-                                       targets=[Target.dm(user.slack_id)], now=now, user_id=user_id)
-        await escalations.link_notification(conn, org_id, mine, notification_id)
-        result.dms += 1
-    for channel_id, posted in by_channel.items():
-        text, blocks = render.channel_post(posted, people, now)
-        key = f"escalation.blocker_channel:{org_id}:{channel_id}:{posted[0].step_id}:{len(posted)}"
-        notification_id = await notify(conn, organization_id=org_id, kind=KIND_CHANNEL, dedupe_key=key, text=text,
-                                       blocks=blocks, targets=[Target.channel(channel_id)], now=now)
-        await escalations.link_notification(conn, org_id, posted, notification_id)
-        result.posts += 1
 
 
 async def latest_word(conn: psycopg.AsyncConnection, org_id: int, blocker: Blocker) -> tuple[str, datetime] | None:

@@ -20,6 +20,12 @@ then, so escalations due for one person in the same sweep go in one DM (:func:`g
 
 Each rung is recorded once in ``escalation_steps`` (unique on the subject, cycle and level: :func:`record_step`),
 inside the transaction that advances the subject, so two processes, re-runs and restarts fire it once.
+
+One sweep climbs every ladder together (:func:`climb`: each ladder is a :class:`Climb`, the blocker ladder's and
+the overdue ladder's), so the noise rule holds across them: a person with several rungs due in one sweep, of
+blockers and of overdue work alike, gets one DM listing them all (:func:`bot.blocks.escalations.escalation_dm`),
+each item with its buttons. A ``flag`` rung's flag is an item of that DM, with the flag's own buttons (Open inquiry
+/ Resolve / Dismiss: :func:`flag_rung`): one message per recipient, no separate card.
 """
 
 from __future__ import annotations
@@ -27,21 +33,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.rows import class_row
 
 from bot.parsing.ladders import Action
-from bot.services import calendar, ooo
+from bot.services import calendar, flags, ooo, standup_settings
 from bot.services.calendar import Person, Rhythm
+from bot.services.notifications import Target, notify
 from db.queries import Q
 from db.repos.users import users_by_ids
 from db.rows import User
 
-# A flag an escalation raises (flags.type, flags.severity; sql/migrations/0001_schema.sql).
-FLAG_TYPE = "blocker_escalated"
+# A flag a ladder's top rung raises is of severity high (flags.severity; issue 13).
 FLAG_SEVERITY = "high"
+# The kind of an escalation DM listing the rungs of more than one ladder (one ladder's: its Climb's ``dm_kind``).
+KIND_DM_MIXED = "escalation.mixed"
 
 
 @dataclass(frozen=True)
@@ -253,11 +261,131 @@ async def told(conn: psycopg.AsyncConnection, org_id: int, subject_type: str, su
     return people, posts
 
 
-async def raise_flag(conn: psycopg.AsyncConnection, org_id: int, *, person_id: int, task_id: int | None, title: str,
-                     description: str, evidence: dict[str, Any], dedupe_key: str) -> int | None:
-    """A flag of severity high about ``person_id`` (type :data:`FLAG_TYPE`), raised by a rule (``raised_by`` NULL),
-    once per ``dedupe_key``; its id, or None when it was raised before."""
-    row = await (await conn.execute(Q["escalation_flag_insert"], {
-        "organization_id": org_id, "user_id": person_id, "type": FLAG_TYPE, "severity": FLAG_SEVERITY, "title": title[:200],
-        "description": description[:2000], "evidence": Jsonb(evidence), "task_id": task_id, "dedupe_key": dedupe_key})).fetchone()
-    return int(row[0]) if row else None
+async def flag_rung(conn: psycopg.AsyncConnection, org_id: int, step: Step, now: datetime, *, person_id: int,
+                    task_id: int | None, type_: str, title: str, description: str, evidence: dict[str, Any],
+                    dedupe_key: str) -> int | None:
+    """A ``flag`` rung (issue 13: "a flag of severity high to the manager's manager (or the admins)"): the flag is
+    raised about ``person_id`` once per ``dedupe_key`` (:func:`bot.services.flags.raise_rule_flag`) and goes as an
+    item of this sweep's DM to the rung's recipients, with its buttons; it is marked notified here, in the sweep's
+    transaction, so no separate card goes to anyone (:func:`bot.services.flags.deliver_pending` skips it). Its id
+    is in ``step.extra["flag_id"]``; None when it was raised before."""
+    flag_id = await flags.raise_rule_flag(conn, org_id, person_id=person_id, task_id=task_id, type_=type_,
+                                          severity=FLAG_SEVERITY, title=title, description=description,
+                                          evidence=evidence, dedupe_key=dedupe_key, now=now)
+    if flag_id is not None:
+        await flags.mark_notified(conn, org_id, flag_id, now)
+        step.extra["flag_id"] = flag_id
+    return flag_id
+
+
+# ---------------------------------------------------------------- one sweep over every ladder
+
+class Climb(Protocol):
+    """One ladder's part in a sweep (:func:`climb`): blockers (``bot.services.blockers.BlockerClimb``) and overdue
+    work (``bot.services.overdue.OverdueClimb``). An instance lives for one sweep of one organization and keeps its
+    own counts and settings."""
+
+    subject_type: str  # escalation_steps.subject_type
+    dm_kind: str  # the notification kind of a DM listing only this ladder's rungs
+    due_query: str  # the query (db.queries.Q) claiming the subjects due: organization_id, now, limit, done
+    row: type  # what it reads each as (a dataclass with an ``id``)
+
+    def people_of(self, item: Any) -> Iterable[int]:
+        """The user ids a rung about ``item`` may route from (the person, the owner of record)."""
+        ...
+
+    async def advance(self, conn: psycopg.AsyncConnection, org_id: int, people: People, item: Any,
+                      now: datetime) -> Step | None:
+        """Climb ``item`` at most one rung: record it, move the subject on, log it; the :class:`Step` to send, or
+        None (not due after all, waiting for its recipient, fired by another process)."""
+        ...
+
+    async def before_send(self, conn: psycopg.AsyncConnection, org_id: int, steps: Sequence[Step]) -> None:
+        """Read what this ladder's messages show beyond the subject (a blocker's latest word)."""
+        ...
+
+    async def post(self, conn: psycopg.AsyncConnection, org_id: int, people: People, steps: Sequence[Step],
+                   now: datetime) -> tuple[str, str, list[dict[str, Any]]]:
+        """One channel post for ``steps`` (one channel, this ladder): (notification kind, text, blocks)."""
+        ...
+
+    async def reschedule(self, conn: psycopg.AsyncConnection, org_id: int, people: People, user_id: int,
+                         now: datetime) -> int:
+        """After ``user_id``'s absences changed: recompute when the next rung of each of their subjects is due (as
+        :meth:`advance` would store it when not due), in the caller's transaction; how many changed."""
+        ...
+
+
+async def climb(conn: psycopg.AsyncConnection, org_id: int, now: datetime, climbs: Sequence[Climb], *,
+                batch: int) -> None:
+    """One sweep of every ladder in ``climbs`` for one organization as of ``now`` (aware; the job ``escalations``).
+
+    In one transaction per batch: each ladder claims at most ``batch`` subjects due by ``now`` (another process
+    sweeping at the same moment takes others), the people they may route to are read once, each subject climbs at
+    most one rung (:meth:`Climb.advance`), and the messages are queued (:func:`send`): one DM per recipient listing
+    every rung of every ladder due for them, one post per channel and ladder. A ladder with fewer than ``batch`` due
+    is done; the sweep ends when every ladder is."""
+    done: dict[str, list[int]] = {c.subject_type: [] for c in climbs}
+    rhythm: Rhythm | None = None
+    active = list(climbs)
+    while active:
+        async with conn.transaction():
+            claimed = [(c, await _claim(conn, org_id, now, c, batch, done[c.subject_type])) for c in active]
+            if not any(items for _c, items in claimed):
+                break
+            rhythm = rhythm or await standup_settings.rhythm_of(conn, org_id)
+            people = await load_people(conn, org_id, rhythm, {u for c, items in claimed for i in items
+                                                               for u in c.people_of(i)}, now)
+            steps: list[Step] = []
+            for c, items in claimed:
+                done[c.subject_type].extend(i.id for i in items)
+                for item in items:
+                    step = await c.advance(conn, org_id, people, item, now)
+                    if step is not None:
+                        steps.append(step)
+            await send(conn, org_id, people, climbs, steps, now)
+        active = [c for c, items in claimed if len(items) >= batch]
+
+
+async def _claim(conn: psycopg.AsyncConnection, org_id: int, now: datetime, climb: Climb, limit: int,
+                 done: Sequence[int]) -> list[Any]:
+    """At most ``limit`` of ``climb``'s subjects due by ``now`` and not in ``done``, locked (``FOR UPDATE SKIP
+    LOCKED``: another process sweeping at the same moment takes others)."""
+    cur: psycopg.AsyncCursor[Any] = conn.cursor(row_factory=class_row(climb.row))
+    await cur.execute(Q[climb.due_query], {"organization_id": org_id, "now": now, "limit": limit, "done": list(done)})
+    return await cur.fetchall()
+
+
+async def send(conn: psycopg.AsyncConnection, org_id: int, people: People, climbs: Sequence[Climb], steps: Sequence[Step],
+               now: datetime) -> None:
+    """Queue the messages of the rungs that fired in one batch of a sweep (the caller's transaction): one DM per
+    person listing every rung that reaches them, whichever ladder (the noise rule), each with its buttons, and per
+    channel one post per ladder; each step is linked to the notification that carries it."""
+    from bot.blocks import escalations as render  # the words (pure)
+
+    by_type = {c.subject_type: c for c in climbs}
+    for c in climbs:
+        await c.before_send(conn, org_id, [s for s in steps if s.subject_type == c.subject_type])
+    for step in steps:
+        if step.extra.get("flag_id") is not None:
+            step.extra["flag"] = await flags.get(conn, org_id, step.extra["flag_id"])
+    by_person, by_channel = group_by_recipient(steps)
+    for user_id, mine in by_person.items():
+        user = people.users[user_id]
+        text, blocks = render.escalation_dm(user, mine, people, now)
+        kinds = {by_type[s.subject_type].dm_kind for s in mine}
+        kind = kinds.pop() if len(kinds) == 1 else KIND_DM_MIXED
+        notification_id = await notify(conn, organization_id=org_id, kind=kind, text=text, blocks=blocks,
+                                       dedupe_key=f"{kind}:{org_id}:{user_id}:{mine[0].step_id}:{len(mine)}",
+                                       targets=[Target.dm(user.slack_id)], now=now, user_id=user_id)
+        await link_notification(conn, org_id, mine, notification_id)
+    for channel_id, posted in by_channel.items():
+        for c in climbs:
+            theirs = [s for s in posted if s.subject_type == c.subject_type]
+            if not theirs:
+                continue
+            kind, text, blocks = await c.post(conn, org_id, people, theirs, now)
+            notification_id = await notify(conn, organization_id=org_id, kind=kind, text=text, blocks=blocks,
+                                           dedupe_key=f"{kind}:{org_id}:{channel_id}:{theirs[0].step_id}:{len(theirs)}",
+                                           targets=[Target.channel(channel_id)], now=now)
+            await link_notification(conn, org_id, theirs, notification_id)

@@ -2,10 +2,12 @@
 
 A flag is raised by a person with `/flag @person <reason>` (:func:`raise_manual`: the person's managers, anyone
 above them in the reporting line, and admins; never about oneself) or by a rule (:func:`raise_rule_flag`: the
-blocker ladder's and the overdue ladder's flag rung, the low-mood rule of :mod:`bot.services.mood`). Either way
-its *card* (what it is about, its reason or rule, its evidence, and the buttons Open inquiry / Resolve / Dismiss)
-goes once to the person's manager, else the admins (:func:`send_card`; rule flags raised inside a sweep go with
-:func:`deliver_pending`). ``flags.notified_at`` says the card was queued.
+blocker ladder's and the overdue ladder's flag rung, the low-mood rule of :mod:`bot.services.mood`). Its *card*
+(what it is about, its reason or rule, its evidence, and the buttons Open inquiry / Resolve / Dismiss) goes once to
+the person's manager, else the admins (:func:`send_card`; a rule's flag whose card did not go out at once goes
+with :func:`deliver_pending`). A ladder's flag rung is different (issue 13): its flag goes to the manager's manager, else the admins, as an item
+of the sweep's escalation DM with these buttons (:func:`bot.services.escalations.flag_rung`), and no card goes to
+the manager. ``flags.notified_at`` says the flag went out.
 
 Who may act on a flag (open an inquiry, resolve, dismiss): the admins and anyone above the person in the reporting
 line, never the person. Who may see it (:func:`visible`, `/flags`): the same people, and the person themselves
@@ -216,13 +218,19 @@ async def send_card(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, no
             text, blocks = render.card(flag, person, raiser, recipient)
             await notify(conn, organization_id=org_id, kind=kind, dedupe_key=f"{kind}:{org_id}:{flag.id}:{recipient.id}",
                          text=text, blocks=blocks, targets=[Target.dm(recipient.slack_id)], now=now, user_id=recipient.id)
-        await conn.execute(Q["flag_mark_notified"], {"organization_id": org_id, "id": flag.id, "now": now})
+        await mark_notified(conn, org_id, flag.id, now)
     return to
 
 
+async def mark_notified(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, now: datetime) -> None:
+    """Record that flag ``flag_id`` went to its recipients (``flags.notified_at``): :func:`deliver_pending` skips it.
+    A ladder's flag rung marks its flag so, its DM carrying the flag (:func:`bot.services.escalations.flag_rung`)."""
+    await conn.execute(Q["flag_mark_notified"], {"organization_id": org_id, "id": flag_id, "now": now})
+
+
 async def deliver_pending(conn: psycopg.AsyncConnection, org_id: int, now: datetime, *, batch: int = DELIVER_BATCH) -> int:
-    """Send the cards of flags raised without one (a ladder's flag rung inside a sweep), claimed so that two
-    processes send each once. Returns how many flags' cards were queued (the job ``escalations`` calls this)."""
+    """Send the cards of flags raised by a rule without one (a low-mood flag whose card did not go out), claimed so
+    that two processes send each once; a ladder's flag rung marks its flag sent with its DM, so it is never here. Returns how many flags' cards were queued (the job ``escalations`` calls this)."""
     async with conn.transaction():
         rows = await (await conn.execute(Q["flags_unnotified"], {"organization_id": org_id, "limit": batch})).fetchall()
         for (flag_id,) in rows:

@@ -147,8 +147,25 @@ async def cancel(conn: psycopg.AsyncConnection, org_id: int, user: User, ooo_id:
         raise NotFound("I couldn't find that out-of-office entry of yours. `/ooo list` shows them.")
     if row[6] is not None:
         raise InvalidInput("That out-of-office entry was already cancelled.")
-    await conn.execute(Q["ooo_cancel"], {"organization_id": org_id, "user_id": user.id, "id": ooo_id, "now": now})
+    async with conn.transaction():
+        await withdraw(conn, org_id, user.id, ooo_id, now)
     return OooRecord(row[0], row[2], row[3], row[4], row[5], now)
+
+
+async def withdraw(conn: psycopg.AsyncConnection, org_id: int, user_id: int, ooo_id: int, now: datetime) -> bool:
+    """Cancel out-of-office record ``ooo_id`` of ``user_id`` as of ``now`` (aware), and, in the caller's transaction,
+    recompute when the next rung of that person's open blockers and overdue tasks is due: their ladders' clocks
+    paused for days they now work (issue 13; :func:`bot.services.escalation_sweep.reschedule_person`). Every way an
+    absence is taken back or shortened (`/ooo cancel`, its Undo button, a standup reply edited or undone) goes
+    through here. False when it was no longer active (nothing changed)."""
+    from bot.services import escalation_sweep  # it reads the people calendar through this module
+
+    row = await (await conn.execute(Q["ooo_cancel"], {"organization_id": org_id, "user_id": user_id, "id": ooo_id,
+                                                      "now": now})).fetchone()
+    if row is None:
+        return False
+    await escalation_sweep.reschedule_person(conn, org_id, user_id, now)
+    return True
 
 
 def _day(d: date, today: date | None) -> str:

@@ -17,7 +17,8 @@ The walk lives on the task (``overdue_*`` columns, sql/migrations/0010): it is f
 a new walk (the old one's rungs stay recorded), done or dropped ends it. Each rung is one ``escalation_steps`` row
 (``subject_type`` ``task``, ``cycle`` the due date), unique, so it fires once whoever sweeps (two processes,
 re-runs, restarts); each fired rung is in ``task_logs`` (``overdue.escalated`` / ``overdue.rung_skipped``).
-The job ``escalations`` calls :func:`sweep` once a minute per organization.
+The job ``escalations`` runs it once a minute per organization, in one sweep with the blocker ladder
+(:func:`bot.services.escalation_sweep.sweep`: :func:`start_walks`, then :class:`OverdueClimb`).
 """
 
 from __future__ import annotations
@@ -33,11 +34,10 @@ from psycopg.rows import class_row
 from bot import slack_markup as markup
 from bot.log import get_logger
 from bot.parsing.ladders import Ladder
-from bot.services import calendar, escalations, flags, ladders, ooo, standup_settings
+from bot.services import calendar, escalations, ladders, ooo, standup_settings
 from bot.services import tasks as task_service
 from bot.services.calendar import Person, Rhythm
 from bot.services.escalations import People, Step
-from bot.services.notifications import Target, notify
 from db.queries import Q
 from db.repos.users import users_by_ids
 
@@ -46,10 +46,7 @@ log = get_logger(__name__)
 SUBJECT = "task"
 KIND_DM = "escalation.overdue"
 KIND_CHANNEL = "escalation.overdue_channel"
-FLAG_TYPE = "overdue_escalated"
-FLAG_SEVERITY = "high"
-# A sweep claims at most this many tasks per transaction (the rest wait for the next batch).
-SWEEP_BATCH = 500
+FLAG_TYPE = "overdue_escalated"  # the flag the ladder's flag rung raises (flags.type)
 # An owner away until further notice (a Slack status with no expiry): looked at again this often.
 PAUSED_RECHECK = timedelta(hours=6)
 # A task seen overdue for the first time later than this after its due instant (created or re-dated into the past,
@@ -131,9 +128,6 @@ class OverdueResult:
     waiting: int = 0
     held: int = 0
     moved: int = 0
-    dms: int = 0
-    posts: int = 0
-    flag_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Flat counts, as a job summary reads them (jobs/summaries.py), every key starting ``overdue_``; counts of
@@ -143,66 +137,126 @@ class OverdueResult:
         return {f"overdue_{key}": n for key, n in counts.items() if n}
 
 
-async def sweep(conn: psycopg.AsyncConnection, org_id: int, now: datetime, *, batch: int = SWEEP_BATCH) -> OverdueResult:
-    """One run of the overdue ladder for one organization as of ``now`` (aware; the job ``escalations``).
-
-    Three steps, each in transactions of at most ``batch`` claimed tasks (``FOR UPDATE SKIP LOCKED``: another
-    process sweeping at the same moment takes others): walks whose task lost its due date or owner stop; open tasks
-    due by now whose walk is not for their current due date start one (anchored at the due instant, or at ``now``
-    when seen more than :data:`CATCH_UP` late); walks with a rung due climb at most one rung each, recorded once,
-    logged, and the messages queued: one DM per recipient and one post per channel however many tasks they cover.
-    The flags a ``flag`` rung raises are in ``flag_ids`` (their cards go out with :func:`flags.deliver_pending`)."""
-    result = OverdueResult()
+async def start_walks(conn: psycopg.AsyncConnection, org_id: int, now: datetime, climb: OverdueClimb, *,
+                      batch: int) -> None:
+    """The first part of a sweep of the overdue ladder for one organization as of ``now`` (aware; the job
+    ``escalations``), before the ladders climb (:func:`bot.services.escalations.climb` with ``climb``): walks whose
+    task lost its due date or owner stop, and open tasks due by now whose walk is not for their current due date start
+    one (anchored at the due instant, or at ``now`` when seen more than :data:`CATCH_UP` late), in transactions of at
+    most ``batch`` claimed tasks (``FOR UPDATE SKIP LOCKED``: another process sweeping at the same moment takes
+    others)."""
+    result = climb.result
     horizon = horizon_of(now)
     await conn.execute(Q["overdue_stop_stale"], {"organization_id": org_id, "horizon": horizon})
-    loaded: list[tuple[Rhythm, Ladder, dict[int, Ladder]]] = []
-
-    async def settings() -> tuple[Rhythm, Ladder, dict[int, Ladder]]:
-        """The rhythm and ladders, read once and only when a sweep has something to do (most have nothing)."""
-        if not loaded:
-            loaded.append((await standup_settings.rhythm_of(conn, org_id), *await ladders.overdue_ladders(conn, org_id)))
-        return loaded[0]
-
     while True:
         async with conn.transaction():
             rows = await (await conn.execute(Q["overdue_to_start"], {
                 "organization_id": org_id, "horizon": horizon, "limit": batch})).fetchall()
             if not rows:
                 break
-            rhythm, org_ladder, own = await settings()
+            rhythm = await climb.rhythm(conn, org_id)
             people = await escalations.load_people(conn, org_id, rhythm, {r[1] for r in rows}, now)
             for task_id, user_id, project_id, due_date, due_at in rows:
                 person = people.person(user_id)
                 due = due_instant(rhythm, person, due_date, due_at)
                 anchor = due if due >= now - CATCH_UP else now
-                ladder = ladder_for(org_ladder, own, project_id)
-                nxt = ladders.next_due(ladder, rhythm, person, level=0, anchor_at=anchor)
+                nxt = ladders.next_due(await climb.ladder(conn, org_id, project_id), rhythm, person, level=0, anchor_at=anchor)
                 await conn.execute(Q["overdue_start"], {
                     "organization_id": org_id, "id": task_id, "due_date": due_date, "due_at": due_at, "anchor_at": anchor,
                     "next": nxt or now + PAUSED_RECHECK})
                 result.started += 1
         if len(rows) < batch:
             break
-    done: list[int] = []
-    while True:
-        async with conn.transaction():
-            cur = conn.cursor(row_factory=class_row(OverdueTask))
-            await cur.execute(Q["overdue_due"], {"organization_id": org_id, "now": now, "limit": batch, "done": done})
-            due_rows = await cur.fetchall()
-            if not due_rows:
-                break
-            done.extend(t.id for t in due_rows)
-            rhythm, org_ladder, own = await settings()
-            people = await escalations.load_people(conn, org_id, rhythm, {t.user_id for t in due_rows}, now)
-            steps: list[Step] = []
-            for task in due_rows:
-                step = await _advance(conn, org_id, ladder_for(org_ladder, own, task.project_id), people, task, now, result)
-                if step is not None:
-                    steps.append(step)
-            await _send(conn, org_id, people, steps, now, result)
-        if len(due_rows) < batch:
-            break
-    return result
+
+
+@dataclass
+class OverdueClimb:
+    """The overdue ladder's part in a sweep (:class:`bot.services.escalations.Climb`): walks with a rung due by
+    ``now`` climb at most one rung each, recorded once, logged; a task whose owner is out is held until they are
+    back. Its rhythm and ladders are read once, and only when a sweep has something to do (most have nothing).
+    ``result`` counts what it did."""
+
+    result: OverdueResult = field(default_factory=OverdueResult)
+    subject_type: str = SUBJECT
+    dm_kind: str = KIND_DM
+    due_query: str = "overdue_due"
+    row: type = OverdueTask
+    settings: tuple[Rhythm, Ladder, dict[int, Ladder]] | None = field(default=None, init=False, repr=False)
+
+    async def _settings(self, conn: psycopg.AsyncConnection, org_id: int) -> tuple[Rhythm, Ladder, dict[int, Ladder]]:
+        if self.settings is None:
+            self.settings = (await standup_settings.rhythm_of(conn, org_id), *await ladders.overdue_ladders(conn, org_id))
+        return self.settings
+
+    async def rhythm(self, conn: psycopg.AsyncConnection, org_id: int) -> Rhythm:
+        return (await self._settings(conn, org_id))[0]
+
+    async def ladder(self, conn: psycopg.AsyncConnection, org_id: int, project_id: int | None) -> Ladder:
+        """A task's overdue ladder: its project's own, else the organization's (:func:`ladder_for`)."""
+        _rhythm, org_ladder, own = await self._settings(conn, org_id)
+        return ladder_for(org_ladder, own, project_id)
+
+    def people_of(self, item: OverdueTask) -> list[int]:
+        return [item.user_id]
+
+    async def advance(self, conn: psycopg.AsyncConnection, org_id: int, people: People, item: OverdueTask,
+                      now: datetime) -> Step | None:
+        return await _advance(conn, org_id, await self.ladder(conn, org_id, item.project_id), people, item, now,
+                              self.result)
+
+    async def before_send(self, conn: psycopg.AsyncConnection, org_id: int, steps: Sequence[Step]) -> None:
+        return None
+
+    async def reschedule(self, conn: psycopg.AsyncConnection, org_id: int, people: People, user_id: int,
+                         now: datetime) -> int:
+        """The tasks of ``user_id`` whose overdue walk has a rung to come get their next rung's time recomputed from
+        the people calendar as it stands (locked first: a sweep holding one finishes), as the sweep would store it:
+        a rung due by ``now`` is due at once, unless the owner is still out (then when they are back). Returns how
+        many changed."""
+        rows = await (await conn.execute(Q["overdue_lock_walking_of"], {"organization_id": org_id, "user_id": user_id})).fetchall()
+        walking = {int(r[0]) for r in rows}
+        changed = 0
+        for task in await open_due(conn, org_id, now, user_ids=[user_id], limit=None):
+            if task.id not in walking:
+                continue
+            ladder = await self.ladder(conn, org_id, task.project_id)
+            nxt, fires = next_rung_at(ladder, people.rhythm, people.person(user_id), task, now)
+            if fires:
+                nxt = held_until(people, task, now) or nxt
+            if nxt != task.overdue_next_at:
+                await conn.execute(Q["overdue_set_next"], {"organization_id": org_id, "id": task.id, "next": nxt})
+                changed += 1
+        return changed
+
+    async def post(self, conn: psycopg.AsyncConnection, org_id: int, people: People, steps: Sequence[Step],
+                   now: datetime) -> tuple[str, str, list[dict[str, Any]]]:
+        """A project's channel post lists every overdue task of its projects, not only those whose rung fires."""
+        from bot.blocks import overdue as render
+
+        firing = [s.item for s in steps]
+        others = await also_overdue(conn, org_id, people.rhythm, people, firing, now)
+        return (KIND_CHANNEL, *render.channel_post(firing, others, people, now))
+
+
+def next_rung_at(ladder: Ladder, rhythm: Rhythm, person: Person, task: OverdueTask, now: datetime) -> tuple[datetime | None, bool]:
+    """(When ``task``'s next overdue rung is due in its owner's working time, whether that is by ``now``): the truth
+    of ``overdue_next_at``. None once its ladder is done; :data:`PAUSED_RECHECK` on when the owner is away until
+    further notice."""
+    level = task.overdue_level
+    due = ladders.next_due(ladder, rhythm, person, level=level, anchor_at=task.overdue_anchor_at or now)
+    if due is not None and due <= now:
+        return due, True
+    return (due if due is not None or level >= len(ladder) else now + PAUSED_RECHECK), False
+
+
+def held_until(people: People, task: OverdueTask, now: datetime) -> datetime | None:
+    """When a task whose owner is out at ``now`` may climb again (they can be reached: back from leave, their
+    morning), or None when the owner is not out."""
+    owner = people.users.get(task.user_id)
+    if owner is None or escalations.out_today(people, owner, now) is None:
+        return None
+    back = calendar.reachable_from(people.rhythm, people.person(task.user_id), now)
+    return back if back is not None and back > now else now + PAUSED_RECHECK
 
 
 async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, people: People, task: OverdueTask,
@@ -211,9 +265,8 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
     person = people.person(task.user_id)
     level = task.overdue_level
     anchor = task.overdue_anchor_at or now
-    due = ladders.next_due(ladder, rhythm, person, level=level, anchor_at=anchor)
-    if due is None or due > now:
-        nxt = due if due is not None or level >= len(ladder) else now + PAUSED_RECHECK
+    nxt, fires = next_rung_at(ladder, rhythm, person, task, now)
+    if not fires:
         await conn.execute(Q["overdue_set_next"], {"organization_id": org_id, "id": task.id, "next": nxt})
         result.moved += 1
         return None
@@ -224,11 +277,10 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
         await conn.execute(Q["overdue_set_next"], {"organization_id": org_id, "id": task.id, "next": None})
         result.moved += 1
         return None
-    if escalations.out_today(people, owner, now) is not None:
+    back = held_until(people, task, now)
+    if back is not None:
         # The owner is out: nothing climbs until they are back (reachable again).
-        back = calendar.reachable_from(rhythm, person, now)
-        await conn.execute(Q["overdue_set_next"], {"organization_id": org_id, "id": task.id,
-                                                   "next": back if back is not None and back > now else now + PAUSED_RECHECK})
+        await conn.execute(Q["overdue_set_next"], {"organization_id": org_id, "id": task.id, "next": back})
         result.held += 1
         return None
     rung = ladder.rungs[level]
@@ -248,17 +300,14 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
     if not fresh:
         return None  # this rung of this due date fired before (the date came back): never twice
     if route.action == "flag" and route.skipped is None:
-        flag_id = await flags.raise_rule_flag(
-            conn, org_id, person_id=task.user_id, task_id=task.id, type_=FLAG_TYPE, severity=FLAG_SEVERITY,
+        await escalations.flag_rung(
+            conn, org_id, step, now, person_id=task.user_id, task_id=task.id, type_=FLAG_TYPE,
             title=f"Overdue: {task.display_id} {markup.read(task.title).plain[:120]}",
-            description=f"{owner.mention if owner else 'Someone'}'s {task.display_id} was due {task.due_date:%a} "
+            description=f"{owner.mention}'s {task.display_id} was due {task.due_date:%a} "
                         f"{task.due_date.day} {task.due_date:%b} and is still open; the overdue ladder reached its flag rung.",
             evidence={"task": task.display_id, "title": task.title, "due_date": task.due_date.isoformat(),
                       "level": level + 1, "project": task.project_name},
-            dedupe_key=f"overdue:{task.id}:{task.cycle}:flag:{level + 1}", now=now)
-        if flag_id is not None:
-            step.extra["flag_id"] = flag_id
-            result.flag_ids.append(flag_id)
+            dedupe_key=f"overdue:{task.id}:{task.cycle}:flag:{level + 1}")
     await task_service.log_change(conn, task.id, org_id, None, "overdue.escalated" if route.skipped is None else "overdue.rung_skipped",
                                   None, {"due": task.cycle, "level": level + 1, "action": route.action,
                                          "to": [u.slack_id for u in route.to], "channel": route.channel_id,
@@ -269,30 +318,6 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
     else:
         result.fired[route.action] = result.fired.get(route.action, 0) + 1
     return step
-
-
-async def _send(conn: psycopg.AsyncConnection, org_id: int, people: People, steps: list[Step], now: datetime,
-                result: OverdueResult) -> None:
-    from bot.blocks import overdue as render
-
-    by_person, by_channel = escalations.group_by_recipient(steps)
-    for user_id, mine in by_person.items():
-        user = people.users[user_id]
-        text, blocks = render.escalation_dm(user, mine, people, now)
-        notification_id = await notify(conn, organization_id=org_id, kind=KIND_DM, text=text, blocks=blocks,
-                                       dedupe_key=f"{KIND_DM}:{org_id}:{user_id}:{mine[0].step_id}:{len(mine)}",
-                                       targets=[Target.dm(user.slack_id)], now=now, user_id=user_id)
-        await escalations.link_notification(conn, org_id, mine, notification_id)
-        result.dms += 1
-    for channel_id, posted in by_channel.items():
-        firing = [s.item for s in posted]
-        others = await also_overdue(conn, org_id, people.rhythm, people, firing, now)
-        text, blocks = render.channel_post(firing, others, people, now)
-        notification_id = await notify(conn, organization_id=org_id, kind=KIND_CHANNEL, text=text, blocks=blocks,
-                                       dedupe_key=f"{KIND_CHANNEL}:{org_id}:{channel_id}:{posted[0].step_id}:{len(posted)}",
-                                       targets=[Target.channel(channel_id)], now=now)
-        await escalations.link_notification(conn, org_id, posted, notification_id)
-        result.posts += 1
 
 
 async def also_overdue(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, people: People,
@@ -316,11 +341,11 @@ def is_overdue(rhythm: Rhythm, person: Person, task: OverdueTask, now: datetime)
 
 
 async def open_due(conn: psycopg.AsyncConnection, org_id: int, now: datetime, *, user_ids: Iterable[int] = (),
-                   project_ids: Iterable[int] = ()) -> list[OverdueTask]:
+                   project_ids: Iterable[int] = (), limit: int | None = LIST_LIMIT) -> list[OverdueTask]:
     """Open tasks of ``user_ids`` (owners) or ``project_ids`` due by the horizon of ``now`` (callers keep those
-    :func:`is_overdue`), by due date; at most :data:`LIST_LIMIT`."""
+    :func:`is_overdue`), by due date; at most ``limit`` (None: all)."""
     cur = conn.cursor(row_factory=class_row(OverdueTask))
-    await cur.execute(Q["overdue_open_of"], {"organization_id": org_id, "horizon": horizon_of(now), "limit": LIST_LIMIT,
+    await cur.execute(Q["overdue_open_of"], {"organization_id": org_id, "horizon": horizon_of(now), "limit": limit,
                                              "user_ids": sorted(set(user_ids)), "project_ids": sorted(set(project_ids))})
     return await cur.fetchall()
 

@@ -433,8 +433,7 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
             outcome.ooo.append((ooo_id, found.start_date, found.end_date, found.reason))
             outcome.ooo_spans[ooo_id] = span
         for stale in prev_ooo.values():
-            if await (await conn.execute(Q["ooo_cancel"], {"organization_id": org_id, "user_id": user.id, "id": stale["id"],
-                                                          "now": now})).fetchone():
+            if await ooo.withdraw(conn, org_id, user.id, stale["id"], now):
                 outcome.removed_ooo.append((date.fromisoformat(stale["start"]), date.fromisoformat(stale["end"])))
 
         # 7. The submission: verbatim text, what it came to, the day it is for and where it was written.
@@ -536,7 +535,7 @@ async def undo_reply(conn: psycopg.AsyncConnection, org_id: int, user: User, sub
         for b in entry.get("blockers", []):
             await conn.execute(Q["blocker_delete_open"], {"organization_id": org_id, "id": b["id"]})
         for o in entry.get("ooo", []):
-            await conn.execute(Q["ooo_cancel"], {"organization_id": org_id, "user_id": user.id, "id": o["id"], "now": now})
+            await ooo.withdraw(conn, org_id, user.id, o["id"], now)
         if messages:
             await _save_submission(conn, submission_id, messages, now=now, message_ts=None, edited=True, thread_date=sub.thread_date)
         else:

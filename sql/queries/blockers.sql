@@ -73,6 +73,14 @@ SELECT id FROM blockers WHERE organization_id = %(organization_id)s AND task_id 
 -- name: blockers_open_of_person
 SELECT id FROM blockers WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND status = 'open' ORDER BY id
 
+-- name: blockers_lock_of_person
+-- A person's open blockers with a rung to come, locked (waiting for a sweep that holds one, so that they are then
+-- read as that sweep left them), to recompute when the next is due after their absences changed.
+SELECT id FROM blockers
+WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND status = 'open' AND next_escalation_at IS NOT NULL
+ORDER BY id
+FOR UPDATE
+
 -- name: blocker_resolve
 UPDATE blockers SET status = 'resolved', resolved_at = %(now)s, resolved_by = %(by)s, resolution_note = %(note)s,
                     next_escalation_at = NULL, held_until = NULL, updated_at = %(now)s

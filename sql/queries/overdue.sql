@@ -42,6 +42,16 @@ ORDER BY t.overdue_next_at, t.id
 LIMIT %(limit)s
 FOR UPDATE OF t SKIP LOCKED
 
+-- name: overdue_lock_walking_of
+-- An owner's open tasks whose walk (for their current due date) has a rung to come, locked (waiting for a sweep
+-- that holds one, so that they are then read as that sweep left them), to recompute when the next is due after
+-- their absences changed.
+SELECT id FROM tasks
+WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND status NOT IN ('done', 'dropped')
+  AND overdue_next_at IS NOT NULL AND overdue_due_date = due_date AND overdue_due_at IS NOT DISTINCT FROM due_at
+ORDER BY id
+FOR UPDATE
+
 -- name: overdue_set_next
 UPDATE tasks SET overdue_next_at = %(next)s WHERE organization_id = %(organization_id)s AND id = %(id)s
 

@@ -129,17 +129,19 @@ async def test_an_overdue_task_climbs_its_projects_own_ladder(emulator: SlackEmu
     await emulator.wait_for_call("chat.update", since=mark, timeout=10)
     assert await fetchval_of(db_dsn, "SELECT status FROM tasks WHERE id = %s", t1_id) == "done"
 
-    # +2 working days (Wednesday 17:30): a flag of severity high about Priya; the ladder's DM goes to Lee's manager
-    # Maya, and the flag's card, with Open inquiry / Resolve / Dismiss, to Priya's manager Lee.
+    # +2 working days (Wednesday 17:30): a flag of severity high about Priya goes to her manager's manager, Maya, in
+    # one message with the flag's buttons (Open inquiry / Resolve / Dismiss); no separate card goes to anyone.
+    lee_before = len(emulator.messages(await emulator.dm_channel(LEE)))
     swept = await sweep(bot, clock, ny(3, 11, 17, 30))
-    assert swept["overdue_to_flag"] == 1 and swept["flag_cards"] == 1 and "overdue_to_channel" not in swept
-    assert await rows(db_dsn, "SELECT type, severity, status, (SELECT display_id FROM tasks WHERE id = task_id) FROM flags") == [
-        ("overdue_escalated", "high", "open", t2)]
-    assert [m for m in await dms(emulator, MAYA, "overdue") if "Flag raised (high)" in texts(m)]
-    await delivered(bot, clock.at)
-    [card] = [m for m in await dms(emulator, LEE, "Flag F-") if "Overdue" in texts(m)]
-    assert buttons(card) == ["flag_inquiry", "flag_resolve", "flag_dismiss"]
-    assert f"about <@{PRIYA}>" in texts(card) and "the overdue ladder's flag rung" in texts(card)
+    assert swept["overdue_to_flag"] == 1 and "flag_cards" not in swept and "overdue_to_channel" not in swept
+    assert await rows(db_dsn, "SELECT type, severity, status, (SELECT display_id FROM tasks WHERE id = task_id), "
+                              "notified_at IS NOT NULL FROM flags") == [("overdue_escalated", "high", "open", t2, True)]
+    [flagged] = [m for m in await dms(emulator, MAYA, "overdue") if "Flag raised (high)" in texts(m)]
+    assert buttons(flagged) == ["flag_inquiry", "flag_resolve", "flag_dismiss"]
+    assert f"<@{PRIYA}>'s `{t2}`" in texts(flagged) and "raised by the overdue ladder's flag rung" in texts(flagged).lower()
+    await sweep(bot, clock, ny(3, 11, 17, 31))
+    assert len(emulator.messages(await emulator.dm_channel(LEE))) == lee_before
+    assert len([m for m in emulator.messages(await emulator.dm_channel(MAYA)) if "Flag" in texts(m)]) == 1
 
     # Each rung once, each logged; the new date started a new walk.
     steps = await rows(db_dsn, "SELECT subject_id, cycle, level, action FROM escalation_steps WHERE subject_type = 'task' "

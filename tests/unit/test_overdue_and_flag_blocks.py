@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from bot import slack_limits as L
+from bot.blocks import escalations as escalation_blocks
 from bot.blocks import flags as flag_blocks
 from bot.blocks import overdue as overdue_blocks
 from bot.services.calendar import Person, Rhythm
@@ -97,8 +98,9 @@ def test_a_relayed_message_is_escaped_and_fits() -> None:
 def test_an_overdue_dm_and_post_stay_inside_slacks_limits() -> None:
     now = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
     steps = [Step("task", n, "2026-03-06", 1, Route("owner", (user(1),)), task(n, title=LONG)) for n in range(1, 40)]
-    text, blocks = overdue_blocks.escalation_dm(user(1), steps, people(), now)
+    text, blocks = escalation_blocks.escalation_dm(user(1), steps, people(), now)
     inside_message_limits(blocks, text)
     assert text.startswith("39 tasks of yours are overdue") and "`/tasks` lists them" in str(blocks[-1])
+    assert len(blocks) == L.MESSAGE_BLOCKS and "and 15 more (15 overdue tasks)" in str(blocks[-1])
     text, blocks = overdue_blocks.channel_post([task(n, title=LONG) for n in range(1, 80)], [], people(), now)
     inside_message_limits(blocks, text)
