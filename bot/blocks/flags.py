@@ -6,6 +6,7 @@ ever shows an inquiry message's body to anyone but its two people (the relay is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from bot import slack_limits as L
@@ -24,9 +25,13 @@ SEVERITY_EMOJI = {"low": ":white_circle:", "medium": ":large_yellow_circle:", "h
                   "critical": ":red_circle:"}
 # Evidence keys shown as they are named here (others as written, at most this many).
 EVIDENCE_WORDS = {"rule": "Rule", "checkins": "Check-ins", "threshold": "At or below", "from": "From", "to": "To",
-                  "task": "Task", "title": "Task title", "due_date": "Due", "level": "Rung", "project": "Project",
-                  "blocker": "Blocker", "raised_at": "Raised", "description": "Blocked on", "reason": "Reason",
-                  "raised_by": "Raised by"}
+                  "task": "Task", "title": "Task title", "due_date": "Due", "project": "Project",
+                  "blocker": "Blocker", "blocked_since": "Blocked since", "raised_at": "Blocked since",
+                  "open_for": "Open for", "description": "Blocked on", "reason": "Reason", "raised_by": "Raised by"}
+# Evidence values that are a date or an instant (ISO), shown as a day on the reader's clock ("Wed 23 Dec").
+EVIDENCE_DAYS = {"from", "to", "due_date", "blocked_since", "raised_at"}
+# Internal numbers an older flag may carry (a rung's index, a row id): not shown.
+EVIDENCE_HIDDEN = {"reason", "raised_by", "level"}
 MAX_EVIDENCE = 8
 # A rule's key in the evidence, in words.
 RULE_WORDS = {"consecutive_low_checkins": "several low mood check-ins in a row"}
@@ -39,14 +44,29 @@ def source(flag: Flag, raiser: User | None) -> str:
     return "Raised by " + RULES.get(flag.type, f"the rule `{flag.type}`")
 
 
-def evidence_lines(flag: Flag) -> list[str]:
-    """The flag's evidence as "Name: value" lines (user-written values made safe), without what the reason says."""
+def _evidence_day(value: Any, tz: str) -> str | None:
+    """An ISO date or instant as a day on ``tz``'s clock ("Wed 23 Dec"); None when it is neither."""
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            d = date.fromisoformat(value)
+            return f"{d:%a} {d.day} {d:%b}"
+        return day(datetime.fromisoformat(str(value)), tz)
+    except ValueError:
+        return None
+
+
+def evidence_lines(flag: Flag, tz: str) -> list[str]:
+    """The flag's evidence as "Name: value" lines as people read them (user-written values made safe; dates and
+    instants as days on the reader's clock ``tz``, an IANA zone; internal numbers left out), without what the reason
+    says."""
     out = []
     for key, value in list((flag.evidence or {}).items())[:MAX_EVIDENCE]:
-        if value in (None, "", []) or key in ("reason", "raised_by"):
+        if value in (None, "", []) or key in EVIDENCE_HIDDEN or (key == "blocker" and not isinstance(value, str)):
             continue
         if key == "rule":
             value = RULE_WORDS.get(str(value), value)
+        if key in EVIDENCE_DAYS:
+            value = _evidence_day(value, tz) or value
         shown = quote(str(value), 200) if key in ("description", "title") else markup.escape(str(value))[:200]
         out.append(f"{EVIDENCE_WORDS.get(key, markup.escape(str(key))[:40])}: {shown}")
     return out
@@ -72,7 +92,7 @@ def card(flag: Flag, person: User, raiser: User | None, recipient: User) -> tupl
     if flag.description and markup.read(flag.description).plain.strip() != markup.read(flag.title).plain.strip():
         lines.append(markup.mrkdwn(markup.store(flag.description, limit=1500)))
     blocks: list[dict[str, Any]] = [section("\n".join(lines))]
-    evidence = evidence_lines(flag)
+    evidence = evidence_lines(flag, recipient.timezone)
     if evidence:
         blocks.append(section("*Evidence*\n" + "\n".join(f"\u2022 {e}" for e in evidence)))
     notes = [f"{source(flag, raiser)} on {day(flag.created_at, recipient.timezone)}."]

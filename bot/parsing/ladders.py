@@ -68,6 +68,14 @@ class Rung:
         """The rung as the grammar writes it (``4h owner``)."""
         return f"{_number(self.after)}{self.unit} {self.action}"
 
+    @property
+    def wait_words(self) -> str:
+        """The rung's wait as people read it: "at once", "4 working hours", "1 working day"."""
+        if self.after == 0:
+            return "at once"
+        unit = "working hour" if self.unit == "h" else "working day"
+        return f"{_number(self.after)} {unit}{'' if self.after == 1 else 's'}"
+
     def order_key(self) -> float:
         """A wait in hours for ordering only (a day counted as :data:`_HOURS_PER_DAY_FOR_ORDER`)."""
         return self.after * (_HOURS_PER_DAY_FOR_ORDER if self.unit == "d" else 1)
@@ -185,10 +193,6 @@ def describe(ladder: Ladder, what: Iterable[tuple[Action, str]] = ()) -> list[st
                              "flag": "raise a high flag to the manager's manager (or the admins)", **dict(what)}
     out = []
     for rung in ladder.rungs:
-        if rung.after == 0:
-            when = "at once"
-        else:
-            unit = "working hour" if rung.unit == "h" else "working day"
-            when = f"after {_number(rung.after)} {unit}{'' if rung.after == 1 else 's'}"
+        when = "at once" if rung.after == 0 else f"after {rung.wait_words}"
         out.append(f"{when}: {words[rung.action]}")
     return out

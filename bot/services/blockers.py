@@ -156,14 +156,16 @@ async def first_due(conn: psycopg.AsyncConnection, org_id: int, user: User, now:
 
 
 async def _log(conn: psycopg.AsyncConnection, blocker: Blocker | int, org_id: int, task_id: int | None, actor: User | None,
-               action: str, details: dict[str, Any]) -> None:
-    """One step of a blocker's life: a task_logs row when it is on a task, else an audit_logs row."""
+               action: str, details: dict[str, Any], now: datetime) -> None:
+    """One step of a blocker's life at ``now`` (the caller's clock): a task_logs row when it is on a task, else an
+    audit_logs row."""
     blocker_id = blocker if isinstance(blocker, int) else blocker.id
     if task_id is not None:
-        await task_service.log_change(conn, task_id, org_id, actor, f"blocker.{action}", None, {"blocker": blocker_id, **details})
+        await task_service.log_change(conn, task_id, org_id, actor, f"blocker.{action}", None, {"blocker": blocker_id, **details},
+                                      now=now)
         return
     await security.audit(conn, organization_id=org_id, actor=actor, action=f"blocker.{action}", entity_type="blocker",
-                         entity_id=blocker_id, details=details)
+                         entity_id=blocker_id, details=details, now=now)
 
 
 async def _insert(conn: psycopg.AsyncConnection, org_id: int, *, person: User, actor: User | None, task_id: int | None,
@@ -175,7 +177,7 @@ async def _insert(conn: psycopg.AsyncConnection, org_id: int, *, person: User, a
     assert row is not None
     blocker_id = int(row[0])
     await _log(conn, blocker_id, org_id, task_id, actor, "opened",
-               {"description": description, "source": source, "next_escalation_at": due.isoformat() if due else None})
+               {"description": description, "source": source, "next_escalation_at": due.isoformat() if due else None}, now)
     return blocker_id
 
 
@@ -339,7 +341,7 @@ async def resolve(conn: psycopg.AsyncConnection, org_id: int, blocker_id: int, a
             return None
         blocker = await get(conn, org_id, blocker_id)
         await _log(conn, blocker, org_id, blocker.task_id, actor, "resolved", {"note": note, "via": via,
-                                                                               "level": blocker.escalation_level})
+                                                                               "level": blocker.escalation_level}, now)
         told_ids, posts = await escalations.told(conn, org_id, SUBJECT, blocker.id)
         audience = (told_ids | {blocker.user_id, blocker.owner_of_record}) - ({actor.id} if actor else set())
         people = {u.id: u for u in await users_by_ids(conn, org_id, sorted(audience))}
@@ -489,7 +491,8 @@ async def _rewalk(conn: psycopg.AsyncConnection, org_id: int, actor: User, block
             "organization_id": org_id, "id": blocker.id, "anchor_at": anchor_at, "anchor_level": anchor_level,
             "held_until": held_until, "next": due, "word": word, "now": now})
         await _log(conn, blocker, org_id, blocker.task_id, actor, action,
-                   {"level": blocker.escalation_level, "next_escalation_at": due.isoformat() if due else None, **(details or {})})
+                   {"level": blocker.escalation_level, "next_escalation_at": due.isoformat() if due else None, **(details or {})},
+                   now)
     return await get(conn, org_id, blocker.id)
 
 
@@ -597,11 +600,10 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
         person = people.users.get(blocker.user_id)
         await escalations.flag_rung(
             conn, org_id, step, now, person_id=blocker.user_id, task_id=blocker.task_id, type_=FLAG_TYPE,
-            title=f"Blocked for {rung.words.split(' ')[0]}: {markup.read(blocker.description).plain[:120]}",
-            description=f"{person.mention if person else 'Someone'} has been blocked on {blocker.ref} since "
-                        f"{blocker.created_at:%Y-%m-%d}; the ladder reached its flag rung.",
-            evidence={"blocker": blocker.id, "task": blocker.task_display_id, "level": level + 1,
-                      "raised_at": blocker.created_at.isoformat(), "description": blocker.description},
+            title=f"Blocked for {rung.wait_words}: {markup.read(blocker.description).plain[:120]}",
+            description=f"{person.mention if person else 'Someone'} has been blocked on {blocker.ref} for "
+                        f"{rung.wait_words}; the blocker ladder reached its last rung.",
+            evidence=flag_evidence(blocker, rung.wait_words),
             dedupe_key=f"blocker:{blocker.id}:flag:{level + 1}")
     nxt = ladders.next_due(ladder, rhythm, people.person(blocker.user_id), level=level + 1, anchor_at=blocker.anchor_at,
                            anchor_level=blocker.anchor_level, held_until=blocker.held_until)
@@ -611,12 +613,20 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
         raise RuntimeError(f"blocker {blocker.id} changed under its lock")  # cannot happen: the row is ours
     await _log(conn, blocker, org_id, blocker.task_id, None, "escalated" if route.skipped is None else "rung_skipped", {
         "level": level + 1, "action": route.action, "to": [u.slack_id for u in route.to], "channel": route.channel_id,
-        "reason": route.skipped or route.reason, "next_escalation_at": nxt.isoformat() if nxt else None})
+        "reason": route.skipped or route.reason, "next_escalation_at": nxt.isoformat() if nxt else None}, now)
     if route.skipped is not None:
         result.skipped += 1
     else:
         result.fired[route.action] = result.fired.get(route.action, 0) + 1
     return step
+
+
+def flag_evidence(blocker: Blocker, open_for: str) -> dict[str, Any]:
+    """What a flag rung's flag keeps as evidence, as people read it (:func:`bot.blocks.flags.evidence_lines` shows
+    it): the blocker by its name (``T-5``, ``B-12``), since when (an instant, shown as a date on the reader's clock),
+    how long in working time ("3 working days") and its words."""
+    return {"blocker": blocker.ref, "blocked_since": blocker.created_at.isoformat(), "open_for": open_for,
+            "description": blocker.description}
 
 
 async def latest_word(conn: psycopg.AsyncConnection, org_id: int, blocker: Blocker) -> tuple[str, datetime] | None:

@@ -306,13 +306,13 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
             description=f"{owner.mention}'s {task.display_id} was due {task.due_date:%a} "
                         f"{task.due_date.day} {task.due_date:%b} and is still open; the overdue ladder reached its flag rung.",
             evidence={"task": task.display_id, "title": task.title, "due_date": task.due_date.isoformat(),
-                      "level": level + 1, "project": task.project_name},
+                      "project": task.project_name},
             dedupe_key=f"overdue:{task.id}:{task.cycle}:flag:{level + 1}")
     await task_service.log_change(conn, task.id, org_id, None, "overdue.escalated" if route.skipped is None else "overdue.rung_skipped",
                                   None, {"due": task.cycle, "level": level + 1, "action": route.action,
                                          "to": [u.slack_id for u in route.to], "channel": route.channel_id,
                                          "reason": route.skipped or route.reason,
-                                         "next_escalation_at": nxt.isoformat() if nxt else None})
+                                         "next_escalation_at": nxt.isoformat() if nxt else None}, now=now)
     if route.skipped is not None:
         result.skipped += 1
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -35,11 +36,14 @@ async def deny(conn: psycopg.AsyncConnection, *, organization_id: int, actor: An
 
 
 async def audit(conn: psycopg.AsyncConnection, *, organization_id: int, actor: Any, action: str,
-                entity_type: str | None = None, entity_id: str | int | None = None, details: dict[str, Any] | None = None) -> None:
-    """An admin or manager action, for the audit trail (SPEC F17)."""
+                entity_type: str | None = None, entity_id: str | int | None = None, details: dict[str, Any] | None = None,
+                now: datetime | None = None) -> None:
+    """An admin or manager action, for the audit trail (SPEC F17). ``now`` (aware) is its ``created_at`` when given
+    (a rule's clock), else the database's clock."""
     await conn.execute(Q["audit_insert"], {
         "organization_id": organization_id, "actor_id": getattr(actor, "id", None), "action": action, "entity_type": entity_type,
         "entity_id": None if entity_id is None else str(entity_id), "details": Jsonb(details or {}),
+        "now": now,
     })
 
 

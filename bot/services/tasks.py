@@ -102,13 +102,15 @@ async def clients_and_projects(conn: psycopg.AsyncConnection, org_id: int) -> tu
 
 
 async def log_change(conn: psycopg.AsyncConnection, task: Task | int, org_id: int, actor: User | None, action: str,
-                     from_value: Any = None, to_value: Any = None, note: str | None = None) -> int:
-    """Write one task_logs row (``actor`` None: Steward itself) and return its id."""
+                     from_value: Any = None, to_value: Any = None, note: str | None = None, *,
+                     now: datetime | None = None) -> int:
+    """Write one task_logs row (``actor`` None: Steward itself) and return its id. ``now`` (aware) is its
+    ``created_at`` when given (a rule's clock: Time is a parameter), else the database's clock."""
     row = await (await conn.execute(Q["task_log_insert"], {
         "organization_id": org_id, "task_id": task if isinstance(task, int) else task.id,
         "actor_id": actor.id if actor else None, "action": action,
         "from_value": Jsonb(from_value) if from_value is not None else None,
-        "to_value": Jsonb(to_value) if to_value is not None else None, "note": note,
+        "to_value": Jsonb(to_value) if to_value is not None else None, "note": note, "now": now,
     })).fetchone()
     assert row is not None
     return int(row[0])

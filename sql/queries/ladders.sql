@@ -30,9 +30,9 @@ WHERE organization_id = %(organization_id)s AND starts_on <= %(today)s AND ends_
 
 -- name: escalation_step_insert
 INSERT INTO escalation_steps (organization_id, subject_type, subject_id, cycle, level, action, outcome, told_user_ids,
-                              channel_id, reason, fired_at)
+                              channel_id, reason, fired_at, created_at)
 VALUES (%(organization_id)s, %(subject_type)s, %(subject_id)s, %(cycle)s, %(level)s, %(action)s, %(outcome)s, %(told)s,
-        %(channel_id)s, %(reason)s, %(now)s)
+        %(channel_id)s, %(reason)s, %(now)s, %(now)s)
 ON CONFLICT (organization_id, subject_type, subject_id, cycle, level) DO NOTHING
 RETURNING id
 
@@ -51,9 +51,3 @@ WHERE s.organization_id = %(organization_id)s AND s.subject_type = %(subject_typ
   AND s.outcome = 'sent'
 ORDER BY s.level
 
--- name: escalation_flag_insert
-INSERT INTO flags (organization_id, user_id, type, severity, title, description, evidence, task_id, dedupe_key)
-VALUES (%(organization_id)s, %(user_id)s, %(type)s, %(severity)s, %(title)s, %(description)s, %(evidence)s, %(task_id)s,
-        %(dedupe_key)s)
-ON CONFLICT (organization_id, dedupe_key) DO NOTHING
-RETURNING id

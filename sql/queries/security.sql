@@ -6,8 +6,10 @@ INSERT INTO security_audit_logs (organization_id, user_id, external_user_id, eve
 VALUES (%(organization_id)s, %(user_id)s, %(external_user_id)s, %(event_type)s, %(threat_level)s, %(description)s, %(details)s)
 
 -- name: audit_insert
-INSERT INTO audit_logs (organization_id, actor_id, action, entity_type, entity_id, details)
-VALUES (%(organization_id)s, %(actor_id)s, %(action)s, %(entity_type)s, %(entity_id)s, %(details)s)
+-- created_at: the caller's now when given (a rule's clock), else the database's.
+INSERT INTO audit_logs (organization_id, actor_id, action, entity_type, entity_id, details, created_at)
+VALUES (%(organization_id)s, %(actor_id)s, %(action)s, %(entity_type)s, %(entity_id)s, %(details)s,
+        coalesce(%(now)s::timestamptz, now()))
 
 -- name: rate_limit_counts
 -- Allowed events of one person and action since each cutoff (the hour bounds the scan).

@@ -67,8 +67,10 @@ ORDER BY t.status = 'done', t.due_date NULLS LAST, t.display_number
 LIMIT %(limit)s
 
 -- name: task_log_insert
-INSERT INTO task_logs (organization_id, task_id, actor_id, action, from_value, to_value, note)
-VALUES (%(organization_id)s, %(task_id)s, %(actor_id)s, %(action)s, %(from_value)s, %(to_value)s, %(note)s)
+-- created_at: the caller's now when given (a rule's clock: a sweep run as if at T), else the database's.
+INSERT INTO task_logs (organization_id, task_id, actor_id, action, from_value, to_value, note, created_at)
+VALUES (%(organization_id)s, %(task_id)s, %(actor_id)s, %(action)s, %(from_value)s, %(to_value)s, %(note)s,
+        coalesce(%(now)s::timestamptz, now()))
 RETURNING id
 
 -- name: clients_of_org
