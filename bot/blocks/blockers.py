@@ -12,8 +12,8 @@ from bot import slack_limits as L
 from bot import slack_markup as markup
 from bot.blocks.kit import context, pack_sections, plain, section
 from bot.services import calendar
-from bot.services.blockers import Blocker, Opened
-from bot.services.escalations import People, Step
+from bot.services.blockers import SUBJECT, Blocker, Opened
+from bot.services.escalations import People, Step, item_block_id
 from db.rows import User
 
 QUOTE = 200
@@ -81,7 +81,7 @@ def _buttons(blocker: Blocker, action: str, level: int) -> dict[str, Any]:
         if style:
             button["style"] = style
         elements.append(button)
-    return {"type": "actions", "block_id": f"blocker:{blocker.id}:{level}", "elements": elements}
+    return {"type": "actions", "block_id": item_block_id(SUBJECT, blocker.id, level), "elements": elements}
 
 
 def item(step: Step, people: People, recipient: User, now: datetime) -> tuple[str, list[dict[str, Any]]]:
@@ -151,8 +151,21 @@ def channel_post(steps: Sequence[Step], people: People, now: datetime) -> tuple[
     return markup_safe(head + "\n" + "\n".join(lines)), blocks
 
 
-def resolved_text(blocker: Blocker, actor: User | None, note: str | None, via: str) -> str:
-    """What everyone told hears when a blocker is resolved: by whom (or why), with the note."""
+def outcome_words(blocker: Blocker, actor: User | None, via: str) -> str:
+    """What an escalation DM's item about a blocker resolved elsewhere says instead of its buttons (the day follows):
+    ":white_check_mark: Resolved by @diego (T-5 is done)"."""
+    by = f" by {actor.mention}" if actor is not None else ""
+    if via == "standup":
+        by += " in a standup update"
+    if via.startswith("task "):
+        by += f" ({blocker.task_display_id or 'its task'} is {via.removeprefix('task ')})"
+    return f":white_check_mark: Resolved{by}"
+
+
+def resolved_text(blocker: Blocker, actor: User | None, note: str | None, via: str,
+                  flags_closed: Sequence[str] = ()) -> str:
+    """What everyone told hears when a blocker is resolved: by whom (or why), with the note, and the flags its
+    ladder raised that closed with it (their refs)."""
     if actor is not None:
         by = f"by {actor.mention}" + (" in a standup update" if via == "standup" else "")
     else:
@@ -162,6 +175,9 @@ def resolved_text(blocker: Blocker, actor: User | None, note: str | None, via: s
     text = f":white_check_mark: Blocker resolved {by}: {quote(blocker.description)} on {_task(blocker)}."
     if note:
         text += f" Note: {quote(note, 300)}"
+    if flags_closed:
+        refs = ", ".join(f"`{r}`" for r in flags_closed)
+        text += f" Flag {refs} {'is' if len(flags_closed) == 1 else 'are'} resolved with it."
     return text
 
 

@@ -13,6 +13,7 @@ from bot import slack_limits as L
 from bot import slack_markup as markup
 from bot.blocks.blockers import day, quote
 from bot.blocks.kit import context, pack_sections, plain, section
+from bot.services.escalations import flag_block_id
 from bot.services.flags import Flag
 from db.rows import User
 
@@ -80,7 +81,7 @@ def buttons(flag: Flag) -> dict[str, Any]:
         if style:
             button["style"] = style
         elements.append(button)
-    return {"type": "actions", "block_id": f"flag:{flag.id}", "elements": elements}
+    return {"type": "actions", "block_id": flag_block_id(flag.id), "elements": elements}
 
 
 def card(flag: Flag, person: User, raiser: User | None, recipient: User) -> tuple[str, list[dict[str, Any]]]:
@@ -126,17 +127,21 @@ def already_closed(flag: Flag, by: User | None, viewer: User) -> str:
     return f"Flag `{flag.ref}` was already {flag.status}{who}{when}. Nothing to do."
 
 
-def closed_for_person(actor: User, opener: User | None) -> str:
-    """What the person hears when the flag of their inquiry is resolved or dismissed."""
+def closed_for_person(actor: User | None, opener: User | None) -> str:
+    """What the person hears when the flag of their inquiry is resolved or dismissed (``actor`` None: its cause
+    went, a blocker resolved or a task closed)."""
     with_whom = opener.mention if opener is not None else "your manager"
-    by = "" if opener is not None and opener.id == actor.id else f" ({actor.mention} closed it)"
+    by = ("" if actor is None or (opener is not None and opener.id == actor.id)
+          else f" ({actor.mention} closed it)")
     return (f":lock: Your private conversation with {with_whom} through me is closed{by}. Thank you for talking; "
             "anything you write in it now stays with you.")
 
 
-def closed_for_opener(flag: Flag, actor: User, status: str) -> str:
-    """What an inquiry's opener hears when someone else resolved or dismissed its flag."""
-    return (f":lock: {actor.mention} {status} flag `{flag.ref}` about <@{flag.person_slack_id}>, so your private "
+def closed_for_opener(flag: Flag, actor: User | None, status: str) -> str:
+    """What an inquiry's opener hears when someone else resolved or dismissed its flag (``actor`` None: its cause
+    went)."""
+    who = f"{actor.mention} {status}" if actor is not None else f"{flag.note or 'its cause went'}: I {status}"
+    return (f":lock: {who} flag `{flag.ref}` about <@{flag.person_slack_id}>, so your private "
             "conversation with them is closed.")
 
 

@@ -13,8 +13,8 @@ from bot import slack_markup as markup
 from bot.blocks.blockers import short, span_words
 from bot.blocks.kit import context, pack_sections, plain, section
 from bot.services import calendar
-from bot.services.escalations import People, Step
-from bot.services.overdue import OverdueTask, due_instant
+from bot.services.escalations import People, Step, item_block_id
+from bot.services.overdue import SUBJECT, OverdueTask, due_instant
 from db.rows import Task, User
 
 BUTTONS = (("Done", "overdue_done", "primary"), ("New date", "overdue_new_date", None), ("Drop", "overdue_drop", "danger"))
@@ -72,8 +72,26 @@ def item(step: Step, people: People, recipient: User, now: datetime) -> tuple[st
     blocks: list[dict[str, Any]] = [section(line)]
     if step.route.reason:
         blocks.append(context(f":information_source: {step.route.reason[0].upper()}{step.route.reason[1:]}."))
-    blocks.append(buttons(task, f"overdue:{task.id}:{step.level}"))
+    blocks.append(buttons(task, item_block_id(SUBJECT, task.id, step.level)))
     return fallback, blocks
+
+
+_OUTCOME = {"done": ":white_check_mark: Done", "dropped": ":wastebasket: Dropped", "new date": ":calendar: New date set"}
+
+
+def outcome_words(ref: str, what: str, actor: User | None) -> str:
+    """What an escalation DM's item about an overdue task settled elsewhere says instead of its buttons (the day
+    follows): ":white_check_mark: Done by @sam"."""
+    return _OUTCOME.get(what, f"{ref} is {what}") + (f" by {actor.mention}" if actor is not None else "")
+
+
+def flags_closed_text(closed: Sequence[Any], ref: str, what: str, actor: User | None) -> str:
+    """What the person who got an overdue ladder's flag hears when its task is done, dropped or given a new date."""
+    refs = ", ".join(f"`{f.ref}`" for f in closed)
+    cause = f"{ref} is {what}" if what != "new date" else f"{ref} has a new date"
+    by = f" ({actor.mention})" if actor is not None else ""
+    return (f":white_check_mark: Flag {refs} about <@{closed[0].person_slack_id}> is resolved: {cause}{by}. "
+            "Nothing more to do about it.")
 
 
 def head(recipient: User, steps: Sequence[Step]) -> str:

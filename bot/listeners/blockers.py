@@ -106,7 +106,7 @@ async def on_reassign_open(ack: Any, body: dict[str, Any], client: Any, context:
     blocker_id = _blocker_id(body)
     trigger = payload.trigger_of(body)
     async with deps.pool.connection() as conn:
-        blocker = await blockers.open_one(conn, org.id, blocker_id)
+        blocker = await blockers.open_one(conn, org.id, blocker_id, user)
         await blockers.require_may_act(conn, org.id, user, blocker, "reassign")
     container = body.get("container") or {}
     metadata = json.dumps({"blocker": blocker_id, "channel": container.get("channel_id"), "ts": container.get("message_ts"),

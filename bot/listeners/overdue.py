@@ -128,7 +128,8 @@ async def on_new_date_submit(ack: Any, view: dict[str, Any], client: Any, contex
     if picked < calendar.local_date(deps.now(), user.timezone):
         raise InvalidInput(f"{picked:%a} {picked.day} {picked:%b} has passed, so the date wasn't changed: pick today or later.")
     async with deps.pool.connection() as conn:
-        result = await task_service.edit(conn, user, await get_task(conn, org.id, int(meta.get("task") or 0)), due_date=picked)
+        result = await task_service.edit(conn, user, await get_task(conn, org.id, int(meta.get("task") or 0)), due_date=picked,
+                                         now=deps.now())
     line = f":calendar: {result.task.display_id} is now due {picked:%a} {picked.day} {picked:%b}; the reminders start over from then."
     await _after(client, deps, org, user, meta, line)
 

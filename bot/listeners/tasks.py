@@ -477,7 +477,8 @@ async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, clie
         client_name = _match_name(values.text("client"), clients)
         title = markup.from_edit(task.title, typed, await _names(conn, org.id, [task.title])) if typed else None
         result = await task_service.edit(conn, user, task, title=title, due_date=due,
-                                         client_id=clients.get(client_name) if client_name else None, size=size)
+                                         client_id=clients.get(client_name) if client_name else None, size=size,
+                                         now=deps.now())
     await client.chat_postMessage(channel=user.slack_id, text=render.edit_summary(result, user.timezone))
 
 

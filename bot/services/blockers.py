@@ -36,7 +36,7 @@ from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
 from bot.parsing.ladders import Ladder
-from bot.services import calendar, escalations, ladders, ooo, security, standup_settings
+from bot.services import calendar, escalations, flags, ladders, ooo, security, standup_settings
 from bot.services import tasks as task_service
 from bot.services.calendar import Rhythm
 from bot.services.escalations import People, Step
@@ -313,10 +313,7 @@ async def resolve_words(conn: psycopg.AsyncConnection, org_id: int, actor: User,
         if not found:
             raise InvalidInput(f"{name} has no blocker to resolve. `/blockers` lists the open ones you can see.")
         last = max(found, key=lambda b: b.resolved_at or b.created_at)
-        by = await user_by_id(conn, org_id, last.resolved_by) if last.resolved_by else None
-        when = calendar.local_date(last.resolved_at, actor.timezone) if last.resolved_at else None
-        raise InvalidInput(f"The blocker on {name} was already resolved" + (f" by {by.mention}" if by else "")
-                           + (f" on {when:%a} {when.day} {when:%b}" if when else "") + ". Nothing to do.")
+        raise InvalidInput(await _already_resolved(conn, org_id, last, name, actor))
     mine = [b for b in open_ones if await _may_act(conn, org_id, actor, b)]
     if not mine:
         await require_may_act(conn, org_id, actor, open_ones[0], "resolve")
@@ -347,7 +344,9 @@ async def resolve(conn: psycopg.AsyncConnection, org_id: int, blocker_id: int, a
         people = {u.id: u for u in await users_by_ids(conn, org_id, sorted(audience))}
         from bot.blocks import blockers as render  # the message's words (pure)
 
-        text = render.resolved_text(blocker, actor, note, via)
+        closed = await flags.close_for_cause(conn, org_id, f"{SUBJECT}:{blocker.id}:", actor, now, "the blocker was resolved")
+        await escalations.settle(conn, org_id, SUBJECT, blocker.id, render.outcome_words(blocker, actor, via), now)
+        text = render.resolved_text(blocker, actor, note, via, [f.ref for f in closed])
         for user_id in sorted(audience):
             user = people.get(user_id)
             if user is None or not user.active:
@@ -364,7 +363,7 @@ async def resolve_one(conn: psycopg.AsyncConnection, org_id: int, actor: User, b
                       via: str, note: str | None = None) -> tuple[Blocker, int] | None:
     """*Resolved* / *Resolve*: the blocker must be open (InvalidInput saying who resolved it) and ``actor`` allowed
     (PermissionDenied, logged); then :func:`resolve`."""
-    blocker = await open_one(conn, org_id, blocker_id)
+    blocker = await open_one(conn, org_id, blocker_id, actor)
     await require_may_act(conn, org_id, actor, blocker, "resolve")
     return await resolve(conn, org_id, blocker.id, actor, now, note=note, via=via)
 
@@ -418,7 +417,7 @@ class _Titled:
 
 async def still_blocked(conn: psycopg.AsyncConnection, org_id: int, actor: User, blocker_id: int, now: datetime) -> Blocker:
     """*Still blocked*: the current rung's wait towards the next starts over from ``now``. Logged."""
-    blocker = await open_one(conn, org_id, blocker_id)
+    blocker = await open_one(conn, org_id, blocker_id, actor)
     await require_may_act(conn, org_id, actor, blocker, "still_blocked")
     return await _rewalk(conn, org_id, actor, blocker, now, "still_blocked", anchor_level=blocker.escalation_level,
                          held_until=None, word="Still blocked")
@@ -427,7 +426,7 @@ async def still_blocked(conn: psycopg.AsyncConnection, org_id: int, actor: User,
 async def need_help(conn: psycopg.AsyncConnection, org_id: int, actor: User, blocker_id: int, now: datetime) -> Blocker:
     """*I need help*: the next rung is due at once (it fires at the next sweep, grouped with whatever else is due
     for its recipient). Logged."""
-    blocker = await open_one(conn, org_id, blocker_id)
+    blocker = await open_one(conn, org_id, blocker_id, actor)
     await require_may_act(conn, org_id, actor, blocker, "need_help")
     _rhythm, ladder = await _ladder(conn, org_id)
     if blocker.escalation_level >= len(ladder):
@@ -442,7 +441,7 @@ async def take_on(conn: psycopg.AsyncConnection, org_id: int, actor: User, block
     """*I'm on it* (``owner`` None: the actor) or *Reassign* (``owner`` given): that person becomes the owner of
     record and the ladder holds for one working day of the blocked person. The blocked person and the new owner
     are told. Logged."""
-    blocker = await open_one(conn, org_id, blocker_id)
+    blocker = await open_one(conn, org_id, blocker_id, actor)
     await require_may_act(conn, org_id, actor, blocker, "take_on" if owner is None else "reassign")
     new_owner = owner or actor
     if not new_owner.active:
@@ -467,13 +466,22 @@ async def take_on(conn: psycopg.AsyncConnection, org_id: int, actor: User, block
     return updated
 
 
-async def open_one(conn: psycopg.AsyncConnection, org_id: int, blocker_id: int) -> Blocker:
-    """The blocker, if still open; InvalidInput saying who resolved it otherwise."""
+async def open_one(conn: psycopg.AsyncConnection, org_id: int, blocker_id: int, viewer: User) -> Blocker:
+    """The blocker, if still open; InvalidInput saying who resolved it and when (the day on ``viewer``'s clock)
+    otherwise (a stale button)."""
     blocker = await get(conn, org_id, blocker_id)
     if blocker.status != "open":
-        by = await user_by_id(conn, org_id, blocker.resolved_by) if blocker.resolved_by else None
-        raise InvalidInput(f"The blocker on {blocker.ref} was already resolved" + (f" by {by.mention}" if by else "") + ".")
+        raise InvalidInput(await _already_resolved(conn, org_id, blocker, blocker.ref, viewer))
     return blocker
+
+
+async def _already_resolved(conn: psycopg.AsyncConnection, org_id: int, blocker: Blocker, name: str, viewer: User) -> str:
+    """"The blocker on T-5 was already resolved by @lee on Thu 12 Mar." (the day on ``viewer``'s clock)."""
+    by = await user_by_id(conn, org_id, blocker.resolved_by) if blocker.resolved_by else None
+    who = (" by you" if by.id == viewer.id else f" by {by.mention}") if by is not None else ""
+    when = calendar.local_date(blocker.resolved_at, viewer.timezone) if blocker.resolved_at else None
+    return (f"The blocker on {name} was already resolved{who}" + (f" on {when:%a} {when.day} {when:%b}" if when else "")
+            + ". Nothing to do.")
 
 
 async def _rewalk(conn: psycopg.AsyncConnection, org_id: int, actor: User, blocker: Blocker, now: datetime, action: str, *,

@@ -41,7 +41,7 @@ from psycopg.rows import class_row
 from bot.parsing.ladders import Action
 from bot.services import calendar, flags, ooo, standup_settings
 from bot.services.calendar import Person, Rhythm
-from bot.services.notifications import Target, notify
+from bot.services.notifications import Edit, Target, notify
 from db.queries import Q
 from db.repos.users import users_by_ids
 from db.rows import User
@@ -50,6 +50,8 @@ from db.rows import User
 FLAG_SEVERITY = "high"
 # The kind of an escalation DM listing the rungs of more than one ladder (one ladder's: its Climb's ``dm_kind``).
 KIND_DM_MIXED = "escalation.mixed"
+# The kind of an edit of an escalation DM whose subject was settled elsewhere (its item's buttons replaced).
+KIND_SETTLED = "escalation.settled"
 
 
 @dataclass(frozen=True)
@@ -248,17 +250,52 @@ def group_by_recipient(steps: Iterable[Step]) -> tuple[dict[int, list[Step]], di
     return people, channels
 
 
-async def told(conn: psycopg.AsyncConnection, org_id: int, subject_type: str, subject_id: int) -> tuple[set[int], list[tuple[str, str]]]:
-    """Who heard about a subject through its ladder: the people DMed (ids) and the channel posts (channel id,
-    message ts) that Slack accepted, to tell them how it ended."""
+async def told(conn: psycopg.AsyncConnection, org_id: int, subject_type: str, subject_id: int, *,
+               action: str | None = None) -> tuple[set[int], list[tuple[str, str]]]:
+    """Who heard about a subject through its ladder (through its rungs of ``action`` only, when given): the people
+    DMed (ids) and the channel posts (channel id, message ts) that Slack accepted, to tell them how it ended."""
     people: set[int] = set()
     posts: list[tuple[str, str]] = []
     for told_ids, channel_id, slack_ts in await (await conn.execute(Q["escalation_told"], {
-            "organization_id": org_id, "subject_type": subject_type, "subject_id": subject_id})).fetchall():
+            "organization_id": org_id, "subject_type": subject_type, "subject_id": subject_id,
+            "action": action})).fetchall():
         people.update(told_ids or [])
         if channel_id and slack_ts:
             posts.append((channel_id, slack_ts))
     return people, posts
+
+
+def item_block_id(subject_type: str, subject_id: int, level: int) -> str:
+    """The block id of a rung's buttons in an escalation DM (its item): ``blocker:12:2``, ``overdue:40:1``."""
+    return f"{'blocker' if subject_type == 'blocker' else 'overdue'}:{subject_id}:{level}"
+
+
+def flag_block_id(flag_id: int) -> str:
+    """The block id of a flag's buttons (its card, or a flag rung's item): ``flag:7``."""
+    return f"flag:{flag_id}"
+
+
+async def settle(conn: psycopg.AsyncConnection, org_id: int, subject_type: str, subject_id: int, outcome: str,
+                 now: datetime, *, keep_cycle: str | None = None) -> int:
+    """The subject was settled elsewhere (a blocker resolved; a task done, dropped or given a new date): every
+    escalation DM that carried one of its rungs (of every cycle but ``keep_cycle``) gets that item's buttons replaced
+    by ``outcome`` ("Resolved by @diego (T-5 is done)") and the day, on the recipient's clock; a flag rung's flag
+    item too (its flag was closed with its cause). Queued in the caller's transaction as edits of the messages
+    Slack has (:func:`bot.services.notifications.notify`'s ``edit``), once each. Returns how many were queued."""
+    from bot.blocks.blockers import day  # the words (pure)
+
+    queued = 0
+    for step_id, level, action, delivery_id, channel, ts, tz, flag_id in await (await conn.execute(Q["escalation_messages"], {
+            "organization_id": org_id, "subject_type": subject_type, "subject_id": subject_id,
+            "keep_cycle": keep_cycle})).fetchall():
+        block_id = flag_block_id(flag_id) if action == "flag" and flag_id else item_block_id(subject_type, subject_id, level)
+        line = f"{outcome} on {day(now, tz or 'UTC')}."
+        if action == "flag" and flag_id:
+            line = f":triangular_flag_on_post: Flag `F-{flag_id}` resolved with it: {outcome[0].lower()}{outcome[1:]} on {day(now, tz or 'UTC')}."
+        queued += await notify(conn, organization_id=org_id, kind=KIND_SETTLED, text=line, targets=[Target.channel(channel)],
+                               dedupe_key=f"{KIND_SETTLED}:{org_id}:{step_id}:{delivery_id}", now=now,
+                               edit=Edit(ts, block_id)) is not None
+    return queued
 
 
 async def flag_rung(conn: psycopg.AsyncConnection, org_id: int, step: Step, now: datetime, *, person_id: int,

@@ -266,7 +266,6 @@ async def close(conn: psycopg.AsyncConnection, org_id: int, actor: User, flag_id
     closed it. Raises InvalidInput when it was already resolved or dismissed (saying by whom and when),
     PermissionDenied (logged) for someone not allowed to act on it. Audit-logged."""
     from bot.blocks import flags as render
-    from bot.services import inquiries
 
     flag = await get(conn, org_id, flag_id)
     if not flag.is_open:
@@ -282,18 +281,50 @@ async def close(conn: psycopg.AsyncConnection, org_id: int, actor: User, flag_id
             by = await user_by_id(conn, org_id, current.resolved_by) if current.resolved_by else None
             raise InvalidInput(render.already_closed(current, by, actor))
         await security.audit(conn, organization_id=org_id, actor=actor, action=f"flag.{status}", entity_type="flag",
-                             entity_id=flag.id, details={"about": flag.person_slack_id, "note": stored_note})
-        inquiry = await inquiries.close_for_flag(conn, org_id, flag.id, actor, now)
-        if inquiry is not None:
-            parties = [inquiry.user_id] + ([inquiry.opened_by] if inquiry.opened_by is not None else [])
-            people = {u.id: u for u in await users_by_ids(conn, org_id, parties)}
-            opener = people.get(inquiry.opened_by) if inquiry.opened_by is not None else None
-            for user_id in dict.fromkeys(parties):
-                user = people.get(user_id)
-                if user is None or user.id == actor.id or not user.active:
-                    continue
-                text = (render.closed_for_person(actor, opener) if user.id == inquiry.user_id
-                        else render.closed_for_opener(flag, actor, status))
-                await notify(conn, organization_id=org_id, kind=KIND_CLOSED, text=text, targets=[Target.dm(user.slack_id)],
-                             dedupe_key=f"{KIND_CLOSED}:{org_id}:{flag.id}:{inquiry.id}:{user.id}", now=now, user_id=user.id)
-    return Closed(await get(conn, org_id, flag.id), inquiry.id if inquiry is not None else None)
+                             entity_id=flag.id, details={"about": flag.person_slack_id, "note": stored_note}, now=now)
+        inquiry = await _close_inquiry(conn, org_id, flag, actor, status, now)
+    return Closed(await get(conn, org_id, flag.id), inquiry)
+
+
+async def _close_inquiry(conn: psycopg.AsyncConnection, org_id: int, flag: Flag, actor: User | None, status: str,
+                         now: datetime) -> int | None:
+    """The flag was closed by ``actor`` (None: its cause went): its open inquiry closes and its two people hear it
+    (not the one who closed it). The inquiry's id, or None when none was open."""
+    from bot.blocks import flags as render
+    from bot.services import inquiries
+
+    inquiry = await inquiries.close_for_flag(conn, org_id, flag.id, actor, now)
+    if inquiry is None:
+        return None
+    parties = [inquiry.user_id] + ([inquiry.opened_by] if inquiry.opened_by is not None else [])
+    people = {u.id: u for u in await users_by_ids(conn, org_id, parties)}
+    opener = people.get(inquiry.opened_by) if inquiry.opened_by is not None else None
+    for user_id in dict.fromkeys(parties):
+        user = people.get(user_id)
+        if user is None or (actor is not None and user.id == actor.id) or not user.active:
+            continue
+        text = (render.closed_for_person(actor, opener) if user.id == inquiry.user_id
+                else render.closed_for_opener(flag, actor, status))
+        await notify(conn, organization_id=org_id, kind=KIND_CLOSED, text=text, targets=[Target.dm(user.slack_id)],
+                     dedupe_key=f"{KIND_CLOSED}:{org_id}:{flag.id}:{inquiry.id}:{user.id}", now=now, user_id=user.id)
+    return inquiry.id
+
+
+async def close_for_cause(conn: psycopg.AsyncConnection, org_id: int, dedupe_prefix: str, actor: User | None,
+                          now: datetime, note: str) -> list[Flag]:
+    """The cause of the flags a ladder raised (dedupe keys starting ``dedupe_prefix``: ``blocker:12:``,
+    ``overdue:40:``) went (the blocker resolved; the task done, dropped or given a new date): each still open is
+    resolved by ``actor`` (None: Steward) at ``now`` with ``note`` ("the blocker was resolved"), audit-logged, its
+    inquiry closed. Flags raised by a person are never closed here. Returns the flags closed (call in the
+    transaction that removed the cause; telling their recipients is the caller's message)."""
+    rows = await (await conn.execute(Q["flags_close_for_cause"], {
+        "organization_id": org_id, "prefix": dedupe_prefix, "by": actor.id if actor else None, "now": now,
+        "note": note})).fetchall()
+    closed = []
+    for (flag_id,) in rows:
+        flag = await get(conn, org_id, int(flag_id))
+        await security.audit(conn, organization_id=org_id, actor=actor, action="flag.resolved", entity_type="flag",
+                             entity_id=flag.id, details={"about": flag.person_slack_id, "note": note}, now=now)
+        await _close_inquiry(conn, org_id, flag, actor, "resolved", now)
+        closed.append(await get(conn, org_id, flag.id))
+    return closed

@@ -188,15 +188,17 @@ async def count_messages(conn: psycopg.AsyncConnection, org_id: int, inquiry_id:
     return int(row[0]) if row else 0
 
 
-async def close_for_flag(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, actor: User, now: datetime) -> Inquiry | None:
-    """Close the open inquiry of a flag (who and when), if there is one; the closed inquiry, or None. Audit-logged."""
+async def close_for_flag(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, actor: User | None,
+                         now: datetime) -> Inquiry | None:
+    """Close the open inquiry of a flag (who and when; ``actor`` None: Steward, its flag's cause gone), if there is
+    one; the closed inquiry, or None. Audit-logged."""
     row = await (await conn.execute(Q["inquiry_open_of_flag"], {"organization_id": org_id, "flag_id": flag_id})).fetchone()
     if row is None:
         return None
     closed = await (await conn.execute(Q["inquiry_close"], {"organization_id": org_id, "id": int(row[0]), "now": now,
-                                                            "by": actor.id})).fetchone()
+                                                            "by": actor.id if actor else None})).fetchone()
     if closed is None:
         return None
     await security.audit(conn, organization_id=org_id, actor=actor, action="inquiry.closed", entity_type="inquiry",
-                         entity_id=int(row[0]), details={"flag": flag_id})
+                         entity_id=int(row[0]), details={"flag": flag_id}, now=now)
     return await get(conn, org_id, int(row[0]))

@@ -69,6 +69,15 @@ class Target:
 _queued: ContextVar[list[int] | None] = ContextVar("steward_queued_notifications", default=None)
 
 
+@dataclass(frozen=True)
+class Edit:
+    """A message Slack already has (its ``ts``, in the channel of the notification's target) whose block
+    ``block_id`` is to be replaced by the notification's text (:func:`notify`'s ``edit``)."""
+
+    ts: str
+    block_id: str
+
+
 @contextmanager
 def recording() -> Iterator[list[int]]:
     """Collect the id of every notification :func:`notify` queues inside this block, in order (in this
@@ -110,13 +119,20 @@ async def notify(
     user_id: int | None = None,
     not_before: datetime | None = None,
     hold_until: datetime | None = None,
+    edit: Edit | None = None,
 ) -> int | None:
     """Queue a notification. Returns its id, or None when ``dedupe_key`` was already used.
 
     A non-urgent DM is held (status ``held``) until the recipient's quiet hours end, and until
     ``hold_until`` when that is later (the people calendar's "first instant they can be reached":
-    after their weekend or leave). ``not_before`` delays any target without holding it."""
-    payload = {"text": text, "blocks": blocks}
+    after their weekend or leave). ``not_before`` delays any target without holding it.
+
+    With ``edit``, nothing new is posted: the message Slack already has at ``edit.ts`` in the channel of the
+    (one, ``channel``) target gets its block ``edit.block_id`` replaced by ``text`` as a context line (an item's
+    buttons become what happened to it elsewhere); the other blocks stay as they are in Slack."""
+    payload: dict[str, Any] = {"text": text, "blocks": blocks}
+    if edit is not None:
+        payload["edit"] = {"ts": edit.ts, "block_id": edit.block_id}
     async with conn.transaction():
         row = await (await conn.execute(Q["notification_insert"], {
             "organization_id": organization_id, "recipient_id": user_id, "kind": kind, "urgent": urgent,
@@ -359,12 +375,16 @@ class Dispatcher(PollingWorker):
             await self._reschedule(claim, "no token for its workspace in this process", 1.0,
                                    unconfirmed=progress.unconfirmed_since is not None)
             return
+        edit = claim.payload.get("edit")
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_transient), stop=stop_after_attempt(3),
                 wait=wait_exponential(multiplier=0.2, max=2), reraise=True,
             ):
                 with attempt:
+                    if edit:  # an edit is the same whether it ran once or twice: nothing to look for
+                        await self._edit(client, posting, claim, edit)
+                        continue
                     if progress.unconfirmed_since is not None:
                         found = await self._look_for(client, claim, progress.unconfirmed_since)
                         if found is not None:
@@ -388,7 +408,24 @@ class Dispatcher(PollingWorker):
             await self._reschedule(claim, f"{type(exc).__name__}: {exc}", None,
                                    unconfirmed=progress.unconfirmed_since is not None)
             return
+        if edit:
+            await self._sent(claim, {"channel": claim.target_id, "ts": edit["ts"]}, as_of)
+            return
         await self._sent(claim, {"channel": response.get("channel"), "ts": response.get("ts")}, as_of)
+
+    async def _edit(self, client: Any, posting: Any, claim: Claim, edit: dict[str, Any]) -> None:
+        """A delivery with an ``edit`` (:class:`Edit`): read the message at its ts (conversations.history, the one
+        message) and replace its block by the text as a context line (chat.update). A message that is gone, or no
+        longer has that block (pressed meanwhile), is left as it is."""
+        from bot.blocks.kit import replace_block
+
+        history = await client.conversations_history(channel=claim.target_id, latest=edit["ts"], inclusive=True, limit=1)
+        found = (history.get("messages") or [{}])[0]
+        blocks = found.get("blocks") or []
+        if found.get("ts") != edit["ts"] or not any(b.get("block_id") == edit["block_id"] for b in blocks):
+            return
+        await posting.chat_update(channel=claim.target_id, ts=edit["ts"], text=found.get("text") or " ",
+                                  blocks=replace_block(blocks, edit["block_id"], claim.payload.get("text") or " "))
 
     async def _look_for(self, client: Any, claim: Claim, since: datetime) -> dict[str, Any] | None:
         """The message of this delivery if Slack already has it (posted since ``since``), else None.

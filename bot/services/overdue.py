@@ -38,8 +38,10 @@ from bot.services import calendar, escalations, ladders, ooo, standup_settings
 from bot.services import tasks as task_service
 from bot.services.calendar import Person, Rhythm
 from bot.services.escalations import People, Step
+from bot.services.notifications import Target, notify
 from db.queries import Q
 from db.repos.users import users_by_ids
+from db.rows import User
 
 log = get_logger(__name__)
 
@@ -318,6 +320,35 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
     else:
         result.fired[route.action] = result.fired.get(route.action, 0) + 1
     return step
+
+
+KIND_FLAG_CLOSED = "flag.closed"  # a ladder's flag closed with its cause (bot.services.flags.KIND_CLOSED)
+
+
+async def settle_task(conn: psycopg.AsyncConnection, org_id: int, task_id: int, actor: User | None, now: datetime,
+                      what: str) -> list[Any]:
+    """Task ``task_id`` left its overdue walk (``what``: ``done``, ``dropped``, or ``new date``), by ``actor``
+    (None: Steward), in the caller's transaction: the flags its overdue ladder raised are resolved with the cause as
+    their note (:func:`bot.services.flags.close_for_cause`), and whoever got such a flag hears it once; every
+    escalation DM that carried its rungs gets the item's buttons replaced by what happened
+    (:func:`bot.services.escalations.settle`). Returns the flags closed."""
+    from bot.blocks import overdue as render  # the words (pure)
+    from bot.services import flags
+
+    row = await (await conn.execute(Q["task_ref"], {"organization_id": org_id, "id": task_id})).fetchone()
+    ref = str(row[0]) if row else "the task"
+    cause = f"{ref} is {what}" if what != "new date" else f"{ref} has a new date"
+    closed = await flags.close_for_cause(conn, org_id, f"overdue:{task_id}:", actor, now, cause)
+    await escalations.settle(conn, org_id, SUBJECT, task_id, render.outcome_words(ref, what, actor), now)
+    if closed:
+        told_ids, _posts = await escalations.told(conn, org_id, SUBJECT, task_id, action="flag")
+        for user in await users_by_ids(conn, org_id, sorted(told_ids - ({actor.id} if actor else set()))):
+            if not user.active:
+                continue
+            text = render.flags_closed_text(closed, ref, what, actor)
+            await notify(conn, organization_id=org_id, kind=KIND_FLAG_CLOSED, text=text, targets=[Target.dm(user.slack_id)],
+                         dedupe_key=f"{KIND_FLAG_CLOSED}:{org_id}:{closed[0].id}:cause:{user.id}", now=now, user_id=user.id)
+    return closed
 
 
 async def also_overdue(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, people: People,

@@ -199,6 +199,10 @@ async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, st
         from bot.services import blockers
 
         await blockers.resolve_for_task(conn, task.organization_id, task.id, actor, now, status)
+        # Its overdue walk ends: the flags that walk raised close, and its escalation items lose their buttons.
+        from bot.services import overdue
+
+        await overdue.settle_task(conn, task.organization_id, task.id, actor, now, status)
     return await get(conn, task.organization_id, task.id)
 
 
@@ -356,10 +360,12 @@ class EditResult:
 
 async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title: str | None = None,
                due_date: date | None | str = KEEP, due_at: datetime | None = None,
-               client_id: int | None | str = KEEP, size: str | None = None) -> EditResult:
+               client_id: int | None | str = KEEP, size: str | None = None, now: datetime | None = None) -> EditResult:
     """Change what is given (``KEEP`` / None leaves a field as it is; ``due_date`` or ``client_id`` None clears
     it), logged once with the values before and after. ``due_at`` (aware) is the time of day of a new
     ``due_date``; a due date changed without one drops the old time. ``size`` is one of xs, s, m, l, xl.
+    A new due date ends the task's overdue walk for the old one as of ``now`` (aware; its flags close, its escalation
+    items lose their buttons: :func:`bot.services.overdue.settle_task`).
 
     Raises PermissionDenied, InvalidInput (empty title, unknown size)."""
     await require_can_change(conn, actor, task, "edit")
@@ -383,7 +389,11 @@ async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title:
                                             "id": task.id})
         before = {k: (getattr(task, k).isoformat() if hasattr(getattr(task, k), "isoformat") else getattr(task, k)) for k in changes}
         after = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()}
-        await log_change(conn, task, task.organization_id, actor, "edited", before, after)
+        await log_change(conn, task, task.organization_id, actor, "edited", before, after, now=now)
+        if "due_date" in changes and now is not None:
+            from bot.services import overdue
+
+            await overdue.settle_task(conn, task.organization_id, task.id, actor, now, "new date")
     named = {"title": "title", "due_date": "due", "due_at": "due", "client_id": "client", "size": "size"}
     changed = tuple(dict.fromkeys(named[k] for k in changes))
     return EditResult(task, await get(conn, task.organization_id, task.id), changed)
@@ -405,4 +415,4 @@ async def edit_by_words(conn: psycopg.AsyncConnection, actor: User, task: Task, 
             by_channel = client_service.client_for_channel(clients, read.channels[0]) if read.channels else None
             client_id = (by_channel or client_service.find_client(clients, read.plain)).id
     return await edit(conn, actor, task, title=words.title, due_date=words.due_date if words.due_given else KEEP,
-                      due_at=words.due_at, client_id=client_id, size=words.size)
+                      due_at=words.due_at, client_id=client_id, size=words.size, now=now)

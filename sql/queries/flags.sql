@@ -61,6 +61,13 @@ UPDATE flags SET status = %(status)s, resolved_by = %(by)s, resolved_at = %(now)
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status IN ('open', 'acknowledged')
 RETURNING id
 
+-- name: flags_close_for_cause
+-- A ladder's flags (raised by a rule, dedupe key under the prefix) still open, resolved: their cause went.
+UPDATE flags SET status = 'resolved', resolved_by = %(by)s, resolved_at = %(now)s, note = %(note)s, updated_at = %(now)s
+WHERE organization_id = %(organization_id)s AND raised_by IS NULL AND dedupe_key LIKE %(prefix)s || '%%'
+  AND status IN ('open', 'acknowledged')
+RETURNING id
+
 -- name: flag_acknowledge
 UPDATE flags SET status = 'acknowledged', updated_at = %(now)s
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'open'

@@ -40,6 +40,22 @@ RETURNING id
 UPDATE escalation_steps SET notification_id = %(notification_id)s
 WHERE organization_id = %(organization_id)s AND id = ANY(%(ids)s)
 
+-- name: escalation_messages
+-- The escalation DMs Slack has that carried a subject's rungs (every cycle but %(keep_cycle)s), with the recipient's
+-- zone and, for a flag rung, its flag: each item's buttons are replaced when the subject is settled elsewhere.
+SELECT s.id, s.level, s.action, d.id, d.slack_channel_id, d.slack_ts, u.timezone, f.id
+FROM escalation_steps s
+JOIN notifications n ON n.organization_id = s.organization_id AND n.id = s.notification_id
+JOIN notification_deliveries d ON d.organization_id = s.organization_id AND d.notification_id = s.notification_id
+LEFT JOIN users u ON u.organization_id = s.organization_id AND u.id = n.recipient_id
+LEFT JOIN flags f ON f.organization_id = s.organization_id AND s.action = 'flag'
+     AND f.dedupe_key = CASE s.subject_type WHEN 'blocker' THEN 'blocker:' || s.subject_id || ':flag:' || s.level
+                             ELSE 'overdue:' || s.subject_id || ':' || s.cycle || ':flag:' || s.level END
+WHERE s.organization_id = %(organization_id)s AND s.subject_type = %(subject_type)s AND s.subject_id = %(subject_id)s
+  AND s.cycle IS DISTINCT FROM %(keep_cycle)s::text AND s.outcome = 'sent'
+  AND d.target_type = 'dm' AND d.status = 'sent' AND d.slack_ts IS NOT NULL AND d.slack_channel_id IS NOT NULL
+ORDER BY s.id, d.id
+
 -- name: escalation_told
 -- Who heard of a subject through its ladder: people DMed, and each channel post with the ts Slack gave it.
 SELECT s.told_user_ids, s.channel_id,
@@ -48,6 +64,6 @@ SELECT s.told_user_ids, s.channel_id,
           AND d.target_id = s.channel_id AND d.status = 'sent' LIMIT 1)
 FROM escalation_steps s
 WHERE s.organization_id = %(organization_id)s AND s.subject_type = %(subject_type)s AND s.subject_id = %(subject_id)s
-  AND s.outcome = 'sent'
+  AND s.outcome = 'sent' AND (%(action)s::text IS NULL OR s.action = %(action)s::text)
 ORDER BY s.level
 

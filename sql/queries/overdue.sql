@@ -75,3 +75,6 @@ WHERE t.organization_id = %(organization_id)s AND t.status NOT IN ('done', 'drop
   AND (t.user_id = ANY(%(user_ids)s::bigint[]) OR t.project_id = ANY(%(project_ids)s::bigint[]))
 ORDER BY t.due_date, t.display_number
 LIMIT %(limit)s
+
+-- name: task_ref
+SELECT display_id FROM tasks WHERE organization_id = %(organization_id)s AND id = %(id)s

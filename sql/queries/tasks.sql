@@ -83,12 +83,15 @@ SELECT id, name FROM projects WHERE organization_id = %(organization_id)s AND st
 SELECT wip_mode FROM org_settings WHERE organization_id = %(organization_id)s
 
 -- name: task_set_done
--- Only an open task: a dropped one is reopened first, and a done one stays done once.
-UPDATE tasks SET status = 'done', completed_at = %(now)s, stage_id = coalesce(%(done_stage_id)s, stage_id)
+-- Only an open task: a dropped one is reopened first, and a done one stays done once. Its overdue walk ends: no
+-- next rung (tasks.overdue_next_at tells the truth at every moment).
+UPDATE tasks SET status = 'done', completed_at = %(now)s, stage_id = coalesce(%(done_stage_id)s, stage_id),
+                 overdue_next_at = NULL
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status NOT IN ('done', 'dropped')
 
 -- name: task_set_dropped
-UPDATE tasks SET status = 'dropped', dropped_at = %(now)s, dropped_reason = %(reason)s
+-- Its overdue walk ends too: no next rung.
+UPDATE tasks SET status = 'dropped', dropped_at = %(now)s, dropped_reason = %(reason)s, overdue_next_at = NULL
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status NOT IN ('done', 'dropped')
 
 -- name: task_move_to_stage

@@ -11,7 +11,7 @@ manager, 2d channel, 3d flag``; overdue work ``0h owner, 1d manager, 3d channel`
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.app import Steward
@@ -22,8 +22,8 @@ from bot.services import flags
 from db.repos.users import user_by_slack_id
 from tests.e2e import test_blockers as blocker_team
 from tests.e2e.conftest import DIEGO, MAYA, STANDUP, answer_text
-from tests.e2e.test_blockers import ny, on_project, row, setup_team, sweep, texts, walk
-from tests.e2e.test_daily_rhythm import add_task, db
+from tests.e2e.test_blockers import delivered, ny, on_project, row, setup_team, sweep, texts, walk
+from tests.e2e.test_daily_rhythm import LEE, add_task, db
 from tests.e2e.test_overdue import rows
 
 bot, clock = blocker_team.bot, blocker_team.clock  # the team's fixtures
@@ -73,3 +73,88 @@ async def test_a_flag_rungs_flag_reads_as_people_read_and_is_dated_by_the_sweeps
     # The flag in the rung's DM to Maya is dated by the sweep too.
     [flagged] = [m for m in await dm_messages(emulator, MAYA) if "Flag" in texts(m)]
     assert "rung on Thu 12 Mar" in texts(flagged)
+
+
+def actions_of(message: dict[str, Any] | None) -> list[str]:
+    assert message is not None
+    return [e["action_id"] for b in message.get("blocks") or [] if b.get("type") == "actions" for e in b["elements"]]
+
+
+async def now_of(emulator: SlackEmulator, user: str, message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` (in ``user``'s DM) as Slack has it now."""
+    current = emulator.message(await emulator.dm_channel(user), message["ts"])
+    assert current is not None
+    return current
+
+
+async def test_a_resolved_blocker_closes_its_ladders_flag_and_every_message_that_carried_it(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    task, _flagged_at = await climb_to_flag(emulator, bot, clock, db_dsn)
+    [owner_dm] = [m for m in await dm_messages(emulator, DIEGO) if "blocker_still" in actions_of(m)]
+    [lee_dm] = [m for m in await dm_messages(emulator, LEE) if "blocker_mine" in actions_of(m)]
+    [maya_dm] = [m for m in await dm_messages(emulator, MAYA) if "flag_resolve" in actions_of(m)]
+    manual = await answer_text(emulator, LEE, "/flag", f"<@{DIEGO}> missed two client calls", channel=STANDUP)
+    assert "`F-2`" in manual
+
+    # Friday 13 March 10:00: Diego resolves it. The ladder's flag is resolved by him, with why; Lee's manual flag stays.
+    clock.at = ny(3, 13, 10, 0)
+    assert "Resolved the blocker" in await answer_text(emulator, DIEGO, "/blocker", f"resolve {task} the keys came",
+                                                       channel=STANDUP)
+    await delivered(bot)
+    assert await rows(db_dsn, "SELECT f.id, f.status, pi.external_id, f.resolved_at, f.note FROM flags f LEFT JOIN "
+                              "platform_identities pi ON pi.user_id = f.resolved_by ORDER BY f.id") == [
+        (1, "resolved", DIEGO, ny(3, 13, 10, 0), "the blocker was resolved"), (2, "open", None, None, None)]
+    # Maya, who got the flag, is told once, in the note every told person gets.
+    [told] = [m for m in await dm_messages(emulator, MAYA) if "Blocker resolved" in (m.get("text") or "")]
+    assert f"by <@{DIEGO}>" in told["text"] and "Flag `F-1` is resolved with it" in told["text"]
+    # Every escalation DM that carried it shows what happened instead of its buttons.
+    for user, message in ((DIEGO, owner_dm), (LEE, lee_dm), (MAYA, maya_dm)):
+        current = await now_of(emulator, user, message)
+        assert not actions_of(current), user
+        assert f"Resolved by <@{DIEGO}> on Fri 13 Mar" in texts(current) or \
+            f"resolved by <@{DIEGO}> on Fri 13 Mar" in texts(current), (user, texts(current))
+    assert "Flag `F-1` resolved with it" in texts(await now_of(emulator, MAYA, maya_dm))
+    # A press on a copy of a stale button (a client that had not refreshed) says who resolved it and when.
+    again = await emulator.click_button(LEE, message_ts=lee_dm["ts"], channel=await emulator.dm_channel(LEE),
+                                        action_id="blocker_mine", value=str(1))
+    said = (await again.wait_for_response(timeout=10)).text or ""
+    assert f"The blocker on {task} was already resolved by <@{DIEGO}> on Fri 13 Mar. Nothing to do." in said
+
+
+async def test_an_overdue_task_done_dropped_or_re_dated_closes_its_flag_and_its_messages(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    from tests.e2e.test_overdue import overdue_task
+
+    await setup_team(emulator, db_dsn)
+    assert "is now" in await answer_text(emulator, MAYA, "/steward", "ladder overdue 0h owner, 1d manager, 2d flag",
+                                         channel=STANDUP)
+    clock.at = ny(3, 10, 9, 0)
+    done, done_id = await overdue_task(db_dsn, DIEGO, "Send the Acme quote", date(2026, 3, 10), due_at=ny(3, 10, 10, 0))
+    dropped, dropped_id = await overdue_task(db_dsn, DIEGO, "Book the venue", date(2026, 3, 10), due_at=ny(3, 10, 10, 0))
+    later, later_id = await overdue_task(db_dsn, DIEGO, "Call the printer", date(2026, 3, 12), due_at=ny(3, 12, 10, 0))
+    for at in (ny(3, 10, 10, 0), ny(3, 11, 10, 0), ny(3, 12, 10, 0)):
+        await sweep(bot, clock, at)
+    assert [r[0] for r in await rows(db_dsn, "SELECT status FROM flags ORDER BY id")] == ["open", "open"]
+    assert await rows(db_dsn, "SELECT overdue_level, overdue_next_at FROM tasks WHERE id = %s", (later_id,)) == [
+        (1, ny(3, 13, 10, 0))]
+    [lee_dm] = [m for m in await dm_messages(emulator, LEE) if "overdue_done" in actions_of(m)]
+    [maya_dm] = [m for m in await dm_messages(emulator, MAYA) if "flag_resolve" in actions_of(m)]
+    assert actions_of(maya_dm).count("flag_resolve") == 2
+
+    # Lee marks one done, then drops the other: each flag is resolved by him with its cause, Maya hears each once,
+    # the items lose their buttons, and neither task keeps a next rung.
+    clock.at = ny(3, 12, 11, 0)
+    assert done in await answer_text(emulator, LEE, "/task", f"done {done}", channel=STANDUP)
+    assert dropped in await answer_text(emulator, LEE, "/task", f"drop {dropped} the venue is booked by Acme", channel=STANDUP)
+    assert later in await answer_text(emulator, DIEGO, "/task", f"done {later}", channel=STANDUP)
+    await delivered(bot)
+    assert await rows(db_dsn, "SELECT f.status, pi.external_id, f.note FROM flags f JOIN platform_identities pi "
+                              "ON pi.user_id = f.resolved_by ORDER BY f.id") == [
+        ("resolved", LEE, f"{done} is done"), ("resolved", LEE, f"{dropped} is dropped")]
+    closed = [m for m in await dm_messages(emulator, MAYA) if "is resolved" in (m.get("text") or "")]
+    assert len(closed) == 2 and f"{done} is done (<@{LEE}>)" in closed[0]["text"]
+    assert not actions_of(await now_of(emulator, MAYA, maya_dm))
+    assert not [a for a in actions_of(await now_of(emulator, LEE, lee_dm)) if a.startswith("overdue_")]
+    assert f"Done by <@{LEE}> on Thu 12 Mar" in texts(await now_of(emulator, LEE, lee_dm))
+    assert await rows(db_dsn, "SELECT id, overdue_next_at FROM tasks WHERE id IN (%s, %s, %s) ORDER BY id",
+                      (done_id, dropped_id, later_id)) == [(done_id, None), (dropped_id, None), (later_id, None)]
