@@ -181,12 +181,46 @@ def resolved_text(blocker: Blocker, actor: User | None, note: str | None, via: s
     return text
 
 
-def taken_text(blocker: Blocker, actor: User, owner: User, held: datetime | None) -> str:
-    until = f" The ladder holds until {short(held, owner.timezone)}." if held else ""
+LADDER_DONE = "The ladder has been through every step, so nothing more is sent"
+
+
+def still_line(blocker: Blocker, viewer: User) -> str:
+    """*Still blocked* pressed: the wait towards the next rung starts over (when it comes, on ``viewer``'s clock), or,
+    after the last rung, that nothing more waits."""
+    if blocker.next_escalation_at is None:
+        return f":construction: Still blocked: noted. {LADDER_DONE}; `/blockers` shows who owns it."
+    return (":construction: Still blocked: noted, and the wait starts over. Next step "
+            f"{short(blocker.next_escalation_at, viewer.timezone)}.")
+
+
+def taken_line(blocker: Blocker, viewer: User) -> str:
+    """*I'm on it* pressed: the presser owns it; the ladder holds until when (``viewer``'s clock), or had no step left."""
+    if blocker.held_until is None or blocker.next_escalation_at is None:
+        return f":raised_hand: You're on it: you own it now. {LADDER_DONE}."
+    return f":raised_hand: You're on it: you own it now and the ladder holds until {short(blocker.held_until, viewer.timezone)}."
+
+
+def taken_text(blocker: Blocker, actor: User, owner: User, held: datetime | None, reader: User) -> str:
+    """What the blocked person and a new owner of record hear when someone takes a blocker on (*I'm on it*) or gives
+    it to someone (*Reassign*): each their own words (``reader``: "asked you to take") and the hold on their clock;
+    no hold after the last rung."""
+    if held is None or blocker.next_escalation_at is None:
+        until = f" {LADDER_DONE}."
+    else:
+        until = f" The ladder holds until {short(held, reader.timezone)}."
+    what = f"the blocker {quote(blocker.description)} on {_task(blocker)}"
     if actor.id == owner.id:
-        return f":raised_hand: {actor.mention} is on the blocker {quote(blocker.description)} on {_task(blocker)}.{until}"
-    return (f":arrow_right: {actor.mention} asked {owner.mention} to take the blocker {quote(blocker.description)} on "
-            f"{_task(blocker)}.{until}")
+        return f":raised_hand: {actor.mention} is on {what}.{until}"
+    if reader.id == owner.id:
+        return (f":arrow_right: {actor.mention} asked you to take {what}: you own it now.{until} Resolve it here when "
+                "it's sorted.")
+    return f":arrow_right: {actor.mention} asked {owner.mention} to take {what}.{until}"
+
+
+def taken_blocks(blocker: Blocker, text: str) -> list[dict[str, Any]]:
+    """The message a new owner of record gets: the words, and the buttons of someone who owns a blocker (Resolved /
+    Still blocked / I need help)."""
+    return [section(text), _buttons(blocker, "owner", blocker.escalation_level)]
 
 
 def opened_text(opened: Opened, rhythm: calendar.Rhythm, viewer: User, ladder_words: list[str]) -> str:

@@ -88,15 +88,13 @@ async def on_button(ack: Any, body: dict[str, Any], client: Any, context: Any, d
             line = ":white_check_mark: Resolved by you." + (" Everyone who was told hears it." if done and done[1] else "")
         elif action == "blocker_still":
             updated = await blockers.still_blocked(conn, org.id, user, blocker_id, now)
-            nxt = f" Next step {render.short(updated.next_escalation_at, user.timezone)}." if updated.next_escalation_at else ""
-            line = f":construction: Still blocked: noted, and the wait starts over.{nxt}"
+            line = render.still_line(updated, user)
         elif action == "blocker_help":
             await blockers.need_help(conn, org.id, user, blocker_id, now)
             line = ":sos: Asked for help: it goes to the next step now."
         else:
             updated = await blockers.take_on(conn, org.id, user, blocker_id, now)
-            until = f" until {render.short(updated.held_until, user.timezone)}" if updated.held_until else ""
-            line = f":raised_hand: You're on it: you own it now and the ladder holds{until}."
+            line = render.taken_line(updated, user)
     await mark_pressed(client, body, line)
 
 

@@ -446,10 +446,12 @@ async def take_on(conn: psycopg.AsyncConnection, org_id: int, actor: User, block
     new_owner = owner or actor
     if not new_owner.active:
         raise InvalidInput(f"{new_owner.mention} has left the workspace.")
-    rhythm, _ladder_ = await _ladder(conn, org_id)
+    rhythm, ladder = await _ladder(conn, org_id)
     person = await user_by_id(conn, org_id, blocker.user_id)
     assert person is not None
-    held = ladders.hold_until(rhythm, await _person(conn, org_id, rhythm, person, now), now)
+    # After the last rung there is nothing to hold: no hold is promised.
+    held = (ladders.hold_until(rhythm, await _person(conn, org_id, rhythm, person, now), now)
+            if blocker.escalation_level < len(ladder) else None)
     async with conn.transaction():
         await conn.execute(Q["blocker_set_owner"], {"organization_id": org_id, "id": blocker.id, "owner_id": new_owner.id})
         updated = await _rewalk(conn, org_id, actor, blocker, now, "taken_on" if owner is None else "reassigned",
@@ -457,11 +459,13 @@ async def take_on(conn: psycopg.AsyncConnection, org_id: int, actor: User, block
                                 details={"owner": new_owner.slack_id})
         from bot.blocks import blockers as render
 
-        text = render.taken_text(updated, actor, new_owner, held)
         for user in {person.id: person, new_owner.id: new_owner}.values():
             if user.id == actor.id or not user.active:
                 continue
-            await notify(conn, organization_id=org_id, kind=KIND_TAKEN, text=text, targets=[Target.dm(user.slack_id)],
+            text = render.taken_text(updated, actor, new_owner, held, user)  # each reader's words and clock
+            blocks = render.taken_blocks(updated, text) if user.id == new_owner.id else None
+            await notify(conn, organization_id=org_id, kind=KIND_TAKEN, text=text, blocks=blocks,
+                         targets=[Target.dm(user.slack_id)],
                          dedupe_key=f"blocker.taken:{org_id}:{blocker.id}:{user.id}:{now.isoformat()}", now=now, user_id=user.id)
     return updated
 

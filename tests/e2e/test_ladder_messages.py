@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import Steward
 from bot.blocks import flags as flag_blocks
@@ -21,9 +22,9 @@ from bot.emulators.slack import SlackEmulator
 from bot.services import flags
 from db.repos.users import user_by_slack_id
 from tests.e2e import test_blockers as blocker_team
-from tests.e2e.conftest import DIEGO, MAYA, STANDUP, answer_text
-from tests.e2e.test_blockers import delivered, ny, on_project, row, setup_team, sweep, texts, walk
-from tests.e2e.test_daily_rhythm import LEE, add_task, db
+from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, answer_text
+from tests.e2e.test_blockers import click, delivered, ny, on_project, row, setup_team, sweep, texts, walk
+from tests.e2e.test_daily_rhythm import LEE, add_task, db, wait_until
 from tests.e2e.test_overdue import rows
 
 bot, clock = blocker_team.bot, blocker_team.clock  # the team's fixtures
@@ -158,3 +159,61 @@ async def test_an_overdue_task_done_dropped_or_re_dated_closes_its_flag_and_its_
     assert f"Done by <@{LEE}> on Thu 12 Mar" in texts(await now_of(emulator, LEE, lee_dm))
     assert await rows(db_dsn, "SELECT id, overdue_next_at FROM tasks WHERE id IN (%s, %s, %s) ORDER BY id",
                       (done_id, dropped_id, later_id)) == [(done_id, None), (dropped_id, None), (later_id, None)]
+
+
+async def test_after_the_last_rung_the_buttons_promise_no_wait(emulator: SlackEmulator, bot: Steward,
+                                                               clock: FrozenClock, db_dsn: str) -> None:
+    await climb_to_flag(emulator, bot, clock, db_dsn)
+    [owner_dm] = [m for m in await dm_messages(emulator, DIEGO) if "blocker_still" in actions_of(m)]
+    [lee_dm] = [m for m in await dm_messages(emulator, LEE) if "blocker_mine" in actions_of(m)]
+    clock.at = ny(3, 13, 10, 0)
+    await click(emulator, DIEGO, owner_dm, "blocker_still")
+    said = texts(await now_of(emulator, DIEGO, owner_dm))
+    assert "The ladder has been through every step, so nothing more is sent" in said and "starts over" not in said
+    assert (await walk(db_dsn))[2] is None
+    await click(emulator, LEE, lee_dm, "blocker_mine")
+    said = texts(await now_of(emulator, LEE, lee_dm))
+    assert "You're on it: you own it now. The ladder has been through every step" in said and "holds" not in said
+    await delivered(bot)
+    [heard] = [m for m in await dm_messages(emulator, DIEGO) if "is on the blocker" in (m.get("text") or "")]
+    assert "holds until" not in heard["text"] and "nothing more is sent" in heard["text"]
+
+
+async def test_a_hold_is_shown_on_each_readers_clock_and_a_new_owner_is_asked_with_their_buttons(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, PRIYA, "Translate the brochure")  # Priya (Kolkata) reports to Lee (New York)
+    clock.at = ny(3, 10, 9, 0)
+    await answer_text(emulator, PRIYA, "/blocker", f"{task} waiting for the glossary", channel=STANDUP)
+    for rung in ("to_owner", "to_manager"):  # each at its due time, or when its recipient can be reached
+        first = await sweep(bot, clock, (await walk(db_dsn))[2])
+        if rung not in first:
+            assert first["waiting"] == 1 and (await sweep(bot, clock, (await walk(db_dsn))[2]))[rung] == 1
+    [lee_dm] = [m for m in await dm_messages(emulator, LEE) if "blocker_reassign" in actions_of(m)]
+
+    # Lee gives it to Sam (London) on Wednesday 11 March 10:00 New York: the ladder holds one working day of Priya's.
+    clock.at = ny(3, 11, 10, 0)
+    mark = len(emulator.calls)
+    block_id = next(b["block_id"] for b in lee_dm["blocks"] if b.get("type") == "actions")
+    await emulator.click_button(LEE, message_ts=lee_dm["ts"], channel=await emulator.dm_channel(LEE),
+                                action_id="blocker_reassign", value="1", block_id=block_id)
+    await emulator.wait_for_call("views.open", since=mark, timeout=15)
+    view_id = next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "blocker_reassign")
+    await emulator.submit_view(LEE, view_id, {"owner": {"owner": {"type": "users_select", "selected_user": SAM}}})
+    async def reassigned() -> bool:
+        return (await row(db_dsn, "SELECT held_until FROM blockers"))[0] is not None
+
+    await wait_until(reassigned)
+    held = (await row(db_dsn, "SELECT held_until FROM blockers"))[0]
+    await delivered(bot)
+
+    def on(at: datetime, tz: str) -> str:
+        local = at.astimezone(ZoneInfo(tz))
+        return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+    [sam] = [m for m in await dm_messages(emulator, SAM) if "to take" in (m.get("text") or "")]
+    assert f"<@{LEE}> asked you to take the blocker" in sam["text"] and f"holds until {on(held, 'Europe/London')}." in sam["text"]
+    assert actions_of(sam) == ["blocker_resolve", "blocker_still", "blocker_help"]
+    [priya] = [m for m in await dm_messages(emulator, PRIYA) if "to take" in (m.get("text") or "")]
+    assert f"<@{LEE}> asked <@{SAM}> to take the blocker" in priya["text"]
+    assert f"holds until {on(held, 'Asia/Kolkata')}." in priya["text"]
