@@ -145,9 +145,12 @@ def channel_post(steps: Sequence[Step], people: People, now: datetime) -> tuple[
                      + (f" (owner of record {owner.mention})" if owner is not None and owner.id != blocker.user_id else ""))
     head = (":construction: *A blocker has been open a while* \u2014 can anyone help?" if len(steps) == 1
             else f":construction: *{len(steps)} blockers have been open a while* \u2014 can anyone help?")
+    refs = list(dict.fromkeys(s.item.ref for s in steps))
+    commands = ", ".join(f"`/blocker resolve {ref}`" for ref in refs)
+    how = (f"the owner resolves it with {commands}" if len(refs) == 1 else f"their owners resolve them with {commands}")
     sections, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 3)
-    blocks = [section(head), *sections, context("Reply in this thread if you can unblock it; the owner resolves it with "
-                                                 "`/blocker resolve T-n`.")]
+    blocks = [section(head), *sections, context(L.fit_text(f"Reply in this thread if you can unblock "
+                                                           f"{'it' if len(refs) == 1 else 'one'}; {how}.", L.SECTION_TEXT))]
     return markup_safe(head + "\n" + "\n".join(lines)), blocks
 
 

@@ -387,7 +387,7 @@ async def test_steward_jobs_run_escalations_now(emulator: SlackEmulator, bot: St
     report = await run_job(emulator, db_dsn, tmp_path / "cli", "escalations", ny(3, 10, 14, 0))
     assert report["result"]["1"]["to_owner"] == 1
     assert [(s["kind"], s["to"]) for s in report["sent"]] == [("escalation.blocker", f"<@{DIEGO}>")]
-    assert "asked 1 blocked person" in report["summary"] and "sent 1 blocker escalation" in report["summary"]
+    assert "asked about 1 blocker (its owner)" in report["summary"] and "sent 1 blocker escalation" in report["summary"]
     assert len(await dms(emulator, DIEGO, "Still blocked on T-1")) == 1
     again = await run_job(emulator, db_dsn, tmp_path / "cli", "escalations", ny(3, 10, 14, 0))
     assert again["result"] is None or not again["sent"]  # the same instant again: claimed once, nothing twice

@@ -217,3 +217,23 @@ async def test_a_hold_is_shown_on_each_readers_clock_and_a_new_owner_is_asked_wi
     [priya] = [m for m in await dm_messages(emulator, PRIYA) if "to take" in (m.get("text") or "")]
     assert f"<@{LEE}> asked <@{SAM}> to take the blocker" in priya["text"]
     assert f"holds until {on(held, 'Asia/Kolkata')}." in priya["text"]
+
+
+async def test_the_channel_post_names_each_blockers_command_and_the_summary_counts_blockers_as_blockers(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    from jobs.summaries import summarise
+
+    await setup_team(emulator, db_dsn)
+    clock.at = ny(3, 10, 10, 0)
+    for title, blocked_on in (("Fix the checkout bug", "waiting for the API keys"), ("Ship the invoices", "legal review")):
+        task = await add_task(db_dsn, DIEGO, title)
+        await answer_text(emulator, DIEGO, "/blocker", f"{task} {blocked_on}", channel=STANDUP)
+    await answer_text(emulator, DIEGO, "/blocker", "the VPN is down for me", channel=STANDUP)
+    first = await sweep(bot, clock, ny(3, 10, 14, 0))  # one person, three blockers
+    assert summarise("escalations", {"1": first}).startswith("escalations: asked about 3 blockers (their owners)")
+    await sweep(bot, clock, ny(3, 11, 10, 0))
+    await sweep(bot, clock, ny(3, 12, 10, 0))
+    [post] = [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert ("their owners resolve them with `/blocker resolve T-1`, `/blocker resolve T-2`, `/blocker resolve B-3`"
+            in texts(post)), texts(post)
+    assert "T-n" not in texts(post)

@@ -93,7 +93,7 @@ CASES: list[tuple[str, Any, str]] = [
     ("retention-daily", dict.fromkeys(RETENTION_DAILY, 0), "retention-daily: nothing to delete."),
     ("retention-monthly", {**RETENTION_MONTHLY, "old_dead_letters": 1}, "retention-monthly: deleted 1 dead-lettered event."),
     ("escalations", {"1": {"to_owner": 2, "to_manager": 1, "rungs_skipped": 1, "waiting": 1, "moved": 0, "resolved": 0}},
-     "escalations: asked 2 blocked people, took 1 blocker to a manager, skipped 1 rung and 1 rung waits for its recipient."),
+     "escalations: asked about 2 blockers (their owners), took 1 blocker to a manager, skipped 1 rung and 1 rung waits for its recipient."),
     ("escalations", {"1": {"to_flag": 1, "rungs_skipped": 0, "waiting": 0, "moved": 3, "resolved": 1}},
      "escalations: raised 1 flag, moved 3 blockers' next steps and resolved 1 blocker (its task closed)."),
     ("escalations", {"1": {"rungs_skipped": 0, "waiting": 0, "moved": 0, "resolved": 0}}, "escalations: nothing to do right now."),
