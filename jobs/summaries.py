@@ -159,6 +159,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "escalation.overdue": ("overdue-task escalation", "overdue-task escalations"),
     "escalation.overdue_channel": ("overdue-task post", "overdue-task posts"),
     "escalation.mixed": ("escalation listing blockers and overdue tasks", "escalations listing blockers and overdue tasks"),
+    "escalation.settled": ("escalation message brought up to date", "escalation messages brought up to date"),
     "flag.raised": ("flag card", "flag cards"),
     "flag.closed": ("flag-closed note", "flag-closed notes"),
 }
