@@ -254,3 +254,26 @@ def changed_text(changes: Mapping[str, Any]) -> str:
         else:
             parts.append(f"`{what}` threshold {value}")
     return "Card rules changed: " + ", ".join(parts) + "."
+
+
+def rampup_list(found: Sequence[Any]) -> str:
+    """`/steward rampup`: who is in ramp-up and until when."""
+    if not found:
+        return "Nobody is in ramp-up. `/steward rampup @person 4 weeks` puts a new teammate in it (no cards, lighter targets)."
+    lines = [f"\u2022 <@{r.slack_id}> until {r.ends_on:%a} {r.ends_on.day} {r.ends_on:%b} (since {r.starts_on:%a} "
+             f"{r.starts_on.day} {r.starts_on:%b}) \u00b7 targets {round(r.target_multiplier * 100)}%"
+             + (f" \u00b7 buddy <@{r.buddy_slack_id}>" if r.buddy_slack_id else "") for r in found]
+    return L.fit_text("*In ramp-up* (no cards; lighter targets)\n" + "\n".join(lines), L.MESSAGE_TEXT)
+
+
+def rampup_done(result: Any) -> str:
+    """The answer to `/steward rampup @person …`."""
+    who = result.person.mention
+    if result.off:
+        if not result.was_in:
+            return f"{who} isn't in ramp-up, so there was nothing to end."
+        return f"{who}'s ramp-up has ended: from today their days count for cards again (the days before never will)."
+    buddy = f", buddy <@{result.buddy_slack_id}>" if result.buddy_slack_id else ""
+    return (f":seedling: {who} is in ramp-up until {result.ends_on:%a} {result.ends_on.day} {result.ends_on:%b %Y}: no cards, "
+            f"targets at {round(result.target_multiplier * 100)}%{buddy}. Their escalations go to their buddy, else their "
+            "manager, never to a channel.")

@@ -473,14 +473,20 @@ USAGE = ("`/steward cards` shows the card rules. Admins change them: `/steward c
          "`/steward cards default`, or `/steward cards edit` for a form.")
 
 
-async def change(conn: psycopg.AsyncConnection, org_id: int, actor: User, changes: dict[str, Any]) -> Settings:
-    """Apply rule changes (admins only): {"missed": False, "carry": 4, "expiry": 14, "mode": "live", "default": None};
-    a bool turns a rule on or off, an int sets its threshold. Raises PermissionDenied (logged) for anyone else.
-    Audit-logged (``cards.rules_changed``)."""
+async def require_rules_admin(conn: psycopg.AsyncConnection, org_id: int, actor: User, words: str) -> None:
+    """PermissionDenied (logged in security_audit_logs with what was asked) unless ``actor`` is an admin."""
     if not actor.is_admin:
         raise await security.deny(conn, organization_id=org_id, actor=actor, action="cards.rules",
-                                  message="Sorry, only Steward admins can change the card rules. `/steward cards` shows them.",
-                                  details={"changes": {k: v for k, v in changes.items()}})
+                                  message="Sorry, only Steward admins can change the card rules. `/steward cards` shows "
+                                          "them; ask an admin if one seems unfair.",
+                                  details={"asked": markup.store(words, limit=200)})
+
+
+async def change(conn: psycopg.AsyncConnection, org_id: int, actor: User, changes: dict[str, Any]) -> Settings:
+    """Apply rule changes (admins only): {"missed": False, "carry": 4, "red": {"on": True, "threshold": 3},
+    "expiry": 14, "mode": "live", "default": None}; a bool turns a rule on or off, an int sets its threshold.
+    Raises PermissionDenied (logged) for anyone else. Audit-logged (``cards.rules_changed``)."""
+    await require_rules_admin(conn, org_id, actor, repr(changes))
     current = await settings_of(conn, org_id)
     overrides: dict[str, Any] = {} if "default" in changes else {k: dict(v) for k, v in current.overrides.items()}
     for what, value in changes.items():
@@ -488,6 +494,8 @@ async def change(conn: psycopg.AsyncConnection, org_id: int, actor: User, change
             continue
         if what == "expiry":
             overrides.setdefault("expiry", {})["days"] = int(value)
+        elif isinstance(value, dict):
+            overrides.setdefault(what, {}).update({"on": bool(value["on"]), "threshold": int(value["threshold"])})
         elif isinstance(value, bool):
             overrides.setdefault(what, {})["on"] = value
         else:

@@ -28,10 +28,10 @@ DROP INDEX cards_expires_at_idx;
 CREATE INDEX cards_expires_at_idx ON cards (organization_id, expires_at)
     WHERE status IN ('active', 'acknowledged', 'appealed', 'upheld');
 
--- The organization's card rules: overrides of the defaults in code (bot/services/cards.py, DEFAULT_RULES), e.g.
--- {"carry": {"threshold": 4}, "missed": {"on": false}}. cards_mode: 'auto' (shadow for the first
--- SHADOW_WORKDAYS workdays from cards_started_at, then live), or 'shadow' / 'live' as an admin set it.
-ALTER TABLE org_settings ADD COLUMN card_rules jsonb NOT NULL DEFAULT '{}';
+-- org_settings.card_rules (0001) holds the overrides of the defaults in code (bot/services/card_rules.py,
+-- DEFAULT_RULES), e.g. {"carry": {"threshold": 4}, "missed": {"on": false}}. cards_mode: 'auto' (shadow for the
+-- first SHADOW_WORKDAYS workdays from cards_started_at, then live), or 'shadow' / 'live' as an admin set it.
+-- Organizations that exist now start their shadow period now: nobody has seen a card from them yet.
 ALTER TABLE org_settings ADD COLUMN cards_mode text NOT NULL DEFAULT 'auto' CHECK (cards_mode IN ('auto', 'shadow', 'live'));
 ALTER TABLE org_settings ADD COLUMN cards_started_at timestamptz NOT NULL DEFAULT now();
 
