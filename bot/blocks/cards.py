@@ -106,7 +106,7 @@ def card(card: Card, person: User, recipient: User, copy: str) -> tuple[str, lis
     actions = _buttons(card, copy)
     if actions:
         blocks.append(actions)
-    who = "you" if copy == "person" else person.display_name
+    who = "you" if copy == "person" else (person.real_name or person.display_name)
     fallback = f"{color} card {card.ref} for {who}: {markup.read(card.reason).plain}"
     if copy == "shadow":
         fallback = "Shadow mode (not sent): " + fallback

@@ -75,6 +75,7 @@ async def steward_cards(ack: Any, respond: Any, args: str, deps: Deps, context: 
     org, user = who(context)
     now = deps.now()
     words = args.strip()
+    changed = ""
     async with deps.pool.connection() as conn:
         if words.lower() == "edit":
             await cards.require_rules_admin(conn, org.id, user, "edit")
@@ -86,12 +87,12 @@ async def steward_cards(ack: Any, respond: Any, args: str, deps: Deps, context: 
             await cards.require_rules_admin(conn, org.id, user, words)
             what, value = cards.parse_setting(words)
             await cards.change(conn, org.id, user, {what: value})
-            await respond(text=render.changed_text({what: value}), response_type="ephemeral")
+            changed = render.changed_text({what: value}) + "\n\n"
         settings = await cards.settings_of(conn, org.id)
         rhythm = await standup_settings.rhythm_of(conn, org.id)
     mode = cards.effective_mode(settings, rhythm, now)
     text = render.rules_text(settings.rules, mode, settings.mode, cards.shadow_until(settings.started_at, rhythm), user)
-    await respond(text=text, response_type="ephemeral")
+    await respond(text=changed + text, response_type="ephemeral")
 
 
 async def steward_rampup(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

@@ -15,8 +15,9 @@ holidays, their weekend, ramp-up and days Steward did not ask (a thread that fai
 * **carry** (yellow): a task carried forward ``threshold`` (3) times, counting only carries on counted days, that is
   still open and has no open blocker (a blocked task is waiting, not neglected). One card per task.
 * **overdue** (yellow): an open task past its due date that the owner's update did not mention (a reply naming it,
-  by T-number or as planned, created or done) on ``threshold`` (2) counted days in a row after the due date. One
-  card per task and due date (a new date starts again).
+  by T-number or as planned, created or done) on ``threshold`` (2) counted days in a row after the due date. Only
+  days they gave an update count: a day with none is the missed rule's, and breaks this run (no day is held against
+  anyone twice). One card per task and due date (a new date starts again).
 * **red**: ``threshold`` (3) yellow cards within ``window_days`` (30). A revoked card never counts; an expired one
   stops counting; a yellow that already made a red is not counted again. Live reds count live yellows only (a card
   shown to nobody in shadow mode is not held against anyone).
@@ -122,17 +123,21 @@ def _counted(r: DayRecord) -> bool:
     return r.asked and not r.ramp_up
 
 
-def missed_breaches(user_id: int, records: Sequence[DayRecord], setting: RuleSetting, now: datetime) -> list[Breach]:
+def missed_breaches(user_id: int, records: Sequence[DayRecord], setting: RuleSetting, now: datetime,
+                    carded: Iterable[date] = ()) -> list[Breach]:
     """The ``missed`` rule over one person's records (date order, as :func:`bot.services.attendance.asked_days` gives
-    them): see the module notes. Days whose close is after ``now`` end the scan (not yet missed)."""
+    them): see the module notes. Days whose close is after ``now`` end the scan (not yet missed). ``carded``: days
+    already in the evidence of a missed-updates card of theirs (revoked ones too): they never count again and break
+    a run, so a re-run over another window finds the same blocks and nothing new."""
     if not setting.on:
         return []
+    used = set(carded)
     out: list[Breach] = []
     run: list[DayRecord] = []
     for r in records:
         if r.closes_at > now:
             break
-        if not r.missed:
+        if not r.missed or r.day in used:
             run = []
             continue
         run.append(r)
@@ -191,7 +196,8 @@ class OverdueTask:
 
 def overdue_breaches(task: OverdueTask, records: Sequence[DayRecord], setting: RuleSetting, now: datetime) -> list[Breach]:
     """The ``overdue`` rule for one task: ``threshold`` counted days in a row after its due date (closed by ``now``)
-    whose update did not mention it. A day mentioning it, or a day that does not count, starts the run again."""
+    whose update did not mention it. A day mentioning it, a day without an update, or a day that does not count
+    starts the run again."""
     if not setting.on:
         return []
     run: list[DayRecord] = []
@@ -200,8 +206,8 @@ def overdue_breaches(task: OverdueTask, records: Sequence[DayRecord], setting: R
             continue
         if r.closes_at > now:
             break
-        if not _counted(r) or r.day in task.mentioned_on:
-            run = []
+        if not _counted(r) or not r.updated or r.day in task.mentioned_on:
+            run = []  # a day with no update is the missed rule's, never this one's too
             continue
         run.append(r)
         if len(run) == setting.threshold:

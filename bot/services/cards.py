@@ -236,10 +236,14 @@ async def breaches_for_org(conn: psycopg.AsyncConnection, org_id: int, now: date
     ids = [u.id for u in people]
     records = await attendance.asked_days(conn, org_id, ids, since, today, rhythm=rhythm)
     ramping = {u for u, r in (await attendance.ramp_ups(conn, org_id, ids, today, today)).items() if r.covers(today)}
+    carded: dict[int, set[date]] = {}
+    params = {"organization_id": org_id, "rule": rules.RULE_MISSED, "since": since}
+    for user_id, day in await (await conn.execute(Q["cards_carded_days"], params)).fetchall():
+        carded.setdefault(int(user_id), set()).add(date.fromisoformat(day))
     found: list[Breach] = []
     for user_id, days in records.items():
         if user_id not in ramping:
-            found += rules.missed_breaches(user_id, days, card_rules.missed, now)
+            found += rules.missed_breaches(user_id, days, card_rules.missed, now, carded.get(user_id, ()))
     if card_rules.carry.on:
         for row in await (await conn.execute(Q["cards_carried_tasks"], {"organization_id": org_id, "since": since})).fetchall():
             task = rules.CarriedTask(int(row[0]), int(row[1]), row[2], row[3], tuple(row[4]), bool(row[5]))

@@ -113,3 +113,11 @@ SELECT t.id, t.user_id, t.display_id, t.title, t.due_date,
 FROM tasks t
 WHERE t.organization_id = %(organization_id)s AND t.status NOT IN ('done', 'dropped') AND t.user_id IS NOT NULL
   AND t.due_date < %(today)s AND t.due_date >= %(since)s
+
+-- name: cards_carded_days
+-- (person, day) for every day already in the evidence of a card of this rule (any status): the missed rule never
+-- counts a day twice. Days are ISO dates in evidence.days; a card holding a day since a date was issued after it.
+SELECT c.user_id, d.day
+FROM cards c CROSS JOIN LATERAL jsonb_array_elements_text(c.evidence -> 'days') AS d(day)
+WHERE c.organization_id = %(organization_id)s AND c.rule = %(rule)s AND c.created_at >= %(since)s
+  AND d.day >= %(since)s::text

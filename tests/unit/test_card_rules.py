@@ -82,6 +82,8 @@ def test_overdue_unmentioned_for_two_counted_days_after_its_due_date() -> None:
     assert b.evidence["days"] == ["2026-03-03", "2026-03-04"] and b.dedupe_key == "card:overdue:41:2026-03-02"
     mentioned = rules.OverdueTask(41, 7, "T-5", "Invoice", due, frozenset({date(2026, 3, 4), date(2026, 3, 6)}))
     assert rules.overdue_breaches(mentioned, days, ON2, NOW) == []  # Tue alone, then Thu alone
+    assert rules.overdue_breaches(task, week("u", "m", "m", "u", "u"), ON2, NOW)[0].evidence["days"] == [
+        "2026-03-05", "2026-03-06"]  # the missed days are the missed rule's, not this one's
     on_leave = week("u", "u", "l", "u", "u")
     assert rules.overdue_breaches(rules.OverdueTask(41, 7, "T-5", "x", due, frozenset({date(2026, 3, 6)})), on_leave,
                                   ON2, NOW) == []
@@ -113,3 +115,12 @@ def test_overrides_lay_over_the_defaults_and_bad_values_are_ignored() -> None:
     assert r.expiry == timedelta(days=30) and r.red_window == timedelta(days=30)
     assert rules.rules_of(None) == rules.rules_of({})
     assert any("carried forward 4 times" in line for line in rules.describe(r))
+
+
+def test_days_already_carded_never_count_again_whatever_the_window() -> None:
+    days = week("u", "m", "m", "m", "m", "u")  # Tue-Fri missed: two cards
+    first = rules.missed_breaches(7, days, ON2, NOW)
+    carded = [date.fromisoformat(d) for b in first for d in b.evidence["days"]]
+    # A later run whose window starts on Wednesday would pair Wed-Thu; the carded days stop it.
+    assert rules.missed_breaches(7, days[2:], ON2, NOW) != []
+    assert rules.missed_breaches(7, days[2:], ON2, NOW, carded) == []
