@@ -91,7 +91,7 @@ class _Thread:
     channel_id: str
     thread_date: date
     thread_ts: str
-    participant_ids: list[int]
+    participant_ids: frozenset[int]
     created_at: datetime
 
 
@@ -120,16 +120,34 @@ async def people(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[
             for u in users}
 
 
+_DayKey = tuple[str | None, date, datetime]
+
+
+def _personal_day(rhythm: Rhythm, person: calendar.Person, day: date, started: datetime,
+                  cache: dict[_DayKey, calendar.PersonalDay]) -> calendar.PersonalDay:
+    """:func:`bot.services.calendar.day_for`, computed once per (timezone, thread date, posting) for everyone with no
+    absence or away interval near that day (what the calendar answers then depends on nothing else)."""
+    key = (person.timezone, day, started)
+    base = cache.get(key)
+    if base is None:
+        base = cache[key] = calendar.day_for(rhythm, calendar.Person(timezone=person.timezone), day, started)
+    if person.away or any(a.covers(base.day) for a in person.absences):
+        return calendar.day_for(rhythm, person, day, started)
+    return base
+
+
 def records_for(rhythm: Rhythm, person: calendar.Person, user_id: int, days: Sequence[date],
                 threads: dict[date, list[_Thread]], updated: set[date], ramp_up: RampUp | None,
-                domain: str | None) -> list[DayRecord]:
-    """One person's records for ``days`` (thread dates, ascending): pure (see :func:`asked_days`)."""
+                domain: str | None, cache: dict[_DayKey, calendar.PersonalDay] | None = None) -> list[DayRecord]:
+    """One person's records for ``days`` (thread dates, ascending): pure (see :func:`asked_days`). ``cache``: shared
+    by the people of one call, so the calendar's answer for a day is worked out once per timezone."""
+    cache = {} if cache is None else cache
     out: list[DayRecord] = []
     for day in days:
         posted = threads.get(day, [])
         thread = next((t for t in reversed(posted) if user_id in t.participant_ids), None)
         if thread is not None:
-            personal = calendar.day_for(rhythm, person, day, thread.created_at)
+            personal = _personal_day(rhythm, person, day, thread.created_at, cache)
             working = personal.expected
             own_day, closes_at = personal.day, personal.close_at
             away = personal.absence.reason if personal.absence is not None else None
@@ -161,7 +179,7 @@ async def asked_days(conn: psycopg.AsyncConnection, org_id: int, user_ids: Seque
     params = {"organization_id": org_id, "user_ids": list(user_ids), "since": since, "until": until}
     threads: dict[date, list[_Thread]] = {}
     for row in await (await conn.execute(Q["attendance_threads"], params)).fetchall():
-        t = _Thread(int(row[0]), row[1], row[2], row[3], list(row[4] or []), row[5])
+        t = _Thread(int(row[0]), row[1], row[2], row[3], frozenset(row[4] or ()), row[5])
         threads.setdefault(t.thread_date, []).append(t)
     updates: dict[int, set[date]] = {}
     for user_id, day in await (await conn.execute(Q["attendance_updates"], params)).fetchall():
@@ -171,6 +189,7 @@ async def asked_days(conn: psycopg.AsyncConnection, org_id: int, user_ids: Seque
     domain = await standup_threads.team_domain(conn, org_id)
     days = sorted({since + timedelta(days=i) for i in range((until - since).days + 1)
                    if calendar.is_workday(since + timedelta(days=i), rhythm)} | set(threads))
+    cache: dict[_DayKey, calendar.PersonalDay] = {}
     return {user_id: records_for(rhythm, person, user_id, days, threads, updates.get(user_id, set()),
-                                 ramps.get(user_id), domain)
+                                 ramps.get(user_id), domain, cache)
             for user_id, person in calendar_people.items()}

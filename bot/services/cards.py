@@ -295,9 +295,15 @@ async def issue_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetim
 
 async def _issue(conn: psycopg.AsyncConnection, org_id: int, found: Sequence[Breach], now: datetime, card_rules: CardRules,
                  shadow: bool, rhythm: Rhythm) -> int:
-    """Insert each breach's card (once per dedupe key), audit and send it, one transaction per card."""
+    """Insert each breach's card (once per dedupe key), audit and send it, one transaction per card. Breaches whose
+    card exists are left out first, in one query (a steady-state run finds the same breaches again)."""
     count = 0
+    keys = [b.dedupe_key for b in found]
+    rows = await (await conn.execute(Q["cards_existing_keys"], {"organization_id": org_id, "keys": keys})).fetchall()
+    known = {r[0] for r in rows}
     for breach in found:
+        if breach.dedupe_key in known:
+            continue
         async with conn.transaction():
             card_id = await _insert(conn, org_id, breach, now, card_rules.expiry, shadow)
             if card_id is None:

@@ -103,16 +103,25 @@ GROUP BY t.id, t.user_id, t.display_id, t.title, t.organization_id
 
 -- name: cards_overdue_tasks
 -- Open tasks past their due date (due since a date), with the dates after it that their owner's update mentioned
--- them: planned, created or done in a reply (thread_submissions.parsed's task ids), or named by T-number.
-SELECT t.id, t.user_id, t.display_id, t.title, t.due_date,
-       coalesce((SELECT array_agg(DISTINCT d.day)
-                 FROM thread_submissions s CROSS JOIN LATERAL unnest(s.update_dates) AS d(day)
-                 WHERE s.organization_id = t.organization_id AND s.user_id = t.user_id AND d.day > t.due_date
-                   AND (s.parsed -> 'tasks' @> to_jsonb(t.id)
-                        OR s.raw_text ~* ('(^|[^A-Za-z0-9-])' || t.display_id || '([^0-9]|$)'))), '{}') AS mentioned_on
-FROM tasks t
-WHERE t.organization_id = %(organization_id)s AND t.status NOT IN ('done', 'dropped') AND t.user_id IS NOT NULL
-  AND t.due_date < %(today)s AND t.due_date >= %(since)s
+-- them: planned, created or done in a reply (thread_submissions.parsed's task ids), or named by T-number. Only the
+-- submissions of the window's threads are read (see attendance_updates), joined to the tasks by owner.
+WITH overdue AS (
+    SELECT t.id, t.user_id, t.display_id, t.title, t.due_date FROM tasks t
+    WHERE t.organization_id = %(organization_id)s AND t.status NOT IN ('done', 'dropped') AND t.user_id IS NOT NULL
+      AND t.due_date < %(today)s AND t.due_date >= %(since)s
+), recent AS (
+    SELECT s.user_id, d.day, s.parsed, s.raw_text FROM morning_threads mt
+    JOIN thread_submissions s ON s.organization_id = mt.organization_id AND s.morning_thread_id = mt.id
+    CROSS JOIN LATERAL unnest(s.update_dates) AS d(day)
+    WHERE mt.organization_id = %(organization_id)s AND mt.thread_date BETWEEN %(since)s::date - 7 AND %(today)s
+      AND d.day BETWEEN %(since)s AND %(today)s
+)
+SELECT o.id, o.user_id, o.display_id, o.title, o.due_date,
+       coalesce(array_agg(DISTINCT r.day) FILTER (WHERE r.day IS NOT NULL), '{}') AS mentioned_on
+FROM overdue o
+LEFT JOIN recent r ON r.user_id = o.user_id AND r.day > o.due_date
+     AND (r.parsed -> 'tasks' @> to_jsonb(o.id) OR r.raw_text ~* ('(^|[^A-Za-z0-9-])' || o.display_id || '([^0-9]|$)'))
+GROUP BY o.id, o.user_id, o.display_id, o.title, o.due_date
 
 -- name: cards_carded_days
 -- (person, day) for every day already in the evidence of a card of this rule (any status): the missed rule never
@@ -121,3 +130,7 @@ SELECT c.user_id, d.day
 FROM cards c CROSS JOIN LATERAL jsonb_array_elements_text(c.evidence -> 'days') AS d(day)
 WHERE c.organization_id = %(organization_id)s AND c.rule = %(rule)s AND c.created_at >= %(since)s
   AND d.day >= %(since)s::text
+
+-- name: cards_existing_keys
+-- Which of these breaches already have their card (cards_organization_id_dedupe_key_key).
+SELECT dedupe_key FROM cards WHERE organization_id = %(organization_id)s AND dedupe_key = ANY(%(keys)s)
