@@ -261,24 +261,25 @@ async def breaches_for_org(conn: psycopg.AsyncConnection, org_id: int, now: date
 async def issue_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime) -> dict[str, Any]:
     """The job ``cards`` for one organization at ``now``: expire cards whose time is up, issue one card per new
     breach (yellows, then reds from the yellows), send each (:func:`send`). Idempotent: a re-run issues and sends
-    nothing new. Returns counts: {"mode", "yellow", "red", "expired", "people"}."""
+    nothing new. Returns counts: {"yellow", "red", "expired"} (live cards issued, cards expired), or in shadow mode
+    {"shadow_yellow", "shadow_red", "expired"} (cards computed and shown to admins only)."""
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     settings = await settings_of(conn, org_id)
     mode = effective_mode(settings, rhythm, now)
     shadow = mode == "shadow"
-    summary: dict[str, Any] = {"mode": mode, "yellow": 0, "red": 0, "expired": 0}
+    yellow, red = ("shadow_yellow", "shadow_red") if shadow else ("yellow", "red")
+    summary: dict[str, Any] = {yellow: 0, red: 0, "expired": 0}
     async with conn.transaction():
         for card_id, _user_id in await (await conn.execute(Q["cards_expire"], {"organization_id": org_id, "now": now})).fetchall():
             await security.audit(conn, organization_id=org_id, actor=None, action="card.expired", entity_type="card",
                                  entity_id=int(card_id))
             summary["expired"] += 1
     people = await active_users(conn, org_id)
-    summary["people"] = len(people)
     if not people:
         return summary
     found, _records, ramping = await breaches_for_org(conn, org_id, now, rhythm, settings.rules, people)
     issued = await _issue(conn, org_id, found, now, settings.rules, shadow, rhythm)
-    summary["yellow"] = issued
+    summary[yellow] = issued
     if settings.rules.red.on:
         cur = conn.cursor(row_factory=class_row(rules.IssuedCard))
         await cur.execute(Q["cards_recent"], {"organization_id": org_id, "since": now - settings.rules.red_window})
@@ -289,7 +290,7 @@ async def issue_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetim
         for user_id, cards in by_person.items():
             if user_id not in ramping:
                 reds += rules.red_breaches(user_id, cards, settings.rules.red, settings.rules.red_window, now, shadow=shadow)
-        summary["red"] = await _issue(conn, org_id, reds, now, settings.rules, shadow, rhythm)
+        summary[red] = await _issue(conn, org_id, reds, now, settings.rules, shadow, rhythm)
     return summary
 
 

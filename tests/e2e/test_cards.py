@@ -134,7 +134,7 @@ async def test_three_weeks_of_cards(emulator: SlackEmulator, bot: Steward, clock
     for day in WORKDAYS[:2]:
         await a_day(emulator, bot, clock, day)
     summary = await a_day(emulator, bot, clock, WORKDAYS[2])
-    assert (summary["mode"], summary["yellow"]) == ("shadow", 1)
+    assert (summary["shadow_yellow"], summary["shadow_red"]) == (1, 0)
     [shadow] = await cards_of(db_dsn, LEE)
     assert shadow[1:4] == ("yellow", "active", True)
     [seen] = await dms(emulator, MAYA, "Shadow mode (not sent)")
@@ -149,7 +149,7 @@ async def test_three_weeks_of_cards(emulator: SlackEmulator, bot: Steward, clock
         await a_day(emulator, bot, clock, day)
     # Tuesday 10 March 08:30 (Monday was the team's holiday): Lee missed Thursday and Friday: one live yellow, to Lee and to Maya (his manager).
     summary = await a_day(emulator, bot, clock, WORKDAYS[5])
-    assert (summary["mode"], summary["yellow"], summary["red"]) == ("live", 1, 0)
+    assert (summary["yellow"], summary["red"]) == (1, 0) and "shadow_yellow" not in summary
     live = (await cards_of(db_dsn, LEE))[1]
     assert live[1:5] == ("yellow", "active", False, ["2026-03-05", "2026-03-06"])
     ref = f"C-{live[0]}"
