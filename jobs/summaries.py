@@ -124,7 +124,7 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                            ("overdue_held", "held 1 overdue task (its owner is out)", "held {n} overdue tasks (their owners are out)"),
                            ("flag_cards", "sent 1 flag's card to a manager", "sent {n} flags' cards to managers")),
     "cards": _counts(("yellow", "issued 1 yellow card", "issued {n} yellow cards"),
-                     ("red", "issued 1 red card", "issued {n} red cards"),
+                     ("red", "1 red card", "{n} red cards"),  # after "issued … yellow cards"
                      ("shadow_yellow", "computed 1 yellow card in shadow mode (shown to admins only)",
                       "computed {n} yellow cards in shadow mode (shown to admins only)"),
                      ("shadow_red", "computed 1 red card in shadow mode (shown to admins only)",
