@@ -125,6 +125,13 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                             "{n} overdue rungs wait for their recipients"),
                            ("overdue_held", "held 1 overdue task (its owner is out)", "held {n} overdue tasks (their owners are out)"),
                            ("flag_cards", "sent 1 flag's card to a manager", "sent {n} flags' cards to managers")),
+    "cards": _counts(("yellow", "issued 1 yellow card", "issued {n} yellow cards"),
+                     ("red", "1 red card", "{n} red cards"),  # after "issued … yellow cards"
+                     ("shadow_yellow", "computed 1 yellow card in shadow mode (shown to admins only)",
+                      "computed {n} yellow cards in shadow mode (shown to admins only)"),
+                     ("shadow_red", "computed 1 red card in shadow mode (shown to admins only)",
+                      "computed {n} red cards in shadow mode (shown to admins only)"),
+                     ("expired", "1 card expired", "{n} cards expired")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,
@@ -162,6 +169,10 @@ NOTICES: dict[str, tuple[str, str]] = {
     "escalation.settled": ("escalation message brought up to date", "escalation messages brought up to date"),
     "flag.raised": ("flag card", "flag cards"),
     "flag.closed": ("flag-closed note", "flag-closed notes"),
+    "card.issued": ("card", "cards"),
+    "card.shadow": ("shadow card to an admin", "shadow cards to admins"),
+    "card.appealed": ("appeal to a manager", "appeals to managers"),
+    "card.decided": ("card decision", "card decisions"),
 }
 THREAD_KIND = "standup.thread"
 _ORDER = {"sent": 0, "waiting": 1, "failed": 2}

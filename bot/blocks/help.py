@@ -27,6 +27,9 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "An overdue task asks its owner Done / New date / Drop, then climbs its project's ladder (`/steward ladder`)",
         "Managers: `/flag @person <reason>` raises a flag; its card has Open inquiry (a private conversation I relay), "
         "Resolve and Dismiss \u00b7 `/flags` the flags you can see",
+        "`/cards` your cards (managers: your team's too); a card's DM has Acknowledge and Appeal \u00b7 "
+        "`/steward cards` the card rules \u00b7 admins: `/steward cards carry 4`, `/steward cards missed off`, "
+        "`/steward cards mode shadow|live` \u00b7 `/steward rampup @person 4 weeks [targets 50%]` (no cards while ramping up)",
         "`/steward team` who manages whom \u00b7 admins: `/steward manager @maya for @priya @daniel`, `/steward role @maya manager`",
     ]),
     ("Reminders and memory", [

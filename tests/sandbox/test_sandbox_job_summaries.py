@@ -97,6 +97,10 @@ CASES: list[tuple[str, Any, str]] = [
     ("escalations", {"1": {"to_flag": 1, "rungs_skipped": 0, "waiting": 0, "moved": 3, "resolved": 1}},
      "escalations: raised 1 flag, moved 3 blockers' next steps and resolved 1 blocker (its task closed)."),
     ("escalations", {"1": {"rungs_skipped": 0, "waiting": 0, "moved": 0, "resolved": 0}}, "escalations: nothing to do right now."),
+    ("cards", {"1": {"yellow": 2, "red": 1, "expired": 3}}, "cards: issued 2 yellow cards, 1 red card and 3 cards expired."),
+    ("cards", {"1": {"shadow_yellow": 1, "shadow_red": 0, "expired": 0}},
+     "cards: computed 1 yellow card in shadow mode (shown to admins only)."),
+    ("cards", {"1": {"yellow": 0, "red": 0, "expired": 0}}, "cards: nothing to do right now."),
     ("nudges", {"error": "RuntimeError: boom"}, "nudges: failed: RuntimeError: boom."),
     ("nudges", {}, "nudges: nothing to do (no organization yet)."),
 ]
