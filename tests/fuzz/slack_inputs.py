@@ -34,17 +34,18 @@ STRANGER = "U0NOBODY"  # not in the workspace
 
 # Everything Steward listens to (tests/fuzz/test_fuzz_slack.py checks this against bot/listeners).
 COMMANDS = ("/steward", "/task", "/tasks", "/board", "/reminder", "/reminders", "/ooo", "/mood", "/journal", "/ask",
-            "/blocker", "/blockers", "/flag", "/flags")
-OTHER_COMMANDS = ("/kudos", "/remind", "/topic", "/invite")  # another app's, and Slack's own
+            "/blocker", "/blockers", "/flag", "/flags", "/kudos", "/helped")
+OTHER_COMMANDS = ("/remind", "/topic", "/invite")  # another app's, and Slack's own
 STEWARD_WORDS = ("help", "standup", "stage", "tasktype", "memory", "client", "clients", "project", "projects", "dates",
-                 "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role")
+                 "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role", "kudos")
 ACTION_IDS = ("draft_confirm", "draft_cancel", "draft_edit", "draft_as_update", "task_mark_done", "home_task_done",
               "home_task_move", "eod_toggle", "eod_all_done", "eod_drop_open", "standup_settings_open", "standup_undo",
               "standup_edit", "mood_1", "mood_2", "mood_3", "mood_4", "mood_5", "mood_note_open", "privacy_erase_confirm",
               "stage_remove_into", "reminder_cancel", "ooo_undo", "memory_delete", "memory_delete_all", "blocker_resolve",
               "blocker_still", "blocker_help", "blocker_mine", "blocker_reassign", "team_modal_open", "flag_inquiry",
               "flag_resolve", "flag_dismiss", "overdue_done", "overdue_new_date", "overdue_drop",
-              "home_blocker_resolve", "home_blocker_still", "home_blocker_mine")
+              "home_blocker_resolve", "home_blocker_still", "home_blocker_mine", "helped_confirm", "helped_decline",
+              "thanks_record", "thanks_dismiss")
 CALLBACK_IDS = ("draft_edit", "task_edit", "standup_settings", "eod_drop", "mood_note", "standup_reply_edit",
                 "blocker_reassign", "team_managers", "overdue_new_date", "overdue_drop")
 EVENT_TYPES = ("message", "app_mention", "app_home_opened", "member_joined_channel", "member_left_channel", "team_join",
