@@ -73,7 +73,7 @@ async def kudos_settings(ack: Any, respond: Any, args: str, deps: Deps, context:
     """`/steward kudos` (where kudos go) and `/steward kudos channel #wins|off` (admins)."""
     await ack()
     org, user = who(context)
-    word, _, words = args.strip().partition(" ")
+    word, _sep, words = args.strip().partition(" ")
     async with deps.pool.connection() as conn:
         if not word:
             await respond(text=render.kudos_channel_text(await kudos.kudos_channel(conn, org.id), changed=False),
