@@ -22,11 +22,14 @@ WHAT_MAX = 300
 """Longest reason kept from a thanks (characters of the stored form): a sentence, not a paragraph."""
 
 _F = re.IGNORECASE
+_WORD = r"(?:thanks|thank\s+you|thx|ty|cheers|shout[-\s]?outs?|kudos)"
+# Where one reason ends: the end of its sentence, or the next thanks ("… and thanks @diego for …").
+_NEXT = r"(?!\s*,?\s*(?:and\s+|also\s+)?(?:big\s+|huge\s+|many\s+|special\s+)?" + _WORD + r"\b)"
 _THANKS = re.compile(
-    r"(?:\b(?:big\s+|huge\s+|many\s+|special\s+)?(?:thanks|thank\s+you|thx|ty|cheers|shout[-\s]?outs?|kudos)"
+    r"(?:\b(?:big\s+|huge\s+|many\s+|special\s+)?" + _WORD +
     r"(?:\s+(?:again|so\s+much|a\s+lot))?(?:\s+(?:to|@))?\s*[,:]?\s*)"
     r"(?P<mention><@(?P<user>[UW][A-Z0-9]+)(?:\|[^<>]*)?>)"
-    r"\s*[,:]?\s*(?:\s+(?:so\s+much|a\s+lot|again))?\s*\bfor\s+(?P<what>(?:[^\n.!?;]|\.(?=\d))+)",
+    r"\s*[,:]?\s*(?:\s+(?:so\s+much|a\s+lot|again))?\s*\bfor\s+(?P<what>(?:" + _NEXT + r"(?:[^\n.!?;]|\.(?=\d)))+)",
     _F,
 )
 
