@@ -25,6 +25,7 @@ class JobSpec:
 def _jobs() -> dict[str, JobSpec]:
     from jobs import (
         backfill,
+        cards,
         context_pipeline,
         day_close,
         end_of_day,
@@ -60,6 +61,8 @@ def _jobs() -> dict[str, JobSpec]:
         JobSpec("context", context_pipeline.run, "channel messages -> observations (+ embeddings) -> summaries"),
         JobSpec("context-summaries", context_pipeline.run_summaries, "regenerate summaries with enough new observations"),
         JobSpec("context-backfill", backfill.run, "resume channel history backfills (pending, or whose process died)",
+                needs_slack=True),
+        JobSpec("cards", cards.run, "after each day's close: yellow and red cards, one per rule breach; expire old ones",
                 needs_slack=True),
     ]
     return {s.name: s for s in specs}

@@ -30,6 +30,9 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/kudos @person <why>` thanks someone for something specific (at most 5 a day; in the kudos channel, else by "
         "DM) \u00b7 `/helped @person <what you did> [45m]` logs help you gave; they confirm it and it's credited to you "
         "\u00b7 \u201cthanks @sam for \u2026\u201d in your standup update offers the same with one click",
+        "`/cards` your cards (managers: your team's too); a card's DM has Acknowledge and Appeal \u00b7 "
+        "`/steward cards` the card rules \u00b7 admins: `/steward cards carry 4`, `/steward cards missed off`, "
+        "`/steward cards mode shadow|live` \u00b7 `/steward rampup @person 4 weeks [targets 50%]` (no cards while ramping up)",
         "`/steward team` who manages whom \u00b7 admins: `/steward manager @maya for @priya @daniel`, `/steward role @maya manager`",
     ]),
     ("Reminders and memory", [

@@ -593,6 +593,7 @@ EXPECTED_FKS = {
     ("reminders", "created_by"): ("users", "n"),
     ("cards", "issued_by"): ("users", "n"),
     ("cards", "revoked_by"): ("users", "n"),
+    ("cards", "decided_by"): ("users", "n"),  # 0013: who decided an appeal
     ("reinforcements", "from_user_id"): ("users", "n"),
     ("ooo_records", "created_by"): ("users", "n"),
     ("action_items", "report_id"): ("reports", "n"),

@@ -34,20 +34,22 @@ STRANGER = "U0NOBODY"  # not in the workspace
 
 # Everything Steward listens to (tests/fuzz/test_fuzz_slack.py checks this against bot/listeners).
 COMMANDS = ("/steward", "/task", "/tasks", "/board", "/reminder", "/reminders", "/ooo", "/mood", "/journal", "/ask",
-            "/blocker", "/blockers", "/flag", "/flags", "/kudos", "/helped")
+            "/blocker", "/blockers", "/flag", "/flags", "/cards", "/kudos", "/helped")
 OTHER_COMMANDS = ("/remind", "/topic", "/invite")  # another app's, and Slack's own
 STEWARD_WORDS = ("help", "standup", "stage", "tasktype", "memory", "client", "clients", "project", "projects", "dates",
-                 "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role", "kudos")
+                 "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role", "cards", "rampup",
+                 "kudos")
 ACTION_IDS = ("draft_confirm", "draft_cancel", "draft_edit", "draft_as_update", "task_mark_done", "home_task_done",
               "home_task_move", "eod_toggle", "eod_all_done", "eod_drop_open", "standup_settings_open", "standup_undo",
               "standup_edit", "mood_1", "mood_2", "mood_3", "mood_4", "mood_5", "mood_note_open", "privacy_erase_confirm",
               "stage_remove_into", "reminder_cancel", "ooo_undo", "memory_delete", "memory_delete_all", "blocker_resolve",
               "blocker_still", "blocker_help", "blocker_mine", "blocker_reassign", "team_modal_open", "flag_inquiry",
               "flag_resolve", "flag_dismiss", "overdue_done", "overdue_new_date", "overdue_drop",
-              "home_blocker_resolve", "home_blocker_still", "home_blocker_mine", "helped_confirm", "helped_decline",
-              "thanks_record", "thanks_dismiss")
+              "home_blocker_resolve", "home_blocker_still", "home_blocker_mine", "card_ack", "card_appeal",
+              "card_revoke", "card_uphold", "helped_confirm", "helped_decline", "thanks_record", "thanks_dismiss")
 CALLBACK_IDS = ("draft_edit", "task_edit", "standup_settings", "eod_drop", "mood_note", "standup_reply_edit",
-                "blocker_reassign", "team_managers", "overdue_new_date", "overdue_drop")
+                "blocker_reassign", "team_managers", "overdue_new_date", "overdue_drop", "card_appeal", "card_decide",
+                "card_rules")
 EVENT_TYPES = ("message", "app_mention", "app_home_opened", "member_joined_channel", "member_left_channel", "team_join",
                "user_change", "reaction_added")
 
@@ -538,7 +540,11 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
                                  "tasktype add deploy ops m 2", "memory off", "memory on", "memory forget all",
                                  "dates day-first", "dates auto", f"export <@{PRIYA}>", f"erase <@{DIEGO}>", "frobnicate",
                                  f"manager <@{MAYA}> for <@{PRIYA}> <@{SAM}>", f"manager <@{PRIYA}> none", "team",
-                                 f"role <@{SAM}> manager", "ladder", "ladder blocker 4h dm owner, 1d dm manager"),
+                                 f"role <@{SAM}> manager", "ladder", "ladder blocker 4h dm owner, 1d dm manager",
+                                 "cards", "cards carry 4", "cards missed off", "cards mode live", "cards mode shadow",
+                                 "cards edit", "cards red 99", "rampup", f"rampup <@{PRIYA}> 4 weeks targets 50%",
+                                 f"rampup <@{PRIYA}> off", f"rampup <@{SAM}> until 2020-01-01", "rampup nobody"),
+    "/cards": ("", "revoke C-1 not fair", "revoke C-1", "revoke", "list"),
     "/blocker": ("", "T-1 waiting on legal", "resolve T-1", "resolve", "the staging server is down"),
     "/blockers": ("",),
     "/task": ("", "add", "done", "drop", "reopen", "move", "edit", "assign", "list", "help"),

@@ -1,0 +1,279 @@
+"""Cards in Slack (pure): a card's DM (the person's copy with Acknowledge / Appeal, the manager's with Revoke, an
+admin's shadow copy), the appeal and decision modals, the appeal sent to the manager (Uphold / Revoke), `/cards`,
+`/steward cards` and `/steward rampup`. Every message stays inside Slack's limits (:mod:`bot.slack_limits`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from bot import slack_limits as L
+from bot import slack_markup as markup
+from bot.blocks.blockers import day, quote
+from bot.blocks.kit import context, pack_sections, plain, section
+from bot.services import card_rules as rules
+from bot.services.card_rules import CardRules
+from bot.services.cards import Card
+from db.rows import User
+
+APPEAL_VIEW = "card_appeal"
+DECIDE_VIEW = "card_decide"
+RULES_VIEW = "card_rules"
+COLOR_EMOJI = {"yellow": ":large_yellow_square:", "red": ":large_red_square:"}
+STATUS_WORDS = {"active": "active", "acknowledged": "acknowledged", "appealed": "appealed (waiting for a decision)",
+                "upheld": "upheld after appeal", "revoked": "revoked", "expired": "expired"}
+# What clears each rule's card, beyond expiry and revocation, and how to keep another away.
+CLEARS = {
+    rules.RULE_MISSED: "Reply in the morning thread on the days you're asked (a DM update counts too). Days off, "
+                       "holidays and days I didn't ask never count.",
+    rules.RULE_CARRY: "Finish the task, drop it with a reason, or raise a blocker on it (`/blocker T-n …`) if something "
+                      "is in the way: a blocked task is waiting, not neglected.",
+    rules.RULE_OVERDUE: "Give the task a new date, finish or drop it, or say where it stands in your next update.",
+    rules.RULE_RED: "Each yellow card expires on its own date; a revoked one stops counting at once.",
+}
+RULE_NAMES = {rules.RULE_MISSED: "Missed morning updates", rules.RULE_CARRY: "A task carried forward again and again",
+              rules.RULE_OVERDUE: "An overdue task not mentioned in updates", rules.RULE_RED: "Yellow cards adding up"}
+MAX_EVIDENCE_DAYS = 12
+
+
+def _d(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+def evidence_lines(card: Card) -> list[str]:
+    """The evidence as lines: each day with a link to that day's thread, the task, the cards a red counts."""
+    ev = card.evidence or {}
+    out: list[str] = []
+    if ev.get("task"):
+        title = f" ({quote(str(ev.get('title') or ''), 120)})" if ev.get("title") else ""
+        out.append(f"Task: `{markup.escape(str(ev['task']))}`{title}")
+    if ev.get("due_date"):
+        out.append(f"Due: {_d(str(ev['due_date']))}")
+    days, links = list(ev.get("days") or []), list(ev.get("links") or [])
+    for i, iso in enumerate(days[:MAX_EVIDENCE_DAYS]):
+        link = links[i] if i < len(links) else None
+        label = f"{_d(str(iso))}: the morning thread"
+        out.append(f"<{link}|{label}>" if isinstance(link, str) and link.startswith("https://") else label)
+    if ev.get("refs"):
+        out.append("Yellow cards: " + ", ".join(f"`{markup.escape(str(r))}`" for r in ev["refs"]))
+    return out
+
+
+def _buttons(card: Card, copy: str) -> dict[str, Any] | None:
+    if copy == "person":
+        specs = [("Acknowledge", "card_ack", "primary"), ("Appeal", "card_appeal", None)]
+    elif copy == "manager":
+        specs = [("Revoke", "card_revoke", "danger")]
+    else:
+        return None
+    elements = []
+    for text, action_id, style in specs:
+        button: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(text, L.BUTTON_TEXT),
+                                  "value": str(card.id)}
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": f"card:{card.id}", "elements": elements}
+
+
+def card(card: Card, person: User, recipient: User, copy: str) -> tuple[str, list[dict[str, Any]]]:
+    """A card's DM. ``copy``: "person" (Acknowledge / Appeal), "manager" (Revoke), "shadow" (an admin's, no buttons)."""
+    emoji = COLOR_EMOJI.get(card.color, ":large_yellow_square:")
+    color = card.color.capitalize()
+    if copy == "person":
+        head = f"{emoji} *{color} card `{card.ref}` for you* \u00b7 {RULE_NAMES.get(card.rule, card.rule)}"
+    else:
+        head = f"{emoji} *{color} card `{card.ref}` for {person.mention}* \u00b7 {RULE_NAMES.get(card.rule, card.rule)}"
+    if copy == "shadow":
+        head = ":ghost: *Shadow mode: not sent to anyone.* " + head.replace(" for ", " would go to ", 1)
+    reason = markup.mrkdwn(card.reason)
+    lines = [head, f"The rule: {reason}."]
+    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
+    evidence = evidence_lines(card)
+    if evidence:
+        blocks.append(section("*Evidence*\n" + "\n".join(f"\u2022 {e}" for e in evidence)))
+    expires = day(card.expires_at, recipient.timezone)
+    clears = f"It expires on {expires}, or clears sooner if a manager revokes it. {CLEARS.get(card.rule, '')}".strip()
+    blocks.append(section(f"*What clears it*\n{clears}"))
+    notes = {"person": "If it's wrong, press Appeal and say why: your manager decides, and you'll hear what they decided.",
+             "manager": "They got the same card, with Acknowledge and Appeal. Revoke takes it back (say why); a revoked "
+                        "card never counts.",
+             "shadow": "Cards are in shadow mode: computed and shown only to admins, so you can check they are fair. "
+                       "`/steward cards mode live` sends them to people and their managers."}[copy]
+    blocks.append(context(notes))
+    actions = _buttons(card, copy)
+    if actions:
+        blocks.append(actions)
+    who = "you" if copy == "person" else person.display_name
+    fallback = f"{color} card {card.ref} for {who}: {markup.read(card.reason).plain}"
+    if copy == "shadow":
+        fallback = "Shadow mode (not sent): " + fallback
+    return L.fit_text(fallback, L.MESSAGE_TEXT), blocks
+
+
+def appeal_modal(card: Card) -> dict[str, Any]:
+    """Appeal: the reason (required)."""
+    return {"type": "modal", "callback_id": APPEAL_VIEW, "private_metadata": str(card.id),
+            "title": plain("Appeal a card", L.VIEW_TITLE), "submit": plain("Appeal", L.VIEW_SUBMIT),
+            "close": plain("Cancel", L.VIEW_CLOSE),
+            "blocks": [section(f"{COLOR_EMOJI.get(card.color, '')} `{card.ref}`: {markup.mrkdwn(card.reason)}."),
+                       {"type": "input", "block_id": "reason", "label": plain("Why is this card wrong?", L.INPUT_LABEL),
+                        "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                                    "max_length": 500}},
+                       context("Your manager reads this and upholds or revokes the card; you'll hear what they decide. "
+                               "A card can be appealed once.")]}
+
+
+def decide_modal(card: Card, decision: str) -> dict[str, Any]:
+    """Uphold or Revoke: the reason (required); ``private_metadata`` "<card id>|<decision>"."""
+    verb = "Uphold" if decision == "uphold" else "Revoke"
+    return {"type": "modal", "callback_id": DECIDE_VIEW, "private_metadata": f"{card.id}|{decision}",
+            "title": plain(f"{verb} card {card.ref}", L.VIEW_TITLE), "submit": plain(verb, L.VIEW_SUBMIT),
+            "close": plain("Cancel", L.VIEW_CLOSE),
+            "blocks": [section(f"{COLOR_EMOJI.get(card.color, '')} `{card.ref}` for <@{card.person_slack_id}>: "
+                               f"{markup.mrkdwn(card.reason)}."),
+                       {"type": "input", "block_id": "reason", "label": plain(f"Why {verb.lower()} it?", L.INPUT_LABEL),
+                        "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                                    "max_length": 500}},
+                       context("They'll read your reason." if not card.shadow else "Shadow card: only logged.")]}
+
+
+def appeal(card: Card, person: User, manager: User) -> tuple[str, list[dict[str, Any]]]:
+    """The appeal a manager gets: the card, the person's reason, Uphold / Revoke."""
+    text = (f":scales: {person.mention} appealed {card.color} card `{card.ref}` ({markup.mrkdwn(card.reason)}): "
+            f"{quote(card.appeal_text, 500)}")
+    elements = [{"type": "button", "action_id": "card_uphold", "text": plain("Uphold", L.BUTTON_TEXT), "value": str(card.id)},
+                {"type": "button", "action_id": "card_revoke", "text": plain("Revoke", L.BUTTON_TEXT), "value": str(card.id),
+                 "style": "danger"}]
+    blocks = [section(text)]
+    evidence = evidence_lines(card)
+    if evidence:
+        blocks.append(section("*Evidence*\n" + "\n".join(f"\u2022 {e}" for e in evidence)))
+    blocks += [context("Uphold or Revoke asks for your reason; they'll hear your decision."),
+               {"type": "actions", "block_id": f"card:{card.id}", "elements": elements}]
+    return L.fit_text(markup.read(text).plain, L.MESSAGE_TEXT), blocks
+
+
+def decision_for_person(card: Card, actor: User) -> str:
+    """What the person hears when their card is upheld or revoked."""
+    reason = card.decision_reason if card.status == "upheld" else card.revoke_reason
+    if card.status == "upheld":
+        return (f":scales: {actor.mention} upheld your {card.color} card `{card.ref}`: {quote(reason, 500)}. "
+                f"It stays until it expires.")
+    return f":white_check_mark: {actor.mention} revoked your {card.color} card `{card.ref}`: {quote(reason, 500)}. It no longer counts."
+
+
+def card_line(card: Card, viewer: User) -> str:
+    """One card in `/cards`."""
+    who = "you" if card.user_id == viewer.id else f"<@{card.person_slack_id}>"
+    shadow = " \u00b7 :ghost: shadow (shown to admins only)" if card.shadow else ""
+    until = f", expires {day(card.expires_at, viewer.timezone)}" if card.live else ""
+    return (f"\u2022 {COLOR_EMOJI.get(card.color, '')} `{card.ref}` {who} \u00b7 {markup.mrkdwn(card.reason)} \u2014 "
+            f"{STATUS_WORDS.get(card.status, card.status)} (issued {day(card.created_at, viewer.timezone)}{until}){shadow}")
+
+
+def cards_list(found: Sequence[Card], viewer: User) -> tuple[str, list[dict[str, Any]]]:
+    """`/cards`: the cards the asker may see, live first."""
+    if not found:
+        text = "No cards you can see. :white_check_mark:"
+        return text, [section(text)]
+    live = sum(1 for c in found if c.live)
+    head = f"*Cards* ({live} live, {len(found) - live} revoked or expired)"
+    lines = [card_line(c, viewer) for c in found]
+    sections, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 2, more="\u2026and {n} more.")
+    tail = context("A card's DM has Acknowledge and Appeal (the person) or Revoke (their manager). "
+                   "`/cards revoke C-12 <reason>` revokes a card of someone who reports to you.")
+    return L.fit_text(head + "\n" + "\n".join(lines), L.MESSAGE_TEXT), [section(head), *sections, tail]
+
+
+def rules_text(card_rules: CardRules, mode: str, setting: str, shadow_until: date | None, viewer: User) -> str:
+    """`/steward cards`: each rule with its state, the mode and why."""
+    if mode == "shadow":
+        why = (" until " + f"{shadow_until:%a} {shadow_until.day} {shadow_until:%b}" if setting == "auto" and shadow_until
+               else "")
+        mode_line = (f"*Mode: shadow*{why}: cards are computed and shown only to admins, so you can check they're fair "
+                     "before anyone gets one. `/steward cards mode live` starts sending them.")
+    else:
+        mode_line = "*Mode: live*: cards go to the person and their manager."
+    lines = [":large_yellow_square: *Card rules*", *(f"\u2022 {line}" for line in rules.describe(card_rules)), mode_line,
+             "A day counts only when I asked (the thread was posted and they were on it), they were working (not on "
+             "leave, a holiday or their weekend) and not in ramp-up."]
+    if viewer.is_admin:
+        lines.append("Change them: `/steward cards carry 4`, `/steward cards missed off`, `/steward cards mode live`, "
+                     "`/steward cards default`, or `/steward cards edit` for a form.")
+    return "\n".join(lines)
+
+
+def rules_modal(card_rules: CardRules, setting: str) -> dict[str, Any]:
+    """`/steward cards edit` (admins): each rule on/off with its threshold, the expiry and the mode."""
+    from bot.blocks.kit import option
+
+    blocks: list[dict[str, Any]] = []
+    on = [option(f"{w} is on", w) for w in ("missed", "carry", "overdue", "red")]
+    initial = [o for o in on if card_rules.setting(o["value"]).on]
+    checkboxes: dict[str, Any] = {"type": "checkboxes", "action_id": "on", "options": on}
+    if initial:
+        checkboxes["initial_options"] = initial
+    blocks.append({"type": "input", "block_id": "on", "optional": True, "label": plain("Rules on", L.INPUT_LABEL),
+                   "element": checkboxes})
+    labels = {"missed": "Missed updates in a row", "carry": "Carries of one task", "overdue": "Working days unmentioned",
+              "red": "Yellows within the window for a red"}
+    for word, label in labels.items():
+        low, high = rules.THRESHOLD_BOUNDS[word]
+        blocks.append({"type": "input", "block_id": word, "label": plain(f"{label} ({low}-{high})", L.INPUT_LABEL),
+                       "element": {"type": "number_input", "action_id": word, "is_decimal_allowed": False,
+                                   "initial_value": str(card_rules.setting(word).threshold),
+                                   "min_value": str(low), "max_value": str(high)}})
+    low, high = rules.EXPIRY_BOUNDS
+    blocks.append({"type": "input", "block_id": "expiry", "label": plain(f"A card expires after (days, {low}-{high})", L.INPUT_LABEL),
+                   "element": {"type": "number_input", "action_id": "expiry", "is_decimal_allowed": False,
+                               "initial_value": str(card_rules.expiry.days), "min_value": str(low), "max_value": str(high)}})
+    modes = [option("auto: shadow for a new team's first 10 workdays", "auto"), option("shadow: admins only", "shadow"),
+             option("live: the person and their manager", "live")]
+    blocks.append({"type": "input", "block_id": "mode", "label": plain("Mode", L.INPUT_LABEL),
+                   "element": {"type": "static_select", "action_id": "mode", "options": modes,
+                               "initial_option": next(o for o in modes if o["value"] == setting)}})
+    return {"type": "modal", "callback_id": RULES_VIEW, "title": plain("Card rules", L.VIEW_TITLE),
+            "submit": plain("Save", L.VIEW_SUBMIT), "close": plain("Cancel", L.VIEW_CLOSE), "blocks": blocks}
+
+
+def changed_text(changes: Mapping[str, Any]) -> str:
+    """What a rule change did, in words."""
+    if "default" in changes:
+        return "The card rules are back to the defaults."
+    parts = []
+    for what, value in changes.items():
+        if what == "mode":
+            parts.append(f"mode {value}")
+        elif what == "expiry":
+            parts.append(f"cards expire after {value} days")
+        elif isinstance(value, bool):
+            parts.append(f"`{what}` {'on' if value else 'off'}")
+        else:
+            parts.append(f"`{what}` threshold {value}")
+    return "Card rules changed: " + ", ".join(parts) + "."
+
+
+def rampup_list(found: Sequence[Any]) -> str:
+    """`/steward rampup`: who is in ramp-up and until when."""
+    if not found:
+        return "Nobody is in ramp-up. `/steward rampup @person 4 weeks` puts a new teammate in it (no cards, lighter targets)."
+    lines = [f"\u2022 <@{r.slack_id}> until {r.ends_on:%a} {r.ends_on.day} {r.ends_on:%b} (since {r.starts_on:%a} "
+             f"{r.starts_on.day} {r.starts_on:%b}) \u00b7 targets {round(r.target_multiplier * 100)}%"
+             + (f" \u00b7 buddy <@{r.buddy_slack_id}>" if r.buddy_slack_id else "") for r in found]
+    return L.fit_text("*In ramp-up* (no cards; lighter targets)\n" + "\n".join(lines), L.MESSAGE_TEXT)
+
+
+def rampup_done(result: Any) -> str:
+    """The answer to `/steward rampup @person …`."""
+    who = result.person.mention
+    if result.off:
+        if not result.was_in:
+            return f"{who} isn't in ramp-up, so there was nothing to end."
+        return f"{who}'s ramp-up has ended: from today their days count for cards again (the days before never will)."
+    buddy = f", buddy <@{result.buddy_slack_id}>" if result.buddy_slack_id else ""
+    return (f":seedling: {who} is in ramp-up until {result.ends_on:%a} {result.ends_on.day} {result.ends_on:%b %Y}: no cards, "
+            f"targets at {round(result.target_multiplier * 100)}%{buddy}. Their escalations go to their buddy, else their "
+            "manager, never to a channel.")

@@ -1,0 +1,221 @@
+"""Cards and ramp-up (SPEC F7; issue 14): `/cards`, `/steward cards`, `/steward rampup`, a card's buttons (Acknowledge,
+Appeal, Revoke, Uphold) and its modals (the appeal's reason, a decision's reason, the rules form). The rules live in
+bot/services/cards.py, bot/services/card_rules.py and bot/services/rampup.py; the words in bot/blocks/cards.py."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import slack_payloads as payload
+from bot.blocks import cards as render
+from bot.blocks.views import view_values
+from bot.deps import Deps
+from bot.errors import InvalidInput
+from bot.listeners.blockers import _mark
+from bot.listeners.help import subcommands
+from bot.listeners.workspace import who
+from bot.services import card_rules, cards, rampup, standup_settings
+from jobs.common import wake_dispatcher
+
+_REVOKE = re.compile(r"^revoke\s+c-?(\d{1,18})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.command("/cards")(partial(cards_command, deps=deps))
+    subcommands(deps)["cards"] = steward_cards
+    subcommands(deps)["rampup"] = steward_rampup
+    app.action("card_ack")(partial(on_acknowledge, deps=deps))
+    app.action("card_appeal")(partial(on_appeal_open, deps=deps))
+    for action_id in ("card_revoke", "card_uphold"):
+        app.action(action_id)(partial(on_decide_open, deps=deps))
+    app.view(render.APPEAL_VIEW)(partial(on_appeal_submit, deps=deps))
+    app.view(render.DECIDE_VIEW)(partial(on_decide_submit, deps=deps))
+    app.view(render.RULES_VIEW)(partial(on_rules_submit, deps=deps))
+    hooks = deps.extras.setdefault("ack_hooks", {})
+    hooks[render.APPEAL_VIEW] = validate_reason
+    hooks[render.DECIDE_VIEW] = validate_reason
+    hooks[render.RULES_VIEW] = validate_rules
+
+
+# ---------------------------------------------------------------- commands
+
+async def cards_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:
+    """`/cards` lists the cards the asker may see; `/cards revoke C-12 <reason>` revokes one (managers, admins)."""
+    await ack()
+    org, user = who(context)
+    text = (command.get("text") or "").strip()
+    now = deps.now()
+    if text:
+        found = _REVOKE.match(text)
+        if found is None:
+            raise InvalidInput("`/cards` lists the cards you can see; `/cards revoke C-12 <reason>` revokes a card of "
+                               "someone who reports to you.")
+        if not found[2].strip():
+            raise InvalidInput(f"Say why you revoke it: `/cards revoke C-{found[1]} <reason>`. They'll read it.")
+        async with deps.pool.connection() as conn:
+            card = await cards.decide(conn, org.id, user, int(found[1]), "revoke", found[2], now)
+        wake_dispatcher(deps)
+        await respond(text=f":white_check_mark: Card `{card.ref}` revoked: it no longer counts"
+                           + (", and they've been told." if not card.shadow else "."), response_type="ephemeral")
+        return
+    async with deps.pool.connection() as conn:
+        shown = await cards.visible(conn, org.id, user, now)
+    text_out, blocks = render.cards_list(shown, user)
+    await respond(text=text_out, blocks=blocks, response_type="ephemeral")
+
+
+async def steward_cards(ack: Any, respond: Any, args: str, deps: Deps, context: Any, client: Any, body: dict[str, Any],
+                        **_: Any) -> None:
+    """`/steward cards` shows the rules; admins change them in words, or `/steward cards edit` opens the form."""
+    await ack()
+    org, user = who(context)
+    now = deps.now()
+    words = args.strip()
+    async with deps.pool.connection() as conn:
+        if words.lower() == "edit":
+            await cards.require_rules_admin(conn, org.id, user, "edit")
+            settings = await cards.settings_of(conn, org.id)
+            await client.views_open(trigger_id=payload.trigger_of(body, what="command"),
+                                    view=render.rules_modal(settings.rules, settings.mode))
+            return
+        if words:
+            await cards.require_rules_admin(conn, org.id, user, words)
+            what, value = cards.parse_setting(words)
+            await cards.change(conn, org.id, user, {what: value})
+            await respond(text=render.changed_text({what: value}), response_type="ephemeral")
+        settings = await cards.settings_of(conn, org.id)
+        rhythm = await standup_settings.rhythm_of(conn, org.id)
+    mode = cards.effective_mode(settings, rhythm, now)
+    text = render.rules_text(settings.rules, mode, settings.mode, cards.shadow_until(settings.started_at, rhythm), user)
+    await respond(text=text, response_type="ephemeral")
+
+
+async def steward_rampup(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
+    """`/steward rampup` lists who is in ramp-up; `/steward rampup @person <N weeks|until date> [targets N%] [buddy @x]`
+    sets it (admins and the person's managers); `/steward rampup @person off` ends it."""
+    await ack()
+    org, user = who(context)
+    now = deps.now()
+    async with deps.pool.connection() as conn:
+        if not args.strip():
+            found = await rampup.current(conn, org.id, now)
+            await respond(text=render.rampup_list(found), response_type="ephemeral")
+            return
+        result = await rampup.apply(conn, org.id, user, args, now)
+    await respond(text=render.rampup_done(result), response_type="ephemeral")
+
+
+# ---------------------------------------------------------------- buttons
+
+async def on_acknowledge(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
+    await ack()
+    org, user = who(context)
+    async with deps.pool.connection() as conn:
+        card = await cards.acknowledge(conn, org.id, user, payload.action_id_value(body), deps.now())
+    await _mark(client, body, f":ok_hand: Acknowledged `{card.ref}`. It expires on its own; Appeal stays open to you "
+                              "in `/cards` if you change your mind.")
+
+
+async def on_appeal_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
+    await ack()
+    org, user = who(context)
+    async with deps.pool.connection() as conn:
+        card = await cards.get(conn, org.id, payload.action_id_value(body))
+    cards.check_appealable(card, user)
+    await client.views_open(trigger_id=payload.trigger_of(body), view=render.appeal_modal(card))
+
+
+async def on_decide_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
+    await ack()
+    org, user = who(context)
+    decision = "uphold" if payload.action(body).get("action_id") == "card_uphold" else "revoke"
+    async with deps.pool.connection() as conn:
+        card = await cards.get(conn, org.id, payload.action_id_value(body))
+        await cards.check_decider(conn, org.id, user, card, decision)
+    if decision == "uphold" and card.status != "appealed":
+        raise InvalidInput(f"Card `{card.ref}` has no appeal waiting (it is {card.status}), so there is nothing to uphold.")
+    await client.views_open(trigger_id=payload.trigger_of(body), view=render.decide_modal(card, decision))
+
+
+# ---------------------------------------------------------------- forms
+
+def validate_reason(body: dict[str, Any]) -> dict[str, Any] | None:
+    """At ack time: a reason is given (an appeal, an uphold, a revoke)."""
+    if not view_values(body.get("view") or {}).text("reason").strip():
+        return {"response_action": "errors", "errors": {"reason": "Say why: a reason is required."}}
+    return None
+
+
+def _rules_changes(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The rules form's values as changes for :func:`bot.services.cards.change`, and errors per field."""
+    form = view_values(body.get("view") or {})
+    on = set(form.choices("on"))
+    changes: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for word, (low, high) in card_rules.THRESHOLD_BOUNDS.items():
+        raw = form.text(word).strip()
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            errors[word] = f"A whole number from {low} to {high}."
+            continue
+        changes[word] = int(raw)
+    low, high = card_rules.EXPIRY_BOUNDS
+    raw = form.text("expiry").strip()
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        errors["expiry"] = f"A whole number of days from {low} to {high}."
+    else:
+        changes["expiry"] = int(raw)
+    mode = form.choice("mode")
+    if mode not in cards.MODES:
+        errors["mode"] = "Pick a mode."
+    else:
+        changes["mode"] = mode
+    return {"on": sorted(on & set(card_rules.THRESHOLD_BOUNDS)), **changes}, errors
+
+
+def validate_rules(body: dict[str, Any]) -> dict[str, Any] | None:
+    _changes, errors = _rules_changes(body)
+    return {"response_action": "errors", "errors": errors} if errors else None
+
+
+async def on_appeal_submit(ack: Any, view: dict[str, Any], context: Any, deps: Deps) -> None:
+    await ack()
+    org, user = who(context)
+    reason = view_values(view).text("reason")
+    if not reason.strip():
+        return  # the ack showed the error
+    card_id = payload.parse_id(view.get("private_metadata"), what="form", field="private_metadata")
+    async with deps.pool.connection() as conn:
+        await cards.appeal(conn, org.id, user, card_id, reason, deps.now())
+    wake_dispatcher(deps)
+
+
+async def on_decide_submit(ack: Any, view: dict[str, Any], context: Any, deps: Deps) -> None:
+    await ack()
+    org, user = who(context)
+    reason = view_values(view).text("reason")
+    if not reason.strip():
+        return  # the ack showed the error
+    card_id, decision = payload.metadata(view, 2)
+    if decision not in ("uphold", "revoke"):
+        raise InvalidInput("That form didn't carry what I put on it, so I did nothing.")
+    async with deps.pool.connection() as conn:
+        await cards.decide(conn, org.id, user, payload.parse_id(card_id, what="form", field="private_metadata"),
+                           decision, reason, deps.now())
+    wake_dispatcher(deps)
+
+
+async def on_rules_submit(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
+    await ack()
+    org, user = who(context)
+    changes, errors = _rules_changes(body)
+    if errors:
+        return  # the ack showed them
+    on = set(changes.pop("on"))
+    for word in card_rules.THRESHOLD_BOUNDS:
+        changes[word] = {"on": word in on, "threshold": changes[word]}
+    async with deps.pool.connection() as conn:
+        await cards.change(conn, org.id, user, changes)

@@ -1,0 +1,115 @@
+-- Cards (bot/services/cards.py; issue 14).
+
+-- name: card_settings
+SELECT card_rules, cards_mode, cards_started_at FROM org_settings WHERE organization_id = %(organization_id)s
+
+-- name: card_rules_set
+UPDATE org_settings SET card_rules = %(card_rules)s, updated_at = now() WHERE organization_id = %(organization_id)s
+
+-- name: card_mode_set
+UPDATE org_settings SET cards_mode = %(cards_mode)s, updated_at = now() WHERE organization_id = %(organization_id)s
+
+-- name: card_insert
+-- One card per breach: a dedupe key already used inserts nothing.
+INSERT INTO cards (organization_id, user_id, color, rule, reason, evidence, dedupe_key, expires_at, shadow, created_at,
+                   updated_at)
+VALUES (%(organization_id)s, %(user_id)s, %(color)s, %(rule)s, %(reason)s, %(evidence)s, %(dedupe_key)s,
+        %(expires_at)s, %(shadow)s, %(now)s, %(now)s)
+ON CONFLICT (organization_id, dedupe_key) DO NOTHING
+RETURNING id
+
+-- name: card_mark_notified
+UPDATE cards SET notified_at = %(now)s WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: cards_recent
+-- The cards of these people issued since a moment (the red rule's window), with the red that counted each yellow.
+SELECT c.id, c.user_id, c.color, c.status, c.shadow, c.created_at, c.expires_at,
+       (SELECT r.id FROM cards r WHERE r.organization_id = c.organization_id AND r.user_id = c.user_id
+          AND r.color = 'red' AND r.evidence -> 'cards' @> to_jsonb(c.id) LIMIT 1) AS counted_by
+FROM cards c
+WHERE c.organization_id = %(organization_id)s AND c.created_at >= %(since)s
+
+-- name: cards_expire
+-- Cards whose time is up; each is audit-logged as expired by the caller (RETURNING).
+UPDATE cards SET status = 'expired', updated_at = %(now)s
+WHERE organization_id = %(organization_id)s AND expires_at <= %(now)s
+  AND status IN ('active', 'acknowledged', 'appealed', 'upheld')
+RETURNING id, user_id
+
+-- name: card_by_id
+SELECT c.id, c.organization_id, c.user_id, c.color, c.rule, c.reason, c.evidence, c.status, c.shadow, c.issued_by,
+       c.acknowledged_at, c.appealed_at, c.appeal_text, c.revoked_by, c.revoked_at, c.revoke_reason, c.decided_by,
+       c.decided_at, c.decision_reason, c.expires_at, c.created_at, pi.external_id AS person_slack_id
+FROM cards c
+JOIN platform_identities pi ON pi.organization_id = c.organization_id AND pi.user_id = c.user_id AND pi.platform = 'slack'
+WHERE c.organization_id = %(organization_id)s AND c.id = %(id)s
+
+-- name: cards_visible
+-- /cards: the viewer's own (not shadow), everyone below them (not shadow), everyone's with shadow ones for admins.
+WITH RECURSIVE below AS (
+    SELECT id FROM users WHERE organization_id = %(organization_id)s AND manager_id = %(viewer)s
+    UNION
+    SELECT u.id FROM users u JOIN below ON u.manager_id = below.id WHERE u.organization_id = %(organization_id)s
+)
+SELECT c.id, c.organization_id, c.user_id, c.color, c.rule, c.reason, c.evidence, c.status, c.shadow, c.issued_by,
+       c.acknowledged_at, c.appealed_at, c.appeal_text, c.revoked_by, c.revoked_at, c.revoke_reason, c.decided_by,
+       c.decided_at, c.decision_reason, c.expires_at, c.created_at, pi.external_id AS person_slack_id
+FROM cards c
+JOIN platform_identities pi ON pi.organization_id = c.organization_id AND pi.user_id = c.user_id AND pi.platform = 'slack'
+WHERE c.organization_id = %(organization_id)s
+  AND (%(admin)s OR (NOT c.shadow AND (c.user_id = %(viewer)s OR c.user_id IN (SELECT id FROM below))))
+  AND c.created_at >= %(since)s
+ORDER BY (c.status IN ('active', 'acknowledged', 'appealed', 'upheld')) DESC, c.created_at DESC, c.id DESC
+LIMIT %(limit)s
+
+-- name: card_acknowledge
+UPDATE cards SET status = 'acknowledged', acknowledged_at = %(now)s, updated_at = %(now)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'active'
+RETURNING id
+
+-- name: card_appeal
+UPDATE cards SET status = 'appealed', appealed_at = %(now)s, appeal_text = %(reason)s, updated_at = %(now)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status IN ('active', 'acknowledged')
+  AND appealed_at IS NULL
+RETURNING id
+
+-- name: card_uphold
+UPDATE cards SET status = 'upheld', decided_by = %(by)s, decided_at = %(now)s, decision_reason = %(reason)s,
+                 updated_at = %(now)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'appealed'
+RETURNING id
+
+-- name: card_revoke
+-- An appeal's Revoke, or a manager revoking an active card (status in the allowed ones).
+UPDATE cards SET status = 'revoked', revoked_by = %(by)s, revoked_at = %(now)s, revoke_reason = %(reason)s,
+                 decided_by = CASE WHEN status = 'appealed' THEN %(by)s ELSE decided_by END,
+                 decided_at = CASE WHEN status = 'appealed' THEN %(now)s ELSE decided_at END,
+                 decision_reason = CASE WHEN status = 'appealed' THEN %(reason)s ELSE decision_reason END,
+                 updated_at = %(now)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = ANY(%(from_statuses)s)
+RETURNING id
+
+-- name: cards_carried_tasks
+-- Open tasks of the organization carried forward since a date, with the dates they were carried and whether an
+-- open blocker is on them (the carry rule).
+SELECT t.id, t.user_id, t.display_id, t.title, array_agg(s.status_date ORDER BY s.status_date) AS carried_on,
+       EXISTS (SELECT 1 FROM blockers b WHERE b.organization_id = t.organization_id AND b.task_id = t.id
+               AND b.status = 'open') AS blocked
+FROM task_statuses s
+JOIN tasks t ON t.organization_id = s.organization_id AND t.id = s.task_id
+WHERE s.organization_id = %(organization_id)s AND s.status = 'carry_forward' AND s.status_date >= %(since)s
+  AND t.status NOT IN ('done', 'dropped') AND t.user_id IS NOT NULL
+GROUP BY t.id, t.user_id, t.display_id, t.title, t.organization_id
+
+-- name: cards_overdue_tasks
+-- Open tasks past their due date (due since a date), with the dates after it that their owner's update mentioned
+-- them: planned, created or done in a reply (thread_submissions.parsed's task ids), or named by T-number.
+SELECT t.id, t.user_id, t.display_id, t.title, t.due_date,
+       coalesce((SELECT array_agg(DISTINCT d.day)
+                 FROM thread_submissions s CROSS JOIN LATERAL unnest(s.update_dates) AS d(day)
+                 WHERE s.organization_id = t.organization_id AND s.user_id = t.user_id AND d.day > t.due_date
+                   AND (s.parsed -> 'tasks' @> to_jsonb(t.id)
+                        OR s.raw_text ~* ('(^|[^A-Za-z0-9-])' || t.display_id || '([^0-9]|$)'))), '{}') AS mentioned_on
+FROM tasks t
+WHERE t.organization_id = %(organization_id)s AND t.status NOT IN ('done', 'dropped') AND t.user_id IS NOT NULL
+  AND t.due_date < %(today)s AND t.due_date >= %(since)s
