@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.services.calendar import REACH_HORIZON
 from bot.services.notifications import DeliveryState
+from bot.services.reinforcement import FRESH
 from jobs.day_close import RECAP_WINDOW
 from jobs.runs import RunReport, local_time, target_markup
 
@@ -49,6 +50,7 @@ def _queued(key: str, one: str, many: str) -> Count:
 
 _HORIZON = REACH_HORIZON.days  # how far ahead the people calendar looks for a moment to reach someone
 _RECAP_HOURS = int(RECAP_WINDOW.total_seconds() // 3600)  # recaps of closes later than this are skipped
+_FRESH_DAYS = FRESH.days  # recognition of something older than this is skipped
 _NOT_QUEUED = Count("quiet", "1 not queued (quiet hours would hold it past its time)",
                     "{n} not queued (quiet hours would hold them past their time)", last=True)
 _MEMORY_SUMMARIES = ("summaries", "updated 1 memory summary", "updated {n} memory summaries")
@@ -123,6 +125,12 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                             "{n} overdue rungs wait for their recipients"),
                            ("overdue_held", "held 1 overdue task (its owner is out)", "held {n} overdue tasks (their owners are out)"),
                            ("flag_cards", "sent 1 flag's card to a manager", "sent {n} flags' cards to managers")),
+    "reinforcement": _counts(("streaks", "told 1 streak", "told {n} streaks"),
+                             ("milestones", "told 1 milestone", "told {n} milestones"),
+                             ("stale", f"skipped 1 recognition more than {_FRESH_DAYS} days old",
+                              f"skipped {{n}} recognitions more than {_FRESH_DAYS} days old"),
+                             ("unreachable", "skipped 1 recognition for someone who can't be reached",
+                              "skipped {n} recognitions for people who can't be reached")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,
@@ -158,6 +166,11 @@ NOTICES: dict[str, tuple[str, str]] = {
     "escalation.overdue_channel": ("overdue-task post", "overdue-task posts"),
     "flag.raised": ("flag card", "flag cards"),
     "flag.closed": ("flag-closed note", "flag-closed notes"),
+    "recognition.kudos": ("kudos", "kudos"),
+    "recognition.helped_confirm": ("request to confirm help", "requests to confirm help"),
+    "recognition.helped_confirmed": ("help-confirmed note", "help-confirmed notes"),
+    "recognition.streak": ("streak note", "streak notes"),
+    "recognition.milestone": ("milestone note", "milestone notes"),
 }
 THREAD_KIND = "standup.thread"
 _ORDER = {"sent": 0, "waiting": 1, "failed": 2}

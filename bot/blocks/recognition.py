@@ -5,6 +5,7 @@ every message stays inside Slack's limits (:mod:`bot.slack_limits`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot import slack_limits as L
@@ -108,8 +109,9 @@ def reinforcement_text(kind: str, details: dict[str, Any]) -> str:
     if what == "tasks_done":
         return f":trophy: That's your {_ordinal(int(details['count']))} task done with Steward. Nice work!"
     if what == "clean_week":
-        return (f":sparkles: Nothing carried over in the week of {details['week']}: every task you planned was closed "
-                "that day. Well planned!")
+        monday = date.fromisoformat(str(details["week"]))
+        return (f":sparkles: Nothing carried over in the week of {monday:%A} {monday.day} {monday:%B}: every task you "
+                "planned was finished or dropped on its day. Well planned!")
     if what == "blocker_resolved":
         task = f" on {details['task']}" if details.get("task") else ""
         return (f":unlock: You cleared a blocker for <@{details['for']}>{task}: "

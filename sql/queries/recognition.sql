@@ -68,3 +68,38 @@ FROM interventions i
 WHERE i.organization_id = %(organization_id)s AND i.status = 'confirmed'
   AND i.occurred_at >= %(since)s AND i.occurred_at < %(until)s
 ORDER BY i.occurred_at, i.id
+
+-- name: reinforcement_tasks_done
+-- How many tasks each of these people has done, and when their 10th, 50th and 100th were done (milestones).
+SELECT user_id, count(*) AS done,
+       (array_agg(coalesce(completed_at, created_at) ORDER BY coalesce(completed_at, created_at), id))[10] AS at_10,
+       (array_agg(coalesce(completed_at, created_at) ORDER BY coalesce(completed_at, created_at), id))[50] AS at_50,
+       (array_agg(coalesce(completed_at, created_at) ORDER BY coalesce(completed_at, created_at), id))[100] AS at_100
+FROM tasks
+WHERE organization_id = %(organization_id)s AND status = 'done' AND user_id = ANY(%(user_ids)s)
+GROUP BY user_id
+
+-- name: reinforcement_week
+-- Per person, the closes of their planned tasks in [monday, sunday] (task_statuses), how many were carried forward
+-- and how many done, and how many of their plan items of those days are not closed yet.
+SELECT u.id AS user_id,
+       (SELECT count(*) FROM task_statuses s WHERE s.organization_id = u.organization_id AND s.user_id = u.id
+          AND s.status_date BETWEEN %(monday)s AND %(sunday)s) AS closed,
+       (SELECT count(*) FROM task_statuses s WHERE s.organization_id = u.organization_id AND s.user_id = u.id
+          AND s.status_date BETWEEN %(monday)s AND %(sunday)s AND s.status = 'carry_forward') AS carried,
+       (SELECT count(*) FROM task_statuses s WHERE s.organization_id = u.organization_id AND s.user_id = u.id
+          AND s.status_date BETWEEN %(monday)s AND %(sunday)s AND s.status = 'done') AS done,
+       (SELECT count(*) FROM day_plan_items p WHERE p.organization_id = u.organization_id AND p.user_id = u.id
+          AND p.plan_date BETWEEN %(monday)s AND %(sunday)s AND p.closed_at IS NULL) AS still_open
+FROM users u
+WHERE u.organization_id = %(organization_id)s AND u.id = ANY(%(user_ids)s)
+
+-- name: reinforcement_blockers_resolved
+-- Blockers resolved in [since, until] by someone other than the blocked person: who resolved, for whom, on what.
+SELECT b.id, b.resolved_by, b.user_id, pi.external_id AS blocked_slack_id, t.display_id, b.description
+FROM blockers b
+JOIN platform_identities pi ON pi.organization_id = b.organization_id AND pi.user_id = b.user_id AND pi.platform = 'slack'
+LEFT JOIN tasks t ON t.organization_id = b.organization_id AND t.id = b.task_id
+WHERE b.organization_id = %(organization_id)s AND b.status = 'resolved' AND b.resolved_by IS NOT NULL
+  AND b.resolved_by <> b.user_id AND b.resolved_at >= %(since)s AND b.resolved_at <= %(until)s
+ORDER BY b.resolved_at, b.id
