@@ -43,7 +43,8 @@ FRESH = timedelta(days=3)
 """How old a streak's or milestone's moment may be and still be told: past that, it is skipped (and counted)."""
 LOOKBACK = timedelta(days=70)
 """Team dates read for streaks: ten weeks hold 20 asked days even around a fortnight's leave. A streak that runs
-unbroken past the window's start is not told (its start is unknown; it was told when it was reached)."""
+unbroken past the window's start (with threads before it) is not told: its start is unknown, and it was told when
+it was reached."""
 KIND_STREAK = "recognition.streak"
 KIND_MILESTONE = "recognition.milestone"
 
@@ -62,10 +63,12 @@ class Streak:
         return (passed[-1], self.days[passed[-1] - 1]) if passed else None
 
 
-def streak_of(records: Sequence[DayRecord], now: datetime) -> Streak:
+def streak_of(records: Sequence[DayRecord], now: datetime, *, asked_from: date | None = None) -> Streak:
     """Pure: one person's streak as of ``now`` (aware) from their attendance records (date order). Days not yet
     closed are left out; days they were not asked neither count nor break it; an asked day without an update
-    breaks it. ``complete`` is False when it runs unbroken to the first record (it may have started earlier)."""
+    breaks it. ``asked_from``: the first date anyone was asked (the first thread), if known. ``complete`` is False
+    when the streak runs unbroken to the first record and the records start after ``asked_from`` (it may have
+    started before them)."""
     days: list[date] = []
     for record in reversed(records):
         if record.closes_at > now or not record.asked:
@@ -73,7 +76,8 @@ def streak_of(records: Sequence[DayRecord], now: datetime) -> Streak:
         if not record.updated:
             return Streak(tuple(reversed(days)), True)
         days.append(record.day)
-    return Streak(tuple(reversed(days)), False)
+    whole = asked_from is not None and bool(records) and asked_from >= records[0].day
+    return Streak(tuple(reversed(days)), whole)
 
 
 def task_milestone(done: int) -> int | None:
@@ -140,9 +144,11 @@ async def recognise_for_org(conn: psycopg.AsyncConnection, org_id: int, now: dat
     run = _Run(org_id, now, rhythm, calendar_people, result)
     by_id = {u.id: u for u in people}
 
+    first = await (await conn.execute(Q["reinforcement_first_thread"], {"organization_id": org_id})).fetchone()
+    asked_from = first[0] if first else None
     records = await attendance.asked_days(conn, org_id, ids, today - LOOKBACK, today, rhythm=rhythm)
     for user_id, days in records.items():
-        streak = streak_of(days, now)
+        streak = streak_of(days, now, asked_from=asked_from)
         reached = streak.reached() if streak.complete else None
         if reached is None:
             continue

@@ -103,3 +103,8 @@ LEFT JOIN tasks t ON t.organization_id = b.organization_id AND t.id = b.task_id
 WHERE b.organization_id = %(organization_id)s AND b.status = 'resolved' AND b.resolved_by IS NOT NULL
   AND b.resolved_by <> b.user_id AND b.resolved_at >= %(since)s AND b.resolved_at <= %(until)s
 ORDER BY b.resolved_at, b.id
+
+-- name: reinforcement_first_thread
+-- The date of the organization's first posted morning thread: nobody was asked before it.
+SELECT min(thread_date) FROM morning_threads
+WHERE organization_id = %(organization_id)s AND status IN ('posted', 'closed') AND thread_ts IS NOT NULL
