@@ -97,6 +97,13 @@ CASES: list[tuple[str, Any, str]] = [
     ("escalations", {"1": {"to_flag": 1, "rungs_skipped": 0, "waiting": 0, "moved": 3, "resolved": 1}},
      "escalations: raised 1 flag, moved 3 blockers' next steps and resolved 1 blocker (its task closed)."),
     ("escalations", {"1": {"rungs_skipped": 0, "waiting": 0, "moved": 0, "resolved": 0}}, "escalations: nothing to do right now."),
+    ("reinforcement", {"1": {"streaks": 2, "milestones": 1, "stale": 0, "unreachable": 0}},
+     "reinforcement: told 2 streaks and told 1 milestone."),
+    ("reinforcement", {"1": {"streaks": 0, "milestones": 0, "stale": 1, "unreachable": 1}},
+     "reinforcement: skipped 1 recognition more than 3 days old and skipped 1 recognition for someone who can't be "
+     "reached."),
+    ("reinforcement", {"1": {"streaks": 0, "milestones": 0, "stale": 0, "unreachable": 0}},
+     "reinforcement: nothing to do right now."),
     ("nudges", {"error": "RuntimeError: boom"}, "nudges: failed: RuntimeError: boom."),
     ("nudges", {}, "nudges: nothing to do (no organization yet)."),
 ]
