@@ -19,7 +19,7 @@ from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from bot.errors import PermissionDenied
-from bot.services import interventions
+from bot.services import interventions, privacy
 from bot.services import workspace as workspace_service
 from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, STANDUP, answer_text, start_steward
 from tests.e2e.test_blockers import buttons, delivered, dms, ny
@@ -216,6 +216,10 @@ async def test_helped_is_credited_once_the_person_helped_confirms(emulator: Slac
             raise AssertionError("Sam decided help given to Diego")
         except PermissionDenied as refused:
             assert "Only the person who was helped" in str(refused)
+        # What Steward holds about Diego counts the help (`/steward my-data`), and an export lists it.
+        diego = await workspace_service.user_by_slack_id(conn, org, DIEGO)
+        assert diego is not None
+        assert (await privacy.summary(conn, org, diego))["help you gave or were given (/helped, thanks)"] == 3
     assert [c[0] for c in await credited(bot, *week)] == [SAM, PRIYA]
     assert await credited(bot, week[1], week[1] + timedelta(days=7)) == []  # another week: nothing
 
