@@ -33,6 +33,7 @@ def _jobs() -> dict[str, JobSpec]:
         mood_checkin,
         morning_thread,
         nudges,
+        reinforcement,
         reminders,
         retention,
         workspace_sync,
@@ -63,6 +64,8 @@ def _jobs() -> dict[str, JobSpec]:
         JobSpec("context-backfill", backfill.run, "resume channel history backfills (pending, or whose process died)",
                 needs_slack=True),
         JobSpec("cards", cards.run, "after each day's close: yellow and red cards, one per rule breach; expire old ones",
+                needs_slack=True),
+        JobSpec("reinforcement", reinforcement.run, "after cards: streaks and milestones, each told once by a short DM",
                 needs_slack=True),
     ]
     return {s.name: s for s in specs}

@@ -52,6 +52,8 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "mood-checkin": ("cron", {"minute": "*"}, "every minute (at the mood check-in time, where on)"),
     "escalations": ("cron", {"minute": "*"}, "every minute (blockers due for their next rung, in working time)"),
     "cards": ("cron", {"minute": "4,19,34,49"}, "every 15 minutes (cards for the days that have closed)"),
+    "reinforcement": ("cron", {"minute": "9,24,39,54"},
+                      "5 minutes after each cards run (each day's streaks and milestones once, after its cards)"),
     # Context memory: the pipeline every 2 minutes; backfills resumed every minute.
     "context": ("cron", {"minute": "*/2"}, "every 2 minutes (messages -> observations -> summaries)"),
     "context-backfill": ("cron", {"minute": "*"}, "every minute (resumes unfinished history backfills)"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.services.calendar import REACH_HORIZON
 from bot.services.notifications import DeliveryState
+from bot.services.reinforcement import FRESH
 from jobs.day_close import RECAP_WINDOW
 from jobs.runs import RunReport, local_time, target_markup
 
@@ -49,6 +50,7 @@ def _queued(key: str, one: str, many: str) -> Count:
 
 _HORIZON = REACH_HORIZON.days  # how far ahead the people calendar looks for a moment to reach someone
 _RECAP_HOURS = int(RECAP_WINDOW.total_seconds() // 3600)  # recaps of closes later than this are skipped
+_FRESH_DAYS = FRESH.days  # recognition of something older than this is skipped
 _NOT_QUEUED = Count("quiet", "1 not queued (quiet hours would hold it past its time)",
                     "{n} not queued (quiet hours would hold them past their time)", last=True)
 _MEMORY_SUMMARIES = ("summaries", "updated 1 memory summary", "updated {n} memory summaries")
@@ -132,6 +134,12 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                      ("shadow_red", "computed 1 red card in shadow mode (shown to admins only)",
                       "computed {n} red cards in shadow mode (shown to admins only)"),
                      ("expired", "1 card expired", "{n} cards expired")),
+    "reinforcement": _counts(("streaks", "told 1 streak", "told {n} streaks"),
+                             ("milestones", "told 1 milestone", "told {n} milestones"),
+                             ("stale", f"skipped 1 recognition more than {_FRESH_DAYS} days old",
+                              f"skipped {{n}} recognitions more than {_FRESH_DAYS} days old"),
+                             ("unreachable", "skipped 1 recognition for someone who can't be reached",
+                              "skipped {n} recognitions for people who can't be reached")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,
@@ -173,6 +181,11 @@ NOTICES: dict[str, tuple[str, str]] = {
     "card.shadow": ("shadow card to an admin", "shadow cards to admins"),
     "card.appealed": ("appeal to a manager", "appeals to managers"),
     "card.decided": ("card decision", "card decisions"),
+    "recognition.kudos": ("kudos", "kudos"),
+    "recognition.helped_confirm": ("request to confirm help", "requests to confirm help"),
+    "recognition.helped_confirmed": ("help-confirmed note", "help-confirmed notes"),
+    "recognition.streak": ("streak note", "streak notes"),
+    "recognition.milestone": ("milestone note", "milestone notes"),
 }
 THREAD_KIND = "standup.thread"
 _ORDER = {"sent": 0, "waiting": 1, "failed": 2}

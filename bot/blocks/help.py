@@ -20,13 +20,16 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/ooo <dates> [reason]` when you're away (`/ooo Mon-Wed vacation`, `/ooo list`) \u00b7 `/ooo country DE-BY` your public holidays \u00b7 "
         "`/mood 1-5 [note]` \u00b7 `/journal <text>` (only you can read it)",
     ]),
-    ("Blockers, overdue work and flags", [
+    ("Blockers, overdue work, flags and recognition", [
         "`/blocker T-12 waiting for the API keys` \u00b7 `/blocker <what blocks you>` \u00b7 `/blocker resolve T-12 [note]` \u00b7 "
         "`/blockers` the open ones you can see; or say \u201cBlocked on \u2026\u201d in your standup update. "
         "I follow each one up: you, then your manager, then the channel, then a flag",
         "An overdue task asks its owner Done / New date / Drop, then climbs its project's ladder (`/steward ladder`)",
         "Managers: `/flag @person <reason>` raises a flag; its card has Open inquiry (a private conversation I relay), "
         "Resolve and Dismiss \u00b7 `/flags` the flags you can see",
+        "`/kudos @person <why>` thanks someone for something specific (at most 5 a day; in the kudos channel, else by "
+        "DM) \u00b7 `/helped @person <what you did> [45m]` logs help you gave; they confirm it and it's credited to you "
+        "\u00b7 \u201cthanks @sam for \u2026\u201d in your standup update offers the same with one click",
         "`/cards` your cards (managers: your team's too); a card's DM has Acknowledge and Appeal \u00b7 "
         "`/steward cards` the card rules \u00b7 admins: `/steward cards carry 4`, `/steward cards missed off`, "
         "`/steward cards mode shadow|live` \u00b7 `/steward rampup @person 4 weeks [targets 50%]` (no cards while ramping up)",
@@ -40,6 +43,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Settings", [
         "`/steward help` this list \u00b7 `/steward my-data` everything I hold about you",
         "`/steward dates day-first|month-first|auto` how I read 3/4 (from your Slack language and region unless you choose)",
+        "`/steward kudos` where kudos go \u00b7 admins: `/steward kudos channel #wins` (or `off` for DMs)",
         "`/steward ladder` the escalation ladders \u00b7 admins: `/steward ladder blocker 4h owner, 1d manager, 2d channel, 3d flag` "
         "(same for `overdue`) \u00b7 `/steward project <name> overdue <ladder>`",
         "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward client|project add \u2026`, `/steward memory off` (in a channel), `/steward export|erase @person`",

@@ -30,7 +30,7 @@ from bot.blocks import standup as render
 from bot.blocks import tasks as task_blocks
 from bot.deps import Deps
 from bot.errors import InvalidInput, InvalidPayload, NotFound, PermissionDenied
-from bot.listeners import dm
+from bot.listeners import dm, recognition
 from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.parsing import standup_reply
@@ -189,6 +189,8 @@ async def on_thread_reply(message: dict[str, Any], context: Any, client: Any, de
     if org is None or user is None or standup_reply.is_conversation(text, org.bot_user_id):
         return
     await handle_update(deps, client, org, context["morning_thread"], user, Written(VIA_THREAD, message["channel"], message["ts"]), text)
+    await recognition.offer_thanks(deps, client, org, user, channel=message["channel"], ts=message["ts"], text=text,
+                                   thread_ts=message.get("thread_ts"))
 
 
 async def on_channel_update(message: dict[str, Any], context: Any, client: Any, deps: Deps, **_: Any) -> None:
@@ -197,6 +199,8 @@ async def on_channel_update(message: dict[str, Any], context: Any, client: Any, 
     await _rate_limited(deps, org, user)
     await handle_update(deps, client, org, day.thread, user, Written(VIA_CHANNEL, message["channel"], message["ts"]),
                         message.get("text") or "", plan_date=day.plan_date)
+    await recognition.offer_thanks(deps, client, org, user, channel=message["channel"], ts=message["ts"],
+                                   text=message.get("text") or "", thread_ts=message["ts"])
 
 
 async def update_from_dm(message: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any, **_: Any) -> Any:
@@ -214,6 +218,8 @@ async def update_from_dm(message: dict[str, Any], say: Any, deps: Deps, context:
     await _rate_limited(deps, org, user)
     await handle_update(deps, client, org, day.thread, user, Written(VIA_DM, message["channel"], message["ts"]),
                         message.get("text") or "", plan_date=day.plan_date)
+    await recognition.offer_thanks(deps, client, org, user, channel=message["channel"], ts=message["ts"],
+                                   text=message.get("text") or "", thread_ts=None)
     return None
 
 

@@ -70,6 +70,13 @@ _CHATTER = re.compile(
     r"happy\s+\w+day)(?:\s+(?:all|everyone|team|folks|y['’]?all))?\W*$",
     re.IGNORECASE,
 )
+# "Thanks @Sam for reviewing the migration", "shout-out to @Diego!": gratitude to a teammate, not a task (Steward
+# offers to record it as help they gave: bot/parsing/thanks.py, bot/listeners/recognition.py).
+_GRATITUDE = re.compile(
+    r"^\W*(?:(?:big|huge|many|special)\s+)?(?:thanks|thank\s+you|thx|ty|cheers|shout[-\s]?outs?|kudos)\b"
+    r"(?:\s+(?:to|again|so\s+much|a\s+lot))*\s*[,:]?\s*@",
+    re.IGNORECASE,
+)
 # "I finished the login bug", "done with T-3", "I've just wrapped up the Acme report": work reported done.
 # Past tense or "done with" only: "finish the report" and "I'll be done with it by Friday" are plans.
 _COMPLETED = re.compile(
@@ -284,7 +291,7 @@ def split_reply(text: str, *, now: datetime, tz: str) -> ReplyParts:
                 # "Done: the Acme mockups" says it is finished; "Yesterday: the Acme mockups" may be work in progress.
                 said_done = h in _SAID_DONE_HEADERS
                 sentence = header.group("rest").strip()
-            if not sentence or _CHATTER.match(sentence):
+            if not sentence or _CHATTER.match(sentence) or _GRATITUDE.match(sentence):
                 continue
             refs = list(_TASK_REF.finditer(sentence))
             if _UNBLOCKED.search(sentence):

@@ -28,6 +28,8 @@ COUNT_LABELS: tuple[str, ...] = (
     "messages you wrote in private inquiries",
     "blockers you raised or own",
     "cards",
+    "kudos and recognition (given or received)",
+    "help you gave or were given (/helped, thanks)",
     "notifications sent to you",
     "channel messages kept for context (deleted after the retention period)",
 )
@@ -47,6 +49,8 @@ EXPORT_TABLES: tuple[str, ...] = (
     "inquiry_threads",
     "blockers",
     "cards",
+    "reinforcements",
+    "interventions",
     "task_drafts",
 )
 

@@ -21,6 +21,10 @@ SELECT
     (SELECT count(*) FROM blockers WHERE organization_id = %(organization_id)s
        AND (user_id = %(user_id)s OR owner_id = %(user_id)s)),
     (SELECT count(*) FROM cards WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s),
+    (SELECT count(*) FROM reinforcements WHERE organization_id = %(organization_id)s
+       AND (user_id = %(user_id)s OR from_user_id = %(user_id)s)),
+    (SELECT count(*) FROM interventions WHERE organization_id = %(organization_id)s
+       AND (user_id = %(user_id)s OR helped_user_id = %(user_id)s)),
     (SELECT count(*) FROM notifications WHERE organization_id = %(organization_id)s AND recipient_id = %(user_id)s),
     (SELECT count(*) FROM channel_messages WHERE organization_id = %(organization_id)s AND user_id = %(slack_id)s)
 
@@ -77,6 +81,22 @@ WHERE b.organization_id = %(organization_id)s AND (b.user_id = %(user_id)s OR b.
 -- name: person_export_cards
 SELECT color, rule, reason, status, created_at, expires_at
 FROM cards WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s ORDER BY 1
+
+-- name: person_export_reinforcements
+-- Kudos they gave or got, and the recognition Steward told them.
+SELECT r.kind, r.reason, r.details, (r.from_user_id = %(user_id)s) AS given_by_them, pi.external_id AS to_person,
+       r.created_at
+FROM reinforcements r
+JOIN platform_identities pi ON pi.organization_id = r.organization_id AND pi.user_id = r.user_id AND pi.platform = 'slack'
+WHERE r.organization_id = %(organization_id)s AND (r.user_id = %(user_id)s OR r.from_user_id = %(user_id)s)
+ORDER BY r.created_at
+
+-- name: person_export_interventions
+-- Help they gave or were given (/helped, thanks in a standup update), and whether it was confirmed.
+SELECT i.description, i.minutes, i.status, (i.user_id = %(user_id)s) AS given_by_them, i.occurred_at, i.confirmed_at
+FROM interventions i
+WHERE i.organization_id = %(organization_id)s AND (i.user_id = %(user_id)s OR i.helped_user_id = %(user_id)s)
+ORDER BY i.occurred_at
 
 -- name: person_export_task_drafts
 SELECT raw_text, status, created_at

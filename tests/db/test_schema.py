@@ -602,6 +602,7 @@ EXPECTED_FKS = {
     ("interventions", "helped_user_id"): ("users", "n"),
     ("interventions", "task_id"): ("tasks", "n"),
     ("interventions", "logged_by"): ("users", "n"),
+    ("interventions", "confirmed_by"): ("users", "n"),  # 0014_recognition: who confirmed it
     ("sop_records", "user_id"): ("users", "n"),
     ("sop_records", "client_id"): ("clients", "n"),
     ("sop_records", "deploy_schedule_id"): ("client_deploy_schedules", "n"),

@@ -119,6 +119,7 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
     await ui.set_clock(monday.replace(hour=23, minute=59) + timedelta(hours=6))
     await run("day-close")
     await run("cards")
+    await run("reinforcement")
     await run("reminders")
     await ui.set_clock(monday + timedelta(days=40))
     for job in ("retention-daily", "retention-monthly", "retention"):
@@ -151,6 +152,8 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
                       f"until {tuesday} at 08:00 {pacific} (@sam) and 1 team recap is held for quiet hours until {tuesday} "
                       f"at 08:00 {eastern} (@maya)."],
         "cards": ["cards: nothing to do right now."],  # one day: nobody missed two in a row
+        # One day of updates is no streak yet, and nobody has a milestone.
+        "reinforcement": ["reinforcement: nothing to do right now."],
         "reminders": ["reminders: sent 1 reminder (@priya)."],
         "retention-monthly": ["retention-monthly: nothing to delete."],
         "retention": ["retention: nothing to delete."],

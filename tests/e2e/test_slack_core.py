@@ -194,9 +194,9 @@ async def test_llm_backed_actions_are_rate_limited_per_person(emulator: SlackEmu
 
 
 async def test_a_command_nobody_handles_still_gets_an_answer(emulator: SlackEmulator, steward: Steward) -> None:
-    result = await emulator.slash_command(SAM, "/kudos", "<@U0PRIYA> thanks!", channel=ACME)
+    result = await emulator.slash_command(SAM, "/retro", "<@U0PRIYA> thanks!", channel=ACME)
     response = await result.wait_for_response(timeout=10)
-    assert "`/kudos` isn't something I can do yet" in response.text
+    assert "`/retro` isn't something I can do yet" in response.text
 
 
 async def test_database_dropping_every_connection_loses_nothing(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:

@@ -101,6 +101,13 @@ CASES: list[tuple[str, Any, str]] = [
     ("cards", {"1": {"shadow_yellow": 1, "shadow_red": 0, "expired": 0}},
      "cards: computed 1 yellow card in shadow mode (shown to admins only)."),
     ("cards", {"1": {"yellow": 0, "red": 0, "expired": 0}}, "cards: nothing to do right now."),
+    ("reinforcement", {"1": {"streaks": 2, "milestones": 1, "stale": 0, "unreachable": 0}},
+     "reinforcement: told 2 streaks and told 1 milestone."),
+    ("reinforcement", {"1": {"streaks": 0, "milestones": 0, "stale": 1, "unreachable": 1}},
+     "reinforcement: skipped 1 recognition more than 3 days old and skipped 1 recognition for someone who can't be "
+     "reached."),
+    ("reinforcement", {"1": {"streaks": 0, "milestones": 0, "stale": 0, "unreachable": 0}},
+     "reinforcement: nothing to do right now."),
     ("nudges", {"error": "RuntimeError: boom"}, "nudges: failed: RuntimeError: boom."),
     ("nudges", {}, "nudges: nothing to do (no organization yet)."),
 ]
