@@ -15,8 +15,8 @@ from bot.blocks import cards as render
 from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput
-from bot.listeners.blockers import _mark
 from bot.listeners.help import subcommands
+from bot.listeners.pressed import mark_pressed
 from bot.listeners.workspace import who
 from bot.services import card_rules, cards, rampup, standup_settings
 from jobs.common import wake_dispatcher
@@ -117,7 +117,7 @@ async def on_acknowledge(ack: Any, body: dict[str, Any], client: Any, context: A
     org, user = who(context)
     async with deps.pool.connection() as conn:
         card = await cards.acknowledge(conn, org.id, user, payload.action_id_value(body), deps.now())
-    await _mark(client, body, f":ok_hand: Acknowledged `{card.ref}`. It expires on its own; Appeal stays open to you "
+    await mark_pressed(client, body, f":ok_hand: Acknowledged `{card.ref}`. It expires on its own; Appeal stays open to you "
                               "in `/cards` if you change your mind.")
 
 

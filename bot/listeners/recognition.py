@@ -16,8 +16,8 @@ from bot import slack_payloads as payload
 from bot.blocks import recognition as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
-from bot.listeners.blockers import _mark
 from bot.listeners.help import subcommands
+from bot.listeners.pressed import mark_pressed
 from bot.listeners.workspace import who
 from bot.log import get_logger
 from bot.parsing.thanks import find_thanks
@@ -107,7 +107,7 @@ async def on_helped_button(ack: Any, body: dict[str, Any], client: Any, context:
     async with deps.pool.connection() as conn:
         found = await interventions.decide(conn, org.id, user, payload.action_id_value(body), decision, deps.now())
     wake_dispatcher(deps)
-    await _mark(client, body, render.helped_decided(found))
+    await mark_pressed(client, body, render.helped_decided(found))
 
 
 async def on_thanks_button(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:
