@@ -289,6 +289,9 @@ def edit_summary(result: Any, tz: str | None = None) -> str:
         elif what == "client":
             now_client = f"client {markup.mrkdwn(task.client_name)}" if task.client_name else "no client"
             bits.append(f"{now_client} (was {markup.mrkdwn(before.client_name) if before.client_name else 'no client'})")
+        elif what == "project":
+            now_project = f"project {markup.mrkdwn(task.project_name)}" if task.project_name else "no project"
+            bits.append(f"{now_project} (was {markup.mrkdwn(before.project_name) if before.project_name else 'no project'})")
     return f":pencil2: {task.display_id}: " + " \u00b7 ".join(bits)
 
 

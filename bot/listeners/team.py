@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
 from bot.listeners import home
 from bot.listeners.help import subcommands
-from bot.listeners.workspace import who
+from bot.listeners.workspace import submitter, who
 from bot.services import security, team, workspace
 from db.rows import Organization, User
 
@@ -33,7 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     subcommands(deps)["role"] = role_command
     app.action("team_modal_open")(partial(on_team_modal_open, deps=deps))
     app.view("team_managers")(partial(on_team_modal_submit, deps=deps))
-    deps.extras.setdefault("ack_hooks", {})["team_managers"] = validate_team_modal
+    deps.extras.setdefault("ack_hooks", {})["team_managers"] = partial(check_team_modal, deps)
     home.sections(deps).append(("Who manages whom", team_section))
 
 
@@ -137,6 +137,42 @@ def validate_team_modal(body: dict[str, Any]) -> dict[str, Any] | None:
     if not reports:
         return {"response_action": "errors", "errors": {"reports": "Pick at least one person."}}
     return None
+
+
+async def check_team_modal(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
+    """At ack time (bot/inbox.py): :func:`validate_team_modal`, then what saving would refuse (someone Steward
+    doesn't know, such as a bot; someone who left; a reporting loop), under the field it is about, in plain
+    words (a field's error shows no mentions)."""
+    errors = validate_team_modal(body)
+    if errors is not None:
+        return errors
+    values = payload.form_of(body.get("view") or {})
+    chosen, reports = values.choice("manager"), values.choices("reports")
+    async with deps.pool.connection() as conn:
+        org, _user = await submitter(conn, body)
+        if org is None:
+            return None
+        try:
+            manager = (await people(conn, org, [chosen]))[0] if chosen else None
+        except NotFound:
+            return _field_error("manager", "I don't know that person (a bot, a guest, or someone who just joined): "
+                                           "pick someone else.")
+        try:
+            picked = await people(conn, org, reports)
+        except NotFound:
+            return _field_error("reports", "I don't know one of the people picked (a bot, a guest, or someone who "
+                                           "just joined): take them out.")
+        try:
+            await team.check_change(conn, org.id, manager, picked)
+        except InvalidInput as exc:
+            names = {u.slack_id: u.display_name for u in [*picked, *([manager] if manager else [])]}
+            return _field_error("manager" if manager is not None else "reports",
+                                markup.plain_text(markup.with_names(str(exc), names)))
+    return None
+
+
+def _field_error(block_id: str, message: str) -> dict[str, Any]:
+    return {"response_action": "errors", "errors": {block_id: message[:300]}}
 
 
 async def on_team_modal_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:

@@ -346,7 +346,8 @@ KEEP: Final = "keep"  # an edit argument left as it is
 
 @dataclass(frozen=True)
 class EditResult:
-    """An edit's outcome: the task before and after, and which of "title", "due", "client", "size" changed."""
+    """An edit's outcome: the task before and after, and which of "title", "due", "client", "project", "size"
+    changed."""
     before: Task
     task: Task
     changed: tuple[str, ...]
@@ -354,10 +355,13 @@ class EditResult:
 
 async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title: str | None = None,
                due_date: date | None | str = KEEP, due_at: datetime | None = None,
-               client_id: int | None | str = KEEP, size: str | None = None) -> EditResult:
-    """Change what is given (``KEEP`` / None leaves a field as it is; ``due_date`` or ``client_id`` None clears
-    it), logged once with the values before and after. ``due_at`` (aware) is the time of day of a new
-    ``due_date``; a due date changed without one drops the old time. ``size`` is one of xs, s, m, l, xl.
+               client_id: int | None | str = KEEP, size: str | None = None,
+               project_id: int | None | str = KEEP) -> EditResult:
+    """Change what is given (``KEEP`` / None leaves a field as it is; ``due_date``, ``client_id`` or ``project_id``
+    None clears it), logged once in task_logs ("edited") with the values before and after. ``due_at`` (aware) is
+    the time of day of a new ``due_date``; a due date changed without one drops the old time. ``size`` is one of
+    xs, s, m, l, xl. A task that joins a project with its own overdue ladder climbs that ladder from then on
+    (sql/queries/tasks.sql ``task_edit``).
 
     Raises PermissionDenied, InvalidInput (empty title, unknown size)."""
     await require_can_change(conn, actor, task, "edit")
@@ -369,6 +373,8 @@ async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title:
         changes["due_at"] = due_at if due_date is not None else None
     if client_id != KEEP and client_id != task.client_id:
         changes["client_id"] = client_id
+    if project_id != KEEP and project_id != task.project_id:
+        changes["project_id"] = project_id
     if size and size != task.size:
         if size not in render.SIZES:
             raise InvalidInput("Size must be one of xs, s, m, l, xl.")
@@ -377,21 +383,26 @@ async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title:
         return EditResult(task, task, ())
     async with conn.transaction():
         await conn.execute(Q["task_edit"], {"title": None, "due_date": None, "due_at": None, "client_id": None, "size": None,
-                                            **changes, "changed": list(changes), "organization_id": task.organization_id,
+                                            "project_id": None, **changes, "changed": list(changes), "organization_id": task.organization_id,
                                             "id": task.id})
         before = {k: (getattr(task, k).isoformat() if hasattr(getattr(task, k), "isoformat") else getattr(task, k)) for k in changes}
         after = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()}
+        edited = await get(conn, task.organization_id, task.id)
+        if "project_id" in changes:  # the names as people know them, beside the ids
+            before["project"], after["project"] = task.project_name, edited.project_name
         await log_change(conn, task, task.organization_id, actor, "edited", before, after)
-    named = {"title": "title", "due_date": "due", "due_at": "due", "client_id": "client", "size": "size"}
+    named = {"title": "title", "due_date": "due", "due_at": "due", "client_id": "client", "size": "size",
+             "project_id": "project"}
     changed = tuple(dict.fromkeys(named[k] for k in changes))
-    return EditResult(task, await get(conn, task.organization_id, task.id), changed)
+    return EditResult(task, edited, changed)
 
 
 async def edit_by_words(conn: psycopg.AsyncConnection, actor: User, task: Task, text: str, now: datetime,
                         date_order: DateOrder) -> EditResult:
     """`/task edit T-n <words>`: the words (see :mod:`bot.parsing.task_edit`) applied as an :func:`edit`. A due
     date is read in the actor's timezone and ``date_order``; a client by its name, or its channel
-    (`#client-acme`). Raises InvalidInput for words that are not a change, NotFound for an unknown client,
+    (`#client-acme`); a project by its name. Raises InvalidInput for words that are not a change, NotFound for an
+    unknown client or project,
     and what :func:`edit` raises."""
     words = parse_edit_words(text, display_id=task.display_id, now=now, tz=actor.timezone, date_order=date_order)
     client_id: int | None | str = KEEP
@@ -402,5 +413,11 @@ async def edit_by_words(conn: psycopg.AsyncConnection, actor: User, task: Task, 
             read = markup.read(words.client)
             by_channel = client_service.client_for_channel(clients, read.channels[0]) if read.channels else None
             client_id = (by_channel or client_service.find_client(clients, read.plain)).id
+    project_id: int | None | str = KEEP
+    if words.project_given:
+        project_id = None
+        if words.project is not None:
+            project_id = client_service.find_project(await client_service.list_projects(conn, task.organization_id),
+                                                     words.project).id
     return await edit(conn, actor, task, title=words.title, due_date=words.due_date if words.due_given else KEEP,
-                      due_at=words.due_at, client_id=client_id, size=words.size)
+                      due_at=words.due_at, client_id=client_id, size=words.size, project_id=project_id)

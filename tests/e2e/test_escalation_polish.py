@@ -1,0 +1,200 @@
+"""Issue 13 after a fresh tester's report (group A): tasks into projects, forms that keep their errors under the
+field, the person's view of flags, inquiry replies written in the DM, sync and hand-set roles, and the smaller
+answers. Through the real bot, its jobs run as if at chosen instants, and the Slack emulator.
+
+The team of tests/e2e/test_blockers.py: New York's clock (09:00 to 17:30), Monday to Friday, Monday 9 March 2026 an
+organization holiday; Diego and Priya (Kolkata) report to Lee, who reports to Maya (the admin).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.app import Steward
+from bot.clock import FrozenClock
+from bot.emulators.slack import SlackEmulator
+from tests.e2e import test_blockers as blocker_team
+from tests.e2e import test_overdue
+from tests.e2e.conftest import DIEGO, MAYA, STANDUP, answer_text
+from tests.e2e.test_blockers import dms, ny, setup_team, sweep
+from tests.e2e.test_daily_rhythm import LEE, db
+from tests.e2e.test_overdue import fetchval_of, overdue_keys, overdue_task, rows
+
+bot, clock = blocker_team.bot, blocker_team.clock  # the team's fixtures
+OWN_LADDER = "0h owner, 1h manager, 1d channel, 2d flag"
+DUE = {"due_date": {"type": "datepicker", "selected_date": "2026-03-06"}}  # the form's date, as Slack sends it back
+
+
+def text_field(value: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+async def open_task_form(emulator: SlackEmulator, user: str, display_id: str) -> str:
+    mark = len(emulator.calls)
+    await emulator.slash_command(user, "/task", f"edit {display_id}", channel=STANDUP)
+    await emulator.wait_for_call("views.open", since=mark, timeout=10)
+    return next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "task_edit")
+
+
+# ---------------------------------------------------------------- 16: a task into a project
+
+
+async def test_a_task_joins_a_project_by_command_or_form_and_climbs_its_ladder(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    assert "own overdue ladder" in await answer_text(emulator, MAYA, "/steward",
+                                                     f"project Website relaunch overdue {OWN_LADDER}")
+    t1, t1_id = await overdue_task(db_dsn, DIEGO, "Ship the checkout fix", date(2026, 3, 6), project=False)
+
+    # Unknown project: named, with the known ones; nothing changes.
+    said = await answer_text(emulator, DIEGO, "/task", f"edit {t1} project Nonexistent", channel=STANDUP)
+    assert "I don't know a project called `Nonexistent`" in said and "Website relaunch" in said
+    assert await fetchval_of(db_dsn, "SELECT project_id FROM tasks WHERE id = %s", t1_id) is None
+
+    # The organization's ladder first (0h owner, 1d manager): Diego is asked on Tuesday morning.
+    assert overdue_keys(await sweep(bot, clock, ny(3, 7, 0, 0))) == {"overdue_waiting": 1}
+    assert overdue_keys(await sweep(bot, clock, ny(3, 10, 8, 0))) == {"overdue_to_owner": 1}
+
+    # Into the project by command (any case): logged, and from then on its ladder (1h manager) is the one climbed.
+    clock.at = ny(3, 10, 8, 15)
+    said = await answer_text(emulator, DIEGO, "/task", f"edit {t1} project website RELAUNCH", channel=STANDUP)
+    assert said == f":pencil2: {t1}: project Website relaunch (was no project)"
+    [(before, after)] = await rows(db_dsn, "SELECT from_value, to_value FROM task_logs WHERE task_id = %s AND action = "
+                                           "'edited'", (t1_id,))
+    assert before == {"project_id": None, "project": None} and after["project"] == "Website relaunch"
+    assert overdue_keys(await sweep(bot, clock, ny(3, 10, 9, 59))) == {}
+    assert overdue_keys(await sweep(bot, clock, ny(3, 10, 10, 0))) == {"overdue_to_manager": 1}
+    assert await dms(emulator, LEE, "overdue")
+
+    # Out of it again; `no project` says the same.
+    said = await answer_text(emulator, DIEGO, "/task", f"edit {t1} project none", channel=STANDUP)
+    assert said == f":pencil2: {t1}: no project (was Website relaunch)"
+    assert await fetchval_of(db_dsn, "SELECT project_id FROM tasks WHERE id = %s", t1_id) is None
+
+    # The form: an unknown project keeps the form open with the error under the field, and changes nothing.
+    view_id = await open_task_form(emulator, DIEGO, t1)
+    mark = len(emulator.calls)
+    ack = await emulator.submit_view(DIEGO, view_id, {"title": {"title": text_field("Ship the checkout fix")},
+                                                      "project": {"project": text_field("Nonexistent project")},
+                                                      "size": {"size": {"type": "static_select",
+                                                                        "selected_option": {"value": "m"}}}})
+    assert ack == {"response_action": "errors", "errors": {
+        "project": "I don't know a project called \u201cNonexistent project\u201d. Projects: Website relaunch."}}
+    assert view_id in emulator.open_views
+    assert await fetchval_of(db_dsn, "SELECT size IS NULL AND project_id IS NULL FROM tasks WHERE id = %s", t1_id)
+    # Corrected and saved: the task joins the project.
+    ack = await emulator.submit_view(DIEGO, view_id, {"title": {"title": text_field("Ship the checkout fix")},
+                                                      "due_date": DUE, "project": {"project": text_field("website relaunch")}})
+    assert ack == {} and view_id not in emulator.open_views
+    call = await emulator.wait_for_call("chat.postMessage", lambda c: "project" in (c.args.get("text") or ""),
+                                        since=mark, timeout=10)
+    assert call.args["text"] == f":pencil2: {t1}: project Website relaunch (was no project)"
+    assert not [c for c in emulator.calls[mark:] if "Nonexistent" in str(c.args.get("text"))]  # no DM about the error
+    assert await fetchval_of(db_dsn, "SELECT p.name FROM tasks t JOIN projects p ON p.id = t.project_id "
+                                     "WHERE t.id = %s", t1_id) == "Website relaunch"
+    # The form shows it, and saving it unchanged changes nothing.
+    view_id = await open_task_form(emulator, DIEGO, t1)
+    blocks = emulator.open_views[view_id]["blocks"]
+    assert next(b for b in blocks if b.get("block_id") == "project")["element"]["initial_value"] == "Website relaunch"
+
+
+async def test_help_names_how_to_put_a_task_in_a_project(emulator: SlackEmulator, bot: Steward) -> None:
+    assert "`project Website`" in await answer_text(emulator, MAYA, "/steward", "help")
+
+
+# ---------------------------------------------------------------- 10, 21: forms keep their errors under the field
+
+
+async def test_the_team_modal_shows_a_loop_or_a_bot_under_its_field(emulator: SlackEmulator, bot: Steward,
+                                                                      db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    mark = len(emulator.calls)
+    await emulator.open_app_home(MAYA)
+    await emulator.wait_for_call("views.publish", since=mark, timeout=10)
+    mark = len(emulator.calls)
+    await emulator.click_button(MAYA, view_id=emulator.home_views[MAYA]["id"], action_id="team_modal_open", value="open")
+    await emulator.wait_for_call("views.open", since=mark, timeout=10)
+    view_id = next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "team_managers")
+
+    def picked(reports: list[str], manager: str) -> dict[str, Any]:
+        return {"reports": {"reports": {"type": "multi_users_select", "selected_users": reports}},
+                "manager": {"manager": {"type": "users_select", "selected_user": manager}}}
+
+    mark = len(emulator.calls)
+    # Maya manages Lee, who manages Diego: Diego can't be Maya's manager.
+    ack = await emulator.submit_view(MAYA, view_id, picked([MAYA], DIEGO))
+    assert ack == {"response_action": "errors", "errors": {"manager": (
+        "@maya already manages @diego (directly or through someone), so @diego can't be @maya's manager: that would "
+        "make a loop.")}}
+    # A bot among the people, or as the manager.
+    ack = await emulator.submit_view(MAYA, view_id, picked([DIEGO, emulator.bot_user_id], LEE))
+    assert ack is not None and "I don't know one of the people picked" in ack["errors"]["reports"]
+    ack = await emulator.submit_view(MAYA, view_id, picked([DIEGO], emulator.bot_user_id))
+    assert ack is not None and "I don't know that person" in ack["errors"]["manager"]
+    assert view_id in emulator.open_views
+    assert not [c for c in emulator.calls[mark:] if c.method == "chat.postMessage"]  # no DM: the form says it
+    assert await fetchval_of(db_dsn, "SELECT count(*) FROM audit_logs WHERE action = 'user.manager_changed'") == 3
+
+
+async def test_reassign_to_a_bot_and_a_past_new_date_stay_in_the_form(emulator: SlackEmulator, bot: Steward,
+                                                                       clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task, task_id = await overdue_task(db_dsn, DIEGO, "Ship the checkout fix", date(2026, 3, 6), project=False)
+    clock.at = ny(3, 6, 13, 0)
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
+    await sweep(bot, clock, ny(3, 6, 17, 0))
+    assert (await sweep(bot, clock, ny(3, 10, 13, 0)))["to_manager"] == 1
+    [escalated] = await dms(emulator, LEE, "blocked on T-1")
+
+    mark = len(emulator.calls)
+    await emulator.click_button(LEE, message_ts=escalated["ts"], channel=await emulator.dm_channel(LEE),
+                                action_id="blocker_reassign", value=next(
+                                    e["value"] for b in escalated["blocks"] if b.get("type") == "actions"
+                                    for e in b["elements"] if e["action_id"] == "blocker_reassign"))
+    await emulator.wait_for_call("views.open", since=mark, timeout=10)
+    view_id = next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "blocker_reassign")
+    mark = len(emulator.calls)
+    ack = await emulator.submit_view(LEE, view_id, {"owner": {"owner": {"type": "users_select",
+                                                                        "selected_user": emulator.bot_user_id}}})
+    assert ack == {"response_action": "errors", "errors": {"owner": (
+        "I don't know that person (a bot, a guest, or someone who just joined): pick someone else.")}}
+    assert view_id in emulator.open_views
+    assert not [c for c in emulator.calls[mark:] if c.method == "chat.postMessage"]
+
+    # Diego's overdue DM (Tuesday 13:00): New date, yesterday picked: the form says so, and nothing else does.
+    [asked] = await dms(emulator, DIEGO, "A task of yours is overdue")
+    clock.at = ny(3, 10, 13, 5)
+    mark = len(emulator.calls)
+    await test_overdue.press(emulator, DIEGO, asked, "overdue_new_date", str(task_id))
+    await emulator.wait_for_call("views.open", since=mark, timeout=10)
+    view_id = next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "overdue_new_date")
+    mark = len(emulator.calls)
+    ack = await emulator.submit_view(DIEGO, view_id, {"due_date": {"due_date": {"type": "datepicker",
+                                                                                "selected_date": "2026-03-09"}}})
+    assert ack == {"response_action": "errors", "errors": {"due_date": "That date has passed: pick today or later."}}
+    assert not [c for c in emulator.calls[mark:] if c.method == "chat.postMessage"]
+    assert await fetchval_of(db_dsn, "SELECT due_date FROM tasks WHERE id = %s", task_id) == date(2026, 3, 6)
+
+
+# ---------------------------------------------------------------- 28: a role set by hand sticks at sync
+
+
+async def test_a_demoted_workspace_owner_stays_demoted_and_sync_logs_what_it_changes(
+        emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    # Maya owns the workspace and STEWARD_ADMINS is unset, so she is an admin; she makes Lee an admin and steps down.
+    assert "is an admin now" in await answer_text(emulator, MAYA, "/steward", f"role <@{LEE}> admin")
+    said = await answer_text(emulator, MAYA, "/steward", f"role <@{MAYA}> manager")
+    assert said == f"<@{MAYA}> is a manager now (was an admin)."
+    await bot.sync_workspace()
+    assert await fetchval_of(db_dsn, "SELECT role FROM users WHERE display_name = 'maya'") == "manager"
+    assert await fetchval_of(db_dsn, "SELECT count(*) FROM audit_logs WHERE action = 'user.role_changed' "
+                                     "AND details->>'source' = 'workspace_sync'") == 0
+    # A role nobody chose by hand follows the workspace, and the change is in the audit trail.
+    async with await db(db_dsn) as conn:
+        await conn.execute("UPDATE users SET role = 'member', role_source = NULL WHERE display_name = 'maya'")
+    await bot.sync_workspace()
+    assert await fetchval_of(db_dsn, "SELECT role FROM users WHERE display_name = 'maya'") == "admin"
+    assert await rows(db_dsn, "SELECT actor_id, details->>'from', details->>'to', details->>'why' FROM audit_logs "
+                              "WHERE action = 'user.role_changed' AND details->>'source' = 'workspace_sync'") == [
+        (None, "member", "admin", "workspace owner")]
