@@ -295,6 +295,18 @@ def edit_summary(result: Any, tz: str | None = None) -> str:
     return f":pencil2: {task.display_id}: " + " \u00b7 ".join(bits)
 
 
+def closed_by_other_notice(task: Task, actor: Any, status: str, reason: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The DM telling a task's owner that someone else marked it done (``status`` "done") or dropped it, with the
+    reason given (stored form)."""
+    if status == "done":
+        text = f":white_check_mark: <@{actor.slack_id}> marked your `{task.display_id}` {markup.mrkdwn(task.title)} done."
+    else:
+        why = f": \u201c{markup.mrkdwn(reason)}\u201d" if reason else "."
+        text = f":wastebasket: <@{actor.slack_id}> dropped your `{task.display_id}` {markup.mrkdwn(task.title)}{why}"
+    return text, [section(fit_text(text, L.SECTION_TEXT)),
+                  context(f"If that's not right, `/task reopen {task.display_id}` brings it back.")]
+
+
 def assigned_notice(task: Task, assigner: Any, tz: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The DM telling someone a task was assigned to them: who assigned what, and when it is due (a date,
     not "tomorrow": quiet hours may hold it overnight; a time of day in the recipient's ``tz``)."""

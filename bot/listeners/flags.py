@@ -21,7 +21,7 @@ from bot.listeners import home
 from bot.listeners.blockers import _mark
 from bot.listeners.workspace import who
 from bot.services import flags, inquiries
-from db.repos.users import user_by_id
+from db.repos.users import user_by_id, users_by_ids
 from jobs.common import wake_dispatcher
 
 BUTTONS = ("flag_inquiry", "flag_resolve", "flag_dismiss")
@@ -57,7 +57,8 @@ async def flags_command(ack: Any, command: dict[str, Any], respond: Any, context
     async with deps.pool.connection() as conn:
         found = await flags.visible(conn, org.id, user, deps.now())
         counts = {f.inquiry_id: await inquiries.count_messages(conn, org.id, f.inquiry_id) for f in found if f.inquiry_id}
-    text, blocks = render.flags_list(found, user, counts)
+        raisers = {u.id: u for u in await users_by_ids(conn, org.id, sorted({f.raised_by for f in found if f.raised_by}))}
+    text, blocks = render.flags_list(found, user, counts, raisers)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 
 

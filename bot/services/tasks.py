@@ -177,8 +177,9 @@ async def require_can_change(conn: psycopg.AsyncConnection, actor: User, task: T
 
 async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, status: str, now: datetime,
                       reason: str | None = None) -> Task:
-    """``task`` done or dropped, logged. Only an open task changes: when another request closed it since
-    ``task`` was read, the answer is the one that request's outcome calls for."""
+    """``task`` done or dropped, logged; its owner is told when someone else did it (:func:`_tell_owner`). Only an
+    open task changes: when another request closed it since ``task`` was read, the answer is the one that
+    request's outcome calls for."""
     async with conn.transaction():
         if status == "done":
             done_stage = next((s.id for s in await stages(conn, task.organization_id) if s.is_done_stage), None)
@@ -192,12 +193,32 @@ async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, st
             if current.status == "dropped":
                 raise await _refuse_dropped(conn, actor, current, "mark it done" if status == "done" else "drop it again")
             raise InvalidInput(f"{task.display_id} is already {current.status}.")
-        await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
+        log_id = await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
+        await _tell_owner(conn, actor, task, status, reason, now, log_id)
         # A done or dropped task blocks nobody: its open blockers are resolved, and whoever they reached hears it.
         from bot.services import blockers
 
         await blockers.resolve_for_task(conn, task.organization_id, task.id, actor, now, status)
     return await get(conn, task.organization_id, task.id)
+
+
+CLOSED_BY_OTHER_KIND = "task.closed_by_other"
+
+
+async def _tell_owner(conn: psycopg.AsyncConnection, actor: User, task: Task, status: str, reason: str | None,
+                      now: datetime, log_id: int) -> None:
+    """Someone else (their manager, an admin) marked ``task`` done or dropped it: its owner hears who, and why when
+    dropped, by DM through :func:`notify` (their quiet hours hold it); one notice per change (dedupe key: the task
+    and the change's task_logs id)."""
+    if task.user_id is None or task.user_id == actor.id:
+        return
+    owner = await owner_of(conn, task)
+    if owner is None or not owner.active:
+        return
+    text, blocks = render.closed_by_other_notice(task, actor, status, reason)
+    await notify(conn, organization_id=task.organization_id, kind=CLOSED_BY_OTHER_KIND,
+                 dedupe_key=f"{CLOSED_BY_OTHER_KIND}:{task.id}:{log_id}", text=text, blocks=blocks,
+                 targets=[Target.dm(owner.slack_id)], now=now, user_id=owner.id)
 
 
 class TaskDropped(InvalidInput):

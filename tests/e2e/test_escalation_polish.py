@@ -16,9 +16,10 @@ from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from tests.e2e import test_blockers as blocker_team
 from tests.e2e import test_overdue
-from tests.e2e.conftest import DIEGO, MAYA, STANDUP, answer_text
+from tests.e2e.conftest import DIEGO, MAYA, SAM, STANDUP, answer, answer_text
 from tests.e2e.test_blockers import dms, ny, setup_team, sweep
-from tests.e2e.test_daily_rhythm import LEE, db
+from tests.e2e.test_daily_rhythm import LEE, add_task, db, reply
+from tests.e2e.test_distributed_team import post_thread
 from tests.e2e.test_overdue import fetchval_of, overdue_keys, overdue_task, rows
 
 bot, clock = blocker_team.bot, blocker_team.clock  # the team's fixtures
@@ -198,3 +199,101 @@ async def test_a_demoted_workspace_owner_stays_demoted_and_sync_logs_what_it_cha
     assert await rows(db_dsn, "SELECT actor_id, details->>'from', details->>'to', details->>'why' FROM audit_logs "
                               "WHERE action = 'user.role_changed' AND details->>'source' = 'workspace_sync'") == [
         (None, "member", "admin", "workspace owner")]
+
+
+# ---------------------------------------------------------------- 14, 11, 24: blockers
+
+
+async def test_resolving_someone_elses_blocker_is_refused_before_anything_is_said_about_it(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
+    refusal = ("Sorry, the blocker on T-1 isn't yours to change: the blocked person, their manager, whoever took it on "
+               "and the admins can.")
+    assert await answer_text(emulator, SAM, "/blocker", f"resolve {task}", channel=STANDUP) == refusal
+    assert "Resolved the blocker on `T-1`" in await answer_text(emulator, LEE, "/blocker", f"resolve {task}",
+                                                                channel=STANDUP)
+    # Resolved now: Sam still hears only the refusal (not who resolved it, or when); Diego hears the whole story.
+    assert await answer_text(emulator, SAM, "/blocker", f"resolve {task}", channel=STANDUP) == refusal
+    assert await fetchval_of(db_dsn, "SELECT count(*) FROM security_audit_logs WHERE details->>'action' = "
+                                     "'blocker.resolve'") == 2
+    said = await answer_text(emulator, DIEGO, "/blocker", f"resolve {task}", channel=STANDUP)
+    assert said.startswith(f"The blocker on T-1 was already resolved by <@{LEE}>")
+
+
+async def test_undo_of_an_update_reopens_the_blocker_it_resolved_and_blocked_on_words_are_not_kept(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    thread = await post_thread(emulator, bot, clock, ny(3, 10, 9, 0), db_dsn)
+    clock.at = ny(3, 10, 9, 30)
+    _ts, answer = await reply(emulator, DIEGO, thread, "Today: send the Acme proposal. Blocked on the client logo files "
+                                                       "from Acme")
+    assert await fetchval_of(db_dsn, "SELECT description FROM blockers") == "the client logo files from Acme"
+    assert "Blocked on the" not in str(answer)
+
+    thread2 = await post_thread(emulator, bot, clock, ny(3, 11, 9, 0), db_dsn)
+    clock.at = ny(3, 11, 10, 0)
+    _ts, answer = await reply(emulator, DIEGO, thread2, f"Today: {task}. No longer blocked on the logo files, they arrived.")
+    assert "Blocker resolved" in str(answer)
+    assert await fetchval_of(db_dsn, "SELECT status FROM blockers") == "resolved"
+    undo = next(e["value"] for b in answer["blocks"] if b.get("type") == "actions" for e in b["elements"]
+                if e["action_id"] == "standup_undo")
+    mark = len(emulator.calls)
+    await emulator.click_button(DIEGO, message_ts=answer["ts"], channel=STANDUP, action_id="standup_undo", value=undo)
+    updated = await emulator.wait_for_call("chat.update", since=mark, timeout=15)
+    assert ("The blocker it resolved is open again: \u201cthe client logo files from Acme\u201d."
+            in updated.args["text"])
+    assert await rows(db_dsn, "SELECT status, resolved_by, resolution_note, next_escalation_at IS NOT NULL "
+                              "FROM blockers") == [("open", None, None, True)]
+    assert await fetchval_of(db_dsn, "SELECT count(*) FROM audit_logs WHERE action = 'blocker.reopened'") == 1
+
+
+# ---------------------------------------------------------------- 19: a manager's Done / Drop is told to the report
+
+
+async def test_a_managers_done_and_drop_on_overdue_work_are_told_to_its_owner(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    t1, t1_id = await overdue_task(db_dsn, DIEGO, "Ship the checkout fix", date(2026, 3, 6), project=False)
+    t2, t2_id = await overdue_task(db_dsn, DIEGO, "Write the release notes", date(2026, 3, 6), project=False)
+    await sweep(bot, clock, ny(3, 7, 0, 0))
+    await sweep(bot, clock, ny(3, 10, 8, 0))
+    assert overdue_keys(await sweep(bot, clock, ny(3, 10, 17, 30))) == {"overdue_to_manager": 2}
+    [lee] = await dms(emulator, LEE, "2 tasks are overdue")
+
+    clock.at = ny(3, 10, 17, 40)
+    mark = len(emulator.calls)
+    await test_overdue.press(emulator, LEE, lee, "overdue_done", str(t1_id))
+    await emulator.wait_for_call("chat.update", since=mark, timeout=10)
+    await test_overdue.press(emulator, LEE, lee, "overdue_drop", str(t2_id))
+    await emulator.wait_for_call("views.open", since=mark, timeout=10)
+    view_id = next(v for v, view in emulator.open_views.items() if view.get("callback_id") == "overdue_drop")
+    mark = len(emulator.calls)
+    assert await emulator.submit_view(LEE, view_id, {"reason": {"reason": text_field("Acme moved it to their agency")}}) == {}
+    await emulator.wait_for_call("chat.update", since=mark, timeout=10)
+    await blocker_team.delivered(bot, ny(3, 11, 8, 0))  # Diego's quiet hours end at 08:00
+    [done] = await dms(emulator, DIEGO, "marked your")
+    assert done["text"] == f":white_check_mark: <@{LEE}> marked your `{t1}` Ship the checkout fix done."
+    [dropped] = await dms(emulator, DIEGO, "dropped your")
+    assert dropped["text"] == (f":wastebasket: <@{LEE}> dropped your `{t2}` Write the release notes: "
+                               "\u201cAcme moved it to their agency\u201d")
+    # Diego's own Done tells nobody.
+    assert not await dms(emulator, LEE, "marked your")
+
+
+# ---------------------------------------------------------------- 6: a person's own flags
+
+
+async def test_a_person_sees_that_a_flag_about_them_exists_but_not_its_reason(
+        emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    assert "Flag `F-1` raised" in await answer_text(emulator, LEE, "/flag", f"<@{DIEGO}> missed the last three standups")
+    mine = await answer(emulator, DIEGO, "/flags", channel=STANDUP)
+    body = str(mine.blocks)
+    assert f"`F-1` about you \u00b7 raised by <@{LEE}> \u2014 open since" in body
+    assert "missed the last three standups" not in body and "missed" not in (mine.text or "") and "medium" not in body
+    assert "Open inquiry" not in body and "its reason is for them" in body
+    lees = str((await answer(emulator, LEE, "/flags", channel=STANDUP)).blocks)
+    assert "missed the last three standups" in lees and "Open inquiry / Resolve / Dismiss" in lees
