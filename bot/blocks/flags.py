@@ -192,3 +192,32 @@ def relayed(sender: User, side: str, body: str) -> str:
     """A message passed on: "*Maya asks:* …" to the person, "*Priya replies:* …" to the opener."""
     verb = "asks" if side == "manager" else "replies"
     return L.fit_text(f"*{markup.escape(sender.display_name)} {verb}:* {markup.mrkdwn(body)}", L.MESSAGE_TEXT)
+
+
+# ---------------------------------------------------------------- a reply written outside the inquiry's thread
+
+REPLY_SEND = "inquiry_reply_send"
+REPLY_OTHER = "inquiry_reply_other"
+
+
+def reply_where(waiting: Sequence[Any], message_ts: str) -> tuple[str, list[dict[str, Any]]]:
+    """The question asked when a person writes in the DM itself while a manager's private conversation with them
+    waits for a reply (``waiting``: :class:`bot.services.inquiries.Awaiting`): one *Send to <name>* button per
+    conversation, and *It's something else*. Nothing is passed on or drafted until they choose."""
+    names = [markup.escape(w.opener.display_name) for w in waiting]
+    if len(waiting) == 1:
+        text = (f":lock: Is that for {names[0]}, in your private conversation? I haven't passed it on. "
+                f"(Next time, reply in the conversation's thread and it goes straight to {names[0]}.)")
+    else:
+        text = (":lock: Is that for one of your private conversations? I haven't passed it on. Pick who it's for "
+                "(next time, reply in the conversation's thread and it goes straight there).")
+    elements = [{"type": "button", "action_id": f"{REPLY_SEND}:{w.inquiry_id}", "style": "primary" if len(waiting) == 1
+                 else None, "text": plain(f"Send to {w.opener.display_name}", L.BUTTON_TEXT),
+                 "value": f"{w.inquiry_id}:{message_ts}"} for w in waiting]
+    for element in elements:
+        if element["style"] is None:
+            del element["style"]
+    elements.append({"type": "button", "action_id": REPLY_OTHER, "text": plain("It's something else", L.BUTTON_TEXT),
+                     "value": message_ts})
+    return L.fit_text(text, L.MESSAGE_TEXT), [section(text), {"type": "actions", "block_id": f"reply_where:{message_ts}",
+                                                              "elements": elements}]

@@ -20,7 +20,9 @@ from bot.listeners.workspace import submitter, who
 from bot.services import security, team, workspace
 from db.rows import Organization, User
 
-_FOR = re.compile(r"\s+for\s+", re.IGNORECASE)
+_FOR = re.compile(r"\s+for(?:\s+|$)", re.IGNORECASE)
+# "@nobody": a name typed with @ that Slack did not turn into a mention (nobody it knows by that name).
+_TYPED_NAME = re.compile(r"(?<![<\w])@[\w.\-]+")
 _NOBODY = re.compile(r"(?<![\w@])(?:none|nobody|no\s+one|no-one|no\s+manager|clear)(?![\w])", re.IGNORECASE)
 MANAGER_USAGE = ("Say `/steward manager @maya for @priya @daniel` to set who manages them, "
                  "`/steward manager @priya none` to clear it, or `/steward manager @priya` to see it.")
@@ -58,15 +60,19 @@ async def manager_command(ack: Any, respond: Any, args: str, deps: Deps, context
         if len(split) == 2:
             head, tail = split
             managers, reports = markup.read(head).users, markup.read(tail).users
+            _refuse_typed_names(head if not managers else markup.read(head).without("user"))
             if len(managers) != 1:
                 raise InvalidInput("Name one manager before `for`: " + MANAGER_USAGE)
             if not reports:
-                raise InvalidInput("Name the people after `for` with @: " + MANAGER_USAGE)
+                _refuse_typed_names(tail)
+                raise InvalidInput(f"Who does <@{managers[0]}> manage? Name them after `for` with @: " + MANAGER_USAGE)
+            _refuse_typed_names(markup.read(tail).without("user"))
             manager = (await people(conn, org, managers))[0]
             result = await team.set_manager(conn, org.id, user, manager, await people(conn, org, reports))
         else:
             mentioned = markup.read(text).users
             if not mentioned:
+                _refuse_typed_names(text)
                 raise InvalidInput(MANAGER_USAGE)
             targets = await people(conn, org, mentioned)
             if not _NOBODY.search(markup.read(text).without("user")):
@@ -79,6 +85,14 @@ async def manager_command(ack: Any, respond: Any, args: str, deps: Deps, context
                 return
             result = await team.set_manager(conn, org.id, user, None, targets)
     await respond(text=render.manager_result_text(result), response_type="ephemeral")
+
+
+def _refuse_typed_names(words: str) -> None:
+    """NotFound for a typed "@name" that Slack did not turn into a mention: nobody Steward (or Slack) knows."""
+    typed = _TYPED_NAME.search(words or "")
+    if typed is not None:
+        raise NotFound(f"I don't know `{markup.escape(typed.group(0))[:40]}` here. Pick people from the list as you "
+                       "type `@`.")
 
 
 async def team_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from slack_sdk.errors import SlackApiError
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput, PermissionDenied
 from bot.log import get_logger
 from bot.services import security
@@ -182,9 +183,11 @@ async def set_role(conn: psycopg.AsyncConnection, org_id: int, actor: User, targ
         reports = await reports_of(conn, org_id, target.id)
         if reports:
             names = ", ".join(r.mention for r in reports[:5]) + (f" and {len(reports) - 5} more" if len(reports) > 5 else "")
+            # In a code span a mention shows as raw markup, so the commands name people as they type them.
+            typed = " ".join(f"@{markup.escape(r.display_name)}" for r in reports[:5])
             raise InvalidInput(f"{target.mention} manages {names}, and a person with reports is a manager. Give them "
-                               f"another manager first (`/steward manager @someone for {reports[0].mention}`), or "
-                               f"`/steward manager {reports[0].mention} none`.")
+                               f"another manager first (`/steward manager @someone for {typed}`), or "
+                               f"`/steward manager {typed} none`.")
     async with conn.transaction():
         await conn.execute(Q["user_set_role"], {"organization_id": org_id, "user_id": target.id, "role": role,
                                                 "source": "admin"})

@@ -15,8 +15,8 @@ from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from tests.e2e import test_blockers as blocker_team
-from tests.e2e import test_overdue
-from tests.e2e.conftest import DIEGO, MAYA, SAM, STANDUP, answer, answer_text
+from tests.e2e import test_flags, test_overdue
+from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, answer, answer_text, dm
 from tests.e2e.test_blockers import dms, ny, setup_team, sweep
 from tests.e2e.test_daily_rhythm import LEE, add_task, db, reply
 from tests.e2e.test_distributed_team import post_thread
@@ -297,3 +297,79 @@ async def test_a_person_sees_that_a_flag_about_them_exists_but_not_its_reason(
     assert "Open inquiry" not in body and "its reason is for them" in body
     lees = str((await answer(emulator, LEE, "/flags", channel=STANDUP)).blocks)
     assert "missed the last three standups" in lees and "Open inquiry / Resolve / Dismiss" in lees
+
+
+# ---------------------------------------------------------------- 23: a reply to an inquiry written in the DM itself
+
+
+async def test_a_reply_written_in_the_dm_itself_is_asked_about_not_drafted(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    await answer_text(emulator, LEE, "/flag", f"<@{DIEGO}> missed the last three standups")
+    card = await test_flags.card_of(emulator, LEE, "F-1")
+    lee_dm, diego_dm = await emulator.dm_channel(LEE), await emulator.dm_channel(DIEGO)
+    mark = len(emulator.calls)
+    await test_flags.press(emulator, LEE, card, "flag_inquiry")
+    await emulator.wait_for_call("chat.update", since=mark, timeout=10)
+    [lee_root] = [m for m in emulator.messages(lee_dm) if "about flag `F-1`" in blocker_team.texts(m)]
+    await test_flags.write_in_thread(emulator, LEE, lee_root["ts"], "Are the API keys sorted now?")
+    await test_flags.wait_until(lambda: fetchval_of(db_dsn, "SELECT count(*) = 1 FROM inquiry_messages "
+                                                            "WHERE relayed_ts IS NOT NULL"))
+
+    # Diego answers in the DM itself: Steward asks, and nothing is drafted or passed on yet.
+    asked = await dm(emulator, DIEGO, "Yes, the keys arrived on Monday, all good now.")
+    assert asked["text"].startswith(":lock: Is that for lee, in your private conversation? I haven't passed it on.")
+    assert blocker_team.buttons(asked) == ["inquiry_reply_send:1", "inquiry_reply_other"]
+    assert await fetchval_of(db_dsn, "SELECT count(*) FROM task_drafts") == 0
+    assert await fetchval_of(db_dsn, "SELECT count(*) FROM inquiry_messages") == 1
+    [prompt] = [m for m in emulator.messages(diego_dm) if "Is that for lee" in (m.get("text") or "")]
+    mark = len(emulator.calls)
+    await emulator.click_button(DIEGO, message_ts=prompt["ts"], channel=diego_dm, action_id="inquiry_reply_send:1",
+                                value=prompt["blocks"][1]["elements"][0]["value"])
+    back = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == lee_dm, since=mark,
+                                        timeout=10)
+    assert back.args["thread_ts"] == lee_root["ts"]
+    assert back.args["text"] == "*diego replies:* Yes, the keys arrived on Monday, all good now."
+    await emulator.wait_for_call("chat.update", lambda c: c.args.get("ts") == prompt["ts"], since=mark, timeout=10)
+    assert await rows(db_dsn, "SELECT sender_role, body FROM inquiry_messages ORDER BY id") == [
+        ("manager", "Are the API keys sorted now?"), ("subject", "Yes, the keys arrived on Monday, all good now.")]
+
+    # Something else: read as any DM would be (a task draft here), and nothing reaches Lee.
+    assert "Is that for lee" in (await dm(emulator, DIEGO, "I'll send the Acme report by Friday"))["text"]
+    prompt = [m for m in emulator.messages(diego_dm) if "Is that for lee" in (m.get("text") or "")][-1]
+    mark = len(emulator.calls)
+    await emulator.click_button(DIEGO, message_ts=prompt["ts"], channel=diego_dm, action_id="inquiry_reply_other",
+                                value=prompt["blocks"][1]["elements"][1]["value"])
+    draft = await emulator.wait_for_call("chat.postMessage", lambda c: "Draft" in (c.args.get("text") or ""),
+                                         since=mark, timeout=10)
+    assert draft.args["channel"] in (diego_dm, DIEGO)
+    assert not [c for c in emulator.calls[mark:] if c.method == "chat.postMessage" and c.args.get("channel") == lee_dm]
+    # A day after Lee's last message, a DM is a DM again.
+    clock.at = ny(3, 7, 13, 30)
+    assert (await dm(emulator, DIEGO, "I'll fix the login bug by Tuesday"))["text"].startswith("Draft")
+
+
+# ---------------------------------------------------------------- 8, 9: suggestions and team commands
+
+
+async def test_suggestions_name_people_as_typed_and_unknown_names_are_named(
+        emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+
+    async def said(user: str, command: str, words: str) -> str:
+        return await answer_text(emulator, user, command, words, channel=STANDUP)
+
+    assert await said(LEE, "/flag", f"<@{DIEGO}>") == (
+        "Say why you're raising it: `/flag @diego missed the last three standups`.")
+    assert (await said(LEE, "/flag", "@nobody missed things")).startswith("I don't know `@nobody` here.")
+    assert (await said(LEE, "/flag", f"<@{DIEGO}> <@{PRIYA}> missed the last three standups")).startswith(
+        "One person at a time")
+    assert await fetchval_of(db_dsn, "SELECT count(*) FROM flags") == 0
+    assert (await said(MAYA, "/steward", f"manager @nobody for <@{PRIYA}>")).startswith("I don't know `@nobody` here.")
+    assert (await said(MAYA, "/steward", f"manager <@{LEE}> for")).startswith(f"Who does <@{LEE}> manage?")
+    refused = await said(MAYA, "/steward", f"role <@{LEE}> member")
+    assert "(`/steward manager @someone for @diego @priya`), or `/steward manager @diego @priya none`." in refused
+    mark = len(emulator.calls)
+    await emulator.open_app_home(MAYA)
+    await emulator.wait_for_call("views.publish", since=mark, timeout=10)
+    assert "2 managers, 3 people with a manager, " in str(emulator.home_views[MAYA]["blocks"])
