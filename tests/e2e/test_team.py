@@ -64,7 +64,7 @@ async def test_bad_manager_and_role_commands_get_specific_answers_and_change_not
     said = await answer_text(emulator, MAYA, "/steward", f"manager <@{PRIYA}> for <@{SAM}>")
     assert f"<@{SAM}> already manages <@{PRIYA}>" in said and "loop" in said
     assert "can't be their own manager" in await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for <@{SAM}>")
-    assert "Name the people after `for`" in await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for everyone")
+    assert f"Who does <@{SAM}> manage? Name them after `for`" in await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for everyone")
     assert "Say `/steward manager @maya for" in await answer_text(emulator, MAYA, "/steward", "manager sam for priya")
     assert "only Steward admins" in await answer_text(emulator, DIEGO, "/steward", f"manager <@{DIEGO}> for <@{SAM}>")
     assert await managers(db_dsn) == before
