@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import contextvars
 import hashlib
+import inspect
 import json
 import math
 from collections.abc import Awaitable, Callable, Collection
@@ -126,8 +127,12 @@ async def store(pool: AsyncConnectionPool, kind: str, payload: dict[str, Any], k
 
 
 # Ack payloads that must be computed at ack time (for example a view submission's
-# validation errors): callback_id -> function(payload) -> ack payload or None.
-AckHook = Callable[[dict[str, Any]], dict[str, Any] | None]
+# validation errors): callback_id -> function(payload) -> ack payload or None, or an awaitable of one (a check
+# that reads the database, given ACK_HOOK_SECONDS). A submission acked with response_action "errors" is not
+# stored: the form stays open, and its next submission is a new envelope.
+AckHook = Callable[[dict[str, Any]], dict[str, Any] | None | Awaitable[dict[str, Any] | None]]
+# How long an awaitable ack hook may take; the rest of ACK_SECONDS is for storing the envelope.
+ACK_HOOK_SECONDS = 1.0
 
 
 @dataclass
@@ -202,8 +207,16 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
         key = event_key(kind, payload, req.envelope_id)
         self.metrics.events_received += 1
         bound = req.type in ACK_BOUND
+        refusal = await self._ack_payload(kind, payload)
+        if refusal is not None and refusal.get("response_action") == "errors":
+            # The form stays open with the errors under their fields (Slack's response_action "errors"); the
+            # person fixes them and submits again (a new envelope), so this one has nothing left to process.
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=refusal))
+            self.metrics.ack_latencies_ms.append((loop.time() - started) * 1000)
+            log.info("view_submission_refused_at_ack", event_key=key, fields=sorted(refusal.get("errors") or {})[:10])
+            return
         try:
-            async with asyncio.timeout(ACK_SECONDS if bound else None):
+            async with asyncio.timeout(max(0.1, ACK_SECONDS - (loop.time() - started)) if bound else None):
                 row_id = await store(self.pool, kind, payload, key)
         except Exception as exc:
             # No durable write, no ack: Slack will redeliver an event; a command or an interaction shows the
@@ -214,7 +227,7 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
                 if self.late is not None:
                     self.late.add(req.type, payload, key)
             return
-        ack_payload = self._ack_payload(kind, payload) if row_id is not None else None
+        ack_payload = refusal if row_id is not None else None
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=ack_payload))
         self.metrics.ack_latencies_ms.append((loop.time() - started) * 1000)
         if len(self.metrics.ack_latencies_ms) > 10_000:
@@ -239,15 +252,24 @@ class InboxSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]
         log.warning("inbox_unreadable_envelope_acked", envelope_id=str(envelope_id)[:100],
                     type=str(message.get("type"))[:50], payload_type=type(message.get("payload")).__name__)
 
-    def _ack_payload(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    async def _ack_payload(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The ack payload a view submission's hook computes (None: a bare ack). A hook that reads the database
+        (an awaitable) gets :data:`ACK_HOOK_SECONDS`; past that, or when it fails, the ack is bare and the
+        listener answers when the envelope is processed (by DM), as it would without the hook."""
         if kind == "interactive" and payload.get("type") == "view_submission" and isinstance(payload.get("view"), dict):
             callback = payload["view"].get("callback_id")
             hook = self.ack_hooks.get(callback) if isinstance(callback, str) else None
             if hook is not None:
                 try:
-                    return hook(payload)
+                    result = hook(payload)
+                    if inspect.isawaitable(result):
+                        async with asyncio.timeout(ACK_HOOK_SECONDS):
+                            result = await result
+                    return result
                 except InvalidPayload:
                     return None  # refused when processed, with the person told why
+                except TimeoutError:
+                    log.warning("ack_hook_timed_out", callback_id=callback, seconds=ACK_HOOK_SECONDS)
                 except Exception:  # a validator bug must not block the ack
                     log.exception("ack_hook_failed", callback_id=callback)
         return None

@@ -145,13 +145,21 @@ def closed_for_opener(flag: Flag, actor: User | None, status: str) -> str:
             "conversation with them is closed.")
 
 
-def flag_line(flag: Flag, viewer: User, messages: int | None = None) -> str:
-    """One flag in a list: ref, person, severity, title, status and since when, its inquiry (existence only)."""
-    who = "you" if flag.user_id == viewer.id else f"<@{flag.person_slack_id}>"
+def flag_line(flag: Flag, viewer: User, messages: int | None = None, raiser: User | None = None) -> str:
+    """One flag in a list: ref, person, severity, title, status and since when, its inquiry (existence only).
+
+    A flag about the viewer themselves shows that it exists, who or what raised it (``raiser``: the person who did),
+    its status and since when, but not its reason, severity or evidence: those are for the manager who owns it,
+    as an inquiry does not tell the person the reason either (README, "Flags and private inquiries")."""
     status = flag.status if flag.status != "acknowledged" else "open (acknowledged)"
     when = day(flag.resolved_at if flag.resolved_at and not flag.is_open else flag.created_at, viewer.timezone)
-    line = (f"\u2022 `{flag.ref}` {who} \u00b7 {flag.severity} \u00b7 {quote(flag.title, 120)} \u2014 "
-            f"{status} {'since' if flag.is_open else 'on'} {when}")
+    if flag.user_id == viewer.id:
+        by = source(flag, raiser)
+        line = (f"\u2022 `{flag.ref}` about you \u00b7 {by[0].lower()}{by[1:]} \u2014 "
+                f"{status} {'since' if flag.is_open else 'on'} {when}")
+    else:
+        line = (f"\u2022 `{flag.ref}` <@{flag.person_slack_id}> \u00b7 {flag.severity} \u00b7 {quote(flag.title, 120)} "
+                f"\u2014 {status} {'since' if flag.is_open else 'on'} {when}")
     if flag.inquiry_id is not None:
         count = f", {messages} message{'s' if messages != 1 else ''}" if messages is not None else ""
         private = "" if viewer.id in (flag.user_id, flag.inquiry_opened_by) else "; its words are for its two people only"
@@ -159,16 +167,27 @@ def flag_line(flag: Flag, viewer: User, messages: int | None = None) -> str:
     return line
 
 
-def flags_list(found: Sequence[Flag], viewer: User, counts: Mapping[int, int]) -> tuple[str, list[dict[str, Any]]]:
-    """`/flags`: the flags the asker may see, open first."""
+def flags_list(found: Sequence[Flag], viewer: User, counts: Mapping[int, int],
+               raisers: Mapping[int, User] | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """`/flags`: the flags the asker may see, open first (``raisers``: the people who raised them, by user id).
+    Flags about the asker are shown as :func:`flag_line` says; the footer names the card's buttons only to those
+    who have cards (flags about someone else)."""
     if not found:
         text = "No flags you can see. :white_check_mark:"
         return text, [section(text)]
+    raisers = raisers or {}
     open_count = sum(1 for f in found if f.is_open)
     head = f"*Flags* ({open_count} open" + (f", {len(found) - open_count} closed lately)" if len(found) > open_count else ")")
-    lines = [flag_line(f, viewer, counts.get(f.inquiry_id) if f.inquiry_id else None) for f in found]
+    lines = [flag_line(f, viewer, counts.get(f.inquiry_id) if f.inquiry_id else None,
+                       raisers.get(f.raised_by) if f.raised_by is not None else None) for f in found]
     sections, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 2, more="\u2026and {n} more.")
-    tail = context("Each open flag's card (in its manager's DM, and App Home) has Open inquiry / Resolve / Dismiss.")
+    notes = []
+    if any(f.user_id != viewer.id for f in found):
+        notes.append("Each open flag's card (in its manager's DM, and App Home) has Open inquiry / Resolve / Dismiss.")
+    if any(f.user_id == viewer.id for f in found):
+        notes.append("A flag about you is your manager's to follow up, and its reason is for them; they may ask you for "
+                     "a private word, and you'll hear when it's closed.")
+    tail = context(" ".join(notes))
     return L.fit_text(head + "\n" + "\n".join(lines), L.MESSAGE_TEXT), [section(head), *sections, tail]
 
 
@@ -198,3 +217,32 @@ def relayed(sender: User, side: str, body: str) -> str:
     """A message passed on: "*Maya asks:* …" to the person, "*Priya replies:* …" to the opener."""
     verb = "asks" if side == "manager" else "replies"
     return L.fit_text(f"*{markup.escape(sender.display_name)} {verb}:* {markup.mrkdwn(body)}", L.MESSAGE_TEXT)
+
+
+# ---------------------------------------------------------------- a reply written outside the inquiry's thread
+
+REPLY_SEND = "inquiry_reply_send"
+REPLY_OTHER = "inquiry_reply_other"
+
+
+def reply_where(waiting: Sequence[Any], message_ts: str) -> tuple[str, list[dict[str, Any]]]:
+    """The question asked when a person writes in the DM itself while a manager's private conversation with them
+    waits for a reply (``waiting``: :class:`bot.services.inquiries.Awaiting`): one *Send to <name>* button per
+    conversation, and *It's something else*. Nothing is passed on or drafted until they choose."""
+    names = [markup.escape(w.opener.display_name) for w in waiting]
+    if len(waiting) == 1:
+        text = (f":lock: Is that for {names[0]}, in your private conversation? I haven't passed it on. "
+                f"(Next time, reply in the conversation's thread and it goes straight to {names[0]}.)")
+    else:
+        text = (":lock: Is that for one of your private conversations? I haven't passed it on. Pick who it's for "
+                "(next time, reply in the conversation's thread and it goes straight there).")
+    elements = [{"type": "button", "action_id": f"{REPLY_SEND}:{w.inquiry_id}", "style": "primary" if len(waiting) == 1
+                 else None, "text": plain(f"Send to {w.opener.display_name}", L.BUTTON_TEXT),
+                 "value": f"{w.inquiry_id}:{message_ts}"} for w in waiting]
+    for element in elements:
+        if element["style"] is None:
+            del element["style"]
+    elements.append({"type": "button", "action_id": REPLY_OTHER, "text": plain("It's something else", L.BUTTON_TEXT),
+                     "value": message_ts})
+    return L.fit_text(text, L.MESSAGE_TEXT), [section(text), {"type": "actions", "block_id": f"reply_where:{message_ts}",
+                                                              "elements": elements}]

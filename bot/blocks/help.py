@@ -12,7 +12,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "Tell me what you'll do in a DM (\u201cI'll redo the Acme landing page by Friday and fix the login bug\u201d) and confirm the draft",
         "`/task add <text>` \u00b7 `/task done T-12` \u00b7 `/task drop T-12 <reason>` \u00b7 `/task reopen T-12` \u00b7 `/task move T-12 <stage>` \u00b7 "
         "`/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`",
-        "`/task edit T-12 due monday` (or `size m`, `client Acme`, `title …`, `no due date`; `/task edit T-12` alone opens a form)",
+        "`/task edit T-12 due monday` (or `size m`, `client Acme`, `project Website`, `project none`, `title …`, `no due date`; `/task edit T-12` alone opens a form)",
         "`/board [@user|client]` shows the pipeline, with what was done in the last 7 days",
     ]),
     ("Daily rhythm", [

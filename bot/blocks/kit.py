@@ -14,6 +14,12 @@ Block = dict[str, Any]
 MORE = "\u2026and {n} more"
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and its noun, pluralised in English: "1 manager", "2 managers", "1,024 messages"; ``plural`` for a
+    noun that does not take an ``s`` ("person" / "people")."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def section(text: str, **extra: Any) -> Block:
     """A mrkdwn section; ``text`` longer than Slack's 3,000 characters is shortened whole-word."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": fit_text(text, L.SECTION_TEXT)}, **extra}

@@ -219,10 +219,19 @@ def dm_update_post(user: Any, text: str, outcome: Any) -> tuple[str, list[dict[s
     return fit_text(head, L.SECTION_TEXT), blocks
 
 
-def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone", day: date | None = None) -> tuple[str, list[dict[str, Any]]]:
+def reply_undone(user: Any, removed: Sequence[str], why: str = "Undone", day: date | None = None,
+                 reopened: Sequence[Any] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """The answer to Undo (or a deleted message): what is off the plan, the tasks removed, and the blockers the
+    message had resolved that are open again (``reopened``: :class:`bot.services.blockers.Blocker`)."""
     gone = f" Removed {', '.join(f'`{d}`' for d in removed)}." if removed else ""
     where = f"the plan for {day_label(day)}" if day else "today's plan"
-    text = f":leftwards_arrow_with_hook: {why}: nothing from <@{user.slack_id}>'s message is on {where} any more.{gone}"
+    back = ""
+    if reopened:
+        said = ", ".join(f"\u201c{markup.mrkdwn(markup.read(b.description).plain[:120])}\u201d"
+                         + (f" on `{b.task_display_id}`" if b.task_display_id else "") for b in reopened)
+        back = (f" The blocker{'s' if len(reopened) > 1 else ''} it resolved {'are' if len(reopened) > 1 else 'is'} "
+                f"open again: {said}.")
+    text = f":leftwards_arrow_with_hook: {why}: nothing from <@{user.slack_id}>'s message is on {where} any more.{gone}{back}"
     return text, [section(text)]
 
 

@@ -289,7 +289,22 @@ def edit_summary(result: Any, tz: str | None = None) -> str:
         elif what == "client":
             now_client = f"client {markup.mrkdwn(task.client_name)}" if task.client_name else "no client"
             bits.append(f"{now_client} (was {markup.mrkdwn(before.client_name) if before.client_name else 'no client'})")
+        elif what == "project":
+            now_project = f"project {markup.mrkdwn(task.project_name)}" if task.project_name else "no project"
+            bits.append(f"{now_project} (was {markup.mrkdwn(before.project_name) if before.project_name else 'no project'})")
     return f":pencil2: {task.display_id}: " + " \u00b7 ".join(bits)
+
+
+def closed_by_other_notice(task: Task, actor: Any, status: str, reason: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The DM telling a task's owner that someone else marked it done (``status`` "done") or dropped it, with the
+    reason given (stored form)."""
+    if status == "done":
+        text = f":white_check_mark: <@{actor.slack_id}> marked your `{task.display_id}` {markup.mrkdwn(task.title)} done."
+    else:
+        why = f": \u201c{markup.mrkdwn(reason)}\u201d" if reason else "."
+        text = f":wastebasket: <@{actor.slack_id}> dropped your `{task.display_id}` {markup.mrkdwn(task.title)}{why}"
+    return text, [section(fit_text(text, L.SECTION_TEXT)),
+                  context(f"If that's not right, `/task reopen {task.display_id}` brings it back.")]
 
 
 def assigned_notice(task: Task, assigner: Any, tz: str | None) -> tuple[str, list[dict[str, Any]]]:

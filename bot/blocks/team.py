@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import slack_limits as L
-from bot.blocks.kit import context, pack_sections, plain, section
+from bot.blocks.kit import context, counted, pack_sections, plain, section
 from bot.services.team import OrgChart, TeamResult, name
 from db.rows import User
 
@@ -72,7 +72,7 @@ def team_text(chart: OrgChart, manager: User | None = None) -> str:
 def team_home_section(chart: OrgChart) -> list[dict[str, Any]]:
     """App Home's part for admins: a count of the reporting lines and the button that opens the Team modal."""
     managed = sum(len(r) for _, r in chart.managers)
-    summary = (f"{len(chart.managers)} manager(s), {managed} people with a manager, "
+    summary = (f"{counted(len(chart.managers), 'manager')}, {counted(managed, 'person', 'people')} with a manager, "
                f"{len(chart.without_manager)} without one.")
     return [section(summary, accessory={"type": "button", "action_id": "team_modal_open",
                                         "text": plain("Set managers\u2026", L.BUTTON_TEXT), "value": "open"}),

@@ -16,7 +16,7 @@ from bot.blocks.kit import plain
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners.pressed import mark_later, mark_pressed
-from bot.listeners.workspace import who
+from bot.listeners.workspace import submitter, who
 from bot.parsing.ladders import describe
 from bot.services import blockers, escalations, ladders, standup_settings
 from bot.services.workspace import user_by_slack_id
@@ -31,6 +31,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         app.action(action_id)(partial(on_button, deps=deps))
     app.action("blocker_reassign")(partial(on_reassign_open, deps=deps))
     app.view("blocker_reassign")(partial(on_reassign_submit, deps=deps))
+    deps.extras.setdefault("ack_hooks", {})["blocker_reassign"] = partial(check_reassign, deps)
 
 
 async def blocker_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:
@@ -117,6 +118,24 @@ async def on_reassign_open(ack: Any, body: dict[str, Any], client: Any, context:
                         f"Who should own the blocker on `{blocker.ref}`: {render.quote(blocker.description)}?", L.SECTION_TEXT)}},
                    {"type": "input", "block_id": "owner", "label": plain("New owner", L.INPUT_LABEL),
                     "element": {"type": "users_select", "action_id": "owner"}}]})
+
+
+UNKNOWN_OWNER = "I don't know that person (a bot, a guest, or someone who just joined): pick someone else."
+
+
+async def check_reassign(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
+    """At ack time (bot/inbox.py): a new owner Steward knows and who is still in the workspace, else the error
+    under the field and the form stays open."""
+    slack_id = payload.form_of(body.get("view") or {}).choice("owner")
+    async with deps.pool.connection() as conn:
+        org, _user = await submitter(conn, body)
+        if org is None:
+            return None
+        owner = await user_by_slack_id(conn, org.id, slack_id) if slack_id else None
+    if owner is None or not owner.active:
+        return {"response_action": "errors", "errors": {"owner": UNKNOWN_OWNER if owner is None else
+                                                        f"{owner.display_name} has left the workspace: pick someone else."}}
+    return None
 
 
 async def on_reassign_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:

@@ -19,6 +19,7 @@ from bot import effects
 from bot import slack_markup as markup
 from bot import slack_payloads as payload
 from bot.blocks import context as render
+from bot.blocks.kit import counted
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import dm, help, home
@@ -74,8 +75,6 @@ async def _observed(**_: Any) -> None:
     return None
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 
@@ -242,8 +241,8 @@ async def memory_command(ack: Any, respond: Any, command: dict[str, Any], args: 
             deleted = await memory.set_memory(conn, org.id, channel_id, verb == "on", actor=user, now=now)
         if verb == "off":
             messages, facts = deleted.get("messages", 0), deleted.get("observations", 0)
-            await respond(text=f":no_entry_sign: Memory is off in <#{channel_id}>. I forgot {_n(messages, 'message')} and "
-                               f"{_n(facts, 'fact')} from it, and I won't read it any more. "
+            await respond(text=f":no_entry_sign: Memory is off in <#{channel_id}>. I forgot {counted(messages, 'message')} and "
+                               f"{counted(facts, 'fact')} from it, and I won't read it any more. "
                                "`/steward memory on` turns it back on.", response_type="ephemeral")
             return
         from jobs import backfill

@@ -83,6 +83,17 @@ async def on_message(message: dict[str, Any], say: Any, context: Any, client: An
     await say(text="I'm not sure what to do with that yet. Type `help` to see what I can do.")
 
 
+async def route_again(message: dict[str, Any], say: Any, deps: Deps, *, skip: str, **kwargs: Any) -> None:
+    """Handle ``message`` (a person's DM, as Slack's message event carries it) by the routes other than ``skip``,
+    as :func:`on_message` would have: for a message held back to ask the person what it was (an inquiry's reply?)
+    that they say is something else. ``kwargs``: the ``context`` and ``client`` the handlers take."""
+    text = message.get("text") or ""
+    for _priority, name, matcher, handler in deps.extras.get("dm_routes", []):
+        if name != skip and matcher(text) and await handler(message=message, say=say, deps=deps, **kwargs) is not PASS:
+            return
+    await say(text="I'm not sure what to do with that yet. Type `help` to see what I can do.")
+
+
 # ---------------------------------------------------------------- edits
 
 async def is_dm_edit(body: dict[str, Any]) -> bool:

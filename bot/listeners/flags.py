@@ -9,19 +9,24 @@ refused is tried again on the next delivery."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import slack_limits as L
+from bot import slack_markup as markup
+from bot import slack_payloads as payload
 from bot.blocks import flags as render
+from bot.blocks.kit import context as kit_context
 from bot.deps import Deps
 from bot.errors import InvalidInput
-from bot.listeners import home
+from bot.listeners import dm, home
 from bot.listeners.pressed import mark_pressed
 from bot.listeners.workspace import who
 from bot.services import flags, inquiries
-from db.repos.users import user_by_id
+from db.repos.users import user_by_id, users_by_ids
 from jobs.common import wake_dispatcher
 
 BUTTONS = ("flag_inquiry", "flag_resolve", "flag_dismiss")
@@ -34,6 +39,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action_id in ("flag_resolve", "flag_dismiss"):
         app.action(action_id)(partial(on_close, deps=deps))
     app.message(matchers=[partial(is_inquiry_message, deps=deps)])(partial(on_inquiry_message, deps=deps))
+    # A reply written in the DM itself, not in the conversation's thread: asked about before anything else reads it.
+    dm.add_route(deps, INQUIRY_ROUTE, lambda _text: True, ask_if_inquiry_reply, priority=5)
+    app.action(re.compile(rf"^{render.REPLY_SEND}:\d+$"))(partial(on_reply_send, deps=deps))
+    app.action(render.REPLY_OTHER)(partial(on_reply_other, deps=deps))
 
 
 async def flag_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:
@@ -57,7 +66,8 @@ async def flags_command(ack: Any, command: dict[str, Any], respond: Any, context
     async with deps.pool.connection() as conn:
         found = await flags.visible(conn, org.id, user, deps.now())
         counts = {f.inquiry_id: await inquiries.count_messages(conn, org.id, f.inquiry_id) for f in found if f.inquiry_id}
-    text, blocks = render.flags_list(found, user, counts)
+        raisers = {u.id: u for u in await users_by_ids(conn, org.id, sorted({f.raised_by for f in found if f.raised_by}))}
+    text, blocks = render.flags_list(found, user, counts, raisers)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
@@ -157,3 +167,71 @@ async def on_inquiry_message(message: dict[str, Any], say: Any, client: Any, con
                                            text=render.relayed(user, side, relay.body))
     async with deps.pool.connection() as conn:
         await inquiries.relayed(conn, org.id, relay.message_id, posted.get("ts"))
+
+
+# ---------------------------------------------------------------- a reply written outside the inquiry's thread
+
+INQUIRY_ROUTE = "inquiry_reply"
+
+
+async def ask_if_inquiry_reply(message: dict[str, Any], say: Any, deps: Deps, context: Any, client: Any,
+                               **_: Any) -> Any:
+    """A person writes in the DM itself (not in a thread) while a manager's private conversation with them waits for
+    a reply (:func:`bot.services.inquiries.awaiting_reply`): Steward asks whether it is for that conversation (Send
+    to <name>, one per conversation) or something else, and does nothing with it until they choose, so private words
+    never become a task draft and nothing reaches a manager by a guess. Other messages pass to the next route."""
+    if message.get("thread_ts") and message.get("thread_ts") != message.get("ts"):
+        return dm.PASS
+    org, user = who(context)
+    async with deps.pool.connection() as conn:
+        waiting = await inquiries.awaiting_reply(conn, org.id, user, deps.now())
+    if not waiting:
+        return dm.PASS
+    text, blocks = render.reply_where(waiting, str(message.get("ts")))
+    await client.chat_postMessage(channel=message.get("channel") or user.slack_id, text=text, blocks=blocks)
+    return None
+
+
+async def _held_message(client: Any, channel: str, ts: str, user: Any) -> dict[str, Any]:
+    """The person's DM a *Send to* / *It's something else* button is about, as Slack holds it now (an edit included)."""
+    history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    found = (history.get("messages") or [{}])[0]
+    if found.get("ts") != ts or found.get("user") != user.slack_id:
+        raise InvalidInput("I can't find that message any more, so I did nothing with it.")
+    return {**found, "channel": channel, "channel_type": "im"}
+
+
+async def on_reply_send(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
+    """*Send to <name>*: the held message is relayed like a reply in the conversation's thread, and a copy is put in
+    the person's own thread so the conversation reads in one place."""
+    await ack()
+    org, user = who(context)
+    inquiry_text, ts = payload.split(payload.action_value(body), 2)
+    channel, prompt_ts = payload.message_of(body)
+    message = await _held_message(client, channel, ts, user)
+    async with deps.pool.connection() as conn:
+        inquiry = await inquiries.get(conn, org.id, payload.parse_id(inquiry_text))
+        relay = await inquiries.record(conn, org.id, inquiry, "subject", user, message.get("text") or "", ts, deps.now())
+        opener = await user_by_id(conn, org.id, inquiry.opened_by) if inquiry.opened_by else None
+    if relay is not None:
+        posted = await client.chat_postMessage(channel=relay.channel_id, thread_ts=relay.thread_ts,
+                                               text=render.relayed(user, "subject", relay.body))
+        async with deps.pool.connection() as conn:
+            await inquiries.relayed(conn, org.id, relay.message_id, posted.get("ts"))
+        if inquiry.user_channel_id and inquiry.user_thread_ts:
+            await client.chat_postMessage(channel=inquiry.user_channel_id, thread_ts=inquiry.user_thread_ts,
+                                          text=L.fit_text(f"*You wrote:* {markup.mrkdwn(relay.body)}", L.MESSAGE_TEXT))
+    name = markup.escape(opener.display_name) if opener else "them"
+    line = f":lock: Sent to {name} in your private conversation (its thread has it too)."
+    await client.chat_update(channel=channel, ts=prompt_ts, text=line, blocks=[kit_context(line)])
+
+
+async def on_reply_other(ack: Any, body: dict[str, Any], say: Any, client: Any, context: Any, deps: Deps) -> None:
+    """*It's something else*: the held message is read as any other DM would have been (a task, a question, …)."""
+    await ack()
+    _org, user = who(context)
+    channel, prompt_ts = payload.message_of(body)
+    message = await _held_message(client, channel, payload.action_value(body), user)
+    line = ":ok_hand: Not for the private conversation: I read it as a usual message."
+    await client.chat_update(channel=channel, ts=prompt_ts, text=line, blocks=[kit_context(line)])
+    await dm.route_again(message, say, deps, skip=INQUIRY_ROUTE, context=context, client=client)

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import home
 from bot.listeners.pressed import mark_later, mark_pressed
-from bot.listeners.workspace import who
+from bot.listeners.workspace import submitter, who
 from bot.services import calendar
 from bot.services import tasks as task_service
 from db.repos.tasks import get as get_task
@@ -98,15 +98,20 @@ def _picked(view: dict[str, Any]) -> date | None:
     return view_values(view).day("due_date")
 
 
-def validate_new_date(deps: Deps, payload: dict[str, Any]) -> dict[str, Any] | None:
-    """At ack time: a date is picked, and it is not in the past (the asker's today)."""
+async def validate_new_date(deps: Deps, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """At ack time (bot/inbox.py): a date is picked, and it is not in the past on the asker's own calendar (their
+    Slack timezone as Steward holds it). The form then keeps the error under the field and nothing else is said;
+    only when the asker is not known yet is the rule "before yesterday in UTC" (past everywhere), the submit
+    checking the rest."""
     view = payload.get("view") or {}
     picked = _picked(view)
     if picked is None:
         return {"response_action": "errors", "errors": {"due_date": "Pick the new due date."}}
-    # The payload does not say the person's zone: a day before UTC's date is in the past everywhere; the submit
-    # checks the person's own date.
-    if picked < calendar.local_date(deps.now(), "UTC") - timedelta(days=1):
+    async with deps.pool.connection() as conn:
+        _org, user = await submitter(conn, payload)
+    today = (calendar.local_date(deps.now(), user.timezone) if user is not None
+             else calendar.local_date(deps.now(), "UTC") - timedelta(days=1))
+    if picked < today:
         return {"response_action": "errors", "errors": {"due_date": "That date has passed: pick today or later."}}
     return None
 

@@ -16,7 +16,7 @@ from bot.blocks import tasks as render
 from bot.deps import Deps
 from bot.errors import InvalidInput, InvalidPayload, NotFound, PermissionDenied, StewardError
 from bot.listeners import dm, home
-from bot.listeners.workspace import mentioned_user, who
+from bot.listeners.workspace import mentioned_user, submitter, who
 from bot.parsing import standup_reply
 from bot.services import clients as client_service
 from bot.services import completions, drafts, ratelimit, security, standup_replies, standup_settings
@@ -31,7 +31,7 @@ from db.rows import Task, User
 LIST_LIMIT = 2000
 TASK_USAGE = ("Usage: `/task add <what, by when>` \u00b7 `/task done T-12` \u00b7 `/task drop T-12 <reason>` \u00b7 "
               "`/task reopen T-12` \u00b7 `/task move T-12 <stage>` \u00b7 `/task edit T-12 [due <date> | size m | client <name> | "
-              "title <text>]` \u00b7 `/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`")
+              "project <name> | title <text>]` \u00b7 `/task assign T-12 @someone` \u00b7 `/tasks [@user] [client]`")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -54,8 +54,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     dm.add_edit_route(deps, "draft", draft_from_edit)
     home.sections(deps).append(("My tasks", my_tasks_section))
     home.sections(deps).append(("My board", my_board_section))
-    deps.extras.setdefault("ack_hooks", {})["draft_edit"] = validate_edit
-    deps.extras["ack_hooks"]["task_edit"] = validate_edit
+    deps.extras.setdefault("ack_hooks", {})["draft_edit"] = partial(validate_form, deps)
+    deps.extras["ack_hooks"]["task_edit"] = partial(validate_form, deps)
 
 
 def _today(user: User | None, now: datetime) -> date:
@@ -335,6 +335,43 @@ def validate_edit(body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+async def validate_form(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
+    """At ack time (bot/inbox.py), for the task and draft forms: the title's errors (:func:`validate_edit`), and
+    a Project that names no active project, shown under its field with the projects there are. The
+    organization is read from the payload's team; one unknown to Steward is left to the submit handler."""
+    errors = validate_edit(body)
+    if errors is not None:
+        return errors
+    written = payload.form_of(body.get("view") or {}).text("project").strip()
+    if not written:
+        return None
+    async with deps.pool.connection() as conn:
+        org, _user = await submitter(conn, body)
+        if org is None:
+            return None
+        try:
+            await _form_project(conn, org.id, written, None)
+        except NotFound:
+            projects = await client_service.list_projects(conn, org.id)
+            known = ", ".join(p.name for p in projects[:12]) + (", …" if len(projects) > 12 else "")
+            return {"response_action": "errors", "errors": {"project": (
+                f"I don't know a project called “{written[:60]}”. " +
+                (f"Projects: {known}." if projects else "There are no projects yet; leave this empty."))[:300]}}
+    return None
+
+
+async def _form_project(conn: Any, org_id: int, written: str, current: str | None) -> int | None | str:
+    """The project a form's Project field names: its id, None when the field is empty (no project), ``KEEP``
+    when it still shows the task's ``current`` project (which may have been archived since). Raises NotFound
+    (listing the projects) for a name no active project has."""
+    written = written.strip()
+    if not written:
+        return None
+    if current is not None and written.lower() == current.lower():
+        return task_service.KEEP
+    return client_service.find_project(await client_service.list_projects(conn, org_id), written).id
+
+
 async def on_draft_edit_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
     await ack()
     org, user = who(context)
@@ -350,13 +387,14 @@ async def on_draft_edit_submit(ack: Any, body: dict[str, Any], view: dict[str, A
     async with deps.pool.connection() as conn:
         clients, projects = await task_service.clients_and_projects(conn, org.id)
         client_name = _match_name(values.text("client"), clients)
-        project_name = _match_name(values.text("project"), projects)
+        project_id = await _form_project(conn, org.id, values.text("project"), None)
+        project_name = next((name for name, pid in projects.items() if pid == project_id), None)
         before = await drafts.get(conn, org.id, draft_id)
         original = before.items[index]["title"] if 0 <= index < len(before.items) else ""
         title = markup.from_edit(original, title, await _names(conn, org.id, [original]))
         changes = {"title": task_service.clean_title(title), "due_date": due.isoformat() if due else None,
                    "client": client_name, "client_id": clients.get(client_name) if client_name else None,
-                   "project": project_name, "project_id": projects.get(project_name) if project_name else None}
+                   "project": project_name, "project_id": project_id}
         if size:
             changes["size"] = size
         draft = await drafts.edit_item(conn, org.id, user, draft_id, index, changes, deps.now())
@@ -476,9 +514,10 @@ async def on_task_edit_submit(ack: Any, view: dict[str, Any], context: Any, clie
         clients, _ = await task_service.clients_and_projects(conn, org.id)
         client_name = _match_name(values.text("client"), clients)
         title = markup.from_edit(task.title, typed, await _names(conn, org.id, [task.title])) if typed else None
+        project_id = await _form_project(conn, org.id, values.text("project"), task.project_name)
         result = await task_service.edit(conn, user, task, title=title, due_date=due,
                                          client_id=clients.get(client_name) if client_name else None, size=size,
-                                         now=deps.now())
+                                         project_id=project_id, now=deps.now())
     await client.chat_postMessage(channel=user.slack_id, text=render.edit_summary(result, user.timezone))
 
 

@@ -16,11 +16,13 @@ from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
 from bot.listeners import home
 from bot.listeners.help import subcommands
-from bot.listeners.workspace import who
+from bot.listeners.workspace import submitter, who
 from bot.services import security, team, workspace
 from db.rows import Organization, User
 
-_FOR = re.compile(r"\s+for\s+", re.IGNORECASE)
+_FOR = re.compile(r"\s+for(?:\s+|$)", re.IGNORECASE)
+# "@nobody": a name typed with @ that Slack did not turn into a mention (nobody it knows by that name).
+_TYPED_NAME = re.compile(r"(?<![<\w])@[\w.\-]+")
 _NOBODY = re.compile(r"(?<![\w@])(?:none|nobody|no\s+one|no-one|no\s+manager|clear)(?![\w])", re.IGNORECASE)
 MANAGER_USAGE = ("Say `/steward manager @maya for @priya @daniel` to set who manages them, "
                  "`/steward manager @priya none` to clear it, or `/steward manager @priya` to see it.")
@@ -33,7 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     subcommands(deps)["role"] = role_command
     app.action("team_modal_open")(partial(on_team_modal_open, deps=deps))
     app.view("team_managers")(partial(on_team_modal_submit, deps=deps))
-    deps.extras.setdefault("ack_hooks", {})["team_managers"] = validate_team_modal
+    deps.extras.setdefault("ack_hooks", {})["team_managers"] = partial(check_team_modal, deps)
     home.sections(deps).append(("Who manages whom", team_section))
 
 
@@ -58,15 +60,19 @@ async def manager_command(ack: Any, respond: Any, args: str, deps: Deps, context
         if len(split) == 2:
             head, tail = split
             managers, reports = markup.read(head).users, markup.read(tail).users
+            _refuse_typed_names(head if not managers else markup.read(head).without("user"))
             if len(managers) != 1:
                 raise InvalidInput("Name one manager before `for`: " + MANAGER_USAGE)
             if not reports:
-                raise InvalidInput("Name the people after `for` with @: " + MANAGER_USAGE)
+                _refuse_typed_names(tail)
+                raise InvalidInput(f"Who does <@{managers[0]}> manage? Name them after `for` with @: " + MANAGER_USAGE)
+            _refuse_typed_names(markup.read(tail).without("user"))
             manager = (await people(conn, org, managers))[0]
             result = await team.set_manager(conn, org.id, user, manager, await people(conn, org, reports))
         else:
             mentioned = markup.read(text).users
             if not mentioned:
+                _refuse_typed_names(text)
                 raise InvalidInput(MANAGER_USAGE)
             targets = await people(conn, org, mentioned)
             if not _NOBODY.search(markup.read(text).without("user")):
@@ -79,6 +85,14 @@ async def manager_command(ack: Any, respond: Any, args: str, deps: Deps, context
                 return
             result = await team.set_manager(conn, org.id, user, None, targets)
     await respond(text=render.manager_result_text(result), response_type="ephemeral")
+
+
+def _refuse_typed_names(words: str) -> None:
+    """NotFound for a typed "@name" that Slack did not turn into a mention: nobody Steward (or Slack) knows."""
+    typed = _TYPED_NAME.search(words or "")
+    if typed is not None:
+        raise NotFound(f"I don't know `{markup.escape(typed.group(0))[:40]}` here. Pick people from the list as you "
+                       "type `@`.")
 
 
 async def team_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
@@ -137,6 +151,42 @@ def validate_team_modal(body: dict[str, Any]) -> dict[str, Any] | None:
     if not reports:
         return {"response_action": "errors", "errors": {"reports": "Pick at least one person."}}
     return None
+
+
+async def check_team_modal(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
+    """At ack time (bot/inbox.py): :func:`validate_team_modal`, then what saving would refuse (someone Steward
+    doesn't know, such as a bot; someone who left; a reporting loop), under the field it is about, in plain
+    words (a field's error shows no mentions)."""
+    errors = validate_team_modal(body)
+    if errors is not None:
+        return errors
+    values = payload.form_of(body.get("view") or {})
+    chosen, reports = values.choice("manager"), values.choices("reports")
+    async with deps.pool.connection() as conn:
+        org, _user = await submitter(conn, body)
+        if org is None:
+            return None
+        try:
+            manager = (await people(conn, org, [chosen]))[0] if chosen else None
+        except NotFound:
+            return _field_error("manager", "I don't know that person (a bot, a guest, or someone who just joined): "
+                                           "pick someone else.")
+        try:
+            picked = await people(conn, org, reports)
+        except NotFound:
+            return _field_error("reports", "I don't know one of the people picked (a bot, a guest, or someone who "
+                                           "just joined): take them out.")
+        try:
+            await team.check_change(conn, org.id, manager, picked)
+        except InvalidInput as exc:
+            names = {u.slack_id: u.display_name for u in [*picked, *([manager] if manager else [])]}
+            return _field_error("manager" if manager is not None else "reports",
+                                markup.plain_text(markup.with_names(str(exc), names)))
+    return None
+
+
+def _field_error(block_id: str, message: str) -> dict[str, Any]:
+    return {"response_action": "errors", "errors": {block_id: message[:300]}}
 
 
 async def on_team_modal_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:

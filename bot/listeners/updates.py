@@ -295,7 +295,7 @@ def recorded_ts(event: dict[str, Any]) -> str:
 async def _show_undone(client: Any, thread: standup_threads.MorningThread, user: User, undone: standup_replies.Undone, *,
                        why: str, answer: tuple[str, str | None]) -> None:
     if answer[1]:
-        text, blocks = render.reply_undone(user, undone.removed, why=why, day=undone.plan_date)
+        text, blocks = render.reply_undone(user, undone.removed, why=why, day=undone.plan_date, reopened=undone.reopened)
         await client.chat_update(channel=answer[0], ts=answer[1], text=text, blocks=blocks)
     mirror = undone.entry.get("mirror_ts")
     if mirror:

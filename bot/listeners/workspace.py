@@ -42,6 +42,16 @@ def who(context: Any) -> tuple[Organization, User]:
     return org, user
 
 
+async def submitter(conn: Any, body: dict[str, Any]) -> tuple[Organization | None, User | None]:
+    """Who submitted a view, read at ack time (an ack hook, bot/inbox.py) from what Steward already holds: the
+    organization of the payload's team and its Steward user (either None when unknown; nothing is synced or
+    asked of Slack, the submit handler does that)."""
+    team_id, slack_user = _team_id(body), _slack_user(body)
+    org = await workspace.org_by_team(conn, team_id) if isinstance(team_id, str) and team_id else None
+    user = await workspace.user_by_slack_id(conn, org.id, slack_user) if org is not None and slack_user else None
+    return org, user
+
+
 def _team_id(body: dict[str, Any]) -> str | None:
     team = body.get("team_id") or body.get("team")
     if isinstance(team, dict):

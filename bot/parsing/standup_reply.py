@@ -54,6 +54,20 @@ _NO_BLOCKER = re.compile(
     r"\bnot\s+blocked\b|\bnothing\s+blocking\b|\bunblocked\b|\bno\s+longer\s+blocked\b",
     re.IGNORECASE,
 )
+# The words that only say "this is a blocker" at the start of one: "Blocked on", "I'm still blocked by", "Stuck on".
+_BLOCKED_LEAD = re.compile(
+    r"^\W*(?:(?:i\s*['’]?m|i\s+am|we\s*['’]?re|we\s+are|still|currently|also|and)\s+)*(?:blocked|stuck)\s+(?:on|by)\s*:?\s+",
+    re.IGNORECASE)
+
+
+def blocker_words(sentence: str) -> str:
+    """What a standup reply's blocker sentence says blocks the person, without its leading "Blocked on" words
+    ("Blocked on the logo files from Acme" -> "the logo files from Acme"); the sentence as it is when nothing
+    else would be left. Pure; the stored form of :mod:`bot.slack_markup` is kept."""
+    rest = _BLOCKED_LEAD.sub("", sentence, count=1).strip()
+    return rest if rest and any(ch.isalnum() for ch in rest) else sentence
+
+
 # A blocker said to be gone ("T-5 is unblocked", "no longer blocked on the API keys", "the blocker is resolved"):
 # it resolves the person's open blocker it names (issue 13). "No blockers" / "not blocked" only say none is new.
 _UNBLOCKED = re.compile(

@@ -8,6 +8,7 @@ Words (any order, one of each; a title runs to the end, so it comes last):
   ``no due date``        (also "due none", "no deadline", "undated") clears the due date.
   ``size <xs..xl>``      xs, s, m, l, xl (or small, medium, large, extra small, extra large).
   ``client <name>``      a client's name, as `/tasks <client>` takes it; "client none" / "no client" clears it.
+  ``project <name>``     a project's name (any case, or the start of it); "project none" / "no project" clears it.
   ``title <text>``       the new title (Slack markup kept as written).
 
 Anything else gets a specific answer (:class:`bot.errors.InvalidInput`) naming the words that were not
@@ -30,7 +31,8 @@ from .text import remove_spans
 _F = re.IGNORECASE
 _CLEAR_DUE = r"no\s+due(?:\s+date)?|no\s+deadline|no\s+date|undated"
 _FIELD = re.compile(
-    rf"(?<![\w<|@#-])(?P<kw>{_CLEAR_DUE}|no\s+client|due(?:\s+date)?|deadline|title|rename(?:\s+to)?|size|client)"
+    rf"(?<![\w<|@#-])(?P<kw>{_CLEAR_DUE}|no\s+client|no\s+project|due(?:\s+date)?|deadline|title|rename(?:\s+to)?|size|client"
+    r"|project)"
     r"(?![\w-])\s*(?::|=)?\s*",
     _F,
 )
@@ -43,7 +45,7 @@ SIZE_WORDS: dict[str, str] = {
     "large": "l", "big": "l", "x-large": "xl", "extra large": "xl", "extra-large": "xl", "huge": "xl",
 }
 HOW = ("Say what to change: `due <date>` (or `no due date`), `size xs|s|m|l|xl`, `client <name>` (or `no client`), "
-       "`title <new title>`; `/task edit {id}` alone opens the form.")
+       "`project <name>` (or `project none`), `title <new title>`; `/task edit {id}` alone opens the form.")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class EditWords:
     due_at: datetime | None = None  # the time of day when one was said (aware, the person's zone)
     client_given: bool = False
     client: str | None = None  # the client's name as written; None with client_given: no client
+    project_given: bool = False
+    project: str | None = None  # the project's name as written; None with project_given: no project
     size: str | None = None  # xs, s, m, l or xl
 
 
@@ -78,7 +82,8 @@ def parse_edit_words(text: str, *, display_id: str, now: datetime, tz: str, date
         if values.get("title") is not None:
             break  # a title runs to the end: the words after it are part of it
         key = ("due" if kw.startswith(("due", "deadline")) or re.fullmatch(_CLEAR_DUE, kw, _F) else
-               "client" if kw.endswith("client") else "title" if kw.startswith(("title", "rename")) else kw)
+               "client" if kw.endswith("client") else "project" if kw.endswith("project")
+               else "title" if kw.startswith(("title", "rename")) else kw)
         if key in values:
             raise InvalidInput(f"You said `{key}` twice; say each change once. {how}")
         if key == "title":
@@ -106,6 +111,11 @@ def parse_edit_words(text: str, *, display_id: str, now: datetime, tz: str, date
         if not name:
             raise InvalidInput(f"Which client? `/task edit {display_id} client <name>` (or `no client`).")
         result = replace(result, client_given=True, client=None if _NONE.match(name) else values["client"])
+    if "project" in values:
+        name = markup.read(values["project"]).plain.strip()
+        if not name:
+            raise InvalidInput(f"Which project? `/task edit {display_id} project <name>` (or `project none`).")
+        result = replace(result, project_given=True, project=None if _NONE.match(name) else name)
     if "due" in values:
         due, at = _due(values["due"], display_id, now, tz, date_order)
         result = replace(result, due_given=True, due_date=due, due_at=at)

@@ -292,8 +292,9 @@ class Resolved:
 
 async def resolve_words(conn: psycopg.AsyncConnection, org_id: int, actor: User, words: str, now: datetime) -> Resolved:
     """`/blocker resolve T-n [note]` (or ``B-n`` for a blocker on no task): resolve the open blockers of that task
-    the asker may resolve. Raises InvalidInput with no reference, NotFound for an unknown task or blocker, and a
-    specific InvalidInput when it was already resolved (by whom, when) or never blocked."""
+    the asker may resolve. Raises InvalidInput with no reference, NotFound for an unknown task or blocker,
+    PermissionDenied (logged) when the asker may act on none of its blockers, before saying anything about them,
+    and a specific InvalidInput when it was already resolved (by whom, when) or never blocked."""
     task_ref, blocker_ref = _TASK_REF.match(words or ""), _BLOCKER_REF.match(words or "")
     if task_ref is None and blocker_ref is None:
         raise InvalidInput("Say which blocker: `/blocker resolve T-12 [note]` (`/blockers` lists the open ones).")
@@ -308,6 +309,10 @@ async def resolve_words(conn: psycopg.AsyncConnection, org_id: int, actor: User,
     else:
         found = [await get(conn, org_id, int(blocker_ref.group(1)))]  # type: ignore[union-attr]
         name = found[0].ref
+    # Someone who may act on none of them is refused (and logged) before anything about them is said: whether
+    # they are open, or who resolved them when.
+    if found and not [b for b in found if await _may_act(conn, org_id, actor, b)]:
+        await require_may_act(conn, org_id, actor, found[-1], "resolve")
     open_ones = [b for b in found if b.status == "open"]
     if not open_ones:
         if not found:
@@ -399,6 +404,23 @@ async def resolve_from_standup(conn: psycopg.AsyncConnection, org_id: int, user:
             done = await resolve(conn, org_id, blocker.id, user, now, note=markup.store(sentence, limit=300), via="standup")
             if done is not None:
                 out.append(done[0])
+    return out
+
+
+async def reopen_undone(conn: psycopg.AsyncConnection, org_id: int, user: User, blocker_ids: Sequence[int],
+                        now: datetime) -> list[Blocker]:
+    """Undo of the standup message whose "no longer blocked" resolved ``blocker_ids``: each one ``user`` resolved and
+    nobody else since, on a task still open (or none), is open again and back on its ladder, logged ("reopened").
+    Returns those reopened."""
+    out: list[Blocker] = []
+    for blocker_id in dict.fromkeys(blocker_ids):
+        row = await (await conn.execute(Q["blocker_reopen"], {"organization_id": org_id, "id": blocker_id, "by": user.id,
+                                                              "now": now})).fetchone()
+        if row is None:
+            continue
+        blocker = await get(conn, org_id, blocker_id)
+        await _log(conn, blocker, org_id, blocker.task_id, user, "reopened", {"via": "undo"}, now)
+        out.append(blocker)
     return out
 
 

@@ -67,6 +67,16 @@ def find_client(clients: list[Client], name: str) -> Client:
     return found
 
 
+def find_project(projects: list[Project], name: str) -> Project:
+    """The active project called ``name`` (any case), or the only one whose name starts with it.
+    Raises NotFound listing the known projects (how an admin adds one when there are none)."""
+    if not projects:
+        raise NotFound(f"I don't know a project called `{markup.escape(name.strip()[:60])}`: there are no projects yet "
+                       "(an admin adds one with `/steward project add <name>`).")
+    found: Project = _find(projects, name, "project")
+    return found
+
+
 def client_for_channel(clients: list[Client], channel_id: str) -> Client | None:
     """The client whose channel ``channel_id`` is (a channel belongs to at most one client)."""
     return next((c for c in clients if c.slack_channel_id == channel_id), None)

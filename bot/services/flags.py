@@ -151,7 +151,15 @@ async def raise_manual(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
     if not (text or "").strip():
         raise InvalidInput(USAGE)
     if slack_id is None:
+        typed = (text or "").split()[0]
+        if typed.startswith("@") and len(typed) > 1:  # a name Slack did not turn into a mention: nobody it knows
+            raise NotFound(f"I don't know `{markup.escape(typed)[:40]}` here. Pick them from the list as you type `@`: "
+                           "`/flag @priya missed the last three standups`.")
         raise InvalidInput("Who is the flag about? Mention them: `/flag @priya missed the last three standups`.")
+    words = (text or "").split()
+    if len(words) > 1 and markup.read(words[1]).users:  # "@lena @priya missed …": who is it about?
+        raise InvalidInput("One person at a time: a flag is about one person, so raise one for each "
+                           "(`/flag @priya missed the last three standups`).")
     person = await user_by_slack_id(conn, org_id, slack_id)
     if person is None:
         raise NotFound(f"I don't know <@{slack_id}> (a bot, a guest, or someone who just joined): no flag raised.")
@@ -167,7 +175,8 @@ async def raise_manual(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
         raise InvalidInput(f"{person.mention} has left the workspace, so there's nobody to raise a flag about.")
     stored = markup.store(" ".join(reason.split()), limit=REASON_MAX)
     if not markup.read(stored).plain.strip():
-        raise InvalidInput(f"Say why you're raising it: `/flag {person.mention} missed the last three standups`.")
+        raise InvalidInput(f"Say why you're raising it: `/flag @{markup.escape(person.display_name)} missed the last "
+                           "three standups`.")
     async with conn.transaction():
         row = await (await conn.execute(Q["flag_insert"], {
             "organization_id": org_id, "user_id": person.id, "type": MANUAL_TYPE, "severity": MANUAL_SEVERITY,

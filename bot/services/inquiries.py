@@ -18,7 +18,7 @@ inquiry's thread is not relayed, and its author is told why. Opening and closing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import psycopg
@@ -175,6 +175,34 @@ async def record(conn: psycopg.AsyncConnection, org_id: int, inquiry: Inquiry, s
         if row is None:
             return None
     return Relay(int(row[0]), body, target[0], target[1])
+
+
+# A message the person writes in the DM itself (not in the inquiry's thread) within this long of their manager's last
+# message may be their reply: Steward asks before doing anything with it (bot/listeners/flags.py).
+REPLY_WINDOW = timedelta(hours=24)
+# At most this many conversations are offered to choose from.
+REPLY_CHOICES = 3
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """An open inquiry whose manager (``opener``) wrote to the person lately."""
+
+    inquiry_id: int
+    opener: User
+
+
+async def awaiting_reply(conn: psycopg.AsyncConnection, org_id: int, user: User, now: datetime) -> list[Awaiting]:
+    """The open inquiries about ``user`` whose manager wrote to them within :data:`REPLY_WINDOW` of ``now`` (aware),
+    latest first, at most :data:`REPLY_CHOICES`."""
+    rows = await (await conn.execute(Q["inquiries_awaiting_reply"], {
+        "organization_id": org_id, "user_id": user.id, "since": now - REPLY_WINDOW, "limit": REPLY_CHOICES})).fetchall()
+    out = []
+    for inquiry_id, opened_by, _last in rows:
+        opener = await user_by_id(conn, org_id, opened_by) if opened_by is not None else None
+        if opener is not None:
+            out.append(Awaiting(int(inquiry_id), opener))
+    return out
 
 
 async def relayed(conn: psycopg.AsyncConnection, org_id: int, message_id: int, relayed_ts: str | None) -> None:

@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
-from bot.parsing.standup_reply import ReplyParts, best_match
+from bot.parsing.standup_reply import ReplyParts, best_match, blocker_words
 from bot.parsing.text import fold
 from bot.services import blockers as blocker_service
 from bot.services import calendar, ooo, security, standup_threads
@@ -61,6 +61,7 @@ class ReplyOutcome:
     # What an edit took back besides tasks, and what it could not: said in the answer, never silently.
     removed_blockers: list[str] = field(default_factory=list)
     resolved_blockers: list[tuple[str, str | None]] = field(default_factory=list)  # (description, task) it said were gone
+    resolved_blocker_ids: list[int] = field(default_factory=list)  # ...their ids, which Undo reopens
     removed_ooo: list[tuple[date, date]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # display ids an edit no longer names that stay (they have history)
     off_plan: list[TaskRef] = field(default_factory=list)  # new or named on a closed day: on the list, not that day's plan
@@ -84,7 +85,7 @@ class ReplyOutcome:
             "completed": [r.__dict__ for r in self.completed],
             "blockers": [{"id": b[0], "description": b[1], "task": b[2]} for b in self.blockers],
             "ooo": [{"id": o[0], "start": o[1].isoformat(), "end": o[2].isoformat(), "reason": o[3]} for o in self.ooo],
-            "notes": self.notes,
+            "notes": self.notes, "resolved_blockers": self.resolved_blocker_ids,
         }
 
     @staticmethod
@@ -390,8 +391,9 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
         # 5. Blockers: unchanged sentences keep their blocker (and its escalation clock).
         prev_blockers = {_norm(b["description"]): b for b in (previous or {}).get("blockers", [])}
         all_refs = {**by_number, **await _tasks_by_number(conn, org_id, [n for _, n in parsed.parts.blockers if n and n not in by_number])}
-        for sentence, number in parsed.parts.blockers:
-            kept = prev_blockers.pop(_norm(sentence), None)
+        for said, number in parsed.parts.blockers:
+            sentence = blocker_words(said)  # "Blocked on the logo files" -> "the logo files"
+            kept = prev_blockers.pop(_norm(sentence), None) or prev_blockers.pop(_norm(said), None)
             if kept is not None:
                 outcome.blockers.append((kept["id"], kept["description"], kept.get("task")))
                 continue
@@ -408,6 +410,10 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
         if parsed.parts.unblocked:
             resolved = await blocker_service.resolve_from_standup(conn, org_id, user, parsed.parts.unblocked, now)
             outcome.resolved_blockers += [(b.description, b.task_display_id) for b in resolved]
+            outcome.resolved_blocker_ids += [b.id for b in resolved]
+        # an edit keeps what the message's earlier version resolved (Undo reopens those too)
+        outcome.resolved_blocker_ids = list(dict.fromkeys([*(previous or {}).get("resolved_blockers", []),
+                                                           *outcome.resolved_blocker_ids]))
         for stale in prev_blockers.values():
             if await (await conn.execute(Q["blocker_delete_open"], {"organization_id": org_id, "id": stale["id"]})).fetchone():
                 outcome.removed_blockers.append(stale["description"])
@@ -502,12 +508,14 @@ class Undone:
     entry: dict[str, Any]
     plan_date: date
     thread_id: int
+    reopened: list[Any] = field(default_factory=list)  # the blockers its "no longer blocked" had resolved, open again
 
 
 async def undo_reply(conn: psycopg.AsyncConnection, org_id: int, user: User, submission_id: int, message_ts: str,
                      now: datetime) -> Undone:
     """Take back everything one message put on the record (tasks it created and nobody touched, its plan
-    rows, blockers and out-of-office notes). Only its author may (PermissionDenied, logged)."""
+    rows, blockers and out-of-office notes), and reopen the blockers its "no longer blocked" resolved
+    (:func:`bot.services.blockers.reopen_undone`). Only its author may (PermissionDenied, logged)."""
     owner = await (await conn.execute(Q["submission_owner"], {"organization_id": org_id, "id": submission_id})).fetchone()
     if owner is not None and owner[0] != user.id:
         # Outside the transaction below, so the denial stays on record.
@@ -536,12 +544,14 @@ async def undo_reply(conn: psycopg.AsyncConnection, org_id: int, user: User, sub
             await conn.execute(Q["blocker_delete_open"], {"organization_id": org_id, "id": b["id"]})
         for o in entry.get("ooo", []):
             await ooo.withdraw(conn, org_id, user.id, o["id"], now)
+        reopened = await blocker_service.reopen_undone(conn, org_id, user, [int(i) for i in entry.get("resolved_blockers", [])],
+                                                       now)
         if messages:
             await _save_submission(conn, submission_id, messages, now=now, message_ts=None, edited=True, thread_date=sub.thread_date)
         else:
             # Nothing left: the person has not replied, as far as nudges and reports are concerned.
             await conn.execute(Q["submission_delete"], {"organization_id": org_id, "id": submission_id})
-    return Undone(removed, entry, entry_date(entry, sub.thread_date), sub.thread_id)
+    return Undone(removed, entry, entry_date(entry, sub.thread_date), sub.thread_id, reopened)
 
 
 async def submission_entry(conn: psycopg.AsyncConnection, org_id: int, submission_id: int, message_ts: str) -> tuple[Submission, dict[str, Any]]:

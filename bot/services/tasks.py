@@ -179,8 +179,9 @@ async def require_can_change(conn: psycopg.AsyncConnection, actor: User, task: T
 
 async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, status: str, now: datetime,
                       reason: str | None = None) -> Task:
-    """``task`` done or dropped, logged. Only an open task changes: when another request closed it since
-    ``task`` was read, the answer is the one that request's outcome calls for."""
+    """``task`` done or dropped, logged; its owner is told when someone else did it (:func:`_tell_owner`). Only an
+    open task changes: when another request closed it since ``task`` was read, the answer is the one that
+    request's outcome calls for."""
     async with conn.transaction():
         if status == "done":
             done_stage = next((s.id for s in await stages(conn, task.organization_id) if s.is_done_stage), None)
@@ -194,7 +195,8 @@ async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, st
             if current.status == "dropped":
                 raise await _refuse_dropped(conn, actor, current, "mark it done" if status == "done" else "drop it again")
             raise InvalidInput(f"{task.display_id} is already {current.status}.")
-        await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
+        log_id = await log_change(conn, task, task.organization_id, actor, "status_changed", task.status, status, reason)
+        await _tell_owner(conn, actor, task, status, reason, now, log_id)
         # A done or dropped task blocks nobody: its open blockers are resolved, and whoever they reached hears it.
         from bot.services import blockers
 
@@ -204,6 +206,25 @@ async def _set_status(conn: psycopg.AsyncConnection, actor: User, task: Task, st
 
         await overdue.settle_task(conn, task.organization_id, task.id, actor, now, status)
     return await get(conn, task.organization_id, task.id)
+
+
+CLOSED_BY_OTHER_KIND = "task.closed_by_other"
+
+
+async def _tell_owner(conn: psycopg.AsyncConnection, actor: User, task: Task, status: str, reason: str | None,
+                      now: datetime, log_id: int) -> None:
+    """Someone else (their manager, an admin) marked ``task`` done or dropped it: its owner hears who, and why when
+    dropped, by DM through :func:`notify` (their quiet hours hold it); one notice per change (dedupe key: the task
+    and the change's task_logs id)."""
+    if task.user_id is None or task.user_id == actor.id:
+        return
+    owner = await owner_of(conn, task)
+    if owner is None or not owner.active:
+        return
+    text, blocks = render.closed_by_other_notice(task, actor, status, reason)
+    await notify(conn, organization_id=task.organization_id, kind=CLOSED_BY_OTHER_KIND,
+                 dedupe_key=f"{CLOSED_BY_OTHER_KIND}:{task.id}:{log_id}", text=text, blocks=blocks,
+                 targets=[Target.dm(owner.slack_id)], now=now, user_id=owner.id)
 
 
 class TaskDropped(InvalidInput):
@@ -352,7 +373,8 @@ KEEP: Final = "keep"  # an edit argument left as it is
 
 @dataclass(frozen=True)
 class EditResult:
-    """An edit's outcome: the task before and after, and which of "title", "due", "client", "size" changed."""
+    """An edit's outcome: the task before and after, and which of "title", "due", "client", "project", "size"
+    changed."""
     before: Task
     task: Task
     changed: tuple[str, ...]
@@ -360,12 +382,15 @@ class EditResult:
 
 async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title: str | None = None,
                due_date: date | None | str = KEEP, due_at: datetime | None = None,
-               client_id: int | None | str = KEEP, size: str | None = None, now: datetime | None = None) -> EditResult:
-    """Change what is given (``KEEP`` / None leaves a field as it is; ``due_date`` or ``client_id`` None clears
-    it), logged once with the values before and after. ``due_at`` (aware) is the time of day of a new
-    ``due_date``; a due date changed without one drops the old time. ``size`` is one of xs, s, m, l, xl.
-    A new due date ends the task's overdue walk for the old one as of ``now`` (aware; its flags close, its escalation
-    items lose their buttons: :func:`bot.services.overdue.settle_task`).
+               client_id: int | None | str = KEEP, size: str | None = None,
+               project_id: int | None | str = KEEP, now: datetime | None = None) -> EditResult:
+    """Change what is given (``KEEP`` / None leaves a field as it is; ``due_date``, ``client_id`` or ``project_id``
+    None clears it), logged once in task_logs ("edited") with the values before and after. ``due_at`` (aware) is
+    the time of day of a new ``due_date``; a due date changed without one drops the old time. ``size`` is one of
+    xs, s, m, l, xl. A task that joins a project with its own overdue ladder climbs that ladder from then on
+    (sql/queries/tasks.sql ``task_edit``). A new due date ends the task's overdue walk for the old one as of
+    ``now`` (aware; its flags close, its escalation items lose their buttons:
+    :func:`bot.services.overdue.settle_task`).
 
     Raises PermissionDenied, InvalidInput (empty title, unknown size)."""
     await require_can_change(conn, actor, task, "edit")
@@ -377,6 +402,8 @@ async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title:
         changes["due_at"] = due_at if due_date is not None else None
     if client_id != KEEP and client_id != task.client_id:
         changes["client_id"] = client_id
+    if project_id != KEEP and project_id != task.project_id:
+        changes["project_id"] = project_id
     if size and size != task.size:
         if size not in render.SIZES:
             raise InvalidInput("Size must be one of xs, s, m, l, xl.")
@@ -385,25 +412,30 @@ async def edit(conn: psycopg.AsyncConnection, actor: User, task: Task, *, title:
         return EditResult(task, task, ())
     async with conn.transaction():
         await conn.execute(Q["task_edit"], {"title": None, "due_date": None, "due_at": None, "client_id": None, "size": None,
-                                            **changes, "changed": list(changes), "organization_id": task.organization_id,
+                                            "project_id": None, **changes, "changed": list(changes), "organization_id": task.organization_id,
                                             "id": task.id})
         before = {k: (getattr(task, k).isoformat() if hasattr(getattr(task, k), "isoformat") else getattr(task, k)) for k in changes}
         after = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()}
+        edited = await get(conn, task.organization_id, task.id)
+        if "project_id" in changes:  # the names as people know them, beside the ids
+            before["project"], after["project"] = task.project_name, edited.project_name
         await log_change(conn, task, task.organization_id, actor, "edited", before, after, now=now)
         if "due_date" in changes and now is not None:
             from bot.services import overdue
 
             await overdue.settle_task(conn, task.organization_id, task.id, actor, now, "new date")
-    named = {"title": "title", "due_date": "due", "due_at": "due", "client_id": "client", "size": "size"}
+    named = {"title": "title", "due_date": "due", "due_at": "due", "client_id": "client", "size": "size",
+             "project_id": "project"}
     changed = tuple(dict.fromkeys(named[k] for k in changes))
-    return EditResult(task, await get(conn, task.organization_id, task.id), changed)
+    return EditResult(task, edited, changed)
 
 
 async def edit_by_words(conn: psycopg.AsyncConnection, actor: User, task: Task, text: str, now: datetime,
                         date_order: DateOrder) -> EditResult:
     """`/task edit T-n <words>`: the words (see :mod:`bot.parsing.task_edit`) applied as an :func:`edit`. A due
     date is read in the actor's timezone and ``date_order``; a client by its name, or its channel
-    (`#client-acme`). Raises InvalidInput for words that are not a change, NotFound for an unknown client,
+    (`#client-acme`); a project by its name. Raises InvalidInput for words that are not a change, NotFound for an
+    unknown client or project,
     and what :func:`edit` raises."""
     words = parse_edit_words(text, display_id=task.display_id, now=now, tz=actor.timezone, date_order=date_order)
     client_id: int | None | str = KEEP
@@ -414,5 +446,11 @@ async def edit_by_words(conn: psycopg.AsyncConnection, actor: User, task: Task, 
             read = markup.read(words.client)
             by_channel = client_service.client_for_channel(clients, read.channels[0]) if read.channels else None
             client_id = (by_channel or client_service.find_client(clients, read.plain)).id
+    project_id: int | None | str = KEEP
+    if words.project_given:
+        project_id = None
+        if words.project is not None:
+            project_id = client_service.find_project(await client_service.list_projects(conn, task.organization_id),
+                                                     words.project).id
     return await edit(conn, actor, task, title=words.title, due_date=words.due_date if words.due_given else KEEP,
-                      due_at=words.due_at, client_id=client_id, size=words.size, now=now)
+                      due_at=words.due_at, client_id=client_id, size=words.size, project_id=project_id, now=now)

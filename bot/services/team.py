@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from slack_sdk.errors import SlackApiError
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput, PermissionDenied
 from bot.log import get_logger
 from bot.services import security
@@ -102,6 +103,22 @@ def check_line(by_id: dict[int, User], manager: User, reports: Iterable[User]) -
                                f"so {manager.mention} can't be {person.mention}'s manager: that would make a loop.")
 
 
+async def check_change(conn: psycopg.AsyncConnection, org_id: int, manager: User | None,
+                       reports: Sequence[User]) -> dict[int, User]:
+    """Whether ``manager`` (None: nobody) can be set for ``reports``, as :func:`set_manager` checks it before
+    writing anything (a form checks it at ack time too): InvalidInput for nobody to change, someone who has left the
+    workspace, or a loop (:func:`check_line`). Returns the organization's people by id."""
+    if not reports:
+        raise InvalidInput("Say whose manager to set: `/steward manager @maya for @priya @daniel`.")
+    everyone = {u.id: u for u in await users_of_org(conn, org_id)}
+    gone = [p for p in [*reports, *([manager] if manager else [])] if not p.active]
+    if gone:
+        raise InvalidInput(f"{gone[0].mention} has left the workspace, so I can't change their team.")
+    if manager is not None:
+        check_line(everyone, manager, reports)
+    return everyone
+
+
 async def set_manager(conn: psycopg.AsyncConnection, org_id: int, actor: User | None, manager: User | None,
                       reports: Sequence[User], *, source: str = "admin") -> TeamResult:
     """Make ``manager`` (None: nobody) the manager of each of ``reports``.
@@ -112,14 +129,7 @@ async def set_manager(conn: psycopg.AsyncConnection, org_id: int, actor: User | 
     is audit-logged with the manager before and after."""
     if source == "admin":
         await security.require_admin(conn, organization_id=org_id, actor=actor, action="team.set_manager")
-    if not reports:
-        raise InvalidInput("Say whose manager to set: `/steward manager @maya for @priya @daniel`.")
-    everyone = {u.id: u for u in await users_of_org(conn, org_id)}
-    gone = [p for p in [*reports, *([manager] if manager else [])] if not p.active]
-    if gone:
-        raise InvalidInput(f"{gone[0].mention} has left the workspace, so I can't change their team.")
-    if manager is not None:
-        check_line(everyone, manager, reports)
+    everyone = await check_change(conn, org_id, manager, reports)
     result = TeamResult(manager=manager)
     async with conn.transaction():
         for person in dict((p.id, p) for p in reports).values():
@@ -140,7 +150,8 @@ async def set_manager(conn: psycopg.AsyncConnection, org_id: int, actor: User | 
                                      "to": manager.slack_id if manager else None, "source": source})
             result.changes.append(ManagerChange(person, before, manager))
         if manager is not None and manager.role == "member":
-            await conn.execute(Q["user_set_role"], {"organization_id": org_id, "user_id": manager.id, "role": "manager"})
+            await conn.execute(Q["user_set_role"], {"organization_id": org_id, "user_id": manager.id, "role": "manager",
+                                                    "source": None})
             await security.audit(conn, organization_id=org_id, actor=actor, action="user.role_changed", entity_type="user",
                                  entity_id=manager.id, details={"person": manager.slack_id, "from": "member",
                                                                 "to": "manager", "why": "has reports", "source": source})
@@ -151,7 +162,8 @@ async def set_manager(conn: psycopg.AsyncConnection, org_id: int, actor: User | 
 async def set_role(conn: psycopg.AsyncConnection, org_id: int, actor: User, target: User, role_word: str) -> tuple[str, str]:
     """Set ``target``'s role (admin, manager or member); returns (role before, role after). Admins only
     (PermissionDenied, logged). Raises InvalidInput for another word, for making someone with reports a member,
-    and PermissionDenied for the last admin demoting themselves. Audit-logged."""
+    and PermissionDenied for the last admin demoting themselves. Audit-logged. The role is recorded as set by hand
+    (``users.role_source``), so workspace sync keeps it (only ``STEWARD_ADMINS`` makes someone an admin again)."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="team.set_role")
     role = role_word.strip().lower().rstrip(".")
     if role not in ROLES:
@@ -171,11 +183,14 @@ async def set_role(conn: psycopg.AsyncConnection, org_id: int, actor: User, targ
         reports = await reports_of(conn, org_id, target.id)
         if reports:
             names = ", ".join(r.mention for r in reports[:5]) + (f" and {len(reports) - 5} more" if len(reports) > 5 else "")
+            # In a code span a mention shows as raw markup, so the commands name people as they type them.
+            typed = " ".join(f"@{markup.escape(r.display_name)}" for r in reports[:5])
             raise InvalidInput(f"{target.mention} manages {names}, and a person with reports is a manager. Give them "
-                               f"another manager first (`/steward manager @someone for {reports[0].mention}`), or "
-                               f"`/steward manager {reports[0].mention} none`.")
+                               f"another manager first (`/steward manager @someone for {typed}`), or "
+                               f"`/steward manager {typed} none`.")
     async with conn.transaction():
-        await conn.execute(Q["user_set_role"], {"organization_id": org_id, "user_id": target.id, "role": role})
+        await conn.execute(Q["user_set_role"], {"organization_id": org_id, "user_id": target.id, "role": role,
+                                                "source": "admin"})
         await security.audit(conn, organization_id=org_id, actor=actor, action="user.role_changed", entity_type="user",
                              entity_id=target.id, details={"person": target.slack_id, "from": before, "to": role})
     return before, role

@@ -22,6 +22,7 @@ from bot.errors import InvalidInput
 from bot.log import get_logger
 from bot.parsing.locales import DATE_ORDER_CHOICES, effective_date_order
 from bot.parsing.models import DateOrder
+from bot.services import security
 from bot.services import team as team_service
 from db.queries import Q
 from db.repos.users import org_by_team, user_by_id, user_by_slack_id, users_of_org
@@ -150,8 +151,13 @@ def slack_status(profile: dict[str, Any]) -> dict[str, Any]:
 
 
 async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str, member: dict[str, Any], *,
-                        now: datetime, make_admin: bool = False) -> tuple[int, bool]:
-    """Create or refresh one Slack member (their Slack status too, :func:`slack_status`); returns (user id, created)."""
+                        now: datetime, make_admin: bool = False, configured_admin: bool = False) -> tuple[int, bool]:
+    """Create or refresh one Slack member (their Slack status too, :func:`slack_status`); returns (user id, created).
+
+    ``make_admin``: they should be an admin (a workspace owner when STEWARD_ADMINS is unset, or listed in it:
+    ``configured_admin``). An existing person whose role an admin set by hand (``users.role_source``) keeps it,
+    unless they are listed in STEWARD_ADMINS, which always wins. A role changed here is audit-logged
+    (``user.role_changed``, no actor, ``source`` ``workspace_sync``)."""
     profile = member.get("profile") or {}
     values = {
         **slack_status(profile),
@@ -162,14 +168,21 @@ async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str
         "timezone": _valid_tz(member.get("tz")),
         "locale": _valid_locale(member.get("locale")),
         "active": not member.get("deleted", False),
-        "make_admin": make_admin,
+        "make_admin": make_admin, "configured_admin": configured_admin,
     }
     ident = {"username": member.get("name"), "profile": Jsonb({k: profile.get(k) for k in ("title", "image_72", "status_text") if profile.get(k)})}
     async with conn.transaction():
         existing = await user_by_slack_id(conn, org_id, member["id"])
         if existing is not None:
-            await conn.execute(Q["user_update_from_slack"], {**values, "user_id": existing.id})
+            role = (await (await conn.execute(Q["user_update_from_slack"], {**values, "user_id": existing.id})).fetchone()
+                    or [existing.role])[0]
             await conn.execute(Q["identity_update"], {**ident, "organization_id": org_id, "user_id": existing.id})
+            if role != existing.role:
+                await security.audit(conn, organization_id=org_id, actor=None, action="user.role_changed",
+                                     entity_type="user", entity_id=existing.id, details={
+                                         "person": existing.slack_id, "from": existing.role, "to": role,
+                                         "source": "workspace_sync",
+                                         "why": "STEWARD_ADMINS" if configured_admin else "workspace owner"})
             return existing.id, False
         user_id = (await (await conn.execute(Q["user_insert"], {**values, "role": "admin" if make_admin else "member"})).fetchone())[0]  # type: ignore[index]
         inserted = await (await conn.execute(Q["identity_insert"], {
@@ -211,11 +224,14 @@ async def sync_workspace(conn: psycopg.AsyncConnection, client: Any, *, admins: 
         if not _is_person(member):
             result.skipped_bots += 1
             continue
-        make_admin = _wants_admin(member, admins) or (no_admin_configured and bool(member.get("is_owner") or member.get("is_primary_owner")))
+        configured = _wants_admin(member, admins)
+        make_admin = configured or (no_admin_configured and bool(member.get("is_owner") or member.get("is_primary_owner")))
         try:
-            _, created = await upsert_member(conn, org_id, team_id, member, now=now, make_admin=make_admin)
+            _, created = await upsert_member(conn, org_id, team_id, member, now=now, make_admin=make_admin,
+                                             configured_admin=configured)
         except _Raced:
-            _, created = await upsert_member(conn, org_id, team_id, member, now=now, make_admin=make_admin)
+            _, created = await upsert_member(conn, org_id, team_id, member, now=now, make_admin=make_admin,
+                                             configured_admin=configured)
         result.created += created
         result.updated += not created
         result.deactivated += bool(member.get("deleted"))
@@ -243,7 +259,8 @@ async def ensure_user(conn: psycopg.AsyncConnection, client: Any, org: Organizat
     if not member or not _is_person(member):
         return None
     try:
-        await upsert_member(conn, org.id, org.team_id, member, now=now, make_admin=_wants_admin(member, admins))
+        wanted = _wants_admin(member, admins)
+        await upsert_member(conn, org.id, org.team_id, member, now=now, make_admin=wanted, configured_admin=wanted)
     except _Raced:
         pass
     return await user_by_slack_id(conn, org.id, slack_id)

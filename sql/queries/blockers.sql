@@ -87,6 +87,16 @@ UPDATE blockers SET status = 'resolved', resolved_at = %(now)s, resolved_by = %(
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'open'
 RETURNING id
 
+-- name: blocker_reopen
+-- Undo of the standup message that resolved it: open again, on its ladder (the next sweep works out its next rung from
+-- where its walk stands), unless someone else resolved it since or its task is finished.
+UPDATE blockers b SET status = 'open', resolved_at = NULL, resolved_by = NULL, resolution_note = NULL,
+                      next_escalation_at = %(now)s, updated_at = %(now)s
+WHERE b.organization_id = %(organization_id)s AND b.id = %(id)s AND b.status = 'resolved' AND b.resolved_by = %(by)s
+  AND (b.task_id IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.organization_id = b.organization_id AND t.id = b.task_id
+                                                          AND t.status NOT IN ('done', 'dropped')))
+RETURNING id
+
 -- name: blocker_set_owner
 UPDATE blockers SET owner_id = %(owner_id)s WHERE organization_id = %(organization_id)s AND id = %(id)s
 

@@ -124,6 +124,19 @@ UPDATE inquiry_threads SET status = 'closed', closed_at = %(now)s, closed_by = %
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'open'
 RETURNING id
 
+-- name: inquiries_awaiting_reply
+-- The person's open inquiries whose manager wrote to them since %(since)s, latest first: a message the person writes
+-- in the DM itself (not in a thread) may be meant for one of them (bot/listeners/flags.py asks).
+SELECT i.id, i.opened_by, max(m.created_at) AS last_at
+FROM inquiry_threads i
+JOIN inquiry_messages m ON m.organization_id = i.organization_id AND m.thread_id = i.id AND m.sender_role = 'manager'
+WHERE i.organization_id = %(organization_id)s AND i.user_id = %(user_id)s AND i.status = 'open'
+  AND i.manager_thread_ts IS NOT NULL AND i.user_thread_ts IS NOT NULL
+GROUP BY i.id, i.opened_by
+HAVING max(m.created_at) >= %(since)s
+ORDER BY last_at DESC
+LIMIT %(limit)s
+
 -- name: inquiry_message_insert
 INSERT INTO inquiry_messages (organization_id, thread_id, sender_id, sender_role, body, slack_ts, created_at)
 VALUES (%(organization_id)s, %(thread_id)s, %(sender_id)s, %(sender_role)s, %(body)s, %(slack_ts)s, %(now)s)

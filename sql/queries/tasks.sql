@@ -108,7 +108,14 @@ UPDATE tasks SET
     due_date = CASE WHEN 'due_date' = ANY(%(changed)s::text[]) THEN %(due_date)s::date ELSE due_date END,
     due_at = CASE WHEN 'due_at' = ANY(%(changed)s::text[]) THEN %(due_at)s::timestamptz ELSE due_at END,
     client_id = CASE WHEN 'client_id' = ANY(%(changed)s::text[]) THEN %(client_id)s::bigint ELSE client_id END,
-    size = CASE WHEN 'size' = ANY(%(changed)s::text[]) THEN %(size)s::text ELSE size END
+    size = CASE WHEN 'size' = ANY(%(changed)s::text[]) THEN %(size)s::text ELSE size END,
+    project_id = CASE WHEN 'project_id' = ANY(%(changed)s::text[]) THEN %(project_id)s::bigint ELSE project_id END,
+    -- A task that changes project while its overdue walk is on climbs the new project's ladder from now on: its next
+    -- rung is looked at again by the next sweep (bot/services/overdue.py recomputes it from the walk's anchor).
+    overdue_next_at = CASE WHEN 'project_id' = ANY(%(changed)s::text[]) AND overdue_anchor_at IS NOT NULL
+                                AND overdue_due_date = due_date AND overdue_due_at IS NOT DISTINCT FROM due_at
+                                AND NOT ('due_date' = ANY(%(changed)s::text[]))
+                           THEN overdue_anchor_at ELSE overdue_next_at END
 WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: task_set_open

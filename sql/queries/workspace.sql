@@ -65,7 +65,8 @@ UPDATE users
 SET email = %(email)s, display_name = %(display_name)s, real_name = %(real_name)s, timezone = %(timezone)s,
     active = %(active)s, locale = coalesce(%(locale)s, locale),
     deactivated_at = CASE WHEN %(active)s THEN NULL ELSE coalesce(deactivated_at, %(now)s) END,
-    role = CASE WHEN %(make_admin)s THEN 'admin' ELSE role END,
+    -- STEWARD_ADMINS (configured) always; a workspace owner only when no admin chose their role by hand
+    role = CASE WHEN %(make_admin)s AND (%(configured_admin)s OR role_source IS NULL) THEN 'admin' ELSE role END,
     -- the Slack status, when the profile carried one; "since" is kept while its text and emoji stay the same
     slack_status_since = CASE
         WHEN NOT %(status_known)s THEN slack_status_since
@@ -77,6 +78,7 @@ SET email = %(email)s, display_name = %(display_name)s, real_name = %(real_name)
     slack_status_emoji = CASE WHEN %(status_known)s THEN %(status_emoji)s::text ELSE slack_status_emoji END,
     slack_status_expires_at = CASE WHEN %(status_known)s THEN %(status_expires_at)s::timestamptz ELSE slack_status_expires_at END
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
+RETURNING role
 
 -- name: identity_update
 UPDATE platform_identities SET username = %(username)s, profile = %(profile)s
@@ -96,7 +98,9 @@ UPDATE users SET manager_id = %(manager_id)s, manager_source = %(source)s, updat
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
 
 -- name: user_set_role
-UPDATE users SET role = %(role)s, updated_at = now()
+-- %(source)s: 'admin' when an admin chose it (it then sticks at workspace sync), NULL when Steward set it (a member
+-- given reports becomes a manager).
+UPDATE users SET role = %(role)s, role_source = coalesce(%(source)s, role_source), updated_at = now()
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
 
 -- name: manager_sources

@@ -240,7 +240,7 @@ async def test_echoes_in_channels_never_ping(emulator: SlackEmulator, bot: Stewa
     assert_no_ping(answered, "here", "everyone")
     async with await db(db_dsn) as conn:
         blocker = await fetchval(conn, "SELECT description FROM blockers")
-    assert blocker == f"Blocked on @{NO_PING}everyone signing the budget"
+    assert blocker == f"@{NO_PING}everyone signing the budget"  # without its leading "Blocked on"
 
     # /tasks and /board, typed in the channel.
     for command, text in (("/tasks", ""), ("/tasks", "all"), ("/board", "")):

@@ -64,7 +64,7 @@ async def test_bad_manager_and_role_commands_get_specific_answers_and_change_not
     said = await answer_text(emulator, MAYA, "/steward", f"manager <@{PRIYA}> for <@{SAM}>")
     assert f"<@{SAM}> already manages <@{PRIYA}>" in said and "loop" in said
     assert "can't be their own manager" in await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for <@{SAM}>")
-    assert "Name the people after `for`" in await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for everyone")
+    assert f"Who does <@{SAM}> manage? Name them after `for`" in await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for everyone")
     assert "Say `/steward manager @maya for" in await answer_text(emulator, MAYA, "/steward", "manager sam for priya")
     assert "only Steward admins" in await answer_text(emulator, DIEGO, "/steward", f"manager <@{DIEGO}> for <@{SAM}>")
     assert await managers(db_dsn) == before
@@ -127,7 +127,7 @@ async def test_the_team_modal_sets_many_managers_at_once(emulator: SlackEmulator
     await emulator.open_app_home(MAYA)
     await emulator.wait_for_call("views.publish", since=mark, timeout=10)
     home = emulator.home_views[MAYA]
-    assert "0 manager(s)" in str(home["blocks"])
+    assert "0 managers, 0 people with a manager" in str(home["blocks"])
     mark = len(emulator.calls)
     await emulator.click_button(MAYA, view_id=home["id"], action_id="team_modal_open", value="open")
     await emulator.wait_for_call("views.open", since=mark, timeout=10)

@@ -760,3 +760,17 @@ async def test_custom_profile_fields_as_slack_lists_them(emu: SlackEmulator, cli
     assert labelled[manager]["label"] == "Manager"
     assert "fields" not in (await client.users_info(user="U100"))["user"]["profile"]
     assert all("fields" not in m["profile"] for m in (await client.users_list())["members"])
+
+
+def test_response_action_errors_must_name_input_blocks_of_the_view() -> None:
+    """As strict as Slack: errors for a block that is not an input of the view are not shown under any field."""
+    from bot.emulators.slack.errors import SlackError
+    from bot.emulators.slack.views import _check_errors
+
+    view = {"blocks": [{"type": "section", "block_id": "intro", "text": {"type": "mrkdwn", "text": "Hi"}},
+                       {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
+                        "element": {"type": "plain_text_input", "action_id": "title"}}]}
+    _check_errors(view, {"title": "A task needs a title."})
+    for bad in ({}, {"intro": "No"}, {"missing": "No"}, {"title": ""}, ["title"]):
+        with pytest.raises(SlackError, match="invalid_response_action_errors"):
+            _check_errors(view, bad)

@@ -112,3 +112,14 @@ def test_a_reply_completes_work_by_name_and_plans_the_rest() -> None:
 ])
 def test_a_question_to_steward_in_the_thread_is_conversation(text: str, conversation: bool) -> None:
     assert standup_reply.is_conversation(text, BOT) is conversation
+
+
+def test_a_blocker_is_stored_without_its_leading_blocked_on_words() -> None:
+    from bot.parsing.standup_reply import blocker_words
+
+    assert blocker_words("Blocked on the client logo files from Acme") == "the client logo files from Acme"
+    assert blocker_words("I'm still blocked by legal review of <@U0SAM|sam>'s contract") == (
+        "legal review of <@U0SAM|sam>'s contract")
+    assert blocker_words("Stuck on: the VPN") == "the VPN"
+    assert blocker_words("waiting for the client on the logo") == "waiting for the client on the logo"
+    assert blocker_words("blocked on") == "blocked on"  # nothing else would be left

@@ -178,6 +178,7 @@ class ViewRegistry:
         """What Slack does with a view_submission ack's response_action."""
         action = ack.get("response_action")
         if action == "errors":
+            _check_errors(self.views[view_id], ack.get("errors"))
             return
         if action == "update":
             self.update(self.views[view_id], ack.get("view"), None)
@@ -185,3 +186,18 @@ class ViewRegistry:
             self._push(self.owners[view_id], _checked_spec(ack.get("view"), "modal"), owner)
         else:
             self.close(view_id, clear=action == "clear")
+
+
+def _check_errors(view: JsonDict, errors: Any) -> None:
+    """Slack's rule for ``response_action: errors``: a non-empty object whose keys are block_ids of the view's
+    *input* blocks, each with a message to show under that field. Anything else is not shown under a field:
+    Slack keeps the modal open with a generic error, so the emulator refuses it loudly (SlackError)."""
+    inputs = {b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"}
+    if not isinstance(errors, dict) or not errors:
+        raise SlackError("invalid_response_action_errors", detail="errors must be a non-empty object")
+    for block_id, message in errors.items():
+        if block_id not in inputs:
+            raise SlackError("invalid_response_action_errors",
+                             detail=f"{block_id!r} is not the block_id of an input block in the view")
+        if not isinstance(message, str) or not message.strip():
+            raise SlackError("invalid_response_action_errors", detail=f"the error for {block_id!r} is not a message")
