@@ -497,7 +497,8 @@ async def _rewalk(conn: psycopg.AsyncConnection, org_id: int, actor: User, block
     assert person is not None
     anchor_at = blocker.anchor_at if keep_anchor else now
     due = ladders.next_due(ladder, rhythm, await _person(conn, org_id, rhythm, person, now), level=blocker.escalation_level,
-                           anchor_at=anchor_at, anchor_level=anchor_level, held_until=held_until)
+                           anchor_at=anchor_at, anchor_level=anchor_level, held_until=held_until,
+                           last_at=blocker.last_escalated_at)
     async with conn.transaction():
         await conn.execute(Q["blocker_rewalk"], {
             "organization_id": org_id, "id": blocker.id, "anchor_at": anchor_at, "anchor_level": anchor_level,
@@ -580,7 +581,8 @@ def next_rung_at(ladder: Ladder, rhythm: Rhythm, person: calendar.Person, blocke
     truth: None once its ladder is done; a time :data:`PAUSED_RECHECK` on when its person is away until further notice
     (the calendar cannot say when the rung comes)."""
     due = ladders.next_due(ladder, rhythm, person, level=blocker.escalation_level, anchor_at=blocker.anchor_at,
-                           anchor_level=blocker.anchor_level, held_until=blocker.held_until)
+                           anchor_level=blocker.anchor_level, held_until=blocker.held_until,
+                           last_at=blocker.last_escalated_at)
     if due is not None and due <= now:
         return due, True
     return (due if due is not None or blocker.escalation_level >= len(ladder) else now + PAUSED_RECHECK), False
@@ -618,7 +620,7 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
             evidence=flag_evidence(blocker, rung.wait_words),
             dedupe_key=f"blocker:{blocker.id}:flag:{level + 1}")
     nxt = ladders.next_due(ladder, rhythm, people.person(blocker.user_id), level=level + 1, anchor_at=blocker.anchor_at,
-                           anchor_level=blocker.anchor_level, held_until=blocker.held_until)
+                           anchor_level=blocker.anchor_level, held_until=blocker.held_until, last_at=now)
     advanced = await (await conn.execute(Q["blocker_advance"], {
         "organization_id": org_id, "id": blocker.id, "level": level, "now": now, "next": nxt})).fetchone()
     if advanced is None:

@@ -135,6 +135,15 @@ async def people(conn: psycopg.AsyncConnection, org_id: int, users: Sequence[Use
             for u in users}
 
 
+def team(rhythm: calendar.Rhythm, today: date) -> calendar.Person:
+    """The team as the people calendar sees it, for what is posted to the team rather than sent to one person (an
+    escalation ladder's channel rung): the organization's zone (its clock), and, besides its workdays and holidays
+    (``rhythm``), the public holidays of its holiday country (``/steward standup country``) around ``today``."""
+    days = absences.public_holidays(rhythm.holiday_country, today - ABSENCE_WINDOW_BEFORE, today + ABSENCE_WINDOW_AFTER)
+    return calendar.Person(timezone=rhythm.timezone, absences=tuple(
+        calendar.Absence(d, d, name or "public holiday", absences.SOURCE_HOLIDAY) for d, name in days))
+
+
 async def upcoming(conn: psycopg.AsyncConnection, org_id: int, user_id: int, today: date) -> list[OooRecord]:
     cur = conn.cursor(row_factory=class_row(OooRecord))
     await cur.execute(Q["ooo_of_user"], {"organization_id": org_id, "user_id": user_id, "from_date": today})

@@ -237,3 +237,41 @@ async def test_the_channel_post_names_each_blockers_command_and_the_summary_coun
     assert ("their owners resolve them with `/blocker resolve T-1`, `/blocker resolve T-2`, `/blocker resolve B-3`"
             in texts(post)), texts(post)
     assert "T-n" not in texts(post)
+
+
+async def test_after_a_rung_waits_for_its_recipient_the_next_keeps_its_spacing_and_never_posts_at_night(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for <@{DIEGO}>")  # Sam is in London
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    clock.at = ny(3, 10, 16, 0)
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the staging credentials", channel=STANDUP)
+    assert (await sweep(bot, clock, ny(3, 11, 11, 30)))["to_owner"] == 1
+    # Sam's rung is due Wednesday 16:00 New York, 20:00 in London: his quiet hours. Swept at 16:00 each day (the
+    # bot down in between), it waits for him: Thursday, Friday, then his weekend.
+    for day in (11, 12, 13):
+        assert (await sweep(bot, clock, ny(3, day, 16, 0)))["waiting"] == 1
+    # Monday 16 March 08:05 London (04:05 New York): Sam is asked.
+    assert (await sweep(bot, clock, ny(3, 16, 4, 5)))["to_manager"] == 1
+    # A minute later the channel rung (due Thursday by the walk) does not follow at 04:06 in the team's night: it
+    # keeps its working day after Sam was asked, in the team's working hours.
+    assert (await sweep(bot, clock, ny(3, 16, 4, 6))).get("to_channel") is None
+    assert not [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert (await walk(db_dsn))[1:] == (2, ny(3, 16, 17, 30), ny(3, 16, 4, 5))
+    assert (await sweep(bot, clock, ny(3, 16, 17, 30)))["to_channel"] == 1
+    assert [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert (await walk(db_dsn))[1:] == (3, ny(3, 17, 17, 30), ny(3, 16, 17, 30))  # the flag a working day on
+
+
+async def test_a_channel_rung_due_in_the_teams_night_waits_for_its_working_hours(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", "standup local on")  # Priya's waits run on her clock, Kolkata's
+    task = await add_task(db_dsn, PRIYA, "Translate the brochure")
+    await answer_text(emulator, PRIYA, "/blocker", f"{task} waiting for the glossary", channel=STANDUP)
+    await answer_text(emulator, MAYA, "/steward", "ladder blocker 0h channel")
+    # Due at once, at 04:00 New York (13:30 in Kolkata, her working day): the post waits for the team's 09:00.
+    assert (await sweep(bot, clock, ny(3, 10, 4, 0))).get("to_channel") is None
+    assert not [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert (await walk(db_dsn))[2] == ny(3, 10, 9, 0)
+    assert (await sweep(bot, clock, ny(3, 10, 9, 0)))["to_channel"] == 1
