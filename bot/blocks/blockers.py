@@ -234,9 +234,13 @@ def opened_text(opened: Opened, rhythm: calendar.Rhythm, viewer: User, ladder_wo
                 "I'm following it up. `/blockers` shows where it is.")
     whose = "" if blocker.user_id == viewer.id else f" for <@{blocker.person_slack_id}>"
     text = f":construction: Blocker opened{whose} on {_task(blocker)}: {quote(blocker.description)}."
-    if blocker.next_escalation_at is not None and ladder_words:
-        text += (f" If it's still open {short(blocker.next_escalation_at, viewer.timezone)} (working time), the ladder "
-                 f"starts: {'; '.join(ladder_words)}.")
+    if opened.next_at is not None and ladder_words:
+        when = short(opened.next_at, viewer.timezone)  # when it reaches them (their reachable time), on this reader's clock
+        if opened.next_step == "owner":
+            who = "you'll" if blocker.owner_of_record == viewer.id else f"<@{blocker.person_slack_id}> will"
+            text += f" If it's still open, {who} be asked about it {when}; the ladder: {'; '.join(ladder_words)}."
+        else:
+            text += f" If it's still open {when}, the ladder starts: {'; '.join(ladder_words)}."
     return text + f" Resolve it with `/blocker resolve {blocker.ref}`."
 
 

@@ -35,7 +35,7 @@ from psycopg.rows import class_row
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
-from bot.parsing.ladders import Ladder
+from bot.parsing.ladders import Action, Ladder
 from bot.services import calendar, escalations, flags, ladders, ooo, security, standup_settings
 from bot.services import tasks as task_service
 from bot.services.calendar import Rhythm
@@ -110,8 +110,8 @@ class Blocker:
 class Opened:
     blocker: Blocker
     existing: bool = False  # the same blocker was already open
-    next_step: str | None = None  # "DM you" …, from the ladder
-    next_at: datetime | None = None
+    next_step: str | None = None  # the first rung's action ("owner", …), from the ladder
+    next_at: datetime | None = None  # when that rung will actually reach its recipient (first_reach)
 
 
 @dataclass
@@ -238,9 +238,31 @@ async def open_blocker(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
         blocker_id = await _insert(conn, org_id, person=person, actor=actor, task_id=task.id if task else None,
                                    description=description, source="slash", now=now, channel_id=channel_id, ts=None)
     blocker = await get(conn, org_id, blocker_id)
-    _rhythm, ladder = await _ladder(conn, org_id)
-    step = ladder.rungs[0].action if len(ladder) else None
-    return Opened(blocker, next_step=step, next_at=blocker.next_escalation_at)
+    rhythm, ladder = await _ladder(conn, org_id)
+    if not len(ladder) or blocker.next_escalation_at is None:
+        return Opened(blocker)
+    action = ladder.rungs[0].action
+    return Opened(blocker, next_step=action, next_at=await first_reach(conn, org_id, rhythm, blocker, action, now))
+
+
+async def first_reach(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, blocker: Blocker, action: Action,
+                      now: datetime) -> datetime:
+    """When the first rung (``action``) of ``blocker``, opened at ``now``, will actually reach its recipient if it is
+    still open: its due time (``next_escalation_at``, the blocked person's working time) passed through the rung's
+    route as the sweep will take it (:func:`bot.services.escalations.route`: the recipient's quiet hours, weekend,
+    holidays and leave in their own zone, :func:`bot.services.calendar.reachable_from`; a channel post, the team's
+    working hours). A Friday-evening blocker in Kolkata is asked about on Monday at 08:00 there, not "Sat 00:05"."""
+    due = blocker.next_escalation_at
+    assert due is not None
+    people = await escalations.load_people(conn, org_id, rhythm, self_and_owner(blocker), now)
+    route = escalations.route(people, action, person_id=blocker.user_id, owner_id=blocker.owner_id, now=due,
+                              channel_id=blocker.project_channel_id or rhythm.standup_channel_id)
+    return route.wait_until if route.skipped is None and route.wait_until is not None else due
+
+
+def self_and_owner(blocker: Blocker) -> list[int]:
+    """The people a rung about ``blocker`` routes from: the blocked person and the owner of record."""
+    return [blocker.user_id] + ([blocker.owner_id] if blocker.owner_id is not None else [])
 
 
 async def open_from_standup(conn: psycopg.AsyncConnection, org_id: int, user: User, *, task_id: int | None,
@@ -537,7 +559,7 @@ class BlockerClimb:
     ladder: Ladder | None = field(default=None, init=False, repr=False)  # read at the first blocker due
 
     def people_of(self, item: Blocker) -> list[int]:
-        return [item.user_id] + ([item.owner_id] if item.owner_id is not None else [])
+        return self_and_owner(item)
 
     async def _ladder(self, conn: psycopg.AsyncConnection, org_id: int) -> Ladder:
         if self.ladder is None:

@@ -275,3 +275,18 @@ async def test_a_channel_rung_due_in_the_teams_night_waits_for_its_working_hours
     assert not [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
     assert (await walk(db_dsn))[2] == ny(3, 10, 9, 0)
     assert (await sweep(bot, clock, ny(3, 10, 9, 0)))["to_channel"] == 1
+
+
+async def test_the_blocker_answer_says_when_its_person_will_actually_be_asked(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    # Friday 6 March 13:00 New York (23:30 in Kolkata): 4 working hours on the team's clock end Friday 17:00, which is
+    # Saturday 03:30 for Priya; her weekend and Monday's holiday follow, so she is asked Tuesday 08:00 her time.
+    said = await answer_text(emulator, PRIYA, "/blocker", "waiting for design sign-off on the checkout page",
+                             channel=STANDUP)
+    assert "If it's still open, you'll be asked about it Tue 10 Mar 08:00;" in said, said
+    assert "Sat 7 Mar" not in said and "Fri 6 Mar" not in said
+    asked_at = datetime(2026, 3, 10, 8, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert (await sweep(bot, clock, ny(3, 6, 17, 0)))["waiting"] == 1  # the answer's promise is the sweep's truth
+    assert (await walk(db_dsn))[2] == asked_at
+    assert (await sweep(bot, clock, asked_at))["to_owner"] == 1
