@@ -106,6 +106,8 @@ def item(step: Step, people: People, recipient: User, now: datetime) -> tuple[st
         latest = step.extra.get("latest_word")
         if latest:
             line += f"\nTheir latest word ({short(latest[1], tz)}): {quote(latest[0], 300)}"
+        else:
+            line += f"\n{who} hasn't said anything about it yet."
         if blocker.owner_id and blocker.owner_id != blocker.user_id and blocker.owner_id in people.users:
             line += f"\nOwner of record: {people.users[blocker.owner_id].mention}"
         line += f"\n{_where(blocker)}."
@@ -221,9 +223,21 @@ def taken_text(blocker: Blocker, actor: User, owner: User, held: datetime | None
 
 
 def taken_blocks(blocker: Blocker, text: str) -> list[dict[str, Any]]:
-    """The message a new owner of record gets: the words, and the buttons of someone who owns a blocker (Resolved /
-    Still blocked / I need help)."""
+    """The message a new owner of record gets, or the blocked person when someone else opened it: the words, and the
+    buttons of someone who owns a blocker (Resolved / Still blocked / I need help)."""
     return [section(text), _buttons(blocker, "owner", blocker.escalation_level)]
+
+
+def opened_for_text(opened: Opened, actor: User, reader: User) -> str:
+    """What the blocked person hears when ``actor`` (their manager, an admin) opened a blocker on their task: what it
+    is, and when they will be asked about it, on their clock (``reader``)."""
+    blocker = opened.blocker
+    text = f":construction: {actor.mention} opened a blocker on your {_task(blocker)}: {quote(blocker.description)}."
+    if opened.next_at is not None and opened.next_step == "owner":
+        text += f" If it's still open, you'll be asked about it {short(opened.next_at, reader.timezone)}."
+    elif opened.next_at is not None:
+        text += f" If it's still open {short(opened.next_at, reader.timezone)}, its ladder starts."
+    return text + " Press *Resolved* when it's sorted, *Still blocked* if it still holds you up."
 
 
 def opened_text(opened: Opened, rhythm: calendar.Rhythm, viewer: User, ladder_words: list[str]) -> str:

@@ -24,7 +24,8 @@ from db.repos.users import user_by_slack_id
 from tests.e2e import test_blockers as blocker_team
 from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, answer_text
 from tests.e2e.test_blockers import click, delivered, ny, on_project, row, setup_team, sweep, texts, walk
-from tests.e2e.test_daily_rhythm import LEE, add_task, db, wait_until
+from tests.e2e.test_daily_rhythm import LEE, add_task, db, reply, wait_until
+from tests.e2e.test_distributed_team import post_thread
 from tests.e2e.test_overdue import rows
 
 bot, clock = blocker_team.bot, blocker_team.clock  # the team's fixtures
@@ -290,3 +291,51 @@ async def test_the_blocker_answer_says_when_its_person_will_actually_be_asked(
     assert (await sweep(bot, clock, ny(3, 6, 17, 0)))["waiting"] == 1  # the answer's promise is the sweep's truth
     assert (await walk(db_dsn))[2] == asked_at
     assert (await sweep(bot, clock, asked_at))["to_owner"] == 1
+
+
+async def manager_dm(emulator: SlackEmulator, task: str) -> str:
+    [escalated] = [m for m in await dm_messages(emulator, LEE) if f"blocked on {task}" in (m.get("text") or "")]
+    return texts(escalated)
+
+
+async def test_a_blocker_a_manager_opens_tells_its_person_and_their_latest_word_is_only_theirs(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Refresh the brand pages")
+    other = await add_task(db_dsn, DIEGO, "Fix the nav menu")
+    clock.at = ny(3, 10, 9, 0)
+    said = await answer_text(emulator, LEE, "/blocker", f"{task} waiting for Acme to send the brand guidelines",
+                             channel=STANDUP)
+    assert f"for <@{DIEGO}>" in said and f"<@{DIEGO}> will be asked about it Tue 10 Mar 13:00" in said
+    # Diego hears it at once, with the buttons of his own blocker.
+    await delivered(bot)
+    [told] = [m for m in await dm_messages(emulator, DIEGO) if "opened a blocker on your" in (m.get("text") or "")]
+    assert f"<@{LEE}> opened a blocker on your `{task}`" in told["text"]
+    assert "you'll be asked about it Tue 10 Mar 13:00" in told["text"]
+    assert actions_of(told) == ["blocker_resolve", "blocker_still", "blocker_help"]
+
+    # His standup update says nothing of it: Lee's words are not "his latest word", nor is that update.
+    thread = await post_thread(emulator, bot, clock, ny(3, 10, 9, 30), db_dsn)
+    clock.at = ny(3, 10, 9, 45)
+    await reply(emulator, DIEGO, thread, f"Today: I'll fix the nav menu ({other}) by 11am.")
+    await sweep(bot, clock, ny(3, 10, 13, 0))
+    await sweep(bot, clock, ny(3, 11, 9, 0))
+    body = await manager_dm(emulator, task)
+    assert "Their latest word" not in body and "brand guidelines" in body
+    assert f"<@{DIEGO}> hasn't said anything about it yet." in body and "nav menu" not in body
+
+
+async def test_the_latest_word_is_the_owners_sentence_about_the_blocker(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Refresh the brand pages")
+    clock.at = ny(3, 10, 9, 0)
+    await answer_text(emulator, LEE, "/blocker", f"{task} waiting for Acme to send the brand guidelines", channel=STANDUP)
+    thread = await post_thread(emulator, bot, clock, ny(3, 10, 9, 30), db_dsn)
+    clock.at = ny(3, 10, 9, 45)
+    await reply(emulator, DIEGO, thread, "Today: the invoices. Acme still hasn't sent the guidelines, I chased them.")
+    await sweep(bot, clock, ny(3, 10, 13, 0))
+    await sweep(bot, clock, ny(3, 11, 9, 0))
+    body = await manager_dm(emulator, task)
+    assert "Their latest word (Tue 10 Mar 09:45): \u201cAcme still hasn't sent the guidelines, I chased them.\u201d" in body, body
+    assert "invoices" not in body
