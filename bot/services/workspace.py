@@ -151,7 +151,10 @@ def slack_status(profile: dict[str, Any]) -> dict[str, Any]:
 
 async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str, member: dict[str, Any], *,
                         now: datetime, make_admin: bool = False) -> tuple[int, bool]:
-    """Create or refresh one Slack member (their Slack status too, :func:`slack_status`); returns (user id, created)."""
+    """Create or refresh one Slack member (their Slack status too, :func:`slack_status`) as of ``now`` (aware); returns
+    (user id, created). When an existing member's status changed, their open blockers' and overdue tasks' next rungs
+    are recomputed in the same transaction (:func:`bot.services.escalation_sweep.reschedule_person`): a status that
+    says away pauses their ladders' clocks."""
     profile = member.get("profile") or {}
     values = {
         **slack_status(profile),
@@ -168,8 +171,14 @@ async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str
     async with conn.transaction():
         existing = await user_by_slack_id(conn, org_id, member["id"])
         if existing is not None:
-            await conn.execute(Q["user_update_from_slack"], {**values, "user_id": existing.id})
+            changed = await (await conn.execute(Q["user_update_from_slack"], {**values, "user_id": existing.id})).fetchone()
             await conn.execute(Q["identity_update"], {**ident, "organization_id": org_id, "user_id": existing.id})
+            if changed is not None and changed[0]:
+                # A status that says away (or no longer does) moves their ladders' due times, in this transaction;
+                # only when it really changed, not at every sync of every member.
+                from bot.services import escalation_sweep
+
+                await escalation_sweep.reschedule_person(conn, org_id, existing.id, now)
             return existing.id, False
         user_id = (await (await conn.execute(Q["user_insert"], {**values, "role": "admin" if make_admin else "member"})).fetchone())[0]  # type: ignore[index]
         inserted = await (await conn.execute(Q["identity_insert"], {
