@@ -106,6 +106,8 @@ def item(step: Step, people: People, recipient: User, now: datetime) -> tuple[st
         latest = step.extra.get("latest_word")
         if latest:
             line += f"\nTheir latest word ({short(latest[1], tz)}): {quote(latest[0], 300)}"
+        else:
+            line += f"\n{who} hasn't said anything about it yet."
         if blocker.owner_id and blocker.owner_id != blocker.user_id and blocker.owner_id in people.users:
             line += f"\nOwner of record: {people.users[blocker.owner_id].mention}"
         line += f"\n{_where(blocker)}."
@@ -221,9 +223,21 @@ def taken_text(blocker: Blocker, actor: User, owner: User, held: datetime | None
 
 
 def taken_blocks(blocker: Blocker, text: str) -> list[dict[str, Any]]:
-    """The message a new owner of record gets: the words, and the buttons of someone who owns a blocker (Resolved /
-    Still blocked / I need help)."""
+    """The message a new owner of record gets, or the blocked person when someone else opened it: the words, and the
+    buttons of someone who owns a blocker (Resolved / Still blocked / I need help)."""
     return [section(text), _buttons(blocker, "owner", blocker.escalation_level)]
+
+
+def opened_for_text(opened: Opened, actor: User, reader: User) -> str:
+    """What the blocked person hears when ``actor`` (their manager, an admin) opened a blocker on their task: what it
+    is, and when they will be asked about it, on their clock (``reader``)."""
+    blocker = opened.blocker
+    text = f":construction: {actor.mention} opened a blocker on your {_task(blocker)}: {quote(blocker.description)}."
+    if opened.next_at is not None and opened.next_step == "owner":
+        text += f" If it's still open, you'll be asked about it {short(opened.next_at, reader.timezone)}."
+    elif opened.next_at is not None:
+        text += f" If it's still open {short(opened.next_at, reader.timezone)}, its ladder starts."
+    return text + " Press *Resolved* when it's sorted, *Still blocked* if it still holds you up."
 
 
 def opened_text(opened: Opened, rhythm: calendar.Rhythm, viewer: User, ladder_words: list[str]) -> str:
@@ -234,9 +248,13 @@ def opened_text(opened: Opened, rhythm: calendar.Rhythm, viewer: User, ladder_wo
                 "I'm following it up. `/blockers` shows where it is.")
     whose = "" if blocker.user_id == viewer.id else f" for <@{blocker.person_slack_id}>"
     text = f":construction: Blocker opened{whose} on {_task(blocker)}: {quote(blocker.description)}."
-    if blocker.next_escalation_at is not None and ladder_words:
-        text += (f" If it's still open {short(blocker.next_escalation_at, viewer.timezone)} (working time), the ladder "
-                 f"starts: {'; '.join(ladder_words)}.")
+    if opened.next_at is not None and ladder_words:
+        when = short(opened.next_at, viewer.timezone)  # when it reaches them (their reachable time), on this reader's clock
+        if opened.next_step == "owner":
+            who = "you'll" if blocker.owner_of_record == viewer.id else f"<@{blocker.person_slack_id}> will"
+            text += f" If it's still open, {who} be asked about it {when}; the ladder: {'; '.join(ladder_words)}."
+        else:
+            text += f" If it's still open {when}, the ladder starts: {'; '.join(ladder_words)}."
     return text + f" Resolve it with `/blocker resolve {blocker.ref}`."
 
 

@@ -68,7 +68,7 @@ async def record_from_text(deps: Deps, org: Any, user: User, text: str, *, sourc
         span = await ooo.check_workdays(conn, org.id, user.id, parsed.start_date, parsed.end_date, today)
         if not step.done:
             step.result = await ooo.record(conn, org.id, user, parsed.start_date, parsed.end_date, reason, source=source,
-                                           channel_id=channel, ts=ts)
+                                           now=now, channel_id=channel, ts=ts)
         ooo_id = step.result
     note = ooo.other_order_note(text, now=now, tz=user.timezone, date_order=date_order_of(user), country=country)
     return ooo_id, note, reason, span

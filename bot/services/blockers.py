@@ -35,7 +35,7 @@ from psycopg.rows import class_row
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
-from bot.parsing.ladders import Ladder
+from bot.parsing.ladders import Action, Ladder
 from bot.services import calendar, escalations, flags, ladders, ooo, security, standup_settings
 from bot.services import tasks as task_service
 from bot.services.calendar import Rhythm
@@ -59,6 +59,14 @@ KIND_DM = "escalation.blocker"
 KIND_CHANNEL = "escalation.blocker_channel"
 KIND_RESOLVED = "blocker.resolved"
 KIND_TAKEN = "blocker.taken"
+KIND_OPENED_FOR = "blocker.opened_for"  # a blocker opened by someone else (a manager, an admin) on one's task
+# How many of the blocked person's latest standup updates are looked through for their latest word on a blocker.
+WORD_UPDATES = 20
+# A standup sentence speaks of a blocker when it shares this many of its telling words (speaks_of)...
+SHARED_WORDS = 2
+# ...which are not these: they tell nothing of which blocker (title_key has dropped the small words already).
+_UNTELLING = frozenset({"waiting", "wait", "blocked", "blocker", "still", "need", "needs", "get", "got", "yet", "today",
+                        "tomorrow", "some", "more", "one"})
 _TASK_REF = re.compile(r"^\s*T-?(\d{1,9})\b[\s:,\u2014\u2013-]*", re.IGNORECASE)
 _BLOCKER_REF = re.compile(r"^\s*B-?(\d{1,12})\b[\s:,\u2014\u2013-]*", re.IGNORECASE)
 
@@ -110,8 +118,8 @@ class Blocker:
 class Opened:
     blocker: Blocker
     existing: bool = False  # the same blocker was already open
-    next_step: str | None = None  # "DM you" …, from the ladder
-    next_at: datetime | None = None
+    next_step: str | None = None  # the first rung's action ("owner", …), from the ladder
+    next_at: datetime | None = None  # when that rung will actually reach its recipient (first_reach)
 
 
 @dataclass
@@ -171,9 +179,11 @@ async def _log(conn: psycopg.AsyncConnection, blocker: Blocker | int, org_id: in
 async def _insert(conn: psycopg.AsyncConnection, org_id: int, *, person: User, actor: User | None, task_id: int | None,
                   description: str, source: str, now: datetime, channel_id: str | None, ts: str | None) -> int:
     due = await first_due(conn, org_id, person, now)
+    own = actor is None or actor.id == person.id  # the blocked person's own words: their latest word on it
     row = await (await conn.execute(Q["blocker_open"], {
         "organization_id": org_id, "task_id": task_id, "user_id": person.id, "description": description, "source": source,
-        "next_escalation_at": due, "now": now, "channel_id": channel_id, "ts": ts})).fetchone()
+        "next_escalation_at": due, "now": now, "channel_id": channel_id, "ts": ts,
+        "word": description if own else None})).fetchone()
     assert row is not None
     blocker_id = int(row[0])
     await _log(conn, blocker_id, org_id, task_id, actor, "opened",
@@ -237,10 +247,47 @@ async def open_blocker(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
     async with conn.transaction():
         blocker_id = await _insert(conn, org_id, person=person, actor=actor, task_id=task.id if task else None,
                                    description=description, source="slash", now=now, channel_id=channel_id, ts=None)
-    blocker = await get(conn, org_id, blocker_id)
-    _rhythm, ladder = await _ladder(conn, org_id)
-    step = ladder.rungs[0].action if len(ladder) else None
-    return Opened(blocker, next_step=step, next_at=blocker.next_escalation_at)
+        blocker = await get(conn, org_id, blocker_id)
+        rhythm, ladder = await _ladder(conn, org_id)
+        opened = Opened(blocker)
+        if len(ladder) and blocker.next_escalation_at is not None:
+            action = ladder.rungs[0].action
+            opened = Opened(blocker, next_step=action, next_at=await first_reach(conn, org_id, rhythm, blocker, action, now))
+        if person.id != actor.id and person.active:
+            await _tell_opened_for(conn, org_id, opened, actor, person, now)
+    return opened
+
+
+async def _tell_opened_for(conn: psycopg.AsyncConnection, org_id: int, opened: Opened, actor: User, person: User,
+                           now: datetime) -> None:
+    """A blocker ``actor`` (their manager, an admin) opened on ``person``'s task: ``person`` hears it in a DM with the
+    buttons of their own blocker (Resolved / Still blocked / I need help), when they will be asked on their clock."""
+    from bot.blocks import blockers as render  # the words (pure)
+
+    text = render.opened_for_text(opened, actor, person)
+    await notify(conn, organization_id=org_id, kind=KIND_OPENED_FOR, text=text,
+                 blocks=render.taken_blocks(opened.blocker, text), targets=[Target.dm(person.slack_id)],
+                 dedupe_key=f"{KIND_OPENED_FOR}:{org_id}:{opened.blocker.id}", now=now, user_id=person.id)
+
+
+async def first_reach(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm, blocker: Blocker, action: Action,
+                      now: datetime) -> datetime:
+    """When the first rung (``action``) of ``blocker``, opened at ``now``, will actually reach its recipient if it is
+    still open: its due time (``next_escalation_at``, the blocked person's working time) passed through the rung's
+    route as the sweep will take it (:func:`bot.services.escalations.route`: the recipient's quiet hours, weekend,
+    holidays and leave in their own zone, :func:`bot.services.calendar.reachable_from`; a channel post, the team's
+    working hours). A Friday-evening blocker in Kolkata is asked about on Monday at 08:00 there, not "Sat 00:05"."""
+    due = blocker.next_escalation_at
+    assert due is not None
+    people = await escalations.load_people(conn, org_id, rhythm, self_and_owner(blocker), now)
+    route = escalations.route(people, action, person_id=blocker.user_id, owner_id=blocker.owner_id, now=due,
+                              channel_id=blocker.project_channel_id or rhythm.standup_channel_id)
+    return route.wait_until if route.skipped is None and route.wait_until is not None else due
+
+
+def self_and_owner(blocker: Blocker) -> list[int]:
+    """The people a rung about ``blocker`` routes from: the blocked person and the owner of record."""
+    return [blocker.user_id] + ([blocker.owner_id] if blocker.owner_id is not None else [])
 
 
 async def open_from_standup(conn: psycopg.AsyncConnection, org_id: int, user: User, *, task_id: int | None,
@@ -517,9 +564,11 @@ async def _rewalk(conn: psycopg.AsyncConnection, org_id: int, actor: User, block
     rhythm, ladder = await _ladder(conn, org_id)
     person = await user_by_id(conn, org_id, blocker.user_id)
     assert person is not None
+    word = word if actor.id == blocker.user_id else None  # the blocked person's latest word is only theirs
     anchor_at = blocker.anchor_at if keep_anchor else now
     due = ladders.next_due(ladder, rhythm, await _person(conn, org_id, rhythm, person, now), level=blocker.escalation_level,
-                           anchor_at=anchor_at, anchor_level=anchor_level, held_until=held_until)
+                           anchor_at=anchor_at, anchor_level=anchor_level, held_until=held_until,
+                           last_at=blocker.last_escalated_at)
     async with conn.transaction():
         await conn.execute(Q["blocker_rewalk"], {
             "organization_id": org_id, "id": blocker.id, "anchor_at": anchor_at, "anchor_level": anchor_level,
@@ -558,7 +607,7 @@ class BlockerClimb:
     ladder: Ladder | None = field(default=None, init=False, repr=False)  # read at the first blocker due
 
     def people_of(self, item: Blocker) -> list[int]:
-        return [item.user_id] + ([item.owner_id] if item.owner_id is not None else [])
+        return self_and_owner(item)
 
     async def _ladder(self, conn: psycopg.AsyncConnection, org_id: int) -> Ladder:
         if self.ladder is None:
@@ -602,7 +651,8 @@ def next_rung_at(ladder: Ladder, rhythm: Rhythm, person: calendar.Person, blocke
     truth: None once its ladder is done; a time :data:`PAUSED_RECHECK` on when its person is away until further notice
     (the calendar cannot say when the rung comes)."""
     due = ladders.next_due(ladder, rhythm, person, level=blocker.escalation_level, anchor_at=blocker.anchor_at,
-                           anchor_level=blocker.anchor_level, held_until=blocker.held_until)
+                           anchor_level=blocker.anchor_level, held_until=blocker.held_until,
+                           last_at=blocker.last_escalated_at)
     if due is not None and due <= now:
         return due, True
     return (due if due is not None or blocker.escalation_level >= len(ladder) else now + PAUSED_RECHECK), False
@@ -640,7 +690,7 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
             evidence=flag_evidence(blocker, rung.wait_words),
             dedupe_key=f"blocker:{blocker.id}:flag:{level + 1}")
     nxt = ladders.next_due(ladder, rhythm, people.person(blocker.user_id), level=level + 1, anchor_at=blocker.anchor_at,
-                           anchor_level=blocker.anchor_level, held_until=blocker.held_until)
+                           anchor_level=blocker.anchor_level, held_until=blocker.held_until, last_at=now)
     advanced = await (await conn.execute(Q["blocker_advance"], {
         "organization_id": org_id, "id": blocker.id, "level": level, "now": now, "next": nxt})).fetchone()
     if advanced is None:
@@ -664,15 +714,43 @@ def flag_evidence(blocker: Blocker, open_for: str) -> dict[str, Any]:
 
 
 async def latest_word(conn: psycopg.AsyncConnection, org_id: int, blocker: Blocker) -> tuple[str, datetime] | None:
-    """The blocked person's latest word on it: their latest standup update since it was raised, or what they said
-    with it ("Still blocked", the words it was raised with), whichever is later."""
-    row = await (await conn.execute(Q["blocker_latest_word"], {"organization_id": org_id, "user_id": blocker.user_id,
-                                                               "since": blocker.created_at})).fetchone()
-    said = (str(row[0]), row[1]) if row is not None else None
+    """The blocked person's own latest word on ``blocker`` (their words only; never whoever else opened or pressed
+    on it): the words they raised it with, their "Still blocked" / "I need help" press (``blockers.last_word``), or
+    the latest sentence of a standup update of theirs since it was raised that speaks of it (:func:`speaks_of`: its
+    task's number or title, or its own words), whichever is later. None when they have said nothing about it."""
     own = (blocker.last_word, blocker.last_word_at) if blocker.last_word and blocker.last_word_at else None
-    if said is None or (own is not None and own[1] >= said[1]):
-        return own  # type: ignore[return-value]
-    return said
+    for raw, at in await (await conn.execute(Q["blocker_latest_word"], {
+            "organization_id": org_id, "user_id": blocker.user_id, "since": blocker.created_at,
+            "limit": WORD_UPDATES})).fetchall():
+        if own is not None and own[1] >= at:
+            break
+        said = speaks_of(blocker, str(raw))
+        if said is not None:
+            return said, at
+    return own
+
+
+def speaks_of(blocker: Blocker, update: str) -> str | None:
+    """The last sentence of ``update`` (a standup update, Slack markup) that speaks of ``blocker``: names its task
+    (``T-5``), or reads like its task's title or its own words: close as a whole
+    (:func:`bot.parsing.standup_reply.title_similarity` at least 0.5, the rule a standup's "unblocked" sentence is
+    matched by), or sharing :data:`SHARED_WORDS` of their telling words ("Acme still hasn't sent the guidelines" of
+    "waiting for Acme to send the brand guidelines"). None when no sentence does."""
+    from bot.parsing.standup_reply import title_key, title_similarity
+    from bot.parsing.text import sentences_of
+
+    names = [markup.read(blocker.description).plain] + ([blocker.task_title] if blocker.task_title else [])
+    telling = [set(title_key(n).split()) - _UNTELLING for n in names]
+    number = re.compile(rf"\b{re.escape(blocker.task_display_id)}\b", re.IGNORECASE) if blocker.task_display_id else None
+    found = None
+    for line in update.splitlines():
+        for sentence in sentences_of(line):
+            plain = markup.read(sentence).plain
+            words = set(title_key(plain).split())
+            if (number is not None and number.search(plain)) or any(title_similarity(plain, n) >= 0.5 for n in names) \
+                    or any(len(w & words) >= min(SHARED_WORDS, len(w)) > 0 for w in telling):
+                found = sentence
+    return found
 
 
 async def fill_permalinks(conn: psycopg.AsyncConnection, client: Any, org_id: int, now: datetime) -> int:

@@ -514,6 +514,29 @@ def workday_length(rhythm: Rhythm) -> timedelta:
 WORKING_TIME_HORIZON_DAYS = 400
 
 
+def working_from(rhythm: Rhythm, person: Person, at: datetime) -> datetime | None:
+    """The first instant from ``at`` (aware) inside the person's working hours, as :func:`working_time` counts them
+    (morning to end of day on their clock, organization workdays and holidays, their absences and away intervals
+    skipped): ``at`` itself when it is inside. The end of day belongs to its day (a ladder's wait in working time
+    that ends with the working day is due at that instant: :func:`after_working_time`). None when there is none
+    within :data:`WORKING_TIME_HORIZON_DAYS`. For a team's channel post: the team's calendar
+    (:func:`bot.services.ooo.team`) says when the team is at work."""
+    tz = clock_zone(rhythm, person)
+    day = local_date(at, tz)
+    for _ in range(WORKING_TIME_HORIZON_DAYS):
+        if available_on(rhythm, person, day):
+            t, hi = max(at, morning_at(day, rhythm, tz)), end_of_day_at(day, rhythm, tz)
+            while t <= hi:
+                away = next((a for a in person.away if a.holds(t)), None)
+                if away is None:
+                    return t
+                if away.end is None:
+                    return None
+                t = away.end
+        day += timedelta(days=1)
+    return None
+
+
 def after_working_time(rhythm: Rhythm, person: Person, start: datetime, amount: timedelta) -> datetime | None:
     """The first instant ``t`` at which :func:`working_time` (``start``, ``t``) reaches ``amount``: the same
     working hours (morning to end of day on the person's clock, organization workdays and holidays, their

@@ -7,9 +7,11 @@ rungs of both due at the same minute gets one DM listing them all (issue 13's no
 rule flags raised without one (:func:`bot.services.flags.deliver_pending`).
 
 :func:`reschedule_person`: while a person is out their ladders' clocks pause, so the next rung of their open
-blockers and overdue tasks is stored later (``blockers.next_escalation_at``, ``tasks.overdue_next_at``). When the
-absence is cancelled or shortened, those stored times are recomputed at once, in the caller's transaction, not
-when the old (later) time arrives.
+blockers and overdue tasks is stored later (``blockers.next_escalation_at``, ``tasks.overdue_next_at``). When an
+absence is recorded (:func:`bot.services.ooo.record`: `/ooo`, a standup's "I'm out …"), cancelled or shortened
+(:func:`bot.services.ooo.withdraw`), or a Slack status read at a sync or a profile change really changed
+(:func:`bot.services.workspace.upsert_member`), those stored times are recomputed at once, in the caller's
+transaction, not when the old time arrives.
 """
 
 from __future__ import annotations

@@ -9,14 +9,16 @@ people rules of issue 13:
   * ``manager`` a DM to the person's manager. A person in ramp-up with a buddy: the buddy. No manager: the admins
                 ("nobody is set as X's manager"). The manager out of office that day: the manager's manager, else
                 the admins, and the message says why ("Maya is out of office until Wed 11 Mar").
-  * ``channel`` a post in the project's channel, else the standup channel; skipped (and recorded as skipped) for
-                a person in ramp-up, or when there is no channel.
+  * ``channel`` a post in the project's channel, else the standup channel, in the team's working hours (the
+                organization's clock, workdays and holidays: it waits for them); skipped (and recorded as skipped)
+                for a person in ramp-up, or when there is no channel.
   * ``flag``    a flag of severity high about the person (``flags``), DMed to the manager's manager, else the
                 admins (a backup as for ``manager`` when out).
 
 Nobody gets an escalation DM in their quiet hours, on their weekend or leave: :func:`route` says until when the
-rung must wait (``wait_until``, from :func:`bot.services.calendar.reachable_from`), and the sweep leaves it for
-then, so escalations due for one person in the same sweep go in one DM (:func:`group_by_recipient`).
+rung must wait (``wait_until``, from :func:`bot.services.calendar.reachable_from`; a channel post, until the team's
+working hours: :func:`bot.services.calendar.working_from`), and the sweep leaves it for then, so escalations due
+for one person in the same sweep go in one DM (:func:`group_by_recipient`).
 
 Each rung is recorded once in ``escalation_steps`` (unique on the subject, cycle and level: :func:`record_step`),
 inside the transaction that advances the subject, so two processes, re-runs and restarts fire it once.
@@ -64,6 +66,7 @@ class People:
     persons: dict[int, Person]
     admins: tuple[int, ...]
     ramp_up: dict[int, int | None]
+    team: Person = Person()  # the team's calendar (bot.services.ooo.team): when a channel post may go
 
     def person(self, user_id: int) -> Person:
         return self.persons.get(user_id) or Person(timezone=self.users[user_id].timezone if user_id in self.users else None)
@@ -96,7 +99,8 @@ async def load_people(conn: psycopg.AsyncConnection, org_id: int, rhythm: Rhythm
         todo = {u.manager_id for u in users.values() if u.manager_id is not None}
     today = calendar.local_date(now, rhythm.timezone)
     persons = await ooo.people(conn, org_id, list(users.values()), today)
-    return People(rhythm, users, persons, tuple(admins), {k: v for k, v in ramp.items() if k in users})
+    return People(rhythm, users, persons, tuple(admins), {k: v for k, v in ramp.items() if k in users},
+                  ooo.team(rhythm, today))
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,8 @@ def route(people: People, action: Action, *, person_id: int, owner_id: int | Non
             return Route(action, skipped=f"{who} is in ramp-up: no channel post")
         if channel_id is None:
             return Route(action, skipped="no project or standup channel to post in")
-        return Route(action, channel_id=channel_id)
+        at_work = calendar.working_from(people.rhythm, people.team, now)  # never a channel post at night
+        return Route(action, channel_id=channel_id, wait_until=at_work if at_work is not None and at_work > now else None)
     manager = people.manager_of(person_id)
     reason: str | None = None
     to: list[User]

@@ -19,6 +19,9 @@ overdue task's own):
                      rung's wait towards the next one starts over;
   * ``held_until``   no rung fires before this instant ("I'm on it" holds the ladder for a working day).
 
+and, to keep the rungs' spacing after one that waited for its recipient, when the last rung actually fired (the
+record's ``last_escalated_at`` / ``overdue_last_at``).
+
 :func:`next_due` turns them into the instant the next rung is due (the record's ``next_escalation_at``).
 """
 
@@ -181,12 +184,32 @@ def wait_of(rhythm: Rhythm, rung: Rung) -> timedelta:
 
 
 def next_due(ladder: Ladder, rhythm: Rhythm, person: Person, *, level: int, anchor_at: datetime, anchor_level: int = 0,
-             held_until: datetime | None = None) -> datetime | None:
+             held_until: datetime | None = None, last_at: datetime | None = None) -> datetime | None:
     """When rung ``level`` (0-based: the next to fire) is due, in the working time of ``person`` (see the module
     notes for ``anchor_at``, ``anchor_level`` and ``held_until``). None when the ladder has no such rung (it is
-    done) or the person's clock is paused past the calendar's horizon (away until further notice)."""
+    done) or the person's clock is paused past the calendar's horizon (away until further notice).
+
+    ``last_at`` is when the previous rung (``level - 1``) actually fired. When that was later than it was due (it
+    waited for its recipient: their quiet hours, weekend, holiday or leave; a channel post waited for the team's
+    working hours) and after ``anchor_at``, the rungs keep their spacing from it: rung ``level`` is due no sooner
+    than the gap between the two rungs' waits, in working time, after ``last_at`` (a rung held to Tuesday 08:05 is
+    not followed by the next one a minute later; issue 13's "+1 working day: the manager, +2: the channel")."""
     if level >= len(ladder):
         return None
+    due = _due(ladder, rhythm, person, level, anchor_at, anchor_level, held_until)
+    if due is None or level == 0 or last_at is None or last_at <= anchor_at:
+        return due
+    fired_due = _due(ladder, rhythm, person, level - 1, anchor_at, anchor_level, held_until)
+    if fired_due is None or last_at <= fired_due:
+        return due  # the previous rung fired when it was due: the walk's own times stand
+    gap = wait_of(rhythm, ladder.rungs[level]) - wait_of(rhythm, ladder.rungs[level - 1])
+    spaced = calendar.after_working_time(rhythm, person, last_at, max(timedelta(0), gap))
+    return max(due, spaced) if spaced is not None else None
+
+
+def _due(ladder: Ladder, rhythm: Rhythm, person: Person, level: int, anchor_at: datetime, anchor_level: int,
+         held_until: datetime | None) -> datetime | None:
+    """Rung ``level``'s due time from the walk's anchor and hold alone (:func:`next_due` without ``last_at``)."""
     base = wait_of(rhythm, ladder.rungs[anchor_level - 1]) if 0 < anchor_level <= len(ladder) else timedelta(0)
     due = calendar.after_working_time(rhythm, person, anchor_at, max(timedelta(0), wait_of(rhythm, ladder.rungs[level]) - base))
     if due is not None and held_until is not None:

@@ -87,13 +87,23 @@ def check_range(start: date, end: date, today: date) -> None:
 
 
 async def record(conn: psycopg.AsyncConnection, org_id: int, user: User, start: date, end: date, reason: str | None, *,
-                 source: str, channel_id: str | None = None, ts: str | None = None, actor: User | None = None) -> int:
+                 source: str, now: datetime, channel_id: str | None = None, ts: str | None = None,
+                 actor: User | None = None) -> int:
+    """Record that ``user`` is out from ``start`` to ``end`` (their dates, inclusive; swapped when reversed), from
+    ``source`` (``manual``: `/ooo`; ``parsed``: what they wrote, at ``channel_id`` / ``ts``), as of ``now`` (aware),
+    and, in the same transaction, recompute when the next rung of their open blockers and overdue tasks is due: their
+    ladders' clocks pause for those days (issue 13; :func:`bot.services.escalation_sweep.reschedule_person`, as
+    :func:`withdraw` does when it is taken back). Returns the ``ooo_records`` id."""
+    from bot.services import escalation_sweep  # it reads the people calendar through this module
+
     if end < start:
         start, end = end, start
-    row = await (await conn.execute(Q["ooo_insert"], {
-        "organization_id": org_id, "user_id": user.id, "start_date": start, "end_date": end,
-        "reason": reason.strip()[:REASON_MAX] if reason and reason.strip() else None, "source": source,
-        "source_channel_id": channel_id, "source_ts": ts, "created_by": (actor or user).id})).fetchone()
+    async with conn.transaction():
+        row = await (await conn.execute(Q["ooo_insert"], {
+            "organization_id": org_id, "user_id": user.id, "start_date": start, "end_date": end,
+            "reason": reason.strip()[:REASON_MAX] if reason and reason.strip() else None, "source": source,
+            "source_channel_id": channel_id, "source_ts": ts, "created_by": (actor or user).id})).fetchone()
+        await escalation_sweep.reschedule_person(conn, org_id, user.id, now)
     return int(row[0])  # type: ignore[index]
 
 
@@ -133,6 +143,15 @@ async def people(conn: psycopg.AsyncConnection, org_id: int, users: Sequence[Use
             away.setdefault(a.user_id, []).append(calendar.Away(a.starts_at, a.ends_at, reason, a.source))
     return {u.id: calendar.Person(timezone=u.timezone, absences=tuple(days.get(u.id, ())), away=tuple(away.get(u.id, ())))
             for u in users}
+
+
+def team(rhythm: calendar.Rhythm, today: date) -> calendar.Person:
+    """The team as the people calendar sees it, for what is posted to the team rather than sent to one person (an
+    escalation ladder's channel rung): the organization's zone (its clock), and, besides its workdays and holidays
+    (``rhythm``), the public holidays of its holiday country (``/steward standup country``) around ``today``."""
+    days = absences.public_holidays(rhythm.holiday_country, today - ABSENCE_WINDOW_BEFORE, today + ABSENCE_WINDOW_AFTER)
+    return calendar.Person(timezone=rhythm.timezone, absences=tuple(
+        calendar.Absence(d, d, name or "public holiday", absences.SOURCE_HOLIDAY) for d, name in days))
 
 
 async def upcoming(conn: psycopg.AsyncConnection, org_id: int, user_id: int, today: date) -> list[OooRecord]:

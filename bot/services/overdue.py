@@ -245,7 +245,8 @@ def next_rung_at(ladder: Ladder, rhythm: Rhythm, person: Person, task: OverdueTa
     of ``overdue_next_at``. None once its ladder is done; :data:`PAUSED_RECHECK` on when the owner is away until
     further notice."""
     level = task.overdue_level
-    due = ladders.next_due(ladder, rhythm, person, level=level, anchor_at=task.overdue_anchor_at or now)
+    due = ladders.next_due(ladder, rhythm, person, level=level, anchor_at=task.overdue_anchor_at or now,
+                           last_at=task.overdue_last_at)
     if due is not None and due <= now:
         return due, True
     return (due if due is not None or level >= len(ladder) else now + PAUSED_RECHECK), False
@@ -294,7 +295,7 @@ async def _advance(conn: psycopg.AsyncConnection, org_id: int, ladder: Ladder, p
         return None
     step = Step(SUBJECT, task.id, task.cycle, level + 1, route, task)
     fresh = await escalations.record_step(conn, org_id, step, now)
-    nxt = ladders.next_due(ladder, rhythm, person, level=level + 1, anchor_at=anchor)
+    nxt = ladders.next_due(ladder, rhythm, person, level=level + 1, anchor_at=anchor, last_at=now)
     advanced = await (await conn.execute(Q["overdue_advance"], {
         "organization_id": org_id, "id": task.id, "level": level, "now": now, "next": nxt})).fetchone()
     if advanced is None:

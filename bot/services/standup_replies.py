@@ -435,7 +435,7 @@ async def apply_reply(conn: psycopg.AsyncConnection, *, org_id: int, thread: Mor
                 outcome.notes.append(ooo.no_workdays(span, plan_date))
                 continue
             ooo_id = await ooo.record(conn, org_id, user, found.start_date, found.end_date, found.reason, source="parsed",
-                                      channel_id=channel_id or thread.channel_id, ts=message_ts, actor=user)
+                                      now=now, channel_id=channel_id or thread.channel_id, ts=message_ts, actor=user)
             outcome.ooo.append((ooo_id, found.start_date, found.end_date, found.reason))
             outcome.ooo_spans[ooo_id] = span
         for stale in prev_ooo.values():

@@ -152,12 +152,15 @@ def slack_status(profile: dict[str, Any]) -> dict[str, Any]:
 
 async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str, member: dict[str, Any], *,
                         now: datetime, make_admin: bool = False, configured_admin: bool = False) -> tuple[int, bool]:
-    """Create or refresh one Slack member (their Slack status too, :func:`slack_status`); returns (user id, created).
+    """Create or refresh one Slack member (their Slack status too, :func:`slack_status`) as of ``now`` (aware); returns
+    (user id, created).
 
     ``make_admin``: they should be an admin (a workspace owner when STEWARD_ADMINS is unset, or listed in it:
     ``configured_admin``). An existing person whose role an admin set by hand (``users.role_source``) keeps it,
     unless they are listed in STEWARD_ADMINS, which always wins. A role changed here is audit-logged
-    (``user.role_changed``, no actor, ``source`` ``workspace_sync``)."""
+    (``user.role_changed``, no actor, ``source`` ``workspace_sync``). When an existing member's status changed, their
+    open blockers' and overdue tasks' next rungs are recomputed in the same transaction
+    (:func:`bot.services.escalation_sweep.reschedule_person`): a status that says away pauses their ladders' clocks."""
     profile = member.get("profile") or {}
     values = {
         **slack_status(profile),
@@ -174,8 +177,8 @@ async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str
     async with conn.transaction():
         existing = await user_by_slack_id(conn, org_id, member["id"])
         if existing is not None:
-            role = (await (await conn.execute(Q["user_update_from_slack"], {**values, "user_id": existing.id})).fetchone()
-                    or [existing.role])[0]
+            row = await (await conn.execute(Q["user_update_from_slack"], {**values, "user_id": existing.id})).fetchone()
+            role, status_changed = (row[0], bool(row[1])) if row is not None else (existing.role, False)
             await conn.execute(Q["identity_update"], {**ident, "organization_id": org_id, "user_id": existing.id})
             if role != existing.role:
                 await security.audit(conn, organization_id=org_id, actor=None, action="user.role_changed",
@@ -183,6 +186,12 @@ async def upsert_member(conn: psycopg.AsyncConnection, org_id: int, team_id: str
                                          "person": existing.slack_id, "from": existing.role, "to": role,
                                          "source": "workspace_sync",
                                          "why": "STEWARD_ADMINS" if configured_admin else "workspace owner"})
+            if status_changed:
+                # A status that says away (or no longer does) moves their ladders' due times, in this transaction;
+                # only when it really changed, not at every sync of every member.
+                from bot.services import escalation_sweep
+
+                await escalation_sweep.reschedule_person(conn, org_id, existing.id, now)
             return existing.id, False
         user_id = (await (await conn.execute(Q["user_insert"], {**values, "role": "admin" if make_admin else "member"})).fetchone())[0]  # type: ignore[index]
         inserted = await (await conn.execute(Q["identity_insert"], {

@@ -55,7 +55,7 @@ ORDER BY b.created_at, b.id
 INSERT INTO blockers (organization_id, task_id, user_id, description, source, next_escalation_at, anchor_at, raised_channel_id,
                       raised_ts, last_word, last_word_at, created_at, updated_at)
 VALUES (%(organization_id)s, %(task_id)s, %(user_id)s, %(description)s, %(source)s, %(next_escalation_at)s, %(now)s,
-        %(channel_id)s, %(ts)s, %(description)s, %(now)s, %(now)s, %(now)s)
+        %(channel_id)s, %(ts)s, %(word)s, CASE WHEN %(word)s::text IS NULL THEN NULL ELSE %(now)s END, %(now)s, %(now)s)
 RETURNING id
 
 -- name: blocker_same_open
@@ -125,8 +125,8 @@ WHERE organization_id = %(organization_id)s AND status = 'open' AND next_escalat
 UPDATE blockers SET raised_permalink = %(link)s WHERE organization_id = %(organization_id)s AND id = %(id)s
 
 -- name: blocker_latest_word
--- The blocked person's latest standup words since a moment (their update, by DM, channel or thread), as of when
--- Steward last read them (parsed_at, on Steward's clock).
+-- The blocked person's latest standup updates since a moment (by DM, channel or thread), newest first, as of when
+-- Steward last read them (parsed_at, on Steward's clock); the caller keeps the newest that speaks of the blocker.
 SELECT raw_text, parsed_at FROM thread_submissions
 WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND parsed_at >= %(since)s AND raw_text <> ''
-ORDER BY parsed_at DESC LIMIT 1
+ORDER BY parsed_at DESC LIMIT %(limit)s

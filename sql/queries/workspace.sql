@@ -61,6 +61,12 @@ ON CONFLICT (organization_id, platform, external_id) DO NOTHING
 RETURNING id
 
 -- name: user_update_from_slack
+-- Returns (role, status_changed): the role after the update, and whether the Slack status changed (its text, emoji
+-- or expiry): the person's ladders' due times then move.
+WITH before AS (
+    SELECT slack_status_text AS old_text, slack_status_emoji AS old_emoji, slack_status_expires_at AS old_expires FROM users
+    WHERE organization_id = %(organization_id)s AND id = %(user_id)s
+)
 UPDATE users
 SET email = %(email)s, display_name = %(display_name)s, real_name = %(real_name)s, timezone = %(timezone)s,
     active = %(active)s, locale = coalesce(%(locale)s, locale),
@@ -77,8 +83,11 @@ SET email = %(email)s, display_name = %(display_name)s, real_name = %(real_name)
     slack_status_text = CASE WHEN %(status_known)s THEN %(status_text)s::text ELSE slack_status_text END,
     slack_status_emoji = CASE WHEN %(status_known)s THEN %(status_emoji)s::text ELSE slack_status_emoji END,
     slack_status_expires_at = CASE WHEN %(status_known)s THEN %(status_expires_at)s::timestamptz ELSE slack_status_expires_at END
-WHERE organization_id = %(organization_id)s AND id = %(user_id)s
-RETURNING role
+FROM before
+WHERE users.organization_id = %(organization_id)s AND users.id = %(user_id)s
+RETURNING users.role, %(status_known)s AND (before.old_text IS DISTINCT FROM %(status_text)s::text
+                                OR before.old_emoji IS DISTINCT FROM %(status_emoji)s::text
+                                OR before.old_expires IS DISTINCT FROM %(status_expires_at)s::timestamptz)
 
 -- name: identity_update
 UPDATE platform_identities SET username = %(username)s, profile = %(profile)s

@@ -105,8 +105,8 @@ async def test_blockers_lists_what_each_person_may_see(emulator: SlackEmulator, 
     assert "the VPN is down" in lee and "design files" not in lee
     maya = await listed(MAYA)
     assert "the VPN is down" in maya and "design files" in maya and "*Open blockers* (2)" in maya
-    await sweep(bot, clock, ny(3, 10, 15, 0))
-    assert "rung 1 of 4, next Wed 11 Mar 10:00" in await listed(DIEGO)
+    await sweep(bot, clock, ny(3, 10, 15, 0))  # the owner's rung, due at 14:00, reached Diego at 15:00
+    assert "rung 1 of 4, next Wed 11 Mar 11:00" in await listed(DIEGO)  # a working day after he was asked
 
 
 async def test_a_standup_blocker_joins_the_ladder_and_a_later_reply_unblocks_it(

@@ -366,10 +366,12 @@ async def test_the_owners_clock_pauses_while_they_are_out(emulator: SlackEmulato
     await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
     await sweep(bot, clock, ny(3, 10, 14, 0))
     assert await walk(db_dsn) == ("open", 1, ny(3, 11, 10, 0), ny(3, 10, 14, 0))
-    await record_leave(db_dsn, DIEGO, date(2026, 3, 11), date(2026, 3, 12))  # out Wednesday and Thursday
+    # Out Wednesday and Thursday, recorded Tuesday 15:00: Friday 10:00 is the truth at once, before any sweep.
+    await record_leave(db_dsn, DIEGO, date(2026, 3, 11), date(2026, 3, 12), now=ny(3, 10, 15, 0))
+    assert await walk(db_dsn) == ("open", 1, ny(3, 13, 10, 0), ny(3, 10, 14, 0))
     summary = await sweep(bot, clock, ny(3, 11, 10, 0))
-    assert summary["moved"] == 1 and "to_manager" not in summary
-    assert await walk(db_dsn) == ("open", 1, ny(3, 13, 10, 0), ny(3, 10, 14, 0))  # Friday 10:00: the truth, at once
+    assert summary["moved"] == 0 and "to_manager" not in summary
+    assert await walk(db_dsn) == ("open", 1, ny(3, 13, 10, 0), ny(3, 10, 14, 0))
     assert not await dms(emulator, LEE, "blocked")
     assert (await sweep(bot, clock, ny(3, 13, 10, 0)))["to_manager"] == 1
 

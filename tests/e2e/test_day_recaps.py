@@ -11,7 +11,7 @@ close at midnight (04:00 UTC Tuesday), quiet hours 20:00-08:00 in each person's 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -115,12 +115,14 @@ async def set_carried(dsn: str, display_id: str, times: int) -> None:
         await conn.execute("UPDATE tasks SET carry_forward_count = %s WHERE display_id = %s", (times, display_id))
 
 
-async def record_leave(dsn: str, slack_id: str, first: date, last: date) -> None:
+async def record_leave(dsn: str, slack_id: str, first: date, last: date, *, now: datetime | None = None) -> None:
+    """Record ``slack_id``'s leave as `/ooo` would, as of ``now`` (by default the day before it starts)."""
     async with await db(dsn) as conn:
         org = await fetchval(conn, "SELECT id FROM organizations")
         user = await workspace.user_by_slack_id(conn, org, slack_id)
         assert user is not None
-        await ooo.record(conn, org, user, first, last, "vacation", source="manual")
+        await ooo.record(conn, org, user, first, last, "vacation", source="manual",
+                         now=now or datetime.combine(first - timedelta(days=1), time(12, 0), UTC))
 
 
 async def answer_checkin(emulator: SlackEmulator, db_dsn: str, user: str, done: list[str], drop: str, reason: str) -> None:

@@ -146,8 +146,9 @@ async def test_a_cancelled_absence_brings_the_next_rungs_back_at_once(emulator: 
     # he is back (Friday 08:00); the blocker's manager rung moves from Wednesday 10:00 to Friday 10:00.
     clock.at = ny(3, 10, 15, 0)
     assert "Wed 11" in await answer_text(emulator, DIEGO, "/ooo", "Wed-Thu vacation", channel=STANDUP)
+    assert (await walk(db_dsn))[2] == ny(3, 13, 10, 0)  # at once: recording the absence recomputed it
     assert (await sweep(bot, clock, ny(3, 11, 0, 0))).get("overdue_held") == 1
-    assert (await sweep(bot, clock, ny(3, 11, 10, 0)))["moved"] == 1
+    assert (await sweep(bot, clock, ny(3, 11, 10, 0)))["moved"] == 0  # nothing left for the sweep to correct
     assert (await walk(db_dsn))[2] == ny(3, 13, 10, 0)
     assert await fetchval_of(db_dsn, "SELECT overdue_next_at FROM tasks WHERE id = %s", late_id) == ny(3, 13, 8, 0)
 
@@ -194,3 +195,47 @@ async def test_ramp_up_takes_overdue_work_to_the_buddy_or_the_manager_and_never_
     assert not [m for m in emulator.messages(ACME) + emulator.messages(STANDUP) if "overdue" in (m.get("text") or "")]
     assert await rows(db_dsn, "SELECT outcome, reason FROM escalation_steps WHERE subject_id = %s AND level = 3",
                       (first_id,)) == [("skipped", f"<@{DIEGO}> is in ramp-up: no channel post")]
+
+
+async def test_a_new_absence_moves_the_next_rungs_at_once(emulator: SlackEmulator, bot: Steward, clock: FrozenClock,
+                                                          db_dsn: str) -> None:
+    from tests.e2e.test_daily_rhythm import wait_until
+
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    clock.at = ny(3, 10, 10, 0)
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
+    await sweep(bot, clock, ny(3, 10, 14, 0))  # the owner's rung; the manager's is due Wednesday 10:00
+    assert (await walk(db_dsn))[1:3] == (1, ny(3, 11, 10, 0))
+
+    # Tuesday 15:00 `/ooo Wed-Thu`: at once, in the same transaction and before any sweep, the manager's rung moves to
+    # Friday 10:00 (his clock pauses those two days); cancelled, it comes back.
+    clock.at = ny(3, 10, 15, 0)
+    assert "Wed 11" in await answer_text(emulator, DIEGO, "/ooo", "Wed-Thu vacation", channel=STANDUP)
+    assert (await walk(db_dsn))[2] == ny(3, 13, 10, 0)
+    assert "Cancelled your time off" in await answer_text(emulator, DIEGO, "/ooo", "back", channel=STANDUP)
+    assert (await walk(db_dsn))[2] == ny(3, 11, 10, 0)
+
+    # A Slack status that says away, to Friday evening, read Tuesday 16:00: the same, at once.
+    clock.at = ny(3, 10, 16, 0)
+    await emulator.set_status(DIEGO, "Vacationing", ":palm_tree:", int(ny(3, 13, 20, 0).timestamp()))
+
+    async def moved() -> bool:
+        return bool((await walk(db_dsn))[2] != ny(3, 11, 10, 0))
+
+    await wait_until(moved)
+    assert (await walk(db_dsn))[2] == ny(3, 16, 17, 30)  # Tuesday to Friday away: all of Monday's working day
+    # The same status read again (a sync, a profile edit of something else) recomputes nothing.
+    async with await db(db_dsn) as conn:
+        await conn.execute("UPDATE blockers SET next_escalation_at = %s", (ny(3, 20, 9, 0),))
+    await emulator.set_status(DIEGO, "Vacationing", ":palm_tree:", int(ny(3, 13, 20, 0).timestamp()))
+    await emulator.set_status(SAM, "In a meeting", ":calendar:")  # a marker: events are handled in order
+
+    async def sam_seen() -> bool:
+        async with await db(db_dsn) as conn:
+            return bool(await (await conn.execute(
+                "SELECT u.slack_status_text = 'In a meeting' FROM users u JOIN platform_identities pi ON pi.user_id = u.id "
+                "WHERE pi.external_id = %s", (SAM,))).fetchone() == (True,))
+
+    await wait_until(sam_seen)
+    assert (await walk(db_dsn))[2] == ny(3, 20, 9, 0)

@@ -24,7 +24,8 @@ from db.repos.users import user_by_slack_id
 from tests.e2e import test_blockers as blocker_team
 from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, answer_text
 from tests.e2e.test_blockers import click, delivered, ny, on_project, row, setup_team, sweep, texts, walk
-from tests.e2e.test_daily_rhythm import LEE, add_task, db, wait_until
+from tests.e2e.test_daily_rhythm import LEE, add_task, db, reply, wait_until
+from tests.e2e.test_distributed_team import post_thread
 from tests.e2e.test_overdue import rows
 
 bot, clock = blocker_team.bot, blocker_team.clock  # the team's fixtures
@@ -237,3 +238,104 @@ async def test_the_channel_post_names_each_blockers_command_and_the_summary_coun
     assert ("their owners resolve them with `/blocker resolve T-1`, `/blocker resolve T-2`, `/blocker resolve B-3`"
             in texts(post)), texts(post)
     assert "T-n" not in texts(post)
+
+
+async def test_after_a_rung_waits_for_its_recipient_the_next_keeps_its_spacing_and_never_posts_at_night(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for <@{DIEGO}>")  # Sam is in London
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    clock.at = ny(3, 10, 16, 0)
+    await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the staging credentials", channel=STANDUP)
+    assert (await sweep(bot, clock, ny(3, 11, 11, 30)))["to_owner"] == 1
+    # Sam's rung is due Wednesday 16:00 New York, 20:00 in London: his quiet hours. Swept at 16:00 each day (the
+    # bot down in between), it waits for him: Thursday, Friday, then his weekend.
+    for day in (11, 12, 13):
+        assert (await sweep(bot, clock, ny(3, day, 16, 0)))["waiting"] == 1
+    # Monday 16 March 08:05 London (04:05 New York): Sam is asked.
+    assert (await sweep(bot, clock, ny(3, 16, 4, 5)))["to_manager"] == 1
+    # A minute later the channel rung (due Thursday by the walk) does not follow at 04:06 in the team's night: it
+    # keeps its working day after Sam was asked, in the team's working hours.
+    assert (await sweep(bot, clock, ny(3, 16, 4, 6))).get("to_channel") is None
+    assert not [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert (await walk(db_dsn))[1:] == (2, ny(3, 16, 17, 30), ny(3, 16, 4, 5))
+    assert (await sweep(bot, clock, ny(3, 16, 17, 30)))["to_channel"] == 1
+    assert [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert (await walk(db_dsn))[1:] == (3, ny(3, 17, 17, 30), ny(3, 16, 17, 30))  # the flag a working day on
+
+
+async def test_a_channel_rung_due_in_the_teams_night_waits_for_its_working_hours(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", "standup local on")  # Priya's waits run on her clock, Kolkata's
+    task = await add_task(db_dsn, PRIYA, "Translate the brochure")
+    await answer_text(emulator, PRIYA, "/blocker", f"{task} waiting for the glossary", channel=STANDUP)
+    await answer_text(emulator, MAYA, "/steward", "ladder blocker 0h channel")
+    # Due at once, at 04:00 New York (13:30 in Kolkata, her working day): the post waits for the team's 09:00.
+    assert (await sweep(bot, clock, ny(3, 10, 4, 0))).get("to_channel") is None
+    assert not [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
+    assert (await walk(db_dsn))[2] == ny(3, 10, 9, 0)
+    assert (await sweep(bot, clock, ny(3, 10, 9, 0)))["to_channel"] == 1
+
+
+async def test_the_blocker_answer_says_when_its_person_will_actually_be_asked(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    # Friday 6 March 13:00 New York (23:30 in Kolkata): 4 working hours on the team's clock end Friday 17:00, which is
+    # Saturday 03:30 for Priya; her weekend and Monday's holiday follow, so she is asked Tuesday 08:00 her time.
+    said = await answer_text(emulator, PRIYA, "/blocker", "waiting for design sign-off on the checkout page",
+                             channel=STANDUP)
+    assert "If it's still open, you'll be asked about it Tue 10 Mar 08:00;" in said, said
+    assert "Sat 7 Mar" not in said and "Fri 6 Mar" not in said
+    asked_at = datetime(2026, 3, 10, 8, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert (await sweep(bot, clock, ny(3, 6, 17, 0)))["waiting"] == 1  # the answer's promise is the sweep's truth
+    assert (await walk(db_dsn))[2] == asked_at
+    assert (await sweep(bot, clock, asked_at))["to_owner"] == 1
+
+
+async def manager_dm(emulator: SlackEmulator, task: str) -> str:
+    [escalated] = [m for m in await dm_messages(emulator, LEE) if f"blocked on {task}" in (m.get("text") or "")]
+    return texts(escalated)
+
+
+async def test_a_blocker_a_manager_opens_tells_its_person_and_their_latest_word_is_only_theirs(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Refresh the brand pages")
+    other = await add_task(db_dsn, DIEGO, "Fix the nav menu")
+    clock.at = ny(3, 10, 9, 0)
+    said = await answer_text(emulator, LEE, "/blocker", f"{task} waiting for Acme to send the brand guidelines",
+                             channel=STANDUP)
+    assert f"for <@{DIEGO}>" in said and f"<@{DIEGO}> will be asked about it Tue 10 Mar 13:00" in said
+    # Diego hears it at once, with the buttons of his own blocker.
+    await delivered(bot)
+    [told] = [m for m in await dm_messages(emulator, DIEGO) if "opened a blocker on your" in (m.get("text") or "")]
+    assert f"<@{LEE}> opened a blocker on your `{task}`" in told["text"]
+    assert "you'll be asked about it Tue 10 Mar 13:00" in told["text"]
+    assert actions_of(told) == ["blocker_resolve", "blocker_still", "blocker_help"]
+
+    # His standup update says nothing of it: Lee's words are not "his latest word", nor is that update.
+    thread = await post_thread(emulator, bot, clock, ny(3, 10, 9, 30), db_dsn)
+    clock.at = ny(3, 10, 9, 45)
+    await reply(emulator, DIEGO, thread, f"Today: I'll fix the nav menu ({other}) by 11am.")
+    await sweep(bot, clock, ny(3, 10, 13, 0))
+    await sweep(bot, clock, ny(3, 11, 9, 0))
+    body = await manager_dm(emulator, task)
+    assert "Their latest word" not in body and "brand guidelines" in body
+    assert f"<@{DIEGO}> hasn't said anything about it yet." in body and "nav menu" not in body
+
+
+async def test_the_latest_word_is_the_owners_sentence_about_the_blocker(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Refresh the brand pages")
+    clock.at = ny(3, 10, 9, 0)
+    await answer_text(emulator, LEE, "/blocker", f"{task} waiting for Acme to send the brand guidelines", channel=STANDUP)
+    thread = await post_thread(emulator, bot, clock, ny(3, 10, 9, 30), db_dsn)
+    clock.at = ny(3, 10, 9, 45)
+    await reply(emulator, DIEGO, thread, "Today: the invoices. Acme still hasn't sent the guidelines, I chased them.")
+    await sweep(bot, clock, ny(3, 10, 13, 0))
+    await sweep(bot, clock, ny(3, 11, 9, 0))
+    body = await manager_dm(emulator, task)
+    assert "Their latest word (Tue 10 Mar 09:45): \u201cAcme still hasn't sent the guidelines, I chased them.\u201d" in body, body
+    assert "invoices" not in body

@@ -168,7 +168,7 @@ async def make_world(emulator: SlackEmulator, pool: Any, tmp_path: Path, local: 
             if m.manager:
                 await conn.execute("UPDATE users SET manager_id = %s WHERE id = %s", (users[m.manager].id, users[m.slack_id].id))
             for a, b in m.leave:
-                await ooo.record(conn, org.id, users[m.slack_id], a, b, "vacation", source="manual")
+                await ooo.record(conn, org.id, users[m.slack_id], a, b, "vacation", source="manual", now=clock.now())
         users = {m.slack_id: await user_repo.user_by_slack_id(conn, org.id, m.slack_id) for m in PEOPLE}
         rhythm = await standup_settings_of(conn, org.id)
     return World(deps, emulator, Dispatcher(pool, client, clock), clock, org, users, rhythm)

@@ -88,6 +88,34 @@ def test_next_due_counts_every_rung_from_the_anchor() -> None:
     assert ladders.next_due(ladder, NEW_YORK, person, level=2, anchor_at=raised, held_until=held) == held
 
 
+def test_after_a_rung_that_waited_the_next_keeps_its_spacing_from_when_it_fired() -> None:
+    ladder = ladders.DEFAULT_BLOCKER
+    person = Person(timezone="America/New_York")
+    raised = ny(2026, 3, 9, 10, 0)  # the manager's rung due Tuesday 10:00, the channel's Wednesday 10:00
+    # The manager's rung waited for its recipient until Thursday 04:05: the channel's comes a working day after.
+    late = ny(2026, 3, 12, 4, 5)
+    assert ladders.next_due(ladder, NEW_YORK, person, level=2, anchor_at=raised, last_at=late) == ny(2026, 3, 12, 17, 30)
+    # Fired on time, the walk's own times stand (a held ladder's too); a rung after "Still blocked" counts from it.
+    assert ladders.next_due(ladder, NEW_YORK, person, level=2, anchor_at=raised,
+                            last_at=ny(2026, 3, 10, 10, 0)) == ny(2026, 3, 11, 10, 0)
+    held = ny(2026, 3, 10, 15, 0)
+    assert ladders.next_due(ladder, NEW_YORK, person, level=3, anchor_at=raised, held_until=held,
+                            last_at=held) == ny(2026, 3, 12, 10, 0)
+    assert ladders.next_due(ladder, NEW_YORK, person, level=2, anchor_at=late, anchor_level=2,
+                            last_at=ny(2026, 3, 11, 10, 0)) == ny(2026, 3, 12, 17, 30)
+
+
+def test_working_from_is_the_next_instant_the_team_is_at_work() -> None:
+    holiday = Rhythm(**{**NEW_YORK.__dict__, "holidays": frozenset({date(2026, 3, 9)})})
+    team = Person(timezone="America/New_York")
+    assert calendar.working_from(holiday, team, ny(2026, 3, 6, 3, 6)) == ny(2026, 3, 6, 9, 0)  # before the morning
+    assert calendar.working_from(holiday, team, ny(2026, 3, 6, 11, 0)) == ny(2026, 3, 6, 11, 0)
+    assert calendar.working_from(holiday, team, ny(2026, 3, 6, 17, 30)) == ny(2026, 3, 6, 17, 30)  # its end is its own
+    assert calendar.working_from(holiday, team, ny(2026, 3, 6, 18, 0)) == ny(2026, 3, 10, 9, 0)  # weekend, holiday
+    off = Person(timezone="America/New_York", absences=(Absence(date(2026, 3, 10), date(2026, 3, 10)),))
+    assert calendar.working_from(holiday, off, ny(2026, 3, 6, 18, 0)) == ny(2026, 3, 11, 9, 0)
+
+
 def test_a_custom_ladder_is_a_ladder() -> None:
     assert isinstance(parse_ladder("0h owner, 1d manager, 3d channel"), Ladder)
     assert ladders.DEFAULT_OVERDUE.words == "0h owner, 1d manager, 3d channel"
