@@ -517,7 +517,8 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
                user_ids: Sequence[int] | None = None, rhythm: Rhythm | None = None) -> PeriodData:
     """Read everything the formulas need for [``since``, ``until``] (team dates, inclusive) about ``user_ids`` (None:
     :func:`people_of`) of organization ``org_id``. Checklist and SOP compliance are read for the whole organization
-    and, per person, for their own rows. Raises NotFound when the organization has no settings."""
+    when ``user_ids`` is None (rows of people who left count for the team), else for those people's rows. Raises
+    NotFound when the organization has no settings."""
     rhythm = rhythm or await standup_settings.rhythm_of(conn, org_id)
     tz = rhythm.timezone
     ids = sorted(set(user_ids)) if user_ids is not None else await people_of(conn, org_id, since, until, tz)
@@ -541,9 +542,13 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
     data.mood = [MoodEntry(int(r[0]), r[1], int(r[2])) for r in await rows("kpi_mood")]
     exists = (await rows("kpi_checklists_exist"))[0]
     data.checklists_exist, data.sops_exist = bool(exists[0]), bool(exists[1])
-    data.checklists = [ChecklistSent(r[0], r[1], r[2]) for r in await rows("kpi_checklist_completions")]
-    data.sops = [SopRecord(r[0], bool(r[1])) for r in await rows("kpi_sop_records")]
     wanted = set(ids)
+
+    def ours(user_id: int | None) -> bool:  # some people's figures (a manager's team): only their rows
+        return user_ids is None or user_id in wanted
+
+    data.checklists = [ChecklistSent(r[0], r[1], r[2]) for r in await rows("kpi_checklist_completions") if ours(r[0])]
+    data.sops = [SopRecord(r[0], bool(r[1])) for r in await rows("kpi_sop_records") if ours(r[0])]
     data.credited = [c.user_id for c in await credited_interventions(conn, org_id, since_at, until_at)
                      if c.user_id in wanted]
     data.recognised = [int(r[0]) for r in await rows("kpi_reinforcements")]

@@ -182,3 +182,17 @@ async def test_targets_set_by_admins_only(conn: psycopg.AsyncConnection) -> None
     audited = await (await conn.execute("SELECT count(*) FROM audit_logs WHERE organization_id = %s AND "
                                         "action = 'kpi.set'", (org,))).fetchone()
     assert denied == (1,) and audited == (3,)
+
+
+async def test_checklist_compliance_of_some_people_reads_only_their_rows(conn: psycopg.AsyncConnection) -> None:
+    org, ana, ben, cy = await team_of_three(conn)
+    checklist = await insert(conn, "INSERT INTO checklists (organization_id, name) VALUES (%s, 'deploy') RETURNING id", org)
+    for person, done in ((ana, at(MON, 12)), (ben, None), (cy, None)):
+        await conn.execute("INSERT INTO checklist_completions (organization_id, checklist_id, user_id, for_date, "
+                           "completed_at) VALUES (%s, %s, %s, %s, %s)", (org, checklist, person, MON, done))
+    everyone = await kpis.compute(conn, org, since=MON, until=SUN, now=AFTER)
+    assert everyone.team["checklist_compliance"].value == pytest.approx(1 / 3)
+    assert everyone.team["sop_compliance"].note == "no SOPs set up"
+    two = await kpis.compute(conn, org, since=MON, until=SUN, now=AFTER, user_ids=[ana, ben])
+    assert two.team["checklist_compliance"].value == 0.5 and set(two.people) == {ana, ben}
+    assert two.people[ana]["checklist_compliance"].value == 1.0
