@@ -30,6 +30,7 @@ def _jobs() -> dict[str, JobSpec]:
         day_close,
         end_of_day,
         escalations,
+        kpi_snapshot,
         mood_checkin,
         morning_thread,
         nudges,
@@ -67,6 +68,8 @@ def _jobs() -> dict[str, JobSpec]:
                 needs_slack=True),
         JobSpec("reinforcement", reinforcement.run, "after cards: streaks and milestones, each told once by a short DM",
                 needs_slack=True),
+        JobSpec("kpi-snapshot", kpi_snapshot.run, "weekly: one KPI snapshot per organization and person for the week "
+                "before (missing weeks of the last 12 filled in)"),
     ]
     return {s.name: s for s in specs}
 

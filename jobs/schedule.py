@@ -54,6 +54,8 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "cards": ("cron", {"minute": "4,19,34,49"}, "every 15 minutes (cards for the days that have closed)"),
     "reinforcement": ("cron", {"minute": "9,24,39,54"},
                       "5 minutes after each cards run (each day's streaks and milestones once, after its cards)"),
+    "kpi-snapshot": ("cron", {"minute": "2,17,32,47"},
+                     "every 15 minutes (each organization's last week once, from Monday 05:00 on its clock)"),
     # Context memory: the pipeline every 2 minutes; backfills resumed every minute.
     "context": ("cron", {"minute": "*/2"}, "every 2 minutes (messages -> observations -> summaries)"),
     "context-backfill": ("cron", {"minute": "*"}, "every minute (resumes unfinished history backfills)"),

@@ -140,6 +140,8 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                               f"skipped {{n}} recognitions more than {_FRESH_DAYS} days old"),
                              ("unreachable", "skipped 1 recognition for someone who can't be reached",
                               "skipped {n} recognitions for people who can't be reached")),
+    "kpi-snapshot": _counts(("weeks", "took the KPI snapshot of 1 week", "took the KPI snapshots of {n} weeks"),
+                            ("rows", "wrote 1 row", "wrote {n} rows")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,

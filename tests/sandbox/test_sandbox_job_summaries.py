@@ -108,6 +108,9 @@ CASES: list[tuple[str, Any, str]] = [
      "reached."),
     ("reinforcement", {"1": {"streaks": 0, "milestones": 0, "stale": 0, "unreachable": 0}},
      "reinforcement: nothing to do right now."),
+    ("kpi-snapshot", {"1": {"weeks": 3, "rows": 21}}, "kpi-snapshot: took the KPI snapshots of 3 weeks and wrote 21 rows."),
+    ("kpi-snapshot", {"1": {"weeks": 1, "rows": 1}}, "kpi-snapshot: took the KPI snapshot of 1 week and wrote 1 row."),
+    ("kpi-snapshot", {"1": {"weeks": 0, "rows": 0}}, "kpi-snapshot: nothing to do right now."),
     ("nudges", {"error": "RuntimeError: boom"}, "nudges: failed: RuntimeError: boom."),
     ("nudges", {}, "nudges: nothing to do (no organization yet)."),
 ]
