@@ -120,6 +120,7 @@ async def notify(
     not_before: datetime | None = None,
     hold_until: datetime | None = None,
     edit: Edit | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> int | None:
     """Queue a notification. Returns its id, or None when ``dedupe_key`` was already used.
 
@@ -129,10 +130,17 @@ async def notify(
 
     With ``edit``, nothing new is posted: the message Slack already has at ``edit.ts`` in the channel of the
     (one, ``channel``) target gets its block ``edit.block_id`` replaced by ``text`` as a context line (an item's
-    buttons become what happened to it elsewhere); the other blocks stay as they are in Slack."""
+    buttons become what happened to it elsewhere); the other blocks stay as they are in Slack.
+
+    ``files``: what to upload into the conversation once the message is posted, threaded under it (the files
+    API), each ``{"source": "report_chart", "report_id": id, "filename": ..., "title": ...}`` (the bytes are read
+    when it is sent: :func:`bot.services.attachments.load`). An upload that fails is logged and the message stays
+    sent; a crash between the post and the upload loses the file, never doubles the message."""
     payload: dict[str, Any] = {"text": text, "blocks": blocks}
     if edit is not None:
         payload["edit"] = {"ts": edit.ts, "block_id": edit.block_id}
+    if files:
+        payload["files"] = files
     async with conn.transaction():
         row = await (await conn.execute(Q["notification_insert"], {
             "organization_id": organization_id, "recipient_id": user_id, "kind": kind, "urgent": urgent,
@@ -412,6 +420,11 @@ class Dispatcher(PollingWorker):
             await self._sent(claim, {"channel": claim.target_id, "ts": edit["ts"]}, as_of)
             return
         await self._sent(claim, {"channel": response.get("channel"), "ts": response.get("ts")}, as_of)
+        if claim.payload.get("files"):
+            from bot.services import attachments
+
+            await attachments.upload_all(self.pool, client, claim.organization_id, claim.payload["files"],
+                                         channel=str(response.get("channel")), thread_ts=str(response.get("ts")))
 
     async def _edit(self, client: Any, posting: Any, claim: Claim, edit: dict[str, Any]) -> None:
         """A delivery with an ``edit`` (:class:`Edit`): read the message at its ts (conversations.history, the one
