@@ -10,9 +10,9 @@ from typing import Any
 
 from bot import slack_limits as L
 from bot.blocks.kit import Block, context, plain, section
-from bot.slack_markup import escape
 from bot.services.action_items import Item
 from bot.services.report_figures import Headline, biggest_change, headlines
+from bot.slack_markup import escape
 
 ACTION_DONE = "action_item_done"
 ACTION_DISMISS = "action_item_dismiss"
