@@ -67,16 +67,20 @@ RETURNING id
 
 -- name: action_items_open
 -- Open action items owned by these people (NULL: all of the organization's), oldest first.
-SELECT a.id, a.title, a.description, a.kind, a.evidence, a.due_date, a.assignee_id, u.slack_id, a.report_id, a.created_at
-FROM action_items a LEFT JOIN users u ON u.organization_id = a.organization_id AND u.id = a.assignee_id
+SELECT a.id, a.title, a.description, a.kind, a.evidence, a.due_date, a.assignee_id, pi.external_id, a.report_id, a.created_at
+FROM action_items a
+LEFT JOIN platform_identities pi ON pi.organization_id = a.organization_id AND pi.user_id = a.assignee_id
+     AND pi.platform = 'slack'
 WHERE a.organization_id = %(organization_id)s AND a.status IN ('open', 'in_progress')
   AND (%(assignee_ids)s::bigint[] IS NULL OR a.assignee_id = ANY(%(assignee_ids)s))
 ORDER BY a.due_date NULLS LAST, a.id
 
 -- name: action_item_get
-SELECT a.id, a.title, a.description, a.kind, a.evidence, a.due_date, a.assignee_id, u.slack_id, a.report_id, a.created_at,
+SELECT a.id, a.title, a.description, a.kind, a.evidence, a.due_date, a.assignee_id, pi.external_id, a.report_id, a.created_at,
        a.status, a.completed_at, a.closed_by, a.dismiss_reason
-FROM action_items a LEFT JOIN users u ON u.organization_id = a.organization_id AND u.id = a.assignee_id
+FROM action_items a
+LEFT JOIN platform_identities pi ON pi.organization_id = a.organization_id AND pi.user_id = a.assignee_id
+     AND pi.platform = 'slack'
 WHERE a.organization_id = %(organization_id)s AND a.id = %(id)s
 
 -- name: action_item_close
