@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from bot.services.kpis import Figure
 
 LABELS: dict[str, str] = {
     "submission_rate": "Submission rate",
@@ -32,13 +34,8 @@ LOWER_IS_BETTER = frozenset({"carry_forward_rate", "blocker_resolution_hours"})
 """KPIs whose target is a ceiling (kpi_targets.direction ``at_most``)."""
 
 
-class FigureLike(Protocol):
-    kpi: str
-    value: float | None
-    unit: str
-    target: float | None
-    previous: float | None
-    note: str | None
+FigureLike = Figure
+"""A KPI figure as bot/services/kpis.py computes it."""
 
 
 def is_rate(kpi: str) -> bool:
