@@ -30,6 +30,7 @@ def _jobs() -> dict[str, JobSpec]:
         day_close,
         end_of_day,
         escalations,
+        kpi_snapshot,
         mood_checkin,
         morning_thread,
         nudges,
@@ -74,6 +75,8 @@ def _jobs() -> dict[str, JobSpec]:
                 "organization) with the chart and action items, once", needs_slack=True),
         JobSpec("monthly-report", reports.run_monthly, "on the first workday of the month: last month's reports, "
                 "once", needs_slack=True),
+        JobSpec("kpi-snapshot", kpi_snapshot.run, "weekly: one KPI snapshot per organization and person for the week "
+                "before (missing weeks of the last 12 filled in)"),
     ]
     return {s.name: s for s in specs}
 

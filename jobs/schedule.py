@@ -58,6 +58,8 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "daily-report": ("cron", {"minute": "14,44"}, "every 30 minutes (each day's reports an hour after its close)"),
     "weekly-report": ("cron", {"minute": "*/5"}, "every 5 minutes (at each organization's report day and time)"),
     "monthly-report": ("cron", {"minute": "*/5"}, "every 5 minutes (the first workday of the month, morning time)"),
+    "kpi-snapshot": ("cron", {"minute": "2,17,32,47"},
+                     "every 15 minutes (each organization's last week once, from Monday 05:00 on its clock)"),
     # Context memory: the pipeline every 2 minutes; backfills resumed every minute.
     "context": ("cron", {"minute": "*/2"}, "every 2 minutes (messages -> observations -> summaries)"),
     "context-backfill": ("cron", {"minute": "*"}, "every minute (resumes unfinished history backfills)"),

@@ -150,6 +150,8 @@ COUNTS: dict[str, tuple[Count, ...]] = {
     "daily-report": _REPORTS,
     "weekly-report": _REPORTS,
     "monthly-report": _REPORTS,
+    "kpi-snapshot": _counts(("weeks", "took the KPI snapshot of 1 week", "took the KPI snapshots of {n} weeks"),
+                            ("rows", "wrote 1 row", "wrote {n} rows")),
     "retention": _RETENTION,
     "retention-daily": _RETENTION,
     "retention-monthly": _RETENTION,

@@ -49,6 +49,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/steward kudos` where kudos go \u00b7 admins: `/steward kudos channel #wins` (or `off` for DMs)",
         "`/steward reports` where organization reports go \u00b7 admins: `/steward reports channel #leads` (or `off` for "
         "admins' DMs)",
+        "`/steward kpi` the KPI targets \u00b7 admins: `/steward kpi set submission_rate 90%` "
+        "(or `on_time_rate 0.85`, `blocker_resolution_hours 24`)",
         "`/steward ladder` the escalation ladders \u00b7 admins: `/steward ladder blocker 4h owner, 1d manager, 2d channel, 3d flag` "
         "(same for `overdue`) \u00b7 `/steward project <name> overdue <ladder>`",
         "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward client|project add \u2026`, `/steward memory off` (in a channel), `/steward export|erase @person`",

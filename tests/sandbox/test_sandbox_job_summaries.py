@@ -116,6 +116,9 @@ CASES: list[tuple[str, Any, str]] = [
      "daily-report: skipped a period in which no updates were asked."),
     ("monthly-report", {"1": {"sent": 0, "already": 0, "no_data": 0, "chart_failed": 0}},
      "monthly-report: nothing to do right now."),
+    ("kpi-snapshot", {"1": {"weeks": 3, "rows": 21}}, "kpi-snapshot: took the KPI snapshots of 3 weeks and wrote 21 rows."),
+    ("kpi-snapshot", {"1": {"weeks": 1, "rows": 1}}, "kpi-snapshot: took the KPI snapshot of 1 week and wrote 1 row."),
+    ("kpi-snapshot", {"1": {"weeks": 0, "rows": 0}}, "kpi-snapshot: nothing to do right now."),
     ("nudges", {"error": "RuntimeError: boom"}, "nudges: failed: RuntimeError: boom."),
     ("nudges", {}, "nudges: nothing to do (no organization yet)."),
 ]
