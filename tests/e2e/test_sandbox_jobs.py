@@ -161,9 +161,8 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
         "reinforcement": ["reinforcement: nothing to do right now."],
         # Monday's reports (the team's and the organization's, both Maya's) wait for her morning.
         "daily-report": [f"daily-report: 2 reports are held for quiet hours until {tuesday} at 08:00 {eastern} (@maya)."],
-        # No kpi-snapshot ran, so there is no trend to draw: the reports go without their charts.
-        "weekly-report": ["weekly-report: sent 2 reports without their charts (they could not be drawn) and sent 2 "
-                          "reports (@maya)."],
+        # kpi-snapshot ran first, so the week's trend is drawn: both reports go with their charts.
+        "weekly-report": ["weekly-report: sent 2 reports (@maya)."],
         "monthly-report": ["monthly-report: skipped a period in which no updates were asked."],
         "reminders": ["reminders: sent 1 reminder (@priya)."],
         "retention-monthly": ["retention-monthly: nothing to delete."],
