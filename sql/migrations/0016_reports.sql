@@ -39,3 +39,11 @@ ALTER TABLE action_items ADD CONSTRAINT action_items_closed_by_fkey FOREIGN KEY 
     REFERENCES users (organization_id, id) ON DELETE SET NULL (closed_by);
 CREATE INDEX action_items_closed_by_idx ON action_items (closed_by);
 CREATE INDEX action_items_open_idx ON action_items (organization_id, assignee_id) WHERE status IN ('open', 'in_progress');
+
+-- A delivery that carries files (a report's chart) is sent in two steps: its message, then its files threaded under
+-- it. Until both are done it stays 'sending' with the message's ts recorded, so a delivery whose sender died after
+-- the post is reclaimed for its files alone (never posted again). files_sent: how many of the payload's files are
+-- done (uploaded, or given up after Slack refused them); file_unconfirmed: the next one's upload began and its
+-- outcome is unknown, so it is looked for in the thread before it is uploaded again.
+ALTER TABLE notification_deliveries ADD COLUMN files_sent smallint NOT NULL DEFAULT 0;
+ALTER TABLE notification_deliveries ADD COLUMN file_unconfirmed boolean NOT NULL DEFAULT false;

@@ -3,8 +3,6 @@ files.completeUploadExternal, driven by slack_sdk's own ``files_upload_v2`` and 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError, SlackRequestError
