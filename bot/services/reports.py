@@ -109,7 +109,7 @@ async def threads_asked(conn: psycopg.AsyncConnection, org_id: int, period: Peri
     return int(row[0]) if row else 0
 
 
-async def _team_trend(conn: psycopg.AsyncConnection, org_id: int, period: Period, audience: Audience,
+async def team_trend(conn: psycopg.AsyncConnection, org_id: int, period: Period, audience: Audience,
                       people: Sequence[User]) -> list[tuple[date, dict[str, float | None]]]:
     """The chart's trend: the organization's snapshots, or a person's, or for a manager's team the mean of its
     people's snapshot values per week (throughput: their sum)."""
@@ -158,7 +158,7 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
     png, chart_error = None, None
     if with_chart and period.kind != "daily":
         try:
-            trend = await _team_trend(conn, org_id, period, audience, people)
+            trend = await team_trend(conn, org_id, period, audience, people)
             targets = {k: f.target for k, f in figures.team.items()}
             png = chart.render(trend, targets, title=f"{period.kind.capitalize()} KPIs, last {chart.PERIODS} weeks")
         except chart.ChartError as exc:
