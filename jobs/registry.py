@@ -36,6 +36,7 @@ def _jobs() -> dict[str, JobSpec]:
         nudges,
         reinforcement,
         reminders,
+        reports,
         retention,
         workspace_sync,
     )
@@ -68,6 +69,12 @@ def _jobs() -> dict[str, JobSpec]:
                 needs_slack=True),
         JobSpec("reinforcement", reinforcement.run, "after cards: streaks and milestones, each told once by a short DM",
                 needs_slack=True),
+        JobSpec("daily-report", reports.run_daily, "after each day's close: each manager's team report and the "
+                "organization's, once", needs_slack=True),
+        JobSpec("weekly-report", reports.run_weekly, "on the report day and time: last week's reports (teams, "
+                "organization) with the chart and action items, once", needs_slack=True),
+        JobSpec("monthly-report", reports.run_monthly, "on the first workday of the month: last month's reports, "
+                "once", needs_slack=True),
         JobSpec("kpi-snapshot", kpi_snapshot.run, "weekly: one KPI snapshot per organization and person for the week "
                 "before (missing weeks of the last 12 filled in)"),
     ]

@@ -54,6 +54,10 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "cards": ("cron", {"minute": "4,19,34,49"}, "every 15 minutes (cards for the days that have closed)"),
     "reinforcement": ("cron", {"minute": "9,24,39,54"},
                       "5 minutes after each cards run (each day's streaks and milestones once, after its cards)"),
+    # Reports: each tick decides per organization, on its clock, whether a period's report is due.
+    "daily-report": ("cron", {"minute": "14,44"}, "every 30 minutes (each day's reports an hour after its close)"),
+    "weekly-report": ("cron", {"minute": "*/5"}, "every 5 minutes (at each organization's report day and time)"),
+    "monthly-report": ("cron", {"minute": "*/5"}, "every 5 minutes (the first workday of the month, morning time)"),
     "kpi-snapshot": ("cron", {"minute": "2,17,32,47"},
                      "every 15 minutes (each organization's last week once, from Monday 05:00 on its clock)"),
     # Context memory: the pipeline every 2 minutes; backfills resumed every minute.

@@ -54,6 +54,13 @@ _FRESH_DAYS = FRESH.days  # recognition of something older than this is skipped
 _NOT_QUEUED = Count("quiet", "1 not queued (quiet hours would hold it past its time)",
                     "{n} not queued (quiet hours would hold them past their time)", last=True)
 _MEMORY_SUMMARIES = ("summaries", "updated 1 memory summary", "updated {n} memory summaries")
+_REPORTS = _counts(
+    _queued("sent", "report", "reports"),
+    ("already", "found 1 report already sent", "found {n} reports already sent"),
+    ("no_data", "skipped a period in which no updates were asked", "skipped {n} periods in which no updates were asked"),
+    ("chart_failed", "sent 1 report without its chart (it could not be drawn)",
+     "sent {n} reports without their charts (they could not be drawn)"),
+)
 _RETENTION = _counts(
     ("expired_drafts", "1 expired draft", "{n} expired drafts"),
     ("old_confirmed_drafts", "1 confirmed draft past retention", "{n} confirmed drafts past retention"),
@@ -140,6 +147,9 @@ COUNTS: dict[str, tuple[Count, ...]] = {
                               f"skipped {{n}} recognitions more than {_FRESH_DAYS} days old"),
                              ("unreachable", "skipped 1 recognition for someone who can't be reached",
                               "skipped {n} recognitions for people who can't be reached")),
+    "daily-report": _REPORTS,
+    "weekly-report": _REPORTS,
+    "monthly-report": _REPORTS,
     "kpi-snapshot": _counts(("weeks", "took the KPI snapshot of 1 week", "took the KPI snapshots of {n} weeks"),
                             ("rows", "wrote 1 row", "wrote {n} rows")),
     "retention": _RETENTION,
@@ -188,6 +198,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "recognition.helped_confirmed": ("help-confirmed note", "help-confirmed notes"),
     "recognition.streak": ("streak note", "streak notes"),
     "recognition.milestone": ("milestone note", "milestone notes"),
+    "report": ("report", "reports"),
 }
 THREAD_KIND = "standup.thread"
 _ORDER = {"sent": 0, "waiting": 1, "failed": 2}

@@ -23,6 +23,7 @@ SCHEMA_OOO = "steward_ooo"
 SCHEMA_OBSERVATIONS = "steward_observations"
 SCHEMA_ANSWER = "steward_answer"
 SCHEMA_SUMMARY = "steward_summary"
+SCHEMA_NARRATIVE = "steward_report_narrative"
 
 CONTEXT_PREFIX = "Steward context (JSON, trusted): "
 DATA_TAGS = ("user_message", "facts", "memory")
@@ -124,6 +125,12 @@ SYSTEM_SUMMARY = f"""You are Steward, a team accountability assistant in Slack. 
 How to answer: at most 8 short sentences or bullet points: current status, open issues, upcoming dates, recent decisions. Only what the observations say."""
 
 
+SYSTEM_NARRATIVE = f"""You are Steward, a team accountability assistant in Slack. Write the narrative paragraph of a team report from the computed figures inside <facts>.
+
+{_SECURITY}
+
+How to answer: 2 to 4 plain sentences a manager reads in under a minute: what changed most, what missed its target, what needs a decision. Use only the figures given, written in digits exactly as they appear there; invent no number, name or cause."""
+
 # --------------------------------------------------------------------------- schemas
 
 
@@ -206,3 +213,7 @@ def answer_schema() -> dict[str, Any]:
 
 def summary_schema() -> dict[str, Any]:
     return _obj({"summary": {"type": "string"}})
+
+
+def narrative_schema() -> dict[str, Any]:
+    return _obj({"narrative": {"type": "string"}})

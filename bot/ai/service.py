@@ -506,6 +506,24 @@ class AI:
             threat=threat,
         )
 
+    async def narrate(self, facts: Sequence[str]) -> ParseResult[str]:
+        """A report's narrative paragraph from ``facts`` (the computed figures, one per line; issue 15). Offline: an
+        empty string (the caller uses its template). The caller checks every number against the facts
+        (bot/services/report_narrative.py)."""
+        facts = [str(f)[:FACT_CHARS] for f in list(facts)[:MAX_FACTS]]
+        if not facts:
+            return ParseResult("", "offline", "there are no figures to write from", None)
+        user = p.wrap("facts", "\n".join(f"- {p.neutralise_tags(f)}" for f in facts))
+        return await self._run(
+            "narrate",
+            lambda: self._structured(
+                p.SCHEMA_NARRATIVE, p.narrative_schema(), p.SYSTEM_NARRATIVE, {}, user,
+                v.narrative_from_output, max_tokens=800,
+            ),  # fmt: skip
+            lambda: "",
+            threat=None,
+        )
+
     # ------------------------------------------------------------------ embeddings
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:

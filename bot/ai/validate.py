@@ -453,3 +453,10 @@ def summary_from_output(doc: object) -> str:
     if not text:
         raise InvalidOutput("the summary is empty")
     return text
+
+
+def narrative_from_output(doc: object) -> str:
+    text = clean_block(_mapping(doc, "the answer").get("narrative"), SUMMARY_MAX)
+    if not text:
+        raise InvalidOutput("the narrative is empty")
+    return text

@@ -33,6 +33,9 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/cards` your cards (managers: your team's too); a card's DM has Acknowledge and Appeal \u00b7 "
         "`/steward cards` the card rules \u00b7 admins: `/steward cards carry 4`, `/steward cards missed off`, "
         "`/steward cards mode shadow|live` \u00b7 `/steward rampup @person 4 weeks [targets 50%]` (no cards while ramping up)",
+        "`/report [daily|weekly|monthly] [@person|team] [YYYY-MM-DD] [csv]` a report (yours; managers their reports' "
+        "and `team`; admins anyone and `team` for the organization; `csv` adds the per-person figures) \u00b7 "
+        "`/actions` your open action items (Done / Dismiss / Reassign)",
         "`/steward team` who manages whom \u00b7 admins: `/steward manager @maya for @priya @daniel`, `/steward role @maya manager`",
     ]),
     ("Reminders and memory", [
@@ -44,6 +47,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/steward help` this list \u00b7 `/steward my-data` everything I hold about you",
         "`/steward dates day-first|month-first|auto` how I read 3/4 (from your Slack language and region unless you choose)",
         "`/steward kudos` where kudos go \u00b7 admins: `/steward kudos channel #wins` (or `off` for DMs)",
+        "`/steward reports` where organization reports go \u00b7 admins: `/steward reports channel #leads` (or `off` for "
+        "admins' DMs)",
         "`/steward kpi` the KPI targets \u00b7 admins: `/steward kpi set submission_rate 90%` "
         "(or `on_time_rate 0.85`, `blocker_resolution_hours 24`)",
         "`/steward ladder` the escalation ladders \u00b7 admins: `/steward ladder blocker 4h owner, 1d manager, 2d channel, 3d flag` "

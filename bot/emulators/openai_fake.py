@@ -589,6 +589,8 @@ def default_model(messages: list[JsonDict], schema_name: str | None) -> Any:
         return _answer(text, _tagged(messages, "facts"))
     if schema_name == p.SCHEMA_SUMMARY:
         return _summary(_tagged(messages, "facts"), ctx)
+    if schema_name == p.SCHEMA_NARRATIVE:
+        return _narrative(_tagged(messages, "facts"))
     return None
 
 
@@ -707,6 +709,13 @@ def _summary(facts_block: str, ctx: JsonDict) -> JsonDict:
     if not items:
         return {"summary": f"Nothing is known about {entity} yet."}
     return {"summary": f"{entity}: " + " ".join(i.rstrip(".") + "." for i in items[:5])}
+
+
+def _narrative(facts_block: str) -> JsonDict:
+    """A report's paragraph: the first figure lines after the period, as given (so every number is a figure)."""
+    items = [line[2:].strip() for line in facts_block.splitlines() if line.startswith("- ")]
+    items = [i for i in items if not i.startswith("Period:")]
+    return {"narrative": " ".join(i.rstrip(".") + "." for i in items[:4]) or "No figures for this period."}
 
 
 __all__ = ["FakeCall", "FakeReply", "OpenAIFake", "conform", "default_model", "strict_schema_problems"]

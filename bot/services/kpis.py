@@ -567,7 +567,9 @@ async def compute(conn: psycopg.AsyncConnection, org_id: int, *, since: date, un
                   user_ids: Sequence[int] | None = None) -> Figures:
     """The figures of [``since``, ``until``] (team dates, inclusive) at ``now`` (aware) for ``user_ids`` (None: the
     people of the period, :func:`people_of`). Each figure's ``previous`` comes from the previous period's snapshot
-    (``kpi_snapshots``) when there is one, else from computing that period the same way. Raises NotFound when the
+    (``kpi_snapshots``) when there is one, else from computing that period the same way; for ``user_ids`` (a part of
+    the organization, such as a manager's team) the team's previous value is always computed for those people (the
+    stored team row is the whole organization's). Raises NotFound when the
     organization has no settings, ValueError when ``until`` is before ``since``."""
     if until < since:
         raise ValueError(f"period ends ({until}) before it starts ({since})")
@@ -576,7 +578,9 @@ async def compute(conn: psycopg.AsyncConnection, org_id: int, *, since: date, un
     before_since, before_until = previous_period(since, until)
     kind = period_kind(before_since, before_until)
     stored = await snapshot_values(conn, org_id, kind, before_since) if kind is not None else {}
-    if stored and all(u in stored for u in data.user_ids):
+    if user_ids is not None:  # a part of the organization (a manager's team): the stored team row is not theirs
+        stored.pop(None, None)
+    if None in stored and all(u in stored for u in data.user_ids):
         previous: Mapping[int | None, Mapping[str, float | None]] = stored
     else:
         earlier = await load(conn, org_id, since=before_since, until=before_until, user_ids=data.user_ids,

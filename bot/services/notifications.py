@@ -120,6 +120,7 @@ async def notify(
     not_before: datetime | None = None,
     hold_until: datetime | None = None,
     edit: Edit | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> int | None:
     """Queue a notification. Returns its id, or None when ``dedupe_key`` was already used.
 
@@ -129,10 +130,19 @@ async def notify(
 
     With ``edit``, nothing new is posted: the message Slack already has at ``edit.ts`` in the channel of the
     (one, ``channel``) target gets its block ``edit.block_id`` replaced by ``text`` as a context line (an item's
-    buttons become what happened to it elsewhere); the other blocks stay as they are in Slack."""
+    buttons become what happened to it elsewhere); the other blocks stay as they are in Slack.
+
+    ``files``: what to upload into the conversation once the message is posted, threaded under it (the files
+    API), each ``{"source": "report_chart", "report_id": id, "filename": ..., "title": ...}`` (the bytes are read
+    when it is sent: :func:`bot.services.attachments.load`). Each file is one of the delivery's effects, done once:
+    the delivery stays ``sending`` until its files are done, so a sender that dies between the post and an upload
+    leaves it to the next claim, which posts nothing again and uploads what is missing (looking first in the thread
+    for a file whose upload may have completed). An upload Slack refuses is logged and the message stays sent."""
     payload: dict[str, Any] = {"text": text, "blocks": blocks}
     if edit is not None:
         payload["edit"] = {"ts": edit.ts, "block_id": edit.block_id}
+    if files:
+        payload["files"] = files
     async with conn.transaction():
         row = await (await conn.execute(Q["notification_insert"], {
             "organization_id": organization_id, "recipient_id": user_id, "kind": kind, "urgent": urgent,
@@ -213,6 +223,12 @@ class Claim:
     unconfirmed_since: datetime | None
     token: uuid.UUID
     claimed_at: datetime
+    # A delivery with files whose message an earlier claim posted: where it is, how many files are done, and
+    # whether the next one's upload may have completed unrecorded (``delivery_posted``, ``delivery_file_*``).
+    slack_ts: str | None = None
+    slack_channel: str | None = None
+    files_sent: int = 0
+    file_unconfirmed: bool = False
 
 
 @dataclass
@@ -300,9 +316,10 @@ class Dispatcher(PollingWorker):
                 "organization_ids": served})).fetchone()
         if row is None:
             return None
-        delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id, unconfirmed = row
+        (delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id, unconfirmed,
+         slack_ts, slack_channel, files_sent, file_unconfirmed) = row
         return Claim(delivery_id, target_type, target_id, thread_ts, attempts, payload, kind, organization_id,
-                     unconfirmed, token, now)
+                     unconfirmed, token, now, slack_ts, slack_channel, files_sent, file_unconfirmed)
 
     async def _claim_or_hand_back(self, as_of: datetime) -> Claim | None:
         """:meth:`_claim`, which a stop cannot cut in half: cancelled while the claim runs, the dispatcher lets it
@@ -376,6 +393,9 @@ class Dispatcher(PollingWorker):
                                    unconfirmed=progress.unconfirmed_since is not None)
             return
         edit = claim.payload.get("edit")
+        if claim.slack_ts is not None and claim.payload.get("files"):  # an earlier claim posted it: its files remain
+            await self._finish(client, claim, {"channel": claim.slack_channel, "ts": claim.slack_ts}, as_of)
+            return
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_transient), stop=stop_after_attempt(3),
@@ -388,7 +408,7 @@ class Dispatcher(PollingWorker):
                     if progress.unconfirmed_since is not None:
                         found = await self._look_for(client, claim, progress.unconfirmed_since)
                         if found is not None:
-                            await self._sent(claim, found, as_of, recovered=True)
+                            await self._finish(client, claim, found, as_of, recovered=True)
                             return
                         if not await self._extend([claim.id], [claim.token]):
                             log.warning("notification_claim_lost", delivery_id=claim.id)
@@ -411,7 +431,43 @@ class Dispatcher(PollingWorker):
         if edit:
             await self._sent(claim, {"channel": claim.target_id, "ts": edit["ts"]}, as_of)
             return
-        await self._sent(claim, {"channel": response.get("channel"), "ts": response.get("ts")}, as_of)
+        await self._finish(client, claim, {"channel": response.get("channel"), "ts": response.get("ts")}, as_of)
+
+    async def _finish(self, client: Any, claim: Claim, where: dict[str, Any], as_of: datetime, *,
+                      recovered: bool = False) -> None:
+        """The message is in Slack at ``where`` (channel, ts): upload the delivery's files that are not done yet,
+        each once, recording each as it goes, then record the delivery sent. The claim lost meanwhile (another
+        dispatcher took the delivery over): stop, and leave the rest to it."""
+        files = claim.payload.get("files") or []
+        if not files:
+            await self._sent(claim, where, as_of, recovered=recovered)
+            return
+        from bot.services import attachments
+
+        async with self.pool.connection() as conn:
+            await conn.execute(Q["delivery_posted"], {"id": claim.id, "slack_ts": where.get("ts"),
+                                                      "channel": where.get("channel")})
+        channel, ts = str(where.get("channel")), str(where.get("ts"))
+        for index in range(claim.files_sent, len(files)):
+            spec = files[index]
+            if index == claim.files_sent and claim.file_unconfirmed and await attachments.in_thread(
+                    client, spec, channel=channel, thread_ts=ts):
+                log.info("notification_file_found", delivery_id=claim.id, file=attachments.filename_of(spec))
+            else:
+                if not await self._progress("delivery_file_started", claim):
+                    return
+                await attachments.upload(self.pool, client, claim.organization_id, spec, channel=channel, thread_ts=ts)
+            if not await self._progress("delivery_file_done", claim, files_sent=index + 1):
+                return
+        await self._sent(claim, where, as_of, recovered=recovered)
+
+    async def _progress(self, query: str, claim: Claim, **values: Any) -> bool:
+        """Record a step of a claimed delivery's files (``query``); False when the claim was lost."""
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(Q[query], {"id": claim.id, "token": claim.token, **values})).fetchone()
+        if row is None:
+            log.warning("notification_claim_lost", delivery_id=claim.id)
+        return row is not None
 
     async def _edit(self, client: Any, posting: Any, claim: Claim, edit: dict[str, Any]) -> None:
         """A delivery with an ``edit`` (:class:`Edit`): read the message at its ts (conversations.history, the one

@@ -36,7 +36,7 @@ WHERE d.id IN (
 )
 AND n.id = d.notification_id
 RETURNING d.id, d.target_type, d.target_id, d.thread_ts, d.attempts, n.payload, n.kind, n.organization_id,
-          d.unconfirmed_since
+          d.unconfirmed_since, d.slack_ts, d.slack_channel_id, d.files_sent, d.file_unconfirmed
 
 -- name: delivery_renew
 -- Extend the leases of these claims (pairs of id and claim token) to %(lease_until)s; the ids returned
@@ -54,6 +54,28 @@ UPDATE notification_deliveries
 SET status = 'sent', slack_ts = %(slack_ts)s, slack_channel_id = %(channel)s, sent_at = %(now)s,
     last_error = NULL, lease_until = NULL
 WHERE id = %(id)s AND status <> 'sent'
+RETURNING id
+
+-- name: delivery_posted
+-- The message of a delivery that carries files is in Slack (its ts and conversation); the delivery stays 'sending'
+-- until its files are done too (delivery_file_started, delivery_file_done, then delivery_sent). Whoever learns the
+-- ts first records it.
+UPDATE notification_deliveries
+SET slack_ts = %(slack_ts)s, slack_channel_id = %(channel)s, unconfirmed_since = NULL
+WHERE id = %(id)s AND status <> 'sent' AND slack_ts IS NULL
+RETURNING id
+
+-- name: delivery_file_started
+-- The upload of file number files_sent (from 0) of this claimed delivery begins: until delivery_file_done its
+-- outcome is unknown. No row: the claim was lost (another dispatcher holds the delivery).
+UPDATE notification_deliveries SET file_unconfirmed = true
+WHERE id = %(id)s AND claim_token = %(token)s AND status = 'sending'
+RETURNING id
+
+-- name: delivery_file_done
+-- The first %(files_sent)s files of this delivery are done (uploaded, found in the thread, or refused by Slack).
+UPDATE notification_deliveries SET files_sent = %(files_sent)s, file_unconfirmed = false
+WHERE id = %(id)s AND claim_token = %(token)s AND status = 'sending' AND files_sent < %(files_sent)s
 RETURNING id
 
 -- name: delivery_reschedule

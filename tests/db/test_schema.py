@@ -603,6 +603,7 @@ EXPECTED_FKS = {
     ("interventions", "task_id"): ("tasks", "n"),
     ("interventions", "logged_by"): ("users", "n"),
     ("interventions", "confirmed_by"): ("users", "n"),  # 0014_recognition: who confirmed it
+    ("action_items", "closed_by"): ("users", "n"),  # 0016_reports: who closed it
     ("sop_records", "user_id"): ("users", "n"),
     ("sop_records", "client_id"): ("clients", "n"),
     ("sop_records", "deploy_schedule_id"): ("client_deploy_schedules", "n"),

@@ -121,7 +121,11 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
     await run("cards")
     await run("reinforcement")
     await run("kpi-snapshot")  # the 12 complete weeks before this one: the demo team joined in the last of them
+    await run("daily-report")
     await run("reminders")
+    await ui.set_clock(monday + timedelta(days=7, hours=14))  # the next Monday, past its morning
+    await run("weekly-report")
+    await run("monthly-report")
     await ui.set_clock(monday + timedelta(days=40))
     for job in ("retention-daily", "retention-monthly", "retention"):
         await run(job)
@@ -155,6 +159,11 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
         "cards": ["cards: nothing to do right now."],  # one day: nobody missed two in a row
         # One day of updates is no streak yet, and nobody has a milestone.
         "reinforcement": ["reinforcement: nothing to do right now."],
+        # Monday's reports (the team's and the organization's, both Maya's) wait for her morning.
+        "daily-report": [f"daily-report: 2 reports are held for quiet hours until {tuesday} at 08:00 {eastern} (@maya)."],
+        # kpi-snapshot ran first, so the week's trend is drawn: both reports go with their charts.
+        "weekly-report": ["weekly-report: sent 2 reports (@maya)."],
+        "monthly-report": ["monthly-report: skipped a period in which no updates were asked."],
         "reminders": ["reminders: sent 1 reminder (@priya)."],
         "retention-monthly": ["retention-monthly: nothing to delete."],
         "retention": ["retention: nothing to delete."],

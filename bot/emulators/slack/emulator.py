@@ -981,7 +981,10 @@ class SlackEmulator:
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
-        stored = self.workspace.files.receive(request.match_info["file_id"], await request.read())
+        try:
+            stored = self.workspace.files.receive(request.match_info["file_id"], await request.read())
+        except SlackError as error:  # not the declared length: the upload fails, the file is never completed
+            return web.Response(status=400, text=error.code, content_type="text/plain")
         if stored is None:
             return web.Response(status=404, text="file_not_found", content_type="text/plain")
         return web.Response(text=f"OK - {len(stored.content or b'')}", content_type="text/plain")

@@ -59,16 +59,25 @@ class FileStore:
         return stored
 
     def receive(self, file_id: str, content: bytes) -> StoredFile | None:
+        """The bytes sent to a file's upload URL, once. None when the URL is unknown, already used or completed.
+        Raises SlackError("length_mismatch") when they are not the ``length`` declared for it."""
         stored = self.files.get(file_id)
-        if stored is None or stored.completed:
+        if stored is None or stored.completed or stored.content is not None:
             return None
+        if len(content) != stored.length:
+            raise SlackError("length_mismatch")
         stored.content = content
         return stored
 
-    def complete(self, file_id: str, title: str | None) -> StoredFile:
+    def uploaded(self, file_id: str) -> StoredFile:
+        """A file whose bytes came and that is not completed yet. Raises SlackError("file_not_found") otherwise."""
         stored = self.files.get(file_id)
-        if stored is None or stored.content is None:
+        if stored is None or stored.content is None or stored.completed:
             raise SlackError("file_not_found")
+        return stored
+
+    def complete(self, file_id: str, title: str | None) -> StoredFile:
+        stored = self.uploaded(file_id)
         stored.completed = True
         stored.title = title or stored.name
         return stored

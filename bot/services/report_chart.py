@@ -1,0 +1,71 @@
+"""A report's chart (issue 15): the last :data:`PERIODS` periods of a team's main KPIs against their targets, one
+small panel per KPI, as a PNG drawn by matplotlib with its Agg backend (no display needed). Pure: data in, bytes
+out. The trend comes from ``kpi_snapshots`` (bot/services/kpis.py ``trend``), never from recomputing history.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: no GUI toolkit, safe in any thread and in a container
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from bot.services.report_figures import LABELS, MAIN_KPIS, is_rate, scaled  # noqa: E402
+
+PERIODS = 8
+"""Periods the chart shows (issue 15: "the last 8 periods")."""
+SIZE_INCHES = (9.0, 6.0)
+DPI = 100
+"""900 x 600 pixels: readable in Slack's preview at its default width, about 60 KB."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class ChartError(Exception):
+    """The chart could not be drawn (no trend to draw, or matplotlib failed): the report goes without it."""
+
+
+def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Mapping[str, float | None], *,
+           title: str, kpis: Sequence[str] = MAIN_KPIS) -> bytes:
+    """The PNG of ``trend`` (oldest first: ``(period_start, {kpi: value})``; the last :data:`PERIODS` are drawn)
+    with each KPI's target (``targets[kpi]``, a dashed line) in its own panel; rates in percent. Raises
+    ChartError when there is nothing to draw or drawing fails."""
+    points = list(trend)[-PERIODS:]
+    shown = [k for k in kpis if any(values.get(k) is not None for _, values in points)]
+    if not points or not shown:
+        raise ChartError("no snapshots to draw")
+    columns = 2 if len(shown) > 1 else 1
+    rows = (len(shown) + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=SIZE_INCHES, dpi=DPI, squeeze=False)
+    try:
+        labels = [f"{start.day} {start:%b}" for start, _ in points]
+        for index, kpi in enumerate(shown):
+            ax = axes[index // columns][index % columns]
+            ys = [None if values.get(kpi) is None else scaled(kpi, float(values[kpi] or 0)) for _, values in points]
+            xs = list(range(len(points)))
+            ax.plot([x for x, y in zip(xs, ys, strict=True) if y is not None], [y for y in ys if y is not None],
+                    marker="o", color="#1264a3", linewidth=2)
+            target = targets.get(kpi)
+            if target is not None:
+                ax.axhline(scaled(kpi, target), color="#e01e5a", linestyle="--", linewidth=1.2, label="target")
+                ax.legend(loc="best", fontsize=8, frameon=False)
+            ax.set_title(LABELS.get(kpi, kpi) + (" (%)" if is_rate(kpi) else ""), fontsize=10)
+            ax.set_xticks(xs, labels, fontsize=7, rotation=45)
+            if is_rate(kpi):
+                ax.set_ylim(0, 105)
+            ax.grid(alpha=0.3)
+        for index in range(len(shown), rows * columns):
+            axes[index // columns][index % columns].set_visible(False)
+        fig.suptitle(title, fontsize=12)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+    except (ValueError, TypeError, OverflowError, RuntimeError) as exc:
+        raise ChartError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        plt.close(fig)
+    return out.getvalue()
