@@ -237,24 +237,26 @@ async def breaches_for_org(conn: psycopg.AsyncConnection, org_id: int, now: date
     records = await attendance.asked_days(conn, org_id, ids, since, today, rhythm=rhythm)
     ramping = {u for u, r in (await attendance.ramp_ups(conn, org_id, ids, today, today)).items() if r.covers(today)}
     carded: dict[int, set[date]] = {}
-    params = {"organization_id": org_id, "rule": rules.RULE_MISSED, "since": since}
-    for user_id, day in await (await conn.execute(Q["cards_carded_days"], params)).fetchall():
+    for user_id, day in await (await conn.execute(Q["cards_carded_days"], {"organization_id": org_id, "since": since})).fetchall():
         carded.setdefault(int(user_id), set()).add(date.fromisoformat(day))
-    found: list[Breach] = []
-    for user_id, days in records.items():
-        if user_id not in ramping:
-            found += rules.missed_breaches(user_id, days, card_rules.missed, now, carded.get(user_id, ()))
+    task_carded = {int(task_id): calendar.local_date(at, rhythm.timezone) for task_id, at in
+                   await (await conn.execute(Q["cards_carded_tasks"], {"organization_id": org_id})).fetchall()}
+    carried: dict[int, list[rules.CarriedTask]] = {}
     if card_rules.carry.on:
         for row in await (await conn.execute(Q["cards_carried_tasks"], {"organization_id": org_id, "since": since})).fetchall():
             task = rules.CarriedTask(int(row[0]), int(row[1]), row[2], row[3], tuple(row[4]), bool(row[5]))
-            if task.user_id in records and task.user_id not in ramping:
-                found += rules.carry_breaches(task, records[task.user_id], card_rules.carry)
+            carried.setdefault(task.user_id, []).append(task)
+    overdue: dict[int, list[rules.OverdueTask]] = {}
     if card_rules.overdue.on:
         params = {"organization_id": org_id, "since": since, "today": today}
         for row in await (await conn.execute(Q["cards_overdue_tasks"], params)).fetchall():
-            overdue = rules.OverdueTask(int(row[0]), int(row[1]), row[2], row[3], row[4], frozenset(row[5] or ()))
-            if overdue.user_id in records and overdue.user_id not in ramping:
-                found += rules.overdue_breaches(overdue, records[overdue.user_id], card_rules.overdue, now)
+            late = rules.OverdueTask(int(row[0]), int(row[1]), row[2], row[3], row[4], frozenset(row[5] or ()))
+            overdue.setdefault(late.user_id, []).append(late)
+    found: list[Breach] = []
+    for user_id, days in records.items():
+        if user_id not in ramping:
+            found += rules.yellow_breaches(user_id, days, carried.get(user_id, ()), overdue.get(user_id, ()), card_rules,
+                                           now, carded.get(user_id, ()), task_carded)
     return found, records, ramping
 
 

@@ -218,3 +218,67 @@ async def test_three_weeks_of_cards(emulator: SlackEmulator, bot: Steward, clock
     assert await value(db_dsn, "SELECT count(*) FROM audit_logs WHERE action = 'card.expired'") == 5
     gone = await press(emulator, LEE, red, "card_ack")
     assert "has expired" in (await gone.wait_for_response(timeout=10)).text
+
+
+async def workday(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, day: date,
+                  updates: dict[str, str]) -> dict[str, Any]:
+    """One workday with the day's close first: day-close at 08:00 (the days that ended), cards at 08:30, the morning
+    thread at 09:00, each of ``updates`` (who: their reply) in the thread, the end-of-day check-in at 17:30 (a day
+    closes only after it asked). Returns the cards summary."""
+    await run(bot, clock, "day-close", ny(day, 8, 0))
+    summary = await run(bot, clock, "cards", ny(day, 8, 30))
+    mark = len(emulator.calls)
+    await run(bot, clock, "morning-thread", ny(day, 9, 0))
+    await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == STANDUP
+                                 and not c.args.get("thread_ts"), since=mark, timeout=15)
+    thread_ts = thread_roots(emulator)[-1]["ts"]
+    clock.at = ny(day, 9, 30)
+    for who, words in updates.items():
+        await reply(emulator, who, thread_ts, words)
+    await run(bot, clock, "end-of-day", ny(day, 17, 30))
+    return summary
+
+
+async def task_of(dsn: str, slack_id: str) -> str:
+    return str(await value(dsn, "SELECT t.display_id FROM tasks t JOIN platform_identities p ON p.user_id = t.user_id "
+                                "WHERE p.external_id = %s ORDER BY t.id LIMIT 1", slack_id))
+
+
+async def test_one_day_one_card_and_the_carry_rule(emulator: SlackEmulator, bot: Steward, clock: FrozenClock,
+                                                   db_dsn: str) -> None:
+    """Tester 14, finding 10, and the carry rule end to end. Live from day one, every rule at its default.
+    Lee plans a task Monday and gives his update Tuesday, Wednesday and Thursday without finishing it: carried three
+    times while he gave his updates, no blocker: one carry card, to him and to Maya. Diego does the same, but his
+    task has an open blocker: no card. Sam plans a task Monday, then says nothing Tuesday and Wednesday: one
+    missed-updates card, never also a carry card made of the same two silent days (nor a red from the pair)."""
+    clock.at = ny(date(2026, 3, 2), 8, 0)
+    await setup_team(emulator, db_dsn)
+    assert "Mode: live" in await answer_text(emulator, MAYA, "/steward", "cards mode live")
+    monday, tuesday, wednesday, thursday, friday = (date(2026, 3, d) for d in (2, 3, 4, 5, 6))
+    await workday(emulator, bot, clock, monday, {LEE: "Today: Acme SSO renewal", DIEGO: "Today: Acme invoice export",
+                                                 SAM: "Today: Acme pitch deck", MAYA: "Today: hiring plan"})
+    lee_task, diego_task = await task_of(db_dsn, LEE), await task_of(db_dsn, DIEGO)
+    await answer_text(emulator, DIEGO, "/blocker", f"{diego_task} waiting for the client's VPN", channel=STANDUP)
+    assert await value(db_dsn, "SELECT count(*) FROM blockers WHERE status = 'open'") == 1
+    for day in (tuesday, wednesday):
+        await workday(emulator, bot, clock, day, {LEE: f"Today: {lee_task} still going", MAYA: f"Today: hiring plan {day}",
+                                                  DIEGO: f"Today: {diego_task} still going"})
+    summary = await workday(emulator, bot, clock, thursday, {LEE: f"Today: {lee_task} still going",
+                                                             DIEGO: f"Today: {diego_task} still going"})
+    # Thursday 08:30: Sam's two silent days (Tue, Wed) make one missed-updates card, and nothing else.
+    assert [(c[1], c[4]) for c in await cards_of(db_dsn, SAM)] == [("yellow", ["2026-03-03", "2026-03-04"])]
+    sam_rules = await rows(db_dsn, "SELECT rule FROM cards c JOIN platform_identities p ON p.user_id = c.user_id "
+                                   "WHERE p.external_id = %s", SAM)
+    assert sam_rules == [("missed_updates",)]
+    assert len(await dms(emulator, SAM, "card")) == 1
+    # Lee's task, carried Mon, Tue, Wed while he gave his updates: one carry card, with those days.
+    summary = await workday(emulator, bot, clock, friday, {LEE: f"Today: {lee_task} still going"})
+    lee = await rows(db_dsn, "SELECT c.rule, c.evidence -> 'days', c.evidence ->> 'task' FROM cards c JOIN platform_identities p "
+                             "ON p.user_id = c.user_id WHERE p.external_id = %s", LEE)
+    assert [r for r in lee if r[0] == "carried_forward"] == [
+        ("carried_forward", ["2026-03-02", "2026-03-03", "2026-03-04"], lee_task)], lee
+    [to_lee] = await dms(emulator, LEE, "carried forward 3 times")
+    assert buttons(to_lee) == ["card_ack", "card_appeal"] and await dms(emulator, MAYA, "carried forward 3 times")
+    # Diego's task has an open blocker: waiting, not neglected.
+    assert [c for c in await cards_of(db_dsn, DIEGO)] == []
+    assert summary["red"] == 0 and await value(db_dsn, "SELECT count(*) FROM cards WHERE color = 'red'") == 0
