@@ -142,3 +142,7 @@ GROUP BY 1
 -- name: cards_existing_keys
 -- Which of these breaches already have their card (cards_organization_id_dedupe_key_key).
 SELECT dedupe_key FROM cards WHERE organization_id = %(organization_id)s AND dedupe_key = ANY(%(keys)s)
+
+-- name: cards_manages_anyone
+-- Whether anyone (still in the workspace) reports to this person: /cards names revoking only to those who can.
+SELECT 1 FROM users WHERE organization_id = %(organization_id)s AND manager_id = %(id)s AND active LIMIT 1

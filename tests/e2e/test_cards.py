@@ -282,3 +282,70 @@ async def test_one_day_one_card_and_the_carry_rule(emulator: SlackEmulator, bot:
     # Diego's task has an open blocker: waiting, not neglected.
     assert [c for c in await cards_of(db_dsn, DIEGO)] == []
     assert summary["red"] == 0 and await value(db_dsn, "SELECT count(*) FROM cards WHERE color = 'red'") == 0
+
+
+async def test_appeals_confirm_reach_someone_and_work_from_cards(emulator: SlackEmulator, bot: Steward,
+                                                                 clock: FrozenClock, db_dsn: str) -> None:
+    """Tester 14, findings 4, 5, 6 and 11. Lee, Diego and Maya (the only admin, no manager) miss Monday and Tuesday.
+      * Maya's card has no Appeal button and says plainly why (nobody else could decide); `/cards appeal` says so too.
+      * Lee appeals through the modal: his card's buttons become "You appealed … sent to Maya"; Maya revokes through
+        hers: the appeal DM's buttons become "You revoked …".
+      * Diego acknowledges (the card points to `/cards appeal`), then appeals with `/cards appeal C-n <why>`.
+      * While Diego's appeal is undecided it does not count towards a red."""
+    clock.at = ny(date(2026, 3, 2), 8, 0)
+    await setup_team(emulator, db_dsn)
+    for words in ("cards mode live", "cards carry off", "cards overdue off"):
+        await answer_text(emulator, MAYA, "/steward", words)
+    for day in (date(2026, 3, 2), date(2026, 3, 3)):
+        await workday(emulator, bot, clock, day, {SAM: "Today: Acme pitch deck"})
+    summary = await workday(emulator, bot, clock, date(2026, 3, 4), {})
+    assert summary["yellow"] == 4  # Lee, Diego, Priya and Maya; Sam gave his updates
+    lee, diego, maya = [(await cards_of(db_dsn, who))[0][0] for who in (LEE, DIEGO, MAYA)]
+    # Maya: nobody else could decide her appeal.
+    [to_maya] = await dms(emulator, MAYA, f"Yellow card C-{maya} for you")
+    assert buttons(to_maya) == ["card_ack"] and "nobody else could decide" in texts(to_maya)
+    said = await answer_text(emulator, MAYA, "/cards", f"appeal C-{maya} I was interviewing all day")
+    assert "you're the only Steward admin" in said and (await cards_of(db_dsn, MAYA))[0][2] == "active"
+    said = await answer_text(emulator, MAYA, "/cards", f"revoke C-{maya} fine")
+    assert "you're the only Steward admin" in said and "for your manager to decide" not in said
+    # Lee appeals in the modal: his card shows it, with no buttons left.
+    [to_lee] = await dms(emulator, LEE, f"Yellow card C-{lee} for you")
+    assert "your manager decides" in texts(to_lee)
+    mark = len(emulator.calls)
+    await press(emulator, LEE, to_lee, "card_appeal")
+    assert await fill(emulator, LEE, "card_appeal", "I was at the Acme workshop both days", mark) == {}
+    await queued(bot, db_dsn, "card.appealed")
+
+    async def marked(user: str, ts: str, words: str) -> bool:
+        found = emulator.message(await emulator.dm_channel(user), ts)
+        return found is not None and words in texts(found) and buttons(found) == []
+
+    async def lee_marked() -> bool:
+        return await marked(LEE, to_lee["ts"], f"You appealed `C-{lee}`: sent to <@{MAYA}>")
+
+    await wait_until(lee_marked)
+    [appeal] = await dms(emulator, MAYA, f"appealed yellow card `C-{lee}`")
+    assert "U0LEE" not in appeal["text"].replace(f"<@{LEE}>", "")  # a mention, never a raw id
+    mark = len(emulator.calls)
+    await press(emulator, MAYA, appeal, "card_revoke")
+    assert await fill(emulator, MAYA, "card_decide", "The workshop was on the calendar", mark) == {}
+
+    async def maya_marked() -> bool:
+        return await marked(MAYA, appeal["ts"], f"You revoked `C-{lee}`: it no longer counts; <@{LEE}> has been told")
+
+    await wait_until(maya_marked)
+    # Diego acknowledges, then appeals from /cards.
+    [to_diego] = await dms(emulator, DIEGO, f"Yellow card C-{diego} for you")
+    await press(emulator, DIEGO, to_diego, "card_ack")
+
+    async def acked() -> bool:
+        return await marked(DIEGO, to_diego["ts"], f"`/cards appeal C-{diego} <why>` appeals it")
+
+    await wait_until(acked)
+    said = await answer_text(emulator, DIEGO, "/cards", f"appeal C-{diego} I was on leave, the calendar missed it")
+    assert f"You appealed `C-{diego}`: sent to <@{LEE}>" in said
+    assert (await cards_of(db_dsn, DIEGO))[0][2] == "appealed"
+    assert "/cards appeal C-12" in await answer_text(emulator, DIEGO, "/cards", "what")
+    assert "/cards revoke" not in await answer_text(emulator, DIEGO, "/cards", "what")  # nobody reports to Diego
+    listed = await answer_text(emulator, MAYA, "/cards")
+    assert "in force" in listed.split("\n")[0] and "live" not in listed.split("\n")[0]
