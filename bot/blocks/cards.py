@@ -4,6 +4,7 @@ admin's shadow copy), the appeal and decision modals, the appeal sent to the man
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -61,9 +62,9 @@ def evidence_lines(card: Card) -> list[str]:
     return out
 
 
-def _buttons(card: Card, copy: str) -> dict[str, Any] | None:
+def _buttons(card: Card, copy: str, *, appeal: bool = True) -> dict[str, Any] | None:
     if copy == "person":
-        specs = [("Acknowledge", "card_ack", "primary"), ("Appeal", "card_appeal", None)]
+        specs = [("Acknowledge", "card_ack", "primary")] + ([("Appeal", "card_appeal", None)] if appeal else [])
     elif copy == "manager":
         specs = [("Revoke", "card_revoke", "danger")]
     else:
@@ -78,8 +79,10 @@ def _buttons(card: Card, copy: str) -> dict[str, Any] | None:
     return {"type": "actions", "block_id": f"card:{card.id}", "elements": elements}
 
 
-def card(card: Card, person: User, recipient: User, copy: str) -> tuple[str, list[dict[str, Any]]]:
-    """A card's DM. ``copy``: "person" (Acknowledge / Appeal), "manager" (Revoke), "shadow" (an admin's, no buttons)."""
+def card(card: Card, person: User, recipient: User, copy: str, deciders: str = "manager") -> tuple[str, list[dict[str, Any]]]:
+    """A card's DM. ``copy``: "person" (Acknowledge / Appeal), "manager" (Revoke), "shadow" (an admin's, no buttons).
+    ``deciders`` (the person's copy): who decides on an appeal, "manager", "admins" or "none" (no manager and the
+    only admin: no Appeal button, and the card says why)."""
     emoji = COLOR_EMOJI.get(card.color, ":large_yellow_square:")
     color = card.color.capitalize()
     if copy == "person":
@@ -97,13 +100,20 @@ def card(card: Card, person: User, recipient: User, copy: str) -> tuple[str, lis
     expires = day(card.expires_at, recipient.timezone)
     clears = f"It expires on {expires}, or clears sooner if a manager revokes it. {CLEARS.get(card.rule, '')}".strip()
     blocks.append(section(f"*What clears it*\n{clears}"))
-    notes = {"person": "If it's wrong, press Appeal and say why: your manager decides, and you'll hear what they decided.",
+    appeal_note = {
+        "manager": "If it's wrong, press Appeal and say why: your manager decides, and you'll hear what they decided.",
+        "admins": "If it's wrong, press Appeal and say why: you have no manager, so the admins decide, and you'll "
+                  "hear what they decided.",
+        "none": "You have no manager and you're the only admin, so nobody else could decide on an appeal: the card "
+                "stands and expires on its own. Another admin, or a manager for you, makes an appeal possible.",
+    }[deciders]
+    notes = {"person": appeal_note,
              "manager": "They got the same card, with Acknowledge and Appeal. Revoke takes it back (say why); a revoked "
                         "card never counts.",
              "shadow": "Cards are in shadow mode: computed and shown only to admins, so you can check they are fair. "
                        "`/steward cards mode live` sends them to people and their managers."}[copy]
     blocks.append(context(notes))
-    actions = _buttons(card, copy)
+    actions = _buttons(card, copy, appeal=deciders != "none")
     if actions:
         blocks.append(actions)
     who = "you" if copy == "person" else (person.real_name or person.display_name)
@@ -113,23 +123,29 @@ def card(card: Card, person: User, recipient: User, copy: str) -> tuple[str, lis
     return L.fit_text(fallback, L.MESSAGE_TEXT), blocks
 
 
-def appeal_modal(card: Card) -> dict[str, Any]:
-    """Appeal: the reason (required)."""
-    return {"type": "modal", "callback_id": APPEAL_VIEW, "private_metadata": str(card.id),
+def appeal_modal(card: Card, place: Mapping[str, Any] | None = None, deciders: str = "manager") -> dict[str, Any]:
+    """Appeal: the reason (required). ``place``: where the pressed button was ({"channel", "ts", "block"}), kept in
+    ``private_metadata`` (JSON, with "card") so the card can show the appeal once it is sent. ``deciders``:
+    "manager" or "admins" (who reads the appeal)."""
+    meta = json.dumps({"card": card.id, **(place or {})})[: L.VIEW_PRIVATE_METADATA]
+    reader = "Your manager reads this" if deciders == "manager" else "The admins read this"
+    return {"type": "modal", "callback_id": APPEAL_VIEW, "private_metadata": meta,
             "title": plain("Appeal a card", L.VIEW_TITLE), "submit": plain("Appeal", L.VIEW_SUBMIT),
             "close": plain("Cancel", L.VIEW_CLOSE),
             "blocks": [section(f"{COLOR_EMOJI.get(card.color, '')} `{card.ref}`: {markup.mrkdwn(card.reason)}."),
                        {"type": "input", "block_id": "reason", "label": plain("Why is this card wrong?", L.INPUT_LABEL),
                         "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
                                     "max_length": 500}},
-                       context("Your manager reads this and upholds or revokes the card; you'll hear what they decide. "
+                       context(f"{reader} and upholds or revokes the card; you'll hear what they decide. "
                                "A card can be appealed once.")]}
 
 
-def decide_modal(card: Card, decision: str) -> dict[str, Any]:
-    """Uphold or Revoke: the reason (required); ``private_metadata`` "<card id>|<decision>"."""
+def decide_modal(card: Card, decision: str, place: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Uphold or Revoke: the reason (required); ``private_metadata`` JSON {"card", "decision"} and where the
+    pressed button was (``place``: "channel", "ts", "block"), so that message can show the decision."""
     verb = "Uphold" if decision == "uphold" else "Revoke"
-    return {"type": "modal", "callback_id": DECIDE_VIEW, "private_metadata": f"{card.id}|{decision}",
+    meta = json.dumps({"card": card.id, "decision": decision, **(place or {})})[: L.VIEW_PRIVATE_METADATA]
+    return {"type": "modal", "callback_id": DECIDE_VIEW, "private_metadata": meta,
             "title": plain(f"{verb} card {card.ref}", L.VIEW_TITLE), "submit": plain(verb, L.VIEW_SUBMIT),
             "close": plain("Cancel", L.VIEW_CLOSE),
             "blocks": [section(f"{COLOR_EMOJI.get(card.color, '')} `{card.ref}` for <@{card.person_slack_id}>: "
@@ -153,16 +169,39 @@ def appeal(card: Card, person: User, manager: User) -> tuple[str, list[dict[str,
         blocks.append(section("*Evidence*\n" + "\n".join(f"\u2022 {e}" for e in evidence)))
     blocks += [context("Uphold or Revoke asks for your reason; they'll hear your decision."),
                {"type": "actions", "block_id": f"card:{card.id}", "elements": elements}]
-    return L.fit_text(markup.read(text).plain, L.MESSAGE_TEXT), blocks
+    name = person.real_name or person.display_name or "Someone"
+    fallback = markup.read(text.replace(person.mention, name, 1)).plain  # what a phone shows: a name, not an id
+    return L.fit_text(fallback, L.MESSAGE_TEXT), blocks
 
 
 def decision_for_person(card: Card, actor: User) -> str:
     """What the person hears when their card is upheld or revoked."""
     reason = card.decision_reason if card.status == "upheld" else card.revoke_reason
     if card.status == "upheld":
-        return (f":scales: {actor.mention} upheld your {card.color} card `{card.ref}`: {quote(reason, 500)}. "
+        return (f":scales: {actor.mention} upheld your {card.color} card `{card.ref}`: {quote(reason, 500)} "
                 f"It stays until it expires.")
-    return f":white_check_mark: {actor.mention} revoked your {card.color} card `{card.ref}`: {quote(reason, 500)}. It no longer counts."
+    return f":white_check_mark: {actor.mention} revoked your {card.color} card `{card.ref}`: {quote(reason, 500)} It no longer counts."
+
+
+def names(people: Sequence[User]) -> str:
+    """People as mentions joined in words: "<@U1>", "<@U1> and <@U2>", "<@U1>, <@U2> and <@U3>"."""
+    mentions = [p.mention for p in people]
+    return mentions[0] if len(mentions) == 1 else ", ".join(mentions[:-1]) + " and " + mentions[-1]
+
+
+def appealed_line(card: Card, to: Sequence[User]) -> str:
+    """What the appellant's card shows once the appeal is sent (its buttons replaced)."""
+    return (f":scales: You appealed `{card.ref}`: sent to {names(to)}, who decides. You'll hear what they decide; "
+            "until then it doesn't count towards a red card.")
+
+
+def decided_line(card: Card) -> str:
+    """What the decider's message shows once they upheld or revoked a card (its buttons replaced)."""
+    who = f"<@{card.person_slack_id}>"
+    told = "" if card.shadow else f"; {who} has been told"
+    if card.status == "upheld":
+        return f":scales: You upheld `{card.ref}`{told}. It stays until it expires."
+    return f":white_check_mark: You revoked `{card.ref}`: it no longer counts{told}."
 
 
 def card_line(card: Card, viewer: User) -> str:
@@ -174,17 +213,29 @@ def card_line(card: Card, viewer: User) -> str:
             f"{STATUS_WORDS.get(card.status, card.status)} (issued {day(card.created_at, viewer.timezone)}{until}){shadow}")
 
 
-def cards_list(found: Sequence[Card], viewer: User) -> tuple[str, list[dict[str, Any]]]:
-    """`/cards`: the cards the asker may see, live first."""
+def cards_list(found: Sequence[Card], viewer: User, *, older: int = 0, manages: bool = False,
+               everything: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """`/cards`: the cards the asker may see, those that count first. ``older``: revoked or expired cards left out
+    (older than :data:`bot.services.cards.RECENT_CLOSED_DAYS`; `/cards all` shows them). ``manages``: whether
+    anyone reports to the viewer (the footer names revoking only then)."""
     if not found:
-        text = "No cards you can see. :white_check_mark:"
+        text = "No cards you can see. :white_check_mark:" + (f" ({older} older revoked or expired: `/cards all`)"
+                                                              if older else "")
         return text, [section(text)]
-    live = sum(1 for c in found if c.live)
-    head = f"*Cards* ({live} live, {len(found) - live} revoked or expired)"
+    live = [c for c in found if c.live]
+    shadow = sum(1 for c in live if c.shadow)
+    counting = f"{len(live)} in force" + (f" ({shadow} of them shadow, shown to admins only)" if shadow else "")
+    closed = len(found) - len(live)
+    head = f"*Cards* ({counting}; {closed} revoked or expired" + (" in the last 30 days" if not everything else "") + ")"
     lines = [card_line(c, viewer) for c in found]
     sections, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 2, more="\u2026and {n} more.")
-    tail = context("A card's DM has Acknowledge and Appeal (the person) or Revoke (their manager). "
-                   "`/cards revoke C-12 <reason>` revokes a card of someone who reports to you.")
+    notes = ["A card's DM has Acknowledge and Appeal (the person) or Revoke (their manager). "
+             "`/cards appeal C-12 <why>` appeals one of yours."]
+    if manages or viewer.is_admin:
+        notes.append("`/cards revoke C-12 <reason>` revokes a card of someone who reports to you.")
+    if older:
+        notes.append(f"{older} older revoked or expired card{'s' if older != 1 else ''} not shown: `/cards all`.")
+    tail = context(" ".join(notes))
     return L.fit_text(head + "\n" + "\n".join(lines), L.MESSAGE_TEXT), [section(head), *sections, tail]
 
 

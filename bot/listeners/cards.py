@@ -16,12 +16,14 @@ from bot.blocks.views import view_values
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners.help import subcommands
-from bot.listeners.pressed import mark_pressed
+from bot.listeners.pressed import mark_later, mark_pressed
 from bot.listeners.workspace import who
 from bot.services import card_rules, cards, rampup, standup_settings
 from jobs.common import wake_dispatcher
 
-_REVOKE = re.compile(r"^revoke\s+c-?(\d{1,18})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_ACT = re.compile(r"^(revoke|appeal)\s+c-?(\d{1,18})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+USAGE = ("`/cards` lists the cards you can see (`/cards all`: older revoked and expired ones too); `/cards appeal "
+         "C-12 <why>` appeals one of yours (once, while it counts){revoke}.")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -44,27 +46,40 @@ def register(app: AsyncApp, deps: Deps) -> None:
 # ---------------------------------------------------------------- commands
 
 async def cards_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:
-    """`/cards` lists the cards the asker may see; `/cards revoke C-12 <reason>` revokes one (managers, admins)."""
+    """`/cards` lists the cards the asker may see; `/cards appeal C-12 <why>` appeals one of theirs; `/cards revoke
+    C-12 <reason>` revokes one (managers, admins)."""
     await ack()
     org, user = who(context)
     text = (command.get("text") or "").strip()
     now = deps.now()
-    if text:
-        found = _REVOKE.match(text)
+    if text and text.lower() != "all":
+        found = _ACT.match(text)
         if found is None:
-            raise InvalidInput("`/cards` lists the cards you can see; `/cards revoke C-12 <reason>` revokes a card of "
-                               "someone who reports to you.")
-        if not found[2].strip():
-            raise InvalidInput(f"Say why you revoke it: `/cards revoke C-{found[1]} <reason>`. They'll read it.")
+            async with deps.pool.connection() as conn:
+                manages = user.is_admin or await cards.manages_anyone(conn, org.id, user)
+            raise InvalidInput(USAGE.format(revoke="; `/cards revoke C-12 <reason>` revokes a card of someone who "
+                                                   "reports to you" if manages else ""))
+        verb, card_id, reason = found[1].lower(), int(found[2]), found[3]
+        if not reason.strip():
+            what = "why it's wrong" if verb == "appeal" else "why you revoke it"
+            raise InvalidInput(f"Say {what}: `/cards {verb} C-{card_id} <reason>`. "
+                               + ("Whoever decides reads it." if verb == "appeal" else "They'll read it."))
         async with deps.pool.connection() as conn:
-            card = await cards.decide(conn, org.id, user, int(found[1]), "revoke", found[2], now)
+            if verb == "appeal":
+                card, to = await cards.appeal(conn, org.id, user, card_id, reason, now)
+            else:
+                card = await cards.decide(conn, org.id, user, card_id, "revoke", reason, now)
         wake_dispatcher(deps)
+        if verb == "appeal":
+            await respond(text=render.appealed_line(card, to), response_type="ephemeral")
+            return
         await respond(text=f":white_check_mark: Card `{card.ref}` revoked: it no longer counts"
                            + (", and they've been told." if not card.shadow else "."), response_type="ephemeral")
         return
     async with deps.pool.connection() as conn:
-        shown = await cards.visible(conn, org.id, user, now)
-    text_out, blocks = render.cards_list(shown, user)
+        shown, older = await cards.visible(conn, org.id, user, now, everything=text.lower() == "all")
+        manages = await cards.manages_anyone(conn, org.id, user)
+    text_out, blocks = render.cards_list(shown, user, older=older, manages=manages, everything=text.lower() == "all")
     await respond(text=text_out, blocks=blocks, response_type="ephemeral")
 
 
@@ -117,8 +132,8 @@ async def on_acknowledge(ack: Any, body: dict[str, Any], client: Any, context: A
     org, user = who(context)
     async with deps.pool.connection() as conn:
         card = await cards.acknowledge(conn, org.id, user, payload.action_id_value(body), deps.now())
-    await mark_pressed(client, body, f":ok_hand: Acknowledged `{card.ref}`. It expires on its own; Appeal stays open to you "
-                              "in `/cards` if you change your mind.")
+    await mark_pressed(client, body, f":ok_hand: Acknowledged `{card.ref}`. It expires on its own; if you change your "
+                              f"mind, `/cards appeal {card.ref} <why>` appeals it.")
 
 
 async def on_appeal_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -127,7 +142,11 @@ async def on_appeal_open(ack: Any, body: dict[str, Any], client: Any, context: A
     async with deps.pool.connection() as conn:
         card = await cards.get(conn, org.id, payload.action_id_value(body))
     cards.check_appealable(card, user)
-    await client.views_open(trigger_id=payload.trigger_of(body), view=render.appeal_modal(card))
+    async with deps.pool.connection() as conn:
+        deciders = await cards.deciders_of(conn, org.id, user)
+    if deciders == "none":
+        raise InvalidInput(cards.NOBODY_TO_DECIDE)
+    await client.views_open(trigger_id=payload.trigger_of(body), view=render.appeal_modal(card, _place(body), deciders))
 
 
 async def on_decide_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -139,7 +158,23 @@ async def on_decide_open(ack: Any, body: dict[str, Any], client: Any, context: A
         await cards.check_decider(conn, org.id, user, card, decision)
     if decision == "uphold" and card.status != "appealed":
         raise InvalidInput(f"Card `{card.ref}` has no appeal waiting (it is {card.status}), so there is nothing to uphold.")
-    await client.views_open(trigger_id=payload.trigger_of(body), view=render.decide_modal(card, decision))
+    await client.views_open(trigger_id=payload.trigger_of(body), view=render.decide_modal(card, decision, _place(body)))
+
+
+def _place(body: dict[str, Any]) -> dict[str, Any]:
+    """Where a pressed button was (its message and actions block), for the modal it opens to mark it later."""
+    container = body.get("container") or {}
+    return {"channel": container.get("channel_id"), "ts": container.get("message_ts"),
+            "block": ((body.get("actions") or [{}])[0]).get("block_id")}
+
+
+async def _mark_done(client: Any, user: Any, meta: dict[str, Any], line: str) -> None:
+    """The pressed button's message shows what was done (mark_later); with no message to mark (a modal opened from
+    elsewhere), the line comes to the actor by DM, so every path confirms."""
+    if meta.get("channel") and meta.get("ts"):
+        await mark_later(client, meta.get("channel"), meta.get("ts"), meta.get("block"), line)
+    else:
+        await client.chat_postMessage(channel=user.slack_id, text=line)
 
 
 # ---------------------------------------------------------------- forms
@@ -182,31 +217,36 @@ def validate_rules(body: dict[str, Any]) -> dict[str, Any] | None:
     return {"response_action": "errors", "errors": errors} if errors else None
 
 
-async def on_appeal_submit(ack: Any, view: dict[str, Any], context: Any, deps: Deps) -> None:
+async def on_appeal_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
     await ack()
     org, user = who(context)
     reason = view_values(view).text("reason")
     if not reason.strip():
         return  # the ack showed the error
-    card_id = payload.parse_id(view.get("private_metadata"), what="form", field="private_metadata")
+    meta = payload.json_metadata(view)
+    card_id = payload.parse_id(str(meta.get("card")), what="form", field="private_metadata")
     async with deps.pool.connection() as conn:
-        await cards.appeal(conn, org.id, user, card_id, reason, deps.now())
+        card, to = await cards.appeal(conn, org.id, user, card_id, reason, deps.now())
     wake_dispatcher(deps)
+    await _mark_done(client, user, meta, render.appealed_line(card, to))
 
 
-async def on_decide_submit(ack: Any, view: dict[str, Any], context: Any, deps: Deps) -> None:
+async def on_decide_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
     await ack()
     org, user = who(context)
     reason = view_values(view).text("reason")
     if not reason.strip():
         return  # the ack showed the error
-    card_id, decision = payload.metadata(view, 2)
+    meta = payload.json_metadata(view)
+    decision = meta.get("decision")
     if decision not in ("uphold", "revoke"):
         raise InvalidInput("That form didn't carry what I put on it, so I did nothing.")
     async with deps.pool.connection() as conn:
-        await cards.decide(conn, org.id, user, payload.parse_id(card_id, what="form", field="private_metadata"),
-                           decision, reason, deps.now())
+        card = await cards.decide(conn, org.id, user, payload.parse_id(str(meta.get("card")), what="form",
+                                                                       field="private_metadata"),
+                                  decision, reason, deps.now())
     wake_dispatcher(deps)
+    await _mark_done(client, user, meta, render.decided_line(card))
 
 
 async def on_rules_submit(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:

@@ -12,15 +12,24 @@ holidays, their weekend, ramp-up and days Steward did not ask (a thread that fai
   between two misses means they were not in a row. Each block of ``threshold`` misses in one run is one breach (a
   run of four is two cards with the default), keyed by the block's first day, so re-runs issue nothing twice.
   A day is a miss only once it has closed (the midnight ending the person's day).
-* **carry** (yellow): a task carried forward ``threshold`` (3) times, counting only carries on counted days, that is
-  still open and has no open blocker (a blocked task is waiting, not neglected). One card per task.
+* **carry** (yellow): a task carried forward ``threshold`` (3) times on days the person gave their update (counted
+  days only), that is still open and has no open blocker (a blocked task is waiting, not neglected). A day with no
+  update is the missed rule's: the task "carried" that day only because nobody said anything, which is one failing,
+  not two. One card per task.
 * **overdue** (yellow): an open task past its due date that the owner's update did not mention (a reply naming it,
   by T-number or as planned, created or done) on ``threshold`` (2) counted days in a row after the due date. Only
-  days they gave an update count: a day with none is the missed rule's, and breaks this run (no day is held against
-  anyone twice). One card per task and due date (a new date starts again).
+  days they gave an update count: a day with none is the missed rule's, and breaks this run. One card per task and
+  due date (a new date starts again).
+* **One day, one card; one task, one card.** A day in the evidence of any yellow card of the person (whatever its
+  rule or status: a revoked card's days were judged and are never held against them again) is evidence for no other
+  card: it never counts again, and breaks a run. Within one run the rules take days in a fixed order (missed, then
+  overdue, then carry), so one stretch of days gives at most one card. A task that already gave a card (carry or
+  overdue, revoked ones too) gives no other under the other rule; only a new due date given after that card can
+  make it overdue again.
 * **red**: ``threshold`` (3) yellow cards within ``window_days`` (30). A revoked card never counts; an expired one
-  stops counting; a yellow that already made a red is not counted again. Live reds count live yellows only (a card
-  shown to nobody in shadow mode is not held against anyone).
+  stops counting; a card under appeal counts only once the appeal is upheld (it waits for the decision); a yellow
+  that already made a red is not counted again. Live reds count live yellows only (a card shown to nobody in shadow
+  mode is not held against anyone).
 """
 
 from __future__ import annotations
@@ -52,8 +61,9 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
 # What an admin may set (inclusive bounds), with why: one missed day or one carry is not a pattern.
 THRESHOLD_BOUNDS = {"missed": (2, 20), "carry": (2, 30), "overdue": (1, 20), "red": (2, 10)}
 EXPIRY_BOUNDS = (1, 365)
-# Counting statuses: a card in one of these is live (it counts towards a red until it expires).
-COUNTING = ("active", "acknowledged", "appealed", "upheld")
+# Counting statuses: a yellow in one of these counts towards a red until it expires. An appealed card waits for the
+# decision (upheld counts, revoked never does).
+COUNTING = ("active", "acknowledged", "upheld")
 
 
 @dataclass(frozen=True)
@@ -165,13 +175,18 @@ class CarriedTask:
     blocked: bool
 
 
-def carry_breaches(task: CarriedTask, records: Sequence[DayRecord], setting: RuleSetting) -> list[Breach]:
-    """The ``carry`` rule for one task: carries on counted days (``records``: its owner's) at least ``threshold``,
-    and no open blocker. One card per task."""
-    if not setting.on or task.blocked:
+def carry_breaches(task: CarriedTask, records: Sequence[DayRecord], setting: RuleSetting, used: Iterable[date] = (),
+                   task_carded: Mapping[int, date] | None = None) -> list[Breach]:
+    """The ``carry`` rule for one task: carries on counted days (``records``: its owner's) on which they gave their
+    update, at least ``threshold``, and no open blocker. ``used``: the owner's days already in another card's
+    evidence (never counted again); ``task_carded``: task id -> the date of the last card the task gave (a task with
+    one gives no carry card). One card per task."""
+    if not setting.on or task.blocked or task.task_id in (task_carded or {}):
         return []
     by_day = {r.day: r for r in records}
-    counted = [d for d in sorted(task.carried_on) if d in by_day and _counted(by_day[d])]
+    taken = set(used)
+    counted = [d for d in sorted(task.carried_on)
+               if d in by_day and _counted(by_day[d]) and by_day[d].updated and d not in taken]
     if len(counted) < setting.threshold:
         return []
     return [Breach(
@@ -194,32 +209,64 @@ class OverdueTask:
     mentioned_on: frozenset[date]
 
 
-def overdue_breaches(task: OverdueTask, records: Sequence[DayRecord], setting: RuleSetting, now: datetime) -> list[Breach]:
+def overdue_breaches(task: OverdueTask, records: Sequence[DayRecord], setting: RuleSetting, now: datetime,
+                     used: Iterable[date] = (), task_carded: Mapping[int, date] | None = None) -> list[Breach]:
     """The ``overdue`` rule for one task: ``threshold`` counted days in a row after its due date (closed by ``now``)
-    whose update did not mention it. A day mentioning it, a day without an update, or a day that does not count
-    starts the run again."""
+    whose update did not mention it. A day mentioning it, a day without an update, a day that does not count or a
+    day in ``used`` (already another card's evidence) starts the run again. ``task_carded``: task id -> the date of
+    the last card the task gave; such a task is overdue again only for a due date after that card."""
     if not setting.on:
         return []
+    last = (task_carded or {}).get(task.task_id)
+    if last is not None and task.due_date <= last:
+        return []
+    taken = set(used)
     run: list[DayRecord] = []
     for r in records:
         if r.day <= task.due_date:
             continue
         if r.closes_at > now:
             break
-        if not _counted(r) or not r.updated or r.day in task.mentioned_on:
-            run = []  # a day with no update is the missed rule's, never this one's too
+        if not _counted(r) or not r.updated or r.day in task.mentioned_on or r.day in taken:
+            run = []  # a day with no update is the missed rule's, a day already carded another card's
             continue
         run.append(r)
         if len(run) == setting.threshold:
             days = [x.day for x in run]
             return [Breach(
                 task.user_id, YELLOW, RULE_OVERDUE, f"card:overdue:{task.task_id}:{task.due_date.isoformat()}",
-                f"{task.display_id} is overdue (due {_day(task.due_date)}) and your update didn't mention it on "
+                f"{task.display_id} is overdue (due {_day(task.due_date)}) and no update mentioned it on "
                 f"{setting.threshold} working days ({', '.join(_day(d) for d in days)})",
                 {"task": task.display_id, "task_id": task.task_id, "title": task.title,
                  "due_date": task.due_date.isoformat(), "days": [d.isoformat() for d in days],
                  "links": [x.permalink for x in run], "threshold": setting.threshold})]
     return []
+
+
+def yellow_breaches(user_id: int, records: Sequence[DayRecord], carried: Sequence[CarriedTask],
+                    overdue: Sequence[OverdueTask], card_rules: CardRules, now: datetime, used: Iterable[date] = (),
+                    task_carded: Mapping[int, date] | None = None) -> list[Breach]:
+    """Every yellow breach of one person, one day one card (see the module notes): ``used`` are the days already in
+    the evidence of a yellow card of theirs (any rule, any status), ``task_carded`` task id -> the date of the last
+    card a task gave. The rules take the days in order (missed, then overdue, then carry, tasks by id); each
+    breach's days are taken before the next rule looks, so no day is evidence for two cards."""
+    taken = set(used)
+    carded = dict(task_carded or {})
+    out: list[Breach] = []
+
+    def take(found: list[Breach]) -> None:
+        for b in found:
+            taken.update(date.fromisoformat(d) for d in b.evidence.get("days", ()))
+            if "task_id" in b.evidence:
+                carded[int(b.evidence["task_id"])] = now.date()
+            out.append(b)
+
+    take(missed_breaches(user_id, records, card_rules.missed, now, taken))
+    for task in sorted(overdue, key=lambda t: t.task_id):
+        take(overdue_breaches(task, records, card_rules.overdue, now, taken, carded))
+    for carry in sorted(carried, key=lambda t: t.task_id):
+        take(carry_breaches(carry, records, card_rules.carry, taken, carded))
+    return out
 
 
 @dataclass(frozen=True)

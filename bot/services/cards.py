@@ -49,6 +49,8 @@ HISTORY_DAYS = 45
 # `/cards` shows cards issued this recently, at most this many.
 LIST_DAYS = 90
 LIST_LIMIT = 50
+# Plain `/cards` shows revoked and expired cards of this many days only (`/cards all`: every one of LIST_DAYS).
+RECENT_CLOSED_DAYS = 30
 REASON_MAX = 500
 KIND_CARD = "card.issued"
 KIND_SHADOW = "card.shadow"
@@ -148,19 +150,33 @@ async def get(conn: psycopg.AsyncConnection, org_id: int, card_id: int) -> Card:
     return found
 
 
-async def visible(conn: psycopg.AsyncConnection, org_id: int, viewer: User, now: datetime) -> list[Card]:
+async def visible(conn: psycopg.AsyncConnection, org_id: int, viewer: User, now: datetime, *,
+                  everything: bool = False) -> tuple[list[Card], int]:
     """`/cards`: the viewer's own cards, those of everyone below them in the reporting line, everyone's (shadow ones
-    too) for an admin; issued in the last :data:`LIST_DAYS` days, live ones first. At most :data:`LIST_LIMIT`."""
+    too) for an admin; issued in the last :data:`LIST_DAYS` days, live ones first, at most :data:`LIST_LIMIT`.
+    Unless ``everything``, revoked and expired cards older than :data:`RECENT_CLOSED_DAYS` are left out. Returns
+    (the cards, how many were left out)."""
     cur = conn.cursor(row_factory=class_row(Card))
     await cur.execute(Q["cards_visible"], {"organization_id": org_id, "viewer": viewer.id, "admin": viewer.is_admin,
                                            "since": now - timedelta(days=LIST_DAYS), "limit": LIST_LIMIT})
-    return await cur.fetchall()
+    found = await cur.fetchall()
+    if everything:
+        return found, 0
+    cutoff = now - timedelta(days=RECENT_CLOSED_DAYS)
+    shown = [c for c in found if c.live or c.created_at >= cutoff]
+    return shown, len(found) - len(shown)
 
 
 async def is_below(conn: psycopg.AsyncConnection, org_id: int, person_id: int, actor_id: int) -> bool:
     from bot.services import flags
 
     return await flags.is_below(conn, org_id, person_id, actor_id)
+
+
+async def manages_anyone(conn: psycopg.AsyncConnection, org_id: int, person: User) -> bool:
+    """Whether anyone reports to ``person`` (``users.manager_id``)."""
+    return bool(await (await conn.execute(Q["cards_manages_anyone"], {"organization_id": org_id,
+                                                                      "id": person.id})).fetchone())
 
 
 async def may_decide(conn: psycopg.AsyncConnection, org_id: int, actor: User, person_id: int) -> bool:
@@ -175,6 +191,21 @@ async def recipients(conn: psycopg.AsyncConnection, org_id: int, person: User) -
     from bot.services import mood
 
     return await mood.flag_recipients(conn, org_id, person)
+
+
+NOBODY_TO_DECIDE = ("Nobody but you could decide on an appeal of your card: you have no manager and you're the only "
+                    "Steward admin, and nobody decides on their own card. So the card stands as it is (it expires on "
+                    "its own). To make an appeal possible, make someone else an admin or set your manager "
+                    "(`/steward manager @your-manager for @you`), then appeal.")
+
+
+async def deciders_of(conn: psycopg.AsyncConnection, org_id: int, person: User) -> str:
+    """Who decides on ``person``'s appeals, in the words the card uses: "manager" (an active manager), "admins"
+    (no manager: the admins other than them), or "none" (no manager, and they are the only admin)."""
+    to = await recipients(conn, org_id, person)
+    if not to:
+        return "none"
+    return "manager" if person.manager_id is not None and to[0].id == person.manager_id else "admins"
 
 
 # ---------------------------------------------------------------- issuing (the job)
@@ -201,14 +232,18 @@ async def send(conn: psycopg.AsyncConnection, org_id: int, card: Card, now: date
         cur = conn.cursor(row_factory=class_row(User))
         await cur.execute(Q["admins_of_org"], {"organization_id": org_id})
         to: list[tuple[User, str]] = [(a, "shadow") for a in await cur.fetchall()]
+        deciders = "manager"
     else:
-        to = [(person, "person")] + [(m, "manager") for m in await recipients(conn, org_id, person)]
+        managers = await recipients(conn, org_id, person)
+        to = [(person, "person")] + [(m, "manager") for m in managers]
+        deciders = ("none" if not managers else "manager" if person.manager_id is not None
+                    and managers[0].id == person.manager_id else "admins")
     reach = await _reach(conn, org_id, rhythm, [u for u, _ in to], now)
     sent: list[User] = []
     for recipient, copy in to:
         if not recipient.active:
             continue
-        text, blocks = render.card(card, person, recipient, copy)
+        text, blocks = render.card(card, person, recipient, copy, deciders if copy == "person" else "manager")
         kind = KIND_SHADOW if copy == "shadow" else KIND_CARD
         await notify(conn, organization_id=org_id, kind=kind, dedupe_key=f"{kind}:{org_id}:{card.id}:{recipient.id}",
                      text=text, blocks=blocks, targets=[Target.dm(recipient.slack_id)], now=now, user_id=recipient.id,
@@ -237,24 +272,26 @@ async def breaches_for_org(conn: psycopg.AsyncConnection, org_id: int, now: date
     records = await attendance.asked_days(conn, org_id, ids, since, today, rhythm=rhythm)
     ramping = {u for u, r in (await attendance.ramp_ups(conn, org_id, ids, today, today)).items() if r.covers(today)}
     carded: dict[int, set[date]] = {}
-    params = {"organization_id": org_id, "rule": rules.RULE_MISSED, "since": since}
-    for user_id, day in await (await conn.execute(Q["cards_carded_days"], params)).fetchall():
+    for user_id, day in await (await conn.execute(Q["cards_carded_days"], {"organization_id": org_id, "since": since})).fetchall():
         carded.setdefault(int(user_id), set()).add(date.fromisoformat(day))
-    found: list[Breach] = []
-    for user_id, days in records.items():
-        if user_id not in ramping:
-            found += rules.missed_breaches(user_id, days, card_rules.missed, now, carded.get(user_id, ()))
+    task_carded = {int(task_id): calendar.local_date(at, rhythm.timezone) for task_id, at in
+                   await (await conn.execute(Q["cards_carded_tasks"], {"organization_id": org_id})).fetchall()}
+    carried: dict[int, list[rules.CarriedTask]] = {}
     if card_rules.carry.on:
         for row in await (await conn.execute(Q["cards_carried_tasks"], {"organization_id": org_id, "since": since})).fetchall():
             task = rules.CarriedTask(int(row[0]), int(row[1]), row[2], row[3], tuple(row[4]), bool(row[5]))
-            if task.user_id in records and task.user_id not in ramping:
-                found += rules.carry_breaches(task, records[task.user_id], card_rules.carry)
+            carried.setdefault(task.user_id, []).append(task)
+    overdue: dict[int, list[rules.OverdueTask]] = {}
     if card_rules.overdue.on:
         params = {"organization_id": org_id, "since": since, "today": today}
         for row in await (await conn.execute(Q["cards_overdue_tasks"], params)).fetchall():
-            overdue = rules.OverdueTask(int(row[0]), int(row[1]), row[2], row[3], row[4], frozenset(row[5] or ()))
-            if overdue.user_id in records and overdue.user_id not in ramping:
-                found += rules.overdue_breaches(overdue, records[overdue.user_id], card_rules.overdue, now)
+            late = rules.OverdueTask(int(row[0]), int(row[1]), row[2], row[3], row[4], frozenset(row[5] or ()))
+            overdue.setdefault(late.user_id, []).append(late)
+    found: list[Breach] = []
+    for user_id, days in records.items():
+        if user_id not in ramping:
+            found += rules.yellow_breaches(user_id, days, carried.get(user_id, ()), overdue.get(user_id, ()), card_rules,
+                                           now, carded.get(user_id, ()), task_carded)
     return found, records, ramping
 
 
@@ -362,7 +399,7 @@ def check_appealable(card: Card, actor: User) -> None:
         raise InvalidInput(f"Card `{card.ref}` was computed in shadow mode and shown to nobody: there is nothing to appeal.")
     if card.appealed_at is not None:
         when = f"{card.appealed_at:%a} {card.appealed_at.day} {card.appealed_at:%b}"
-        decided = {"appealed": "your manager hasn't decided yet", "upheld": "it was upheld"}.get(card.status, card.status)
+        decided = {"appealed": "it hasn't been decided yet", "upheld": "it was upheld"}.get(card.status, card.status)
         raise InvalidInput(f"You already appealed card `{card.ref}` on {when} ({decided}). A card can be appealed once.")
 
 
@@ -374,11 +411,15 @@ async def appeal(conn: psycopg.AsyncConnection, org_id: int, actor: User, card_i
     from bot.blocks import cards as render
 
     card = await get(conn, org_id, card_id)
+    if card.shadow and not actor.is_admin:
+        raise NotFound("I couldn't find that card. `/cards` lists the ones you can see.")
     check_appealable(card, actor)
     stored = _stored_reason(reason)
     if not markup.read(stored).plain.strip():
-        raise InvalidInput("Say why the card is wrong: your manager reads it before deciding.")
+        raise InvalidInput("Say why the card is wrong: whoever decides reads it first.")
     to = await recipients(conn, org_id, actor)
+    if not to:
+        raise InvalidInput(NOBODY_TO_DECIDE)
     async with conn.transaction():
         row = await (await conn.execute(Q["card_appeal"], {"organization_id": org_id, "id": card.id, "now": now,
                                                            "reason": stored})).fetchone()
@@ -397,9 +438,16 @@ async def appeal(conn: psycopg.AsyncConnection, org_id: int, actor: User, card_i
 
 async def check_decider(conn: psycopg.AsyncConnection, org_id: int, actor: User, card: Card, action: str) -> None:
     """PermissionDenied (logged) unless ``actor`` may decide on ``card``; InvalidInput when it is no longer live."""
+    if card.shadow and not actor.is_admin:
+        raise NotFound("I couldn't find that card. `/cards` lists the ones you can see.")  # shadow: admins only
     if not await may_decide(conn, org_id, actor, card.user_id):
-        message = ("That card is yours, so it's for your manager to decide on; you can appeal it."
-                   if actor.id == card.user_id else "Sorry, only the person's managers and the admins can decide on a card.")
+        if actor.id != card.user_id:
+            message = "Sorry, only the person's managers and the admins can decide on a card."
+        elif await deciders_of(conn, org_id, actor) == "none":
+            message = NOBODY_TO_DECIDE
+        else:
+            message = (f"Card `{card.ref}` is yours, so someone above you decides on it: appeal it with the card's "
+                       f"Appeal button or `/cards appeal {card.ref} <why>`.")
         raise await security.deny(conn, organization_id=org_id, actor=actor, action=f"card.{action}", message=message,
                                   details={"card": card.id})
     gone = _gone(card, actor)

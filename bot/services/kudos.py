@@ -18,7 +18,7 @@ There is no leaderboard on purpose: counts of kudos favour visible roles. The we
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,7 +29,7 @@ from psycopg.types.json import Jsonb
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.services import calendar, security
-from bot.services.notifications import Target, notify
+from bot.services.notifications import FailedDelivery, Target, notify, on_failure
 from db.queries import Q
 from db.repos.users import user_by_slack_id
 from db.rows import User
@@ -38,6 +38,10 @@ DAILY_LIMIT = 5
 """Kudos one person may give in one of their days (issue 14). Scarce enough that each one means something."""
 REASON_MAX = 500
 KIND_NOTICE = "recognition.kudos"
+KIND_UNDELIVERED = "recognition.kudos_undelivered"
+# What each Slack refusal of a channel post means, in words for the giver.
+CHANNEL_REFUSALS = {"not_in_channel": "I'm not a member there", "channel_not_found": "I can't see that channel",
+                    "is_archived": "it's archived"}
 USAGE = ("`/kudos @person <why>` thanks someone for something specific, like `/kudos @priya for untangling the "
          "staging deploy`. It goes to the kudos channel if your team has one, else to them by DM.")
 
@@ -58,10 +62,12 @@ async def kudos_channel(conn: psycopg.AsyncConnection, org_id: int) -> str | Non
     return row[0] if row else None
 
 
-async def set_kudos_channel(conn: psycopg.AsyncConnection, org_id: int, actor: User, words: str) -> str | None:
+async def set_kudos_channel(conn: psycopg.AsyncConnection, org_id: int, actor: User, words: str,
+                            can_post: Callable[[str], Awaitable[None]] | None = None) -> str | None:
     """`/steward kudos channel #wins` (or `off`): set or clear the kudos channel. Admins only (PermissionDenied,
-    logged); InvalidInput unless the words are one channel mention or ``off``/``none``/``dm``. Audit-logged.
-    Returns the channel id now set (None: kudos go by DM)."""
+    logged); InvalidInput unless the words are one channel mention or ``off``/``none``/``dm``. ``can_post(channel
+    id)``: the caller's check that Steward can post there (raises InvalidInput saying why not), run before anything
+    is written. Audit-logged. Returns the channel id now set (None: kudos go by DM)."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="kudos.channel")
     written = (words or "").strip()
     named = markup.read(written)
@@ -72,6 +78,8 @@ async def set_kudos_channel(conn: psycopg.AsyncConnection, org_id: int, actor: U
     else:
         raise InvalidInput("Pick the channel with a mention, like `/steward kudos channel #wins`, or "
                            "`/steward kudos channel off` to send kudos by DM.")
+    if channel is not None and can_post is not None:
+        await can_post(channel)
     await conn.execute(Q["kudos_channel_set"], {"organization_id": org_id, "channel_id": channel})
     await security.audit(conn, organization_id=org_id, actor=actor, action="kudos.channel_set", entity_type="org_settings",
                          entity_id=org_id, details={"channel": channel})
@@ -175,3 +183,38 @@ async def _store(conn: psycopg.AsyncConnection, org_id: int, giver: User, receiv
                  text=text, targets=[target], now=now, user_id=receiver.id,
                  blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
     return kudos_id
+
+
+async def notice_failed(conn: psycopg.AsyncConnection, failed: FailedDelivery, now: datetime) -> None:
+    """A kudos notice Slack refused for good (:func:`bot.services.notifications.on_failure`). A channel post
+    (``not_in_channel``, ``channel_not_found``, ``is_archived``...) falls back to the person's DM, and the giver is
+    told the truth: where it went and why. When the DM fails too, the kudos reached nobody: it is removed (it uses
+    none of the giver's allowance for the day) and the giver is told."""
+    org_id = failed.organization_id
+    row = await (await conn.execute(Q["kudos_by_notice_delivery"], {"delivery_id": failed.delivery_id,
+                                                                    "organization_id": org_id})).fetchone()
+    if row is None:
+        return
+    kudos_id, reason, channel, giver_slack, receiver_slack, giver_id, receiver_id = row
+    said = markup.mrkdwn(reason)
+    why = CHANNEL_REFUSALS.get(failed.error, f"Slack said `{markup.escape(failed.error)}`")
+    if failed.target_type == "channel":
+        await conn.execute(Q["kudos_fell_back_to_dm"], {"organization_id": org_id, "id": kudos_id, "details": Jsonb(
+            {"channel_failed": channel, "error": failed.error})})
+        text = f":tada: <@{giver_slack}> gave you kudos: {said}"
+        await notify(conn, organization_id=org_id, kind=KIND_NOTICE, dedupe_key=f"kudos.notice.dm:{org_id}:{kudos_id}",
+                     text=text, targets=[Target.dm(receiver_slack)], now=now, user_id=receiver_id,
+                     blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+        told = (f"I couldn't post your kudos for <@{receiver_slack}> in <#{channel}> ({why}), so I sent it to them by "
+                "DM instead. An admin can invite me there (`/invite @Steward`) or send kudos by DM with "
+                "`/steward kudos channel off`.")
+    else:
+        await conn.execute(Q["kudos_undelivered"], {"organization_id": org_id, "id": kudos_id})
+        told = (f"Your kudos for <@{receiver_slack}> couldn't be delivered ({why}), so it wasn't given and doesn't "
+                "count towards today's. Try again later, or tell them in a thread.")
+    await notify(conn, organization_id=org_id, kind=KIND_UNDELIVERED, dedupe_key=f"{KIND_UNDELIVERED}:{org_id}:"
+                 f"{kudos_id}:{failed.target_type}", text=told, targets=[Target.dm(giver_slack)], now=now,
+                 user_id=giver_id)
+
+
+on_failure(KIND_NOTICE, notice_failed)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -169,6 +169,29 @@ async def notify(
     if collected is not None:
         collected.append(notification_id)
     return notification_id
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """A delivery Slack refused for good (``error``: Slack's error string), as a failure handler gets it."""
+
+    delivery_id: int
+    organization_id: int
+    kind: str
+    target_type: str
+    target_id: str
+    error: str
+
+
+FailureHandler = Callable[[psycopg.AsyncConnection, FailedDelivery, datetime], Awaitable[None]]
+_on_failure: dict[str, FailureHandler] = {}
+
+
+def on_failure(kind: str, handler: FailureHandler) -> None:
+    """Have ``handler(conn, failed, now)`` called, in its own transaction, when a delivery of a notification of
+    ``kind`` fails for good (a permanent Slack error such as ``not_in_channel``, or too many attempts): a feature
+    whose message did not arrive can fall back and tell the truth. One handler per kind (the last registered)."""
+    _on_failure[kind] = handler
 
 
 # A claimed delivery is this dispatcher's for LEASE seconds, renewed every RENEW_EVERY while it is being sent
@@ -536,6 +559,12 @@ class Dispatcher(PollingWorker):
             async with self.pool.connection() as conn:
                 await conn.execute(Q["delivery_failed"], {"id": claim.id, "token": claim.token,
                                                           "error": str(error)[:500]})
+                handler = _on_failure.get(claim.kind)
+                if handler is not None:
+                    failed = FailedDelivery(claim.id, claim.organization_id, claim.kind, claim.target_type,
+                                            claim.target_id, str(error))
+                    async with conn.transaction():
+                        await handler(conn, failed, self.clock.now())
             return
         await self._reschedule(claim, str(error), None, unconfirmed=unconfirmed)
 

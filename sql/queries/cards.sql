@@ -124,13 +124,25 @@ LEFT JOIN recent r ON r.user_id = o.user_id AND r.day > o.due_date
 GROUP BY o.id, o.user_id, o.display_id, o.title, o.due_date
 
 -- name: cards_carded_days
--- (person, day) for every day already in the evidence of a card of this rule (any status): the missed rule never
--- counts a day twice. Days are ISO dates in evidence.days; a card holding a day since a date was issued after it.
+-- (person, day) for every day already in the evidence of a yellow card (any rule, any status): one day, one card.
+-- Days are ISO dates in evidence.days; a card holding a day since a date was issued after it.
 SELECT c.user_id, d.day
 FROM cards c CROSS JOIN LATERAL jsonb_array_elements_text(c.evidence -> 'days') AS d(day)
-WHERE c.organization_id = %(organization_id)s AND c.rule = %(rule)s AND c.created_at >= %(since)s
+WHERE c.organization_id = %(organization_id)s AND c.color = 'yellow' AND c.created_at >= %(since)s
   AND d.day >= %(since)s::text
+
+-- name: cards_carded_tasks
+-- (task id, when its last card was issued) for every task that gave a card (carry or overdue, any status): one task,
+-- one card (only a new due date after it can make it overdue again).
+SELECT (c.evidence ->> 'task_id')::bigint, max(c.created_at)
+FROM cards c
+WHERE c.organization_id = %(organization_id)s AND c.color = 'yellow' AND c.evidence ? 'task_id'
+GROUP BY 1
 
 -- name: cards_existing_keys
 -- Which of these breaches already have their card (cards_organization_id_dedupe_key_key).
 SELECT dedupe_key FROM cards WHERE organization_id = %(organization_id)s AND dedupe_key = ANY(%(keys)s)
+
+-- name: cards_manages_anyone
+-- Whether anyone (still in the workspace) reports to this person: /cards names revoking only to those who can.
+SELECT 1 FROM users WHERE organization_id = %(organization_id)s AND manager_id = %(id)s AND active LIMIT 1

@@ -108,3 +108,26 @@ ORDER BY b.resolved_at, b.id
 -- The date of the organization's first posted morning thread: nobody was asked before it.
 SELECT min(thread_date) FROM morning_threads
 WHERE organization_id = %(organization_id)s AND status IN ('posted', 'closed') AND thread_ts IS NOT NULL
+
+-- name: kudos_by_notice_delivery
+-- The kudos a notice delivery was for (its notice's dedupe key is kudos.notice:<org>:<kudos id>), with the giver's
+-- and the receiver's Slack ids: what to do when the notice could not be delivered.
+SELECT r.id, r.reason, r.channel_id, g.external_id AS giver_slack_id, p.external_id AS receiver_slack_id,
+       r.from_user_id, r.user_id
+FROM notification_deliveries d
+JOIN notifications n ON n.id = d.notification_id
+JOIN reinforcements r ON r.organization_id = n.organization_id AND r.kind = 'kudos'
+     AND n.dedupe_key IN ('kudos.notice:' || n.organization_id || ':' || r.id,
+                          'kudos.notice.dm:' || n.organization_id || ':' || r.id)
+JOIN platform_identities g ON g.organization_id = r.organization_id AND g.user_id = r.from_user_id AND g.platform = 'slack'
+JOIN platform_identities p ON p.organization_id = r.organization_id AND p.user_id = r.user_id AND p.platform = 'slack'
+WHERE d.id = %(delivery_id)s AND d.organization_id = %(organization_id)s
+
+-- name: kudos_fell_back_to_dm
+-- A kudos whose channel post failed: it is now the person's DM (channel_id cleared), and says why.
+UPDATE reinforcements SET channel_id = NULL, details = details || %(details)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: kudos_undelivered
+-- A kudos that reached nobody is not a kudos given: it is removed, so it uses none of the giver's allowance.
+DELETE FROM reinforcements WHERE organization_id = %(organization_id)s AND id = %(id)s AND kind = 'kudos'

@@ -218,3 +218,134 @@ async def test_three_weeks_of_cards(emulator: SlackEmulator, bot: Steward, clock
     assert await value(db_dsn, "SELECT count(*) FROM audit_logs WHERE action = 'card.expired'") == 5
     gone = await press(emulator, LEE, red, "card_ack")
     assert "has expired" in (await gone.wait_for_response(timeout=10)).text
+
+
+async def workday(emulator: SlackEmulator, bot: Steward, clock: FrozenClock, day: date,
+                  updates: dict[str, str]) -> dict[str, Any]:
+    """One workday with the day's close first: day-close at 08:00 (the days that ended), cards at 08:30, the morning
+    thread at 09:00, each of ``updates`` (who: their reply) in the thread, the end-of-day check-in at 17:30 (a day
+    closes only after it asked). Returns the cards summary."""
+    await run(bot, clock, "day-close", ny(day, 8, 0))
+    summary = await run(bot, clock, "cards", ny(day, 8, 30))
+    mark = len(emulator.calls)
+    await run(bot, clock, "morning-thread", ny(day, 9, 0))
+    await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == STANDUP
+                                 and not c.args.get("thread_ts"), since=mark, timeout=15)
+    thread_ts = thread_roots(emulator)[-1]["ts"]
+    clock.at = ny(day, 9, 30)
+    for who, words in updates.items():
+        await reply(emulator, who, thread_ts, words)
+    await run(bot, clock, "end-of-day", ny(day, 17, 30))
+    return summary
+
+
+async def task_of(dsn: str, slack_id: str) -> str:
+    return str(await value(dsn, "SELECT t.display_id FROM tasks t JOIN platform_identities p ON p.user_id = t.user_id "
+                                "WHERE p.external_id = %s ORDER BY t.id LIMIT 1", slack_id))
+
+
+async def test_one_day_one_card_and_the_carry_rule(emulator: SlackEmulator, bot: Steward, clock: FrozenClock,
+                                                   db_dsn: str) -> None:
+    """Tester 14, finding 10, and the carry rule end to end. Live from day one, every rule at its default.
+    Lee plans a task Monday and gives his update Tuesday, Wednesday and Thursday without finishing it: carried three
+    times while he gave his updates, no blocker: one carry card, to him and to Maya. Diego does the same, but his
+    task has an open blocker: no card. Sam plans a task Monday, then says nothing Tuesday and Wednesday: one
+    missed-updates card, never also a carry card made of the same two silent days (nor a red from the pair)."""
+    clock.at = ny(date(2026, 3, 2), 8, 0)
+    await setup_team(emulator, db_dsn)
+    assert "Mode: live" in await answer_text(emulator, MAYA, "/steward", "cards mode live")
+    monday, tuesday, wednesday, thursday, friday = (date(2026, 3, d) for d in (2, 3, 4, 5, 6))
+    await workday(emulator, bot, clock, monday, {LEE: "Today: Acme SSO renewal", DIEGO: "Today: Acme invoice export",
+                                                 SAM: "Today: Acme pitch deck", MAYA: "Today: hiring plan"})
+    lee_task, diego_task = await task_of(db_dsn, LEE), await task_of(db_dsn, DIEGO)
+    await answer_text(emulator, DIEGO, "/blocker", f"{diego_task} waiting for the client's VPN", channel=STANDUP)
+    assert await value(db_dsn, "SELECT count(*) FROM blockers WHERE status = 'open'") == 1
+    for day in (tuesday, wednesday):
+        await workday(emulator, bot, clock, day, {LEE: f"Today: {lee_task} still going", MAYA: f"Today: hiring plan {day}",
+                                                  DIEGO: f"Today: {diego_task} still going"})
+    summary = await workday(emulator, bot, clock, thursday, {LEE: f"Today: {lee_task} still going",
+                                                             DIEGO: f"Today: {diego_task} still going"})
+    # Thursday 08:30: Sam's two silent days (Tue, Wed) make one missed-updates card, and nothing else.
+    assert [(c[1], c[4]) for c in await cards_of(db_dsn, SAM)] == [("yellow", ["2026-03-03", "2026-03-04"])]
+    sam_rules = await rows(db_dsn, "SELECT rule FROM cards c JOIN platform_identities p ON p.user_id = c.user_id "
+                                   "WHERE p.external_id = %s", SAM)
+    assert sam_rules == [("missed_updates",)]
+    assert len(await dms(emulator, SAM, "card")) == 1
+    # Lee's task, carried Mon, Tue, Wed while he gave his updates: one carry card, with those days.
+    summary = await workday(emulator, bot, clock, friday, {LEE: f"Today: {lee_task} still going"})
+    lee = await rows(db_dsn, "SELECT c.rule, c.evidence -> 'days', c.evidence ->> 'task' FROM cards c JOIN platform_identities p "
+                             "ON p.user_id = c.user_id WHERE p.external_id = %s", LEE)
+    assert [r for r in lee if r[0] == "carried_forward"] == [
+        ("carried_forward", ["2026-03-02", "2026-03-03", "2026-03-04"], lee_task)], lee
+    [to_lee] = await dms(emulator, LEE, "carried forward 3 times")
+    assert buttons(to_lee) == ["card_ack", "card_appeal"] and await dms(emulator, MAYA, "carried forward 3 times")
+    # Diego's task has an open blocker: waiting, not neglected.
+    assert [c for c in await cards_of(db_dsn, DIEGO)] == []
+    assert summary["red"] == 0 and await value(db_dsn, "SELECT count(*) FROM cards WHERE color = 'red'") == 0
+
+
+async def test_appeals_confirm_reach_someone_and_work_from_cards(emulator: SlackEmulator, bot: Steward,
+                                                                 clock: FrozenClock, db_dsn: str) -> None:
+    """Tester 14, findings 4, 5, 6 and 11. Lee, Diego and Maya (the only admin, no manager) miss Monday and Tuesday.
+      * Maya's card has no Appeal button and says plainly why (nobody else could decide); `/cards appeal` says so too.
+      * Lee appeals through the modal: his card's buttons become "You appealed … sent to Maya"; Maya revokes through
+        hers: the appeal DM's buttons become "You revoked …".
+      * Diego acknowledges (the card points to `/cards appeal`), then appeals with `/cards appeal C-n <why>`.
+      * While Diego's appeal is undecided it does not count towards a red."""
+    clock.at = ny(date(2026, 3, 2), 8, 0)
+    await setup_team(emulator, db_dsn)
+    for words in ("cards mode live", "cards carry off", "cards overdue off"):
+        await answer_text(emulator, MAYA, "/steward", words)
+    for day in (date(2026, 3, 2), date(2026, 3, 3)):
+        await workday(emulator, bot, clock, day, {SAM: "Today: Acme pitch deck"})
+    summary = await workday(emulator, bot, clock, date(2026, 3, 4), {})
+    assert summary["yellow"] == 4  # Lee, Diego, Priya and Maya; Sam gave his updates
+    lee, diego, maya = [(await cards_of(db_dsn, who))[0][0] for who in (LEE, DIEGO, MAYA)]
+    # Maya: nobody else could decide her appeal.
+    [to_maya] = await dms(emulator, MAYA, f"Yellow card C-{maya} for you")
+    assert buttons(to_maya) == ["card_ack"] and "nobody else could decide" in texts(to_maya)
+    said = await answer_text(emulator, MAYA, "/cards", f"appeal C-{maya} I was interviewing all day")
+    assert "you're the only Steward admin" in said and (await cards_of(db_dsn, MAYA))[0][2] == "active"
+    said = await answer_text(emulator, MAYA, "/cards", f"revoke C-{maya} fine")
+    assert "you're the only Steward admin" in said and "for your manager to decide" not in said
+    # Lee appeals in the modal: his card shows it, with no buttons left.
+    [to_lee] = await dms(emulator, LEE, f"Yellow card C-{lee} for you")
+    assert "your manager decides" in texts(to_lee)
+    mark = len(emulator.calls)
+    await press(emulator, LEE, to_lee, "card_appeal")
+    assert await fill(emulator, LEE, "card_appeal", "I was at the Acme workshop both days", mark) == {}
+    await queued(bot, db_dsn, "card.appealed")
+
+    async def marked(user: str, ts: str, words: str) -> bool:
+        found = emulator.message(await emulator.dm_channel(user), ts)
+        return found is not None and words in texts(found) and buttons(found) == []
+
+    async def lee_marked() -> bool:
+        return await marked(LEE, to_lee["ts"], f"You appealed `C-{lee}`: sent to <@{MAYA}>")
+
+    await wait_until(lee_marked)
+    [appeal] = await dms(emulator, MAYA, f"appealed yellow card `C-{lee}`")
+    assert "U0LEE" not in appeal["text"].replace(f"<@{LEE}>", "")  # a mention, never a raw id
+    mark = len(emulator.calls)
+    await press(emulator, MAYA, appeal, "card_revoke")
+    assert await fill(emulator, MAYA, "card_decide", "The workshop was on the calendar", mark) == {}
+
+    async def maya_marked() -> bool:
+        return await marked(MAYA, appeal["ts"], f"You revoked `C-{lee}`: it no longer counts; <@{LEE}> has been told")
+
+    await wait_until(maya_marked)
+    # Diego acknowledges, then appeals from /cards.
+    [to_diego] = await dms(emulator, DIEGO, f"Yellow card C-{diego} for you")
+    await press(emulator, DIEGO, to_diego, "card_ack")
+
+    async def acked() -> bool:
+        return await marked(DIEGO, to_diego["ts"], f"`/cards appeal C-{diego} <why>` appeals it")
+
+    await wait_until(acked)
+    said = await answer_text(emulator, DIEGO, "/cards", f"appeal C-{diego} I was on leave, the calendar missed it")
+    assert f"You appealed `C-{diego}`: sent to <@{LEE}>" in said
+    assert (await cards_of(db_dsn, DIEGO))[0][2] == "appealed"
+    assert "/cards appeal C-12" in await answer_text(emulator, DIEGO, "/cards", "what")
+    assert "/cards revoke" not in await answer_text(emulator, DIEGO, "/cards", "what")  # nobody reports to Diego
+    listed = await answer_text(emulator, MAYA, "/cards")
+    assert "in force" in listed.split("\n")[0] and "live" not in listed.split("\n")[0]

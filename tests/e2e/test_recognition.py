@@ -159,6 +159,38 @@ async def test_kudos_go_to_the_kudos_channel_once_an_admin_sets_it(emulator: Sla
     assert "sent by DM" in await kudos(emulator, SAM, f"<@{DIEGO}> for the review")
 
 
+async def test_a_kudos_channel_steward_cannot_post_in_is_refused_and_a_failed_post_falls_back_to_a_dm(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Tester 14, finding 8: `/steward kudos channel #leadership` (private, Steward not in it) was accepted, then
+    every kudos was lost while its giver was told "sent". Now: refused at set time; a public channel is joined; and
+    a post Slack refuses later (Steward removed from the channel) goes to the person by DM, its giver told the truth."""
+    emulator.add_channel("C0LEAD", "leadership", is_private=True, members=[MAYA, SAM])
+    emulator.add_channel("C0WINS", "wins", members=[MAYA, SAM, DIEGO])  # public, Steward not a member
+    said = await answer_text(emulator, MAYA, "/steward", "kudos channel <#C0LEAD|leadership>")
+    assert "I can't see <#C0LEAD>" in said and "/invite @Steward" in said
+    assert "to each person by DM" in await answer_text(emulator, MAYA, "/steward", "kudos")  # nothing was set
+    said = await answer_text(emulator, MAYA, "/steward", "kudos channel <#C0WINS|wins>")
+    assert "Kudos now go to <#C0WINS>" in said
+    assert emulator.bot_user_id in emulator.workspace.channel("C0WINS").members  # joined (channels:join)
+    # Someone removes Steward from #wins; the next kudos cannot be posted there.
+    emulator.workspace.channel("C0WINS").members.remove(emulator.bot_user_id)
+    assert "sent in <#C0WINS>" in await kudos(emulator, SAM, f"<@{DIEGO}> for the migration plan")
+    # Sent, refused (a failed delivery stays failed, so wait for what the failure queued rather than for "all sent").
+    await bot.dispatcher.deliver_due(clock.now())
+
+    async def fallen_back() -> bool:
+        await bot.dispatcher.deliver_due(clock.now())
+        return bool(await dms(emulator, DIEGO, "gave you kudos")) and bool(await dms(emulator, SAM, "couldn't post"))
+
+    await wait_until(fallen_back)
+    assert not [m for m in emulator.messages("C0WINS") if "kudos" in (m.get("text") or "")]
+    [to_diego] = await dms(emulator, DIEGO, "gave you kudos")
+    assert "for the migration plan" in to_diego["text"]
+    [told] = await dms(emulator, SAM, "couldn't post your kudos")
+    assert "<#C0WINS>" in told["text"] and "not a member" in told["text"] and "by DM instead" in told["text"]
+    assert await kudos_rows(db_dsn) == [(SAM, DIEGO, "for the migration plan", None)]
+
+
 async def test_helped_is_credited_once_the_person_helped_confirms(emulator: SlackEmulator, bot: Steward,
                                                                   clock: FrozenClock, db_dsn: str) -> None:
     week = (ny(3, 2, 0, 0), ny(3, 9, 0, 0))

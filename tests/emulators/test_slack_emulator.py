@@ -524,7 +524,8 @@ async def test_per_minute_rate_limit_is_per_method(emu: SlackEmulator, client: A
     [
         ("chat_postMessage", {"channel": "C999", "text": "x"}, "channel_not_found"),
         ("chat_postMessage", {"channel": "C100"}, "no_text"),
-        ("chat_postMessage", {"channel": "C200", "text": "x"}, "not_in_channel"),
+        ("chat_postMessage", {"channel": "C200", "text": "x"}, "channel_not_found"),  # private, not a member
+        ("chat_postMessage", {"channel": "C300", "text": "x"}, "not_in_channel"),  # public, no chat:write.public
         ("chat_update", {"channel": "C100", "ts": "1.000001", "text": "x"}, "message_not_found"),
         ("users_info", {"user": "U999"}, "user_not_found"),
         ("conversations_info", {"channel": "C200"}, "channel_not_found"),

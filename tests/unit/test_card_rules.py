@@ -105,8 +105,16 @@ def test_three_yellows_make_one_red_revoked_and_expired_never_count() -> None:
     assert rules.red_breaches(7, [_card(1, counted_by=9), _card(2), _card(3)], ON3, window, NOW, shadow=False) == []
     assert rules.red_breaches(7, [_card(1, shadow=True), _card(2), _card(3)], ON3, window, NOW, shadow=False) == []
     assert len(rules.red_breaches(7, [_card(1, shadow=True), _card(2), _card(3)], ON3, window, NOW, shadow=True)) == 1
-    upheld = [_card(1, status="upheld"), _card(2, status="acknowledged"), _card(3, status="appealed")]
+    upheld = [_card(1, status="upheld"), _card(2, status="acknowledged"), _card(3, status="active")]
     assert len(rules.red_breaches(7, upheld, ON3, window, NOW, shadow=False)) == 1
+
+
+def test_a_card_under_appeal_waits_for_the_decision_before_it_counts_towards_a_red() -> None:
+    window = timedelta(days=30)
+    pending = [_card(1, status="upheld"), _card(2, status="acknowledged"), _card(3, status="appealed")]
+    assert rules.red_breaches(7, pending, ON3, window, NOW, shadow=False) == []
+    decided = [*pending[:2], _card(3, status="upheld")]
+    assert len(rules.red_breaches(7, decided, ON3, window, NOW, shadow=False)) == 1
 
 
 def test_overrides_lay_over_the_defaults_and_bad_values_are_ignored() -> None:
@@ -124,3 +132,56 @@ def test_days_already_carded_never_count_again_whatever_the_window() -> None:
     # A later run whose window starts on Wednesday would pair Wed-Thu; the carded days stop it.
     assert rules.missed_breaches(7, days[2:], ON2, NOW) != []
     assert rules.missed_breaches(7, days[2:], ON2, NOW, carded) == []
+
+
+DEFAULTS = rules.rules_of(None)
+
+
+def test_two_silent_days_are_one_missed_card_never_a_carry_card_too() -> None:
+    """Tester 14, finding 10: Sam gives his update Monday (T-8 is planned), then says nothing Wednesday and
+    Thursday; T-8 is carried all three days. The two silent days are the missed rule's: one card, not a carry card
+    made of the same days as well (which, with an older yellow, made a red in the same run)."""
+    days = week("u", "u", "m", "m")  # Mon 2 (T-8 new), Tue 3, Wed 4 and Thu 5 silent
+    t8 = rules.CarriedTask(80, 7, "T-8", "Acme call notes", tuple(r.day for r in days[1:]), blocked=False)
+    assert rules.carry_breaches(t8, days, ON3) == []  # carries on silent days are not the person's carries
+    found = rules.yellow_breaches(7, days, [t8], [], DEFAULTS, NOW)
+    assert [b.rule for b in found] == [rules.RULE_MISSED]
+    # Carried three times while giving updates (and no blocker): that is the carry rule's.
+    busy = week("u", "u", "u", "u")
+    t8 = rules.CarriedTask(80, 7, "T-8", "Acme call notes", tuple(r.day for r in busy[1:]), blocked=False)
+    (card,) = rules.yellow_breaches(7, busy, [t8], [], DEFAULTS, NOW)
+    assert card.rule == rules.RULE_CARRY and card.evidence["days"] == ["2026-03-03", "2026-03-04", "2026-03-05"]
+
+
+def test_one_day_is_evidence_for_one_card_whatever_the_rule() -> None:
+    days = week("u", "u", "u", "u", "u")
+    carried = tuple(r.day for r in days[1:4])  # Tue, Wed, Thu
+    late = rules.OverdueTask(41, 7, "T-5", "Invoice", MON, frozenset())  # unmentioned Tue, Wed, ...
+    other = rules.CarriedTask(42, 7, "T-6", "Deck", carried, blocked=False)
+    found = rules.yellow_breaches(7, days, [other], [late], DEFAULTS, NOW)
+    assert [b.rule for b in found] == [rules.RULE_OVERDUE]  # Tue and Wed are taken: T-6 has only Thu left
+    # Days already in an older card's evidence (a revoked one too) are taken the same way.
+    used = [date(2026, 3, 3), date(2026, 3, 4)]
+    (only,) = rules.yellow_breaches(7, days, [other], [late], DEFAULTS, NOW, used)
+    assert only.rule == rules.RULE_OVERDUE and only.evidence["days"] == ["2026-03-05", "2026-03-06"]
+    assert rules.carry_breaches(other, days, ON3, used) == []
+
+
+def test_a_task_that_gave_a_card_gives_no_other_under_another_rule_until_a_new_due_date() -> None:
+    """Tester 14, finding 12: T-2's carry card was revoked ("pulled onto the Acme SSO renewal all week"); the same
+    task is not carded again as overdue for the same due date. A due date given after the card starts again."""
+    days = week("u", "u", "u", "u", "u")
+    carded = {2: date(2026, 3, 2)}  # T-2 (task 2) gave a card on Mon 2 March
+    due_before = rules.OverdueTask(2, 7, "T-2", "Login bug", date(2026, 2, 27), frozenset())
+    assert rules.overdue_breaches(due_before, days, ON2, NOW) != []
+    assert rules.overdue_breaches(due_before, days, ON2, NOW, task_carded=carded) == []
+    new_date = rules.OverdueTask(2, 7, "T-2", "Login bug", date(2026, 3, 3), frozenset())
+    assert rules.overdue_breaches(new_date, days, ON2, NOW, task_carded=carded) != []
+    again = rules.CarriedTask(2, 7, "T-2", "Login bug", tuple(r.day for r in days), blocked=False)
+    assert rules.carry_breaches(again, days, ON3, task_carded={2: date(2026, 3, 2)}) == []
+
+
+def test_an_overdue_reason_reads_the_same_to_the_person_and_to_their_manager() -> None:
+    late = rules.OverdueTask(41, 7, "T-5", "Invoice", MON, frozenset())
+    (b,) = rules.overdue_breaches(late, week("u", "u", "u"), ON2, NOW)
+    assert "your" not in b.reason and "no update mentioned it on 2 working days" in b.reason

@@ -237,6 +237,7 @@ class WebApi:
         refusals = self.refusals.get(method)
         if refusals:
             return _error(SlackError(refusals.pop(0)))
+        self.workspace.post_public_without_joining = "chat:write.public" in self.scopes
         try:
             return _ok(handler(self.workspace, args))
         except SlackError as error:

@@ -68,6 +68,9 @@ class Workspace:
     bot_message_hooks: list[BotMessageHook] = field(default_factory=list)
     # The team's custom profile fields, as team.profile.get lists them (id, label, type, hint, ordering...).
     profile_fields: list[JsonDict] = field(default_factory=list)
+    # Whether the bot token may post in public channels it is not a member of (the chat:write.public scope, which
+    # Steward's manifest does not ask for); the Web API keeps it in step with the token's scopes.
+    post_public_without_joining: bool = False
 
     def __post_init__(self) -> None:
         self.views.ids = self.ids
@@ -164,10 +167,15 @@ class Workspace:
             raise SlackError("not_in_channel")
 
     def require_postable(self, channel: Channel) -> None:
-        """Public channels accept posts without membership (chat:write.public); private ones do not."""
+        """As chat.postMessage answers a bot: a private conversation it is not in does not exist for it
+        (``channel_not_found``); an archived one is ``is_archived``; a public channel it is not a member of is
+        ``not_in_channel`` unless the token has chat:write.public (Slack's chat.postMessage reference, errors)."""
+        member = self.bot_is_member(channel)
+        if (channel.is_private or channel.is_im) and not member:
+            raise SlackError("channel_not_found")
         if channel.is_archived:
             raise SlackError("is_archived")
-        if (channel.is_private or channel.is_im) and not self.bot_is_member(channel):
+        if not member and not self.post_public_without_joining:
             raise SlackError("not_in_channel")
 
     # ---- messages
