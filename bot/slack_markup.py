@@ -306,6 +306,15 @@ def store(text: str | None, *, limit: int | None = None) -> str:
     return read(text).stored(limit=limit)
 
 
+def typed_name(text: str | None, user_id: str, fallback: str) -> str:
+    """How the person ``user_id`` was named in ``text`` (Slack text), for a hint inside a code span where Slack shows
+    mentions raw: ``@`` and the ``|name`` their mention carried, else ``@`` and ``fallback`` (their display name)."""
+    for ref in read(text).refs:
+        if ref.kind == "user" and ref.target == user_id and ref.label:
+            return "@" + ref.label.lstrip("@")
+    return "@" + (fallback or user_id).lstrip("@")
+
+
 def without_user(text: str | None, user_id: str | None) -> str:
     """Slack text with every mention of ``user_id`` cut out (the bot's own name in an app mention),
     the rest exactly as written (other people stay mentioned); surrounding spaces trimmed."""

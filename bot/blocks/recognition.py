@@ -11,6 +11,7 @@ from typing import Any
 from bot import slack_limits as L
 from bot import slack_markup as markup
 from bot.blocks.kit import context, plain, section
+from bot.services import calendar
 from bot.services.interventions import Intervention, spent
 from bot.services.kudos import Given
 from db.rows import User
@@ -38,9 +39,16 @@ def _what(found: Intervention) -> str:
 # ---------------------------------------------------------------- kudos
 
 def kudos_given(given: Given) -> str:
-    """The giver's answer: where the kudos went."""
-    where = f"in <#{given.channel_id}>" if given.channel_id else "by DM"
-    return f":tada: Kudos to {given.receiver.mention} sent {where}: {markup.mrkdwn(given.reason)}"
+    """The giver's answer: where the kudos went, and for a DM held through the person's quiet hours, when it reaches
+    them (on their clock)."""
+    said = markup.mrkdwn(given.reason)
+    if given.channel_id:
+        return f":tada: Kudos to {given.receiver.mention} sent in <#{given.channel_id}>: {said}"
+    if given.arrives_at is None:
+        return f":tada: Kudos to {given.receiver.mention} sent by DM: {said}"
+    local = given.arrives_at.astimezone(calendar.zone(given.receiver.timezone))
+    return (f":tada: Kudos to {given.receiver.mention}: {said.rstrip('.')}. It's quiet hours for them, so my DM reaches them at "
+            f"{local:%H:%M} their time ({local:%a} {local.day} {local:%b}).")
 
 
 def kudos_channel_text(channel: str | None, *, changed: bool) -> str:
@@ -60,7 +68,7 @@ def helped_logged(found: Intervention, new: bool) -> str:
     if found.status == "confirmed":
         return f":handshake: <@{found.helped_slack_id}> already confirmed that: it's credited to you."
     lead = "Logged" if new else "Already logged"
-    return (f":handshake: {lead}: you helped <@{found.helped_slack_id}> with {_what(found)}. I've asked them to confirm; "
+    return (f":handshake: {lead} your help for <@{found.helped_slack_id}>: {_what(found)}. I've asked them to confirm; "
             "it's credited to you once they do.")
 
 
@@ -76,6 +84,12 @@ def helped_decided(found: Intervention) -> str:
     if found.status == "confirmed":
         return f":white_check_mark: Confirmed: it's credited to <@{found.helper_slack_id}>, and they know."
     return f":heavy_minus_sign: Marked as not you: <@{found.helper_slack_id}> isn't credited for it."
+
+
+def helped_declined_for_helper(found: Intervention, helped: User) -> str:
+    """The helper's DM when the person helped pressed "Not me" on help the helper logged."""
+    return (f":heavy_minus_sign: {helped.mention} said the help you logged, {_what(found)}, wasn't for them, so it "
+            "isn't credited. If it was a mix-up (another teammate, say), `/helped` it again for the right person.")
 
 
 def helped_confirmed_for_helper(found: Intervention, helped: User) -> str:

@@ -8,7 +8,8 @@ Two ways in, one confirmation state (``interventions.status``: pending, confirme
   * "thanks @sam for reviewing the migration" in a standup reply (:func:`offer_thanks`): the author was helped;
     Steward offers them, in the thread, to record it with one click (``source`` detected, pending until the
     click, which confirms it: the person helped said so themselves).
-Either way only the person helped decides (:func:`decide`), once; the helper hears when it is confirmed.
+Either way only the person helped decides (:func:`decide`), once; the helper hears when it is confirmed, and when
+help they logged is declined.
 Only confirmed interventions are credited: :func:`credited_interventions` is what reports read.
 
 Bad input gets a specific answer (InvalidInput; nothing written): no words, no person, oneself, a bot, someone who
@@ -39,6 +40,7 @@ WHAT_MAX = 500
 KIND = "helped"  # interventions.kind of help logged by people (the table's other kinds are for detected patterns)
 KIND_ASK = "recognition.helped_confirm"
 KIND_CONFIRMED = "recognition.helped_confirmed"
+KIND_DECLINED = "recognition.helped_declined"
 USAGE = ("`/helped @person <what you did> [time]` logs help you gave, like `/helped @priya debugged the staging "
          f"deploy 45m` (time like {EXAMPLES}). They confirm it, and it's credited to you in reports.")
 Decision = Literal["confirmed", "declined"]
@@ -127,14 +129,19 @@ async def log_helped(conn: psycopg.AsyncConnection, org_id: int, helper: User, t
     if not (text or "").strip():
         raise InvalidInput(USAGE)
     read = markup.read(text)
-    person = await _person(conn, org_id, helper, read.users[0] if read.users else None, bot_ids)
+    named = list(dict.fromkeys(read.users))
+    if len(named) > 1:
+        first, second = (markup.typed_name(text, u, u) for u in named[:2])
+        raise InvalidInput(f"One person at a time, so each of them can confirm their own: `/helped {first} <what> "
+                           f"[time]`, then `/helped {second} <what> [time]`. Nothing was logged.")
+    person = await _person(conn, org_id, helper, named[0] if named else None, bot_ids)
     rest = markup.without_user(text, person.slack_id).strip(" \t\n:,-\u2013\u2014")
     rest = rest[5:] if rest.lower().startswith("with ") else rest  # "/helped @priya with the deploy"
     split = split_duration(rest)
     stored = markup.store(" ".join(split.what.split()), limit=WHAT_MAX)
     if not markup.read(stored).plain.strip(" .!-"):
-        raise InvalidInput(f"Say what you did for {person.mention}: `/helped {person.mention} debugged the staging "
-                           "deploy 45m`.")
+        typed = markup.typed_name(text, person.slack_id, person.display_name)
+        raise InvalidInput(f"Say what you did for {person.mention}: `/helped {typed} debugged the staging deploy 45m`.")
     key = f"helped:{source_key}"
     async with conn.transaction():
         row = await (await conn.execute(Q["intervention_insert"], {
@@ -202,17 +209,22 @@ async def decide(conn: psycopg.AsyncConnection, org_id: int, actor: User, interv
                              entity_type="intervention", entity_id=intervention_id,
                              details={"helper": found.helper_slack_id, "minutes": found.minutes})
         decided = await get(conn, org_id, intervention_id)
-        if decision == "confirmed":
+        if decision == "confirmed" or decided.logged_by == decided.user_id:
             await _tell_helper(conn, org_id, decided, actor, now)
     return decided
 
 
 async def _tell_helper(conn: psycopg.AsyncConnection, org_id: int, found: Intervention, helped: User,
                        now: datetime) -> None:
+    """The helper's DM once the person helped decided: credited (confirmed), or politely, not (declined help the
+    helper logged themselves; a declined "thanks" offer was never the helper's to hear about)."""
     from bot.blocks import recognition as render
 
-    text = render.helped_confirmed_for_helper(found, helped)
-    await notify(conn, organization_id=org_id, kind=KIND_CONFIRMED, dedupe_key=f"helped.confirmed:{org_id}:{found.id}",
+    if found.status == "confirmed":
+        text, kind = render.helped_confirmed_for_helper(found, helped), KIND_CONFIRMED
+    else:
+        text, kind = render.helped_declined_for_helper(found, helped), KIND_DECLINED
+    await notify(conn, organization_id=org_id, kind=kind, dedupe_key=f"{kind}:{org_id}:{found.id}",
                  text=text, targets=[Target.dm(found.helper_slack_id)], now=now, user_id=found.user_id,
                  blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
 

@@ -29,7 +29,7 @@ from psycopg.types.json import Jsonb
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.services import calendar, security
-from bot.services.notifications import FailedDelivery, Target, notify, on_failure
+from bot.services.notifications import FailedDelivery, Target, notify, on_failure, quiet_hours_end
 from db.queries import Q
 from db.repos.users import user_by_slack_id
 from db.rows import User
@@ -48,12 +48,14 @@ USAGE = ("`/kudos @person <why>` thanks someone for something specific, like `/k
 
 @dataclass(frozen=True)
 class Given:
-    """A kudos stored: its id, the person it is for, where it goes (a channel id, or None: their DM)."""
+    """A kudos stored: its id, the person it is for, where it goes (a channel id, or None: their DM) and, for a DM
+    held through the person's quiet hours, when it reaches them (aware, UTC; None: now)."""
 
     id: int
     receiver: User
     reason: str
     channel_id: str | None
+    arrives_at: datetime | None = None
 
 
 async def kudos_channel(conn: psycopg.AsyncConnection, org_id: int) -> str | None:
@@ -123,6 +125,13 @@ async def give(conn: psycopg.AsyncConnection, org_id: int, giver: User, text: st
     if slack_id is None:
         raise await _refuse(conn, org_id, giver, "no_person", "Who is it for? Mention them: "
                                                               "`/kudos @priya for untangling the staging deploy`.")
+    named = list(dict.fromkeys(markup.read(text).users))
+    if len(named) > 1:
+        first, second = (markup.typed_name(text, u, u) for u in named[:2])
+        raise await _refuse(conn, org_id, giver, "several", "One person at a time, so each kudos says what it's for "
+                                                            f"and counts for them: `/kudos {first} for …`, then "
+                                                            f"`/kudos {second} for …`. Nothing was sent.",
+                            to=named)
     if slack_id == giver.slack_id:
         raise await _refuse(conn, org_id, giver, "self", "Kudos are for someone else. If you're proud of something, "
                                                          "tell your team in the standup thread!")
@@ -138,9 +147,10 @@ async def give(conn: psycopg.AsyncConnection, org_id: int, giver: User, text: st
                                                              "there's nobody to send kudos to.", to=slack_id)
     stored = markup.store(" ".join(reason.split()), limit=REASON_MAX)
     if not markup.read(stored).plain.strip(" .!-"):
+        typed = markup.typed_name(text, slack_id, receiver.display_name)
         raise await _refuse(conn, org_id, giver, "no_reason", f"Say what it's for, so it means something: "
-                                                              f"`/kudos {receiver.mention} for untangling the staging "
-                                                              "deploy`.", to=slack_id)
+                                                              f"`/kudos {typed} for untangling the staging deploy`.",
+                            to=slack_id)
     day, since, until = giver_day(giver, now)
     channel = await kudos_channel(conn, org_id)
     refusal: tuple[str, str] | None = None
@@ -161,7 +171,8 @@ async def give(conn: psycopg.AsyncConnection, org_id: int, giver: User, text: st
             kudos_id = await _store(conn, org_id, giver, receiver, stored, channel, now, day)
     if refusal is not None:
         raise await _refuse(conn, org_id, giver, refusal[0], refusal[1], to=slack_id, given_today=given)
-    return Given(kudos_id, receiver, stored, channel)
+    arrives = None if channel else await quiet_hours_end(conn, org_id, receiver.slack_id, now)
+    return Given(kudos_id, receiver, stored, channel, arrives)
 
 
 async def _store(conn: psycopg.AsyncConnection, org_id: int, giver: User, receiver: User, reason: str,

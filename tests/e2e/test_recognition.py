@@ -128,8 +128,8 @@ async def test_the_kudos_day_is_the_givers_own(emulator: SlackEmulator, bot: Ste
     assert "sent by DM" in await kudos(emulator, MAYA, f"<@{DIEGO}> for the demo")
     clock.at = ny(3, 2, 20, 0)
     assert "already given <@U0DIEGO> kudos today" in await kudos(emulator, MAYA, f"<@{DIEGO}> for the follow-up")
-    clock.at = ny(3, 3, 0, 30)  # just after midnight in New York: Maya's Tuesday
-    assert "sent by DM" in await kudos(emulator, MAYA, f"<@{DIEGO}> for the follow-up")
+    clock.at = ny(3, 3, 0, 30)  # just after midnight in New York: Maya's Tuesday (Diego's quiet hours)
+    assert "my DM reaches them at 08:00 their time" in await kudos(emulator, MAYA, f"<@{DIEGO}> for the follow-up")
     assert [r for _, _, r, _ in await kudos_rows(db_dsn)] == ["for the demo", "for the follow-up"]
 
 
@@ -206,7 +206,7 @@ async def test_helped_is_credited_once_the_person_helped_confirms(emulator: Slac
         assert await fetchval(conn, "SELECT count(*) FROM interventions") == 0
 
     said = await answer_text(emulator, SAM, "/helped", f"<@{DIEGO}> debugged the staging deploy 45m")
-    assert "Logged: you helped <@U0DIEGO> with *debugged the staging deploy* (45m)" in said
+    assert "Logged your help for <@U0DIEGO>: *debugged the staging deploy* (45m)" in said
     said = await answer_text(emulator, MAYA, "/helped", f"<@{DIEGO}> with the quarterly plan 1h30")
     assert "(1h30)" in said
     said = await answer_text(emulator, PRIYA, "/helped", f"<@{DIEGO}> reviewed the API docs for 90 min")
@@ -233,6 +233,9 @@ async def test_helped_is_credited_once_the_person_helped_confirms(emulator: Slac
     await delivered(bot)
     assert len(await dms(emulator, SAM, "confirmed your help")) == 1
     assert not await dms(emulator, MAYA, "confirmed your help")
+    # Maya logged help Diego says wasn't for him: she is told, politely, once.
+    told = await dms(emulator, MAYA, "wasn't for them")
+    assert len(told) == 1 and "<@U0DIEGO> said the help you logged, *the quarterly plan* (1h30)" in told[0]["text"]
     # A second press is answered, and changes nothing; someone else can't confirm Diego's help.
     mark = len(emulator.calls)
     await emulator.click_button(DIEGO, message_ts=by[PRIYA]["ts"], channel=dm, action_id="helped_confirm")
@@ -300,6 +303,35 @@ async def test_thanks_in_a_standup_reply_offers_its_author_one_click(emulator: S
     # Only thanks for something became (pending, then decided) help: not the bare "thanks <@U0SAM>!".
     async with await db(db_dsn) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM interventions") == 2
+
+
+async def test_one_person_at_a_time_hints_as_typed_and_when_a_held_kudos_arrives(
+        emulator: SlackEmulator, bot: Steward, db_dsn: str) -> None:
+    """Tester 14, findings 9 and 13: two people mentioned is a question, not half a kudos (or help) with the second
+    mention kept raw in the reason; hints in code spans show @name as typed (Slack shows mentions raw there); a
+    kudos DM held for the person's quiet hours says when it arrives."""
+    said = await kudos(emulator, MAYA, "<@U0SAM|sam> <@U0DIEGO|diego> for the Acme pitch")
+    assert "One person at a time" in said and "`/kudos @sam for …`, then `/kudos @diego for …`" in said
+    assert "<@U0DIEGO>" not in said and await refusals(db_dsn, "several") == 1
+    said = await answer_text(emulator, MAYA, "/helped", "<@U0PRIYA|priya> <@U0SAM|sam> onboarding session 1h")
+    assert "One person at a time" in said and "`/helped @priya <what> [time]`, then `/helped @sam" in said
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT count(*) FROM interventions") == 0
+    assert await kudos_rows(db_dsn) == []
+    # Hints name the person as they typed them, never <@U…> inside a code span.
+    said = await kudos(emulator, MAYA, "<@U0SAM|sam>")
+    assert "`/kudos @sam for untangling the staging deploy`" in said and "`/kudos <@" not in said
+    said = await answer_text(emulator, MAYA, "/helped", "<@U0DIEGO|diego> 45m")
+    assert "`/helped @diego debugged the staging deploy 45m`" in said and "`/helped <@" not in said
+    # 10:00 in New York is 20:30 in Kolkata: Priya's kudos waits for her morning, and Maya is told when.
+    said = await kudos(emulator, MAYA, "<@U0PRIYA|priya> for the pricing page.")
+    assert said == (":tada: Kudos to <@U0PRIYA>: for the pricing page. It's quiet hours for them, so my DM reaches "
+                    "them at 08:00 their time (Tue 3 Mar).")
+    assert "sent by DM: for the release" in await kudos(emulator, MAYA, f"<@{DIEGO}> for the release")
+    await delivered(bot, ny(3, 2, 21, 0))
+    assert len(await dms(emulator, PRIYA, "gave you kudos")) == 0
+    await delivered(bot, ny(3, 2, 21, 31))
+    assert len(await dms(emulator, PRIYA, "gave you kudos")) == 1
 
 
 async def _count(emulator: SlackEmulator, user: str, n: int) -> bool:
