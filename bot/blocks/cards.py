@@ -328,3 +328,24 @@ def rampup_done(result: Any) -> str:
     return (f":seedling: {who} is in ramp-up until {result.ends_on:%a} {result.ends_on.day} {result.ends_on:%b %Y}: no cards, "
             f"targets at {round(result.target_multiplier * 100)}%{buddy}. Their escalations go to their buddy, else their "
             "manager, never to a channel.")
+
+
+def rampup_told(result: Any, actor: User, *, manager: bool = False) -> str:
+    """The DM when a ramp-up is set or ended: to the person (what it means for them), or with ``manager`` to their
+    manager (someone else set it)."""
+    person = result.person.mention
+    if result.off:
+        if manager:
+            return (f":seedling: {actor.mention} ended {person}'s ramp-up: from today their days count for cards again "
+                    "and their targets are the usual ones.")
+        return (f":seedling: {actor.mention} ended your ramp-up: welcome aboard for good! From today your days count "
+                "for cards again and your targets are the usual ones.")
+    until = f"{result.ends_on:%a} {result.ends_on.day} {result.ends_on:%b %Y}"
+    percent = round(result.target_multiplier * 100)
+    if manager:
+        return (f":seedling: {actor.mention} put {person} in ramp-up until {until}: no cards, targets at {percent}% of "
+                "the usual ones, and their escalations come to their buddy or you, never to a channel.")
+    buddy = f" Your buddy is <@{result.buddy_slack_id}>: ask them anything." if result.buddy_slack_id else ""
+    return (f":seedling: {actor.mention} put you in ramp-up until {until} (the last day included), while you settle in. "
+            f"Until then you get no cards (a missed update or a carried task isn't held against you) and your targets "
+            f"are lighter: {percent}% of the usual ones.{buddy}")

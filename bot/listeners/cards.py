@@ -121,7 +121,8 @@ async def steward_rampup(ack: Any, respond: Any, args: str, deps: Deps, context:
             found = await rampup.current(conn, org.id, now)
             await respond(text=render.rampup_list(found), response_type="ephemeral")
             return
-        result = await rampup.apply(conn, org.id, user, args, now)
+        result = await rampup.apply(conn, org.id, user, args, now, bot_ids={org.bot_user_id})
+    wake_dispatcher(deps)
     await respond(text=render.rampup_done(result), response_type="ephemeral")
 
 

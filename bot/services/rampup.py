@@ -9,6 +9,7 @@ Dates are the organization's (its timezone): a ramp-up starts today and ends on 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,10 +18,12 @@ import psycopg
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.services import calendar, security, standup_settings
+from bot.services.notifications import Target, notify
 from db.queries import Q
 from db.repos.users import user_by_id, user_by_slack_id
 from db.rows import User
 
+KIND_TOLD = "rampup.told"  # the DM to the person (and their manager) when a ramp-up is set or ended
 # Bounds of what people may ask, with why: ramp-up is for a person's first weeks or months, not for good.
 MAX_WEEKS = 26
 MAX_DAYS = MAX_WEEKS * 7
@@ -113,13 +116,18 @@ class RampUpResult:
     was_in: bool = True
 
 
-async def apply(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str, now: datetime) -> RampUpResult:
+async def apply(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str, now: datetime, *,
+                bot_ids: Collection[str] = ()) -> RampUpResult:
     """`/steward rampup @person ...` (see :func:`parse`): writes ``user_ramp_up`` (audit-logged ``rampup.set`` or
-    ``rampup.ended``). Raises InvalidInput (bad words, a person who left, themselves as buddy), NotFound (someone
-    Steward does not know), PermissionDenied (logged) for anyone but an admin or someone above the person."""
+    ``rampup.ended``) and tells, by DM, the person (unless they set it themselves) and their manager (unless the
+    manager set it): until when, and what it means. Raises InvalidInput (bad words, a bot: ``bot_ids``, a person who
+    left, themselves as buddy), NotFound (someone Steward does not know), PermissionDenied (logged) for anyone but an
+    admin or someone above the person."""
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     today = calendar.local_date(now, rhythm.timezone)
     request = parse(text, today)
+    if request.slack_id in bot_ids:
+        raise InvalidInput(f"<@{request.slack_id}> is a bot: ramp-up is for new people on the team. Nothing changed.")
     person = await user_by_slack_id(conn, org_id, request.slack_id)
     if person is None:
         raise NotFound(f"I don't know <@{request.slack_id}> (a bot, a guest, or someone who just joined): nothing changed.")
@@ -139,7 +147,9 @@ async def apply(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: s
             await conn.execute(Q["rampup_delete"], params)
             await security.audit(conn, organization_id=org_id, actor=actor, action="rampup.ended", entity_type="user",
                                  entity_id=person.id, details={"about": person.slack_id, "was_until": current[1].isoformat()})
-        return RampUpResult(person, off=True, ends_on=today - timedelta(days=1))
+            ended = RampUpResult(person, off=True, ends_on=today - timedelta(days=1))
+            await _tell(conn, org_id, actor, ended, now)
+        return ended
     buddy_id = None
     if request.buddy_slack_id:
         buddy = await user_by_slack_id(conn, org_id, request.buddy_slack_id)
@@ -158,9 +168,29 @@ async def apply(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: s
         await security.audit(conn, organization_id=org_id, actor=actor, action="rampup.set", entity_type="user",
                              entity_id=person.id, details={"about": person.slack_id, "until": row[1].isoformat(),
                                                            "target_multiplier": float(row[2]), "buddy_id": row[3]})
-    buddy = await user_by_id(conn, org_id, int(row[3])) if row[3] is not None else None
-    return RampUpResult(person, off=False, starts_on=row[0], ends_on=row[1], target_multiplier=float(row[2]),
-                        buddy_slack_id=buddy.slack_id if buddy else None)
+        buddy = await user_by_id(conn, org_id, int(row[3])) if row[3] is not None else None
+        result = RampUpResult(person, off=False, starts_on=row[0], ends_on=row[1], target_multiplier=float(row[2]),
+                              buddy_slack_id=buddy.slack_id if buddy else None)
+        await _tell(conn, org_id, actor, result, now)
+    return result
+
+
+async def _tell(conn: psycopg.AsyncConnection, org_id: int, actor: User, result: RampUpResult, now: datetime) -> None:
+    """DM the person whose ramp-up was set or ended (unless they did it) and their manager (unless the manager did):
+    it changes what Steward expects of them, so nobody's ramp-up changes silently."""
+    from bot.blocks import cards as render
+
+    person = result.person
+    key = f"{'ended' if result.off else 'set'}:{org_id}:{person.id}:{now.isoformat()}"
+    if actor.id != person.id:
+        text = render.rampup_told(result, actor)
+        await notify(conn, organization_id=org_id, kind=KIND_TOLD, dedupe_key=f"{KIND_TOLD}:{key}", text=text,
+                     targets=[Target.dm(person.slack_id)], now=now, user_id=person.id)
+    manager = await user_by_id(conn, org_id, person.manager_id) if person.manager_id else None
+    if manager is not None and manager.active and manager.id not in (actor.id, person.id):
+        text = render.rampup_told(result, actor, manager=True)
+        await notify(conn, organization_id=org_id, kind=KIND_TOLD, dedupe_key=f"{KIND_TOLD}:manager:{key}", text=text,
+                     targets=[Target.dm(manager.slack_id)], now=now, user_id=manager.id)
 
 
 @dataclass(frozen=True)

@@ -349,3 +349,31 @@ async def test_appeals_confirm_reach_someone_and_work_from_cards(emulator: Slack
     assert "/cards revoke" not in await answer_text(emulator, DIEGO, "/cards", "what")  # nobody reports to Diego
     listed = await answer_text(emulator, MAYA, "/cards")
     assert "in force" in listed.split("\n")[0] and "live" not in listed.split("\n")[0]
+
+
+async def test_rampup_is_told_to_the_person_and_their_manager(emulator: SlackEmulator, bot: Steward,
+                                                                clock: FrozenClock, db_dsn: str) -> None:
+    """Tester 14, finding 3: the person put in ramp-up (and taken off it) hears it by DM, with the end date and what it
+    means; their manager too when someone else set it (not when they did); Steward itself is plainly a bot."""
+    clock.at = ny(date(2026, 3, 2), 10, 0)
+    await setup_team(emulator, db_dsn)
+    said = await answer_text(emulator, LEE, "/steward", f"rampup <@{PRIYA}> 4 weeks targets 50%")  # Lee: her manager
+    assert "in ramp-up until Sun 29 Mar 2026" in said
+    said = await answer_text(emulator, MAYA, "/steward", f"rampup <@{DIEGO}> until 2026-03-20 targets 70%")
+    await delivered(bot, ny(date(2026, 3, 3), 12, 0))  # Priya (Kolkata) reads hers in her morning
+    [to_priya] = await dms(emulator, PRIYA, "put you in ramp-up")
+    assert to_priya["text"].startswith(f":seedling: <@{LEE}> put you in ramp-up until Sun 29 Mar 2026")
+    assert "no cards" in to_priya["text"] and "50% of the usual ones" in to_priya["text"]
+    [to_diego] = await dms(emulator, DIEGO, "put you in ramp-up")
+    assert "until Fri 20 Mar 2026" in to_diego["text"] and "70%" in to_diego["text"]
+    # Lee set Priya's himself: he hears of Diego's only (Maya set it).
+    told_lee = await dms(emulator, LEE, "in ramp-up")
+    assert [m["text"].split(": no cards")[0] for m in told_lee] == [
+        f":seedling: <@{MAYA}> put <@{DIEGO}> in ramp-up until Fri 20 Mar 2026"]
+    # Ended: both hear it.
+    assert "ramp-up has ended" in await answer_text(emulator, MAYA, "/steward", f"rampup <@{DIEGO}> off")
+    await delivered(bot, ny(date(2026, 3, 3), 12, 0))
+    assert len(await dms(emulator, DIEGO, "ended your ramp-up")) == 1
+    assert len(await dms(emulator, LEE, f"ended <@{DIEGO}>'s ramp-up")) == 1
+    said = await answer_text(emulator, MAYA, "/steward", f"rampup <@{emulator.bot_user_id}> 2 weeks")
+    assert "is a bot: ramp-up is for new people" in said
