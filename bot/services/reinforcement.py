@@ -96,10 +96,15 @@ class _Run:
     people: dict[int, calendar.Person]
     result: dict[str, int]
 
-    def fresh(self, when: datetime) -> bool:
+    async def fresh(self, conn: psycopg.AsyncConnection, when: datetime, key: str) -> bool:
+        """Whether a recognition earned at ``when`` may still be told; one too old counts as ``stale`` only when
+        it was never told (its ``key`` unused): one told before is not a recognition skipped."""
         if when >= self.now - FRESH:
             return True
-        self.result["stale"] += 1
+        told = await (await conn.execute(Q["reinforcement_keys"], {"organization_id": self.org_id,
+                                                                   "keys": [key]})).fetchone()
+        if told is None:
+            self.result["stale"] += 1
         return False
 
 
@@ -132,7 +137,7 @@ async def _recognise(conn: psycopg.AsyncConnection, run: _Run, person: User, *, 
 async def recognise_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime) -> dict[str, int]:
     """One organization's run at ``now`` (aware): streaks, tasks-done milestones, clean weeks and blockers resolved
     for others, each told once (module doc). Returns counts: ``streaks``, ``milestones`` told, ``stale`` skipped
-    as too old, ``unreachable`` people who cannot be reached."""
+    as too old and never told, ``unreachable`` people who cannot be reached."""
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     people = [u for u in await active_users(conn, org_id)]
     result = {"streaks": 0, "milestones": 0, "stale": 0, "unreachable": 0}
@@ -154,8 +159,9 @@ async def recognise_for_org(conn: psycopg.AsyncConnection, org_id: int, now: dat
             continue
         n, day = reached
         closed = next(r.closes_at for r in days if r.day == day)
-        if run.fresh(closed):
-            await _recognise(conn, run, by_id[user_id], kind="streak", key=f"streak:{user_id}:{n}:{day.isoformat()}",
+        key = f"streak:{user_id}:{n}:{day.isoformat()}"
+        if await run.fresh(conn, closed, key):
+            await _recognise(conn, run, by_id[user_id], kind="streak", key=key,
                              reason=f"{n} workdays in a row with an update",
                              details={"what": "streak", "days": n, "since": streak.days[0].isoformat(),
                                       "until": day.isoformat()})
@@ -164,8 +170,9 @@ async def recognise_for_org(conn: psycopg.AsyncConnection, org_id: int, now: dat
             "organization_id": org_id, "user_ids": ids})).fetchall():
         n_done = task_milestone(int(done))
         when = dict(zip(TASK_MILESTONES, done_at, strict=True)).get(n_done or 0)
-        if n_done is not None and int(user_id) in by_id and when is not None and run.fresh(when):
-            await _recognise(conn, run, by_id[int(user_id)], kind="milestone", key=f"tasks_done:{user_id}:{n_done}",
+        key = f"tasks_done:{user_id}:{n_done}"
+        if n_done is not None and int(user_id) in by_id and when is not None and await run.fresh(conn, when, key):
+            await _recognise(conn, run, by_id[int(user_id)], kind="milestone", key=key,
                              reason=f"{n_done} tasks done", details={"what": "tasks_done", "count": n_done})
 
     monday = today - timedelta(days=today.weekday() + 7)  # the last complete week (Monday to Sunday)

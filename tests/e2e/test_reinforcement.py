@@ -109,6 +109,9 @@ async def test_a_streak_counts_only_the_days_a_person_was_asked(emulator: SlackE
     assert not await dms(emulator, DIEGO, "workdays in a row")
     await delivered(bot, ny(3, 10, 8, 0))
     assert len(await dms(emulator, DIEGO, "5 workdays in a row")) == 1
+    # Days later the streak is too old to tell, but it was told: nothing is "skipped" (tester 14, finding 14).
+    result = await run(bot, clock, "reinforcement", ny(3, 14, 1, 0))
+    assert result["streaks"] == 0 and result["stale"] == 0
 
 
 async def complete(emulator: SlackEmulator, user: str, display_id: str) -> None:
