@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot import slack_limits as L
@@ -240,12 +240,15 @@ def cards_list(found: Sequence[Card], viewer: User, *, older: int = 0, manages: 
 
 
 def rules_text(card_rules: CardRules, mode: str, setting: str, shadow_until: date | None, viewer: User) -> str:
-    """`/steward cards`: each rule with its state, the mode and why."""
+    """`/steward cards`: each rule with its state, the mode and why. ``shadow_until``: the first live day of an
+    'auto' organization (:func:`bot.services.cards.shadow_until`); the line names the last shadow day, a workday."""
     if mode == "shadow":
-        why = (" until " + f"{shadow_until:%a} {shadow_until.day} {shadow_until:%b}" if setting == "auto" and shadow_until
-               else "")
+        last = shadow_until - timedelta(days=1) if setting == "auto" and shadow_until else None
+        why = f" through {last:%a} {last.day} {last:%b}" if last else ""
+        switch = ("`/steward cards mode live` starts sending them." if viewer.is_admin
+                  else "An admin can switch them to live.")
         mode_line = (f"*Mode: shadow*{why}: cards are computed and shown only to admins, so you can check they're fair "
-                     "before anyone gets one. `/steward cards mode live` starts sending them.")
+                     f"before anyone gets one. {switch}")
     else:
         mode_line = "*Mode: live*: cards go to the person and their manager."
     lines = [":large_yellow_square: *Card rules*", *(f"\u2022 {line}" for line in rules.describe(card_rules)), mode_line,
@@ -257,12 +260,17 @@ def rules_text(card_rules: CardRules, mode: str, setting: str, shadow_until: dat
     return "\n".join(lines)
 
 
+# The rules form's checkboxes, in the words the rest of the form (and `/steward cards`) uses.
+RULE_LABELS = {"missed": "Yellow for missed updates in a row", "carry": "Yellow for a task carried again and again",
+               "overdue": "Yellow for an overdue task left unmentioned", "red": "Red when yellow cards add up"}
+
+
 def rules_modal(card_rules: CardRules, setting: str) -> dict[str, Any]:
     """`/steward cards edit` (admins): each rule on/off with its threshold, the expiry and the mode."""
     from bot.blocks.kit import option
 
     blocks: list[dict[str, Any]] = []
-    on = [option(f"{w} is on", w) for w in ("missed", "carry", "overdue", "red")]
+    on = [option(label, w) for w, label in RULE_LABELS.items()]
     initial = [o for o in on if card_rules.setting(o["value"]).on]
     checkboxes: dict[str, Any] = {"type": "checkboxes", "action_id": "on", "options": on}
     if initial:
@@ -290,10 +298,13 @@ def rules_modal(card_rules: CardRules, setting: str) -> dict[str, Any]:
             "submit": plain("Save", L.VIEW_SUBMIT), "close": plain("Cancel", L.VIEW_CLOSE), "blocks": blocks}
 
 
-def changed_text(changes: Mapping[str, Any]) -> str:
-    """What a rule change did, in words."""
+def changed_text(changes: Mapping[str, Any], *, already: bool = False) -> str:
+    """What a rule change did, in words; with ``already``, that it was so before and nothing changed."""
     if "default" in changes:
-        return "The card rules are back to the defaults."
+        return ("The card rules are already the defaults: nothing changed." if already
+                else "The card rules are back to the defaults.")
+    if already and set(changes) == {"mode"}:
+        return f"Cards are already {changes['mode']}: nothing changed."
     parts = []
     for what, value in changes.items():
         if what == "mode":
@@ -304,6 +315,8 @@ def changed_text(changes: Mapping[str, Any]) -> str:
             parts.append(f"`{what}` {'on' if value else 'off'}")
         else:
             parts.append(f"`{what}` threshold {value}")
+    if already:
+        return "Nothing changed: " + ", ".join(parts) + " already."
     return "Card rules changed: " + ", ".join(parts) + "."
 
 

@@ -101,8 +101,10 @@ async def steward_cards(ack: Any, respond: Any, args: str, deps: Deps, context: 
         if words:
             await cards.require_rules_admin(conn, org.id, user, words)
             what, value = cards.parse_setting(words)
-            await cards.change(conn, org.id, user, {what: value})
-            changed = render.changed_text({what: value}) + "\n\n"
+            already = cards.unchanged(await cards.settings_of(conn, org.id), what, value)
+            if not already:
+                await cards.change(conn, org.id, user, {what: value})
+            changed = render.changed_text({what: value}, already=already) + "\n\n"
         settings = await cards.settings_of(conn, org.id)
         rhythm = await standup_settings.rhythm_of(conn, org.id)
     mode = cards.effective_mode(settings, rhythm, now)
@@ -196,7 +198,8 @@ def _rules_changes(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     for word, (low, high) in card_rules.THRESHOLD_BOUNDS.items():
         raw = form.text(word).strip()
         if not raw.isdigit() or not low <= int(raw) <= high:
-            errors[word] = f"A whole number from {low} to {high}."
+            if word in on:  # a rule switched off keeps its threshold: nothing to check
+                errors[word] = f"A whole number from {low} to {high}."
             continue
         changes[word] = int(raw)
     low, high = card_rules.EXPIRY_BOUNDS
@@ -250,7 +253,9 @@ async def on_decide_submit(ack: Any, view: dict[str, Any], client: Any, context:
     await _mark_done(client, user, meta, render.decided_line(card))
 
 
-async def on_rules_submit(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
+async def on_rules_submit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
+    """The rules form saved: the rules changed, and the admin told by DM (a form has no reply of its own), with the
+    rules as they now stand."""
     await ack()
     org, user = who(context)
     changes, errors = _rules_changes(body)
@@ -258,6 +263,11 @@ async def on_rules_submit(ack: Any, body: dict[str, Any], context: Any, deps: De
         return  # the ack showed them
     on = set(changes.pop("on"))
     for word in card_rules.THRESHOLD_BOUNDS:
-        changes[word] = {"on": word in on, "threshold": changes[word]}
+        changes[word] = {"on": word in on, "threshold": changes[word]} if word in changes else False
+    now = deps.now()
     async with deps.pool.connection() as conn:
-        await cards.change(conn, org.id, user, changes)
+        settings = await cards.change(conn, org.id, user, changes)
+        rhythm = await standup_settings.rhythm_of(conn, org.id)
+    text = render.rules_text(settings.rules, cards.effective_mode(settings, rhythm, now), settings.mode,
+                             cards.shadow_until(settings.started_at, rhythm), user)
+    await client.chat_postMessage(channel=user.slack_id, text=":white_check_mark: Card rules saved.\n\n" + text)

@@ -501,16 +501,19 @@ def parse_setting(words: str) -> tuple[str, Any]:
     parts = (words or "").lower().split()
     if parts == ["default"] or parts == ["defaults"]:
         return "default", None
+    if parts[:1] == ["expiry"] and len(parts) > 1:  # `expiry 14 days`, `expiry 14d`, `expiry 14`
+        parts = ["expiry", "".join(parts[1:])]
+    if parts == ["mode"]:
+        raise InvalidInput(MODE_CHOICES)
     if len(parts) != 2:
         raise InvalidInput(USAGE)
     what, value = parts
     if what == "mode":
         if value not in MODES:
-            raise InvalidInput("The mode is `shadow` (cards shown to admins only), `live` (sent to people and their "
-                               "managers) or `auto` (shadow for a new team's first 10 workdays, then live).")
+            raise InvalidInput(MODE_CHOICES)
         return "mode", value
     if what == "expiry":
-        value = value.removesuffix("days").removesuffix("d")
+        value = value.removesuffix("days").removesuffix("day").removesuffix("d")
         low, high = rules.EXPIRY_BOUNDS
         if not value.isdigit() or not low <= int(value) <= high:
             raise InvalidInput(f"A card's expiry is a number of days from {low} to {high}: `/steward cards expiry 30`.")
@@ -525,6 +528,24 @@ def parse_setting(words: str) -> tuple[str, Any]:
         raise InvalidInput(f"The `{what}` rule's threshold is a whole number from {low} to {high} (or `on` / `off`): "
                            f"`/steward cards {what} {max(low, min(high, 3))}`.")
     return what, int(value)
+
+
+MODE_CHOICES = ("The mode is `shadow` (cards shown to admins only), `live` (sent to people and their managers) or "
+                "`auto` (shadow for a new team's first 10 workdays, then live): `/steward cards mode live`. "
+                "`/steward cards` shows the current one.")
+
+
+def unchanged(settings: Settings, what: str, value: Any) -> bool:
+    """Whether the change (what, value) from :func:`parse_setting` is already so in ``settings``: the answer then says
+    "already" and nothing is written."""
+    if what == "default":
+        return not settings.overrides
+    if what == "mode":
+        return bool(settings.mode == value)
+    if what == "expiry":
+        return bool(settings.rules.expiry.days == value)
+    current = settings.rules.setting(what)
+    return bool(current.on == value) if isinstance(value, bool) else bool(current.on and current.threshold == value)
 
 
 USAGE = ("`/steward cards` shows the card rules. Admins change them: `/steward cards carry 4`, `/steward cards missed off`, "

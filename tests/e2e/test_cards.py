@@ -15,6 +15,7 @@ reports to nobody. Maya updates every day.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -377,3 +378,57 @@ async def test_rampup_is_told_to_the_person_and_their_manager(emulator: SlackEmu
     assert len(await dms(emulator, LEE, f"ended <@{DIEGO}>'s ramp-up")) == 1
     said = await answer_text(emulator, MAYA, "/steward", f"rampup <@{emulator.bot_user_id}> 2 weeks")
     assert "is a bot: ramp-up is for new people" in said
+
+
+async def test_card_rules_in_words_and_in_the_form(emulator: SlackEmulator, bot: Steward, clock: FrozenClock,
+                                                   db_dsn: str) -> None:
+    """Tester 14, finding 2: `/steward cards` says "already" when nothing changes, reads `expiry 14 days`, answers a bare
+    `mode` with the choices and names the shadow period's last day; a member is not told to run an admin command;
+    `/steward cards edit` opens a form in plain words whose bad value is a field error (the form stays open) and whose
+    save stores the rules and confirms."""
+    clock.at = ny(date(2026, 3, 2), 10, 0)
+    await setup_team(emulator, db_dsn)
+    said = await answer_text(emulator, MAYA, "/steward", "cards")
+    # The last shadow day named is the 10th workday since cards started (the row's creation time), never a weekend.
+    assert re.search(r"\*Mode: shadow\* through (Mon|Tue|Wed|Thu|Fri) \d+ \w+:", said), said
+    assert "`/steward cards mode live` starts" in said
+    said = await answer_text(emulator, LEE, "/steward", "cards")
+    assert "An admin can switch them to live" in said and "/steward cards mode live" not in said
+    assert "Card rules changed: mode live" in await answer_text(emulator, MAYA, "/steward", "cards mode live")
+    assert "Cards are already live: nothing changed." in await answer_text(emulator, MAYA, "/steward", "cards mode live")
+    assert "cards expire after 14 days" in await answer_text(emulator, MAYA, "/steward", "cards expiry 14 days")
+    assert "The mode is `shadow`" in await answer_text(emulator, MAYA, "/steward", "cards mode")
+    audited = "SELECT count(*) FROM audit_logs WHERE action = 'cards.rules_changed'"
+    assert await value(db_dsn, audited) == 2  # the no-op changed (and logged) nothing
+
+    mark = len(emulator.calls)
+    await emulator.slash_command(MAYA, "/steward", "cards edit", channel=STANDUP)
+    await emulator.wait_for_call("views.open", since=mark, timeout=10)
+    view_id, view = next((v, view) for v, view in emulator.open_views.items() if view.get("callback_id") == "card_rules")
+    labels = [o["text"]["text"] for b in view["blocks"] if b["block_id"] == "on" for o in b["element"]["options"]]
+    assert labels[0] == "Yellow for missed updates in a row" and not any(" is on" in label for label in labels)
+
+    def form(carry: str, on: list[str]) -> dict[str, Any]:
+        numbers = {"missed": "2", "carry": carry, "overdue": "2", "red": "3", "expiry": "20"}
+        return {"on": {"on": {"type": "checkboxes", "selected_options": [{"value": w} for w in on]}},
+                **{k: {k: {"type": "number_input", "value": v}} for k, v in numbers.items()},
+                "mode": {"mode": {"type": "static_select", "selected_option": {"value": "live"}}}}
+
+    ack = await emulator.submit_view(MAYA, view_id, form("99", ["missed", "carry", "red"]))
+    assert ack == {"response_action": "errors", "errors": {"carry": "A whole number from 2 to 30."}}
+    assert view_id in emulator.open_views  # the form stays open with the error under the field
+    assert await value(db_dsn, audited) == 2
+    # A rule switched off needs no valid threshold; the save stores the rules and confirms by DM.
+    assert await emulator.submit_view(MAYA, view_id, form("99", ["missed", "red"])) == {}
+    [saved] = await wait_for_dm(emulator, MAYA, "Card rules saved")
+    assert "`carry` (*off*)" in saved["text"] and "a card expires after 20 days" in saved["text"]
+    settings = await value(db_dsn, "SELECT card_rules FROM org_settings")
+    assert settings["carry"]["on"] is False and settings["overdue"]["on"] is False and settings["expiry"]["days"] == 20
+
+
+async def wait_for_dm(emulator: SlackEmulator, user: str, words: str) -> list[dict[str, Any]]:
+    async def found() -> bool:
+        return bool(await dms(emulator, user, words))
+
+    await wait_until(found)
+    return await dms(emulator, user, words)
