@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot import slack_limits as L
@@ -76,7 +76,7 @@ def _buttons(card: Card, copy: str, *, appeal: bool = True) -> dict[str, Any] | 
         if style:
             button["style"] = style
         elements.append(button)
-    return {"type": "actions", "block_id": f"card:{card.id}", "elements": elements}
+    return {"type": "actions", "block_id": card_block_id(card.id), "elements": elements}
 
 
 def card(card: Card, person: User, recipient: User, copy: str, deciders: str = "manager") -> tuple[str, list[dict[str, Any]]]:
@@ -168,7 +168,7 @@ def appeal(card: Card, person: User, manager: User) -> tuple[str, list[dict[str,
     if evidence:
         blocks.append(section("*Evidence*\n" + "\n".join(f"\u2022 {e}" for e in evidence)))
     blocks += [context("Uphold or Revoke asks for your reason; they'll hear your decision."),
-               {"type": "actions", "block_id": f"card:{card.id}", "elements": elements}]
+               {"type": "actions", "block_id": card_block_id(card.id), "elements": elements}]
     name = person.real_name or person.display_name or "Someone"
     fallback = markup.read(text.replace(person.mention, name, 1)).plain  # what a phone shows: a name, not an id
     return L.fit_text(fallback, L.MESSAGE_TEXT), blocks
@@ -193,6 +193,18 @@ def appealed_line(card: Card, to: Sequence[User]) -> str:
     """What the appellant's card shows once the appeal is sent (its buttons replaced)."""
     return (f":scales: You appealed `{card.ref}`: sent to {names(to)}, who decides. You'll hear what they decide; "
             "until then it doesn't count towards a red card.")
+
+
+def card_block_id(card_id: int) -> str:
+    """The block id of a card's buttons in every copy of it (the person's, each manager's)."""
+    return f"card:{card_id}"
+
+
+def copy_decided_line(card: Card, actor: User, now: datetime, tz: str) -> str:
+    """What replaces the buttons of a manager's (or admin's) copy of a card once it was decided (upheld or revoked,
+    by anyone), with the day on the reader's clock (``tz``)."""
+    verb = "upheld" if card.status == "upheld" else "revoked"
+    return f":scales: `{card.ref}` was {verb} by {actor.mention} on {day(now, tz)}."
 
 
 def decided_line(card: Card) -> str:

@@ -123,7 +123,7 @@ async def steward_rampup(ack: Any, respond: Any, args: str, deps: Deps, context:
             found = await rampup.current(conn, org.id, now)
             await respond(text=render.rampup_list(found), response_type="ephemeral")
             return
-        result = await rampup.apply(conn, org.id, user, args, now, bot_ids={org.bot_user_id})
+        result = await rampup.apply(conn, org.id, user, args, now, bot_ids={org.bot_user_id} if org.bot_user_id else ())
     wake_dispatcher(deps)
     await respond(text=render.rampup_done(result), response_type="ephemeral")
 

@@ -37,7 +37,7 @@ from bot.services import attendance, calendar, security, standup_settings
 from bot.services import card_rules as rules
 from bot.services.calendar import Rhythm
 from bot.services.card_rules import Breach, CardRules
-from bot.services.notifications import Target, notify
+from bot.services.notifications import Edit, Target, notify
 from db.queries import Q
 from db.repos.users import active_users, user_by_id, users_by_ids
 from db.rows import User
@@ -56,6 +56,7 @@ KIND_CARD = "card.issued"
 KIND_SHADOW = "card.shadow"
 KIND_APPEAL = "card.appealed"
 KIND_DECISION = "card.decided"
+KIND_COPY_DECIDED = "card.copy_decided"  # a manager's copy of a card: its Revoke button becomes the decision
 LIVE_STATUSES = ("active", "acknowledged", "appealed", "upheld")
 MODES = ("auto", "shadow", "live")
 
@@ -490,7 +491,23 @@ async def decide(conn: psycopg.AsyncConnection, org_id: int, actor: User, card_i
             await notify(conn, organization_id=org_id, kind=KIND_DECISION,
                          dedupe_key=f"{KIND_DECISION}:{org_id}:{card.id}:{decision}", text=render.decision_for_person(decided, actor),
                          targets=[Target.dm(person.slack_id)], now=now, user_id=person.id)
+        await _mark_copies(conn, org_id, decided, actor, now)
     return decided
+
+
+async def _mark_copies(conn: psycopg.AsyncConnection, org_id: int, card: Card, actor: User, now: datetime) -> None:
+    """Every copy of the decided ``card`` in a manager's (or, shadow, an admin's) DM gets its Revoke button replaced by
+    the decision (who, what, the day on the reader's clock): nobody is left a button for a card already decided.
+    Queued in the caller's transaction as edits of the messages Slack has, once each."""
+    from bot.blocks import cards as render
+
+    for notification_id, delivery_id, channel, ts, tz in await (await conn.execute(Q["card_copies_sent"], {
+            "organization_id": org_id, "kinds": [KIND_CARD, KIND_SHADOW], "person_id": card.user_id,
+            "key_prefix": f"%:{org_id}:{card.id}:%"})).fetchall():
+        await notify(conn, organization_id=org_id, kind=KIND_COPY_DECIDED, targets=[Target.channel(channel)],
+                     text=render.copy_decided_line(card, actor, now, tz or "UTC"), now=now,
+                     dedupe_key=f"{KIND_COPY_DECIDED}:{org_id}:{notification_id}:{delivery_id}:{card.status}",
+                     edit=Edit(ts, render.card_block_id(card.id)))
 
 
 # ---------------------------------------------------------------- settings in words (admins)

@@ -146,3 +146,15 @@ SELECT dedupe_key FROM cards WHERE organization_id = %(organization_id)s AND ded
 -- name: cards_manages_anyone
 -- Whether anyone (still in the workspace) reports to this person: /cards names revoking only to those who can.
 SELECT 1 FROM users WHERE organization_id = %(organization_id)s AND manager_id = %(id)s AND active LIMIT 1
+
+-- name: card_copies_sent
+-- The copies of a card Slack has in the DMs of everyone but its person (their managers', or admins' for a shadow card),
+-- with each recipient's zone: once the card is decided, each copy's Revoke button becomes the decision.
+SELECT n.id, d.id, d.slack_channel_id, d.slack_ts, u.timezone
+FROM notifications n
+JOIN notification_deliveries d ON d.organization_id = n.organization_id AND d.notification_id = n.id
+JOIN users u ON u.organization_id = n.organization_id AND u.id = n.recipient_id
+WHERE n.organization_id = %(organization_id)s AND n.kind = ANY(%(kinds)s) AND n.dedupe_key LIKE %(key_prefix)s
+  AND n.recipient_id IS DISTINCT FROM %(person_id)s
+  AND d.target_type = 'dm' AND d.status = 'sent' AND d.slack_ts IS NOT NULL AND d.slack_channel_id IS NOT NULL
+ORDER BY d.id

@@ -140,7 +140,7 @@ async def test_three_weeks_of_cards(emulator: SlackEmulator, bot: Steward, clock
     assert shadow[1:4] == ("yellow", "active", True)
     [seen] = await dms(emulator, MAYA, "Shadow mode (not sent)")
     assert "Lee" in texts(seen) and buttons(seen) == []
-    assert not await dms(emulator, LEE, "card")
+    assert not [m for m in await dms(emulator, LEE, "card") if "ramp-up" not in m["text"]]  # (Priya's ramp-up: told)
     assert "No cards you can see" in await answer_text(emulator, LEE, "/cards")
     assert "shadow (shown to admins only)" in await answer_text(emulator, MAYA, "/cards")
     assert "Mode: live" in await answer_text(emulator, MAYA, "/steward", "cards mode live")
@@ -335,6 +335,14 @@ async def test_appeals_confirm_reach_someone_and_work_from_cards(emulator: Slack
         return await marked(MAYA, appeal["ts"], f"You revoked `C-{lee}`: it no longer counts; <@{LEE}> has been told")
 
     await wait_until(maya_marked)
+    # Maya's own copy of Lee's card (she is his manager) loses its Revoke button to the decision (finding 12).
+    [copy] = [m for m in await dms(emulator, MAYA, f"Yellow card C-{lee} for") if "for you" not in m["text"]]
+
+    async def copy_marked() -> bool:
+        await delivered(bot)
+        return await marked(MAYA, copy["ts"], f"`C-{lee}` was revoked by <@{MAYA}> on Wed 4 Mar")
+
+    await wait_until(copy_marked)
     # Diego acknowledges, then appeals from /cards.
     [to_diego] = await dms(emulator, DIEGO, f"Yellow card C-{diego} for you")
     await press(emulator, DIEGO, to_diego, "card_ack")
