@@ -67,7 +67,7 @@ def _jobs() -> dict[str, JobSpec]:
                 needs_slack=True),
         JobSpec("cards", cards.run, "after each day's close: yellow and red cards, one per rule breach; expire old ones",
                 needs_slack=True),
-        JobSpec("reinforcement", reinforcement.run, "after cards: streaks and milestones, each told once by a short DM",
+        JobSpec("reinforcement", reinforcement.run, "5 minutes after each cards run: each closed day's streaks and milestones, each told once by a short DM",
                 needs_slack=True),
         JobSpec("daily-report", reports.run_daily, "after each day's close: each manager's team report and the "
                 "organization's, once", needs_slack=True),

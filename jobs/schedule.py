@@ -52,8 +52,11 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "mood-checkin": ("cron", {"minute": "*"}, "every minute (at the mood check-in time, where on)"),
     "escalations": ("cron", {"minute": "*"}, "every minute (blockers due for their next rung, in working time)"),
     "cards": ("cron", {"minute": "4,19,34,49"}, "every 15 minutes (cards for the days that have closed)"),
+    # Issue 14's "daily, after cards": every 15 minutes, each tick 5 minutes after a cards tick (CARDS_LEAD), so a
+    # closed day's recognition follows that day's cards; each told once (tests/unit/test_rules.py checks the order).
     "reinforcement": ("cron", {"minute": "9,24,39,54"},
-                      "5 minutes after each cards run (each day's streaks and milestones once, after its cards)"),
+                      "every 15 minutes, 5 minutes after each cards run (each closed day's streaks and milestones, "
+                      "once per person; a re-run sends nothing twice)"),
     # Reports: each tick decides per organization, on its clock, whether a period's report is due.
     "daily-report": ("cron", {"minute": "14,44"}, "every 30 minutes (each day's reports an hour after its close)"),
     "weekly-report": ("cron", {"minute": "*/5"}, "every 5 minutes (at each organization's report day and time)"),
@@ -64,6 +67,10 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "context": ("cron", {"minute": "*/2"}, "every 2 minutes (messages -> observations -> summaries)"),
     "context-backfill": ("cron", {"minute": "*"}, "every minute (resumes unfinished history backfills)"),
 }
+
+
+CARDS_LEAD = 5
+"""Minutes between a `cards` tick and the `reinforcement` tick that follows it (issue 14: reinforcement after cards)."""
 
 
 def describe_schedule() -> dict[str, str]:

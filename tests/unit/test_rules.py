@@ -105,6 +105,24 @@ def test_every_named_query_loads() -> None:
         assert name in queries
 
 
+def test_reinforcement_ticks_after_each_cards_tick() -> None:
+    """Issue 14: the job `reinforcement` runs after `cards`: each of its ticks CARDS_LEAD minutes after a cards tick,
+    before the next one, as often."""
+    from jobs.schedule import CARDS_LEAD, SCHEDULE
+
+    def minutes(job: str) -> list[int]:
+        kind, fields, _ = SCHEDULE[job]
+        assert kind == "cron" and set(fields) == {"minute"}
+        return sorted(int(m) for m in str(fields["minute"]).split(","))
+
+    cards, reinforcement = minutes("cards"), minutes("reinforcement")
+    assert len(cards) == len(reinforcement)
+    for tick in reinforcement:
+        assert (tick - CARDS_LEAD) % 60 in cards
+        assert all((tick - c) % 60 >= CARDS_LEAD for c in cards)  # no cards tick in between
+    assert "after each cards run" in SCHEDULE["reinforcement"][2]
+
+
 def test_trigger_slots() -> None:
     from jobs.schedule import trigger_slot
 
