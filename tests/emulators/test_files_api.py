@@ -71,10 +71,13 @@ async def test_without_a_channel_the_file_stays_private(emu: SlackEmulator, clie
 
 async def test_sharing_needs_the_bot_in_the_channel_even_a_public_one(emu: SlackEmulator,
                                                                       client: AsyncWebClient) -> None:
-    # chat.postMessage reaches #random without the bot in it (chat:write.public); an upload does not.
+    # With chat:write.public (not in Steward's manifest) chat.postMessage reaches #random without the bot in it;
+    # an upload still does not.
+    emu.api.scopes |= {"chat:write.public"}
     await client.chat_postMessage(channel="C300", text="posted")
     assert await _refused(client.files_upload_v2(channel="C300", content=PNG, filename="chart.png")) == "not_in_channel"
-    assert await _refused(client.files_upload_v2(channel="C200", content=PNG, filename="chart.png")) == "not_in_channel"
+    # A private channel the bot is not in is one it cannot see at all: channel_not_found, as for chat.postMessage.
+    assert await _refused(client.files_upload_v2(channel="C200", content=PNG, filename="chart.png")) == "channel_not_found"
     assert [m["text"] for m in emu.messages("C300")] == ["posted"]
     assert not any(f.completed for f in emu.workspace.files.files.values())
 
