@@ -29,6 +29,17 @@ def short(at: datetime, tz: str) -> str:
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
 
 
+def theirs_and_yours(at: datetime, their_tz: str, your_tz: str) -> str:
+    """An instant on someone else's clock and on the reader's: "Sat 7 Mar 08:00 their time (03:00 yours)", the
+    reader's day named too when it differs ("(Fri 6 Mar 22:00 yours)"); one clock when both zones agree there.
+    ``their_tz`` and ``your_tz`` are IANA zones."""
+    theirs, yours = short(at, their_tz), short(at, your_tz)
+    if theirs == yours:
+        return theirs
+    yours = yours[-5:] if yours[:-6] == theirs[:-6] else yours
+    return f"{theirs} their time ({yours} yours)"
+
+
 def day(at: datetime, tz: str) -> str:
     local = at.astimezone(calendar.zone(tz))
     return f"{local:%a} {local.day} {local:%b}"
