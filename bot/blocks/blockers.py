@@ -275,7 +275,8 @@ def blocker_line(blocker: Blocker, people: People, viewer: User, ladder_len: int
     rung = f"rung {blocker.escalation_level} of {ladder_len}" if blocker.escalation_level else "not escalated yet"
     nxt = f", next {short(blocker.next_escalation_at, viewer.timezone)}" if blocker.next_escalation_at else ""
     owner = people.users.get(blocker.owner_id) if blocker.owner_id else None
-    on_it = f", {owner.mention} is on it" if owner is not None and owner.id != blocker.user_id else ""
+    on_it = ("" if owner is None or owner.id == blocker.user_id else ", you're on it" if owner.id == viewer.id
+             else f", {owner.mention} is on it")
     return (f"\u2022 `{blocker.ref}` {who}: {quote(blocker.description, 150)} \u2014 open {working_age(people, blocker, now)}"
             f" ({rung}{nxt}{on_it})")
 

@@ -238,6 +238,12 @@ async def test_an_inquiry_is_relayed_both_ways_and_seen_by_its_two_people_only(
     assert said_back.args["thread_ts"] == diego_root["ts"]
     assert f"This private conversation was closed by <@{LEE}> on Fri 6 Mar, so I didn't pass that on." in said_back.args["text"]
     assert not [m for m in emulator.messages(lee_dm) if "One more thing" in (m.get("text") or "")]
+    # Lee, who closed it, writing in his own thread is told it was closed by him (tester 13, finding 15).
+    mark = len(emulator.calls)
+    await write_in_thread(emulator, LEE, lee_root["ts"], "Glad it's sorted")
+    said_back = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == lee_dm, since=mark,
+                                             timeout=10)
+    assert "This private conversation was closed by you on Fri 6 Mar, so I didn't pass that on." in said_back.args["text"]
     assert await value(db_dsn, "SELECT count(*) FROM inquiry_messages") == 2
 
 
