@@ -29,6 +29,17 @@ def short(at: datetime, tz: str) -> str:
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
 
 
+def theirs_and_yours(at: datetime, their_tz: str, your_tz: str) -> str:
+    """An instant on someone else's clock and on the reader's: "Sat 7 Mar 08:00 their time (03:00 yours)", the
+    reader's day named too when it differs ("(Fri 6 Mar 22:00 yours)"); one clock when both zones agree there.
+    ``their_tz`` and ``your_tz`` are IANA zones."""
+    theirs, yours = short(at, their_tz), short(at, your_tz)
+    if theirs == yours:
+        return theirs
+    yours = yours[-5:] if yours[:-6] == theirs[:-6] else yours
+    return f"{theirs} their time ({yours} yours)"
+
+
 def day(at: datetime, tz: str) -> str:
     local = at.astimezone(calendar.zone(tz))
     return f"{local:%a} {local.day} {local:%b}"
@@ -264,7 +275,8 @@ def blocker_line(blocker: Blocker, people: People, viewer: User, ladder_len: int
     rung = f"rung {blocker.escalation_level} of {ladder_len}" if blocker.escalation_level else "not escalated yet"
     nxt = f", next {short(blocker.next_escalation_at, viewer.timezone)}" if blocker.next_escalation_at else ""
     owner = people.users.get(blocker.owner_id) if blocker.owner_id else None
-    on_it = f", {owner.mention} is on it" if owner is not None and owner.id != blocker.user_id else ""
+    on_it = ("" if owner is None or owner.id == blocker.user_id else ", you're on it" if owner.id == viewer.id
+             else f", {owner.mention} is on it")
     return (f"\u2022 `{blocker.ref}` {who}: {quote(blocker.description, 150)} \u2014 open {working_age(people, blocker, now)}"
             f" ({rung}{nxt}{on_it})")
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from bot import slack_limits as L
 from bot import slack_markup as markup
-from bot.blocks.blockers import day, quote
+from bot.blocks.blockers import day, quote, theirs_and_yours
 from bot.blocks.kit import context, pack_sections, plain, section
 from bot.services.escalations import flag_block_id
-from bot.services.flags import Flag
+from bot.services.flags import Flag, Raised
 from db.rows import User
 
 BUTTONS = (("Open inquiry", "flag_inquiry", "primary"), ("Resolve", "flag_resolve", None), ("Dismiss", "flag_dismiss", "danger"))
@@ -109,12 +109,21 @@ def card(flag: Flag, person: User, raiser: User | None, recipient: User) -> tupl
     return L.fit_text(fallback, L.MESSAGE_TEXT), blocks
 
 
-def raised_text(flag: Flag, person: User, told: Sequence[User], actor: User) -> str:
-    """The answer to `/flag @person <reason>`: what was raised and who got its card."""
+def raised_text(raised: Raised, person: User, actor: User) -> str:
+    """The answer to `/flag @person <reason>`: what was raised, who got its card, and when a card that waits for its
+    recipient's quiet hours reaches them (on their clock and the reader's, ``actor``)."""
+    flag, told = raised.flag, raised.told
     if [u.id for u in told] == [actor.id]:
         where = "I've sent you its card in our DM, with Open inquiry / Resolve / Dismiss."
     elif told:
         where = f"Its card went to {', '.join(u.mention for u in told)}."
+        waiting = [(u, raised.held_until[u.id]) for u in told if u.id in raised.held_until]
+        if len(waiting) == 1 and len(told) == 1:
+            where = (f"{where[:-1]}: it waits for their quiet hours and reaches them "
+                     f"{theirs_and_yours(waiting[0][1], told[0].timezone, actor.timezone)}.")
+        elif waiting:
+            where += " Held for their quiet hours: " + "; ".join(
+                f"{u.mention} gets it {theirs_and_yours(at, u.timezone, actor.timezone)}" for u, at in waiting) + "."
     else:
         where = "Nobody could be told (no manager or admin is set up)."
     return f":triangular_flag_on_post: Flag `{flag.ref}` raised about {person.mention}: {quote(flag.title)}. {where}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import slack_markup as markup
 from bot.parsing.ladders import Ladder, describe
-from bot.services.ladders import OrgLadders, ProjectLadder
+from bot.services.ladders import LadderSet, OrgLadders, ProjectLadder
 
 LADDER_USAGE = ("`/steward ladder blocker 4h owner, 1d manager, 2d channel, 3d flag` \u00b7 "
                 "`/steward ladder overdue 0h owner, 1d manager, 3d channel` \u00b7 `/steward ladder blocker default` \u00b7 "
@@ -34,12 +34,17 @@ def ladders_text(ladders: OrgLadders, projects: list[ProjectLadder]) -> str:
     return "\n".join(parts)
 
 
-def ladder_set_text(kind: str, ladder: Ladder) -> str:
-    return f"The {kind} ladder is now `{ladder.words}`:\n{ladder_lines(ladder)}"
+def ladder_set_text(done: LadderSet) -> str:
+    """The answer to `/steward ladder <kind> <rungs>`: the ladder now, or that it already was that."""
+    if not done.changed:
+        return f"The {done.kind} ladder is already `{done.ladder.words}`: unchanged.\n{ladder_lines(done.ladder)}"
+    return f"The {done.kind} ladder is now `{done.ladder.words}`:\n{ladder_lines(done.ladder)}"
 
 
-def project_ladder_text(project: ProjectLadder, *, changed: bool) -> str:
+def project_ladder_text(project: ProjectLadder, *, said: str) -> str:
+    """A project's overdue ladder: ``said`` is "follows", "now follows" (just set) or "already follows" (set to
+    what it was: unchanged)."""
     whose = "its own" if project.custom else "the organization's"
-    verb = "now follows" if changed else "follows"
-    return (f"*{markup.mrkdwn(project.name)}* {verb} {whose} overdue ladder `{project.ladder.words}`:\n"
+    unchanged = ": unchanged." if said == "already follows" else ":"
+    return (f"*{markup.mrkdwn(project.name)}* {said} {whose} overdue ladder `{project.ladder.words}`{unchanged}\n"
             f"{ladder_lines(project.ladder)}")

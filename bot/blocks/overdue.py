@@ -121,8 +121,13 @@ def channel_post(firing: Sequence[OverdueTask], others: Sequence[OverdueTask], p
             f"{'it' if n == 1 else 'them'} moving?")
     lines = [_post_line(t, people, tz, now) for t in tasks]
     sections, _left = pack_sections(lines, L.MESSAGE_BLOCKS - 3)
-    blocks = [section(head), *sections,
-              context("Their owners mark them done, give a new date or drop them; `/tasks @person` lists anyone's.")]
+    if n == 1:
+        how = "Its owner marks it done, gives it a new date or drops it"
+    elif len({t.user_id for t in tasks}) == 1:
+        how = "Their owner marks them done, gives them a new date or drops them"
+    else:
+        how = "Their owners mark them done, give them a new date or drop them"
+    blocks = [section(head), *sections, context(f"{how}; `/tasks @person` lists anyone's.")]
     return L.fit_text(markup.read(head).plain + "\n" + "\n".join(lines), L.MESSAGE_TEXT), blocks
 
 

@@ -80,7 +80,8 @@ def team_section(team: TeamToday, viewer: User, now: datetime) -> list[dict[str,
         day += "\n:palm_tree: Out: " + "; ".join(f"{people.users[i].mention} ({team.out[i]})" for i in out_ids)
     blocks: list[dict[str, Any]] = [section(day)]
     blocks.append(section(f"*Open blockers* ({len(team.blockers)})" if team.blockers else "*Open blockers*: none :tada:"))
-    blocks += _blockers(team.blockers, people, viewer, team.blocker_ladder_len, now, "team", own=False)
+    # A blocker the manager is on has the buttons of its owner (Resolved / Still blocked); the others, I'm on it.
+    blocks += _blockers(team.blockers, people, viewer, team.blocker_ladder_len, now, "team", own=True)
     blocks.append(section(f"*Overdue tasks* ({len(team.overdue)})" if team.overdue else "*Overdue tasks*: none"))
     blocks += _overdue(team, viewer, now, "team")
     blocks.append(section(f"*Open flags* ({len(team.flags)})" if team.flags else "*Open flags*: none"))

@@ -50,11 +50,11 @@ async def flag_command(ack: Any, command: dict[str, Any], respond: Any, context:
     org, user = who(context)
     now = deps.now()
     async with deps.pool.connection() as conn:
-        flag, told = await flags.raise_manual(conn, org.id, user, command.get("text") or "", now)
-        person = await user_by_id(conn, org.id, flag.user_id)
+        raised = await flags.raise_manual(conn, org.id, user, command.get("text") or "", now)
+        person = await user_by_id(conn, org.id, raised.flag.user_id)
     assert person is not None
     wake_dispatcher(deps)
-    await respond(text=render.raised_text(flag, person, told, user), response_type="ephemeral")
+    await respond(text=render.raised_text(raised, person, user), response_type="ephemeral")
 
 
 async def flags_command(ack: Any, command: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:

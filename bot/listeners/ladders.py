@@ -24,8 +24,8 @@ async def ladder_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     kind, _sep, words = args.strip().partition(" ")
     async with deps.pool.connection() as conn:
         if kind and words.strip():
-            chosen, ladder = await ladders.set_ladder(conn, org.id, user, kind, words)
-            await respond(text=render.ladder_set_text(chosen, ladder), response_type="ephemeral")
+            done = await ladders.set_ladder(conn, org.id, user, kind, words)
+            await respond(text=render.ladder_set_text(done), response_type="ephemeral")
             return
         if kind:
             ladders.kind_of(kind)  # `/steward ladder blocker` shows them; `/steward ladder blockr` says what is known
@@ -39,8 +39,9 @@ async def project_overdue(respond: Any, deps: Deps, context: Any, name: str, wor
     org, user = who(context)
     async with deps.pool.connection() as conn:
         if words.strip():
-            project = await ladders.set_project_ladder(conn, org.id, user, name, words)
-            await respond(text=render.project_ladder_text(project, changed=True), response_type="ephemeral")
+            project, changed = await ladders.set_project_ladder(conn, org.id, user, name, words)
+            await respond(text=render.project_ladder_text(project, said="now follows" if changed else "already follows"),
+                          response_type="ephemeral")
             return
         project = await ladders.project_ladder(conn, org.id, name)
-    await respond(text=render.project_ladder_text(project, changed=False), response_type="ephemeral")
+    await respond(text=render.project_ladder_text(project, said="follows"), response_type="ephemeral")

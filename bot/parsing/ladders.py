@@ -17,7 +17,13 @@ a wait in working time and a step:
 Each wait is counted from when the blocker was raised (or the task fell due), so waits must grow from rung to
 rung: ``1d manager, 4h owner`` is refused, naming the rung out of order. At most :data:`MAX_RUNGS` rungs, each
 at most :data:`MAX_WAIT_DAYS` working days. Anything else raises :class:`bot.errors.InvalidInput` naming the
-rung that did not parse and what would.
+rung that did not parse and what would (two rungs with no comma between them are named as such), with an example
+of the same kind of ladder (:data:`EXAMPLES`).
+
+Two ladders that read well but make noise or go over someone's head are refused too, naming the rung (issue 13's
+"without becoming noise"; tester 13, finding 22): a step that comes twice (``4h owner, 1d owner``: each rung fires
+once, and "Still blocked" already asks the owner again), and a ``flag`` rung with no ``manager`` rung before it (the
+flag goes to the manager's manager, who would hear before the manager does).
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ ACTIONS: tuple[Action, ...] = ("owner", "manager", "channel", "flag")
 # Limits that keep a ladder readable and its rungs within a month of working time.
 MAX_RUNGS = 8
 MAX_WAIT_DAYS = 30
+# The example each kind of ladder's answers show (the defaults of bot/services/ladders.py).
+LadderKind = Literal["blocker", "overdue"]
+EXAMPLES: dict[LadderKind, str] = {"blocker": "4h owner, 1d manager, 2d channel, 3d flag",
+                                   "overdue": "0h owner, 1d manager, 3d channel"}
 # Working hours in a working day when a wait must be compared across units without an organization's
 # rhythm (only for ordering rungs: 1d is later than any wait in hours shorter than a day).
 _HOURS_PER_DAY_FOR_ORDER = 24
@@ -111,18 +121,39 @@ def _unit(word: str) -> Unit:
     return "d" if word.lower().replace("working", "").strip().startswith(("d", "wd")) else "h"
 
 
+def _wait_and_rest(written: str) -> tuple[float, Unit, str] | None:
+    """A rung's wait (``after``, ``unit``) and the words after it; None when it doesn't start with a wait."""
+    wait = _WAIT.match(written)
+    if wait is not None:
+        return float(wait.group("n")), _unit(wait.group("unit")), wait.group("rest")
+    if (at_once := _AT_ONCE.match(written)) is not None:
+        return 0.0, "h", at_once.group("rest")
+    return None
+
+
+def _missing_comma(written: str, rest: str) -> str | None:
+    """``written`` with a comma where a step ends and the next rung's wait begins (``4h owner 1d manager`` ->
+    ``4h owner, 1d manager``); None when its words after the wait are not a step followed by another rung."""
+    words = rest.split()
+    for k in range(1, len(words)):
+        step, tail = " ".join(words[:k]).lower().strip(" .:-"), " ".join(words[k:])
+        if step in _ACTION_WORDS and _wait_and_rest(tail) is not None:
+            return f"{written[:len(written) - len(tail)].rstrip()}, {tail}"
+    return None
+
+
 def _rung(text: str, index: int) -> Rung:
     written = " ".join(text.split())
     shown = f"`{written[:40]}`" if written else "an empty rung"
-    wait = _WAIT.match(written)
-    if wait is not None:
-        after, unit, rest = float(wait.group("n")), _unit(wait.group("unit")), wait.group("rest")
-    elif (at_once := _AT_ONCE.match(written)) is not None:
-        after, unit, rest = 0.0, "h", at_once.group("rest")
-    else:
+    read = _wait_and_rest(written)
+    if read is None:
         raise InvalidInput(f"Rung {index} ({shown}) doesn't start with a wait. Start each rung with working hours or "
                            "days, like `4h owner` or `1d manager` (`0h` or `due` for at once).")
+    after, unit, rest = read
     action = _ACTION_WORDS.get(" ".join(rest.lower().strip(" .:-").split()))
+    if action is None and (fixed := _missing_comma(written, rest)) is not None:
+        raise InvalidInput(f"Rung {index} (`{written[:60]}`) looks like two rungs with no comma between them: "
+                           f"`{fixed[:80]}`. Separate rungs with commas.")
     if action is None:
         raise InvalidInput(f"Rung {index} ({shown}) doesn't say what to do. End each rung with one of "
                            f"{', '.join(f'`{a}`' for a in ACTIONS)}, like `4h owner`.")
@@ -131,29 +162,47 @@ def _rung(text: str, index: int) -> Rung:
     return Rung(after, unit, action)
 
 
-def parse_ladder(text: str) -> Ladder:
+def parse_ladder(text: str, *, kind: LadderKind = "blocker") -> Ladder:
     """Read a ladder from words (the module's grammar). Raises InvalidInput naming the first rung that does not
-    parse, a rung whose wait is not longer than the one before it, an empty ladder or one of more than
-    :data:`MAX_RUNGS` rungs. Slack markup is not expected here (the words are plain)."""
+    parse (two rungs with no comma between them named as such), a rung whose wait is not longer than the one before
+    it, a step that comes twice, a flag before any manager rung, an empty ladder or one of more than
+    :data:`MAX_RUNGS` rungs; its examples are of ``kind``'s ladder (:data:`EXAMPLES`). Slack markup is not expected
+    here (the words are plain)."""
+    example = EXAMPLES[kind]
     parts = [p for p in _SPLIT.split(text or "") if p.strip()]
     if not parts:
-        raise InvalidInput("Give the ladder as rungs separated by commas, like "
-                           "`4h owner, 1d manager, 2d channel, 3d flag`.")
+        raise InvalidInput(f"Give the ladder as rungs separated by commas, like `{example}`.")
     if len(parts) > MAX_RUNGS:
         raise InvalidInput(f"A ladder has at most {MAX_RUNGS} rungs; that one has {len(parts)}.")
     rungs = [_rung(part, i) for i, part in enumerate(parts, 1)]
-    check_order(rungs)
+    check_order(rungs, example)
+    check_steps(rungs, example)
     return Ladder(tuple(rungs))
 
 
-def check_order(rungs: Sequence[Rung]) -> None:
-    """Raise InvalidInput when a rung's wait is not longer than the one before it (both named)."""
+def check_order(rungs: Sequence[Rung], example: str = EXAMPLES["blocker"]) -> None:
+    """Raise InvalidInput when a rung's wait is not longer than the one before it (both named; ``example``: a
+    ladder that reads well, of the same kind)."""
     for i in range(1, len(rungs)):
         before, rung = rungs[i - 1], rungs[i]
         if rung.order_key() <= before.order_key():
             raise InvalidInput(f"Rung {i + 1} (`{rung.words}`) comes after rung {i} (`{before.words}`) but doesn't wait "
-                               "longer. Each wait counts from the start, so waits must grow: "
-                               "`4h owner, 1d manager, 2d channel, 3d flag`.")
+                               f"longer. Each wait counts from the start, so waits must grow: `{example}`.")
+
+
+def check_steps(rungs: Sequence[Rung], example: str = EXAMPLES["blocker"]) -> None:
+    """Raise InvalidInput, naming the rung, for a step that comes twice (each rung fires once; "Still blocked"
+    already asks again) or a ``flag`` rung with no ``manager`` rung before it (the manager's manager would hear
+    first). ``example``: a ladder that reads well, of the same kind."""
+    seen: dict[Action, int] = {}
+    for i, rung in enumerate(rungs, 1):
+        if rung.action in seen:
+            raise InvalidInput(f"Rung {i} (`{rung.words}`) repeats rung {seen[rung.action]}'s step (`{rung.action}`). "
+                               f"Each step comes once in a ladder (*Still blocked* already asks again): `{example}`.")
+        if rung.action == "flag" and "manager" not in seen:
+            raise InvalidInput(f"Rung {i} (`{rung.words}`) raises a flag to the manager's manager before the manager "
+                               "has heard. Put a `manager` rung before it, like `4h owner, 1d manager, 3d flag`.")
+        seen[rung.action] = i
 
 
 # The first version of the stored ladder (sql/migrations/0001_schema.sql's default): hours and verbose actions.

@@ -68,7 +68,7 @@ SHARED_WORDS = 2
 _UNTELLING = frozenset({"waiting", "wait", "blocked", "blocker", "still", "need", "needs", "get", "got", "yet", "today",
                         "tomorrow", "some", "more", "one"})
 _TASK_REF = re.compile(r"^\s*T-?(\d{1,9})\b[\s:,\u2014\u2013-]*", re.IGNORECASE)
-_BLOCKER_REF = re.compile(r"^\s*B-?(\d{1,12})\b[\s:,\u2014\u2013-]*", re.IGNORECASE)
+_BLOCKER_REF = re.compile(r"^\s*B-?(\d{1,9})\b[\s:,\u2014\u2013-]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ class Blocker:
     last_word: str | None
     last_word_at: datetime | None
     created_at: datetime
+    ref_number: int | None
     task_display_id: str | None
     task_title: str | None
     task_status: str | None
@@ -106,8 +107,9 @@ class Blocker:
 
     @property
     def ref(self) -> str:
-        """How people name it: its task (``T-5``), or ``B-12`` for a blocker on no task."""
-        return self.task_display_id or f"B-{self.id}"
+        """How people name it: its task (``T-5``), or ``B-3`` for a blocker on no task (its number in the
+        organization, ``ref_number``: sql/migrations/0018_blocker_refs.sql)."""
+        return self.task_display_id or f"B-{self.ref_number or self.id}"
 
     @property
     def owner_of_record(self) -> int:
@@ -146,6 +148,14 @@ async def get(conn: psycopg.AsyncConnection, org_id: int, blocker_id: int) -> Bl
     if found is None:
         raise NotFound("I couldn't find that blocker. `/blockers` lists the open ones you can see.")
     return found
+
+
+async def by_ref(conn: psycopg.AsyncConnection, org_id: int, ref_number: int) -> Blocker:
+    """The blocker on no task named ``B-<ref_number>`` in the organization; NotFound otherwise."""
+    row = await (await conn.execute(Q["blocker_by_ref"], {"organization_id": org_id, "ref_number": ref_number})).fetchone()
+    if row is None:
+        raise NotFound(f"I couldn't find blocker `B-{ref_number}`. `/blockers` lists the open ones you can see.")
+    return await get(conn, org_id, int(row[0]))
 
 
 async def _ladder(conn: psycopg.AsyncConnection, org_id: int) -> tuple[Rhythm, Ladder]:
@@ -354,7 +364,7 @@ async def resolve_words(conn: psycopg.AsyncConnection, org_id: int, actor: User,
         found = [await get(conn, org_id, int(r[0])) for r in rows]
         name = task.display_id
     else:
-        found = [await get(conn, org_id, int(blocker_ref.group(1)))]  # type: ignore[union-attr]
+        found = [await by_ref(conn, org_id, int(blocker_ref.group(1)))]  # type: ignore[union-attr]
         name = found[0].ref
     # Someone who may act on none of them is refused (and logged) before anything about them is said: whether
     # they are open, or who resolved them when.

@@ -30,7 +30,7 @@ from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
 from bot.services import security
-from bot.services.notifications import Target, notify
+from bot.services.notifications import Target, notify, reached_at
 from db.queries import Q
 from db.repos.users import user_by_id, user_by_slack_id, users_by_ids
 from db.rows import User
@@ -140,9 +140,21 @@ def split_words(text: str) -> tuple[str | None, str]:
     return person, reason.strip(" \t\n:,.-\u2013\u2014")
 
 
-async def raise_manual(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str, now: datetime) -> tuple[Flag, list[User]]:
+@dataclass(frozen=True)
+class Raised:
+    """A flag raised with `/flag`: the flag, who its card went to, and, for each of them whose card waits for their
+    quiet hours, when it reaches them (user id -> aware instant)."""
+
+    flag: Flag
+    told: list[User]
+    held_until: dict[int, datetime]
+
+
+async def raise_manual(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str, now: datetime) -> Raised:
     """`/flag @person <reason>`: a flag of type ``manual`` and severity ``medium`` about the person, raised by
-    ``actor``, its card sent to the person's manager (else the admins). Returns (the flag, who got its card).
+    ``actor``, its card sent to the person's manager (else the admins): held for a recipient's quiet hours, except
+    the raiser's own card (they just typed the command, so they are awake), which goes at once. Returns the flag, who
+    got its card and when a held card reaches its recipient (:class:`Raised`).
 
     Raises InvalidInput for no words, no person mentioned, the actor themselves, someone who left, or no reason;
     NotFound for a person Steward doesn't know; PermissionDenied (logged) unless the actor is an admin or above the
@@ -187,8 +199,10 @@ async def raise_manual(conn: psycopg.AsyncConnection, org_id: int, actor: User, 
         flag_id = int(row[0])
         await security.audit(conn, organization_id=org_id, actor=actor, action="flag.raised", entity_type="flag",
                              entity_id=flag_id, details={"about": person.slack_id, "type": MANUAL_TYPE})
-        told = await send_card(conn, org_id, flag_id, now)
-    return await get(conn, org_id, flag_id), told
+        told = await send_card(conn, org_id, flag_id, now, asked_by=actor)
+        reach = await reached_at(conn, org_id, [card_key(KIND_CARD, org_id, flag_id, u.id) for u in told])
+    held = {u.id: at for u in told if (at := reach.get(card_key(KIND_CARD, org_id, flag_id, u.id))) and at > now}
+    return Raised(await get(conn, org_id, flag_id), told, held)
 
 
 async def raise_rule_flag(conn: psycopg.AsyncConnection, org_id: int, *, person_id: int, type_: str, severity: str,
@@ -210,9 +224,16 @@ async def recipients(conn: psycopg.AsyncConnection, org_id: int, person: User) -
     return await mood.flag_recipients(conn, org_id, person)
 
 
-async def send_card(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, now: datetime) -> list[User]:
+def card_key(kind: str, org_id: int, flag_id: int, recipient_id: int) -> str:
+    """The dedupe key of a flag's card to one recipient (``kind``: :data:`KIND_CARD` or :data:`KIND_LOW_MOOD`)."""
+    return f"{kind}:{org_id}:{flag_id}:{recipient_id}"
+
+
+async def send_card(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, now: datetime, *,
+                    asked_by: User | None = None) -> list[User]:
     """Queue the card of flag ``flag_id`` to its recipients (:func:`recipients`), once (a dedupe key per flag and
-    recipient), and mark it notified. Returns who it went to."""
+    recipient), and mark it notified. A card waits out its recipient's quiet hours, except the one to ``asked_by``
+    (who raised the flag this second: awake, and waiting for it). Returns who it went to."""
     from bot.blocks import flags as render
 
     flag = await get(conn, org_id, flag_id)
@@ -225,8 +246,9 @@ async def send_card(conn: psycopg.AsyncConnection, org_id: int, flag_id: int, no
     async with conn.transaction():
         for recipient in to:
             text, blocks = render.card(flag, person, raiser, recipient)
-            await notify(conn, organization_id=org_id, kind=kind, dedupe_key=f"{kind}:{org_id}:{flag.id}:{recipient.id}",
-                         text=text, blocks=blocks, targets=[Target.dm(recipient.slack_id)], now=now, user_id=recipient.id)
+            await notify(conn, organization_id=org_id, kind=kind, dedupe_key=card_key(kind, org_id, flag.id, recipient.id),
+                         text=text, blocks=blocks, targets=[Target.dm(recipient.slack_id)], now=now, user_id=recipient.id,
+                         urgent=asked_by is not None and recipient.id == asked_by.id)
         await mark_notified(conn, org_id, flag.id, now)
     return to
 

@@ -27,6 +27,7 @@ from psycopg.rows import class_row
 from bot import slack_markup as markup
 from bot.errors import InvalidInput
 from bot.services import flags, security
+from bot.services.calendar import zone
 from db.queries import Q
 from db.repos.users import user_by_id
 from db.rows import User
@@ -155,9 +156,10 @@ async def record(conn: psycopg.AsyncConnection, org_id: int, inquiry: Inquiry, s
         raise InvalidInput("This conversation isn't yours, so I didn't pass that on.")
     if not inquiry.is_open:
         by = await user_by_id(conn, org_id, inquiry.closed_by) if inquiry.closed_by else None
-        when = f" on {inquiry.closed_at:%a} {inquiry.closed_at.day} {inquiry.closed_at:%b}" if inquiry.closed_at else ""
-        raise InvalidInput(f"This private conversation was closed{' by ' + by.mention if by else ''}{when}, so I didn't "
-                           "pass that on.")
+        who = "" if by is None else " by you" if by.id == sender.id else f" by {by.mention}"
+        closed = inquiry.closed_at.astimezone(zone(sender.timezone)) if inquiry.closed_at else None
+        when = f" on {closed:%a} {closed.day} {closed:%b}" if closed else ""  # the sender's day
+        raise InvalidInput(f"This private conversation was closed{who}{when}, so I didn't pass that on.")
     body = markup.store(text.strip())
     if not markup.read(body).has_words:
         raise InvalidInput("Write something in words and I'll pass it on.")

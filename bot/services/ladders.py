@@ -104,21 +104,34 @@ async def ladders_of(conn: psycopg.AsyncConnection, org_id: int) -> OrgLadders:
     return OrgLadders(blocker, overdue, blocker_custom, overdue_custom)
 
 
-async def set_ladder(conn: psycopg.AsyncConnection, org_id: int, actor: User, kind_word: str, words: str) -> tuple[Kind, Ladder]:
+@dataclass(frozen=True)
+class LadderSet:
+    """The answer to setting an organization's ladder: which, the ladder it follows now, and whether that changed
+    anything (setting the ladder it already has writes nothing)."""
+
+    kind: Kind
+    ladder: Ladder
+    changed: bool
+
+
+async def set_ladder(conn: psycopg.AsyncConnection, org_id: int, actor: User, kind_word: str, words: str) -> LadderSet:
     """Set the organization's ``kind_word`` ladder ("blocker" or "overdue") from ``words`` (the grammar of
     :mod:`bot.parsing.ladders`; "default" restores the default). Admins only (PermissionDenied, logged).
-    Raises InvalidInput for another kind or words that do not parse; nothing is written then. Audit-logged."""
+    Raises InvalidInput for another kind or words that do not parse; nothing is written then. Audit-logged; the
+    ladder it already has is left as it is, unchanged and with no audit row."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="ladder.set")
     kind = kind_of(kind_word)
     reset = words.strip().lower() in RESET_WORDS
-    ladder = DEFAULTS[kind] if reset else parse_ladder(words)
+    ladder = DEFAULTS[kind] if reset else parse_ladder(words, kind=kind)
     before = (await ladders_of(conn, org_id)).of(kind)
+    if ladder == before:
+        return LadderSet(kind, before, changed=False)
     async with conn.transaction():
         await conn.execute(Q["ladder_set_blocker" if kind == "blocker" else "ladder_set_overdue"], {
             "organization_id": org_id, "ladder": Jsonb(ladder.to_json()) if not reset or kind == "blocker" else None})
         await security.audit(conn, organization_id=org_id, actor=actor, action="ladder.changed", entity_type="ladder",
                              entity_id=kind, details={"from": before.words, "to": ladder.words})
-    return kind, ladder
+    return LadderSet(kind, ladder, changed=True)
 
 
 async def project_ladders(conn: psycopg.AsyncConnection, org_id: int) -> list[ProjectLadder]:
@@ -150,13 +163,17 @@ async def project_ladder(conn: psycopg.AsyncConnection, org_id: int, project_nam
 
 
 async def set_project_ladder(conn: psycopg.AsyncConnection, org_id: int, actor: User, project_name: str,
-                             words: str) -> ProjectLadder:
+                             words: str) -> tuple[ProjectLadder, bool]:
     """Give a project its own overdue ladder (``projects.overdue_escalation``) from ``words``; "default" makes it
-    follow the organization's again. Admins only; InvalidInput / NotFound write nothing; audit-logged."""
+    follow the organization's again. Returns the project's ladder now and whether that changed anything (the one it
+    already follows is left as it is, with no audit row). Admins only; InvalidInput / NotFound write nothing;
+    audit-logged."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="project.overdue_ladder")
     project = await project_ladder(conn, org_id, project_name)
     reset = words.strip().lower() in RESET_WORDS
-    ladder = None if reset else parse_ladder(words)
+    ladder = None if reset else parse_ladder(words, kind="overdue")
+    if (not project.custom) if ladder is None else (project.custom and ladder == project.ladder):
+        return project, False
     async with conn.transaction():
         await conn.execute(Q["project_set_overdue_ladder"], {
             "organization_id": org_id, "id": project.project_id, "ladder": Jsonb(ladder.to_json()) if ladder else None})
@@ -164,7 +181,7 @@ async def set_project_ladder(conn: psycopg.AsyncConnection, org_id: int, actor: 
                              entity_type="project", entity_id=project.project_id,
                              details={"name": project.name, "from": project.ladder.words if project.custom else None,
                                       "to": ladder.words if ladder else None})
-    return await project_ladder(conn, org_id, project.name)
+    return await project_ladder(conn, org_id, project.name), True
 
 
 async def overdue_ladders(conn: psycopg.AsyncConnection, org_id: int) -> tuple[Ladder, dict[int, Ladder]]:

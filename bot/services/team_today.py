@@ -89,10 +89,14 @@ async def team_today(conn: psycopg.AsyncConnection, org_id: int, viewer: User, n
 
 
 async def my_items(conn: psycopg.AsyncConnection, org_id: int, viewer: User, now: datetime) -> Mine:
-    """The viewer's own open blockers (blocked, or owner of record) and their overdue tasks."""
+    """The viewer's own open blockers (blocked, or owner of record) and their overdue tasks. A blocker of someone
+    below the viewer that they are on is left out: their team's list (:func:`team_today`) shows it, once."""
     rhythm = await standup_settings.rhythm_of(conn, org_id)
-    own = [b for b in await blockers.visible(conn, org_id, viewer) if viewer.id in (b.user_id, b.owner_id)]
-    people = await escalations.load_people(conn, org_id, rhythm, {viewer.id} | {b.user_id for b in own}, now)
+    line = await flags.people_below(conn, org_id, viewer.id)
+    own = [b for b in await blockers.visible(conn, org_id, viewer)
+           if viewer.id in (b.user_id, b.owner_id) and b.user_id not in line]
+    ids = {viewer.id} | {b.user_id for b in own} | {b.owner_id for b in own if b.owner_id}  # "Lee is on it"
+    people = await escalations.load_people(conn, org_id, rhythm, ids, now)
     late = await overdue.overdue_of(conn, org_id, rhythm, people.persons, [viewer.id], now)
     blocker_len, overdue_lens = await _ladder_lens(conn, org_id, late)
     return Mine(own, late, people, blocker_len, overdue_lens)

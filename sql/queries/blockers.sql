@@ -4,7 +4,7 @@
 SELECT b.id, b.organization_id, b.task_id, b.user_id, b.description, b.source, b.status, b.escalation_level,
        b.next_escalation_at, b.last_escalated_at, b.resolved_at, b.resolved_by, b.resolution_note, b.owner_id, b.anchor_at,
        b.anchor_level, b.held_until, b.raised_channel_id, b.raised_ts, b.raised_permalink, b.last_word, b.last_word_at,
-       b.created_at, t.display_id AS task_display_id, t.title AS task_title, t.status AS task_status,
+       b.created_at, b.ref_number, t.display_id AS task_display_id, t.title AS task_title, t.status AS task_status,
        p.slack_channel_id AS project_channel_id, pi.external_id AS person_slack_id
 FROM blockers b
 LEFT JOIN tasks t ON t.organization_id = b.organization_id AND t.id = b.task_id
@@ -12,13 +12,17 @@ LEFT JOIN projects p ON p.organization_id = t.organization_id AND p.id = t.proje
 JOIN platform_identities pi ON pi.organization_id = b.organization_id AND pi.user_id = b.user_id AND pi.platform = 'slack'
 WHERE b.organization_id = %(organization_id)s AND b.id = %(id)s
 
+-- name: blocker_by_ref
+-- A blocker on no task by the number people name it with (`B-3`: blockers.ref_number, 0018).
+SELECT id FROM blockers WHERE organization_id = %(organization_id)s AND ref_number = %(ref_number)s
+
 -- name: blockers_due
 -- The sweep: open blockers due by now, oldest due first, claimed (another process sweeping takes others).
 -- Uses blockers_due_idx (organization_id, next_escalation_at) WHERE status = 'open'.
 SELECT b.id, b.organization_id, b.task_id, b.user_id, b.description, b.source, b.status, b.escalation_level,
        b.next_escalation_at, b.last_escalated_at, b.resolved_at, b.resolved_by, b.resolution_note, b.owner_id, b.anchor_at,
        b.anchor_level, b.held_until, b.raised_channel_id, b.raised_ts, b.raised_permalink, b.last_word, b.last_word_at,
-       b.created_at, t.display_id AS task_display_id, t.title AS task_title, t.status AS task_status,
+       b.created_at, b.ref_number, t.display_id AS task_display_id, t.title AS task_title, t.status AS task_status,
        p.slack_channel_id AS project_channel_id, pi.external_id AS person_slack_id
 FROM blockers b
 LEFT JOIN tasks t ON t.organization_id = b.organization_id AND t.id = b.task_id
@@ -41,7 +45,7 @@ WITH RECURSIVE below AS (
 SELECT b.id, b.organization_id, b.task_id, b.user_id, b.description, b.source, b.status, b.escalation_level,
        b.next_escalation_at, b.last_escalated_at, b.resolved_at, b.resolved_by, b.resolution_note, b.owner_id, b.anchor_at,
        b.anchor_level, b.held_until, b.raised_channel_id, b.raised_ts, b.raised_permalink, b.last_word, b.last_word_at,
-       b.created_at, t.display_id AS task_display_id, t.title AS task_title, t.status AS task_status,
+       b.created_at, b.ref_number, t.display_id AS task_display_id, t.title AS task_title, t.status AS task_status,
        p.slack_channel_id AS project_channel_id, pi.external_id AS person_slack_id
 FROM blockers b
 LEFT JOIN tasks t ON t.organization_id = b.organization_id AND t.id = b.task_id

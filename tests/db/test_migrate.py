@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -148,3 +149,30 @@ def test_named_queries_refuse_an_empty_folder(tmp_path: Path) -> None:
 
     with pytest.raises(QueryNotFound, match=str(tmp_path)):
         load(tmp_path)
+
+
+async def test_0018_keeps_the_b_numbers_already_shown(empty_db_dsn: str, tmp_path: Path) -> None:
+    """Blockers on no task were named by their id (`B-2`); 0018_blocker_refs.sql gives each its id as its number and
+    starts the organization's counter after the highest, so a ref people saw never changes (tester 13, finding 15)."""
+    for found in migrate.discover():
+        if found.version < 18:
+            _write(tmp_path, found.path.name, found.path.read_text())
+    async with await _connect(empty_db_dsn) as conn:
+        await migrate.migrate(conn, tmp_path)
+
+        async def one(sql: str, *args: object) -> Any:
+            row = await (await conn.execute(sql, args)).fetchone()
+            assert row is not None
+            return row[0]
+
+        org = await one("INSERT INTO organizations (name) VALUES ('Acme') RETURNING id")
+        user = await one("INSERT INTO users (organization_id, display_name) VALUES (%s, 'Ann') RETURNING id", org)
+        task = await one("INSERT INTO tasks (organization_id, title) VALUES (%s, 'Ship it') RETURNING id", org)
+        add = "INSERT INTO blockers (organization_id, user_id, task_id, description) VALUES (%s, %s, %s, 'x') RETURNING id"
+        on_task, first, second = [await one(add, org, user, t) for t in (task, None, None)]
+        [latest] = [m for m in migrate.discover() if m.version == 18]
+        _write(tmp_path, latest.path.name, latest.path.read_text())
+        assert await migrate.migrate(conn, tmp_path) == [latest.label]
+        refs = await (await conn.execute("SELECT id, ref_number FROM blockers ORDER BY id")).fetchall()
+        assert refs == [(on_task, None), (first, first), (second, second)]
+        assert await one(add.replace("RETURNING id", "RETURNING ref_number"), org, user, None) == second + 1

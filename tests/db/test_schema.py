@@ -26,11 +26,11 @@ NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 # Not organization-scoped: Steward's own plumbing, plus organizations itself.
 UNSCOPED_TABLES = {"organizations", "event_inbox", "inbox_effects", "job_runs", "steward_processes"}
 # Keyed by organization_id instead of an identity id.
-ORG_KEYED_TABLES = {"org_settings", "task_counters"}
+ORG_KEYED_TABLES = {"org_settings", "task_counters", "blocker_counters"}
 
 EXPECTED_TABLES = {
     "organizations", "org_settings", "platform_connections", "users", "platform_identities", "user_ramp_up",
-    "projects", "clients", "client_deploy_schedules", "client_members", "tasks", "task_counters",
+    "projects", "clients", "client_deploy_schedules", "client_members", "tasks", "task_counters", "blocker_counters",
     "task_drafts", "task_logs", "pipeline_stages", "mood_entries", "journals", "flags", "inquiry_threads",
     "inquiry_messages", "audit_logs", "security_audit_logs", "rate_limit_events", "notifications",
     "notification_deliveries", "conversation_sessions", "user_memory", "reminders", "cards",
@@ -78,7 +78,8 @@ async def make_task(conn: Conn, org: int, title: str = "Redo the landing page", 
 
 
 async def populate(conn: Conn, org: int, tag: str = "a") -> dict[str, int]:
-    """One row in every organization-scoped table (org_settings and task_counters come from triggers)."""
+    """One row in every organization-scoped table (org_settings, task_counters and blocker_counters come from
+    triggers)."""
     ids: dict[str, int] = {}
 
     async def add(name: str, table: str, /, **cols: Any) -> None:
@@ -121,6 +122,8 @@ async def populate(conn: Conn, org: int, tag: str = "a") -> dict[str, int]:
     await add(
         "blocker", "blockers", task_id=ids["task"], user_id=ids["member"], description="Waiting on copy"
     )
+    # A blocker on no task takes a B-number: blocker_counters gets its row (0018).
+    await insert(conn, "blockers", organization_id=org, user_id=ids["member"], description="Waiting on legal")
     await add("mood", "mood_entries", user_id=ids["member"], score=4, local_date=TODAY)
     await add("journal", "journals", user_id=ids["member"], body="Good day", local_date=TODAY)
     await add("flag", "flags", user_id=ids["member"], type="low_mood", title="Low mood", task_id=ids["task"],
@@ -933,3 +936,24 @@ async def test_explicit_display_number_moves_the_counter(conn: Conn) -> None:
         await make_task(conn, org, "clash", display_number=41)
     task = await make_task(conn, org, "next")
     assert await fetchval(conn, "SELECT display_id FROM tasks WHERE id = %s", (task,)) == "T-42"
+
+
+async def test_a_blocker_on_no_task_is_numbered_in_its_organization(conn: Conn) -> None:
+    """B-numbers (0018_blocker_refs.sql; tester 13, finding 15): only blockers on no task take one, counted per
+    organization, so the first a team sees is B-1 whatever blockers on tasks came before, here or elsewhere."""
+    acme, globex = await make_org(conn), await make_org(conn, "Globex")
+    ann, bob = await make_user(conn, acme), await make_user(conn, globex, "Bob")
+
+    async def blocker(org: int, user: int, task: int | None = None) -> int | None:
+        made = await insert(conn, "blockers", organization_id=org, user_id=user, description="waiting", task_id=task)
+        return await fetchval(conn, "SELECT ref_number FROM blockers WHERE id = %s", (made,))
+
+    assert await blocker(acme, ann, await make_task(conn, acme)) is None  # named by its task
+    assert await blocker(globex, bob) == 1
+    assert await blocker(acme, ann) == 1
+    async with conn.transaction(force_rollback=True):
+        assert await blocker(acme, ann) == 2
+    assert await blocker(acme, ann) == 2  # a rolled-back insert leaves no gap
+    assert await blocker(globex, bob) == 2
+    with pytest.raises(errors.UniqueViolation):
+        await insert(conn, "blockers", organization_id=acme, user_id=ann, description="copied", ref_number=2)

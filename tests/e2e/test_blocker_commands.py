@@ -109,6 +109,24 @@ async def test_blockers_lists_what_each_person_may_see(emulator: SlackEmulator, 
     assert "rung 1 of 4, next Wed 11 Mar 11:00" in await listed(DIEGO)  # a working day after he was asked
 
 
+async def test_the_first_blocker_on_no_task_is_b_1_and_resolves_by_that_name(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Tester 13, finding 15: B-numbers count only blockers on no task, per organization (a blocker on a task before
+    it does not make the first one B-2)."""
+    await setup_team(emulator, db_dsn)
+    task = await add_task(db_dsn, DIEGO, "Fix the checkout bug")
+    clock.at = ny(3, 10, 10, 0)
+    assert "on `T-1`" in await answer_text(emulator, DIEGO, "/blocker", f"{task} waiting for the API keys", channel=STANDUP)
+    said = await answer_text(emulator, DIEGO, "/blocker", "waiting for legal to sign off", channel=STANDUP)
+    assert "Blocker opened on `B-1` (on no task)" in said and "`/blocker resolve B-1`" in said, said
+    assert "`B-1`" in await answer_text(emulator, DIEGO, "/blockers", channel=STANDUP)
+    assert "I couldn't find blocker `B-2`" in await answer_text(emulator, DIEGO, "/blocker", "resolve B-2", channel=STANDUP)
+    assert "Resolved the blocker on `B-1`" in await answer_text(emulator, DIEGO, "/blocker", "resolve B-1 legal signed",
+                                                                channel=STANDUP)
+    assert await row(db_dsn, "SELECT status, ref_number FROM blockers WHERE task_id IS NULL") == ("resolved", 1)
+    assert (await walk(db_dsn))[0] == "open"  # the blocker on T-1 is still open
+
+
 async def test_a_standup_blocker_joins_the_ladder_and_a_later_reply_unblocks_it(
         emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
     await setup_team(emulator, db_dsn)

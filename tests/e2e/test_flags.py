@@ -9,7 +9,9 @@ to nobody. The clock stands at Friday 6 March 2026, 13:00 in New York.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -236,6 +238,12 @@ async def test_an_inquiry_is_relayed_both_ways_and_seen_by_its_two_people_only(
     assert said_back.args["thread_ts"] == diego_root["ts"]
     assert f"This private conversation was closed by <@{LEE}> on Fri 6 Mar, so I didn't pass that on." in said_back.args["text"]
     assert not [m for m in emulator.messages(lee_dm) if "One more thing" in (m.get("text") or "")]
+    # Lee, who closed it, writing in his own thread is told it was closed by him (tester 13, finding 15).
+    mark = len(emulator.calls)
+    await write_in_thread(emulator, LEE, lee_root["ts"], "Glad it's sorted")
+    said_back = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == lee_dm, since=mark,
+                                             timeout=10)
+    assert "This private conversation was closed by you on Fri 6 Mar, so I didn't pass that on." in said_back.args["text"]
     assert await value(db_dsn, "SELECT count(*) FROM inquiry_messages") == 2
 
 
@@ -269,3 +277,26 @@ async def test_a_low_mood_run_sends_its_private_card_to_the_manager(emulator: Sl
     await bot.scheduler.run_as_of("escalations", ny(3, 6, 16, 5))
     assert len([m for m in await dms(emulator, LEE, "mood check-ins have been low")]) == 1
     assert "No flags you can see" in await answer_text(emulator, DIEGO, "/flags")  # private: for the manager
+
+
+async def test_a_card_held_for_quiet_hours_says_when_it_arrives_and_the_raisers_own_card_comes_now(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Tester 13, finding 7: at 16:00 in New York it is 21:00 in London, Sam's quiet hours. Maya's flag about Diego
+    (Sam's report) says its card reaches Sam at his 08:00, on Maya's clock too; Sam's own `/flag`, typed this second,
+    brings its card to him now."""
+    await setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"manager <@{SAM}> for <@{DIEGO}>")
+    clock.at = ny(3, 6, 16, 0)
+    said = await answer_text(emulator, MAYA, "/flag", f"<@{DIEGO}> late on the payments API twice this month")
+    assert (f"Its card went to <@{SAM}>: it waits for their quiet hours and reaches them Sat 7 Mar 08:00 their "
+            "time (03:00 yours).") in said, said
+    london_8am = datetime(2026, 3, 7, 8, 0, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
+    assert await value(db_dsn, "SELECT status || ' ' || (next_attempt_at = %s)::text FROM notification_deliveries d "
+                               "JOIN notifications n ON n.id = d.notification_id WHERE n.dedupe_key LIKE 'flag.raised:%%:1:%%'",
+                       london_8am) == "held true"
+
+    said = await answer_text(emulator, SAM, "/flag", f"<@{DIEGO}> missed the last three standups")
+    assert "I've sent you its card in our DM" in said and "quiet hours" not in said
+    card = await card_of(emulator, SAM, "F-2")  # now, in his quiet hours: he just asked for it
+    assert buttons(card) == ["flag_inquiry", "flag_resolve", "flag_dismiss"]
+    assert not await dms(emulator, SAM, "Flag F-1 ")  # Maya's flag still waits for his morning

@@ -235,7 +235,7 @@ async def test_the_channel_post_names_each_blockers_command_and_the_summary_coun
     await sweep(bot, clock, ny(3, 11, 10, 0))
     await sweep(bot, clock, ny(3, 12, 10, 0))
     [post] = [m for m in emulator.messages(STANDUP) if "open a while" in (m.get("text") or "")]
-    assert ("their owners resolve them with `/blocker resolve T-1`, `/blocker resolve T-2`, `/blocker resolve B-3`"
+    assert ("their owners resolve them with `/blocker resolve T-1`, `/blocker resolve T-2`, `/blocker resolve B-1`"
             in texts(post)), texts(post)
     assert "T-n" not in texts(post)
 

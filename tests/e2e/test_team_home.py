@@ -100,7 +100,11 @@ async def test_the_managers_home_shows_the_team_today_and_a_members_home_their_o
 
     # The buttons act and redraw the Home.
     view = await click_home(emulator, LEE, view, "team_blocker:", "home_blocker_mine")
-    assert f"<@{LEE}> is on it" in shown(view)
+    # Shown once, in the team's list, as his to resolve; Diego's Home says who is on it (tester 13, finding 15).
+    assert "you're on it" in shown(view) and shown(view).count("waiting for the API keys") == 1
+    assert "Your open blockers" not in shown(view)
+    assert action_ids(view, "team_blocker:") == ["home_blocker_resolve", "home_blocker_still"]
+    assert f"<@{LEE}> is on it" in shown(await home_of(emulator, DIEGO))
     view = await click_home(emulator, LEE, view, "team_overdue:", "overdue_done")
     assert "*Overdue tasks*: none" in shown(view)
     async with await db(db_dsn) as conn:

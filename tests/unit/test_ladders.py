@@ -23,7 +23,7 @@ def test_the_issues_ladder_reads_and_round_trips() -> None:
 def test_other_ways_of_writing_a_ladder() -> None:
     assert parse_ladder("due owner; 1 day dm manager then 3 working days project channel").words == \
         "0h owner, 1d manager, 3d channel"
-    assert parse_ladder("2 hours ask owner, 1.5d raise flag").words == "2h owner, 1.5d flag"
+    assert parse_ladder("2 hours ask owner, 1 day dm manager, 1.5d raise flag").words == "2h owner, 1d manager, 1.5d flag"
 
 
 def test_the_first_schemas_stored_form_is_still_read() -> None:
@@ -46,6 +46,29 @@ def test_a_ladder_that_does_not_parse_names_the_bad_rung(words: str, says: str) 
     with pytest.raises(InvalidInput) as error:
         parse_ladder(words)
     assert says in str(error.value)
+
+
+@pytest.mark.parametrize(("words", "kind", "says"), [
+    # A missing comma is named as such, with the ladder as it would read.
+    ("4h owner 1d manager", "blocker", "Rung 1 (`4h owner 1d manager`) looks like two rungs with no comma between "
+                                       "them: `4h owner, 1d manager`"),
+    ("4h owner, 1d manager 2d channel, 3d flag", "blocker", "Rung 2 (`1d manager 2d channel`) looks like two rungs"),
+    ("due owner 1d manager", "overdue", "`due owner, 1d manager`"),
+    # The out-of-order answer's example is a ladder of the same kind.
+    ("0h owner, 2h manager, 1h channel", "overdue", "waits must grow: `0h owner, 1d manager, 3d channel`"),
+    ("2d channel, 1d manager", "blocker", "waits must grow: `4h owner, 1d manager, 2d channel, 3d flag`"),
+    # A step twice, or a flag to the manager's manager before the manager heard: refused, naming the rung.
+    ("4h owner, 1d owner, 2d owner", "blocker", "Rung 2 (`1d owner`) repeats rung 1's step (`owner`)"),
+    ("0h owner, 1d manager, 2d channel, 3d manager", "overdue", "Rung 4 (`3d manager`) repeats rung 2's step"),
+    ("0h owner, 1d flag, 2d manager", "overdue", "Rung 2 (`1d flag`) raises a flag to the manager's manager before "
+                                                 "the manager has heard"),
+    ("4h owner, 2d flag", "blocker", "Rung 2 (`2d flag`) raises a flag to the manager's manager before the manager"),
+])
+def test_a_ladder_that_reads_wrong_is_refused_with_its_rung_named(words: str, kind: str, says: str) -> None:
+    """Tester 13, finding 22."""
+    with pytest.raises(InvalidInput) as error:
+        parse_ladder(words, kind=kind)  # type: ignore[arg-type]
+    assert says in str(error.value), str(error.value)
 
 
 NEW_YORK = Rhythm(timezone="America/New_York", morning_time=datetime(2000, 1, 1, 9, 0).time(),

@@ -104,3 +104,16 @@ def test_an_overdue_dm_and_post_stay_inside_slacks_limits() -> None:
     assert len(blocks) == L.MESSAGE_BLOCKS and "and 15 more (15 overdue tasks)" in str(blocks[-1])
     text, blocks = overdue_blocks.channel_post([task(n, title=LONG) for n in range(1, 80)], [], people(), now)
     inside_message_limits(blocks, text)
+
+
+def test_the_channel_posts_last_line_speaks_of_one_task_and_one_owner_as_such() -> None:
+    """Tester 13, finding 15: a post with one task says "Its owner", not "Their owners"."""
+    now = datetime(2026, 3, 10, 17, 30, tzinfo=UTC)
+
+    def last_line(tasks: list[OverdueTask]) -> str:
+        return str(overdue_blocks.channel_post(tasks, [], people(), now)[1][-1]["elements"][0]["text"])
+
+    assert last_line([task(1)]).startswith("Its owner marks it done, gives it a new date or drops it;")
+    assert last_line([task(1), task(2)]).startswith("Their owner marks them done, gives them a new date or drops them;")
+    other = OverdueTask(**{**task(2).__dict__, "user_id": 2, "owner_slack_id": "U2"})
+    assert last_line([task(1), other]).startswith("Their owners mark them done, give them a new date or drop them;")
