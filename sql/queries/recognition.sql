@@ -131,3 +131,15 @@ WHERE organization_id = %(organization_id)s AND id = %(id)s
 -- name: kudos_undelivered
 -- A kudos that reached nobody is not a kudos given: it is removed, so it uses none of the giver's allowance.
 DELETE FROM reinforcements WHERE organization_id = %(organization_id)s AND id = %(id)s AND kind = 'kudos'
+
+-- name: recognition_feed
+-- What the weekly report's recognition feed lists: these people's recognitions (kudos, streaks, milestones) recorded
+-- in [since, until), oldest first, with the giver's name for kudos.
+SELECT r.kind, r.user_id, u.display_name AS name, g.display_name AS from_name, r.reason, r.created_at
+FROM reinforcements r
+JOIN users u ON u.organization_id = r.organization_id AND u.id = r.user_id
+LEFT JOIN users g ON g.organization_id = r.organization_id AND g.id = r.from_user_id
+WHERE r.organization_id = %(organization_id)s AND r.user_id = ANY(%(user_ids)s)
+  AND r.kind IN ('kudos', 'streak', 'milestone')
+  AND r.created_at >= %(since)s AND r.created_at < %(until)s
+ORDER BY r.created_at, r.id
