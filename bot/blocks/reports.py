@@ -77,6 +77,8 @@ def report(r: Any) -> tuple[str, list[Block]]:
         blocks.append(context("Nothing needs a decision."))
     if r.out_next_week:
         blocks.append(section("*Out next week*\n" + "\n".join(escape(x) for x in r.out_next_week)))
+    if r.recognition:
+        blocks.append(section("*Recognition* (what happened, not a ranking)\n" + "\n".join(escape(x) for x in r.recognition)))
     if r.on_leave:
         blocks.append(context("On leave in this period (counted only on the days they worked): "
                               + ", ".join(escape(x) for x in r.on_leave)))

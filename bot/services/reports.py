@@ -33,7 +33,7 @@ from psycopg.types.json import Jsonb
 from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
 from bot.services import absences as absence_sources
-from bot.services import action_items, calendar, kpis, security, standup_settings
+from bot.services import action_items, calendar, kpis, recognition_feed, security, standup_settings
 from bot.services import report_chart as chart
 from bot.services import report_figures as figures_text
 from bot.services.action_items import Item
@@ -72,6 +72,7 @@ class Report:
     on_leave: list[str]
     items: list[Item] = field(default_factory=list)
     id: int | None = None
+    recognition: list[str] = field(default_factory=list)  # the feed's lines (bot/services/recognition_feed.py)
 
     @property
     def title(self) -> str:
@@ -169,8 +170,10 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
     carried = await (await conn.execute(Q["report_tasks_carried"], {
         "organization_id": org_id, "user_ids": ids, "times": action_items.CARRIED_TIMES})).fetchall()
     proposals = action_items.propose(period, figures.team, figures.people, names, blockers=blockers, carried=carried)
+    recognition = [] if period.kind == "daily" else recognition_feed.lines(
+        await recognition_feed.feed(conn, org_id, ids, period.start, period.end, rhythm.timezone))
     return Report(org_id, period, audience, subject, list(people), figures, narrative, facts, png, chart_error,
-                  proposals, out_next_week, on_leave)
+                  proposals, out_next_week, on_leave, recognition=recognition)
 
 
 async def store(conn: psycopg.AsyncConnection, report: Report, *, owner: User | None, now: datetime) -> Report | None:

@@ -8,8 +8,12 @@ from datetime import UTC, date, datetime
 
 import psycopg
 
-from bot.services import recognition_feed
+from bot.blocks import reports as report_blocks
+from bot.services import recognition_feed, reports
+from bot.services.report_periods import Period
+from db.repos.users import user_by_id
 from tests.helpers import make_org, make_user
+from tests.reports.test_reports_db import MONDAY, REPORT_AT, _team
 
 WEEK = (date(2026, 3, 2), date(2026, 3, 8))
 
@@ -64,3 +68,21 @@ def test_a_long_feed_keeps_the_newest_lines_and_says_how_many_more() -> None:
     shown = recognition_feed.lines(feed, limit=8)
     assert shown[:8] == [f"line {h}" for h in range(3, 11)] and shown[8].startswith("…and 3 more")
     assert recognition_feed.lines(feed[:8], limit=8) == [f"line {h}" for h in range(8)]
+
+
+async def test_the_weekly_report_shows_the_feed_and_the_daily_does_not(conn: psycopg.AsyncConnection) -> None:
+    org, boss, people = await _team(conn)
+    await _reinforce(conn, org, people[0], "kudos", "untangled the release", datetime(2026, 3, 3, 10, tzinfo=UTC),
+                     giver=people[1])
+    manager = await user_by_id(conn, org, boss)
+    assert manager is not None
+    staff = [u for u in [await user_by_id(conn, org, p) for p in people] if u is not None]
+    week = await reports.compose(conn, org, Period("weekly", MONDAY, MONDAY.replace(day=8)), audience="team",
+                                 subject=manager, people=staff, now=REPORT_AT, with_chart=False)
+    assert week.recognition == [":clap: Tue 3 Mar: ben to ana: “untangled the release”"]
+    _, blocks = report_blocks.report(week)
+    assert any("*Recognition*" in (b.get("text") or {}).get("text", "") and "untangled the release" in b["text"]["text"]
+               for b in blocks)
+    day = await reports.compose(conn, org, Period("daily", date(2026, 3, 3), date(2026, 3, 3)), audience="team",
+                                subject=manager, people=staff, now=REPORT_AT, with_chart=False)
+    assert day.recognition == []
