@@ -24,7 +24,7 @@ import psycopg
 
 from bot.errors import InvalidInput, NotFound
 from bot.services import calendar, security
-from bot.services.report_figures import LABELS, FigureLike, below_target, fmt
+from bot.services.report_figures import LABELS, FigureLike, below_target, fmt, misses, shown
 from bot.services.report_periods import Period
 from db.queries import Q
 from db.repos.users import user_by_id, user_by_slack_id
@@ -102,10 +102,10 @@ def propose(period: Period, team: Mapping[str, FigureLike], people: Mapping[int,
                 f"the one before (target {fmt(figure.kpi, figure.target)}).",
                 f"submission:{user_id}", period.start))
     for kpi, figure in team.items():
-        if below_target(kpi, figure.value, figure.target):
+        if misses(figure):
             out.append(Proposal(
                 "kpi", f"{LABELS.get(kpi, kpi)} is off target: agree what to change",
-                f"{LABELS.get(kpi, kpi)} {fmt(kpi, figure.value)} against a target of {fmt(kpi, figure.target)}.",
+                f"{LABELS.get(kpi, kpi)} {shown(figure)} against a target of {fmt(kpi, figure.target)}.",
                 f"kpi:{kpi}", period.start))
     return out
 

@@ -107,6 +107,7 @@ class Figure:
     target: float | None
     previous: float | None
     note: str | None
+    bound: float | None = None  # with no value: what is known of it so far (the oldest open blocker's wait)
 
     @property
     def direction(self) -> Direction:
@@ -114,9 +115,12 @@ class Figure:
 
     @property
     def met(self) -> bool | None:
-        """Whether the value meets its target (None without either)."""
-        if self.value is None or self.target is None:
+        """Whether the value meets its target (None without either: "no data", never "met"); with no value, a
+        ``bound`` already past an at_most target is a miss."""
+        if self.target is None:
             return None
+        if self.value is None:
+            return False if self.direction == "at_most" and self.bound is not None and self.bound > self.target else None
         return self.value <= self.target if self.direction == "at_most" else self.value >= self.target
 
     @property
@@ -190,6 +194,14 @@ class ResolvedBlocker:
 
 
 @dataclass(frozen=True)
+class OpenBlocker:
+    """A blocker still open at the end of the period (raised at ``raised_at``, UTC)."""
+
+    user_id: int
+    raised_at: datetime
+
+
+@dataclass(frozen=True)
 class MoodEntry:
     user_id: int
     day: date
@@ -229,6 +241,7 @@ class PeriodData:
     done: list[DoneTask] = field(default_factory=list)
     closes: list[TaskClose] = field(default_factory=list)
     blockers: list[ResolvedBlocker] = field(default_factory=list)
+    open_blockers: list[OpenBlocker] = field(default_factory=list)
     mood: list[MoodEntry] = field(default_factory=list)
     checklists_exist: bool = False
     checklists: list[ChecklistSent] = field(default_factory=list)
@@ -343,6 +356,16 @@ def blocker_resolution_hours(blockers: Iterable[ResolvedBlocker], rhythm: Rhythm
     return statistics.median(hours) if hours else None
 
 
+def oldest_open_blocker_hours(blockers: Iterable[OpenBlocker], rhythm: Rhythm,
+                              people: Mapping[int, people_calendar.Person], *, at: datetime) -> float | None:
+    """The longest any blocker still open at ``at`` (UTC) has waited, in working hours on the blocked person's
+    calendar (as :func:`resolution_hours`), or None when none is open. A lower bound on its resolution time: it
+    shows when no blocker was resolved but one waits past the target (tester 15 finding 3)."""
+    hours = [people_calendar.working_time(rhythm, people.get(b.user_id, people_calendar.Person()), b.raised_at,
+                                          at).total_seconds() / 3600 for b in blockers if b.raised_at < at]
+    return max(hours) if hours else None
+
+
 def weighted_throughput(done: Iterable[DoneTask]) -> float:
     """The sum of ``tasks.weight`` of the tasks done in the period, in weight points (0 when none)."""
     return float(sum(t.weight for t in done))
@@ -441,7 +464,7 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
         CARRY_FORWARD_RATE: _noted(carry_forward_rate(c for c in data.closes if mine(c.user_id)), "nothing was planned"),
         BLOCKER_RESOLUTION_HOURS: _noted(blocker_resolution_hours(
             [b for b in data.blockers if mine(b.user_id)], data.rhythm, data.calendar_people),
-            "no blocker was resolved"),
+            _no_blocker_resolved(open_blocker_bound(data, who, now))),
         WEIGHTED_THROUGHPUT: (weighted_throughput(t for t in data.done if mine(t.user_id)), None),
         CHECKLIST_COMPLIANCE: checklist_compliance([c for c in data.checklists if mine(c.user_id)],
                                                    exist=data.checklists_exist),
@@ -453,6 +476,25 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
         values[TEAM_MOOD] = team_mood(data.mood)
         return {k: values[k] for k in KPIS}
     return {k: values[k] for k in PERSONAL_KPIS}
+
+
+def _period_end(data: PeriodData) -> datetime:
+    return period_instants(data.since, data.until, data.rhythm.timezone)[1]
+
+
+def open_blocker_bound(data: PeriodData, who: int | None, now: datetime) -> float | None:
+    """The oldest open blocker's wait (working hours, at the period's end or ``now`` if earlier) of ``who`` (None:
+    the team), when no blocker of theirs was resolved in the period; else None."""
+    if any(who is None or b.user_id == who for b in data.blockers):
+        return None
+    return oldest_open_blocker_hours([b for b in data.open_blockers if who is None or b.user_id == who], data.rhythm,
+                                     data.calendar_people, at=min(now, _period_end(data)))
+
+
+def _no_blocker_resolved(waited: float | None) -> str:
+    if waited is None:
+        return "no blocker was resolved"
+    return f"none resolved; the oldest open one has waited {waited:.1f} h"
 
 
 def _noted(value: float | None, note: str) -> tuple[float | None, str | None]:
@@ -478,8 +520,9 @@ def figures_of(data: PeriodData, *, now: datetime,
     previous = previous or {}
 
     def figure(kpi: str, value: float | None, note: str | None, target: float | None, who: int | None) -> Figure:
+        bound = open_blocker_bound(data, who, now) if kpi == BLOCKER_RESOLUTION_HOURS and value is None else None
         return Figure(kpi=kpi, value=value, unit=UNITS[kpi], target=target,
-                      previous=(previous.get(who) or {}).get(kpi), note=note)
+                      previous=(previous.get(who) or {}).get(kpi), note=note, bound=bound)
 
     team = {kpi: figure(kpi, v, n, _team_target(data, kpi), None) for kpi, (v, n) in _values(data, None, now).items()}
     people: dict[int, dict[str, Figure]] = {}
@@ -539,6 +582,7 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
     data.done = [DoneTask(r[0], int(r[1]), r[2]) for r in await rows("kpi_tasks_done")]
     data.closes = [TaskClose(r[0], r[1], r[2]) for r in await rows("kpi_task_closes")]
     data.blockers = [ResolvedBlocker(int(r[0]), r[1], r[2]) for r in await rows("kpi_blockers_resolved")]
+    data.open_blockers = [OpenBlocker(int(r[0]), r[1]) for r in await rows("kpi_blockers_open")]
     data.mood = [MoodEntry(int(r[0]), r[1], int(r[2])) for r in await rows("kpi_mood")]
     exists = (await rows("kpi_checklists_exist"))[0]
     data.checklists_exist, data.sops_exist = bool(exists[0]), bool(exists[1])

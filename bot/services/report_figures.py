@@ -82,6 +82,17 @@ def below_target(kpi: str, value: float | None, target: float | None) -> bool:
     return shown > goal if kpi in LOWER_IS_BETTER else shown < goal
 
 
+def misses(figure: FigureLike) -> bool:
+    """Whether a figure misses its target: its value (:func:`below_target`), or, with no value, what is known of it
+    so far (``Figure.bound``: a blocker open past an at_most target)."""
+    return below_target(figure.kpi, figure.value, figure.target) or (figure.value is None and figure.met is False)
+
+
+def shown(figure: FigureLike) -> str:
+    """The figure's value as read, or its note when it has none ("nothing was due")."""
+    return figure.note if figure.value is None and figure.note else fmt(figure.kpi, figure.value)
+
+
 def improvement(kpi: str, value: float | None, previous: float | None) -> float | None:
     """How much better (positive) or worse (negative) ``value`` is than ``previous``, in the shown unit."""
     if value is None or previous is None:
@@ -101,15 +112,23 @@ class Headline:
     change: str | None
     missed: bool
     note: str | None
+    no_data: bool = False  # no value for the period (nothing was due, no blocker resolved, ...)
+
+    @property
+    def status(self) -> str:
+        """Against its target: "missed", "met", or "no data" (nothing to measure: never "met")."""
+        if self.missed:
+            return "missed"
+        return "no data" if self.no_data else "met"
 
 
 def headline(figure: FigureLike) -> Headline:
     return Headline(
         kpi=figure.kpi, label=LABELS.get(figure.kpi, figure.kpi.replace("_", " ").capitalize()),
-        value=figure.note if figure.value is None and figure.note else fmt(figure.kpi, figure.value),
+        value=shown(figure),
         target=None if figure.target is None else fmt(figure.kpi, figure.target),
         change=change(figure.kpi, figure.value, figure.previous),
-        missed=below_target(figure.kpi, figure.value, figure.target), note=figure.note)
+        missed=misses(figure), note=figure.note, no_data=figure.value is None)
 
 
 def headlines(team: Mapping[str, FigureLike]) -> list[Headline]:
@@ -138,7 +157,7 @@ def facts(team: Mapping[str, FigureLike], *, people: int, on_leave: Iterable[str
             continue
         line = f"{h.label}: {h.value}"
         if h.target is not None:
-            line += f" (target {h.target}{', missed' if h.missed else ', met'})"
+            line += f" (target {h.target}, {h.status})"
         if h.change is not None:
             line += f", {h.change} from the previous period"
         lines.append(line + ".")

@@ -39,6 +39,14 @@ FROM blockers
 WHERE organization_id = %(organization_id)s AND user_id = ANY(%(user_ids)s)
   AND status = 'resolved' AND resolved_at >= %(since_at)s AND resolved_at < %(until_at)s
 
+-- name: kpi_blockers_open
+-- Blockers of these people raised before until_at and still open at until_at (open now, or resolved later):
+-- "none resolved" must not read as fine while one waits.
+SELECT user_id, created_at
+FROM blockers
+WHERE organization_id = %(organization_id)s AND user_id = ANY(%(user_ids)s) AND created_at < %(until_at)s
+  AND (status = 'open' OR resolved_at >= %(until_at)s)
+
 -- name: kpi_mood
 -- Mood check-ins of these people on their dates in [since, until].
 SELECT user_id, local_date, score
