@@ -95,12 +95,20 @@ def actions_list(items: Sequence[Item], *, today: date) -> tuple[str, list[Block
     return f"You have {len(items)} open action item{'s' if len(items) != 1 else ''}.", blocks
 
 
-def item_closed(item: Item, *, by: str, newly: bool) -> str:
-    """What a pressed item becomes: "Done by @x" / "Dismissed by @x: reason"; or who closed it before."""
+def item_closed(item: Item, *, by: str, newly: bool, when: str = "") -> str:
+    """What a pressed item becomes: "Done by @x" / "Dismissed by @x: reason"; or, pressed again, who closed it and
+    when (``when``: "Mon 14 Dec 09:31" on the team's clock)."""
     what = "Done" if item.status == "done" else "Dismissed"
     reason = f": {escape(item.dismiss_reason)}" if item.status == "dropped" and item.dismiss_reason else ""
     prefix = "" if newly else "Already closed. "
-    return f"{prefix}{what} by {by}{reason}: ~{escape(item.title)}~"
+    at = f" on {when}" if when and not newly else ""
+    return f"{prefix}{what} by {by}{at}{reason}: ~{escape(item.title)}~"
+
+
+def item_confirmed(item: Item) -> str:
+    """The ephemeral answer to a press that closed the item."""
+    what = "Done" if item.status == "done" else "Dismissed"
+    return f"{what}: {escape(item.title)}. I've updated every report that lists it."
 
 
 def item_reassigned(item: Item, to_slack_id: str) -> str:

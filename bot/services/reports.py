@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -168,7 +168,9 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
         "organization_id": org_id, "user_ids": ids})).fetchall()
     carried = await (await conn.execute(Q["report_tasks_carried"], {
         "organization_id": org_id, "user_ids": ids, "times": action_items.CARRIED_TIMES})).fetchall()
-    proposals = action_items.propose(period, figures.team, figures.people, names, blockers=blockers, carried=carried)
+    scope = "org" if audience == "org" else f"{audience}:{subject.id if subject else 0}"
+    proposals = action_items.propose(period, figures.team, figures.people, names, blockers=blockers, carried=carried,
+                                     scope=scope)
     return Report(org_id, period, audience, subject, list(people), figures, narrative, facts, png, chart_error,
                   proposals, out_next_week, on_leave)
 
@@ -270,6 +272,14 @@ def parse_request(text: str, mentioned: Sequence[str]) -> Request:
 
 async def on_demand(conn: psycopg.AsyncConnection, org_id: int, asker: User, request: Request, *, now: datetime,
                     ai: Any = None) -> Report:
+    """:func:`requested` with the asker's open action items (the same list as `/actions`), so an on-demand report
+    never says "Nothing needs a decision" while the asker has items open."""
+    report = await requested(conn, org_id, asker, request, now=now, ai=ai)
+    return replace(report, items=await action_items.open_items(conn, org_id, [asker.id]))
+
+
+async def requested(conn: psycopg.AsyncConnection, org_id: int, asker: User, request: Request, *, now: datetime,
+                    ai: Any = None) -> Report:
     """The report `/report` asked for, composed (not stored: asking twice is harmless). Members may ask for
     themselves; managers for themselves, anyone below them and their team (direct reports); admins for anyone
     and the organization (`team`). Raises InvalidInput (a future date, a period with no data), NotFound (an
@@ -354,15 +364,23 @@ async def send_scheduled(conn: psycopg.AsyncConnection, org_id: int, kind: Kind,
         ("team", by_id[m], await direct_reports(conn, org_id, m)) for m in managers if m in by_id]
     jobs.append(("org", None, everyone))
     admins, channel = await _recipients(conn, org_id)
-    for audience, manager, people in jobs:
-        async with conn.transaction():
+    # One transaction: every report is stored (with the items it proposes) before any is sent, so a reader with two
+    # reports (their team's and the organization's) sees the same open items, the same rows, in both.
+    async with conn.transaction():
+        stored_reports: list[tuple[Audience, User | None, Report]] = []
+        for audience, manager, people in jobs:
             report = await compose(conn, org_id, period, audience=audience, subject=manager, people=people, now=now, ai=ai)
             owner = manager if audience == "team" else (admins[0] if admins else None)
             stored = await store(conn, report, owner=owner, now=now)
             if stored is None:
                 result["already"] += 1
                 continue
+            stored_reports.append((audience, owner, stored))
+        for audience, owner, stored in stored_reports:
+            if owner is not None:
+                stored = replace(stored, items=await action_items.open_items(conn, org_id, [owner.id]))
             result["chart_failed"] += int(stored.chart_error is not None)
+            manager = stored.subject if audience == "team" else None
             scope = f"team:{manager.id}" if manager else "org"
             key = f"report:{org_id}:{kind}:{period.start.isoformat()}:{scope}"
             if audience == "team" and manager is not None:

@@ -103,7 +103,7 @@ def test_action_items_proposed_from_the_data() -> None:
     got = action_items.propose(period, team, people, {7: "ana", 8: "ben"}, blockers=blockers, carried=carried)
     assert [(p.kind, p.key, p.period) for p in got] == [
         ("blocker", "blocker:31", None), ("carried", "carried:55", None),
-        ("submission", "submission:7", date(2026, 3, 2)), ("kpi", "kpi:on_time_rate", date(2026, 3, 2))]
+        ("submission", "submission:7", date(2026, 3, 2)), ("kpi", "kpi:org:on_time_rate", date(2026, 3, 2))]
     assert got[2].evidence == "Submission rate 60% this period and 70% the one before (target 90%)."
     assert action_items.due_date(date(2026, 3, 6), Rhythm()) == date(2026, 3, 10)  # Fri + 2 workdays
 

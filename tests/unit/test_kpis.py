@@ -278,5 +278,5 @@ def test_no_data_is_never_met_and_an_open_blocker_past_its_target_is_a_miss() ->
     assert early.bound is not None and early.bound < 24 and early.met is None
     # And the report proposes the miss as an item, with the wait as its evidence.
     proposals = action_items.propose(period_of("weekly", MON), figures.team, {}, {})
-    assert [p.key for p in proposals] == ["kpi:blocker_resolution_hours"]
+    assert [p.key for p in proposals] == ["kpi:org:blocker_resolution_hours"]
     assert "none resolved; the oldest open one has waited" in proposals[0].evidence
