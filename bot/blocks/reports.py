@@ -76,7 +76,8 @@ def report(r: Any) -> tuple[str, list[Block]]:
     else:
         blocks.append(context("Nothing needs a decision."))
     if r.out_next_week:
-        blocks.append(section("*Out next week*\n" + "\n".join(escape(x) for x in r.out_next_week)))
+        blocks.append(section("*Out next week* (from tomorrow; whole leaves)\n"
+                              + "\n".join(escape(x) for x in r.out_next_week)))
     if r.on_leave:
         blocks.append(context("On leave in this period (counted only on the days they worked): "
                               + ", ".join(escape(x) for x in r.on_leave)))

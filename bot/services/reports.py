@@ -51,6 +51,8 @@ NO_DATA = "No updates were asked in that period, so there is nothing to report."
 CSV_COLUMNS = ("person", "slack_id", "days_out") + figures_text.MAIN_KPIS + (
     "team_mood", "checklist_compliance", "sop_compliance", "interventions", "recognition")
 NOTIFICATION_KIND = "report"
+LEAVE_HORIZON = timedelta(days=62)
+"""How far past next week a leave starting in it is read, to show its last day."""
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,12 @@ class Report:
                            for u, fs in self.figures.people.items()}}
 
 
-def _ranges(days: Sequence[date]) -> list[tuple[date, date]]:
+def _ranges(days: Sequence[date], rhythm: calendar.Rhythm) -> list[tuple[date, date]]:
+    """``days`` as runs (first, last): a run goes on across days that are no workdays (a weekend, a holiday)."""
     out: list[tuple[date, date]] = []
     for d in sorted(set(days)):
-        if out and (d - out[-1][1]).days == 1:
+        gap = [out[-1][1] + timedelta(days=i) for i in range(1, (d - out[-1][1]).days)] if out else None
+        if gap is not None and not any(calendar.is_workday(g, rhythm) for g in gap):
             out[-1] = (out[-1][0], d)
         else:
             out.append((d, d))
@@ -98,8 +102,12 @@ def _ranges(days: Sequence[date]) -> list[tuple[date, date]]:
 
 
 def _span(first: date, last: date) -> str:
-    one = f"{first:%a} {first.day} {first:%b}"
-    return one if first == last else f"{one} – {last:%a} {last.day} {last:%b}"
+    """"Mon 21 Dec", "Mon 21 – Wed 23 Dec", "Mon 30 Nov – Wed 2 Dec" (a leave's workdays, first to last)."""
+    end = f"{last:%a} {last.day} {last:%b}"
+    if first == last:
+        return end
+    start = f"{first:%a} {first.day}" + ("" if (first.year, first.month) == (last.year, last.month) else f" {first:%b}")
+    return f"{start} – {end}"
 
 
 async def threads_asked(conn: psycopg.AsyncConnection, org_id: int, period: Period) -> int:
@@ -145,14 +153,16 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
     report_day = calendar.local_date(now, rhythm.timezone)
     next_week = (report_day + timedelta(days=1), report_day + timedelta(days=7))
     out_next: dict[int, list[date]] = {}
-    for absence in await absence_sources.absences(conn, org_id, ids, *next_week):
+    # Leaves that start within the next 7 days are shown whole (to LEAVE_HORIZON): "Mon 21 – Wed 23 Dec".
+    for absence in await absence_sources.absences(conn, org_id, ids, next_week[0], next_week[1] + LEAVE_HORIZON):
         day = absence.first
         while day <= absence.last:
             if calendar.is_workday(day, rhythm):
                 out_next.setdefault(absence.user_id, []).append(day)
             day += timedelta(days=1)
-    out_next_week = [f"{names[uid]}: " + ", ".join(_span(a, b) for a, b in _ranges(days))
-                     for uid, days in sorted(out_next.items()) if uid in names]
+    out_next_week = [f"{names[uid]}: " + ", ".join(_span(a, b) for a, b in runs)
+                     for uid, days in sorted(out_next.items()) if uid in names
+                     if (runs := [r for r in _ranges(days, rhythm) if r[0] <= next_week[1]])]
     facts = figures_text.facts(figures.team, people=len(people), on_leave=on_leave, period=period.label())
     narrative = await narrate(ai, facts, report=f"{period.kind}:{period.start}:{audience}")
     png, chart_error = None, None

@@ -20,6 +20,7 @@ from bot.emulators.slack import SlackEmulator
 from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, answer, answer_text
 from tests.e2e.test_blockers import setup_team, team_bot, texts
 from tests.e2e.test_daily_rhythm import LEE, db, reply, thread_roots, wait_until
+from tests.e2e.test_day_recaps import record_leave
 from tests.e2e.test_reports import ANA, KIM, NOOR, close, fetchval_dsn, item_ids, ny, report_dm, rows, run
 
 MONDAY = date(2026, 3, 16)
@@ -71,6 +72,8 @@ async def test_items_are_shared_across_reports_and_listed_on_demand(emulator: Sl
     async with await db(db_dsn) as conn:
         await conn.execute("UPDATE users SET created_at = '2026-02-02'")
     await a_week(emulator, bot, clock)
+    await record_leave(db_dsn, NOOR, date(2026, 3, 30), date(2026, 4, 1))  # Mon 30 Mar – Wed 1 Apr
+    await record_leave(db_dsn, ANA, date(2026, 3, 27), date(2026, 3, 31))  # Fri 27 – Tue 31 Mar (a weekend in it)
     await run(bot, clock, "day-close", ny(REPORT_DAY, 5, 15))  # as the scheduler does every 15 minutes
     # Finding 11: Sam (London) was asked about Friday on Monday at 08:00 his time (quiet hours, then his weekend):
     # his Friday is still open at 05:30 New York (his answer window), so the week waits for him.
@@ -96,6 +99,9 @@ async def test_items_are_shared_across_reports_and_listed_on_demand(emulator: Sl
     # Finding 4: both reports that show the miss propose it, each for its own scope.
     assert f"kpi:team:{maya_id}:submission_rate" in keys and "kpi:org:submission_rate" in keys, keys
     assert ":warning: *Submission rate*" in texts(team) and ":warning: *Submission rate*" in texts(org)
+    # Finding 6: who is out next week, each leave as a whole (not only its days within the next 7).
+    assert "*Out next week* (from tomorrow; whole leaves)\nana: Fri 27 – Tue 31 Mar\nnoor: Mon 30 Mar – Wed 1 Apr" \
+        in texts(org), texts(org)
     # Finding 2: one row per evidence, shown in both of Maya's reports.
     shared = keys["kpi:org:submission_rate"]
     assert shared in item_ids(team) and shared in item_ids(org)
