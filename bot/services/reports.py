@@ -241,13 +241,15 @@ async def direct_reports(conn: psycopg.AsyncConnection, org_id: int, manager_id:
 
 @dataclass(frozen=True)
 class Request:
-    """What `/report [daily|weekly|monthly] [@person|team] [YYYY-MM-DD] [csv]` asked for."""
+    """What `/report [daily|weekly|monthly] [@person|team|org] [YYYY-MM-DD] [csv]` asked for: ``team`` is the
+    asker's own team (their direct reports; admins too), ``org`` the whole organization (admins)."""
 
     kind: Kind = "weekly"
     person: str | None = None  # a Slack user id
     team: bool = False
     day: date | None = None
     csv: bool = False
+    org: bool = False
 
 
 def parse_request(text: str, mentioned: Sequence[str]) -> Request:
@@ -255,14 +257,16 @@ def parse_request(text: str, mentioned: Sequence[str]) -> Request:
     InvalidInput naming the word it could not read."""
     kind: Kind = "weekly"
     person = mentioned[0] if mentioned else None
-    team = want_csv = False
+    team = org = want_csv = False
     day = None
     for word in text.split():
         lower = word.lower()
         if lower in ("daily", "weekly", "monthly"):
             kind = lower  # type: ignore[assignment]
-        elif lower in ("team", "org", "organization", "organisation", "all"):
+        elif lower == "team":
             team = True
+        elif lower in ("org", "organization", "organisation", "all"):
+            org = True
         elif lower == "csv":
             want_csv = True
         elif word.startswith("<@") or word.startswith("@"):
@@ -274,10 +278,10 @@ def parse_request(text: str, mentioned: Sequence[str]) -> Request:
             except ValueError:
                 raise InvalidInput(
                     f"I didn't understand “{word[:40]}”. Try `/report weekly`, `/report monthly @ana 2026-03-02`, "
-                    "`/report weekly team csv` (a date is YYYY-MM-DD).") from None
-    if person is not None and team:
-        raise InvalidInput("Ask for one person or for the team, not both.")
-    return Request(kind, person, team, day, want_csv)
+                    "`/report weekly team csv`, `/report weekly org` (a date is YYYY-MM-DD).") from None
+    if (person is not None) + team + org > 1:
+        raise InvalidInput("Ask for one person, your team or the organization, one at a time.")
+    return Request(kind, person, team, day, want_csv, org)
 
 
 async def on_demand(conn: psycopg.AsyncConnection, org_id: int, asker: User, request: Request, *, now: datetime,
@@ -291,22 +295,27 @@ async def on_demand(conn: psycopg.AsyncConnection, org_id: int, asker: User, req
 async def requested(conn: psycopg.AsyncConnection, org_id: int, asker: User, request: Request, *, now: datetime,
                     ai: Any = None) -> Report:
     """The report `/report` asked for, composed (not stored: asking twice is harmless). Members may ask for
-    themselves; managers for themselves, anyone below them and their team (direct reports); admins for anyone
-    and the organization (`team`). Raises InvalidInput (a future date, a period with no data), NotFound (an
+    themselves; managers for themselves, anyone below them and their team (`team`: their direct reports); admins
+    for anyone, their own team (`team`) and the organization (`org`). Raises InvalidInput (a future date, a period with no data), NotFound (an
     unknown person), PermissionDenied (logged to security_audit_logs)."""
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     today = calendar.local_date(now, rhythm.timezone)
     if request.day is not None and request.day > today:
         raise InvalidInput(f"{request.day.isoformat()} is in the future; a report covers days that have happened.")
     period = period_of(request.kind, request.day) if request.day else last_complete(request.kind, today)
+    if request.org:
+        if not asker.is_admin:
+            raise await security.deny(conn, organization_id=org_id, actor=asker, action="report.org",
+                                      message="Sorry, the organization's report is for admins. `/report team` gives "
+                                              "your team's, `/report` your own.")
+        people = [u for u in await active_users(conn, org_id)]
+        return await compose(conn, org_id, period, audience="org", subject=None, people=people, now=now, ai=ai)
     if request.team:
-        if asker.is_admin:
-            people = [u for u in await active_users(conn, org_id)]
-            return await compose(conn, org_id, period, audience="org", subject=None, people=people, now=now, ai=ai)
-        if asker.is_manager:
+        if asker.is_manager or asker.is_admin:
             people = await direct_reports(conn, org_id, asker.id)
             if not people:
-                raise InvalidInput("Nobody reports to you yet, so there is no team report.")
+                raise InvalidInput("Nobody reports to you yet, so there is no team report."
+                                   + (" `/report org` gives the organization's." if asker.is_admin else ""))
             return await compose(conn, org_id, period, audience="team", subject=asker, people=people, now=now, ai=ai)
         raise await security.deny(conn, organization_id=org_id, actor=asker, action="report.team",
                                   message="Sorry, team reports are for managers and admins. "

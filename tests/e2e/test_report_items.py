@@ -134,3 +134,10 @@ async def test_items_are_shared_across_reports_and_listed_on_demand(emulator: Sl
     body = (await answer(emulator, LEE, "/report", "team")).body
     assert set(item_ids(body)) == lee_items and "Nothing needs a decision" not in texts(body), texts(body)
     assert set(item_ids((await answer(emulator, LEE, "/actions")).body)) == lee_items
+
+    # Finding 7: `team` is the asker's own team for everyone, admins included; `org` is the organization (admins).
+    mine = texts((await answer(emulator, MAYA, "/report", "team")).body)
+    assert "Weekly report: your team, week of 16 Mar 2026" in mine and "People: 2" in mine, mine
+    whole = texts((await answer(emulator, MAYA, "/report", "organization")).body)
+    assert "Weekly report: the organization, week of 16 Mar 2026" in whole and "People: 8" in whole, whole
+    assert "organization's report is for admins" in await answer_text(emulator, LEE, "/report", "org")
