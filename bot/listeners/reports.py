@@ -15,11 +15,12 @@ from bot.blocks import reports as render
 from bot.blocks.blockers import short
 from bot.deps import Deps
 from bot.errors import InvalidInput
+from bot.listeners.channel_check import can_post
 from bot.listeners.help import subcommands
 from bot.listeners.pressed import mark_later, mark_pressed
 from bot.listeners.workspace import who
 from bot.log import get_logger
-from bot.services import action_items, calendar, reports, standup_settings
+from bot.services import action_items, calendar, channel_setting, reports, standup_settings
 from db.repos.users import user_by_id
 
 log = get_logger(__name__)
@@ -65,22 +66,19 @@ async def actions_command(ack: Any, respond: Any, context: Any, deps: Deps) -> N
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
-async def reports_settings(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
+async def reports_settings(ack: Any, respond: Any, args: str, deps: Deps, context: Any, client: Any,
+                           **_: Any) -> None:
     """`/steward reports` (where organization-wide reports go) and `/steward reports channel #x|off` (admins)."""
     await ack()
     org, user = who(context)
     word, _sep, words = args.strip().partition(" ")
     async with deps.pool.connection() as conn:
         if word.lower() == "channel":
-            named = markup.read(words.strip())
-            if words.strip().lower() in ("off", "none", "dm", "dms"):
-                channel = None
-            elif len(named.channels) == 1 and not named.without("channel").strip():
-                channel = named.channels[0]
-            else:
-                raise InvalidInput("Pick the channel with a mention, like `/steward reports channel #leads`, or "
-                                   "`/steward reports channel off` to send them to admins by DM.")
-            await reports.set_reports_channel(conn, org.id, user, channel, now=deps.now())
+            channel = channel_setting.pick(words, usage="Pick the channel with a mention, like `/steward reports "
+                                                        "channel #leads`, or `/steward reports channel off` to send "
+                                                        "them to admins by DM.")
+            await reports.set_reports_channel(conn, org.id, user, channel, now=deps.now(),
+                                              can_post=partial(can_post, client, what="reports"))
         elif word:
             raise InvalidInput("`/steward reports` shows where organization reports go; admins change it with "
                                "`/steward reports channel #leads` (or `off` for admins' DMs).")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -47,7 +47,7 @@ from db.rows import User
 log = get_logger(__name__)
 
 Audience = Literal["self", "team", "org"]
-NO_DATA = "No updates were asked in that period, so there is nothing to report."
+NO_DATA = "No updates were asked in {period}, so there is nothing to report."
 CSV_COLUMNS = ("person", "slack_id", "days_out") + figures_text.MAIN_KPIS + (
     "team_mood", "checklist_compliance", "sop_compliance", "interventions", "recognition")
 NOTIFICATION_KIND = "report"
@@ -139,11 +139,14 @@ async def team_trend(conn: psycopg.AsyncConnection, org_id: int, period: Period,
 async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *, audience: Audience,
                   subject: User | None, people: Sequence[User], now: datetime, ai: Any = None,
                   with_chart: bool = True) -> Report:
-    """Compose the report of ``period`` about ``people`` (module doc). Raises InvalidInput(:data:`NO_DATA`) when no
+    """Compose the report of ``period`` about ``people`` (module doc). Raises InvalidInput(:data:`NO_DATA`, naming the
+    period) when no
     standup thread was posted in the period. The chart is drawn for weekly and monthly reports (``with_chart``);
     its failure is recorded in ``chart_error``, never raised."""
     if await threads_asked(conn, org_id, period) == 0:
-        raise InvalidInput(NO_DATA)
+        named = {"daily": period.label(), "weekly": f"the {period.label()} ({_span(period.start, period.end)})"}.get(
+            period.kind, f"{period.label()} ({_span(period.start, period.end)})")
+        raise InvalidInput(NO_DATA.format(period=named))
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     ids = [u.id for u in people]
     figures = await kpis.compute(conn, org_id, since=period.start, until=period.end, now=now, user_ids=ids)
@@ -427,9 +430,13 @@ async def ooo_people(conn: psycopg.AsyncConnection, org_id: int, users: Sequence
 
 
 async def set_reports_channel(conn: psycopg.AsyncConnection, org_id: int, actor: User, channel_id: str | None,
-                              *, now: datetime) -> None:
-    """`/steward reports channel #x` (admins; ``None``: back to admins' DMs). Raises PermissionDenied (logged)."""
+                              *, now: datetime, can_post: Callable[[str], Awaitable[None]] | None = None) -> None:
+    """`/steward reports channel #x` (admins; ``None``: back to admins' DMs). ``can_post(channel id)``: the caller's
+    check that Steward can post there (raises InvalidInput saying why not; bot/listeners/channel_check.py), run
+    after the admin check and before anything is written. Raises PermissionDenied (logged)."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="reports.channel")
+    if channel_id is not None and can_post is not None:
+        await can_post(channel_id)
     await conn.execute(Q["reports_channel_set"], {"organization_id": org_id, "channel_id": channel_id})
     await security.audit(conn, organization_id=org_id, actor=actor, action="reports.channel",
                          entity_type="org_settings", details={"channel": channel_id}, now=now)

@@ -224,8 +224,8 @@ def test_target_values_in_words(kpi: str, text: str, value: float) -> None:
 
 
 @pytest.mark.parametrize(("kpi", "text", "said"), [
-    ("submission_rate", "150%", "150% is out of range"), ("on_time_rate", "lots", "isn't a number"),
-    ("submission_rate", "-5%", "isn't a number"), ("submission_rate", "24h", "is a rate"),
+    ("submission_rate", "150%", "`150%` is out of range"), ("on_time_rate", "lots", "isn't a number"),
+    ("submission_rate", "-5%", "`-5%` is out of range"), ("weighted_throughput", "-3", "`-3` is out of range"), ("submission_rate", "24h", "is a rate"),
     ("blocker_resolution_hours", "0", "out of range"), ("blocker_resolution_hours", "9000", "out of range"),
     ("team_mood", "6", "out of range"), ("weighted_throughput", "5 hours", "weight points"),
 ])
