@@ -11,7 +11,7 @@ from typing import Any
 from bot import slack_limits as L
 from bot.blocks.kit import Block, context, plain, section
 from bot.services.action_items import Item
-from bot.services.report_figures import Headline, biggest_change, headlines
+from bot.services.report_figures import Headline, changed_most, headlines
 from bot.slack_markup import escape
 
 ACTION_DONE = "action_item_done"
@@ -66,9 +66,7 @@ def report(r: Any) -> tuple[str, list[Block]]:
     lines = headlines(r.figures.team)
     blocks: list[Block] = [{"type": "header", "text": plain(r.title, L.HEADER_TEXT)}]
     blocks.append(section("\n".join(headline_line(h) for h in lines) or "No figures for this period."))
-    moved = biggest_change(r.figures.team)
-    if moved is not None:
-        blocks.append(context(f"Changed most: *{moved.label}* {moved.change} (now {moved.value})."))
+    blocks.append(context(changed_most(r.figures.team)))
     blocks.append(section(escape(r.narrative.text)))
     if r.items:
         blocks.append(section(f"*Needs a decision* ({len(r.items)} open)"))

@@ -87,8 +87,10 @@ MIN_MOOD_PEOPLE = 3
 NOT_ENOUGH_RESPONSES = "not enough responses"
 NO_CHECKLISTS = "no checklists set up"
 NO_SOPS = "no SOPs set up"
-# The weighted_throughput target is per person and per week (7 days); other periods scale it by their length.
+# The weighted_throughput target is per person and per week; other periods scale it by their workdays (a team with
+# no workdays set: by their days / 7).
 THROUGHPUT_TARGET_DAYS = 7
+WEEKDAYS = frozenset({1, 2, 3, 4, 5})
 
 Direction = Literal["at_least", "at_most"]
 PeriodKind = Literal["daily", "weekly", "monthly"]
@@ -416,14 +418,15 @@ def direction_of(kpi: str) -> Direction:
     return "at_most" if kpi in AT_MOST else "at_least"
 
 
-def personal_target(target: Target | None, ramp_up: RampUp | None, *, since: date, until: date) -> float | None:
+def personal_target(target: Target | None, ramp_up: RampUp | None, *, since: date, until: date,
+                    workdays: frozenset[int] = WEEKDAYS) -> float | None:
     """The target that applies to one person over [``since``, ``until``]: the organization's, lightened by their
     ramp-up's ``target_multiplier`` m (``user_ramp_up``) when it covers any day of the period: an at_least target t
     becomes t * m, an at_most target t / m (more time, more carried), a rate capped at 1. Throughput targets are
     per week and scale by the period's length (:func:`period_target`)."""
     if target is None:
         return None
-    value = period_target(target, since=since, until=until)
+    value = period_target(target, since=since, until=until, workdays=workdays)
     if ramp_up is not None and ramp_up.starts_on <= until and ramp_up.ends_on >= since:
         m = ramp_up.target_multiplier
         value = value * m if target.direction == "at_least" else value / m
@@ -432,11 +435,13 @@ def personal_target(target: Target | None, ramp_up: RampUp | None, *, since: dat
     return value
 
 
-def period_target(target: Target, *, since: date, until: date) -> float:
+def period_target(target: Target, *, since: date, until: date, workdays: frozenset[int] = WEEKDAYS) -> float:
     """The target over [``since``, ``until``]: as set, except weighted throughput, set per person per week, which
-    scales by the period's days / 7."""
+    scales by the period's workdays / the workdays of a week (``workdays``: ISO weekdays, the team's; holidays are
+    not taken off). A Monday-to-Friday team's daily target is the weekly one / 5, a week's is the weekly one."""
     if target.kpi == WEIGHTED_THROUGHPUT:
-        return target.value * ((until - since).days + 1) / THROUGHPUT_TARGET_DAYS
+        days = sum(1 for i in range((until - since).days + 1) if (since + timedelta(days=i)).isoweekday() in workdays)
+        return target.value * days / (len(workdays) or THROUGHPUT_TARGET_DAYS)
     return target.value
 
 
@@ -505,7 +510,7 @@ def _team_target(data: PeriodData, kpi: str) -> float | None:
     target = data.targets.get(kpi)
     if target is None:
         return None
-    value = period_target(target, since=data.since, until=data.until)
+    value = period_target(target, since=data.since, until=data.until, workdays=data.rhythm.workdays)
     if kpi == WEIGHTED_THROUGHPUT:
         # The team's throughput target is the per-person one times the people who worked at least one day.
         working = sum(1 for u in data.user_ids if any(d.working for d in data.days.get(u, [])))
@@ -530,8 +535,8 @@ def figures_of(data: PeriodData, *, now: datetime,
     for user_id in data.user_ids:
         ramp = data.ramp_ups.get(user_id)
         people[user_id] = {
-            kpi: figure(kpi, v, n, personal_target(data.targets.get(kpi), ramp, since=data.since, until=data.until),
-                        user_id)
+            kpi: figure(kpi, v, n, personal_target(data.targets.get(kpi), ramp, since=data.since, until=data.until,
+                                                   workdays=data.rhythm.workdays), user_id)
             for kpi, (v, n) in _values(data, user_id, now).items()}
         away = out_days(data.days.get(user_id, []))
         if away:
@@ -611,7 +616,8 @@ async def compute(conn: psycopg.AsyncConnection, org_id: int, *, since: date, un
                   user_ids: Sequence[int] | None = None) -> Figures:
     """The figures of [``since``, ``until``] (team dates, inclusive) at ``now`` (aware) for ``user_ids`` (None: the
     people of the period, :func:`people_of`). Each figure's ``previous`` comes from the previous period's snapshot
-    (``kpi_snapshots``) when there is one, else from computing that period the same way; for ``user_ids`` (a part of
+    (``kpi_snapshots``) when there is one, else from computing that period the same way (none when nobody was
+    asked for an update in it: a first period has nothing to compare with); for ``user_ids`` (a part of
     the organization, such as a manager's team) the team's previous value is always computed for those people (the
     stored team row is the whole organization's). Raises NotFound when the
     organization has no settings, ValueError when ``until`` is before ``since``."""
@@ -629,8 +635,11 @@ async def compute(conn: psycopg.AsyncConnection, org_id: int, *, since: date, un
     else:
         earlier = await load(conn, org_id, since=before_since, until=before_until, user_ids=data.user_ids,
                              rhythm=rhythm)
-        computed = figures_of(earlier, now=now)
-        previous = {None: computed.metrics(), **{u: computed.metrics(u) for u in computed.people}, **stored}
+        if any(d.asked for days in earlier.days.values() for d in days):
+            computed = figures_of(earlier, now=now)
+            previous = {None: computed.metrics(), **{u: computed.metrics(u) for u in computed.people}, **stored}
+        else:  # nobody was asked then (before the first thread): no previous value, not zeros
+            previous = stored
     return figures_of(data, now=now, previous=previous)
 
 

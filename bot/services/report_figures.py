@@ -148,6 +148,37 @@ def biggest_change(team: Mapping[str, FigureLike]) -> Headline | None:
     return None if best is None else headline(team[best[1]])
 
 
+def changed_most(team: Mapping[str, FigureLike]) -> str:
+    """The report's "what changed most" line: the KPI that moved most, else that nothing moved, or that there is no
+    previous period yet (a first report)."""
+    moved = biggest_change(team)
+    if moved is not None:
+        return f"Changed most: *{moved.label}* {moved.change} (now {moved.value})."
+    if any(f.previous is not None and f.value is not None for f in team.values()):
+        return "Changed most: nothing; every KPI is where it was in the previous period."
+    return "Changed most: nothing to compare with yet (no previous period)."
+
+
+def decisions(team: Mapping[str, FigureLike]) -> str:
+    """The template narrative: what the KPI lines above it do not say at a glance: which targets were missed and by
+    how much (what needs a decision), and which targets had no data this period. Every number in it is a figure of
+    :func:`facts`. Who was on leave is not repeated (the report has its own line)."""
+    lines = headlines(team)
+    missed = [h for h in lines if h.missed]
+    unmeasured = [h.label for h in lines if h.no_data and h.target is not None and not h.missed]
+    out = []
+    if missed:
+        out.append(f"Needs a decision: {len(missed)} target{'s' if len(missed) != 1 else ''} missed: "
+                   + "; ".join(f"{h.label.lower()} {h.value} against {h.target}" for h in missed) + ".")
+    elif any(h.target is not None and not h.no_data for h in lines):
+        out.append("Every target with data was met.")
+    else:
+        out.append("No target was measured this period.")
+    if unmeasured:
+        out.append("No data to judge against its target: " + ", ".join(u.lower() for u in unmeasured) + ".")
+    return " ".join(out)
+
+
 def facts(team: Mapping[str, FigureLike], *, people: int, on_leave: Iterable[str] = (), period: str = "") -> list[str]:
     """The fact lines a narrative is written from (and checked against): one per KPI with a value, its target and
     change, the number of people, who was on leave. Every number in them is a computed figure."""

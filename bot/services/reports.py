@@ -167,7 +167,8 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
                      for uid, days in sorted(out_next.items()) if uid in names
                      if (runs := [r for r in _ranges(days, rhythm) if r[0] <= next_week[1]])]
     facts = figures_text.facts(figures.team, people=len(people), on_leave=on_leave, period=period.label())
-    narrative = await narrate(ai, facts, report=f"{period.kind}:{period.start}:{audience}")
+    narrative = await narrate(ai, facts, report=f"{period.kind}:{period.start}:{audience}",
+                              fallback=figures_text.decisions(figures.team))
     png, chart_error = None, None
     if with_chart and period.kind != "daily":
         try:

@@ -101,8 +101,8 @@ async def test_a_weeks_figures_from_the_database(conn: psycopg.AsyncConnection) 
     assert figures.people[ana]["interventions"].value == 1.0  # the pending one is not credited
     assert figures.people[cy]["recognition"].value == 1.0
     assert figures.team["checklist_compliance"].note == "no checklists set up"
-    # Nothing happened the week before: computed, since no snapshot of it exists.
-    assert figures.team["weighted_throughput"].previous == 0.0
+    # No thread the week before (the first week): no previous value, not zeros (tester 15 findings 5 and 8).
+    assert figures.team["weighted_throughput"].previous is None
     assert figures.team["submission_rate"].previous is None
 
     # A third person's mood makes the aggregate appear, and only the team's.

@@ -102,6 +102,9 @@ async def test_items_are_shared_across_reports_and_listed_on_demand(emulator: Sl
     # Finding 6: who is out next week, each leave as a whole (not only its days within the next 7).
     assert "*Out next week* (from tomorrow; whole leaves)\nana: Fri 27 – Tue 31 Mar\nnoor: Mon 30 Mar – Wed 1 Apr" \
         in texts(org), texts(org)
+    # Finding 8: the paragraph says what the KPI lines do not (not the lines again), and what changed most is named.
+    assert "Changed most: nothing to compare with yet (no previous period)." in texts(org)
+    assert "Needs a decision: " in texts(org) and "People in the report" not in texts(org), texts(org)
     # Finding 2: one row per evidence, shown in both of Maya's reports.
     shared = keys["kpi:org:submission_rate"]
     assert shared in item_ids(team) and shared in item_ids(org)
