@@ -33,8 +33,9 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/cards` your cards (managers: your team's too); a card's DM has Acknowledge and Appeal \u00b7 "
         "`/steward cards` the card rules \u00b7 admins: `/steward cards carry 4`, `/steward cards missed off`, "
         "`/steward cards mode shadow|live` \u00b7 `/steward rampup @person 4 weeks [targets 50%]` (no cards while ramping up)",
-        "`/report [daily|weekly|monthly] [@person|team] [YYYY-MM-DD] [csv]` a report (yours; managers their reports' "
-        "and `team`; admins anyone and `team` for the organization; `csv` adds the per-person figures) \u00b7 "
+        "`/report [daily|weekly|monthly] [@person|team|org] [YYYY-MM-DD] [csv]` a report (yours; managers their "
+        "reports' and `team`, their own team; admins anyone and `org` for the whole organization; `csv` adds the "
+        "per-person figures) \u00b7 "
         "`/actions` your open action items (Done / Dismiss / Reassign)",
         "`/steward team` who manages whom \u00b7 admins: `/steward manager @maya for @priya @daniel`, `/steward role @maya manager`",
     ]),

@@ -11,7 +11,7 @@ from typing import Any
 from bot import slack_limits as L
 from bot.blocks.kit import Block, context, plain, section
 from bot.services.action_items import Item
-from bot.services.report_figures import Headline, biggest_change, headlines
+from bot.services.report_figures import Headline, changed_most, headlines
 from bot.slack_markup import escape
 
 ACTION_DONE = "action_item_done"
@@ -66,9 +66,7 @@ def report(r: Any) -> tuple[str, list[Block]]:
     lines = headlines(r.figures.team)
     blocks: list[Block] = [{"type": "header", "text": plain(r.title, L.HEADER_TEXT)}]
     blocks.append(section("\n".join(headline_line(h) for h in lines) or "No figures for this period."))
-    moved = biggest_change(r.figures.team)
-    if moved is not None:
-        blocks.append(context(f"Changed most: *{moved.label}* {moved.change} (now {moved.value})."))
+    blocks.append(context(changed_most(r.figures.team)))
     blocks.append(section(escape(r.narrative.text)))
     if r.items:
         blocks.append(section(f"*Needs a decision* ({len(r.items)} open)"))
@@ -76,7 +74,8 @@ def report(r: Any) -> tuple[str, list[Block]]:
     else:
         blocks.append(context("Nothing needs a decision."))
     if r.out_next_week:
-        blocks.append(section("*Out next week*\n" + "\n".join(escape(x) for x in r.out_next_week)))
+        blocks.append(section("*Out next week* (from tomorrow; whole leaves)\n"
+                              + "\n".join(escape(x) for x in r.out_next_week)))
     if r.recognition:
         blocks.append(section("*Recognition* (what happened, not a ranking)\n" + "\n".join(escape(x) for x in r.recognition)))
     if r.on_leave:
@@ -97,12 +96,20 @@ def actions_list(items: Sequence[Item], *, today: date) -> tuple[str, list[Block
     return f"You have {len(items)} open action item{'s' if len(items) != 1 else ''}.", blocks
 
 
-def item_closed(item: Item, *, by: str, newly: bool) -> str:
-    """What a pressed item becomes: "Done by @x" / "Dismissed by @x: reason"; or who closed it before."""
+def item_closed(item: Item, *, by: str, newly: bool, when: str = "") -> str:
+    """What a pressed item becomes: "Done by @x" / "Dismissed by @x: reason"; or, pressed again, who closed it and
+    when (``when``: "Mon 14 Dec 09:31" on the team's clock)."""
     what = "Done" if item.status == "done" else "Dismissed"
     reason = f": {escape(item.dismiss_reason)}" if item.status == "dropped" and item.dismiss_reason else ""
     prefix = "" if newly else "Already closed. "
-    return f"{prefix}{what} by {by}{reason}: ~{escape(item.title)}~"
+    at = f" on {when}" if when and not newly else ""
+    return f"{prefix}{what} by {by}{at}{reason}: ~{escape(item.title)}~"
+
+
+def item_confirmed(item: Item) -> str:
+    """The ephemeral answer to a press that closed the item."""
+    what = "Done" if item.status == "done" else "Dismissed"
+    return f"{what}: {escape(item.title)}. I've updated every report that lists it."
 
 
 def item_reassigned(item: Item, to_slack_id: str) -> str:

@@ -16,6 +16,7 @@ from bot import slack_payloads as payload
 from bot.blocks import recognition as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
+from bot.listeners.channel_check import can_post
 from bot.listeners.help import subcommands
 from bot.listeners.pressed import mark_pressed
 from bot.listeners.workspace import who
@@ -82,32 +83,8 @@ async def kudos_settings(ack: Any, respond: Any, args: str, deps: Deps, context:
         if word.lower() != "channel":
             raise InvalidInput("`/steward kudos` shows where kudos go; admins change it with "
                                "`/steward kudos channel #wins` (or `off` for DMs).")
-        channel = await kudos.set_kudos_channel(conn, org.id, user, words, partial(_can_post, client))
+        channel = await kudos.set_kudos_channel(conn, org.id, user, words, partial(can_post, client, what="kudos"))
     await respond(text=render.kudos_channel_text(channel, changed=True), response_type="ephemeral")
-
-
-async def _can_post(client: Any, channel: str) -> None:
-    """Steward can post kudos in ``channel``: it is a member, or it joins (a public channel; the manifest's
-    channels:join). Raises InvalidInput saying why not: a private channel it was not invited to (Slack answers
-    channel_not_found for one), an archived one, or a join Slack refused."""
-    invite = f"Invite me there first (`/invite @Steward` in <#{channel}>), then set it again."
-    try:
-        found = (await client.conversations_info(channel=channel)).get("channel") or {}
-    except SlackApiError as exc:
-        if (exc.response or {}).get("error") == "channel_not_found":
-            raise InvalidInput(f"I can't see <#{channel}>: if it's a private channel, I'm not in it. {invite}") from exc
-        raise
-    if found.get("is_archived"):
-        raise InvalidInput(f"<#{channel}> is archived, so nobody would see kudos there. Pick another channel.")
-    if found.get("is_member"):
-        return
-    if found.get("is_private"):
-        raise InvalidInput(f"I'm not a member of <#{channel}>. {invite}")
-    try:
-        await client.conversations_join(channel=channel)
-    except SlackApiError as exc:
-        error = (exc.response or {}).get("error")
-        raise InvalidInput(f"I couldn't join <#{channel}> (Slack said `{error}`). {invite}") from exc
 
 
 async def helped_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any, deps: Deps) -> None:

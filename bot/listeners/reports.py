@@ -12,13 +12,16 @@ from slack_bolt.async_app import AsyncApp
 from bot import slack_markup as markup
 from bot import slack_payloads as payload
 from bot.blocks import reports as render
+from bot.blocks.blockers import short
 from bot.deps import Deps
 from bot.errors import InvalidInput
+from bot.listeners.channel_check import can_post
 from bot.listeners.help import subcommands
-from bot.listeners.pressed import mark_pressed
+from bot.listeners.pressed import mark_later, mark_pressed
 from bot.listeners.workspace import who
 from bot.log import get_logger
-from bot.services import action_items, calendar, reports, standup_settings
+from bot.services import action_items, calendar, channel_setting, reports, standup_settings
+from db.repos.users import user_by_id
 
 log = get_logger(__name__)
 
@@ -63,22 +66,19 @@ async def actions_command(ack: Any, respond: Any, context: Any, deps: Deps) -> N
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
-async def reports_settings(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
+async def reports_settings(ack: Any, respond: Any, args: str, deps: Deps, context: Any, client: Any,
+                           **_: Any) -> None:
     """`/steward reports` (where organization-wide reports go) and `/steward reports channel #x|off` (admins)."""
     await ack()
     org, user = who(context)
     word, _sep, words = args.strip().partition(" ")
     async with deps.pool.connection() as conn:
         if word.lower() == "channel":
-            named = markup.read(words.strip())
-            if words.strip().lower() in ("off", "none", "dm", "dms"):
-                channel = None
-            elif len(named.channels) == 1 and not named.without("channel").strip():
-                channel = named.channels[0]
-            else:
-                raise InvalidInput("Pick the channel with a mention, like `/steward reports channel #leads`, or "
-                                   "`/steward reports channel off` to send them to admins by DM.")
-            await reports.set_reports_channel(conn, org.id, user, channel, now=deps.now())
+            channel = channel_setting.pick(words, usage="Pick the channel with a mention, like `/steward reports "
+                                                        "channel #leads`, or `/steward reports channel off` to send "
+                                                        "them to admins by DM.")
+            await reports.set_reports_channel(conn, org.id, user, channel, now=deps.now(),
+                                              can_post=partial(can_post, client, what="reports"))
         elif word:
             raise InvalidInput("`/steward reports` shows where organization reports go; admins change it with "
                                "`/steward reports channel #leads` (or `off` for admins' DMs).")
@@ -97,14 +97,39 @@ async def _after_press(client: Any, body: dict[str, Any], respond: Any, line: st
     await mark_pressed(client, body, line)
 
 
+async def _closed_line(conn: Any, org_id: int, item: action_items.Item, actor: Any, newly: bool) -> str:
+    """What a closed item's copies say: who closed it, and (pressed again) when, on the team's clock."""
+    closer = actor if newly or item.closed_by == actor.id else (
+        await user_by_id(conn, org_id, item.closed_by) if item.closed_by else None)
+    by = closer.mention if closer is not None else "someone"
+    rhythm = await standup_settings.rhythm_of(conn, org_id)
+    when = short(item.completed_at, rhythm.timezone) if item.completed_at else ""
+    return render.item_closed(item, by=by, newly=newly, when=when)
+
+
+async def _update_copies(client: Any, conn: Any, org_id: int, item_id: int, line: str,
+                         pressed: tuple[str | None, str | None]) -> None:
+    """Every other report message listing the item loses its buttons too (a team and an org report share items)."""
+    for channel, ts in await action_items.copies(conn, org_id, item_id):
+        if (channel, ts) != pressed:
+            await mark_later(client, channel, ts, f"action_item_buttons:{item_id}", line)
+
+
 async def on_done(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any, deps: Deps) -> None:
     await ack()
     org, user = who(context)
+    container = body.get("container") or {}
     async with deps.pool.connection() as conn:
         item, newly = await action_items.close(conn, org.id, user, payload.action_id_value(body), done=True,
                                                reason=None, now=deps.now())
-    by = user.mention if newly or item.closed_by == user.id else "someone else"
-    await _after_press(client, body, respond, render.item_closed(item, by=by, newly=newly))
+        line = await _closed_line(conn, org.id, item, user, newly)
+        await _after_press(client, body, respond, line)
+        if newly:
+            await _update_copies(client, conn, org.id, item.id, line,
+                                 (container.get("channel_id"), container.get("message_ts")))
+    if not container.get("is_ephemeral"):
+        await respond(text=render.item_confirmed(item) if newly else line, response_type="ephemeral",
+                      replace_original=False)
 
 
 async def on_dismiss_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -132,8 +157,6 @@ def validate_dismiss(payload_: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def on_dismiss_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
-    from bot.listeners.pressed import mark_later
-
     await ack()
     org, user = who(context)
     item_id, channel, ts, block = payload.metadata(view, 4)
@@ -141,8 +164,10 @@ async def on_dismiss_submit(ack: Any, view: dict[str, Any], client: Any, context
     async with deps.pool.connection() as conn:
         item, newly = await action_items.close(conn, org.id, user, payload.parse_id(item_id, what="form"), done=False,
                                                reason=reason if isinstance(reason, str) else None, now=deps.now())
-    await mark_later(client, channel or None, ts or None, block or None,
-                     render.item_closed(item, by=user.mention, newly=newly))
+        line = await _closed_line(conn, org.id, item, user, newly)
+        await mark_later(client, channel or None, ts or None, block or None, line)
+        if newly:
+            await _update_copies(client, conn, org.id, item.id, line, (channel or None, ts or None))
 
 
 async def on_reassign(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any, deps: Deps) -> None:

@@ -9,7 +9,8 @@ A report proposes an item for (the issue's four cases):
   * a team KPI that misses its target.
 
 Dedupe: an item rests on evidence with a stable key (``blocker:7``, ``carried:55``, ``submission:42``,
-``kpi:on_time_rate``). A blocker or a task gets one item, ever. A person or a KPI gets no second item while one
+``kpi:org:on_time_rate``, ``kpi:team:12:on_time_rate``). A blocker or a task gets one item, ever: a manager's team
+report and the organization's report show the same row (pressing one copy updates the others). A person or a KPI gets no second item while one
 is open, and at most one per period (so once closed, it can come back in a later period if the data says so).
 """
 
@@ -21,10 +22,11 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from bot.errors import InvalidInput, NotFound
 from bot.services import calendar, security
-from bot.services.report_figures import LABELS, FigureLike, below_target, fmt
+from bot.services.report_figures import LABELS, FigureLike, below_target, fmt, misses, shown
 from bot.services.report_periods import Period
 from db.queries import Q
 from db.repos.users import user_by_id, user_by_slack_id
@@ -74,8 +76,10 @@ class Item:
 
 def propose(period: Period, team: Mapping[str, FigureLike], people: Mapping[int, Mapping[str, FigureLike]],
             names: Mapping[int, str], *, blockers: Sequence[Sequence[Any]] = (),
-            carried: Sequence[Sequence[Any]] = ()) -> list[Proposal]:
-    """Pure: the items a report of ``period`` proposes (module doc). ``team``/``people``: its figures;
+            carried: Sequence[Sequence[Any]] = (), scope: str = "org") -> list[Proposal]:
+    """Pure: the items a report of ``period`` proposes (module doc). ``team``/``people``: its figures; ``scope``:
+    whose figures they are ("org", "team:<manager id>", "self:<user id>"): a KPI miss is evidence of that scope, so
+    a manager's team and the organization each get theirs even when the same KPI misses in both;
     ``names``: display names by user id; ``blockers``: rows of ``report_blockers_high`` (id, user_id, description,
     escalation_level, display_id, created_at); ``carried``: rows of ``report_tasks_carried`` (id, user_id,
     display_id, title, carry_forward_count)."""
@@ -102,11 +106,11 @@ def propose(period: Period, team: Mapping[str, FigureLike], people: Mapping[int,
                 f"the one before (target {fmt(figure.kpi, figure.target)}).",
                 f"submission:{user_id}", period.start))
     for kpi, figure in team.items():
-        if below_target(kpi, figure.value, figure.target):
+        if misses(figure):
             out.append(Proposal(
                 "kpi", f"{LABELS.get(kpi, kpi)} is off target: agree what to change",
-                f"{LABELS.get(kpi, kpi)} {fmt(kpi, figure.value)} against a target of {fmt(kpi, figure.target)}.",
-                f"kpi:{kpi}", period.start))
+                f"{LABELS.get(kpi, kpi)} {shown(figure)} against a target of {fmt(kpi, figure.target)}.",
+                f"kpi:{scope}:{kpi}", period.start))
     return out
 
 
@@ -138,6 +142,14 @@ async def open_items(conn: psycopg.AsyncConnection, org_id: int, owner_ids: Sequ
     rows = await (await conn.execute(Q["action_items_open"], {
         "organization_id": org_id, "assignee_ids": None if owner_ids is None else list(owner_ids)})).fetchall()
     return [Item(*row) for row in rows]
+
+
+async def copies(conn: psycopg.AsyncConnection, org_id: int, item_id: int) -> list[tuple[str, str]]:
+    """The report messages (Slack channel id, message ts) that show item ``item_id`` with its buttons (block id
+    ``action_item_buttons:<id>``, bot/blocks/reports.py), so a press on one copy updates the others."""
+    rows = await (await conn.execute(Q["action_item_copies"], {
+        "organization_id": org_id, "blocks": Jsonb([{"block_id": f"action_item_buttons:{item_id}"}])})).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 async def get(conn: psycopg.AsyncConnection, org_id: int, item_id: int) -> Item:

@@ -59,6 +59,9 @@ def parse_value(kpi: str, text: str) -> float:
     the module notes). Raises InvalidInput, saying the range, for anything else (``150%``, ``-3``, ``lots``)."""
     raw = text.strip().lower()
     found = _NUMBER.match(raw.replace(" ", "")) or _NUMBER.match(raw)
+    if found is None and raw.startswith("-") and _NUMBER.match(raw[1:].replace(" ", "")):
+        raise InvalidInput(f"`{text.strip()[:40]}` is out of range for `{kpi}`: a target is never negative. "
+                           f"{_range(kpi)}")
     if found is None:
         raise InvalidInput(f"`{text.strip()[:40]}` isn't a number I can use for `{kpi}`. {_range(kpi)}")
     number, unit = float(found[1]), (found[2] or "")
@@ -67,19 +70,19 @@ def parse_value(kpi: str, text: str) -> float:
             raise InvalidInput(f"`{kpi}` is a rate. {_range(kpi)}")
         ratio = number / 100 if unit == "%" or number > 1 else number
         if ratio > 1:
-            raise InvalidInput(f"{number:g}% is out of range for `{kpi}`. {_range(kpi)}")
+            raise InvalidInput(f"`{number:g}%` is out of range for `{kpi}`. {_range(kpi)}")
         return ratio
     if kpi == kpis.BLOCKER_RESOLUTION_HOURS:
         if unit and unit not in _HOURS:
             raise InvalidInput(f"`{kpi}` is in working hours. {_range(kpi)}")
         if not 0 < number <= MAX_HOURS:
-            raise InvalidInput(f"{number:g} hours is out of range for `{kpi}`. {_range(kpi)}")
+            raise InvalidInput(f"`{number:g} hours` is out of range for `{kpi}`. {_range(kpi)}")
         return number
     if kpi == kpis.WEIGHTED_THROUGHPUT:
         if unit and unit not in _POINTS:
             raise InvalidInput(f"`{kpi}` is in weight points. {_range(kpi)}")
         if number > MAX_POINTS:
-            raise InvalidInput(f"{number:g} points is out of range for `{kpi}`. {_range(kpi)}")
+            raise InvalidInput(f"`{number:g} points` is out of range for `{kpi}`. {_range(kpi)}")
         return number
     if unit or not MOOD_RANGE[0] <= number <= MOOD_RANGE[1]:
         raise InvalidInput(f"`{text.strip()[:40]}` is out of range for `{kpi}`. {_range(kpi)}")

@@ -87,8 +87,10 @@ MIN_MOOD_PEOPLE = 3
 NOT_ENOUGH_RESPONSES = "not enough responses"
 NO_CHECKLISTS = "no checklists set up"
 NO_SOPS = "no SOPs set up"
-# The weighted_throughput target is per person and per week (7 days); other periods scale it by their length.
+# The weighted_throughput target is per person and per week; other periods scale it by their workdays (a team with
+# no workdays set: by their days / 7).
 THROUGHPUT_TARGET_DAYS = 7
+WEEKDAYS = frozenset({1, 2, 3, 4, 5})
 
 Direction = Literal["at_least", "at_most"]
 PeriodKind = Literal["daily", "weekly", "monthly"]
@@ -107,6 +109,7 @@ class Figure:
     target: float | None
     previous: float | None
     note: str | None
+    bound: float | None = None  # with no value: what is known of it so far (the oldest open blocker's wait)
 
     @property
     def direction(self) -> Direction:
@@ -114,9 +117,12 @@ class Figure:
 
     @property
     def met(self) -> bool | None:
-        """Whether the value meets its target (None without either)."""
-        if self.value is None or self.target is None:
+        """Whether the value meets its target (None without either: "no data", never "met"); with no value, a
+        ``bound`` already past an at_most target is a miss."""
+        if self.target is None:
             return None
+        if self.value is None:
+            return False if self.direction == "at_most" and self.bound is not None and self.bound > self.target else None
         return self.value <= self.target if self.direction == "at_most" else self.value >= self.target
 
     @property
@@ -190,6 +196,14 @@ class ResolvedBlocker:
 
 
 @dataclass(frozen=True)
+class OpenBlocker:
+    """A blocker still open at the end of the period (raised at ``raised_at``, UTC)."""
+
+    user_id: int
+    raised_at: datetime
+
+
+@dataclass(frozen=True)
 class MoodEntry:
     user_id: int
     day: date
@@ -229,6 +243,7 @@ class PeriodData:
     done: list[DoneTask] = field(default_factory=list)
     closes: list[TaskClose] = field(default_factory=list)
     blockers: list[ResolvedBlocker] = field(default_factory=list)
+    open_blockers: list[OpenBlocker] = field(default_factory=list)
     mood: list[MoodEntry] = field(default_factory=list)
     checklists_exist: bool = False
     checklists: list[ChecklistSent] = field(default_factory=list)
@@ -343,6 +358,16 @@ def blocker_resolution_hours(blockers: Iterable[ResolvedBlocker], rhythm: Rhythm
     return statistics.median(hours) if hours else None
 
 
+def oldest_open_blocker_hours(blockers: Iterable[OpenBlocker], rhythm: Rhythm,
+                              people: Mapping[int, people_calendar.Person], *, at: datetime) -> float | None:
+    """The longest any blocker still open at ``at`` (UTC) has waited, in working hours on the blocked person's
+    calendar (as :func:`resolution_hours`), or None when none is open. A lower bound on its resolution time: it
+    shows when no blocker was resolved but one waits past the target (tester 15 finding 3)."""
+    hours = [people_calendar.working_time(rhythm, people.get(b.user_id, people_calendar.Person()), b.raised_at,
+                                          at).total_seconds() / 3600 for b in blockers if b.raised_at < at]
+    return max(hours) if hours else None
+
+
 def weighted_throughput(done: Iterable[DoneTask]) -> float:
     """The sum of ``tasks.weight`` of the tasks done in the period, in weight points (0 when none)."""
     return float(sum(t.weight for t in done))
@@ -393,14 +418,15 @@ def direction_of(kpi: str) -> Direction:
     return "at_most" if kpi in AT_MOST else "at_least"
 
 
-def personal_target(target: Target | None, ramp_up: RampUp | None, *, since: date, until: date) -> float | None:
+def personal_target(target: Target | None, ramp_up: RampUp | None, *, since: date, until: date,
+                    workdays: frozenset[int] = WEEKDAYS) -> float | None:
     """The target that applies to one person over [``since``, ``until``]: the organization's, lightened by their
     ramp-up's ``target_multiplier`` m (``user_ramp_up``) when it covers any day of the period: an at_least target t
     becomes t * m, an at_most target t / m (more time, more carried), a rate capped at 1. Throughput targets are
     per week and scale by the period's length (:func:`period_target`)."""
     if target is None:
         return None
-    value = period_target(target, since=since, until=until)
+    value = period_target(target, since=since, until=until, workdays=workdays)
     if ramp_up is not None and ramp_up.starts_on <= until and ramp_up.ends_on >= since:
         m = ramp_up.target_multiplier
         value = value * m if target.direction == "at_least" else value / m
@@ -409,11 +435,13 @@ def personal_target(target: Target | None, ramp_up: RampUp | None, *, since: dat
     return value
 
 
-def period_target(target: Target, *, since: date, until: date) -> float:
+def period_target(target: Target, *, since: date, until: date, workdays: frozenset[int] = WEEKDAYS) -> float:
     """The target over [``since``, ``until``]: as set, except weighted throughput, set per person per week, which
-    scales by the period's days / 7."""
+    scales by the period's workdays / the workdays of a week (``workdays``: ISO weekdays, the team's; holidays are
+    not taken off). A Monday-to-Friday team's daily target is the weekly one / 5, a week's is the weekly one."""
     if target.kpi == WEIGHTED_THROUGHPUT:
-        return target.value * ((until - since).days + 1) / THROUGHPUT_TARGET_DAYS
+        days = sum(1 for i in range((until - since).days + 1) if (since + timedelta(days=i)).isoweekday() in workdays)
+        return target.value * days / (len(workdays) or THROUGHPUT_TARGET_DAYS)
     return target.value
 
 
@@ -441,7 +469,7 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
         CARRY_FORWARD_RATE: _noted(carry_forward_rate(c for c in data.closes if mine(c.user_id)), "nothing was planned"),
         BLOCKER_RESOLUTION_HOURS: _noted(blocker_resolution_hours(
             [b for b in data.blockers if mine(b.user_id)], data.rhythm, data.calendar_people),
-            "no blocker was resolved"),
+            _no_blocker_resolved(open_blocker_bound(data, who, now))),
         WEIGHTED_THROUGHPUT: (weighted_throughput(t for t in data.done if mine(t.user_id)), None),
         CHECKLIST_COMPLIANCE: checklist_compliance([c for c in data.checklists if mine(c.user_id)],
                                                    exist=data.checklists_exist),
@@ -455,6 +483,25 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
     return {k: values[k] for k in PERSONAL_KPIS}
 
 
+def _period_end(data: PeriodData) -> datetime:
+    return period_instants(data.since, data.until, data.rhythm.timezone)[1]
+
+
+def open_blocker_bound(data: PeriodData, who: int | None, now: datetime) -> float | None:
+    """The oldest open blocker's wait (working hours, at the period's end or ``now`` if earlier) of ``who`` (None:
+    the team), when no blocker of theirs was resolved in the period; else None."""
+    if any(who is None or b.user_id == who for b in data.blockers):
+        return None
+    return oldest_open_blocker_hours([b for b in data.open_blockers if who is None or b.user_id == who], data.rhythm,
+                                     data.calendar_people, at=min(now, _period_end(data)))
+
+
+def _no_blocker_resolved(waited: float | None) -> str:
+    if waited is None:
+        return "no blocker was resolved"
+    return f"none resolved; the oldest open one has waited {waited:.1f} h"
+
+
 def _noted(value: float | None, note: str) -> tuple[float | None, str | None]:
     return value, None if value is not None else note
 
@@ -463,7 +510,7 @@ def _team_target(data: PeriodData, kpi: str) -> float | None:
     target = data.targets.get(kpi)
     if target is None:
         return None
-    value = period_target(target, since=data.since, until=data.until)
+    value = period_target(target, since=data.since, until=data.until, workdays=data.rhythm.workdays)
     if kpi == WEIGHTED_THROUGHPUT:
         # The team's throughput target is the per-person one times the people who worked at least one day.
         working = sum(1 for u in data.user_ids if any(d.working for d in data.days.get(u, [])))
@@ -478,8 +525,9 @@ def figures_of(data: PeriodData, *, now: datetime,
     previous = previous or {}
 
     def figure(kpi: str, value: float | None, note: str | None, target: float | None, who: int | None) -> Figure:
+        bound = open_blocker_bound(data, who, now) if kpi == BLOCKER_RESOLUTION_HOURS and value is None else None
         return Figure(kpi=kpi, value=value, unit=UNITS[kpi], target=target,
-                      previous=(previous.get(who) or {}).get(kpi), note=note)
+                      previous=(previous.get(who) or {}).get(kpi), note=note, bound=bound)
 
     team = {kpi: figure(kpi, v, n, _team_target(data, kpi), None) for kpi, (v, n) in _values(data, None, now).items()}
     people: dict[int, dict[str, Figure]] = {}
@@ -487,8 +535,8 @@ def figures_of(data: PeriodData, *, now: datetime,
     for user_id in data.user_ids:
         ramp = data.ramp_ups.get(user_id)
         people[user_id] = {
-            kpi: figure(kpi, v, n, personal_target(data.targets.get(kpi), ramp, since=data.since, until=data.until),
-                        user_id)
+            kpi: figure(kpi, v, n, personal_target(data.targets.get(kpi), ramp, since=data.since, until=data.until,
+                                                   workdays=data.rhythm.workdays), user_id)
             for kpi, (v, n) in _values(data, user_id, now).items()}
         away = out_days(data.days.get(user_id, []))
         if away:
@@ -539,6 +587,7 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
     data.done = [DoneTask(r[0], int(r[1]), r[2]) for r in await rows("kpi_tasks_done")]
     data.closes = [TaskClose(r[0], r[1], r[2]) for r in await rows("kpi_task_closes")]
     data.blockers = [ResolvedBlocker(int(r[0]), r[1], r[2]) for r in await rows("kpi_blockers_resolved")]
+    data.open_blockers = [OpenBlocker(int(r[0]), r[1]) for r in await rows("kpi_blockers_open")]
     data.mood = [MoodEntry(int(r[0]), r[1], int(r[2])) for r in await rows("kpi_mood")]
     exists = (await rows("kpi_checklists_exist"))[0]
     data.checklists_exist, data.sops_exist = bool(exists[0]), bool(exists[1])
@@ -567,7 +616,8 @@ async def compute(conn: psycopg.AsyncConnection, org_id: int, *, since: date, un
                   user_ids: Sequence[int] | None = None) -> Figures:
     """The figures of [``since``, ``until``] (team dates, inclusive) at ``now`` (aware) for ``user_ids`` (None: the
     people of the period, :func:`people_of`). Each figure's ``previous`` comes from the previous period's snapshot
-    (``kpi_snapshots``) when there is one, else from computing that period the same way; for ``user_ids`` (a part of
+    (``kpi_snapshots``) when there is one, else from computing that period the same way (none when nobody was
+    asked for an update in it: a first period has nothing to compare with); for ``user_ids`` (a part of
     the organization, such as a manager's team) the team's previous value is always computed for those people (the
     stored team row is the whole organization's). Raises NotFound when the
     organization has no settings, ValueError when ``until`` is before ``since``."""
@@ -585,8 +635,11 @@ async def compute(conn: psycopg.AsyncConnection, org_id: int, *, since: date, un
     else:
         earlier = await load(conn, org_id, since=before_since, until=before_until, user_ids=data.user_ids,
                              rhythm=rhythm)
-        computed = figures_of(earlier, now=now)
-        previous = {None: computed.metrics(), **{u: computed.metrics(u) for u in computed.people}, **stored}
+        if any(d.asked for days in earlier.days.values() for d in days):
+            computed = figures_of(earlier, now=now)
+            previous = {None: computed.metrics(), **{u: computed.metrics(u) for u in computed.people}, **stored}
+        else:  # nobody was asked then (before the first thread): no previous value, not zeros
+            previous = stored
     return figures_of(data, now=now, previous=previous)
 
 

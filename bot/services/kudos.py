@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
-from bot.services import calendar, security
+from bot.services import calendar, channel_setting, security
 from bot.services.notifications import FailedDelivery, Target, notify, on_failure, quiet_hours_end
 from db.queries import Q
 from db.repos.users import user_by_slack_id
@@ -71,15 +71,8 @@ async def set_kudos_channel(conn: psycopg.AsyncConnection, org_id: int, actor: U
     id)``: the caller's check that Steward can post there (raises InvalidInput saying why not), run before anything
     is written. Audit-logged. Returns the channel id now set (None: kudos go by DM)."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="kudos.channel")
-    written = (words or "").strip()
-    named = markup.read(written)
-    if written.lower() in ("off", "none", "dm", "dms"):
-        channel = None
-    elif len(named.channels) == 1 and not named.without("channel").strip():
-        channel = named.channels[0]
-    else:
-        raise InvalidInput("Pick the channel with a mention, like `/steward kudos channel #wins`, or "
-                           "`/steward kudos channel off` to send kudos by DM.")
+    channel = channel_setting.pick(words, usage="Pick the channel with a mention, like `/steward kudos channel "
+                                                "#wins`, or `/steward kudos channel off` to send kudos by DM.")
     if channel is not None and can_post is not None:
         await can_post(channel)
     await conn.execute(Q["kudos_channel_set"], {"organization_id": org_id, "channel_id": channel})

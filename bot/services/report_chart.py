@@ -23,6 +23,9 @@ SIZE_INCHES = (9.0, 6.0)
 DPI = 100
 """900 x 600 pixels: readable in Slack's preview at its default width, about 60 KB."""
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TARGET_LABEL = "target now"
+"""The target line's legend: targets keep no history (``kpi_targets`` holds the current value only), so past weeks
+are drawn against today's target, and the legend says so rather than implying it was the target then."""
 
 
 class ChartError(Exception):
@@ -32,7 +35,7 @@ class ChartError(Exception):
 def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Mapping[str, float | None], *,
            title: str, kpis: Sequence[str] = MAIN_KPIS) -> bytes:
     """The PNG of ``trend`` (oldest first: ``(period_start, {kpi: value})``; the last :data:`PERIODS` are drawn)
-    with each KPI's target (``targets[kpi]``, a dashed line) in its own panel; rates in percent. Raises
+    with each KPI's current target (``targets[kpi]``, a dashed line labelled :data:`TARGET_LABEL`) in its own panel; rates in percent. Raises
     ChartError when there is nothing to draw or drawing fails."""
     points = list(trend)[-PERIODS:]
     shown = [k for k in kpis if any(values.get(k) is not None for _, values in points)]
@@ -51,7 +54,7 @@ def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Ma
                     marker="o", color="#1264a3", linewidth=2)
             target = targets.get(kpi)
             if target is not None:
-                ax.axhline(scaled(kpi, target), color="#e01e5a", linestyle="--", linewidth=1.2, label="target")
+                ax.axhline(scaled(kpi, target), color="#e01e5a", linestyle="--", linewidth=1.2, label=TARGET_LABEL)
                 ax.legend(loc="best", fontsize=8, frameon=False)
             ax.set_title(LABELS.get(kpi, kpi) + (" (%)" if is_rate(kpi) else ""), fontsize=10)
             ax.set_xticks(xs, labels, fontsize=7, rotation=45)

@@ -82,6 +82,17 @@ def below_target(kpi: str, value: float | None, target: float | None) -> bool:
     return shown > goal if kpi in LOWER_IS_BETTER else shown < goal
 
 
+def misses(figure: FigureLike) -> bool:
+    """Whether a figure misses its target: its value (:func:`below_target`), or, with no value, what is known of it
+    so far (``Figure.bound``: a blocker open past an at_most target)."""
+    return below_target(figure.kpi, figure.value, figure.target) or (figure.value is None and figure.met is False)
+
+
+def shown(figure: FigureLike) -> str:
+    """The figure's value as read, or its note when it has none ("nothing was due")."""
+    return figure.note if figure.value is None and figure.note else fmt(figure.kpi, figure.value)
+
+
 def improvement(kpi: str, value: float | None, previous: float | None) -> float | None:
     """How much better (positive) or worse (negative) ``value`` is than ``previous``, in the shown unit."""
     if value is None or previous is None:
@@ -101,15 +112,23 @@ class Headline:
     change: str | None
     missed: bool
     note: str | None
+    no_data: bool = False  # no value for the period (nothing was due, no blocker resolved, ...)
+
+    @property
+    def status(self) -> str:
+        """Against its target: "missed", "met", or "no data" (nothing to measure: never "met")."""
+        if self.missed:
+            return "missed"
+        return "no data" if self.no_data else "met"
 
 
 def headline(figure: FigureLike) -> Headline:
     return Headline(
         kpi=figure.kpi, label=LABELS.get(figure.kpi, figure.kpi.replace("_", " ").capitalize()),
-        value=figure.note if figure.value is None and figure.note else fmt(figure.kpi, figure.value),
+        value=shown(figure),
         target=None if figure.target is None else fmt(figure.kpi, figure.target),
         change=change(figure.kpi, figure.value, figure.previous),
-        missed=below_target(figure.kpi, figure.value, figure.target), note=figure.note)
+        missed=misses(figure), note=figure.note, no_data=figure.value is None)
 
 
 def headlines(team: Mapping[str, FigureLike]) -> list[Headline]:
@@ -129,6 +148,37 @@ def biggest_change(team: Mapping[str, FigureLike]) -> Headline | None:
     return None if best is None else headline(team[best[1]])
 
 
+def changed_most(team: Mapping[str, FigureLike]) -> str:
+    """The report's "what changed most" line: the KPI that moved most, else that nothing moved, or that there is no
+    previous period yet (a first report)."""
+    moved = biggest_change(team)
+    if moved is not None:
+        return f"Changed most: *{moved.label}* {moved.change} (now {moved.value})."
+    if any(f.previous is not None and f.value is not None for f in team.values()):
+        return "Changed most: nothing; every KPI is where it was in the previous period."
+    return "Changed most: nothing to compare with yet (no previous period)."
+
+
+def decisions(team: Mapping[str, FigureLike]) -> str:
+    """The template narrative: what the KPI lines above it do not say at a glance: which targets were missed and by
+    how much (what needs a decision), and which targets had no data this period. Every number in it is a figure of
+    :func:`facts`. Who was on leave is not repeated (the report has its own line)."""
+    lines = headlines(team)
+    missed = [h for h in lines if h.missed]
+    unmeasured = [h.label for h in lines if h.no_data and h.target is not None and not h.missed]
+    out = []
+    if missed:
+        out.append(f"Needs a decision: {len(missed)} target{'s' if len(missed) != 1 else ''} missed: "
+                   + "; ".join(f"{h.label.lower()} {h.value} against {h.target}" for h in missed) + ".")
+    elif any(h.target is not None and not h.no_data for h in lines):
+        out.append("Every target with data was met.")
+    else:
+        out.append("No target was measured this period.")
+    if unmeasured:
+        out.append("No data to judge against its target: " + ", ".join(u.lower() for u in unmeasured) + ".")
+    return " ".join(out)
+
+
 def facts(team: Mapping[str, FigureLike], *, people: int, on_leave: Iterable[str] = (), period: str = "") -> list[str]:
     """The fact lines a narrative is written from (and checked against): one per KPI with a value, its target and
     change, the number of people, who was on leave. Every number in them is a computed figure."""
@@ -138,7 +188,7 @@ def facts(team: Mapping[str, FigureLike], *, people: int, on_leave: Iterable[str
             continue
         line = f"{h.label}: {h.value}"
         if h.target is not None:
-            line += f" (target {h.target}{', missed' if h.missed else ', met'})"
+            line += f" (target {h.target}, {h.status})"
         if h.change is not None:
             line += f", {h.change} from the previous period"
         lines.append(line + ".")

@@ -50,11 +50,12 @@ def template(facts: Sequence[str]) -> str:
     return " ".join(body)
 
 
-async def narrate(ai: Any, facts: Sequence[str], *, report: str) -> Narrative:
+async def narrate(ai: Any, facts: Sequence[str], *, report: str, fallback: str | None = None) -> Narrative:
     """The narrative for a report whose figures are stated by ``facts``. ``ai`` is bot.ai.service.AI (or None):
-    when it is online its paragraph is used if :func:`ungrounded` finds nothing; else the template, with the
-    mismatch logged (``report_narrative_ungrounded``, ``report`` naming the report)."""
-    fallback = template(facts)
+    when it is online its paragraph is used if :func:`ungrounded` finds nothing; else the template (``fallback``,
+    when given: bot/services/report_figures.py ``decisions``, what the KPI lines do not already say; else
+    :func:`template`), with the mismatch logged (``report_narrative_ungrounded``, ``report`` naming the report)."""
+    fallback = fallback or template(facts)
     if ai is None or getattr(ai, "offline", True):
         return Narrative(fallback, "template")
     result = await ai.narrate(list(facts))

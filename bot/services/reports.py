@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -47,10 +47,12 @@ from db.rows import User
 log = get_logger(__name__)
 
 Audience = Literal["self", "team", "org"]
-NO_DATA = "No updates were asked in that period, so there is nothing to report."
+NO_DATA = "No updates were asked in {period}, so there is nothing to report."
 CSV_COLUMNS = ("person", "slack_id", "days_out") + figures_text.MAIN_KPIS + (
     "team_mood", "checklist_compliance", "sop_compliance", "interventions", "recognition")
 NOTIFICATION_KIND = "report"
+LEAVE_HORIZON = timedelta(days=62)
+"""How far past next week a leave starting in it is read, to show its last day."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,12 @@ class Report:
                            for u, fs in self.figures.people.items()}}
 
 
-def _ranges(days: Sequence[date]) -> list[tuple[date, date]]:
+def _ranges(days: Sequence[date], rhythm: calendar.Rhythm) -> list[tuple[date, date]]:
+    """``days`` as runs (first, last): a run goes on across days that are no workdays (a weekend, a holiday)."""
     out: list[tuple[date, date]] = []
     for d in sorted(set(days)):
-        if out and (d - out[-1][1]).days == 1:
+        gap = [out[-1][1] + timedelta(days=i) for i in range(1, (d - out[-1][1]).days)] if out else None
+        if gap is not None and not any(calendar.is_workday(g, rhythm) for g in gap):
             out[-1] = (out[-1][0], d)
         else:
             out.append((d, d))
@@ -99,8 +103,12 @@ def _ranges(days: Sequence[date]) -> list[tuple[date, date]]:
 
 
 def _span(first: date, last: date) -> str:
-    one = f"{first:%a} {first.day} {first:%b}"
-    return one if first == last else f"{one} – {last:%a} {last.day} {last:%b}"
+    """"Mon 21 Dec", "Mon 21 – Wed 23 Dec", "Mon 30 Nov – Wed 2 Dec" (a leave's workdays, first to last)."""
+    end = f"{last:%a} {last.day} {last:%b}"
+    if first == last:
+        return end
+    start = f"{first:%a} {first.day}" + ("" if (first.year, first.month) == (last.year, last.month) else f" {first:%b}")
+    return f"{start} – {end}"
 
 
 async def threads_asked(conn: psycopg.AsyncConnection, org_id: int, period: Period) -> int:
@@ -132,11 +140,14 @@ async def team_trend(conn: psycopg.AsyncConnection, org_id: int, period: Period,
 async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *, audience: Audience,
                   subject: User | None, people: Sequence[User], now: datetime, ai: Any = None,
                   with_chart: bool = True) -> Report:
-    """Compose the report of ``period`` about ``people`` (module doc). Raises InvalidInput(:data:`NO_DATA`) when no
+    """Compose the report of ``period`` about ``people`` (module doc). Raises InvalidInput(:data:`NO_DATA`, naming the
+    period) when no
     standup thread was posted in the period. The chart is drawn for weekly and monthly reports (``with_chart``);
     its failure is recorded in ``chart_error``, never raised."""
     if await threads_asked(conn, org_id, period) == 0:
-        raise InvalidInput(NO_DATA)
+        named = {"daily": period.label(), "weekly": f"the {period.label()} ({_span(period.start, period.end)})"}.get(
+            period.kind, f"{period.label()} ({_span(period.start, period.end)})")
+        raise InvalidInput(NO_DATA.format(period=named))
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     ids = [u.id for u in people]
     figures = await kpis.compute(conn, org_id, since=period.start, until=period.end, now=now, user_ids=ids)
@@ -146,16 +157,19 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
     report_day = calendar.local_date(now, rhythm.timezone)
     next_week = (report_day + timedelta(days=1), report_day + timedelta(days=7))
     out_next: dict[int, list[date]] = {}
-    for absence in await absence_sources.absences(conn, org_id, ids, *next_week):
+    # Leaves that start within the next 7 days are shown whole (to LEAVE_HORIZON): "Mon 21 – Wed 23 Dec".
+    for absence in await absence_sources.absences(conn, org_id, ids, next_week[0], next_week[1] + LEAVE_HORIZON):
         day = absence.first
         while day <= absence.last:
             if calendar.is_workday(day, rhythm):
                 out_next.setdefault(absence.user_id, []).append(day)
             day += timedelta(days=1)
-    out_next_week = [f"{names[uid]}: " + ", ".join(_span(a, b) for a, b in _ranges(days))
-                     for uid, days in sorted(out_next.items()) if uid in names]
+    out_next_week = [f"{names[uid]}: " + ", ".join(_span(a, b) for a, b in runs)
+                     for uid, days in sorted(out_next.items()) if uid in names
+                     if (runs := [r for r in _ranges(days, rhythm) if r[0] <= next_week[1]])]
     facts = figures_text.facts(figures.team, people=len(people), on_leave=on_leave, period=period.label())
-    narrative = await narrate(ai, facts, report=f"{period.kind}:{period.start}:{audience}")
+    narrative = await narrate(ai, facts, report=f"{period.kind}:{period.start}:{audience}",
+                              fallback=figures_text.decisions(figures.team))
     png, chart_error = None, None
     if with_chart and period.kind != "daily":
         try:
@@ -169,7 +183,9 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
         "organization_id": org_id, "user_ids": ids})).fetchall()
     carried = await (await conn.execute(Q["report_tasks_carried"], {
         "organization_id": org_id, "user_ids": ids, "times": action_items.CARRIED_TIMES})).fetchall()
-    proposals = action_items.propose(period, figures.team, figures.people, names, blockers=blockers, carried=carried)
+    scope = "org" if audience == "org" else f"{audience}:{subject.id if subject else 0}"
+    proposals = action_items.propose(period, figures.team, figures.people, names, blockers=blockers, carried=carried,
+                                     scope=scope)
     recognition = [] if period.kind == "daily" else recognition_feed.lines(
         await recognition_feed.feed(conn, org_id, ids, period.start, period.end, rhythm.timezone))
     return Report(org_id, period, audience, subject, list(people), figures, narrative, facts, png, chart_error,
@@ -232,13 +248,15 @@ async def direct_reports(conn: psycopg.AsyncConnection, org_id: int, manager_id:
 
 @dataclass(frozen=True)
 class Request:
-    """What `/report [daily|weekly|monthly] [@person|team] [YYYY-MM-DD] [csv]` asked for."""
+    """What `/report [daily|weekly|monthly] [@person|team|org] [YYYY-MM-DD] [csv]` asked for: ``team`` is the
+    asker's own team (their direct reports; admins too), ``org`` the whole organization (admins)."""
 
     kind: Kind = "weekly"
     person: str | None = None  # a Slack user id
     team: bool = False
     day: date | None = None
     csv: bool = False
+    org: bool = False
 
 
 def parse_request(text: str, mentioned: Sequence[str]) -> Request:
@@ -246,14 +264,16 @@ def parse_request(text: str, mentioned: Sequence[str]) -> Request:
     InvalidInput naming the word it could not read."""
     kind: Kind = "weekly"
     person = mentioned[0] if mentioned else None
-    team = want_csv = False
+    team = org = want_csv = False
     day = None
     for word in text.split():
         lower = word.lower()
         if lower in ("daily", "weekly", "monthly"):
             kind = lower  # type: ignore[assignment]
-        elif lower in ("team", "org", "organization", "organisation", "all"):
+        elif lower == "team":
             team = True
+        elif lower in ("org", "organization", "organisation", "all"):
+            org = True
         elif lower == "csv":
             want_csv = True
         elif word.startswith("<@") or word.startswith("@"):
@@ -265,31 +285,44 @@ def parse_request(text: str, mentioned: Sequence[str]) -> Request:
             except ValueError:
                 raise InvalidInput(
                     f"I didn't understand “{word[:40]}”. Try `/report weekly`, `/report monthly @ana 2026-03-02`, "
-                    "`/report weekly team csv` (a date is YYYY-MM-DD).") from None
-    if person is not None and team:
-        raise InvalidInput("Ask for one person or for the team, not both.")
-    return Request(kind, person, team, day, want_csv)
+                    "`/report weekly team csv`, `/report weekly org` (a date is YYYY-MM-DD).") from None
+    if (person is not None) + team + org > 1:
+        raise InvalidInput("Ask for one person, your team or the organization, one at a time.")
+    return Request(kind, person, team, day, want_csv, org)
 
 
 async def on_demand(conn: psycopg.AsyncConnection, org_id: int, asker: User, request: Request, *, now: datetime,
                     ai: Any = None) -> Report:
+    """:func:`requested` with the asker's open action items (the same list as `/actions`), so an on-demand report
+    never says "Nothing needs a decision" while the asker has items open."""
+    report = await requested(conn, org_id, asker, request, now=now, ai=ai)
+    return replace(report, items=await action_items.open_items(conn, org_id, [asker.id]))
+
+
+async def requested(conn: psycopg.AsyncConnection, org_id: int, asker: User, request: Request, *, now: datetime,
+                    ai: Any = None) -> Report:
     """The report `/report` asked for, composed (not stored: asking twice is harmless). Members may ask for
-    themselves; managers for themselves, anyone below them and their team (direct reports); admins for anyone
-    and the organization (`team`). Raises InvalidInput (a future date, a period with no data), NotFound (an
+    themselves; managers for themselves, anyone below them and their team (`team`: their direct reports); admins
+    for anyone, their own team (`team`) and the organization (`org`). Raises InvalidInput (a future date, a period with no data), NotFound (an
     unknown person), PermissionDenied (logged to security_audit_logs)."""
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     today = calendar.local_date(now, rhythm.timezone)
     if request.day is not None and request.day > today:
         raise InvalidInput(f"{request.day.isoformat()} is in the future; a report covers days that have happened.")
     period = period_of(request.kind, request.day) if request.day else last_complete(request.kind, today)
+    if request.org:
+        if not asker.is_admin:
+            raise await security.deny(conn, organization_id=org_id, actor=asker, action="report.org",
+                                      message="Sorry, the organization's report is for admins. `/report team` gives "
+                                              "your team's, `/report` your own.")
+        people = [u for u in await active_users(conn, org_id)]
+        return await compose(conn, org_id, period, audience="org", subject=None, people=people, now=now, ai=ai)
     if request.team:
-        if asker.is_admin:
-            people = [u for u in await active_users(conn, org_id)]
-            return await compose(conn, org_id, period, audience="org", subject=None, people=people, now=now, ai=ai)
-        if asker.is_manager:
+        if asker.is_manager or asker.is_admin:
             people = await direct_reports(conn, org_id, asker.id)
             if not people:
-                raise InvalidInput("Nobody reports to you yet, so there is no team report.")
+                raise InvalidInput("Nobody reports to you yet, so there is no team report."
+                                   + (" `/report org` gives the organization's." if asker.is_admin else ""))
             return await compose(conn, org_id, period, audience="team", subject=asker, people=people, now=now, ai=ai)
         raise await security.deny(conn, organization_id=org_id, actor=asker, action="report.team",
                                   message="Sorry, team reports are for managers and admins. "
@@ -357,15 +390,23 @@ async def send_scheduled(conn: psycopg.AsyncConnection, org_id: int, kind: Kind,
         ("team", by_id[m], await direct_reports(conn, org_id, m)) for m in managers if m in by_id]
     jobs.append(("org", None, everyone))
     admins, channel = await _recipients(conn, org_id)
-    for audience, manager, people in jobs:
-        async with conn.transaction():
+    # One transaction: every report is stored (with the items it proposes) before any is sent, so a reader with two
+    # reports (their team's and the organization's) sees the same open items, the same rows, in both.
+    async with conn.transaction():
+        stored_reports: list[tuple[Audience, User | None, Report]] = []
+        for audience, manager, people in jobs:
             report = await compose(conn, org_id, period, audience=audience, subject=manager, people=people, now=now, ai=ai)
             owner = manager if audience == "team" else (admins[0] if admins else None)
             stored = await store(conn, report, owner=owner, now=now)
             if stored is None:
                 result["already"] += 1
                 continue
+            stored_reports.append((audience, owner, stored))
+        for audience, owner, stored in stored_reports:
+            if owner is not None:
+                stored = replace(stored, items=await action_items.open_items(conn, org_id, [owner.id]))
             result["chart_failed"] += int(stored.chart_error is not None)
+            manager = stored.subject if audience == "team" else None
             scope = f"team:{manager.id}" if manager else "org"
             key = f"report:{org_id}:{kind}:{period.start.isoformat()}:{scope}"
             if audience == "team" and manager is not None:
@@ -393,9 +434,13 @@ async def ooo_people(conn: psycopg.AsyncConnection, org_id: int, users: Sequence
 
 
 async def set_reports_channel(conn: psycopg.AsyncConnection, org_id: int, actor: User, channel_id: str | None,
-                              *, now: datetime) -> None:
-    """`/steward reports channel #x` (admins; ``None``: back to admins' DMs). Raises PermissionDenied (logged)."""
+                              *, now: datetime, can_post: Callable[[str], Awaitable[None]] | None = None) -> None:
+    """`/steward reports channel #x` (admins; ``None``: back to admins' DMs). ``can_post(channel id)``: the caller's
+    check that Steward can post there (raises InvalidInput saying why not; bot/listeners/channel_check.py), run
+    after the admin check and before anything is written. Raises PermissionDenied (logged)."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="reports.channel")
+    if channel_id is not None and can_post is not None:
+        await can_post(channel_id)
     await conn.execute(Q["reports_channel_set"], {"organization_id": org_id, "channel_id": channel_id})
     await security.audit(conn, organization_id=org_id, actor=actor, action="reports.channel",
                          entity_type="org_settings", details={"channel": channel_id}, now=now)

@@ -39,6 +39,14 @@ FROM blockers
 WHERE organization_id = %(organization_id)s AND user_id = ANY(%(user_ids)s)
   AND status = 'resolved' AND resolved_at >= %(since_at)s AND resolved_at < %(until_at)s
 
+-- name: kpi_blockers_open
+-- Blockers of these people raised before until_at and still open at until_at (open now, or resolved later):
+-- "none resolved" must not read as fine while one waits.
+SELECT user_id, created_at
+FROM blockers
+WHERE organization_id = %(organization_id)s AND user_id = ANY(%(user_ids)s) AND created_at < %(until_at)s
+  AND (status = 'open' OR resolved_at >= %(until_at)s)
+
 -- name: kpi_mood
 -- Mood check-ins of these people on their dates in [since, until].
 SELECT user_id, local_date, score
@@ -114,3 +122,18 @@ INSERT INTO kpi_snapshots (organization_id, user_id, period, period_start, perio
 VALUES (%(organization_id)s, %(user_id)s, %(period)s, %(period_start)s, %(period_end)s, %(metrics)s, %(now)s)
 ON CONFLICT ON CONSTRAINT kpi_snapshots_org_user_period_key DO NOTHING
 RETURNING id
+
+-- name: kpi_snapshot_first_threads
+-- When each person was first asked (the first posted morning thread they were in) and, as user_id NULL, when the
+-- organization's first thread was: weeks before those hold no data and are never snapshotted.
+SELECT NULL::bigint AS user_id, min(thread_date) FROM morning_threads
+WHERE organization_id = %(organization_id)s AND status IN ('posted', 'closed')
+UNION ALL
+SELECT p.user_id, min(mt.thread_date) FROM morning_threads mt, unnest(mt.participant_ids) AS p(user_id)
+WHERE mt.organization_id = %(organization_id)s AND mt.status IN ('posted', 'closed')
+GROUP BY p.user_id
+
+-- name: kpi_snapshot_open_days
+-- The dates in [since, until] on which someone's day is still open (a plan item not yet closed by day-close).
+SELECT DISTINCT plan_date FROM day_plan_items
+WHERE organization_id = %(organization_id)s AND closed_at IS NULL AND plan_date BETWEEN %(since)s AND %(until)s

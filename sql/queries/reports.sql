@@ -94,3 +94,13 @@ RETURNING id
 UPDATE action_items SET assignee_id = %(assignee_id)s, updated_at = %(now)s
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND status IN ('open', 'in_progress')
 RETURNING id
+
+-- name: action_item_copies
+-- Where an action item is shown with its buttons: every sent report message whose blocks hold its buttons block
+-- (a manager's team report and the organization's report can both list it). (channel, ts) pairs.
+SELECT DISTINCT d.slack_channel_id, d.slack_ts
+FROM notifications n
+JOIN notification_deliveries d ON d.organization_id = n.organization_id AND d.notification_id = n.id
+WHERE n.organization_id = %(organization_id)s AND n.kind = 'report' AND d.status = 'sent'
+  AND d.slack_channel_id IS NOT NULL AND d.slack_ts IS NOT NULL
+  AND n.payload -> 'blocks' @> %(blocks)s

@@ -101,8 +101,8 @@ async def test_a_weeks_figures_from_the_database(conn: psycopg.AsyncConnection) 
     assert figures.people[ana]["interventions"].value == 1.0  # the pending one is not credited
     assert figures.people[cy]["recognition"].value == 1.0
     assert figures.team["checklist_compliance"].note == "no checklists set up"
-    # Nothing happened the week before: computed, since no snapshot of it exists.
-    assert figures.team["weighted_throughput"].previous == 0.0
+    # No thread the week before (the first week): no previous value, not zeros (tester 15 findings 5 and 8).
+    assert figures.team["weighted_throughput"].previous is None
     assert figures.team["submission_rate"].previous is None
 
     # A third person's mood makes the aggregate appear, and only the team's.
@@ -121,24 +121,62 @@ async def test_snapshots_are_taken_once_per_week_and_gaps_are_filled(conn: psyco
         row = await (await conn.execute("SELECT count(*) FROM kpi_snapshots WHERE organization_id = %s", (org,))).fetchone()
         return int(row[0]) if row else -1
 
-    # Before Monday 05:00 the week is not complete: only the 12 weeks before it are filled in.
+    # Before Monday 05:00 the week is not complete, and the weeks before it had no thread: nothing is written (the
+    # organization's first thread is Monday MON; no zero rows for the weeks before it existed).
     first = await kpi_snapshots.take_due(conn, org, AFTER - timedelta(minutes=1))
-    assert first == {"weeks": 12, "rows": 12 * 4}
-    assert await count() == 48
+    assert first == {"weeks": 0, "rows": 0, "waiting": 0}
+    assert await count() == 0
     taken = await kpi_snapshots.take_due(conn, org, AFTER)
-    assert taken == {"weeks": 1, "rows": 4}
-    assert await kpi_snapshots.take_due(conn, org, AFTER + timedelta(hours=1)) == {"weeks": 0, "rows": 0}
+    assert taken == {"weeks": 1, "rows": 4, "waiting": 0}
+    assert await kpi_snapshots.take_due(conn, org, AFTER + timedelta(hours=1)) == {"weeks": 0, "rows": 0, "waiting": 0}
     assert await kpi_snapshots.take_week(conn, org, MON, AFTER) == 0  # idempotent, even by hand
-    assert await count() == 52
+    assert await kpi_snapshots.take_week(conn, org, MON - timedelta(days=7), AFTER) == 0  # before any thread
+    assert await count() == 4
     stored = await kpis.snapshot_values(conn, org, "weekly", MON)
     assert set(stored) == {None, ana, ben, cy}
     assert stored[None]["submission_rate"] == pytest.approx(round(7 / 12, 6))
     assert stored[cy]["submission_rate"] == 0.0 and "team_mood" not in stored[cy]
 
     # A gap (a week whose rows were lost) is filled by the next run; the others are not rewritten.
-    await conn.execute("DELETE FROM kpi_snapshots WHERE organization_id = %s AND period_start = %s",
-                       (org, MON - timedelta(days=14)))
-    assert await kpi_snapshots.take_due(conn, org, AFTER + timedelta(days=1)) == {"weeks": 1, "rows": 4}
+    await conn.execute("DELETE FROM kpi_snapshots WHERE organization_id = %s AND period_start = %s", (org, MON))
+    assert await kpi_snapshots.take_due(conn, org, AFTER + timedelta(days=1)) == {"weeks": 1, "rows": 4, "waiting": 0}
+
+
+async def test_a_week_waits_for_everyones_last_day_and_people_join_when_first_asked(
+        conn: psycopg.AsyncConnection) -> None:
+    """Tester 15 findings 5 and 11: a week is not snapshotted while someone's Friday is still open (their check-in
+    held by quiet hours in their own zone), and a person gets rows only from the week they were first asked."""
+    org, ana, ben, cy = await team_of_three(conn)
+    await a_week_of_work(conn, org, ana, ben, cy)
+    dee = await make_user(conn, org, "dee")  # joined earlier in the data, asked from the week after only
+    await conn.execute("UPDATE users SET created_at = '2025-06-01' WHERE id = %s", (dee,))
+    task = await insert(conn, "INSERT INTO tasks (organization_id, title, user_id, status) VALUES (%s, 'api', %s, "
+                        "'pending') RETURNING id", org, ana)
+    await conn.execute("INSERT INTO day_plan_items (organization_id, user_id, task_id, plan_date, source) "
+                       "VALUES (%s, %s, %s, %s, 'submission')", (org, ana, task, FRI))
+    assert await kpi_snapshots.take_due(conn, org, AFTER) == {"weeks": 0, "rows": 0, "waiting": 1}
+    assert await kpi_snapshots.open_days(conn, org, MON) == [FRI]
+    # Day-close closes Ana's Friday (her held check-in answered): the next run takes the week.
+    await conn.execute("UPDATE day_plan_items SET closed_at = %s WHERE task_id = %s", (AFTER + timedelta(hours=3), task))
+    assert await kpi_snapshots.take_due(conn, org, AFTER + timedelta(hours=3)) == {"weeks": 1, "rows": 4, "waiting": 0}
+    stored = await kpis.snapshot_values(conn, org, "weekly", MON)
+    assert dee not in stored and set(stored) == {None, ana, ben, cy}
+
+    # The next week: Dee is in the threads from its Monday; its Friday stays open (Ana away) past the wait.
+    nxt = MON + timedelta(days=7)
+    await conn.execute("INSERT INTO morning_threads (organization_id, channel_id, thread_date, thread_ts, status, "
+                       "participant_ids, posted_at) VALUES (%s, 'CSTAND', %s, '1772999999.000100', 'posted', %s, %s)",
+                       (org, nxt, [ana, ben, cy, dee], at(nxt, 9, 30)))
+    task2 = await insert(conn, "INSERT INTO tasks (organization_id, title, user_id, status) VALUES (%s, 'ui', %s, "
+                         "'pending') RETURNING id", org, ana)
+    await conn.execute("INSERT INTO day_plan_items (organization_id, user_id, task_id, plan_date, source) "
+                       "VALUES (%s, %s, %s, %s, 'submission')", (org, ana, task2, nxt + timedelta(days=4)))
+    due = AFTER + timedelta(days=7)
+    assert (await kpi_snapshots.take_due(conn, org, due + kpi_snapshots.STRAGGLER_WAIT - timedelta(minutes=1)))[
+        "waiting"] == 1
+    late = await kpi_snapshots.take_due(conn, org, due + kpi_snapshots.STRAGGLER_WAIT)
+    assert late["waiting"] == 0 and late["weeks"] == 2  # that week, and the one after it (due by then too)
+    assert dee in await kpis.snapshot_values(conn, org, "weekly", nxt)
 
 
 async def test_trend_and_previous_read_snapshots_not_history(conn: psycopg.AsyncConnection) -> None:

@@ -40,7 +40,7 @@ async def test_admins_set_targets_everyone_sees_them_bad_input_is_answered(emula
 
     unknown = await answer_text(emulator, MAYA, "/steward", "kpi set velocity 3")
     assert "I don't know the KPI `velocity`" in unknown and "`on_time_rate`" in unknown and "`team_mood`" in unknown
-    assert "150% is out of range for `on_time_rate`" in await answer_text(emulator, MAYA, "/steward",
+    assert "`150%` is out of range for `on_time_rate`" in await answer_text(emulator, MAYA, "/steward",
                                                                          "kpi set on_time_rate 150%")
     assert "What target for `team_mood`?" in await answer_text(emulator, MAYA, "/steward", "kpi set team_mood")
     assert "counted and credited in reports" in await answer_text(emulator, MAYA, "/steward", "kpi set recognition 4")
@@ -55,3 +55,26 @@ async def test_admins_set_targets_everyone_sees_them_bad_input_is_answered(emula
     assert "Blocker resolution time (`blocker_resolution_hours`): at most 24 h" in shown
     assert "Team mood (`team_mood`): _no target_" in shown
     assert "`/steward kpi set <kpi> <value>`" in shown
+
+
+async def test_reports_channel_and_wording(emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:
+    """Tester 15 finding 10: a negative target is out of range (not "not a number"); `#nosuch` (no such channel, so
+    Slack sends plain text) gets its own answer; a private channel Steward is not in is refused, a public one is
+    joined (the kudos channel's check); a report of a period with no updates names the period."""
+    said = await answer_text(emulator, MAYA, "/steward", "kpi set weighted_throughput -3")
+    assert "`-3` is out of range for `weighted_throughput`" in said, said
+    assert "I don't know a channel called #nosuch" in await answer_text(emulator, MAYA, "/steward",
+                                                                       "reports channel #nosuch")
+    emulator.add_channel("C0SECRET", "secret", is_private=True, members=[MAYA])
+    refused = await answer_text(emulator, MAYA, "/steward", "reports channel <#C0SECRET|secret>")
+    assert "Invite me there first" in refused, refused
+    emulator.add_channel("C0LEADS", "leads", members=[MAYA])
+    joined = await answer_text(emulator, MAYA, "/steward", "reports channel <#C0LEADS|leads>")
+    assert "Organization-wide reports go to <#C0LEADS>." in joined, joined
+    assert emulator.bot_user_id in emulator.workspace.channel("C0LEADS").members
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT reports_channel_id FROM org_settings") == "C0LEADS"
+    none = await answer_text(emulator, MAYA, "/report", "monthly 2026-01-15")
+    assert "No updates were asked in January 2026 (Thu 1 – Sat 31 Jan), so there is nothing to report." in none, none
+    week = await answer_text(emulator, MAYA, "/report", "weekly 2026-01-15")
+    assert "No updates were asked in the week of 12 Jan 2026 (Mon 12 – Sun 18 Jan)" in week, week

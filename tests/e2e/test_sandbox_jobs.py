@@ -120,10 +120,11 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
     await run("day-close")
     await run("cards")
     await run("reinforcement")
-    await run("kpi-snapshot")  # the 12 complete weeks before this one: the demo team joined in the last of them
+    await run("kpi-snapshot")  # no complete week since the first thread (this Monday's): nothing to snapshot
     await run("daily-report")
     await run("reminders")
     await ui.set_clock(monday + timedelta(days=7, hours=14))  # the next Monday, past its morning
+    await run("kpi-snapshot")  # the week of the first thread, now complete
     await run("weekly-report")
     await run("monthly-report")
     await ui.set_clock(monday + timedelta(days=40))
@@ -169,7 +170,8 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
         "retention": ["retention: nothing to delete."],
     }
     assert {job: said[job] for job in expected} == expected
-    assert re.fullmatch(r"kpi-snapshot: took the KPI snapshots of 12 weeks and wrote \d+ rows\.", said["kpi-snapshot"][0]), \
+    assert said["kpi-snapshot"][0] == "kpi-snapshot: nothing to do right now.", said["kpi-snapshot"]
+    assert re.fullmatch(r"kpi-snapshot: took the KPI snapshot of 1 week and wrote \d+ rows\.", said["kpi-snapshot"][1]), \
         said["kpi-snapshot"]
     # How many rows retention finds depends on how many events this run stored; the words do not.
     assert re.fullmatch(r"retention-daily: deleted \d+ channel messages past retention, \d+ processed inbox events "

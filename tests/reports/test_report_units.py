@@ -12,7 +12,7 @@ from bot.blocks import reports as render
 from bot.errors import InvalidInput
 from bot.services import action_items, report_chart, report_figures, report_narrative
 from bot.services.calendar import Rhythm
-from bot.services.kpis import Figure
+from bot.services.kpis import Figure, Target, period_target
 from bot.services.report_periods import Period, due_at, due_period, last_complete, period_of
 
 
@@ -103,7 +103,7 @@ def test_action_items_proposed_from_the_data() -> None:
     got = action_items.propose(period, team, people, {7: "ana", 8: "ben"}, blockers=blockers, carried=carried)
     assert [(p.kind, p.key, p.period) for p in got] == [
         ("blocker", "blocker:31", None), ("carried", "carried:55", None),
-        ("submission", "submission:7", date(2026, 3, 2)), ("kpi", "kpi:on_time_rate", date(2026, 3, 2))]
+        ("submission", "submission:7", date(2026, 3, 2)), ("kpi", "kpi:org:on_time_rate", date(2026, 3, 2))]
     assert got[2].evidence == "Submission rate 60% this period and 70% the one before (target 90%)."
     assert action_items.due_date(date(2026, 3, 6), Rhythm()) == date(2026, 3, 10)  # Fri + 2 workdays
 
@@ -117,3 +117,30 @@ def test_an_item_carries_its_buttons_and_the_dismiss_form_asks_why() -> None:
                                                                render.ACTION_REASSIGN]
     view = render.dismiss_view(item)
     assert view["callback_id"] == render.DISMISS_VIEW and view["blocks"][1]["block_id"] == render.REASON_BLOCK
+
+
+def test_the_template_says_what_the_lines_do_not_and_what_changed_most() -> None:
+    """Tester 15 finding 8: the paragraph repeated the KPI lines word for word (leave twice), and a weekly report
+    never said what changed most; a daily throughput target was the weekly one / 7 for a Monday-to-Friday team."""
+    team = {"submission_rate": fig("submission_rate", 0.74, 0.9), "on_time_rate": fig("on_time_rate", None, 0.8,
+                                                                                        note="nothing was due"),
+            "carry_forward_rate": fig("carry_forward_rate", 1.0, 0.2), "weighted_throughput": fig("weighted_throughput", 12, 10)}
+    said = report_figures.decisions(team)
+    assert said == ("Needs a decision: 2 targets missed: submission rate 74% against 90%; carry-forward rate 100% "
+                    "against 20%. No data to judge against its target: on-time rate."), said
+    facts = report_figures.facts(team, people=5, on_leave=["sam (2 days out)"])
+    assert report_narrative.ungrounded(said, facts) == []  # every number is a figure
+    assert "On leave" not in said and "People in the report" not in said
+    assert report_figures.changed_most(team) == "Changed most: nothing to compare with yet (no previous period)."
+    steady = {"weighted_throughput": fig("weighted_throughput", 12, 10, 12)}
+    assert report_figures.changed_most(steady) == "Changed most: nothing; every KPI is where it was in the previous period."
+    assert report_figures.decisions(steady) == "Every target with data was met."
+    moved = {"submission_rate": fig("submission_rate", 0.74, 0.9, 0.6), "weighted_throughput": fig("weighted_throughput", 12, 10, 10)}
+    assert report_figures.changed_most(moved) == "Changed most: *Submission rate* +14 pts (now 74%)."
+    # Throughput targets by workdays: a Monday-to-Friday team's weekly 10 is 2 a workday.
+    throughput = Target("weighted_throughput", 10, "at_least")
+    monday = date(2026, 3, 2)
+    assert period_target(throughput, since=monday, until=monday) == 2.0
+    assert period_target(throughput, since=monday + timedelta(days=5), until=monday + timedelta(days=5)) == 0.0
+    assert period_target(throughput, since=monday, until=monday + timedelta(days=6)) == 10.0
+    assert period_target(throughput, since=monday, until=monday, workdays=frozenset({1, 2, 3, 4})) == 2.5

@@ -119,7 +119,7 @@ async def test_on_demand_permissions_and_bad_input(conn: psycopg.AsyncConnection
     with pytest.raises(InvalidInput, match="didn't understand"):
         reports.parse_request("weekly lastweek", [])
     # The organization's CSV: one row per person, their figures as computed.
-    whole = await reports.on_demand(conn, org, maya, reports.parse_request("weekly team csv", []), now=now)
+    whole = await reports.on_demand(conn, org, maya, reports.parse_request("weekly org csv", []), now=now)
     rows = list(csv.DictReader(io.StringIO(reports.to_csv(whole))))
     assert [r["person"] for r in rows] == ["ana", "ben", "cleo", "maya"]
     for row in rows:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import InvalidInput
-from bot.services import kpi_snapshots, kpi_targets, kpis
+from bot.services import action_items, kpi_snapshots, kpi_targets, kpis, report_figures
 from bot.services.attendance import DayRecord, RampUp
 from bot.services.calendar import Absence, Person, Rhythm
 from bot.services.kpis import (
@@ -17,12 +17,14 @@ from bot.services.kpis import (
     DoneTask,
     DueTask,
     MoodEntry,
+    OpenBlocker,
     PeriodData,
     ResolvedBlocker,
     SopRecord,
     Target,
     TaskClose,
 )
+from bot.services.report_periods import period_of
 
 NY = ZoneInfo("America/New_York")
 # The week of Monday 2 March 2026 .. Sunday 8 March 2026.
@@ -222,8 +224,8 @@ def test_target_values_in_words(kpi: str, text: str, value: float) -> None:
 
 
 @pytest.mark.parametrize(("kpi", "text", "said"), [
-    ("submission_rate", "150%", "150% is out of range"), ("on_time_rate", "lots", "isn't a number"),
-    ("submission_rate", "-5%", "isn't a number"), ("submission_rate", "24h", "is a rate"),
+    ("submission_rate", "150%", "`150%` is out of range"), ("on_time_rate", "lots", "isn't a number"),
+    ("submission_rate", "-5%", "`-5%` is out of range"), ("weighted_throughput", "-3", "`-3` is out of range"), ("submission_rate", "24h", "is a rate"),
     ("blocker_resolution_hours", "0", "out of range"), ("blocker_resolution_hours", "9000", "out of range"),
     ("team_mood", "6", "out of range"), ("weighted_throughput", "5 hours", "weight points"),
 ])
@@ -252,3 +254,29 @@ def test_snapshot_weeks_are_due_from_monday_five_on_the_teams_clock() -> None:
     due = kpi_snapshots.due_weeks(rhythm, ny(next_mon, 5))
     assert due[-1] == MON and due[0] == MON - timedelta(weeks=11)
     assert kpi_snapshots.due_weeks(rhythm, ny(FRI + timedelta(days=7), 12))[-1] == MON
+
+
+def test_no_data_is_never_met_and_an_open_blocker_past_its_target_is_a_miss() -> None:
+    """Tester 15 finding 3: nothing due and no blocker resolved read "met"; a blocker open all week read as fine."""
+    targets = {"on_time_rate": Target("on_time_rate", 0.8, "at_least"),
+               "blocker_resolution_hours": Target("blocker_resolution_hours", 24, "at_most")}
+    data = PeriodData(since=MON, until=SUN, rhythm=RHYTHM, user_ids=[1, 2], days={1: WEEK, 2: WEEK},
+                      open_blockers=[OpenBlocker(2, ny(TUE, 10))], targets=targets)
+    figures = kpis.figures_of(data, now=ny(SUN + timedelta(days=1), 7))
+    on_time, blocker = figures.team["on_time_rate"], figures.team["blocker_resolution_hours"]
+    assert on_time.value is None and on_time.met is None
+    assert blocker.value is None and blocker.met is False and blocker.bound is not None and blocker.bound > 24
+    assert blocker.note == f"none resolved; the oldest open one has waited {blocker.bound:.1f} h"
+    assert figures.people[1]["blocker_resolution_hours"].note == "no blocker was resolved"  # not Ben's blocker
+    lines = report_figures.facts(figures.team, people=2)
+    assert "On-time rate: nothing was due (target 80%, no data)." in lines
+    assert any(line.startswith("Blocker resolution") and line.endswith("(target 24 h, missed).") for line in lines)
+    assert not any(", met)" in line for line in lines)
+    assert report_figures.headline(blocker).missed
+    # Measured at now when the period has not ended (a report for the current week).
+    early = kpis.figures_of(data, now=ny(TUE, 12)).team["blocker_resolution_hours"]
+    assert early.bound is not None and early.bound < 24 and early.met is None
+    # And the report proposes the miss as an item, with the wait as its evidence.
+    proposals = action_items.propose(period_of("weekly", MON), figures.team, {}, {})
+    assert [p.key for p in proposals] == ["kpi:org:blocker_resolution_hours"]
+    assert "none resolved; the oldest open one has waited" in proposals[0].evidence
