@@ -108,7 +108,7 @@ async def on_helped_button(ack: Any, body: dict[str, Any], client: Any, context:
     async with deps.pool.connection() as conn:
         found = await interventions.decide(conn, org.id, user, payload.action_id_value(body), decision, deps.now())
     wake_dispatcher(deps)
-    await mark_pressed(client, body, render.helped_decided(found))
+    await mark_pressed(client, body, render.helped_decided(found), pool=deps.pool)
 
 
 async def on_thanks_button(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:
