@@ -78,7 +78,7 @@ async def reports_settings(ack: Any, respond: Any, args: str, deps: Deps, contex
                                                         "channel #leads`, or `/steward reports channel off` to send "
                                                         "them to admins by DM.")
             await reports.set_reports_channel(conn, org.id, user, channel, now=deps.now(),
-                                              can_post=partial(can_post, client, what="reports"))
+                                              can_post=partial(can_post, client, what="reports", internal=True))
         elif word:
             raise InvalidInput("`/steward reports` shows where organization reports go; admins change it with "
                                "`/steward reports channel #leads` (or `off` for admins' DMs).")

@@ -407,6 +407,7 @@ class SlackEmulator:
         is_archived: bool = False,
         topic: str = "",
         purpose: str = "",
+        is_ext_shared: bool = False,
     ) -> Channel:
         channel = Channel(
             channel_id,
@@ -417,6 +418,7 @@ class SlackEmulator:
             is_archived=is_archived,
             topic=topic,
             purpose=purpose,
+            is_ext_shared=is_ext_shared,
         )
         return self.workspace.add_channel(channel)
 
