@@ -98,6 +98,13 @@ async def steward_cards(ack: Any, respond: Any, args: str, deps: Deps, context: 
             await client.views_open(trigger_id=payload.trigger_of(body, what="command"),
                                     view=render.rules_modal(settings.rules, settings.mode))
             return
+        if words.lower() == "mode":  # anyone may ask which mode cards are in
+            settings = await cards.settings_of(conn, org.id)
+            rhythm = await standup_settings.rhythm_of(conn, org.id)
+            await respond(text=render.mode_text(cards.effective_mode(settings, rhythm, now), settings.mode,
+                                                cards.shadow_until(settings.started_at, rhythm), user),
+                          response_type="ephemeral")
+            return
         if words:
             await cards.require_rules_admin(conn, org.id, user, words)
             what, value = cards.parse_setting(words)

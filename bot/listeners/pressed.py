@@ -1,67 +1,16 @@
 """What a pressed button leaves behind in its message (listener helper, shared by every feature whose messages
 carry buttons per item: the escalation DMs of blockers, overdue work and flags, cards, recognition, the reports'
-action items). The pressed item's actions block becomes a line saying what happened
-(:func:`bot.blocks.kit.replace_block`); a grouped message's other items keep their buttons.
-
-Two presses on one message (two items of one grouped DM; a report's item closed from another copy) would each
-rebuild the message from what they saw and the later ``chat.update`` would bring back buttons the earlier one
-removed. So every change is a read-modify-write of the message as Slack holds it now (conversations.history, the
-one message at its ts), under a lock per message: an advisory lock in PostgreSQL when a pool is given (several
-processes share the workspace), else a lock in this process."""
+action items). The pressed item's actions block becomes a line saying what happened; a grouped message's other
+items keep their buttons. Each change reads the message back under its lock (bot/message_edit.py), so presses on
+one message never undo each other."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
-from slack_sdk.errors import SlackApiError
 
-from bot.blocks.kit import replace_block
-from bot.log import get_logger
-from db.queries import Q
-
-log = get_logger(__name__)
-
-# Without a pool: striped locks in this process (a message always maps to the same stripe; bounded memory).
-_local_locks = [asyncio.Lock() for _ in range(64)]
-
-
-@asynccontextmanager
-async def _message_lock(pool: AsyncConnectionPool | None, channel: str, ts: str) -> AsyncIterator[None]:
-    """Hold the lock of the message (``channel``, ``ts``) for one read-modify-write."""
-    if pool is not None:
-        async with pool.connection() as conn, conn.transaction():
-            await conn.execute(Q["slack_message_lock"], {"channel": channel, "ts": ts})
-            yield
-        return
-    async with _local_locks[hash((channel, ts)) % len(_local_locks)]:
-        yield
-
-
-async def _current(client: Any, channel: str, ts: str) -> dict[str, Any] | None:
-    """The message at ``ts`` in ``channel`` as Slack holds it now, or None when it is gone or cannot be read."""
-    try:
-        history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-    except SlackApiError as exc:
-        log.warning("pressed.read_back_failed", channel=channel, ts=ts, error=exc.response.get("error"))
-        return None
-    found = (history.get("messages") or [{}])[0]
-    return found if found.get("ts") == ts else None
-
-
-async def _replace(client: Any, pool: AsyncConnectionPool | None, channel: str, ts: str, block_id: str | None,
-                   line: str, seen: dict[str, Any] | None) -> None:
-    async with _message_lock(pool, channel, ts):
-        message = await _current(client, channel, ts) or seen
-        if not (message and message.get("blocks")):
-            return
-        blocks = replace_block(message["blocks"], block_id, line)
-        if blocks == message["blocks"]:
-            return
-        await client.chat_update(channel=channel, ts=ts, text=message.get("text") or line, blocks=blocks)
+from bot.message_edit import replace_item
 
 
 async def mark_pressed(client: Any, body: dict[str, Any], line: str, *, pool: AsyncConnectionPool | None = None) -> None:
@@ -77,7 +26,7 @@ async def mark_pressed(client: Any, body: dict[str, Any], line: str, *, pool: As
     block_id = ((body.get("actions") or [{}])[0]).get("block_id")
     if not (channel and ts and message.get("blocks")):
         return
-    await _replace(client, pool, channel, ts, block_id, line, message)
+    await replace_item(client, channel, ts, block_id, line, pool=pool, seen=message)
 
 
 async def mark_later(client: Any, channel: str | None, ts: str | None, block_id: str | None, line: str, *,
@@ -88,4 +37,4 @@ async def mark_later(client: Any, channel: str | None, ts: str | None, block_id:
     unknown or the message is gone."""
     if not (channel and ts):
         return
-    await _replace(client, pool, channel, ts, block_id, line, None)
+    await replace_item(client, channel, ts, block_id, line, pool=pool)

@@ -408,7 +408,11 @@ async def test_card_rules_in_words_and_in_the_form(emulator: SlackEmulator, bot:
     assert "Card rules changed: mode live" in await answer_text(emulator, MAYA, "/steward", "cards mode live")
     assert "Cards are already live: nothing changed." in await answer_text(emulator, MAYA, "/steward", "cards mode live")
     assert "cards expire after 14 days" in await answer_text(emulator, MAYA, "/steward", "cards expiry 14 days")
-    assert "The mode is `shadow`" in await answer_text(emulator, MAYA, "/steward", "cards mode")
+    # Bare `cards mode` names the mode cards are in now, and the choices; a member may ask too.
+    bare = await answer_text(emulator, MAYA, "/steward", "cards mode")
+    assert bare.startswith("*Mode: live*: cards go to the person") and "`/steward cards mode live`" in bare, bare
+    bare = await answer_text(emulator, LEE, "/steward", "cards mode")
+    assert bare.startswith("*Mode: live*") and "an admin sets it" in bare, bare
     audited = "SELECT count(*) FROM audit_logs WHERE action = 'cards.rules_changed'"
     assert await value(db_dsn, audited) == 2  # the no-op changed (and logged) nothing
 
