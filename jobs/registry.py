@@ -28,6 +28,7 @@ def _jobs() -> dict[str, JobSpec]:
         cards,
         context_pipeline,
         day_close,
+        deploy_reminders,
         end_of_day,
         escalations,
         kpi_snapshot,
@@ -75,6 +76,9 @@ def _jobs() -> dict[str, JobSpec]:
                 "organization) with the chart and action items, once", needs_slack=True),
         JobSpec("monthly-report", reports.run_monthly, "on the first workday of the month: last month's reports, "
                 "once", needs_slack=True),
+        JobSpec("deploy-reminders", deploy_reminders.run, "24 h and 1 h before each client deploy: its checklist to the "
+                "assigned members; at deploy time the SOP record, managers told of a missed checklist once",
+                needs_slack=True),
         JobSpec("kpi-snapshot", kpi_snapshot.run, "weekly: one KPI snapshot per organization and person for the week "
                 "before (missing weeks of the last 12 filled in)"),
     ]

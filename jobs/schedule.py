@@ -63,6 +63,8 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "monthly-report": ("cron", {"minute": "*/5"}, "every 5 minutes (the first workday of the month, morning time)"),
     "kpi-snapshot": ("cron", {"minute": "2,17,32,47"},
                      "every 15 minutes (each organization's last week once, from Monday 05:00 on its clock)"),
+    "deploy-reminders": ("cron", {"minute": "*"}, "every minute (reminders 24 h and 1 h before each deploy, working "
+                         "hours permitting; the SOP record at the deploy's time; each once)"),
     # Context memory: the pipeline every 2 minutes; backfills resumed every minute.
     "context": ("cron", {"minute": "*/2"}, "every 2 minutes (messages -> observations -> summaries)"),
     "context-backfill": ("cron", {"minute": "*"}, "every minute (resumes unfinished history backfills)"),
