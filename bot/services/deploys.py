@@ -380,10 +380,45 @@ def _key(deploy: Deploy, what: str, user: User) -> str:
     return f"deploy:{deploy.schedule_id}:{deploy.at:%Y%m%dT%H%MZ}:{what}:{user.id}"
 
 
+async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, member: User, text: str, key: str,
+                  lead: timedelta, now: datetime) -> int | None:
+    """One reminder DM (once: ``key``). With a checklist: the first reminder a member gets for the deploy's date is a
+    line naming the deploy, then the checklist itself as checkboxes (``send_checklist``, which makes the
+    checklist_completions row, for_date = the deploy's date, its context naming the deploy); a later one (the
+    checklist was already sent, and ``send_checklist`` sends a checklist once per person and date) carries the same
+    checkboxes, in their current state, under the reminder."""
+    from bot.blocks import checklists as checklist_blocks  # the checklists feature (issue 16, part A)
+    from bot.services import checklists
+
+    if deploy.checklist_id is None:
+        return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=text,
+                            targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+    async with conn.transaction():
+        sent_before = await (await conn.execute(Q["deploy_completion_exists"], {
+            "organization_id": org_id, "checklist_id": deploy.checklist_id, "user_id": member.id,
+            "for_date": deploy.for_date})).fetchone()
+        lead_in = f"{text} Your checklist *{markup.mrkdwn(deploy.checklist_name or '')}*: tick each item as you do it."
+        if sent_before is None:
+            queued = await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
+                                  targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+            if queued is not None:
+                await checklists.send_checklist(
+                    conn, organization_id=org_id, checklist_id=deploy.checklist_id, user_id=member.id,
+                    for_date=deploy.for_date, now=now,
+                    context={"deploy_schedule_id": deploy.schedule_id, "deploy_at": deploy.at.isoformat(),
+                             "deploy": f"{deploy.client_name} deploy", "reminder_minutes": int(lead.total_seconds() // 60)})
+            return queued
+        checklist = await checklists.get(conn, org_id, deploy.checklist_id)
+        completion = await checklists.completion_by_id(conn, org_id, int(sent_before[0]))
+        _text, blocks = checklist_blocks.checklist_message(checklist, completion, member)
+        header = {"type": "section", "text": {"type": "mrkdwn", "text": f":rocket: {lead_in}"}}
+        return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
+                            blocks=[header, *blocks[1:]], targets=[Target.dm(member.slack_id)], now=now,
+                            user_id=member.id)
+
+
 async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime) -> dict[str, int]:
     """One organization's deploy-reminders run as of ``now`` (aware): see the module notes. Returns counts."""
-    from bot.services import checklists  # the checklists feature (issue 16, part A); imported where used
-
     rhythm = await rhythm_of(conn, org_id)
     counts = {"reminders": 0, "records": 0, "non_compliant_told": 0, "warnings": 0}
     for deploy in await upcoming(conn, org_id, until=now + LOOKAHEAD):
@@ -411,21 +446,8 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                 if lead is None:
                     continue
                 text = f"The {label} is in {_lead_words(lead)}."
-                if deploy.checklist_id is None:
-                    sent = await notify(conn, organization_id=org_id, kind="deploy_reminder",
-                                        dedupe_key=_key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member),
-                                        text=text, targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
-                else:
-                    sent = await notify(conn, organization_id=org_id, kind="deploy_reminder_marker",
-                                        dedupe_key=_key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member),
-                                        text=text, targets=[], now=now, user_id=member.id)
-                    if sent is not None:
-                        await checklists.send_checklist(
-                            conn, organization_id=org_id, checklist_id=deploy.checklist_id, user_id=member.id,
-                            for_date=deploy.for_date, now=now,
-                            context={"deploy_schedule_id": deploy.schedule_id, "deploy_at": deploy.at.isoformat(),
-                                     "reminder_minutes": int(lead.total_seconds() // 60),
-                                     "text": f"{text} Tick each item as you do it."})
+                key = _key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member)
+                sent = await _remind(conn, org_id, deploy, member, text, key, lead, now)
                 if sent is not None:
                     counts["reminders"] += 1
             continue

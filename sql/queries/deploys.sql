@@ -68,3 +68,9 @@ WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s 
 
 -- name: org_admins
 SELECT id FROM users WHERE organization_id = %(organization_id)s AND active AND role = 'admin' ORDER BY id
+
+-- name: deploy_completion_exists
+-- The checklist already sent to this person for the deploy's date (its checklist_completions row).
+SELECT id FROM checklist_completions
+WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND user_id = %(user_id)s
+  AND for_date = %(for_date)s
