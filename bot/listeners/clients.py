@@ -169,11 +169,16 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     found = _DEPLOY.match(words)
     async with deps.pool.connection() as conn:
         if found is None:
-            if words:
+            known = {n.lower() for c in await clients.list_clients(conn, org.id) for n in c.names()}
+            parts = words.split()
+            named = next((n for n in range(len(parts), 0, -1) if " ".join(parts[:n]).lower() in known), None)
+            if words and named is None:
                 await deploys.require_client(conn, org.id, words)  # an unknown client is said first
-            raise await clients.refused(conn, org.id, user, "deploy", "I couldn't read that: after the client's name say "
-                                        f"when (`every thursday 15:00` or `2026-03-12 15:00`), or `remove`.\n{deploys.USAGE}",
-                                        words=words)
+            rest = " ".join(parts[named:]) if named else ""
+            what = f" `{markup.escape(rest[:60])}`" if rest else ""
+            raise await clients.refused(conn, org.id, user, "deploy", f"I couldn't read that{what}: after the client's name "
+                                        "say when (`every thursday 15:00` or `2026-03-12 15:00`), or `remove`.\n"
+                                        f"{deploys.USAGE}", words=words)
         name, when = found.group("name"), found.group("when").strip()
         if when.lower() == "remove":
             client_name, ended = await deploys.remove(conn, org.id, user, name, deps.now())
