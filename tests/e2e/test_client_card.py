@@ -17,7 +17,7 @@ from bot.emulators.slack import SlackEmulator
 from bot.services import tasks as task_service
 from db.repos.users import user_by_slack_id
 from tests.e2e import test_blockers as team
-from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, STANDUP, answer, answer_text
+from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, answer_text
 from tests.e2e.test_daily_rhythm import LEE, db, wait_until
 from tests.e2e.test_tasks import _make_task
 from tests.helpers import fetchval
