@@ -26,6 +26,7 @@ def _jobs() -> dict[str, JobSpec]:
     from jobs import (
         backfill,
         cards,
+        checklists,
         context_pipeline,
         day_close,
         deploy_reminders,
@@ -67,6 +68,9 @@ def _jobs() -> dict[str, JobSpec]:
         JobSpec("context-backfill", backfill.run, "resume channel history backfills (pending, or whose process died)",
                 needs_slack=True),
         JobSpec("cards", cards.run, "after each day's close: yellow and red cards, one per rule breach; expire old ones",
+                needs_slack=True),
+        JobSpec("checklists", checklists.run, "send each role checklist at its time on each person's own clock "
+                "(workdays, never on leave), once; record those not finished by the end of the day as incomplete",
                 needs_slack=True),
         JobSpec("reinforcement", reinforcement.run, "5 minutes after each cards run: each closed day's streaks and milestones, each told once by a short DM",
                 needs_slack=True),

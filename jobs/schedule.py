@@ -51,6 +51,8 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "day-close": ("cron", {"minute": "*"}, "every minute (closes days at their midnight)"),
     "mood-checkin": ("cron", {"minute": "*"}, "every minute (at the mood check-in time, where on)"),
     "escalations": ("cron", {"minute": "*"}, "every minute (blockers due for their next rung, in working time)"),
+    "checklists": ("cron", {"minute": "*"}, "every minute (each person's checklists at their own time; "
+                   "incomplete ones recorded after their day ends)"),
     "cards": ("cron", {"minute": "4,19,34,49"}, "every 15 minutes (cards for the days that have closed)"),
     # Issue 14's "daily, after cards": every 15 minutes, each tick 5 minutes after a cards tick (CARDS_LEAD), so a
     # closed day's recognition follows that day's cards; each told once (tests/unit/test_rules.py checks the order).
