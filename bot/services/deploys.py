@@ -356,10 +356,10 @@ def compliance(items: Sequence[Any], members: Sequence[User], done_by: dict[int,
         done = done_by.get(member.id, ())
         ticked = [_item_text(i) for n, i in enumerate(items) if _done(i, n, done)]
         missing = [_item_text(i) for n, i in enumerate(items) if not _done(i, n, done)]
-        steps.append({"user_id": member.id, "slack_id": member.slack_id, "name": member.display_name, "done": ticked,
+        steps.append({"user_id": member.id, "slack_id": member.slack_id, "name": member.real_name or member.display_name, "done": ticked,
                       "missing": missing})
         if missing:
-            lines.append(f"{member.display_name}: " + "; ".join(missing))
+            lines.append(f"{member.real_name or member.display_name}: " + "; ".join(missing))
     compliant = not lines
     return Compliance(compliant, steps, "All items done by every member." if compliant else "Missing: " + " | ".join(lines))
 
