@@ -342,9 +342,12 @@ def _item_text(item: Any) -> str:
 
 
 def _done(item: Any, index: int, done: Sequence[Any]) -> bool:
-    """Whether ``done`` (checklist_completions.items_done) holds the item: by its key, its index, or its text."""
+    """Whether ``done`` (checklist_completions.items_done: item keys, bot/services/checklists.py) holds the item (an
+    item without a key, a bare string, by its text)."""
     keys = {str(d.get("key") if isinstance(d, dict) else d) for d in done}
-    return str(index) in keys or _item_text(item) in keys or (isinstance(item, dict) and str(item.get("key")) in keys)
+    if isinstance(item, dict) and item.get("key") is not None:
+        return str(item["key"]) in keys
+    return _item_text(item) in keys
 
 
 def compliance(items: Sequence[Any], members: Sequence[User], done_by: dict[int, Sequence[Any]]) -> Compliance:
