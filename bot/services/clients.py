@@ -65,7 +65,7 @@ async def list_clients(conn: psycopg.AsyncConnection, org_id: int) -> list[Clien
     aliases: dict[int, list[str]] = {}
     for client_id, alias in await (await conn.execute(Q["client_aliases_of_org"], {"organization_id": org_id})).fetchall():
         aliases.setdefault(int(client_id), []).append(alias)
-    return [Client(*r, aliases=tuple(aliases.get(int(r[0]), ()))) for r in rows]
+    return [Client(int(r[0]), r[1], r[2], r[3], int(r[4]), tuple(aliases.get(int(r[0]), ()))) for r in rows]
 
 
 async def list_projects(conn: psycopg.AsyncConnection, org_id: int) -> list[Project]:

@@ -33,7 +33,7 @@ Every message has a dedupe key (deploy id, D, what, whom), so repeated runs send
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -243,7 +243,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     if first is None:
         raise await _refuse(conn, org_id, actor, f"{request.recurrence.describe()} is in the past, so there's nothing "
                             "to remind anyone of. Nothing was added.", words=when_words)
-    checklist_id, checklist_name, sop_id = None, None, None
+    checklist_id, checklist_name, sop_id, checklist_items = None, None, None, None
     if request.checklist_name:
         row = await (await conn.execute(Q["checklist_by_name"], {"organization_id": org_id, "name": request.checklist_name})).fetchone()
         if row is None:
@@ -251,10 +251,10 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
             known = ", ".join(names) if names else "none yet (add one with `/steward checklist add`)"
             raise await _refuse(conn, org_id, actor, f"I don't know a checklist called `{markup.escape(request.checklist_name[:60])}`. "
                                 f"Checklists: {known}. Nothing was added.", checklist=request.checklist_name)
-        checklist_id, checklist_name = int(row[0]), row[1]
+        checklist_id, checklist_name, checklist_items = int(row[0]), row[1], row[2]
     async with conn.transaction():
         if checklist_id is not None:
-            sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), row[2])
+            sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items)
         made = await (await conn.execute(Q["deploy_schedule_insert"], {
             "organization_id": org_id, "client_id": client.id, "name": "Deploy", "recurrence": Jsonb(request.recurrence.to_json()),
             "timezone": request.recurrence.timezone, "next_deploy_at": first, "checklist_id": checklist_id, "sop_id": sop_id,
@@ -350,7 +350,7 @@ def _done(item: Any, index: int, done: Sequence[Any]) -> bool:
     return _item_text(item) in keys
 
 
-def compliance(items: Sequence[Any], members: Sequence[User], done_by: dict[int, Sequence[Any]]) -> Compliance:
+def compliance(items: Sequence[Any], members: Sequence[User], done_by: Mapping[int, Sequence[Any]]) -> Compliance:
     """Compliant when every member (those expected: not on leave) ticked every item; else, per member, the items
     missing, and notes naming them ("Sam Carter: Run migrations; Tag the release")."""
     steps: list[dict[str, Any]] = []
