@@ -542,6 +542,7 @@ EXPECTED_FKS = {
     # logs and parts of an entity: cascade
     ("client_members", "client_id"): ("clients", "c"),
     ("client_aliases", "client_id"): ("clients", "c"),  # 0020
+    ("checklists", "client_id"): ("clients", "c"),  # 0019 (merged from checklists)
     ("client_deploy_schedules", "client_id"): ("clients", "c"),
     ("checklist_completions", "checklist_id"): ("checklists", "c"),
     ("sop_records", "sop_id"): ("sops", "c"),
@@ -578,6 +579,7 @@ EXPECTED_FKS = {
     ("checklists", "created_by"): ("users", "n"),
     ("sops", "created_by"): ("users", "n"),
     ("client_aliases", "created_by"): ("users", "n"),  # 0020
+    ("sops", "checklist_id"): ("checklists", "n"),  # 0019 (merged from checklists)
     ("client_deploy_schedules", "checklist_id"): ("checklists", "n"),
     ("client_deploy_schedules", "sop_id"): ("sops", "n"),
     ("checklist_completions", "user_id"): ("users", "n"),
