@@ -54,6 +54,11 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "(or `on_time_rate 0.85`, `blocker_resolution_hours 24`)",
         "`/steward ladder` the escalation ladders \u00b7 admins: `/steward ladder blocker 4h owner, 1d manager, 2d channel, 3d flag` "
         "(same for `overdue`) \u00b7 `/steward project <name> overdue <ladder>`",
+        "`/steward client <name>` a client's card (members, projects, open and overdue tasks, next deploy, notes, memory) "
+        "\u00b7 admins and its managers: `/steward client <name> members @a @b`, `\u2026 notes`, `\u2026 alias \"Acme Corp\" ACME`",
+        "`/steward deploys` upcoming deploys \u00b7 admins and the client's managers: `/steward deploy <client> every "
+        "<weekday> <HH:MM> [checklist <name>]`, `/steward deploy <client> <YYYY-MM-DD> <HH:MM> [checklist <name>]`, "
+        "`/steward deploy <client> remove`",
         "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward client|project add \u2026`, `/steward memory off` (in a channel), `/steward export|erase @person`",
     ]),
 ]
