@@ -138,3 +138,4 @@ def test_an_item_at_slacks_limit_is_kept_and_long_lists_split_into_blocks_of_ten
     assert [o["value"] for o in groups[1]["elements"][0]["initial_options"]] == ["12"]
     assert groups[0]["elements"][0]["options"][0]["text"]["text"] == longest  # whole, not shortened
     assert "2 of 100 done" in blocks[-1]["elements"][0]["text"]
+    assert {g["elements"][0]["action_id"] for g in groups} == {"checklist_tick"}  # what bot/listeners/checklists.py hears
