@@ -79,6 +79,8 @@ async def test_adding_a_checklist_and_who_may(conn: psycopg.AsyncConnection) -> 
     deploy = await checklists.add(conn, org, manager, '"Pre-deploy" for client acme weekdays 09:30 items: tests; notes',
                                   BEFORE)
     assert deploy.client_id == client and deploy.audience == "client Acme"
+    on_demand = await checklists.add(conn, org, admin, '"Deploy steps" for client Acme on demand items: a; b', BEFORE)
+    assert on_demand.schedule is None and on_demand.parsed_schedule is None
     assert {u.id for u in await checklists.recipients(conn, org, deploy)} == {manager.id, member.id}
     assert {u.id for u in await checklists.recipients(conn, org, added)} == {admin.id, manager.id, member.id}
     # another organization sees none of it
@@ -208,6 +210,9 @@ async def test_the_job_at_each_persons_own_time(conn: psycopg.AsyncConnection) -
     assert figures.team["checklist_compliance"].value == pytest.approx(1 / 3)
     assert figures.people[member.id]["checklist_compliance"].value == 1.0
     assert figures.people[manager.id]["checklist_compliance"].value == 0.0
+    # an on-demand checklist is never sent by the job
+    await checklists.add(conn, org, admin, '"Deploy steps" for everyone for deploys items: a; b', BEFORE)
+    assert (await checklists.run_for_org(conn, org, local(FRI, 16, 0, NY)))["sent"] == 0
     # a checklist written after today's 16:00 is not sent for today
     late = await checklists.add(conn, org, admin, '"Late one" for everyone every friday 16:00 items: a',
                                 local(FRI, 16, 30, NY))

@@ -99,6 +99,12 @@ def test_who_a_checklist_is_for(audience: str, role: str | None, client: str | N
     assert spec.schedule.weekdays == (0, 1, 2, 3, 4)
 
 
+@pytest.mark.parametrize("words", ["on demand", "for deploys", "On  Deploy"])
+def test_a_checklist_for_deploys_has_no_schedule(words: str) -> None:
+    spec = parse_checklist_add(f'"Pre-deploy" for client Acme {words} items: tests pass; changelog')
+    assert spec.schedule is None and spec.client_name == "Acme" and spec.items == ("tests pass", "changelog")
+
+
 @pytest.mark.parametrize(("text", "part"), [
     ("Friday for everyone every friday 16:00 items: a", "Put the checklist's name in quotes"),
     ('"" for everyone every friday 16:00 items: a', "name is empty"),
