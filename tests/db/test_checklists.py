@@ -165,6 +165,8 @@ async def test_sop_bad_input(conn: psycopg.AsyncConnection) -> None:
     with pytest.raises(InvalidInput, match="already an SOP called"):
         await sops.add(conn, org, admin, '"close!" checklist "Friday wrap-up"', BEFORE)
     assert await count(conn, "SELECT count(*) FROM sops WHERE organization_id = %s", org) == 1
+    assert await count(conn, "SELECT count(*) FROM security_audit_logs WHERE organization_id = %s AND "
+                             "event_type = 'checklist.refused'", org) == 3  # unknown checklist, unreadable, taken
 
 
 async def test_the_job_at_each_persons_own_time(conn: psycopg.AsyncConnection) -> None:

@@ -187,5 +187,5 @@ async def test_bad_checklist_commands_get_specific_answers(bot: Steward, emulato
     assert "You have no checklists due today" in await answer_text(emulator, DIEGO, "/checklists")
     async with await db(db_dsn) as conn:
         assert await fetchval(conn, "SELECT count(*) FROM checklists") == 1
-        assert await fetchval(conn, "SELECT count(*) FROM security_audit_logs WHERE event_type = 'checklist.refused'") == 8
+        assert await fetchval(conn, "SELECT count(*) FROM security_audit_logs WHERE event_type = 'checklist.refused'") == 9
         assert await fetchval(conn, "SELECT count(*) FROM security_audit_logs WHERE event_type = 'permission_denied'") == 2
