@@ -117,9 +117,10 @@ def checklists_list(found: Sequence[Checklist], now: datetime, tz: str) -> str:
 
 def added_text(checklist: Checklist) -> str:
     schedule = checklist.parsed_schedule
-    when = schedule.words() if schedule else "on demand"
+    when = (f"{schedule.words()} (each person's own time, on their workdays, never on leave)" if schedule else
+            "on demand (a deploy schedule that names it sends it)")
     return (f":white_check_mark: Checklist “{markup.escape(checklist.name)}” added: for "
-            f"{markup.escape(checklist.audience)}, {when} (each person's own time, on their workdays, never on leave), "
+            f"{markup.escape(checklist.audience)}, {when}, "
             f"{counted(len(checklist.items), 'item')}. `/steward checklists` lists them; `/checklists` shows each "
             "person theirs for today.")
 

@@ -59,9 +59,12 @@ BLOCK_PREFIX = "checklist"
 AUDIENCES = {"members": "member", "member": "member", "managers": "manager", "manager": "manager",
              "admins": "admin", "admin": "admin", "everyone": None, "everybody": None, "all": None}
 AUDIENCE_WORDS = {"member": "members", "manager": "managers", "admin": "admins", None: "everyone"}
+# Schedule words for a checklist with no schedule of its own: sent only when something asks (a deploy schedule).
+ON_DEMAND = frozenset({"on demand", "on deploy", "on deploys", "for deploys", "at deploys", "at each deploy"})
 USAGE = ('`/steward checklist add "<name>" for <members|managers|admins|everyone|client <name>> <schedule> items: '
          "<a>; <b>; <c>`, e.g. `/steward checklist add \"Friday wrap-up\" for everyone every friday 16:00 items: "
-         "timesheet filled; inbox zero; tomorrow planned`. Schedules: " + SCHEDULE_EXAMPLES + ".")
+         "timesheet filled; inbox zero; tomorrow planned`. Schedules: " + SCHEDULE_EXAMPLES + ", or `on demand` for a "
+         "checklist only deploys send.")
 
 _QUOTES = "\"\u201c\u201d\u201e\u00ab\u00bb'\u2018\u2019"
 _NAME = re.compile(rf"^\s*[{_QUOTES}](?P<name>[^{_QUOTES}]*)[{_QUOTES}]\s*(?P<rest>.*)$", re.DOTALL)
@@ -87,7 +90,7 @@ class ChecklistSpec:
     name: str
     role: str | None
     client_name: str | None
-    schedule: Schedule
+    schedule: Schedule | None  # None: on demand (sent by a deploy schedule, never by the `checklists` job)
     items: tuple[str, ...]
 
 
@@ -188,8 +191,9 @@ def parse_items(words: str) -> tuple[str, ...]:
 def parse_checklist_add(text: str) -> ChecklistSpec:
     """The words after `/steward checklist add`: ``"<name>" for <audience> <schedule> items: <a>; <b>; <c>``.
 
-    ``<audience>``: members, managers, admins, everyone (also member, manager, admin, everybody, all), or
-    ``client <name>`` (a client's name may be quoted: ``client "First Bank"``, and must be when it starts with a
+    ``<schedule>``: see bot/services/checklist_schedule.py, or ``on demand`` / ``for deploys`` (:data:`ON_DEMAND`: no
+    schedule; sent by a deploy schedule that names it). ``<audience>``: members, managers, admins, everyone (also
+    member, manager, admin, everybody, all), or ``client <name>`` (a client's name may be quoted: ``client "First Bank"``, and must be when it starts with a
     schedule word). Raises InvalidInput naming the part that is wrong (the name, who it is for, the schedule's time
     or day, the items)."""
     raw = _clean(text)
@@ -220,6 +224,10 @@ def parse_checklist_add(text: str) -> ChecklistSpec:
         quoted = _NAME.match(schedule_words)
         if quoted is not None:
             client_name, schedule_words = " ".join(quoted["name"].split()), quoted["rest"]
+        elif (demand := next((p for p in ON_DEMAND if " ".join(schedule_words.lower().split()).endswith(" " + p)),
+                             None)) is not None:
+            words_in = schedule_words.split()
+            client_name, schedule_words = " ".join(words_in[:-len(demand.split())]), demand
         else:
             cut = _SCHEDULE_START.search(" " + schedule_words)
             client_name = (schedule_words[: cut.start()] if cut else schedule_words).strip()
@@ -232,6 +240,8 @@ def parse_checklist_add(text: str) -> ChecklistSpec:
         shown = markup.escape(who[:30]) or "nothing"
         raise InvalidInput(f"I couldn't read who it is for (`{shown}`): say `members`, `managers`, `admins`, "
                            "`everyone` or `client <name>`.")
+    if " ".join(schedule_words.lower().split()) in ON_DEMAND:
+        return ChecklistSpec(name, role, client_name, None, items)
     schedule = parse_schedule(schedule_words)
     return ChecklistSpec(name, role, client_name, schedule, items)
 
@@ -331,7 +341,8 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
     async with conn.transaction():
         row = await (await conn.execute(Q["checklist_insert"], {
             "organization_id": org_id, "name": spec.name, "role": spec.role, "client_id": client_id,
-            "items": Jsonb(items), "schedule": Jsonb({**spec.schedule.to_json(), "words": spec.schedule.words()}),
+            "items": Jsonb(items),
+            "schedule": Jsonb({**spec.schedule.to_json(), "words": spec.schedule.words()}) if spec.schedule else None,
             "created_by": actor.id, "now": now})).fetchone()
         if row is None:  # added by someone else between the check and now
             raise InvalidInput(f"There's already a checklist called “{markup.escape(spec.name)}”. Pick another name.")

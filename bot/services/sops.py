@@ -24,7 +24,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from bot import slack_markup as markup
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.services import checklists, security
 from bot.services.checklists import MissingItems
 from db.queries import Q
@@ -109,7 +109,11 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
     except InvalidInput as exc:
         raise await checklists._refuse(conn, org_id, actor, "sop unreadable", str(exc),
                                        text=markup.store(text, limit=300)) from None
-    checklist = await checklists.by_name(conn, org_id, checklist_name)
+    try:
+        checklist = await checklists.by_name(conn, org_id, checklist_name)
+    except NotFound as exc:
+        await checklists._refuse(conn, org_id, actor, "unknown checklist", str(exc), checklist=checklist_name[:120])
+        raise
     taken = await (await conn.execute(Q["sop_slug_taken"], {"organization_id": org_id, "slug": slug})).fetchone()
     if taken is not None:
         raise await checklists._refuse(conn, org_id, actor, "sop name taken",

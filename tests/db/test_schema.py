@@ -545,6 +545,7 @@ EXPECTED_FKS = {
     ("checklists", "client_id"): ("clients", "c"),  # 0019 (merged from checklists)
     ("client_deploy_schedules", "client_id"): ("clients", "c"),
     ("checklist_completions", "checklist_id"): ("checklists", "c"),
+    ("checklists", "client_id"): ("clients", "c"),  # 0019: a client's checklist is part of the client
     ("sop_records", "sop_id"): ("sops", "c"),
     ("task_statuses", "task_id"): ("tasks", "c"),
     ("blockers", "task_id"): ("tasks", "c"),
@@ -582,6 +583,7 @@ EXPECTED_FKS = {
     ("sops", "checklist_id"): ("checklists", "n"),  # 0019 (merged from checklists)
     ("client_deploy_schedules", "checklist_id"): ("checklists", "n"),
     ("client_deploy_schedules", "sop_id"): ("sops", "n"),
+    ("sops", "checklist_id"): ("checklists", "n"),  # 0019: the SOP keeps its steps when its checklist goes
     ("checklist_completions", "user_id"): ("users", "n"),
     ("tasks", "user_id"): ("users", "n"),
     ("tasks", "created_by"): ("users", "n"),

@@ -99,6 +99,12 @@ def test_who_a_checklist_is_for(audience: str, role: str | None, client: str | N
     assert spec.schedule.weekdays == (0, 1, 2, 3, 4)
 
 
+@pytest.mark.parametrize("words", ["on demand", "for deploys", "On  Deploy"])
+def test_a_checklist_for_deploys_has_no_schedule(words: str) -> None:
+    spec = parse_checklist_add(f'"Pre-deploy" for client Acme {words} items: tests pass; changelog')
+    assert spec.schedule is None and spec.client_name == "Acme" and spec.items == ("tests pass", "changelog")
+
+
 @pytest.mark.parametrize(("text", "part"), [
     ("Friday for everyone every friday 16:00 items: a", "Put the checklist's name in quotes"),
     ('"" for everyone every friday 16:00 items: a', "name is empty"),
@@ -138,3 +144,4 @@ def test_an_item_at_slacks_limit_is_kept_and_long_lists_split_into_blocks_of_ten
     assert [o["value"] for o in groups[1]["elements"][0]["initial_options"]] == ["12"]
     assert groups[0]["elements"][0]["options"][0]["text"]["text"] == longest  # whole, not shortened
     assert "2 of 100 done" in blocks[-1]["elements"][0]["text"]
+    assert {g["elements"][0]["action_id"] for g in groups} == {"checklist_tick"}  # what bot/listeners/checklists.py hears
