@@ -542,7 +542,6 @@ EXPECTED_FKS = {
     # logs and parts of an entity: cascade
     ("client_members", "client_id"): ("clients", "c"),
     ("client_aliases", "client_id"): ("clients", "c"),  # 0020
-    ("checklists", "client_id"): ("clients", "c"),  # 0019 (merged from checklists)
     ("client_deploy_schedules", "client_id"): ("clients", "c"),
     ("checklist_completions", "checklist_id"): ("checklists", "c"),
     ("checklists", "client_id"): ("clients", "c"),  # 0019: a client's checklist is part of the client
@@ -580,7 +579,6 @@ EXPECTED_FKS = {
     ("checklists", "created_by"): ("users", "n"),
     ("sops", "created_by"): ("users", "n"),
     ("client_aliases", "created_by"): ("users", "n"),  # 0020
-    ("sops", "checklist_id"): ("checklists", "n"),  # 0019 (merged from checklists)
     ("client_deploy_schedules", "checklist_id"): ("checklists", "n"),
     ("client_deploy_schedules", "sop_id"): ("sops", "n"),
     ("sops", "checklist_id"): ("checklists", "n"),  # 0019: the SOP keeps its steps when its checklist goes
