@@ -14,7 +14,7 @@ size, never its words; the security log is the admins'.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -302,8 +302,7 @@ async def board(conn: psycopg.AsyncConnection, org_id: int, viewer: User, people
     rows = await (await conn.execute(Q["dashboard_board_tasks"], {
         "organization_id": org_id, "user_ids": user_ids, "done_since": now - timedelta(days=BOARD_DONE_DAYS),
         "limit": BOARD_LIMIT})).fetchall()
-    tasks = [BoardTask(*r) for r in rows]
-    tasks = [BoardTask(*r, movable=may_move(viewer, t)) for r, t in zip(rows, tasks, strict=True)]
+    tasks = [replace(t, movable=may_move(viewer, t)) for t in (BoardTask(*r) for r in rows)]
     first_open = next((s for s in all_stages if not s.is_done_stage), None)
     done_stage = next((s for s in all_stages if s.is_done_stage), None)
 

@@ -132,6 +132,14 @@ async def set_one_time_password(conn: psycopg.AsyncConnection, person: User, now
     return password
 
 
+async def people_named(conn: psycopg.AsyncConnection, login: str, *, team_id: str | None = None) -> list[User]:
+    """The people ``login`` names (an email in any case, or a Slack member ID), in every organization, or in the
+    workspace ``team_id`` only; at most 20."""
+    rows = await (await conn.execute(Q["dashboard_accounts"], {"login": clean_login(login), "team_id": team_id})).fetchall()
+    found = [await user_by_id(conn, r[1], r[0]) for r in rows]
+    return [u for u in found if u is not None]
+
+
 async def has_password(conn: psycopg.AsyncConnection, person: User) -> tuple[bool, bool]:
     """(whether ``person`` has a dashboard password, whether it is still a one-time one)."""
     row = await (await conn.execute(Q["dashboard_password_of"], {"organization_id": person.organization_id,

@@ -128,3 +128,8 @@ FROM inquiry_threads i
 WHERE i.organization_id = %(organization_id)s AND i.user_id = ANY(%(user_ids)s)
 ORDER BY i.created_at DESC
 LIMIT %(limit)s
+
+-- name: dashboard_team_of
+SELECT external_team_id FROM platform_connections
+WHERE organization_id = %(organization_id)s AND platform = 'slack'
+ORDER BY id LIMIT 1
