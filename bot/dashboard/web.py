@@ -82,6 +82,9 @@ class Viewer:
     people: list[User]
 
 
+VIEWER = web.RequestKey("viewer", Viewer)
+
+
 class Dashboard:
     """The dashboard for one process: ``pool`` its database, ``clock`` its now (the sandbox's moves), ``settings``
     for STEWARD_PUBLIC_URL (whether cookies are ``Secure``)."""
@@ -195,7 +198,7 @@ class Dashboard:
                                         link=ROOT, link_text="Back to the overview")
         if session.must_change_password and path not in ("/password", "/logout"):
             return see_other(ROOT + "password")
-        request["viewer"] = viewer
+        request[VIEWER] = viewer
         return await handler(request)
 
     async def _refuse_session(self, conn: psycopg.AsyncConnection, request: web.Request, check: auth.SessionCheck,
@@ -275,10 +278,9 @@ class Dashboard:
                 return await self.login_page(request, status=403, login=login[:auth.LOGIN_MAX], team=team or "",
                                              error="This sign-in form came without its security token (an old or "
                                                    "copied page?), so nothing was checked. Please try again.")
-            try:
-                async with conn.transaction():
-                    person = await auth.sign_in(conn, login, password, address=address, now=now,
-                                                team_id=team if team and team.isalnum() else None)
+            try:  # no transaction around it: a refused attempt's records must stay
+                person = await auth.sign_in(conn, login, password, address=address, now=now,
+                                            team_id=team if team and team.isalnum() else None)
             except auth.SignInRefused as refused:
                 return await self.login_page(request, status=refused.status, error=refused.message,
                                              login=login[:auth.LOGIN_MAX], team=team or "")
@@ -290,7 +292,7 @@ class Dashboard:
         return response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             await auth.end_session(conn, viewer.session, self.clock())
         response = see_other(ROOT + "login?notice=signed_out")
@@ -298,12 +300,12 @@ class Dashboard:
         return response
 
     async def password_page(self, request: web.Request, *, status: int = 200, error: str | None = None) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         return self.render(request, "password.html", status=status, viewer=viewer, title="Your password",
                            error=error, min_length=auth.PASSWORD_MIN)
 
     async def password(self, request: web.Request) -> web.StreamResponse:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         form = await request.post()
         try:
             async with self.pool.connection() as conn:
@@ -319,7 +321,7 @@ class Dashboard:
     # ------------------------------------------------------------ pages
 
     async def overview(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             found = await data.overview(conn, viewer.user.organization_id, viewer.user, viewer.people, self.clock())
             await self._audit_view(conn, viewer, "overview", viewer.people)
@@ -344,7 +346,7 @@ class Dashboard:
         return "the organization" if viewer.user.is_admin else "your team"
 
     async def kpis(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             person = await self._person_arg(conn, request, viewer)
             if isinstance(person, web.Response):
@@ -358,7 +360,7 @@ class Dashboard:
                            team_label=self._team_label(viewer))
 
     async def kpi_chart(self, request: web.Request) -> web.StreamResponse:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             person = await self._person_arg(conn, request, viewer)
             if isinstance(person, web.Response):
@@ -375,7 +377,7 @@ class Dashboard:
         return web.Response(body=png, content_type="image/png")
 
     async def mood(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             weeks = await data.mood_weeks(conn, viewer.user.organization_id, viewer.people, self.clock())
             await self._audit_view(conn, viewer, "mood", viewer.people)
@@ -384,7 +386,7 @@ class Dashboard:
                            min_people=rules.MIN_AGGREGATE_PEOPLE)
 
     async def mood_chart(self, request: web.Request) -> web.StreamResponse:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             weeks = await data.mood_weeks(conn, viewer.user.organization_id, viewer.people, self.clock())
             await self._audit_view(conn, viewer, "mood.chart", viewer.people)
@@ -397,7 +399,7 @@ class Dashboard:
         return web.Response(body=png, content_type="image/png")
 
     async def flags(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             shown, inquiries = await data.flags_and_inquiries(conn, viewer.user.organization_id, viewer.user,
                                                               viewer.people, self.clock())
@@ -406,7 +408,7 @@ class Dashboard:
                            inquiries=inquiries, names=data.names_of(viewer.people, viewer.user))
 
     async def security_events(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         event_type = request.query.get("type") or None
         threat_level = request.query.get("level") or None
         async with self.pool.connection() as conn:
@@ -431,7 +433,7 @@ class Dashboard:
 
     async def board(self, request: web.Request, *, status: int = 200, error: str | None = None,
                     notice: str | None = None) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             found = await data.board(conn, viewer.user.organization_id, viewer.user, viewer.people, self.clock())
             await self._audit_view(conn, viewer, "board", viewer.people)
@@ -449,7 +451,7 @@ class Dashboard:
                            loop_prev=lambda s: neighbour(s, -1), loop_next=lambda s: neighbour(s, 1))
 
     async def move_task(self, request: web.Request) -> web.StreamResponse:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         raw_id = request.match_info["task_id"]
         form = await request.post()
         raw_stage = str(form.get("stage") or "")
@@ -478,7 +480,7 @@ class Dashboard:
         return see_other(ROOT + "board?" + urlencode({"moved": task.display_id}))
 
     async def actions(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
+        viewer: Viewer = request[VIEWER]
         async with self.pool.connection() as conn:
             items = await data.open_action_items(conn, viewer.user.organization_id, viewer.user, viewer.people)
             await self._audit_view(conn, viewer, "actions", viewer.people)
