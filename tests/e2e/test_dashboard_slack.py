@@ -5,6 +5,7 @@ a member is refused politely, and the refusal is logged. The link's page signs t
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import aiohttp
 import psycopg
@@ -86,3 +87,30 @@ async def test_a_manager_gets_a_link_and_a_one_time_password_a_member_does_not(
 
 async def test_help_lists_the_dashboard(emulator: SlackEmulator, steward: Steward) -> None:
     assert "`/steward dashboard`" in await answer_text(emulator, SAM, "/steward", "help")
+
+
+async def test_the_sandbox_serves_the_dashboard(db_dsn: str, tmp_path: Path) -> None:
+    """`steward run` with no tokens: the dashboard is on the same server as /healthz, and the demo's admin gets a
+    working sign-in link from `/steward dashboard` in the sandbox."""
+    from tests.e2e.conftest import sandbox_steward
+
+    async with sandbox_steward(db_dsn, tmp_path, scheduler=False) as (sandbox, bot):
+        emulator = sandbox.emulator
+        maya = "U0DEMOMAYA"
+        mark = len(emulator.calls)
+        result = await emulator.slash_command(maya, "/steward", "dashboard", channel=await emulator.dm_channel(maya))
+        said = (await result.wait_for_response(timeout=10)).text or ""
+        assert "sent you a sign-in link" in said
+        dm = await _dm_after(emulator, maya, mark)
+        link, password = LINK_IN_DM.search(dm), PASSWORD_IN_DM.search(dm)
+        assert link and password and f"localhost:{bot.health_port}/dashboard/" in link.group(1)
+        async with aiohttp.ClientSession(trust_env=False) as http:
+            base = f"http://127.0.0.1:{bot.health_port}"
+            async with http.get(base + "/healthz") as health:
+                assert health.status in (200, 503)
+            async with http.get(base + "/dashboard", allow_redirects=False) as bare:
+                assert bare.status == 308 and bare.headers["Location"] == "/dashboard/"
+            async with http.get(base + "/dashboard/", allow_redirects=False) as page:
+                assert page.status == 303 and page.headers["Location"] == "/dashboard/login"
+            async with http.get(base + "/dashboard/login") as page:
+                assert page.status == 200 and "Sign in to the dashboard" in await page.text()
