@@ -241,3 +241,16 @@ async def test_unknown_pages_and_methods(world: World) -> None:
     assert status == 404 and "no such page" in body and response.headers["X-Frame-Options"] == "DENY"
     status, _, response = await world.get("static/dashboard.css")
     assert status == 200 and "text/css" in response.headers["Content-Type"]
+
+
+async def test_a_persons_sessions_and_sign_ins_are_counted_and_erased_with_them(world: World) -> None:
+    from bot.services import privacy
+
+    await world.session("mia")
+    await _login(world, "mia@acme.test", "a wrong guess")
+    mia, ada = await world.user("mia"), await world.user("ada")
+    counts = await privacy.summary(world.conn, world.orgs["acme"], mia)
+    assert counts["dashboard sessions and sign-in attempts (managers and admins; erased with you)"] == 2
+    await privacy.erase(world.conn, world.orgs["acme"], ada, mia, world.clock.now())
+    assert await world.count("SELECT count(*) FROM dashboard_sessions WHERE user_id = %s", world.ids["mia"]) == 0
+    assert await world.count("SELECT count(*) FROM dashboard_login_attempts WHERE user_id = %s", world.ids["mia"]) == 0
