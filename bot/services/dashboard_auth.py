@@ -21,6 +21,7 @@ the session's CSRF token. A session ends on sign-out, on a password change (the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import math
@@ -96,6 +97,17 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+async def hash_off_loop(password: str) -> str:
+    """:func:`hash_password` in a worker thread: argon2 takes tens of milliseconds and 64 MiB by design, and the
+    event loop also serves Slack (argon2-cffi releases the GIL while it hashes)."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_off_loop(password_hash: str | None, password: str) -> bool:
+    """:func:`verify_password` in a worker thread (see :func:`hash_off_loop`)."""
+    return await asyncio.to_thread(verify_password, password_hash, password)
+
+
 def one_time_password() -> str:
     """A fresh one-time password, four groups of four from a 31-letter alphabet (about 79 bits): ``k7dm-q2xp-…``."""
     return "-".join("".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(ONE_TIME_GROUPS))
@@ -122,9 +134,10 @@ async def set_one_time_password(conn: psycopg.AsyncConnection, person: User, now
     if not person.active:
         raise InvalidInput(f"{person.display_name} is deactivated in Slack, so no password was set.")
     password = one_time_password()
+    hashed = await hash_off_loop(password)
     async with conn.transaction():
         await conn.execute(Q["dashboard_set_password"], {"organization_id": person.organization_id, "user_id": person.id,
-                                                         "password_hash": hash_password(password), "must_change": True})
+                                                         "password_hash": hashed, "must_change": True})
         await conn.execute(Q["dashboard_sessions_end_others"], {"organization_id": person.organization_id,
                                                                 "user_id": person.id, "keep_id": None, "now": now})
         await security.audit(conn, organization_id=person.organization_id, actor=actor, action="dashboard.password_issued",
@@ -228,9 +241,9 @@ async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, 
                                  f"{minutes} more minute{'s' if minutes != 1 else ''}; then try again, or ask an admin "
                                  "for a new one-time password.")
     # Every account the login names is checked (the same email may be in two workspaces), each costing one argon2.
-    matched = [a for a in accounts if verify_password(a.password_hash, password)] if accounts else []
+    matched = [a for a in accounts if await verify_off_loop(a.password_hash, password)]
     if not accounts:
-        verify_password(None, password)  # the same time as a known login
+        await verify_off_loop(None, password)  # the same time as a known login
     usable = [a for a in matched if a.active and a.role in ROLES]
     if usable:
         account = usable[0]
@@ -354,14 +367,15 @@ async def change_password(conn: psycopg.AsyncConnection, session: Session, perso
     ends the person's other sessions; audit-logged (never the password)."""
     row = await (await conn.execute(Q["dashboard_password_of"], {"organization_id": person.organization_id,
                                                                  "user_id": person.id})).fetchone()
-    if row is None or not verify_password(row[0], current):
+    if row is None or not await verify_off_loop(row[0], current):
         raise await security.deny(conn, organization_id=person.organization_id, actor=person,
                                   action="dashboard.password_change",
                                   message="Your current password is not right, so nothing was changed.")
     check_new_password(new, confirm, current=current)
+    hashed = await hash_off_loop(new)
     async with conn.transaction():
         await conn.execute(Q["dashboard_set_password"], {"organization_id": person.organization_id, "user_id": person.id,
-                                                         "password_hash": hash_password(new), "must_change": False})
+                                                         "password_hash": hashed, "must_change": False})
         await conn.execute(Q["dashboard_sessions_end_others"], {"organization_id": person.organization_id,
                                                                 "user_id": person.id, "keep_id": session.id, "now": now})
         await security.audit(conn, organization_id=person.organization_id, actor=person,
