@@ -26,8 +26,10 @@ def _jobs() -> dict[str, JobSpec]:
     from jobs import (
         backfill,
         cards,
+        checklists,
         context_pipeline,
         day_close,
+        deploy_reminders,
         end_of_day,
         escalations,
         kpi_snapshot,
@@ -67,6 +69,9 @@ def _jobs() -> dict[str, JobSpec]:
                 needs_slack=True),
         JobSpec("cards", cards.run, "after each day's close: yellow and red cards, one per rule breach; expire old ones",
                 needs_slack=True),
+        JobSpec("checklists", checklists.run, "send each role checklist at its time on each person's own clock "
+                "(workdays, never on leave), once; record those not finished by the end of the day as incomplete",
+                needs_slack=True),
         JobSpec("reinforcement", reinforcement.run, "5 minutes after each cards run: each closed day's streaks and milestones, each told once by a short DM",
                 needs_slack=True),
         JobSpec("daily-report", reports.run_daily, "after each day's close: each manager's team report and the "
@@ -75,6 +80,9 @@ def _jobs() -> dict[str, JobSpec]:
                 "organization) with the chart and action items, once", needs_slack=True),
         JobSpec("monthly-report", reports.run_monthly, "on the first workday of the month: last month's reports, "
                 "once", needs_slack=True),
+        JobSpec("deploy-reminders", deploy_reminders.run, "24 h and 1 h before each client deploy: its checklist to the "
+                "assigned members; at deploy time the SOP record, managers told of a missed checklist once",
+                needs_slack=True),
         JobSpec("kpi-snapshot", kpi_snapshot.run, "weekly: one KPI snapshot per organization and person for the week "
                 "before (missing weeks of the last 12 filled in)"),
     ]

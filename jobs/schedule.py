@@ -51,6 +51,8 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "day-close": ("cron", {"minute": "*"}, "every minute (closes days at their midnight)"),
     "mood-checkin": ("cron", {"minute": "*"}, "every minute (at the mood check-in time, where on)"),
     "escalations": ("cron", {"minute": "*"}, "every minute (blockers due for their next rung, in working time)"),
+    "checklists": ("cron", {"minute": "*"}, "every minute (each person's checklists at their own time; "
+                   "incomplete ones recorded after their day ends)"),
     "cards": ("cron", {"minute": "4,19,34,49"}, "every 15 minutes (cards for the days that have closed)"),
     # Issue 14's "daily, after cards": every 15 minutes, each tick 5 minutes after a cards tick (CARDS_LEAD), so a
     # closed day's recognition follows that day's cards; each told once (tests/unit/test_rules.py checks the order).
@@ -63,6 +65,8 @@ SCHEDULE: dict[str, tuple[str, dict[str, Any], str]] = {
     "monthly-report": ("cron", {"minute": "*/5"}, "every 5 minutes (the first workday of the month, morning time)"),
     "kpi-snapshot": ("cron", {"minute": "2,17,32,47"},
                      "every 15 minutes (each organization's last week once, from Monday 05:00 on its clock)"),
+    "deploy-reminders": ("cron", {"minute": "*"}, "every minute (reminders 24 h and 1 h before each deploy, working "
+                         "hours permitting; the SOP record at the deploy's time; each once)"),
     # Context memory: the pipeline every 2 minutes; backfills resumed every minute.
     "context": ("cron", {"minute": "*/2"}, "every 2 minutes (messages -> observations -> summaries)"),
     "context-backfill": ("cron", {"minute": "*"}, "every minute (resumes unfinished history backfills)"),

@@ -251,19 +251,35 @@ def cards_list(found: Sequence[Card], viewer: User, *, older: int = 0, manages: 
     return L.fit_text(head + "\n" + "\n".join(lines), L.MESSAGE_TEXT), [section(head), *sections, tail]
 
 
-def rules_text(card_rules: CardRules, mode: str, setting: str, shadow_until: date | None, viewer: User) -> str:
-    """`/steward cards`: each rule with its state, the mode and why. ``shadow_until``: the first live day of an
-    'auto' organization (:func:`bot.services.cards.shadow_until`); the line names the last shadow day, a workday."""
+def mode_line(mode: str, setting: str, shadow_until: date | None, viewer: User) -> str:
+    """The mode cards are in now (``mode``: 'shadow' or 'live'), why (``setting``: 'auto', 'shadow' or 'live';
+    ``shadow_until``: the first live day of an 'auto' organization, :func:`bot.services.cards.shadow_until`; the line
+    names the last shadow day, a workday) and, for an admin ``viewer``, how to switch."""
     if mode == "shadow":
         last = shadow_until - timedelta(days=1) if setting == "auto" and shadow_until else None
         why = f" through {last:%a} {last.day} {last:%b}" if last else ""
         switch = ("`/steward cards mode live` starts sending them." if viewer.is_admin
                   else "An admin can switch them to live.")
-        mode_line = (f"*Mode: shadow*{why}: cards are computed and shown only to admins, so you can check they're fair "
+        line = (f"*Mode: shadow*{why}: cards are computed and shown only to admins, so you can check they're fair "
                      f"before anyone gets one. {switch}")
     else:
-        mode_line = "*Mode: live*: cards go to the person and their manager."
-    lines = [":large_yellow_square: *Card rules*", *(f"\u2022 {line}" for line in rules.describe(card_rules)), mode_line,
+        how = " (`auto`: shadow for a new team's first 10 workdays, then live)" if setting == "auto" else ""
+        line = f"*Mode: live*{how}: cards go to the person and their manager."
+    return line
+
+
+def mode_text(mode: str, setting: str, shadow_until: date | None, viewer: User) -> str:
+    """`/steward cards mode` with nothing after it: the current mode (:func:`mode_line`) and the choices."""
+    choices = ("Modes: `shadow` (cards shown to admins only), `live` (sent to people and their managers), `auto` (shadow "
+               "for a new team's first 10 workdays, then live)" + (": `/steward cards mode live`." if viewer.is_admin
+                                                                   else "; an admin sets it."))
+    return mode_line(mode, setting, shadow_until, viewer) + "\n" + choices
+
+
+def rules_text(card_rules: CardRules, mode: str, setting: str, shadow_until: date | None, viewer: User) -> str:
+    """`/steward cards`: each rule with its state, the mode and why (:func:`mode_line`)."""
+    lines = [":large_yellow_square: *Card rules*", *(f"\u2022 {line}" for line in rules.describe(card_rules)),
+             mode_line(mode, setting, shadow_until, viewer),
              "A day counts only when I asked (the thread was posted and they were on it), they were working (not on "
              "leave, a holiday or their weekend) and not in ramp-up."]
     if viewer.is_admin:

@@ -39,6 +39,14 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/actions` your open action items (Done / Dismiss / Reassign)",
         "`/steward team` who manages whom \u00b7 admins: `/steward manager @maya for @priya @daniel`, `/steward role @maya manager`",
     ]),
+    ("Checklists and SOPs", [
+        "`/checklists` your checklists due today, with their checkboxes (each also comes by DM at its time, on your "
+        "clock, on your workdays, never on leave) \u00b7 `/steward checklists` all of them \u00b7 `/steward sops`",
+        "Admins (managers for a client they're assigned to): `/steward checklist add \"Friday wrap-up\" for "
+        "everyone every friday 16:00 items: timesheet filled; inbox zero; tomorrow planned` (for `members`, "
+        "`managers`, `admins`, `everyone` or `client <name>`; `weekdays 09:30`, `first monday of the month 10:00`) "
+        "\u00b7 `/steward sop add \"Deploy to production\" checklist \"Pre-deploy\"`",
+    ]),
     ("Reminders and memory", [
         "\u201cremind me to send the invoice tomorrow at 3pm\u201d or `/reminder` \u00b7 `/reminders`",
         "Ask me what's going on with a client or project: `/ask <question>` or mention me",
@@ -56,6 +64,11 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "(or `on_time_rate 0.85`, `blocker_resolution_hours 24`)",
         "`/steward ladder` the escalation ladders \u00b7 admins: `/steward ladder blocker 4h owner, 1d manager, 2d channel, 3d flag` "
         "(same for `overdue`) \u00b7 `/steward project <name> overdue <ladder>`",
+        "`/steward client <name>` a client's card (members, projects, open and overdue tasks, next deploy, notes, memory) "
+        "\u00b7 admins and its managers: `/steward client <name> members @a @b`, `\u2026 notes`, `\u2026 alias \"Acme Corp\" ACME`",
+        "`/steward deploys` upcoming deploys \u00b7 admins and the client's managers: `/steward deploy <client> every "
+        "<weekday> <HH:MM> [checklist <name>]`, `/steward deploy <client> <YYYY-MM-DD> <HH:MM> [checklist <name>]`, "
+        "`/steward deploy <client> remove`",
         "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward client|project add \u2026`, `/steward memory off` (in a channel), `/steward export|erase @person`",
     ]),
 ]

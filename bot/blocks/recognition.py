@@ -5,7 +5,7 @@ every message stays inside Slack's limits (:mod:`bot.slack_limits`)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot import slack_limits as L
@@ -63,13 +63,19 @@ def kudos_channel_text(channel: str | None, *, changed: bool) -> str:
 
 # ---------------------------------------------------------------- /helped
 
-def helped_logged(found: Intervention, new: bool) -> str:
-    """The helper's answer to `/helped`."""
+def helped_logged(found: Intervention, new: bool, *, reach_at: datetime | None = None, viewer_tz: str = "UTC") -> str:
+    """The helper's answer to `/helped`; ``reach_at``: when the ask reaches the person helped, if they can't be pinged
+    now (quiet hours, weekend, leave), shown on the helper's clock (``viewer_tz``)."""
     if found.status == "confirmed":
         return f":handshake: <@{found.helped_slack_id}> already confirmed that: it's credited to you."
     lead = "Logged" if new else "Already logged"
-    return (f":handshake: {lead} your help for <@{found.helped_slack_id}>: {_what(found)}. I've asked them to confirm; "
-            "it's credited to you once they do.")
+    if reach_at is not None:
+        local = reach_at.astimezone(calendar.zone(viewer_tz))
+        asked = (f"They're not around right now, so I'll ask them to confirm on {local:%a} {local.day} {local:%b} at "
+                 f"{local:%H:%M} (your time)")
+    else:
+        asked = "I've asked them to confirm"
+    return f":handshake: {lead} your help for <@{found.helped_slack_id}>: {_what(found)}. {asked}; it's credited to you once they do."
 
 
 def helped_ask(found: Intervention, helper: User) -> tuple[str, list[dict[str, Any]]]:

@@ -96,7 +96,7 @@ async def on_button(ack: Any, body: dict[str, Any], client: Any, context: Any, d
         else:
             updated = await blockers.take_on(conn, org.id, user, blocker_id, now)
             line = render.taken_line(updated, user)
-    await mark_pressed(client, body, line)
+    await mark_pressed(client, body, line, pool=deps.pool)
 
 
 async def on_reassign_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -153,4 +153,4 @@ async def on_reassign_submit(ack: Any, view: dict[str, Any], client: Any, contex
         updated = await blockers.take_on(conn, org.id, user, blocker_id, deps.now(), owner=owner)
     line = f":arrow_right: Reassigned to {owner.mention}" + (
         f"; the ladder holds until {render.short(updated.held_until, user.timezone)}." if updated.held_until else ".")
-    await mark_later(client, channel, ts, block, line)
+    await mark_later(client, channel, ts, block, line, pool=deps.pool)

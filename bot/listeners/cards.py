@@ -98,6 +98,13 @@ async def steward_cards(ack: Any, respond: Any, args: str, deps: Deps, context: 
             await client.views_open(trigger_id=payload.trigger_of(body, what="command"),
                                     view=render.rules_modal(settings.rules, settings.mode))
             return
+        if words.lower() == "mode":  # anyone may ask which mode cards are in
+            settings = await cards.settings_of(conn, org.id)
+            rhythm = await standup_settings.rhythm_of(conn, org.id)
+            await respond(text=render.mode_text(cards.effective_mode(settings, rhythm, now), settings.mode,
+                                                cards.shadow_until(settings.started_at, rhythm), user),
+                          response_type="ephemeral")
+            return
         if words:
             await cards.require_rules_admin(conn, org.id, user, words)
             what, value = cards.parse_setting(words)
@@ -136,7 +143,7 @@ async def on_acknowledge(ack: Any, body: dict[str, Any], client: Any, context: A
     async with deps.pool.connection() as conn:
         card = await cards.acknowledge(conn, org.id, user, payload.action_id_value(body), deps.now())
     await mark_pressed(client, body, f":ok_hand: Acknowledged `{card.ref}`. It expires on its own; if you change your "
-                              f"mind, `/cards appeal {card.ref} <why>` appeals it.")
+                              f"mind, `/cards appeal {card.ref} <why>` appeals it.", pool=deps.pool)
 
 
 async def on_appeal_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -171,11 +178,11 @@ def _place(body: dict[str, Any]) -> dict[str, Any]:
             "block": ((body.get("actions") or [{}])[0]).get("block_id")}
 
 
-async def _mark_done(client: Any, user: Any, meta: dict[str, Any], line: str) -> None:
+async def _mark_done(client: Any, user: Any, meta: dict[str, Any], line: str, deps: Deps) -> None:
     """The pressed button's message shows what was done (mark_later); with no message to mark (a modal opened from
     elsewhere), the line comes to the actor by DM, so every path confirms."""
     if meta.get("channel") and meta.get("ts"):
-        await mark_later(client, meta.get("channel"), meta.get("ts"), meta.get("block"), line)
+        await mark_later(client, meta.get("channel"), meta.get("ts"), meta.get("block"), line, pool=deps.pool)
     else:
         await client.chat_postMessage(channel=user.slack_id, text=line)
 
@@ -232,7 +239,7 @@ async def on_appeal_submit(ack: Any, view: dict[str, Any], client: Any, context:
     async with deps.pool.connection() as conn:
         card, to = await cards.appeal(conn, org.id, user, card_id, reason, deps.now())
     wake_dispatcher(deps)
-    await _mark_done(client, user, meta, render.appealed_line(card, to))
+    await _mark_done(client, user, meta, render.appealed_line(card, to), deps)
 
 
 async def on_decide_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -250,7 +257,7 @@ async def on_decide_submit(ack: Any, view: dict[str, Any], client: Any, context:
                                                                        field="private_metadata"),
                                   decision, reason, deps.now())
     wake_dispatcher(deps)
-    await _mark_done(client, user, meta, render.decided_line(card))
+    await _mark_done(client, user, meta, render.decided_line(card), deps)
 
 
 async def on_rules_submit(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:

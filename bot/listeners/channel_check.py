@@ -10,10 +10,11 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import InvalidInput
 
 
-async def can_post(client: Any, channel: str, *, what: str) -> None:
+async def can_post(client: Any, channel: str, *, what: str, internal: bool = False) -> None:
     """Steward can post ``what`` ("kudos", "reports") in ``channel``: it is a member, or it joins (a public
     channel; the manifest's channels:join). Raises InvalidInput saying why not: a private channel it was not invited to (Slack answers
-    channel_not_found for one), an archived one, or a join Slack refused."""
+    channel_not_found for one), an archived one, a join Slack refused, or (``internal``: what names people and their
+    figures) a channel shared with another organization (conversations.info's ``is_ext_shared``, Slack Connect)."""
     invite = f"Invite me there first (`/invite @Steward` in <#{channel}>), then set it again."
     try:
         found = (await client.conversations_info(channel=channel)).get("channel") or {}
@@ -23,6 +24,9 @@ async def can_post(client: Any, channel: str, *, what: str) -> None:
         raise
     if found.get("is_archived"):
         raise InvalidInput(f"<#{channel}> is archived, so nobody would see {what} there. Pick another channel.")
+    if internal and (found.get("is_ext_shared") or found.get("is_shared")):
+        raise InvalidInput(f"<#{channel}> is shared with another organization, and {what} name people and their "
+                           "figures: pick a channel only your team is in.")
     if found.get("is_member"):
         return
     if found.get("is_private"):

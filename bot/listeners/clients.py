@@ -1,22 +1,33 @@
-"""`/steward client …` and `/steward project …` (admins add and archive; everyone can list)."""
+"""`/steward client …`, `/steward project …`, `/steward deploy …` and `/steward deploys` (admins add and archive
+clients and projects; everyone can list them and see a client's card; admins and the client's assigned managers set
+its members, aliases, notes and deploys)."""
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot import slack_markup as markup
+from bot import slack_payloads as payload
+from bot.blocks import clients as render
 from bot.deps import Deps
 from bot.errors import InvalidInput
 from bot.listeners import ladders
 from bot.listeners.help import subcommands
 from bot.listeners.workspace import who
-from bot.services import clients
+from bot.services import client_card, clients, deploys
 
 CLIENT_USAGE = ("`/steward client list` \u00b7 `/steward client add <name> [#channel] [\u2014 description]` \u00b7 "
-                "`/steward client remove <name>`")
+                "`/steward client remove <name>` \u00b7 `/steward client <name>` (its card) \u00b7 "
+                "`/steward client <name> members @a @b` \u00b7 `/steward client <name> notes` \u00b7 "
+                '`/steward client <name> alias "Other Name" SHORT`')
+# `/steward client <name> members|notes|alias ...` (issue 16): the verb comes after the client's name.
+_CLIENT_VERB = re.compile(r"^(?P<name>.+?)\s+(?P<verb>members|notes|alias|aliases)\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+# `/steward deploy <client> every ...|<YYYY-MM-DD> ...|remove`: the client's name ends where the schedule begins.
+_DEPLOY = re.compile(r"^(?P<name>.+?)\s+(?P<when>(?:every|remove)\b.*|\d{4}-\d{1,2}-\d{1,2}\b.*)$", re.IGNORECASE | re.DOTALL)
 PROJECT_USAGE = ("`/steward project list` \u00b7 `/steward project add <name> [for <client>] [#channel]` \u00b7 "
                  "`/steward project remove <name>` \u00b7 `/steward project <name> overdue <ladder>`")
 # `/steward project <name> overdue [<ladder>]` (issue 13): the verb comes after the project's name.
@@ -28,6 +39,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     subcommands(deps)["clients"] = client_command
     subcommands(deps)["project"] = project_command
     subcommands(deps)["projects"] = project_command
+    subcommands(deps)["deploy"] = deploy_command
+    subcommands(deps)["deploys"] = deploys_command
+    app.view(render.NOTES_VIEW)(partial(on_notes_submit, deps=deps))
 
 
 def _channel(text: str) -> tuple[str | None, str]:
@@ -36,11 +50,15 @@ def _channel(text: str) -> tuple[str | None, str]:
     return (written.channels[0] if written.channels else None), written.without("channel")
 
 
-async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
+async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, client: Any = None,
+                         body: dict[str, Any] | None = None, **_: Any) -> None:
     await ack()
     org, user = who(context)
     verb, _sep, rest = args.strip().partition(" ")
     verb = verb.lower() or "list"
+    if verb not in ("add", "remove", "list"):
+        await _client_of(respond, args.strip(), deps, context, client, body or {})
+        return
     async with deps.pool.connection() as conn:
         if verb == "add":
             channel, rest = _channel(rest)
@@ -95,3 +113,92 @@ async def project_command(ack: Any, respond: Any, args: str, deps: Deps, context
                       + (f" \u2014 <#{p.slack_channel_id}>" if p.slack_channel_id else "") + f" \u2014 {p.open_tasks} open"
                       for p in items) or "_No projects yet._"
     await respond(text=f"*Projects*\n{lines}\n{PROJECT_USAGE}", response_type="ephemeral")
+
+
+async def _client_of(respond: Any, words: str, deps: Deps, context: Any, slack: Any, body: dict[str, Any]) -> None:
+    """`/steward client <name>` (the card), `... members @a @b`, `... notes` (a modal), `... alias "A B" C`."""
+    org, user = who(context)
+    found = _CLIENT_VERB.match(words)
+    name = found.group("name") if found else words
+    verb = found.group("verb").lower() if found else ""
+    rest = found.group("rest").strip() if found else ""
+    async with deps.pool.connection() as conn:
+        target = await deploys.require_client(conn, org.id, name)
+        if verb == "members":
+            people = await clients.set_members(conn, org.id, user, target, rest,
+                                               bot_ids=[org.bot_user_id] if org.bot_user_id else [])
+            await respond(text=f"*{markup.mrkdwn(target.name)}*'s members are now " + ", ".join(p.mention for p in people)
+                               + ". They get its deploy reminders and checklists.", response_type="ephemeral")
+            return
+        if verb in ("alias", "aliases"):
+            added = await clients.add_aliases(conn, org.id, user, target, rest)
+            said = ", ".join(f"`{markup.escape(a)}`" for a in added)
+            await respond(text=(f"*{markup.mrkdwn(target.name)}* is now also known as {said}: tasks and memory that say "
+                                "these names are tied to it." if added else
+                                f"*{markup.mrkdwn(target.name)}* already had those names; nothing changed."),
+                          response_type="ephemeral")
+            return
+        if verb == "notes":
+            await clients.require_manager_of(conn, org.id, user, target, "client.notes", "change its notes")
+            notes = await clients.notes_of(conn, org.id, target)
+            await slack.views_open(trigger_id=payload.trigger_of(body, what="command"),
+                                   view=render.notes_modal(target.id, target.name, notes))
+            return
+        card = await client_card.build(conn, slack, org.id, user, target, deps.now())
+    await respond(text=render.card_text(card), blocks=render.card_blocks(card), response_type="ephemeral")
+
+
+async def on_notes_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:
+    """The notes modal's Save: store the notes (permission checked again) and confirm by DM."""
+    await ack()
+    org, user = who(context)
+    client_id = payload.parse_id(view.get("private_metadata"), what="form", field="private_metadata")
+    notes = payload.form_of(view).text("notes")
+    async with deps.pool.connection() as conn:
+        saved = await clients.set_notes(conn, org.id, user, client_id, notes)
+    await client.chat_postMessage(channel=user.slack_id, text=f"Saved the notes for *{markup.mrkdwn(saved.name)}* "
+                                                             f"(`/steward client {saved.name}` shows them).")
+
+
+async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
+    """`/steward deploy <client> every <weekday> <HH:MM> [checklist <name>]`, `... <YYYY-MM-DD> <HH:MM> [...]`,
+    `... remove`."""
+    await ack()
+    org, user = who(context)
+    words = args.strip()
+    found = _DEPLOY.match(words)
+    async with deps.pool.connection() as conn:
+        if found is None:
+            known = {n.lower() for c in await clients.list_clients(conn, org.id) for n in c.names()}
+            parts = words.split()
+            named = next((n for n in range(len(parts), 0, -1) if " ".join(parts[:n]).lower() in known), None)
+            if words and named is None:
+                await deploys.require_client(conn, org.id, words)  # an unknown client is said first
+            rest = " ".join(parts[named:]) if named else ""
+            what = f" `{markup.escape(rest[:60])}`" if rest else ""
+            raise await clients.refused(conn, org.id, user, "deploy", f"I couldn't read that{what}: after the client's name "
+                                        "say when (`every thursday 15:00` or `2026-03-12 15:00`), or `remove`.\n"
+                                        f"{deploys.USAGE}", words=words)
+        name, when = found.group("name"), found.group("when").strip()
+        if when.lower() == "remove":
+            client_name, ended = await deploys.remove(conn, org.id, user, name, deps.now())
+            await respond(text=(f"Removed {ended} deploy schedule(s) of *{markup.mrkdwn(client_name)}*." if ended else
+                                f"*{markup.mrkdwn(client_name)}* had no deploys scheduled; nothing changed."),
+                          response_type="ephemeral")
+            return
+        added = await deploys.add(conn, org.id, user, name, when, deps.now())
+    local = added.at.astimezone(deploys.ZoneInfo(added.recurrence.timezone))
+    checklist = (f" with checklist *{markup.mrkdwn(added.checklist_name)}*" if added.checklist_name else
+                 " (no checklist: reminders only)")
+    await respond(text=f"Scheduled *{markup.mrkdwn(added.client_name)}* deploys {added.recurrence.describe()}{checklist}. "
+                       f"Next: {local:%a %d %b %Y %H:%M}. Its members get reminders 24 hours and 1 hour before.",
+                  response_type="ephemeral")
+
+
+async def deploys_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
+    """`/steward deploys`: the upcoming deploys."""
+    await ack()
+    org, _user = who(context)
+    async with deps.pool.connection() as conn:
+        found = await deploys.upcoming(conn, org.id)
+    await respond(text=deploys.describe_upcoming(found), response_type="ephemeral")

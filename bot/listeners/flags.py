@@ -83,7 +83,7 @@ async def _after_press(client: Any, body: dict[str, Any], deps: Deps, org: Any, 
     if (body.get("container") or {}).get("type") == "view" or (body.get("view") or {}).get("type") == "home":
         await home.publish_home(client, deps, org, user)
         return
-    await mark_pressed(client, body, line)
+    await mark_pressed(client, body, line, pool=deps.pool)
 
 
 async def on_close(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:

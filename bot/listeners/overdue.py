@@ -50,7 +50,7 @@ async def _after(client: Any, deps: Deps, org: Any, user: Any, meta: dict[str, A
     if meta.get("home"):
         await home.publish_home(client, deps, org, user)
         return
-    await mark_later(client, meta.get("channel"), meta.get("ts"), meta.get("block"), line)
+    await mark_later(client, meta.get("channel"), meta.get("ts"), meta.get("block"), line, pool=deps.pool)
 
 
 def _meta(body: dict[str, Any], task_id: int) -> dict[str, Any]:
@@ -68,7 +68,7 @@ async def on_done(ack: Any, body: dict[str, Any], client: Any, context: Any, dep
     if _from_home(body):
         await home.publish_home(client, deps, org, user)
     else:
-        await mark_pressed(client, body, line)
+        await mark_pressed(client, body, line, pool=deps.pool)
 
 
 async def on_new_date_open(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:

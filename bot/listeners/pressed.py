@@ -1,19 +1,24 @@
 """What a pressed button leaves behind in its message (listener helper, shared by every feature whose messages
-carry buttons per item: the escalation DMs of blockers, overdue work and flags). The pressed item's actions block
-becomes a line saying what happened (:func:`bot.blocks.kit.replace_block`); a grouped message's other items keep
-their buttons."""
+carry buttons per item: the escalation DMs of blockers, overdue work and flags, cards, recognition, the reports'
+action items). The pressed item's actions block becomes a line saying what happened; a grouped message's other
+items keep their buttons. Each change reads the message back under its lock (bot/message_edit.py), so presses on
+one message never undo each other."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.kit import replace_block
+from psycopg_pool import AsyncConnectionPool
+
+from bot.message_edit import replace_item
 
 
-async def mark_pressed(client: Any, body: dict[str, Any], line: str) -> None:
+async def mark_pressed(client: Any, body: dict[str, Any], line: str, *, pool: AsyncConnectionPool | None = None) -> None:
     """Replace the pressed item's buttons with ``line`` (chat.update) in the message of an interaction ``body``
-    (``block_actions``: its ``container``, ``message`` and ``actions[0].block_id``). Nothing when the payload
-    carries no message with blocks (a button in App Home, an ephemeral message)."""
+    (``block_actions``: its ``container``, ``message`` and ``actions[0].block_id``). The message is read back
+    first under the message's lock (``pool``: PostgreSQL's advisory lock across processes), so another item's
+    change made since the click is kept; when it cannot be read back, the blocks the click carried are used.
+    Nothing when the payload carries no message with blocks (a button in App Home, an ephemeral message)."""
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     message = body.get("message") or {}
@@ -21,19 +26,15 @@ async def mark_pressed(client: Any, body: dict[str, Any], line: str) -> None:
     block_id = ((body.get("actions") or [{}])[0]).get("block_id")
     if not (channel and ts and message.get("blocks")):
         return
-    await client.chat_update(channel=channel, ts=ts, text=message.get("text") or line,
-                             blocks=replace_block(message["blocks"], block_id, line))
+    await replace_item(client, channel, ts, block_id, line, pool=pool, seen=message)
 
 
-async def mark_later(client: Any, channel: str | None, ts: str | None, block_id: str | None, line: str) -> None:
-    """The same after a modal closed (the modal's ``private_metadata`` kept where the button was: ``channel``,
-    message ``ts``, ``block_id``): the message is read back (conversations.history, the one message at ``ts``),
-    then its pressed item is replaced. Nothing when the place is unknown or the message is gone."""
+async def mark_later(client: Any, channel: str | None, ts: str | None, block_id: str | None, line: str, *,
+                     pool: AsyncConnectionPool | None = None) -> None:
+    """The same after a modal closed, or for another copy of an item (the modal's ``private_metadata`` kept where
+    the button was: ``channel``, message ``ts``, ``block_id``): the message is read back (conversations.history,
+    the one message at ``ts``) under its lock, then its pressed item is replaced. Nothing when the place is
+    unknown or the message is gone."""
     if not (channel and ts):
         return
-    history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-    found = (history.get("messages") or [{}])[0]
-    if found.get("ts") != ts:
-        return
-    await mark_pressed(client, {"container": {"channel_id": channel, "message_ts": ts}, "message": found,
-                                "actions": [{"block_id": block_id}]}, line)
+    await replace_item(client, channel, ts, block_id, line, pool=pool)

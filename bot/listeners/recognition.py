@@ -94,10 +94,11 @@ async def helped_command(ack: Any, command: dict[str, Any], respond: Any, client
     bots = await _bot_ids(client, deps, org, text)
     source = command.get("trigger_id") or f"{command.get('channel_id')}:{deps.now().timestamp()}"
     async with deps.pool.connection() as conn:
-        found, new = await interventions.log_helped(conn, org.id, user, text, deps.now(), source_key=str(source),
-                                                    bot_ids=bots)
+        found, new, reach = await interventions.log_helped(conn, org.id, user, text, deps.now(), source_key=str(source),
+                                                           bot_ids=bots)
     wake_dispatcher(deps)
-    await respond(text=render.helped_logged(found, new), response_type="ephemeral")
+    await respond(text=render.helped_logged(found, new, reach_at=reach, viewer_tz=user.timezone or "UTC"),
+                  response_type="ephemeral")
 
 
 async def on_helped_button(ack: Any, body: dict[str, Any], client: Any, context: Any, deps: Deps) -> None:
@@ -108,7 +109,7 @@ async def on_helped_button(ack: Any, body: dict[str, Any], client: Any, context:
     async with deps.pool.connection() as conn:
         found = await interventions.decide(conn, org.id, user, payload.action_id_value(body), decision, deps.now())
     wake_dispatcher(deps)
-    await mark_pressed(client, body, render.helped_decided(found))
+    await mark_pressed(client, body, render.helped_decided(found), pool=deps.pool)
 
 
 async def on_thanks_button(ack: Any, body: dict[str, Any], respond: Any, context: Any, deps: Deps) -> None:

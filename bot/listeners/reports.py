@@ -78,7 +78,7 @@ async def reports_settings(ack: Any, respond: Any, args: str, deps: Deps, contex
                                                         "channel #leads`, or `/steward reports channel off` to send "
                                                         "them to admins by DM.")
             await reports.set_reports_channel(conn, org.id, user, channel, now=deps.now(),
-                                              can_post=partial(can_post, client, what="reports"))
+                                              can_post=partial(can_post, client, what="reports", internal=True))
         elif word:
             raise InvalidInput("`/steward reports` shows where organization reports go; admins change it with "
                                "`/steward reports channel #leads` (or `off` for admins' DMs).")
@@ -88,13 +88,13 @@ async def reports_settings(ack: Any, respond: Any, args: str, deps: Deps, contex
     await respond(text=f"Organization-wide reports go to {where}.", response_type="ephemeral")
 
 
-async def _after_press(client: Any, body: dict[str, Any], respond: Any, line: str) -> None:
+async def _after_press(client: Any, body: dict[str, Any], respond: Any, line: str, deps: Deps) -> None:
     """The pressed item shows what happened: in a report DM its buttons become ``line``; in `/actions` (an
     ephemeral message) the message is replaced by ``line``."""
     if (body.get("container") or {}).get("is_ephemeral"):
         await respond(text=line, replace_original=True, response_type="ephemeral")
         return
-    await mark_pressed(client, body, line)
+    await mark_pressed(client, body, line, pool=deps.pool)
 
 
 async def _closed_line(conn: Any, org_id: int, item: action_items.Item, actor: Any, newly: bool) -> str:
@@ -107,12 +107,13 @@ async def _closed_line(conn: Any, org_id: int, item: action_items.Item, actor: A
     return render.item_closed(item, by=by, newly=newly, when=when)
 
 
-async def _update_copies(client: Any, conn: Any, org_id: int, item_id: int, line: str,
-                         pressed: tuple[str | None, str | None]) -> None:
-    """Every other report message listing the item loses its buttons too (a team and an org report share items)."""
-    for channel, ts in await action_items.copies(conn, org_id, item_id):
+async def _update_copies(client: Any, copies: list[tuple[str, str]], item_id: int, line: str,
+                         pressed: tuple[str | None, str | None], deps: Deps) -> None:
+    """Every other report message listing the item (``copies``: :func:`action_items.copies`) loses its buttons too
+    (a team and an org report share items)."""
+    for channel, ts in copies:
         if (channel, ts) != pressed:
-            await mark_later(client, channel, ts, f"action_item_buttons:{item_id}", line)
+            await mark_later(client, channel, ts, f"action_item_buttons:{item_id}", line, pool=deps.pool)
 
 
 async def on_done(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any, deps: Deps) -> None:
@@ -123,10 +124,11 @@ async def on_done(ack: Any, body: dict[str, Any], client: Any, respond: Any, con
         item, newly = await action_items.close(conn, org.id, user, payload.action_id_value(body), done=True,
                                                reason=None, now=deps.now())
         line = await _closed_line(conn, org.id, item, user, newly)
-        await _after_press(client, body, respond, line)
-        if newly:
-            await _update_copies(client, conn, org.id, item.id, line,
-                                 (container.get("channel_id"), container.get("message_ts")))
+        others = await action_items.copies(conn, org.id, item.id) if newly else []
+    # The messages are changed with no connection held: each change takes its message's lock from the pool.
+    await _after_press(client, body, respond, line, deps)
+    await _update_copies(client, others, item.id, line, (container.get("channel_id"), container.get("message_ts")),
+                         deps)
     if not container.get("is_ephemeral"):
         await respond(text=render.item_confirmed(item) if newly else line, response_type="ephemeral",
                       replace_original=False)
@@ -165,9 +167,9 @@ async def on_dismiss_submit(ack: Any, view: dict[str, Any], client: Any, context
         item, newly = await action_items.close(conn, org.id, user, payload.parse_id(item_id, what="form"), done=False,
                                                reason=reason if isinstance(reason, str) else None, now=deps.now())
         line = await _closed_line(conn, org.id, item, user, newly)
-        await mark_later(client, channel or None, ts or None, block or None, line)
-        if newly:
-            await _update_copies(client, conn, org.id, item.id, line, (channel or None, ts or None))
+        others = await action_items.copies(conn, org.id, item.id) if newly else []
+    await mark_later(client, channel or None, ts or None, block or None, line, pool=deps.pool)
+    await _update_copies(client, others, item.id, line, (channel or None, ts or None), deps)
 
 
 async def on_reassign(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any, deps: Deps) -> None:
@@ -181,4 +183,4 @@ async def on_reassign(ack: Any, body: dict[str, Any], client: Any, respond: Any,
     item_id = payload.parse_id(block.rpartition(":")[2], field="block_id")
     async with deps.pool.connection() as conn:
         item, person = await action_items.reassign(conn, org.id, user, item_id, to, now=deps.now())
-    await _after_press(client, body, respond, render.item_reassigned(item, person.slack_id))
+    await _after_press(client, body, respond, render.item_reassigned(item, person.slack_id), deps)

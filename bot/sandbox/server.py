@@ -336,8 +336,8 @@ class Sandbox:
         if view_id:
             if view_id not in self.emulator.workspace.views.views:
                 raise ApiError(404, "view_not_found")
-            result = await self.emulator.click_button(user_id, action_id=action_id, value=value, block_id=block_id,
-                                                      view_id=view_id, fields=fields)
+            result = await self._click(user_id, action_id=action_id, value=value, block_id=block_id,
+                                       view_id=view_id, fields=fields)
         elif body.get("ephemeral_ts"):
             channel_id = self._visible_channel(user_id, body.get("channel"))
             return await self._ephemeral_click(user_id, channel_id, str(body["ephemeral_ts"]), action_id,
@@ -347,12 +347,19 @@ class Sandbox:
             ts = body.get("message_ts")
             if not isinstance(ts, str) or self.emulator.message(channel_id, ts) is None:
                 raise ApiError(404, "message_not_found")
-            result = await self.emulator.click_button(user_id, ts, channel_id, action_id, value, block_id,
-                                                      fields=fields)
+            result = await self._click(user_id, ts, channel_id, action_id, value, block_id, fields=fields)
         if result.timed_out:
             return _json({"ok": False, "error": "operation_timeout",
                           "message": "Steward did not answer that click in time."})
         return _json({"ok": True})
+
+    async def _click(self, *args: Any, **kwargs: Any) -> Any:
+        """A click the page asked for; a button the message or view no longer shows (the page had not caught up with
+        a chat.update) is a 409 the page reports, as Slack delivers no such click."""
+        try:
+            return await self.emulator.click_button(*args, **kwargs)
+        except ValueError as exc:
+            raise ApiError(409, "element_gone", "That button is gone: the message changed since. Look at it again.") from exc
 
     async def _ephemeral_click(self, user_id: str, channel_id: str, ts: str, action_id: str, value: Any,
                                block_id: str | None, fields: JsonDict | None) -> web.Response:
@@ -363,6 +370,8 @@ class Sandbox:
                                                                 fields=fields)
         except SlackError as exc:
             raise ApiError(404, str(exc)) from exc
+        except ValueError as exc:
+            raise ApiError(409, "element_gone", "That button is gone: the message changed since. Look at it again.") from exc
         if not result.acked:
             return _json({"ok": False, "error": "operation_timeout",
                           "message": "Steward did not answer that click in time."})

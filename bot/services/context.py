@@ -34,6 +34,7 @@ from bot.ai import AIUnavailable, Observation
 from bot.ai.offline import rank_facts as offline_rank
 from bot.log import get_logger
 from bot.services import answers, rhythm, search, security
+from bot.services import clients as client_service
 from bot.services.search import Entity, Hit
 from db.queries import Q
 
@@ -278,6 +279,42 @@ class Known:
     entities: list[tuple[str, int, str, str | None]] = field(default_factory=list)  # type, id, name, channel
     bot_user_id: str | None = None  # Steward's own Slack user: messages mentioning it talk to Steward
     _patterns: dict[int, re.Pattern[str] | None] = field(default_factory=dict)
+    aliases: list[tuple[int, str]] = field(default_factory=list)  # (client id, alias): another name of a client
+    member_clients: dict[str, list[int]] = field(default_factory=dict)  # Slack user id -> clients they're assigned to
+    _alias_patterns: dict[int, re.Pattern[str] | None] = field(default_factory=dict)
+
+    def client(self, client_id: int) -> Entity | None:
+        """The client entity (its own name, whichever name found it)."""
+        for kind, ident, name, _ in self.entities:
+            if kind == "client" and ident == client_id:
+                return Entity(kind, normalise_key(name), name, ident)
+        return None
+
+    def _by_alias(self, text: str | None, *, whole: bool) -> Entity | None:
+        """The client one of whose aliases is ``text`` (``whole``) or occurs in it as whole words."""
+        if not text:
+            return None
+        folded = text.casefold()
+        for i, (client_id, alias) in enumerate(self.aliases):
+            if whole:
+                hit = normalise_key(alias) == normalise_key(text)
+            else:
+                if i not in self._alias_patterns:
+                    words = alias.casefold().strip()
+                    self._alias_patterns[i] = re.compile(r"(?<![\w-])" + re.escape(words) + r"(?![\w-])") if words else None
+                pattern = self._alias_patterns[i]
+                hit = pattern is not None and pattern.search(folded) is not None
+            if hit:
+                return self.client(client_id)
+        return None
+
+    def by_author(self, authors: Sequence[str]) -> Entity | None:
+        """The client every author of a fact is assigned to, when that is one client (issue 16)."""
+        found = {tuple(self.member_clients.get(a, ())) for a in authors}
+        if len(found) != 1:
+            return None
+        (clients,) = found
+        return self.client(clients[0]) if len(clients) == 1 else None
 
     def home_channel(self, entity: Entity | None) -> str | None:
         """The channel an entity's own facts are said in: a client's or project's slack_channel_id, or
@@ -303,7 +340,7 @@ class Known:
         return f"{entity.type}:{entity.name}" if entity else None
 
     def names(self) -> list[str]:
-        return [name for kind, _, name, _ in self.entities if kind in ("client", "project")]
+        return [name for kind, _, name, _ in self.entities if kind in ("client", "project")] + [a for _, a in self.aliases]
 
     def by_name(self, kind: str | None, name: str | None) -> Entity | None:
         if not name:
@@ -315,7 +352,7 @@ class Known:
             key = normalise_key(known)
             if key == wanted or key.split(" ")[0] == wanted or wanted.startswith(key + " "):
                 return Entity(k, key, known, ident)
-        return None
+        return self._by_alias(name, whole=True) if kind in (None, "client") else None
 
     def named_in(self, text: str, kinds: Sequence[str] = ("client", "project")) -> Entity | None:
         folded = text.casefold()
@@ -327,7 +364,7 @@ class Known:
             pattern = self._patterns[i]
             if pattern is not None and pattern.search(folded):
                 return Entity(kind, normalise_key(name), name, ident)
-        return None
+        return self._by_alias(text, whole=False) if "client" in kinds else None
 
     def person(self, user_id: int) -> Entity | None:
         for kind, ident, name, _ in self.entities:
@@ -335,9 +372,11 @@ class Known:
                 return Entity(kind, normalise_key(name), name, ident)
         return None
 
-    def resolve(self, obs: Observation, channel_id: str) -> Entity:
+    def resolve(self, obs: Observation, channel_id: str, authors: Sequence[str] = ()) -> Entity:
         """What a fact is about: the entity the extraction named (matched to a known client, project
-        or person), else the channel's client or project, else one named in the fact, else the channel."""
+        or person, or a client's alias), else the channel's client or project, else one named in the fact (or a
+        client's alias), else the one client all its ``authors`` (Slack user ids) are assigned to (not for a fact
+        about a person or the team), else the channel."""
         kind = {"client": "client", "project": "project", "person": "person"}.get(obs.entity_type)
         named = self.by_name(kind, obs.entity_name)
         if named is None and obs.entity_name and obs.entity_type == "other":
@@ -350,6 +389,10 @@ class Known:
         mentioned = self.named_in(obs.content)
         if mentioned is not None:
             return mentioned
+        if obs.entity_type not in ("person", "team"):
+            assigned = self.by_author(authors)
+            if assigned is not None:
+                return assigned
         if obs.entity_name and obs.entity_type in ("client", "project", "person", "team", "other"):
             name = obs.entity_name if obs.entity_type != "team" else "team"
             return Entity("topic", normalise_key(name), name)
@@ -358,7 +401,9 @@ class Known:
 
 async def load_known(conn: Conn, org_id: int) -> Known:
     rows = await (await conn.execute(Q["context_known_entities"], {"organization_id": org_id})).fetchall()
-    return Known([(r[0], r[1], r[2], r[3]) for r in rows], bot_user_id=await bot_user_id(conn, org_id))
+    aliases = [(c.id, a) for c in await client_service.list_clients(conn, org_id) for a in c.aliases]
+    return Known([(r[0], r[1], r[2], r[3]) for r in rows], bot_user_id=await bot_user_id(conn, org_id), aliases=aliases,
+                 member_clients=await client_service.member_clients(conn, org_id))
 
 
 async def bot_user_id(conn: Conn, org_id: int) -> str | None:
@@ -411,7 +456,7 @@ async def _extract(conn: Conn, ai: Any, org_id: int, channel_id: str, rows: Sequ
         if not sources or not answers.usable_fact(obs.content, known.bot_user_id):
             continue
         observed = max((posted[ts] for ts in sources if posted[ts] is not None), default=None)
-        out.append((known.resolve(obs, channel_id), Observation(obs.content, obs.entity_type, obs.entity_name, sources),
+        out.append((known.resolve(obs, channel_id, [authors[ts] for ts in sources if authors[ts]]), Observation(obs.content, obs.entity_type, obs.entity_name, sources),
                     observed, [authors[ts] for ts in sources]))
     return out
 
@@ -576,6 +621,8 @@ async def entity_in_question(conn: Conn, org_id: int, known: Known, question: st
         return found
     read = markup.read(question)
     channel = next((r for r in read.refs if r.kind == "channel"), None)
+    if channel is not None and known.channel_entity(channel.target) is not None:
+        return known.channel_entity(channel.target)  # a client's (or project's) channel names it
     if channel is not None:
         name = channel.label or (await channel_names(conn, org_id, [channel.target])).get(channel.target)
         return Entity("channel", channel.target, "#" + name if name else "that channel")

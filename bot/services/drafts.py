@@ -123,7 +123,8 @@ async def confirm(conn: psycopg.AsyncConnection, org_id: int, actor: User, draft
                 task_type=item.get("task_type"), size=item.get("size"), weight=int(item.get("weight") or 1),
                 priority=item.get("priority") or "medium", client_id=item.get("client_id"), project_id=item.get("project_id"),
             )
-            created.append(await task_service.create(conn, org_id, actor, actor.id, new, source="dm", draft_id=draft.id))
+            created.append(await task_service.create(conn, org_id, actor, actor.id, new, source="dm", draft_id=draft.id,
+                                                     said_in=draft.source_channel_id))
         await conn.execute(Q["draft_confirm"], {"organization_id": org_id, "id": draft_id, "now": now})
     return await get(conn, org_id, draft_id), created
 

@@ -119,10 +119,12 @@ async def _person(conn: psycopg.AsyncConnection, org_id: int, actor: User, slack
 
 
 async def log_helped(conn: psycopg.AsyncConnection, org_id: int, helper: User, text: str, now: datetime, *,
-                     source_key: str, bot_ids: Collection[str] = ()) -> tuple[Intervention, bool]:
+                     source_key: str, bot_ids: Collection[str] = ()) -> tuple[Intervention, bool, datetime | None]:
     """`/helped @person <what> [time]` by ``helper`` at ``now`` (aware): a pending intervention, and a DM to the person
-    helped asking them to Confirm (or "Not me"). ``source_key`` names the command (its trigger id): the same
-    command handled twice logs once. Returns (the intervention, whether it was new).
+    helped asking them to Confirm (or "Not me"), held until they can be reached (their quiet hours, weekend, leave or
+    away status: :func:`bot.services.calendar.reachable_from`). ``source_key`` names the command (its trigger id):
+    the same command handled twice logs once. Returns (the intervention, whether it was new, when the DM reaches the
+    person when that is later than ``now``, else None).
 
     Raises InvalidInput for no words, no person, oneself, a bot (``bot_ids``), someone who left, no words about
     what was done, or an unreadable or out-of-range time; NotFound for a person Steward does not know."""
@@ -154,18 +156,30 @@ async def log_helped(conn: psycopg.AsyncConnection, org_id: int, helper: User, t
                                                                       "dedupe_key": key})).fetchone()
         assert row is not None
         found = await get(conn, org_id, int(row[0]))
+        reach = await _reach_at(conn, org_id, person, now) if found.status == "pending" else None
         if new:
-            await _ask_to_confirm(conn, org_id, found, helper, person, now)
-    return found, new
+            await _ask_to_confirm(conn, org_id, found, helper, person, now, hold_until=reach)
+    return found, new, reach
+
+
+async def _reach_at(conn: psycopg.AsyncConnection, org_id: int, person: User, now: datetime) -> datetime | None:
+    """When Steward may first ping ``person`` from ``now`` (None: now, or nothing within the calendar's horizon)."""
+    from bot.services import calendar, ooo, standup_settings
+
+    rhythm = await standup_settings.rhythm_of(conn, org_id)
+    view = (await ooo.people(conn, org_id, [person], calendar.local_date(now, rhythm.timezone)))[person.id]
+    reach = calendar.reachable_from(rhythm, view, now)
+    return reach if reach is not None and reach > now else None
 
 
 async def _ask_to_confirm(conn: psycopg.AsyncConnection, org_id: int, found: Intervention, helper: User, person: User,
-                          now: datetime) -> None:
+                          now: datetime, *, hold_until: datetime | None) -> None:
     from bot.blocks import recognition as render
 
     text, blocks = render.helped_ask(found, helper)
     await notify(conn, organization_id=org_id, kind=KIND_ASK, dedupe_key=f"helped.ask:{org_id}:{found.id}", text=text,
-                 blocks=blocks, targets=[Target.dm(person.slack_id)], now=now, user_id=person.id)
+                 blocks=blocks, targets=[Target.dm(person.slack_id)], now=now, user_id=person.id,
+                 hold_until=hold_until)
 
 
 async def offer_thanks(conn: psycopg.AsyncConnection, org_id: int, author: User, thanks: Thanks, *, source: str,

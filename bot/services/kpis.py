@@ -20,7 +20,7 @@ The KPIs (names exactly as ``kpi_targets.metric`` has them, and as snapshots and
   blocker_resolution_hours    working hours  median working time from raised to resolved
   weighted_throughput         weight points  sum of tasks.weight done
   team_mood                   score 1..5     mean of per-person mean scores; None below 3 people
-  checklist_compliance        ratio 0..1     checklists completed / checklists sent
+  checklist_compliance        ratio 0..1     checklists completed by the end of the day / checklists sent (workdays)
   sop_compliance              ratio 0..1     compliant SOP records / SOP records
   interventions               count          confirmed help credited to the helper
   recognition                 count          reinforcements received (kudos, streaks, milestones...)
@@ -212,11 +212,21 @@ class MoodEntry:
 
 @dataclass(frozen=True)
 class ChecklistSent:
-    """A checklist sent to someone for a date (``checklist_completions``); ``completed_at`` None: not finished."""
+    """A checklist sent to someone for a date (``checklist_completions``); ``completed_at`` None: not finished;
+    ``due_by``: the end of that day on the person's clock (None: rows from before migration 0019, due any time)."""
 
     user_id: int | None
     day: date
     completed_at: datetime | None
+    due_by: datetime | None = None
+
+    def on_time(self) -> bool:
+        """Finished, and by the end of its day."""
+        return self.completed_at is not None and (self.due_by is None or self.completed_at <= self.due_by)
+
+    def settled(self, now: datetime) -> bool:
+        """Counted yet: finished on time, or its day is over (``due_by`` passed). One still open today is not."""
+        return self.completed_at is not None or (self.due_by is not None and self.due_by <= now)
 
 
 @dataclass(frozen=True)
@@ -385,13 +395,20 @@ def team_mood(entries: Iterable[MoodEntry]) -> tuple[float | None, str | None]:
     return statistics.fmean(statistics.fmean(s) for s in scores.values()), None
 
 
-def checklist_compliance(sent: Iterable[ChecklistSent], *, exist: bool) -> tuple[float | None, str | None]:
-    """(Checklists completed / checklists sent for a date of the period, a ratio in 0..1; note). (None, "no
-    checklists set up") when the organization has none; (None, "none were due") when none was sent."""
+def checklist_compliance(sent: Iterable[ChecklistSent], *, exist: bool, now: datetime | None = None,
+                         rhythm: Rhythm | None = None) -> tuple[float | None, str | None]:
+    """(Checklists completed by the end of their day / checklists sent for a working day of the period, a ratio in
+    0..1; note). A checklist counts once its day is over or it is finished (one still open today at ``now`` is not
+    counted yet); "working day": ``rhythm``'s workdays and holidays (every day without a rhythm). (None, "no
+    checklists set up") when the organization has none; (None, "none were due") when none counts.
+
+    Example: three sent for Friday, one ticked complete at 16:30, one never finished, one finished at 00:10 the next
+    day (after its ``due_by``): 1 / 3."""
     if not exist:
         return None, NO_CHECKLISTS
-    rows = list(sent)
-    return (_ratio(sum(1 for r in rows if r.completed_at is not None), len(rows)),
+    rows = [r for r in sent if (now is None or r.settled(now))
+            and (rhythm is None or people_calendar.is_workday(r.day, rhythm))]
+    return (_ratio(sum(1 for r in rows if r.on_time()), len(rows)),
             None if rows else "none were due")
 
 
@@ -472,7 +489,7 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
             _no_blocker_resolved(open_blocker_bound(data, who, now))),
         WEIGHTED_THROUGHPUT: (weighted_throughput(t for t in data.done if mine(t.user_id)), None),
         CHECKLIST_COMPLIANCE: checklist_compliance([c for c in data.checklists if mine(c.user_id)],
-                                                   exist=data.checklists_exist),
+                                                   exist=data.checklists_exist, now=now, rhythm=data.rhythm),
         SOP_COMPLIANCE: sop_compliance([s for s in data.sops if mine(s.user_id)], exist=data.sops_exist),
         INTERVENTIONS: (count_for(data.credited, who), None),
         RECOGNITION: (count_for(data.recognised, who), None),
@@ -573,7 +590,7 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
     data = PeriodData(since=since, until=until, rhythm=rhythm, user_ids=ids, targets=await targets(conn, org_id))
     since_at, until_at = period_instants(since, until, tz)
     params: dict[str, Any] = {"organization_id": org_id, "user_ids": ids, "since": since, "until": until,
-                              "since_at": since_at, "until_at": until_at}
+                              "since_at": since_at, "until_at": until_at, "tz": tz}
 
     async def rows(name: str) -> list[Any]:
         return list(await (await conn.execute(Q[name], params)).fetchall())
@@ -596,7 +613,7 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
     def ours(user_id: int | None) -> bool:  # some people's figures (a manager's team): only their rows
         return user_ids is None or user_id in wanted
 
-    data.checklists = [ChecklistSent(r[0], r[1], r[2]) for r in await rows("kpi_checklist_completions") if ours(r[0])]
+    data.checklists = [ChecklistSent(r[0], r[1], r[2], r[3]) for r in await rows("kpi_checklist_completions") if ours(r[0])]
     data.sops = [SopRecord(r[0], bool(r[1])) for r in await rows("kpi_sop_records") if ours(r[0])]
     data.credited = [c.user_id for c in await credited_interventions(conn, org_id, since_at, until_at)
                      if c.user_id in wanted]

@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.log import get_logger
+from bot.message_edit import replace_item
 from bot.services.calendar import quiet_until as quiet_until
 from bot.slack_limits import PERMANENT_ERRORS, slack_refusal
 from bot.slack_metadata import delivery_metadata, find_message, is_delivery
@@ -494,17 +495,11 @@ class Dispatcher(PollingWorker):
 
     async def _edit(self, client: Any, posting: Any, claim: Claim, edit: dict[str, Any]) -> None:
         """A delivery with an ``edit`` (:class:`Edit`): read the message at its ts (conversations.history, the one
-        message) and replace its block by the text as a context line (chat.update). A message that is gone, or no
-        longer has that block (pressed meanwhile), is left as it is."""
-        from bot.blocks.kit import replace_block
-
-        history = await client.conversations_history(channel=claim.target_id, latest=edit["ts"], inclusive=True, limit=1)
-        found = (history.get("messages") or [{}])[0]
-        blocks = found.get("blocks") or []
-        if found.get("ts") != edit["ts"] or not any(b.get("block_id") == edit["block_id"] for b in blocks):
-            return
-        await posting.chat_update(channel=claim.target_id, ts=edit["ts"], text=found.get("text") or " ",
-                                  blocks=replace_block(blocks, edit["block_id"], claim.payload.get("text") or " "))
+        message) and replace its block by the text as a context line (chat.update), under the message's lock
+        (bot/message_edit.py: a press on the same message at that moment keeps its change too). A message that is
+        gone, or no longer has that block (pressed meanwhile), is left as it is."""
+        await replace_item(client, claim.target_id, edit["ts"], edit["block_id"], claim.payload.get("text") or " ",
+                           pool=self.pool, writer=posting, strict=True)
 
     async def _look_for(self, client: Any, claim: Claim, since: datetime) -> dict[str, Any] | None:
         """The message of this delivery if Slack already has it (posted since ``since``), else None.

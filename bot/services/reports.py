@@ -30,6 +30,7 @@ from typing import Any, Literal
 import psycopg
 from psycopg.types.json import Jsonb
 
+from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
 from bot.services import absences as absence_sources
@@ -429,8 +430,15 @@ async def set_reports_channel(conn: psycopg.AsyncConnection, org_id: int, actor:
                               *, now: datetime, can_post: Callable[[str], Awaitable[None]] | None = None) -> None:
     """`/steward reports channel #x` (admins; ``None``: back to admins' DMs). ``can_post(channel id)``: the caller's
     check that Steward can post there (raises InvalidInput saying why not; bot/listeners/channel_check.py), run
-    after the admin check and before anything is written. Raises PermissionDenied (logged)."""
+    after the admin check and before anything is written. A client's channel (``clients.slack_channel_id``) is
+    refused (InvalidInput): reports name people and their figures. Raises PermissionDenied (logged)."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="reports.channel")
+    if channel_id is not None:
+        client = await (await conn.execute(Q["client_of_channel"], {"organization_id": org_id,
+                                                                     "channel_id": channel_id})).fetchone()
+        if client is not None:
+            raise InvalidInput(f"<#{channel_id}> is the channel of the client {markup.escape(client[0])}, and reports "
+                               "name people and their figures: pick a channel only your team is in.")
     if channel_id is not None and can_post is not None:
         await can_post(channel_id)
     await conn.execute(Q["reports_channel_set"], {"organization_id": org_id, "channel_id": channel_id})

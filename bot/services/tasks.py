@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -96,7 +96,7 @@ async def task_types(conn: psycopg.AsyncConnection, org_id: int) -> list[Any]:
 
 
 async def clients_and_projects(conn: psycopg.AsyncConnection, org_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    clients = {r[1]: r[0] for r in await (await conn.execute(Q["clients_of_org"], {"organization_id": org_id})).fetchall()}
+    clients = await client_service.names_of_org(conn, org_id)  # names and aliases (issue 16)
     projects = {r[1]: r[0] for r in await (await conn.execute(Q["projects_of_org"], {"organization_id": org_id})).fetchall()}
     return clients, projects
 
@@ -142,8 +142,13 @@ def clean_title(title: str) -> str:
 
 async def create(conn: psycopg.AsyncConnection, org_id: int, actor: User | None, owner_id: int, new: NewTask, *,
                  source: str, draft_id: int | None = None, source_channel_id: str | None = None,
-                 source_ts: str | None = None, stage_slug: str = DEFAULT_STAGE_SLUG) -> Task:
-    """Insert a task (its T-n id comes from the per-organization counter) and log it."""
+                 source_ts: str | None = None, stage_slug: str = DEFAULT_STAGE_SLUG, said_in: str | None = None) -> Task:
+    """Insert a task (its T-n id comes from the per-organization counter) and log it. A task whose words named no
+    client gets the client of the channel its words were said in (``said_in``, else ``source_channel_id``), else the
+    owner's only assigned client (:func:`bot.services.clients.client_for_context`)."""
+    if new.client_id is None:
+        new = replace(new, client_id=await client_service.client_for_context(
+            conn, org_id, channel_id=said_in or source_channel_id, user_id=owner_id))
     stage_id = next((s.id for s in await stages(conn, org_id) if s.slug == stage_slug), None)
     priority = new.priority if new.priority in ("low", "medium", "high", "urgent") else "medium"
     async with conn.transaction():

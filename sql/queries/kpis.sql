@@ -60,8 +60,9 @@ SELECT EXISTS (SELECT 1 FROM checklists WHERE organization_id = %(organization_i
        EXISTS (SELECT 1 FROM sops WHERE organization_id = %(organization_id)s)
 
 -- name: kpi_checklist_completions
--- Checklists sent for a date in [since, until] (completed_at NULL: not finished).
-SELECT user_id, for_date, completed_at
+-- Checklists sent for a date in [since, until] (completed_at NULL: not finished; due_by: the end of that day on the
+-- person's clock; a row written before 0019 has none: the end of the date on the team's clock).
+SELECT user_id, for_date, completed_at, coalesce(due_by, (for_date + 1)::timestamp AT TIME ZONE %(tz)s)
 FROM checklist_completions
 WHERE organization_id = %(organization_id)s AND for_date BETWEEN %(since)s AND %(until)s
 

@@ -123,3 +123,9 @@ FROM notifications n
 JOIN notification_deliveries d ON d.organization_id = n.organization_id AND d.notification_id = n.id
 WHERE n.organization_id = %(organization_id)s AND n.dedupe_key = ANY(%(keys)s) AND d.status NOT IN ('failed', 'cancelled')
 GROUP BY n.dedupe_key
+
+-- name: slack_message_lock
+-- Serializes every read-modify-write of one Slack message (a pressed button's message: read it back, replace one
+-- block, chat.update) across processes, until the transaction ends: two presses on one message never lose each
+-- other's change. Keyed by the message's channel and ts.
+SELECT pg_advisory_xact_lock(hashtextextended('slack-message:' || %(channel)s || ':' || %(ts)s, 0))

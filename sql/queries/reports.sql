@@ -104,3 +104,9 @@ JOIN notification_deliveries d ON d.organization_id = n.organization_id AND d.no
 WHERE n.organization_id = %(organization_id)s AND n.kind = 'report' AND d.status = 'sent'
   AND d.slack_channel_id IS NOT NULL AND d.slack_ts IS NOT NULL
   AND n.payload -> 'blocks' @> %(blocks)s
+
+-- name: client_of_channel
+-- The active client whose channel %(channel_id)s is (reports never go there).
+SELECT name FROM clients
+WHERE organization_id = %(organization_id)s AND slack_channel_id = %(channel_id)s AND active
+ORDER BY id LIMIT 1

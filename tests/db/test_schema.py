@@ -32,7 +32,7 @@ ORG_KEYED_TABLES = {"org_settings", "task_counters", "blocker_counters"}
 
 EXPECTED_TABLES = {
     "organizations", "org_settings", "platform_connections", "users", "platform_identities", "user_ramp_up",
-    "projects", "clients", "client_deploy_schedules", "client_members", "tasks", "task_counters", "blocker_counters",
+    "projects", "clients", "client_aliases", "client_deploy_schedules", "client_members", "tasks", "task_counters", "blocker_counters",
     "task_drafts", "task_logs", "pipeline_stages", "mood_entries", "journals", "flags", "inquiry_threads",
     "inquiry_messages", "audit_logs", "security_audit_logs", "rate_limit_events", "notifications",
     "notification_deliveries", "conversation_sessions", "user_memory", "reminders", "cards",
@@ -101,6 +101,7 @@ async def populate(conn: Conn, org: int, tag: str = "a") -> dict[str, int]:
     await add("project", "projects", name="Launch", client_id=ids["client"], owner_id=ids["manager"],
               overdue_escalation=Jsonb([{"after_hours": 24, "action": "dm_manager"}]))  # fmt: skip
     await add("client_member", "client_members", client_id=ids["client"], user_id=ids["member"])
+    await add("client_alias", "client_aliases", client_id=ids["client"], alias="ACME", created_by=ids["manager"])
     await add("checklist", "checklists", name="Pre-deploy", items=Jsonb([{"key": "tests", "text": "Tests pass"}]),
               created_by=ids["manager"])  # fmt: skip
     await add("sop", "sops", slug="deploy", name="Deploy", created_by=ids["manager"])
@@ -544,8 +545,10 @@ EXPECTED_FKS = {
     ("tasks", "stage_id"): ("pipeline_stages", "a"),
     # logs and parts of an entity: cascade
     ("client_members", "client_id"): ("clients", "c"),
+    ("client_aliases", "client_id"): ("clients", "c"),  # 0020
     ("client_deploy_schedules", "client_id"): ("clients", "c"),
     ("checklist_completions", "checklist_id"): ("checklists", "c"),
+    ("checklists", "client_id"): ("clients", "c"),  # 0019: a client's checklist is part of the client
     ("sop_records", "sop_id"): ("sops", "c"),
     ("task_statuses", "task_id"): ("tasks", "c"),
     ("blockers", "task_id"): ("tasks", "c"),
@@ -579,8 +582,10 @@ EXPECTED_FKS = {
     ("projects", "owner_id"): ("users", "n"),
     ("checklists", "created_by"): ("users", "n"),
     ("sops", "created_by"): ("users", "n"),
+    ("client_aliases", "created_by"): ("users", "n"),  # 0020
     ("client_deploy_schedules", "checklist_id"): ("checklists", "n"),
     ("client_deploy_schedules", "sop_id"): ("sops", "n"),
+    ("sops", "checklist_id"): ("checklists", "n"),  # 0019: the SOP keeps its steps when its checklist goes
     ("checklist_completions", "user_id"): ("users", "n"),
     ("tasks", "user_id"): ("users", "n"),
     ("tasks", "created_by"): ("users", "n"),

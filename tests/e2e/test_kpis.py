@@ -68,6 +68,15 @@ async def test_reports_channel_and_wording(emulator: SlackEmulator, steward: Ste
     emulator.add_channel("C0SECRET", "secret", is_private=True, members=[MAYA])
     refused = await answer_text(emulator, MAYA, "/steward", "reports channel <#C0SECRET|secret>")
     assert "Invite me there first" in refused, refused
+    # Reports name people and their figures: never a client's channel, never one shared with another organization.
+    await answer_text(emulator, MAYA, "/steward", "client add Globex <#C0ACME|client-acme>")
+    client = await answer_text(emulator, MAYA, "/steward", "reports channel <#C0ACME|client-acme>")
+    assert "is the channel of the client Globex" in client, client
+    emulator.add_channel("C0CONNECT", "acme-connect", members=[MAYA, emulator.bot_user_id], is_ext_shared=True)
+    shared = await answer_text(emulator, MAYA, "/steward", "reports channel <#C0CONNECT|acme-connect>")
+    assert "shared with another organization" in shared, shared
+    async with await db(db_dsn) as conn:
+        assert await fetchval(conn, "SELECT reports_channel_id FROM org_settings") is None
     emulator.add_channel("C0LEADS", "leads", members=[MAYA])
     joined = await answer_text(emulator, MAYA, "/steward", "reports channel <#C0LEADS|leads>")
     assert "Organization-wide reports go to <#C0LEADS>." in joined, joined

@@ -118,7 +118,7 @@ async def test_a_resolved_blocker_closes_its_ladders_flag_and_every_message_that
     assert "Flag `F-1` resolved with it" in texts(await now_of(emulator, MAYA, maya_dm))
     # A press on a copy of a stale button (a client that had not refreshed) says who resolved it and when.
     again = await emulator.click_button(LEE, message_ts=lee_dm["ts"], channel=await emulator.dm_channel(LEE),
-                                        action_id="blocker_mine", value=str(1))
+                                        action_id="blocker_mine", value=str(1), seen=lee_dm)
     said = (await again.wait_for_response(timeout=10)).text or ""
     assert f"The blocker on {task} was already resolved by <@{DIEGO}> on Fri 13 Mar. Nothing to do." in said
 

@@ -193,7 +193,8 @@ async def test_reminder_cancel_button_cancels_it(emulator: SlackEmulator, bot, d
     async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
         assert await fetchval(conn, "SELECT status FROM reminders") == "cancelled"
     # Someone else pressing it (a forwarded message) is refused.
-    other = await emulator.click_button(PRIYA, message_ts=message["ts"], channel=channel, action_id="reminder_cancel", value=button["value"])
+    other = await emulator.click_button(PRIYA, message_ts=message["ts"], channel=channel, action_id="reminder_cancel", value=button["value"],
+                                       seen=message)
     assert "isn't yours" in (await other.wait_for_response(timeout=10)).text
 
 

@@ -10,7 +10,7 @@ The clock starts at Monday 2 March 2026, 10:00 in New York (15:00 UTC; New York 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest_asyncio
@@ -24,6 +24,7 @@ from bot.services import workspace as workspace_service
 from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, STANDUP, answer_text, start_steward
 from tests.e2e.test_blockers import buttons, delivered, dms, ny
 from tests.e2e.test_daily_rhythm import SETTINGS, configure, db, thread_roots, wait_thread, wait_until
+from tests.e2e.test_day_recaps import record_leave
 from tests.helpers import fetchval
 
 # Five more teammates (New York), so that Sam can reach the daily limit with six different people.
@@ -169,6 +170,9 @@ async def test_a_kudos_channel_steward_cannot_post_in_is_refused_and_a_failed_po
     said = await answer_text(emulator, MAYA, "/steward", "kudos channel <#C0LEAD|leadership>")
     assert "I can't see <#C0LEAD>" in said and "/invite @Steward" in said
     assert "to each person by DM" in await answer_text(emulator, MAYA, "/steward", "kudos")  # nothing was set
+    # `#nosuch` (no such channel: Slack sends the words as typed, not a mention) gets its own answer.
+    said = await answer_text(emulator, MAYA, "/steward", "kudos channel #nosuch")
+    assert "I don't know a channel called #nosuch" in said, said
     said = await answer_text(emulator, MAYA, "/steward", "kudos channel <#C0WINS|wins>")
     assert "Kudos now go to <#C0WINS>" in said
     assert emulator.bot_user_id in emulator.workspace.channel("C0WINS").members  # joined (channels:join)
@@ -189,6 +193,29 @@ async def test_a_kudos_channel_steward_cannot_post_in_is_refused_and_a_failed_po
     [told] = await dms(emulator, SAM, "couldn't post your kudos")
     assert "<#C0WINS>" in told["text"] and "not a member" in told["text"] and "by DM instead" in told["text"]
     assert await kudos_rows(db_dsn) == [(SAM, DIEGO, "for the migration plan", None)]
+
+
+async def test_helped_for_someone_on_leave_waits_for_them_and_says_when(emulator: SlackEmulator, bot: Steward,
+                                                                         clock: FrozenClock, db_dsn: str) -> None:
+    """Tester 14: the ask to a person on leave was held without a word to the helper. It waits until they can be
+    pinged (never during leave) and the helper is told when, on the helper's clock."""
+    await record_leave(db_dsn, DIEGO, date(2026, 3, 3), date(2026, 3, 4))
+    clock.at = ny(3, 3, 10, 0)  # Tuesday; Diego is out Tuesday and Wednesday
+    said = await answer_text(emulator, SAM, "/helped", f"<@{DIEGO}> debugged the staging deploy 45m")
+    # Diego can be reached Thursday at 08:00 in New York (quiet hours end), 13:00 in London where Sam is.
+    assert "They're not around right now, so I'll ask them to confirm on Thu 5 Mar at 13:00 (your time)" in said, said
+    await delivered(bot)
+    assert not await dms(emulator, DIEGO, "says they helped you")
+    async with await db(db_dsn) as conn:
+        held = await fetchval(conn, "SELECT d.next_attempt_at FROM notification_deliveries d JOIN notifications n "
+                                    "ON n.id = d.notification_id WHERE n.kind = %s", (interventions.KIND_ASK,))
+    assert held == ny(3, 5, 8, 0)
+    # Quiet hours count too: 20:30 in Kolkata, so Priya is asked at 08:00 her time (02:30 in London).
+    said = await answer_text(emulator, SAM, "/helped", f"<@{PRIYA}> paired on the flaky test 30m")
+    assert "I'll ask them to confirm on Wed 4 Mar at 02:30 (your time)" in said, said
+    # Someone who is around (10:00 in New York) is asked at once, and the helper hears just that.
+    said = await answer_text(emulator, SAM, "/helped", f"<@{MAYA}> reviewed the hiring plan 20m")
+    assert "I've asked them to confirm" in said and "not around" not in said
 
 
 async def test_helped_is_credited_once_the_person_helped_confirms(emulator: SlackEmulator, bot: Steward,

@@ -123,7 +123,7 @@ async def test_items_are_shared_across_reports_and_listed_on_demand(emulator: Sl
     assert f"action_item_buttons:{shared}" not in buttons(emulator.message(maya_dm, org["ts"]) or {})
     # Pressed again (the stale copy): who closed it and when.
     again = await emulator.click_button(MAYA, message_ts=team["ts"], channel=maya_dm, action_id="action_item_done",
-                                        value=str(shared), block_id=f"action_item_buttons:{shared}")
+                                        value=str(shared), block_id=f"action_item_buttons:{shared}", seen=team)
     answered = await again.wait_for_response(timeout=10)
     assert answered.text == f"Already closed. Done by <@{MAYA}> on Mon 23 Mar 09:31: ~Submission rate is off target: " \
                             "agree what to change~", answered.body

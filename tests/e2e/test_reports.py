@@ -9,12 +9,20 @@ week on (below the 90 % submission target two weeks running). Ana raises a block
 Lee resolves on Monday 30 March at 10:00 (2.5 working hours: 1.5 on Friday, 1 on Monday). The weekly report of the
 week of 23 March goes out on Monday 30 March, the next one on Monday 6 April; their numbers are checked against
 figures computed here from the database's rows, not by the code under test.
+
+Tasks with due dates, through DMs (a draft, then Confirm) and `/task`: "proposal" weighs 5, "audit" 3 and a bug 2
+(`/steward tasktype add`). Diego's proposal, due Friday 27 March, is done Monday 30 March (late: the week of 23
+March's on-time rate is 0 of 1, and its weight counts in the throughput of the week of 30 March, when it was done).
+In the week of 30 March: Ana's proposal due Tuesday is done Tuesday at 17:00 (due and done the same day: on time),
+Priya's bug due Thursday is done Wednesday (early), Noor's audit due Wednesday is done Thursday (late), Kim's pricing
+page due Wednesday is never done (late once its day is over), Sam's newsletter due Thursday is dropped (not due).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +38,7 @@ from tests.e2e.conftest import DIEGO, MAYA, PRIYA, SAM, STANDUP, answer, answer_
 from tests.e2e.test_blockers import delivered, setup_team, team_bot, texts
 from tests.e2e.test_daily_rhythm import LEE, db, reply, thread_roots, wait_until
 from tests.e2e.test_day_recaps import record_leave
+from tests.e2e.test_tasks import _make_task
 from tests.helpers import fetchval
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -121,6 +130,52 @@ async def week_of(dsn: str, monday: date) -> dict[str, tuple[int, int]]:
     return out
 
 
+# Tasks with due dates: (owner, what they DM Steward, the day and hour it is written, when it is done or dropped).
+TASKS: tuple[tuple[str, str, date, int, str, date | None, int], ...] = (
+    (DIEGO, "finish the Acme proposal by Friday", date(2026, 3, 23), 10, "done", date(2026, 3, 30), 12),
+    (ANA, "finish the Globex proposal by Tuesday", date(2026, 3, 30), 11, "done", date(2026, 3, 31), 17),
+    (PRIYA, "fix the signup bug by Thursday", date(2026, 3, 30), 11, "done", date(2026, 4, 1), 11),
+    (NOOR, "audit the vendor contracts by Wednesday", date(2026, 3, 30), 11, "done", date(2026, 4, 2), 10),
+    (KIM, "update the pricing page by Wednesday", date(2026, 3, 30), 11, "open", None, 0),
+    (SAM, "draft the newsletter by Thursday", date(2026, 3, 30), 11, "drop", date(2026, 4, 1), 15),
+)
+
+
+async def task_steps(emulator: SlackEmulator, clock: FrozenClock, dsn: str, day: date) -> None:
+    """The tasks of :data:`TASKS` written, then done or dropped, on ``day`` (after the morning, before the close)."""
+    steps = [(hour, "write", who, words) for who, words, written, hour, _, _, _ in TASKS if written == day]
+    steps += [(hour, verb, who, words) for who, words, _, _, verb, on, hour in TASKS if on == day]
+    for hour, verb, who, words in sorted(steps):
+        clock.at = ny(day, hour)
+        if verb == "write":
+            await _make_task(emulator, who, words)
+            continue
+        title = words.split(" by ")[0]
+        task = await fetchval_dsn(dsn, "SELECT display_id FROM tasks WHERE title ILIKE %s", f"%{title.split(' ', 1)[1]}%")
+        said = await answer_text(emulator, who, "/task", f"done {task}" if verb == "done" else
+                                 f"drop {task} the client cancelled it")
+        assert task in said and ("is done" in said if verb == "done" else "Dropped" in said), said
+
+
+async def on_time_of(dsn: str, people: list[int], since: date, until: date) -> tuple[int, int]:
+    """Computed here, from the rows: (tasks done by their deadline, tasks due) among ``people``'s tasks due in
+    [``since``, ``until``], not dropped; a deadline is the task's due_at, else the midnight ending its due date in
+    New York (the team's clock). Every such deadline has passed when the report is run."""
+    due = await rows(dsn, "SELECT due_date, due_at, completed_at FROM tasks WHERE user_id = ANY(%s) "
+                          "AND due_date BETWEEN %s AND %s AND status <> 'dropped'", people, since, until)
+    on_time = 0
+    for due_date, due_at, completed_at in due:
+        deadline = due_at or datetime.combine(due_date + timedelta(days=1), datetime.min.time(), NEW_YORK)
+        on_time += completed_at is not None and completed_at <= deadline
+    return on_time, len(due)
+
+
+def figure_of(words: str, label: str) -> str:
+    """The value a report's line gives for the KPI labelled ``label`` ("*On-time rate* 50% · ..." -> "50%")."""
+    [value] = re.findall(rf"^(?::warning: )?\*{re.escape(label)}\* (\S+)", words, flags=re.MULTILINE)
+    return value
+
+
 def percent(value: float) -> str:
     """A rate as the report shows it: whole percent."""
     return f"{round(value * 100)}%"
@@ -158,6 +213,9 @@ async def test_four_weeks_then_the_weekly_report(emulator: SlackEmulator, bot: S
         await conn.execute("UPDATE users SET created_at = '2026-02-02'")
     said = await answer_text(emulator, MAYA, "/steward", f"reports channel <#{LEADS}|leads>")
     assert f"<#{LEADS}>" in said, said
+    for keyword, kind, size, weight in (("proposal", "sales", "l", 5), ("audit", "compliance", "m", 3)):
+        said = await answer_text(emulator, MAYA, "/steward", f"tasktype add {keyword} {kind} {size} {weight}")
+        assert f"weight {weight}" in said, said
 
     lee_dm = await emulator.dm_channel(LEE)
     for day in WORKDAYS:
@@ -170,6 +228,7 @@ async def test_four_weeks_then_the_weekly_report(emulator: SlackEmulator, bot: S
             clock.at = ny(day, 10)
             blocker = await fetchval_dsn(db_dsn, "SELECT id FROM blockers")
             assert "resolved" in (await answer_text(emulator, LEE, "/blocker", f"resolve B-{blocker}")).lower()
+        await task_steps(emulator, clock, db_dsn, day)
         if day == date(2026, 3, 27):  # Friday 16:00: Ana is blocked over the weekend
             clock.at = ny(day, 16)
             assert "B-" in await answer_text(emulator, ANA, "/blocker", "the staging server is down")
@@ -201,6 +260,22 @@ async def test_four_weeks_then_the_weekly_report(emulator: SlackEmulator, bot: S
             "*Carry-forward rate* nothing was planned") in words, words
     assert "*Blocker resolution (median, working hours)* 2.5 h" in words, words  # Friday 16:00 to Monday 10:00, working hours
     assert "diego (2 days out)" in words and "People: 6" in words  # on leave, not failing
+    # On-time rate and weighted throughput, from the tasks' rows (kpis.py: done by the due date / due, not dropped;
+    # the sum of tasks.weight done in the week).
+    team = [int(r[0]) for r in await rows(db_dsn, "SELECT user_id FROM platform_identities WHERE external_id = ANY(%s)",
+                                          list(TEAM))]
+    on_time, due = await on_time_of(db_dsn, team, date(2026, 3, 30), date(2026, 4, 5))
+    on_time_before, due_before = await on_time_of(db_dsn, team, date(2026, 3, 23), date(2026, 3, 29))
+    assert (on_time, due) == (2, 4) and (on_time_before, due_before) == (0, 1)  # the scenario: neither 0 nor 100%
+    assert f"*On-time rate* {percent(on_time / due)}" in words and figure_of(words, "On-time rate") == "50%", words
+    assert "*On-time rate* 50% · +50 pts vs previous" in words, words  # 0 of 1 the week before
+    week_start, week_end = ny(date(2026, 3, 30), 0), ny(date(2026, 4, 6), 0)
+    weights = await rows(db_dsn, "SELECT weight FROM tasks WHERE user_id = ANY(%s) AND status = 'done' "
+                              "AND completed_at >= %s AND completed_at < %s", team, week_start, week_end)
+    throughput = sum(w for (w,) in weights)
+    # The scenario: two proposals (5 each), the audit (3) and the bug (2), so the weights count, not the tasks.
+    assert sorted(w for (w,) in weights) == [2, 3, 5, 5] and throughput == 15
+    assert figure_of(words, "Weighted throughput") == str(throughput), (throughput, words)
 
     # The chart: uploaded with the files API into Lee's DM, threaded under the report.
     [shared] = [m for m in emulator.thread(lee_dm, message["ts"]) if m.get("files")]

@@ -123,6 +123,8 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
     await run("kpi-snapshot")  # no complete week since the first thread (this Monday's): nothing to snapshot
     await run("daily-report")
     await run("reminders")
+    await run("checklists")  # the demo has no checklists or deploys yet
+    await run("deploy-reminders")
     await ui.set_clock(monday + timedelta(days=7, hours=14))  # the next Monday, past its morning
     await run("kpi-snapshot")  # the week of the first thread, now complete
     await run("weekly-report")
@@ -166,6 +168,8 @@ async def test_run_now_reads_as_a_sentence_for_every_job(page: tuple[Page, Stewa
         "weekly-report": ["weekly-report: sent 2 reports (@maya)."],
         "monthly-report": ["monthly-report: skipped a period in which no updates were asked."],
         "reminders": ["reminders: sent 1 reminder (@priya)."],
+        "checklists": ["checklists: nothing to do right now."],
+        "deploy-reminders": ["deploy-reminders: nothing to do right now."],
         "retention-monthly": ["retention-monthly: nothing to delete."],
         "retention": ["retention: nothing to delete."],
     }

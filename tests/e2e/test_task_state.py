@@ -155,7 +155,7 @@ async def test_app_home_done_on_a_task_dropped_since_is_refused_and_home_refresh
     assert "Dropped T-1" in await task_says(emulator, SAM, "drop T-1 merged into T-2")
     dm = await emulator.dm_channel(SAM)
     mark = len(emulator.calls)
-    await emulator.click_button(SAM, view_id=stale["id"], action_id="home_task_done", value=done_values[0])
+    await emulator.click_button(SAM, view_id=stale["id"], action_id="home_task_done", value=done_values[0], seen=stale)
     told = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (SAM, dm), since=mark, timeout=10)
     assert "was dropped on Wed 4 Mar (merged into T-2)" in told.args["text"] and "/task reopen T-1" in told.args["text"]
     await eventually(lambda: "T-1" not in str(emulator.home_views[SAM]["blocks"]))
@@ -165,7 +165,8 @@ async def test_app_home_done_on_a_task_dropped_since_is_refused_and_home_refresh
     mark = len(emulator.calls)
     await emulator.click_button(SAM, view_id=stale["id"], action_id="home_task_move",
                                 value=next(e["value"] for b in stale["blocks"] if b.get("type") == "actions" for e in b["elements"]
-                                           if e["action_id"] == "home_task_move" and e["value"].startswith(done_values[0] + ":")))
+                                           if e["action_id"] == "home_task_move" and e["value"].startswith(done_values[0] + ":")),
+                                seen=stale)
     told = await emulator.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") in (SAM, dm), since=mark, timeout=10)
     assert "can't move it" in told.args["text"]
     assert (await task_row(db_dsn, "T-1"))[:2] == ("dropped", "to-do")

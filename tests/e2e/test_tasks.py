@@ -73,7 +73,8 @@ async def test_dm_sentence_to_draft_to_confirmed_tasks(emulator: SlackEmulator, 
     assert rows[1][6] == "bug" and rows[1][3] == "s"
     assert logs == 2
     # The buttons are gone from the updated preview: confirming again says so politely.
-    second = await emulator.click_button(SAM, message_ts=preview["ts"], channel=channel, action_id="draft_confirm", value=draft_id)
+    second = await emulator.click_button(SAM, message_ts=preview["ts"], channel=channel, action_id="draft_confirm", value=draft_id,
+                                         seen=preview)
     response = await second.wait_for_response(timeout=10)
     assert "already confirmed" in response.text
 

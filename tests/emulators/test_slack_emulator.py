@@ -312,6 +312,24 @@ async def test_button_click_reaches_action_listener_and_replaces_the_message(
     assert emu.message("C100", posted["ts"])["text"] == "confirmed 42"  # type: ignore[index]
 
 
+async def test_only_buttons_the_message_shows_can_be_clicked(emu: SlackEmulator, bot: Bot,
+                                                             client: AsyncWebClient) -> None:
+    posted = await client.chat_postMessage(channel="C100", text="Confirm task 42?", blocks=BUTTON_BLOCKS)
+    # A button the message never had, or one of another item (value), or in another block: Slack has nothing to click.
+    for kwargs in ({"action_id": "task_drop"}, {"action_id": "task_confirm", "value": "43"},
+                   {"action_id": "task_confirm", "block_id": "task_43"}):
+        with pytest.raises(ValueError, match="nobody can click it"):
+            await emu.click_button(user="U200", message_ts=posted["ts"], channel="C100", **kwargs)
+    # Once chat.update replaced the buttons, they are gone; a client that had not refreshed (seen) can still press.
+    await client.chat_update(channel="C100", ts=posted["ts"], text="confirmed",
+                             blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "confirmed"}}])
+    with pytest.raises(ValueError, match="nobody can click it"):
+        await emu.click_button(user="U200", message_ts=posted["ts"], channel="C100", action_id="task_confirm")
+    stale = await emu.click_button(user="U200", message_ts=posted["ts"], channel="C100", action_id="task_confirm",
+                                   seen={"blocks": BUTTON_BLOCKS})
+    assert stale.envelope.payload["actions"][0]["block_id"] == "task_42"
+
+
 async def test_modal_opens_with_a_fresh_trigger_and_submission_is_acked(emu: SlackEmulator, bot: Bot) -> None:
     await emu.slash_command(user="U100", command="/task")
     opened = await emu.wait_for_call("views.open")

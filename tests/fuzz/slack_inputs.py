@@ -35,11 +35,11 @@ STRANGER = "U0NOBODY"  # not in the workspace
 # Everything Steward listens to (tests/fuzz/test_fuzz_slack.py checks this against bot/listeners).
 COMMANDS = ("/steward", "/task", "/tasks", "/board", "/reminder", "/reminders", "/ooo", "/mood", "/journal", "/ask",
             "/blocker", "/blockers", "/flag", "/flags", "/cards", "/kudos", "/helped", "/report",
-            "/actions")
+            "/actions", "/checklists")
 OTHER_COMMANDS = ("/remind", "/topic", "/invite")  # another app's, and Slack's own
 STEWARD_WORDS = ("help", "standup", "stage", "tasktype", "memory", "client", "clients", "project", "projects", "dates",
                  "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role", "cards", "rampup",
-                 "kudos", "reports", "kpi")
+                 "kudos", "reports", "kpi", "checklist", "checklists", "sop", "sops")
 ACTION_IDS = ("draft_confirm", "draft_cancel", "draft_edit", "draft_as_update", "task_mark_done", "home_task_done",
               "home_task_move", "eod_toggle", "eod_all_done", "eod_drop_open", "standup_settings_open", "standup_undo",
               "standup_edit", "mood_1", "mood_2", "mood_3", "mood_4", "mood_5", "mood_note_open", "privacy_erase_confirm",
@@ -48,7 +48,7 @@ ACTION_IDS = ("draft_confirm", "draft_cancel", "draft_edit", "draft_as_update", 
               "flag_resolve", "flag_dismiss", "overdue_done", "overdue_new_date", "overdue_drop",
               "home_blocker_resolve", "home_blocker_still", "home_blocker_mine", "card_ack", "card_appeal",
               "card_revoke", "card_uphold", "helped_confirm", "helped_decline", "thanks_record", "thanks_dismiss",
-              "action_item_done", "action_item_dismiss", "action_item_reassign")
+              "action_item_done", "action_item_dismiss", "action_item_reassign", "checklist_tick")
 CALLBACK_IDS = ("draft_edit", "task_edit", "standup_settings", "eod_drop", "mood_note", "standup_reply_edit",
                 "blocker_reassign", "team_managers", "overdue_new_date", "overdue_drop", "card_appeal", "card_decide",
                 "card_rules", "action_item_dismiss_view")

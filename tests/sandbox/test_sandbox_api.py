@@ -131,6 +131,12 @@ async def test_dm_reaches_a_real_bolt_app_and_the_reply_shows(
     await eventually(lambda: _async(echo_bot.actions))
     action = echo_bot.actions[0]["actions"][0]
     assert (action["action_id"], action["value"], action["block_id"]) == ("echo_ok", "42", "echo_actions")
+    # A button the message does not show (a page that had not caught up with a chat.update): 409, said plainly.
+    gone = await post(http, sandbox, "api/action", {
+        "as": PRIYA, "channel": dm, "message_ts": reply["ts"],
+        "block_id": "echo_actions", "action_id": "echo_ok", "value": "43",
+    }, status=409)
+    assert gone["error"] == "element_gone" and "button is gone" in gone["message"]
 
     async def ephemeral() -> dict[str, Any] | None:
         data = await state(http, sandbox, **{"as": PRIYA, "channel": dm})

@@ -137,6 +137,24 @@ def test_compliance_is_none_without_checklists_or_sops() -> None:
     assert kpis.sop_compliance([], exist=True) == (None, "none were followed")
 
 
+def test_checklist_compliance_counts_finished_by_the_end_of_the_day_on_working_days() -> None:
+    """Hand-computed: five sent; Monday's done at 12:00 (on time), Tuesday's done at 00:30 Wednesday (late: not
+    compliant), Wednesday's never (its day is over), Thursday's still open at ``now`` (not counted yet), Saturday's
+    done (not a working day: not counted). Compliance = 1 on time / 3 counted."""
+    def end(d: date) -> datetime:
+        return utc(d + timedelta(days=1), 0)
+
+    sent = [ChecklistSent(1, MON, utc(MON, 12), end(MON)), ChecklistSent(1, TUE, utc(WED, 0, 30), end(TUE)),
+            ChecklistSent(2, WED, None, end(WED)), ChecklistSent(2, THU, None, end(THU)),
+            ChecklistSent(2, SAT, utc(SAT, 10), end(SAT))]
+    now = utc(THU, 15)
+    assert kpis.checklist_compliance(sent, exist=True, now=now, rhythm=Rhythm()) == (pytest.approx(1 / 3), None)
+    # once Thursday is over, unfinished, it counts against: 1 / 4
+    assert kpis.checklist_compliance(sent, exist=True, now=utc(FRI, 1), rhythm=Rhythm()) == (pytest.approx(1 / 4), None)
+    # only Thursday's, still open: nothing counts yet
+    assert kpis.checklist_compliance(sent[3:4], exist=True, now=now, rhythm=Rhythm()) == (None, "none were due")
+
+
 def test_interventions_and_recognition_are_counts() -> None:
     assert kpis.count_for([1, 2, 1, 1], 1) == 3.0
     assert kpis.count_for([1, 2, 1, 1]) == 4.0

@@ -407,6 +407,7 @@ class SlackEmulator:
         is_archived: bool = False,
         topic: str = "",
         purpose: str = "",
+        is_ext_shared: bool = False,
     ) -> Channel:
         channel = Channel(
             channel_id,
@@ -417,6 +418,7 @@ class SlackEmulator:
             is_archived=is_archived,
             topic=topic,
             purpose=purpose,
+            is_ext_shared=is_ext_shared,
         )
         return self.workspace.add_channel(channel)
 
@@ -816,8 +818,12 @@ class SlackEmulator:
         block_id: str | None,
         fields: JsonDict | None,
     ) -> JsonDict:
-        found_block_id, element = payloads.find_element(blocks, action_id)
-        chosen_block_id = block_id or found_block_id or secrets.token_hex(3)
+        found_block_id, element = payloads.find_element(blocks, action_id, value=value, block_id=block_id)
+        if element is None:
+            # Slack only delivers clicks on elements it shows: a button a chat.update removed cannot be pressed.
+            shown = f" with value {value!r}" if value is not None else ""
+            raise ValueError(f"no element with action_id {action_id!r}{shown} is shown there: nobody can click it")
+        chosen_block_id = found_block_id or block_id or secrets.token_hex(3)
         return payloads.action(action_id, chosen_block_id, element, value, fields or {})
 
     async def click_button(
@@ -831,10 +837,14 @@ class SlackEmulator:
         *,
         view_id: str | None = None,
         fields: JsonDict | None = None,
+        seen: JsonDict | None = None,
     ) -> InteractionResult:
         """A block_actions click on a message button (message_ts + channel) or a view's (view_id).
 
         `fields` adds action fields for other elements (e.g. {"selected_option": {...}}).
+        Like Slack, only an element the message or view shows can be clicked (ValueError otherwise): a button a
+        chat.update or views.publish removed is gone. `seen` is the message or view as the user's client still
+        showed it (a double click, a client that had not refreshed): the element is looked up there instead.
         """
         if not action_id:
             raise ValueError("action_id is required")
@@ -842,12 +852,12 @@ class SlackEmulator:
         trigger_id = self.issue_trigger_id(person.id)
         if view_id is not None:
             view = self.workspace.views.views[view_id]
-            act = self._action(view.get("blocks", []), action_id, value, block_id, fields)
+            act = self._action((seen or view).get("blocks", []), action_id, value, block_id, fields)
             payload = payloads.block_actions_on_view(self.identity, person, view, [act], trigger_id)
             return await self._interact("interactive", payload, trigger_id, None)
         target_channel = self.workspace.post_target(channel)
         message = self.workspace.find_message(target_channel.id, message_ts)
-        act = self._action(message.get("blocks", []), action_id, value, block_id, fields)
+        act = self._action((seen or message).get("blocks", []), action_id, value, block_id, fields)
         target = self._response_target(target_channel.id, person.id, message["ts"])
         url = self._response_url_for(target.response_id)
         payload = payloads.block_actions_on_message(

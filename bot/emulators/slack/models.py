@@ -124,6 +124,7 @@ class Channel(_ApiView):
     created: int = field(default_factory=lambda: int(time.time()))
     topic: str = ""
     purpose: str = ""
+    is_ext_shared: bool = False  # shared with another organization (Slack Connect)
 
     @property
     def channel_type(self) -> str:
@@ -159,9 +160,9 @@ class Channel(_ApiView):
             "is_private": self.is_private,
             "is_archived": self.is_archived,
             "is_general": False,
-            "is_shared": False,
+            "is_shared": self.is_ext_shared,
             "is_org_shared": False,
-            "is_ext_shared": False,
+            "is_ext_shared": self.is_ext_shared,
             "is_member": self.has_member(self.bot_user_id),
             "created": self.created,
             "creator": self.creator,

@@ -195,13 +195,21 @@ def _interaction_base(identity: Identity, user: User, kind: str, trigger_id: str
     }
 
 
-def find_element(blocks: list[JsonDict], action_id: str) -> tuple[str | None, JsonDict | None]:
-    """The (block_id, element) holding `action_id` in accessories, actions/context elements or inputs."""
+def find_element(blocks: list[JsonDict], action_id: str, *, value: str | None = None,
+                 block_id: str | None = None) -> tuple[str | None, JsonDict | None]:
+    """The (block_id, element) holding `action_id` in accessories, actions/context elements or inputs; with
+    `block_id`, only in that block; with `value`, only a button carrying that value (a grouped message repeats
+    one action_id per item). (None, None) when the blocks show no such element."""
     for block in blocks:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
         candidates: list[Any] = [block.get("accessory"), block.get("element"), *block.get("elements", [])]
         for element in candidates:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                return block.get("block_id"), element
+            if not (isinstance(element, dict) and element.get("action_id") == action_id):
+                continue
+            if value is not None and element.get("type") == "button" and element.get("value") != value:
+                continue
+            return block.get("block_id"), element
     return None, None
 
 

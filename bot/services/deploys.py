@@ -1,0 +1,505 @@
+"""Deploy schedules, their reminders and their SOP records (SPEC F12, F13; issue 16).
+
+Commands (bot/listeners/clients.py): `/steward deploy <client> every <weekday> <HH:MM> [<zone>] [checklist <name>]`,
+`/steward deploy <client> <YYYY-MM-DD> <HH:MM> [<zone>] [checklist <name>]`, `/steward deploy <client> remove` (every
+schedule of the client), `/steward deploys` (the upcoming deploys). The time is a wall time in the organization's time
+zone (org_settings.timezone) unless an IANA zone follows it (`15:00 Europe/London`); the schedule keeps that zone
+(client_deploy_schedules.timezone), so a deploy stays at 15:00 there across DST. ``recurrence`` (jsonb) is
+``{"freq": "weekly", "byweekday": [3], "time": "15:00"}`` (0 = Monday, as dateutil's rrule numbers weekdays) or
+``{"freq": "once", "date": "2026-03-12", "time": "15:00"}``. Admins, and managers assigned to the client, manage them.
+
+The job ``deploy-reminders`` (:func:`run_for_org`, every minute) for each upcoming deploy at instant D:
+
+* Reminders: 24 hours and 1 hour before D (:data:`REMINDERS`), each of the client's assigned members gets a DM with
+  the deploy's checklist as checkboxes (bot/services/checklists.py ``send_checklist``, for_date = D's date in the
+  schedule's zone). Working hours permitting: a reminder whose instant falls outside the member's working hours (the
+  people calendar: their clock, workdays, holidays, leave) goes at the last working moment before it (the end of their
+  last working day before it). When several reminders are due at one run, only the latest is sent (a deploy added 30
+  minutes ahead gets one reminder, not two); one moved onto or before the previous one's instant is not sent twice.
+  A member on leave (an absence covering D's date in their own zone) gets nothing and is not counted.
+* The SOP record: at D, one ``sop_records`` row (user_id NULL, recorded_at = D) for the deploy's SOP (the SOP tied to
+  its checklist by `/steward sop add`, else one the schedule made, trigger 'deploy'): compliant when every expected
+  member ticked every item; else ``steps_done`` lists per member the items done and missing and ``notes`` says which
+  items are missing and by whom. The members' managers (users.manager_id), or when none has one the client's leads
+  (client_members.role 'lead'), or else the organization's admins, get one DM about a non-compliant deploy (a dedupe
+  key per deploy and person: a re-run sends nothing). Then next_deploy_at moves to the next occurrence (a one-off
+  schedule ends).
+* A day ahead (with the 24-hour reminder's instant), a deploy on an organization holiday or a non-workday, or with every
+  assigned member out, warns the same people once.
+
+Every message has a dedupe key (deploy id, D, what, whom), so repeated runs send each once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from bot import slack_markup as markup
+from bot.errors import NotFound
+from bot.log import get_logger
+from bot.services import attendance, calendar, security
+from bot.services import clients as client_service
+from bot.services.notifications import Target, notify
+from bot.services.standup_settings import rhythm_of
+from db.queries import Q
+from db.repos.users import users_by_ids
+from db.rows import User
+
+log = get_logger(__name__)
+
+# Issue 16: reminders 24 hours and 1 hour before each deploy.
+REMINDERS: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+# The holiday / everyone-out warning goes a day ahead (issue 16), with the first reminder.
+WARN_AHEAD = timedelta(hours=24)
+# How far before a deploy the job looks: a reminder moved to the last working moment before it can be a long weekend
+# plus a holiday earlier.
+LOOKAHEAD = timedelta(days=7)
+# How far back the last working moment before a reminder is looked for (a longer leave: sent at its instant).
+WORKING_LOOKBACK_DAYS = 14
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_WORDS = {**{d: i for i, d in enumerate(WEEKDAYS)}, **{d[:3]: i for i, d in enumerate(WEEKDAYS)},
+              **{d + "s": i for i, d in enumerate(WEEKDAYS)}, "tues": 1, "weds": 2, "thur": 3, "thurs": 3}
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+USAGE = ("`/steward deploy <client> every <weekday> <HH:MM> [checklist <name>]` \u00b7 "
+         "`/steward deploy <client> <YYYY-MM-DD> <HH:MM> [checklist <name>]` \u00b7 `/steward deploy <client> remove` \u00b7 "
+         "`/steward deploys`")
+
+
+# ---------------------------------------------------------------- the schedule in words
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A deploy's recurrence: weekly on ``weekday`` (0 = Monday) or once on ``on``, at ``at`` in ``timezone``."""
+
+    at: time
+    timezone: str
+    weekday: int | None = None
+    on: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.weekday is not None:
+            return {"freq": "weekly", "byweekday": [self.weekday], "time": f"{self.at:%H:%M}"}
+        assert self.on is not None
+        return {"freq": "once", "date": self.on.isoformat(), "time": f"{self.at:%H:%M}"}
+
+    @staticmethod
+    def from_json(stored: dict[str, Any], timezone: str) -> Recurrence:
+        hour, minute = (int(p) for p in str(stored["time"]).split(":"))
+        if stored.get("freq") == "weekly":
+            return Recurrence(time(hour, minute), timezone, weekday=int(stored["byweekday"][0]))
+        return Recurrence(time(hour, minute), timezone, on=date.fromisoformat(str(stored["date"])))
+
+    def next_after(self, after: datetime) -> datetime | None:
+        """The first deploy instant (UTC) strictly after ``after`` (aware); None for a one-off already past."""
+        if self.on is not None:
+            at = calendar.at_local(self.on, self.at, self.timezone)
+            return at if at > after else None
+        assert self.weekday is not None
+        day = calendar.local_date(after, self.timezone)
+        for _ in range(15):
+            if day.weekday() == self.weekday:
+                at = calendar.at_local(day, self.at, self.timezone)
+                if at > after:
+                    return at
+            day += timedelta(days=1)
+        return None  # unreachable: a weekday recurs within 8 days
+
+    def describe(self) -> str:
+        when = f"every {WEEKDAYS[self.weekday].title()}" if self.weekday is not None else f"on {self.on:%a %d %b %Y}"
+        return f"{when} at {self.at:%H:%M} ({self.timezone})"
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    recurrence: Recurrence
+    checklist_name: str | None
+
+
+class ScheduleError(ValueError):
+    """A schedule that does not parse; the message says which part."""
+
+
+def parse_when(words: str, org_timezone: str) -> DeployRequest:
+    """`every thursday 15:00 [Europe/London] [checklist Pre-deploy]` or `2026-03-12 15:00 [...]`. Raises
+    ScheduleError naming the part that is wrong (the weekday, the date, the time, the zone, the words left over)."""
+    text = " ".join(words.split())
+    checklist = None
+    found = re.search(r"(?i)\bchecklist\b", text)
+    head = text[:found.start()] if found else text
+    if found:
+        checklist = text[found.end():].strip().strip("\"'\u201c\u201d ")
+        if not checklist:
+            raise ScheduleError("`checklist` needs the checklist's name after it.")
+    parts = head.split()
+    if not parts:
+        raise ScheduleError("When? Say `every <weekday> <HH:MM>` or `<YYYY-MM-DD> <HH:MM>` after the client's name.")
+    weekday, on = None, None
+    if parts[0].lower() == "every":
+        if len(parts) < 2:
+            raise ScheduleError("`every` needs a weekday after it (e.g. `every thursday 15:00`).")
+        word = parts[1].lower().rstrip(",")
+        if word not in _DAY_WORDS:
+            raise ScheduleError(f"`{markup.escape(parts[1][:30])}` isn't a weekday (monday to sunday).")
+        weekday, rest = _DAY_WORDS[word], parts[2:]
+    elif _DATE.match(parts[0]):
+        try:
+            on = date.fromisoformat(parts[0])
+        except ValueError:
+            raise ScheduleError(f"`{parts[0]}` isn't a date (YYYY-MM-DD).") from None
+        rest = parts[1:]
+    else:
+        raise ScheduleError(f"`{markup.escape(parts[0][:30])}` isn't `every <weekday>` or a date (YYYY-MM-DD).")
+    if not rest:
+        raise ScheduleError("What time? Add it as HH:MM (24-hour), e.g. `15:00`.")
+    m = _TIME.match(rest[0])
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ScheduleError(f"`{markup.escape(rest[0][:30])}` isn't a time: write it as HH:MM (24-hour), e.g. `15:00`.")
+    at = time(int(m.group(1)), int(m.group(2)))
+    zone = org_timezone
+    if len(rest) > 1:
+        if not calendar.valid_timezone(rest[1]):
+            raise ScheduleError(f"`{markup.escape(rest[1][:40])}` isn't a time zone (an IANA name like `Europe/London`), "
+                                "or is a word I don't understand here.")
+        zone = ZoneInfo(rest[1]).key
+    if len(rest) > 2:
+        raise ScheduleError(f"I didn't understand `{markup.escape(' '.join(rest[2:])[:60])}`.")
+    return DeployRequest(Recurrence(at, zone, weekday=weekday, on=on), checklist)
+
+
+# ---------------------------------------------------------------- schedules
+
+@dataclass(frozen=True)
+class Deploy:
+    """An upcoming deploy of an active schedule."""
+
+    schedule_id: int
+    client_id: int
+    client_name: str
+    recurrence: Recurrence
+    at: datetime  # next_deploy_at (UTC)
+    checklist_id: int | None
+    checklist_name: str | None
+    sop_id: int | None
+
+    @property
+    def for_date(self) -> date:
+        """The deploy's date in its schedule's zone (the checklist's for_date)."""
+        return calendar.local_date(self.at, self.recurrence.timezone)
+
+
+async def upcoming(conn: psycopg.AsyncConnection, org_id: int, *, client_id: int | None = None,
+                   until: datetime | None = None) -> list[Deploy]:
+    """The organization's upcoming deploys (active schedules of active clients), soonest first; only ``client_id``'s
+    and only those at or before ``until`` when given."""
+    rows = await (await conn.execute(Q["deploy_schedules_upcoming"], {
+        "organization_id": org_id, "client_id": client_id, "until": until})).fetchall()
+    return [Deploy(int(r[0]), int(r[1]), r[2], Recurrence.from_json(r[3], r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+
+
+async def _refuse(conn: psycopg.AsyncConnection, org_id: int, actor: User, message: str, **details: object) -> Exception:
+    return await client_service.refused(conn, org_id, actor, "deploy", message, **details)
+
+
+async def _deploy_sop(conn: psycopg.AsyncConnection, org_id: int, actor: User, checklist_id: int, name: str,
+                      items: Any) -> int:
+    """The SOP a deploy with this checklist is recorded against: the one tied to it (`/steward sop add`), else one made
+    now ("Deploy: <checklist>", trigger 'deploy', the checklist's items as its steps)."""
+    row = await (await conn.execute(Q["deploy_sop_of_checklist"], {"organization_id": org_id, "checklist_id": checklist_id})).fetchone()
+    if row is not None:
+        return int(row[0])
+    made = await (await conn.execute(Q["deploy_sop_insert"], {
+        "organization_id": org_id, "slug": f"deploy-checklist-{checklist_id}", "name": f"Deploy: {name}"[:200],
+        "steps": Jsonb(items if isinstance(items, list) else []), "checklist_id": checklist_id, "created_by": actor.id,
+    })).fetchone()
+    assert made is not None
+    return int(made[0])
+
+
+async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_words: str, when_words: str,
+              now: datetime) -> Deploy:
+    """Add a deploy schedule (see the module notes for the words). Raises NotFound for an unknown client,
+    PermissionDenied (logged) for anyone but an admin or a manager assigned to the client, InvalidInput (logged as
+    ``deploy.refused``; nothing written) for a schedule that does not parse (naming the part), an unknown checklist,
+    or a one-off deploy not after ``now``."""
+    client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
+    await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
+    rhythm = await rhythm_of(conn, org_id)
+    try:
+        request = parse_when(when_words, rhythm.timezone)
+    except ScheduleError as exc:
+        raise await _refuse(conn, org_id, actor, f"I couldn't read that schedule: {exc} Nothing was added.\n{USAGE}",
+                            words=when_words) from None
+    first = request.recurrence.next_after(now)
+    if first is None:
+        raise await _refuse(conn, org_id, actor, f"{request.recurrence.describe()} is in the past, so there's nothing "
+                            "to remind anyone of. Nothing was added.", words=when_words)
+    checklist_id, checklist_name, sop_id, checklist_items = None, None, None, None
+    if request.checklist_name:
+        row = await (await conn.execute(Q["checklist_by_name"], {"organization_id": org_id, "name": request.checklist_name})).fetchone()
+        if row is None:
+            names = [r[0] for r in await (await conn.execute(Q["checklist_names"], {"organization_id": org_id})).fetchall()]
+            known = ", ".join(names) if names else "none yet (add one with `/steward checklist add`)"
+            raise await _refuse(conn, org_id, actor, f"I don't know a checklist called `{markup.escape(request.checklist_name[:60])}`. "
+                                f"Checklists: {known}. Nothing was added.", checklist=request.checklist_name)
+        checklist_id, checklist_name, checklist_items = int(row[0]), row[1], row[2]
+    async with conn.transaction():
+        if checklist_id is not None:
+            sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items)
+        made = await (await conn.execute(Q["deploy_schedule_insert"], {
+            "organization_id": org_id, "client_id": client.id, "name": "Deploy", "recurrence": Jsonb(request.recurrence.to_json()),
+            "timezone": request.recurrence.timezone, "next_deploy_at": first, "checklist_id": checklist_id, "sop_id": sop_id,
+        })).fetchone()
+        assert made is not None
+        await security.audit(conn, organization_id=org_id, actor=actor, action="deploy.added", entity_type="client_deploy_schedule",
+                             entity_id=int(made[0]), details={"client": client.name, "recurrence": request.recurrence.to_json(),
+                                                              "timezone": request.recurrence.timezone, "checklist": checklist_name},
+                             now=now)
+    return Deploy(int(made[0]), client.id, client.name, request.recurrence, first, checklist_id, checklist_name, sop_id)
+
+
+async def remove(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_words: str, now: datetime) -> tuple[str, int]:
+    """End every active deploy schedule of the client: (the client's name, how many ended). Raises NotFound (unknown
+    client), PermissionDenied (logged) as :func:`add`."""
+    client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
+    await client_service.require_manager_of(conn, org_id, actor, client, "deploy.remove", "change its deploys")
+    async with conn.transaction():
+        ended = await (await conn.execute(Q["deploy_schedules_remove"], {"organization_id": org_id, "client_id": client.id})).fetchall()
+        if ended:
+            await security.audit(conn, organization_id=org_id, actor=actor, action="deploy.removed", entity_type="client",
+                                 entity_id=client.id, details={"schedules": [int(r[0]) for r in ended]}, now=now)
+    return client.name, len(ended)
+
+
+# ---------------------------------------------------------------- the job's rules (pure)
+
+def last_working_moment(rhythm: calendar.Rhythm, person: calendar.Person, at: datetime) -> datetime:
+    """``at`` when it lies in the person's working hours (the people calendar's :func:`~bot.services.calendar.working_from`:
+    morning to end of day on their clock, workdays, holidays and leave); else the end of their last working day
+    before it (or ``at``'s own day's end of day when ``at`` is after it). ``at`` itself when none is found within
+    :data:`WORKING_LOOKBACK_DAYS`."""
+    if calendar.working_from(rhythm, person, at) == at:
+        return at
+    tz = calendar.clock_zone(rhythm, person)
+    day = calendar.local_date(at, tz)
+    for _ in range(WORKING_LOOKBACK_DAYS):
+        if calendar.available_on(rhythm, person, day):
+            end = calendar.end_of_day_at(day, rhythm, tz)
+            if calendar.morning_at(day, rhythm, tz) <= at:
+                return min(end, at)
+        day -= timedelta(days=1)
+    return at
+
+
+def reminder_due(rhythm: calendar.Rhythm, person: calendar.Person, deploy_at: datetime, now: datetime) -> timedelta | None:
+    """Which reminder (its lead, one of :data:`REMINDERS`) is due for the person at ``now``: the latest whose send
+    instant (:func:`last_working_moment` of D - lead) is at or before ``now``, while ``now`` is before D; None when
+    none is. One moved onto or before an earlier reminder's instant is not sent (that one covered it)."""
+    if now >= deploy_at:
+        return None
+    due: list[tuple[datetime, timedelta]] = []
+    previous: datetime | None = None
+    for lead in sorted(REMINDERS, reverse=True):
+        send_at = last_working_moment(rhythm, person, deploy_at - lead)
+        if previous is not None and send_at <= previous:
+            continue
+        previous = send_at
+        if send_at <= now:
+            due.append((send_at, lead))
+    return max(due)[1] if due else None
+
+
+def on_leave(rhythm: calendar.Rhythm, person: calendar.Person, deploy_at: datetime) -> bool:
+    """An absence (leave, their public holiday) covers the deploy's date in the person's own zone."""
+    return calendar.absence_on(person, calendar.local_date(deploy_at, calendar.own_zone(rhythm, person))) is not None
+
+
+def _lead_words(lead: timedelta) -> str:
+    hours = int(lead.total_seconds() // 3600)
+    return "24 hours" if hours == 24 else f"{hours} hour" + ("s" if hours != 1 else "")
+
+
+@dataclass(frozen=True)
+class Compliance:
+    compliant: bool
+    steps_done: list[dict[str, Any]]  # per member: {"user_id", "slack_id", "done": [...], "missing": [...]}
+    notes: str
+
+
+def _item_text(item: Any) -> str:
+    if isinstance(item, dict):
+        return str(item.get("text") or item.get("label") or item.get("key") or "")
+    return str(item)
+
+
+def _done(item: Any, index: int, done: Sequence[Any]) -> bool:
+    """Whether ``done`` (checklist_completions.items_done: item keys, bot/services/checklists.py) holds the item (an
+    item without a key, a bare string, by its text)."""
+    keys = {str(d.get("key") if isinstance(d, dict) else d) for d in done}
+    if isinstance(item, dict) and item.get("key") is not None:
+        return str(item["key"]) in keys
+    return _item_text(item) in keys
+
+
+def compliance(items: Sequence[Any], members: Sequence[User], done_by: Mapping[int, Sequence[Any]]) -> Compliance:
+    """Compliant when every member (those expected: not on leave) ticked every item; else, per member, the items
+    missing, and notes naming them ("Sam Carter: Run migrations; Tag the release")."""
+    steps: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for member in members:
+        done = done_by.get(member.id, ())
+        ticked = [_item_text(i) for n, i in enumerate(items) if _done(i, n, done)]
+        missing = [_item_text(i) for n, i in enumerate(items) if not _done(i, n, done)]
+        steps.append({"user_id": member.id, "slack_id": member.slack_id, "name": member.real_name or member.display_name, "done": ticked,
+                      "missing": missing})
+        if missing:
+            lines.append(f"{member.real_name or member.display_name}: " + "; ".join(missing))
+    compliant = not lines
+    return Compliance(compliant, steps, "All items done by every member." if compliant else "Missing: " + " | ".join(lines))
+
+
+# ---------------------------------------------------------------- the job
+
+async def _told(conn: psycopg.AsyncConnection, org_id: int, members: Sequence[User], client_id: int) -> list[User]:
+    """Who hears about a deploy's problems: the members' managers; else the client's leads; else the admins."""
+    manager_ids = sorted({m.manager_id for m in members if m.manager_id is not None})
+    if not manager_ids:
+        manager_ids = [m.user.id for m in await client_service.members_of(conn, org_id, client_id) if m.role == "lead"]
+    if not manager_ids:
+        manager_ids = [int(r[0]) for r in await (await conn.execute(Q["org_admins"], {"organization_id": org_id})).fetchall()]
+    return [u for u in await users_by_ids(conn, org_id, manager_ids) if u.active]
+
+
+def _key(deploy: Deploy, what: str, user: User) -> str:
+    return f"deploy:{deploy.schedule_id}:{deploy.at:%Y%m%dT%H%MZ}:{what}:{user.id}"
+
+
+async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, member: User, text: str, key: str,
+                  lead: timedelta, now: datetime) -> int | None:
+    """One reminder DM (once: ``key``). With a checklist: the first reminder a member gets for the deploy's date is a
+    line naming the deploy, then the checklist itself as checkboxes (``send_checklist``, which makes the
+    checklist_completions row, for_date = the deploy's date, its context naming the deploy); a later one (the
+    checklist was already sent, and ``send_checklist`` sends a checklist once per person and date) carries the same
+    checkboxes, in their current state, under the reminder."""
+    from bot.blocks import checklists as checklist_blocks  # the checklists feature (issue 16, part A)
+    from bot.services import checklists
+
+    if deploy.checklist_id is None:
+        return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=text,
+                            targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+    async with conn.transaction():
+        sent_before = await (await conn.execute(Q["deploy_completion_exists"], {
+            "organization_id": org_id, "checklist_id": deploy.checklist_id, "user_id": member.id,
+            "for_date": deploy.for_date})).fetchone()
+        lead_in = f"{text} Your checklist *{markup.mrkdwn(deploy.checklist_name or '')}*: tick each item as you do it."
+        if sent_before is None:
+            queued = await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
+                                  targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+            if queued is not None:
+                await checklists.send_checklist(
+                    conn, organization_id=org_id, checklist_id=deploy.checklist_id, user_id=member.id,
+                    for_date=deploy.for_date, now=now,
+                    context={"deploy_schedule_id": deploy.schedule_id, "deploy_at": deploy.at.isoformat(),
+                             "deploy": f"{deploy.client_name} deploy", "reminder_minutes": int(lead.total_seconds() // 60)})
+            return queued
+        checklist = await checklists.get(conn, org_id, deploy.checklist_id)
+        completion = await checklists.completion_by_id(conn, org_id, int(sent_before[0]))
+        _text, blocks = checklist_blocks.checklist_message(checklist, completion, member)
+        header = {"type": "section", "text": {"type": "mrkdwn", "text": f":rocket: {lead_in}"}}
+        return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
+                            blocks=[header, *blocks[1:]], targets=[Target.dm(member.slack_id)], now=now,
+                            user_id=member.id)
+
+
+async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime) -> dict[str, int]:
+    """One organization's deploy-reminders run as of ``now`` (aware): see the module notes. Returns counts."""
+    rhythm = await rhythm_of(conn, org_id)
+    counts = {"reminders": 0, "records": 0, "non_compliant_told": 0, "warnings": 0}
+    for deploy in await upcoming(conn, org_id, until=now + LOOKAHEAD):
+        members = [m.user for m in await client_service.members_of(conn, org_id, deploy.client_id) if m.user.active]
+        people = await attendance.people(conn, org_id, [u.id for u in members], deploy.for_date - timedelta(days=WORKING_LOOKBACK_DAYS),
+                                         deploy.for_date + timedelta(days=1))
+        expected = [u for u in members if not on_leave(rhythm, people.get(u.id, calendar.Person(u.timezone)), deploy.at)]
+        when = calendar.at_local(deploy.for_date, deploy.recurrence.at, deploy.recurrence.timezone)
+        label = f"{markup.mrkdwn(deploy.client_name)} deploy on {when.astimezone(ZoneInfo(deploy.recurrence.timezone)):%a %d %b %H:%M} ({deploy.recurrence.timezone})"
+        # A day ahead: a deploy on a holiday (or non-workday), or with every assigned member out.
+        if deploy.at - WARN_AHEAD <= now < deploy.at:
+            holiday = not calendar.is_workday(deploy.for_date, rhythm)
+            if holiday or (members and not expected) or not members:
+                why = ("falls on a holiday or a day off for the team" if holiday else
+                       "has no assigned members" if not members else "has every assigned member out")
+                for person in await _told(conn, org_id, members, deploy.client_id):
+                    if await notify(conn, organization_id=org_id, kind="deploy_warning", dedupe_key=_key(deploy, "warning", person),
+                                    text=f":warning: The {label} {why}. Move it, or make sure someone is there "
+                                         f"(`/steward deploy {deploy.client_name} remove` ends the schedule).",
+                                    targets=[Target.dm(person.slack_id)], now=now, user_id=person.id) is not None:
+                        counts["warnings"] += 1
+        if now < deploy.at:
+            for member in expected:
+                lead = reminder_due(rhythm, people.get(member.id, calendar.Person(member.timezone)), deploy.at, now)
+                if lead is None:
+                    continue
+                text = f"The {label} is in {_lead_words(lead)}."
+                key = _key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member)
+                sent = await _remind(conn, org_id, deploy, member, text, key, lead, now)
+                if sent is not None:
+                    counts["reminders"] += 1
+            continue
+        # At deploy time: the SOP record, non-compliance told once, then the next occurrence.
+        async with conn.transaction():
+            if deploy.sop_id is not None and deploy.checklist_id is not None:
+                row = await (await conn.execute(Q["checklist_items_of"], {"organization_id": org_id, "id": deploy.checklist_id})).fetchone()
+                items = list(row[1]) if row else []
+                done_by = {int(r[0]): list(r[1] or []) for r in await (await conn.execute(Q["deploy_completions"], {
+                    "organization_id": org_id, "checklist_id": deploy.checklist_id, "for_date": deploy.for_date})).fetchall()
+                    if r[0] is not None}
+                result = compliance(items, expected, done_by)
+                made = await (await conn.execute(Q["deploy_sop_record_insert"], {
+                    "organization_id": org_id, "sop_id": deploy.sop_id, "client_id": deploy.client_id,
+                    "deploy_schedule_id": deploy.schedule_id, "compliant": result.compliant,
+                    "steps_done": Jsonb(result.steps_done), "notes": result.notes, "recorded_at": deploy.at})).fetchone()
+                if made is not None:
+                    counts["records"] += 1
+                if not result.compliant:
+                    missing = "\n".join(f"\u2022 <@{s['slack_id']}>: " + ", ".join(s["missing"]) for s in result.steps_done if s["missing"])
+                    for person in await _told(conn, org_id, expected or members, deploy.client_id):
+                        if await notify(conn, organization_id=org_id, kind="deploy_noncompliant",
+                                        dedupe_key=_key(deploy, "noncompliant", person),
+                                        text=f":warning: The {label} went ahead with its checklist "
+                                             f"*{markup.mrkdwn(deploy.checklist_name or '')}* not done:\n{missing}",
+                                        targets=[Target.dm(person.slack_id)], now=now, user_id=person.id) is not None:
+                            counts["non_compliant_told"] += 1
+            await conn.execute(Q["deploy_schedule_advance"], {
+                "organization_id": org_id, "id": deploy.schedule_id, "deploy_at": deploy.at,
+                "next_deploy_at": deploy.recurrence.next_after(deploy.at)})
+    return counts
+
+
+def describe_upcoming(deploys: Sequence[Deploy]) -> str:
+    """`/steward deploys`: one line per upcoming deploy (the deploy's own zone)."""
+    if not deploys:
+        return "_No deploys scheduled._ " + USAGE
+    lines = []
+    for d in deploys:
+        local = d.at.astimezone(ZoneInfo(d.recurrence.timezone))
+        checklist = f" \u2014 checklist *{markup.mrkdwn(d.checklist_name)}*" if d.checklist_name else ""
+        again = f" (every {WEEKDAYS[d.recurrence.weekday].title()})" if d.recurrence.weekday is not None else ""
+        lines.append(f"\u2022 *{markup.mrkdwn(d.client_name)}* \u2014 {local:%a %d %b %Y %H:%M} {d.recurrence.timezone}{again}{checklist}")
+    return "*Upcoming deploys*\n" + "\n".join(lines)
+
+
+async def require_client(conn: psycopg.AsyncConnection, org_id: int, name: str) -> client_service.Client:
+    """The client called ``name`` (or an alias); NotFound listing the clients."""
+    clients = await client_service.list_clients(conn, org_id)
+    if not clients:
+        raise NotFound("There are no clients yet (an admin adds one with `/steward client add <name>`).")
+    return client_service.find_client(clients, name)

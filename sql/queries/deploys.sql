@@ -1,0 +1,76 @@
+-- Deploy schedules and their reminders (SPEC F12; issue 16): bot/services/deploys.py, jobs/deploy_reminders.py.
+
+-- name: checklist_by_name
+-- An active checklist by its name, any case.
+SELECT id, name, items FROM checklists
+WHERE organization_id = %(organization_id)s AND active AND lower(name) = lower(%(name)s)
+ORDER BY id LIMIT 1
+
+-- name: checklist_names
+SELECT name FROM checklists WHERE organization_id = %(organization_id)s AND active ORDER BY lower(name)
+
+-- name: checklist_items_of
+SELECT name, items FROM checklists WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: deploy_sop_of_checklist
+-- The SOP a checklist is followed with (`/steward sop add`, or the one a deploy schedule made), newest first.
+SELECT id FROM sops WHERE organization_id = %(organization_id)s AND active AND checklist_id = %(checklist_id)s
+ORDER BY (trigger = 'deploy') DESC, id DESC LIMIT 1
+
+-- name: deploy_sop_insert
+INSERT INTO sops (organization_id, slug, name, steps, trigger, checklist_id, created_by)
+VALUES (%(organization_id)s, %(slug)s, %(name)s, %(steps)s, 'deploy', %(checklist_id)s, %(created_by)s)
+ON CONFLICT (organization_id, slug) DO UPDATE SET checklist_id = EXCLUDED.checklist_id
+RETURNING id
+
+-- name: deploy_schedule_insert
+INSERT INTO client_deploy_schedules (organization_id, client_id, name, recurrence, timezone, next_deploy_at,
+                                     remind_minutes_before, checklist_id, sop_id)
+VALUES (%(organization_id)s, %(client_id)s, %(name)s, %(recurrence)s, %(timezone)s, %(next_deploy_at)s, 1440,
+        %(checklist_id)s, %(sop_id)s)
+RETURNING id
+
+-- name: deploy_schedules_remove
+UPDATE client_deploy_schedules SET active = false, next_deploy_at = NULL, updated_at = now()
+WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s AND active
+RETURNING id
+
+-- name: deploy_schedules_upcoming
+-- Active schedules with a next deploy, soonest first; with the client's and the checklist's names.
+SELECT s.id, s.client_id, c.name, s.recurrence, s.timezone, s.next_deploy_at, s.checklist_id, k.name, s.sop_id
+FROM client_deploy_schedules s
+JOIN clients c ON c.organization_id = s.organization_id AND c.id = s.client_id
+LEFT JOIN checklists k ON k.organization_id = s.organization_id AND k.id = s.checklist_id
+WHERE s.organization_id = %(organization_id)s AND s.active AND c.active AND s.next_deploy_at IS NOT NULL
+  AND (%(client_id)s::bigint IS NULL OR s.client_id = %(client_id)s::bigint)
+  AND (%(until)s::timestamptz IS NULL OR s.next_deploy_at <= %(until)s::timestamptz)
+ORDER BY s.next_deploy_at, s.id
+
+-- name: deploy_schedule_advance
+-- After a deploy's record: the next occurrence (NULL and inactive for a one-off), only if still at that deploy.
+UPDATE client_deploy_schedules
+SET next_deploy_at = %(next_deploy_at)s, active = %(next_deploy_at)s::timestamptz IS NOT NULL,
+    last_reminded_at = %(deploy_at)s, updated_at = now()
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND next_deploy_at = %(deploy_at)s
+
+-- name: deploy_sop_record_insert
+-- One record per deploy (sop_records_deploy_key): a repeated run writes nothing and returns nothing.
+INSERT INTO sop_records (organization_id, sop_id, client_id, deploy_schedule_id, compliant, steps_done, notes, recorded_at)
+VALUES (%(organization_id)s, %(sop_id)s, %(client_id)s, %(deploy_schedule_id)s, %(compliant)s, %(steps_done)s,
+        %(notes)s, %(recorded_at)s)
+ON CONFLICT (organization_id, deploy_schedule_id, recorded_at) WHERE deploy_schedule_id IS NOT NULL DO NOTHING
+RETURNING id
+
+-- name: deploy_completions
+-- Each person's ticks of a checklist for one date.
+SELECT user_id, items_done, completed_at FROM checklist_completions
+WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND for_date = %(for_date)s
+
+-- name: org_admins
+SELECT id FROM users WHERE organization_id = %(organization_id)s AND active AND role = 'admin' ORDER BY id
+
+-- name: deploy_completion_exists
+-- The checklist already sent to this person for the deploy's date (its checklist_completions row).
+SELECT id FROM checklist_completions
+WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND user_id = %(user_id)s
+  AND for_date = %(for_date)s

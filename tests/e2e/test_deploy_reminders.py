@@ -1,0 +1,134 @@
+"""Deploy reminders end to end (issue 16, the scenario): a client with two members and a Thursday 15:00 deploy with a
+three-item checklist, the job `deploy-reminders` run as of chosen instants (the clock is a parameter), through the real
+bot, its dispatcher and the Slack emulator.
+
+Acme Corp's members: Diego and Nina (New York, both managed by Lee) and Sam (London, on leave that Thursday). The
+checklist "Pre-deploy" (3 items) for client Acme Corp. Reminders at Wed 15:00 (-24 h) and Thu 14:00 (-1 h) reach Diego
+and Nina; Diego ticks everything, Nina one item; at 15:00 the SOP record lists Nina's two missing items, and Lee is
+told once (a re-run tells nobody again). Sam gets nothing. The client card shows all of it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest_asyncio
+
+from bot.app import Steward
+from bot.clock import FrozenClock
+from bot.emulators.slack import SlackEmulator
+from bot.services import checklists
+from db.repos.users import user_by_slack_id
+from tests.e2e import test_blockers as team
+from tests.e2e.conftest import ACME, DIEGO, MAYA, SAM, answer_text
+from tests.e2e.test_blockers import delivered
+from tests.e2e.test_client_card import rows, value
+from tests.e2e.test_daily_rhythm import LEE
+from tests.e2e.test_day_recaps import record_leave
+
+clock = team.clock
+NEW_YORK = ZoneInfo("America/New_York")
+NINA = "U0NINA"
+THURSDAY = date(2026, 3, 12)
+
+
+@pytest_asyncio.fixture
+async def bot(emulator: SlackEmulator, db_dsn: str, tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Steward]:
+    """The team of test_blockers plus Nina, known to Steward from its first workspace sync."""
+    emulator.add_user(NINA, "nina", "Nina Shah", email="nina@acme.test", tz="America/New_York")
+    async with team.team_bot(emulator, db_dsn, tmp_path, clock) as started:
+        yield started
+
+
+def ny(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=NEW_YORK).astimezone(UTC)
+
+
+async def run(bot: Steward, clock: FrozenClock, at: datetime) -> dict[str, Any]:
+    clock.at = at
+    report = await bot.scheduler.run_as_of("deploy-reminders", at)
+    assert report is not None
+    await delivered(bot, at)
+    return dict(next(iter(report.result.values())))
+
+
+async def dms(emulator: SlackEmulator, user: str, words: str) -> list[dict[str, Any]]:
+    return [m for m in emulator.messages(await emulator.dm_channel(user))
+            if words in (m.get("text") or "") + str(m.get("blocks") or "")]
+
+
+async def tick(bot: Steward, slack_id: str, keys: list[str], at: datetime) -> None:
+    """Tick ``keys`` of the person's Pre-deploy checklist for Thursday, as its checkboxes do."""
+    async with bot.pool.connection() as conn:
+        org = int(await value_of(conn, "SELECT id FROM organizations"))
+        person = await user_by_slack_id(conn, org, slack_id)
+        assert person is not None
+        completion = int(await value_of(conn, "SELECT id FROM checklist_completions WHERE user_id = %s AND for_date = %s",
+                                        person.id, THURSDAY))
+        await checklists.tick(conn, org, person, f"checklist:{completion}:0", keys, at)
+
+
+async def value_of(conn: Any, sql: str, *args: Any) -> Any:
+    row = await (await conn.execute(sql, args or None)).fetchone()
+    assert row is not None
+    return row[0]
+
+
+async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    clock.at = ny(3, 9, 10)
+    await team.setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"manager <@{LEE}> for <@{NINA}> <@{SAM}>")
+    await answer_text(emulator, MAYA, "/steward", f"client add Acme Corp <#{ACME}|client-acme>")
+    said = await answer_text(emulator, MAYA, "/steward", f"client Acme Corp members <@{DIEGO}> <@{NINA}> <@{SAM}>")
+    assert "members are now" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", 'checklist add "Pre-deploy" for client Acme Corp every monday 10:00 '
+                                                          "items: Run the tests; Back up the database; Tag the release")
+    assert "Pre-deploy" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp every thursday 15:00 checklist Pre-deploy")
+    assert "with checklist *Pre-deploy*" in said and "Thu 12 Mar 2026 15:00" in said, said
+    await record_leave(db_dsn, SAM, THURSDAY, THURSDAY)
+
+    assert (await run(bot, clock, ny(3, 11, 14, 59)))["reminders"] == 0
+    assert (await run(bot, clock, ny(3, 11, 15, 0)))["reminders"] == 2  # -24 h
+    assert (await run(bot, clock, ny(3, 11, 15, 1)))["reminders"] == 0  # once
+    for who in (DIEGO, NINA):
+        assert len(await dms(emulator, who, "is in 24 hours")) == 1
+        assert len(await dms(emulator, who, "Run the tests")) >= 1  # the checklist, as checkboxes
+    assert not await dms(emulator, SAM, "deploy") and not await dms(emulator, SAM, "Run the tests")
+
+    await tick(bot, DIEGO, await keys(bot), ny(3, 11, 16))
+    await tick(bot, NINA, (await keys(bot))[:1], ny(3, 11, 16))
+
+    assert (await run(bot, clock, ny(3, 12, 14, 0)))["reminders"] == 2  # -1 h
+    for who in (DIEGO, NINA):
+        [hour] = await dms(emulator, who, "is in 1 hour")
+        assert "checkboxes" in str(hour["blocks"])
+    assert (await run(bot, clock, ny(3, 12, 14, 30)))["reminders"] == 0
+
+    first = await run(bot, clock, ny(3, 12, 15, 0))
+    assert first["records"] == 1 and first["non_compliant_told"] == 1
+    [(compliant, steps, notes)] = await rows(db_dsn, "SELECT compliant, steps_done, notes FROM sop_records")
+    assert compliant is False
+    assert notes == "Missing: Nina Shah: Back up the database; Tag the release"
+    nina = next(s for s in steps if s["slack_id"] == NINA)
+    assert nina["missing"] == ["Back up the database", "Tag the release"]
+    assert [s["slack_id"] for s in steps] == [DIEGO, NINA] or sorted(s["slack_id"] for s in steps) == sorted([DIEGO, NINA])
+    [told] = await dms(emulator, LEE, "not done")
+    assert f"<@{NINA}>: Back up the database, Tag the release" in told["text"]
+    again = await run(bot, clock, ny(3, 12, 15, 1))
+    assert again == {"reminders": 0, "records": 0, "non_compliant_told": 0, "warnings": 0}
+    assert len(await dms(emulator, LEE, "not done")) == 1
+    assert await value(db_dsn, "SELECT next_deploy_at FROM client_deploy_schedules") == ny(3, 19, 15, 0)
+
+    card = await answer_text(emulator, MAYA, "/steward", "client Acme Corp")
+    assert f"<@{DIEGO}>" in card and f"<@{NINA}>" in card and "Next deploy:* Thu 19 Mar 2026 15:00" in card
+
+
+async def keys(bot: Steward) -> list[str]:
+    async with bot.pool.connection() as conn:
+        items = await value_of(conn, "SELECT items FROM checklists WHERE name = 'Pre-deploy'")
+    return [str(i["key"]) for i in items]

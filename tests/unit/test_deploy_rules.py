@@ -1,0 +1,75 @@
+"""The deploy reminders' pure rules (bot/services/deploys.py): the schedule in words, the next occurrence across DST,
+the working-hours rule for reminders, leave, and compliance."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.services import calendar, deploys
+from db.rows import User
+
+NY = ZoneInfo("America/New_York")
+RHYTHM = calendar.Rhythm(timezone="America/New_York", morning_time=time(9, 0), end_of_day_time=time(17, 30),
+                         holidays=frozenset({date(2026, 3, 9)}))
+
+
+def ny(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=NY).astimezone(UTC)
+
+
+def test_words_and_which_part_is_wrong() -> None:
+    got = deploys.parse_when("every Thursday 15:00 checklist Pre-deploy", "America/New_York")
+    assert got.recurrence.to_json() == {"freq": "weekly", "byweekday": [3], "time": "15:00"}
+    assert got.checklist_name == "Pre-deploy"
+    assert deploys.parse_when("2026-03-12 09:30 Europe/London", "UTC").recurrence.timezone == "Europe/London"
+    for words, part in [("every funday 15:00", "`funday` isn't a weekday"), ("every friday 9pm", "`9pm` isn't a time"),
+                        ("2026-13-01 15:00", "`2026-13-01` isn't a date"), ("soon 15:00", "`soon` isn't"),
+                        ("every friday 15:00 checklist", "needs the checklist's name"),
+                        ("every friday 15:00 Europe/London extra", "I didn't understand `extra`")]:
+        with pytest.raises(deploys.ScheduleError, match=part):
+            deploys.parse_when(words, "UTC")
+
+
+def test_next_occurrence_keeps_the_wall_time_across_dst() -> None:
+    weekly = deploys.Recurrence(time(15, 0), "America/New_York", weekday=3)
+    assert weekly.next_after(ny(3, 5, 15, 0)) == datetime(2026, 3, 12, 19, 0, tzinfo=UTC)  # EDT from 8 March
+    assert weekly.next_after(datetime(2026, 3, 5, 19, 59, tzinfo=UTC)) == datetime(2026, 3, 5, 20, 0, tzinfo=UTC)
+    once = deploys.Recurrence(time(15, 0), "America/New_York", on=date(2026, 3, 12))
+    assert once.next_after(ny(3, 12, 15, 0)) is None
+
+
+def test_reminders_land_in_working_hours_and_each_once() -> None:
+    person = calendar.Person("America/New_York")
+    thursday = ny(3, 12, 15)
+    assert deploys.reminder_due(RHYTHM, person, thursday, ny(3, 11, 14, 59)) is None
+    assert deploys.reminder_due(RHYTHM, person, thursday, ny(3, 11, 15)) == timedelta(hours=24)
+    assert deploys.reminder_due(RHYTHM, person, thursday, ny(3, 12, 14)) == timedelta(hours=1)
+    assert deploys.reminder_due(RHYTHM, person, thursday, thursday) is None
+    # Tuesday 10 March 08:30: -24 h is Monday 08:30, a holiday: the last working moment before is Friday 17:30; -1 h is
+    # 07:30 on Tuesday, before the day starts: also Friday 17:30, so it is not sent again.
+    tuesday = ny(3, 10, 8, 30)
+    assert deploys.last_working_moment(RHYTHM, person, tuesday - timedelta(hours=24)) == ny(3, 6, 17, 30)
+    assert deploys.reminder_due(RHYTHM, person, tuesday, ny(3, 6, 17, 29)) is None
+    assert deploys.reminder_due(RHYTHM, person, tuesday, ny(3, 6, 17, 30)) == timedelta(hours=24)
+    # An evening deploy (19:00): -1 h is 18:00, after the day ends: sent at 17:30 the same day.
+    assert deploys.last_working_moment(RHYTHM, person, ny(3, 12, 18)) == ny(3, 12, 17, 30)
+
+
+def test_leave_on_the_deploy_date() -> None:
+    away = calendar.Person("America/New_York", absences=(calendar.Absence(date(2026, 3, 12), date(2026, 3, 12)),))
+    assert deploys.on_leave(RHYTHM, away, ny(3, 12, 15))
+    assert not deploys.on_leave(RHYTHM, away, ny(3, 13, 15))
+
+
+def _user(uid: int, name: str) -> User:
+    return User(uid, 1, f"U{uid}", name.lower(), name, None, "member", None, "UTC", True, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_compliance_names_the_missing_items_and_their_owner() -> None:
+    items = [{"key": "1", "text": "Run the tests"}, {"key": "2", "text": "Back up"}, {"key": "3", "text": "Tag"}]
+    done = deploys.compliance(items, [_user(1, "Diego"), _user(2, "Nina")], {1: ["1", "2", "3"], 2: ["1"]})
+    assert not done.compliant and done.notes == "Missing: Nina: Back up; Tag"
+    assert deploys.compliance(items, [_user(1, "Diego")], {1: ["3", "2", "1"]}).compliant
