@@ -170,11 +170,15 @@ class Steward:
         except Exception:
             log.exception("reminders_restore_failed")
         port = self.settings.port if self.health_port is None else self.health_port
+        from bot.dashboard.web import Dashboard
+
         self.health = HealthServer(self.pool, self.metrics, socket_connected=self.socket_connected,
                                    is_leader=lambda: self.leadership.is_leader, mode="sandbox" if self.sandbox else "slack",
-                                   clock=self.clock.now)
+                                   clock=self.clock.now, dashboard=Dashboard(self.pool, self.clock.now, self.settings))
         try:
             self.health_port = await self.health.start("127.0.0.1" if self.sandbox else "0.0.0.0", port)
+            # `/steward dashboard` links here (STEWARD_PUBLIC_URL, else this server's own port).
+            self.deps.extras["dashboard_url"] = self.settings.dashboard_url(self.health_port)
         except OSError as exc:
             log.warning("health_server_not_started", port=port, error=str(exc))
             self.health = None
@@ -309,13 +313,17 @@ async def run_bot(settings: Settings, *, sandbox: bool = False, sandbox_port: in
             if sandbox_env is not None:
                 await bind_sandbox(sandbox_env, db.pool)
             where = f"health on :{bot.health_port}" if bot.health_port else "no health server"
+            board = (f"  The manager dashboard: {bot.settings.dashboard_url(bot.health_port)} (sign in with a one-time password "
+                     "from `/steward dashboard` as a manager or admin, or `steward admin password <email>`).\n"
+                     if bot.health_port else "")
             if sandbox_env is not None:
                 notice = f"  {sandbox_env.notice}\n" if sandbox_env.notice else ""
                 print(f"\nSteward is running in the local sandbox (no Slack account needed).\n{notice}"
                       f"  Open {sandbox_env.web_url} in your browser: pick who you are, DM Steward, post in channels.\n"
-                      f"  ({where}; the sandbox is kept in {sandbox_env.state_file.path}; Ctrl-C to stop)\n", flush=True)
+                      f"{board}  ({where}; the sandbox is kept in {sandbox_env.state_file.path}; Ctrl-C to stop)\n", flush=True)
             else:
-                print(f"Steward is connected to Slack ({where}, pid {os.getpid()} on {socket.gethostname()}). Ctrl-C to stop.", flush=True)
+                print(f"Steward is connected to Slack ({where}, pid {os.getpid()} on {socket.gethostname()}). Ctrl-C to stop.\n"
+                      f"{board}", end="", flush=True)
             try:
                 sig = await _wait_for_stop_signal()
                 log.info("stopping", signal=signal.Signals(sig).name, within_seconds=settings.shutdown_seconds)

@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     jrun.add_argument("name")
     jrun.add_argument("--now", help="ISO-8601 instant to run the job as if it were (default: now)")
 
+    admin = sub.add_parser("admin", help="dashboard accounts")
+    asub = admin.add_subparsers(dest="admin_command", metavar="ACTION")
+    pw = asub.add_parser("password", help="give a manager or admin a one-time dashboard password (printed once; "
+                                          "they choose their own at first sign-in)")
+    pw.add_argument("person", metavar="EMAIL_OR_SLACK_ID", help="their email address or Slack member ID (U…)")
+    pw.add_argument("--workspace", metavar="TEAM_ID", default=None,
+                    help="the Slack workspace (T…) when the email is in more than one")
+
     sub.add_parser("doctor", help="check the installation: database, pgvector, migrations, Slack, OpenAI")
 
     bf = sub.add_parser("backfill", help="read channel history into context memory (resumable)")
@@ -125,6 +133,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, setting
         from jobs.backfill import cli as backfill_cli
 
         return asyncio.run(backfill_cli(settings, args.channels, args.all_channels, args.days))
+    if args.command == "admin":
+        if args.admin_command is None:
+            parser.parse_args(["admin", "--help"])
+        return asyncio.run(_admin_password(settings, args.person, args.workspace))
     if args.command == "doctor":
         from bot.doctor import run_doctor
 
@@ -173,6 +185,40 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
             return 1 if changed else 0
     finally:
         await db.close()
+
+
+async def _admin_password(settings: Settings, login: str, workspace: str | None) -> int:
+    """`steward admin password`: a one-time dashboard password for one manager or admin, printed once (stdout);
+    refusals on stderr with exit 1 (nobody found, more than one, a member, someone deactivated)."""
+    from bot.errors import StewardError
+    from bot.runtime import database
+    from bot.services import dashboard_auth
+
+    async with database(settings) as db, db.pool.connection() as conn:  # type: ignore[union-attr]
+        people = await dashboard_auth.people_named(conn, login, team_id=workspace)
+        if not people:
+            where = f" in workspace {workspace}" if workspace else ""
+            return _fail(f"nobody{where} has the email address or Slack member ID {login!r}; check the spelling "
+                         "(Steward knows the people of the workspaces it has synced)")
+        if len({p.organization_id for p in people}) > 1:
+            teams = ", ".join(sorted({t for p in people if (t := await _team_of(conn, p.organization_id))}))
+            return _fail(f"{login!r} is in more than one workspace ({teams}); name one with --workspace TEAM_ID")
+        person = people[0]
+        try:
+            password = await dashboard_auth.set_one_time_password(conn, person, datetime.now(UTC), via="cli")
+        except StewardError as exc:
+            return _fail(str(exc))
+    print(f"One-time dashboard password for {person.display_name} ({person.email or person.slack_id}, {person.role}):\n"
+          f"\n    {password}\n\nIt is shown this once. Sign in at {settings.dashboard_url()} and choose a new "
+          "password before anything else is shown.")
+    return 0
+
+
+async def _team_of(conn: Any, organization_id: int) -> str | None:
+    from db.queries import Q
+
+    row = await (await conn.execute(Q["dashboard_team_of"], {"organization_id": organization_id})).fetchone()
+    return row[0] if row else None
 
 
 async def _jobs(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""`/healthz` and `/metrics` on PORT (aiohttp)."""
+"""`/healthz`, `/metrics` and the manager dashboard (`/dashboard/`, bot/dashboard/web.py) on PORT (aiohttp)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,15 @@ def _percentile(values: list[float], q: float) -> float:
 
 class HealthServer:
     def __init__(self, pool: Any, metrics: Metrics, *, socket_connected: Callable[[], bool],
-                 is_leader: Callable[[], bool], mode: str, clock: Callable[[], datetime] | None = None) -> None:
+                 is_leader: Callable[[], bool], mode: str, clock: Callable[[], datetime] | None = None,
+                 dashboard: Any = None) -> None:
         self.pool = pool
         self.clock = clock or (lambda: datetime.now(UTC))
         self.metrics = metrics
         self.socket_connected = socket_connected
         self.is_leader = is_leader
         self.mode = mode
+        self.dashboard = dashboard  # bot.dashboard.web.Dashboard, mounted at /dashboard/ when given
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -41,6 +43,8 @@ class HealthServer:
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/metrics", self.metrics_view)
+        if self.dashboard is not None:
+            self.dashboard.mount(app)
         return app
 
     async def start(self, host: str, port: int) -> int:

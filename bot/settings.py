@@ -78,10 +78,18 @@ class Settings:
     auto_migrate: bool = True
     token_key: Secret | None = None  # STEWARD_TOKEN_KEY: Fernet key(s) for bot tokens kept in the database
     shutdown_seconds: int = 20
+    # STEWARD_PUBLIC_URL: where people reach this server (the dashboard's sign-in links); None: http://localhost:PORT
+    public_url: str | None = None
 
     @property
     def slack_configured(self) -> bool:
         return self.slack_bot_token is not None and self.slack_app_token is not None
+
+    def dashboard_url(self, port: int | None = None) -> str:
+        """The dashboard's address as people reach it: STEWARD_PUBLIC_URL + ``/dashboard/``, else
+        ``http://localhost:<port>/dashboard/`` (``port``: the port the server got; default PORT)."""
+        base = self.public_url or f"http://localhost:{self.port if port is None else port}"
+        return f"{base}/dashboard/"
 
     @property
     def offline_ai(self) -> bool:
@@ -170,6 +178,11 @@ class Settings:
                 raise SettingsError("STEWARD_TOKEN_KEY", str(exc)) from None
         shutdown = _int(get("STEWARD_SHUTDOWN_SECONDS"), "STEWARD_SHUTDOWN_SECONDS", default=20, low=1, high=600)
 
+        public_url = get("STEWARD_PUBLIC_URL")
+        if public_url is not None:
+            _require_http_url("STEWARD_PUBLIC_URL", public_url)
+            public_url = public_url.rstrip("/")
+
         auto_migrate_raw = (get("STEWARD_AUTO_MIGRATE") or "true").lower()
         if auto_migrate_raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise SettingsError("STEWARD_AUTO_MIGRATE", "must be true or false")
@@ -192,6 +205,7 @@ class Settings:
             auto_migrate=auto_migrate_raw in ("1", "true", "yes", "on"),
             token_key=_secret_or_none(token_key),
             shutdown_seconds=shutdown,
+            public_url=public_url,
         )
 
 

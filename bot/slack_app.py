@@ -33,7 +33,7 @@ log = get_logger(__name__)
 # for message listeners that overlap; the catch-all DM handler registers last.
 # "flags" comes early: its message listener (the relay of a private inquiry's threads) must see a reply such as "help"
 # before the DM listeners do.
-FEATURES = ("workspace", "flags", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "ladders", "team", "blockers", "overdue", "team_home", "cards", "checklists", "recognition", "kpis", "reports", "dm")
+FEATURES = ("workspace", "flags", "help", "home", "reminders", "tasks", "pipeline", "standup", "updates", "ooo", "mood", "context", "privacy", "clients", "dates", "ladders", "team", "blockers", "overdue", "team_home", "cards", "checklists", "recognition", "kpis", "reports", "dashboard", "dm")
 
 
 def build_app(deps: Deps, tenants: Tenants, features: tuple[str, ...] = FEATURES) -> AsyncApp:

@@ -18,6 +18,8 @@ DAILY_RULES = (
     "delete_old_channel_messages",
     "delete_processed_inbox_events",
     "delete_old_job_runs",
+    "delete_old_dashboard_sessions",
+    "delete_old_dashboard_login_attempts",
 )
 MONTHLY_RULES = ("delete_old_security_audit_logs", "delete_old_rate_limit_events", "delete_old_dead_letters")
 

@@ -38,6 +38,7 @@ def test_wheel_carries_sql_and_data_files(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"sql/migrations/{p.name}" for p in (ROOT / "sql" / "migrations").glob("*.sql")}
     expected |= {f"sql/queries/{p.name}" for p in (ROOT / "sql" / "queries").glob("*.sql")}
-    expected |= {"sql/__init__.py", "bot/manifest.yaml", "bot/sandbox/static/index.html"}
+    expected |= {"sql/__init__.py", "bot/manifest.yaml", "bot/sandbox/static/index.html", "bot/dashboard/static/dashboard.css"}
+    expected |= {f"bot/dashboard/templates/{p.name}" for p in (ROOT / "bot" / "dashboard" / "templates").glob("*.html")}
     assert expected <= names, sorted(expected - names)
     assert not any(name.startswith("tests/") for name in names)

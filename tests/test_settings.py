@@ -98,3 +98,14 @@ def test_cli_bad_setting_is_one_line_and_exit_2(name: str, value: str, tmp_path:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"steward: configuration error: {name}:")
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_public_url_names_the_dashboards_address() -> None:
+    assert Settings.from_env({}).dashboard_url() == "http://localhost:8080/dashboard/"
+    assert Settings.from_env({"PORT": "9000"}).dashboard_url() == "http://localhost:9000/dashboard/"
+    assert Settings.from_env({"PORT": "9000"}).dashboard_url(4321) == "http://localhost:4321/dashboard/"
+    public = Settings.from_env({"STEWARD_PUBLIC_URL": "https://steward.acme.test/"})
+    assert public.dashboard_url(4321) == "https://steward.acme.test/dashboard/"
+    with pytest.raises(SettingsError) as bad:
+        Settings.from_env({"STEWARD_PUBLIC_URL": "steward.acme.test"})
+    assert bad.value.variable == "STEWARD_PUBLIC_URL" and "http(s) URL" in str(bad.value)

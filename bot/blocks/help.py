@@ -54,6 +54,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ]),
     ("Settings", [
         "`/steward help` this list \u00b7 `/steward my-data` everything I hold about you",
+        "Managers and admins: `/steward dashboard` DMs you a sign-in link to the web dashboard (the team today, KPI and "
+        "mood charts, flags, the board; a one-time password the first time)",
         "`/steward dates day-first|month-first|auto` how I read 3/4 (from your Slack language and region unless you choose)",
         "`/steward kudos` where kudos go \u00b7 admins: `/steward kudos channel #wins` (or `off` for DMs)",
         "`/steward reports` where organization reports go \u00b7 admins: `/steward reports channel #leads` (or `off` for "

@@ -670,3 +670,18 @@ async def trend(conn: psycopg.AsyncConnection, org_id: int, *, user_id: int | No
         "organization_id": org_id, "period": "weekly", "user_id": user_id,
         "since": last_monday - timedelta(weeks=periods - 1), "until": last_monday})).fetchall()
     return [(r[0], dict(r[2])) for r in rows]
+
+
+async def mean_trend(conn: psycopg.AsyncConnection, org_id: int, user_ids: Sequence[int], *, periods: int = 8,
+                     until: date) -> list[tuple[date, dict[str, float | None]]]:
+    """A group's trend from its people's weekly snapshots (:func:`trend` of each): per week the mean of their values
+    (weighted throughput: the sum), oldest first; weeks none of them has a snapshot for are left out."""
+    by_week: dict[date, dict[str, list[float]]] = {}
+    for user_id in user_ids:
+        for start, values in await trend(conn, org_id, user_id=user_id, periods=periods, until=until):
+            week = by_week.setdefault(start, {})
+            for kpi, value in values.items():
+                if value is not None:
+                    week.setdefault(kpi, []).append(float(value))
+    return [(start, {k: (sum(v) if k == "weighted_throughput" else sum(v) / len(v)) for k, v in week.items()})
+            for start, week in sorted(by_week.items())]

@@ -32,6 +32,7 @@ COUNT_LABELS: tuple[str, ...] = (
     "help you gave or were given (/helped, thanks)",
     "notifications sent to you",
     "channel messages kept for context (deleted after the retention period)",
+    "dashboard sessions and sign-in attempts (managers and admins; erased with you)",
 )
 
 # The tables an export copies, each read by the query person_export_<table>. Journals and mood are

@@ -33,11 +33,11 @@ class ChartError(Exception):
 
 
 def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Mapping[str, float | None], *,
-           title: str, kpis: Sequence[str] = MAIN_KPIS) -> bytes:
-    """The PNG of ``trend`` (oldest first: ``(period_start, {kpi: value})``; the last :data:`PERIODS` are drawn)
+           title: str, kpis: Sequence[str] = MAIN_KPIS, periods: int = PERIODS) -> bytes:
+    """The PNG of ``trend`` (oldest first: ``(period_start, {kpi: value})``; the last ``periods`` are drawn)
     with each KPI's current target (``targets[kpi]``, a dashed line labelled :data:`TARGET_LABEL`) in its own panel; rates in percent. Raises
     ChartError when there is nothing to draw or drawing fails."""
-    points = list(trend)[-PERIODS:]
+    points = list(trend)[-periods:]
     shown = [k for k in kpis if any(values.get(k) is not None for _, values in points)]
     if not points or not shown:
         raise ChartError("no snapshots to draw")
@@ -64,6 +64,38 @@ def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Ma
         for index in range(len(shown), rows * columns):
             axes[index // columns][index % columns].set_visible(False)
         fig.suptitle(title, fontsize=12)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+    except (ValueError, TypeError, OverflowError, RuntimeError) as exc:
+        raise ChartError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        plt.close(fig)
+    return out.getvalue()
+
+
+MOOD_SIZE_INCHES = (9.0, 3.6)
+
+
+def render_mood(weeks: Sequence[tuple[date, float | None, int]], *, title: str, min_people: int) -> bytes:
+    """The PNG of a team's weekly mood (``(monday, average or None, people who answered)``, oldest first) on the
+    1–5 scale; a week with an average of None (fewer than ``min_people`` answered) is drawn as a gap and labelled
+    "n<min". Raises ChartError when no week has an average."""
+    points = list(weeks)
+    if not any(average is not None for _, average, _ in points):
+        raise ChartError("no week with enough answers to draw")
+    fig, ax = plt.subplots(1, 1, figsize=MOOD_SIZE_INCHES, dpi=DPI)
+    try:
+        xs = list(range(len(points)))
+        ax.plot([x for x, (_, a, _) in zip(xs, points, strict=True) if a is not None],
+                [a for _, a, _ in points if a is not None], marker="o", color="#2eb67d", linewidth=2)
+        for x, (_, average, _people) in zip(xs, points, strict=True):
+            if average is None:
+                ax.annotate(f"n<{min_people}", (x, 1.2), ha="center", fontsize=7, color="#616061")
+        ax.set_ylim(1, 5)
+        ax.set_xticks(xs, [f"{start.day} {start:%b}" for start, _, _ in points], fontsize=7, rotation=45)
+        ax.set_title(title, fontsize=11)
+        ax.grid(alpha=0.3)
         fig.tight_layout()
         out = io.BytesIO()
         fig.savefig(out, format="png")

@@ -127,15 +127,7 @@ async def team_trend(conn: psycopg.AsyncConnection, org_id: int, period: Period,
         return list(await kpis.trend(conn, org_id, user_id=None, periods=chart.PERIODS, until=period.end))
     if audience == "self" and people:
         return list(await kpis.trend(conn, org_id, user_id=people[0].id, periods=chart.PERIODS, until=period.end))
-    by_week: dict[date, dict[str, list[float]]] = {}
-    for person in people:
-        for start, values in await kpis.trend(conn, org_id, user_id=person.id, periods=chart.PERIODS, until=period.end):
-            week = by_week.setdefault(start, {})
-            for kpi, value in values.items():
-                if value is not None:
-                    week.setdefault(kpi, []).append(float(value))
-    return [(start, {k: (sum(v) if k == "weighted_throughput" else sum(v) / len(v)) for k, v in week.items()})
-            for start, week in sorted(by_week.items())]
+    return await kpis.mean_trend(conn, org_id, [u.id for u in people], periods=chart.PERIODS, until=period.end)
 
 
 async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *, audience: Audience,

@@ -17,11 +17,12 @@ log = get_logger(__name__)
 
 async def record(conn: psycopg.AsyncConnection, *, organization_id: int, event_type: str, threat_level: str,
                  description: str, user_id: int | None = None, slack_user_id: str | None = None,
-                 details: dict[str, Any] | None = None) -> None:
+                 details: dict[str, Any] | None = None, now: datetime | None = None) -> None:
+    """One security event. ``now`` (aware) is its ``created_at`` when given (a rule's clock), else the database's."""
     await conn.execute(Q["security_event_insert"], {
         "organization_id": organization_id, "user_id": user_id, "external_user_id": slack_user_id,
         "event_type": event_type, "threat_level": threat_level, "description": description[:1000],
-        "details": Jsonb(details or {}),
+        "details": Jsonb(details or {}), "now": now,
     })
     log.warning("security_event", event_type=event_type, threat_level=threat_level, organization_id=organization_id)
 

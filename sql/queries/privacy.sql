@@ -26,7 +26,9 @@ SELECT
     (SELECT count(*) FROM interventions WHERE organization_id = %(organization_id)s
        AND (user_id = %(user_id)s OR helped_user_id = %(user_id)s)),
     (SELECT count(*) FROM notifications WHERE organization_id = %(organization_id)s AND recipient_id = %(user_id)s),
-    (SELECT count(*) FROM channel_messages WHERE organization_id = %(organization_id)s AND user_id = %(slack_id)s)
+    (SELECT count(*) FROM channel_messages WHERE organization_id = %(organization_id)s AND user_id = %(slack_id)s),
+    (SELECT count(*) FROM dashboard_sessions WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s)
+      + (SELECT count(*) FROM dashboard_login_attempts WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s)
 
 -- name: person_export_tasks
 SELECT display_id, title, status, priority, due_date, task_type, size, weight, carry_forward_count, created_at, completed_at

@@ -47,3 +47,14 @@ WHERE started_at < %(now)s - interval '30 days'
 -- name: delete_old_dead_letters
 DELETE FROM event_inbox
 WHERE status = 'dead' AND received_at < %(now)s - interval '90 days'
+
+-- name: delete_old_dashboard_sessions
+-- Dashboard sessions a day after they ended or went idle past the 12-hour limit (bot/services/dashboard_auth.py):
+-- nothing can use them any more.
+DELETE FROM dashboard_sessions
+WHERE coalesce(ended_at, last_seen_at + interval '12 hours') < %(now)s - interval '1 day'
+
+-- name: delete_old_dashboard_login_attempts
+-- Sign-in attempts after 30 days: the lockout reads 15 minutes of them; refusals stay in security_audit_logs.
+DELETE FROM dashboard_login_attempts
+WHERE created_at < %(now)s - interval '30 days'

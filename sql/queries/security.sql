@@ -2,8 +2,11 @@
 
 
 -- name: security_event_insert
-INSERT INTO security_audit_logs (organization_id, user_id, external_user_id, event_type, threat_level, description, details)
-VALUES (%(organization_id)s, %(user_id)s, %(external_user_id)s, %(event_type)s, %(threat_level)s, %(description)s, %(details)s)
+-- created_at: the caller's now when given (a rule's clock), else the database's.
+INSERT INTO security_audit_logs (organization_id, user_id, external_user_id, event_type, threat_level, description, details,
+                                 created_at)
+VALUES (%(organization_id)s, %(user_id)s, %(external_user_id)s, %(event_type)s, %(threat_level)s, %(description)s, %(details)s,
+        coalesce(%(now)s::timestamptz, now()))
 
 -- name: audit_insert
 -- created_at: the caller's now when given (a rule's clock), else the database's.

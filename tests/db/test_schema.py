@@ -24,7 +24,9 @@ TODAY = date(2025, 3, 3)
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 
 # Not organization-scoped: Steward's own plumbing, plus organizations itself.
-UNSCOPED_TABLES = {"organizations", "event_inbox", "inbox_effects", "job_runs", "steward_processes"}
+# dashboard_login_attempts: a sign-in attempt may name no account, so its organization may be unknown (0021).
+UNSCOPED_TABLES = {"organizations", "event_inbox", "inbox_effects", "job_runs", "steward_processes",
+                   "dashboard_login_attempts"}
 # Keyed by organization_id instead of an identity id.
 ORG_KEYED_TABLES = {"org_settings", "task_counters", "blocker_counters"}
 
@@ -38,7 +40,7 @@ EXPECTED_TABLES = {
     "reports", "interventions", "action_items", "reinforcements", "kpi_targets", "kpi_snapshots",
     "checklists", "checklist_completions", "sops", "sop_records", "channel_messages",
     "context_observations", "context_summaries", "backfill_state", "event_inbox", "inbox_effects", "job_runs",
-    "steward_processes",
+    "steward_processes", "dashboard_sessions", "dashboard_login_attempts",
 }  # fmt: skip
 
 
@@ -174,6 +176,8 @@ async def populate(conn: Conn, org: int, tag: str = "a") -> dict[str, int]:
     await add("summary", "context_summaries", entity_type="client", entity_key="acme",
               summary="Acme: launch moving to April", observation_count=1)  # fmt: skip
     await add("backfill", "backfill_state", channel_id="C-acme")
+    await add("dashboard_session", "dashboard_sessions", user_id=ids["manager"], token_sha256=bytes(32),
+              csrf_token="c" * 43, last_seen_at=datetime(2026, 3, 2, tzinfo=UTC))  # fmt: skip
     return ids
 
 
@@ -620,6 +624,9 @@ EXPECTED_FKS = {
     ("day_plan_items", "submission_id"): ("thread_submissions", "n"),
     ("day_plan_items", "task_id"): ("tasks", "c"),
     ("day_plan_items", "user_id"): ("users", "c"),
+    # 0021_dashboard: a person's dashboard sessions and sign-in records go with them.
+    ("dashboard_sessions", "user_id"): ("users", "c"),
+    ("dashboard_login_attempts", "user_id"): ("users", "c"),
 }
 
 

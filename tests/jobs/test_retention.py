@@ -50,12 +50,25 @@ async def test_daily_rules_cut_exactly_at_each_boundary(pool, conn: psycopg.Asyn
                            (org, label, created))
     # Audit logs are not touched by the daily rules.
     await conn.execute("INSERT INTO security_audit_logs (organization_id, event_type, created_at) VALUES (%s, 'x', %s)", (org, NOW - timedelta(days=400)))
+    # 5. dashboard sessions a day after they ended or went 12 hours idle; sign-in attempts after 30 days (0021)
+    for csrf, last_seen, ended in (("ended-1d+1s" + "x" * 32, NOW - timedelta(days=3), NOW - timedelta(days=1) - S),
+                                   ("ended-1d-1s" + "x" * 32, NOW - timedelta(days=3), NOW - timedelta(days=1) + S),
+                                   ("idle-36h+1s" + "x" * 32, NOW - timedelta(hours=36) - S, None),
+                                   ("idle-36h-1s" + "x" * 32, NOW - timedelta(hours=36) + S, None)):
+        await conn.execute("INSERT INTO dashboard_sessions (organization_id, user_id, token_sha256, csrf_token, last_seen_at, ended_at) "
+                           "VALUES (%s, %s, %s, %s, %s, %s)", (org, user, bytes(32), csrf, last_seen, ended))
+    for login, created in (("old@acme.test", NOW - timedelta(days=30) - S), ("young@acme.test", NOW - timedelta(days=30) + S)):
+        await conn.execute("INSERT INTO dashboard_login_attempts (login, address, outcome, created_at) VALUES (%s, '127.0.0.1', "
+                           "'unknown_login', %s)", (login, created))
 
     deps = Deps(settings=Settings.from_env({}), pool=pool)
     deleted = await retention.run_daily(deps, NOW)
 
     assert deleted == {"expired_drafts": 1, "old_confirmed_drafts": 1, "abandoned_drafts": 1, "old_channel_messages": 1,
-                       "processed_inbox_events": 0, "old_job_runs": 0}
+                       "processed_inbox_events": 0, "old_job_runs": 0, "old_dashboard_sessions": 2,
+                       "old_dashboard_login_attempts": 1}
+    assert {c[:11] for c in await _left(conn, "dashboard_sessions", "csrf_token")} == {"ended-1d-1s", "idle-36h-1s"}
+    assert await _left(conn, "dashboard_login_attempts", "login") == {"young@acme.test"}
     assert await _left(conn, "task_drafts", "raw_text") == {"expires-in-1s", "confirmed-30d-1s", "abandoned-7d-1s", "pending-fresh"}
     assert await _left(conn, "channel_messages", "ts") == {"2.000002"}
     assert await fetchval(conn, "SELECT count(*) FROM security_audit_logs") == 1
@@ -107,7 +120,7 @@ def test_cli_runs_retention_and_prints_counts(db_dsn: str, tmp_path) -> None:  #
     counts = report["result"]
     assert set(counts) == {"expired_drafts", "old_confirmed_drafts", "abandoned_drafts", "old_channel_messages",
                            "old_security_audit_logs", "old_rate_limit_events", "processed_inbox_events", "old_job_runs",
-                           "old_dead_letters"}
+                           "old_dead_letters", "old_dashboard_sessions", "old_dashboard_login_attempts"}
     assert all(v == 0 for v in counts.values())
     bad = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "retention", "--now", "yesterday"],
                          env=env, capture_output=True, text=True, timeout=120)
