@@ -39,7 +39,7 @@ COMMANDS = ("/steward", "/task", "/tasks", "/board", "/reminder", "/reminders", 
 OTHER_COMMANDS = ("/remind", "/topic", "/invite")  # another app's, and Slack's own
 STEWARD_WORDS = ("help", "standup", "stage", "tasktype", "memory", "client", "clients", "project", "projects", "dates",
                  "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role", "cards", "rampup",
-                 "kudos", "reports", "kpi", "checklist", "checklists", "sop", "sops", "deploy", "deploys")
+                 "kudos", "reports", "kpi", "checklist", "checklists", "sop", "sops", "deploy", "deploys", "dashboard")
 ACTION_IDS = ("draft_confirm", "draft_cancel", "draft_edit", "draft_as_update", "task_mark_done", "home_task_done",
               "home_task_move", "eod_toggle", "eod_all_done", "eod_drop_open", "standup_settings_open", "standup_undo",
               "standup_edit", "mood_1", "mood_2", "mood_3", "mood_4", "mood_5", "mood_note_open", "privacy_erase_confirm",
