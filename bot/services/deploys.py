@@ -14,7 +14,10 @@ The job ``deploy-reminders`` (:func:`run_for_org`, every minute) for each upcomi
   the deploy's checklist as checkboxes (bot/services/checklists.py ``send_checklist``, for_date = D's date in the
   schedule's zone). Working hours permitting: a reminder whose instant falls outside the member's working hours (the
   people calendar: their clock, workdays, holidays, leave) goes at the last working moment before it (the end of their
-  last working day before it). When several reminders are due at one run, only the latest is sent (a deploy added 30
+  last working day before it), and never in their quiet hours or a Slack status "away" (those are on their OWN clock even
+  when the team's clock sets the working day: the reminder goes just before they begin). A reminder that could only
+  reach them after the deploy is not sent. Its words give the deploy's date and time (and the member's own wall time),
+  never "in N hours". When several reminders are due at one run, only the latest is sent (a deploy added 30
   minutes ahead gets one reminder, not two); one moved onto or before the previous one's instant is not sent twice.
   A member on leave (an absence covering D's date in their own zone) gets nothing and is not counted.
 * The SOP record: at D, one ``sop_records`` row (user_id NULL, recorded_at = D) for the deploy's SOP (the SOP tied to
@@ -282,20 +285,46 @@ async def remove(conn: psycopg.AsyncConnection, org_id: int, actor: User, client
 
 # ---------------------------------------------------------------- the job's rules (pure)
 
+def _reachable_at(rhythm: calendar.Rhythm, person: calendar.Person, t: datetime) -> datetime | None:
+    """None when a DM sent at ``t`` reaches the person at once (outside their quiet hours and any away interval, on
+    a date that is a workday of theirs in their own zone: :func:`bot.services.calendar.reachable_from`'s rules);
+    else the latest instant before ``t`` worth trying instead (just before the quiet hours, the away interval or the
+    own-zone day that stops it)."""
+    own = calendar.own_zone(rhythm, person)
+    span = calendar.quiet_span(t, own, rhythm.quiet_hours_start, rhythm.quiet_hours_end)
+    if span is not None:
+        return span[0] - _STEP
+    away = next((a for a in person.away if a.holds(t)), None)
+    if away is not None:
+        return away.start - _STEP
+    day = calendar.local_date(t, own)
+    if not calendar.available_on(rhythm, person, day):
+        return calendar.at_local(day, calendar.MIDNIGHT, own) - _STEP
+    return None
+
+
+# The job runs once a minute: a reminder moved before a quiet period goes the minute before it starts.
+_STEP = timedelta(minutes=1)
+
+
 def last_working_moment(rhythm: calendar.Rhythm, person: calendar.Person, at: datetime) -> datetime:
-    """``at`` when it lies in the person's working hours (the people calendar's :func:`~bot.services.calendar.working_from`:
-    morning to end of day on their clock, workdays, holidays and leave); else the end of their last working day
-    before it (or ``at``'s own day's end of day when ``at`` is after it). ``at`` itself when none is found within
-    :data:`WORKING_LOOKBACK_DAYS`."""
-    if calendar.working_from(rhythm, person, at) == at:
-        return at
+    """The latest instant at or before ``at`` (aware) that is in the person's working hours (the people calendar's
+    :func:`~bot.services.calendar.working_from`: morning to end of day on their clock, workdays, holidays and leave)
+    AND at which a DM reaches them at once (outside their quiet hours, which are on their OWN clock even when the
+    team's clock sets the working day, and outside a Slack status "away"; the notification path would hold a DM
+    through those: tester16 F1). ``at`` itself when it is such an instant; ``at`` when none is found within
+    :data:`WORKING_LOOKBACK_DAYS` (the caller then checks the person is reachable before the deploy at all)."""
     tz = calendar.clock_zone(rhythm, person)
     day = calendar.local_date(at, tz)
     for _ in range(WORKING_LOOKBACK_DAYS):
         if calendar.available_on(rhythm, person, day):
-            end = calendar.end_of_day_at(day, rhythm, tz)
-            if calendar.morning_at(day, rhythm, tz) <= at:
-                return min(end, at)
+            start = calendar.morning_at(day, rhythm, tz)
+            t = min(calendar.end_of_day_at(day, rhythm, tz), at)
+            while t >= start:
+                earlier = _reachable_at(rhythm, person, t)
+                if earlier is None:
+                    return t
+                t = min(earlier, t - _STEP)
         day -= timedelta(days=1)
     return at
 
@@ -326,6 +355,21 @@ def on_leave(rhythm: calendar.Rhythm, person: calendar.Person, deploy_at: dateti
 def _lead_words(lead: timedelta) -> str:
     hours = int(lead.total_seconds() // 3600)
     return "24 hours" if hours == 24 else f"{hours} hour" + ("s" if hours != 1 else "")
+
+
+def reminder_text(deploy: Deploy, lead: timedelta, member_zone: str) -> str:
+    """A reminder's words: which reminder it is (``lead`` before the deploy) and the deploy's instant as a date and
+    time, never "in N hours" (a DM can wait out quiet hours: tester16 F2), in the schedule's zone and, when the
+    member's own zone (IANA name) shows another wall time, theirs too ("15:00 America/New_York (21:00 your time,
+    Europe/Berlin)")."""
+    zone = deploy.recurrence.timezone
+    there = deploy.at.astimezone(ZoneInfo(zone))
+    when = f"{there:%a %d %b} at {there:%H:%M} ({zone})"
+    mine = deploy.at.astimezone(calendar.zone(member_zone))
+    if mine.replace(tzinfo=None) != there.replace(tzinfo=None):
+        day = "" if mine.date() == there.date() else f"{mine:%a} "
+        when += f", {day}{mine:%H:%M} your time ({member_zone})"
+    return f"Deploy reminder, {_lead_words(lead)} ahead: the {markup.mrkdwn(deploy.client_name)} deploy is {when}."
 
 
 @dataclass(frozen=True)
@@ -384,18 +428,19 @@ def _key(deploy: Deploy, what: str, user: User) -> str:
 
 
 async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, member: User, text: str, key: str,
-                  lead: timedelta, now: datetime) -> int | None:
+                  lead: timedelta, now: datetime, hold_until: datetime | None = None) -> int | None:
     """One reminder DM (once: ``key``). With a checklist: the first reminder a member gets for the deploy's date is a
     line naming the deploy, then the checklist itself as checkboxes (``send_checklist``, which makes the
     checklist_completions row, for_date = the deploy's date, its context naming the deploy); a later one (the
     checklist was already sent, and ``send_checklist`` sends a checklist once per person and date) carries the same
-    checkboxes, in their current state, under the reminder."""
+    checkboxes, in their current state, under the reminder. ``hold_until``: the first instant the member can be
+    reached (the people calendar), which the caller has checked is before the deploy."""
     from bot.blocks import checklists as checklist_blocks  # the checklists feature (issue 16, part A)
     from bot.services import checklists
 
     if deploy.checklist_id is None:
         return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=text,
-                            targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+                            targets=[Target.dm(member.slack_id)], now=now, user_id=member.id, hold_until=hold_until)
     async with conn.transaction():
         sent_before = await (await conn.execute(Q["deploy_completion_exists"], {
             "organization_id": org_id, "checklist_id": deploy.checklist_id, "user_id": member.id,
@@ -403,11 +448,11 @@ async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, me
         lead_in = f"{text} Your checklist *{markup.mrkdwn(deploy.checklist_name or '')}*: tick each item as you do it."
         if sent_before is None:
             queued = await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
-                                  targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+                                  targets=[Target.dm(member.slack_id)], now=now, user_id=member.id, hold_until=hold_until)
             if queued is not None:
                 await checklists.send_checklist(
                     conn, organization_id=org_id, checklist_id=deploy.checklist_id, user_id=member.id,
-                    for_date=deploy.for_date, now=now,
+                    for_date=deploy.for_date, now=now, hold_until=hold_until,
                     context={"deploy_schedule_id": deploy.schedule_id, "deploy_at": deploy.at.isoformat(),
                              "deploy": f"{deploy.client_name} deploy", "reminder_minutes": int(lead.total_seconds() // 60)})
             return queued
@@ -417,7 +462,7 @@ async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, me
         header = {"type": "section", "text": {"type": "mrkdwn", "text": f":rocket: {lead_in}"}}
         return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
                             blocks=[header, *blocks[1:]], targets=[Target.dm(member.slack_id)], now=now,
-                            user_id=member.id)
+                            user_id=member.id, hold_until=hold_until)
 
 
 async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime) -> dict[str, int]:
@@ -445,12 +490,17 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                         counts["warnings"] += 1
         if now < deploy.at:
             for member in expected:
-                lead = reminder_due(rhythm, people.get(member.id, calendar.Person(member.timezone)), deploy.at, now)
+                person = people.get(member.id, calendar.Person(member.timezone))
+                lead = reminder_due(rhythm, person, deploy.at, now)
                 if lead is None:
                     continue
-                text = f"The {label} is in {_lead_words(lead)}."
+                # Never a reminder that would only reach them (quiet hours, a Slack status) after the deploy.
+                reach = calendar.reachable_from(rhythm, person, now, before=deploy.at)
+                if reach is None:
+                    continue
+                text = reminder_text(deploy, lead, calendar.own_zone(rhythm, person))
                 key = _key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member)
-                sent = await _remind(conn, org_id, deploy, member, text, key, lead, now)
+                sent = await _remind(conn, org_id, deploy, member, text, key, lead, now, hold_until=reach)
                 if sent is not None:
                     counts["reminders"] += 1
             continue

@@ -23,7 +23,7 @@ from bot.emulators.slack import SlackEmulator
 from bot.services import checklists
 from db.repos.users import user_by_slack_id
 from tests.e2e import test_blockers as team
-from tests.e2e.conftest import ACME, DIEGO, MAYA, SAM, answer_text
+from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, answer_text
 from tests.e2e.test_blockers import delivered
 from tests.e2e.test_client_card import rows, value
 from tests.e2e.test_daily_rhythm import LEE
@@ -96,7 +96,7 @@ async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
     assert (await run(bot, clock, ny(3, 11, 15, 0)))["reminders"] == 2  # -24 h
     assert (await run(bot, clock, ny(3, 11, 15, 1)))["reminders"] == 0  # once
     for who in (DIEGO, NINA):
-        assert len(await dms(emulator, who, "is in 24 hours")) == 1
+        assert len(await dms(emulator, who, "24 hours ahead")) == 1
         assert len(await dms(emulator, who, "Run the tests")) >= 1  # the checklist, as checkboxes
     assert not await dms(emulator, SAM, "deploy") and not await dms(emulator, SAM, "Run the tests")
 
@@ -105,7 +105,7 @@ async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
 
     assert (await run(bot, clock, ny(3, 12, 14, 0)))["reminders"] == 2  # -1 h
     for who in (DIEGO, NINA):
-        [hour] = await dms(emulator, who, "is in 1 hour")
+        [hour] = await dms(emulator, who, "1 hour ahead")
         assert "checkboxes" in str(hour["blocks"])
     assert (await run(bot, clock, ny(3, 12, 14, 30)))["reminders"] == 0
 
@@ -132,3 +132,32 @@ async def keys(bot: Steward) -> list[str]:
     async with bot.pool.connection() as conn:
         items = await value_of(conn, "SELECT items FROM checklists WHERE name = 'Pre-deploy'")
     return [str(i["key"]) for i in items]
+
+
+async def test_a_member_far_from_the_teams_clock_gets_each_reminder_before_the_deploy(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """tester16 F1/F2: the team's clock is New York's; Priya lives in Kolkata (quiet 20:00-08:00 on her clock). A
+    Thursday 15:00 New York deploy is 00:30 Friday for her: -1 h (23:30) and -24 h (Thu 00:30) are in her quiet hours,
+    so each goes at her 19:59, the last minute of the working window that reaches her (10:29 New York), and arrives
+    at once, naming the deploy's time and hers; nothing is held until after the deploy."""
+    clock.at = ny(3, 9, 10)
+    await team.setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"client add Acme Corp <#{ACME}|client-acme>")
+    assert "members are now" in await answer_text(emulator, MAYA, "/steward", f"client Acme Corp members <@{PRIYA}>")
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp every thursday 15:00")
+    assert "Thu 12 Mar 2026 15:00" in said, said
+
+    assert (await run(bot, clock, ny(3, 11, 10, 28)))["reminders"] == 0
+    assert (await run(bot, clock, ny(3, 11, 10, 29)))["reminders"] == 1  # -24 h, at her Wed 19:59
+    [day] = await dms(emulator, PRIYA, "24 hours ahead")
+    assert "Thu 12 Mar at 15:00 (America/New_York), Fri 00:30 your time (Asia/Kolkata)" in day["text"], day["text"]
+    assert (await run(bot, clock, ny(3, 11, 15, 0)))["reminders"] == 0
+    assert (await run(bot, clock, ny(3, 12, 10, 28)))["reminders"] == 0
+    assert (await run(bot, clock, ny(3, 12, 10, 29)))["reminders"] == 1  # -1 h, at her Thu 19:59
+    assert len(await dms(emulator, PRIYA, "1 hour ahead")) == 1
+    assert (await run(bot, clock, ny(3, 12, 14, 0)))["reminders"] == 0
+    async with bot.pool.connection() as conn:
+        held = await (await conn.execute(
+            "SELECT count(*) FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id "
+            "WHERE n.kind = 'deploy_reminder' AND d.status <> 'sent'")).fetchone()
+    assert held == (0,)  # both reached her when sent, none waits for her morning
