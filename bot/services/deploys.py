@@ -490,15 +490,15 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                         counts["warnings"] += 1
         if now < deploy.at:
             for member in expected:
-                person = people.get(member.id, calendar.Person(member.timezone))
-                lead = reminder_due(rhythm, person, deploy.at, now)
+                them = people.get(member.id, calendar.Person(member.timezone))
+                lead = reminder_due(rhythm, them, deploy.at, now)
                 if lead is None:
                     continue
                 # Never a reminder that would only reach them (quiet hours, a Slack status) after the deploy.
-                reach = calendar.reachable_from(rhythm, person, now, before=deploy.at)
+                reach = calendar.reachable_from(rhythm, them, now, before=deploy.at)
                 if reach is None:
                     continue
-                text = reminder_text(deploy, lead, calendar.own_zone(rhythm, person))
+                text = reminder_text(deploy, lead, calendar.own_zone(rhythm, them))
                 key = _key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member)
                 sent = await _remind(conn, org_id, deploy, member, text, key, lead, now, hold_until=reach)
                 if sent is not None:
