@@ -233,7 +233,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     """Add a deploy schedule (see the module notes for the words). Raises NotFound for an unknown client,
     PermissionDenied (logged) for anyone but an admin or a manager assigned to the client, InvalidInput (logged as
     ``deploy.refused``; nothing written) for a schedule that does not parse (naming the part), an unknown checklist,
-    or a one-off deploy not after ``now``."""
+    a one-off deploy not after ``now``, or one the client already has (same recurrence and zone: tester16 F5)."""
     client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
     rhythm = await rhythm_of(conn, org_id)
@@ -246,6 +246,14 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     if first is None:
         raise await _refuse(conn, org_id, actor, f"{request.recurrence.describe()} is in the past, so there's nothing "
                             "to remind anyone of. Nothing was added.", words=when_words)
+    same = await (await conn.execute(Q["deploy_schedule_same"], {
+        "organization_id": org_id, "client_id": client.id, "recurrence": Jsonb(request.recurrence.to_json()),
+        "timezone": request.recurrence.timezone})).fetchone()
+    if same is not None:
+        with_checklist = f" (with checklist *{markup.mrkdwn(same[1])}*)" if same[1] else ""
+        raise await _refuse(conn, org_id, actor, f"*{markup.mrkdwn(client.name)}* already deploys "
+                            f"{request.recurrence.describe()}{with_checklist}. Nothing was added; to change it, "
+                            f"`/steward deploy {client.name} remove` and add it again.", words=when_words)
     checklist_id, checklist_name, sop_id, checklist_items = None, None, None, None
     if request.checklist_name:
         row = await (await conn.execute(Q["checklist_by_name"], {"organization_id": org_id, "name": request.checklist_name})).fetchone()
@@ -271,15 +279,23 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
 
 
 async def remove(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_words: str, now: datetime) -> tuple[str, int]:
-    """End every active deploy schedule of the client: (the client's name, how many ended). Raises NotFound (unknown
-    client), PermissionDenied (logged) as :func:`add`."""
+    """End every active deploy schedule of the client: (the client's name, how many ended). What the job queued for
+    them and has not sent (reminders, warnings, their checklist DMs) is cancelled, and a deploy checklist that never
+    reached anyone and holds no tick is withdrawn (tester16 F3). Raises NotFound (unknown client), PermissionDenied
+    (logged) as :func:`add`."""
     client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.remove", "change its deploys")
     async with conn.transaction():
         ended = await (await conn.execute(Q["deploy_schedules_remove"], {"organization_id": org_id, "client_id": client.id})).fetchall()
         if ended:
+            ids = [str(r[0]) for r in ended]
+            cancelled = await (await conn.execute(Q["deploy_deliveries_cancel"], {
+                "organization_id": org_id, "schedule_ids": ids})).fetchall()
+            withdrawn = await (await conn.execute(Q["deploy_completions_withdraw"], {
+                "organization_id": org_id, "schedule_ids": ids})).fetchall()
             await security.audit(conn, organization_id=org_id, actor=actor, action="deploy.removed", entity_type="client",
-                                 entity_id=client.id, details={"schedules": [int(r[0]) for r in ended]}, now=now)
+                                 entity_id=client.id, details={"schedules": [int(i) for i in ids], "messages_cancelled": len(cancelled),
+                                                               "checklists_withdrawn": len(withdrawn)}, now=now)
     return client.name, len(ended)
 
 

@@ -158,6 +158,12 @@ async def test_deploy_bad_input_is_refused_politely_and_writes_nothing(
         emulator, SAM, "/steward", "deploys")
     assert await rows(db_dsn, "SELECT recurrence, timezone, next_deploy_at FROM client_deploy_schedules") == [
         ({"freq": "weekly", "byweekday": [3], "time": "15:00"}, "America/New_York", ny(3, 12, 15))]
+    # The same schedule again, in other words (tester16 F5): refused, not a second set of reminders and records.
+    for again in ("acme corp every thursdays 15:00", "Acme Corp every thu 15:00 America/New_York"):
+        said = await answer_text(emulator, MAYA, "/steward", f"deploy {again}")
+        assert "*Acme Corp* already deploys every Thursday at 15:00 (America/New_York). Nothing was added" in said, said
+    assert await value(db_dsn, "SELECT count(*) FROM client_deploy_schedules") == 1
+    assert await refusals(db_dsn, "deploy.refused") == 10
     assert "Removed 1 deploy schedule" in await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp remove")
     assert "No deploys scheduled" in await answer_text(emulator, SAM, "/steward", "deploys")
 

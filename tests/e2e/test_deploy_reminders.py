@@ -161,3 +161,33 @@ async def test_a_member_far_from_the_teams_clock_gets_each_reminder_before_the_d
             "SELECT count(*) FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id "
             "WHERE n.kind = 'deploy_reminder' AND d.status <> 'sent'")).fetchone()
     assert held == (0,)  # both reached her when sent, none waits for her morning
+
+
+async def test_removing_a_deploy_withdraws_what_was_queued_for_it(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """tester16 F3: a one-off deploy on Thursday 09:00 New York (13:00 London) added at Sam's 03:00: his reminder (and
+    its checklist DM) wait for his quiet hours to end at 08:00. The client's deploys are removed meanwhile: what was
+    queued is cancelled, the checklist that never reached him is withdrawn, and nothing arrives later."""
+    clock.at = ny(3, 9, 10)
+    await team.setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"client add Acme Corp <#{ACME}|client-acme>")
+    assert "members are now" in await answer_text(emulator, MAYA, "/steward", f"client Acme Corp members <@{SAM}>")
+    await answer_text(emulator, MAYA, "/steward", 'checklist add "Pre-deploy" for client Acme Corp on demand '
+                                                  "items: Run the tests; Back up the database; Tag the release")
+    clock.at = datetime(2026, 3, 12, 3, 0, tzinfo=UTC)  # Thu 03:00 London, Wed 23:00 New York
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp 2026-03-12 09:00 checklist Pre-deploy")
+    assert "Thu 12 Mar 2026 09:00" in said, said
+    assert (await run(bot, clock, clock.at))["reminders"] == 1
+    assert await value(db_dsn, "SELECT count(*) FROM notification_deliveries WHERE status = 'held'") == 2
+    assert await value(db_dsn, "SELECT count(*) FROM checklist_completions") == 1
+    assert "Removed 1 deploy schedule" in await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp remove")
+    await bot.dispatcher.deliver_due(datetime(2026, 3, 12, 12, 0, tzinfo=UTC))  # past his 08:00
+    assert not await dms(emulator, SAM, "ahead") and not await dms(emulator, SAM, "Run the tests")
+    assert await value(db_dsn, "SELECT count(*) FROM checklist_completions") == 0
+    assert await value(db_dsn, "SELECT count(*) FROM notification_deliveries d JOIN notifications n "
+                               "ON n.id = d.notification_id WHERE n.kind IN ('deploy_reminder', 'checklist.sent') "
+                               "AND d.status = 'cancelled'") == 2
+    assert await value(db_dsn, "SELECT count(*) FROM notification_deliveries WHERE status IN ('pending', 'held')") == 0
+    clock.at = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
+    report = await bot.scheduler.run_as_of("deploy-reminders", clock.at)
+    assert report is not None and dict(next(iter(report.result.values())))["reminders"] == 0
