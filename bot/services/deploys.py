@@ -410,21 +410,55 @@ def _done(item: Any, index: int, done: Sequence[Any]) -> bool:
     return _item_text(item) in keys
 
 
-def compliance(items: Sequence[Any], members: Sequence[User], done_by: Mapping[int, Sequence[Any]]) -> Compliance:
+def compliance(items: Sequence[Any], members: Sequence[User], done_by: Mapping[int, Sequence[Any]], *,
+               nobody: str = "no assigned member was expected") -> Compliance:
     """Compliant when every member (those expected: not on leave) ticked every item; else, per member, the items
-    missing, and notes naming them ("Sam Carter: Run migrations; Tag the release")."""
+    missing, and notes naming them ("Sam Carter: Run migrations; Tag the release").
+
+    ``done_by``: user id -> items_done of each member's checklist_completions row for the deploy's date. A member
+    without a row never got the checklist (the job did not run while their reminders were due, or they could not be
+    reached before the deploy): listed with
+    ``"sent": false`` and named as "never sent", not as having left items; the deploy is still not compliant (nobody
+    can say the SOP was followed). No member expected at all (all out, or none assigned; ``nobody`` says which) is
+    not compliant either: nobody did the checklist, which a vacuous "all done" would hide (tester16 F6, F7)."""
+    if not members:
+        return Compliance(False, [], f"Not done: nobody did the checklist ({nobody}).")
     steps: list[dict[str, Any]] = []
     lines: list[str] = []
+    never: list[str] = []
     for member in members:
+        name = member.real_name or member.display_name
+        sent = member.id in done_by
         done = done_by.get(member.id, ())
         ticked = [_item_text(i) for n, i in enumerate(items) if _done(i, n, done)]
         missing = [_item_text(i) for n, i in enumerate(items) if not _done(i, n, done)]
-        steps.append({"user_id": member.id, "slack_id": member.slack_id, "name": member.real_name or member.display_name, "done": ticked,
+        steps.append({"user_id": member.id, "slack_id": member.slack_id, "name": name, "sent": sent, "done": ticked,
                       "missing": missing})
-        if missing:
-            lines.append(f"{member.real_name or member.display_name}: " + "; ".join(missing))
-    compliant = not lines
-    return Compliance(compliant, steps, "All items done by every member." if compliant else "Missing: " + " | ".join(lines))
+        if not sent:
+            never.append(name)
+        elif missing:
+            lines.append(f"{name}: " + "; ".join(missing))
+    compliant = not lines and not never
+    if compliant:
+        return Compliance(True, steps, "All items done by every member.")
+    parts = (["Missing: " + " | ".join(lines)] if lines else []) + (
+        [f"Never sent the checklist: {', '.join(never)}."] if never else [])
+    return Compliance(False, steps, ". ".join(parts))
+
+
+def told_lines(result: Compliance) -> str:
+    """The lines of the manager's non-compliance DM: each member's missing items, or that they were never sent it."""
+    lines = []
+    for s in result.steps_done:
+        if not s.get("sent", True):
+            lines.append(f"\u2022 <@{s['slack_id']}>: never got the checklist (it could not reach them in time, or the job did not run)")
+        elif s["missing"]:
+            lines.append(f"\u2022 <@{s['slack_id']}>: " + ", ".join(s["missing"]))
+    return "\n".join(lines) or f"\u2022 {result.notes}"
+
+
+# A record written this long after its deploy says so (the job did not run at the deploy's time).
+LATE_RECORD = timedelta(minutes=10)
 
 
 # ---------------------------------------------------------------- the job
@@ -528,7 +562,11 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                 done_by = {int(r[0]): list(r[1] or []) for r in await (await conn.execute(Q["deploy_completions"], {
                     "organization_id": org_id, "checklist_id": deploy.checklist_id, "for_date": deploy.for_date})).fetchall()
                     if r[0] is not None}
-                result = compliance(items, expected, done_by)
+                result = compliance(items, expected, done_by, nobody="every assigned member was out" if members
+                                    else "the client has no assigned members")
+                if now - deploy.at > LATE_RECORD:
+                    result = Compliance(result.compliant, result.steps_done, f"{result.notes} Recorded late, at "
+                                        f"{now:%Y-%m-%d %H:%M} UTC: the job did not run at the deploy's time.")
                 made = await (await conn.execute(Q["deploy_sop_record_insert"], {
                     "organization_id": org_id, "sop_id": deploy.sop_id, "client_id": deploy.client_id,
                     "deploy_schedule_id": deploy.schedule_id, "compliant": result.compliant,
@@ -536,7 +574,7 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                 if made is not None:
                     counts["records"] += 1
                 if not result.compliant:
-                    missing = "\n".join(f"\u2022 <@{s['slack_id']}>: " + ", ".join(s["missing"]) for s in result.steps_done if s["missing"])
+                    missing = told_lines(result)
                     for person in await _told(conn, org_id, expected or members, deploy.client_id):
                         if await notify(conn, organization_id=org_id, kind="deploy_noncompliant",
                                         dedupe_key=_key(deploy, "noncompliant", person),

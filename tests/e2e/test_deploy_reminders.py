@@ -191,3 +191,37 @@ async def test_removing_a_deploy_withdraws_what_was_queued_for_it(
     clock.at = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
     report = await bot.scheduler.run_as_of("deploy-reminders", clock.at)
     assert report is not None and dict(next(iter(report.result.values())))["reminders"] == 0
+
+
+async def test_a_deploy_nobody_could_check_is_not_compliant(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """tester16 F6/F7: Acme's only member Sam is on leave on the Thursday: the admin (Sam has no manager) is warned a
+    day ahead, and the 15:00 record is NOT compliant ("nobody did the checklist"). The next Thursday the job only runs
+    again at 18:00 (down in between): Sam was never sent the checklist, and the late record says so rather than
+    blaming him for its items."""
+    clock.at = ny(3, 9, 10)
+    await team.setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"client add Acme Corp <#{ACME}|client-acme>")
+    assert "members are now" in await answer_text(emulator, MAYA, "/steward", f"client Acme Corp members <@{SAM}>")
+    await answer_text(emulator, MAYA, "/steward", 'checklist add "Pre-deploy" for client Acme Corp on demand '
+                                                  "items: Run the tests; Back up the database; Tag the release")
+    await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp every thursday 15:00 checklist Pre-deploy")
+    await record_leave(db_dsn, SAM, THURSDAY, THURSDAY)
+
+    assert (await run(bot, clock, ny(3, 11, 15, 0)))["warnings"] == 1
+    assert len(await dms(emulator, MAYA, "has every assigned member out")) == 1
+    first = await run(bot, clock, ny(3, 12, 15, 0))
+    assert first["records"] == 1 and first["non_compliant_told"] == 1
+    assert await rows(db_dsn, "SELECT compliant, steps_done, notes FROM sop_records") == [
+        (False, [], "Not done: nobody did the checklist (every assigned member was out).")]
+    assert not await dms(emulator, SAM, "ahead")
+
+    late = await run(bot, clock, ny(3, 19, 18, 0))  # the job's first run after Thursday 19 March 15:00
+    assert late["records"] == 1 and late["reminders"] == 0
+    [(compliant, steps, notes)] = await rows(db_dsn, "SELECT compliant, steps_done, notes FROM sop_records "
+                                                     "ORDER BY recorded_at DESC LIMIT 1")
+    assert compliant is False and [s["sent"] for s in steps] == [False]
+    assert notes == ("Never sent the checklist: Sam Carter. Recorded late, at 2026-03-19 22:00 UTC: the job did not run "
+                     "at the deploy's time.")
+    [told] = await dms(emulator, MAYA, "Thu 19 Mar")
+    assert f"<@{SAM}>: never got the checklist" in told["text"]

@@ -113,3 +113,21 @@ def test_reminder_words_give_the_deploy_time_and_the_members_own() -> None:
         "Deploy reminder, 1 hour ahead: the Acme Corp deploy is Thu 03 Dec at 15:00 (America/New_York)."
     tokyo = deploys.reminder_text(deploy, timedelta(hours=1), "Asia/Tokyo")
     assert tokyo.endswith("Fri 05:00 your time (Asia/Tokyo).")
+
+
+def test_nobody_doing_the_checklist_is_never_compliant() -> None:
+    """tester16 F6/F7: no expected member (all out, none assigned) is not "all done"; a member never sent the
+    checklist is named as such, not blamed for its items."""
+    items = [{"key": "1", "text": "Run the tests"}, {"key": "2", "text": "Back up"}]
+    nobody = deploys.compliance(items, [], {}, nobody="every assigned member was out")
+    assert not nobody.compliant and nobody.notes == "Not done: nobody did the checklist (every assigned member was out)."
+    assert deploys.told_lines(nobody) == "\u2022 Not done: nobody did the checklist (every assigned member was out)."
+    diego, nina = _user(1, "Diego"), _user(2, "Nina")
+    result = deploys.compliance(items, [diego, nina], {1: ["1"]})
+    assert not result.compliant
+    assert result.notes == "Missing: Diego: Back up. Never sent the checklist: Nina."
+    assert [s["sent"] for s in result.steps_done] == [True, False]
+    assert deploys.told_lines(result) == ("\u2022 <@U1>: Back up\n"
+                                          "\u2022 <@U2>: never got the checklist (it could not reach them in time, or the "
+                                          "job did not run)")
+    assert not deploys.compliance(items, [diego], {}).compliant  # sent to nobody
