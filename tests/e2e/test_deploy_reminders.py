@@ -20,7 +20,7 @@ import pytest_asyncio
 from bot.app import Steward
 from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
-from bot.services import checklists
+from bot.services import checklists, kpis
 from db.repos.users import user_by_slack_id
 from tests.e2e import test_blockers as team
 from tests.e2e.conftest import ACME, DIEGO, MAYA, PRIYA, SAM, answer_text
@@ -126,6 +126,17 @@ async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
 
     card = await answer_text(emulator, MAYA, "/steward", "client Acme Corp")
     assert f"<@{DIEGO}>" in card and f"<@{NINA}>" in card and "Next deploy:* Thu 19 Mar 2026 15:00" in card
+
+    # tester16 F8: the deploy's record (no person of its own) reaches the KPIs of its members and their team, as a
+    # report computes them (for a list of people): team 0 / 1 compliant; Diego did his part, Nina did not.
+    async with bot.pool.connection() as conn:
+        org = int(await value_of(conn, "SELECT id FROM organizations"))
+        ids = {s: (await user_by_slack_id(conn, org, s)).id for s in (DIEGO, NINA)}  # type: ignore[union-attr]
+        figures = await kpis.compute(conn, org, since=date(2026, 3, 9), until=date(2026, 3, 15), now=ny(3, 16, 9),
+                                     user_ids=list(ids.values()))
+    assert figures.team[kpis.SOP_COMPLIANCE].value == 0.0
+    assert figures.people[ids[DIEGO]][kpis.SOP_COMPLIANCE].value == 1.0
+    assert figures.people[ids[NINA]][kpis.SOP_COMPLIANCE].value == 0.0
 
 
 async def keys(bot: Steward) -> list[str]:
