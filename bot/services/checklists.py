@@ -287,12 +287,17 @@ async def recipients(conn: psycopg.AsyncConnection, org_id: int, checklist: Chec
 
 
 async def _client(conn: psycopg.AsyncConnection, org_id: int, name: str) -> tuple[int, str]:
-    row = await (await conn.execute(Q["client_by_name_for_checklist"], {"organization_id": org_id, "name": name})).fetchone()
-    if row is None:
-        known = [r[0] for r in await (await conn.execute(Q["client_names_for_checklist"], {"organization_id": org_id})).fetchall()]
-        listed = ", ".join(known) if known else "none yet (an admin adds one with `/steward client add <name>`)"
-        raise NotFound(f"I don't know a client called `{markup.escape(name[:60])}`. Clients: {listed}.")
-    return int(row[0]), str(row[1])
+    """The active client ``name`` names, as every client command reads it (its name or an alias, any case, or the
+    only one whose name starts with it: :func:`bot.services.clients.find_client`; tester16 #11). NotFound listing
+    the clients."""
+    from bot.services import clients as client_service
+
+    known = await client_service.list_clients(conn, org_id)
+    if not known:
+        raise NotFound(f"I don't know a client called `{markup.escape(name[:60])}`. Clients: none yet (an admin adds "
+                       "one with `/steward client add <name>`).")
+    found = client_service.find_client(known, name)
+    return found.id, found.name
 
 
 # ---------------------------------------------------------------- adding

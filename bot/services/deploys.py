@@ -234,7 +234,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     PermissionDenied (logged) for anyone but an admin or a manager assigned to the client, InvalidInput (logged as
     ``deploy.refused``; nothing written) for a schedule that does not parse (naming the part), an unknown checklist,
     a one-off deploy not after ``now``, or one the client already has (same recurrence and zone: tester16 F5)."""
-    client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
+    client = await require_client(conn, org_id, client_words, actor=actor, action="deploy")
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
     rhythm = await rhythm_of(conn, org_id)
     try:
@@ -283,7 +283,7 @@ async def remove(conn: psycopg.AsyncConnection, org_id: int, actor: User, client
     them and has not sent (reminders, warnings, their checklist DMs) is cancelled, and a deploy checklist that never
     reached anyone and holds no tick is withdrawn (tester16 F3). Raises NotFound (unknown client), PermissionDenied
     (logged) as :func:`add`."""
-    client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
+    client = await require_client(conn, org_id, client_words, actor=actor, action="deploy")
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.remove", "change its deploys")
     async with conn.transaction():
         ended = await (await conn.execute(Q["deploy_schedules_remove"], {"organization_id": org_id, "client_id": client.id})).fetchall()
@@ -601,9 +601,15 @@ def describe_upcoming(deploys: Sequence[Deploy]) -> str:
     return "*Upcoming deploys*\n" + "\n".join(lines)
 
 
-async def require_client(conn: psycopg.AsyncConnection, org_id: int, name: str) -> client_service.Client:
-    """The client called ``name`` (or an alias); NotFound listing the clients."""
+async def require_client(conn: psycopg.AsyncConnection, org_id: int, name: str, *, actor: User | None = None,
+                         action: str = "client") -> client_service.Client:
+    """The client called ``name`` (or an alias, as :func:`bot.services.clients.find_client` reads it); NotFound listing
+    the clients, logged as ``<action>.refused`` (``security_audit_logs``; tester16 #13)."""
     clients = await client_service.list_clients(conn, org_id)
-    if not clients:
-        raise NotFound("There are no clients yet (an admin adds one with `/steward client add <name>`).")
-    return client_service.find_client(clients, name)
+    try:
+        if not clients:
+            raise NotFound("There are no clients yet (an admin adds one with `/steward client add <name>`).")
+        return client_service.find_client(clients, name)
+    except NotFound as exc:
+        await client_service.refused(conn, org_id, actor, action, str(exc), client=name, why="unknown client")
+        raise
