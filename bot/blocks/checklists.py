@@ -127,9 +127,11 @@ def added_text(checklist: Checklist) -> str:
 
 def sop_added_text(sop: Any) -> str:
     """`/steward sop add`'s answer."""
+    deploys = (" Deploy schedules using the checklist now record each deploy against it." if sop.trigger == "deploy"
+               else " A deploy schedule that uses the checklist records at deploy time whether it was followed.")
     return (f":white_check_mark: SOP “{markup.escape(sop.name)}” (`{sop.slug}`) added, followed with the checklist "
-            f"“{markup.escape(sop.checklist_name or '?')}” ({counted(len(sop.steps), 'step')}). A deploy schedule that "
-            "uses the checklist records at deploy time whether it was followed. `/steward sops` lists them.")
+            f"“{markup.escape(sop.checklist_name or '?')}” ({counted(len(sop.steps), 'step')}).{deploys} "
+            "`/steward sops` lists them.")
 
 
 def sops_list(found: Sequence[Any]) -> str:

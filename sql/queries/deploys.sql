@@ -110,3 +110,11 @@ WHERE c.organization_id = %(organization_id)s AND c.context ->> 'deploy_schedule
                   WHERE n.organization_id = c.organization_id AND n.dedupe_key = 'checklist.sent:' || c.organization_id || ':' || c.id
                     AND d.status IN ('sent', 'sending'))
 RETURNING c.id
+
+-- name: deploy_schedules_use_sop
+-- `/steward sop add` for a checklist active deploy schedules already use: their next records go to that SOP
+-- (tester16 #12); past records stay with the SOP they were made for.
+UPDATE client_deploy_schedules SET sop_id = %(sop_id)s, updated_at = now()
+WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND active
+  AND sop_id IS DISTINCT FROM %(sop_id)s
+RETURNING id

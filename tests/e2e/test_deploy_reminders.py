@@ -90,6 +90,9 @@ async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
     assert "Pre-deploy" in said, said
     said = await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp every thursday 15:00 checklist Pre-deploy")
     assert "with checklist *Pre-deploy*" in said and "Thu 12 Mar 2026 15:00" in said, said
+    # The SOP named after the schedule exists takes its records (tester16 #12).
+    said = await answer_text(emulator, MAYA, "/steward", 'sop add "Deploy to production" checklist "Pre-deploy"')
+    assert "Deploy schedules using the checklist now record each deploy against it" in said, said
     await record_leave(db_dsn, SAM, THURSDAY, THURSDAY)
 
     assert (await run(bot, clock, ny(3, 11, 14, 59)))["reminders"] == 0
@@ -113,6 +116,8 @@ async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
     assert first["records"] == 1 and first["non_compliant_told"] == 1
     [(compliant, steps, notes)] = await rows(db_dsn, "SELECT compliant, steps_done, notes FROM sop_records")
     assert compliant is False
+    assert await value(db_dsn, "SELECT s.name || ' ' || s.trigger FROM sop_records r JOIN sops s ON s.id = r.sop_id") == \
+        "Deploy to production deploy"
     assert notes == "Missing: Nina Shah: Back up the database; Tag the release"
     nina = next(s for s in steps if s["slack_id"] == NINA)
     assert nina["missing"] == ["Back up the database", "Tag the release"]
