@@ -193,7 +193,7 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     checklist = (f" with checklist *{markup.mrkdwn(added.checklist_name)}*" if added.checklist_name else
                  " (no checklist: reminders only)")
     await respond(text=f"Scheduled *{markup.mrkdwn(added.client_name)}* deploys {added.recurrence.describe()}{checklist}. "
-                       f"Next: {local:%a %d %b %Y %H:%M}. Its members get reminders 24 hours and 1 hour before.",
+                       f"Next: {local:%a %d %b %Y %H:%M}. {deploys.reminders_said(added.at - deps.now())}",
                   response_type="ephemeral")
 
 

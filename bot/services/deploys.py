@@ -244,8 +244,8 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
                             words=when_words) from None
     first = request.recurrence.next_after(now)
     if first is None:
-        raise await _refuse(conn, org_id, actor, f"{request.recurrence.describe()} is in the past, so there's nothing "
-                            "to remind anyone of. Nothing was added.", words=when_words)
+        raise await _refuse(conn, org_id, actor, f"The deploy you asked for, {request.recurrence.describe()}, is in the "
+                            "past, so there's nothing to remind anyone of. Nothing was added.", words=when_words)
     same = await (await conn.execute(Q["deploy_schedule_same"], {
         "organization_id": org_id, "client_id": client.id, "recurrence": Jsonb(request.recurrence.to_json()),
         "timezone": request.recurrence.timezone})).fetchone()
@@ -371,6 +371,17 @@ def on_leave(rhythm: calendar.Rhythm, person: calendar.Person, deploy_at: dateti
 def _lead_words(lead: timedelta) -> str:
     hours = int(lead.total_seconds() // 3600)
     return "24 hours" if hours == 24 else f"{hours} hour" + ("s" if hours != 1 else "")
+
+
+def reminders_said(ahead: timedelta) -> str:
+    """What a new schedule's answer says of its first deploy's reminders, ``ahead`` being how far away it is: a deploy
+    less than a day (an hour) away gets only the reminders still ahead of it (tester16 #15)."""
+    if ahead <= timedelta(hours=1):
+        return "It's less than an hour away: its members get one reminder now (working hours permitting)."
+    if ahead <= timedelta(hours=24):
+        return ("It's less than a day away: its members get a reminder now and one an hour before (working hours "
+                "permitting); later deploys, 24 hours and 1 hour before.")
+    return "Its members get reminders 24 hours and 1 hour before."
 
 
 def reminder_text(deploy: Deploy, lead: timedelta, member_zone: str) -> str:

@@ -139,7 +139,7 @@ async def test_deploy_bad_input_is_refused_politely_and_writes_nothing(
         "Acme Corp every thursday 25:00": "`25:00` isn't a time",
         "Acme Corp every thursday": "What time?",
         "Acme Corp 2026-02-30 15:00": "`2026-02-30` isn't a date",
-        "Acme Corp 2026-03-02 15:00": "is in the past",
+        "Acme Corp 2026-03-02 15:00": "The deploy you asked for, on Mon 02 Mar 2026 at 15:00 (America/New_York), is in the past",
         "Acme Corp every friday 15:00 Mars/Base": "`Mars/Base` isn't a time zone",
         "Acme Corp every friday 15:00 checklist Nope": "I don't know a checklist called `Nope`",
         "Acme Corp tomorrow at 3": "I couldn't read that",

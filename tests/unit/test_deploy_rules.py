@@ -131,3 +131,10 @@ def test_nobody_doing_the_checklist_is_never_compliant() -> None:
                                           "\u2022 <@U2>: never got the checklist (it could not reach them in time, or the "
                                           "job did not run)")
     assert not deploys.compliance(items, [diego], {}).compliant  # sent to nobody
+
+
+def test_a_new_schedules_answer_says_which_reminders_are_still_ahead() -> None:
+    """tester16 #15: a deploy 55 minutes away does not promise a 24-hour reminder."""
+    assert deploys.reminders_said(timedelta(minutes=55)).startswith("It's less than an hour away")
+    assert deploys.reminders_said(timedelta(hours=5)).startswith("It's less than a day away")
+    assert deploys.reminders_said(timedelta(days=3)) == "Its members get reminders 24 hours and 1 hour before."
