@@ -368,6 +368,20 @@ def on_leave(rhythm: calendar.Rhythm, person: calendar.Person, deploy_at: dateti
     return calendar.absence_on(person, calendar.local_date(deploy_at, calendar.own_zone(rhythm, person))) is not None
 
 
+def _all_public_holiday(rhythm: calendar.Rhythm, members: Sequence[User], people: Mapping[int, calendar.Person],
+                        deploy_at: datetime) -> bool:
+    """Whether what keeps every member out on the deploy's date (their own zone) is a public holiday of theirs
+    (absences source ``public_holiday``, bot/services/absences.py), so the warning says so (tester16 #15)."""
+    from bot.services.absences import SOURCE_HOLIDAY
+
+    def why(member: User) -> str | None:
+        person = people.get(member.id, calendar.Person(member.timezone))
+        found = calendar.absence_on(person, calendar.local_date(deploy_at, calendar.own_zone(rhythm, person)))
+        return found.source if found else None
+
+    return bool(members) and all(why(m) == SOURCE_HOLIDAY for m in members)
+
+
 def _lead_words(lead: timedelta) -> str:
     hours = int(lead.total_seconds() // 3600)
     return "24 hours" if hours == 24 else f"{hours} hour" + ("s" if hours != 1 else "")
@@ -542,7 +556,9 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
             holiday = not calendar.is_workday(deploy.for_date, rhythm)
             if holiday or (members and not expected) or not members:
                 why = ("falls on a holiday or a day off for the team" if holiday else
-                       "has no assigned members" if not members else "has every assigned member out")
+                       "has no assigned members" if not members else
+                       "falls on a public holiday for every assigned member" if _all_public_holiday(rhythm, members, people, deploy.at)
+                       else "has every assigned member out")
                 for person in await _told(conn, org_id, members, deploy.client_id):
                     if await notify(conn, organization_id=org_id, kind="deploy_warning", dedupe_key=_key(deploy, "warning", person),
                                     text=f":warning: The {label} {why}. Move it, or make sure someone is there "

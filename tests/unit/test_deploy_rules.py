@@ -138,3 +138,17 @@ def test_a_new_schedules_answer_says_which_reminders_are_still_ahead() -> None:
     assert deploys.reminders_said(timedelta(minutes=55)).startswith("It's less than an hour away")
     assert deploys.reminders_said(timedelta(hours=5)).startswith("It's less than a day away")
     assert deploys.reminders_said(timedelta(days=3)) == "Its members get reminders 24 hours and 1 hour before."
+
+
+def test_everyone_out_on_their_public_holiday_is_called_a_holiday() -> None:
+    """tester16 #15: the warning for a deploy on a US public holiday says so, not "every member out"."""
+    from bot.services.absences import SOURCE_HOLIDAY
+
+    day = date(2026, 12, 25)
+    xmas = calendar.Person("America/New_York", absences=(calendar.Absence(day, day, "Christmas Day", SOURCE_HOLIDAY),))
+    leave = calendar.Person("America/New_York", absences=(calendar.Absence(day, day),))
+    at = datetime(2026, 12, 25, 20, 0, tzinfo=UTC)
+    one, two = _user(1, "Diego"), _user(2, "Nina")
+    assert deploys._all_public_holiday(RHYTHM, [one, two], {1: xmas, 2: xmas}, at)
+    assert not deploys._all_public_holiday(RHYTHM, [one, two], {1: xmas, 2: leave}, at)
+    assert not deploys._all_public_holiday(RHYTHM, [], {}, at)
