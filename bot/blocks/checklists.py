@@ -95,9 +95,10 @@ def today_blocks(today: Today, tz: str) -> tuple[str, list[Block]]:
     return text, blocks
 
 
-def checklists_list(found: Sequence[Checklist], now: datetime, tz: str) -> str:
+def checklists_list(found: Sequence[Checklist], now: datetime, tz: str, workdays: frozenset[int] | None = None) -> str:
     """`/steward checklists`: each checklist's name, who it is for, its schedule in words, its item count and next
-    run (on ``tz``'s clock: the asker's; each person gets it at that time on their own clock)."""
+    run (on ``tz``'s clock: the asker's; each person gets it at that time on their own clock), on one of
+    ``workdays`` (ISO weekdays, the organization's)."""
     if not found:
         return ("No checklists yet. Admins add one: `/steward checklist add \"Friday wrap-up\" for everyone every "
                 "friday 16:00 items: timesheet filled; inbox zero; tomorrow planned`.")
@@ -108,7 +109,7 @@ def checklists_list(found: Sequence[Checklist], now: datetime, tz: str) -> str:
             when, nxt = "on demand (deploys)", ""
         else:
             when = schedule.words()
-            at = next_run(schedule, now, tz)
+            at = next_run(schedule, now, tz, workdays)
             nxt = f" · next {at.astimezone(calendar.zone(tz)):%a %d %b %H:%M} (your time)" if at else ""
         lines.append(f"• *{markup.escape(c.name)}* · for {markup.escape(c.audience)} · {when} · "
                      f"{counted(len(c.items), 'item')}{nxt}")
