@@ -39,7 +39,7 @@ COMMANDS = ("/steward", "/task", "/tasks", "/board", "/reminder", "/reminders", 
 OTHER_COMMANDS = ("/remind", "/topic", "/invite")  # another app's, and Slack's own
 STEWARD_WORDS = ("help", "standup", "stage", "tasktype", "memory", "client", "clients", "project", "projects", "dates",
                  "my-data", "export", "erase", "ladder", "ladders", "manager", "managers", "team", "role", "cards", "rampup",
-                 "kudos", "reports", "kpi", "checklist", "checklists", "sop", "sops")
+                 "kudos", "reports", "kpi", "checklist", "checklists", "sop", "sops", "deploy", "deploys")
 ACTION_IDS = ("draft_confirm", "draft_cancel", "draft_edit", "draft_as_update", "task_mark_done", "home_task_done",
               "home_task_move", "eod_toggle", "eod_all_done", "eod_drop_open", "standup_settings_open", "standup_undo",
               "standup_edit", "mood_1", "mood_2", "mood_3", "mood_4", "mood_5", "mood_note_open", "privacy_erase_confirm",
@@ -547,7 +547,9 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
                                  "cards edit", "cards red 99", "rampup", f"rampup <@{PRIYA}> 4 weeks targets 50%",
                                  f"rampup <@{PRIYA}> off", f"rampup <@{SAM}> until 2020-01-01", "rampup nobody",
                                  "kpi", "kpi set submission_rate 90%", "kpi set on_time_rate 150%", "kpi set velocity 3",
-                                 "kpi set blocker_resolution_hours 24h", "kpi set team_mood", "kpi set", "kpi show"),
+                                 "kpi set blocker_resolution_hours 24h", "kpi set team_mood", "kpi set", "kpi show",
+                                 "deploy Acme every thursday 15:00", "deploy Acme 2020-01-01 15:00", "deploy Acme remove",
+                                 "deploy Smith &amp; Jones every fri 4pm", "client Acme alias \"Acme Corp\" ACME"),
     "/cards": ("", "revoke C-1 not fair", "revoke C-1", "revoke", "list"),
     "/blocker": ("", "T-1 waiting on legal", "resolve T-1", "resolve", "the staging server is down"),
     "/blockers": ("",),
