@@ -95,9 +95,10 @@ def today_blocks(today: Today, tz: str) -> tuple[str, list[Block]]:
     return text, blocks
 
 
-def checklists_list(found: Sequence[Checklist], now: datetime, tz: str) -> str:
+def checklists_list(found: Sequence[Checklist], now: datetime, tz: str, workdays: frozenset[int] | None = None) -> str:
     """`/steward checklists`: each checklist's name, who it is for, its schedule in words, its item count and next
-    run (on ``tz``'s clock: the asker's; each person gets it at that time on their own clock)."""
+    run (on ``tz``'s clock: the asker's; each person gets it at that time on their own clock), on one of
+    ``workdays`` (ISO weekdays, the organization's)."""
     if not found:
         return ("No checklists yet. Admins add one: `/steward checklist add \"Friday wrap-up\" for everyone every "
                 "friday 16:00 items: timesheet filled; inbox zero; tomorrow planned`.")
@@ -108,7 +109,7 @@ def checklists_list(found: Sequence[Checklist], now: datetime, tz: str) -> str:
             when, nxt = "on demand (deploys)", ""
         else:
             when = schedule.words()
-            at = next_run(schedule, now, tz)
+            at = next_run(schedule, now, tz, workdays)
             nxt = f" · next {at.astimezone(calendar.zone(tz)):%a %d %b %H:%M} (your time)" if at else ""
         lines.append(f"• *{markup.escape(c.name)}* · for {markup.escape(c.audience)} · {when} · "
                      f"{counted(len(c.items), 'item')}{nxt}")
@@ -127,9 +128,11 @@ def added_text(checklist: Checklist) -> str:
 
 def sop_added_text(sop: Any) -> str:
     """`/steward sop add`'s answer."""
+    deploys = (" Deploy schedules using the checklist now record each deploy against it." if sop.trigger == "deploy"
+               else " A deploy schedule that uses the checklist records at deploy time whether it was followed.")
     return (f":white_check_mark: SOP “{markup.escape(sop.name)}” (`{sop.slug}`) added, followed with the checklist "
-            f"“{markup.escape(sop.checklist_name or '?')}” ({counted(len(sop.steps), 'step')}). A deploy schedule that "
-            "uses the checklist records at deploy time whether it was followed. `/steward sops` lists them.")
+            f"“{markup.escape(sop.checklist_name or '?')}” ({counted(len(sop.steps), 'step')}).{deploys} "
+            "`/steward sops` lists them.")
 
 
 def sops_list(found: Sequence[Any]) -> str:

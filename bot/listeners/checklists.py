@@ -53,8 +53,9 @@ async def steward_checklists(ack: Any, respond: Any, args: str, deps: Deps, cont
     org, user = who(context)
     async with deps.pool.connection() as conn:
         found = await checklists.list_checklists(conn, org.id)
+        workdays = (await standup_settings.rhythm_of(conn, org.id)).workdays
     tz = await _asker_zone(deps, org.id, user.timezone)
-    await respond(text=render.checklists_list(found, deps.now(), tz), response_type="ephemeral")
+    await respond(text=render.checklists_list(found, deps.now(), tz, workdays), response_type="ephemeral")
 
 
 async def steward_sop(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

@@ -65,13 +65,15 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
             parts = re.split(r"\s+[\u2014\u2013-]{1,2}\s+", rest, maxsplit=1)  # "Acme Corp — our oldest client"
             name, description = parts[0], parts[1] if len(parts) > 1 else ""
             sharing = clients.client_for_channel(await clients.list_clients(conn, org.id), channel) if channel else None
-            client = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
+            client, restored = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
             where = f" (channel <#{client.slack_channel_id}>)" if client.slack_channel_id else ""
             shared = (f"\n:warning: <#{channel}> is also {markup.mrkdwn(sharing.name)}'s channel: `/tasks <#{channel}>` lists "
                       f"{markup.mrkdwn(sharing.name)}'s tasks, and memory answers about either client draw on it. A channel "
                       "of its own keeps them apart.") if sharing is not None else ""
-            await respond(text=f"Added client *{markup.mrkdwn(client.name)}*{where}. Tasks and memory that mention it are now tied to it."
-                               + shared, response_type="ephemeral")
+            done = (f"Restored client *{markup.mrkdwn(client.name)}*{where} (it was archived): its members, aliases and "
+                    "notes are as they were." if restored else
+                    f"Added client *{markup.mrkdwn(client.name)}*{where}. Tasks and memory that mention it are now tied to it.")
+            await respond(text=done + shared, response_type="ephemeral")
             return
         if verb == "remove":
             client = await clients.remove_client(conn, org.id, user, rest)
@@ -123,7 +125,7 @@ async def _client_of(respond: Any, words: str, deps: Deps, context: Any, slack: 
     verb = found.group("verb").lower() if found else ""
     rest = found.group("rest").strip() if found else ""
     async with deps.pool.connection() as conn:
-        target = await deploys.require_client(conn, org.id, name)
+        target = await deploys.require_client(conn, org.id, name, actor=user, action="client")
         if verb == "members":
             people = await clients.set_members(conn, org.id, user, target, rest,
                                                bot_ids=[org.bot_user_id] if org.bot_user_id else [])
@@ -171,9 +173,9 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
         if found is None:
             known = {n.lower() for c in await clients.list_clients(conn, org.id) for n in c.names()}
             parts = words.split()
-            named = next((n for n in range(len(parts), 0, -1) if " ".join(parts[:n]).lower() in known), None)
+            named = next((n for n in range(len(parts), 0, -1) if clients.plain_name(" ".join(parts[:n])).lower() in known), None)
             if words and named is None:
-                await deploys.require_client(conn, org.id, words)  # an unknown client is said first
+                await deploys.require_client(conn, org.id, words, actor=user, action="deploy")  # an unknown client first
             rest = " ".join(parts[named:]) if named else ""
             what = f" `{markup.escape(rest[:60])}`" if rest else ""
             raise await clients.refused(conn, org.id, user, "deploy", f"I couldn't read that{what}: after the client's name "
@@ -191,7 +193,7 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     checklist = (f" with checklist *{markup.mrkdwn(added.checklist_name)}*" if added.checklist_name else
                  " (no checklist: reminders only)")
     await respond(text=f"Scheduled *{markup.mrkdwn(added.client_name)}* deploys {added.recurrence.describe()}{checklist}. "
-                       f"Next: {local:%a %d %b %Y %H:%M}. Its members get reminders 24 hours and 1 hour before.",
+                       f"Next: {local:%a %d %b %Y %H:%M}. {deploys.reminders_said(added.at - deps.now())}",
                   response_type="ephemeral")
 
 

@@ -222,18 +222,24 @@ def parse_schedule(words: str) -> Schedule:
     return Schedule("weekly", at, _day_list(rest, whole))
 
 
-def next_run(schedule: Schedule, now: datetime, tz: str) -> datetime | None:
-    """The next instant (aware, in ``tz``) from ``now`` at which ``schedule`` is due for someone living in ``tz``
-    (weekends, holidays and leave aside): for `/steward checklists`."""
+def never_on(schedule: Schedule, workdays: frozenset[int]) -> bool:
+    """Whether the schedule's weekdays (0 = Monday) miss every one of ``workdays`` (ISO, 1 = Monday: the organization's
+    ``org_settings.workdays``), so it could never be sent: checklists go only on workdays (tester16 #14)."""
+    return schedule.freq != "daily" and not any(d + 1 in workdays for d in schedule.weekdays)
+
+
+def next_run(schedule: Schedule, now: datetime, tz: str, workdays: frozenset[int] | None = None) -> datetime | None:
+    """The next instant (aware, in ``tz``) from ``now`` at which ``schedule`` is due for someone living in ``tz`` on
+    one of ``workdays`` (ISO weekdays; None: any day; holidays and leave aside): for `/steward checklists`. None when
+    there is none within a year."""
     from bot.services.calendar import at_local, local_date
 
-    today = local_date(now, tz)
-    day = schedule.next_date(today, include=True)
-    for _ in range(3):
+    day = schedule.next_date(local_date(now, tz), include=True)
+    for _ in range(400):
         if day is None:
             return None
         at = at_local(day, schedule.at, tz)
-        if at >= now:
+        if at >= now and (workdays is None or day.isoweekday() in workdays):
             return at
         day = schedule.next_date(day)
     return None

@@ -40,7 +40,7 @@ from bot import slack_limits as L
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.services import attendance, calendar, security, standup_settings
-from bot.services.checklist_schedule import SCHEDULE_EXAMPLES, Schedule, parse_schedule
+from bot.services.checklist_schedule import SCHEDULE_EXAMPLES, Schedule, never_on, parse_schedule
 from bot.services.notifications import Target, notify
 from db.queries import Q
 from db.repos.users import user_by_id, users_by_ids
@@ -54,6 +54,8 @@ ITEMS_PER_BLOCK = L.CHECKBOX_OPTIONS
 MAX_ITEMS = 100
 NAME_MAX = 80
 KIND_SENT = "checklist.sent"
+# Weekday names by ISO number - 1 (org_settings.workdays: 1 = Monday).
+_ISO_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ACTION_TICK = "checklist_tick"
 BLOCK_PREFIX = "checklist"
 AUDIENCES = {"members": "member", "member": "member", "managers": "manager", "manager": "manager",
@@ -287,12 +289,17 @@ async def recipients(conn: psycopg.AsyncConnection, org_id: int, checklist: Chec
 
 
 async def _client(conn: psycopg.AsyncConnection, org_id: int, name: str) -> tuple[int, str]:
-    row = await (await conn.execute(Q["client_by_name_for_checklist"], {"organization_id": org_id, "name": name})).fetchone()
-    if row is None:
-        known = [r[0] for r in await (await conn.execute(Q["client_names_for_checklist"], {"organization_id": org_id})).fetchall()]
-        listed = ", ".join(known) if known else "none yet (an admin adds one with `/steward client add <name>`)"
-        raise NotFound(f"I don't know a client called `{markup.escape(name[:60])}`. Clients: {listed}.")
-    return int(row[0]), str(row[1])
+    """The active client ``name`` names, as every client command reads it (its name or an alias, any case, or the
+    only one whose name starts with it: :func:`bot.services.clients.find_client`; tester16 #11). NotFound listing
+    the clients."""
+    from bot.services import clients as client_service
+
+    known = await client_service.list_clients(conn, org_id)
+    if not known:
+        raise NotFound(f"I don't know a client called `{markup.escape(name[:60])}`. Clients: none yet (an admin adds "
+                       "one with `/steward client add <name>`).")
+    found = client_service.find_client(known, name)
+    return found.id, found.name
 
 
 # ---------------------------------------------------------------- adding
@@ -315,6 +322,14 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
         spec = parse_checklist_add(text)
     except InvalidInput as exc:
         raise await _refuse(conn, org_id, actor, "unreadable", str(exc), text=markup.store(text, limit=300)) from None
+    if spec.schedule is not None:
+        workdays = (await standup_settings.rhythm_of(conn, org_id)).workdays
+        if never_on(spec.schedule, workdays):
+            days = ", ".join(_ISO_DAY_NAMES[d - 1] for d in sorted(workdays)) or "none"
+            raise await _refuse(conn, org_id, actor, "never sent",
+                                f"“{markup.escape(spec.schedule.words())}” never falls on one of the team's workdays "
+                                f"({days}), and checklists go only on workdays, so nobody would ever get it. Pick a "
+                                "workday. Nothing was added.", schedule=spec.schedule.words())
     client_id: int | None = None
     client_name: str | None = None
     if spec.client_name is not None:

@@ -85,14 +85,25 @@ def _find(items: list, name: str, what: str):  # type: ignore[no-untyped-def,typ
     raise NotFound(f"I don't know a {what} called `{markup.escape(name.strip()[:60])}`. {what.title()}s: {known}.")
 
 
+_QUOTES = " \"'\u201c\u201d\u2018\u2019"
+
+
+def plain_name(name: str) -> str:
+    """A name as typed in Slack, as stored: Slack's entities decoded (``Smith &amp; Jones`` is ``Smith & Jones``:
+    Slack escapes ``&``, ``<`` and ``>`` in what it sends), spaces collapsed, quotes around it dropped (tester16 #5)."""
+    return " ".join(markup.read(name or "").plain.split()).strip(_QUOTES)
+
+
 def find_client(clients: list[Client], name: str) -> Client:
     """The client called ``name`` or having it as an alias (any case), or the only one whose name starts with it.
-    Raises NotFound listing the known clients."""
-    wanted = " ".join(name.split()).strip(" \"'").lower()
+    ``name`` as Slack sends it (entities decoded, quotes dropped: :func:`plain_name`). Raises NotFound listing the
+    known clients."""
+    plain = plain_name(name)
+    wanted = plain.lower()
     by_alias = [c for c in clients if any(a.lower() == wanted for a in c.aliases)]
     if by_alias and not any(c.name.lower() == wanted for c in clients):
         return by_alias[0]
-    found: Client = _find(clients, name, "client")
+    found: Client = _find(clients, plain, "client")
     return found
 
 
@@ -112,25 +123,33 @@ def client_for_channel(clients: list[Client], channel_id: str) -> Client | None:
 
 
 async def add_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str, channel_id: str | None,
-                     description: str | None = None) -> Client:
+                     description: str | None = None) -> tuple[Client, bool]:
+    """`/steward client add <name> [#channel] [— description]` (admins): (the client, whether it was an archived
+    client of that name brought back, with its members, aliases and notes: tester16 #10). ``name`` as Slack sends it
+    (:func:`plain_name`). Raises PermissionDenied (logged), InvalidInput for an empty name or an active client of
+    that name (any case) or alias."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="client.add")
-    name = _name(name, "client")
+    name = _name(plain_name(name), "client")
     existing = await list_clients(conn, org_id)
-    if any(c.name.lower() == name.lower() for c in existing):
-        raise InvalidInput(f"There's already a client called {name}.")
+    taken = next((c for c in existing if any(n.lower() == name.lower() for n in c.names())), None)
+    if taken is not None:
+        said = "" if taken.name.lower() == name.lower() else f" ({markup.mrkdwn(taken.name)} goes by that name)"
+        raise InvalidInput(f"There's already a client called {markup.mrkdwn(name)}{said}.")
     async with conn.transaction():
-        await conn.execute(Q["client_insert"], {"organization_id": org_id, "name": name, "channel_id": channel_id,
-                                                "description": description})
-        await security.audit(conn, organization_id=org_id, actor=actor, action="client.added", entity_type="client",
-                             entity_id=name, details={"channel": channel_id})
-    return _find(await list_clients(conn, org_id), name, "client")
+        row = await (await conn.execute(Q["client_insert"], {"organization_id": org_id, "name": name,
+                                                              "channel_id": channel_id, "description": description})).fetchone()
+        assert row is not None  # no active client has the name (checked above; the upsert skips only active ones)
+        await security.audit(conn, organization_id=org_id, actor=actor,
+                             action="client.restored" if row[1] else "client.added", entity_type="client",
+                             entity_id=int(row[0]), details={"name": name, "channel": channel_id})
+    return next(c for c in await list_clients(conn, org_id) if c.id == int(row[0])), bool(row[1])
 
 
 async def add_project(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str, client_name: str | None,
                       channel_id: str | None) -> Project:
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="project.add")
     name = _name(name, "project")
-    client = _find(await list_clients(conn, org_id), client_name, "client") if client_name else None
+    client = find_client(await list_clients(conn, org_id), client_name) if client_name else None
     if any(p.name.lower() == name.lower() for p in await list_projects(conn, org_id)):
         raise InvalidInput(f"There's already a project called {name}.")
     async with conn.transaction():
@@ -144,7 +163,7 @@ async def add_project(conn: psycopg.AsyncConnection, org_id: int, actor: User, n
 async def remove_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str) -> Client:
     """Archive (not delete): past tasks and memory keep their client."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="client.remove")
-    client = _find(await list_clients(conn, org_id), name, "client")
+    client = find_client(await list_clients(conn, org_id), name)
     async with conn.transaction():
         await conn.execute(Q["client_archive"], {"organization_id": org_id, "id": client.id})
         await security.audit(conn, organization_id=org_id, actor=actor, action="client.archived", entity_type="client",

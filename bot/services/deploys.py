@@ -14,7 +14,10 @@ The job ``deploy-reminders`` (:func:`run_for_org`, every minute) for each upcomi
   the deploy's checklist as checkboxes (bot/services/checklists.py ``send_checklist``, for_date = D's date in the
   schedule's zone). Working hours permitting: a reminder whose instant falls outside the member's working hours (the
   people calendar: their clock, workdays, holidays, leave) goes at the last working moment before it (the end of their
-  last working day before it). When several reminders are due at one run, only the latest is sent (a deploy added 30
+  last working day before it), and never in their quiet hours or a Slack status "away" (those are on their OWN clock even
+  when the team's clock sets the working day: the reminder goes just before they begin). A reminder that could only
+  reach them after the deploy is not sent. Its words give the deploy's date and time (and the member's own wall time),
+  never "in N hours". When several reminders are due at one run, only the latest is sent (a deploy added 30
   minutes ahead gets one reminder, not two); one moved onto or before the previous one's instant is not sent twice.
   A member on leave (an absence covering D's date in their own zone) gets nothing and is not counted.
 * The SOP record: at D, one ``sop_records`` row (user_id NULL, recorded_at = D) for the deploy's SOP (the SOP tied to
@@ -230,8 +233,8 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     """Add a deploy schedule (see the module notes for the words). Raises NotFound for an unknown client,
     PermissionDenied (logged) for anyone but an admin or a manager assigned to the client, InvalidInput (logged as
     ``deploy.refused``; nothing written) for a schedule that does not parse (naming the part), an unknown checklist,
-    or a one-off deploy not after ``now``."""
-    client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
+    a one-off deploy not after ``now``, or one the client already has (same recurrence and zone: tester16 F5)."""
+    client = await require_client(conn, org_id, client_words, actor=actor, action="deploy")
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
     rhythm = await rhythm_of(conn, org_id)
     try:
@@ -241,8 +244,16 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
                             words=when_words) from None
     first = request.recurrence.next_after(now)
     if first is None:
-        raise await _refuse(conn, org_id, actor, f"{request.recurrence.describe()} is in the past, so there's nothing "
-                            "to remind anyone of. Nothing was added.", words=when_words)
+        raise await _refuse(conn, org_id, actor, f"The deploy you asked for, {request.recurrence.describe()}, is in the "
+                            "past, so there's nothing to remind anyone of. Nothing was added.", words=when_words)
+    same = await (await conn.execute(Q["deploy_schedule_same"], {
+        "organization_id": org_id, "client_id": client.id, "recurrence": Jsonb(request.recurrence.to_json()),
+        "timezone": request.recurrence.timezone})).fetchone()
+    if same is not None:
+        with_checklist = f" (with checklist *{markup.mrkdwn(same[1])}*)" if same[1] else ""
+        raise await _refuse(conn, org_id, actor, f"*{markup.mrkdwn(client.name)}* already deploys "
+                            f"{request.recurrence.describe()}{with_checklist}. Nothing was added; to change it, "
+                            f"`/steward deploy {client.name} remove` and add it again.", words=when_words)
     checklist_id, checklist_name, sop_id, checklist_items = None, None, None, None
     if request.checklist_name:
         row = await (await conn.execute(Q["checklist_by_name"], {"organization_id": org_id, "name": request.checklist_name})).fetchone()
@@ -268,34 +279,68 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
 
 
 async def remove(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_words: str, now: datetime) -> tuple[str, int]:
-    """End every active deploy schedule of the client: (the client's name, how many ended). Raises NotFound (unknown
-    client), PermissionDenied (logged) as :func:`add`."""
-    client = client_service.find_client(await client_service.list_clients(conn, org_id), client_words)
+    """End every active deploy schedule of the client: (the client's name, how many ended). What the job queued for
+    them and has not sent (reminders, warnings, their checklist DMs) is cancelled, and a deploy checklist that never
+    reached anyone and holds no tick is withdrawn (tester16 F3). Raises NotFound (unknown client), PermissionDenied
+    (logged) as :func:`add`."""
+    client = await require_client(conn, org_id, client_words, actor=actor, action="deploy")
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.remove", "change its deploys")
     async with conn.transaction():
         ended = await (await conn.execute(Q["deploy_schedules_remove"], {"organization_id": org_id, "client_id": client.id})).fetchall()
         if ended:
+            ids = [str(r[0]) for r in ended]
+            cancelled = await (await conn.execute(Q["deploy_deliveries_cancel"], {
+                "organization_id": org_id, "schedule_ids": ids})).fetchall()
+            withdrawn = await (await conn.execute(Q["deploy_completions_withdraw"], {
+                "organization_id": org_id, "schedule_ids": ids})).fetchall()
             await security.audit(conn, organization_id=org_id, actor=actor, action="deploy.removed", entity_type="client",
-                                 entity_id=client.id, details={"schedules": [int(r[0]) for r in ended]}, now=now)
+                                 entity_id=client.id, details={"schedules": [int(i) for i in ids], "messages_cancelled": len(cancelled),
+                                                               "checklists_withdrawn": len(withdrawn)}, now=now)
     return client.name, len(ended)
 
 
 # ---------------------------------------------------------------- the job's rules (pure)
 
+def _reachable_at(rhythm: calendar.Rhythm, person: calendar.Person, t: datetime) -> datetime | None:
+    """None when a DM sent at ``t`` reaches the person at once (outside their quiet hours and any away interval, on
+    a date that is a workday of theirs in their own zone: :func:`bot.services.calendar.reachable_from`'s rules);
+    else the latest instant before ``t`` worth trying instead (just before the quiet hours, the away interval or the
+    own-zone day that stops it)."""
+    own = calendar.own_zone(rhythm, person)
+    span = calendar.quiet_span(t, own, rhythm.quiet_hours_start, rhythm.quiet_hours_end)
+    if span is not None:
+        return span[0] - _STEP
+    away = next((a for a in person.away if a.holds(t)), None)
+    if away is not None:
+        return away.start - _STEP
+    day = calendar.local_date(t, own)
+    if not calendar.available_on(rhythm, person, day):
+        return calendar.at_local(day, calendar.MIDNIGHT, own) - _STEP
+    return None
+
+
+# The job runs once a minute: a reminder moved before a quiet period goes the minute before it starts.
+_STEP = timedelta(minutes=1)
+
+
 def last_working_moment(rhythm: calendar.Rhythm, person: calendar.Person, at: datetime) -> datetime:
-    """``at`` when it lies in the person's working hours (the people calendar's :func:`~bot.services.calendar.working_from`:
-    morning to end of day on their clock, workdays, holidays and leave); else the end of their last working day
-    before it (or ``at``'s own day's end of day when ``at`` is after it). ``at`` itself when none is found within
-    :data:`WORKING_LOOKBACK_DAYS`."""
-    if calendar.working_from(rhythm, person, at) == at:
-        return at
+    """The latest instant at or before ``at`` (aware) that is in the person's working hours (the people calendar's
+    :func:`~bot.services.calendar.working_from`: morning to end of day on their clock, workdays, holidays and leave)
+    AND at which a DM reaches them at once (outside their quiet hours, which are on their OWN clock even when the
+    team's clock sets the working day, and outside a Slack status "away"; the notification path would hold a DM
+    through those: tester16 F1). ``at`` itself when it is such an instant; ``at`` when none is found within
+    :data:`WORKING_LOOKBACK_DAYS` (the caller then checks the person is reachable before the deploy at all)."""
     tz = calendar.clock_zone(rhythm, person)
     day = calendar.local_date(at, tz)
     for _ in range(WORKING_LOOKBACK_DAYS):
         if calendar.available_on(rhythm, person, day):
-            end = calendar.end_of_day_at(day, rhythm, tz)
-            if calendar.morning_at(day, rhythm, tz) <= at:
-                return min(end, at)
+            start = calendar.morning_at(day, rhythm, tz)
+            t = min(calendar.end_of_day_at(day, rhythm, tz), at)
+            while t >= start:
+                earlier = _reachable_at(rhythm, person, t)
+                if earlier is None:
+                    return t
+                t = min(earlier, t - _STEP)
         day -= timedelta(days=1)
     return at
 
@@ -323,9 +368,49 @@ def on_leave(rhythm: calendar.Rhythm, person: calendar.Person, deploy_at: dateti
     return calendar.absence_on(person, calendar.local_date(deploy_at, calendar.own_zone(rhythm, person))) is not None
 
 
+def _all_public_holiday(rhythm: calendar.Rhythm, members: Sequence[User], people: Mapping[int, calendar.Person],
+                        deploy_at: datetime) -> bool:
+    """Whether what keeps every member out on the deploy's date (their own zone) is a public holiday of theirs
+    (absences source ``public_holiday``, bot/services/absences.py), so the warning says so (tester16 #15)."""
+    from bot.services.absences import SOURCE_HOLIDAY
+
+    def why(member: User) -> str | None:
+        person = people.get(member.id, calendar.Person(member.timezone))
+        found = calendar.absence_on(person, calendar.local_date(deploy_at, calendar.own_zone(rhythm, person)))
+        return found.source if found else None
+
+    return bool(members) and all(why(m) == SOURCE_HOLIDAY for m in members)
+
+
 def _lead_words(lead: timedelta) -> str:
     hours = int(lead.total_seconds() // 3600)
     return "24 hours" if hours == 24 else f"{hours} hour" + ("s" if hours != 1 else "")
+
+
+def reminders_said(ahead: timedelta) -> str:
+    """What a new schedule's answer says of its first deploy's reminders, ``ahead`` being how far away it is: a deploy
+    less than a day (an hour) away gets only the reminders still ahead of it (tester16 #15)."""
+    if ahead <= timedelta(hours=1):
+        return "It's less than an hour away: its members get one reminder now (working hours permitting)."
+    if ahead <= timedelta(hours=24):
+        return ("It's less than a day away: its members get a reminder now and one an hour before (working hours "
+                "permitting); later deploys, 24 hours and 1 hour before.")
+    return "Its members get reminders 24 hours and 1 hour before."
+
+
+def reminder_text(deploy: Deploy, lead: timedelta, member_zone: str) -> str:
+    """A reminder's words: which reminder it is (``lead`` before the deploy) and the deploy's instant as a date and
+    time, never "in N hours" (a DM can wait out quiet hours: tester16 F2), in the schedule's zone and, when the
+    member's own zone (IANA name) shows another wall time, theirs too ("15:00 America/New_York (21:00 your time,
+    Europe/Berlin)")."""
+    zone = deploy.recurrence.timezone
+    there = deploy.at.astimezone(ZoneInfo(zone))
+    when = f"{there:%a %d %b} at {there:%H:%M} ({zone})"
+    mine = deploy.at.astimezone(calendar.zone(member_zone))
+    if mine.replace(tzinfo=None) != there.replace(tzinfo=None):
+        day = "" if mine.date() == there.date() else f"{mine:%a} "
+        when += f", {day}{mine:%H:%M} your time ({member_zone})"
+    return f"Deploy reminder, {_lead_words(lead)} ahead: the {markup.mrkdwn(deploy.client_name)} deploy is {when}."
 
 
 @dataclass(frozen=True)
@@ -350,21 +435,55 @@ def _done(item: Any, index: int, done: Sequence[Any]) -> bool:
     return _item_text(item) in keys
 
 
-def compliance(items: Sequence[Any], members: Sequence[User], done_by: Mapping[int, Sequence[Any]]) -> Compliance:
+def compliance(items: Sequence[Any], members: Sequence[User], done_by: Mapping[int, Sequence[Any]], *,
+               nobody: str = "no assigned member was expected") -> Compliance:
     """Compliant when every member (those expected: not on leave) ticked every item; else, per member, the items
-    missing, and notes naming them ("Sam Carter: Run migrations; Tag the release")."""
+    missing, and notes naming them ("Sam Carter: Run migrations; Tag the release").
+
+    ``done_by``: user id -> items_done of each member's checklist_completions row for the deploy's date. A member
+    without a row never got the checklist (the job did not run while their reminders were due, or they could not be
+    reached before the deploy): listed with
+    ``"sent": false`` and named as "never sent", not as having left items; the deploy is still not compliant (nobody
+    can say the SOP was followed). No member expected at all (all out, or none assigned; ``nobody`` says which) is
+    not compliant either: nobody did the checklist, which a vacuous "all done" would hide (tester16 F6, F7)."""
+    if not members:
+        return Compliance(False, [], f"Not done: nobody did the checklist ({nobody}).")
     steps: list[dict[str, Any]] = []
     lines: list[str] = []
+    never: list[str] = []
     for member in members:
+        name = member.real_name or member.display_name
+        sent = member.id in done_by
         done = done_by.get(member.id, ())
         ticked = [_item_text(i) for n, i in enumerate(items) if _done(i, n, done)]
         missing = [_item_text(i) for n, i in enumerate(items) if not _done(i, n, done)]
-        steps.append({"user_id": member.id, "slack_id": member.slack_id, "name": member.real_name or member.display_name, "done": ticked,
+        steps.append({"user_id": member.id, "slack_id": member.slack_id, "name": name, "sent": sent, "done": ticked,
                       "missing": missing})
-        if missing:
-            lines.append(f"{member.real_name or member.display_name}: " + "; ".join(missing))
-    compliant = not lines
-    return Compliance(compliant, steps, "All items done by every member." if compliant else "Missing: " + " | ".join(lines))
+        if not sent:
+            never.append(name)
+        elif missing:
+            lines.append(f"{name}: " + "; ".join(missing))
+    compliant = not lines and not never
+    if compliant:
+        return Compliance(True, steps, "All items done by every member.")
+    parts = (["Missing: " + " | ".join(lines)] if lines else []) + (
+        [f"Never sent the checklist: {', '.join(never)}."] if never else [])
+    return Compliance(False, steps, ". ".join(parts))
+
+
+def told_lines(result: Compliance) -> str:
+    """The lines of the manager's non-compliance DM: each member's missing items, or that they were never sent it."""
+    lines = []
+    for s in result.steps_done:
+        if not s.get("sent", True):
+            lines.append(f"\u2022 <@{s['slack_id']}>: never got the checklist (it could not reach them in time, or the job did not run)")
+        elif s["missing"]:
+            lines.append(f"\u2022 <@{s['slack_id']}>: " + ", ".join(s["missing"]))
+    return "\n".join(lines) or f"\u2022 {result.notes}"
+
+
+# A record written this long after its deploy says so (the job did not run at the deploy's time).
+LATE_RECORD = timedelta(minutes=10)
 
 
 # ---------------------------------------------------------------- the job
@@ -384,18 +503,19 @@ def _key(deploy: Deploy, what: str, user: User) -> str:
 
 
 async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, member: User, text: str, key: str,
-                  lead: timedelta, now: datetime) -> int | None:
+                  lead: timedelta, now: datetime, hold_until: datetime | None = None) -> int | None:
     """One reminder DM (once: ``key``). With a checklist: the first reminder a member gets for the deploy's date is a
     line naming the deploy, then the checklist itself as checkboxes (``send_checklist``, which makes the
     checklist_completions row, for_date = the deploy's date, its context naming the deploy); a later one (the
     checklist was already sent, and ``send_checklist`` sends a checklist once per person and date) carries the same
-    checkboxes, in their current state, under the reminder."""
+    checkboxes, in their current state, under the reminder. ``hold_until``: the first instant the member can be
+    reached (the people calendar), which the caller has checked is before the deploy."""
     from bot.blocks import checklists as checklist_blocks  # the checklists feature (issue 16, part A)
     from bot.services import checklists
 
     if deploy.checklist_id is None:
         return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=text,
-                            targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+                            targets=[Target.dm(member.slack_id)], now=now, user_id=member.id, hold_until=hold_until)
     async with conn.transaction():
         sent_before = await (await conn.execute(Q["deploy_completion_exists"], {
             "organization_id": org_id, "checklist_id": deploy.checklist_id, "user_id": member.id,
@@ -403,11 +523,11 @@ async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, me
         lead_in = f"{text} Your checklist *{markup.mrkdwn(deploy.checklist_name or '')}*: tick each item as you do it."
         if sent_before is None:
             queued = await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
-                                  targets=[Target.dm(member.slack_id)], now=now, user_id=member.id)
+                                  targets=[Target.dm(member.slack_id)], now=now, user_id=member.id, hold_until=hold_until)
             if queued is not None:
                 await checklists.send_checklist(
                     conn, organization_id=org_id, checklist_id=deploy.checklist_id, user_id=member.id,
-                    for_date=deploy.for_date, now=now,
+                    for_date=deploy.for_date, now=now, hold_until=hold_until,
                     context={"deploy_schedule_id": deploy.schedule_id, "deploy_at": deploy.at.isoformat(),
                              "deploy": f"{deploy.client_name} deploy", "reminder_minutes": int(lead.total_seconds() // 60)})
             return queued
@@ -417,7 +537,7 @@ async def _remind(conn: psycopg.AsyncConnection, org_id: int, deploy: Deploy, me
         header = {"type": "section", "text": {"type": "mrkdwn", "text": f":rocket: {lead_in}"}}
         return await notify(conn, organization_id=org_id, kind="deploy_reminder", dedupe_key=key, text=lead_in,
                             blocks=[header, *blocks[1:]], targets=[Target.dm(member.slack_id)], now=now,
-                            user_id=member.id)
+                            user_id=member.id, hold_until=hold_until)
 
 
 async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime) -> dict[str, int]:
@@ -436,7 +556,9 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
             holiday = not calendar.is_workday(deploy.for_date, rhythm)
             if holiday or (members and not expected) or not members:
                 why = ("falls on a holiday or a day off for the team" if holiday else
-                       "has no assigned members" if not members else "has every assigned member out")
+                       "has no assigned members" if not members else
+                       "falls on a public holiday for every assigned member" if _all_public_holiday(rhythm, members, people, deploy.at)
+                       else "has every assigned member out")
                 for person in await _told(conn, org_id, members, deploy.client_id):
                     if await notify(conn, organization_id=org_id, kind="deploy_warning", dedupe_key=_key(deploy, "warning", person),
                                     text=f":warning: The {label} {why}. Move it, or make sure someone is there "
@@ -445,12 +567,17 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                         counts["warnings"] += 1
         if now < deploy.at:
             for member in expected:
-                lead = reminder_due(rhythm, people.get(member.id, calendar.Person(member.timezone)), deploy.at, now)
+                them = people.get(member.id, calendar.Person(member.timezone))
+                lead = reminder_due(rhythm, them, deploy.at, now)
                 if lead is None:
                     continue
-                text = f"The {label} is in {_lead_words(lead)}."
+                # Never a reminder that would only reach them (quiet hours, a Slack status) after the deploy.
+                reach = calendar.reachable_from(rhythm, them, now, before=deploy.at)
+                if reach is None:
+                    continue
+                text = reminder_text(deploy, lead, calendar.own_zone(rhythm, them))
                 key = _key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member)
-                sent = await _remind(conn, org_id, deploy, member, text, key, lead, now)
+                sent = await _remind(conn, org_id, deploy, member, text, key, lead, now, hold_until=reach)
                 if sent is not None:
                     counts["reminders"] += 1
             continue
@@ -462,7 +589,11 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                 done_by = {int(r[0]): list(r[1] or []) for r in await (await conn.execute(Q["deploy_completions"], {
                     "organization_id": org_id, "checklist_id": deploy.checklist_id, "for_date": deploy.for_date})).fetchall()
                     if r[0] is not None}
-                result = compliance(items, expected, done_by)
+                result = compliance(items, expected, done_by, nobody="every assigned member was out" if members
+                                    else "the client has no assigned members")
+                if now - deploy.at > LATE_RECORD:
+                    result = Compliance(result.compliant, result.steps_done, f"{result.notes} Recorded late, at "
+                                        f"{now:%Y-%m-%d %H:%M} UTC: the job did not run at the deploy's time.")
                 made = await (await conn.execute(Q["deploy_sop_record_insert"], {
                     "organization_id": org_id, "sop_id": deploy.sop_id, "client_id": deploy.client_id,
                     "deploy_schedule_id": deploy.schedule_id, "compliant": result.compliant,
@@ -470,7 +601,7 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                 if made is not None:
                     counts["records"] += 1
                 if not result.compliant:
-                    missing = "\n".join(f"\u2022 <@{s['slack_id']}>: " + ", ".join(s["missing"]) for s in result.steps_done if s["missing"])
+                    missing = told_lines(result)
                     for person in await _told(conn, org_id, expected or members, deploy.client_id):
                         if await notify(conn, organization_id=org_id, kind="deploy_noncompliant",
                                         dedupe_key=_key(deploy, "noncompliant", person),
@@ -497,9 +628,15 @@ def describe_upcoming(deploys: Sequence[Deploy]) -> str:
     return "*Upcoming deploys*\n" + "\n".join(lines)
 
 
-async def require_client(conn: psycopg.AsyncConnection, org_id: int, name: str) -> client_service.Client:
-    """The client called ``name`` (or an alias); NotFound listing the clients."""
+async def require_client(conn: psycopg.AsyncConnection, org_id: int, name: str, *, actor: User | None = None,
+                         action: str = "client") -> client_service.Client:
+    """The client called ``name`` (or an alias, as :func:`bot.services.clients.find_client` reads it); NotFound listing
+    the clients, logged as ``<action>.refused`` (``security_audit_logs``; tester16 #13)."""
     clients = await client_service.list_clients(conn, org_id)
-    if not clients:
-        raise NotFound("There are no clients yet (an admin adds one with `/steward client add <name>`).")
-    return client_service.find_client(clients, name)
+    try:
+        if not clients:
+            raise NotFound("There are no clients yet (an admin adds one with `/steward client add <name>`).")
+        return client_service.find_client(clients, name)
+    except NotFound as exc:
+        await client_service.refused(conn, org_id, actor, action, str(exc), client=name, why="unknown client")
+        raise

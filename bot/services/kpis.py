@@ -231,8 +231,41 @@ class ChecklistSent:
 
 @dataclass(frozen=True)
 class SopRecord:
+    """One ``sop_records`` row: its person (None for a deploy's record, bot/services/deploys.py) and whether it was
+    compliant. ``members``: a deploy's record's expected members (from ``steps_done``) and whether each did their part
+    (was sent the checklist and ticked every item), so it counts for their team and, per person, as their own."""
+
     user_id: int | None
     compliant: bool
+    members: tuple[tuple[int, bool], ...] = ()
+
+    def concerns(self, user_ids: Iterable[int]) -> bool:
+        """Whether the record is one of these people's: theirs, or a deploy one of them was expected at."""
+        wanted = set(user_ids)
+        return self.user_id in wanted or any(m in wanted for m, _ in self.members)
+
+    def of(self, who: int) -> SopRecord | None:
+        """The record as ``who``'s own (compliant: their part done, for a deploy's record); None when not theirs."""
+        if self.user_id == who:
+            return self
+        part = dict(self.members).get(who)
+        return None if part is None else SopRecord(who, part)
+
+
+def sop_records_of(records: Iterable[SopRecord], who: int | None) -> list[SopRecord]:
+    """The records that count for ``who`` (None: all of them, the team's, one per record): their own, and the deploys
+    they were expected at, each counted compliant when they did their part (tester16 F8)."""
+    if who is None:
+        return list(records)
+    return [mine for r in records if (mine := r.of(who)) is not None]
+
+
+def sop_members(steps_done: Any) -> tuple[tuple[int, bool], ...]:
+    """A deploy record's ``steps_done`` (a list of {"user_id", "sent", "missing", ...}) as (user id, did their part)."""
+    if not isinstance(steps_done, list):
+        return ()
+    return tuple((int(s["user_id"]), bool(s.get("sent", True)) and not s.get("missing"))
+                 for s in steps_done if isinstance(s, dict) and s.get("user_id") is not None)
 
 
 @dataclass
@@ -490,7 +523,7 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
         WEIGHTED_THROUGHPUT: (weighted_throughput(t for t in data.done if mine(t.user_id)), None),
         CHECKLIST_COMPLIANCE: checklist_compliance([c for c in data.checklists if mine(c.user_id)],
                                                    exist=data.checklists_exist, now=now, rhythm=data.rhythm),
-        SOP_COMPLIANCE: sop_compliance([s for s in data.sops if mine(s.user_id)], exist=data.sops_exist),
+        SOP_COMPLIANCE: sop_compliance(sop_records_of(data.sops, who), exist=data.sops_exist),
         INTERVENTIONS: (count_for(data.credited, who), None),
         RECOGNITION: (count_for(data.recognised, who), None),
     }
@@ -582,7 +615,8 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
                user_ids: Sequence[int] | None = None, rhythm: Rhythm | None = None) -> PeriodData:
     """Read everything the formulas need for [``since``, ``until``] (team dates, inclusive) about ``user_ids`` (None:
     :func:`people_of`) of organization ``org_id``. Checklist and SOP compliance are read for the whole organization
-    when ``user_ids`` is None (rows of people who left count for the team), else for those people's rows. Raises
+    when ``user_ids`` is None (rows of people who left count for the team), else for those people's rows (and the
+    deploys' SOP records, which have no person, when one of them was expected at the deploy: tester16 F8). Raises
     NotFound when the organization has no settings."""
     rhythm = rhythm or await standup_settings.rhythm_of(conn, org_id)
     tz = rhythm.timezone
@@ -614,7 +648,8 @@ async def load(conn: psycopg.AsyncConnection, org_id: int, *, since: date, until
         return user_ids is None or user_id in wanted
 
     data.checklists = [ChecklistSent(r[0], r[1], r[2], r[3]) for r in await rows("kpi_checklist_completions") if ours(r[0])]
-    data.sops = [SopRecord(r[0], bool(r[1])) for r in await rows("kpi_sop_records") if ours(r[0])]
+    sops = [SopRecord(r[0], bool(r[1]), sop_members(r[2])) for r in await rows("kpi_sop_records")]
+    data.sops = [r for r in sops if user_ids is None or r.concerns(wanted)]
     data.credited = [c.user_id for c in await credited_interventions(conn, org_id, since_at, until_at)
                      if c.user_id in wanted]
     data.recognised = [int(r[0]) for r in await rows("kpi_reinforcements")]

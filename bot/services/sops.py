@@ -101,7 +101,8 @@ async def list_sops(conn: psycopg.AsyncConnection, org_id: int) -> list[Sop]:
 async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str, now: datetime) -> Sop:
     """`/steward sop add <text>` (admins): the SOP, its steps copied from the checklist's items. Raises
     PermissionDenied (logged), InvalidInput (unreadable, a name taken; logged as ``checklist.refused``), NotFound (an
-    unknown checklist). Audit-logged (``sop.added``); one transaction."""
+    unknown checklist). Active deploy schedules that already use the checklist record their next deploys against the
+    new SOP (its trigger becomes 'deploy'). Audit-logged (``sop.added``); one transaction."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="sop.add")
     try:
         name, checklist_name = parse_add(text)
@@ -126,8 +127,14 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
             "checklist_id": checklist.id, "created_by": actor.id, "now": now})).fetchone()
         if row is None:
             raise InvalidInput(f"There's already an SOP called `{slug}`. Pick another name.")
+        # Deploy schedules already using the checklist record against this SOP from now on (tester16 #12).
+        moved = await (await conn.execute(Q["deploy_schedules_use_sop"], {
+            "organization_id": org_id, "checklist_id": checklist.id, "sop_id": int(row[0])})).fetchall()
+        if moved:
+            await use_for_deploy(conn, org_id, int(row[0]), now)
         await security.audit(conn, organization_id=org_id, actor=actor, action="sop.added", entity_type="sop",
-                             entity_id=int(row[0]), details={"name": name, "checklist": checklist.name}, now=now)
+                             entity_id=int(row[0]), details={"name": name, "checklist": checklist.name,
+                                                             "deploy_schedules": [int(r[0]) for r in moved]}, now=now)
     return next(s for s in await list_sops(conn, org_id) if s.id == int(row[0]))
 
 

@@ -106,14 +106,6 @@ WHERE c.organization_id = %(organization_id)s AND c.message_ts IS NULL
 SELECT EXISTS (SELECT 1 FROM checklists WHERE organization_id = %(organization_id)s AND active
                AND lower(name) = lower(%(name)s))
 
--- name: client_by_name_for_checklist
--- An active client by its name (any case).
-SELECT id, name FROM clients
-WHERE organization_id = %(organization_id)s AND active AND lower(name) = lower(%(name)s)
-
--- name: client_names_for_checklist
-SELECT name FROM clients WHERE organization_id = %(organization_id)s AND active ORDER BY lower(name)
-
 -- ------------------------------------------------------------------ SOPs
 
 -- name: sop_insert

@@ -15,8 +15,17 @@ FROM projects p LEFT JOIN clients c ON c.organization_id = p.organization_id AND
 WHERE p.organization_id = %(organization_id)s AND p.status = 'active' ORDER BY lower(p.name)
 
 -- name: client_insert
+-- A new client; or an archived one of that name (clients_organization_id_name_key covers archived clients, any case)
+-- in use again: active, named as typed now, the channel and description given now (else its old ones); its members,
+-- aliases and notes kept (tester16 #10). Returns (id, restored). Nothing for an active client of that name.
 INSERT INTO clients (organization_id, name, slack_channel_id, description)
 VALUES (%(organization_id)s, %(name)s, %(channel_id)s, %(description)s)
+ON CONFLICT (organization_id, lower(name)) DO UPDATE
+SET active = true, name = EXCLUDED.name, updated_at = now(),
+    slack_channel_id = coalesce(EXCLUDED.slack_channel_id, clients.slack_channel_id),
+    description = coalesce(EXCLUDED.description, clients.description)
+WHERE NOT clients.active
+RETURNING id, xmax <> 0 AS restored
 
 -- name: project_insert
 INSERT INTO projects (organization_id, name, client_id, slack_channel_id, owner_id)

@@ -74,3 +74,47 @@ SELECT id FROM users WHERE organization_id = %(organization_id)s AND active AND 
 SELECT id FROM checklist_completions
 WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND user_id = %(user_id)s
   AND for_date = %(for_date)s
+
+-- name: deploy_schedule_same
+-- An active schedule of the client at the same recurrence and zone (a second one would remind everyone twice and
+-- record each deploy twice: tester16 F5).
+SELECT s.id, k.name FROM client_deploy_schedules s
+LEFT JOIN checklists k ON k.organization_id = s.organization_id AND k.id = s.checklist_id
+WHERE s.organization_id = %(organization_id)s AND s.client_id = %(client_id)s AND s.active
+  AND s.recurrence = %(recurrence)s AND s.timezone = %(timezone)s
+ORDER BY s.id LIMIT 1
+
+-- name: deploy_deliveries_cancel
+-- What the deploy-reminders job queued for these ended schedules and has not sent yet is cancelled, so nobody hears
+-- about a deploy that no longer exists (tester16 F3): its reminders and warnings (dedupe keys deploy:<schedule id>:…)
+-- and the deploy checklists sent with them (checklist_completions.context names the schedule; dedupe key
+-- checklist.sent:<org>:<completion id>, bot/services/checklists.py).
+UPDATE notification_deliveries d SET status = 'cancelled', updated_at = now()
+FROM notifications n
+WHERE d.organization_id = %(organization_id)s AND n.organization_id = %(organization_id)s AND n.id = d.notification_id
+  AND d.status IN ('pending', 'held')
+  AND ((split_part(n.dedupe_key, ':', 1) = 'deploy' AND split_part(n.dedupe_key, ':', 2) = ANY(%(schedule_ids)s::text[]))
+       OR n.dedupe_key IN (SELECT 'checklist.sent:' || c.organization_id || ':' || c.id FROM checklist_completions c
+                           WHERE c.organization_id = %(organization_id)s
+                             AND c.context ->> 'deploy_schedule_id' = ANY(%(schedule_ids)s::text[])))
+RETURNING d.id
+
+-- name: deploy_completions_withdraw
+-- The deploy checklists of these ended schedules that never reached anyone (no delivery of their DM was sent) and
+-- hold no tick: nobody owes them, so they are not left to be counted incomplete.
+DELETE FROM checklist_completions c
+WHERE c.organization_id = %(organization_id)s AND c.context ->> 'deploy_schedule_id' = ANY(%(schedule_ids)s::text[])
+  AND c.completed_at IS NULL AND c.items_done = '[]'::jsonb
+  AND NOT EXISTS (SELECT 1 FROM notifications n JOIN notification_deliveries d
+                    ON d.organization_id = n.organization_id AND d.notification_id = n.id
+                  WHERE n.organization_id = c.organization_id AND n.dedupe_key = 'checklist.sent:' || c.organization_id || ':' || c.id
+                    AND d.status IN ('sent', 'sending'))
+RETURNING c.id
+
+-- name: deploy_schedules_use_sop
+-- `/steward sop add` for a checklist active deploy schedules already use: their next records go to that SOP
+-- (tester16 #12); past records stay with the SOP they were made for.
+UPDATE client_deploy_schedules SET sop_id = %(sop_id)s, updated_at = now()
+WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND active
+  AND sop_id IS DISTINCT FROM %(sop_id)s
+RETURNING id

@@ -67,8 +67,8 @@ FROM checklist_completions
 WHERE organization_id = %(organization_id)s AND for_date BETWEEN %(since)s AND %(until)s
 
 -- name: kpi_sop_records
--- SOP records made in [since_at, until_at).
-SELECT user_id, compliant
+-- SOP records made in [since_at, until_at); a deploy's (user_id NULL) names its members in steps_done.
+SELECT user_id, compliant, steps_done
 FROM sop_records
 WHERE organization_id = %(organization_id)s AND recorded_at >= %(since_at)s AND recorded_at < %(until_at)s
 

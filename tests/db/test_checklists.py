@@ -67,9 +67,13 @@ async def test_adding_a_checklist_and_who_may(conn: psycopg.AsyncConnection) -> 
     # a schedule that does not parse: which part, logged
     with pytest.raises(InvalidInput, match="I couldn't read the time in 'every friday 4pm-ish'"):
         await checklists.add(conn, org, admin, '"Late" for everyone every friday 4pm-ish items: a', BEFORE)
+    # a schedule that never falls on a workday (tester16 #14): nobody would ever get it
+    with pytest.raises(InvalidInput, match="“every Saturday at 10:00” never falls on one of the team's workdays "
+                                           r"\(Mon, Tue, Wed, Thu, Fri\)"):
+        await checklists.add(conn, org, admin, '"Weekend" for managers every saturday 10:00 items: a', BEFORE)
     assert await count(conn, "SELECT count(*) FROM checklists WHERE organization_id = %s", org) == 1
     assert await count(conn, "SELECT count(*) FROM security_audit_logs WHERE organization_id = %s AND "
-                             "event_type = 'checklist.refused'", org) == 3  # duplicate, unknown client, time
+                             "event_type = 'checklist.refused'", org) == 4  # duplicate, unknown client, time, weekend
     assert await count(conn, "SELECT count(*) FROM security_audit_logs WHERE organization_id = %s AND "
                              "event_type = 'permission_denied'", org) == 2
     # a manager assigned to a client may add that client's checklist

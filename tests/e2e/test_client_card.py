@@ -139,7 +139,7 @@ async def test_deploy_bad_input_is_refused_politely_and_writes_nothing(
         "Acme Corp every thursday 25:00": "`25:00` isn't a time",
         "Acme Corp every thursday": "What time?",
         "Acme Corp 2026-02-30 15:00": "`2026-02-30` isn't a date",
-        "Acme Corp 2026-03-02 15:00": "is in the past",
+        "Acme Corp 2026-03-02 15:00": "The deploy you asked for, on Mon 02 Mar 2026 at 15:00 (America/New_York), is in the past",
         "Acme Corp every friday 15:00 Mars/Base": "`Mars/Base` isn't a time zone",
         "Acme Corp every friday 15:00 checklist Nope": "I don't know a checklist called `Nope`",
         "Acme Corp tomorrow at 3": "I couldn't read that",
@@ -150,7 +150,7 @@ async def test_deploy_bad_input_is_refused_politely_and_writes_nothing(
     assert "only admins, and managers assigned to Acme Corp" in await answer_text(
         emulator, SAM, "/steward", "deploy Acme Corp every thursday 15:00")
     assert await value(db_dsn, "SELECT count(*) FROM client_deploy_schedules") == 0
-    assert await refusals(db_dsn, "deploy.refused") == 8  # all but the unknown client (NotFound)
+    assert await refusals(db_dsn, "deploy.refused") == 9  # the unknown client too (tester16 #13)
     # A good one, listed; removed.
     said = await answer_text(emulator, MAYA, "/steward", "deploy acme every thursday 15:00")
     assert "Scheduled *Acme Corp* deploys every Thursday at 15:00 (America/New_York)" in said and "Thu 12 Mar 2026 15:00" in said
@@ -158,6 +158,12 @@ async def test_deploy_bad_input_is_refused_politely_and_writes_nothing(
         emulator, SAM, "/steward", "deploys")
     assert await rows(db_dsn, "SELECT recurrence, timezone, next_deploy_at FROM client_deploy_schedules") == [
         ({"freq": "weekly", "byweekday": [3], "time": "15:00"}, "America/New_York", ny(3, 12, 15))]
+    # The same schedule again, in other words (tester16 F5): refused, not a second set of reminders and records.
+    for again in ("acme corp every thursdays 15:00", "Acme Corp every thu 15:00 America/New_York"):
+        said = await answer_text(emulator, MAYA, "/steward", f"deploy {again}")
+        assert "*Acme Corp* already deploys every Thursday at 15:00 (America/New_York). Nothing was added" in said, said
+    assert await value(db_dsn, "SELECT count(*) FROM client_deploy_schedules") == 1
+    assert await refusals(db_dsn, "deploy.refused") == 11
     assert "Removed 1 deploy schedule" in await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp remove")
     assert "No deploys scheduled" in await answer_text(emulator, SAM, "/steward", "deploys")
 
@@ -186,3 +192,35 @@ async def test_card_shows_channel_members_projects_tasks_deploy_notes_and_memory
 
 async def _stored(dsn: str) -> bool:
     return bool(await value(dsn, "SELECT count(*) FROM channel_messages"))
+
+
+async def test_client_names_read_alike_everywhere_and_unknown_ones_are_logged(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """tester16 #5, #11, #13: a name with "&" (Slack sends `&amp;`) is found by the card and deploy commands; the
+    checklist audience `client <name>` reads aliases and a unique prefix as every client command does, and a quoted
+    name; an unknown client is logged."""
+    await setup(emulator, db_dsn)
+    clock.at = ny(3, 9, 12)
+    assert "Added client *Smith &amp; Jones*" in await answer_text(emulator, MAYA, "/steward", "client add Smith &amp; Jones")
+    card = await answer_text(emulator, MAYA, "/steward", "client Smith &amp; Jones")
+    assert "I don't know" not in card and "Smith &amp; Jones" in card, card
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Smith &amp; Jones every friday 10:00")
+    assert "Scheduled *Smith &amp; Jones* deploys every Friday at 10:00" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", 'deploy "Acme Corp" every monday 10:00')
+    assert "Scheduled *Acme Corp* deploys every Monday" in said, said
+
+    assert "also known as" in await answer_text(emulator, MAYA, "/steward", "client Acme Corp alias ACME")
+    for words in ("for client ACME", "for client Acme", 'for client "Acme Corp"'):
+        name = f"Pre-deploy {words[-4:]}"
+        said = await answer_text(emulator, MAYA, "/steward", f'checklist add "{name}" {words} on demand items: tests; tag')
+        assert "I don't know" not in said, (words, said)
+    assert await value(db_dsn, "SELECT count(DISTINCT client_id) FROM checklists") == 1
+    assert await value(db_dsn, "SELECT min(c.name) FROM checklists k JOIN clients c ON c.id = k.client_id") == "Acme Corp"
+
+    before = await refusals(db_dsn, "client.refused")
+    assert "I don't know a client called `Initech`" in await answer_text(emulator, MAYA, "/steward", "client Initech")
+    assert await refusals(db_dsn, "client.refused") == before + 1
+    before = await refusals(db_dsn, "deploy.refused")
+    assert "I don't know a client called `Initech`" in await answer_text(emulator, MAYA, "/steward",
+                                                                         "deploy Initech every friday 10:00")
+    assert await refusals(db_dsn, "deploy.refused") == before + 1

@@ -35,6 +35,14 @@ async def test_admin_adds_clients_and_projects_and_tasks_use_them(emulator: Slac
         actions = [r[0] for r in await (await conn.execute("SELECT action FROM audit_logs ORDER BY id")).fetchall()]
     assert actions == ["client.added", "project.added", "client.archived"]
 
+    # tester16 #10: adding it again brings the archived client back (it crashed on the unique name before).
+    said = await answer_text(emulator, MAYA, "/steward", "client add Globex Corporation")
+    assert "Restored client *Globex Corporation* (channel" in said and "it was archived" in said, said
+    async with await psycopg.AsyncConnection.connect(db_dsn, autocommit=True) as conn:
+        assert await fetchval(conn, "SELECT count(*) FROM clients WHERE active") == 1
+        assert await fetchval(conn, "SELECT count(*) FROM clients") == 1
+        assert await fetchval(conn, "SELECT action FROM audit_logs ORDER BY id DESC LIMIT 1") == "client.restored"
+
 
 async def test_tasks_and_board_by_client_channel_and_clear_answers_for_strangers(
         emulator: SlackEmulator, steward: Steward, db_dsn: str) -> None:

@@ -550,6 +550,7 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
                                  "kpi set blocker_resolution_hours 24h", "kpi set team_mood", "kpi set", "kpi show",
                                  "deploy Acme every thursday 15:00", "deploy Acme 2031-02-30 25:00", "deploy Acme remove",
                                  "deploy Acme every funday 15:00 checklist nosuch", "deploy", "deploys",
+                                 "deploy Acme 2020-01-01 15:00", "deploy Smith &amp; Jones every fri 4pm",
                                  "client Acme", "client Acme notes", f"client Acme members <@{PRIYA}> <@{SAM}>",
                                  'client Acme alias "Acme Corp" ACME', "client Nosuch"),
     "/cards": ("", "revoke C-1 not fair", "revoke C-1", "revoke", "list"),

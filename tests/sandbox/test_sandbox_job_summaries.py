@@ -130,6 +130,10 @@ CASES: list[tuple[str, Any, str]] = [
     ("kpi-snapshot", {"1": {"weeks": 3, "rows": 21}}, "kpi-snapshot: took the KPI snapshots of 3 weeks and wrote 21 rows."),
     ("kpi-snapshot", {"1": {"weeks": 1, "rows": 1}}, "kpi-snapshot: took the KPI snapshot of 1 week and wrote 1 row."),
     ("kpi-snapshot", {"1": {"weeks": 0, "rows": 0}}, "kpi-snapshot: nothing to do right now."),
+    ("checklists", {"1": {"sent": 3, "away": 1, "incomplete": 2}},
+     "checklists: queued 3 checklists, 1 checklist not sent (its person is on leave, off or away today) and recorded 2 "
+     "checklists as incomplete (not finished by the end of their day)."),
+    ("checklists", {"1": {"sent": 0, "away": 0, "incomplete": 0}}, "checklists: nothing to do right now."),
     ("nudges", {"error": "RuntimeError: boom"}, "nudges: failed: RuntimeError: boom."),
     ("nudges", {}, "nudges: nothing to do (no organization yet)."),
 ]

@@ -145,3 +145,21 @@ def test_an_item_at_slacks_limit_is_kept_and_long_lists_split_into_blocks_of_ten
     assert groups[0]["elements"][0]["options"][0]["text"]["text"] == longest  # whole, not shortened
     assert "2 of 100 done" in blocks[-1]["elements"][0]["text"]
     assert {g["elements"][0]["action_id"] for g in groups} == {"checklist_tick"}  # what bot/listeners/checklists.py hears
+
+
+def test_schedules_on_no_workday_and_the_next_run_on_workdays() -> None:
+    """tester16 #14: `every saturday` never reaches a Monday-to-Friday team; `daily` next runs on a workday."""
+    from datetime import UTC, datetime
+
+    from bot.services.checklist_schedule import never_on, next_run, parse_schedule
+
+    mon_fri = frozenset({1, 2, 3, 4, 5})
+    assert never_on(parse_schedule("every saturday 10:00"), mon_fri)
+    assert never_on(parse_schedule("every sat and sun 10:00"), mon_fri)
+    assert not never_on(parse_schedule("every saturday and monday 10:00"), mon_fri)
+    assert not never_on(parse_schedule("daily 17:00"), mon_fri)
+    assert not never_on(parse_schedule("every saturday 10:00"), frozenset({6}))
+    friday_evening = datetime(2027, 1, 8, 18, 0, tzinfo=UTC)  # Fri 8 Jan 2027, after 17:00 UTC
+    daily = parse_schedule("daily 17:00")
+    assert next_run(daily, friday_evening, "UTC") == datetime(2027, 1, 9, 17, 0, tzinfo=UTC)  # any day: Saturday
+    assert next_run(daily, friday_evening, "UTC", mon_fri) == datetime(2027, 1, 11, 17, 0, tzinfo=UTC)  # Monday

@@ -73,3 +73,82 @@ def test_compliance_names_the_missing_items_and_their_owner() -> None:
     done = deploys.compliance(items, [_user(1, "Diego"), _user(2, "Nina")], {1: ["1", "2", "3"], 2: ["1"]})
     assert not done.compliant and done.notes == "Missing: Nina: Back up; Tag"
     assert deploys.compliance(items, [_user(1, "Diego")], {1: ["3", "2", "1"]}).compliant
+
+
+# tester16 F1/F2: the organization's clock is New York (local time off), the member lives in Berlin; quiet hours
+# (20:00-08:00) are on their own clock. A Thursday 15:00 New York deploy is 21:00 in Berlin.
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_reminders_never_fall_in_the_members_own_quiet_hours() -> None:
+    rhythm = calendar.Rhythm(timezone="America/New_York", morning_time=time(9, 30), end_of_day_time=time(17, 30))
+    lena = calendar.Person("Europe/Berlin")
+    deploy = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)  # Thu 3 Dec 15:00 New York
+    # -1 h is 14:00 New York (working) but 20:00 in Berlin (quiet): it goes at 19:59 Berlin.
+    assert deploys.last_working_moment(rhythm, lena, deploy - timedelta(hours=1)) == datetime(2026, 12, 3, 19, 59, tzinfo=BERLIN)
+    # -24 h is Wed 21:00 Berlin: Wed 19:59 Berlin.
+    assert deploys.last_working_moment(rhythm, lena, deploy - timedelta(hours=24)) == datetime(2026, 12, 2, 19, 59, tzinfo=BERLIN)
+    assert deploys.reminder_due(rhythm, lena, deploy, datetime(2026, 12, 3, 19, 58, tzinfo=BERLIN)) == timedelta(hours=24)
+    assert deploys.reminder_due(rhythm, lena, deploy, datetime(2026, 12, 3, 19, 59, tzinfo=BERLIN)) == timedelta(hours=1)
+    # Each chosen instant reaches her at once (nothing the notification path would hold).
+    for lead in deploys.REMINDERS:
+        at = deploys.last_working_moment(rhythm, lena, deploy - lead)
+        assert calendar.reachable_from(rhythm, lena, at) == at
+    # Someone in New York keeps the plain rule.
+    assert deploys.last_working_moment(rhythm, calendar.Person("America/New_York"), deploy - timedelta(hours=1)) == \
+        deploy - timedelta(hours=1)
+    # A Slack status "away" over the reminder's instant: just before it began.
+    away = calendar.Person("America/New_York", away=(calendar.Away(datetime(2026, 12, 3, 18, 30, tzinfo=UTC), None),))
+    assert deploys.last_working_moment(rhythm, away, deploy - timedelta(hours=1)) == datetime(2026, 12, 3, 18, 29, tzinfo=UTC)
+
+
+def test_reminder_words_give_the_deploy_time_and_the_members_own() -> None:
+    deploy = deploys.Deploy(1, 1, "Acme Corp", deploys.Recurrence(time(15, 0), "America/New_York", weekday=3),
+                            datetime(2026, 12, 3, 20, 0, tzinfo=UTC), None, None, None)
+    words = deploys.reminder_text(deploy, timedelta(hours=24), "Europe/Berlin")
+    assert words == ("Deploy reminder, 24 hours ahead: the Acme Corp deploy is Thu 03 Dec at 15:00 (America/New_York), "
+                     "21:00 your time (Europe/Berlin).")
+    assert "is in" not in words
+    assert deploys.reminder_text(deploy, timedelta(hours=1), "America/New_York") == \
+        "Deploy reminder, 1 hour ahead: the Acme Corp deploy is Thu 03 Dec at 15:00 (America/New_York)."
+    tokyo = deploys.reminder_text(deploy, timedelta(hours=1), "Asia/Tokyo")
+    assert tokyo.endswith("Fri 05:00 your time (Asia/Tokyo).")
+
+
+def test_nobody_doing_the_checklist_is_never_compliant() -> None:
+    """tester16 F6/F7: no expected member (all out, none assigned) is not "all done"; a member never sent the
+    checklist is named as such, not blamed for its items."""
+    items = [{"key": "1", "text": "Run the tests"}, {"key": "2", "text": "Back up"}]
+    nobody = deploys.compliance(items, [], {}, nobody="every assigned member was out")
+    assert not nobody.compliant and nobody.notes == "Not done: nobody did the checklist (every assigned member was out)."
+    assert deploys.told_lines(nobody) == "\u2022 Not done: nobody did the checklist (every assigned member was out)."
+    diego, nina = _user(1, "Diego"), _user(2, "Nina")
+    result = deploys.compliance(items, [diego, nina], {1: ["1"]})
+    assert not result.compliant
+    assert result.notes == "Missing: Diego: Back up. Never sent the checklist: Nina."
+    assert [s["sent"] for s in result.steps_done] == [True, False]
+    assert deploys.told_lines(result) == ("\u2022 <@U1>: Back up\n"
+                                          "\u2022 <@U2>: never got the checklist (it could not reach them in time, or the "
+                                          "job did not run)")
+    assert not deploys.compliance(items, [diego], {}).compliant  # sent to nobody
+
+
+def test_a_new_schedules_answer_says_which_reminders_are_still_ahead() -> None:
+    """tester16 #15: a deploy 55 minutes away does not promise a 24-hour reminder."""
+    assert deploys.reminders_said(timedelta(minutes=55)).startswith("It's less than an hour away")
+    assert deploys.reminders_said(timedelta(hours=5)).startswith("It's less than a day away")
+    assert deploys.reminders_said(timedelta(days=3)) == "Its members get reminders 24 hours and 1 hour before."
+
+
+def test_everyone_out_on_their_public_holiday_is_called_a_holiday() -> None:
+    """tester16 #15: the warning for a deploy on a US public holiday says so, not "every member out"."""
+    from bot.services.absences import SOURCE_HOLIDAY
+
+    day = date(2026, 12, 25)
+    xmas = calendar.Person("America/New_York", absences=(calendar.Absence(day, day, "Christmas Day", SOURCE_HOLIDAY),))
+    leave = calendar.Person("America/New_York", absences=(calendar.Absence(day, day),))
+    at = datetime(2026, 12, 25, 20, 0, tzinfo=UTC)
+    one, two = _user(1, "Diego"), _user(2, "Nina")
+    assert deploys._all_public_holiday(RHYTHM, [one, two], {1: xmas, 2: xmas}, at)
+    assert not deploys._all_public_holiday(RHYTHM, [one, two], {1: xmas, 2: leave}, at)
+    assert not deploys._all_public_holiday(RHYTHM, [], {}, at)

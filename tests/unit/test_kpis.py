@@ -298,3 +298,21 @@ def test_no_data_is_never_met_and_an_open_blocker_past_its_target_is_a_miss() ->
     proposals = action_items.propose(period_of("weekly", MON), figures.team, {}, {})
     assert [p.key for p in proposals] == ["kpi:org:blocker_resolution_hours"]
     assert "none resolved; the oldest open one has waited" in proposals[0].evidence
+
+
+def test_a_deploys_sop_record_counts_for_its_members_and_their_team() -> None:
+    """tester16 F8: a deploy's record has no person (user_id NULL) but names its expected members in steps_done.
+    Hand-computed: deploy A, members 1 (did all) and 2 (missed an item): not compliant; deploy B, member 1 only,
+    compliant; deploy C (member 3, never sent): not compliant. Team of 1 and 2: records A and B: 1 / 2. Person 1:
+    their part of A and B: 2 / 2. Person 2: A: 0 / 1. Person 3: 0 / 1."""
+    a = SopRecord(None, False, kpis.sop_members([{"user_id": 1, "missing": []}, {"user_id": 2, "missing": ["Tag"]}]))
+    b = SopRecord(None, True, kpis.sop_members([{"user_id": 1, "sent": True, "missing": []}]))
+    c = SopRecord(None, False, kpis.sop_members([{"user_id": 3, "sent": False, "missing": []}]))
+    team = [r for r in (a, b, c) if r.concerns([1, 2])]
+    assert team == [a, b]
+    assert kpis.sop_compliance(kpis.sop_records_of(team, None), exist=True) == (pytest.approx(1 / 2), None)
+    assert kpis.sop_compliance(kpis.sop_records_of(team, 1), exist=True) == (pytest.approx(1.0), None)
+    assert kpis.sop_compliance(kpis.sop_records_of(team, 2), exist=True) == (pytest.approx(0.0), None)
+    assert kpis.sop_compliance(kpis.sop_records_of([c], 3), exist=True) == (pytest.approx(0.0), None)
+    assert kpis.sop_records_of([a], 4) == []
+    assert kpis.sop_members(None) == () and kpis.sop_members([{"name": "erased"}]) == ()
