@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: no GUI toolkit, safe in any thread and in a container
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from bot.services.report_figures import LABELS, MAIN_KPIS, is_rate, scaled  # noqa: E402
 
@@ -32,11 +33,11 @@ class ChartError(Exception):
     """The chart could not be drawn (no trend to draw, or matplotlib failed): the report goes without it."""
 
 
-def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Mapping[str, float | None], *,
-           title: str, kpis: Sequence[str] = MAIN_KPIS, periods: int = PERIODS) -> bytes:
-    """The PNG of ``trend`` (oldest first: ``(period_start, {kpi: value})``; the last ``periods`` are drawn)
-    with each KPI's current target (``targets[kpi]``, a dashed line labelled :data:`TARGET_LABEL`) in its own panel; rates in percent. Raises
-    ChartError when there is nothing to draw or drawing fails."""
+def figure(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Mapping[str, float | None], *,
+           title: str, kpis: Sequence[str] = MAIN_KPIS, periods: int = PERIODS) -> Figure:
+    """The matplotlib Figure :func:`render` saves (same arguments): a panel per KPI with a value in the last
+    ``periods`` points, each with its current target as a dashed line labelled :data:`TARGET_LABEL`. The caller
+    closes it (``plt.close``). Raises ChartError when there is nothing to draw or drawing fails."""
     points = list(trend)[-periods:]
     shown = [k for k in kpis if any(values.get(k) is not None for _, values in points)]
     if not points or not shown:
@@ -65,6 +66,19 @@ def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Ma
             axes[index // columns][index % columns].set_visible(False)
         fig.suptitle(title, fontsize=12)
         fig.tight_layout()
+    except (ValueError, TypeError, OverflowError, RuntimeError) as exc:
+        plt.close(fig)
+        raise ChartError(f"{type(exc).__name__}: {exc}") from exc
+    return fig
+
+
+def render(trend: Sequence[tuple[date, Mapping[str, float | None]]], targets: Mapping[str, float | None], *,
+           title: str, kpis: Sequence[str] = MAIN_KPIS, periods: int = PERIODS) -> bytes:
+    """The PNG of ``trend`` (oldest first: ``(period_start, {kpi: value})``; the last ``periods`` are drawn)
+    with each KPI's current target (``targets[kpi]``, a dashed line labelled :data:`TARGET_LABEL`) in its own panel
+    (:func:`figure`); rates in percent. Raises ChartError when there is nothing to draw or drawing fails."""
+    fig = figure(trend, targets, title=title, kpis=kpis, periods=periods)
+    try:
         out = io.BytesIO()
         fig.savefig(out, format="png")
     except (ValueError, TypeError, OverflowError, RuntimeError) as exc:

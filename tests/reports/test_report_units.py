@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 from datetime import UTC, date, datetime, time, timedelta
 
+import matplotlib.pyplot as plt
 import pytest
 
 from bot.blocks import reports as render
@@ -91,6 +92,28 @@ def test_the_chart_is_a_png_of_the_last_eight_periods() -> None:
     assert (width, height) == (900, 600)
     with pytest.raises(report_chart.ChartError):
         report_chart.render([], {}, title="nothing")
+
+
+def test_the_chart_draws_each_kpi_of_the_last_periods_against_the_target_now() -> None:
+    """Targets keep no history, so the dashed line is today's target and its legend says "target now"."""
+    trend = [(date(2026, 1, 5) + timedelta(weeks=i), {"submission_rate": 0.8 + i / 100, "on_time_rate": 0.7,
+                                                      "weighted_throughput": 10.0 + i}) for i in range(12)]
+    fig = report_chart.figure(trend, {"submission_rate": 0.9, "weighted_throughput": 20.0}, title="Weekly KPIs")
+    try:
+        panels = {ax.get_title(): ax for ax in fig.axes if ax.get_visible()}
+        assert set(panels) == {"Submission rate (%)", "On-time rate (%)", "Weighted throughput"}, set(panels)
+        submission = panels["Submission rate (%)"]
+        # The last 8 weeks, oldest first, in percent; the target at 90 %, labelled as today's.
+        [line] = [ln for ln in submission.get_lines() if ln.get_linestyle() == "-"]
+        assert [round(y, 1) for y in line.get_ydata()] == [84.0 + i for i in range(8)]
+        assert [t.get_text() for t in submission.get_xticklabels()][:2] == ["2 Feb", "9 Feb"]
+        [target] = [ln for ln in submission.get_lines() if ln.get_linestyle() == "--"]
+        assert list(target.get_ydata()) == [90.0, 90.0]
+        assert [t.get_text() for t in submission.get_legend().get_texts()] == [report_chart.TARGET_LABEL] == ["target now"]
+        assert [t.get_text() for t in panels["Weighted throughput"].get_legend().get_texts()] == ["target now"]
+        assert panels["On-time rate (%)"].get_legend() is None  # no target set: no line, no legend
+    finally:
+        plt.close(fig)
 
 
 def test_action_items_proposed_from_the_data() -> None:
