@@ -101,3 +101,23 @@ def test_backfill_progress_is_the_share_of_the_time_window_covered() -> None:
     assert backfill_fraction("complete", None, None, None) == 1.0
     assert progress_bar(0.5, 10) == "\u2593" * 5 + "\u2591" * 5
     assert progress_bar(2.0, 4) == "\u2593" * 4
+
+
+def test_facts_are_tied_to_a_client_by_its_alias_and_by_its_assigned_members() -> None:
+    """Issue 16's client matching for facts: an alias the model named or the fact says, else the one client all the
+    fact's authors are assigned to (never for a fact about a person or the team)."""
+    known = Known([("client", 1, "Acme Corp", "CACME"), ("client", 3, "Globex", None), ("person", 7, "Maya Lopez", None)],
+                  aliases=[(1, "Roadrunner"), (3, "GBX")], member_clients={"U0SAM": [3], "U0LEE": [3], "U0DIEGO": [1, 3]})
+    # The model named the alias; the fact says it in words (whole words only, any case).
+    assert known.resolve(Observation("Renewal is signed.", "client", "GBX", ["1"]), "COTHER").id == 3
+    assert known.resolve(Observation("The roadrunner launch moved to May.", "other", None, ["1"]), "COTHER").id == 1
+    assert known.resolve(Observation("Roadrunners are fast.", "other", None, ["1"]), "COTHER").type == "channel"
+    # Nothing named: the client all the authors are assigned to ...
+    plain = Observation("The staging deploy is green again.", "other", None, ["1"])
+    assert known.resolve(plain, "COTHER", ["U0SAM", "U0LEE"]).id == 3
+    # ... but not when one of them has two clients, or the authors differ, or the fact is about a person or the team.
+    assert known.resolve(plain, "COTHER", ["U0DIEGO"]).type == "channel"
+    assert known.resolve(plain, "COTHER", ["U0SAM", "U0MAYA"]).type == "channel"
+    assert known.resolve(Observation("Sam is out on Friday.", "person", "Sam", ["1"]), "COTHER", ["U0SAM"]).type == "topic"
+    # The channel's client still comes before the authors' client.
+    assert known.resolve(plain, "CACME", ["U0SAM"]).id == 1
