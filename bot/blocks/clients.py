@@ -36,6 +36,18 @@ class CardFact:
 
 
 @dataclass(frozen=True)
+class LastDeploy:
+    """A client's latest deploy that has happened: its instant, the schedule's zone, and its SOP record (compliant,
+    notes, the SOP's name; None without a checklist)."""
+
+    at: datetime
+    zone: str
+    compliant: bool | None
+    notes: str | None
+    sop_name: str | None
+
+
+@dataclass(frozen=True)
 class Card:
     name: str
     aliases: Sequence[str]
@@ -47,6 +59,8 @@ class Card:
     next_deploy: tuple[datetime, str, str | None] | None  # (instant, zone, checklist name)
     notes: str | None
     facts: Sequence[CardFact]
+    last_deploy: LastDeploy | None = None
+    notes_hidden: bool = False  # there are notes the asker may not read (bot/services/client_card.py may_read_notes)
 
 
 def card_text(card: Card) -> str:
@@ -73,7 +87,21 @@ def card_text(card: Card) -> str:
                      + (f" \u2014 checklist *{markup.mrkdwn(checklist)}*" if checklist else ""))
     else:
         lines.append("*Next deploy:* none scheduled")
-    lines.append("*Notes:* " + (markup.mrkdwn(card.notes) if card.notes else "none yet (`notes` to add them)"))
+    if card.last_deploy:
+        last = card.last_deploy
+        when = f"{last.at.astimezone(ZoneInfo(last.zone)):%a %d %b %Y %H:%M} {last.zone}"
+        if last.compliant is None:
+            result = "no checklist, so no SOP record"
+        elif last.compliant:
+            result = f":white_check_mark: SOP *{markup.mrkdwn(last.sop_name or '?')}* followed"
+        else:
+            result = (f":warning: SOP *{markup.mrkdwn(last.sop_name or '?')}* not followed"
+                      + (f" ({markup.mrkdwn(last.notes[:300])})" if last.notes else ""))
+        lines.append(f"*Last deploy:* {when} — {result}")
+    if card.notes_hidden:
+        lines.append("*Notes:* kept for its members, managers and admins")
+    else:
+        lines.append("*Notes:* " + (markup.mrkdwn(card.notes) if card.notes else "none yet (`notes` to add them)"))
     if card.facts:
         lines.append("*What I remember about it:*")
         for f in card.facts:

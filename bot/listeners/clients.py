@@ -127,10 +127,9 @@ async def _client_of(respond: Any, words: str, deps: Deps, context: Any, slack: 
     async with deps.pool.connection() as conn:
         target = await deploys.require_client(conn, org.id, name, actor=user, action="client")
         if verb == "members":
-            people = await clients.set_members(conn, org.id, user, target, rest,
-                                               bot_ids=[org.bot_user_id] if org.bot_user_id else [])
-            await respond(text=f"*{markup.mrkdwn(target.name)}*'s members are now " + ", ".join(p.mention for p in people)
-                               + ". They get its deploy reminders and checklists.", response_type="ephemeral")
+            done = await clients.set_members(conn, org.id, user, target, rest,
+                                             bot_ids=[org.bot_user_id] if org.bot_user_id else [])
+            await respond(text=members_answer(target, done), response_type="ephemeral")
             return
         if verb in ("alias", "aliases"):
             added = await clients.add_aliases(conn, org.id, user, target, rest)
@@ -148,6 +147,21 @@ async def _client_of(respond: Any, words: str, deps: Deps, context: Any, slack: 
             return
         card = await client_card.build(conn, slack, org.id, user, target, deps.now())
     await respond(text=render.card_text(card), blocks=render.card_blocks(card), response_type="ephemeral")
+
+
+def members_answer(target: clients.Client, done: clients.MembersSet) -> str:
+    """`members @a @b`'s answer: who the members are now, who was removed, who was mentioned twice, and a warning to a
+    manager who removed themselves (tester16 F16)."""
+    said = (f"*{markup.mrkdwn(target.name)}*'s members are now " + ", ".join(p.mention for p in done.people)
+            + ". They get its deploy reminders and checklists.")
+    if done.removed:
+        said += " No longer members: " + ", ".join(p.mention for p in done.removed) + "."
+    if done.repeated:
+        said += " (" + ", ".join(p.mention for p in done.repeated) + " mentioned more than once: counted once.)"
+    if done.lost_own_say:
+        said += (f"\n:warning: You are no longer one of {markup.mrkdwn(target.name)}'s members, so you can't manage it any "
+                 "more (its members, notes, aliases, deploys); an admin can add you back.")
+    return said
 
 
 async def on_notes_submit(ack: Any, view: dict[str, Any], client: Any, context: Any, deps: Deps, **_: Any) -> None:

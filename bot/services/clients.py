@@ -282,10 +282,23 @@ async def members_of(conn: psycopg.AsyncConnection, org_id: int, client_id: int)
     return [Member(users[int(r[0])], r[1]) for r in rows if int(r[0]) in users]
 
 
+@dataclass(frozen=True)
+class MembersSet:
+    """What `members @a @b` did: the members now (each once, in the order mentioned), those it removed, those
+    mentioned more than once (kept once), and whether the actor, a manager who is not an admin, removed themselves
+    (and so can no longer manage the client: tester16 F16)."""
+
+    people: list[User]
+    removed: list[User]
+    repeated: list[User]
+    lost_own_say: bool
+
+
 async def set_members(conn: psycopg.AsyncConnection, org_id: int, actor: User, client: Client, text: str, *,
-                      bot_ids: Sequence[str] = ()) -> list[User]:
+                      bot_ids: Sequence[str] = ()) -> MembersSet:
     """`members @a @b`: the client's assigned members become exactly the people mentioned in ``text`` (Slack user
-    mentions), in one transaction; someone who stays keeps their role. Admins and the client's assigned managers only
+    mentions; one mentioned twice counts once), in one transaction; someone who stays keeps their role. Returns
+    what changed (:class:`MembersSet`: who was removed is said, not silent). Admins and the client's assigned managers only
     (PermissionDenied, logged). Raises InvalidInput (logged as ``client.members.refused``, nothing written) when no
     one is mentioned, when words are not mentions (``@nobody``), or naming every mention that is not an active
     person of this workspace (a bot, a guest Steward doesn't know, someone who left, another workspace's user)."""
@@ -307,7 +320,11 @@ async def set_members(conn: psycopg.AsyncConnection, org_id: int, actor: User, c
         raise await refused(conn, org_id, actor, "client.members", f"{names} {'is' if len(strangers) == 1 else 'are'} not "
                             "a member of this workspace I know (a bot, a guest, someone who left or from another "
                             "workspace), so nobody was assigned. Nothing changed.", strangers=",".join(strangers))
-    people = [known[s] for s in wanted]
+    people = [known[s] for s in dict.fromkeys(wanted)]  # each once, in the order mentioned
+    mentions = [r.target for r in written.refs if r.kind == "user"]
+    repeated = [known[s] for s in dict.fromkeys(s for s in mentions if mentions.count(s) > 1)]
+    before = await members_of(conn, org_id, client.id)
+    removed = [m.user for m in before if m.user.id not in {u.id for u in people}]
     async with conn.transaction():
         await conn.execute(Q["client_members_delete_others"], {"organization_id": org_id, "client_id": client.id,
                                                                  "user_ids": [u.id for u in people]})
@@ -315,8 +332,10 @@ async def set_members(conn: psycopg.AsyncConnection, org_id: int, actor: User, c
             await conn.execute(Q["client_member_insert"], {"organization_id": org_id, "client_id": client.id,
                                                             "user_id": person.id})
         await security.audit(conn, organization_id=org_id, actor=actor, action="client.members_set", entity_type="client",
-                             entity_id=client.id, details={"members": [u.slack_id for u in people]})
-    return people
+                             entity_id=client.id, details={"members": [u.slack_id for u in people],
+                                                           "removed": [u.slack_id for u in removed]})
+    lost = not actor.is_admin and any(u.id == actor.id for u in removed)
+    return MembersSet(people, removed, repeated, lost)
 
 
 # ---------------------------------------------------------------- context notes

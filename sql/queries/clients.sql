@@ -112,3 +112,16 @@ LEFT JOIN LATERAL (SELECT p.external_id AS slack_id_of_owner FROM platform_ident
                    WHERE p.organization_id = t.organization_id AND p.user_id = t.user_id LIMIT 1) u ON true
 WHERE t.organization_id = %(organization_id)s AND t.client_id = %(client_id)s AND t.status NOT IN ('done', 'dropped')
 ORDER BY overdue DESC, t.due_date NULLS LAST, t.id
+
+-- name: client_card_last_deploy
+-- The client's latest deploy that has happened (a schedule's last_reminded_at is set to each deploy's instant when
+-- the job passes it), with its SOP record when it had a checklist.
+SELECT s.last_reminded_at, s.timezone, r.compliant, r.notes, p.name
+FROM client_deploy_schedules s
+LEFT JOIN sop_records r ON r.organization_id = s.organization_id AND r.deploy_schedule_id = s.id
+                       AND r.recorded_at = s.last_reminded_at
+LEFT JOIN sops p ON p.organization_id = r.organization_id AND p.id = r.sop_id
+WHERE s.organization_id = %(organization_id)s AND s.client_id = %(client_id)s
+  AND s.last_reminded_at IS NOT NULL AND s.last_reminded_at <= %(now)s
+ORDER BY s.last_reminded_at DESC, s.id DESC
+LIMIT 1

@@ -186,8 +186,11 @@ async def test_card_shows_channel_members_projects_tasks_deploy_notes_and_memory
     assert f"*Channel:* <#{ACME}>" in card and f"<@{DIEGO}>, <@{PRIYA}>" in card
     assert "*Projects:* Spring launch" in card and "*Open tasks:* 1 \u00b7 *overdue:* 1" in card
     assert ":warning: overdue `T-1` update the Acme pricing page" in card
-    assert "*Next deploy:* Thu 12 Mar 2026 15:00 America/New_York" in card and "Prefers Thursday deploys" in card
+    assert "*Next deploy:* Thu 12 Mar 2026 15:00 America/New_York" in card
     assert "launch moved to April" in card and emulator.workspace.permalink(ACME, ts) in card
+    # Context notes: Sam is not assigned to Acme (nor a manager or admin), so he sees that there are notes, not them.
+    assert "Prefers Thursday deploys" not in card and "*Notes:* kept for its members, managers and admins" in card
+    assert "Prefers Thursday deploys" in await answer_text(emulator, DIEGO, "/steward", "client acme corp")
 
 
 async def _stored(dsn: str) -> bool:
