@@ -7,11 +7,12 @@ ON CONFLICT DO NOTHING
 RETURNING id
 
 -- name: checklists_of_org
--- Active checklists, by name; with the client's name for a client's checklist.
+-- Active checklists, by name; with the client's name for a client's checklist. A checklist of an archived client
+-- rests with it (not listed, not sent) until the client is restored (tester16 F10).
 SELECT c.id, c.organization_id, c.name, c.role, c.client_id, cl.name AS client_name, c.items, c.schedule,
        c.created_at
 FROM checklists c LEFT JOIN clients cl ON cl.organization_id = c.organization_id AND cl.id = c.client_id
-WHERE c.organization_id = %(organization_id)s AND c.active
+WHERE c.organization_id = %(organization_id)s AND c.active AND (c.client_id IS NULL OR cl.active)
 ORDER BY lower(c.name), c.id
 
 -- name: checklist_by_id

@@ -1,4 +1,4 @@
-"""The client card and `members` as a fresh tester drove them (tester16 finding 16), through the real bot over the
+"""The client card and `members` as a fresh tester drove them (tester16 findings 16 and 10), through the real bot over the
 Slack emulator with the clock as a parameter: the last deploy and its SOP result on the card, and what
 `members @a @b` says it changed."""
 
@@ -37,3 +37,19 @@ async def test_card_shows_the_last_deploy_and_members_changes_are_said(
                                                    "ON p.user_id = m.user_id")) == sorted([PRIYA, SAM])
     said = await answer_text(emulator, MAYA, "/steward", f"client Acme Corp members <@{SAM}>")
     assert f"No longer members: <@{PRIYA}>" in said and "can't manage it" not in said, said
+
+
+async def test_an_archived_clients_checklists_rest_until_it_is_restored(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Finding 10 (second half): after `client remove`, `/steward checklists` no longer lists the client's checklist
+    as live (nobody can receive it); restoring the client brings it back."""
+    await setup(emulator, db_dsn)
+    clock.at = ny(3, 9, 10)
+    await answer_text(emulator, MAYA, "/steward", f"client Globex members <@{SAM}>")
+    said = await answer_text(emulator, MAYA, "/steward", 'checklist add "Globex QA" for client Globex every friday 11:00 '
+                                                         "items: smoke test; invoices sent")
+    assert "Globex QA" in said, said
+    assert "Archived client *Globex*" in await answer_text(emulator, MAYA, "/steward", "client remove Globex")
+    assert "Globex QA" not in await answer_text(emulator, MAYA, "/steward", "checklists")
+    assert "Restored client *Globex*" in await answer_text(emulator, MAYA, "/steward", "client add Globex")
+    assert "Globex QA" in await answer_text(emulator, MAYA, "/steward", "checklists")
