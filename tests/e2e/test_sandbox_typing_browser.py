@@ -125,6 +125,12 @@ async def test_emoji_permalinks_threads_and_jobs(run: Run, page: Any) -> None:
     await expect(highlighted).to_have_attribute("data-ts", cited["ts"])
     await expect(page.get_by_test_id("channel-title")).to_contain_text("client-acme")
     await expect(highlighted).to_be_in_viewport()
+    # A link's address and label arrive escaped as Slack sends them (`&amp;`): the page undoes it, so no parameter is lost.
+    emu.add_message(emu.workspace.dm_channel(MAYA).id, "Sign in: <https://steward.test/dashboard/login?u=1&amp;team=T1|Q&amp;A>")
+    await page.get_by_test_id("dm-steward").click()
+    signin = page.get_by_test_id("message").filter(has_text="Sign in").get_by_role("link", name="Q&A")
+    await expect(signin).to_have_attribute("href", "https://steward.test/dashboard/login?u=1&team=T1")
+    await page.get_by_test_id("channel-client-acme").click()
 
     # An app's slash command in a thread is refused as Slack refuses it, and the text stays in the box.
     await page.get_by_test_id("thread-open").first.click()

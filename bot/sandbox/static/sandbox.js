@@ -180,8 +180,13 @@
     return found ? found.name : id;
   }
 
+  /** Slack's three escapes undone (a link's address and label arrive escaped: `?a=1&amp;b=2`). */
+  function unslack(text) {
+    return text === undefined ? undefined : text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  }
+
   function renderToken(inner) {
-    const [target, label] = inner.split('|', 2);
+    const [target, label] = inner.split('|', 2).map(unslack);
     if (target.startsWith('@')) {
       const id = target.slice(1);
       const p = person(id);
