@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 
@@ -65,13 +66,16 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
             parts = re.split(r"\s+[\u2014\u2013-]{1,2}\s+", rest, maxsplit=1)  # "Acme Corp — our oldest client"
             name, description = parts[0], parts[1] if len(parts) > 1 else ""
             sharing = clients.client_for_channel(await clients.list_clients(conn, org.id), channel) if channel else None
-            client, restored = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
+            async with conn.transaction():  # a restore and its deploy schedules' catch-up are one change
+                client, restored = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
+                resumed = (await deploys.resume_after_restore(conn, org.id, user, client.id, deps.now()) if restored
+                           else deploys.Resumed([], []))
             where = f" (channel <#{client.slack_channel_id}>)" if client.slack_channel_id else ""
             shared = (f"\n:warning: <#{channel}> is also {markup.mrkdwn(sharing.name)}'s channel: `/tasks <#{channel}>` lists "
                       f"{markup.mrkdwn(sharing.name)}'s tasks, and memory answers about either client draw on it. A channel "
                       "of its own keeps them apart.") if sharing is not None else ""
             done = (f"Restored client *{markup.mrkdwn(client.name)}*{where} (it was archived): its members, aliases and "
-                    "notes are as they were." if restored else
+                    f"notes are as they were.{_resumed_words(resumed)}" if restored else
                     f"Added client *{markup.mrkdwn(client.name)}*{where}. Tasks and memory that mention it are now tied to it.")
             await respond(text=done + shared, response_type="ephemeral")
             return
@@ -85,6 +89,18 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     lines = "\n".join(f"\u2022 *{markup.mrkdwn(c.name)}*" + (f" \u2014 <#{c.slack_channel_id}>" if c.slack_channel_id else "")
                       + f" \u2014 {c.open_tasks} open task(s)" for c in items) or "_No clients yet._"
     await respond(text=f"*Clients*\n{lines}\n{CLIENT_USAGE}", response_type="ephemeral")
+
+
+def _resumed_words(resumed: deploys.Resumed) -> str:
+    """A restore's answer about the deploy schedules that stood still while the client was archived (tester16 F10)."""
+    said = ""
+    if resumed.moved:
+        nexts = ", ".join(f"{at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} ({zone})" for _, at, zone in resumed.moved)
+        said += (f" Its {len(resumed.moved)} deploy schedule(s) missed deploys while archived: those get no SOP record "
+                 f"and no reminder, and the schedule(s) go on from the next deploy ({nexts}; `/steward deploys`).")
+    if resumed.ended:
+        said += (f" {len(resumed.ended)} one-off deploy(s) passed while it was archived and ended, with no SOP record.")
+    return said
 
 
 async def project_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

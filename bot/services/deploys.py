@@ -299,6 +299,50 @@ async def remove(conn: psycopg.AsyncConnection, org_id: int, actor: User, client
     return client.name, len(ended)
 
 
+@dataclass(frozen=True)
+class Resumed:
+    """What restoring a client did to its deploy schedules: ``moved`` (schedule id, its next deploy in UTC, the
+    schedule's IANA zone) for the weekly ones, ``ended`` the ids of one-offs whose deploy passed while archived."""
+
+    moved: list[tuple[int, datetime, str]]
+    ended: list[int]
+
+
+async def resume_after_restore(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_id: int,
+                               now: datetime) -> Resumed:
+    """A restored client's deploy schedules (tester16 F10): the job skips an archived client's deploys, so a schedule
+    archived with its client still holds the deploy it was waiting for. Each whose next deploy is at or before
+    ``now`` (aware) moves on to its first deploy after ``now`` (a one-off that passed ends); the deploys missed while
+    archived get no SOP record and no reminder, and what was still queued for them (held reminders, their checklist
+    DMs) is cancelled. Schedules whose next deploy is still ahead are left as they are. Audit ``deploy.resumed``;
+    call inside the restore's transaction (psycopg nests it as a savepoint)."""
+    stale = await (await conn.execute(Q["deploy_schedules_stale"], {"organization_id": org_id, "client_id": client_id,
+                                                                    "now": now})).fetchall()
+    moved: list[tuple[int, datetime, str]] = []
+    ended: list[int] = []
+    if not stale:
+        return Resumed(moved, ended)
+    async with conn.transaction():
+        for schedule_id, stored, zone, stale_at in stale:
+            following = Recurrence.from_json(stored, zone).next_after(now)
+            await conn.execute(Q["deploy_schedule_resume"], {"organization_id": org_id, "id": int(schedule_id),
+                                                            "next_deploy_at": following, "stale_at": stale_at})
+            if following is None:
+                ended.append(int(schedule_id))
+            else:
+                moved.append((int(schedule_id), following, str(zone)))
+        ids = [str(r[0]) for r in stale]
+        cancelled = await (await conn.execute(Q["deploy_deliveries_cancel"], {
+            "organization_id": org_id, "schedule_ids": ids})).fetchall()
+        withdrawn = await (await conn.execute(Q["deploy_completions_withdraw"], {
+            "organization_id": org_id, "schedule_ids": ids})).fetchall()
+        await security.audit(conn, organization_id=org_id, actor=actor, action="deploy.resumed", entity_type="client",
+                             entity_id=client_id, details={"moved": [i for i, _, _ in moved], "ended": ended,
+                                                           "messages_cancelled": len(cancelled),
+                                                           "checklists_withdrawn": len(withdrawn)}, now=now)
+    return Resumed(moved, ended)
+
+
 # ---------------------------------------------------------------- the job's rules (pure)
 
 def _reachable_at(rhythm: calendar.Rhythm, person: calendar.Person, t: datetime) -> datetime | None:

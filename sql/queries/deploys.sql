@@ -35,6 +35,21 @@ UPDATE client_deploy_schedules SET active = false, next_deploy_at = NULL, update
 WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s AND active
 RETURNING id
 
+-- name: deploy_schedules_stale
+-- A restored client's active schedules whose next deploy passed while it was archived (the job skips an archived
+-- client's deploys, so their next_deploy_at stood still: tester16 F10).
+SELECT id, recurrence, timezone, next_deploy_at FROM client_deploy_schedules
+WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s AND active
+  AND next_deploy_at IS NOT NULL AND next_deploy_at <= %(now)s
+ORDER BY id
+
+-- name: deploy_schedule_resume
+-- A stale schedule moves on to its next deploy after now (NULL and inactive for a one-off that passed), with no
+-- record and no reminder for the deploys missed while the client was archived.
+UPDATE client_deploy_schedules
+SET next_deploy_at = %(next_deploy_at)s, active = %(next_deploy_at)s::timestamptz IS NOT NULL, updated_at = now()
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND next_deploy_at = %(stale_at)s
+
 -- name: deploy_schedules_upcoming
 -- Active schedules with a next deploy, soonest first; with the client's and the checklist's names.
 SELECT s.id, s.client_id, c.name, s.recurrence, s.timezone, s.next_deploy_at, s.checklist_id, k.name, s.sop_id
