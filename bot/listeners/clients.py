@@ -15,7 +15,7 @@ from bot import slack_markup as markup
 from bot import slack_payloads as payload
 from bot.blocks import clients as render
 from bot.deps import Deps
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.listeners import ladders
 from bot.listeners.help import subcommands
 from bot.listeners.workspace import who
@@ -28,7 +28,8 @@ CLIENT_USAGE = ("`/steward client list` \u00b7 `/steward client add <name> [#cha
 # `/steward client <name> members|notes|alias ...` (issue 16): the verb comes after the client's name.
 _CLIENT_VERB = re.compile(r"^(?P<name>.+?)\s+(?P<verb>members|notes|alias|aliases)\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 # `/steward deploy <client> every ...|<YYYY-MM-DD> ...|remove`: the client's name ends where the schedule begins.
-_DEPLOY = re.compile(r"^(?P<name>.+?)\s+(?P<when>(?:every|remove)\b.*|\d{4}-\d{1,2}-\d{1,2}\b.*)$", re.IGNORECASE | re.DOTALL)
+_DEPLOY = re.compile(r"^(?P<name>.+?)\s+(?P<when>(?:every|remove|today|tomorrow)\b.*|\d{4}-\d{1,2}-\d{1,2}\b.*)$",
+                     re.IGNORECASE | re.DOTALL)
 PROJECT_USAGE = ("`/steward project list` \u00b7 `/steward project add <name> [for <client>] [#channel]` \u00b7 "
                  "`/steward project remove <name>` \u00b7 `/steward project <name> overdue <ladder>`")
 # `/steward project <name> overdue [<ladder>]` (issue 13): the verb comes after the project's name.
@@ -89,6 +90,15 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     lines = "\n".join(f"\u2022 *{markup.mrkdwn(c.name)}*" + (f" \u2014 <#{c.slack_channel_id}>" if c.slack_channel_id else "")
                       + f" \u2014 {c.open_tasks} open task(s)" for c in items) or "_No clients yet._"
     await respond(text=f"*Clients*\n{lines}\n{CLIENT_USAGE}", response_type="ephemeral")
+
+
+def _names_client(known: list[clients.Client], words: str) -> bool:
+    """Whether ``words`` name one of ``known`` as :func:`bot.services.clients.find_client` reads a client."""
+    try:
+        clients.find_client(known, words)
+    except NotFound:
+        return False
+    return True
 
 
 def _resumed_words(resumed: deploys.Resumed) -> str:
@@ -201,15 +211,18 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     found = _DEPLOY.match(words)
     async with deps.pool.connection() as conn:
         if found is None:
-            known = {n.lower() for c in await clients.list_clients(conn, org.id) for n in c.names()}
+            # The longest leading words that name a client (as every client command finds one: name, alias, a
+            # unique prefix), so the answer blames the words after it (`Acme tomorow 15:00`), not the client.
+            known = await clients.list_clients(conn, org.id)
             parts = words.split()
-            named = next((n for n in range(len(parts), 0, -1) if clients.plain_name(" ".join(parts[:n])).lower() in known), None)
+            named = next((n for n in range(len(parts), 0, -1) if _names_client(known, " ".join(parts[:n]))), None)
             if words and named is None:
                 await deploys.require_client(conn, org.id, words, actor=user, action="deploy")  # an unknown client first
             rest = " ".join(parts[named:]) if named else ""
             what = f" `{markup.escape(rest[:60])}`" if rest else ""
             raise await clients.refused(conn, org.id, user, "deploy", f"I couldn't read that{what}: after the client's name "
-                                        "say when (`every thursday 15:00` or `2026-03-12 15:00`), or `remove`.\n"
+                                        "say when (`every thursday 15:00`, `2026-03-12 15:00`, `tomorrow 15:00`), or "
+                                        "`remove`.\n"
                                         f"{deploys.USAGE}", words=words)
         name, when = found.group("name"), found.group("when").strip()
         if when.lower() == "remove":

@@ -249,7 +249,8 @@ async def add_aliases(conn: psycopg.AsyncConnection, org_id: int, actor: User, c
             row = await (await conn.execute(Q[query], {"organization_id": org_id, key: alias})).fetchone()
             if row is not None and int(row[0]) != client.id:
                 raise await refused(conn, org_id, actor, "client.alias", f"`{markup.escape(alias)}` already names "
-                                    f"{markup.mrkdwn(row[1])}" + (" (its name)" if key == "name" else " (an alias)")
+                                    f"{markup.mrkdwn(row[1])}" + (" (its name)" if key == "name" else
+                                                                  f" (its alias `{markup.escape(row[2])}`)")
                                     + ", so it can't also be an alias of " + f"{markup.mrkdwn(client.name)}. Nothing was added.",
                                     alias=alias)
     added: list[str] = []

@@ -46,10 +46,11 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bot import slack_markup as markup
-from bot.errors import NotFound
+from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
 from bot.services import attendance, calendar, security
 from bot.services import clients as client_service
+from bot.services.checklist_schedule import parse_time
 from bot.services.notifications import Target, notify
 from bot.services.standup_settings import rhythm_of
 from db.queries import Q
@@ -71,10 +72,12 @@ WORKING_LOOKBACK_DAYS = 14
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_WORDS = {**{d: i for i, d in enumerate(WEEKDAYS)}, **{d[:3]: i for i, d in enumerate(WEEKDAYS)},
               **{d + "s": i for i, d in enumerate(WEEKDAYS)}, "tues": 1, "weds": 2, "thur": 3, "thurs": 3}
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# `/steward deploy Acme tomorrow 15:00`: a date said relative to the schedule's zone's today (tester16 F15).
+_RELATIVE_DAYS = {"today": 0, "tomorrow": 1}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 USAGE = ("`/steward deploy <client> every <weekday> <HH:MM> [checklist <name>]` \u00b7 "
-         "`/steward deploy <client> <YYYY-MM-DD> <HH:MM> [checklist <name>]` \u00b7 `/steward deploy <client> remove` \u00b7 "
+         "`/steward deploy <client> <YYYY-MM-DD>|today|tomorrow <HH:MM> [checklist <name>]` \u00b7 "
+         "`/steward deploy <client> remove` \u00b7 "
          "`/steward deploys`")
 
 
@@ -132,8 +135,11 @@ class ScheduleError(ValueError):
     """A schedule that does not parse; the message says which part."""
 
 
-def parse_when(words: str, org_timezone: str) -> DeployRequest:
-    """`every thursday 15:00 [Europe/London] [checklist Pre-deploy]` or `2026-03-12 15:00 [...]`. Raises
+def parse_when(words: str, org_timezone: str, now: datetime | None = None) -> DeployRequest:
+    """`every thursday 15:00 [Europe/London] [checklist Pre-deploy]`, `2026-03-12 15:00 [...]`, or `today` /
+    `tomorrow` for the date (the date in the schedule's zone at ``now``, aware; without ``now`` they are refused).
+    The time as checklists read it (bot/services/checklist_schedule.py ``parse_time``: `15:00`, `3pm`, `3:30 pm`,
+    `15.00`, `noon`, after an optional `at`; tester16 F15); a bare hour (`3`) is refused, never guessed. Raises
     ScheduleError naming the part that is wrong (the weekday, the date, the time, the zone, the words left over)."""
     text = " ".join(words.split())
     checklist = None
@@ -147,7 +153,12 @@ def parse_when(words: str, org_timezone: str) -> DeployRequest:
     if not parts:
         raise ScheduleError("When? Say `every <weekday> <HH:MM>` or `<YYYY-MM-DD> <HH:MM>` after the client's name.")
     weekday, on = None, None
-    if parts[0].lower() == "every":
+    relative = _RELATIVE_DAYS.get(parts[0].lower()) if now is not None else None
+    if len(parts) >= 2 and parts[-1].lower().replace(".", "") in ("am", "pm"):  # `3:30 pm`: one time word
+        parts = parts[:-2] + [parts[-2] + parts[-1]]
+    if relative is not None:
+        rest = parts[1:]
+    elif parts[0].lower() == "every":
         if len(parts) < 2:
             raise ScheduleError("`every` needs a weekday after it (e.g. `every thursday 15:00`).")
         word = parts[1].lower().rstrip(",")
@@ -161,13 +172,20 @@ def parse_when(words: str, org_timezone: str) -> DeployRequest:
             raise ScheduleError(f"`{parts[0]}` isn't a date (YYYY-MM-DD).") from None
         rest = parts[1:]
     else:
-        raise ScheduleError(f"`{markup.escape(parts[0][:30])}` isn't `every <weekday>` or a date (YYYY-MM-DD).")
+        raise ScheduleError(f"`{markup.escape(parts[0][:30])}` isn't `every <weekday>`, a date (YYYY-MM-DD), `today` "
+                            "or `tomorrow`.")
+    if rest and rest[0].lower() == "at":  # `every friday at 4pm`
+        rest = rest[1:]
     if not rest:
         raise ScheduleError("What time? Add it as HH:MM (24-hour), e.g. `15:00`.")
-    m = _TIME.match(rest[0])
-    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise ScheduleError(f"`{markup.escape(rest[0][:30])}` isn't a time: write it as HH:MM (24-hour), e.g. `15:00`.")
-    at = time(int(m.group(1)), int(m.group(2)))
+    if rest[0].isdigit():  # `at 3`: 03:00 or 15:00? A deploy's time is never guessed.
+        raise ScheduleError(f"`{markup.escape(rest[0][:30])}` could be morning or afternoon: write it as HH:MM "
+                            "(24-hour), e.g. `15:00`, or like `3pm`.")
+    try:
+        at = parse_time(rest[0], rest[0])
+    except InvalidInput:
+        raise ScheduleError(f"`{markup.escape(rest[0][:30])}` isn't a time: write it as HH:MM (24-hour), e.g. `15:00`, "
+                            "or like `3pm`.") from None
     zone = org_timezone
     if len(rest) > 1:
         if not calendar.valid_timezone(rest[1]):
@@ -176,6 +194,8 @@ def parse_when(words: str, org_timezone: str) -> DeployRequest:
         zone = ZoneInfo(rest[1]).key
     if len(rest) > 2:
         raise ScheduleError(f"I didn't understand `{markup.escape(' '.join(rest[2:])[:60])}`.")
+    if relative is not None and now is not None:
+        on = calendar.local_date(now, zone) + timedelta(days=relative)
     return DeployRequest(Recurrence(at, zone, weekday=weekday, on=on), checklist)
 
 
@@ -238,7 +258,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
     rhythm = await rhythm_of(conn, org_id)
     try:
-        request = parse_when(when_words, rhythm.timezone)
+        request = parse_when(when_words, rhythm.timezone, now)
     except ScheduleError as exc:
         raise await _refuse(conn, org_id, actor, f"I couldn't read that schedule: {exc} Nothing was added.\n{USAGE}",
                             words=when_words) from None

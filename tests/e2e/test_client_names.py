@@ -45,3 +45,36 @@ async def test_restoring_a_client_moves_its_deploy_schedules_past_the_deploys_mi
     report = await bot.scheduler.run_as_of("deploy-reminders", ny(3, 20, 15, 1))
     assert report is not None
     assert await rows(db_dsn, "SELECT recorded_at FROM sop_records") == [(ny(3, 20, 15),)]
+
+
+async def test_deploy_words_read_like_checklists_and_refusals_name_the_wrong_part(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Finding 15: `tomorrow` / `today` (the schedule's zone) and `4pm`, `4 pm`, `16.00`, `at 4pm`, `noon` are read for
+    deploys; a bare hour is refused as ambiguous; a misspelt schedule after a client's prefix blames the schedule;
+    the alias clash names the alias; a client name starting with a schedule word is told to be quoted."""
+    await setup(emulator, db_dsn)
+    clock.at = ny(3, 9, 10)  # Monday 9 March 2026, 10:00 New York
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme tomorrow 09:00")
+    assert "Scheduled *Acme Corp* deploys on Tue 10 Mar 2026 at 09:00" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme today 10:55")
+    assert "deploys on Mon 09 Mar 2026 at 10:55" in said and "less than an hour away" in said, said
+    for words, when in [("every fri 4pm", "every Friday at 16:00"), ("every monday 4 pm", "every Monday at 16:00"),
+                        ("every tuesday 16.00", "every Tuesday at 16:00"),
+                        ("every wednesday at 4pm", "every Wednesday at 16:00"),
+                        ("every thursday noon", "every Thursday at 12:00")]:
+        said = await answer_text(emulator, MAYA, "/steward", f"deploy Acme {words}")
+        assert f"Scheduled *Acme Corp* deploys {when}" in said, (words, said)
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme every saturday 3")
+    assert "`3` could be morning or afternoon" in said and "Nothing was added" in said, said
+    assert await value(db_dsn, "SELECT count(*) FROM client_deploy_schedules") == 7
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme tomorow 15:00")
+    assert "I don't know a client" not in said and "I couldn't read that `tomorow 15:00`" in said, said
+    assert await value(db_dsn, "SELECT count(*) FROM security_audit_logs WHERE event_type = 'deploy.refused'") == 2
+
+    await answer_text(emulator, MAYA, "/steward", "client Acme Corp alias ACME")
+    said = await answer_text(emulator, MAYA, "/steward", "client Globex alias Acme")
+    assert "`Acme` already names Acme Corp (its alias `ACME`)" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", 'checklist add "EDF" for client Every Day Foods every friday '
+                                                         "10:00 items: a")
+    assert "starts with `Every`, a schedule word" in said and 'for client "Every Day Foods"' in said, said
+    assert await value(db_dsn, "SELECT count(*) FROM checklists WHERE name = 'EDF'") == 0
