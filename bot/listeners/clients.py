@@ -236,8 +236,27 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     checklist = (f" with checklist *{markup.mrkdwn(added.checklist_name)}*" if added.checklist_name else
                  " (no checklist: reminders only)")
     await respond(text=f"Scheduled *{markup.mrkdwn(added.client_name)}* deploys {added.recurrence.describe()}{checklist}. "
-                       f"Next: {local:%a %d %b %Y %H:%M}. {deploys.reminders_said(added.at - deps.now())}",
+                       f"Next: {local:%a %d %b %Y %H:%M}.{dst_note(added)} {deploys.reminders_said(added.at - deps.now())}",
                   response_type="ephemeral")
+
+
+def dst_note(added: deploys.Deploy) -> str:
+    """What a daylight-saving change does to the next deploy's wall time (tester16 F14): a time in the spring-forward
+    gap does not exist that day and the deploy is at the moved time (calendar.at_local reads it with the offset
+    before the change, which lands it after the gap); a time in the autumn overlap happens twice and the deploy is
+    at the first (fold=0). Empty otherwise. ``added.at`` is UTC; the words are in the schedule's zone."""
+    zone = deploys.ZoneInfo(added.recurrence.timezone)
+    local = added.at.astimezone(zone)
+    wanted = added.recurrence.at
+    if local.time() != wanted:
+        return (f" ({wanted:%H:%M} doesn't exist on {local:%a %d %b %Y} in {added.recurrence.timezone}: clocks go forward "
+                f"then, so that deploy is at {local:%H:%M}.)")
+    naive = local.replace(tzinfo=None)
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        return (f" ({wanted:%H:%M} happens twice on {local:%a %d %b %Y} in {added.recurrence.timezone}, as clocks go back: "
+                f"the deploy is at the first, {local:%H:%M} {local:%Z} (UTC{local:%z}).)")
+    return ""
 
 
 async def deploys_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

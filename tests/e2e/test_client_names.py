@@ -78,3 +78,31 @@ async def test_deploy_words_read_like_checklists_and_refusals_name_the_wrong_par
                                                          "10:00 items: a")
     assert "starts with `Every`, a schedule word" in said and 'for client "Every Day Foods"' in said, said
     assert await value(db_dsn, "SELECT count(*) FROM checklists WHERE name = 'EDF'") == 0
+
+
+async def test_a_checklist_for_nobody_is_accepted_with_a_warning_and_a_deploy_across_dst_says_when_it_is(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Finding 14: a checklist for a client with nobody assigned is accepted with a warning (members change); one
+    that never falls on a workday is still refused; a deploy at a wall time a DST change skips or repeats is said
+    to move (or to be the first)."""
+    await setup(emulator, db_dsn)
+    clock.at = ny(3, 13, 18)  # Friday 13 March 2026, 18:00 New York
+    said = await answer_text(emulator, MAYA, "/steward", 'checklist add "Globex QA" for client Globex every monday 10:00 '
+                                                         "items: a")
+    assert "added" in said and "reaches nobody for now: Globex has no assigned members yet" in said, said
+    await answer_text(emulator, MAYA, "/steward", f"client Globex members <@{SAM}>")
+    said = await answer_text(emulator, MAYA, "/steward", 'checklist add "Globex wrap" for client Globex every friday '
+                                                         "16:00 items: a")
+    assert "added" in said and ":warning:" not in said, said
+    said = await answer_text(emulator, MAYA, "/steward", 'checklist add "Weekend" for everyone every saturday 10:00 items: a')
+    assert "never falls on one of the team's workdays" in said and "Nothing was added" in said, said
+    assert await rows(db_dsn, "SELECT name FROM checklists ORDER BY id") == [("Globex QA",), ("Globex wrap",)]
+
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme 2027-03-14 02:30")
+    assert "02:30 doesn't exist on Sun 14 Mar 2027 in America/New_York" in said and "is at 03:30" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme 2026-11-01 01:30")
+    assert "01:30 happens twice on Sun 01 Nov 2026" in said and "the first, 01:30 EDT (UTC-0400)" in said, said
+    assert await value(db_dsn, "SELECT next_deploy_at FROM client_deploy_schedules ORDER BY id DESC LIMIT 1") == \
+        ny(11, 1, 1, 30)  # 05:30 UTC: the first 01:30 (EDT)
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Acme 2026-11-02 01:30")
+    assert "happens twice" not in said and "exist" not in said, said
