@@ -48,7 +48,7 @@ from psycopg.types.json import Jsonb
 from bot import slack_markup as markup
 from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
-from bot.services import attendance, calendar, security
+from bot.services import attendance, calendar, security, sops
 from bot.services import clients as client_service
 from bot.services.checklist_schedule import parse_time
 from bot.services.notifications import Target, notify
@@ -234,11 +234,13 @@ async def _refuse(conn: psycopg.AsyncConnection, org_id: int, actor: User, messa
 
 
 async def _deploy_sop(conn: psycopg.AsyncConnection, org_id: int, actor: User, checklist_id: int, name: str,
-                      items: Any) -> int:
-    """The SOP a deploy with this checklist is recorded against: the one tied to it (`/steward sop add`), else one made
-    now ("Deploy: <checklist>", trigger 'deploy', the checklist's items as its steps)."""
+                      items: Any, now: datetime) -> int:
+    """The SOP a deploy with this checklist is recorded against: the one tied to it (`/steward sop add`; its trigger
+    becomes 'deploy', so `/steward sops` says it is checked at each deploy: tester16 F12), else one made now
+    ("Deploy: <checklist>", trigger 'deploy', the checklist's items as its steps)."""
     row = await (await conn.execute(Q["deploy_sop_of_checklist"], {"organization_id": org_id, "checklist_id": checklist_id})).fetchone()
     if row is not None:
+        await sops.use_for_deploy(conn, org_id, int(row[0]), now)
         return int(row[0])
     made = await (await conn.execute(Q["deploy_sop_insert"], {
         "organization_id": org_id, "slug": f"deploy-checklist-{checklist_id}", "name": f"Deploy: {name}"[:200],
@@ -285,7 +287,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
         checklist_id, checklist_name, checklist_items = int(row[0]), row[1], row[2]
     async with conn.transaction():
         if checklist_id is not None:
-            sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items)
+            sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items, now)
         made = await (await conn.execute(Q["deploy_schedule_insert"], {
             "organization_id": org_id, "client_id": client.id, "name": "Deploy", "recurrence": Jsonb(request.recurrence.to_json()),
             "timezone": request.recurrence.timezone, "next_deploy_at": first, "checklist_id": checklist_id, "sop_id": sop_id,

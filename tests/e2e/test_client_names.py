@@ -106,3 +106,41 @@ async def test_a_checklist_for_nobody_is_accepted_with_a_warning_and_a_deploy_ac
         ny(11, 1, 1, 30)  # 05:30 UTC: the first 01:30 (EDT)
     said = await answer_text(emulator, MAYA, "/steward", "deploy Acme 2026-11-02 01:30")
     assert "happens twice" not in said and "exist" not in said, said
+
+
+async def test_an_sop_added_after_the_deploy_schedule_takes_it_over_and_retires_the_schedules_own(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Finding 12: the deploy schedule made its own SOP ("Deploy: Pre-deploy"); `/steward sop add` naming the same
+    checklist takes the schedule over, so the next deploy is recorded against the SOP the admin named, and the
+    schedule's own SOP (no longer used) is retired with its records kept: `/steward sops` lists one. A schedule
+    that picks up an SOP added earlier marks it checked at each deploy."""
+    await setup(emulator, db_dsn)
+    clock.at = ny(3, 2, 10)  # Monday 2 March 2026
+    await answer_text(emulator, MAYA, "/steward", f"client Acme Corp members <@{SAM}>")
+    await answer_text(emulator, MAYA, "/steward", 'checklist add "Pre-deploy" for client Acme on demand items: tests pass')
+    assert "Scheduled" in await answer_text(emulator, MAYA, "/steward", "deploy Acme every thursday 15:00 checklist Pre-deploy")
+    assert await rows(db_dsn, "SELECT name, trigger, active FROM sops") == [("Deploy: Pre-deploy", "deploy", True)]
+    await bot.scheduler.run_as_of("deploy-reminders", ny(3, 5, 15, 0))  # Thursday 5 March: a record for the old SOP
+    assert await rows(db_dsn, "SELECT s.name FROM sop_records r JOIN sops s ON s.id = r.sop_id") == [("Deploy: Pre-deploy",)]
+
+    clock.at = ny(3, 9, 10)
+    said = await answer_text(emulator, MAYA, "/steward", 'sop add "Deploy to production" checklist "Pre-deploy"')
+    assert "added" in said and "Deploy schedules using the checklist now record each deploy against it" in said, said
+    listed = await answer_text(emulator, MAYA, "/steward", "sops")
+    assert "Deploy to production" in listed and "checked at each deploy" in listed, listed
+    assert "Deploy: Pre-deploy" not in listed, listed
+    assert await rows(db_dsn, "SELECT name, active FROM sops ORDER BY id") == [("Deploy: Pre-deploy", False),
+                                                                               ("Deploy to production", True)]
+    await bot.scheduler.run_as_of("deploy-reminders", ny(3, 12, 15, 0))
+    assert await rows(db_dsn, "SELECT s.name FROM sop_records r JOIN sops s ON s.id = r.sop_id ORDER BY r.recorded_at") == [
+        ("Deploy: Pre-deploy",), ("Deploy to production",)]  # the old record is kept
+
+    # An SOP written first, for a checklist no schedule uses yet: followed by hand until a schedule picks it up.
+    await answer_text(emulator, MAYA, "/steward", 'checklist add "Globex QA" for client Globex on demand items: smoke')
+    await answer_text(emulator, MAYA, "/steward", 'sop add "Globex release" checklist "Globex QA"')
+    assert await value(db_dsn, "SELECT trigger FROM sops WHERE name = 'Globex release'") == "manual"
+    assert "Scheduled" in await answer_text(emulator, MAYA, "/steward", 'deploy Globex every friday 11:00 checklist "Globex QA"')
+    assert await value(db_dsn, "SELECT trigger FROM sops WHERE name = 'Globex release'") == "deploy"
+    listed = await answer_text(emulator, MAYA, "/steward", "sops")
+    globex = next(line for line in listed.splitlines() if "Globex release" in line)
+    assert "checked at each deploy" in globex, globex
