@@ -1,5 +1,7 @@
-"""Client commands as a fresh tester drove them (tester16 findings 10, 12, 14, 15; ported from branch fix16b), through
-the real bot over the Slack emulator with the clock as a parameter."""
+"""Client commands as a fresh tester drove them (tester16 findings 5, 10, 11, 12, 14, 15; ported from branch fix16b), through
+the real bot over the Slack emulator with the clock as a parameter. Slack sends a slash command's ``&``, ``<`` and
+``>`` as ``&amp;``, ``&lt;``, ``&gt;`` (https://api.slack.com/interactivity/slash-commands, "escaping"), so the texts
+below are written as Slack's client sends them."""
 
 from __future__ import annotations
 
@@ -144,3 +146,53 @@ async def test_an_sop_added_after_the_deploy_schedule_takes_it_over_and_retires_
     listed = await answer_text(emulator, MAYA, "/steward", "sops")
     globex = next(line for line in listed.splitlines() if "Globex release" in line)
     assert "checked at each deploy" in globex, globex
+
+
+async def test_a_client_named_with_an_ampersand_is_found_by_every_command(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Finding 5 (ported from fix16b; main fixed it in 00ceb86): added as "Smith & Jones", then addressed by the card, members, alias, deploy and remove."""
+    await setup(emulator, db_dsn)
+    clock.at = ny(3, 9, 10)
+    assert "Added client *Smith &amp; Jones*" in await answer_text(emulator, MAYA, "/steward", "client add Smith &amp; Jones")
+    assert await value(db_dsn, "SELECT name FROM clients WHERE name LIKE 'Smith%%'") == "Smith & Jones"
+    card = await answer_text(emulator, SAM, "/steward", "client Smith &amp; Jones")
+    assert "I don't know" not in card and "Smith &amp; Jones" in card, card
+    said = await answer_text(emulator, MAYA, "/steward", f"client smith &amp; jones members <@{SAM}>")
+    assert "members are now" in said and f"<@{SAM}>" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", "client Smith &amp; Jones alias \"O'Brien &amp; Co\"")
+    assert "also known as `O'Brien &amp; Co`" in said, said
+    assert await rows(db_dsn, "SELECT alias FROM client_aliases") == [("O'Brien & Co",)]
+    card = await answer_text(emulator, SAM, "/steward", "client O'Brien &amp; Co")
+    assert "I don't know" not in card and "Smith &amp; Jones" in card, card
+    said = await answer_text(emulator, MAYA, "/steward", "deploy Smith &amp; Jones every friday 10:00")
+    assert "Scheduled *Smith &amp; Jones* deploys every Friday at 10:00" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", "deploy O'Brien &amp; Co remove")
+    assert "Removed 1 deploy schedule(s) of *Smith &amp; Jones*" in said, said
+    # An unknown name with an ampersand is quoted once-escaped (Slack shows "Brown & Co"), never "&amp;amp;".
+    said = await answer_text(emulator, MAYA, "/steward", "client Brown &amp; Co")
+    assert "I don't know a client called `Brown &amp; Co`" in said and "&amp;amp;" not in said, said
+    assert "Archived client *Smith &amp; Jones*" in await answer_text(emulator, MAYA, "/steward",
+                                                                     "client remove Smith &amp; Jones")
+
+
+async def test_checklist_audience_and_deploy_find_clients_as_every_client_command_does(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Finding 11 (ported from fix16b; main fixed it in 00ceb86): `for client <name>` takes a prefix, an alias, any case, like `/steward client`; `/steward deploy`
+    takes a quoted name."""
+    await setup(emulator, db_dsn)
+    clock.at = ny(3, 9, 10)
+    await answer_text(emulator, MAYA, "/steward", 'client Acme Corp alias "Roadrunner Inc" ACME')
+    cases = {'"Pre-deploy" for client Acme on demand items: tests pass': "Pre-deploy",
+             '"Weekly QA" for client acme every friday 10:00 items: smoke test': "Weekly QA",
+             '"Roadrunner wrap" for client Roadrunner Inc every friday 16:00 items: invoices sent': "Roadrunner wrap",
+             '"Shout" for client ACME every friday 11:00 items: tell them': "Shout"}
+    for words, name in cases.items():
+        said = await answer_text(emulator, MAYA, "/steward", f"checklist add {words}")
+        assert name in said and "I don't know" not in said, (words, said)
+    assert await rows(db_dsn, "SELECT DISTINCT c.name FROM checklists k JOIN clients c ON c.id = k.client_id") == [("Acme Corp",)]
+    said = await answer_text(emulator, MAYA, "/steward", 'deploy "Acme Corp" every monday 10:00 checklist Pre-deploy')
+    assert "Scheduled *Acme Corp* deploys every Monday at 10:00" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", "deploy \u201cACME\u201d every tuesday 10:00")
+    assert "Scheduled *Acme Corp* deploys every Tuesday at 10:00" in said, said
+    said = await answer_text(emulator, MAYA, "/steward", 'checklist add "Nope" for client Initech every friday 10:00 items: a')
+    assert "I don't know a client called `Initech`" in said, said
