@@ -67,10 +67,14 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
             parts = re.split(r"\s+[\u2014\u2013-]{1,2}\s+", rest, maxsplit=1)  # "Acme Corp — our oldest client"
             name, description = parts[0], parts[1] if len(parts) > 1 else ""
             sharing = clients.client_for_channel(await clients.list_clients(conn, org.id), channel) if channel else None
-            async with conn.transaction():  # a restore and its deploy schedules' catch-up are one change
-                client, restored = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
-                resumed = (await deploys.resume_after_restore(conn, org.id, user, client.id, deps.now()) if restored
-                           else deploys.Resumed([], []))
+            resumed = deploys.Resumed([], [])
+
+            async def resume(client_id: int) -> None:  # in the restore's transaction: one change
+                nonlocal resumed
+                resumed = await deploys.resume_after_restore(conn, org.id, user, client_id, deps.now())
+
+            client, restored = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None,
+                                                        on_restore=resume)
             where = f" (channel <#{client.slack_channel_id}>)" if client.slack_channel_id else ""
             shared = (f"\n:warning: <#{channel}> is also {markup.mrkdwn(sharing.name)}'s channel: `/tasks <#{channel}>` lists "
                       f"{markup.mrkdwn(sharing.name)}'s tasks, and memory answers about either client draw on it. A channel "

@@ -30,6 +30,12 @@ async def test_restoring_a_client_moves_its_deploy_schedules_past_the_deploys_mi
     assert "Archived client *Globex*" in await answer_text(emulator, MAYA, "/steward", "client remove Globex")
 
     clock.at = ny(3, 16, 9)  # Monday 16 March: Wed 11 and Fri 13 passed while archived
+    # Someone who may not add clients is refused, and the refusal stays logged (nothing rolls it back).
+    said = await answer_text(emulator, SAM, "/steward", "client add Globex")
+    assert "only Steward admins" in said, said
+    assert await value(db_dsn, "SELECT count(*) FROM security_audit_logs WHERE event_type = 'permission_denied' "
+                               "AND details::text LIKE '%%client.add%%'") == 1
+    assert await value(db_dsn, "SELECT active FROM clients WHERE name = 'Globex'") is False
     said = await answer_text(emulator, MAYA, "/steward", "client add Globex")
     assert "Restored client *Globex*" in said, said
     assert "1 deploy schedule(s) missed deploys while archived" in said, said
