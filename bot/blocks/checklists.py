@@ -116,14 +116,24 @@ def checklists_list(found: Sequence[Checklist], now: datetime, tz: str, workdays
     return "\n".join(lines)
 
 
-def added_text(checklist: Checklist) -> str:
+def added_text(checklist: Checklist, reaches: int | None = None) -> str:
+    """`/steward checklist add`'s answer, with a warning when its audience is nobody now (tester16 F14): ``reaches`` is
+    how many people it would go to now (bot/services/checklists.py ``recipients``); None: not checked. A client's
+    checklist with no assigned members, or a role nobody has, is accepted (members and roles change) but said so."""
     schedule = checklist.parsed_schedule
     when = (f"{schedule.words()} (each person's own time, on their workdays, never on leave)" if schedule else
             "on demand (a deploy schedule that names it sends it)")
+    warning = ""
+    if reaches == 0:
+        who = (f"{markup.escape(checklist.client_name or '')} has no assigned members yet (`/steward client "
+               f"{markup.escape(checklist.client_name or '')} members @a @b` assigns them)" if checklist.client_id is not None
+               else f"nobody has the Steward role {markup.escape(checklist.role)} (`/steward role @name "
+               f"{markup.escape(checklist.role)}` gives it)" if checklist.role else "there is nobody in the workspace yet")
+        warning = f"\n:warning: It reaches nobody for now: {who}."
     return (f":white_check_mark: Checklist “{markup.escape(checklist.name)}” added: for "
             f"{markup.escape(checklist.audience)}, {when}, "
             f"{counted(len(checklist.items), 'item')}. `/steward checklists` lists them; `/checklists` shows each "
-            "person theirs for today.")
+            "person theirs for today." + warning)
 
 
 def sop_added_text(sop: Any) -> str:

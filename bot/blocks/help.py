@@ -67,7 +67,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "`/steward client <name>` a client's card (members, projects, open and overdue tasks, next deploy, notes, memory) "
         "\u00b7 admins and its managers: `/steward client <name> members @a @b`, `\u2026 notes`, `\u2026 alias \"Acme Corp\" ACME`",
         "`/steward deploys` upcoming deploys \u00b7 admins and the client's managers: `/steward deploy <client> every "
-        "<weekday> <HH:MM> [checklist <name>]`, `/steward deploy <client> <YYYY-MM-DD> <HH:MM> [checklist <name>]`, "
+        "<weekday> <HH:MM> [checklist <name>]`, `/steward deploy <client> <YYYY-MM-DD>|today|tomorrow <HH:MM> [checklist <name>]`, "
         "`/steward deploy <client> remove`",
         "Admins: `/steward standup \u2026`, `/steward stage \u2026`, `/steward tasktype \u2026`, `/steward client|project add \u2026`, `/steward memory off` (in a channel), `/steward export|erase @person`",
     ]),

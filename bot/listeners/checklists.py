@@ -44,7 +44,8 @@ async def steward_checklist(ack: Any, respond: Any, args: str, deps: Deps, conte
         raise InvalidInput(CHECKLIST_USAGE)
     async with deps.pool.connection() as conn:
         added = await checklists.add(conn, org.id, user, rest, deps.now())
-    await respond(text=render.added_text(added), response_type="ephemeral")
+        reaches = len(await checklists.recipients(conn, org.id, added))
+    await respond(text=render.added_text(added, reaches), response_type="ephemeral")
 
 
 async def steward_checklists(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 
@@ -14,7 +15,7 @@ from bot import slack_markup as markup
 from bot import slack_payloads as payload
 from bot.blocks import clients as render
 from bot.deps import Deps
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.listeners import ladders
 from bot.listeners.help import subcommands
 from bot.listeners.workspace import who
@@ -27,7 +28,8 @@ CLIENT_USAGE = ("`/steward client list` \u00b7 `/steward client add <name> [#cha
 # `/steward client <name> members|notes|alias ...` (issue 16): the verb comes after the client's name.
 _CLIENT_VERB = re.compile(r"^(?P<name>.+?)\s+(?P<verb>members|notes|alias|aliases)\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 # `/steward deploy <client> every ...|<YYYY-MM-DD> ...|remove`: the client's name ends where the schedule begins.
-_DEPLOY = re.compile(r"^(?P<name>.+?)\s+(?P<when>(?:every|remove)\b.*|\d{4}-\d{1,2}-\d{1,2}\b.*)$", re.IGNORECASE | re.DOTALL)
+_DEPLOY = re.compile(r"^(?P<name>.+?)\s+(?P<when>(?:every|remove|today|tomorrow)\b.*|\d{4}-\d{1,2}-\d{1,2}\b.*)$",
+                     re.IGNORECASE | re.DOTALL)
 PROJECT_USAGE = ("`/steward project list` \u00b7 `/steward project add <name> [for <client>] [#channel]` \u00b7 "
                  "`/steward project remove <name>` \u00b7 `/steward project <name> overdue <ladder>`")
 # `/steward project <name> overdue [<ladder>]` (issue 13): the verb comes after the project's name.
@@ -65,13 +67,20 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
             parts = re.split(r"\s+[\u2014\u2013-]{1,2}\s+", rest, maxsplit=1)  # "Acme Corp — our oldest client"
             name, description = parts[0], parts[1] if len(parts) > 1 else ""
             sharing = clients.client_for_channel(await clients.list_clients(conn, org.id), channel) if channel else None
-            client, restored = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None)
+            resumed = deploys.Resumed([], [])
+
+            async def resume(client_id: int) -> None:  # in the restore's transaction: one change
+                nonlocal resumed
+                resumed = await deploys.resume_after_restore(conn, org.id, user, client_id, deps.now())
+
+            client, restored = await clients.add_client(conn, org.id, user, name, channel, description.strip() or None,
+                                                        on_restore=resume)
             where = f" (channel <#{client.slack_channel_id}>)" if client.slack_channel_id else ""
             shared = (f"\n:warning: <#{channel}> is also {markup.mrkdwn(sharing.name)}'s channel: `/tasks <#{channel}>` lists "
                       f"{markup.mrkdwn(sharing.name)}'s tasks, and memory answers about either client draw on it. A channel "
                       "of its own keeps them apart.") if sharing is not None else ""
             done = (f"Restored client *{markup.mrkdwn(client.name)}*{where} (it was archived): its members, aliases and "
-                    "notes are as they were." if restored else
+                    f"notes are as they were.{_resumed_words(resumed)}" if restored else
                     f"Added client *{markup.mrkdwn(client.name)}*{where}. Tasks and memory that mention it are now tied to it.")
             await respond(text=done + shared, response_type="ephemeral")
             return
@@ -85,6 +94,27 @@ async def client_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     lines = "\n".join(f"\u2022 *{markup.mrkdwn(c.name)}*" + (f" \u2014 <#{c.slack_channel_id}>" if c.slack_channel_id else "")
                       + f" \u2014 {c.open_tasks} open task(s)" for c in items) or "_No clients yet._"
     await respond(text=f"*Clients*\n{lines}\n{CLIENT_USAGE}", response_type="ephemeral")
+
+
+def _names_client(known: list[clients.Client], words: str) -> bool:
+    """Whether ``words`` name one of ``known`` as :func:`bot.services.clients.find_client` reads a client."""
+    try:
+        clients.find_client(known, words)
+    except NotFound:
+        return False
+    return True
+
+
+def _resumed_words(resumed: deploys.Resumed) -> str:
+    """A restore's answer about the deploy schedules that stood still while the client was archived (tester16 F10)."""
+    said = ""
+    if resumed.moved:
+        nexts = ", ".join(f"{at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} ({zone})" for _, at, zone in resumed.moved)
+        said += (f" Its {len(resumed.moved)} deploy schedule(s) missed deploys while archived: those get no SOP record "
+                 f"and no reminder, and the schedule(s) go on from the next deploy ({nexts}; `/steward deploys`).")
+    if resumed.ended:
+        said += (f" {len(resumed.ended)} one-off deploy(s) passed while it was archived and ended, with no SOP record.")
+    return said
 
 
 async def project_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:
@@ -185,15 +215,18 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     found = _DEPLOY.match(words)
     async with deps.pool.connection() as conn:
         if found is None:
-            known = {n.lower() for c in await clients.list_clients(conn, org.id) for n in c.names()}
+            # The longest leading words that name a client (as every client command finds one: name, alias, a
+            # unique prefix), so the answer blames the words after it (`Acme tomorow 15:00`), not the client.
+            known = await clients.list_clients(conn, org.id)
             parts = words.split()
-            named = next((n for n in range(len(parts), 0, -1) if clients.plain_name(" ".join(parts[:n])).lower() in known), None)
+            named = next((n for n in range(len(parts), 0, -1) if _names_client(known, " ".join(parts[:n]))), None)
             if words and named is None:
                 await deploys.require_client(conn, org.id, words, actor=user, action="deploy")  # an unknown client first
             rest = " ".join(parts[named:]) if named else ""
             what = f" `{markup.escape(rest[:60])}`" if rest else ""
             raise await clients.refused(conn, org.id, user, "deploy", f"I couldn't read that{what}: after the client's name "
-                                        "say when (`every thursday 15:00` or `2026-03-12 15:00`), or `remove`.\n"
+                                        "say when (`every thursday 15:00`, `2026-03-12 15:00`, `tomorrow 15:00`), or "
+                                        "`remove`.\n"
                                         f"{deploys.USAGE}", words=words)
         name, when = found.group("name"), found.group("when").strip()
         if when.lower() == "remove":
@@ -207,8 +240,27 @@ async def deploy_command(ack: Any, respond: Any, args: str, deps: Deps, context:
     checklist = (f" with checklist *{markup.mrkdwn(added.checklist_name)}*" if added.checklist_name else
                  " (no checklist: reminders only)")
     await respond(text=f"Scheduled *{markup.mrkdwn(added.client_name)}* deploys {added.recurrence.describe()}{checklist}. "
-                       f"Next: {local:%a %d %b %Y %H:%M}. {deploys.reminders_said(added.at - deps.now())}",
+                       f"Next: {local:%a %d %b %Y %H:%M}.{dst_note(added)} {deploys.reminders_said(added.at - deps.now())}",
                   response_type="ephemeral")
+
+
+def dst_note(added: deploys.Deploy) -> str:
+    """What a daylight-saving change does to the next deploy's wall time (tester16 F14): a time in the spring-forward
+    gap does not exist that day and the deploy is at the moved time (calendar.at_local reads it with the offset
+    before the change, which lands it after the gap); a time in the autumn overlap happens twice and the deploy is
+    at the first (fold=0). Empty otherwise. ``added.at`` is UTC; the words are in the schedule's zone."""
+    zone = deploys.ZoneInfo(added.recurrence.timezone)
+    local = added.at.astimezone(zone)
+    wanted = added.recurrence.at
+    if local.time() != wanted:
+        return (f" ({wanted:%H:%M} doesn't exist on {local:%a %d %b %Y} in {added.recurrence.timezone}: clocks go forward "
+                f"then, so that deploy is at {local:%H:%M}.)")
+    naive = local.replace(tzinfo=None)
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        return (f" ({wanted:%H:%M} happens twice on {local:%a %d %b %Y} in {added.recurrence.timezone}, as clocks go back: "
+                f"the deploy is at the first, {local:%H:%M} {local:%Z} (UTC{local:%z}).)")
+    return ""
 
 
 async def deploys_command(ack: Any, respond: Any, args: str, deps: Deps, context: Any, **_: Any) -> None:

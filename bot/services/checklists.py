@@ -234,6 +234,11 @@ def parse_checklist_add(text: str) -> ChecklistSpec:
             cut = _SCHEDULE_START.search(" " + schedule_words)
             client_name = (schedule_words[: cut.start()] if cut else schedule_words).strip()
             schedule_words = schedule_words[cut.start():] if cut else ""
+        if not client_name and schedule_words.strip():
+            first = markup.escape(schedule_words.split()[0][:30])
+            raise InvalidInput(f"Say which client after `for client`: what follows starts with `{first}`, a schedule "
+                               "word. A name that starts like that goes in quotes: "
+                               '`for client "Every Day Foods" every friday 16:00`.')
         if not client_name:
             raise InvalidInput("Say which client after `for client`: `for client Acme every friday 16:00`.")
     elif who.lower() in AUDIENCES:

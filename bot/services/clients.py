@@ -8,7 +8,7 @@ channel it was said in; failing that, the only client its owner (or author) is a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -123,11 +123,13 @@ def client_for_channel(clients: list[Client], channel_id: str) -> Client | None:
 
 
 async def add_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, name: str, channel_id: str | None,
-                     description: str | None = None) -> tuple[Client, bool]:
+                     description: str | None = None,
+                     on_restore: Callable[[int], Awaitable[object]] | None = None) -> tuple[Client, bool]:
     """`/steward client add <name> [#channel] [— description]` (admins): (the client, whether it was an archived
     client of that name brought back, with its members, aliases and notes: tester16 #10). ``name`` as Slack sends it
     (:func:`plain_name`). Raises PermissionDenied (logged), InvalidInput for an empty name or an active client of
-    that name (any case) or alias."""
+    that name (any case) or alias. ``on_restore(client_id)``, when given, runs inside the same transaction when an
+    archived client comes back (the listener catches up its deploy schedules: deploys.resume_after_restore)."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="client.add")
     name = _name(plain_name(name), "client")
     existing = await list_clients(conn, org_id)
@@ -142,6 +144,8 @@ async def add_client(conn: psycopg.AsyncConnection, org_id: int, actor: User, na
         await security.audit(conn, organization_id=org_id, actor=actor,
                              action="client.restored" if row[1] else "client.added", entity_type="client",
                              entity_id=int(row[0]), details={"name": name, "channel": channel_id})
+        if row[1] and on_restore is not None:
+            await on_restore(int(row[0]))
     return next(c for c in await list_clients(conn, org_id) if c.id == int(row[0])), bool(row[1])
 
 
@@ -249,7 +253,8 @@ async def add_aliases(conn: psycopg.AsyncConnection, org_id: int, actor: User, c
             row = await (await conn.execute(Q[query], {"organization_id": org_id, key: alias})).fetchone()
             if row is not None and int(row[0]) != client.id:
                 raise await refused(conn, org_id, actor, "client.alias", f"`{markup.escape(alias)}` already names "
-                                    f"{markup.mrkdwn(row[1])}" + (" (its name)" if key == "name" else " (an alias)")
+                                    f"{markup.mrkdwn(row[1])}" + (" (its name)" if key == "name" else
+                                                                  f" (its alias `{markup.escape(row[2])}`)")
                                     + ", so it can't also be an alias of " + f"{markup.mrkdwn(client.name)}. Nothing was added.",
                                     alias=alias)
     added: list[str] = []

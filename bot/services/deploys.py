@@ -46,10 +46,11 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bot import slack_markup as markup
-from bot.errors import NotFound
+from bot.errors import InvalidInput, NotFound
 from bot.log import get_logger
-from bot.services import attendance, calendar, security
+from bot.services import attendance, calendar, security, sops
 from bot.services import clients as client_service
+from bot.services.checklist_schedule import parse_time
 from bot.services.notifications import Target, notify
 from bot.services.standup_settings import rhythm_of
 from db.queries import Q
@@ -71,10 +72,12 @@ WORKING_LOOKBACK_DAYS = 14
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_WORDS = {**{d: i for i, d in enumerate(WEEKDAYS)}, **{d[:3]: i for i, d in enumerate(WEEKDAYS)},
               **{d + "s": i for i, d in enumerate(WEEKDAYS)}, "tues": 1, "weds": 2, "thur": 3, "thurs": 3}
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# `/steward deploy Acme tomorrow 15:00`: a date said relative to the schedule's zone's today (tester16 F15).
+_RELATIVE_DAYS = {"today": 0, "tomorrow": 1}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 USAGE = ("`/steward deploy <client> every <weekday> <HH:MM> [checklist <name>]` \u00b7 "
-         "`/steward deploy <client> <YYYY-MM-DD> <HH:MM> [checklist <name>]` \u00b7 `/steward deploy <client> remove` \u00b7 "
+         "`/steward deploy <client> <YYYY-MM-DD>|today|tomorrow <HH:MM> [checklist <name>]` \u00b7 "
+         "`/steward deploy <client> remove` \u00b7 "
          "`/steward deploys`")
 
 
@@ -132,8 +135,11 @@ class ScheduleError(ValueError):
     """A schedule that does not parse; the message says which part."""
 
 
-def parse_when(words: str, org_timezone: str) -> DeployRequest:
-    """`every thursday 15:00 [Europe/London] [checklist Pre-deploy]` or `2026-03-12 15:00 [...]`. Raises
+def parse_when(words: str, org_timezone: str, now: datetime | None = None) -> DeployRequest:
+    """`every thursday 15:00 [Europe/London] [checklist Pre-deploy]`, `2026-03-12 15:00 [...]`, or `today` /
+    `tomorrow` for the date (the date in the schedule's zone at ``now``, aware; without ``now`` they are refused).
+    The time as checklists read it (bot/services/checklist_schedule.py ``parse_time``: `15:00`, `3pm`, `3:30 pm`,
+    `15.00`, `noon`, after an optional `at`; tester16 F15); a bare hour (`3`) is refused, never guessed. Raises
     ScheduleError naming the part that is wrong (the weekday, the date, the time, the zone, the words left over)."""
     text = " ".join(words.split())
     checklist = None
@@ -147,7 +153,12 @@ def parse_when(words: str, org_timezone: str) -> DeployRequest:
     if not parts:
         raise ScheduleError("When? Say `every <weekday> <HH:MM>` or `<YYYY-MM-DD> <HH:MM>` after the client's name.")
     weekday, on = None, None
-    if parts[0].lower() == "every":
+    relative = _RELATIVE_DAYS.get(parts[0].lower()) if now is not None else None
+    if len(parts) >= 2 and parts[-1].lower().replace(".", "") in ("am", "pm"):  # `3:30 pm`: one time word
+        parts = parts[:-2] + [parts[-2] + parts[-1]]
+    if relative is not None:
+        rest = parts[1:]
+    elif parts[0].lower() == "every":
         if len(parts) < 2:
             raise ScheduleError("`every` needs a weekday after it (e.g. `every thursday 15:00`).")
         word = parts[1].lower().rstrip(",")
@@ -161,13 +172,20 @@ def parse_when(words: str, org_timezone: str) -> DeployRequest:
             raise ScheduleError(f"`{parts[0]}` isn't a date (YYYY-MM-DD).") from None
         rest = parts[1:]
     else:
-        raise ScheduleError(f"`{markup.escape(parts[0][:30])}` isn't `every <weekday>` or a date (YYYY-MM-DD).")
+        raise ScheduleError(f"`{markup.escape(parts[0][:30])}` isn't `every <weekday>`, a date (YYYY-MM-DD), `today` "
+                            "or `tomorrow`.")
+    if rest and rest[0].lower() == "at":  # `every friday at 4pm`
+        rest = rest[1:]
     if not rest:
         raise ScheduleError("What time? Add it as HH:MM (24-hour), e.g. `15:00`.")
-    m = _TIME.match(rest[0])
-    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise ScheduleError(f"`{markup.escape(rest[0][:30])}` isn't a time: write it as HH:MM (24-hour), e.g. `15:00`.")
-    at = time(int(m.group(1)), int(m.group(2)))
+    if rest[0].isdigit():  # `at 3`: 03:00 or 15:00? A deploy's time is never guessed.
+        raise ScheduleError(f"`{markup.escape(rest[0][:30])}` could be morning or afternoon: write it as HH:MM "
+                            "(24-hour), e.g. `15:00`, or like `3pm`.")
+    try:
+        at = parse_time(rest[0], rest[0])
+    except InvalidInput:
+        raise ScheduleError(f"`{markup.escape(rest[0][:30])}` isn't a time: write it as HH:MM (24-hour), e.g. `15:00`, "
+                            "or like `3pm`.") from None
     zone = org_timezone
     if len(rest) > 1:
         if not calendar.valid_timezone(rest[1]):
@@ -176,6 +194,8 @@ def parse_when(words: str, org_timezone: str) -> DeployRequest:
         zone = ZoneInfo(rest[1]).key
     if len(rest) > 2:
         raise ScheduleError(f"I didn't understand `{markup.escape(' '.join(rest[2:])[:60])}`.")
+    if relative is not None and now is not None:
+        on = calendar.local_date(now, zone) + timedelta(days=relative)
     return DeployRequest(Recurrence(at, zone, weekday=weekday, on=on), checklist)
 
 
@@ -214,11 +234,13 @@ async def _refuse(conn: psycopg.AsyncConnection, org_id: int, actor: User, messa
 
 
 async def _deploy_sop(conn: psycopg.AsyncConnection, org_id: int, actor: User, checklist_id: int, name: str,
-                      items: Any) -> int:
-    """The SOP a deploy with this checklist is recorded against: the one tied to it (`/steward sop add`), else one made
-    now ("Deploy: <checklist>", trigger 'deploy', the checklist's items as its steps)."""
+                      items: Any, now: datetime) -> int:
+    """The SOP a deploy with this checklist is recorded against: the one tied to it (`/steward sop add`; its trigger
+    becomes 'deploy', so `/steward sops` says it is checked at each deploy: tester16 F12), else one made now
+    ("Deploy: <checklist>", trigger 'deploy', the checklist's items as its steps)."""
     row = await (await conn.execute(Q["deploy_sop_of_checklist"], {"organization_id": org_id, "checklist_id": checklist_id})).fetchone()
     if row is not None:
+        await sops.use_for_deploy(conn, org_id, int(row[0]), now)
         return int(row[0])
     made = await (await conn.execute(Q["deploy_sop_insert"], {
         "organization_id": org_id, "slug": f"deploy-checklist-{checklist_id}", "name": f"Deploy: {name}"[:200],
@@ -238,7 +260,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
     rhythm = await rhythm_of(conn, org_id)
     try:
-        request = parse_when(when_words, rhythm.timezone)
+        request = parse_when(when_words, rhythm.timezone, now)
     except ScheduleError as exc:
         raise await _refuse(conn, org_id, actor, f"I couldn't read that schedule: {exc} Nothing was added.\n{USAGE}",
                             words=when_words) from None
@@ -265,7 +287,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
         checklist_id, checklist_name, checklist_items = int(row[0]), row[1], row[2]
     async with conn.transaction():
         if checklist_id is not None:
-            sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items)
+            sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items, now)
         made = await (await conn.execute(Q["deploy_schedule_insert"], {
             "organization_id": org_id, "client_id": client.id, "name": "Deploy", "recurrence": Jsonb(request.recurrence.to_json()),
             "timezone": request.recurrence.timezone, "next_deploy_at": first, "checklist_id": checklist_id, "sop_id": sop_id,
@@ -297,6 +319,50 @@ async def remove(conn: psycopg.AsyncConnection, org_id: int, actor: User, client
                                  entity_id=client.id, details={"schedules": [int(i) for i in ids], "messages_cancelled": len(cancelled),
                                                                "checklists_withdrawn": len(withdrawn)}, now=now)
     return client.name, len(ended)
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What restoring a client did to its deploy schedules: ``moved`` (schedule id, its next deploy in UTC, the
+    schedule's IANA zone) for the weekly ones, ``ended`` the ids of one-offs whose deploy passed while archived."""
+
+    moved: list[tuple[int, datetime, str]]
+    ended: list[int]
+
+
+async def resume_after_restore(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_id: int,
+                               now: datetime) -> Resumed:
+    """A restored client's deploy schedules (tester16 F10): the job skips an archived client's deploys, so a schedule
+    archived with its client still holds the deploy it was waiting for. Each whose next deploy is at or before
+    ``now`` (aware) moves on to its first deploy after ``now`` (a one-off that passed ends); the deploys missed while
+    archived get no SOP record and no reminder, and what was still queued for them (held reminders, their checklist
+    DMs) is cancelled. Schedules whose next deploy is still ahead are left as they are. Audit ``deploy.resumed``;
+    call inside the restore's transaction (psycopg nests it as a savepoint)."""
+    stale = await (await conn.execute(Q["deploy_schedules_stale"], {"organization_id": org_id, "client_id": client_id,
+                                                                    "now": now})).fetchall()
+    moved: list[tuple[int, datetime, str]] = []
+    ended: list[int] = []
+    if not stale:
+        return Resumed(moved, ended)
+    async with conn.transaction():
+        for schedule_id, stored, zone, stale_at in stale:
+            following = Recurrence.from_json(stored, zone).next_after(now)
+            await conn.execute(Q["deploy_schedule_resume"], {"organization_id": org_id, "id": int(schedule_id),
+                                                            "next_deploy_at": following, "stale_at": stale_at})
+            if following is None:
+                ended.append(int(schedule_id))
+            else:
+                moved.append((int(schedule_id), following, str(zone)))
+        ids = [str(r[0]) for r in stale]
+        cancelled = await (await conn.execute(Q["deploy_deliveries_cancel"], {
+            "organization_id": org_id, "schedule_ids": ids})).fetchall()
+        withdrawn = await (await conn.execute(Q["deploy_completions_withdraw"], {
+            "organization_id": org_id, "schedule_ids": ids})).fetchall()
+        await security.audit(conn, organization_id=org_id, actor=actor, action="deploy.resumed", entity_type="client",
+                             entity_id=client_id, details={"moved": [i for i, _, _ in moved], "ended": ended,
+                                                           "messages_cancelled": len(cancelled),
+                                                           "checklists_withdrawn": len(withdrawn)}, now=now)
+    return Resumed(moved, ended)
 
 
 # ---------------------------------------------------------------- the job's rules (pure)

@@ -102,7 +102,9 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
     """`/steward sop add <text>` (admins): the SOP, its steps copied from the checklist's items. Raises
     PermissionDenied (logged), InvalidInput (unreadable, a name taken; logged as ``checklist.refused``), NotFound (an
     unknown checklist). Active deploy schedules that already use the checklist record their next deploys against the
-    new SOP (its trigger becomes 'deploy'). Audit-logged (``sop.added``); one transaction."""
+    new SOP (its trigger becomes 'deploy'); the SOP they used before, when nothing uses it now, is retired if a schedule
+    made it ("Deploy: <checklist>", its records kept: tester16 F12) or goes back to 'manual' if an admin named it.
+    Audit-logged (``sop.added``); one transaction."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="sop.add")
     try:
         name, checklist_name = parse_add(text)
@@ -130,11 +132,17 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
         # Deploy schedules already using the checklist record against this SOP from now on (tester16 #12).
         moved = await (await conn.execute(Q["deploy_schedules_use_sop"], {
             "organization_id": org_id, "checklist_id": checklist.id, "sop_id": int(row[0])})).fetchall()
+        rested: list[Any] = []
         if moved:
             await use_for_deploy(conn, org_id, int(row[0]), now)
+            # The SOPs those schedules used and nothing uses now: a schedule-made one is retired (records kept).
+            rested = await (await conn.execute(Q["sops_rest_unused"], {
+                "organization_id": org_id, "now": now, "ids": sorted({int(r[1]) for r in moved if r[1] is not None})})).fetchall()
         await security.audit(conn, organization_id=org_id, actor=actor, action="sop.added", entity_type="sop",
                              entity_id=int(row[0]), details={"name": name, "checklist": checklist.name,
-                                                             "deploy_schedules": [int(r[0]) for r in moved]}, now=now)
+                                                             "deploy_schedules": [int(r[0]) for r in moved],
+                                                             "sops_retired": [int(r[0]) for r in rested if not r[1]],
+                                                             "sops_by_hand": [int(r[0]) for r in rested if r[1]]}, now=now)
     return next(s for s in await list_sops(conn, org_id) if s.id == int(row[0]))
 
 

@@ -51,8 +51,9 @@ ON CONFLICT (organization_id, lower(alias)) DO NOTHING
 RETURNING id
 
 -- name: client_alias_owner
--- Which client (active or archived) already holds this alias, any case.
-SELECT a.client_id, c.name FROM client_aliases a JOIN clients c ON c.organization_id = a.organization_id AND c.id = a.client_id
+-- Which client (active or archived) already holds this alias, any case; with the alias as it was written (the
+-- refusal names it: `Acme` clashes with the alias `ACME`, tester16 F15).
+SELECT a.client_id, c.name, a.alias FROM client_aliases a JOIN clients c ON c.organization_id = a.organization_id AND c.id = a.client_id
 WHERE a.organization_id = %(organization_id)s AND lower(a.alias) = lower(%(alias)s)
 
 -- name: client_name_owner

@@ -20,7 +20,8 @@ ORDER BY (trigger = 'deploy') DESC, id DESC LIMIT 1
 -- name: deploy_sop_insert
 INSERT INTO sops (organization_id, slug, name, steps, trigger, checklist_id, created_by)
 VALUES (%(organization_id)s, %(slug)s, %(name)s, %(steps)s, 'deploy', %(checklist_id)s, %(created_by)s)
-ON CONFLICT (organization_id, slug) DO UPDATE SET checklist_id = EXCLUDED.checklist_id
+-- A schedule-made SOP retired earlier (tester16 F12) comes back, with its old records, rather than a second one.
+ON CONFLICT (organization_id, slug) DO UPDATE SET checklist_id = EXCLUDED.checklist_id, active = true, trigger = 'deploy'
 RETURNING id
 
 -- name: deploy_schedule_insert
@@ -34,6 +35,21 @@ RETURNING id
 UPDATE client_deploy_schedules SET active = false, next_deploy_at = NULL, updated_at = now()
 WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s AND active
 RETURNING id
+
+-- name: deploy_schedules_stale
+-- A restored client's active schedules whose next deploy passed while it was archived (the job skips an archived
+-- client's deploys, so their next_deploy_at stood still: tester16 F10).
+SELECT id, recurrence, timezone, next_deploy_at FROM client_deploy_schedules
+WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s AND active
+  AND next_deploy_at IS NOT NULL AND next_deploy_at <= %(now)s
+ORDER BY id
+
+-- name: deploy_schedule_resume
+-- A stale schedule moves on to its next deploy after now (NULL and inactive for a one-off that passed), with no
+-- record and no reminder for the deploys missed while the client was archived.
+UPDATE client_deploy_schedules
+SET next_deploy_at = %(next_deploy_at)s, active = %(next_deploy_at)s::timestamptz IS NOT NULL, updated_at = now()
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND next_deploy_at = %(stale_at)s
 
 -- name: deploy_schedules_upcoming
 -- Active schedules with a next deploy, soonest first; with the client's and the checklist's names.
@@ -113,8 +129,27 @@ RETURNING c.id
 
 -- name: deploy_schedules_use_sop
 -- `/steward sop add` for a checklist active deploy schedules already use: their next records go to that SOP
--- (tester16 #12); past records stay with the SOP they were made for.
-UPDATE client_deploy_schedules SET sop_id = %(sop_id)s, updated_at = now()
-WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND active
-  AND sop_id IS DISTINCT FROM %(sop_id)s
-RETURNING id
+-- (tester16 #12); past records stay with the SOP they were made for. Returns each schedule moved and the SOP it
+-- used before (``was``).
+WITH old AS (
+    SELECT id, sop_id FROM client_deploy_schedules
+    WHERE organization_id = %(organization_id)s AND checklist_id = %(checklist_id)s AND active
+      AND sop_id IS DISTINCT FROM %(sop_id)s
+    FOR UPDATE
+), moved AS (
+    UPDATE client_deploy_schedules s SET sop_id = %(sop_id)s, updated_at = now()
+    FROM old WHERE s.organization_id = %(organization_id)s AND s.id = old.id
+    RETURNING s.id, old.sop_id AS was
+)
+SELECT id, was FROM moved ORDER BY id
+
+-- name: sops_rest_unused
+-- SOPs that no active deploy schedule uses any more, after `/steward sop add` took their schedules over (tester16
+-- F12): one a schedule made for itself (slug deploy-checklist-N) is retired (active false; its sop_records stay, so
+-- past deploys keep their results), so `/steward sops` no longer lists two; one an admin named goes back to being
+-- followed by hand (trigger 'manual').
+UPDATE sops SET active = (slug NOT LIKE 'deploy-checklist-%%'), trigger = 'manual', updated_at = %(now)s
+WHERE organization_id = %(organization_id)s AND id = ANY(%(ids)s)
+  AND NOT EXISTS (SELECT 1 FROM client_deploy_schedules d
+                  WHERE d.organization_id = sops.organization_id AND d.active AND d.sop_id = sops.id)
+RETURNING id, active

@@ -79,7 +79,7 @@ async def test_members_aliases_notes_and_who_may_change_them(emulator: SlackEmul
     said = await answer_text(emulator, LEE, "/steward", 'client Acme Corp alias "Acme Corporation" ACME')
     assert "also known as `Acme Corporation`, `ACME`" in said
     assert "already names Globex (its name)" in await answer_text(emulator, MAYA, "/steward", "client Acme Corp alias globex")
-    assert "already names Acme Corp (an alias)" in await answer_text(emulator, MAYA, "/steward", "client Globex alias acme")
+    assert "already names Acme Corp (its alias `ACME`)" in await answer_text(emulator, MAYA, "/steward", "client Globex alias acme")
     assert await rows(db_dsn, "SELECT alias FROM client_aliases ORDER BY id") == [("Acme Corporation",), ("ACME",)]
     assert await refusals(db_dsn, "client.alias.refused") == 2
     assert "I don't know a client called `Initech`" in await answer_text(emulator, MAYA, "/steward", "client Initech alias IT")

@@ -25,12 +25,26 @@ def test_words_and_which_part_is_wrong() -> None:
     assert got.recurrence.to_json() == {"freq": "weekly", "byweekday": [3], "time": "15:00"}
     assert got.checklist_name == "Pre-deploy"
     assert deploys.parse_when("2026-03-12 09:30 Europe/London", "UTC").recurrence.timezone == "Europe/London"
-    for words, part in [("every funday 15:00", "`funday` isn't a weekday"), ("every friday 9pm", "`9pm` isn't a time"),
+    for words, part in [("every funday 15:00", "`funday` isn't a weekday"), ("every friday 9pm-ish", "`9pm-ish` isn't a time"),
                         ("2026-13-01 15:00", "`2026-13-01` isn't a date"), ("soon 15:00", "`soon` isn't"),
                         ("every friday 15:00 checklist", "needs the checklist's name"),
                         ("every friday 15:00 Europe/London extra", "I didn't understand `extra`")]:
         with pytest.raises(deploys.ScheduleError, match=part):
             deploys.parse_when(words, "UTC")
+
+
+def test_deploy_times_and_dates_as_checklists_read_them() -> None:
+    """tester16 F15: `4pm`, `4 pm`, `16.00`, `at 4pm`, `noon`; `today` / `tomorrow` in the schedule's zone at now; a
+    bare hour is never guessed."""
+    for words in ("every fri 4pm", "every friday at 4 pm", "every friday 16.00", "every friday at 16:00"):
+        assert deploys.parse_when(words, "UTC").recurrence.at == time(16, 0), words
+    assert deploys.parse_when("every friday noon", "UTC").recurrence.at == time(12, 0)
+    late_friday = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)  # Friday 13 March 22:00 in New York, Saturday in London
+    assert deploys.parse_when("today 23:00", "America/New_York", late_friday).recurrence.on == date(2026, 3, 13)
+    assert deploys.parse_when("tomorrow 9am Europe/London", "America/New_York", late_friday).recurrence.on == date(2026, 3, 15)
+    for words, part in [("every friday 3", "`3` could be morning or afternoon"), ("tomorrow 15:00", "`tomorrow` isn't")]:
+        with pytest.raises(deploys.ScheduleError, match=part):
+            deploys.parse_when(words, "UTC")  # without now, `tomorrow` has no date
 
 
 def test_next_occurrence_keeps_the_wall_time_across_dst() -> None:
