@@ -12,7 +12,9 @@ Sign-in limits (OWASP Authentication Cheat Sheet, "account lockout"): :data:`LOG
 one login, or :data:`ADDRESS_FAILURES` from one address, within :data:`LOGIN_WINDOW` lock that login (that address)
 until the oldest of them leaves the window. The login bucket is what was typed, so an unknown email locks like a
 known one and a lockout says nothing about who has an account. Attempts are kept in ``dashboard_login_attempts``;
-a refusal of a known account also goes to ``security_audit_logs`` and, for a lockout, ``rate_limit_events``.
+a refusal of a known account also goes to ``security_audit_logs`` and, for a lockout, ``rate_limit_events``. An
+attempt is recorded ('checking', a failure until proved otherwise) in the transaction that reads the limits, under
+advisory locks, before its password is verified, so parallel requests verify no more than the limit.
 
 Sessions are rows of ``dashboard_sessions``: the cookie carries ``<id>.<token>``, the row the token's SHA-256 and
 the session's CSRF token. A session ends on sign-out, on a password change (the others of that person), or after
@@ -66,7 +68,7 @@ _hasher = PasswordHasher()
 # A hash of a random password: an unknown login is verified against it, so it costs what a known one does.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
-Outcome = Literal["signed_in", "wrong_password", "unknown_login", "member", "locked", "csrf_refused"]
+Outcome = Literal["checking", "signed_in", "wrong_password", "unknown_login", "member", "locked", "csrf_refused"]
 
 
 class SignInRefused(Exception):
@@ -195,12 +197,55 @@ async def _lock(conn: psycopg.AsyncConnection, login: str, address: str, now: da
 
 
 async def _attempt(conn: psycopg.AsyncConnection, login: str, address: str, outcome: Outcome, now: datetime,
-                   account: Account | None = None) -> None:
-    await conn.execute(Q["dashboard_login_attempt_insert"], {
+                   account: Account | None = None) -> int:
+    row = await (await conn.execute(Q["dashboard_login_attempt_insert"], {
         "organization_id": account.organization_id if account else None, "user_id": account.id if account else None,
-        "login": login, "address": address[:64], "outcome": outcome, "now": now})
+        "login": login, "address": address[:64], "outcome": outcome, "now": now})).fetchone()
+    assert row is not None
+    if outcome != "checking":
+        log.info("dashboard_sign_in", outcome=outcome, organization_id=account.organization_id if account else None,
+                 user_id=account.id if account else None)
+    return int(row[0])
+
+
+async def _outcome(conn: psycopg.AsyncConnection, attempt_id: int, outcome: Outcome, account: Account | None) -> None:
+    """Write the outcome of the attempt :func:`_reserve` recorded as 'checking'."""
+    await conn.execute(Q["dashboard_login_attempt_outcome"], {"id": attempt_id, "outcome": outcome})
     log.info("dashboard_sign_in", outcome=outcome, organization_id=account.organization_id if account else None,
              user_id=account.id if account else None)
+
+
+async def _reserve(conn: psycopg.AsyncConnection, login: str, address: str, accounts: list[Account],
+                   now: datetime) -> tuple[Lock, int | None]:
+    """Read the limits and, when nothing is locked, record this attempt as 'checking' (a failure until its
+    password is known to be right): one transaction under advisory locks of the login, the address and each
+    account, taken in one order, so parallel requests see each other's attempts and no more than the limit are
+    ever verified (tester17 finding 1). Returns the limits read and the attempt's id (None: locked, and the
+    lockout recorded)."""
+    keys = {f"dashboard-login:{login}", f"dashboard-address:{address}",
+            *(f"dashboard-user:{a.organization_id}:{a.id}" for a in accounts)}
+    async with conn.transaction():
+        for key in sorted(keys):
+            await conn.execute(Q["dashboard_sign_in_lock"], {"key": key})
+        lock = await _lock(conn, login, address, now)
+        if lock.until() is not None:
+            await _record_lockout(conn, login, address, accounts, lock, now)
+            return lock, None
+        return lock, await _attempt(conn, login, address, "checking", now, accounts[0] if accounts else None)
+
+
+async def _record_lockout(conn: psycopg.AsyncConnection, login: str, address: str, accounts: list[Account], lock: Lock,
+                          now: datetime) -> None:
+    await _attempt(conn, login, address, "locked", now, accounts[0] if accounts else None)
+    for account in accounts:
+        await conn.execute(Q["rate_limit_insert"], {"organization_id": account.organization_id, "user_id": account.id,
+                                                    "external_user_id": None, "action": "dashboard.sign_in",
+                                                    "allowed": False, "now": now})
+        await security.record(conn, now=now, organization_id=account.organization_id, event_type="dashboard.locked",
+                              threat_level="medium", user_id=account.id,
+                              description="dashboard sign-in refused: too many failed attempts",
+                              details={"address": address, "failures_for_login": lock.login_failures,
+                                       "failures_from_address": lock.address_failures})
 
 
 async def record_csrf_refusal(conn: psycopg.AsyncConnection, login_raw: str, address: str, now: datetime) -> None:
@@ -211,10 +256,11 @@ async def record_csrf_refusal(conn: psycopg.AsyncConnection, login_raw: str, add
 async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, *, address: str, now: datetime,
                   team_id: str | None = None) -> User:
     """The person ``login_raw`` (an email or a Slack member ID) and ``password`` sign in as, in the workspace
-    ``team_id`` names when given. Every attempt is recorded (``dashboard_login_attempts``). Raises SignInRefused:
-    429 while the login or the address is locked (the attempt is not checked, and a lockout of a known account
-    goes to rate_limit_events and security_audit_logs), 401 for a wrong password or an unknown login (one message
-    for both), 403 for a member's right credentials (security_audit_logs)."""
+    ``team_id`` names when given. Every attempt is recorded (``dashboard_login_attempts``), before its password is
+    verified (:func:`_reserve`). Raises SignInRefused: 429 while the login or the address is locked (the attempt is
+    not checked, and a lockout of a known account goes to rate_limit_events and security_audit_logs), 401 for a
+    wrong password or an unknown login (one message for both), 403 for a member's right credentials
+    (security_audit_logs). Must not run inside a caller's transaction (a refusal's records must stay)."""
     login = clean_login(login_raw)
     if not login or not password:
         raise SignInRefused(400, "Please fill in both your email (or Slack member ID) and your password.")
@@ -222,21 +268,11 @@ async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, 
         password = password[:PASSWORD_MAX + 1]  # still wrong, but argon2 is not made to hash a megabyte
     rows = await (await conn.execute(Q["dashboard_accounts"], {"login": login, "team_id": team_id})).fetchall()
     accounts = [Account(*r) for r in rows]
-    lock = await _lock(conn, login, address, now)
-    until = lock.until()
-    if until is not None:
+    lock, attempt_id = await _reserve(conn, login, address, accounts, now)
+    if attempt_id is None:
+        until = lock.until()
+        assert until is not None
         minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-        first = accounts[0] if accounts else None
-        await _attempt(conn, login, address, "locked", now, first)
-        for account in accounts:
-            await conn.execute(Q["rate_limit_insert"], {"organization_id": account.organization_id, "user_id": account.id,
-                                                        "external_user_id": None, "action": "dashboard.sign_in",
-                                                        "allowed": False, "now": now})
-            await security.record(conn, now=now, organization_id=account.organization_id, event_type="dashboard.locked",
-                                  threat_level="medium", user_id=account.id,
-                                  description="dashboard sign-in refused: too many failed attempts",
-                                  details={"address": address, "failures_for_login": lock.login_failures,
-                                           "failures_from_address": lock.address_failures})
         raise SignInRefused(429, f"Too many failed sign-ins. For your safety this sign-in is locked for "
                                  f"{minutes} more minute{'s' if minutes != 1 else ''}; then try again, or ask an admin "
                                  "for a new one-time password.")
@@ -247,7 +283,7 @@ async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, 
     usable = [a for a in matched if a.active and a.role in ROLES]
     if usable:
         account = usable[0]
-        await _attempt(conn, login, address, "signed_in", now, account)
+        await _outcome(conn, attempt_id, "signed_in", account)
         await conn.execute(Q["dashboard_mark_login"], {"organization_id": account.organization_id, "user_id": account.id,
                                                        "now": now})
         person = await user_by_id(conn, account.organization_id, account.id)
@@ -255,7 +291,7 @@ async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, 
         return person
     if matched:  # right credentials of a member (or of someone deactivated)
         account = matched[0]
-        await _attempt(conn, login, address, "member", now, account)
+        await _outcome(conn, attempt_id, "member", account)
         await security.record(conn, now=now, organization_id=account.organization_id, event_type="permission_denied",
                               threat_level="low", user_id=account.id, description="dashboard.sign_in refused",
                               details={"action": "dashboard.sign_in", "role": account.role, "active": account.active,
@@ -263,7 +299,7 @@ async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, 
         raise SignInRefused(403, MEMBERS if account.active else
                             "That account is deactivated, so it can't use the dashboard.")
     first = accounts[0] if accounts else None
-    await _attempt(conn, login, address, "wrong_password" if first else "unknown_login", now, first)
+    await _outcome(conn, attempt_id, "wrong_password" if first else "unknown_login", first)
     for account in accounts:
         await security.record(conn, now=now, organization_id=account.organization_id, event_type="dashboard.sign_in_failed",
                               threat_level="low", user_id=account.id, description="dashboard sign-in: wrong password",

@@ -16,25 +16,37 @@ WHERE (lower(u.email) = lower(%(login)s) OR pi.external_id = upper(%(login)s))
 ORDER BY u.organization_id, u.id
 LIMIT 20
 
+-- name: dashboard_sign_in_lock
+-- One sign-in's advisory transaction lock on ``key`` (its login, its address, each account it names), so reading
+-- the limits and recording the attempt are one step for every request naming any of them.
+SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))
+
 -- name: dashboard_login_failures
 -- Failed sign-ins since ``since`` naming ``login`` and coming from ``address`` (the two buckets; see
 -- sql/migrations/0021_dashboard.sql), with the instant the lock of each ends: when its ``limit``-th newest failure
--- leaves the window (``window`` later).
+-- leaves the window (``window`` later). 'checking' is an attempt whose password is being verified: a failure until
+-- it is known not to be (sql/migrations/0022_dashboard_sign_in.sql).
 SELECT
     (SELECT count(*) FROM dashboard_login_attempts
-     WHERE login = %(login)s AND created_at > %(since)s AND outcome IN ('wrong_password', 'unknown_login', 'member')),
+     WHERE login = %(login)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')),
     (SELECT count(*) FROM dashboard_login_attempts
-     WHERE address = %(address)s AND created_at > %(since)s AND outcome IN ('wrong_password', 'unknown_login', 'member')),
+     WHERE address = %(address)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')),
     (SELECT created_at + %(window)s FROM dashboard_login_attempts
-     WHERE login = %(login)s AND created_at > %(since)s AND outcome IN ('wrong_password', 'unknown_login', 'member')
+     WHERE login = %(login)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')
      ORDER BY created_at DESC OFFSET %(login_limit)s - 1 LIMIT 1),
     (SELECT created_at + %(window)s FROM dashboard_login_attempts
-     WHERE address = %(address)s AND created_at > %(since)s AND outcome IN ('wrong_password', 'unknown_login', 'member')
+     WHERE address = %(address)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')
      ORDER BY created_at DESC OFFSET %(address_limit)s - 1 LIMIT 1)
 
 -- name: dashboard_login_attempt_insert
 INSERT INTO dashboard_login_attempts (organization_id, user_id, login, address, outcome, created_at)
 VALUES (%(organization_id)s, %(user_id)s, %(login)s, %(address)s, %(outcome)s, %(now)s)
+RETURNING id
+
+-- name: dashboard_login_attempt_outcome
+-- The outcome of an attempt recorded as 'checking', once its password has been verified.
+UPDATE dashboard_login_attempts SET outcome = %(outcome)s
+WHERE id = %(id)s AND outcome = 'checking'
 
 -- name: dashboard_set_password
 UPDATE users SET password_hash = %(password_hash)s, must_change_password = %(must_change)s, updated_at = now()
