@@ -59,6 +59,9 @@ PASSWORD_MIN = 12
 """A chosen password's least length (NIST SP 800-63B allows 8; the dashboard shows people's data, so 12)."""
 PASSWORD_MAX = 256
 ONE_TIME_GROUPS = 4
+ONE_TIME_LIFETIME = timedelta(hours=24)
+"""How long an unused one-time password signs in (tester17 finding 2: it sits in a DM's history, a Slack export and
+terminal scrollback, so it must not work for ever); it also signs in only once."""
 _ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from a DM and typed
 CSRF_BYTES = 32
 TOKEN_BYTES = 32
@@ -68,7 +71,7 @@ _hasher = PasswordHasher()
 # A hash of a random password: an unknown login is verified against it, so it costs what a known one does.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
-Outcome = Literal["checking", "signed_in", "wrong_password", "unknown_login", "member", "locked", "csrf_refused"]
+Outcome = Literal["checking", "signed_in", "one_time_spent", "wrong_password", "unknown_login", "member", "locked", "csrf_refused"]
 
 
 class SignInRefused(Exception):
@@ -84,6 +87,10 @@ class SignInRefused(Exception):
 WRONG = "That email (or Slack member ID) and password don't match an account that can use the dashboard."
 MEMBERS = ("The dashboard is for managers and admins. Your own tasks, mood and journal stay yours in Slack: "
            "`/tasks`, App Home and `/steward my-data` show them.")
+
+
+SPENT = ("That one-time password has been used already or is more than 24 hours old, so it no longer signs in. "
+         "Type `/steward dashboard` in Slack for a fresh one, or ask an admin to run `steward admin password`.")
 
 
 def hash_password(password: str) -> str:
@@ -125,7 +132,8 @@ def clean_login(raw: str) -> str:
 async def set_one_time_password(conn: psycopg.AsyncConnection, person: User, now: datetime, *,
                                 actor: User | None = None, via: str) -> str:
     """Give ``person`` (a manager or an admin) a fresh one-time password, returned once (the caller shows it and
-    forgets it); marks ``must_change_password`` and ends their dashboard sessions; audit-logged (``via``: "cli" or
+    forgets it); it signs in once, within :data:`ONE_TIME_LIFETIME`. Marks ``must_change_password`` and ends their
+    dashboard sessions; audit-logged (``via``: "cli" or
     "slack"), never with the password. Raises PermissionDenied for a member (logged) and InvalidInput for an
     inactive person."""
     if person.role not in ROLES:
@@ -139,7 +147,7 @@ async def set_one_time_password(conn: psycopg.AsyncConnection, person: User, now
     hashed = await hash_off_loop(password)
     async with conn.transaction():
         await conn.execute(Q["dashboard_set_password"], {"organization_id": person.organization_id, "user_id": person.id,
-                                                         "password_hash": hashed, "must_change": True})
+                                                         "password_hash": hashed, "must_change": True, "now": now})
         await conn.execute(Q["dashboard_sessions_end_others"], {"organization_id": person.organization_id,
                                                                 "user_id": person.id, "keep_id": None, "now": now})
         await security.audit(conn, organization_id=person.organization_id, actor=actor, action="dashboard.password_issued",
@@ -172,6 +180,8 @@ class Account:
     active: bool
     password_hash: str | None
     must_change_password: bool
+    password_set_at: datetime | None
+    one_time_password_used_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -248,6 +258,18 @@ async def _record_lockout(conn: psycopg.AsyncConnection, login: str, address: st
                                        "failures_from_address": lock.address_failures})
 
 
+async def _spend_one_time(conn: psycopg.AsyncConnection, account: Account, now: datetime) -> bool:
+    """Whether ``account``'s one-time password (already verified) may sign in now: issued less than
+    :data:`ONE_TIME_LIFETIME` ago and never used; if so it is spent here, atomically (of two parallel sign-ins with
+    it, one gets in)."""
+    if account.password_set_at is None or now - account.password_set_at > ONE_TIME_LIFETIME:
+        return False
+    row = await (await conn.execute(Q["dashboard_spend_one_time_password"], {
+        "organization_id": account.organization_id, "user_id": account.id, "password_hash": account.password_hash,
+        "now": now})).fetchone()
+    return row is not None
+
+
 async def record_csrf_refusal(conn: psycopg.AsyncConnection, login_raw: str, address: str, now: datetime) -> None:
     """A sign-in form posted without its CSRF token (nothing was checked): recorded with the login typed."""
     await _attempt(conn, clean_login(login_raw), address, "csrf_refused", now)
@@ -283,6 +305,13 @@ async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, 
     usable = [a for a in matched if a.active and a.role in ROLES]
     if usable:
         account = usable[0]
+        if account.must_change_password and not await _spend_one_time(conn, account, now):
+            await _outcome(conn, attempt_id, "one_time_spent", account)
+            await security.record(conn, now=now, organization_id=account.organization_id,
+                                  event_type="dashboard.one_time_spent", threat_level="medium", user_id=account.id,
+                                  description="dashboard sign-in with a used or expired one-time password",
+                                  details={"address": address})
+            raise SignInRefused(401, SPENT)
         await _outcome(conn, attempt_id, "signed_in", account)
         await conn.execute(Q["dashboard_mark_login"], {"organization_id": account.organization_id, "user_id": account.id,
                                                        "now": now})
@@ -411,7 +440,7 @@ async def change_password(conn: psycopg.AsyncConnection, session: Session, perso
     hashed = await hash_off_loop(new)
     async with conn.transaction():
         await conn.execute(Q["dashboard_set_password"], {"organization_id": person.organization_id, "user_id": person.id,
-                                                         "password_hash": hashed, "must_change": False})
+                                                         "password_hash": hashed, "must_change": False, "now": now})
         await conn.execute(Q["dashboard_sessions_end_others"], {"organization_id": person.organization_id,
                                                                 "user_id": person.id, "keep_id": session.id, "now": now})
         await security.audit(conn, organization_id=person.organization_id, actor=person,

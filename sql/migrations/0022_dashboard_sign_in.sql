@@ -1,4 +1,5 @@
--- 0022_dashboard_sign_in.sql -- the dashboard's sign-in limits made atomic (tester17 finding 1).
+-- 0022_dashboard_sign_in.sql -- the dashboard's sign-in limits made atomic, and one-time passwords that work once
+-- and expire (tester17 findings 1 and 2).
 --
 -- A sign-in is first recorded as 'checking' (counted as a failure) in the same transaction that reads the limits,
 -- under advisory locks of its login, its address and the accounts it names; its outcome is written once the password
@@ -7,4 +8,14 @@
 -- No percent signs in this file (it may be sent through a DB-API driver).
 ALTER TABLE dashboard_login_attempts DROP CONSTRAINT dashboard_login_attempts_outcome_check;
 ALTER TABLE dashboard_login_attempts ADD CONSTRAINT dashboard_login_attempts_outcome_check
-    CHECK (outcome IN ('checking', 'signed_in', 'wrong_password', 'unknown_login', 'member', 'locked', 'csrf_refused'));
+    CHECK (outcome IN ('checking', 'signed_in', 'wrong_password', 'unknown_login', 'member', 'locked', 'csrf_refused',
+                       'one_time_spent'));
+
+-- When users.password_hash was last set (a one-time password issued, or one chosen), and when the current one-time
+-- password was first used to sign in. A one-time password signs in once, within 24 hours of being issued
+-- (bot/services/dashboard_auth.py ONE_TIME_LIFETIME); a later sign-in with it is 'one_time_spent'. Passwords set
+-- before this migration count as set now (a one-time password outstanding then has 24 hours from the upgrade).
+-- Both go with the person's row (erasure deletes it).
+ALTER TABLE users ADD COLUMN password_set_at timestamptz;
+ALTER TABLE users ADD COLUMN one_time_password_used_at timestamptz;
+UPDATE users SET password_set_at = now() WHERE password_hash IS NOT NULL;

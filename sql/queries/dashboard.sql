@@ -6,7 +6,8 @@
 -- name: dashboard_accounts
 -- The accounts a login names: an email (any case) or a Slack user id, in every organization (nobody is signed in
 -- yet, so no organization is known), or in the one workspace ``team_id`` names when the sign-in link carried it.
-SELECT u.id, u.organization_id, u.role, u.active, u.password_hash, u.must_change_password
+SELECT u.id, u.organization_id, u.role, u.active, u.password_hash, u.must_change_password, u.password_set_at,
+       u.one_time_password_used_at
 FROM users u
 JOIN platform_identities pi ON pi.organization_id = u.organization_id AND pi.user_id = u.id AND pi.platform = 'slack'
 WHERE (lower(u.email) = lower(%(login)s) OR pi.external_id = upper(%(login)s))
@@ -49,8 +50,16 @@ UPDATE dashboard_login_attempts SET outcome = %(outcome)s
 WHERE id = %(id)s AND outcome = 'checking'
 
 -- name: dashboard_set_password
-UPDATE users SET password_hash = %(password_hash)s, must_change_password = %(must_change)s, updated_at = now()
+UPDATE users SET password_hash = %(password_hash)s, must_change_password = %(must_change)s, password_set_at = %(now)s,
+       one_time_password_used_at = NULL, updated_at = now()
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
+
+-- name: dashboard_spend_one_time_password
+-- The first sign-in with a one-time password spends it (only one of two parallel ones gets the row back).
+UPDATE users SET one_time_password_used_at = %(now)s
+WHERE organization_id = %(organization_id)s AND id = %(user_id)s AND must_change_password
+  AND one_time_password_used_at IS NULL AND password_hash = %(password_hash)s
+RETURNING id
 
 -- name: dashboard_password_of
 SELECT password_hash, must_change_password FROM users

@@ -36,3 +36,47 @@ async def test_sixty_parallel_wrong_passwords_check_at_most_the_limit(world: Wor
     assert counts[401] == auth.LOGIN_FAILURES and counts[429] == 60 - auth.LOGIN_FAILURES, counts
     assert await _checked(world, "mia") == auth.LOGIN_FAILURES
     assert await world.count("SELECT count(*) FROM dashboard_login_attempts WHERE outcome = 'checking'") == 0
+
+
+async def test_a_one_time_password_signs_in_once_and_expires(world: World) -> None:
+    from datetime import timedelta
+
+    from tests.dashboard.test_pages_by_role import _login
+
+    one_time = await auth.set_one_time_password(world.conn, await world.user("bo"), world.clock.now(), via="cli")
+    status, _, response = await _login(world, "bo@acme.test", one_time)
+    assert status == 303 and response.headers["Location"] == "/dashboard/password"
+    first = response.cookies["steward_session"].value
+    # A second sign-in with it, from another browser, before the change: refused, and the first session lives on.
+    status, body, response = await _login(world, "bo@acme.test", one_time)
+    assert status == 401 and "used already or is more than 24 hours old" in body
+    assert "steward_session" not in response.cookies
+    assert await world.count("SELECT count(*) FROM dashboard_sessions WHERE user_id = %s", world.ids["bo"]) == 1
+    assert await world.count("SELECT count(*) FROM security_audit_logs WHERE user_id = %s AND event_type = "
+                             "'dashboard.one_time_spent'", world.ids["bo"]) == 1
+    status, _, _ = await world.get("password", first)
+    assert status == 200
+    # The first session can still choose the password (the one-time one is its "current").
+    csrf = await world.csrf(first)
+    status, _, _ = await world.post("password", {"current": one_time, "new": "plum orchard ladder seven",
+                                                 "confirm": "plum orchard ladder seven", "csrf": csrf}, first)
+    assert status == 303
+    # An unused one-time password expires 24 hours after it was issued; one just inside still works.
+    stale = await auth.set_one_time_password(world.conn, await world.user("mia"), world.clock.now(), via="cli")
+    fresh = await auth.set_one_time_password(world.conn, await world.user("ada"), world.clock.now(), via="cli")
+    world.clock.advance(auth.ONE_TIME_LIFETIME - timedelta(seconds=1))
+    status, _, _ = await _login(world, "ada@acme.test", fresh)
+    assert status == 303
+    world.clock.advance(timedelta(seconds=2))
+    status, body, _ = await _login(world, "mia@acme.test", stale)
+    assert status == 401 and "more than 24 hours old" in body
+    # Parallel sign-ins with one fresh one-time password: exactly one gets in.
+    again = await auth.set_one_time_password(world.conn, await world.user("mia"), world.clock.now(), via="cli")
+    statuses = await asyncio.gather(*(_login(world, "mia@acme.test", again) for _ in range(4)))
+    assert sorted(s for s, _, _ in statuses) == [303, 401, 401, 401]
+
+
+def test_the_dm_and_the_cli_say_how_long_a_one_time_password_lasts() -> None:
+    from bot.listeners.dashboard import link_message
+
+    assert "signs in once, within 24 hours" in link_message("http://x/dashboard/login", "abcd-efgh-jkmn-pqrs")
