@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -189,21 +189,34 @@ async def targets_of(conn: psycopg.AsyncConnection, org_id: int) -> dict[str, fl
 @dataclass(frozen=True)
 class MoodWeek:
     week: date
-    people: int
+    people: int  # never shown on a page (with the average it would let a manager work out one person's answer)
     average: float | None  # None: fewer than MIN_AGGREGATE_PEOPLE answered (never computed outside the database)
 
 
+WEEK_CLOSES_AFTER = timedelta(days=7, hours=12)
+"""A week (Monday 00:00 UTC as a date) closes this long after its Monday's midnight UTC: Monday 12:00 UTC, when its
+Sunday has ended in the last time zone (UTC-12), so every person's own Sunday is over (tester17 findings 3 and 8)."""
+
+
+def last_closed_week(now: datetime) -> date:
+    """The Monday of the newest week that is closed at ``now`` (aware): its Sunday has ended everywhere."""
+    last_zone_today = (now.astimezone(UTC) - timedelta(hours=12)).date()  # the date in UTC-12
+    return last_zone_today - timedelta(days=last_zone_today.weekday(), weeks=1)
+
+
 async def mood_weeks(conn: psycopg.AsyncConnection, org_id: int, people: Sequence[User], now: datetime) -> list[MoodWeek]:
-    """The team's mood per week for the last :data:`MOOD_WEEKS` weeks: how many of ``people`` answered and their
-    average, only where at least :data:`~bot.services.rhythm.MIN_AGGREGATE_PEOPLE` did. Never a person's entry."""
+    """The team's mood per closed week for the last :data:`MOOD_WEEKS` closed weeks: how many of ``people``
+    answered and the average of each one's weekly mean, only where at least
+    :data:`~bot.services.rhythm.MIN_AGGREGATE_PEOPLE` did. Never a person's entry; never the current week, whose
+    figure would change with each answer and so give away the latest one (SPEC F8; tester17 finding 3). A week
+    counts each person's answers by their own date (``mood_entries.local_date``), all of them, as recorded until
+    the week closed (:func:`last_closed_week`)."""
     if not people:
         return []
-    rhythm = await standup_settings.rhythm_of(conn, org_id)
-    today = calendar.local_date(now, rhythm.timezone)
-    monday = today - timedelta(days=today.weekday())
+    newest = last_closed_week(now)
     rows = await (await conn.execute(Q["dashboard_mood_weeks"], {
         "organization_id": org_id, "user_ids": [u.id for u in people], "min_people": rules.MIN_AGGREGATE_PEOPLE,
-        "since": monday - timedelta(weeks=MOOD_WEEKS - 1), "until": today})).fetchall()
+        "since": newest - timedelta(weeks=MOOD_WEEKS - 1), "until": newest + timedelta(days=6)})).fetchall()
     return [MoodWeek(r[0], int(r[1]), None if r[2] is None else float(r[2])) for r in rows]
 
 

@@ -103,14 +103,22 @@ WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND ended_
 -- ---------------------------------------------------------------- pages
 
 -- name: dashboard_mood_weeks
--- Team mood per week (Monday) of the people in ``user_ids``: how many people answered and, only where at least
--- ``min_people`` did, their average (SPEC F8: never a figure that could identify someone; computed here so a
--- smaller group's average never leaves the database).
-SELECT date_trunc('week', local_date)::date AS week, count(DISTINCT user_id)::int AS people,
-       CASE WHEN count(DISTINCT user_id) >= %(min_people)s THEN avg(score)::float8 END AS average
-FROM mood_entries
-WHERE organization_id = %(organization_id)s AND user_id = ANY(%(user_ids)s)
-  AND local_date BETWEEN %(since)s AND %(until)s
+-- Team mood per closed week (Monday) of the people in ``user_ids``: how many people answered and, only where at
+-- least ``min_people`` did, the average of each person's mean for the week (one person, one weight; SPEC F8: never a
+-- figure that could identify someone; computed here so a smaller group's average never leaves the database). A
+-- week closes when its Sunday has ended everywhere, on Monday 12:00 UTC (bot/services/dashboard.py); an answer
+-- recorded after that is not counted, so a week's figure never changes once shown.
+WITH means AS (
+    SELECT date_trunc('week', local_date)::date AS week, user_id, avg(score) AS mean
+    FROM mood_entries
+    WHERE organization_id = %(organization_id)s AND user_id = ANY(%(user_ids)s)
+      AND local_date BETWEEN %(since)s AND %(until)s
+      AND recorded_at < ((date_trunc('week', local_date)::date + 7) + time '12:00') AT TIME ZONE 'UTC'
+    GROUP BY 1, 2
+)
+SELECT week, count(*)::int AS people,
+       CASE WHEN count(*) >= %(min_people)s THEN avg(mean)::float8 END AS average
+FROM means
 GROUP BY 1
 ORDER BY 1
 
