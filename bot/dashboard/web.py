@@ -311,7 +311,12 @@ class Dashboard:
             async with self.pool.connection() as conn:
                 await auth.change_password(conn, viewer.session, viewer.user, current=str(form.get("current") or ""),
                                            new=str(form.get("new") or ""), confirm=str(form.get("confirm") or ""),
-                                           now=self.clock())
+                                           now=self.clock(), address=self._address(request))
+        except auth.SignInRefused as refused:  # too many wrong current passwords: the session has ended
+            response = self.message(request, refused.status, "Signed out", refused.message,
+                                    link=ROOT + "login", link_text="Sign in")
+            response.del_cookie(SESSION_COOKIE, path=ROOT)
+            return response
         except PermissionDenied as exc:
             return await self.password_page(request, status=403, error=str(exc))
         except InvalidInput as exc:

@@ -49,7 +49,12 @@ IDLE_TIMEOUT = timedelta(hours=12)
 """A session ends after this long without a request (issue 17: "expiring after 12 hours idle")."""
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_FAILURES = 5
-"""Failed sign-ins naming one login within :data:`LOGIN_WINDOW` that lock it (OWASP: a small number, e.g. 3 to 10)."""
+"""Failed sign-ins naming one account (or, when the login names none, one login) from one address within
+:data:`LOGIN_WINDOW` that lock it for that address (OWASP: a small number, e.g. 3 to 10). Only for that address, so
+a stranger who knows a manager's email cannot lock the manager out (tester17 finding 7)."""
+ACCOUNT_FAILURES = 50
+"""Failed sign-ins naming one account from any address within :data:`LOGIN_WINDOW` that lock it everywhere (a guesser
+with many addresses). A new one-time password lifts it: only failures after the password was last set count."""
 ADDRESS_FAILURES = 20
 """Failed sign-ins from one address within :data:`LOGIN_WINDOW` that lock the address (several people may share
 an office's address, so higher than the per-login limit)."""
@@ -71,7 +76,7 @@ _hasher = PasswordHasher()
 # A hash of a random password: an unknown login is verified against it, so it costs what a known one does.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
-Outcome = Literal["checking", "signed_in", "one_time_spent", "wrong_password", "unknown_login", "member", "locked", "csrf_refused"]
+Outcome = Literal["checking", "signed_in", "one_time_spent", "wrong_current", "current_ok", "wrong_password", "unknown_login", "member", "locked", "csrf_refused"]
 
 
 class SignInRefused(Exception):
@@ -184,26 +189,64 @@ class Account:
     one_time_password_used_at: datetime | None
 
 
+LockKind = Literal["account", "account_everywhere", "address"]
+
+
 @dataclass(frozen=True)
 class Lock:
-    login_failures: int
+    """The sign-in limits as read for one attempt: failures in :data:`LOGIN_WINDOW` naming the account (its user
+    ids when the login names any, else the login typed) from this address, naming it from any address, and from
+    this address naming anything; and which of them is full, with when it frees (its limit-th newest failure leaves
+    the window). Failures before the account's password was last set (a fresh one-time password) are not counted
+    for the account."""
+
+    account_failures: int
+    everywhere_failures: int
     address_failures: int
-    login_until: datetime | None
-    address_until: datetime | None
+    locks: tuple[tuple[LockKind, datetime], ...]
 
     def until(self) -> datetime | None:
         """When the lock on this attempt ends (None: not locked)."""
-        ends = [t for t, n, limit in ((self.login_until, self.login_failures, LOGIN_FAILURES),
-                                      (self.address_until, self.address_failures, ADDRESS_FAILURES)) if t and n >= limit]
-        return max(ends) if ends else None
+        return max(t for _, t in self.locks) if self.locks else None
+
+    def kinds(self) -> set[LockKind]:
+        return {k for k, _ in self.locks}
 
 
-async def _lock(conn: psycopg.AsyncConnection, login: str, address: str, now: datetime) -> Lock:
-    row = await (await conn.execute(Q["dashboard_login_failures"], {
-        "login": login, "address": address, "since": now - LOGIN_WINDOW, "window": LOGIN_WINDOW,
-        "login_limit": LOGIN_FAILURES, "address_limit": ADDRESS_FAILURES})).fetchone()
-    assert row is not None  # a SELECT without FROM returns one row
-    return Lock(int(row[0]), int(row[1]), row[2], row[3])
+def _full(times: list[datetime], limit: int) -> datetime | None:
+    """When a bucket of failures at ``times`` (newest first) stops being full, or None when it is not full."""
+    return times[limit - 1] + LOGIN_WINDOW if len(times) >= limit else None
+
+
+async def _lock(conn: psycopg.AsyncConnection, login: str, address: str, accounts: list[Account],
+                now: datetime) -> Lock:
+    rows = await (await conn.execute(Q["dashboard_login_failures"], {
+        "login": login, "address": address, "since": now - LOGIN_WINDOW,
+        "org_ids": [a.organization_id for a in accounts], "user_ids": [a.id for a in accounts]})).fetchall()
+    reset = max((a.password_set_at for a in accounts if a.password_set_at is not None), default=None)
+    everywhere = [at for at, _, names in rows if names and (reset is None or at > reset)]
+    mine = [at for at, where, names in rows if names and where == address and (reset is None or at > reset)]
+    here = [at for at, where, _ in rows if where == address]
+    locks: list[tuple[LockKind, datetime]] = []
+    for kind, times, limit in (("account", mine, LOGIN_FAILURES), ("account_everywhere", everywhere, ACCOUNT_FAILURES),
+                               ("address", here, ADDRESS_FAILURES)):
+        if (until := _full(times, limit)) is not None:
+            locks.append((kind, until))  # type: ignore[arg-type]
+    return Lock(len(mine), len(everywhere), len(here), tuple(locks))
+
+
+def lockout_message(lock: Lock, now: datetime) -> str:
+    """What a locked sign-in (or password change) is told: how long, and what lifts it (tester17 finding 7)."""
+    until = lock.until()
+    assert until is not None
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    wait = f"{minutes} more minute{'s' if minutes != 1 else ''}"
+    if lock.kinds() == {"address"}:
+        return (f"Too many failed sign-ins from your network address. For everyone's safety, sign-ins from it are "
+                f"paused for {wait}; then try again.")
+    return (f"Too many failed sign-ins for this account. For your safety it is locked for {wait}; then try again. "
+            "A new one-time password lifts the lock at once: type `/steward dashboard` in Slack, or ask an admin to "
+            "run `steward admin password`.")
 
 
 async def _attempt(conn: psycopg.AsyncConnection, login: str, address: str, outcome: Outcome, now: datetime,
@@ -237,7 +280,7 @@ async def _reserve(conn: psycopg.AsyncConnection, login: str, address: str, acco
     async with conn.transaction():
         for key in sorted(keys):
             await conn.execute(Q["dashboard_sign_in_lock"], {"key": key})
-        lock = await _lock(conn, login, address, now)
+        lock = await _lock(conn, login, address, accounts, now)
         if lock.until() is not None:
             await _record_lockout(conn, login, address, accounts, lock, now)
             return lock, None
@@ -254,7 +297,9 @@ async def _record_lockout(conn: psycopg.AsyncConnection, login: str, address: st
         await security.record(conn, now=now, organization_id=account.organization_id, event_type="dashboard.locked",
                               threat_level="medium", user_id=account.id,
                               description="dashboard sign-in refused: too many failed attempts",
-                              details={"address": address, "failures_for_login": lock.login_failures,
+                              details={"address": address, "locks": sorted(lock.kinds()),
+                                       "failures_for_account_here": lock.account_failures,
+                                       "failures_for_account": lock.everywhere_failures,
                                        "failures_from_address": lock.address_failures})
 
 
@@ -292,12 +337,7 @@ async def sign_in(conn: psycopg.AsyncConnection, login_raw: str, password: str, 
     accounts = [Account(*r) for r in rows]
     lock, attempt_id = await _reserve(conn, login, address, accounts, now)
     if attempt_id is None:
-        until = lock.until()
-        assert until is not None
-        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-        raise SignInRefused(429, f"Too many failed sign-ins. For your safety this sign-in is locked for "
-                                 f"{minutes} more minute{'s' if minutes != 1 else ''}; then try again, or ask an admin "
-                                 "for a new one-time password.")
+        raise SignInRefused(429, lockout_message(lock, now))
     # Every account the login names is checked (the same email may be in two workspaces), each costing one argon2.
     matched = [a for a in accounts if await verify_off_loop(a.password_hash, password)]
     if not accounts:
@@ -426,16 +466,42 @@ def check_new_password(new: str, confirm: str, *, current: str) -> None:
 
 
 async def change_password(conn: psycopg.AsyncConnection, session: Session, person: User, *, current: str, new: str,
-                          confirm: str, now: datetime) -> None:
-    """Replace ``person``'s password (one-time or chosen) with ``new``: ``current`` must match (PermissionDenied,
-    logged, when not), ``new`` pass :func:`check_new_password` (InvalidInput). Clears ``must_change_password`` and
-    ends the person's other sessions; audit-logged (never the password)."""
+                          confirm: str, now: datetime, address: str) -> None:
+    """Replace ``person``'s password (one-time or chosen) with ``new``: ``current`` must match, ``new`` pass
+    :func:`check_new_password` (InvalidInput). Clears ``must_change_password`` and ends the person's other sessions;
+    audit-logged (never the password).
+
+    A wrong ``current`` counts against the account like a failed sign-in (the same buckets, recorded before it is
+    checked: :func:`_reserve`), so a stolen cookie or an unlocked browser gets no more guesses than the sign-in
+    form (tester17 finding 4): PermissionDenied (logged) while under :data:`LOGIN_FAILURES`; at the limit, or when
+    the account or address is already locked, the session ends and SignInRefused (429) says so."""
     row = await (await conn.execute(Q["dashboard_password_of"], {"organization_id": person.organization_id,
                                                                  "user_id": person.id})).fetchone()
-    if row is None or not await verify_off_loop(row[0], current):
+    assert row is not None  # the session's person
+    account = Account(person.id, person.organization_id, person.role, person.active, row[0], bool(row[1]), row[2],
+                      row[3])
+    login = clean_login(person.email or person.slack_id or f"user-{person.id}")
+    lock, attempt_id = await _reserve(conn, login, address, [account], now)
+    if attempt_id is None:
+        await end_session(conn, session, now)
+        raise SignInRefused(429, lockout_message(lock, now) + " You have been signed out.")
+    if not await verify_off_loop(row[0], current):
+        await _outcome(conn, attempt_id, "wrong_current", account)
+        left = LOGIN_FAILURES - (lock.account_failures + 1)
+        if left <= 0:
+            await end_session(conn, session, now)
+            await security.record(conn, now=now, organization_id=person.organization_id,
+                                  event_type="dashboard.locked", threat_level="high", user_id=person.id,
+                                  description="dashboard session ended: too many wrong current passwords",
+                                  details={"address": address, "action": "dashboard.password_change"})
+            raise SignInRefused(429, "That current password is not right either, and that was too many tries: for "
+                                     "your safety you have been signed out and nothing was changed. "
+                                     + lockout_message(await _lock(conn, login, address, [account], now), now))
         raise await security.deny(conn, organization_id=person.organization_id, actor=person,
                                   action="dashboard.password_change",
-                                  message="Your current password is not right, so nothing was changed.")
+                                  message=f"Your current password is not right, so nothing was changed ({left} more "
+                                          f"wrong {'try' if left == 1 else 'tries'} and you will be signed out).")
+    await _outcome(conn, attempt_id, "current_ok", account)
     check_new_password(new, confirm, current=current)
     hashed = await hash_off_loop(new)
     async with conn.transaction():

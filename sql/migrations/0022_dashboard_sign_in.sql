@@ -3,13 +3,15 @@
 --
 -- A sign-in is first recorded as 'checking' (counted as a failure) in the same transaction that reads the limits,
 -- under advisory locks of its login, its address and the accounts it names; its outcome is written once the password
--- has been verified. So parallel requests can never verify more passwords than the limit allows.
+-- has been verified. So parallel requests can never verify more passwords than the limit allows. 'wrong_current':
+-- a wrong current password on the change form, counted against the account like a failed sign-in (finding 4);
+-- 'current_ok' a right one.
 --
 -- No percent signs in this file (it may be sent through a DB-API driver).
 ALTER TABLE dashboard_login_attempts DROP CONSTRAINT dashboard_login_attempts_outcome_check;
 ALTER TABLE dashboard_login_attempts ADD CONSTRAINT dashboard_login_attempts_outcome_check
     CHECK (outcome IN ('checking', 'signed_in', 'wrong_password', 'unknown_login', 'member', 'locked', 'csrf_refused',
-                       'one_time_spent'));
+                       'one_time_spent', 'wrong_current', 'current_ok'));
 
 -- When users.password_hash was last set (a one-time password issued, or one chosen), and when the current one-time
 -- password was first used to sign in. A one-time password signs in once, within 24 hours of being issued

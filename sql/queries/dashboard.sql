@@ -23,21 +23,21 @@ LIMIT 20
 SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))
 
 -- name: dashboard_login_failures
--- Failed sign-ins since ``since`` naming ``login`` and coming from ``address`` (the two buckets; see
--- sql/migrations/0021_dashboard.sql), with the instant the lock of each ends: when its ``limit``-th newest failure
--- leaves the window (``window`` later). 'checking' is an attempt whose password is being verified: a failure until
--- it is known not to be (sql/migrations/0022_dashboard_sign_in.sql).
-SELECT
-    (SELECT count(*) FROM dashboard_login_attempts
-     WHERE login = %(login)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')),
-    (SELECT count(*) FROM dashboard_login_attempts
-     WHERE address = %(address)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')),
-    (SELECT created_at + %(window)s FROM dashboard_login_attempts
-     WHERE login = %(login)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')
-     ORDER BY created_at DESC OFFSET %(login_limit)s - 1 LIMIT 1),
-    (SELECT created_at + %(window)s FROM dashboard_login_attempts
-     WHERE address = %(address)s AND created_at > %(since)s AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member')
-     ORDER BY created_at DESC OFFSET %(address_limit)s - 1 LIMIT 1)
+-- Failed sign-ins since ``since`` from ``address`` or naming the account: the login typed, or one of the accounts
+-- (``org_ids``/``user_ids``, pairwise) it resolves to; newest first, with whether each names the account. The
+-- buckets are counted by bot/services/dashboard_auth.py. 'checking' is an attempt whose password is being verified,
+-- a failure until known not to be (sql/migrations/0022_dashboard_sign_in.sql). No bucket grows past its limit plus
+-- the attempts in flight (a locked attempt is recorded as 'locked', not as a failure), hence the LIMIT.
+SELECT created_at, address,
+       (login = %(login)s OR (organization_id, user_id) IN (
+            SELECT * FROM unnest(%(org_ids)s::bigint[], %(user_ids)s::bigint[]))) AS names_account
+FROM dashboard_login_attempts
+WHERE created_at > %(since)s
+  AND outcome IN ('checking', 'wrong_password', 'unknown_login', 'member', 'wrong_current')
+  AND (address = %(address)s OR login = %(login)s OR (organization_id, user_id) IN (
+            SELECT * FROM unnest(%(org_ids)s::bigint[], %(user_ids)s::bigint[])))
+ORDER BY created_at DESC, id DESC
+LIMIT 1000
 
 -- name: dashboard_login_attempt_insert
 INSERT INTO dashboard_login_attempts (organization_id, user_id, login, address, outcome, created_at)
@@ -62,7 +62,7 @@ WHERE organization_id = %(organization_id)s AND id = %(user_id)s AND must_change
 RETURNING id
 
 -- name: dashboard_password_of
-SELECT password_hash, must_change_password FROM users
+SELECT password_hash, must_change_password, password_set_at, one_time_password_used_at FROM users
 WHERE organization_id = %(organization_id)s AND id = %(user_id)s
 
 -- name: dashboard_mark_login

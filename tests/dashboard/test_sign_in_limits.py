@@ -80,3 +80,44 @@ def test_the_dm_and_the_cli_say_how_long_a_one_time_password_lasts() -> None:
     from bot.listeners.dashboard import link_message
 
     assert "signs in once, within 24 hours" in link_message("http://x/dashboard/login", "abcd-efgh-jkmn-pqrs")
+
+
+async def test_wrong_current_passwords_on_the_change_form_are_limited_and_end_the_session(world: World) -> None:
+    from tests.dashboard.test_pages_by_role import _login
+    from tests.dashboard.world import PASSWORD
+
+    cookie = await world.session("mia")
+    csrf = await world.csrf(cookie)
+    form = {"new": "plum orchard ladder seven", "confirm": "plum orchard ladder seven", "csrf": csrf}
+    for n in range(auth.LOGIN_FAILURES - 1):
+        status, body, _ = await world.post("password", {**form, "current": f"guess {n}"}, cookie)
+        left = auth.LOGIN_FAILURES - 1 - n
+        assert status == 403 and "current password is not right" in body and f"{left} more wrong" in body, body[:400]
+    status, body, response = await world.post("password", {**form, "current": "last guess"}, cookie)
+    assert status == 429 and "signed out" in body and "nothing was changed" in body
+    assert response.cookies["steward_session"].value == ""
+    status, _, response = await world.get("", cookie)
+    assert status == 303 and response.headers["Location"].startswith("/dashboard/login")
+    assert await world.count("SELECT count(*) FROM dashboard_login_attempts WHERE user_id = %s AND outcome = "
+                             "'wrong_current'", world.ids["mia"]) == auth.LOGIN_FAILURES
+    assert await world.count("SELECT count(*) FROM security_audit_logs WHERE user_id = %s AND event_type = "
+                             "'dashboard.locked'", world.ids["mia"]) == 1
+    # The guesses count against the account: from this address even the right password waits now.
+    status, body, _ = await _login(world, "mia@acme.test", PASSWORD)
+    assert status == 429 and "Too many failed sign-ins for this account" in body
+    assert await world.count("SELECT count(*) FROM users WHERE id = %s AND password_set_at IS NULL",
+                             world.ids["mia"]) == 1  # nothing was changed
+
+
+async def test_a_session_cannot_guess_past_a_lock(world: World) -> None:
+    """Failed sign-ins elsewhere locked the account for this address: the change form is refused and signs out."""
+    from tests.dashboard.test_pages_by_role import _login
+
+    cookie = await world.session("mia")
+    for n in range(auth.LOGIN_FAILURES):
+        await _login(world, "mia@acme.test", f"guess {n}")
+    status, body, _ = await world.post("password", {"current": "x", "new": "plum orchard ladder seven",
+                                                    "confirm": "plum orchard ladder seven",
+                                                    "csrf": await world.csrf(cookie)}, cookie)
+    assert status == 429 and "signed out" in body
+    assert await world.count("SELECT count(*) FROM dashboard_login_attempts WHERE outcome = 'wrong_current'") == 0
