@@ -121,3 +121,72 @@ async def test_a_session_cannot_guess_past_a_lock(world: World) -> None:
                                                     "csrf": await world.csrf(cookie)}, cookie)
     assert status == 429 and "signed out" in body
     assert await world.count("SELECT count(*) FROM dashboard_login_attempts WHERE outcome = 'wrong_current'") == 0
+
+
+async def _from(world: World, address: str, login: str, password: str) -> tuple[int, str]:
+    """A sign-in from another loopback address (Linux routes all of 127.0.0.0/8 to lo): its own browser."""
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(local_addr=(address, 0))
+    async with aiohttp.ClientSession(connector=connector, trust_env=False) as http:
+        async with http.get(world.url + "login", allow_redirects=False) as page:
+            token = page.cookies["steward_sign_in"].value
+        async with http.post(world.url + "login", data={"login": login, "password": password, "csrf": token},
+                             headers={"Cookie": f"steward_sign_in={token}"}, allow_redirects=False) as response:
+            return response.status, await response.text()
+
+
+async def test_an_email_and_a_slack_member_id_are_one_account(world: World) -> None:
+    from tests.dashboard.test_pages_by_role import _login
+    from tests.dashboard.world import PASSWORD
+
+    for n in range(3):
+        assert (await _login(world, "mia@acme.test", f"guess {n}"))[0] == 401
+    for n in range(2):
+        assert (await _login(world, "U0MIA" if n else "u0mia", f"guess {n}"))[0] == 401
+    for login in ("u0mia", "MIA@acme.test"):
+        status, body, _ = await _login(world, login, PASSWORD)
+        assert status == 429 and "for this account" in body
+    assert await _checked(world, "mia") == auth.LOGIN_FAILURES
+
+
+async def test_a_stranger_who_knows_an_email_locks_out_only_their_own_address(world: World) -> None:
+    from tests.dashboard.test_pages_by_role import _login
+    from tests.dashboard.world import PASSWORD
+
+    for n in range(auth.LOGIN_FAILURES):
+        assert (await _from(world, "127.0.0.2", "mia@acme.test", f"guess {n}"))[0] == 401
+    status, body = await _from(world, "127.0.0.2", "mia@acme.test", PASSWORD)
+    assert status == 429 and "for this account" in body
+    status, _, _ = await _login(world, "mia@acme.test", PASSWORD)  # Mia, from her own address
+    assert status == 303
+
+
+async def test_a_new_one_time_password_lifts_an_account_lock_and_the_message_says_so(world: World) -> None:
+    from tests.dashboard.test_pages_by_role import _login
+    from tests.dashboard.world import PASSWORD
+
+    # Many addresses, each stopped at its own limit, together lock the account everywhere.
+    per_address = auth.LOGIN_FAILURES
+    addresses = [f"127.0.0.{n}" for n in range(2, 2 + auth.ACCOUNT_FAILURES // per_address)]
+    for address in addresses:
+        for n in range(per_address):
+            assert (await _from(world, address, "mia@acme.test", f"guess {n}"))[0] == 401
+    status, body, _ = await _login(world, "mia@acme.test", PASSWORD)
+    assert status == 429 and "locked for 15 more minutes" in body
+    assert "A new one-time password lifts the lock at once" in body and "/steward dashboard" in body
+    one_time = await auth.set_one_time_password(world.conn, await world.user("mia"), world.clock.now(), via="cli")
+    status, _, response = await _login(world, "mia@acme.test", one_time)
+    assert status == 303 and response.headers["Location"] == "/dashboard/password"
+
+
+async def test_an_address_lock_says_it_is_the_address(world: World) -> None:
+    from tests.dashboard.test_pages_by_role import _login
+    from tests.dashboard.world import PASSWORD
+
+    for n in range(auth.ADDRESS_FAILURES):
+        assert (await _login(world, f"guess{n}@acme.test", "guess"))[0] == 401
+    status, body, _ = await _login(world, "bo@acme.test", PASSWORD)
+    assert status == 429 and "from your network address" in body and "one-time password" not in body
+    status, _ = await _from(world, "127.0.0.2", "bo@acme.test", PASSWORD)  # Bo elsewhere: fine
+    assert status == 303
