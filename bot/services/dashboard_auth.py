@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from typing import Any, Literal
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 from bot.errors import InvalidInput
 from bot.log import get_logger
@@ -450,19 +452,42 @@ async def end_session(conn: psycopg.AsyncConnection, session: Session, now: date
                                                     "now": now})
 
 
-def check_new_password(new: str, confirm: str, *, current: str) -> None:
+STRENGTH_MIN = 3
+"""The least zxcvbn score (0-4) a chosen password needs: 3 is "safely unguessable: moderate protection from an
+offline slow-hash scenario" (zxcvbn's own scale; argon2 is such a slow hash)."""
+DISTINCT_MIN = 6
+"""The fewest different characters a chosen password may use."""
+
+
+def check_new_password(new: str, confirm: str, *, current: str, context: Sequence[str] = ()) -> None:
     """InvalidInput naming what is wrong with a chosen password: too short (:data:`PASSWORD_MIN`), too long
-    (:data:`PASSWORD_MAX`), not confirmed, the same as the current one, or one character repeated."""
+    (:data:`PASSWORD_MAX`), spaces at either end, not confirmed, the same as the current one, too few different
+    characters (:data:`DISTINCT_MIN`), or easy to guess: a common or breached password, a keyboard pattern, a
+    date, or built from ``context`` (the person's email, names, the product's name) as zxcvbn rates it (score under
+    :data:`STRENGTH_MIN`; NIST SP 800-63B section 5.1.1.2: check against commonly used and compromised values and
+    context-specific words)."""
     if len(new) < PASSWORD_MIN:
         raise InvalidInput(f"Your new password needs at least {PASSWORD_MIN} characters (it has {len(new)}).")
     if len(new) > PASSWORD_MAX:
         raise InvalidInput(f"Your new password can have at most {PASSWORD_MAX} characters.")
+    if new != new.strip():
+        raise InvalidInput("Your new password starts or ends with a space; spaces at the ends are easy to lose, so "
+                           "please leave them out.")
+    if len(new.strip()) < PASSWORD_MIN:
+        raise InvalidInput(f"Your new password needs at least {PASSWORD_MIN} characters besides spaces.")
     if new != confirm:
         raise InvalidInput("The two new passwords are not the same; type it twice, exactly.")
     if new == current:
         raise InvalidInput("Your new password must differ from the current one.")
-    if len(set(new)) < 4:
-        raise InvalidInput("Your new password repeats too few characters to be safe; use a phrase of a few words.")
+    if len(set(new)) < DISTINCT_MIN:
+        raise InvalidInput(f"Your new password uses too few different characters (at least {DISTINCT_MIN}); use a "
+                           "phrase of a few uncommon words.")
+    words = [w for c in context if c for w in {c, *c.replace("@", " ").replace(".", " ").split()}]
+    rated = zxcvbn(new, user_inputs=[*words, "steward", "dashboard"], max_length=PASSWORD_MAX)
+    if rated["score"] < STRENGTH_MIN:
+        why = str(rated["feedback"].get("warning") or "").rstrip(".")
+        raise InvalidInput("Your new password is too easy to guess" + (f" ({why[0].lower() + why[1:]})" if why else "")
+                           + "; a phrase of three or four uncommon words is both safer and easier to remember.")
 
 
 async def change_password(conn: psycopg.AsyncConnection, session: Session, person: User, *, current: str, new: str,
@@ -502,7 +527,8 @@ async def change_password(conn: psycopg.AsyncConnection, session: Session, perso
                                   message=f"Your current password is not right, so nothing was changed ({left} more "
                                           f"wrong {'try' if left == 1 else 'tries'} and you will be signed out).")
     await _outcome(conn, attempt_id, "current_ok", account)
-    check_new_password(new, confirm, current=current)
+    check_new_password(new, confirm, current=current,
+                       context=[person.email or "", person.display_name, person.real_name or "", person.slack_id or ""])
     hashed = await hash_off_loop(new)
     async with conn.transaction():
         await conn.execute(Q["dashboard_set_password"], {"organization_id": person.organization_id, "user_id": person.id,

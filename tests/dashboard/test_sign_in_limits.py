@@ -190,3 +190,27 @@ async def test_an_address_lock_says_it_is_the_address(world: World) -> None:
     assert status == 429 and "from your network address" in body and "one-time password" not in body
     status, _ = await _from(world, "127.0.0.2", "bo@acme.test", PASSWORD)  # Bo elsewhere: fine
     assert status == 303
+
+
+async def test_weak_new_passwords_are_refused_with_the_reason(world: World) -> None:
+    cookie = await world.session("mia")
+    csrf = await world.csrf(cookie)
+    from tests.dashboard.world import PASSWORD
+
+    cases = [
+        ("password1234", "too easy to guess (this is a very common password)"),
+        ("qwertyuiop12", "too easy to guess"),
+        ("mia@acme.test2026", "too easy to guess"),  # her own email
+        ("stewarddashboard", "too easy to guess"),  # the product's name
+        ("   abcd     ", "starts or ends with a space"),
+        ("abababababab", "uses too few different characters (at least 6)"),
+    ]
+    for weak, words in cases:
+        status, body, _ = await world.post("password", {"current": PASSWORD, "new": weak, "confirm": weak,
+                                                        "csrf": csrf}, cookie)
+        assert status == 400 and words in body, (weak, body[:500])
+    assert await world.count("SELECT count(*) FROM users WHERE id = %s AND password_set_at IS NOT NULL",
+                             world.ids["mia"]) == 0
+    status, _, _ = await world.post("password", {"current": PASSWORD, "new": "plum orchard ladder seven",
+                                                 "confirm": "plum orchard ladder seven", "csrf": csrf}, cookie)
+    assert status == 303
