@@ -30,7 +30,7 @@ from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.log import get_logger
 from bot.services import dashboard as data
 from bot.services import dashboard_auth as auth
-from bot.services import report_chart, security
+from bot.services import calendar, report_chart, security
 from bot.services import rhythm as rules
 from bot.services import tasks as task_rules
 from bot.settings import Settings
@@ -80,6 +80,9 @@ class Viewer:
     session: auth.Session
     user: User
     people: list[User]
+    zone: str = "UTC"
+    """The organization's time zone (its standup rhythm's): every date and time on the pages is shown in it, as the
+    overview's "today" is (tester17 finding 9)."""
 
 
 VIEWER = web.RequestKey("viewer", Viewer)
@@ -144,7 +147,9 @@ class Dashboard:
         body = self.templates.get_template(template).render(
             root=ROOT, viewer=viewer.user if viewer else None, csrf=csrf if csrf is not None else (viewer.session.csrf_token if viewer else ""),
             must_change=viewer.session.must_change_password if viewer else False, nav=nav, page=page,
-            age=lambda since: data.age(since, self.clock()), **context)
+            age=lambda since: data.age(since, self.clock()), zone=viewer.zone if viewer else "UTC",
+            local=lambda at, fmt: at.astimezone(calendar.zone(viewer.zone if viewer else "UTC")).strftime(fmt),
+            **context)
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
     def message(self, request: web.Request, status: int, heading: str, text: str, *, viewer: Viewer | None = None,
@@ -184,7 +189,8 @@ class Dashboard:
             session = check.session
             user = await user_by_id(conn, session.organization_id, session.user_id)
             assert user is not None  # the session's row joins its user
-            viewer = Viewer(session, user, await data.scope(conn, user.organization_id, user))
+            viewer = Viewer(session, user, await data.scope(conn, user.organization_id, user),
+                            await data.zone_of(conn, user.organization_id))
             if request.method == "POST":
                 form = await request.post()
                 if not auth.csrf_ok(session, form.get("csrf")):

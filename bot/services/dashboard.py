@@ -70,6 +70,15 @@ async def scope(conn: psycopg.AsyncConnection, org_id: int, viewer: User) -> lis
     return sorted(people, key=lambda u: (u.display_name.lower(), u.id))
 
 
+async def zone_of(conn: psycopg.AsyncConnection, org_id: int) -> str:
+    """The organization's time zone (IANA name): its standup rhythm's, the zone of the overview's "today"; UTC for
+    an organization without settings yet."""
+    try:
+        return (await standup_settings.rhythm_of(conn, org_id)).timezone
+    except NotFound:
+        return "UTC"
+
+
 def person_in(people: Sequence[User], person_id: int) -> User:
     """The person ``person_id`` of ``people`` (the viewer's scope); NotFound when outside it."""
     for person in people:
