@@ -28,9 +28,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.log import get_logger
+from bot.services import calendar, report_chart, security
 from bot.services import dashboard as data
 from bot.services import dashboard_auth as auth
-from bot.services import calendar, report_chart, security
 from bot.services import rhythm as rules
 from bot.services import tasks as task_rules
 from bot.settings import Settings
