@@ -443,6 +443,19 @@ async def check_session(conn: psycopg.AsyncConnection, cookie: str | None, now: 
     return SessionCheck(Session(session_id, org_id, user_id, csrf, bool(must_change), role))
 
 
+async def set_flash(conn: psycopg.AsyncConnection, session: Session, text: str) -> None:
+    """Keep ``text`` (at most 1,000 characters) for the session's next page (after a form's redirect)."""
+    await conn.execute(Q["dashboard_session_flash_set"], {"organization_id": session.organization_id, "id": session.id,
+                                                          "flash": text[:1000]})
+
+
+async def take_flash(conn: psycopg.AsyncConnection, session: Session) -> str | None:
+    """The session's message for this page, if any, cleared as it is read."""
+    row = await (await conn.execute(Q["dashboard_session_flash_take"], {"organization_id": session.organization_id,
+                                                                        "id": session.id})).fetchone()
+    return str(row[0]) if row else None
+
+
 def csrf_ok(session: Session, sent: Any) -> bool:
     return isinstance(sent, str) and hmac.compare_digest(sent.encode(), session.csrf_token.encode())
 

@@ -1,5 +1,5 @@
 -- 0022_dashboard_sign_in.sql -- the dashboard's sign-in limits made atomic, and one-time passwords that work once
--- and expire (tester17 findings 1 and 2).
+-- and expire (tester17 findings 1 and 2), and a session's one-time message.
 --
 -- A sign-in is first recorded as 'checking' (counted as a failure) in the same transaction that reads the limits,
 -- under advisory locks of its login, its address and the accounts it names; its outcome is written once the password
@@ -21,3 +21,7 @@ ALTER TABLE dashboard_login_attempts ADD CONSTRAINT dashboard_login_attempts_out
 ALTER TABLE users ADD COLUMN password_set_at timestamptz;
 ALTER TABLE users ADD COLUMN one_time_password_used_at timestamptz;
 UPDATE users SET password_set_at = now() WHERE password_hash IS NOT NULL;
+
+-- A message for the session's next page ("Moved T-2 to Review.", "Your password is saved."), taken when shown: the
+-- address bar never carries it, so a link cannot make a page say something Steward did not (tester17 finding 10).
+ALTER TABLE dashboard_sessions ADD COLUMN flash text CHECK (length(flash) <= 1000);

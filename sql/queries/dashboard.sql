@@ -93,6 +93,22 @@ WHERE organization_id = %(organization_id)s AND id = %(id)s AND ended_at IS NULL
 UPDATE dashboard_sessions SET ended_at = %(now)s
 WHERE organization_id = %(organization_id)s AND id = %(id)s AND ended_at IS NULL
 
+-- name: dashboard_session_flash_set
+UPDATE dashboard_sessions SET flash = %(flash)s
+WHERE organization_id = %(organization_id)s AND id = %(id)s AND ended_at IS NULL
+
+-- name: dashboard_session_flash_take
+-- The session's message for its next page, cleared as it is read (a reload does not show it again).
+WITH taken AS (
+    SELECT id, flash FROM dashboard_sessions
+    WHERE organization_id = %(organization_id)s AND id = %(id)s AND flash IS NOT NULL
+    FOR UPDATE
+)
+UPDATE dashboard_sessions s SET flash = NULL
+FROM taken
+WHERE s.organization_id = %(organization_id)s AND s.id = taken.id
+RETURNING taken.flash
+
 -- name: dashboard_sessions_end_others
 -- A password change (or a new one-time password) ends the person's other sessions.
 UPDATE dashboard_sessions SET ended_at = %(now)s

@@ -60,7 +60,7 @@ async def test_sign_in_change_password_overview_board_sign_out(world: World, pag
     await expect(page.get_by_test_id("stage-to-do")).to_contain_text("Pia landing page")
     await page.screenshot(path=str(shots / "3-board-before.png"), full_page=True)
     await page.get_by_test_id("move-T-1-in-progress").click()
-    await expect(page.get_by_test_id("notice")).to_contain_text("Moved T-1.")
+    await expect(page.get_by_test_id("notice")).to_contain_text("Moved T-1 to In progress.")
     await expect(page.get_by_test_id("stage-in-progress")).to_contain_text("Pia landing page")
     await expect(page.get_by_test_id("stage-to-do")).not_to_contain_text("Pia landing page")
     await page.screenshot(path=str(shots / "4-board-after.png"), full_page=True)
