@@ -458,16 +458,25 @@ class Dashboard:
                 return self.message(request, 400, "Unknown threat level",
                                     f"The threat level must be one of {', '.join(data.THREAT_LEVELS)}.",
                                     viewer=viewer, link=ROOT + "security", link_text="All security events")
-            events, kinds = await data.security_events(conn, viewer.user.organization_id, event_type=event_type,
-                                                       threat_level=threat_level)
+            raw_page = request.query.get("page", "1")
+            if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= data.SECURITY_PAGES_MAX:
+                return self.message(request, 400, "Unknown page", "The page number must be a whole number from 1.",
+                                    viewer=viewer, link=ROOT + "security", link_text="All security events")
+            found = await data.security_events(conn, viewer.user.organization_id, event_type=event_type,
+                                               threat_level=threat_level, page=int(raw_page))
+            events, kinds = found.events, found.kinds
             if event_type is not None and event_type not in kinds:  # README: an unknown filter is a 400
                 return self.message(request, 400, "Unknown kind",
                                     "That kind of event is not one Steward has recorded here; pick one from the list.",
                                     viewer=viewer, link=ROOT + "security", link_text="All security events")
             await self._audit_view(conn, viewer, "security", [], event_type=event_type, threat_level=threat_level)
+        def page_url(n: int) -> str:
+            query = {k: v for k, v in (("type", event_type), ("level", threat_level)) if v}
+            return ROOT + "security?" + urlencode({**query, "page": n})
+
         return self.render(request, "security.html", viewer=viewer, page="security", title="Security events",
                            events=events, kinds=kinds, levels=data.THREAT_LEVELS, event_type=event_type,
-                           threat_level=threat_level)
+                           threat_level=threat_level, found=found, per_page=data.SECURITY_LIMIT, page_url=page_url)
 
     async def board(self, request: web.Request, *, status: int = 200, error: str | None = None,
                     notice: str | None = None) -> web.Response:

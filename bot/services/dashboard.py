@@ -265,19 +265,36 @@ class SecurityEvent:
     description: str | None
     external_user_id: str | None
     person: str | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class SecurityPage:
+    events: list[SecurityEvent]
+    kinds: list[str]
+    total: int  # events matching the filter, on every page
+    page: int  # from 1
+    pages: int
+
+
+SECURITY_PAGES_MAX = 10_000
+"""The highest page number read (an offset past it is refused by the caller as an unknown page)."""
 
 
 async def security_events(conn: psycopg.AsyncConnection, org_id: int, *, event_type: str | None,
-                          threat_level: str | None) -> tuple[list[SecurityEvent], list[str]]:
-    """The organization's security events, newest first (at most :data:`SECURITY_LIMIT`), of one event type and one
-    threat level when given, and the event types there are to filter by. The caller checks the viewer is an admin."""
+                          threat_level: str | None, page: int = 1) -> SecurityPage:
+    """One page (:data:`SECURITY_LIMIT` events, newest first, ``page`` from 1) of the organization's security events,
+    of one event type and one threat level when given; how many match in all; and the event types there are to
+    filter by. The caller checks the viewer is an admin."""
     rows = await (await conn.execute(Q["dashboard_security_events"], {
         "organization_id": org_id, "event_type": event_type, "threat_level": threat_level,
-        "limit": SECURITY_LIMIT})).fetchall()
+        "limit": SECURITY_LIMIT, "offset": (page - 1) * SECURITY_LIMIT})).fetchall()
     kinds = [r[0] for r in await (await conn.execute(Q["dashboard_security_event_types"],
                                                       {"organization_id": org_id})).fetchall()]
     offered = list(SECURITY_FILTERS) + [k for k in kinds if k not in SECURITY_FILTERS]
-    return [SecurityEvent(*r) for r in rows], offered
+    total = int(rows[0][8]) if rows else 0
+    return SecurityPage([SecurityEvent(*r[:8]) for r in rows], offered, total, page,
+                        max(1, -(-total // SECURITY_LIMIT)))
 
 
 # ---------------------------------------------------------------- the board

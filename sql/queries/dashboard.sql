@@ -139,15 +139,18 @@ GROUP BY 1
 ORDER BY 1
 
 -- name: dashboard_security_events
--- Security events of the organization, newest first, optionally of one event type and one threat level.
-SELECT s.id, s.created_at, s.event_type, s.threat_level, s.description, s.external_user_id, u.display_name
+-- Security events of the organization, newest first, optionally of one event type and one threat level, one page
+-- (``limit`` from ``offset``), with the address the event names (sign-in events keep it in details) and how many
+-- match in all.
+SELECT s.id, s.created_at, s.event_type, s.threat_level, s.description, s.external_user_id, u.display_name,
+       left(s.details->>'address', 64), count(*) OVER ()::int
 FROM security_audit_logs s
 LEFT JOIN users u ON u.organization_id = s.organization_id AND u.id = s.user_id
 WHERE s.organization_id = %(organization_id)s
   AND (%(event_type)s::text IS NULL OR s.event_type = %(event_type)s)
   AND (%(threat_level)s::text IS NULL OR s.threat_level = %(threat_level)s)
 ORDER BY s.created_at DESC, s.id DESC
-LIMIT %(limit)s
+LIMIT %(limit)s OFFSET %(offset)s
 
 -- name: dashboard_security_event_types
 SELECT DISTINCT event_type FROM security_audit_logs WHERE organization_id = %(organization_id)s ORDER BY 1

@@ -63,3 +63,24 @@ async def test_a_person_in_full_width_digits_is_not_a_number(world: World) -> No
     full_width = "".join(chr(ord("０") + int(d)) for d in str(world.ids["pia"]))
     status, body, _ = await world.get(f"kpis?person={full_width}", cookie)
     assert status == 400 and "not a number" in body
+
+
+async def test_the_security_log_pages_through_every_event_and_says_how_many(world: World) -> None:
+    acme = world.orgs["acme"]
+    await world.conn.execute("UPDATE security_audit_logs SET created_at = %s - interval '1 day' WHERE organization_id = %s",
+                             (world.clock.now(), acme))
+    await world.conn.execute(
+        "INSERT INTO security_audit_logs (organization_id, event_type, threat_level, description, details, created_at) "
+        "SELECT %s, 'dashboard.locked', 'medium', 'flood ' || n, jsonb_build_object('address', '203.0.113.' || (n %% 250)), "
+        "%s::timestamptz + n * interval '1 second' FROM generate_series(1, 450) n", (acme, world.clock.now()))
+    cookie = await world.session("ada")
+    status, body, _ = await world.get("security", cookie)
+    assert status == 200 and "Events 1–200 of 451, newest first." in body and "page 1 of 3" in body
+    assert "flood 450" in body and "203.0.113.200" in body and "acme-injection-attempt" not in body
+    status, body, _ = await world.get("security?page=3", cookie)
+    assert status == 200 and "Events 401–451 of 451" in body and "acme-injection-attempt" in body
+    status, body, _ = await world.get("security?type=dashboard.locked&page=2", cookie)
+    assert status == 200 and "Events 201–400 of 450" in body and "type=dashboard.locked&amp;page=3" in body
+    for bad in ("0", "abc", "99999999"):
+        status, _, _ = await world.get(f"security?page={bad}", cookie)
+        assert status == 400, bad
