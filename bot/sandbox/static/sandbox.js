@@ -180,8 +180,13 @@
     return found ? found.name : id;
   }
 
+  /** A <target|label> token's parts as Slack escapes them (&amp; &lt; &gt;), back to plain text. */
+  function unslack(text) {
+    return text === undefined ? undefined : text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  }
+
   function renderToken(inner) {
-    const [target, label] = inner.split('|', 2);
+    const [target, label] = inner.split('|', 2).map(unslack);
     if (target.startsWith('@')) {
       const id = target.slice(1);
       const p = person(id);
