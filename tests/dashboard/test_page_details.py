@@ -84,3 +84,18 @@ async def test_the_security_log_pages_through_every_event_and_says_how_many(worl
     for bad in ("0", "abc", "99999999"):
         status, _, _ = await world.get(f"security?page={bad}", cookie)
         assert status == 400, bad
+
+
+async def test_a_move_is_logged_at_the_rules_clock_and_moving_out_of_done_logs_the_status(world: World) -> None:
+    cookie = await world.session("mia")
+    csrf = await world.csrf(cookie)
+    task = world.tasks["Pia landing page"]
+    await world.conn.execute("UPDATE tasks SET status = 'done', completed_at = %s, stage_id = %s WHERE id = %s",
+                             (world.clock.now(), await _stage(world, "done"), task))
+    status, _, _ = await world.post(f"board/tasks/{task}/move", {"stage": str(await _stage(world, "to-do")),
+                                                                  "csrf": csrf}, cookie)
+    assert status == 303
+    rows = await (await world.conn.execute("SELECT action, from_value, to_value, created_at FROM task_logs "
+                                           "WHERE task_id = %s ORDER BY id", (task,))).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [("moved", "Done", "To do"), ("status_changed", "done", "pending")]
+    assert all(r[3] == world.clock.now() for r in rows)
