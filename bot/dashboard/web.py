@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -80,6 +81,11 @@ def code_spans(text: str | None) -> Markup:
     return Markup("").join(Markup("<code>{}</code>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
+def one_decimal(value: float) -> str:
+    """``value`` to one decimal, halves up as people round (3.25 is "3.3"; ``%.1f`` rounds it to even: "3.2")."""
+    return str(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def see_other(location: str) -> web.Response:
     """A 303 to ``location`` (after a form: the browser GETs it)."""
     return web.Response(status=303, headers={"Location": location})
@@ -111,6 +117,7 @@ class Dashboard:
         self.templates = Environment(loader=PackageLoader("bot.dashboard", "templates"),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
         self.templates.filters["code"] = code_spans
+        self.templates.filters["one_decimal"] = one_decimal
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self.headers, self.guard], client_max_size=FORM_MAX_BYTES)

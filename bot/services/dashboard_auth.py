@@ -291,7 +291,11 @@ async def _reserve(conn: psycopg.AsyncConnection, login: str, address: str, acco
 
 async def _record_lockout(conn: psycopg.AsyncConnection, login: str, address: str, accounts: list[Account], lock: Lock,
                           now: datetime) -> None:
+    row = await (await conn.execute(Q["dashboard_lockout_recorded"], {"login": login, "address": address,
+                                                                       "since": now - LOGIN_WINDOW})).fetchone()
     await _attempt(conn, login, address, "locked", now, accounts[0] if accounts else None)
+    if row is not None and row[0]:
+        return  # this lock is in security_audit_logs and rate_limit_events already (every attempt stays in ours)
     for account in accounts:
         await conn.execute(Q["rate_limit_insert"], {"organization_id": account.organization_id, "user_id": account.id,
                                                     "external_user_id": None, "action": "dashboard.sign_in",

@@ -39,6 +39,12 @@ WHERE created_at > %(since)s
 ORDER BY created_at DESC, id DESC
 LIMIT 1000
 
+-- name: dashboard_lockout_recorded
+-- Whether a lockout of this login from this address was already recorded since ``since`` (one security event per
+-- lock, not one per refused request: a burst cannot flood the security log).
+SELECT EXISTS (SELECT 1 FROM dashboard_login_attempts
+               WHERE login = %(login)s AND address = %(address)s AND outcome = 'locked' AND created_at > %(since)s)
+
 -- name: dashboard_login_attempt_insert
 INSERT INTO dashboard_login_attempts (organization_id, user_id, login, address, outcome, created_at)
 VALUES (%(organization_id)s, %(user_id)s, %(login)s, %(address)s, %(outcome)s, %(now)s)

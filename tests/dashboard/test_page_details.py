@@ -99,3 +99,9 @@ async def test_a_move_is_logged_at_the_rules_clock_and_moving_out_of_done_logs_t
                                            "WHERE task_id = %s ORDER BY id", (task,))).fetchall()
     assert [(r[0], r[1], r[2]) for r in rows] == [("moved", "Done", "To do"), ("status_changed", "done", "pending")]
     assert all(r[3] == world.clock.now() for r in rows)
+
+
+def test_averages_round_halves_up() -> None:
+    from bot.dashboard.web import one_decimal
+
+    assert [one_decimal(v) for v in (3.25, 3.15, 2.0, 4.04, 1.95)] == ["3.3", "3.2", "2.0", "4.0", "2.0"]

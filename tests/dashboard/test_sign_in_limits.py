@@ -36,6 +36,10 @@ async def test_sixty_parallel_wrong_passwords_check_at_most_the_limit(world: Wor
     assert counts[401] == auth.LOGIN_FAILURES and counts[429] == 60 - auth.LOGIN_FAILURES, counts
     assert await _checked(world, "mia") == auth.LOGIN_FAILURES
     assert await world.count("SELECT count(*) FROM dashboard_login_attempts WHERE outcome = 'checking'") == 0
+    # One lock, one security event (not one per refused request), while every attempt is in dashboard_login_attempts.
+    assert await world.count("SELECT count(*) FROM security_audit_logs WHERE event_type = 'dashboard.locked'") == 1
+    assert await world.count("SELECT count(*) FROM rate_limit_events WHERE action = 'dashboard.sign_in'") == 1
+    assert await world.count("SELECT count(*) FROM dashboard_login_attempts WHERE outcome = 'locked'") == 55
 
 
 async def test_a_one_time_password_signs_in_once_and_expires(world: World) -> None:
