@@ -477,6 +477,7 @@ class Dashboard:
                                     "That kind of event is not one Steward has recorded here; pick one from the list.",
                                     viewer=viewer, link=ROOT + "security", link_text="All security events")
             await self._audit_view(conn, viewer, "security", [], event_type=event_type, threat_level=threat_level)
+
         def page_url(n: int) -> str:
             query = {k: v for k, v in (("type", event_type), ("level", threat_level)) if v}
             return ROOT + "security?" + urlencode({**query, "page": n})

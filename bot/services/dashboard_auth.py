@@ -247,8 +247,8 @@ def lockout_message(lock: Lock, now: datetime) -> str:
         return (f"Too many failed sign-ins from your network address. For everyone's safety, sign-ins from it are "
                 f"paused for {wait}; then try again.")
     return (f"Too many failed sign-ins for this account. For your safety it is locked for {wait}; then try again. "
-            "A new one-time password lifts the lock at once: type `/steward dashboard` in Slack, or ask an admin to "
-            "run `steward admin password`.")
+            "A new one-time password lifts the lock at once: ask an admin to run `steward admin password` for you "
+            "(or, if you never chose a password, type `/steward dashboard` in Slack).")
 
 
 async def _attempt(conn: psycopg.AsyncConnection, login: str, address: str, outcome: Outcome, now: datetime,
