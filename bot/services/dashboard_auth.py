@@ -3,18 +3,25 @@ server-side sessions.
 
 Who may sign in: managers and admins (``users.role``), active. A member's credentials are refused (their data is
 theirs in Slack). A one-time password (``steward admin password``, or ``/steward dashboard`` on first use) marks
-``users.must_change_password``; until it is changed the session reaches nothing but the change form.
+``users.must_change_password``; it signs in once, within :data:`ONE_TIME_LIFETIME` of ``users.password_set_at``
+(``users.one_time_password_used_at`` marks it spent), and until it is changed the session reaches nothing but the
+change form.
 
 Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher``, RFC 9106's recommended low-memory profile)
-and never logged, stored in plain text, or put in a notification row.
+and never logged, stored in plain text, or put in a notification row. A chosen one must pass
+:func:`check_new_password` (zxcvbn).
 
-Sign-in limits (OWASP Authentication Cheat Sheet, "account lockout"): :data:`LOGIN_FAILURES` failed attempts naming
-one login, or :data:`ADDRESS_FAILURES` from one address, within :data:`LOGIN_WINDOW` lock that login (that address)
-until the oldest of them leaves the window. The login bucket is what was typed, so an unknown email locks like a
-known one and a lockout says nothing about who has an account. Attempts are kept in ``dashboard_login_attempts``;
-a refusal of a known account also goes to ``security_audit_logs`` and, for a lockout, ``rate_limit_events``. An
-attempt is recorded ('checking', a failure until proved otherwise) in the transaction that reads the limits, under
-advisory locks, before its password is verified, so parallel requests verify no more than the limit.
+Sign-in limits (OWASP Authentication Cheat Sheet, "account lockout"), over :data:`LOGIN_WINDOW` (tester17 findings
+1, 5 and 7): :data:`LOGIN_FAILURES` failures naming one account from one address lock it for that address;
+:data:`ACCOUNT_FAILURES` naming it from any address lock it everywhere; :data:`ADDRESS_FAILURES` from one address
+lock the address. "Naming the account" is by user id when the login resolves (an email and a Slack member ID are
+one account) and by the login typed otherwise, so an unknown email locks like a known one and a lockout says
+nothing about who has an account. Failures from before the account's password was last set do not count for it,
+so a new one-time password lifts its locks. Wrong current passwords on the change form count as failures too.
+Attempts are kept in ``dashboard_login_attempts``; a refusal of a known account also goes to
+``security_audit_logs`` and a lockout, once per lock, to ``rate_limit_events``. An attempt is recorded
+('checking', a failure until proved otherwise) in the transaction that reads the limits, under advisory locks,
+before its password is verified, so parallel requests verify no more than the limit.
 
 Sessions are rows of ``dashboard_sessions``: the cookie carries ``<id>.<token>``, the row the token's SHA-256 and
 the session's CSRF token. A session ends on sign-out, on a password change (the others of that person), or after
