@@ -209,8 +209,8 @@ async def _admin_password(settings: Settings, login: str, workspace: str | None)
         except StewardError as exc:
             return _fail(str(exc))
     print(f"One-time dashboard password for {person.display_name} ({person.email or person.slack_id}, {person.role}):\n"
-          f"\n    {password}\n\nIt is shown this once. Sign in at {settings.dashboard_url()} and choose a new "
-          "password before anything else is shown.")
+          f"\n    {password}\n\nIt is shown this once, and it signs in once, within 24 hours. Sign in at "
+          f"{settings.dashboard_url()} and choose a new password before anything else is shown.")
     return 0
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -25,12 +26,13 @@ from urllib.parse import urlencode
 import psycopg
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from bot.errors import InvalidInput, NotFound, PermissionDenied, StewardError
 from bot.log import get_logger
+from bot.services import calendar, report_chart, security
 from bot.services import dashboard as data
 from bot.services import dashboard_auth as auth
-from bot.services import report_chart, security
 from bot.services import rhythm as rules
 from bot.services import tasks as task_rules
 from bot.settings import Settings
@@ -70,6 +72,20 @@ FORM_MAX_BYTES = 16 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def code_spans(text: str | None) -> Markup:
+    """``text`` written for Slack, for a page: escaped, its `backticked` parts as ``<code>`` (messages shared with
+    Slack, e.g. "`/tasks`, App Home and `/steward my-data`", would otherwise show their backticks)."""
+    parts = str(text or "").split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: nothing is code
+        return escape(str(text or ""))
+    return Markup("").join(Markup("<code>{}</code>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
+def one_decimal(value: float) -> str:
+    """``value`` to one decimal, halves up as people round (3.25 is "3.3"; ``%.1f`` rounds it to even: "3.2")."""
+    return str(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def see_other(location: str) -> web.Response:
     """A 303 to ``location`` (after a form: the browser GETs it)."""
     return web.Response(status=303, headers={"Location": location})
@@ -80,6 +96,11 @@ class Viewer:
     session: auth.Session
     user: User
     people: list[User]
+    zone: str = "UTC"
+    """The organization's time zone (its standup rhythm's): every date and time on the pages is shown in it, as the
+    overview's "today" is (tester17 finding 9)."""
+    flash: str | None = None
+    """The session's message for this page (set by the form before the redirect), never from the address."""
 
 
 VIEWER = web.RequestKey("viewer", Viewer)
@@ -95,6 +116,8 @@ class Dashboard:
         self.settings = settings
         self.templates = Environment(loader=PackageLoader("bot.dashboard", "templates"),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        self.templates.filters["code"] = code_spans
+        self.templates.filters["one_decimal"] = one_decimal
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self.headers, self.guard], client_max_size=FORM_MAX_BYTES)
@@ -141,10 +164,14 @@ class Dashboard:
                page: str | None = None, csrf: str | None = None, **context: Any) -> web.Response:
         nav = [(key, label, ROOT + path) for key, label, path in NAV
                if key != "security" or (viewer is not None and viewer.user.is_admin)]
+        if context.get("notice") is None and viewer is not None:
+            context["notice"] = viewer.flash
         body = self.templates.get_template(template).render(
             root=ROOT, viewer=viewer.user if viewer else None, csrf=csrf if csrf is not None else (viewer.session.csrf_token if viewer else ""),
             must_change=viewer.session.must_change_password if viewer else False, nav=nav, page=page,
-            age=lambda since: data.age(since, self.clock()), **context)
+            age=lambda since: data.age(since, self.clock()), zone=viewer.zone if viewer else "UTC",
+            local=lambda at, fmt: at.astimezone(calendar.zone(viewer.zone if viewer else "UTC")).strftime(fmt),
+            **context)
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
     def message(self, request: web.Request, status: int, heading: str, text: str, *, viewer: Viewer | None = None,
@@ -184,7 +211,8 @@ class Dashboard:
             session = check.session
             user = await user_by_id(conn, session.organization_id, session.user_id)
             assert user is not None  # the session's row joins its user
-            viewer = Viewer(session, user, await data.scope(conn, user.organization_id, user))
+            viewer = Viewer(session, user, await data.scope(conn, user.organization_id, user),
+                            await data.zone_of(conn, user.organization_id))
             if request.method == "POST":
                 form = await request.post()
                 if not auth.csrf_ok(session, form.get("csrf")):
@@ -198,6 +226,9 @@ class Dashboard:
                                         link=ROOT, link_text="Back to the overview")
         if session.must_change_password and path not in ("/password", "/logout"):
             return see_other(ROOT + "password")
+        if request.method == "GET" and not path.startswith("/charts/"):
+            async with self.pool.connection() as conn:
+                viewer = replace(viewer, flash=await auth.take_flash(conn, session))
         request[VIEWER] = viewer
         return await handler(request)
 
@@ -254,6 +285,10 @@ class Dashboard:
 
     async def login_page(self, request: web.Request, *, status: int = 200, error: str | None = None,
                          login: str = "", team: str | None = None) -> web.Response:
+        if request.method == "GET" and request.cookies.get(SESSION_COOKIE):
+            async with self.pool.connection() as conn:  # signed in already: the overview, not the form again
+                if (await auth.check_session(conn, request.cookies.get(SESSION_COOKIE), self.clock())).session:
+                    return see_other(ROOT)
         token = request.cookies.get(SIGN_IN_COOKIE)
         if not token or len(token) > 100:
             token = secrets.token_urlsafe(auth.CSRF_BYTES)
@@ -311,12 +346,19 @@ class Dashboard:
             async with self.pool.connection() as conn:
                 await auth.change_password(conn, viewer.session, viewer.user, current=str(form.get("current") or ""),
                                            new=str(form.get("new") or ""), confirm=str(form.get("confirm") or ""),
-                                           now=self.clock())
+                                           now=self.clock(), address=self._address(request))
+        except auth.SignInRefused as refused:  # too many wrong current passwords: the session has ended
+            response = self.message(request, refused.status, "Signed out", refused.message,
+                                    link=ROOT + "login", link_text="Sign in")
+            response.del_cookie(SESSION_COOKIE, path=ROOT)
+            return response
         except PermissionDenied as exc:
             return await self.password_page(request, status=403, error=str(exc))
         except InvalidInput as exc:
             return await self.password_page(request, status=400, error=str(exc))
-        return see_other(ROOT + "?notice=password")
+        async with self.pool.connection() as conn:
+            await auth.set_flash(conn, viewer.session, "Your password is saved.")
+        return see_other(ROOT)
 
     # ------------------------------------------------------------ pages
 
@@ -325,18 +367,19 @@ class Dashboard:
         async with self.pool.connection() as conn:
             found = await data.overview(conn, viewer.user.organization_id, viewer.user, viewer.people, self.clock())
             await self._audit_view(conn, viewer, "overview", viewer.people)
-        notice = "Your password is saved." if request.query.get("notice") == "password" else None
         return self.render(request, "overview.html", viewer=viewer, page="overview", title="Overview", data=found,
-                           people=viewer.people, notice=notice)
+                           people=viewer.people)
 
     async def _person_arg(self, conn: psycopg.AsyncConnection, request: web.Request,
                           viewer: Viewer) -> User | None | web.Response:
         raw = request.query.get("person", "")
         if not raw:
             return None
-        if not raw.isdigit() or len(raw) > 18:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
             return self.message(request, 400, "Not a person", "The person in this address is not a number; pick "
                                 "someone from the list instead.", viewer=viewer, link=ROOT + "kpis", link_text="KPIs")
+        if int(raw) == viewer.user.id:  # your own KPIs: yours to see (a manager is not among their people)
+            return viewer.user
         try:
             return data.person_in(viewer.people, int(raw))
         except NotFound:
@@ -355,8 +398,9 @@ class Dashboard:
                                          now=self.clock())
             await self._audit_view(conn, viewer, "kpis", [person] if person else viewer.people)
         chart_url = ROOT + "charts/kpis.png" + (f"?{urlencode({'person': person.id})}" if person else "")
+        choices = viewer.people if any(p.id == viewer.user.id for p in viewer.people) else [viewer.user, *viewer.people]
         return self.render(request, "kpis.html", viewer=viewer, page="kpis", title="KPIs", table=table, person=person,
-                           people=viewer.people, periods=data.KPI_PERIODS, chart_url=chart_url,
+                           people=choices, periods=data.KPI_PERIODS, chart_url=chart_url,
                            team_label=self._team_label(viewer))
 
     async def kpi_chart(self, request: web.Request) -> web.StreamResponse:
@@ -421,15 +465,26 @@ class Dashboard:
                 return self.message(request, 400, "Unknown threat level",
                                     f"The threat level must be one of {', '.join(data.THREAT_LEVELS)}.",
                                     viewer=viewer, link=ROOT + "security", link_text="All security events")
-            if event_type is not None and (len(event_type) > 64 or not event_type.replace(".", "").replace("_", "").isalnum()):
-                return self.message(request, 400, "Unknown kind", "That kind of event is not one Steward records.",
+            raw_page = request.query.get("page", "1")
+            if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= data.SECURITY_PAGES_MAX:
+                return self.message(request, 400, "Unknown page", "The page number must be a whole number from 1.",
                                     viewer=viewer, link=ROOT + "security", link_text="All security events")
-            events, kinds = await data.security_events(conn, viewer.user.organization_id, event_type=event_type,
-                                                       threat_level=threat_level)
+            found = await data.security_events(conn, viewer.user.organization_id, event_type=event_type,
+                                               threat_level=threat_level, page=int(raw_page))
+            events, kinds = found.events, found.kinds
+            if event_type is not None and event_type not in kinds:  # README: an unknown filter is a 400
+                return self.message(request, 400, "Unknown kind",
+                                    "That kind of event is not one Steward has recorded here; pick one from the list.",
+                                    viewer=viewer, link=ROOT + "security", link_text="All security events")
             await self._audit_view(conn, viewer, "security", [], event_type=event_type, threat_level=threat_level)
+
+        def page_url(n: int) -> str:
+            query = {k: v for k, v in (("type", event_type), ("level", threat_level)) if v}
+            return ROOT + "security?" + urlencode({**query, "page": n})
+
         return self.render(request, "security.html", viewer=viewer, page="security", title="Security events",
                            events=events, kinds=kinds, levels=data.THREAT_LEVELS, event_type=event_type,
-                           threat_level=threat_level)
+                           threat_level=threat_level, found=found, per_page=data.SECURITY_LIMIT, page_url=page_url)
 
     async def board(self, request: web.Request, *, status: int = 200, error: str | None = None,
                     notice: str | None = None) -> web.Response:
@@ -443,9 +498,6 @@ class Dashboard:
             index = next(i for i, s in enumerate(stages) if s.id == stage.id) + step
             return stages[index] if 0 <= index < len(stages) else None
 
-        moved = request.query.get("moved", "")
-        if notice is None and moved and len(moved) < 20:
-            notice = f"Moved {moved}." if moved.replace("-", "").isalnum() else None
         return self.render(request, "board.html", status=status, viewer=viewer, page="board", title="Board",
                            board=found, limit=data.BOARD_LIMIT, error=error, notice=notice,
                            loop_prev=lambda s: neighbour(s, -1), loop_next=lambda s: neighbour(s, 1))
@@ -475,9 +527,10 @@ class Dashboard:
             except StewardError as exc:
                 status = 403 if isinstance(exc, PermissionDenied) else 400
                 return await self.board(request, status=status, error=f"{exc.user_message} Nothing was moved.")
-        if result.warning:
-            return await self.board(request, notice=f"Moved {task.display_id} to {target.name}. {result.warning}")
-        return see_other(ROOT + "board?" + urlencode({"moved": task.display_id}))
+            # Post/Redirect/Get: the result travels in the session, so a reload of the board re-posts nothing.
+            await auth.set_flash(conn, viewer.session, f"Moved {task.display_id} to {target.name}."
+                                 + (f" {result.warning}" if result.warning else ""))
+        return see_other(ROOT + "board")
 
     async def actions(self, request: web.Request) -> web.Response:
         viewer: Viewer = request[VIEWER]

@@ -35,8 +35,8 @@ def link_message(link: str, password: str | None) -> str:
     """The DM: the link, and the one-time password when one was just set (shown this once)."""
     text = f"Here's your sign-in link for the Steward dashboard: <{markup.escape(link)}|open the dashboard>."
     if password is not None:
-        return (text + f"\nYour one-time password: `{password}`\nIt works once: when you sign in, you'll choose your "
-                "own password before anything else is shown. Nobody else has seen it, and I don't keep it.")
+        return (text + f"\nYour one-time password: `{password}`\nIt signs in once, within 24 hours: when you sign in, "
+                "you'll choose your own password before anything else is shown. Nobody else has seen it, and I don't keep it.")
     return (text + "\nSign in with the password you chose. Forgot it? Ask an admin to run "
             "`steward admin password <your email>` for a new one-time password.")
 

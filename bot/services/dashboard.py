@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -68,6 +68,15 @@ async def scope(conn: psycopg.AsyncConnection, org_id: int, viewer: User) -> lis
     else:
         people = []
     return sorted(people, key=lambda u: (u.display_name.lower(), u.id))
+
+
+async def zone_of(conn: psycopg.AsyncConnection, org_id: int) -> str:
+    """The organization's time zone (IANA name): its standup rhythm's, the zone of the overview's "today"; UTC for
+    an organization without settings yet."""
+    try:
+        return (await standup_settings.rhythm_of(conn, org_id)).timezone
+    except NotFound:
+        return "UTC"
 
 
 def person_in(people: Sequence[User], person_id: int) -> User:
@@ -189,21 +198,34 @@ async def targets_of(conn: psycopg.AsyncConnection, org_id: int) -> dict[str, fl
 @dataclass(frozen=True)
 class MoodWeek:
     week: date
-    people: int
+    people: int  # never shown on a page (with the average it would let a manager work out one person's answer)
     average: float | None  # None: fewer than MIN_AGGREGATE_PEOPLE answered (never computed outside the database)
 
 
+WEEK_CLOSES_AFTER = timedelta(days=7, hours=12)
+"""A week (Monday 00:00 UTC as a date) closes this long after its Monday's midnight UTC: Monday 12:00 UTC, when its
+Sunday has ended in the last time zone (UTC-12), so every person's own Sunday is over (tester17 findings 3 and 8)."""
+
+
+def last_closed_week(now: datetime) -> date:
+    """The Monday of the newest week that is closed at ``now`` (aware): its Sunday has ended everywhere."""
+    last_zone_today = (now.astimezone(UTC) - timedelta(hours=12)).date()  # the date in UTC-12
+    return last_zone_today - timedelta(days=last_zone_today.weekday(), weeks=1)
+
+
 async def mood_weeks(conn: psycopg.AsyncConnection, org_id: int, people: Sequence[User], now: datetime) -> list[MoodWeek]:
-    """The team's mood per week for the last :data:`MOOD_WEEKS` weeks: how many of ``people`` answered and their
-    average, only where at least :data:`~bot.services.rhythm.MIN_AGGREGATE_PEOPLE` did. Never a person's entry."""
+    """The team's mood per closed week for the last :data:`MOOD_WEEKS` closed weeks: how many of ``people``
+    answered and the average of each one's weekly mean, only where at least
+    :data:`~bot.services.rhythm.MIN_AGGREGATE_PEOPLE` did. Never a person's entry; never the current week, whose
+    figure would change with each answer and so give away the latest one (SPEC F8; tester17 finding 3). A week
+    counts each person's answers by their own date (``mood_entries.local_date``), all of them, as recorded until
+    the week closed (:func:`last_closed_week`)."""
     if not people:
         return []
-    rhythm = await standup_settings.rhythm_of(conn, org_id)
-    today = calendar.local_date(now, rhythm.timezone)
-    monday = today - timedelta(days=today.weekday())
+    newest = last_closed_week(now)
     rows = await (await conn.execute(Q["dashboard_mood_weeks"], {
         "organization_id": org_id, "user_ids": [u.id for u in people], "min_people": rules.MIN_AGGREGATE_PEOPLE,
-        "since": monday - timedelta(weeks=MOOD_WEEKS - 1), "until": today})).fetchall()
+        "since": newest - timedelta(weeks=MOOD_WEEKS - 1), "until": newest + timedelta(days=6)})).fetchall()
     return [MoodWeek(r[0], int(r[1]), None if r[2] is None else float(r[2])) for r in rows]
 
 
@@ -243,19 +265,36 @@ class SecurityEvent:
     description: str | None
     external_user_id: str | None
     person: str | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class SecurityPage:
+    events: list[SecurityEvent]
+    kinds: list[str]
+    total: int  # events matching the filter, on every page
+    page: int  # from 1
+    pages: int
+
+
+SECURITY_PAGES_MAX = 10_000
+"""The highest page number read (an offset past it is refused by the caller as an unknown page)."""
 
 
 async def security_events(conn: psycopg.AsyncConnection, org_id: int, *, event_type: str | None,
-                          threat_level: str | None) -> tuple[list[SecurityEvent], list[str]]:
-    """The organization's security events, newest first (at most :data:`SECURITY_LIMIT`), of one event type and one
-    threat level when given, and the event types there are to filter by. The caller checks the viewer is an admin."""
+                          threat_level: str | None, page: int = 1) -> SecurityPage:
+    """One page (:data:`SECURITY_LIMIT` events, newest first, ``page`` from 1) of the organization's security events,
+    of one event type and one threat level when given; how many match in all; and the event types there are to
+    filter by. The caller checks the viewer is an admin."""
     rows = await (await conn.execute(Q["dashboard_security_events"], {
         "organization_id": org_id, "event_type": event_type, "threat_level": threat_level,
-        "limit": SECURITY_LIMIT})).fetchall()
+        "limit": SECURITY_LIMIT, "offset": (page - 1) * SECURITY_LIMIT})).fetchall()
     kinds = [r[0] for r in await (await conn.execute(Q["dashboard_security_event_types"],
                                                       {"organization_id": org_id})).fetchall()]
     offered = list(SECURITY_FILTERS) + [k for k in kinds if k not in SECURITY_FILTERS]
-    return [SecurityEvent(*r) for r in rows], offered
+    total = int(rows[0][8]) if rows else 0
+    return SecurityPage([SecurityEvent(*r[:8]) for r in rows], offered, total, page,
+                        max(1, -(-total // SECURITY_LIMIT)))
 
 
 # ---------------------------------------------------------------- the board

@@ -336,7 +336,9 @@ async def move(conn: psycopg.AsyncConnection, actor: User, task: Task, stage_tex
                                                      "status": new_status})
         if task.status == "done":  # moved out of Done: open again, so a check-in's "done" for a day not closed no longer holds
             await conn.execute(Q["plan_answers_clear_for_task"], {"organization_id": task.organization_id, "task_id": task.id})
-        await log_change(conn, task, task.organization_id, actor, "moved", task.stage_name, target.name)
+        await log_change(conn, task, task.organization_id, actor, "moved", task.stage_name, target.name, now=now)
+        if task.status == "done":  # reopened by the move: its status change is logged as /task reopen's is
+            await log_change(conn, task, task.organization_id, actor, "status_changed", "done", new_status, now=now)
     return MoveResult(await get(conn, task.organization_id, task.id), warning)
 
 

@@ -34,6 +34,7 @@ async def test_admin_password(conn: psycopg.AsyncConnection, db_dsn: str) -> Non
     assert done.returncode == 0, done.stderr
     password = re.search(r"^    ([a-z0-9-]{19})$", done.stdout, re.MULTILINE)
     assert password and "http://localhost:8123/dashboard/" in done.stdout and "shown this once" in done.stdout
+    assert "signs in once, within 24 hours" in done.stdout
     stored = await fetchval(conn, "SELECT password_hash FROM users WHERE id = %s", (mia,))
     assert stored.startswith("$argon2id$") and dashboard_auth.verify_password(stored, password.group(1))
     assert await fetchval(conn, "SELECT must_change_password FROM users WHERE id = %s", (mia,))

@@ -60,7 +60,7 @@ async def test_sign_in_change_password_overview_board_sign_out(world: World, pag
     await expect(page.get_by_test_id("stage-to-do")).to_contain_text("Pia landing page")
     await page.screenshot(path=str(shots / "3-board-before.png"), full_page=True)
     await page.get_by_test_id("move-T-1-in-progress").click()
-    await expect(page.get_by_test_id("notice")).to_contain_text("Moved T-1.")
+    await expect(page.get_by_test_id("notice")).to_contain_text("Moved T-1 to In progress.")
     await expect(page.get_by_test_id("stage-in-progress")).to_contain_text("Pia landing page")
     await expect(page.get_by_test_id("stage-to-do")).not_to_contain_text("Pia landing page")
     await page.screenshot(path=str(shots / "4-board-after.png"), full_page=True)
@@ -78,9 +78,18 @@ async def test_sign_in_change_password_overview_board_sign_out(world: World, pag
 
     # Readable on a phone: nothing wider than the screen.
     await page.set_viewport_size({"width": 390, "height": 844})
-    for path in ("", "board", "kpis"):
+    for path in ("", "board", "kpis", "mood"):
         await page.goto(world.url + path)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    await page.goto(world.url)
+    # Every column of the overview's people is on screen (one card a person), not scrolled off to the right.
+    overdue = page.get_by_test_id("overdue-cell").filter(has_text="1").first
+    box = await overdue.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    assert "Overdue" in await overdue.evaluate("td => getComputedStyle(td, '::before').content")
+    # A chart keeps a readable size and scrolls inside its own box.
+    await page.goto(world.url + "mood")
+    assert await page.get_by_test_id("mood-chart").evaluate("img => img.getBoundingClientRect().width") >= 600
     await page.goto(world.url)
     await page.screenshot(path=str(shots / "6-overview-phone.png"), full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 820})

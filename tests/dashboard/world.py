@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import aiohttp
@@ -133,8 +133,9 @@ async def populate(conn: psycopg.AsyncConnection, world: World) -> None:
     for week in range(3):
         day = date(2026, 3, 2) - timedelta(weeks=week)
         for name, score in (("pia", 2), ("quin", 4), ("tom", 3), ("rex", 5), ("sol", 1)):
-            await conn.execute("INSERT INTO mood_entries (organization_id, user_id, score, note, local_date) "
-                               "VALUES (%s, %s, %s, %s, %s)", (acme, ids[name], score, f"{name}-private-note", day))
+            await conn.execute("INSERT INTO mood_entries (organization_id, user_id, score, note, local_date, recorded_at) "
+                               "VALUES (%s, %s, %s, %s, %s, %s)", (acme, ids[name], score, f"{name}-private-note", day,
+                                                                   datetime.combine(day, time(12), UTC)))
     # KPI snapshots: the organization's and each person's, two weeks.
     for week in (date(2026, 2, 16), date(2026, 2, 23)):
         for user, rate in ((None, 0.81), (ids["pia"], 0.71), (ids["rex"], 0.61)):

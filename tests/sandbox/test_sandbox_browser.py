@@ -107,3 +107,22 @@ async def test_modal_home_thread_and_clock(sandbox: Sandbox, echo_bot: EchoBot, 
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_a_link_with_an_escaped_ampersand_keeps_its_query(sandbox: Sandbox, echo_bot: EchoBot, page: Any) -> None:
+    """Slack escapes & as &amp; inside <url|text> (the dashboard's sign-in link); the page's link is the real URL."""
+    from playwright.async_api import expect
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
+    dm = (await client.conversations_open(users=PRIYA))["channel"]["id"]
+    await client.chat_postMessage(channel=dm, text="Here: <http://localhost:8080/dashboard/login?login=p%40acme.test"
+                                                   "&amp;team=T0ACME|open the dashboard> &amp; more")
+    await page.goto(sandbox.web_url)
+    await page.get_by_test_id("who").select_option(PRIYA)
+    await page.get_by_test_id("dm-steward").click()
+    link = page.get_by_role("link", name="open the dashboard")
+    await expect(link).to_be_visible()
+    assert await link.get_attribute("href") == "http://localhost:8080/dashboard/login?login=p%40acme.test&team=T0ACME"
+    await expect(page.get_by_test_id("message").filter(has_text="open the dashboard & more")).to_be_visible()
+    assert page.js_errors == []
