@@ -59,6 +59,29 @@ def checkbox_blocks(checklist: Checklist, completion: Completion) -> list[Block]
     return blocks
 
 
+def refreshed(blocks: Sequence[Block], checklist: Checklist, completion: Completion) -> list[Block]:
+    """``blocks`` (a message showing the checkboxes of ``completion``: its checklist DM, a deploy reminder carrying
+    them, a `/checklists`) with those checkboxes and the state line right after them rendered from ``completion`` as
+    it is now; every other block (a reminder's header, another checklist's checkboxes) unchanged. For the copies of a
+    checklist a tick elsewhere made stale (tester16b N1)."""
+    prefix = f"{BLOCK_PREFIX}:{completion.id}:"
+    fresh = {b["block_id"]: b for b in checkbox_blocks(checklist, completion)}
+    out: list[Block] = []
+    after_ours = False
+    for block in blocks:
+        block_id = str(block.get("block_id") or "")
+        if block_id.startswith(prefix):
+            out.append(fresh.get(block_id, block))
+            after_ours = True
+            continue
+        if after_ours and block.get("type") == "context":
+            out.append(context(state_line(checklist, completion)))
+        else:
+            out.append(block)
+        after_ours = False
+    return out
+
+
 def checklist_message(checklist: Checklist, completion: Completion, person: User | None = None) -> tuple[str, list[Block]]:
     """The DM: the checklist's name and date, its items as checkboxes, its state. At most 10 + 2 blocks."""
     name = markup.escape(checklist.name)

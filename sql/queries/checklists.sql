@@ -128,3 +128,13 @@ SELECT name FROM sops WHERE organization_id = %(organization_id)s AND slug = %(s
 -- name: sop_set_trigger
 UPDATE sops SET trigger = %(trigger)s, updated_at = %(now)s
 WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: checklist_completion_messages
+-- The sent messages to the person whose blocks show a completion's checkboxes (its checklist DM, deploy reminders
+-- carrying the same checkboxes), oldest first. %(block)s: '[{"block_id": "checklist:<completion>:0"}]'.
+SELECT d.slack_channel_id, d.slack_ts
+FROM notifications n JOIN notification_deliveries d ON d.organization_id = n.organization_id AND d.notification_id = n.id
+WHERE n.organization_id = %(organization_id)s AND n.recipient_id = %(user_id)s
+  AND n.payload -> 'blocks' @> %(block)s
+  AND d.status = 'sent' AND d.slack_ts IS NOT NULL AND d.slack_channel_id IS NOT NULL
+ORDER BY d.sent_at, d.id
