@@ -31,6 +31,11 @@ The job ``deploy-reminders`` (:func:`run_for_org`, every minute) for each upcomi
   assigned member out, warns the same people once.
 
 Every message has a dedupe key (deploy id, D, what, whom), so repeated runs send each once.
+
+Deploys that would collide are refused when added (:func:`clash`, tester16b N2): one at the same instant as another of
+the client's (whatever the recurrences or zones), and one on the same date as another of the client's with the same
+checklist. The second is refused rather than keyed apart because a member's checklist is one row per checklist, person
+and date (checklist_completions' unique key): two deploys that day would share one set of ticks.
 """
 
 from __future__ import annotations
@@ -229,6 +234,63 @@ async def upcoming(conn: psycopg.AsyncConnection, org_id: int, *, client_id: int
     return [Deploy(int(r[0]), int(r[1]), r[2], Recurrence.from_json(r[3], r[4]), r[5], r[6], r[7], r[8]) for r in rows]
 
 
+# How far ahead two schedules are compared for deploys that coincide: a year covers every weekday and both DST
+# changes of any zone.
+CLASH_HORIZON = timedelta(days=366)
+
+
+def occurrences(recurrence: Recurrence, after: datetime, until: datetime) -> list[datetime]:
+    """The deploy instants (UTC) of ``recurrence`` strictly after ``after`` and at or before ``until`` (aware)."""
+    found: list[datetime] = []
+    at = recurrence.next_after(after)
+    while at is not None and at <= until:
+        found.append(at)
+        at = recurrence.next_after(at)
+    return found
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A deploy of an existing schedule the new one would collide with: ``same_instant`` (both at ``at``: every
+    reminder twice, two SOP records) or else on the same date with the same checklist (``at`` the existing one's)."""
+
+    existing: Deploy
+    at: datetime
+    same_instant: bool
+
+
+def clash(recurrence: Recurrence, checklist_id: int | None, existing: Sequence[Deploy], now: datetime,
+          horizon: timedelta = CLASH_HORIZON) -> Clash | None:
+    """The first collision, within ``horizon`` after ``now`` (aware), between the deploys of ``recurrence`` (a new
+    schedule of a client, with checklist ``checklist_id``) and those of ``existing`` (the client's active schedules):
+    the same instant, whatever the recurrences and zones say (a one-off on the day of a weekly one, `15:00
+    Europe/London` and `10:00` New York: tester16b N2); or, both with the same checklist, the same date (each in its
+    schedule's zone, as the checklist's for_date is): a person gets one checklist per checklist and date
+    (checklist_completions), so the two deploys would share one set of ticks and one would be judged on the other's.
+    None when they never collide."""
+    until = now + horizon
+    mine = occurrences(recurrence, now, until)
+    if not mine:
+        return None
+    first: Clash | None = None
+    for deploy in existing:
+        theirs = occurrences(deploy.recurrence, now, until)
+        same = sorted(set(mine) & set(theirs))
+        if same:
+            found = Clash(deploy, same[0], True)
+        elif checklist_id is not None and deploy.checklist_id == checklist_id:
+            my_days = {calendar.local_date(t, recurrence.timezone) for t in mine}
+            shared = [t for t in theirs if calendar.local_date(t, deploy.recurrence.timezone) in my_days]
+            if not shared:
+                continue
+            found = Clash(deploy, shared[0], False)
+        else:
+            continue
+        if first is None or found.at < first.at:
+            first = found
+    return first
+
+
 async def _refuse(conn: psycopg.AsyncConnection, org_id: int, actor: User, message: str, **details: object) -> Exception:
     return await client_service.refused(conn, org_id, actor, "deploy", message, **details)
 
@@ -255,7 +317,9 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     """Add a deploy schedule (see the module notes for the words). Raises NotFound for an unknown client,
     PermissionDenied (logged) for anyone but an admin or a manager assigned to the client, InvalidInput (logged as
     ``deploy.refused``; nothing written) for a schedule that does not parse (naming the part), an unknown checklist,
-    a one-off deploy not after ``now``, or one the client already has (same recurrence and zone: tester16 F5)."""
+    a one-off deploy not after ``now``, one the client already has (same recurrence and zone: tester16 F5), one with
+    a deploy at the same instant as one of the client's (tester16b N2), or one on the same date as one of the client's
+    with the same checklist (they would share its ticks): :func:`clash`."""
     client = await require_client(conn, org_id, client_words, actor=actor, action="deploy")
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
     rhythm = await rhythm_of(conn, org_id)
@@ -285,6 +349,24 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
             raise await _refuse(conn, org_id, actor, f"I don't know a checklist called `{markup.escape(request.checklist_name[:60])}`. "
                                 f"Checklists: {known}. Nothing was added.", checklist=request.checklist_name)
         checklist_id, checklist_name, checklist_items = int(row[0]), row[1], row[2]
+    collides = clash(request.recurrence, checklist_id, await upcoming(conn, org_id, client_id=client.id), now)
+    if collides is not None:
+        theirs = collides.existing
+        local = collides.at.astimezone(ZoneInfo(theirs.recurrence.timezone))
+        weekday = theirs.recurrence.weekday
+        again = f", every {WEEKDAYS[weekday].title()}" if weekday is not None else ""
+        said = f"{local:%a %d %b %Y} at {local:%H:%M} ({theirs.recurrence.timezone}{again})"
+        if collides.same_instant:
+            why = (f"*{markup.mrkdwn(client.name)}* already deploys at that moment: {said}. Two deploys at one instant "
+                   "would remind everyone twice and record the deploy twice. Nothing was added; to change it, "
+                   f"`/steward deploy {client.name} remove` and add it again.")
+        else:
+            why = (f"*{markup.mrkdwn(client.name)}* already deploys that day with checklist "
+                   f"*{markup.mrkdwn(str(checklist_name))}*: {said}. Each member gets one checklist per date, so the "
+                   "two deploys would share one set of ticks. Nothing was added; give this deploy another checklist, "
+                   "or none.")
+        raise await _refuse(conn, org_id, actor, why, words=when_words, clash_with=theirs.schedule_id,
+                            at=collides.at.isoformat(), same_instant=collides.same_instant)
     async with conn.transaction():
         if checklist_id is not None:
             sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items, now)
