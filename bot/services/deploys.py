@@ -17,8 +17,10 @@ The job ``deploy-reminders`` (:func:`run_for_org`, every minute) for each upcomi
   last working day before it), and never in their quiet hours or a Slack status "away" (those are on their OWN clock even
   when the team's clock sets the working day: the reminder goes just before they begin). A reminder that could only
   reach them after the deploy is not sent. Its words give the deploy's date and time (and the member's own wall time),
-  never "in N hours". When several reminders are due at one run, only the latest is sent (a deploy added 30
-  minutes ahead gets one reminder, not two); one moved onto or before the previous one's instant is not sent twice.
+  with "today" or "tomorrow" when that is true on their clock when it reaches them, never "in N hours" nor "24 hours
+  ahead" (a reminder moved or held is not that far ahead: tester16b N5). When several reminders are due at one run,
+  only the latest is sent (a deploy added 30 minutes ahead gets one reminder, not two); one moved onto or before the
+  previous one's instant is not sent twice.
   A member on leave (an absence covering D's date in their own zone) gets nothing and is not counted.
 * The SOP record: at D, one ``sop_records`` row (user_id NULL, recorded_at = D) for the deploy's SOP (the SOP tied to
   its checklist by `/steward sop add`, else one the schedule made, trigger 'deploy'): compliant when every expected
@@ -530,11 +532,6 @@ def _all_public_holiday(rhythm: calendar.Rhythm, members: Sequence[User], people
     return bool(members) and all(why(m) == SOURCE_HOLIDAY for m in members)
 
 
-def _lead_words(lead: timedelta) -> str:
-    hours = int(lead.total_seconds() // 3600)
-    return "24 hours" if hours == 24 else f"{hours} hour" + ("s" if hours != 1 else "")
-
-
 def reminders_said(ahead: timedelta) -> str:
     """What a new schedule's answer says of its first deploy's reminders, ``ahead`` being how far away it is: a deploy
     less than a day (an hour) away gets only the reminders still ahead of it (tester16 #15)."""
@@ -546,19 +543,30 @@ def reminders_said(ahead: timedelta) -> str:
     return "Its members get reminders 24 hours and 1 hour before."
 
 
-def reminder_text(deploy: Deploy, lead: timedelta, member_zone: str) -> str:
-    """A reminder's words: which reminder it is (``lead`` before the deploy) and the deploy's instant as a date and
-    time, never "in N hours" (a DM can wait out quiet hours: tester16 F2), in the schedule's zone and, when the
-    member's own zone (IANA name) shows another wall time, theirs too ("15:00 America/New_York (21:00 your time,
-    Europe/Berlin)")."""
+def _relative_day(day: date, today: date) -> str:
+    """"today" / "tomorrow" when ``day`` is that on the reader's clock, else ""."""
+    return {0: "today", 1: "tomorrow"}.get((day - today).days, "")
+
+
+def reminder_text(deploy: Deploy, member_zone: str, send_at: datetime) -> str:
+    """A reminder's words, true whenever it arrives: no "24 hours ahead" / "1 hour ahead" (a reminder moved to the last
+    working moment, held through quiet hours or sent late by a job that did not run is not that far ahead: tester16b
+    N5), and never "in N hours" (tester16 F2). The deploy's instant as a date and time in the schedule's zone and,
+    when the member's own zone (IANA name) shows another wall time, theirs too ("Thu 03 Dec at 15:00
+    (America/New_York), 21:00 your time (Europe/Berlin)"), preceded by "today" or "tomorrow" when that is what the
+    deploy's date is on the member's clock at ``send_at`` (aware: when the DM will reach them, the caller's now or
+    the first instant they can be reached)."""
     zone = deploy.recurrence.timezone
     there = deploy.at.astimezone(ZoneInfo(zone))
     when = f"{there:%a %d %b} at {there:%H:%M} ({zone})"
-    mine = deploy.at.astimezone(calendar.zone(member_zone))
+    own = calendar.zone(member_zone)
+    mine = deploy.at.astimezone(own)
     if mine.replace(tzinfo=None) != there.replace(tzinfo=None):
         day = "" if mine.date() == there.date() else f"{mine:%a} "
         when += f", {day}{mine:%H:%M} your time ({member_zone})"
-    return f"Deploy reminder, {_lead_words(lead)} ahead: the {markup.mrkdwn(deploy.client_name)} deploy is {when}."
+    relative = _relative_day(mine.date(), send_at.astimezone(own).date())
+    return (f"Deploy reminder: the {markup.mrkdwn(deploy.client_name)} deploy is "
+            f"{relative + ', ' if relative else ''}{when}.")
 
 
 @dataclass(frozen=True)
@@ -723,7 +731,7 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                 reach = calendar.reachable_from(rhythm, them, now, before=deploy.at)
                 if reach is None:
                     continue
-                text = reminder_text(deploy, lead, calendar.own_zone(rhythm, them))
+                text = reminder_text(deploy, calendar.own_zone(rhythm, them), max(now, reach))
                 key = _key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member)
                 sent = await _remind(conn, org_id, deploy, member, text, key, lead, now, hold_until=reach)
                 if sent is not None:

@@ -25,7 +25,7 @@ __all__ = ["bot", "clock"]
 async def copies(emulator: SlackEmulator) -> tuple[dict[str, Any], dict[str, Any]]:
     """Diego's checklist DM (sent with the 24-hour reminder) and his 1-hour reminder, as Slack holds them now."""
     [day] = [m for m in await dms(emulator, DIEGO, "checklist:") if ":clipboard:" in str(m.get("blocks"))]
-    [hour] = await dms(emulator, DIEGO, "1 hour ahead")
+    [hour] = await dms(emulator, DIEGO, "deploy is today, Thu 12 Mar at 15:00")
     return day, hour
 
 
