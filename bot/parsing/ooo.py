@@ -444,7 +444,7 @@ def unknown_holiday(text: str, *, now: datetime, tz: str, country: str | None) -
 # N4: it fell back to today). Not one already after "the", a month name or a weekday ("Dec 28th", "Monday 28th":
 # their own rules read those), nor one in a range ("28th-29th").
 _BARE_ORDINAL = re.compile(
-    rf"(?<![\w\-\u2013/.])(?<!\bthe\s)(?<!\bThe\s)(?<!\bTHE\s)(?P<d>\d{{1,2}}(?:st|nd|rd|th))\b(?!\s*[-\u2013])", _F)
+    r"(?<![\w\-\u2013/.])(?<!\bthe\s)(?<!\bThe\s)(?<!\bTHE\s)(?P<d>\d{1,2}(?:st|nd|rd|th))\b(?!\s*[-\u2013])", _F)
 _BEFORE_BARE = re.compile(rf"(?:\b(?:{MON_ALT}|{WD_ALT})\.?,?|[-\u2013])\s*$", _F)
 
 

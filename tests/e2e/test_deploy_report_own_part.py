@@ -10,10 +10,10 @@ from bot.clock import FrozenClock
 from bot.emulators.slack import SlackEmulator
 from tests.e2e import test_blockers as team
 from tests.e2e.conftest import ACME, DIEGO, MAYA, answer, answer_text
-from tests.e2e.test_deploy_reminders import NINA, bot, keys, ny, run, tick
 from tests.e2e.test_blockers import delivered, texts
 from tests.e2e.test_client_card import value
 from tests.e2e.test_daily_rhythm import reply, thread_roots
+from tests.e2e.test_deploy_reminders import NINA, bot, keys, ny, run, tick
 from tests.e2e.test_reports import figure_of
 from tests.helpers import eventually
 
