@@ -160,12 +160,18 @@ def added_text(checklist: Checklist, reaches: int | None = None) -> str:
 
 
 def sop_added_text(sop: Any) -> str:
-    """`/steward sop add`'s answer."""
+    """`/steward sop add`'s answer; when the SOP took a checklist's deploy schedules from another (``sop.replaced``),
+    it says which and what became of it (tester16b N7: a second SOP silently demoted the first)."""
     deploys = (" Deploy schedules using the checklist now record each deploy against it." if sop.trigger == "deploy"
                else " A deploy schedule that uses the checklist records at deploy time whether it was followed.")
+    replaced = ""
+    for name, became in getattr(sop, "replaced", ()):
+        replaced += (f"\n:information_source: It replaces “{markup.escape(name)}” at those deploys: " + (
+            "that SOP is now followed by hand (its records are kept)." if became == "by hand" else
+            "a deploy schedule made that one, so it is retired (its records are kept)."))
     return (f":white_check_mark: SOP “{markup.escape(sop.name)}” (`{sop.slug}`) added, followed with the checklist "
             f"“{markup.escape(sop.checklist_name or '?')}” ({counted(len(sop.steps), 'step')}).{deploys} "
-            "`/steward sops` lists them.")
+            "`/steward sops` lists them." + replaced)
 
 
 def sops_list(found: Sequence[Any]) -> str:
