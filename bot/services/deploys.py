@@ -747,7 +747,10 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                     if r[0] is not None}
                 result = compliance(items, expected, done_by, nobody="every assigned member was out" if members
                                     else "the client has no assigned members")
+                late = ""
                 if now - deploy.at > LATE_RECORD:
+                    late = (f"Recorded late, at {now:%Y-%m-%d %H:%M} UTC (the job did not run at the deploy's time): "
+                            "ticks made until then count.")
                     result = Compliance(result.compliant, result.steps_done, f"{result.notes} Recorded late, at "
                                         f"{now:%Y-%m-%d %H:%M} UTC: the job did not run at the deploy's time.")
                 made = await (await conn.execute(Q["deploy_sop_record_insert"], {
@@ -762,7 +765,8 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                         if await notify(conn, organization_id=org_id, kind="deploy_noncompliant",
                                         dedupe_key=_key(deploy, "noncompliant", person),
                                         text=f":warning: The {label} went ahead with its checklist "
-                                             f"*{markup.mrkdwn(deploy.checklist_name or '')}* not done:\n{missing}",
+                                             f"*{markup.mrkdwn(deploy.checklist_name or '')}* not done:\n{missing}"
+                                             + (f"\n_{late}_" if late else ""),
                                         targets=[Target.dm(person.slack_id)], now=now, user_id=person.id) is not None:
                             counts["non_compliant_told"] += 1
             await conn.execute(Q["deploy_schedule_advance"], {

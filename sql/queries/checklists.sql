@@ -87,12 +87,16 @@ WHERE c.organization_id = %(organization_id)s AND c.user_id = %(user_id)s AND c.
 ORDER BY c.for_date, c.id
 
 -- name: checklist_completions_close
--- The day-close: sent checklists not finished by their due_by are recorded incomplete, once.
-UPDATE checklist_completions
+-- The day-close: sent checklists not finished by their due_by are recorded incomplete, once. Not one whose person
+-- went on leave for that date after it was sent (an active ooo_records row covers for_date: tester16b N8).
+UPDATE checklist_completions c
 SET missed_at = %(now)s, updated_at = %(now)s
-WHERE organization_id = %(organization_id)s AND missed_at IS NULL AND due_by <= %(now)s
-  AND (completed_at IS NULL OR completed_at > due_by)
-RETURNING id, checklist_id, user_id, for_date
+WHERE c.organization_id = %(organization_id)s AND c.missed_at IS NULL AND c.due_by <= %(now)s
+  AND (c.completed_at IS NULL OR c.completed_at > c.due_by)
+  AND NOT EXISTS (SELECT 1 FROM ooo_records o
+                  WHERE o.organization_id = c.organization_id AND o.user_id = c.user_id AND o.cancelled_at IS NULL
+                    AND c.for_date BETWEEN o.start_date AND o.end_date)
+RETURNING c.id, c.checklist_id, c.user_id, c.for_date
 
 -- name: checklist_completions_fill_messages
 -- Where each sent checklist's DM is in Slack (channel, ts), from its delivery, once known.

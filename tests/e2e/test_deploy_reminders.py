@@ -244,3 +244,7 @@ async def test_a_deploy_nobody_could_check_is_not_compliant(
                      "at the deploy's time.")
     [told] = await dms(emulator, MAYA, "Thu 19 Mar")
     assert f"<@{SAM}>: never got the checklist" in told["text"]
+    # tester16b N8: the admin's DM says the record is late too, not only sop_records.notes.
+    assert "Recorded late, at 2026-03-19 22:00 UTC (the job did not run at the deploy's time)" in told["text"], told
+    [first_told] = [m for m in await dms(emulator, MAYA, "Thu 12 Mar") if "went ahead" in m["text"]]
+    assert "Recorded late" not in first_told["text"]  # recorded on time
