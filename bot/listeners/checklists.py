@@ -13,7 +13,7 @@ from bot import message_edit
 from bot import slack_payloads as payload
 from bot.blocks import checklists as render
 from bot.deps import Deps
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.listeners.help import subcommands
 from bot.listeners.workspace import who
 from bot.services import calendar, checklists, sops, standup_settings
@@ -114,11 +114,20 @@ async def on_tick(ack: Any, body: dict[str, Any], client: Any, respond: Any, con
     if channel is not None and ts is not None and (channel, ts) not in copies:
         copies.append((channel, ts))
     # Every message showing these checkboxes (the checklist DM, the deploy reminders carrying them) now shows the
-    # state as recorded; each rewritten under its lock, its other blocks (a reminder's header) kept (tester16b N1).
+    # state as recorded, read under each message's lock (two quick ticks on two copies: the last refresh shows
+    # both); its other blocks (a reminder's header) kept (tester16b N1).
+
+    async def fresh(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            async with deps.pool.connection() as conn:
+                now_done = await checklists.completion_by_id(conn, org.id, completion.id)
+        except NotFound:  # withdrawn meanwhile (its deploy removed): the message is left as it is
+            return blocks
+        return render.refreshed(blocks, checklist, now_done)
+
     for where, at in copies:
-        await message_edit.rewrite(client, where, at, partial(render.refreshed, checklist=checklist,
-                                                             completion=completion),
-                                   pool=deps.pool, seen=message if (where, at) == (channel, ts) else None)
+        await message_edit.rewrite(client, where, at, fresh, pool=deps.pool,
+                                   seen=message if (where, at) == (channel, ts) else None)
     if today is not None:
         text, blocks = render.today_blocks(today, await _asker_zone(deps, org.id, user.timezone))
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)

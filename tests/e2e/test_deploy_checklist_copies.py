@@ -5,6 +5,7 @@ not refreshed) never unticks what another copy ticked."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.app import Steward
@@ -17,6 +18,7 @@ from tests.e2e.conftest import ACME, DIEGO, MAYA, answer_text
 from tests.e2e.test_checklists import ticked
 from tests.e2e.test_client_card import value
 from tests.e2e.test_deploy_reminders import THURSDAY, bot, dms, ny, run, value_of
+from tests.helpers import eventually
 
 clock = team.clock
 __all__ = ["bot", "clock"]
@@ -84,6 +86,40 @@ async def test_ticks_in_the_24_hour_and_1_hour_copies_all_count_and_every_copy_s
     first = await run(bot, clock, ny(3, 12, 15, 0))
     assert first["records"] == 1 and first["non_compliant_told"] == 0
     assert await value(db_dsn, "SELECT compliant FROM sop_records") is True
+
+
+async def test_two_ticks_at_once_on_two_copies_both_count_and_both_copies_show_them(
+        emulator: SlackEmulator, bot: Steward, clock: FrozenClock, db_dsn: str) -> None:
+    """Item 1 ticked in the 24-hour copy and item 2 in the 1-hour copy at the same moment, each from a copy showing
+    nothing ticked: both count, and each copy ends up showing both (each refresh reads the row under the message's
+    lock, so the last one to write shows the latest state)."""
+    clock.at = ny(3, 9, 10)
+    await team.setup_team(emulator, db_dsn)
+    await answer_text(emulator, MAYA, "/steward", f"client add Acme Corp <#{ACME}|client-acme>")
+    await answer_text(emulator, MAYA, "/steward", f"client Acme Corp members <@{DIEGO}>")
+    await answer_text(emulator, MAYA, "/steward", 'checklist add "Pre-deploy" for client Acme Corp on demand '
+                                                  "items: Run the tests; Back up the database; Tag the release")
+    await answer_text(emulator, MAYA, "/steward", "deploy Acme Corp every thursday 15:00 checklist Pre-deploy")
+    await run(bot, clock, ny(3, 11, 15, 0))
+    await run(bot, clock, ny(3, 12, 14, 0))
+    day, hour = await copies(emulator)
+    channel = await emulator.dm_channel(DIEGO)
+
+    async def press(message: dict[str, Any], key: str) -> None:
+        block = next(b for b in message["blocks"] if str(b.get("block_id", "")).startswith("checklist:"))
+        result = await emulator.click_button(DIEGO, message_ts=message["ts"], channel=channel,
+                                            action_id="checklist_tick", block_id=block["block_id"],
+                                            fields={"selected_options": [{"value": key}]})
+        assert not result.timed_out
+
+    await asyncio.gather(press(day, "1"), press(hour, "2"))
+
+    async def settled() -> bool:
+        now_day, now_hour = await copies(emulator)
+        return ticked(now_day) == ["1", "2"] and ticked(now_hour) == ["1", "2"]
+
+    assert await eventually(settled, within=15)
+    assert await done(db_dsn) == ["1", "2"]
 
 
 async def test_a_stale_copy_changes_only_the_item_ticked(
