@@ -11,7 +11,8 @@ when a pool is given (several processes share the workspace), else a lock in thi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,4 +74,28 @@ async def replace_item(client: Any, channel: str, ts: str, block_id: str | None,
         if blocks == message["blocks"]:
             return False
         await (writer or client).chat_update(channel=channel, ts=ts, text=message.get("text") or line, blocks=blocks)
+        return True
+
+
+Blocks = list[dict[str, Any]]
+
+
+async def rewrite(client: Any, channel: str, ts: str, change: Callable[[Blocks], Blocks | Awaitable[Blocks]],
+                  *, text: str | None = None, pool: AsyncConnectionPool | None = None,
+                  seen: dict[str, Any] | None = None) -> bool:
+    """Rewrite the blocks of the message (``channel``, ``ts``) with ``change`` (its current blocks in, the new ones
+    out; a coroutine function too, e.g. one that reads the state to show, so it is read under the lock and the last
+    writer shows the latest state), reading the message back under its lock as :func:`replace_item` does, so two
+    changes to one message never undo each other. ``text``: the new fallback text (default: the message's own).
+    ``seen``: the message as a click carried it, used only when it cannot be read back. Returns whether the message
+    changed (False: gone, or ``change`` left it as it was)."""
+    async with message_lock(pool, channel, ts):
+        message = await current(client, channel, ts) or seen
+        if not (message and message.get("blocks")):
+            return False
+        changed = change(message["blocks"])
+        blocks = await changed if inspect.isawaitable(changed) else changed
+        if blocks == message["blocks"]:
+            return False
+        await client.chat_update(channel=channel, ts=ts, text=text or message.get("text") or "", blocks=blocks)
         return True

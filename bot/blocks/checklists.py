@@ -59,6 +59,29 @@ def checkbox_blocks(checklist: Checklist, completion: Completion) -> list[Block]
     return blocks
 
 
+def refreshed(blocks: Sequence[Block], checklist: Checklist, completion: Completion) -> list[Block]:
+    """``blocks`` (a message showing the checkboxes of ``completion``: its checklist DM, a deploy reminder carrying
+    them, a `/checklists`) with those checkboxes and the state line right after them rendered from ``completion`` as
+    it is now; every other block (a reminder's header, another checklist's checkboxes) unchanged. For the copies of a
+    checklist a tick elsewhere made stale (tester16b N1)."""
+    prefix = f"{BLOCK_PREFIX}:{completion.id}:"
+    fresh = {b["block_id"]: b for b in checkbox_blocks(checklist, completion)}
+    out: list[Block] = []
+    after_ours = False
+    for block in blocks:
+        block_id = str(block.get("block_id") or "")
+        if block_id.startswith(prefix):
+            out.append(fresh.get(block_id, block))
+            after_ours = True
+            continue
+        if after_ours and block.get("type") == "context":
+            out.append(context(state_line(checklist, completion)))
+        else:
+            out.append(block)
+        after_ours = False
+    return out
+
+
 def checklist_message(checklist: Checklist, completion: Completion, person: User | None = None) -> tuple[str, list[Block]]:
     """The DM: the checklist's name and date, its items as checkboxes, its state. At most 10 + 2 blocks."""
     name = markup.escape(checklist.name)
@@ -137,12 +160,18 @@ def added_text(checklist: Checklist, reaches: int | None = None) -> str:
 
 
 def sop_added_text(sop: Any) -> str:
-    """`/steward sop add`'s answer."""
+    """`/steward sop add`'s answer; when the SOP took a checklist's deploy schedules from another (``sop.replaced``),
+    it says which and what became of it (tester16b N7: a second SOP silently demoted the first)."""
     deploys = (" Deploy schedules using the checklist now record each deploy against it." if sop.trigger == "deploy"
                else " A deploy schedule that uses the checklist records at deploy time whether it was followed.")
+    replaced = ""
+    for name, became in getattr(sop, "replaced", ()):
+        replaced += (f"\n:information_source: It replaces “{markup.escape(name)}” at those deploys: " + (
+            "that SOP is now followed by hand (its records are kept)." if became == "by hand" else
+            "a deploy schedule made that one, so it is retired (its records are kept)."))
     return (f":white_check_mark: SOP “{markup.escape(sop.name)}” (`{sop.slug}`) added, followed with the checklist "
             f"“{markup.escape(sop.checklist_name or '?')}” ({counted(len(sop.steps), 'step')}).{deploys} "
-            "`/steward sops` lists them.")
+            "`/steward sops` lists them." + replaced)
 
 
 def sops_list(found: Sequence[Any]) -> str:

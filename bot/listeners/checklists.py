@@ -9,10 +9,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import message_edit
 from bot import slack_payloads as payload
 from bot.blocks import checklists as render
 from bot.deps import Deps
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.listeners.help import subcommands
 from bot.listeners.workspace import who
 from bot.services import calendar, checklists, sops, standup_settings
@@ -103,13 +104,30 @@ async def on_tick(ack: Any, body: dict[str, Any], client: Any, respond: Any, con
     ephemeral = bool(container.get("is_ephemeral"))
     channel, ts = (None, None) if ephemeral else payload.message_of(body)
     now = deps.now()
+    message = body.get("message") if isinstance(body.get("message"), dict) else None
+    shown = checklists.ticked_in(message.get("blocks") if message else None, block_id)
     async with deps.pool.connection() as conn:
-        checklist, completion = await checklists.tick(conn, org.id, user, block_id, selected, now,
+        checklist, completion = await checklists.tick(conn, org.id, user, block_id, selected, now, shown=shown,
                                                       channel_id=channel, ts=ts)
         today = await checklists.today_of(conn, org.id, user, now) if ephemeral else None
+        copies = await checklists.messages_showing(conn, org.id, completion)
+    if channel is not None and ts is not None and (channel, ts) not in copies:
+        copies.append((channel, ts))
+    # Every message showing these checkboxes (the checklist DM, the deploy reminders carrying them) now shows the
+    # state as recorded, read under each message's lock (two quick ticks on two copies: the last refresh shows
+    # both); its other blocks (a reminder's header) kept (tester16b N1).
+
+    async def fresh(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            async with deps.pool.connection() as conn:
+                now_done = await checklists.completion_by_id(conn, org.id, completion.id)
+        except NotFound:  # withdrawn meanwhile (its deploy removed): the message is left as it is
+            return blocks
+        return render.refreshed(blocks, checklist, now_done)
+
+    for where, at in copies:
+        await message_edit.rewrite(client, where, at, fresh, pool=deps.pool,
+                                   seen=message if (where, at) == (channel, ts) else None)
     if today is not None:
         text, blocks = render.today_blocks(today, await _asker_zone(deps, org.id, user.timezone))
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
-        return
-    text, blocks = render.checklist_message(checklist, completion, user)
-    await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)

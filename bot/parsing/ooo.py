@@ -16,6 +16,7 @@ from .holiday_names import following, named_holidays
 from .models import DateOrder, ParsedOoo
 from .text import sentences_of
 from .timebase import (
+    MON_ALT,
     WD_ALT,
     WEEKDAYS,
     add_months,
@@ -439,11 +440,27 @@ def unknown_holiday(text: str, *, now: datetime, tz: str, country: str | None) -
     return next((h.words for h in named_holidays(text, ctx.today, country) if h.first is None), None)
 
 
+# A bare day of the month ("/ooo 28th", "out 31st"): in an absence it means that day, as "the 28th" does (tester16b
+# N4: it fell back to today). Not one already after "the", a month name or a weekday ("Dec 28th", "Monday 28th":
+# their own rules read those), nor one in a range ("28th-29th").
+_BARE_ORDINAL = re.compile(
+    r"(?<![\w\-\u2013/.])(?<!\bthe\s)(?<!\bThe\s)(?<!\bTHE\s)(?P<d>\d{1,2}(?:st|nd|rd|th))\b(?!\s*[-\u2013])", _F)
+_BEFORE_BARE = re.compile(rf"(?:\b(?:{MON_ALT}|{WD_ALT})\.?,?|[-\u2013])\s*$", _F)
+
+
+def _bare_ordinals(text: str) -> str:
+    """``text`` with each bare day of the month said as "the <day>" (:data:`_BARE_ORDINAL`)."""
+    def the(m: re.Match[str]) -> str:
+        return m.group(0) if _BEFORE_BARE.search(text, 0, m.start()) else "the " + m["d"]
+    return _BARE_ORDINAL.sub(the, text)
+
+
 def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY",
               country: str | None = None) -> ParsedOoo | None:
     """Parse an out-of-office statement; None when the text states no absence.
 
-    Without a date the absence is today. Ranges: "Mon-Wed" / "sat-sun" (the next such days, today
+    Without a date the absence is today. A bare day of the month ("28th", "31st", "1st") is that day of this
+    month, or of the next when it is past, as "the 28th" is. Ranges: "Mon-Wed" / "sat-sun" (the next such days, today
     included; "next Mon-Wed" next week's), "20th-24th" / "from the 20th to the 24th" (this month, or
     the next when they are past), "Dec 20-24", "du 16 au 18 mars", "vom 16. bis 18. März". "next week"
     is Monday-Friday of next week, "this week" / "all week" today-Friday, "until X" today-X ("until
@@ -456,6 +473,7 @@ def parse_ooo(text: str, *, now: datetime, tz: str, date_order: DateOrder = "MDY
     Thursday") collapse to the span between the first and the last. The caller says what a span
     without a workday means (:mod:`bot.services.absences`).
     """
+    text = _bare_ordinals(text)
     ctx = make_ctx(now, tz, date_order, past_intent=bool(_PAST.search(text)))
     if not states_absence(text) and not _states_return(text, ctx):
         return None

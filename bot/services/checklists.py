@@ -19,9 +19,10 @@
   per person and date, whenever the job runs in [that time, the end of their day). A checklist sent and not finished
   by the end of the person's day (``due_by``: the midnight that ends the date on their clock) is recorded
   incomplete (``missed_at``) by the first run after it.
-* **Ticking** (:func:`tick`): a checkboxes ``block_actions`` sends the group's selected options; the group's items
-  become exactly those (idempotent), ``completed_at`` is set when every item is done and cleared when one is
-  unticked.
+* **Ticking** (:func:`tick`): a checkboxes ``block_actions`` sends the group's selected options; what changed
+  against the message's own ticks is applied (idempotent; an older copy never unticks what another copy ticked),
+  ``completed_at`` is set when every item is done and cleared when one is unticked, and every message showing the
+  same checkboxes is refreshed (:func:`messages_showing`).
 """
 
 from __future__ import annotations
@@ -477,16 +478,33 @@ def group_keys(items: Sequence[Item], group: int) -> list[str]:
     return [i.key for i in items[group * ITEMS_PER_BLOCK:(group + 1) * ITEMS_PER_BLOCK]]
 
 
+def ticked_in(blocks: Sequence[dict[str, Any]] | None, block_id: str) -> list[str] | None:
+    """The item keys the message's checkboxes block ``block_id`` showed ticked (its ``initial_options``: what
+    Steward last put there), from the message a ``block_actions`` payload carries; None when the message (or that
+    block) is not there (an ephemeral message: Slack sends none)."""
+    for block in blocks or ():
+        if block.get("block_id") == block_id:
+            return [str(o.get("value")) for e in block.get("elements") or []
+                    for o in e.get("initial_options") or [] if isinstance(o, dict)]
+    return None
+
+
 async def tick(conn: psycopg.AsyncConnection, org_id: int, actor: User, block_id: str, selected: Iterable[str],
-               now: datetime, *, channel_id: str | None = None, ts: str | None = None) -> tuple[Checklist, Completion]:
+               now: datetime, *, shown: Iterable[str] | None = None, channel_id: str | None = None,
+               ts: str | None = None) -> tuple[Checklist, Completion]:
     """A checkboxes group ticked: ``block_id`` is the group's (``checklist:<completion>:<group>``), ``selected`` the
-    values (item keys) Slack sent as its selected options. The group's items become exactly ``selected``; other
-    groups' ticks stay. ``completed_at`` becomes ``now`` when every item is done (kept when it already was) and NULL
-    when one is not. ``channel_id``/``ts``: the message ticked, recorded when the row has none yet. Idempotent (the
-    same ticks again change nothing). One transaction, the row locked (two quick ticks in two groups both count).
+    values (item keys) Slack sent as its selected options; ``shown``: the keys that message's group showed ticked
+    (:func:`ticked_in`). With ``shown``, only what the person changed is applied: items in ``selected`` and not in
+    ``shown`` become done, items in ``shown`` and not in ``selected`` undone, every other item keeps its state, so
+    ticking an older copy of the checklist (the 24-hour reminder's, while the 1-hour one holds newer ticks) never
+    unticks what was ticked elsewhere (tester16b N1). Without ``shown`` (an ephemeral `/checklists`, whose message
+    Slack does not send back), the group's items become exactly ``selected``. Other groups' ticks stay.
+    ``completed_at`` becomes ``now`` when every item is done (kept when it already was) and NULL when one is not.
+    ``channel_id``/``ts``: the message ticked, recorded when the row has none yet. Idempotent (the same ticks again
+    change nothing). One transaction, the row locked (two quick ticks on two copies both count).
 
     Raises InvalidInput (someone else's checklist; a value that is not one of the group's items) and NotFound."""
-    completion_id, group = _block_group(block_id)
+    completion_id, group_index = _block_group(block_id)
     async with conn.transaction():
         cur = conn.cursor(row_factory=class_row(Completion))
         await cur.execute(Q["checklist_completion_lock"], {"organization_id": org_id, "id": completion_id})
@@ -497,11 +515,15 @@ async def tick(conn: psycopg.AsyncConnection, org_id: int, actor: User, block_id
             raise InvalidInput("That checklist is someone else's to tick; `/checklists` shows yours.")
         checklist = await get(conn, org_id, row.checklist_id)
         items = checklist.item_list
-        shown = group_keys(items, group)
+        group = group_keys(items, group_index)
         chosen = {str(v) for v in selected}
-        if not chosen <= set(shown):
+        before = None if shown is None else {str(v) for v in shown}
+        if not chosen <= set(group) or (before is not None and not before <= set(group)):
             raise InvalidInput("That checkbox didn't carry what I put on it, so I did nothing. `/checklists` shows yours.")
-        done = (set(row.items_done) - set(shown)) | chosen
+        if before is None:
+            done = (set(row.items_done) - set(group)) | chosen
+        else:
+            done = (set(row.items_done) | (chosen - before)) - (before - chosen)
         ordered = [i.key for i in items if i.key in done]
         complete = len(ordered) == len(items)
         completed_at = (row.completed_at or now) if complete else None
@@ -509,6 +531,20 @@ async def tick(conn: psycopg.AsyncConnection, org_id: int, actor: User, block_id
             "organization_id": org_id, "id": row.id, "items_done": Jsonb(ordered), "completed_at": completed_at,
             "channel_id": channel_id, "ts": ts, "now": now})
     return checklist, await completion_by_id(conn, org_id, completion_id)
+
+
+async def messages_showing(conn: psycopg.AsyncConnection, org_id: int, completion: Completion) -> list[tuple[str, str]]:
+    """Every Slack message (channel id, ts) that shows the checkboxes of ``completion``: its checklist DM and each
+    deploy reminder sent with the same checkboxes (notification_deliveries sent to the person, whose payload holds
+    the block ``checklist:<completion>:0``). Oldest first, each once. So a tick on one copy refreshes the others
+    (tester16b N1)."""
+    rows = await (await conn.execute(Q["checklist_completion_messages"], {
+        "organization_id": org_id, "user_id": completion.user_id,
+        "block": Jsonb([{"block_id": f"{BLOCK_PREFIX}:{completion.id}:0"}])})).fetchall()
+    found = [(str(c), str(t)) for c, t in rows]
+    if completion.message_channel_id and completion.message_ts:
+        found.insert(0, (completion.message_channel_id, completion.message_ts))
+    return list(dict.fromkeys(found))
 
 
 # ---------------------------------------------------------------- the person's own (`/checklists`)

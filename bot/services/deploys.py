@@ -17,8 +17,10 @@ The job ``deploy-reminders`` (:func:`run_for_org`, every minute) for each upcomi
   last working day before it), and never in their quiet hours or a Slack status "away" (those are on their OWN clock even
   when the team's clock sets the working day: the reminder goes just before they begin). A reminder that could only
   reach them after the deploy is not sent. Its words give the deploy's date and time (and the member's own wall time),
-  never "in N hours". When several reminders are due at one run, only the latest is sent (a deploy added 30
-  minutes ahead gets one reminder, not two); one moved onto or before the previous one's instant is not sent twice.
+  with "today" or "tomorrow" when that is true on their clock when it reaches them, never "in N hours" nor "24 hours
+  ahead" (a reminder moved or held is not that far ahead: tester16b N5). When several reminders are due at one run,
+  only the latest is sent (a deploy added 30 minutes ahead gets one reminder, not two); one moved onto or before the
+  previous one's instant is not sent twice.
   A member on leave (an absence covering D's date in their own zone) gets nothing and is not counted.
 * The SOP record: at D, one ``sop_records`` row (user_id NULL, recorded_at = D) for the deploy's SOP (the SOP tied to
   its checklist by `/steward sop add`, else one the schedule made, trigger 'deploy'): compliant when every expected
@@ -31,6 +33,11 @@ The job ``deploy-reminders`` (:func:`run_for_org`, every minute) for each upcomi
   assigned member out, warns the same people once.
 
 Every message has a dedupe key (deploy id, D, what, whom), so repeated runs send each once.
+
+Deploys that would collide are refused when added (:func:`clash`, tester16b N2): one at the same instant as another of
+the client's (whatever the recurrences or zones), and one on the same date as another of the client's with the same
+checklist. The second is refused rather than keyed apart because a member's checklist is one row per checklist, person
+and date (checklist_completions' unique key): two deploys that day would share one set of ticks.
 """
 
 from __future__ import annotations
@@ -229,6 +236,63 @@ async def upcoming(conn: psycopg.AsyncConnection, org_id: int, *, client_id: int
     return [Deploy(int(r[0]), int(r[1]), r[2], Recurrence.from_json(r[3], r[4]), r[5], r[6], r[7], r[8]) for r in rows]
 
 
+# How far ahead two schedules are compared for deploys that coincide: a year covers every weekday and both DST
+# changes of any zone.
+CLASH_HORIZON = timedelta(days=366)
+
+
+def occurrences(recurrence: Recurrence, after: datetime, until: datetime) -> list[datetime]:
+    """The deploy instants (UTC) of ``recurrence`` strictly after ``after`` and at or before ``until`` (aware)."""
+    found: list[datetime] = []
+    at = recurrence.next_after(after)
+    while at is not None and at <= until:
+        found.append(at)
+        at = recurrence.next_after(at)
+    return found
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A deploy of an existing schedule the new one would collide with: ``same_instant`` (both at ``at``: every
+    reminder twice, two SOP records) or else on the same date with the same checklist (``at`` the existing one's)."""
+
+    existing: Deploy
+    at: datetime
+    same_instant: bool
+
+
+def clash(recurrence: Recurrence, checklist_id: int | None, existing: Sequence[Deploy], now: datetime,
+          horizon: timedelta = CLASH_HORIZON) -> Clash | None:
+    """The first collision, within ``horizon`` after ``now`` (aware), between the deploys of ``recurrence`` (a new
+    schedule of a client, with checklist ``checklist_id``) and those of ``existing`` (the client's active schedules):
+    the same instant, whatever the recurrences and zones say (a one-off on the day of a weekly one, `15:00
+    Europe/London` and `10:00` New York: tester16b N2); or, both with the same checklist, the same date (each in its
+    schedule's zone, as the checklist's for_date is): a person gets one checklist per checklist and date
+    (checklist_completions), so the two deploys would share one set of ticks and one would be judged on the other's.
+    None when they never collide."""
+    until = now + horizon
+    mine = occurrences(recurrence, now, until)
+    if not mine:
+        return None
+    first: Clash | None = None
+    for deploy in existing:
+        theirs = occurrences(deploy.recurrence, now, until)
+        same = sorted(set(mine) & set(theirs))
+        if same:
+            found = Clash(deploy, same[0], True)
+        elif checklist_id is not None and deploy.checklist_id == checklist_id:
+            my_days = {calendar.local_date(t, recurrence.timezone) for t in mine}
+            shared = [t for t in theirs if calendar.local_date(t, deploy.recurrence.timezone) in my_days]
+            if not shared:
+                continue
+            found = Clash(deploy, shared[0], False)
+        else:
+            continue
+        if first is None or found.at < first.at:
+            first = found
+    return first
+
+
 async def _refuse(conn: psycopg.AsyncConnection, org_id: int, actor: User, message: str, **details: object) -> Exception:
     return await client_service.refused(conn, org_id, actor, "deploy", message, **details)
 
@@ -255,7 +319,9 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
     """Add a deploy schedule (see the module notes for the words). Raises NotFound for an unknown client,
     PermissionDenied (logged) for anyone but an admin or a manager assigned to the client, InvalidInput (logged as
     ``deploy.refused``; nothing written) for a schedule that does not parse (naming the part), an unknown checklist,
-    a one-off deploy not after ``now``, or one the client already has (same recurrence and zone: tester16 F5)."""
+    a one-off deploy not after ``now``, one the client already has (same recurrence and zone: tester16 F5), one with
+    a deploy at the same instant as one of the client's (tester16b N2), or one on the same date as one of the client's
+    with the same checklist (they would share its ticks): :func:`clash`."""
     client = await require_client(conn, org_id, client_words, actor=actor, action="deploy")
     await client_service.require_manager_of(conn, org_id, actor, client, "deploy.add", "schedule its deploys")
     rhythm = await rhythm_of(conn, org_id)
@@ -285,6 +351,24 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, client_wo
             raise await _refuse(conn, org_id, actor, f"I don't know a checklist called `{markup.escape(request.checklist_name[:60])}`. "
                                 f"Checklists: {known}. Nothing was added.", checklist=request.checklist_name)
         checklist_id, checklist_name, checklist_items = int(row[0]), row[1], row[2]
+    collides = clash(request.recurrence, checklist_id, await upcoming(conn, org_id, client_id=client.id), now)
+    if collides is not None:
+        theirs = collides.existing
+        local = collides.at.astimezone(ZoneInfo(theirs.recurrence.timezone))
+        weekday = theirs.recurrence.weekday
+        again = f", every {WEEKDAYS[weekday].title()}" if weekday is not None else ""
+        said = f"{local:%a %d %b %Y} at {local:%H:%M} ({theirs.recurrence.timezone}{again})"
+        if collides.same_instant:
+            why = (f"*{markup.mrkdwn(client.name)}* already deploys at that moment: {said}. Two deploys at one instant "
+                   "would remind everyone twice and record the deploy twice. Nothing was added; to change it, "
+                   f"`/steward deploy {client.name} remove` and add it again.")
+        else:
+            why = (f"*{markup.mrkdwn(client.name)}* already deploys that day with checklist "
+                   f"*{markup.mrkdwn(str(checklist_name))}*: {said}. Each member gets one checklist per date, so the "
+                   "two deploys would share one set of ticks. Nothing was added; give this deploy another checklist, "
+                   "or none.")
+        raise await _refuse(conn, org_id, actor, why, words=when_words, clash_with=theirs.schedule_id,
+                            at=collides.at.isoformat(), same_instant=collides.same_instant)
     async with conn.transaction():
         if checklist_id is not None:
             sop_id = await _deploy_sop(conn, org_id, actor, checklist_id, str(checklist_name), checklist_items, now)
@@ -448,11 +532,6 @@ def _all_public_holiday(rhythm: calendar.Rhythm, members: Sequence[User], people
     return bool(members) and all(why(m) == SOURCE_HOLIDAY for m in members)
 
 
-def _lead_words(lead: timedelta) -> str:
-    hours = int(lead.total_seconds() // 3600)
-    return "24 hours" if hours == 24 else f"{hours} hour" + ("s" if hours != 1 else "")
-
-
 def reminders_said(ahead: timedelta) -> str:
     """What a new schedule's answer says of its first deploy's reminders, ``ahead`` being how far away it is: a deploy
     less than a day (an hour) away gets only the reminders still ahead of it (tester16 #15)."""
@@ -464,19 +543,30 @@ def reminders_said(ahead: timedelta) -> str:
     return "Its members get reminders 24 hours and 1 hour before."
 
 
-def reminder_text(deploy: Deploy, lead: timedelta, member_zone: str) -> str:
-    """A reminder's words: which reminder it is (``lead`` before the deploy) and the deploy's instant as a date and
-    time, never "in N hours" (a DM can wait out quiet hours: tester16 F2), in the schedule's zone and, when the
-    member's own zone (IANA name) shows another wall time, theirs too ("15:00 America/New_York (21:00 your time,
-    Europe/Berlin)")."""
+def _relative_day(day: date, today: date) -> str:
+    """"today" / "tomorrow" when ``day`` is that on the reader's clock, else ""."""
+    return {0: "today", 1: "tomorrow"}.get((day - today).days, "")
+
+
+def reminder_text(deploy: Deploy, member_zone: str, send_at: datetime) -> str:
+    """A reminder's words, true whenever it arrives: no "24 hours ahead" / "1 hour ahead" (a reminder moved to the last
+    working moment, held through quiet hours or sent late by a job that did not run is not that far ahead: tester16b
+    N5), and never "in N hours" (tester16 F2). The deploy's instant as a date and time in the schedule's zone and,
+    when the member's own zone (IANA name) shows another wall time, theirs too ("Thu 03 Dec at 15:00
+    (America/New_York), 21:00 your time (Europe/Berlin)"), preceded by "today" or "tomorrow" when that is what the
+    deploy's date is on the member's clock at ``send_at`` (aware: when the DM will reach them, the caller's now or
+    the first instant they can be reached)."""
     zone = deploy.recurrence.timezone
     there = deploy.at.astimezone(ZoneInfo(zone))
     when = f"{there:%a %d %b} at {there:%H:%M} ({zone})"
-    mine = deploy.at.astimezone(calendar.zone(member_zone))
+    own = calendar.zone(member_zone)
+    mine = deploy.at.astimezone(own)
     if mine.replace(tzinfo=None) != there.replace(tzinfo=None):
         day = "" if mine.date() == there.date() else f"{mine:%a} "
         when += f", {day}{mine:%H:%M} your time ({member_zone})"
-    return f"Deploy reminder, {_lead_words(lead)} ahead: the {markup.mrkdwn(deploy.client_name)} deploy is {when}."
+    relative = _relative_day(mine.date(), send_at.astimezone(own).date())
+    return (f"Deploy reminder: the {markup.mrkdwn(deploy.client_name)} deploy is "
+            f"{relative + ', ' if relative else ''}{when}.")
 
 
 @dataclass(frozen=True)
@@ -641,7 +731,7 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                 reach = calendar.reachable_from(rhythm, them, now, before=deploy.at)
                 if reach is None:
                     continue
-                text = reminder_text(deploy, lead, calendar.own_zone(rhythm, them))
+                text = reminder_text(deploy, calendar.own_zone(rhythm, them), max(now, reach))
                 key = _key(deploy, f"remind{int(lead.total_seconds() // 60)}m", member)
                 sent = await _remind(conn, org_id, deploy, member, text, key, lead, now, hold_until=reach)
                 if sent is not None:
@@ -657,7 +747,10 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                     if r[0] is not None}
                 result = compliance(items, expected, done_by, nobody="every assigned member was out" if members
                                     else "the client has no assigned members")
+                late = ""
                 if now - deploy.at > LATE_RECORD:
+                    late = (f"Recorded late, at {now:%Y-%m-%d %H:%M} UTC (the job did not run at the deploy's time): "
+                            "ticks made until then count.")
                     result = Compliance(result.compliant, result.steps_done, f"{result.notes} Recorded late, at "
                                         f"{now:%Y-%m-%d %H:%M} UTC: the job did not run at the deploy's time.")
                 made = await (await conn.execute(Q["deploy_sop_record_insert"], {
@@ -672,7 +765,8 @@ async def run_for_org(conn: psycopg.AsyncConnection, org_id: int, now: datetime)
                         if await notify(conn, organization_id=org_id, kind="deploy_noncompliant",
                                         dedupe_key=_key(deploy, "noncompliant", person),
                                         text=f":warning: The {label} went ahead with its checklist "
-                                             f"*{markup.mrkdwn(deploy.checklist_name or '')}* not done:\n{missing}",
+                                             f"*{markup.mrkdwn(deploy.checklist_name or '')}* not done:\n{missing}"
+                                             + (f"\n_{late}_" if late else ""),
                                         targets=[Target.dm(person.slack_id)], now=now, user_id=person.id) is not None:
                             counts["non_compliant_told"] += 1
             await conn.execute(Q["deploy_schedule_advance"], {

@@ -502,6 +502,15 @@ def out_days(days: Iterable[DayRecord]) -> list[date]:
     return [d.day for d in days if not d.working and d.away is not None]
 
 
+def away_days(data: PeriodData, who: int | None = None) -> frozenset[tuple[int, date]]:
+    """(user id, date) of each day a person (``who``; None: everyone) was away (leave, their public holiday, a whole-day away status), by the
+    team's date and their own: a checklist sent for such a day (sent before they went on leave) is not counted
+    against them (tester16b N8)."""
+    people = data.days.items() if who is None else [(who, data.days.get(who, []))]
+    return frozenset((user_id, day) for user_id, days in people for d in days
+                     if not d.working and d.away is not None for day in (d.day, d.person_day))
+
+
 def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple[float | None, str | None]]:
     """Every KPI's (value, note) for one person (``who``) or the team (None)."""
     def mine(user_id: int | None) -> bool:
@@ -513,6 +522,7 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
     else:
         day_records = data.days.get(who, [])
     sub = submission_rate(day_records)
+    away = away_days(data, who) if data.checklists else frozenset()
     values: dict[str, tuple[float | None, str | None]] = {
         SUBMISSION_RATE: (sub, None if sub is not None else "no updates were asked in that period"),
         ON_TIME_RATE: _noted(on_time_rate([t for t in data.due if mine(t.user_id)], now=now, tz=tz), "nothing was due"),
@@ -521,7 +531,8 @@ def _values(data: PeriodData, who: int | None, now: datetime) -> dict[str, tuple
             [b for b in data.blockers if mine(b.user_id)], data.rhythm, data.calendar_people),
             _no_blocker_resolved(open_blocker_bound(data, who, now))),
         WEIGHTED_THROUGHPUT: (weighted_throughput(t for t in data.done if mine(t.user_id)), None),
-        CHECKLIST_COMPLIANCE: checklist_compliance([c for c in data.checklists if mine(c.user_id)],
+        CHECKLIST_COMPLIANCE: checklist_compliance([c for c in data.checklists if mine(c.user_id)
+                                                    and (c.user_id, c.day) not in away],
                                                    exist=data.checklists_exist, now=now, rhythm=data.rhythm),
         SOP_COMPLIANCE: sop_compliance(sop_records_of(data.sops, who), exist=data.sops_exist),
         INTERVENTIONS: (count_for(data.credited, who), None),

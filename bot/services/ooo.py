@@ -93,12 +93,19 @@ async def record(conn: psycopg.AsyncConnection, org_id: int, user: User, start: 
     ``source`` (``manual``: `/ooo`; ``parsed``: what they wrote, at ``channel_id`` / ``ts``), as of ``now`` (aware),
     and, in the same transaction, recompute when the next rung of their open blockers and overdue tasks is due: their
     ladders' clocks pause for those days (issue 13; :func:`bot.services.escalation_sweep.reschedule_person`, as
-    :func:`withdraw` does when it is taken back). Returns the ``ooo_records`` id."""
+    :func:`withdraw` does when it is taken back). Returns the ``ooo_records`` id. The same `/ooo` again (``manual``,
+    an active manual record of exactly these days exists) records nothing and returns that record's id (tester16b
+    N4: two identical rows)."""
     from bot.services import escalation_sweep  # it reads the people calendar through this module
 
     if end < start:
         start, end = end, start
     async with conn.transaction():
+        if source == "manual":
+            same = await (await conn.execute(Q["ooo_same_manual"], {
+                "organization_id": org_id, "user_id": user.id, "start_date": start, "end_date": end})).fetchone()
+            if same is not None:
+                return int(same[0])
         row = await (await conn.execute(Q["ooo_insert"], {
             "organization_id": org_id, "user_id": user.id, "start_date": start, "end_date": end,
             "reason": reason.strip()[:REASON_MAX] if reason and reason.strip() else None, "source": source,

@@ -130,6 +130,21 @@ async def team_trend(conn: psycopg.AsyncConnection, org_id: int, period: Period,
     return await kpis.mean_trend(conn, org_id, [u.id for u in people], periods=chart.PERIODS, until=period.end)
 
 
+# The figures a one-person report takes from the person's own rather than the group's: a deploy's SOP record counts
+# for them as "did their part" (kpis.sop_records_of), not as the whole deploy's result (tester16b N3).
+OWN_PART_KPIS = (kpis.CHECKLIST_COMPLIANCE, kpis.SOP_COMPLIANCE)
+
+
+def own_part(figures: kpis.Figures, ids: Sequence[int]) -> kpis.Figures:
+    """``figures`` as a report about ``ids`` shows them: for one person, their own figures (:data:`OWN_PART_KPIS`) in
+    place of the group's, so `/report weekly @Lena` says whether Lena did her part of each deploy; for several people,
+    unchanged."""
+    if len(ids) != 1 or ids[0] not in figures.people:
+        return figures
+    mine = figures.people[ids[0]]
+    return replace(figures, team={**figures.team, **{k: mine[k] for k in OWN_PART_KPIS if k in mine}})
+
+
 async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *, audience: Audience,
                   subject: User | None, people: Sequence[User], now: datetime, ai: Any = None,
                   with_chart: bool = True) -> Report:
@@ -144,6 +159,7 @@ async def compose(conn: psycopg.AsyncConnection, org_id: int, period: Period, *,
     rhythm = await standup_settings.rhythm_of(conn, org_id)
     ids = [u.id for u in people]
     figures = await kpis.compute(conn, org_id, since=period.start, until=period.end, now=now, user_ids=ids)
+    figures = own_part(figures, ids)
     names = {u.id: u.display_name for u in people}
     on_leave = [f"{names[uid]} ({len(days)} day{'s' if len(days) != 1 else ''} out)"
                 for uid, days in sorted(figures.out.items()) if days and uid in names]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +51,9 @@ class Sop:
     checklist_name: str | None
     version: int
     created_at: datetime
+    # Filled by :func:`add` only: the SOPs this one took the checklist's deploy schedules from, as (name, what became
+    # of it: "retired" for one a schedule made, "by hand" for one an admin named), so the answer says so (tester16b N7).
+    replaced: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,8 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
     PermissionDenied (logged), InvalidInput (unreadable, a name taken; logged as ``checklist.refused``), NotFound (an
     unknown checklist). Active deploy schedules that already use the checklist record their next deploys against the
     new SOP (its trigger becomes 'deploy'); the SOP they used before, when nothing uses it now, is retired if a schedule
-    made it ("Deploy: <checklist>", its records kept: tester16 F12) or goes back to 'manual' if an admin named it.
-    Audit-logged (``sop.added``); one transaction."""
+    made it ("Deploy: <checklist>", its records kept: tester16 F12) or goes back to 'manual' if an admin named it;
+    the returned SOP's ``replaced`` names them, for the answer (tester16b N7). Audit-logged (``sop.added``); one transaction."""
     await security.require_admin(conn, organization_id=org_id, actor=actor, action="sop.add")
     try:
         name, checklist_name = parse_add(text)
@@ -123,6 +126,7 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
                                        f"There's already an SOP called “{markup.escape(taken[0])}” (`{slug}`). "
                                        "Pick another name.", slug=slug)
     steps = [{"key": i.key, "text": i.text} for i in checklist.item_list]
+    names = {s.id: s.name for s in await list_sops(conn, org_id)}
     async with conn.transaction():
         row = await (await conn.execute(Q["sop_insert"], {
             "organization_id": org_id, "slug": slug, "name": name, "steps": Jsonb(steps), "trigger": "manual",
@@ -143,7 +147,8 @@ async def add(conn: psycopg.AsyncConnection, org_id: int, actor: User, text: str
                                                              "deploy_schedules": [int(r[0]) for r in moved],
                                                              "sops_retired": [int(r[0]) for r in rested if not r[1]],
                                                              "sops_by_hand": [int(r[0]) for r in rested if r[1]]}, now=now)
-    return next(s for s in await list_sops(conn, org_id) if s.id == int(row[0]))
+    added = next(s for s in await list_sops(conn, org_id) if s.id == int(row[0]))
+    return replace(added, replaced=tuple((names.get(int(r[0]), "?"), "by hand" if r[1] else "retired") for r in rested))
 
 
 async def use_for_deploy(conn: psycopg.AsyncConnection, org_id: int, sop_id: int, now: datetime) -> None:

@@ -87,12 +87,16 @@ WHERE c.organization_id = %(organization_id)s AND c.user_id = %(user_id)s AND c.
 ORDER BY c.for_date, c.id
 
 -- name: checklist_completions_close
--- The day-close: sent checklists not finished by their due_by are recorded incomplete, once.
-UPDATE checklist_completions
+-- The day-close: sent checklists not finished by their due_by are recorded incomplete, once. Not one whose person
+-- went on leave for that date after it was sent (an active ooo_records row covers for_date: tester16b N8).
+UPDATE checklist_completions c
 SET missed_at = %(now)s, updated_at = %(now)s
-WHERE organization_id = %(organization_id)s AND missed_at IS NULL AND due_by <= %(now)s
-  AND (completed_at IS NULL OR completed_at > due_by)
-RETURNING id, checklist_id, user_id, for_date
+WHERE c.organization_id = %(organization_id)s AND c.missed_at IS NULL AND c.due_by <= %(now)s
+  AND (c.completed_at IS NULL OR c.completed_at > c.due_by)
+  AND NOT EXISTS (SELECT 1 FROM ooo_records o
+                  WHERE o.organization_id = c.organization_id AND o.user_id = c.user_id AND o.cancelled_at IS NULL
+                    AND c.for_date BETWEEN o.start_date AND o.end_date)
+RETURNING c.id, c.checklist_id, c.user_id, c.for_date
 
 -- name: checklist_completions_fill_messages
 -- Where each sent checklist's DM is in Slack (channel, ts), from its delivery, once known.
@@ -128,3 +132,13 @@ SELECT name FROM sops WHERE organization_id = %(organization_id)s AND slug = %(s
 -- name: sop_set_trigger
 UPDATE sops SET trigger = %(trigger)s, updated_at = %(now)s
 WHERE organization_id = %(organization_id)s AND id = %(id)s
+
+-- name: checklist_completion_messages
+-- The sent messages to the person whose blocks show a completion's checkboxes (its checklist DM, deploy reminders
+-- carrying the same checkboxes), oldest first. %(block)s: '[{"block_id": "checklist:<completion>:0"}]'.
+SELECT d.slack_channel_id, d.slack_ts
+FROM notifications n JOIN notification_deliveries d ON d.organization_id = n.organization_id AND d.notification_id = n.id
+WHERE n.organization_id = %(organization_id)s AND n.recipient_id = %(user_id)s
+  AND n.payload -> 'blocks' @> %(block)s
+  AND d.status = 'sent' AND d.slack_ts IS NOT NULL AND d.slack_channel_id IS NOT NULL
+ORDER BY d.sent_at, d.id

@@ -345,6 +345,13 @@ VALUES (%(organization_id)s, %(user_id)s, %(start_date)s, %(end_date)s, %(reason
         %(source_ts)s, %(created_by)s)
 RETURNING id
 
+-- name: ooo_same_manual
+-- An active `/ooo` record of the person for exactly these days (the same `/ooo` sent again is not a second record).
+SELECT id FROM ooo_records
+WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s AND source = 'manual' AND cancelled_at IS NULL
+  AND start_date = %(start_date)s AND end_date = %(end_date)s
+ORDER BY id LIMIT 1
+
 -- name: ooo_of_user
 SELECT id, start_date, end_date, reason, source, cancelled_at
 FROM ooo_records

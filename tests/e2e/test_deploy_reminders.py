@@ -99,7 +99,7 @@ async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
     assert (await run(bot, clock, ny(3, 11, 15, 0)))["reminders"] == 2  # -24 h
     assert (await run(bot, clock, ny(3, 11, 15, 1)))["reminders"] == 0  # once
     for who in (DIEGO, NINA):
-        assert len(await dms(emulator, who, "24 hours ahead")) == 1
+        assert len(await dms(emulator, who, "Deploy reminder: the Acme Corp deploy is tomorrow, Thu 12 Mar at 15:00")) == 1
         assert len(await dms(emulator, who, "Run the tests")) >= 1  # the checklist, as checkboxes
     assert not await dms(emulator, SAM, "deploy") and not await dms(emulator, SAM, "Run the tests")
 
@@ -108,7 +108,7 @@ async def test_thursday_deploy_reminders_sop_record_and_manager_told_once(
 
     assert (await run(bot, clock, ny(3, 12, 14, 0)))["reminders"] == 2  # -1 h
     for who in (DIEGO, NINA):
-        [hour] = await dms(emulator, who, "1 hour ahead")
+        [hour] = await dms(emulator, who, "Deploy reminder: the Acme Corp deploy is today, Thu 12 Mar at 15:00")
         assert "checkboxes" in str(hour["blocks"])
     assert (await run(bot, clock, ny(3, 12, 14, 30)))["reminders"] == 0
 
@@ -165,12 +165,15 @@ async def test_a_member_far_from_the_teams_clock_gets_each_reminder_before_the_d
 
     assert (await run(bot, clock, ny(3, 11, 10, 28)))["reminders"] == 0
     assert (await run(bot, clock, ny(3, 11, 10, 29)))["reminders"] == 1  # -24 h, at her Wed 19:59
-    [day] = await dms(emulator, PRIYA, "24 hours ahead")
-    assert "Thu 12 Mar at 15:00 (America/New_York), Fri 00:30 your time (Asia/Kolkata)" in day["text"], day["text"]
+    [day] = await dms(emulator, PRIYA, "Deploy reminder")
+    # Sent on her Wednesday evening: the deploy is her Friday, so neither "today" nor "tomorrow" (tester16b N5).
+    assert day["text"].startswith("Deploy reminder: the Acme Corp deploy is Thu 12 Mar at 15:00 (America/New_York), "
+                                  "Fri 00:30 your time (Asia/Kolkata)."), day["text"]
     assert (await run(bot, clock, ny(3, 11, 15, 0)))["reminders"] == 0
     assert (await run(bot, clock, ny(3, 12, 10, 28)))["reminders"] == 0
     assert (await run(bot, clock, ny(3, 12, 10, 29)))["reminders"] == 1  # -1 h, at her Thu 19:59
-    assert len(await dms(emulator, PRIYA, "1 hour ahead")) == 1
+    [hour] = await dms(emulator, PRIYA, "deploy is tomorrow, Thu 12 Mar at 15:00")  # her Thursday 19:59
+    assert "Fri 00:30 your time (Asia/Kolkata)" in hour["text"], hour["text"]
     assert (await run(bot, clock, ny(3, 12, 14, 0)))["reminders"] == 0
     async with bot.pool.connection() as conn:
         held = await (await conn.execute(
@@ -241,3 +244,7 @@ async def test_a_deploy_nobody_could_check_is_not_compliant(
                      "at the deploy's time.")
     [told] = await dms(emulator, MAYA, "Thu 19 Mar")
     assert f"<@{SAM}>: never got the checklist" in told["text"]
+    # tester16b N8: the admin's DM says the record is late too, not only sop_records.notes.
+    assert "Recorded late, at 2026-03-19 22:00 UTC (the job did not run at the deploy's time)" in told["text"], told
+    [first_told] = [m for m in await dms(emulator, MAYA, "Thu 12 Mar") if "went ahead" in m["text"]]
+    assert "Recorded late" not in first_told["text"]  # recorded on time

@@ -115,6 +115,19 @@ def test_in_three_days_is_a_start_not_a_length() -> None:
     assert parse_ooo("I'm out in 3 days", now=NOW, tz=NY) == ParsedOoo(date(2026, 3, 14), date(2026, 3, 14), None)
 
 
+@pytest.mark.parametrize(("text", "day"), [
+    ("out 28th", date(2026, 3, 28)), ("I'm out 31st", date(2026, 3, 31)), ("ooo 1st", date(2026, 4, 1)),
+    ("out on 20th.", date(2026, 3, 20)), ("off from 16th to 18th", date(2026, 3, 16)),
+    ("out Mar 28th", date(2026, 3, 28)), ("out Monday 16th", date(2026, 3, 16)), ("out 28th March", date(2026, 3, 28)),
+])
+def test_a_bare_day_of_the_month_is_that_day_not_today(text: str, day: date) -> None:
+    """tester16b N4: "out 28th" read as today; it is the 28th, like "the 28th" (the 1st is past: April's)."""
+    parsed = parse_ooo(text, now=NOW, tz=NY)
+    assert parsed is not None and parsed.start_date == day, parsed
+    assert parse_ooo("off 16th-18th", now=NOW, tz=NY) == ParsedOoo(date(2026, 3, 16), date(2026, 3, 18), None)
+    assert as_statement("28th") == "I'm out 28th"
+
+
 def test_past_weekday_range() -> None:
     assert parse_ooo("I was out Mon-Tue", now=NOW, tz=NY) == ParsedOoo(date(2026, 3, 9), date(2026, 3, 10), None)
 

@@ -119,14 +119,31 @@ def test_reminders_never_fall_in_the_members_own_quiet_hours() -> None:
 def test_reminder_words_give_the_deploy_time_and_the_members_own() -> None:
     deploy = deploys.Deploy(1, 1, "Acme Corp", deploys.Recurrence(time(15, 0), "America/New_York", weekday=3),
                             datetime(2026, 12, 3, 20, 0, tzinfo=UTC), None, None, None)
-    words = deploys.reminder_text(deploy, timedelta(hours=24), "Europe/Berlin")
-    assert words == ("Deploy reminder, 24 hours ahead: the Acme Corp deploy is Thu 03 Dec at 15:00 (America/New_York), "
+    words = deploys.reminder_text(deploy, "Europe/Berlin", datetime(2026, 12, 2, 20, 0, tzinfo=UTC))
+    assert words == ("Deploy reminder: the Acme Corp deploy is tomorrow, Thu 03 Dec at 15:00 (America/New_York), "
                      "21:00 your time (Europe/Berlin).")
     assert "is in" not in words
-    assert deploys.reminder_text(deploy, timedelta(hours=1), "America/New_York") == \
-        "Deploy reminder, 1 hour ahead: the Acme Corp deploy is Thu 03 Dec at 15:00 (America/New_York)."
-    tokyo = deploys.reminder_text(deploy, timedelta(hours=1), "Asia/Tokyo")
-    assert tokyo.endswith("Fri 05:00 your time (Asia/Tokyo).")
+    assert deploys.reminder_text(deploy, "America/New_York", datetime(2026, 12, 3, 19, 0, tzinfo=UTC)) == \
+        "Deploy reminder: the Acme Corp deploy is today, Thu 03 Dec at 15:00 (America/New_York)."
+    tokyo = deploys.reminder_text(deploy, "Asia/Tokyo", datetime(2026, 12, 3, 10, 59, tzinfo=UTC))  # her Thu 19:59
+    assert tokyo == ("Deploy reminder: the Acme Corp deploy is tomorrow, Thu 03 Dec at 15:00 (America/New_York), "
+                     "Fri 05:00 your time (Asia/Tokyo).")
+
+
+def test_reminder_words_are_true_when_the_reminder_arrives() -> None:
+    """tester16b N5: no "24 hours ahead" / "1 hour ahead" on a reminder moved or held: a Friday 07:00 New York deploy's
+    reminder held to 08:00 London (the deploy is 12:00 there) says "today"; a Monday deploy's reminder sent on Friday
+    says neither "today" nor "tomorrow"."""
+    friday = deploys.Deploy(1, 1, "Acme Corp", deploys.Recurrence(time(7, 0), "America/New_York", weekday=4),
+                            datetime(2026, 12, 4, 12, 0, tzinfo=UTC), None, None, None)
+    held = deploys.reminder_text(friday, "Europe/London", datetime(2026, 12, 4, 8, 0, tzinfo=UTC))
+    assert held == ("Deploy reminder: the Acme Corp deploy is today, Fri 04 Dec at 07:00 (America/New_York), "
+                    "12:00 your time (Europe/London).")
+    assert "ahead" not in held and "hour" not in held
+    monday = deploys.Deploy(1, 1, "Acme Corp", deploys.Recurrence(time(10, 0), "America/New_York", weekday=0),
+                            datetime(2026, 12, 28, 15, 0, tzinfo=UTC), None, None, None)
+    early = deploys.reminder_text(monday, "America/New_York", datetime(2026, 12, 25, 22, 0, tzinfo=UTC))
+    assert early == "Deploy reminder: the Acme Corp deploy is Mon 28 Dec at 10:00 (America/New_York)."
 
 
 def test_nobody_doing_the_checklist_is_never_compliant() -> None:
