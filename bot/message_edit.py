@@ -57,45 +57,40 @@ async def current(client: Any, channel: str, ts: str, *, strict: bool = False) -
     return found if found.get("ts") == ts else None
 
 
-async def replace_item(client: Any, channel: str, ts: str, block_id: str | None, line: str, *,
-                       pool: AsyncConnectionPool | None = None, seen: dict[str, Any] | None = None,
-                       writer: Any = None, strict: bool = False) -> bool:
-    """Replace the block ``block_id`` (an item's buttons) of the message (``channel``, ``ts``) by ``line`` as a
-    context line (:func:`bot.blocks.kit.replace_block`), reading the message back under its lock. ``seen``: the
-    message as a click carried it, used only when it cannot be read back. ``writer``: the client that sends
-    chat.update (default ``client``; the dispatcher's rate-limited poster); ``strict``: a Slack error reading it
-    back is raised (:func:`current`). Returns whether the message changed: False when it is gone, or no longer has
-    that block (changed meanwhile)."""
-    async with message_lock(pool, channel, ts):
-        message = await current(client, channel, ts, strict=strict) or seen
-        if not (message and message.get("blocks")):
-            return False
-        blocks = replace_block(message["blocks"], block_id, line)
-        if blocks == message["blocks"]:
-            return False
-        await (writer or client).chat_update(channel=channel, ts=ts, text=message.get("text") or line, blocks=blocks)
-        return True
-
-
 Blocks = list[dict[str, Any]]
 
 
 async def rewrite(client: Any, channel: str, ts: str, change: Callable[[Blocks], Blocks | Awaitable[Blocks]],
                   *, text: str | None = None, pool: AsyncConnectionPool | None = None,
-                  seen: dict[str, Any] | None = None) -> bool:
+                  seen: dict[str, Any] | None = None, writer: Any = None, strict: bool = False,
+                  default_text: str = "") -> bool:
     """Rewrite the blocks of the message (``channel``, ``ts``) with ``change`` (its current blocks in, the new ones
     out; a coroutine function too, e.g. one that reads the state to show, so it is read under the lock and the last
-    writer shows the latest state), reading the message back under its lock as :func:`replace_item` does, so two
-    changes to one message never undo each other. ``text``: the new fallback text (default: the message's own).
-    ``seen``: the message as a click carried it, used only when it cannot be read back. Returns whether the message
-    changed (False: gone, or ``change`` left it as it was)."""
+    writer shows the latest state), reading the message back (:func:`current`) under its lock, so two changes to
+    one message never undo each other. ``text``: the new fallback text (default: the message's own).
+    ``seen``: the message as a click carried it, used only when it cannot be read back. ``writer``: the client that
+    sends chat.update (default ``client``; the dispatcher's rate-limited poster); ``strict``: a Slack error reading
+    it back is raised (:func:`current`); ``default_text``: the fallback text when neither ``text`` nor the message
+    has one. Returns whether the message changed (False: gone, or ``change`` left it as it was)."""
     async with message_lock(pool, channel, ts):
-        message = await current(client, channel, ts) or seen
+        message = await current(client, channel, ts, strict=strict) or seen
         if not (message and message.get("blocks")):
             return False
         changed = change(message["blocks"])
         blocks = await changed if inspect.isawaitable(changed) else changed
         if blocks == message["blocks"]:
             return False
-        await client.chat_update(channel=channel, ts=ts, text=text or message.get("text") or "", blocks=blocks)
+        await (writer or client).chat_update(channel=channel, ts=ts, text=text or message.get("text") or default_text,
+                                             blocks=blocks)
         return True
+
+
+async def replace_item(client: Any, channel: str, ts: str, block_id: str | None, line: str, *,
+                       pool: AsyncConnectionPool | None = None, seen: dict[str, Any] | None = None,
+                       writer: Any = None, strict: bool = False) -> bool:
+    """Replace the block ``block_id`` (an item's buttons) of the message (``channel``, ``ts``) by ``line`` as a
+    context line (:func:`bot.blocks.kit.replace_block`), through :func:`rewrite` (read back under the message's
+    lock; ``seen``, ``writer`` and ``strict`` as there). Returns whether the message changed: False when it is
+    gone, or no longer has that block (changed meanwhile)."""
+    return await rewrite(client, channel, ts, lambda blocks: replace_block(blocks, block_id, line), pool=pool,
+                         seen=seen, writer=writer, strict=strict, default_text=line)

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import message_edit
 from bot import slack_limits as L
 from bot import slack_markup as markup
 from bot import slack_payloads as payload
@@ -194,9 +195,8 @@ async def ask_if_inquiry_reply(message: dict[str, Any], say: Any, deps: Deps, co
 
 async def _held_message(client: Any, channel: str, ts: str, user: Any) -> dict[str, Any]:
     """The person's DM a *Send to* / *It's something else* button is about, as Slack holds it now (an edit included)."""
-    history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-    found = (history.get("messages") or [{}])[0]
-    if found.get("ts") != ts or found.get("user") != user.slack_id:
+    found = await message_edit.current(client, channel, ts, strict=True)
+    if found is None or found.get("user") != user.slack_id:
         raise InvalidInput("I can't find that message any more, so I did nothing with it.")
     return {**found, "channel": channel, "channel_type": "im"}
 
